@@ -1,0 +1,180 @@
+//===- LlamaDialect.cpp - The llama dialect and its types -------*- C++ -*-===//
+//
+// Registers the `llama` dialect, and implements its types: the parsers,
+// printers, verifiers and layout queries of !llama.weight and
+// !llama.kv_cache. Block geometry comes from llama-mlir/Runtime/GGMLType.h,
+// which the runtime shares.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Dialect/Llama/IR/Llama.h"
+#include "llama-mlir/Runtime/GGMLType.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::llama;
+
+#include "llama-mlir/Dialect/Llama/IR/LlamaOpsDialect.cpp.inc"
+
+#include "llama-mlir/Dialect/Llama/IR/LlamaEnums.cpp.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "llama-mlir/Dialect/Llama/IR/LlamaOpsTypes.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Dialect
+//===----------------------------------------------------------------------===//
+
+void LlamaDialect::initialize() {
+  registerTypes();
+  addOperations<
+#define GET_OP_LIST
+#include "llama-mlir/Dialect/Llama/IR/LlamaOps.cpp.inc"
+      >();
+}
+
+void LlamaDialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "llama-mlir/Dialect/Llama/IR/LlamaOpsTypes.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+static const llamart::GGMLTypeTraits &traitsOf(GGMLType type) {
+  return llamart::getGGMLTypeTraits(
+      static_cast<llamart::GGMLType>(static_cast<uint32_t>(type)));
+}
+
+/// Prints `AxBxC` (no trailing `x`).
+static void printDims(AsmPrinter &printer, ArrayRef<int64_t> shape) {
+  llvm::interleave(shape, printer.getStream(), "x");
+}
+
+//===----------------------------------------------------------------------===//
+// WeightType
+//===----------------------------------------------------------------------===//
+
+// `!llama.weight<172x64xq4_0>`: the dimensions, then the GGML type keyword.
+Type WeightType::parse(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  SmallVector<int64_t> shape;
+  StringRef keyword;
+  if (parser.parseLess() ||
+      parser.parseDimensionList(shape, /*allowDynamic=*/false,
+                                /*withTrailingX=*/true))
+    return {};
+  SMLoc typeLoc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&keyword))
+    return {};
+  std::optional<GGMLType> ggmlType = symbolizeGGMLType(keyword);
+  if (!ggmlType) {
+    parser.emitError(typeLoc)
+        << "unknown GGML element type '" << keyword
+        << "'; expected one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, "
+           "q4_k, q5_k, q6_k";
+    return {};
+  }
+  if (parser.parseGreater())
+    return {};
+  return WeightType::getChecked([&] { return parser.emitError(loc); },
+                                parser.getContext(), shape, *ggmlType);
+}
+
+void WeightType::print(AsmPrinter &printer) const {
+  printer << "<";
+  printDims(printer, getShape());
+  printer << "x" << stringifyGGMLType(getGgmlType()) << ">";
+}
+
+LogicalResult WeightType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 ArrayRef<int64_t> shape, GGMLType ggmlType) {
+  // weight_c1
+  if (shape.empty() || shape.size() > 4)
+    return emitError() << "!llama.weight must have rank 1 to 4, got rank "
+                       << shape.size();
+  // weight_c2
+  for (auto [i, d] : llvm::enumerate(shape))
+    if (d <= 0)
+      return emitError() << "!llama.weight dimension " << i
+                         << " must be static and positive, got " << d;
+  // weight_c3
+  int64_t block = traitsOf(ggmlType).blockSize;
+  if (shape.back() % block != 0)
+    return emitError() << "!llama.weight row length " << shape.back()
+                       << " is not a multiple of the " << block
+                       << "-element block of "
+                       << stringifyGGMLType(ggmlType);
+  return success();
+}
+
+int64_t WeightType::getBlockSize() const {
+  return traitsOf(getGgmlType()).blockSize;
+}
+int64_t WeightType::getBytesPerBlock() const {
+  return traitsOf(getGgmlType()).bytesPerBlock;
+}
+bool WeightType::isQuantized() const {
+  return traitsOf(getGgmlType()).isQuantized;
+}
+int64_t WeightType::getRowBytes() const {
+  return getShape().back() / getBlockSize() * getBytesPerBlock();
+}
+int64_t WeightType::getNumRows() const {
+  int64_t rows = 1;
+  for (int64_t d : getShape().drop_back())
+    rows *= d;
+  return rows;
+}
+int64_t WeightType::getNumBytes() const {
+  return getNumRows() * getRowBytes();
+}
+
+//===----------------------------------------------------------------------===//
+// KVCacheType
+//===----------------------------------------------------------------------===//
+
+// `!llama.kv_cache<5x128x4x8xf32>`: layers x ctx x kv_heads x head_dim x elt.
+Type KVCacheType::parse(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  SmallVector<int64_t> shape;
+  Type elementType;
+  if (parser.parseLess() ||
+      parser.parseDimensionList(shape, /*allowDynamic=*/false,
+                                /*withTrailingX=*/true) ||
+      parser.parseType(elementType) || parser.parseGreater())
+    return {};
+  return KVCacheType::getChecked([&] { return parser.emitError(loc); },
+                                 parser.getContext(), shape, elementType);
+}
+
+void KVCacheType::print(AsmPrinter &printer) const {
+  printer << "<";
+  printDims(printer, getShape());
+  printer << "x" << getElementType() << ">";
+}
+
+LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  ArrayRef<int64_t> shape, Type elementType) {
+  // kv_cache_c1
+  if (shape.size() != 4)
+    return emitError() << "!llama.kv_cache must have 4 dimensions "
+                          "(n_layers x n_ctx x n_kv_heads x head_dim), got "
+                       << shape.size();
+  for (auto [i, d] : llvm::enumerate(shape))
+    if (d <= 0)
+      return emitError() << "!llama.kv_cache dimension " << i
+                         << " must be static and positive, got " << d;
+  // kv_cache_c2
+  if (!elementType.isF32() && !elementType.isF16())
+    return emitError() << "!llama.kv_cache element type must be f32 or f16, "
+                          "got "
+                       << elementType;
+  return success();
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+#===- scripts/setup.sh - Install everything llama-mlir needs ---------------===#
+#
+# Installs, on a fresh Debian 12 (bookworm) machine, every package the build,
+# the tests and the produced programs need. Idempotent: packages already
+# present are left alone, and a second run costs one `dpkg -s` per package.
+# Needs root (or sudo) for apt-get.
+#
+#===------------------------------------------------------------------------===#
+set -euo pipefail
+
+PKGS=(
+  # LLVM/MLIR 22 toolchain: headers, libMLIR.so/libLLVM.so, tablegen, lit,
+  # FileCheck, clang-22 for building and for linking produced programs.
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  # Compiler-rt for the sanitizers and libFuzzer (clang-22 -fsanitize=...).
+  libclang-rt-22-dev
+  # Build system and tests.
+  cmake ninja-build libgtest-dev ccache
+  # numpy reference model and its pytest suite (Debian python, not pyenv).
+  python3 python3-numpy python3-pytest
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PKGS[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: done"

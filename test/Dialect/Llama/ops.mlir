@@ -1,0 +1,135 @@
+// RUN: llama-opt %s -split-input-file | llama-opt -split-input-file | FileCheck %s
+// RUN: llama-opt %s -split-input-file -mlir-print-op-generic | llama-opt -split-input-file | FileCheck %s
+
+// Round trip of every llama type and op, in custom and generic form.
+
+// CHECK-LABEL: func.func @weight_types
+// CHECK-SAME: !llama.weight<64xf32>
+// CHECK-SAME: !llama.weight<64x64xf16>
+// CHECK-SAME: !llama.weight<64x64xbf16>
+// CHECK-SAME: !llama.weight<3x32xq8_0>
+// CHECK-SAME: !llama.weight<3x32xq4_0>
+// CHECK-SAME: !llama.weight<3x32xq4_1>
+// CHECK-SAME: !llama.weight<3x32xq5_0>
+// CHECK-SAME: !llama.weight<3x32xq5_1>
+// CHECK-SAME: !llama.weight<2x256xq4_k>
+// CHECK-SAME: !llama.weight<2x256xq5_k>
+// CHECK-SAME: !llama.weight<2x256xq6_k>
+// CHECK-SAME: !llama.weight<2x3x4x32xq8_0>
+func.func @weight_types(%a: !llama.weight<64xf32>, %b: !llama.weight<64x64xf16>,
+                        %c: !llama.weight<64x64xbf16>, %d: !llama.weight<3x32xq8_0>,
+                        %e: !llama.weight<3x32xq4_0>, %f: !llama.weight<3x32xq4_1>,
+                        %g: !llama.weight<3x32xq5_0>, %h: !llama.weight<3x32xq5_1>,
+                        %i: !llama.weight<2x256xq4_k>, %j: !llama.weight<2x256xq5_k>,
+                        %k: !llama.weight<2x256xq6_k>, %l: !llama.weight<2x3x4x32xq8_0>) {
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @kv_cache_types
+// CHECK-SAME: !llama.kv_cache<5x128x4x8xf32>
+// CHECK-SAME: !llama.kv_cache<32x4096x32x128xf16>
+func.func @kv_cache_types(%a: !llama.kv_cache<5x128x4x8xf32>,
+                          %b: !llama.kv_cache<32x4096x32x128xf16>) {
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @weight
+// CHECK: %[[W:.*]] = llama.weight "blk.0.attn_q.weight" : !llama.weight<64x64xq8_0>
+// CHECK: return %[[W]]
+func.func @weight() -> !llama.weight<64x64xq8_0> {
+  %w = llama.weight "blk.0.attn_q.weight" : !llama.weight<64x64xq8_0>
+  return %w : !llama.weight<64x64xq8_0>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @embedding
+// CHECK-SAME: (%[[TOK:.*]]: tensor<?xi32>)
+// CHECK: %[[T:.*]] = llama.weight "token_embd.weight"
+// CHECK: llama.embedding %[[T]], %[[TOK]] : (!llama.weight<512x64xq4_0>, tensor<?xi32>) -> tensor<?x64xf32>
+func.func @embedding(%tok: tensor<?xi32>) -> tensor<?x64xf32> {
+  %t = llama.weight "token_embd.weight" : !llama.weight<512x64xq4_0>
+  %x = llama.embedding %t, %tok : (!llama.weight<512x64xq4_0>, tensor<?xi32>) -> tensor<?x64xf32>
+  return %x : tensor<?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @embedding_static_i64
+// CHECK: llama.embedding %{{.*}}, %{{.*}} : (!llama.weight<512x64xf16>, tensor<3xi64>) -> tensor<3x64xf32>
+func.func @embedding_static_i64(%tok: tensor<3xi64>) -> tensor<3x64xf32> {
+  %t = llama.weight "token_embd.weight" : !llama.weight<512x64xf16>
+  %x = llama.embedding %t, %tok : (!llama.weight<512x64xf16>, tensor<3xi64>) -> tensor<3x64xf32>
+  return %x : tensor<3x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rms_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>)
+// CHECK: %[[W:.*]] = llama.weight "blk.0.attn_norm.weight"
+// CHECK: llama.rms_norm %[[X]], %[[W]] {epsilon = 9.99999974E-6 : f32} : (tensor<?x64xf32>, !llama.weight<64xf32>) -> tensor<?x64xf32>
+func.func @rms_norm(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %w = llama.weight "blk.0.attn_norm.weight" : !llama.weight<64xf32>
+  %y = llama.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : (tensor<?x64xf32>, !llama.weight<64xf32>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @matmul
+// CHECK-SAME: (%[[X:.*]]: tensor<?x256xf32>)
+// CHECK: %[[W:.*]] = llama.weight "blk.0.ffn_gate.weight"
+// CHECK: llama.matmul %[[X]], %[[W]] : (tensor<?x256xf32>, !llama.weight<172x256xq4_k>) -> tensor<?x172xf32>
+func.func @matmul(%x: tensor<?x256xf32>) -> tensor<?x172xf32> {
+  %w = llama.weight "blk.0.ffn_gate.weight" : !llama.weight<172x256xq4_k>
+  %y = llama.matmul %x, %w : (tensor<?x256xf32>, !llama.weight<172x256xq4_k>) -> tensor<?x172xf32>
+  return %y : tensor<?x172xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rope
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8x8xf32>, %[[P:.*]]: tensor<?xi32>)
+// CHECK: llama.rope %[[X]], %[[P]] {n_rot = 8 : i64, theta = 1.000000e+04 : f32} : (tensor<?x8x8xf32>, tensor<?xi32>) -> tensor<?x8x8xf32>
+func.func @rope(%x: tensor<?x8x8xf32>, %p: tensor<?xi32>) -> tensor<?x8x8xf32> {
+  %y = llama.rope %x, %p {n_rot = 8 : i64, theta = 10000.0 : f32} : (tensor<?x8x8xf32>, tensor<?xi32>) -> tensor<?x8x8xf32>
+  return %y : tensor<?x8x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x8x8xf32>, %[[K:.*]]: tensor<?x4x8xf32>, %[[V:.*]]: tensor<?x4x8xf32>, %[[P:.*]]: tensor<?xi32>, %[[C:.*]]: !llama.kv_cache<5x128x4x8xf32>)
+// CHECK: llama.attention %[[Q]], %[[K]], %[[V]], %[[P]], %[[C]] {layer = 4 : i64} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32>
+func.func @attention(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %v: tensor<?x4x8xf32>,
+                     %p: tensor<?xi32>, %c: !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32> {
+  %o = llama.attention %q, %k, %v, %p, %c {layer = 4 : i64}
+      : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32>
+  return %o : tensor<?x8x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @attention_mha_scale_f16_cache
+// CHECK: llama.attention {{.*}} {layer = 0 : i64, scale = 1.250000e-01 : f32} : (tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1xi64>, !llama.kv_cache<1x16x4x64xf16>) -> tensor<1x4x64xf32>
+func.func @attention_mha_scale_f16_cache(%q: tensor<1x4x64xf32>, %p: tensor<1xi64>,
+                                        %c: !llama.kv_cache<1x16x4x64xf16>) -> tensor<1x4x64xf32> {
+  %o = llama.attention %q, %q, %q, %p, %c {layer = 0 : i64, scale = 0.125 : f32}
+      : (tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1xi64>, !llama.kv_cache<1x16x4x64xf16>) -> tensor<1x4x64xf32>
+  return %o : tensor<1x4x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @swiglu
+// CHECK-SAME: (%[[G:.*]]: tensor<?x172xf32>, %[[U:.*]]: tensor<?x172xf32>)
+// CHECK: llama.swiglu %[[G]], %[[U]] : (tensor<?x172xf32>, tensor<?x172xf32>) -> tensor<?x172xf32>
+func.func @swiglu(%g: tensor<?x172xf32>, %u: tensor<?x172xf32>) -> tensor<?x172xf32> {
+  %h = llama.swiglu %g, %u : (tensor<?x172xf32>, tensor<?x172xf32>) -> tensor<?x172xf32>
+  return %h : tensor<?x172xf32>
+}
