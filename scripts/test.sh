@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
 #===- scripts/test.sh - Build llama-mlir and run every test ---------------===#
 #
-# Builds the project (scripts/build.sh) and runs the whole test suite through
-# ctest: the lit/FileCheck regression tests, the GoogleTest unit tests and the
-# Python (numpy reference) tests. ctest's closing line summarises the run.
+# The whole test suite, in three tiers:
+#   1. an AddressSanitizer + UBSan build ($ASAN_BUILD_DIR, default
+#      build-asan/) running every ctest test (lit, GoogleTest, pytest);
+#   2. the GGUF reader fuzzed for $FUZZ_SECONDS (default 60) seconds;
+#   3. the normal build ($BUILD_DIR, default build/) running every ctest test;
+#      ctest's closing line summarises this last run.
+# LLAMA_MLIR_QUICK=1 runs tier 3 only. Any failure fails the script.
 # Run scripts/setup.sh first on a fresh machine.
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
-export BUILD_DIR
+ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
+JOBS="${JOBS:-$(nproc)}"
+export BUILD_DIR JOBS
 
-start=$(date +%s)
-"$ROOT/scripts/build.sh" "$@"
-built=$(date +%s)
+t0=$(date +%s)
+"$ROOT/scripts/build.sh"
+t1=$(date +%s)
+timing="build $((t1 - t0)) s"
+
+if [ "${LLAMA_MLIR_QUICK:-0}" != 1 ]; then
+  echo "== tier 1: ASan + UBSan build and tests ($ASAN_BUILD_DIR)"
+  BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/build.sh" -DLLAMA_MLIR_SANITIZE=ON
+  (cd "$ASAN_BUILD_DIR" &&
+   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -j"$JOBS")
+  t2=$(date +%s)
+  echo "== tier 2: fuzzing the GGUF reader"
+  "$ROOT/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
+  t3=$(date +%s)
+  timing="$timing, sanitizers $((t2 - t1)) s, fuzzing $((t3 - t2)) s"
+fi
+
+echo "== tier 3: tests of the normal build ($BUILD_DIR) [$timing]"
 cd "$BUILD_DIR"
-status=0
-ctest --output-on-failure -j"${JOBS:-$(nproc)}" || status=$?
-end=$(date +%s)
-echo "test.sh: build $((built - start)) s, tests $((end - built)) s"
-exit $status
+ctest --output-on-failure -j"$JOBS"

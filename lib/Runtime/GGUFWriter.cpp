@@ -113,9 +113,9 @@ void GGUFWriter::addTensorBytes(std::string name, std::vector<uint64_t> ne,
   auto shared = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
   addTensor(std::move(name), std::move(ne), type,
             [shared](uint8_t *out, uint64_t n) {
-              std::memset(out, 0, n);
-              std::memcpy(out, shared->data(),
-                          std::min<uint64_t>(n, shared->size()));
+              uint64_t k = std::min<uint64_t>(n, shared->size());
+              if (k)
+                std::memcpy(out, shared->data(), k);
             });
 }
 
@@ -200,7 +200,7 @@ template <typename Sink> void GGUFWriter::emit(Sink &sink) const {
   std::vector<uint8_t> buf;
   for (const Tensor &t : tensors_) {
     buf.assign(t.nbytes, 0);
-    if (t.produce)
+    if (t.produce && t.nbytes)
       t.produce(buf.data(), t.nbytes);
     sink.put(buf.data(), buf.size());
     pad(sink, alignment_);
