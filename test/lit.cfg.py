@@ -27,3 +27,15 @@ if os.path.isdir(os.path.join(config.llama_mlir_shared_dir, "models")):
     config.available_features.add("shared-models")
 config.substitutions.append(("%shared", config.llama_mlir_shared_dir))
 config.excludes.append("Inputs")
+
+# mlir-runner and its support libraries (Debian mlir-22-tools) for the
+# execution tests in test/Integration.
+_libdir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+_runner = os.path.join(config.llvm_tools_dir, "mlir-runner")
+_utils = os.path.join(_libdir, "libmlir_runner_utils.so")
+_cutils = os.path.join(_libdir, "libmlir_c_runner_utils.so")
+if all(os.path.exists(p) for p in (_runner, _utils, _cutils)):
+    config.available_features.add("mlir-runner")
+    config.substitutions.append(("%mlir_runner_utils", _utils))
+    config.substitutions.append(("%mlir_c_runner_utils", _cutils))
+llvm_config.add_tool_substitutions(["mlir-runner"], [config.llvm_tools_dir])

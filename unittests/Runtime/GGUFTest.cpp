@@ -137,6 +137,17 @@ TEST(GGUF, WriterReaderRoundTripOfEveryValueType) {
   EXPECT_EQ(t->shapeString(), "[4, 2]");
 }
 
+TEST(GGUF, Version2FilesParse) {
+  // GGUF v2 has v3's layout (64-bit counts and lengths); only the number
+  // differs.
+  std::vector<uint8_t> bytes = smallModel("q4_0").toBytes();
+  patch<uint32_t>(bytes, 4, 2);
+  Expected<GGUFView> v = parse(bytes);
+  ASSERT_TRUE(v.ok()) << v.error().message();
+  EXPECT_EQ(v->version(), 2u);
+  EXPECT_TRUE(readLlamaHParams(*v).ok());
+}
+
 TEST(GGUF, AccessorsNameTheKeyOnWrongType) {
   GGUFWriter w;
   w.set("k", V::string("x"));

@@ -79,6 +79,8 @@ public:
                                   std::string name);
 
   const std::string &name() const { return name_; }
+  /// The first byte of the parsed buffer (the mapped file).
+  const uint8_t *data() const { return base_; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   uint64_t dataOffset() const { return dataOffset_; }
