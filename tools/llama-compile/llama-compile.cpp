@@ -1,25 +1,308 @@
 //===- llama-compile.cpp - GGUF model to native program ---------*- C++ -*-===//
 //
-// The ahead-of-time compiler driver. Until the end-to-end path lands (issue
-// "Compiler end to end"), it only says so and exits non-zero, so that no
-// script mistakes it for a working compiler.
+//   llama-compile MODEL.gguf -o OUT [--target=avx2|host|x86-64]
+//                 [--emit=llama|linalg|llvm-mlir|llvm-ir|asm|obj|exe]
+//                 [-O0..3] [-c N] [--kv-type=f32|f16] [-v]
+//                 [MLIR pass-manager flags, e.g. --mlir-print-ir-after-all]
+//
+// Imports the GGUF file into the llama dialect, runs the CPU pipeline
+// (lib/Transforms/Pipelines.cpp), translates to LLVM IR, emits an object file
+// with the target's TargetMachine, and links it with the runtime by running
+// clang-22 -fuse-ld=lld. Weights are not compiled in: the program maps the
+// GGUF file given with -m at run time, so compile time does not grow with the
+// weight bytes.
 //
 //===----------------------------------------------------------------------===//
 
-#include <cstdio>
-#include <cstring>
+#include "llama-mlir/Dialect/Llama/IR/Llama.h"
+#include "llama-mlir/Import/GGUFImporter.h"
+#include "llama-mlir/Runtime/GGUF.h"
+#include "llama-mlir/Transforms/Passes.h"
 
-int main(int argc, char **argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("usage: llama-compile MODEL.gguf [--target=T] [-o OUT]\n"
-                  "Compiles a Llama-family GGUF model into a native program.\n"
-                  "Not yet implemented: use llama-opt for the dialect.\n");
-      return 0;
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <chrono>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class Emit { Llama, Linalg, LLVMMLIR, LLVMIR, Asm, Obj, Exe };
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.gguf>"),
+                               cl::Required);
+cl::opt<std::string> outputFile("o", cl::desc("Output file"),
+                                cl::value_desc("file"));
+cl::opt<Emit> emit(
+    "emit", cl::desc("Stage to stop at"), cl::init(Emit::Exe),
+    cl::values(clEnumValN(Emit::Llama, "llama", "the llama dialect module"),
+               clEnumValN(Emit::Linalg, "linalg",
+                          "after the llama ops are lowered (loops, linalg, "
+                          "tensors)"),
+               clEnumValN(Emit::LLVMMLIR, "llvm-mlir", "the LLVM dialect"),
+               clEnumValN(Emit::LLVMIR, "llvm-ir", "LLVM IR"),
+               clEnumValN(Emit::Asm, "asm", "assembly"),
+               clEnumValN(Emit::Obj, "obj", "an object file"),
+               clEnumValN(Emit::Exe, "exe", "a linked executable")));
+cl::opt<std::string> target("target",
+                            cl::desc("avx2 (default), x86-64 or host"),
+                            cl::init("avx2"));
+cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0..3"),
+                           cl::Prefix, cl::init(3));
+cl::opt<int64_t> ctxLen("c", cl::desc("KV cache length (default: the "
+                                      "model's context length)"),
+                        cl::init(0));
+cl::opt<std::string> kvType("kv-type", cl::desc("KV cache type: f32 or f16"),
+                            cl::init("f32"));
+cl::opt<bool> verbose("v", cl::desc("Print each stage's wall time"));
+
+struct StageTimer {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  void lap(const char *stage) {
+    auto now = std::chrono::steady_clock::now();
+    if (verbose)
+      llvm::errs() << "llama-compile: " << stage << ": "
+                   << std::chrono::duration<double, std::milli>(now - start)
+                          .count()
+                   << " ms\n";
+    start = now;
+  }
+};
+
+int fail(const llvm::Twine &msg) {
+  llvm::errs() << "llama-compile: " << msg << "\n";
+  return 1;
+}
+
+struct TargetDesc {
+  std::string triple, cpu, features;
+};
+
+std::optional<TargetDesc> resolveTarget(const std::string &name) {
+  if (name == "avx2")
+    return TargetDesc{"x86_64-unknown-linux-gnu", "x86-64-v3", ""};
+  if (name == "x86-64")
+    return TargetDesc{"x86_64-unknown-linux-gnu", "x86-64", ""};
+  if (name == "host") {
+    std::string features;
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") +
+                  std::string(f.second ? "+" : "-") + f.first().str();
+    return TargetDesc{llvm::sys::getDefaultTargetTriple(),
+                      llvm::sys::getHostCPUName().str(), features};
+  }
+  return std::nullopt;
+}
+
+/// The manifest the runtime checks the GGUF file against: hyperparameters,
+/// KV cache type, and every weight in binding order.
+std::string makeManifest(ModuleOp module) {
+  std::string m = "llama-mlir manifest 1\n";
+  if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams")) {
+    for (NamedAttribute a : hp) {
+      m += "hparam " + a.getName().str() + " ";
+      if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
+        m += std::to_string(i.getInt());
+      else if (auto f = dyn_cast<FloatAttr>(a.getValue()))
+        m += std::to_string(f.getValueAsDouble());
+      else if (auto bl = dyn_cast<BoolAttr>(a.getValue()))
+        m += bl.getValue() ? "1" : "0";
+      m += "\n";
     }
   }
-  std::fprintf(stderr, "llama-compile: not yet implemented (the GGUF -> "
-                       "native program path is future work); use llama-opt "
-                       "to run the llama dialect passes\n");
-  return 2;
+  m += "kv_type " + kvType.getValue() + "\n";
+  if (auto table = module->getAttrOfType<ArrayAttr>("llama.weight_table")) {
+    for (Attribute e : table) {
+      auto d = cast<DictionaryAttr>(e);
+      m += "weight " + cast<StringAttr>(d.get("name")).getValue().str() + " " +
+           std::to_string(cast<IntegerAttr>(d.get("type")).getInt());
+      for (Attribute n : cast<ArrayAttr>(d.get("ne")))
+        m += " " + std::to_string(cast<IntegerAttr>(n).getInt());
+      m += "\n";
+    }
+  }
+  return m;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "llama-compile: Llama GGUF model -> native program\n");
+  StageTimer timer;
+  std::optional<TargetDesc> td = resolveTarget(target);
+  if (!td)
+    return fail("--target: unknown target '" + target +
+                "', expected avx2, x86-64 or host");
+  if (kvType != "f32" && kvType != "f16")
+    return fail("--kv-type: expected f32 or f16, got '" + kvType + "'");
+  if (optLevel > 3)
+    return fail("-O: expected 0..3");
+  std::string out = outputFile;
+  if (out.empty())
+    out = emit == Emit::Exe ? "a.out" : "-";
+
+  // Read the model.
+  llamart::Expected<std::unique_ptr<llamart::GGUFFile>> file =
+      llamart::GGUFFile::open(inputFile);
+  if (!file)
+    return fail(file.error().message());
+  DialectRegistry registry;
+  registry.insert<llama::LlamaDialect>();
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  llama::ImportOptions io;
+  io.contextLength = ctxLen;
+  io.kvF16 = kvType == "f16";
+  std::string error;
+  OwningOpRef<ModuleOp> module = llama::importGGUF(&ctx, (*file)->view(), io,
+                                                   error);
+  if (!module)
+    return fail(error);
+  timer.lap("import");
+
+  auto writeText = [&](auto printFn) -> int {
+    std::string err;
+    auto f = openOutputFile(out, &err);
+    if (!f)
+      return fail(err);
+    printFn(f->os());
+    f->keep();
+    return 0;
+  };
+  if (emit == Emit::Llama)
+    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+
+  // The MLIR pipeline.
+  PassManager pm(&ctx);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail("bad pass manager options");
+  llama::LlamaCPUPipelineOptions po;
+  po.stopAfterLlamaLowering = emit == Emit::Linalg;
+  llama::buildLlamaCPUPipeline(pm, po);
+  if (failed(pm.run(*module)))
+    return fail("the MLIR pipeline failed on " + inputFile);
+  timer.lap("mlir pipeline");
+  if (emit == Emit::Linalg || emit == Emit::LLVMMLIR)
+    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+
+  // LLVM IR, optimized for the target.
+  std::string manifest = makeManifest(*module);
+  llvm::LLVMContext llctx;
+  std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
+  if (!llmod)
+    return fail("translation to LLVM IR failed");
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+  llvm::Triple triple(td->triple);
+  std::string terr;
+  const llvm::Target *tgt = llvm::TargetRegistry::lookupTarget(triple, terr);
+  if (!tgt)
+    return fail(terr);
+  std::unique_ptr<llvm::TargetMachine> tm(tgt->createTargetMachine(
+      triple, td->cpu, td->features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt,
+      optLevel == 0   ? llvm::CodeGenOptLevel::None
+      : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+      : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                      : llvm::CodeGenOptLevel::Aggressive));
+  llmod->setDataLayout(tm->createDataLayout());
+  llmod->setTargetTriple(triple);
+  auto *arr = llvm::ConstantDataArray::getString(llctx, manifest, true);
+  new llvm::GlobalVariable(*llmod, arr->getType(), true,
+                           llvm::GlobalValue::ExternalLinkage, arr,
+                           "llama_manifest");
+  if (auto err = makeOptimizingTransformer(optLevel, 0, tm.get())(llmod.get()))
+    return fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
+  timer.lap("llvm ir");
+  if (emit == Emit::LLVMIR)
+    return writeText([&](llvm::raw_ostream &os) { llmod->print(os, nullptr); });
+
+  // Machine code.
+  std::string objPath = out;
+  llvm::SmallString<128> tmpObj;
+  if (emit == Emit::Exe) {
+    if (llvm::sys::fs::createTemporaryFile("llama-model", "o", tmpObj))
+      return fail("cannot create a temporary object file");
+    objPath = tmpObj.str().str();
+  }
+  {
+    std::error_code ec;
+    llvm::ToolOutputFile f(objPath, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return fail(objPath + ": " + ec.message());
+    llvm::legacy::PassManager cg;
+    if (tm->addPassesToEmitFile(cg, f.os(), nullptr,
+                                emit == Emit::Asm
+                                    ? llvm::CodeGenFileType::AssemblyFile
+                                    : llvm::CodeGenFileType::ObjectFile))
+      return fail("the target cannot emit this file type");
+    cg.run(*llmod);
+    f.keep();
+  }
+  timer.lap("codegen");
+  if (emit != Emit::Exe)
+    return 0;
+
+  // Link with the runtime.
+  llvm::ErrorOr<std::string> clang = llvm::sys::findProgramByName("clang-22");
+  if (!clang)
+    clang = llvm::sys::findProgramByName("clang");
+  if (!clang)
+    return fail("clang-22 not found on PATH; it links the program");
+  const char *env = std::getenv("LLAMA_MLIR_RUNTIME_DIR");
+  std::string rtDir = env ? env : LLAMA_MLIR_RUNTIME_DIR;
+  std::vector<std::string> args = {*clang,
+                                   "-fuse-ld=lld",
+                                   "-o",
+                                   out,
+                                   objPath,
+                                   rtDir + "/libLlamaProgram.a",
+                                   rtDir + "/libLlamaRuntime.a",
+                                   "-lstdc++",
+                                   "-lm",
+                                   "-lpthread"};
+  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::string linkErr;
+  int rc = llvm::sys::ExecuteAndWait(*clang, argRefs, std::nullopt, {}, 0, 0,
+                                     &linkErr);
+  llvm::sys::fs::remove(objPath);
+  if (rc != 0)
+    return fail("linking failed (" + *clang + "): " + linkErr);
+  timer.lap("link");
+  return 0;
 }

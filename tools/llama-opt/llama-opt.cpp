@@ -19,6 +19,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::llama::registerLlamaPasses();
+  mlir::llama::registerLlamaPipelines();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::llama::LlamaDialect>();

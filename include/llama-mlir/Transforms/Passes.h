@@ -9,9 +9,14 @@
 #define LLAMA_MLIR_TRANSFORMS_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
@@ -23,6 +28,21 @@ namespace llama {
 
 /// Patterns lowering llama.swiglu and llama.rope to linalg.generic.
 void populateLlamaElementwiseToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Options of the CPU compilation pipeline.
+struct LlamaCPUPipelineOptions {
+  /// Stop after the llama ops are lowered (before bufferization).
+  bool stopAfterLlamaLowering = false;
+};
+
+/// The pipeline from the llama dialect to the LLVM dialect for CPUs; each
+/// step is commented in lib/Transforms/Pipelines.cpp.
+void buildLlamaCPUPipeline(OpPassManager &pm,
+                           const LlamaCPUPipelineOptions &options = {});
+
+/// Registers `llama-cpu-pipeline` (and `llama-to-loops-pipeline`, the first
+/// stage alone) with the pass registry.
+void registerLlamaPipelines();
 
 #define GEN_PASS_REGISTRATION
 #include "llama-mlir/Transforms/Passes.h.inc"

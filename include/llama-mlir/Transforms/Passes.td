@@ -40,4 +40,70 @@ def LlamaLowerToLinalgPass : Pass<"llama-lower-to-linalg"> {
   ];
 }
 
+def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
+  let summary = "Lower weight-reading llama ops and attention to loops over "
+                "runtime buffers, and give entry points the runtime ABI";
+  let description = [{
+    The model-to-buffers step of the compiler. For every function that uses
+    llama ops:
+
+    * The signature becomes the runtime ABI (all memrefs, no results):
+      `(%file: memref<?xi8>, %offsets: memref<?xi64>, <tensor arguments as
+      memrefs>, %k_cache, %v_cache, <results as out-memrefs>)`, with
+      `llvm.emit_c_interface`. `%file` is the mapped GGUF file and
+      `%offsets[i]` the absolute byte offset of weight `i`; each
+      `!llama.kv_cache` argument becomes two memrefs
+      `[n_layers, n_ctx, n_kv_heads, head_dim]` (K and V); each result is
+      written into its out-memref with `bufferization.materialize_in_destination`.
+    * `llama.weight "name"` becomes a `memref.view` of `%file` at
+      `%offsets[i]`: `[rows, K] x f32`, `[rows, K] x i16` (f16, bf16) or
+      `[rows, row_bytes] x i8` (block-quantized). The module attribute
+      `llama.weight_table` lists the weights in index order (name, ggml type,
+      GGUF shape) for the runtime to bind and check.
+    * `llama.matmul`, `llama.embedding` and `llama.rms_norm` become `scf.for`
+      nests that dequantize each weight element in the inner loop (no
+      dequantized copy of a weight is ever made), for f32, f16, bf16, q8_0,
+      q4_0, q4_1, q5_0, q5_1, q4_k, q5_k and q6_k, with the formulas of
+      shared/docs/GGUF.md (one rounding per operation, as the reference).
+    * `llama.attention` stores the step's keys and values into the cache at
+      `positions`, then computes, per token and query head, the scaled
+      scores against cache rows `0..pos`, a max-subtracted softmax, and the
+      weighted sum of the value rows of KV head `h / kv_mul`.
+
+    Each op's operands are read through `bufferization.to_buffer` and its
+    result is a fresh buffer wrapped by `bufferization.to_tensor restrict`,
+    so One-Shot Bufferize can take over the remaining tensor code.
+
+    Input invariant: `llama.rope` and `llama.swiglu` already lowered
+    (`llama-lower-to-linalg`); functions with `!llama.kv_cache` or weights.
+    Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor ops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def LlamaApproximateMathPass : Pass<"llama-approximate-math"> {
+  let summary = "Replace transcendental math ops by polynomial approximations";
+  let description = [{
+    Rewrites `math.exp`, `math.tanh`, `math.log`, `math.sin`, `math.cos`, ...
+    on f32 scalars and vectors into MLIR's polynomial approximations
+    (`populateMathPolynomialApproximationPatterns`), so that softmax and SiLU
+    compile to straight-line arithmetic that vectorizes, instead of scalar
+    libm calls in inner loops. `math.sqrt`/`math.rsqrt` map to hardware
+    instructions and are kept.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // LLAMA_MLIR_TRANSFORMS_PASSES_TD

@@ -1,0 +1,41 @@
+//===- Dequant.h - Generated dequantization of GGML blocks ------*- C++ -*-===//
+//
+// Emits the IR that reads one weight element as f32 from a view of the GGUF
+// bytes, for every supported GGML type: the code the compiler generates in
+// place of hand-written dequantization kernels. The formulas are those of
+// shared/docs/GGUF.md, rounded once per operation like the references
+// (lib/Runtime/Quant.cpp, python/llama_ref/quant.py).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLAMA_MLIR_TRANSFORMS_DEQUANT_H
+#define LLAMA_MLIR_TRANSFORMS_DEQUANT_H
+
+#include "llama-mlir/Dialect/Llama/IR/Llama.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::llama {
+
+/// A weight bound to its bytes: `view` is `[rows, K] x f32`,
+/// `[rows, K] x i16` (f16/bf16) or `[rows, row_bytes] x i8` (quantized).
+struct WeightView {
+  Value view;
+  GGMLType type;
+  int64_t blockSize;
+  int64_t bytesPerBlock;
+};
+
+/// The memref type of the view of a weight of type `type` with `rows` rows of
+/// `cols` elements.
+MemRefType weightViewType(MLIRContext *ctx, GGMLType type, int64_t rows,
+                          int64_t cols);
+
+/// Emits the f32 value of element `j` (0 <= j < blockSize) of block `blk` of
+/// row `row`. For unquantized types blockSize is 1 and j must be 0.
+Value emitLoadWeightElement(OpBuilder &b, Location loc, const WeightView &w,
+                            Value row, Value blk, Value j);
+
+} // namespace mlir::llama
+
+#endif // LLAMA_MLIR_TRANSFORMS_DEQUANT_H

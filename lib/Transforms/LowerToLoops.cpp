@@ -1,0 +1,494 @@
+//===- LowerToLoops.cpp - llama ops to loops over runtime buffers -*- C++ -*-===//
+//
+// Implements the `llama-lower-to-loops` pass (see Passes.td): rewrites each
+// function that uses llama ops to the runtime ABI (file bytes, weight offsets,
+// KV cache and outputs as memrefs) and lowers llama.weight, llama.embedding,
+// llama.rms_norm, llama.matmul and llama.attention to scf loops that
+// dequantize weights element by element.
+//
+// The rewrite is a walk over each function in program order rather than a
+// pattern set: every op needs the function-level bindings (file, offsets,
+// cache buffers) created when the signature is rewritten.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Dialect/Llama/IR/Llama.h"
+#include "llama-mlir/Runtime/GGMLType.h"
+#include "llama-mlir/Transforms/Dequant.h"
+#include "llama-mlir/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
+
+namespace mlir::llama {
+#define GEN_PASS_DEF_LLAMALOWERTOLOOPSPASS
+#include "llama-mlir/Transforms/Passes.h.inc"
+} // namespace mlir::llama
+
+using namespace mlir;
+using namespace mlir::llama;
+
+namespace {
+
+/// Builder helpers for the loop nests.
+struct Emitter {
+  OpBuilder &b;
+  Location loc;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
+  }
+  /// A read-only buffer view of a tensor value.
+  Value buffer(Value tensor) {
+    auto t = cast<RankedTensorType>(tensor.getType());
+    auto m = MemRefType::get(t.getShape(), t.getElementType());
+    return bufferization::ToBufferOp::create(b, loc, m, tensor,
+                                             /*read_only=*/true);
+  }
+  /// A new buffer for a result of type `t`, dynamic sizes from `dynSizes`.
+  Value alloc(RankedTensorType t, ValueRange dynSizes) {
+    auto m = MemRefType::get(t.getShape(), t.getElementType());
+    return memref::AllocOp::create(b, loc, m, dynSizes);
+  }
+  Value toTensor(Value buf, RankedTensorType t) {
+    return bufferization::ToTensorOp::create(b, loc, t, buf,
+                                             /*restrict=*/true,
+                                             /*writable=*/true);
+  }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  /// for i in [lo, hi): body(i)
+  void loop(Value lo, Value hi, function_ref<void(Value)> body) {
+    scf::ForOp::create(b, loc, lo, hi, idx(1), ValueRange{},
+                       [&](OpBuilder &nb, Location, Value i, ValueRange) {
+                         OpBuilder::InsertionGuard g(b);
+                         b.setInsertionPoint(nb.getInsertionBlock(),
+                                             nb.getInsertionPoint());
+                         body(i);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+  /// acc = init; for i in [lo, hi): acc = body(i, acc); returns acc.
+  Value reduce(Value lo, Value hi, Value init,
+               function_ref<Value(Value, Value)> body) {
+    auto op = scf::ForOp::create(
+        b, loc, lo, hi, idx(1), ValueRange{init},
+        [&](OpBuilder &nb, Location, Value i, ValueRange acc) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(b, loc, body(i, acc[0]));
+        });
+    return op.getResult(0);
+  }
+  /// Sum over k in [0, K) of f(k) * w(row, k), looping over weight blocks.
+  Value dot(const WeightView &w, Value row, int64_t K,
+            function_ref<Value(Value)> x) {
+    int64_t bs = w.blockSize;
+    return reduce(idx(0), idx(K / bs), f32(0), [&](Value blk, Value acc) {
+      return reduce(idx(0), idx(bs), acc, [&](Value j, Value a) {
+        Value k = bs == 1 ? blk
+                          : arith::AddIOp::create(
+                                b, loc, arith::MulIOp::create(b, loc, blk, idx(bs)),
+                                j);
+        Value wv = emitLoadWeightElement(b, loc, w, row, blk, j);
+        return arith::AddFOp::create(
+            b, loc, a, arith::MulFOp::create(b, loc, x(k), wv));
+      });
+    });
+  }
+  /// The f32 weight element at logical column `k` of `row`.
+  Value weightAt(const WeightView &w, Value row, Value k) {
+    if (w.blockSize == 1)
+      return emitLoadWeightElement(b, loc, w, row, k, idx(0));
+    Value blk = arith::DivUIOp::create(b, loc, k, idx(w.blockSize));
+    Value j = arith::RemUIOp::create(b, loc, k, idx(w.blockSize));
+    return emitLoadWeightElement(b, loc, w, row, blk, j);
+  }
+};
+
+class FunctionLowering {
+public:
+  FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
+                   SmallVectorImpl<Attribute> &weightTable)
+      : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
+        weightTable(weightTable) {}
+
+  LogicalResult run();
+
+private:
+  func::FuncOp fn;
+  OpBuilder b;
+  llvm::StringMap<int64_t> &weightIndex;
+  SmallVectorImpl<Attribute> &weightTable;
+  Value file, offsets;
+  DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
+  DenseMap<Value, WeightView> weights;
+
+  LogicalResult rewriteSignature();
+  LogicalResult lowerWeight(WeightOp op);
+  LogicalResult lowerEmbedding(EmbeddingOp op);
+  LogicalResult lowerRMSNorm(RMSNormOp op);
+  LogicalResult lowerMatmul(MatmulOp op);
+  LogicalResult lowerAttention(AttentionOp op);
+};
+
+LogicalResult FunctionLowering::rewriteSignature() {
+  MLIRContext *ctx = fn.getContext();
+  Block &entry = fn.front();
+  Location loc = fn.getLoc();
+  SmallVector<Type> newInputs = {MemRefType::get({ShapedType::kDynamic},
+                                                 b.getI8Type()),
+                                 MemRefType::get({ShapedType::kDynamic},
+                                                 b.getI64Type())};
+  unsigned nOld = entry.getNumArguments();
+  for (Type t : fn.getArgumentTypes()) {
+    if (auto tt = dyn_cast<RankedTensorType>(t)) {
+      newInputs.push_back(MemRefType::get(tt.getShape(), tt.getElementType()));
+    } else if (auto ct = dyn_cast<KVCacheType>(t)) {
+      auto m = MemRefType::get(ct.getShape(), ct.getElementType());
+      newInputs.append({m, m});
+    } else {
+      return fn.emitOpError("llama-lower-to-loops: unsupported argument type ")
+             << t;
+    }
+  }
+  for (Type t : fn.getResultTypes()) {
+    auto tt = dyn_cast<RankedTensorType>(t);
+    if (!tt)
+      return fn.emitOpError("llama-lower-to-loops: results must be tensors");
+    newInputs.push_back(MemRefType::get(tt.getShape(), tt.getElementType()));
+  }
+  for (Type t : newInputs)
+    entry.addArgument(t, loc);
+  b.setInsertionPointToStart(&entry);
+  file = entry.getArgument(nOld);
+  offsets = entry.getArgument(nOld + 1);
+  unsigned next = nOld + 2;
+  for (unsigned i = 0; i < nOld; ++i) {
+    BlockArgument old = entry.getArgument(i);
+    if (auto tt = dyn_cast<RankedTensorType>(old.getType())) {
+      Value t = bufferization::ToTensorOp::create(b, loc, tt,
+                                                  entry.getArgument(next++),
+                                                  /*restrict=*/true);
+      old.replaceAllUsesWith(t);
+    } else {
+      caches[old] = {entry.getArgument(next), entry.getArgument(next + 1)};
+      next += 2;
+    }
+  }
+  // Results go to the out-buffers.
+  SmallVector<Value> outs;
+  for (unsigned r = 0; r < fn.getNumResults(); ++r)
+    outs.push_back(entry.getArgument(next++));
+  for (Block &blk : fn.getBody()) {
+    auto ret = dyn_cast<func::ReturnOp>(blk.getTerminator());
+    if (!ret)
+      continue;
+    OpBuilder rb(ret);
+    for (auto [v, out] : llvm::zip(ret.getOperands(), outs))
+      bufferization::MaterializeInDestinationOp::create(
+          rb, ret.getLoc(), TypeRange{}, v, out, /*restrict=*/true,
+          /*writable=*/true);
+    func::ReturnOp::create(rb, ret.getLoc());
+    ret.erase();
+  }
+  (void)ctx;
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerWeight(WeightOp op) {
+  WeightType wt = op.getType();
+  int64_t index;
+  auto it = weightIndex.find(op.getName());
+  if (it != weightIndex.end()) {
+    index = it->second;
+  } else {
+    index = static_cast<int64_t>(weightTable.size());
+    weightIndex[op.getName()] = index;
+    SmallVector<int64_t> ne(wt.getShape().rbegin(), wt.getShape().rend());
+    weightTable.push_back(b.getDictionaryAttr({
+        b.getNamedAttr("name", op.getNameAttr()),
+        b.getNamedAttr("type", b.getI64IntegerAttr(static_cast<int64_t>(
+                                   wt.getGgmlType()))),
+        b.getNamedAttr("ne", b.getI64ArrayAttr(ne)),
+    }));
+  }
+  // Views are created at the top of the function, after the ABI setup.
+  b.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Emitter e{b, loc};
+  Value off = memref::LoadOp::create(b, loc, offsets, ValueRange{e.idx(index)});
+  Value offIdx = arith::IndexCastOp::create(b, loc, b.getIndexType(), off);
+  MemRefType vt = weightViewType(fn.getContext(), wt.getGgmlType(),
+                                 wt.getNumRows(), wt.getShape().back());
+  Value view = memref::ViewOp::create(b, loc, vt, file, offIdx, ValueRange{});
+  const llamart::GGMLTypeTraits &tr = llamart::getGGMLTypeTraits(
+      static_cast<llamart::GGMLType>(static_cast<uint32_t>(wt.getGgmlType())));
+  weights[op.getResult()] = {view, wt.getGgmlType(),
+                             static_cast<int64_t>(tr.blockSize),
+                             static_cast<int64_t>(tr.bytesPerBlock)};
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  const WeightView &w = weights.lookup(op.getTable());
+  auto rt = cast<RankedTensorType>(op.getType());
+  Value tokens = e.buffer(op.getTokens());
+  Value seq = e.dim(tokens, 0);
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  int64_t dim = rt.getDimSize(1);
+  e.loop(e.idx(0), seq, [&](Value s) {
+    Value tok = memref::LoadOp::create(b, e.loc, tokens, ValueRange{s});
+    Value row = arith::IndexCastOp::create(b, e.loc, b.getIndexType(), tok);
+    e.loop(e.idx(0), e.idx(dim), [&](Value d) {
+      memref::StoreOp::create(b, e.loc, e.weightAt(w, row, d), out,
+                              ValueRange{s, d});
+    });
+  });
+  op.replaceAllUsesWith(e.toTensor(out, rt));
+  op.erase();
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  auto rt = cast<RankedTensorType>(op.getType());
+  if (rt.getRank() != 2)
+    return op.emitOpError("llama-lower-to-loops supports rank-2 inputs only");
+  const WeightView &w = weights.lookup(op.getWeight());
+  Value x = e.buffer(op.getInput());
+  Value seq = e.dim(x, 0);
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  int64_t dim = rt.getDimSize(1);
+  Value zero = e.idx(0);
+  e.loop(zero, seq, [&](Value s) {
+    // scale = 1 / sqrt(mean(x^2) + eps); out = x * scale * w
+    Value ss = e.reduce(zero, e.idx(dim), e.f32(0), [&](Value i, Value acc) {
+      Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
+      return arith::AddFOp::create(b, e.loc, acc,
+                                   arith::MulFOp::create(b, e.loc, v, v));
+    });
+    Value mean = arith::DivFOp::create(b, e.loc, ss, e.f32(double(dim)));
+    Value eps = arith::ConstantOp::create(b, e.loc, op.getEpsilonAttr());
+    Value scale = arith::DivFOp::create(
+        b, e.loc, e.f32(1.0),
+        math::SqrtOp::create(b, e.loc,
+                             arith::AddFOp::create(b, e.loc, mean, eps)));
+    e.loop(zero, e.idx(dim), [&](Value i) {
+      Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
+      Value y = arith::MulFOp::create(
+          b, e.loc, arith::MulFOp::create(b, e.loc, v, scale),
+          e.weightAt(w, e.idx(0), i));
+      memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, i});
+    });
+  });
+  op.replaceAllUsesWith(e.toTensor(out, rt));
+  op.erase();
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  auto rt = cast<RankedTensorType>(op.getType());
+  const WeightView &w = weights.lookup(op.getWeight());
+  WeightType wt = op.getWeight().getType();
+  int64_t n = wt.getShape()[0], k = wt.getShape()[1];
+  Value x = e.buffer(op.getInput());
+  Value seq = e.dim(x, 0);
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  e.loop(e.idx(0), seq, [&](Value s) {
+    e.loop(e.idx(0), e.idx(n), [&](Value row) {
+      Value acc = e.dot(w, row, k, [&](Value kk) {
+        return memref::LoadOp::create(b, e.loc, x, ValueRange{s, kk});
+      });
+      memref::StoreOp::create(b, e.loc, acc, out, ValueRange{s, row});
+    });
+  });
+  op.replaceAllUsesWith(e.toTensor(out, rt));
+  op.erase();
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  Location loc = op.getLoc();
+  auto it = caches.find(op.getCache());
+  if (it == caches.end())
+    return op.emitOpError("KV cache must be a function argument");
+  Value kc = it->second.first, vc = it->second.second;
+  auto cacheType = cast<MemRefType>(kc.getType());
+  bool f16 = cacheType.getElementType().isF16();
+  int64_t nCtx = cacheType.getDimSize(1);
+  int64_t nh = op.getNumHeads(), hd = op.getHeadDim(),
+          kvMul = op.getKVMul();
+  Value layer = e.idx(op.getLayerAttr().getInt());
+  Value q = e.buffer(op.getQuery()), k = e.buffer(op.getKey()),
+        v = e.buffer(op.getValue()), pos = e.buffer(op.getPositions());
+  Value seq = e.dim(q, 0);
+  auto rt = cast<RankedTensorType>(op.getType());
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  Value zero = e.idx(0), one = e.idx(1);
+  auto toCache = [&](Value x) -> Value {
+    return f16 ? Value(arith::TruncFOp::create(b, loc, b.getF16Type(), x)) : x;
+  };
+  auto fromCache = [&](Value x) -> Value {
+    return f16 ? Value(arith::ExtFOp::create(b, loc, b.getF32Type(), x)) : x;
+  };
+  auto posAt = [&](Value s) -> Value {
+    Value p = memref::LoadOp::create(b, loc, pos, ValueRange{s});
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), p);
+  };
+  // 1. Append this step's keys and values at their positions.
+  int64_t nkv = op.getNumKVHeads();
+  e.loop(zero, seq, [&](Value s) {
+    Value p = posAt(s);
+    e.loop(zero, e.idx(nkv), [&](Value g) {
+      e.loop(zero, e.idx(hd), [&](Value d) {
+        Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
+        Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
+        memref::StoreOp::create(b, loc, toCache(kv), kc,
+                                ValueRange{layer, p, g, d});
+        memref::StoreOp::create(b, loc, toCache(vv), vc,
+                                ValueRange{layer, p, g, d});
+      });
+    });
+  });
+  // 2. Causal attention of every query head over cache rows 0..pos.
+  auto scoresType = MemRefType::get({nCtx}, b.getF32Type());
+  Value scores = memref::AllocOp::create(b, loc, scoresType);
+  Value scale = e.f32(op.getScaleOrDefault());
+  float negInf = -std::numeric_limits<float>::infinity();
+  e.loop(zero, seq, [&](Value s) {
+    Value p = posAt(s);
+    Value end = arith::AddIOp::create(b, loc, p, one);
+    e.loop(zero, e.idx(nh), [&](Value h) {
+      Value g = arith::DivUIOp::create(b, loc, h, e.idx(kvMul));
+      Value mx = e.reduce(zero, end, e.f32(negInf), [&](Value t, Value m) {
+        Value dot = e.reduce(zero, e.idx(hd), e.f32(0), [&](Value d, Value a) {
+          Value qv = memref::LoadOp::create(b, loc, q, ValueRange{s, h, d});
+          Value kv = fromCache(memref::LoadOp::create(
+              b, loc, kc, ValueRange{layer, t, g, d}));
+          return arith::AddFOp::create(b, loc, a,
+                                       arith::MulFOp::create(b, loc, qv, kv));
+        });
+        Value sc = arith::MulFOp::create(b, loc, dot, scale);
+        memref::StoreOp::create(b, loc, sc, scores, ValueRange{t});
+        return arith::MaximumFOp::create(b, loc, m, sc);
+      });
+      Value sum = e.reduce(zero, end, e.f32(0), [&](Value t, Value a) {
+        Value sc = memref::LoadOp::create(b, loc, scores, ValueRange{t});
+        Value ex = math::ExpOp::create(b, loc,
+                                       arith::SubFOp::create(b, loc, sc, mx));
+        memref::StoreOp::create(b, loc, ex, scores, ValueRange{t});
+        return arith::AddFOp::create(b, loc, a, ex);
+      });
+      Value inv = arith::DivFOp::create(b, loc, e.f32(1.0), sum);
+      e.loop(zero, e.idx(hd), [&](Value d) {
+        Value acc = e.reduce(zero, end, e.f32(0), [&](Value t, Value a) {
+          Value pr = memref::LoadOp::create(b, loc, scores, ValueRange{t});
+          Value vv = fromCache(memref::LoadOp::create(
+              b, loc, vc, ValueRange{layer, t, g, d}));
+          return arith::AddFOp::create(b, loc, a,
+                                       arith::MulFOp::create(b, loc, pr, vv));
+        });
+        memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, acc, inv),
+                                out, ValueRange{s, h, d});
+      });
+    });
+  });
+  op.replaceAllUsesWith(e.toTensor(out, rt));
+  op.erase();
+  return success();
+}
+
+LogicalResult FunctionLowering::run() {
+  bool usesLlama = false;
+  fn.walk([&](Operation *op) {
+    if (isa<LlamaDialect>(op->getDialect()))
+      usesLlama = true;
+  });
+  for (Type t : fn.getArgumentTypes())
+    usesLlama |= isa<KVCacheType>(t);
+  if (!usesLlama || fn.isExternal())
+    return success();
+  if (!fn.getBody().hasOneBlock())
+    return fn.emitOpError("llama-lower-to-loops expects a single block");
+  if (failed(rewriteSignature()))
+    return failure();
+
+  SmallVector<Operation *> ops;
+  fn.walk([&](Operation *op) {
+    if (isa<LlamaDialect>(op->getDialect()))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    LogicalResult r =
+        llvm::TypeSwitch<Operation *, LogicalResult>(op)
+            .Case<WeightOp>([&](auto o) { return lowerWeight(o); })
+            .Case<EmbeddingOp>([&](auto o) { return lowerEmbedding(o); })
+            .Case<RMSNormOp>([&](auto o) { return lowerRMSNorm(o); })
+            .Case<MatmulOp>([&](auto o) { return lowerMatmul(o); })
+            .Case<AttentionOp>([&](auto o) { return lowerAttention(o); })
+            .Default([&](Operation *o) {
+              return o->emitOpError(
+                  "must be lowered before llama-lower-to-loops (run "
+                  "llama-lower-to-linalg first)");
+            });
+    if (failed(r))
+      return failure();
+  }
+  // The weight handles are dead now.
+  for (Operation *op : ops)
+    if (auto w = dyn_cast<WeightOp>(op))
+      w.erase();
+
+  Block &entry = fn.front();
+  unsigned nOld = 0;
+  for (BlockArgument a : entry.getArguments())
+    if (isa<RankedTensorType, KVCacheType>(a.getType()))
+      ++nOld;
+  for (unsigned i = 0; i < nOld; ++i)
+    if (!entry.getArgument(i).use_empty())
+      return fn.emitOpError("argument ") << i << " still has uses";
+  entry.eraseArguments(0, nOld);
+  fn.setFunctionType(FunctionType::get(fn.getContext(),
+                                       entry.getArgumentTypes(), {}));
+  fn->setAttr("llvm.emit_c_interface", UnitAttr::get(fn.getContext()));
+  return success();
+}
+
+struct LlamaLowerToLoopsPass
+    : llama::impl::LlamaLowerToLoopsPassBase<LlamaLowerToLoopsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    llvm::StringMap<int64_t> weightIndex;
+    SmallVector<Attribute> weightTable;
+    for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      FunctionLowering lowering(fn, weightIndex, weightTable);
+      if (failed(lowering.run()))
+        return signalPassFailure();
+    }
+    if (!weightTable.empty())
+      module->setAttr("llama.weight_table",
+                      ArrayAttr::get(&getContext(), weightTable));
+  }
+};
+
+} // namespace

@@ -1,0 +1,76 @@
+//===- Pipelines.cpp - The llama-mlir compilation pipelines -----*- C++ -*-===//
+//
+// The pipeline from the llama dialect to the LLVM dialect on CPUs, as a C++
+// function (llama-compile runs it; llama-opt exposes it as
+// `--llama-cpu-pipeline`). Every step says why it is there.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
+                                        const LlamaCPUPipelineOptions &opts) {
+  // 1. RoPE and SwiGLU become linalg.generic on tensors.
+  pm.addPass(createLlamaLowerToLinalgPass());
+  // 2. Weights, embedding, norms, matmuls and attention become loops over the
+  //    runtime's buffers (file bytes, offsets, KV cache); entry points get the
+  //    runtime ABI.
+  pm.addPass(createLlamaLowerToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (opts.stopAfterLlamaLowering)
+    return;
+  // 3. Residual adds (arith.addf on tensors) become linalg.generic, the form
+  //    bufferization understands.
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  // 4. Tensors become buffers; the reshapes become views of them.
+  bufferization::OneShotBufferizePassOptions bufOpts;
+  bufOpts.bufferizeFunctionBoundaries = false;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
+  pm.addPass(createCanonicalizerPass());
+  // 5. Free every buffer allocated for an intermediate once it is dead.
+  bufferization::BufferDeallocationPipelineOptions deallocOpts;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocOpts);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  // 6. The remaining linalg.generic ops become loops.
+  pm.addPass(createConvertLinalgToLoopsPass());
+  // 7. exp/sin/cos become polynomials, not scalar libm calls.
+  pm.addPass(createLlamaApproximateMathPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
+  // 8. Down to the LLVM dialect.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::llama::registerLlamaPipelines() {
+  PassPipelineRegistration<>(
+      "llama-cpu-pipeline",
+      "The whole CPU pipeline: llama dialect to the LLVM dialect",
+      [](OpPassManager &pm) { buildLlamaCPUPipeline(pm); });
+  PassPipelineRegistration<>(
+      "llama-to-loops-pipeline",
+      "The first stage: llama ops to loops over runtime buffers",
+      [](OpPassManager &pm) {
+        LlamaCPUPipelineOptions o;
+        o.stopAfterLlamaLowering = true;
+        buildLlamaCPUPipeline(pm, o);
+      });
+}
