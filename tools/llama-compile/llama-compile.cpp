@@ -128,8 +128,11 @@ std::string makeManifest(ModuleOp module) {
       m += "hparam " + a.getName().str() + " ";
       if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
         m += std::to_string(i.getInt());
-      else if (auto f = dyn_cast<FloatAttr>(a.getValue()))
-        m += std::to_string(f.getValueAsDouble());
+      else if (auto f = dyn_cast<FloatAttr>(a.getValue())) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "%.17g", f.getValueAsDouble());
+        m += buf;
+      }
       else if (auto bl = dyn_cast<BoolAttr>(a.getValue()))
         m += bl.getValue() ? "1" : "0";
       m += "\n";
@@ -296,6 +299,9 @@ int main(int argc, char **argv) {
                                    "-lstdc++",
                                    "-lm",
                                    "-lpthread"};
+#ifdef LLAMA_MLIR_RUNTIME_LINK_FLAGS
+  args.push_back(LLAMA_MLIR_RUNTIME_LINK_FLAGS);
+#endif
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string linkErr;
   int rc = llvm::sys::ExecuteAndWait(*clang, argRefs, std::nullopt, {}, 0, 0,

@@ -1,0 +1,90 @@
+// RUN: llama-opt %s -split-input-file -llama-lower-to-loops -verify-diagnostics | FileCheck %s
+
+// A decode-shaped function: the signature becomes the runtime ABI, the
+// weight a view of the file at its offset, the matmul a loop nest that
+// dequantizes q8_0 in the inner loop, the result an out-buffer.
+
+// CHECK: module attributes {llama.weight_table = [{name = "blk.0.attn_q.weight", ne = [64, 16], type = 8 : i64}]}
+// CHECK-LABEL: func.func @q8_0_matmul
+// CHECK-SAME: (%[[FILE:.*]]: memref<?xi8>, %[[OFF:.*]]: memref<?xi64>, %[[X:.*]]: memref<1x64xf32>, %[[OUT:.*]]: memref<1x16xf32>)
+// CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK: %[[XT:.*]] = bufferization.to_tensor %[[X]] restrict
+// CHECK: %[[O:.*]] = memref.load %[[OFF]][%{{.*}}] : memref<?xi64>
+// CHECK: %[[OI:.*]] = arith.index_cast %[[O]] : i64 to index
+// CHECK: %[[W:.*]] = memref.view %[[FILE]][%[[OI]]][] : memref<?xi8> to memref<16x68xi8>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: memref.load %[[W]]
+// CHECK: arith.bitcast %{{.*}} : i16 to f16
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]
+// CHECK-NOT: llama.
+// CHECK: return
+func.func @q8_0_matmul(%x: tensor<1x64xf32>) -> tensor<1x16xf32> {
+  %w = llama.weight "blk.0.attn_q.weight" : !llama.weight<16x64xq8_0>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xq8_0>) -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+// The KV cache argument becomes two memrefs; attention stores this step's
+// keys and values, then loops over cache rows 0..pos with a softmax.
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME: %[[KC:[a-z0-9]+]]: memref<2x16x2x8xf16>, %[[VC:[a-z0-9]+]]: memref<2x16x2x8xf16>
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: memref.store %{{.*}}, %[[KC]]
+// CHECK: memref.store %{{.*}}, %[[VC]]
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: arith.extf %{{.*}} : f16 to f32
+func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?xi32>,
+                     %c: !llama.kv_cache<2x16x2x8xf16>) -> tensor<?x4x8xf32> {
+  %o = llama.attention %q, %k, %k, %p, %c {layer = 1 : i64}
+      : (tensor<?x4x8xf32>, tensor<?x2x8xf32>, tensor<?x2x8xf32>, tensor<?xi32>, !llama.kv_cache<2x16x2x8xf16>) -> tensor<?x4x8xf32>
+  return %o : tensor<?x4x8xf32>
+}
+
+// -----
+
+// Each weight type gets its own dequantization; spot-check the landmarks.
+// CHECK-LABEL: func.func @types
+// CHECK-DAG: memref.view {{.*}} to memref<2x64xf32>
+// CHECK-DAG: memref.view {{.*}} to memref<2x64xi16>
+// CHECK-DAG: memref.view {{.*}} to memref<2x36xi8>
+// CHECK-DAG: memref.view {{.*}} to memref<2x144xi8>
+// CHECK-DAG: memref.view {{.*}} to memref<2x210xi8>
+func.func @types(%x: tensor<1x64xf32>, %x2: tensor<1x256xf32>) -> (tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>) {
+  %a = llama.weight "a" : !llama.weight<2x64xf32>
+  %b = llama.weight "b" : !llama.weight<2x64xbf16>
+  %c = llama.weight "c" : !llama.weight<2x64xq4_0>
+  %d = llama.weight "d" : !llama.weight<2x256xq4_k>
+  %e = llama.weight "e" : !llama.weight<2x256xq6_k>
+  %ya = llama.matmul %x, %a : (tensor<1x64xf32>, !llama.weight<2x64xf32>) -> tensor<1x2xf32>
+  %yb = llama.matmul %x, %b : (tensor<1x64xf32>, !llama.weight<2x64xbf16>) -> tensor<1x2xf32>
+  %yc = llama.matmul %x, %c : (tensor<1x64xf32>, !llama.weight<2x64xq4_0>) -> tensor<1x2xf32>
+  %yd = llama.matmul %x2, %d : (tensor<1x256xf32>, !llama.weight<2x256xq4_k>) -> tensor<1x2xf32>
+  %ye = llama.matmul %x2, %e : (tensor<1x256xf32>, !llama.weight<2x256xq6_k>) -> tensor<1x2xf32>
+  return %ya, %yb, %yc, %yd, %ye : tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>
+}
+
+// -----
+
+// Functions without llama ops are left alone.
+// CHECK-LABEL: func.func @negative_plain_function
+// CHECK-SAME: (%{{.*}}: tensor<4xf32>) -> tensor<4xf32>
+// CHECK-NOT: llvm.emit_c_interface
+func.func @negative_plain_function(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// RoPE must have been lowered by llama-lower-to-linalg first.
+func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -> tensor<1x2x8xf32> {
+  // expected-error @+1 {{must be lowered before llama-lower-to-loops}}
+  %y = llama.rope %x, %p {n_rot = 8 : i64, theta = 10000.0 : f32} : (tensor<1x2x8xf32>, tensor<1xi32>) -> tensor<1x2x8xf32>
+  return %y : tensor<1x2x8xf32>
+}
