@@ -434,9 +434,12 @@ LogicalResult FunctionLowering::run() {
     return failure();
 
   SmallVector<Operation *> ops;
+  SmallVector<WeightOp> weightOps; // erased last, once nothing uses them
   fn.walk([&](Operation *op) {
     if (isa<LlamaDialect>(op->getDialect()))
       ops.push_back(op);
+    if (auto w = dyn_cast<WeightOp>(op))
+      weightOps.push_back(w);
   });
   for (Operation *op : ops) {
     LogicalResult r =
@@ -454,10 +457,9 @@ LogicalResult FunctionLowering::run() {
     if (failed(r))
       return failure();
   }
-  // The weight handles are dead now.
-  for (Operation *op : ops)
-    if (auto w = dyn_cast<WeightOp>(op))
-      w.erase();
+  // The weight handles are dead now (the other ops were erased as lowered).
+  for (WeightOp w : weightOps)
+    w.erase();
 
   Block &entry = fn.front();
   unsigned nOld = 0;
