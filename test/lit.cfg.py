@@ -39,3 +39,8 @@ if all(os.path.exists(p) for p in (_runner, _utils, _cutils)):
     config.substitutions.append(("%mlir_runner_utils", _utils))
     config.substitutions.append(("%mlir_c_runner_utils", _cutils))
 llvm_config.add_tool_substitutions(["mlir-runner"], [config.llvm_tools_dir])
+config.substitutions.append(
+    ("%llama_opt", os.path.join(config.llama_mlir_tools_dir, "llama-opt")))
+config.substitutions.append(
+    ("%llama_gguf", os.path.join(config.llama_mlir_tools_dir, "llama-gguf")))
+config.substitutions.append(("%mlir_runner", _runner))
