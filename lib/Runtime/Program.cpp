@@ -1,24 +1,34 @@
 //===- Program.cpp - main() of every produced program -----------*- C++ -*-===//
 //
-// The command line of a program made by llama-compile:
+// The command line of a program made by llama-compile, modelled on
+// llama.cpp's llama-cli:
 //
-//   ./model -m MODEL.gguf --tokens 1,403,407 [-n N] [-c N] [--print-ids]
-//           [--logits-out FILE] [--kv-type f32|f16]
+//   ./model -m MODEL.gguf -p "Once upon a time" -n 128
+//   ./model -m MODEL.gguf --chat [--system TEXT]
+//   ./model -m MODEL.gguf --tokens 1,403,407 --print-ids [--logits-out F]
 //
 // It maps the GGUF file, checks it against the compiled manifest, binds each
-// weight's bytes to the generated code, evaluates the prompt in one batched
-// prefill call, then decodes greedily one token per call. All math runs in
-// the generated entry points; this file only moves buffers around.
+// weight's bytes to the generated code, tokenizes the prompt, evaluates it in
+// one batched prefill call, then samples one token per decode call, streaming
+// text to stdout. All math runs in the generated entry points; this file moves
+// buffers and text around.
 //
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Runtime/Manifest.h"
+#include "llama-mlir/Runtime/Sampler.h"
+#include "llama-mlir/Runtime/Tokenizer.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -60,30 +70,137 @@ void _mlir_ciface_llama_decode(MemRef<1> *file, MemRef<1> *offsets,
 namespace {
 
 const char *kUsage =
-    "usage: %s -m MODEL.gguf --tokens ID,ID,... [options]\n"
-    "  -m FILE            the GGUF model (must match the compiled one)\n"
-    "  --tokens LIST      prompt token ids, comma-separated (BOS included)\n"
-    "  -n N               tokens to generate greedily (default 16)\n"
-    "  -c N               context length, at most the compiled one\n"
-    "  --kv-type T        KV cache type; must be the compiled one\n"
-    "  --print-ids        print the generated token ids on stdout\n"
-    "  --logits-out FILE  write float32 logits of every evaluated position\n"
-    "  -h, --help         this help\n";
+    "usage: %s -m MODEL.gguf [-p PROMPT | -f FILE | --tokens IDS | --chat] [options]\n"
+    "\n"
+    "input:\n"
+    "  -m, --model FILE        the GGUF model (the one the program was compiled for)\n"
+    "  -p, --prompt TEXT       prompt text (default: empty, generation starts at BOS)\n"
+    "  -f, --file FILE         read the prompt from a file\n"
+    "  --tokens IDS            prompt as comma-separated token ids (BOS included)\n"
+    "  --chat                  interactive chat on stdin with the Llama-2 template\n"
+    "  --system TEXT           system prompt for --chat (default: none)\n"
+    "generation:\n"
+    "  -n, --n-predict N       tokens to generate (default: 128; -1 = until the context is full)\n"
+    "  -c, --ctx-size N        context length, at most the compiled one (default: the compiled one)\n"
+    "  --ignore-eos            do not stop at the end-of-sequence token\n"
+    "  -t, --threads N         threads (default: 1; the generated code is single-threaded for now)\n"
+    "  --kv-type T             KV cache type; must be the compiled one (f32 or f16)\n"
+    "sampling (llama.cpp's order: penalty, top-k, top-p, min-p, temperature):\n"
+    "  -s, --seed N            random seed (default: -1, a random seed)\n"
+    "  --temp T                temperature (default: 0.8; 0 = greedy)\n"
+    "  --top-k N               top-k (default: 40; 0 = off)\n"
+    "  --top-p P               top-p (default: 0.95; 1.0 = off)\n"
+    "  --min-p P               min-p (default: 0.05; 0.0 = off)\n"
+    "  --repeat-penalty X      repetition penalty (default: 1.0 = off)\n"
+    "  --repeat-last-n N       tokens the penalty looks back at (default: 64; -1 = context)\n"
+    "output:\n"
+    "  --print-ids             print the generated token ids instead of text\n"
+    "  --logits-out FILE       write the float32 logits of every evaluated position\n"
+    "  -h, --help              this help\n";
 
-int usageError(const char *prog, const std::string &msg) {
+struct Options {
+  std::string model, prompt, promptFile, tokens, logitsOut, kvType, system;
+  bool hasPrompt = false, chat = false, printIds = false, ignoreEos = false;
+  long long nPredict = 128, ctx = 0, threads = 1;
+  long long seed = -1;
+  SamplerParams sampling;
+};
+
+[[noreturn]] void die(const char *prog, const std::string &msg, int code) {
+  std::fflush(stdout);
   std::fprintf(stderr, "%s: %s\n", prog, msg.c_str());
-  std::fprintf(stderr, kUsage, prog);
-  return 2;
+  std::exit(code);
 }
 
-bool parseInt(const char *s, long long *out) {
+bool parseInt(const std::string &s, long long *out) {
   char *end;
   errno = 0;
-  long long v = std::strtoll(s, &end, 10);
-  if (errno || end == s || *end)
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno || end == s.c_str() || *end)
     return false;
   *out = v;
   return true;
+}
+bool parseFloat(const std::string &s, float *out) {
+  char *end;
+  errno = 0;
+  float v = std::strtof(s.c_str(), &end);
+  if (errno || end == s.c_str() || *end || !std::isfinite(v))
+    return false;
+  *out = v;
+  return true;
+}
+
+/// Parses argv; usage errors exit 2 with one line naming the problem.
+Options parseArgs(int argc, char **argv) {
+  Options o;
+  const char *prog = argv[0];
+  auto bad = [&](const std::string &msg) {
+    die(prog, msg + " (see --help)", 2);
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::printf(kUsage, prog);
+      std::exit(0);
+    }
+    if (a == "--print-ids") { o.printIds = true; continue; }
+    if (a == "--ignore-eos") { o.ignoreEos = true; continue; }
+    if (a == "--chat" || a == "-i" || a == "--interactive") { o.chat = true; continue; }
+    if (i + 1 >= argc)
+      bad("unknown option or missing value: '" + a + "'");
+    std::string v = argv[i + 1];
+    bool known = true;
+    long long n;
+    float x;
+    if (a == "-m" || a == "--model") o.model = v;
+    else if (a == "-p" || a == "--prompt") { o.prompt = v; o.hasPrompt = true; }
+    else if (a == "-f" || a == "--file") o.promptFile = v;
+    else if (a == "--tokens") o.tokens = v;
+    else if (a == "--system") o.system = v;
+    else if (a == "--logits-out") o.logitsOut = v;
+    else if (a == "--kv-type") o.kvType = v;
+    else if (a == "-n" || a == "--n-predict") {
+      if (!parseInt(v, &n) || n < -1) bad("-n: expected an integer >= -1, got '" + v + "'");
+      o.nPredict = n;
+    } else if (a == "-c" || a == "--ctx-size") {
+      if (!parseInt(v, &n) || n <= 0) bad("-c: expected a positive integer, got '" + v + "'");
+      o.ctx = n;
+    } else if (a == "-t" || a == "--threads") {
+      if (!parseInt(v, &n) || n <= 0 || n > 1024) bad("-t: expected 1..1024, got '" + v + "'");
+      o.threads = n;
+    } else if (a == "-s" || a == "--seed") {
+      if (!parseInt(v, &n) || n < -1 || n > 0xFFFFFFFFll) bad("--seed: expected -1..4294967295, got '" + v + "'");
+      o.seed = n;
+    } else if (a == "--temp") {
+      if (!parseFloat(v, &x)) bad("--temp: expected a number, got '" + v + "'");
+      o.sampling.temp = x;
+    } else if (a == "--top-k") {
+      if (!parseInt(v, &n) || n < 0 || n > (1 << 30)) bad("--top-k: expected an integer >= 0, got '" + v + "'");
+      o.sampling.topK = static_cast<int32_t>(n);
+    } else if (a == "--top-p") {
+      if (!parseFloat(v, &x) || x < 0 || x > 1) bad("--top-p: expected 0..1, got '" + v + "'");
+      o.sampling.topP = x;
+    } else if (a == "--min-p") {
+      if (!parseFloat(v, &x) || x < 0 || x > 1) bad("--min-p: expected 0..1, got '" + v + "'");
+      o.sampling.minP = x;
+    } else if (a == "--repeat-penalty") {
+      if (!parseFloat(v, &x) || x <= 0) bad("--repeat-penalty: expected a positive number, got '" + v + "'");
+      o.sampling.repeatPenalty = x;
+    } else if (a == "--repeat-last-n") {
+      if (!parseInt(v, &n) || n < -1 || n > (1 << 30)) bad("--repeat-last-n: expected an integer >= -1, got '" + v + "'");
+      o.sampling.repeatLastN = static_cast<int32_t>(n);
+    } else known = false;
+    if (!known)
+      bad("unknown option '" + a + "'");
+    ++i;
+  }
+  if (o.model.empty())
+    bad("-m MODEL.gguf is required");
+  int inputs = o.hasPrompt + !o.promptFile.empty() + !o.tokens.empty() + o.chat;
+  if (inputs > 1)
+    bad("give only one of -p, -f, --tokens and --chat");
+  return o;
 }
 
 double seconds(std::chrono::steady_clock::time_point a,
@@ -91,188 +208,247 @@ double seconds(std::chrono::steady_clock::time_point a,
   return std::chrono::duration<double>(b - a).count();
 }
 
+/// The compiled model bound to a GGUF file, with its KV cache.
+class Session {
+public:
+  Session(const Manifest &m, const GGUFView &view, std::vector<int64_t> offsets,
+          int64_t ctx)
+      : m_(m), offsets_(std::move(offsets)), ctx_(ctx) {
+    nVocab_ = m.hparam("n_vocab");
+    int64_t nCtx = m.hparam("n_ctx");
+    int64_t shape[4] = {m.hparam("n_layers"), nCtx, m.hparam("n_kv_heads"),
+                        m.hparam("head_dim")};
+    size_t elems = static_cast<size_t>(shape[0] * shape[1] * shape[2] * shape[3]);
+    size_t elem = m.kvType == "f16" ? 2 : 4;
+    k_.assign(elems * elem, 0);
+    v_.assign(elems * elem, 0);
+    kc_ = memref(k_.data(), shape);
+    vc_ = memref(v_.data(), shape);
+    file_ = memref(const_cast<uint8_t *>(view.data()),
+                   {static_cast<int64_t>(view.fileSize())});
+    off_ = memref(offsets_.data(), {static_cast<int64_t>(offsets_.size())});
+  }
+
+  int64_t pos() const { return pos_; }
+  int64_t ctx() const { return ctx_; }
+  int64_t vocab() const { return nVocab_; }
+
+  /// Evaluates `tokens` at the next positions; returns the logits of every
+  /// token (rows of n_vocab). One prefill call for several tokens, one decode
+  /// call for one.
+  const std::vector<float> &eval(const std::vector<int32_t> &tokens) {
+    int64_t n = static_cast<int64_t>(tokens.size());
+    std::vector<int32_t> tok(tokens), ps(tokens.size());
+    for (int64_t i = 0; i < n; ++i)
+      ps[i] = static_cast<int32_t>(pos_ + i);
+    logits_.assign(static_cast<size_t>(n * nVocab_), 0.0f);
+    MemRef<1> t = memref(tok.data(), {n}), p = memref(ps.data(), {n});
+    MemRef<2> l = memref(logits_.data(), {n, nVocab_});
+    if (n == 1)
+      _mlir_ciface_llama_decode(&file_, &off_, &t, &p, &kc_, &vc_, &l);
+    else
+      _mlir_ciface_llama_prefill(&file_, &off_, &t, &p, &kc_, &vc_, &l);
+    pos_ += n;
+    return logits_;
+  }
+
+private:
+  const Manifest &m_;
+  std::vector<int64_t> offsets_;
+  int64_t ctx_, nVocab_ = 0, pos_ = 0;
+  std::vector<uint8_t> k_, v_;
+  std::vector<float> logits_;
+  MemRef<4> kc_, vc_;
+  MemRef<1> file_, off_;
+};
+
+struct Stats {
+  double promptSec = 0, genSec = 0;
+  long long promptTokens = 0, genTokens = 0;
+};
+
+/// Streams text to stdout as it is generated.
+void emit(const std::string &s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   auto t0 = std::chrono::steady_clock::now();
   const char *prog = argv[0];
-  std::string model, tokensArg, logitsOut, kvType;
-  long long nPredict = 16, ctx = 0;
-  bool printIds = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char *flag) -> const char * {
-      if (i + 1 >= argc)
-        return nullptr;
-      (void)flag;
-      return argv[++i];
-    };
-    const char *v = nullptr;
-    if (a == "-h" || a == "--help") {
-      std::printf(kUsage, prog);
-      return 0;
-    } else if (a == "--print-ids") {
-      printIds = true;
-    } else if (a == "-m" || a == "--tokens" || a == "-n" || a == "-c" ||
-               a == "--logits-out" || a == "--kv-type") {
-      if (!(v = value(a.c_str())))
-        return usageError(prog, "option " + a + " needs a value");
-      if (a == "-m")
-        model = v;
-      else if (a == "--tokens")
-        tokensArg = v;
-      else if (a == "--logits-out")
-        logitsOut = v;
-      else if (a == "--kv-type")
-        kvType = v;
-      else if (!parseInt(v, a == "-n" ? &nPredict : &ctx) ||
-               (a == "-n" ? nPredict < 0 : ctx <= 0))
-        return usageError(prog, "option " + a + ": invalid value '" + v + "'");
-    } else {
-      return usageError(prog, "unknown option '" + a + "'");
-    }
-  }
-  if (model.empty())
-    return usageError(prog, "-m MODEL.gguf is required");
-  if (tokensArg.empty())
-    return usageError(prog, "--tokens is required");
+  Options o = parseArgs(argc, argv);
 
   Expected<Manifest> manifest = parseManifest(llama_manifest);
-  if (!manifest) {
-    std::fprintf(stderr, "%s: %s\n", prog, manifest.error().message().c_str());
-    return 1;
-  }
+  if (!manifest)
+    die(prog, manifest.error().message(), 1);
   const Manifest &m = *manifest;
   int64_t nVocab = m.hparam("n_vocab"), nCtx = m.hparam("n_ctx");
-  if (!kvType.empty() && kvType != m.kvType)
-    return usageError(prog, "--kv-type " + kvType +
-                                ": this program was compiled for " + m.kvType +
-                                " (llama-compile --kv-type)");
-  if (ctx > nCtx)
-    return usageError(prog, "-c " + std::to_string(ctx) +
-                                " exceeds the compiled context length " +
-                                std::to_string(nCtx));
-  if (ctx == 0)
-    ctx = nCtx;
+  if (!o.kvType.empty() && o.kvType != m.kvType)
+    die(prog, "--kv-type " + o.kvType + ": this program was compiled for " +
+                  m.kvType + " (llama-compile --kv-type)", 2);
+  if (o.ctx > nCtx)
+    die(prog, "-c " + std::to_string(o.ctx) +
+                  " exceeds the compiled context length " + std::to_string(nCtx) +
+                  " (llama-compile -c)", 2);
+  int64_t ctx = o.ctx ? o.ctx : nCtx;
 
-  std::vector<int32_t> tokens;
-  for (const char *p = tokensArg.c_str(); *p;) {
-    char *end;
-    errno = 0;
-    long long t = std::strtoll(p, &end, 10);
-    if (end == p || errno || (*end && *end != ','))
-      return usageError(prog, "--tokens: expected comma-separated integers, "
-                              "got '" + tokensArg + "'");
-    if (t < 0 || t >= nVocab)
-      return usageError(prog, "--tokens: token id " + std::to_string(t) +
-                                  " is outside the vocabulary [0, " +
-                                  std::to_string(nVocab) + ")");
-    tokens.push_back(static_cast<int32_t>(t));
-    p = *end ? end + 1 : end;
-  }
-  if (tokens.empty())
-    return usageError(prog, "--tokens: at least one token is needed");
-  if (static_cast<long long>(tokens.size()) > ctx)
-    return usageError(prog, std::to_string(tokens.size()) +
-                                " prompt tokens exceed the context length " +
-                                std::to_string(ctx));
-
-  Expected<std::unique_ptr<GGUFFile>> file = GGUFFile::open(model);
-  if (!file) {
-    std::fprintf(stderr, "%s: %s\n", prog, file.error().message().c_str());
-    return 1;
-  }
+  Expected<std::unique_ptr<GGUFFile>> file = GGUFFile::open(o.model);
+  if (!file)
+    die(prog, file.error().message(), 1);
   const GGUFView &view = (*file)->view();
   std::vector<int64_t> offsets;
-  if (Error e = bindWeights(m, view, offsets)) {
-    std::fprintf(stderr, "%s: %s\n", prog, e.message().c_str());
-    return 1;
+  if (Error e = bindWeights(m, view, offsets))
+    die(prog, e.message(), 1);
+  Expected<Tokenizer> tokenizer = Tokenizer::fromGGUF(view);
+  bool needText = !o.printIds || o.chat || o.hasPrompt || !o.promptFile.empty();
+  if (!tokenizer && needText)
+    die(prog, tokenizer.error().message(), 1);
+
+  // The prompt.
+  std::vector<int32_t> prompt;
+  std::string promptText;
+  if (!o.tokens.empty()) {
+    for (const char *p = o.tokens.c_str(); *p;) {
+      char *end;
+      errno = 0;
+      long long t = std::strtoll(p, &end, 10);
+      if (end == p || errno || (*end && *end != ','))
+        die(prog, "--tokens: expected comma-separated integers, got '" +
+                      o.tokens + "'", 2);
+      if (t < 0 || t >= nVocab)
+        die(prog, "--tokens: token id " + std::to_string(t) +
+                      " is outside the vocabulary [0, " +
+                      std::to_string(nVocab) + ")", 2);
+      prompt.push_back(static_cast<int32_t>(t));
+      p = *end ? end + 1 : end;
+    }
+    if (prompt.empty())
+      die(prog, "--tokens: at least one token is needed", 2);
+    if (tokenizer)
+      promptText = tokenizer->decode(prompt);
+  } else if (!o.chat) {
+    promptText = o.prompt;
+    if (!o.promptFile.empty()) {
+      std::ifstream in(o.promptFile, std::ios::binary);
+      if (!in)
+        die(prog, "-f " + o.promptFile + ": cannot read", 1);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      promptText = ss.str();
+    }
+    prompt = tokenizer->encode(promptText, tokenizer->addBos());
+    if (prompt.empty())
+      die(prog, "the prompt is empty and the vocabulary has no BOS token", 2);
   }
+  if (static_cast<int64_t>(prompt.size()) > ctx)
+    die(prog, "the prompt has " + std::to_string(prompt.size()) +
+                  " tokens, more than the context length " +
+                  std::to_string(ctx), 2);
 
-  // KV cache: [n_layers, n_ctx(compiled), n_kv_heads, head_dim].
-  int64_t cacheShape[4] = {m.hparam("n_layers"), nCtx, m.hparam("n_kv_heads"),
-                           m.hparam("head_dim")};
-  size_t elem = m.kvType == "f16" ? 2 : 4;
-  size_t cacheElems = static_cast<size_t>(cacheShape[0] * cacheShape[1] *
-                                          cacheShape[2] * cacheShape[3]);
-  std::vector<uint8_t> kMem(cacheElems * elem), vMem(cacheElems * elem);
-  MemRef<4> kc = memref(kMem.data(), cacheShape);
-  MemRef<4> vc = memref(vMem.data(), cacheShape);
-  MemRef<1> fileRef =
-      memref(const_cast<uint8_t *>(view.data()),
-             {static_cast<int64_t>(view.fileSize())});
-  MemRef<1> offRef =
-      memref(offsets.data(), {static_cast<int64_t>(offsets.size())});
-
+  uint32_t seed = o.seed < 0 ? std::random_device{}() : static_cast<uint32_t>(o.seed);
+  Sampler sampler(o.sampling, seed);
+  Session session(m, view, offsets, ctx);
+  int32_t eos = tokenizer ? tokenizer->eos() : -1;
   FILE *logitsFile = nullptr;
-  if (!logitsOut.empty() && !(logitsFile = std::fopen(logitsOut.c_str(), "wb"))) {
-    std::fprintf(stderr, "%s: %s: cannot create\n", prog, logitsOut.c_str());
-    return 1;
-  }
-  auto writeRows = [&](const float *rows, int64_t n) {
+  if (!o.logitsOut.empty() && !(logitsFile = std::fopen(o.logitsOut.c_str(), "wb")))
+    die(prog, o.logitsOut + ": cannot create", 1);
+  Stats stats;
+  auto tLoaded = std::chrono::steady_clock::now();
+
+  /// Evaluates `input`, then generates up to `limit` tokens; returns them.
+  auto generate = [&](const std::vector<int32_t> &input, long long limit,
+                      bool stream) {
+    std::vector<int32_t> out;
+    auto ta = std::chrono::steady_clock::now();
+    for (int32_t t : input)
+      sampler.accept(t);
+    const std::vector<float> *logits = &session.eval(input);
     if (logitsFile)
-      std::fwrite(rows, sizeof(float), static_cast<size_t>(n * nVocab),
-                  logitsFile);
-  };
-  auto argmax = [&](const float *row) {
-    int64_t best = 0;
-    for (int64_t i = 1; i < nVocab; ++i)
-      if (row[i] > row[best])
-        best = i;
-    return static_cast<int32_t>(best);
+      std::fwrite(logits->data(), 4, logits->size(), logitsFile);
+    auto tb = std::chrono::steady_clock::now();
+    stats.promptSec += seconds(ta, tb);
+    stats.promptTokens += static_cast<long long>(input.size());
+    const float *last = logits->data() + (input.size() - 1) * nVocab;
+    while (limit < 0 || static_cast<long long>(out.size()) < limit) {
+      int32_t next = sampler.sample(last, static_cast<int32_t>(nVocab));
+      if (next == eos && !o.ignoreEos)
+        break;
+      out.push_back(next);
+      if (stream && tokenizer)
+        emit(tokenizer->piece(next));
+      if (static_cast<long long>(out.size()) == limit)
+        break;
+      if (session.pos() >= session.ctx()) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "\n%s: the context of %lld tokens is full\n", prog,
+                     static_cast<long long>(session.ctx()));
+        break;
+      }
+      logits = &session.eval({next});
+      if (logitsFile)
+        std::fwrite(logits->data(), 4, logits->size(), logitsFile);
+      last = logits->data();
+    }
+    stats.genSec += seconds(tb, std::chrono::steady_clock::now());
+    stats.genTokens += static_cast<long long>(out.size());
+    return out;
   };
 
-  // Prefill: the whole prompt in one call.
-  auto t1 = std::chrono::steady_clock::now();
-  int64_t seq = static_cast<int64_t>(tokens.size());
-  std::vector<int32_t> pos(tokens.size());
-  for (size_t i = 0; i < pos.size(); ++i)
-    pos[i] = static_cast<int32_t>(i);
-  std::vector<float> logits(static_cast<size_t>(seq * nVocab));
-  MemRef<1> tokRef = memref(tokens.data(), {seq});
-  MemRef<1> posRef = memref(pos.data(), {seq});
-  MemRef<2> logRef = memref(logits.data(), {seq, nVocab});
-  _mlir_ciface_llama_prefill(&fileRef, &offRef, &tokRef, &posRef, &kc, &vc,
-                             &logRef);
-  writeRows(logits.data(), seq);
-  auto t2 = std::chrono::steady_clock::now();
-
-  // Decode: one token per call.
-  std::vector<int32_t> generated;
-  int32_t next = argmax(logits.data() + (seq - 1) * nVocab);
-  std::vector<float> row(static_cast<size_t>(nVocab));
-  int64_t p = seq;
-  while (static_cast<long long>(generated.size()) < nPredict) {
-    generated.push_back(next);
-    if (static_cast<long long>(generated.size()) == nPredict || p >= ctx)
-      break;
-    int32_t tok = next, ps = static_cast<int32_t>(p);
-    MemRef<1> t1Ref = memref(&tok, {1});
-    MemRef<1> p1Ref = memref(&ps, {1});
-    MemRef<2> rRef = memref(row.data(), {1, nVocab});
-    _mlir_ciface_llama_decode(&fileRef, &offRef, &t1Ref, &p1Ref, &kc, &vc,
-                              &rRef);
-    writeRows(row.data(), 1);
-    next = argmax(row.data());
-    ++p;
+  if (o.chat) {
+    // Llama-2 chat: <s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nUSER [/INST] ANSWER </s>
+    std::string line;
+    bool first = true;
+    while (std::getline(std::cin, line)) {
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      std::string turn = "[INST] ";
+      if (first && !o.system.empty())
+        turn += "<<SYS>>\n" + o.system + "\n<</SYS>>\n\n";
+      turn += line + " [/INST]";
+      std::vector<int32_t> input;
+      if (!first && eos >= 0)
+        input.push_back(eos); // close the previous answer
+      if (tokenizer->bos() >= 0)
+        input.push_back(tokenizer->bos());
+      std::vector<int32_t> body = tokenizer->encode(turn, false);
+      input.insert(input.end(), body.begin(), body.end());
+      if (session.pos() + static_cast<int64_t>(input.size()) > session.ctx()) {
+        std::fprintf(stderr, "%s: the context of %lld tokens is full; ending "
+                             "the chat\n", prog,
+                     static_cast<long long>(session.ctx()));
+        break;
+      }
+      long long room = session.ctx() - session.pos() - static_cast<long long>(input.size());
+      long long limit = o.nPredict < 0 ? room : std::min(o.nPredict, room);
+      generate(input, limit, true);
+      emit("\n");
+      first = false;
+    }
+  } else {
+    if (!o.printIds)
+      emit(promptText);
+    long long room = ctx - static_cast<long long>(prompt.size());
+    long long limit = o.nPredict < 0 ? room : std::min<long long>(o.nPredict, room + 1);
+    std::vector<int32_t> out = generate(prompt, limit, !o.printIds);
+    if (o.printIds) {
+      std::string s;
+      for (size_t i = 0; i < out.size(); ++i)
+        s += (i ? " " : "") + std::to_string(out[i]);
+      emit(s + "\n");
+    } else {
+      emit("\n");
+    }
   }
-  auto t3 = std::chrono::steady_clock::now();
-  if (logitsFile && std::fclose(logitsFile) != 0) {
-    std::fprintf(stderr, "%s: %s: write failed\n", prog, logitsOut.c_str());
-    return 1;
-  }
-  if (printIds) {
-    for (size_t i = 0; i < generated.size(); ++i)
-      std::printf("%s%d", i ? " " : "", generated[i]);
-    std::printf("\n");
-  }
-  double pre = seconds(t1, t2), dec = seconds(t2, t3);
-  size_t nDec = generated.empty() ? 0 : generated.size() - 1;
+  if (logitsFile && std::fclose(logitsFile) != 0)
+    die(prog, o.logitsOut + ": write failed", 1);
   std::fprintf(stderr,
-               "%s: load %.3f s; prompt %lld tokens in %.3f s (%.1f tok/s); "
-               "%zu decode steps in %.3f s (%.1f tok/s)\n",
-               prog, seconds(t0, t1), static_cast<long long>(seq), pre,
-               pre > 0 ? seq / pre : 0.0, nDec, dec,
-               dec > 0 ? nDec / dec : 0.0);
+               "%s: load %.3f s; prompt %lld tokens in %.3f s (%.2f tok/s); "
+               "generated %lld tokens in %.3f s (%.2f tok/s); seed %u\n",
+               prog, seconds(t0, tLoaded), stats.promptTokens, stats.promptSec,
+               stats.promptSec > 0 ? stats.promptTokens / stats.promptSec : 0.0,
+               stats.genTokens, stats.genSec,
+               stats.genSec > 0 ? stats.genTokens / stats.genSec : 0.0, seed);
   return 0;
 }

@@ -47,7 +47,8 @@ def run(exe, gguf, prompt, n, *args):
     logits = exe + ".logits"
     r = subprocess.run([exe, "-m", gguf, "--tokens", ",".join(map(str, prompt)),
                         "-n", str(n), "--print-ids", "--logits-out", logits,
-                        *args], capture_output=True, text=True)
+                        "--temp", "0", "--ignore-eos", *args],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     ids = [int(t) for t in r.stdout.split()]
     return ids, np.fromfile(logits, dtype="<f4")
@@ -184,8 +185,13 @@ def test_program_refuses_bad_arguments(tmp_path):
     cases = [
         (["--tokens", "1,99999"], "outside the vocabulary"),
         (["--tokens", "1,x"], "comma-separated integers"),
-        (["--tokens", ",".join(["1"] * 9)], "exceed the context length"),
+        (["--tokens", ",".join(["1"] * 9)], "more than the context length"),
         (["--tokens", "1", "-c", "64"], "exceeds the compiled context length"),
+        (["-p", "x " * 20], "more than the context length"),
+        (["--tokens", "1", "--temp", "hot"], "--temp: expected a number"),
+        (["--tokens", "1", "--top-p", "1.5"], "--top-p: expected 0..1"),
+        (["--tokens", "1", "-t", "0"], "-t: expected 1..1024"),
+        (["-p", "a", "--tokens", "1"], "give only one of"),
         (["--tokens", "1", "--kv-type", "f16"], "compiled for f32"),
         (["--tokens", "1", "--frobnicate"], "unknown option"),
     ]
