@@ -260,6 +260,21 @@ static void quantizeQ8_0(const float *x, uint8_t *y) {
         clampInt(roundInt(x[j] * id), -127, 127)));
 }
 
+/// The 32-element layouts: element j < 16 in the low nibble of qs[j], element
+/// j + 16 in its high nibble; for 5 bits, bit 4 of element j is bit j of the
+/// little-endian u32 at `qh`.
+static void packLowNibblesAndHighBits(const int q[32], int bits, uint8_t *qs,
+                                      uint8_t *qhOut) {
+  uint32_t qh = 0;
+  for (int j = 0; j < 16; ++j) {
+    qs[j] = static_cast<uint8_t>((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4));
+    qh |= static_cast<uint32_t>((q[j] >> 4) & 1) << j;
+    qh |= static_cast<uint32_t>((q[j + 16] >> 4) & 1) << (j + 16);
+  }
+  if (bits == 5)
+    std::memcpy(qhOut, &qh, 4);
+}
+
 /// Q4_0 (bits = 4) and Q5_0 (bits = 5): symmetric, d = max / -2^(bits-1).
 static void quantizeSym(const float *x, uint8_t *y, int bits) {
   int levels = 1 << bits, half = levels / 2;
@@ -269,15 +284,7 @@ static void quantizeSym(const float *x, uint8_t *y, int bits) {
   int q[32];
   for (int j = 0; j < 32; ++j)
     q[j] = clampInt(roundInt(x[j] * id) + half, 0, levels - 1);
-  uint8_t *qs = y + (bits == 5 ? 6 : 2);
-  uint32_t qh = 0;
-  for (int j = 0; j < 16; ++j) {
-    qs[j] = static_cast<uint8_t>((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4));
-    qh |= static_cast<uint32_t>((q[j] >> 4) & 1) << j;
-    qh |= static_cast<uint32_t>((q[j + 16] >> 4) & 1) << (j + 16);
-  }
-  if (bits == 5)
-    std::memcpy(y + 2, &qh, 4);
+  packLowNibblesAndHighBits(q, bits, y + (bits == 5 ? 6 : 2), y + 2);
 }
 
 /// Q4_1 (bits = 4) and Q5_1 (bits = 5): x = q * d + min.
@@ -296,15 +303,7 @@ static void quantizeAsym(const float *x, uint8_t *y, int bits) {
   int q[32];
   for (int j = 0; j < 32; ++j)
     q[j] = clampInt(roundInt((x[j] - m) * id), 0, levels - 1);
-  uint8_t *qs = y + (bits == 5 ? 8 : 4);
-  uint32_t qh = 0;
-  for (int j = 0; j < 16; ++j) {
-    qs[j] = static_cast<uint8_t>((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4));
-    qh |= static_cast<uint32_t>((q[j] >> 4) & 1) << j;
-    qh |= static_cast<uint32_t>((q[j + 16] >> 4) & 1) << (j + 16);
-  }
-  if (bits == 5)
-    std::memcpy(y + 4, &qh, 4);
+  packLowNibblesAndHighBits(q, bits, y + (bits == 5 ? 8 : 4), y + 4);
 }
 
 /// Q4_K (bits = 4) and Q5_K (bits = 5): 8 sub-blocks of 32 with 6-bit

@@ -29,6 +29,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <limits>
+#include <tuple>
 
 namespace mlir::llama {
 #define GEN_PASS_DEF_LLAMALOWERTOLOOPSPASS
@@ -55,6 +56,14 @@ struct Emitter {
     auto m = MemRefType::get(t.getShape(), t.getElementType());
     return bufferization::ToBufferOp::create(b, loc, m, tensor,
                                              /*read_only=*/true);
+  }
+  /// The operand `input` as a buffer, its row count, and a new buffer for
+  /// the result of type `t` (whose only dynamic dimension is the first).
+  std::tuple<Value, Value, Value> rowsInOut(Value input, RankedTensorType t) {
+    Value in = buffer(input);
+    Value seq = dim(in, 0);
+    Value out = alloc(t, t.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+    return {in, seq, out};
   }
   /// A new buffer for a result of type `t`, dynamic sizes from `dynSizes`.
   Value alloc(RankedTensorType t, ValueRange dynSizes) {
@@ -247,9 +256,8 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
   Emitter e{b, op.getLoc()};
   const WeightView &w = weights.lookup(op.getTable());
   auto rt = cast<RankedTensorType>(op.getType());
-  Value tokens = e.buffer(op.getTokens());
-  Value seq = e.dim(tokens, 0);
-  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  Value tokens, seq, out;
+  std::tie(tokens, seq, out) = e.rowsInOut(op.getTokens(), rt);
   int64_t dim = rt.getDimSize(1);
   e.loop(e.idx(0), seq, [&](Value s) {
     Value tok = memref::LoadOp::create(b, e.loc, tokens, ValueRange{s});
@@ -271,9 +279,8 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
   if (rt.getRank() != 2)
     return op.emitOpError("llama-lower-to-loops supports rank-2 inputs only");
   const WeightView &w = weights.lookup(op.getWeight());
-  Value x = e.buffer(op.getInput());
-  Value seq = e.dim(x, 0);
-  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  Value x, seq, out;
+  std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
   int64_t dim = rt.getDimSize(1);
   Value zero = e.idx(0);
   e.loop(zero, seq, [&](Value s) {
@@ -309,9 +316,8 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   const WeightView &w = weights.lookup(op.getWeight());
   WeightType wt = op.getWeight().getType();
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
-  Value x = e.buffer(op.getInput());
-  Value seq = e.dim(x, 0);
-  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  Value x, seq, out;
+  std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
   e.loop(e.idx(0), seq, [&](Value s) {
     e.loop(e.idx(0), e.idx(n), [&](Value row) {
       Value acc = e.dot(w, row, k, [&](Value kk) {
