@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::llama;
@@ -212,5 +213,244 @@ Value mlir::llama::emitLoadWeightElement(OpBuilder &b, Location loc,
   }
   default:
     llvm_unreachable("unquantized types handled above");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Vectorized block dot products
+//===----------------------------------------------------------------------===//
+
+int64_t mlir::llama::dotBlockElements(const WeightView &w) {
+  return w.blockSize == 1 ? kDotLanes : w.blockSize;
+}
+
+bool mlir::llama::canVectorizeDot(const WeightView &w, int64_t k) {
+  return k % dotBlockElements(w) == 0;
+}
+
+namespace {
+
+/// Vector helpers over one block's bytes.
+struct VecBlock {
+  OpBuilder &b;
+  Location loc;
+  Value view, row, base;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value off(int64_t c) {
+    return c ? Value(arith::AddIOp::create(b, loc, base, idx(c))) : base;
+  }
+  VectorType vt(int64_t n, Type t) { return VectorType::get({n}, t); }
+  /// n bytes at base + c, zero-extended to i32 lanes.
+  Value bytes(int64_t c, int64_t n) {
+    Value v = vector::LoadOp::create(b, loc, vt(n, b.getI8Type()), view,
+                                     ValueRange{row, off(c)});
+    return arith::ExtUIOp::create(b, loc, vt(n, b.getI32Type()), v);
+  }
+  /// n signed bytes at base + c as f32 lanes.
+  Value sbytesF(int64_t c, int64_t n) {
+    Value v = vector::LoadOp::create(b, loc, vt(n, b.getI8Type()), view,
+                                     ValueRange{row, off(c)});
+    return arith::SIToFPOp::create(b, loc, vt(n, b.getF32Type()), v);
+  }
+  Value splatI(int64_t v, int64_t n) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vt(n, b.getI32Type()),
+                                       b.getI32IntegerAttr(static_cast<int32_t>(v))));
+  }
+  Value splatF(Value scalar, int64_t n) {
+    return vector::BroadcastOp::create(b, loc, vt(n, b.getF32Type()), scalar);
+  }
+  Value andv(Value x, int64_t m, int64_t n) {
+    return arith::AndIOp::create(b, loc, x, splatI(m, n));
+  }
+  Value shrv(Value x, int64_t s, int64_t n) {
+    return s ? Value(arith::ShRUIOp::create(b, loc, x, splatI(s, n))) : x;
+  }
+  Value shlv(Value x, int64_t s, int64_t n) {
+    return s ? Value(arith::ShLIOp::create(b, loc, x, splatI(s, n))) : x;
+  }
+  Value subv(Value x, int64_t c, int64_t n) {
+    return arith::SubIOp::create(b, loc, x, splatI(c, n));
+  }
+  Value toF(Value x, int64_t n) {
+    return arith::SIToFPOp::create(b, loc, vt(n, b.getF32Type()), x);
+  }
+  Value fma(Value x, Value y, Value acc) {
+    return vector::FMAOp::create(b, loc, acc.getType(), x, y, acc);
+  }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  /// Splits a 32-lane vector into its two 16-lane halves.
+  std::pair<Value, Value> halves(Value v32) {
+    Value lo = vector::ExtractStridedSliceOp::create(
+        b, loc, v32, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{16},
+        ArrayRef<int64_t>{1});
+    Value hi = vector::ExtractStridedSliceOp::create(
+        b, loc, v32, ArrayRef<int64_t>{16}, ArrayRef<int64_t>{16},
+        ArrayRef<int64_t>{1});
+    return {lo, hi};
+  }
+};
+
+} // namespace
+
+Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
+                                Value row, Value blk,
+                                function_ref<Value(Value, int64_t)> loadX,
+                                Value acc) {
+  auto f32v = [&](int64_t n) { return VectorType::get({n}, b.getF32Type()); };
+  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  auto mulIdx = [&](Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, idx(c));
+  };
+  auto addIdx = [&](Value x, int64_t c) {
+    return c ? Value(arith::AddIOp::create(b, loc, x, idx(c))) : x;
+  };
+  Value k0 = mulIdx(blk, dotBlockElements(w));
+  switch (w.type) {
+  case GGMLType::F32: {
+    Value wv = vector::LoadOp::create(b, loc, f32v(16), w.view, ValueRange{row, k0});
+    return vector::FMAOp::create(b, loc, acc.getType(), loadX(k0, 16), wv, acc);
+  }
+  case GGMLType::F16:
+  case GGMLType::BF16: {
+    auto i16v = VectorType::get({16}, b.getI16Type());
+    Value h = vector::LoadOp::create(b, loc, i16v, w.view, ValueRange{row, k0});
+    Value wv;
+    if (w.type == GGMLType::F16) {
+      Value f = arith::BitcastOp::create(
+          b, loc, VectorType::get({16}, b.getF16Type()), h);
+      wv = arith::ExtFOp::create(b, loc, f32v(16), f);
+    } else {
+      auto i32v = VectorType::get({16}, b.getI32Type());
+      Value x = arith::ExtUIOp::create(b, loc, i32v, h);
+      Value sh = arith::ShLIOp::create(
+          b, loc, x,
+          arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(16))));
+      wv = arith::BitcastOp::create(b, loc, f32v(16), sh);
+    }
+    return vector::FMAOp::create(b, loc, acc.getType(), loadX(k0, 16), wv, acc);
+  }
+  default:
+    break;
+  }
+  // Quantized: scalar scales from the scalar helpers, vector quants.
+  BlockBytes k{b, loc, w.view, row, nullptr};
+  k.base = k.mulc(blk, w.bytesPerBlock);
+  VecBlock v{b, loc, w.view, row, k.base};
+  switch (w.type) {
+  case GGMLType::Q8_0: {
+    Value d = v.splatF(k.f16At(0), 16);
+    auto [q0, q1] = v.halves(v.sbytesF(2, 32));
+    // acc += d * (x0·q0 + x1·q1)
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(f32v(16), b.getF32FloatAttr(0)));
+    Value s = v.fma(loadX(k0, 16), q0, v.fma(loadX(addIdx(k0, 16), 16), q1, zero));
+    return v.fma(s, d, acc);
+  }
+  case GGMLType::Q4_0:
+  case GGMLType::Q4_1:
+  case GGMLType::Q5_0:
+  case GGMLType::Q5_1: {
+    bool hasMin = w.type == GGMLType::Q4_1 || w.type == GGMLType::Q5_1;
+    bool five = w.type == GGMLType::Q5_0 || w.type == GGMLType::Q5_1;
+    int64_t qsOff = (hasMin ? 4 : 2) + (five ? 4 : 0);
+    Value raw = v.bytes(qsOff, 16);
+    Value lo = v.andv(raw, 0xF, 16), hi = v.shrv(raw, 4, 16);
+    if (five) {
+      // Bit j of the little-endian u32 qh: element j (low) and j + 16 (high).
+      Value qh = vector::BroadcastOp::create(
+          b, loc, VectorType::get({16}, b.getI32Type()), [&]() -> Value {
+            Value b0 = k.byteAt(hasMin ? 4 : 2), b1 = k.byteAt(hasMin ? 5 : 3);
+            Value b2 = k.byteAt(hasMin ? 6 : 4), b3 = k.byteAt(hasMin ? 7 : 5);
+            Value x = k.orr(b0, k.shl(b1, 8));
+            x = k.orr(x, k.shl(b2, 16));
+            return k.orr(x, k.shl(b3, 24));
+          }());
+      SmallVector<int32_t> iota(16);
+      for (int i = 0; i < 16; ++i)
+        iota[i] = i;
+      auto i32v = VectorType::get({16}, b.getI32Type());
+      Value lanes = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(i32v, ArrayRef<int32_t>(iota)));
+      Value bitLo = v.andv(arith::ShRUIOp::create(b, loc, qh, lanes), 1, 16);
+      Value bitHi = v.andv(
+          arith::ShRUIOp::create(b, loc, qh,
+                                 arith::AddIOp::create(b, loc, lanes,
+                                                       v.splatI(16, 16))),
+          1, 16);
+      lo = arith::OrIOp::create(b, loc, lo, v.shlv(bitLo, 4, 16));
+      hi = arith::OrIOp::create(b, loc, hi, v.shlv(bitHi, 4, 16));
+    }
+    if (!hasMin) {
+      lo = v.subv(lo, five ? 16 : 8, 16);
+      hi = v.subv(hi, five ? 16 : 8, 16);
+    }
+    Value x0 = loadX(k0, 16), x1 = loadX(addIdx(k0, 16), 16);
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(f32v(16), b.getF32FloatAttr(0)));
+    // d * sum(q x) (+ m * sum(x))
+    Value qx = v.fma(x0, v.toF(lo, 16), v.fma(x1, v.toF(hi, 16), zero));
+    acc = v.fma(qx, v.splatF(k.f16At(0), 16), acc);
+    if (hasMin)
+      acc = v.fma(arith::AddFOp::create(b, loc, x0, x1),
+                  v.splatF(k.f16At(2), 16), acc);
+    return acc;
+  }
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K: {
+    bool five = w.type == GGMLType::Q5_K;
+    Value d = k.f16At(0), dmin = k.f16At(2);
+    Value qh = five ? v.bytes(16, 32) : Value();
+    for (int64_t c = 0; c < 4; ++c) {
+      Value raw = v.bytes((five ? 48 : 16) + 32 * c, 32);
+      for (int64_t half = 0; half < 2; ++half) {
+        int64_t j = 2 * c + half;
+        auto [sc, m] = kScaleMin(k, idx(j));
+        Value q = v.andv(v.shrv(raw, 4 * half, 32), 0xF, 32);
+        if (five)
+          q = arith::OrIOp::create(b, loc, q,
+                                   v.shlv(v.andv(v.shrv(qh, j, 32), 1, 32), 4, 32));
+        auto [q0, q1] = v.halves(v.toF(q, 32));
+        Value xk = addIdx(k0, 32 * j);
+        Value x0 = loadX(xk, 16), x1 = loadX(addIdx(xk, 16), 16);
+        Value zero = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(f32v(16), b.getF32FloatAttr(0)));
+        Value qx = v.fma(x0, q0, v.fma(x1, q1, zero));
+        // acc += d*sc * sum(q x) - dmin*m * sum(x)
+        Value d1 = k.mulf(d, k.toF32(sc)), m1 = k.mulf(dmin, k.toF32(m));
+        acc = v.fma(qx, v.splatF(d1, 16), acc);
+        Value negM = arith::NegFOp::create(b, loc, m1);
+        acc = v.fma(arith::AddFOp::create(b, loc, x0, x1), v.splatF(negM, 16),
+                    acc);
+      }
+    }
+    return acc;
+  }
+  case GGMLType::Q6_K: {
+    Value d = k.f16At(208);
+    for (int64_t half = 0; half < 2; ++half) {
+      Value qh = v.bytes(128 + 32 * half, 32);
+      for (int64_t p = 0; p < 4; ++p) {
+        Value ql = v.bytes(64 * half + 32 * (p % 2), 32);
+        Value nib = v.andv(v.shrv(ql, 4 * (p / 2), 32), 0xF, 32);
+        Value hi = v.andv(v.shrv(qh, 2 * p, 32), 3, 32);
+        Value q = v.subv(arith::OrIOp::create(b, loc, nib, v.shlv(hi, 4, 32)),
+                         32, 32);
+        auto [q0, q1] = v.halves(v.toF(q, 32));
+        Value xk = addIdx(k0, 128 * half + 32 * p);
+        for (int64_t g = 0; g < 2; ++g) {
+          Value sc = k.sbyteAt(idx(192 + 8 * half + 2 * p + g));
+          Value scale = k.mulf(d, k.toF32(sc));
+          Value prod = v.mul(loadX(addIdx(xk, 16 * g), 16), g ? q1 : q0);
+          acc = v.fma(prod, v.splatF(scale, 16), acc);
+        }
+      }
+    }
+    return acc;
+  }
+  default:
+    llvm_unreachable("handled above");
   }
 }

@@ -24,6 +24,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -318,11 +319,35 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
   Value x, seq, out;
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
+  bool vectorize = canVectorizeDot(w, k);
+  auto accType = VectorType::get({kDotLanes}, b.getF32Type());
   e.loop(e.idx(0), seq, [&](Value s) {
     e.loop(e.idx(0), e.idx(n), [&](Value row) {
-      Value acc = e.dot(w, row, k, [&](Value kk) {
-        return memref::LoadOp::create(b, e.loc, x, ValueRange{s, kk});
-      });
+      Value acc;
+      if (vectorize) {
+        // 16 partial sums, one block of the row per step, dequantized in
+        // registers; then one horizontal add.
+        Value zero = arith::ConstantOp::create(
+            b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
+        Value vacc = e.reduce(
+            e.idx(0), e.idx(k / dotBlockElements(w)), zero,
+            [&](Value blk, Value a) {
+              return emitBlockDot(
+                  b, e.loc, w, row, blk,
+                  [&](Value k0, int64_t lanes) -> Value {
+                    return vector::LoadOp::create(
+                        b, e.loc, VectorType::get({lanes}, b.getF32Type()), x,
+                        ValueRange{s, k0});
+                  },
+                  a);
+            });
+        acc = vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
+                                          vacc);
+      } else {
+        acc = e.dot(w, row, k, [&](Value kk) {
+          return memref::LoadOp::create(b, e.loc, x, ValueRange{s, kk});
+        });
+      }
       memref::StoreOp::create(b, e.loc, acc, out, ValueRange{s, row});
     });
   });

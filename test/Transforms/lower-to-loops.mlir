@@ -14,11 +14,13 @@
 // CHECK: %[[W:.*]] = memref.view %[[FILE]][%[[OI]]][] : memref<?xi8> to memref<16x68xi8>
 // CHECK: scf.for
 // CHECK: scf.for
-// CHECK: scf.for
-// CHECK: scf.for
+// CHECK: %[[ACC:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
 // CHECK: memref.load %[[W]]
 // CHECK: arith.bitcast %{{.*}} : i16 to f16
-// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: vector.load %[[W]][%{{.*}}, %{{.*}}] : memref<16x68xi8>, vector<32xi8>
+// CHECK: arith.sitofp %{{.*}} : vector<32xi8> to vector<32xf32>
+// CHECK: vector.fma
+// CHECK: vector.reduction <add>, %[[ACC]] : vector<16xf32> into f32
 // CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]
 // CHECK-NOT: llama.
 // CHECK: return
@@ -68,6 +70,19 @@ func.func @types(%x: tensor<1x64xf32>, %x2: tensor<1x256xf32>) -> (tensor<1x2xf3
   %yd = llama.matmul %x2, %d : (tensor<1x256xf32>, !llama.weight<2x256xq4_k>) -> tensor<1x2xf32>
   %ye = llama.matmul %x2, %e : (tensor<1x256xf32>, !llama.weight<2x256xq6_k>) -> tensor<1x2xf32>
   return %ya, %yb, %yc, %yd, %ye : tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>
+}
+
+// -----
+
+// Rows that are not whole 16-element vectors use the scalar dot product.
+// CHECK-LABEL: func.func @scalar_dot_for_odd_rows
+// CHECK-NOT: vector.
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
+// CHECK: memref.load
+func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
+  %w = llama.weight "w" : !llama.weight<3x37xf32>
+  %y = llama.matmul %x, %w : (tensor<1x37xf32>, !llama.weight<3x37xf32>) -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
 }
 
 // -----

@@ -36,6 +36,26 @@ MemRefType weightViewType(MLIRContext *ctx, GGMLType type, int64_t rows,
 Value emitLoadWeightElement(OpBuilder &b, Location loc, const WeightView &w,
                             Value row, Value blk, Value j);
 
+/// Width of the accumulator of the vectorized dot products.
+constexpr int64_t kDotLanes = 16;
+
+/// Elements per step of emitBlockDot: the block size of quantized types, 16
+/// for f32/f16/bf16.
+int64_t dotBlockElements(const WeightView &w);
+
+/// Whether rows of `k` elements can use emitBlockDot (f32/f16/bf16 rows must
+/// be a multiple of 16 elements).
+bool canVectorizeDot(const WeightView &w, int64_t k);
+
+/// acc + the products of weight block `blk` of `row` with the matching
+/// activations, as a vector<16xf32> partial sum. `loadX(k0, n)` returns the
+/// activations k0..k0+n-1 as vector<n x f32>. The block's scales are applied
+/// per block (sum of q·x times d), not per element: the result differs from
+/// the element-wise reference by rounding only.
+Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
+                   Value blk, function_ref<Value(Value, int64_t)> loadX,
+                   Value acc);
+
 } // namespace mlir::llama
 
 #endif // LLAMA_MLIR_TRANSFORMS_DEQUANT_H
