@@ -18,8 +18,10 @@
 #include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Runtime/Manifest.h"
 #include "llama-mlir/Runtime/Sampler.h"
+#include "llama-mlir/Runtime/ThreadPool.h"
 #include "llama-mlir/Runtime/Tokenizer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -30,6 +32,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace llamart;
@@ -83,7 +86,7 @@ const char *kUsage =
     "  -n, --n-predict N       tokens to generate (default: 128; -1 = until the context is full)\n"
     "  -c, --ctx-size N        context length, at most the compiled one (default: the compiled one)\n"
     "  --ignore-eos            do not stop at the end-of-sequence token\n"
-    "  -t, --threads N         threads (default: 1; the generated code is single-threaded for now)\n"
+    "  -t, --threads N         threads (default: the number of cores)\n"
     "  --kv-type T             KV cache type; must be the compiled one (f32 or f16)\n"
     "sampling (llama.cpp's order: penalty, top-k, top-p, min-p, temperature):\n"
     "  -s, --seed N            random seed (default: -1, a random seed)\n"
@@ -101,7 +104,7 @@ const char *kUsage =
 struct Options {
   std::string model, prompt, promptFile, tokens, logitsOut, kvType, system;
   bool hasPrompt = false, chat = false, printIds = false, ignoreEos = false;
-  long long nPredict = 128, ctx = 0, threads = 1;
+  long long nPredict = 128, ctx = 0, threads = 0; // 0: one per core
   long long seed = -1;
   SamplerParams sampling;
 };
@@ -349,6 +352,9 @@ int main(int argc, char **argv) {
 
   uint32_t seed = o.seed < 0 ? std::random_device{}() : static_cast<uint32_t>(o.seed);
   Sampler sampler(o.sampling, seed);
+  int threads = o.threads > 0 ? static_cast<int>(o.threads)
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  llama_rt_set_threads(threads);
   Session session(m, view, offsets, ctx);
   int32_t eos = tokenizer ? tokenizer->eos() : -1;
   FILE *logitsFile = nullptr;
@@ -445,10 +451,12 @@ int main(int argc, char **argv) {
     die(prog, o.logitsOut + ": write failed", 1);
   std::fprintf(stderr,
                "%s: load %.3f s; prompt %lld tokens in %.3f s (%.2f tok/s); "
-               "generated %lld tokens in %.3f s (%.2f tok/s); seed %u\n",
+               "generated %lld tokens in %.3f s (%.2f tok/s); %d threads; "
+               "seed %u\n",
                prog, seconds(t0, tLoaded), stats.promptTokens, stats.promptSec,
                stats.promptSec > 0 ? stats.promptTokens / stats.promptSec : 0.0,
                stats.genTokens, stats.genSec,
-               stats.genSec > 0 ? stats.genTokens / stats.genSec : 0.0, seed);
+               stats.genSec > 0 ? stats.genTokens / stats.genSec : 0.0,
+               threads, seed);
   return 0;
 }

@@ -321,8 +321,15 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
   bool vectorize = canVectorizeDot(w, k);
   auto accType = VectorType::get({kDotLanes}, b.getF32Type());
-  e.loop(e.idx(0), seq, [&](Value s) {
-    e.loop(e.idx(0), e.idx(n), [&](Value row) {
+  // Rows in parallel (the runtime's thread pool splits them); every token of
+  // the batch inside, so that a weight row is read from memory once.
+  auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
+                                     ValueRange{e.idx(n)}, ValueRange{e.idx(1)});
+  OpBuilder::InsertionGuard parGuard(b);
+  b.setInsertionPointToStart(par.getBody());
+  Value row = par.getInductionVars()[0];
+  {
+    e.loop(e.idx(0), seq, [&](Value s) {
       Value acc;
       if (vectorize) {
         // 16 partial sums, one block of the row per step, dequantized in
@@ -350,7 +357,8 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
       }
       memref::StoreOp::create(b, e.loc, acc, out, ValueRange{s, row});
     });
-  });
+  }
+  b.setInsertionPoint(op);
   op.replaceAllUsesWith(e.toTensor(out, rt));
   op.erase();
   return success();

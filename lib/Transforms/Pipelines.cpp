@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -51,6 +52,13 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
+  // 7b. Parallel loops (the rows of every matmul) either go to the runtime's
+  //     thread pool (outlined here, dispatched after LLVM conversion) or
+  //     become plain loops.
+  if (opts.threads)
+    pm.addPass(createLlamaOutlineParallelLoopsPass());
+  else
+    pm.addPass(createParallelForToNestedForsPass());
   // 8. Down to the LLVM dialect.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -59,6 +67,8 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
+  if (opts.threads)
+    pm.addPass(createLlamaMaterializeParallelPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
@@ -67,6 +77,14 @@ void mlir::llama::registerLlamaPipelines() {
       "llama-cpu-pipeline",
       "The whole CPU pipeline: llama dialect to the LLVM dialect",
       [](OpPassManager &pm) { buildLlamaCPUPipeline(pm); });
+  PassPipelineRegistration<>(
+      "llama-cpu-pipeline-serial",
+      "The CPU pipeline without the thread pool (for JIT tests)",
+      [](OpPassManager &pm) {
+        LlamaCPUPipelineOptions o;
+        o.threads = false;
+        buildLlamaCPUPipeline(pm, o);
+      });
   PassPipelineRegistration<>(
       "llama-to-loops-pipeline",
       "The first stage: llama ops to loops over runtime buffers",

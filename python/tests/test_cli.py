@@ -130,3 +130,10 @@ def test_bpe_vocabulary_is_refused(tmp_path):
     r = run(exe, str(bad), "-p", "hi")
     assert r.returncode == 1
     assert "tokenizer.ggml.model" in r.stderr
+
+
+def test_thread_count_does_not_change_the_text(stories):
+    gguf, exe, _ = stories
+    args = ["-p", "Once upon a time", "-n", "40", "-s", "9"]
+    outs = {run(exe, gguf, *args, "-t", str(t)).stdout for t in (1, 2, 3)}
+    assert len(outs) == 1

@@ -12,7 +12,7 @@
 // CHECK: %[[O:.*]] = memref.load %[[OFF]][%{{.*}}] : memref<?xi64>
 // CHECK: %[[OI:.*]] = arith.index_cast %[[O]] : i64 to index
 // CHECK: %[[W:.*]] = memref.view %[[FILE]][%[[OI]]][] : memref<?xi8> to memref<16x68xi8>
-// CHECK: scf.for
+// CHECK: scf.parallel
 // CHECK: scf.for
 // CHECK: %[[ACC:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
 // CHECK: memref.load %[[W]]

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -33,6 +34,9 @@ void populateLlamaElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 struct LlamaCPUPipelineOptions {
   /// Stop after the llama ops are lowered (before bufferization).
   bool stopAfterLlamaLowering = false;
+  /// Split the parallel loops across the runtime's thread pool (off: run
+  /// them sequentially, for JIT tests without the runtime).
+  bool threads = true;
 };
 
 /// The pipeline from the llama dialect to the LLVM dialect for CPUs; each

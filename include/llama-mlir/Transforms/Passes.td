@@ -107,4 +107,49 @@ def LlamaApproximateMathPass : Pass<"llama-approximate-math"> {
   ];
 }
 
+def LlamaOutlineParallelLoopsPass
+    : Pass<"llama-outline-parallel-loops", "ModuleOp"> {
+  let summary = "Outline one-dimensional scf.parallel loops for the runtime's "
+                "thread pool";
+  let description = [{
+    Every one-dimensional `scf.parallel` (lower bound, upper bound, step 1) in
+    a function on buffers becomes
+
+    * a private function `@__llama_par_N(captures..., %lo, %hi)` that runs the
+      loop body sequentially for `lo <= i < hi` (`scf.for`), and
+    * a call of the declaration `@__llama_par_N_dispatch(captures..., %lb,
+      %ub)`, marked `llama.parallel_body = @__llama_par_N`.
+
+    Captures are the values defined above the loop and used in it;
+    constants are cloned into the body instead. `llama-materialize-parallel`
+    later defines each dispatch function, once the module is in the LLVM
+    dialect, as a call of the runtime's `llama_rt_parallel_for`, which splits
+    `[lb, ub)` across the thread pool.
+
+    Input invariant: buffers (after bufferization); no `scf.reduce` in the
+    loops (their iterations are independent).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::scf::SCFDialect"];
+}
+
+def LlamaMaterializeParallelPass
+    : Pass<"llama-materialize-parallel", "ModuleOp"> {
+  let summary = "Define the dispatch functions of outlined parallel loops";
+  let description = [{
+    Runs on the LLVM dialect. For each `llvm.func` declaration marked
+    `llama.parallel_body = @body` (see `llama-outline-parallel-loops`), whose
+    parameters are `(captures..., lb: i64, ub: i64)`:
+
+    * defines `@body_thunk(%ctx: !llvm.ptr, %lo: i64, %hi: i64)`, which loads
+      the captures from the struct at `%ctx` and calls `@body(captures...,
+      %lo, %hi)`;
+    * defines the dispatch function: it stores its captures into a stack
+      struct and calls `llama_rt_parallel_for(@body_thunk, %ctx, %lb, %ub)`.
+
+    The runtime (lib/Runtime/ThreadPool.cpp) runs the thunk on each thread
+    for a contiguous share of `[lb, ub)` and returns when all are done.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // LLAMA_MLIR_TRANSFORMS_PASSES_TD

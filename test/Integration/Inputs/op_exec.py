@@ -105,7 +105,7 @@ def run(op_src, args, out_shape):
     src = body[:-1] + "\n".join(glob + main) + "\n}\n"
     path = os.path.join(TMP, "case.mlir")
     open(path, "w").write(src)
-    llvm = sh(LLAMA_OPT, path, "--llama-cpu-pipeline")
+    llvm = sh(LLAMA_OPT, path, "--llama-cpu-pipeline-serial")
     out = sh(RUNNER, "-e", "main", "-entry-point-result=void",
              f"-shared-libs={LIBS}", input=llvm)
     data = out.split("data =", 1)[1]

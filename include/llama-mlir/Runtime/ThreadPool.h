@@ -1,0 +1,31 @@
+//===- ThreadPool.h - The thread pool the generated code uses ---*- C++ -*-===//
+//
+// The generated code hands each parallel loop (the rows of every matmul) to
+// llama_rt_parallel_for, which splits the iteration range into one
+// contiguous share per thread, runs the shares on a persistent pool (the
+// calling thread takes the first), and returns when all are done. Workers
+// spin briefly between loops and then sleep, so a decode step pays no thread
+// start-up and no system call per loop while work keeps coming.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLAMA_MLIR_RUNTIME_THREADPOOL_H
+#define LLAMA_MLIR_RUNTIME_THREADPOOL_H
+
+#include <cstdint>
+
+extern "C" {
+/// The signature of an outlined loop body: run iterations [lo, hi).
+typedef void (*llama_rt_loop_fn)(void *ctx, int64_t lo, int64_t hi);
+
+/// Runs fn over [lb, ub) on the pool. Called by generated code.
+void llama_rt_parallel_for(llama_rt_loop_fn fn, void *ctx, int64_t lb,
+                           int64_t ub);
+
+/// Sets the number of threads (1 = the calling thread only). Not to be
+/// called while a loop runs.
+void llama_rt_set_threads(int n);
+int llama_rt_threads(void);
+}
+
+#endif // LLAMA_MLIR_RUNTIME_THREADPOOL_H

@@ -1,0 +1,101 @@
+//===- OutlineParallelLoops.cpp - scf.parallel to pool dispatch -*- C++ -*-===//
+//
+// Implements the `llama-outline-parallel-loops` pass (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace mlir::llama {
+#define GEN_PASS_DEF_LLAMAOUTLINEPARALLELLOOPSPASS
+#include "llama-mlir/Transforms/Passes.h.inc"
+} // namespace mlir::llama
+
+using namespace mlir;
+
+namespace {
+
+struct LlamaOutlineParallelLoopsPass
+    : llama::impl::LlamaOutlineParallelLoopsPassBase<
+          LlamaOutlineParallelLoopsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<scf::ParallelOp> loops;
+    module.walk([&](scf::ParallelOp op) {
+      // Only outermost loops; nested ones run inside their parent's share.
+      if (!op->getParentOfType<scf::ParallelOp>())
+        loops.push_back(op);
+    });
+    unsigned counter = 0;
+    for (scf::ParallelOp loop : loops)
+      if (failed(outline(module, loop, counter++)))
+        return signalPassFailure();
+  }
+
+  LogicalResult outline(ModuleOp module, scf::ParallelOp loop, unsigned n) {
+    if (loop.getNumLoops() != 1 || loop.getNumResults() != 0)
+      return loop.emitOpError("llama-outline-parallel-loops handles "
+                              "one-dimensional loops without reductions");
+    if (!matchPattern(loop.getStep()[0], m_One()))
+      return loop.emitOpError("llama-outline-parallel-loops needs step 1");
+    Location loc = loop.getLoc();
+    // Constants are cloned into the body; other outside values are captured.
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(loop.getRegion(), above);
+    SmallVector<Value> captures;
+    SmallVector<Operation *> constants;
+    for (Value v : above) {
+      Operation *def = v.getDefiningOp();
+      if (def && def->hasTrait<OpTrait::ConstantLike>())
+        constants.push_back(def);
+      else
+        captures.push_back(v);
+    }
+    OpBuilder b(module.getBodyRegion());
+    b.setInsertionPointToEnd(module.getBody());
+    std::string name = "__llama_par_" + std::to_string(n);
+    SmallVector<Type> types;
+    for (Value v : captures)
+      types.push_back(v.getType());
+    types.append({b.getIndexType(), b.getIndexType()});
+    auto fnType = b.getFunctionType(types, {});
+
+    // The body: for i in [lo, hi) { loop body }.
+    auto body = func::FuncOp::create(b, loc, name, fnType);
+    body.setPrivate();
+    Block *entry = body.addEntryBlock();
+    OpBuilder bb = OpBuilder::atBlockBegin(entry);
+    IRMapping map;
+    for (Operation *c : constants)
+      map.map(c->getResult(0), bb.clone(*c)->getResult(0));
+    for (auto [v, arg] : llvm::zip(captures, entry->getArguments()))
+      map.map(v, arg);
+    Value lo = entry->getArgument(captures.size()),
+          hi = entry->getArgument(captures.size() + 1);
+    Value one = arith::ConstantIndexOp::create(bb, loc, 1);
+    auto forOp = scf::ForOp::create(bb, loc, lo, hi, one);
+    map.map(loop.getInductionVars()[0], forOp.getInductionVar());
+    OpBuilder fb = OpBuilder::atBlockBegin(forOp.getBody());
+    for (Operation &op : loop.getBody()->without_terminator())
+      fb.clone(op, map);
+    func::ReturnOp::create(bb, loc);
+
+    // The dispatch declaration and its call.
+    auto dispatch = func::FuncOp::create(b, loc, name + "_dispatch", fnType);
+    dispatch.setPrivate();
+    dispatch->setAttr("llama.parallel_body",
+                      FlatSymbolRefAttr::get(b.getContext(), name));
+    OpBuilder cb(loop);
+    SmallVector<Value> operands(captures.begin(), captures.end());
+    operands.append({loop.getLowerBound()[0], loop.getUpperBound()[0]});
+    func::CallOp::create(cb, loc, dispatch, operands);
+    loop.erase();
+    return success();
+  }
+};
+
+} // namespace
