@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "llama-mlir/Runtime/Bench.h"
 #include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Runtime/Manifest.h"
 #include "llama-mlir/Runtime/Sampler.h"
@@ -96,6 +97,12 @@ const char *kUsage =
     "  --min-p P               min-p (default: 0.05; 0.0 = off)\n"
     "  --repeat-penalty X      repetition penalty (default: 1.0 = off)\n"
     "  --repeat-last-n N       tokens the penalty looks back at (default: 64; -1 = context)\n"
+    "benchmark (like llama-bench):\n"
+    "  --bench                 run pp and tg, print tokens/s against the machine's roofline\n"
+    "  --bench-pp N            prompt tokens of the pp test (default: 512, capped at the context)\n"
+    "  --bench-tg N            generated tokens of the tg test (default: 128)\n"
+    "  --bench-reps N          repetitions; the median is reported (default: 5)\n"
+    "  --bench-format F        md or json (default: md)\n"
     "output:\n"
     "  --print-ids             print the generated token ids instead of text\n"
     "  --logits-out FILE       write the float32 logits of every evaluated position\n"
@@ -104,6 +111,9 @@ const char *kUsage =
 struct Options {
   std::string model, prompt, promptFile, tokens, logitsOut, kvType, system;
   bool hasPrompt = false, chat = false, printIds = false, ignoreEos = false;
+  bool bench = false;
+  long long benchPP = 512, benchTG = 128, benchReps = 5;
+  std::string benchFormat = "md";
   long long nPredict = 128, ctx = 0, threads = 0; // 0: one per core
   long long seed = -1;
   SamplerParams sampling;
@@ -149,6 +159,7 @@ Options parseArgs(int argc, char **argv) {
     }
     if (a == "--print-ids") { o.printIds = true; continue; }
     if (a == "--ignore-eos") { o.ignoreEos = true; continue; }
+    if (a == "--bench") { o.bench = true; continue; }
     if (a == "--chat" || a == "-i" || a == "--interactive") { o.chat = true; continue; }
     if (i + 1 >= argc)
       bad("unknown option or missing value: '" + a + "'");
@@ -163,6 +174,14 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--system") o.system = v;
     else if (a == "--logits-out") o.logitsOut = v;
     else if (a == "--kv-type") o.kvType = v;
+    else if (a == "--bench-format") {
+      if (v != "md" && v != "json") bad("--bench-format: expected md or json, got '" + v + "'");
+      o.benchFormat = v;
+    } else if (a == "--bench-pp" || a == "--bench-tg" || a == "--bench-reps") {
+      if (!parseInt(v, &n) || n < (a == "--bench-reps" ? 1 : 0) || n > (1 << 20))
+        bad(a + ": expected a non-negative integer, got '" + v + "'");
+      (a == "--bench-pp" ? o.benchPP : a == "--bench-tg" ? o.benchTG : o.benchReps) = n;
+    }
     else if (a == "-n" || a == "--n-predict") {
       if (!parseInt(v, &n) || n < -1) bad("-n: expected an integer >= -1, got '" + v + "'");
       o.nPredict = n;
@@ -276,6 +295,98 @@ void emit(const std::string &s) {
   std::fflush(stdout);
 }
 
+/// --bench: pp and tg like llama-bench, against the measured roofline.
+int runBench(const char *prog, const Options &o, const Manifest &m,
+             const GGUFView &view, const std::vector<int64_t> &offsets,
+             int64_t ctx, int threads) {
+  // What one token costs: every weight byte once for decode (one embedding
+  // row), 2 FLOPs per matmul parameter for prefill.
+  double bytes = 0, params = 0;
+  for (const ManifestWeight &w : m.weights) {
+    const GGUFTensor *t = view.findTensor(w.name);
+    if (!t)
+      continue;
+    bool embd = w.name == "token_embd.weight";
+    bool tied = m.hparam("tied_output") != 0;
+    bytes += embd && !tied ? double(t->nbytes) / double(t->rows()) : double(t->nbytes);
+    if (t->nDims == 2 && (!embd || tied))
+      params += double(t->numElements);
+  }
+  double bw = measureReadBandwidth(threads), flops = measureFmaPeak(threads);
+  int64_t pp = std::min<int64_t>(o.benchPP, ctx);
+  int64_t tg = std::min<int64_t>(o.benchTG, ctx - 1);
+  int64_t nVocab = m.hparam("n_vocab");
+  std::vector<double> ppRate, tgRate;
+  std::mt19937 rng(1);
+  for (long long r = 0; r < o.benchReps; ++r) {
+    if (pp > 0) {
+      Session s(m, view, offsets, ctx);
+      std::vector<int32_t> toks(static_cast<size_t>(pp));
+      for (int32_t &t : toks)
+        t = static_cast<int32_t>(rng() % static_cast<uint32_t>(nVocab));
+      auto a = std::chrono::steady_clock::now();
+      s.eval(toks);
+      ppRate.push_back(pp / seconds(a, std::chrono::steady_clock::now()));
+    }
+    if (tg > 0) {
+      Session s(m, view, offsets, ctx);
+      std::vector<float> last = s.eval({1});
+      auto a = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < tg; ++i) {
+        int32_t next = static_cast<int32_t>(
+            std::max_element(last.begin(), last.begin() + nVocab) - last.begin());
+        last = s.eval({next});
+      }
+      tgRate.push_back(tg / seconds(a, std::chrono::steady_clock::now()));
+    }
+  }
+  Summary pps = summarize(ppRate), tgs = summarize(tgRate);
+  double tgRoof = bw / bytes, ppRoof = flops / (2 * params);
+  std::string name = view.name().substr(view.name().find_last_of('/') + 1);
+  if (o.benchFormat == "json") {
+    std::printf("{\"model\": \"%s\", \"weight_bytes_per_token\": %.0f, "
+                "\"matmul_params\": %.0f, \"threads\": %d, "
+                "\"read_bandwidth_gb_s\": %.2f, \"fma_peak_gflop_s\": %.2f, "
+                "\"repetitions\": %lld, \"tests\": [",
+                name.c_str(), bytes, params, threads, bw / 1e9, flops / 1e9,
+                o.benchReps);
+    bool first = true;
+    auto row = [&](const char *test, int64_t n, const Summary &s, double roof) {
+      if (n <= 0)
+        return;
+      std::printf("%s{\"test\": \"%s%lld\", \"tokens_per_s\": %.3f, "
+                  "\"min\": %.3f, \"max\": %.3f, \"roofline_tokens_per_s\": "
+                  "%.3f, \"percent_of_roofline\": %.1f}",
+                  first ? "" : ", ", test, static_cast<long long>(n), s.median,
+                  s.min, s.max, roof, 100 * s.median / roof);
+      first = false;
+    };
+    row("pp", pp, pps, ppRoof);
+    row("tg", tg, tgs, tgRoof);
+    std::printf("]}\n");
+  } else {
+    std::printf("| model | weights/token | threads | test | t/s (median) | min - max | roofline t/s | %% of roofline |\n"
+                "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
+    auto row = [&](const char *test, int64_t n, const Summary &s, double roof) {
+      if (n <= 0)
+        return;
+      std::printf("| %s | %.1f MiB | %d | %s%lld | %.2f | %.2f - %.2f | %.2f | %.1f%% |\n",
+                  name.c_str(), bytes / (1 << 20), threads, test,
+                  static_cast<long long>(n), s.median, s.min, s.max, roof,
+                  100 * s.median / roof);
+    };
+    row("pp", pp, pps, ppRoof);
+    row("tg", tg, tgs, tgRoof);
+    std::printf("\nmachine: read bandwidth %.2f GB/s, fp32 FMA peak %.1f GFLOP/s "
+                "(%d threads); %lld repetitions; roofline: pp = FMA peak / "
+                "(2 x %.0f matmul parameters), tg = bandwidth / weight bytes per "
+                "token\n",
+                bw / 1e9, flops / 1e9, threads, o.benchReps, params);
+  }
+  (void)prog;
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -308,6 +419,12 @@ int main(int argc, char **argv) {
   bool needText = !o.printIds || o.chat || o.hasPrompt || !o.promptFile.empty();
   if (!tokenizer && needText)
     die(prog, tokenizer.error().message(), 1);
+
+  int threads = o.threads > 0 ? static_cast<int>(o.threads)
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  llama_rt_set_threads(threads);
+  if (o.bench)
+    return runBench(prog, o, m, view, offsets, ctx, threads);
 
   // The prompt.
   std::vector<int32_t> prompt;
@@ -352,9 +469,6 @@ int main(int argc, char **argv) {
 
   uint32_t seed = o.seed < 0 ? std::random_device{}() : static_cast<uint32_t>(o.seed);
   Sampler sampler(o.sampling, seed);
-  int threads = o.threads > 0 ? static_cast<int>(o.threads)
-                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  llama_rt_set_threads(threads);
   Session session(m, view, offsets, ctx);
   int32_t eos = tokenizer ? tokenizer->eos() : -1;
   FILE *logitsFile = nullptr;
