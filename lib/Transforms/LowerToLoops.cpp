@@ -410,14 +410,21 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
     });
   });
   // 2. Causal attention of every query head over cache rows 0..pos.
-  auto scoresType = MemRefType::get({nCtx}, b.getF32Type());
+  // One row of scores per query head, so that heads run in parallel.
+  auto scoresType = MemRefType::get({nh, nCtx}, b.getF32Type());
   Value scores = memref::AllocOp::create(b, loc, scoresType);
   Value scale = e.f32(op.getScaleOrDefault());
   float negInf = -std::numeric_limits<float>::infinity();
   e.loop(zero, seq, [&](Value s) {
     Value p = posAt(s);
     Value end = arith::AddIOp::create(b, loc, p, one);
-    e.loop(zero, e.idx(nh), [&](Value h) {
+    auto heads = scf::ParallelOp::create(b, loc, ValueRange{zero},
+                                         ValueRange{e.idx(nh)},
+                                         ValueRange{one});
+    {
+      OpBuilder::InsertionGuard headGuard(b);
+      b.setInsertionPointToStart(heads.getBody());
+      Value h = heads.getInductionVars()[0];
       Value g = arith::DivUIOp::create(b, loc, h, e.idx(kvMul));
       Value mx = e.reduce(zero, end, e.f32(negInf), [&](Value t, Value m) {
         Value dot = e.reduce(zero, e.idx(hd), e.f32(0), [&](Value d, Value a) {
@@ -428,20 +435,20 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
                                        arith::MulFOp::create(b, loc, qv, kv));
         });
         Value sc = arith::MulFOp::create(b, loc, dot, scale);
-        memref::StoreOp::create(b, loc, sc, scores, ValueRange{t});
+        memref::StoreOp::create(b, loc, sc, scores, ValueRange{h, t});
         return arith::MaximumFOp::create(b, loc, m, sc);
       });
       Value sum = e.reduce(zero, end, e.f32(0), [&](Value t, Value a) {
-        Value sc = memref::LoadOp::create(b, loc, scores, ValueRange{t});
+        Value sc = memref::LoadOp::create(b, loc, scores, ValueRange{h, t});
         Value ex = math::ExpOp::create(b, loc,
                                        arith::SubFOp::create(b, loc, sc, mx));
-        memref::StoreOp::create(b, loc, ex, scores, ValueRange{t});
+        memref::StoreOp::create(b, loc, ex, scores, ValueRange{h, t});
         return arith::AddFOp::create(b, loc, a, ex);
       });
       Value inv = arith::DivFOp::create(b, loc, e.f32(1.0), sum);
       e.loop(zero, e.idx(hd), [&](Value d) {
         Value acc = e.reduce(zero, end, e.f32(0), [&](Value t, Value a) {
-          Value pr = memref::LoadOp::create(b, loc, scores, ValueRange{t});
+          Value pr = memref::LoadOp::create(b, loc, scores, ValueRange{h, t});
           Value vv = fromCache(memref::LoadOp::create(
               b, loc, vc, ValueRange{layer, t, g, d}));
           return arith::AddFOp::create(b, loc, a,
@@ -450,7 +457,7 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
         memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, acc, inv),
                                 out, ValueRange{s, h, d});
       });
-    });
+    }
   });
   op.replaceAllUsesWith(e.toTensor(out, rt));
   op.erase();
