@@ -151,6 +151,7 @@ private:
   LogicalResult lowerEmbedding(EmbeddingOp op);
   LogicalResult lowerRMSNorm(RMSNormOp op);
   LogicalResult lowerMatmul(MatmulOp op);
+  LogicalResult lowerMatmulSwiGLU(MatmulSwiGLUOp op);
   LogicalResult lowerAttention(AttentionOp op);
 };
 
@@ -310,6 +311,50 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
   return success();
 }
 
+/// The dot product of token `s` of `x` with row `row` of `w`: vectorized
+/// block by block when the row allows it, element by element otherwise.
+static Value rowDot(Emitter &e, const WeightView &w, int64_t k, Value x,
+                    Value s, Value row) {
+  OpBuilder &b = e.b;
+  if (!canVectorizeDot(w, k))
+    return e.dot(w, row, k, [&](Value kk) {
+      return memref::LoadOp::create(b, e.loc, x, ValueRange{s, kk});
+    });
+  // 16 partial sums, one block of the row per step, dequantized in
+  // registers; then one horizontal add.
+  auto accType = VectorType::get({kDotLanes}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
+  Value vacc = e.reduce(
+      e.idx(0), e.idx(k / dotBlockElements(w)), zero, [&](Value blk, Value a) {
+        return emitBlockDot(
+            b, e.loc, w, row, blk,
+            [&](Value k0, int64_t lanes) -> Value {
+              return vector::LoadOp::create(
+                  b, e.loc, VectorType::get({lanes}, b.getF32Type()), x,
+                  ValueRange{s, k0});
+            },
+            a);
+      });
+  return vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
+                                     vacc);
+}
+
+/// Rows in parallel (the runtime's thread pool splits them), every token of
+/// the batch inside, so that a weight row is read from memory once:
+/// out[s, row] = epilogue(s, row).
+static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq,
+                             function_ref<void(Value row, Value s)> body) {
+  OpBuilder &b = e.b;
+  auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
+                                     ValueRange{e.idx(rows)},
+                                     ValueRange{e.idx(1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(par.getBody());
+  Value row = par.getInductionVars()[0];
+  e.loop(e.idx(0), seq, [&](Value s) { body(row, s); });
+}
+
 LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   b.setInsertionPoint(op);
   Emitter e{b, op.getLoc()};
@@ -319,46 +364,35 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
   Value x, seq, out;
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
-  bool vectorize = canVectorizeDot(w, k);
-  auto accType = VectorType::get({kDotLanes}, b.getF32Type());
-  // Rows in parallel (the runtime's thread pool splits them); every token of
-  // the batch inside, so that a weight row is read from memory once.
-  auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
-                                     ValueRange{e.idx(n)}, ValueRange{e.idx(1)});
-  OpBuilder::InsertionGuard parGuard(b);
-  b.setInsertionPointToStart(par.getBody());
-  Value row = par.getInductionVars()[0];
-  {
-    e.loop(e.idx(0), seq, [&](Value s) {
-      Value acc;
-      if (vectorize) {
-        // 16 partial sums, one block of the row per step, dequantized in
-        // registers; then one horizontal add.
-        Value zero = arith::ConstantOp::create(
-            b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-        Value vacc = e.reduce(
-            e.idx(0), e.idx(k / dotBlockElements(w)), zero,
-            [&](Value blk, Value a) {
-              return emitBlockDot(
-                  b, e.loc, w, row, blk,
-                  [&](Value k0, int64_t lanes) -> Value {
-                    return vector::LoadOp::create(
-                        b, e.loc, VectorType::get({lanes}, b.getF32Type()), x,
-                        ValueRange{s, k0});
-                  },
-                  a);
-            });
-        acc = vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
-                                          vacc);
-      } else {
-        acc = e.dot(w, row, k, [&](Value kk) {
-          return memref::LoadOp::create(b, e.loc, x, ValueRange{s, kk});
-        });
-      }
-      memref::StoreOp::create(b, e.loc, acc, out, ValueRange{s, row});
-    });
-  }
+  forRowsAndTokens(e, n, seq, [&](Value row, Value s) {
+    memref::StoreOp::create(b, e.loc, rowDot(e, w, k, x, s, row), out,
+                            ValueRange{s, row});
+  });
+  op.replaceAllUsesWith(e.toTensor(out, rt));
+  op.erase();
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  auto rt = cast<RankedTensorType>(op.getType());
+  const WeightView &wg = weights.lookup(op.getGate());
+  const WeightView &wu = weights.lookup(op.getUp());
+  WeightType wt = op.getGate().getType();
+  int64_t n = wt.getShape()[0], k = wt.getShape()[1];
+  Value x, seq, out;
+  std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
+  forRowsAndTokens(e, n, seq, [&](Value row, Value s) {
+    // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
+    Value g = rowDot(e, wg, k, x, s, row);
+    Value u = rowDot(e, wu, k, x, s, row);
+    Value ex = math::ExpOp::create(b, e.loc, arith::NegFOp::create(b, e.loc, g));
+    Value silu = arith::DivFOp::create(
+        b, e.loc, g, arith::AddFOp::create(b, e.loc, e.f32(1.0), ex));
+    memref::StoreOp::create(b, e.loc, arith::MulFOp::create(b, e.loc, silu, u),
+                            out, ValueRange{s, row});
+  });
   op.replaceAllUsesWith(e.toTensor(out, rt));
   op.erase();
   return success();
@@ -494,6 +528,7 @@ LogicalResult FunctionLowering::run() {
             .Case<EmbeddingOp>([&](auto o) { return lowerEmbedding(o); })
             .Case<RMSNormOp>([&](auto o) { return lowerRMSNorm(o); })
             .Case<MatmulOp>([&](auto o) { return lowerMatmul(o); })
+            .Case<MatmulSwiGLUOp>([&](auto o) { return lowerMatmulSwiGLU(o); })
             .Case<AttentionOp>([&](auto o) { return lowerAttention(o); })
             .Default([&](Operation *o) {
               return o->emitOpError(

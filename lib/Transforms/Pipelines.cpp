@@ -23,7 +23,14 @@ using namespace mlir;
 
 void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
                                         const LlamaCPUPipelineOptions &opts) {
-  // 1. RoPE and SwiGLU become linalg.generic on tensors.
+  // 0. Fusions at the model level (llama-fuse-*), each of which can be
+  //    disabled by name.
+  auto enabled = [&](StringRef name) {
+    return !llvm::is_contained(opts.disabledFusions, name.str());
+  };
+  if (enabled("swiglu"))
+    pm.addPass(createLlamaFuseSwiGLUPass());
+  // 1. RoPE and the remaining SwiGLU become linalg.generic on tensors.
   pm.addPass(createLlamaLowerToLinalgPass());
   // 2. Weights, embedding, norms, matmuls and attention become loops over the
   //    runtime's buffers (file bytes, offsets, KV cache); entry points get the

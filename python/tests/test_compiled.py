@@ -203,3 +203,27 @@ def test_program_refuses_bad_arguments(tmp_path):
     r = subprocess.run([exe, "-m", str(tmp_path / "absent.gguf"), "--tokens", "1"],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "absent.gguf" in r.stderr
+
+
+@pytest.mark.parametrize("typ", ["f32", "q4_k_m"])
+def test_fusions_on_and_off_agree(tmp_path, typ):
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,
+               "--layers", "2")
+    fused = compile_model(gguf, str(tmp_path / "fused"))
+    plain = compile_model(gguf, str(tmp_path / "plain"),
+                          "--disable-fusion=swiglu")
+    prompt = [1, 259, 262, 270]
+    ids_f, lf = run(fused, gguf, prompt, 5)
+    ids_p, lp = run(plain, gguf, prompt, 5)
+    assert ids_f == ids_p
+    # Same math, other summation order: float32 rounding only.
+    assert np.abs(lf - lp).max() <= 1e-5
+    check_against_reference(gguf, plain)
+    check_against_reference(gguf, fused)
+
+
+def test_unknown_fusion_name_is_refused(tmp_path):
+    gguf = gen(str(tmp_path / "m.gguf"), "--layers", "1")
+    r = subprocess.run([tool("llama-compile"), gguf, "-o", str(tmp_path / "x"),
+                        "--disable-fusion=rope2"], capture_output=True, text=True)
+    assert r.returncode == 1 and "unknown fusion 'rope2'" in r.stderr

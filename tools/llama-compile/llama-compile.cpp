@@ -80,6 +80,9 @@ cl::opt<int64_t> ctxLen("c", cl::desc("KV cache length (default: the "
 cl::opt<std::string> kvType("kv-type", cl::desc("KV cache type: f32 or f16"),
                             cl::init("f32"));
 cl::opt<bool> verbose("v", cl::desc("Print each stage's wall time"));
+cl::list<std::string> disableFusion(
+    "disable-fusion", cl::desc("Leave out a fusion pass: swiglu"),
+    cl::CommaSeparated);
 
 struct StageTimer {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -214,6 +217,12 @@ int main(int argc, char **argv) {
     return fail("bad pass manager options");
   llama::LlamaCPUPipelineOptions po;
   po.stopAfterLlamaLowering = emit == Emit::Linalg;
+  for (const std::string &f : disableFusion) {
+    if (f != "swiglu")
+      return fail("--disable-fusion: unknown fusion '" + f +
+                  "', expected swiglu");
+    po.disabledFusions.push_back(f);
+  }
   llama::buildLlamaCPUPipeline(pm, po);
   if (failed(pm.run(*module)))
     return fail("the MLIR pipeline failed on " + inputFile);

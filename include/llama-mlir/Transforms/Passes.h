@@ -20,6 +20,9 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <string>
+#include <vector>
+
 namespace mlir {
 class RewritePatternSet;
 namespace llama {
@@ -37,6 +40,8 @@ struct LlamaCPUPipelineOptions {
   /// Split the parallel loops across the runtime's thread pool (off: run
   /// them sequentially, for JIT tests without the runtime).
   bool threads = true;
+  /// Fusions to leave out, by name (`swiglu`).
+  std::vector<std::string> disabledFusions;
 };
 
 /// The pipeline from the llama dialect to the LLVM dialect for CPUs; each

@@ -90,6 +90,27 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
   ];
 }
 
+def LlamaFuseSwiGLUPass : Pass<"llama-fuse-swiglu"> {
+  let summary = "Fuse the gate and up projections with the SwiGLU activation";
+  let description = [{
+    Rewrites
+
+        %g = llama.matmul %x, %wg
+        %u = llama.matmul %x, %wu
+        %h = llama.swiglu %g, %u
+
+    into `%h = llama.matmul_swiglu %x, %wg, %wu` when both matmuls read the
+    same activations and have no other user. The algebra is unchanged
+    (silu(x Wg^T) * (x Wu^T)); what changes is the schedule: one pass over
+    `x` computes both dot products of a hidden unit and applies the
+    activation in the epilogue, so the gate and up activations are never
+    written to memory.
+
+    Misses are explained (`notifyMatchFailure`): different inputs, or a
+    projection that is used elsewhere.
+  }];
+}
+
 def LlamaApproximateMathPass : Pass<"llama-approximate-math"> {
   let summary = "Replace transcendental math ops by polynomial approximations";
   let description = [{

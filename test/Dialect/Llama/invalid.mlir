@@ -411,3 +411,43 @@ func.func @swiglu_c2_result(%g: tensor<?x172xf32>, %u: tensor<?x172xf32>) {
   %h = llama.swiglu %g, %u : (tensor<?x172xf32>, tensor<?x172xf32>) -> tensor<2x172xf32>
   return
 }
+
+// -----
+
+func.func @matmul_swiglu_c1_rank(%x: tensor<64xf32>, %g: !llama.weight<8x64xf32>) {
+  // expected-error @+1 {{'llama.matmul_swiglu' op input must have rank 2 [seq, K], got rank 1}}
+  %h = llama.matmul_swiglu %x, %g, %g : (tensor<64xf32>, !llama.weight<8x64xf32>, !llama.weight<8x64xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_swiglu_c2_rank(%x: tensor<1x64xf32>, %g: !llama.weight<64xf32>) {
+  // expected-error @+1 {{'llama.matmul_swiglu' op gate and up must have rank 2 [hidden_dim, K]}}
+  %h = llama.matmul_swiglu %x, %g, %g : (tensor<1x64xf32>, !llama.weight<64xf32>, !llama.weight<64xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_swiglu_c2_shapes(%x: tensor<1x64xf32>, %g: !llama.weight<8x64xf32>, %u: !llama.weight<9x64xf32>) {
+  // expected-error @+1 {{'llama.matmul_swiglu' op gate shape 8x64 and up shape 9x64 must be equal}}
+  %h = llama.matmul_swiglu %x, %g, %u : (tensor<1x64xf32>, !llama.weight<8x64xf32>, !llama.weight<9x64xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_swiglu_c3_k(%x: tensor<1x32xf32>, %g: !llama.weight<8x64xf32>) {
+  // expected-error @+1 {{'llama.matmul_swiglu' op input row length 32 must equal the weights' row length K = 64}}
+  %h = llama.matmul_swiglu %x, %g, %g : (tensor<1x32xf32>, !llama.weight<8x64xf32>, !llama.weight<8x64xf32>) -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_swiglu_c4_result(%x: tensor<2x64xf32>, %g: !llama.weight<8x64xf32>) {
+  // expected-error @+1 {{'llama.matmul_swiglu' op result type 'tensor<2x9xf32>' must be [seq, hidden_dim] = [2, 8]}}
+  %h = llama.matmul_swiglu %x, %g, %g : (tensor<2x64xf32>, !llama.weight<8x64xf32>, !llama.weight<8x64xf32>) -> tensor<2x9xf32>
+  return
+}

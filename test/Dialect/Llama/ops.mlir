@@ -133,3 +133,15 @@ func.func @swiglu(%g: tensor<?x172xf32>, %u: tensor<?x172xf32>) -> tensor<?x172x
   %h = llama.swiglu %g, %u : (tensor<?x172xf32>, tensor<?x172xf32>) -> tensor<?x172xf32>
   return %h : tensor<?x172xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @matmul_swiglu
+// CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>)
+// CHECK: llama.matmul_swiglu %[[X]], %{{.*}}, %{{.*}} : (tensor<?x64xf32>, !llama.weight<172x64xq4_0>, !llama.weight<172x64xq8_0>) -> tensor<?x172xf32>
+func.func @matmul_swiglu(%x: tensor<?x64xf32>) -> tensor<?x172xf32> {
+  %g = llama.weight "blk.0.ffn_gate.weight" : !llama.weight<172x64xq4_0>
+  %u = llama.weight "blk.0.ffn_up.weight" : !llama.weight<172x64xq8_0>
+  %h = llama.matmul_swiglu %x, %g, %u : (tensor<?x64xf32>, !llama.weight<172x64xq4_0>, !llama.weight<172x64xq8_0>) -> tensor<?x172xf32>
+  return %h : tensor<?x172xf32>
+}

@@ -295,3 +295,39 @@ LogicalResult SwiGLUOp::verify() {
   // swiglu_c2
   return verifySameType(*this, getResult().getType(), gate, "gate");
 }
+
+//===----------------------------------------------------------------------===//
+// MatmulSwiGLUOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulSwiGLUOp::verify() {
+  WeightType gate = getGate().getType(), up = getUp().getType();
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto result = cast<RankedTensorType>(getResult().getType());
+  // matmul_swiglu_c1
+  if (input.getRank() != 2)
+    return emitOpError() << "input must have rank 2 [seq, K], got rank "
+                         << input.getRank();
+  // matmul_swiglu_c2
+  if (gate.getRank() != 2 || up.getRank() != 2)
+    return emitOpError("gate and up must have rank 2 [hidden_dim, K]");
+  if (gate.getShape() != up.getShape())
+    return emitOpError() << "gate shape " << gate.getShape()[0] << "x"
+                         << gate.getShape()[1] << " and up shape "
+                         << up.getShape()[0] << "x" << up.getShape()[1]
+                         << " must be equal";
+  // matmul_swiglu_c3
+  int64_t hidden = gate.getShape()[0], k = gate.getShape()[1];
+  if (input.getDimSize(1) != k)
+    return emitOpError() << "input row length " << dimStr(input.getDimSize(1))
+                         << " must equal the weights' row length K = " << k;
+  // matmul_swiglu_c4
+  if (result.getRank() != 2 ||
+      !compatible(result.getDimSize(0), input.getDimSize(0)) ||
+      result.getDimSize(1) != hidden)
+    return emitOpError() << "result type " << result
+                         << " must be [seq, hidden_dim] = ["
+                         << dimStr(input.getDimSize(0)) << ", " << hidden
+                         << "]";
+  return success();
+}

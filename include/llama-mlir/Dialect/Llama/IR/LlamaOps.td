@@ -290,4 +290,47 @@ def Llama_SwiGLUOp : Llama_Op<"swiglu", [Pure]> {
       "$gate `,` $up attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// llama.matmul_swiglu
+//===----------------------------------------------------------------------===//
+
+def Llama_MatmulSwiGLUOp : Llama_Op<"matmul_swiglu", [Pure]> {
+  let summary = "gate and up projections with the SwiGLU epilogue, fused";
+  let description = [{
+    The first half of the Llama feed-forward block in one op, as produced by
+    `llama-fuse-swiglu`:
+
+        g[s, h]   = sum_k input[s, k] * dequant(gate[h, k])
+        u[s, h]   = sum_k input[s, k] * dequant(up[h, k])
+        out[s, h] = silu(g[s, h]) * u[s, h]
+
+    Lowered as one pass over the activations: both dot products of a row are
+    computed together and only `out` is written (the gate and up activations
+    are never stored).
+
+    Shapes: `input : [seq, K]`, `gate, up : [hidden_dim, K]`,
+    `out : [seq, hidden_dim]`.
+
+    Constraints:
+    (C1) `input` has rank 2;
+    (C2) `gate` and `up` have rank 2 and the same shape (their element types
+         may differ, as in mixed files);
+    (C3) the input's last dimension equals the weights' row length `K`;
+    (C4) the result has shape `[seq, hidden_dim]`.
+
+    Example:
+    ```mlir
+    %h = llama.matmul_swiglu %xn, %wg, %wu
+        : (tensor<?x64xf32>, !llama.weight<172x64xq4_0>,
+           !llama.weight<172x64xq4_0>) -> tensor<?x172xf32>
+    ```
+  }];
+  let arguments = (ins Llama_F32Tensor:$input, Llama_WeightType:$gate,
+                       Llama_WeightType:$up);
+  let results = (outs Llama_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gate `,` $up attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 #endif // LLAMA_OPS_TD
