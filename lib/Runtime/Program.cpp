@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -242,10 +243,17 @@ public:
                         m.hparam("head_dim")};
     size_t elems = static_cast<size_t>(shape[0] * shape[1] * shape[2] * shape[3]);
     size_t elem = m.kvType == "f16" ? 2 : 4;
-    k_.assign(elems * elem, 0);
-    v_.assign(elems * elem, 0);
-    kc_ = memref(k_.data(), shape);
-    vc_ = memref(v_.data(), shape);
+    // calloc: the kernel hands out zero pages lazily, so a long context costs
+    // nothing until it is used.
+    k_.reset(static_cast<uint8_t *>(std::calloc(elems, elem)));
+    v_.reset(static_cast<uint8_t *>(std::calloc(elems, elem)));
+    if (!k_ || !v_) {
+      std::fprintf(stderr, "cannot allocate the KV cache (%zu bytes)\n",
+                   2 * elems * elem);
+      std::exit(1);
+    }
+    kc_ = memref(k_.get(), shape);
+    vc_ = memref(v_.get(), shape);
     file_ = memref(const_cast<uint8_t *>(view.data()),
                    {static_cast<int64_t>(view.fileSize())});
     off_ = memref(offsets_.data(), {static_cast<int64_t>(offsets_.size())});
@@ -278,7 +286,10 @@ private:
   const Manifest &m_;
   std::vector<int64_t> offsets_;
   int64_t ctx_, nVocab_ = 0, pos_ = 0;
-  std::vector<uint8_t> k_, v_;
+  struct Free {
+    void operator()(uint8_t *p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> k_, v_;
   std::vector<float> logits_;
   MemRef<4> kc_, vc_;
   MemRef<1> file_, off_;
