@@ -454,3 +454,145 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
     llvm_unreachable("handled above");
   }
 }
+
+SmallVector<std::pair<int64_t, Value>>
+mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
+                              Value row, Value blk) {
+  SmallVector<std::pair<int64_t, Value>> pieces;
+  auto f32v = [&](int64_t n) { return VectorType::get({n}, b.getF32Type()); };
+  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  switch (w.type) {
+  case GGMLType::F32:
+  case GGMLType::F16:
+  case GGMLType::BF16: {
+    // Reuse the dot-product path's loads with an identity "x": simpler to
+    // load directly.
+    Value k0 = arith::MulIOp::create(b, loc, blk, idx(kDotLanes));
+    if (w.type == GGMLType::F32) {
+      pieces.push_back({0, vector::LoadOp::create(b, loc, f32v(16), w.view,
+                                                  ValueRange{row, k0})});
+      return pieces;
+    }
+    auto i16v = VectorType::get({16}, b.getI16Type());
+    Value h = vector::LoadOp::create(b, loc, i16v, w.view, ValueRange{row, k0});
+    if (w.type == GGMLType::F16) {
+      Value f = arith::BitcastOp::create(
+          b, loc, VectorType::get({16}, b.getF16Type()), h);
+      pieces.push_back({0, arith::ExtFOp::create(b, loc, f32v(16), f)});
+    } else {
+      auto i32v = VectorType::get({16}, b.getI32Type());
+      Value x = arith::ExtUIOp::create(b, loc, i32v, h);
+      Value sh = arith::ShLIOp::create(
+          b, loc, x,
+          arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(16))));
+      pieces.push_back({0, arith::BitcastOp::create(b, loc, f32v(16), sh)});
+    }
+    return pieces;
+  }
+  default:
+    break;
+  }
+  BlockBytes k{b, loc, w.view, row, nullptr};
+  k.base = k.mulc(blk, w.bytesPerBlock);
+  VecBlock v{b, loc, w.view, row, k.base};
+  switch (w.type) {
+  case GGMLType::Q8_0: {
+    Value d = v.splatF(k.f16At(0), 16);
+    auto [q0, q1] = v.halves(v.sbytesF(2, 32));
+    pieces.push_back({0, v.mul(q0, d)});
+    pieces.push_back({16, v.mul(q1, d)});
+    return pieces;
+  }
+  case GGMLType::Q4_0:
+  case GGMLType::Q4_1:
+  case GGMLType::Q5_0:
+  case GGMLType::Q5_1: {
+    bool hasMin = w.type == GGMLType::Q4_1 || w.type == GGMLType::Q5_1;
+    bool five = w.type == GGMLType::Q5_0 || w.type == GGMLType::Q5_1;
+    int64_t qsOff = (hasMin ? 4 : 2) + (five ? 4 : 0);
+    Value raw = v.bytes(qsOff, 16);
+    Value lo = v.andv(raw, 0xF, 16), hi = v.shrv(raw, 4, 16);
+    if (five) {
+      Value b0 = k.byteAt(hasMin ? 4 : 2), b1 = k.byteAt(hasMin ? 5 : 3);
+      Value b2 = k.byteAt(hasMin ? 6 : 4), b3 = k.byteAt(hasMin ? 7 : 5);
+      Value word = k.orr(k.orr(b0, k.shl(b1, 8)),
+                         k.orr(k.shl(b2, 16), k.shl(b3, 24)));
+      auto i32v = VectorType::get({16}, b.getI32Type());
+      Value qh = vector::BroadcastOp::create(b, loc, i32v, word);
+      SmallVector<int32_t> iota(16);
+      for (int i = 0; i < 16; ++i)
+        iota[i] = i;
+      Value lanes = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(i32v, ArrayRef<int32_t>(iota)));
+      Value bitLo = v.andv(arith::ShRUIOp::create(b, loc, qh, lanes), 1, 16);
+      Value bitHi = v.andv(
+          arith::ShRUIOp::create(
+              b, loc, qh, arith::AddIOp::create(b, loc, lanes, v.splatI(16, 16))),
+          1, 16);
+      lo = arith::OrIOp::create(b, loc, lo, v.shlv(bitLo, 4, 16));
+      hi = arith::OrIOp::create(b, loc, hi, v.shlv(bitHi, 4, 16));
+    }
+    if (!hasMin) {
+      lo = v.subv(lo, five ? 16 : 8, 16);
+      hi = v.subv(hi, five ? 16 : 8, 16);
+    }
+    Value d = v.splatF(k.f16At(0), 16);
+    Value wlo = v.mul(v.toF(lo, 16), d), whi = v.mul(v.toF(hi, 16), d);
+    if (hasMin) {
+      Value m = v.splatF(k.f16At(2), 16);
+      wlo = arith::AddFOp::create(b, loc, wlo, m);
+      whi = arith::AddFOp::create(b, loc, whi, m);
+    }
+    pieces.push_back({0, wlo});
+    pieces.push_back({16, whi});
+    return pieces;
+  }
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K: {
+    bool five = w.type == GGMLType::Q5_K;
+    Value d = k.f16At(0), dmin = k.f16At(2);
+    Value qh = five ? v.bytes(16, 32) : Value();
+    for (int64_t c = 0; c < 4; ++c) {
+      Value raw = v.bytes((five ? 48 : 16) + 32 * c, 32);
+      for (int64_t half = 0; half < 2; ++half) {
+        int64_t j = 2 * c + half;
+        auto [sc, m] = kScaleMin(k, idx(j));
+        Value q = v.andv(v.shrv(raw, 4 * half, 32), 0xF, 32);
+        if (five)
+          q = arith::OrIOp::create(
+              b, loc, q, v.shlv(v.andv(v.shrv(qh, j, 32), 1, 32), 4, 32));
+        Value d1 = v.splatF(k.mulf(d, k.toF32(sc)), 32);
+        Value m1 = v.splatF(k.mulf(dmin, k.toF32(m)), 32);
+        Value wv = arith::SubFOp::create(b, loc, v.mul(d1, v.toF(q, 32)), m1);
+        auto [w0, w1] = v.halves(wv);
+        pieces.push_back({32 * j, w0});
+        pieces.push_back({32 * j + 16, w1});
+      }
+    }
+    return pieces;
+  }
+  case GGMLType::Q6_K: {
+    Value d = k.f16At(208);
+    for (int64_t half = 0; half < 2; ++half) {
+      Value qh = v.bytes(128 + 32 * half, 32);
+      for (int64_t p = 0; p < 4; ++p) {
+        Value ql = v.bytes(64 * half + 32 * (p % 2), 32);
+        Value nib = v.andv(v.shrv(ql, 4 * (p / 2), 32), 0xF, 32);
+        Value hi = v.andv(v.shrv(qh, 2 * p, 32), 3, 32);
+        Value q = v.subv(arith::OrIOp::create(b, loc, nib, v.shlv(hi, 4, 32)),
+                         32, 32);
+        auto [q0, q1] = v.halves(v.toF(q, 32));
+        for (int64_t g = 0; g < 2; ++g) {
+          Value sc = k.sbyteAt(idx(192 + 8 * half + 2 * p + g));
+          Value scale = v.splatF(k.mulf(d, k.toF32(sc)), 16);
+          pieces.push_back({128 * half + 32 * p + 16 * g, v.mul(scale, g ? q1 : q0)});
+        }
+      }
+    }
+    return pieces;
+  }
+  default:
+    llvm_unreachable("handled above");
+  }
+}

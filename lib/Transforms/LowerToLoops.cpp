@@ -340,10 +340,55 @@ static Value rowDot(Emitter &e, const WeightView &w, int64_t k, Value x,
                                      vacc);
 }
 
+/// Tokens per register block of the GEMM: each weight block is dequantized
+/// once and multiplied with this many tokens.
+constexpr int64_t kTokenBlock = 4;
+
+/// The dot products of row `row` of `w` with tokens s0 .. s0+T-1 of `x`,
+/// dequantizing each weight block once for the T tokens.
+static SmallVector<Value> blockedRowDots(Emitter &e, const WeightView &w,
+                                         int64_t k, Value x, Value s0,
+                                         int64_t T, Value row) {
+  OpBuilder &b = e.b;
+  auto accType = VectorType::get({kDotLanes}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
+  SmallVector<Value> inits(T, zero);
+  SmallVector<Value> toks;
+  for (int64_t t = 0; t < T; ++t)
+    toks.push_back(t ? Value(arith::AddIOp::create(b, e.loc, s0, e.idx(t)))
+                     : s0);
+  auto loop = scf::ForOp::create(
+      b, e.loc, e.idx(0), e.idx(k / dotBlockElements(w)), e.idx(1), inits,
+      [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value k0 = arith::MulIOp::create(b, e.loc, blk,
+                                         e.idx(dotBlockElements(w)));
+        SmallVector<Value> acc(accs.begin(), accs.end());
+        for (auto [off, wv] : emitBlockWeights(b, e.loc, w, row, blk)) {
+          Value kk = arith::AddIOp::create(b, e.loc, k0, e.idx(off));
+          for (int64_t t = 0; t < T; ++t) {
+            Value xv = vector::LoadOp::create(b, e.loc, accType, x,
+                                              ValueRange{toks[t], kk});
+            acc[t] = vector::FMAOp::create(b, e.loc, accType, xv, wv, acc[t]);
+          }
+        }
+        scf::YieldOp::create(b, e.loc, acc);
+      });
+  SmallVector<Value> sums;
+  for (Value a : loop.getResults())
+    sums.push_back(vector::ReductionOp::create(b, e.loc,
+                                               vector::CombiningKind::ADD, a));
+  return sums;
+}
+
 /// Rows in parallel (the runtime's thread pool splits them), every token of
-/// the batch inside, so that a weight row is read from memory once:
-/// out[s, row] = epilogue(s, row).
-static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq,
+/// the batch inside, so that a weight row is read from memory once. With
+/// `blocked`, tokens go kTokenBlock at a time through `blockBody(row, s0)`
+/// and the remainder one by one through `body(row, s)`.
+static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq, bool blocked,
+                             function_ref<void(Value row, Value s0)> blockBody,
                              function_ref<void(Value row, Value s)> body) {
   OpBuilder &b = e.b;
   auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
@@ -352,7 +397,23 @@ static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(par.getBody());
   Value row = par.getInductionVars()[0];
-  e.loop(e.idx(0), seq, [&](Value s) { body(row, s); });
+  Value start = e.idx(0);
+  if (blocked) {
+    // full = seq - seq % T
+    Value full = arith::SubIOp::create(
+        b, e.loc, seq, arith::RemUIOp::create(b, e.loc, seq, e.idx(kTokenBlock)));
+    scf::ForOp::create(b, e.loc, e.idx(0), full, e.idx(kTokenBlock),
+                       ValueRange{},
+                       [&](OpBuilder &nb, Location, Value s0, ValueRange) {
+                         OpBuilder::InsertionGuard g(b);
+                         b.setInsertionPoint(nb.getInsertionBlock(),
+                                             nb.getInsertionPoint());
+                         blockBody(row, s0);
+                         scf::YieldOp::create(b, e.loc);
+                       });
+    start = full;
+  }
+  e.loop(start, seq, [&](Value s) { body(row, s); });
 }
 
 LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
@@ -364,10 +425,21 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
   Value x, seq, out;
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
-  forRowsAndTokens(e, n, seq, [&](Value row, Value s) {
-    memref::StoreOp::create(b, e.loc, rowDot(e, w, k, x, s, row), out,
-                            ValueRange{s, row});
-  });
+  bool blocked = canVectorizeDot(w, k) && rt.isDynamicDim(0);
+  forRowsAndTokens(
+      e, n, seq, blocked,
+      [&](Value row, Value s0) {
+        SmallVector<Value> sums =
+            blockedRowDots(e, w, k, x, s0, kTokenBlock, row);
+        for (int64_t t = 0; t < kTokenBlock; ++t)
+          memref::StoreOp::create(
+              b, e.loc, sums[t], out,
+              ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
+      },
+      [&](Value row, Value s) {
+        memref::StoreOp::create(b, e.loc, rowDot(e, w, k, x, s, row), out,
+                                ValueRange{s, row});
+      });
   op.replaceAllUsesWith(e.toTensor(out, rt));
   op.erase();
   return success();
@@ -383,16 +455,31 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
   Value x, seq, out;
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
-  forRowsAndTokens(e, n, seq, [&](Value row, Value s) {
-    // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
-    Value g = rowDot(e, wg, k, x, s, row);
-    Value u = rowDot(e, wu, k, x, s, row);
+  // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
+  auto epilogue = [&](Value g, Value u) -> Value {
     Value ex = math::ExpOp::create(b, e.loc, arith::NegFOp::create(b, e.loc, g));
     Value silu = arith::DivFOp::create(
         b, e.loc, g, arith::AddFOp::create(b, e.loc, e.f32(1.0), ex));
-    memref::StoreOp::create(b, e.loc, arith::MulFOp::create(b, e.loc, silu, u),
-                            out, ValueRange{s, row});
-  });
+    return arith::MulFOp::create(b, e.loc, silu, u);
+  };
+  bool blocked = canVectorizeDot(wg, k) && canVectorizeDot(wu, k) &&
+                 rt.isDynamicDim(0);
+  forRowsAndTokens(
+      e, n, seq, blocked,
+      [&](Value row, Value s0) {
+        SmallVector<Value> gs = blockedRowDots(e, wg, k, x, s0, kTokenBlock, row);
+        SmallVector<Value> us = blockedRowDots(e, wu, k, x, s0, kTokenBlock, row);
+        for (int64_t t = 0; t < kTokenBlock; ++t)
+          memref::StoreOp::create(
+              b, e.loc, epilogue(gs[t], us[t]), out,
+              ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
+      },
+      [&](Value row, Value s) {
+        memref::StoreOp::create(b, e.loc,
+                                epilogue(rowDot(e, wg, k, x, s, row),
+                                         rowDot(e, wu, k, x, s, row)),
+                                out, ValueRange{s, row});
+      });
   op.replaceAllUsesWith(e.toTensor(out, rt));
   op.erase();
   return success();

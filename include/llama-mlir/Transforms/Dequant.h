@@ -56,6 +56,15 @@ Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
                    Value blk, function_ref<Value(Value, int64_t)> loadX,
                    Value acc);
 
+/// The f32 weights of block `blk` of `row`, dequantized in registers as
+/// vector<16xf32> pieces with their element offset inside the block. Each
+/// element is computed with the reference formula (same values as
+/// emitLoadWeightElement), so a caller can reuse the pieces for several
+/// tokens (the GEMM of prompt processing).
+SmallVector<std::pair<int64_t, Value>>
+emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w, Value row,
+                 Value blk);
+
 } // namespace mlir::llama
 
 #endif // LLAMA_MLIR_TRANSFORMS_DEQUANT_H
