@@ -292,6 +292,66 @@ struct VecBlock {
   }
 };
 
+/// Q4_0/Q4_1/Q5_0/Q5_1: the integer quants of elements 0..15 (low nibbles)
+/// and 16..31 (high nibbles), with bit 4 from qh for the 5-bit types and the
+/// offset (8 or 16) removed for the types without a min.
+std::pair<Value, Value> smallBlockQuants(BlockBytes &k, VecBlock &v,
+                                         GGMLType type) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  bool hasMin = type == GGMLType::Q4_1 || type == GGMLType::Q5_1;
+  bool five = type == GGMLType::Q5_0 || type == GGMLType::Q5_1;
+  int64_t qsOff = (hasMin ? 4 : 2) + (five ? 4 : 0);
+  Value raw = v.bytes(qsOff, 16);
+  Value lo = v.andv(raw, 0xF, 16), hi = v.shrv(raw, 4, 16);
+  if (five) {
+    // Bit j of the little-endian u32 qh: element j (low) and j + 16 (high).
+    Value b0 = k.byteAt(hasMin ? 4 : 2), b1 = k.byteAt(hasMin ? 5 : 3);
+    Value b2 = k.byteAt(hasMin ? 6 : 4), b3 = k.byteAt(hasMin ? 7 : 5);
+    Value word = k.orr(k.orr(b0, k.shl(b1, 8)),
+                       k.orr(k.shl(b2, 16), k.shl(b3, 24)));
+    auto i32v = VectorType::get({16}, b.getI32Type());
+    Value qh = vector::BroadcastOp::create(b, loc, i32v, word);
+    SmallVector<int32_t> iota(16);
+    for (int i = 0; i < 16; ++i)
+      iota[i] = i;
+    Value lanes = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i32v, ArrayRef<int32_t>(iota)));
+    Value bitLo = v.andv(arith::ShRUIOp::create(b, loc, qh, lanes), 1, 16);
+    Value bitHi = v.andv(
+        arith::ShRUIOp::create(
+            b, loc, qh, arith::AddIOp::create(b, loc, lanes, v.splatI(16, 16))),
+        1, 16);
+    lo = arith::OrIOp::create(b, loc, lo, v.shlv(bitLo, 4, 16));
+    hi = arith::OrIOp::create(b, loc, hi, v.shlv(bitHi, 4, 16));
+  }
+  if (!hasMin) {
+    lo = v.subv(lo, five ? 16 : 8, 16);
+    hi = v.subv(hi, five ? 16 : 8, 16);
+  }
+  return {lo, hi};
+}
+
+/// Q4_K/Q5_K: the 32 integer quants of sub-block j (nibble `half` of the
+/// 32 bytes `raw` of its chunk, plus bit j of qh for Q5_K).
+Value kBlockQuants(VecBlock &v, Value raw, Value qh, int64_t half, int64_t j) {
+  Value q = v.andv(v.shrv(raw, 4 * half, 32), 0xF, 32);
+  if (qh)
+    q = arith::OrIOp::create(v.b, v.loc, q,
+                             v.shlv(v.andv(v.shrv(qh, j, 32), 1, 32), 4, 32));
+  return q;
+}
+
+/// Q6_K: the 32 integer quants (minus 32) of group p of 128-element half
+/// `half`; `qh` is that half's 32 high-bit bytes.
+Value q6BlockQuants(VecBlock &v, Value qh, int64_t half, int64_t p) {
+  Value ql = v.bytes(64 * half + 32 * (p % 2), 32);
+  Value nib = v.andv(v.shrv(ql, 4 * (p / 2), 32), 0xF, 32);
+  Value hi = v.andv(v.shrv(qh, 2 * p, 32), 3, 32);
+  return v.subv(arith::OrIOp::create(v.b, v.loc, nib, v.shlv(hi, 4, 32)), 32,
+                32);
+}
+
 } // namespace
 
 Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
@@ -354,39 +414,7 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
   case GGMLType::Q5_0:
   case GGMLType::Q5_1: {
     bool hasMin = w.type == GGMLType::Q4_1 || w.type == GGMLType::Q5_1;
-    bool five = w.type == GGMLType::Q5_0 || w.type == GGMLType::Q5_1;
-    int64_t qsOff = (hasMin ? 4 : 2) + (five ? 4 : 0);
-    Value raw = v.bytes(qsOff, 16);
-    Value lo = v.andv(raw, 0xF, 16), hi = v.shrv(raw, 4, 16);
-    if (five) {
-      // Bit j of the little-endian u32 qh: element j (low) and j + 16 (high).
-      Value qh = vector::BroadcastOp::create(
-          b, loc, VectorType::get({16}, b.getI32Type()), [&]() -> Value {
-            Value b0 = k.byteAt(hasMin ? 4 : 2), b1 = k.byteAt(hasMin ? 5 : 3);
-            Value b2 = k.byteAt(hasMin ? 6 : 4), b3 = k.byteAt(hasMin ? 7 : 5);
-            Value x = k.orr(b0, k.shl(b1, 8));
-            x = k.orr(x, k.shl(b2, 16));
-            return k.orr(x, k.shl(b3, 24));
-          }());
-      SmallVector<int32_t> iota(16);
-      for (int i = 0; i < 16; ++i)
-        iota[i] = i;
-      auto i32v = VectorType::get({16}, b.getI32Type());
-      Value lanes = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(i32v, ArrayRef<int32_t>(iota)));
-      Value bitLo = v.andv(arith::ShRUIOp::create(b, loc, qh, lanes), 1, 16);
-      Value bitHi = v.andv(
-          arith::ShRUIOp::create(b, loc, qh,
-                                 arith::AddIOp::create(b, loc, lanes,
-                                                       v.splatI(16, 16))),
-          1, 16);
-      lo = arith::OrIOp::create(b, loc, lo, v.shlv(bitLo, 4, 16));
-      hi = arith::OrIOp::create(b, loc, hi, v.shlv(bitHi, 4, 16));
-    }
-    if (!hasMin) {
-      lo = v.subv(lo, five ? 16 : 8, 16);
-      hi = v.subv(hi, five ? 16 : 8, 16);
-    }
+    auto [lo, hi] = smallBlockQuants(k, v, w.type);
     Value x0 = loadX(k0, 16), x1 = loadX(addIdx(k0, 16), 16);
     Value zero = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(f32v(16), b.getF32FloatAttr(0)));
@@ -408,10 +436,7 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
       for (int64_t half = 0; half < 2; ++half) {
         int64_t j = 2 * c + half;
         auto [sc, m] = kScaleMin(k, idx(j));
-        Value q = v.andv(v.shrv(raw, 4 * half, 32), 0xF, 32);
-        if (five)
-          q = arith::OrIOp::create(b, loc, q,
-                                   v.shlv(v.andv(v.shrv(qh, j, 32), 1, 32), 4, 32));
+        Value q = kBlockQuants(v, raw, qh, half, j);
         auto [q0, q1] = v.halves(v.toF(q, 32));
         Value xk = addIdx(k0, 32 * j);
         Value x0 = loadX(xk, 16), x1 = loadX(addIdx(xk, 16), 16);
@@ -433,12 +458,7 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
     for (int64_t half = 0; half < 2; ++half) {
       Value qh = v.bytes(128 + 32 * half, 32);
       for (int64_t p = 0; p < 4; ++p) {
-        Value ql = v.bytes(64 * half + 32 * (p % 2), 32);
-        Value nib = v.andv(v.shrv(ql, 4 * (p / 2), 32), 0xF, 32);
-        Value hi = v.andv(v.shrv(qh, 2 * p, 32), 3, 32);
-        Value q = v.subv(arith::OrIOp::create(b, loc, nib, v.shlv(hi, 4, 32)),
-                         32, 32);
-        auto [q0, q1] = v.halves(v.toF(q, 32));
+        auto [q0, q1] = v.halves(v.toF(q6BlockQuants(v, qh, half, p), 32));
         Value xk = addIdx(k0, 128 * half + 32 * p);
         for (int64_t g = 0; g < 2; ++g) {
           Value sc = k.sbyteAt(idx(192 + 8 * half + 2 * p + g));
@@ -509,34 +529,7 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
   case GGMLType::Q5_0:
   case GGMLType::Q5_1: {
     bool hasMin = w.type == GGMLType::Q4_1 || w.type == GGMLType::Q5_1;
-    bool five = w.type == GGMLType::Q5_0 || w.type == GGMLType::Q5_1;
-    int64_t qsOff = (hasMin ? 4 : 2) + (five ? 4 : 0);
-    Value raw = v.bytes(qsOff, 16);
-    Value lo = v.andv(raw, 0xF, 16), hi = v.shrv(raw, 4, 16);
-    if (five) {
-      Value b0 = k.byteAt(hasMin ? 4 : 2), b1 = k.byteAt(hasMin ? 5 : 3);
-      Value b2 = k.byteAt(hasMin ? 6 : 4), b3 = k.byteAt(hasMin ? 7 : 5);
-      Value word = k.orr(k.orr(b0, k.shl(b1, 8)),
-                         k.orr(k.shl(b2, 16), k.shl(b3, 24)));
-      auto i32v = VectorType::get({16}, b.getI32Type());
-      Value qh = vector::BroadcastOp::create(b, loc, i32v, word);
-      SmallVector<int32_t> iota(16);
-      for (int i = 0; i < 16; ++i)
-        iota[i] = i;
-      Value lanes = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(i32v, ArrayRef<int32_t>(iota)));
-      Value bitLo = v.andv(arith::ShRUIOp::create(b, loc, qh, lanes), 1, 16);
-      Value bitHi = v.andv(
-          arith::ShRUIOp::create(
-              b, loc, qh, arith::AddIOp::create(b, loc, lanes, v.splatI(16, 16))),
-          1, 16);
-      lo = arith::OrIOp::create(b, loc, lo, v.shlv(bitLo, 4, 16));
-      hi = arith::OrIOp::create(b, loc, hi, v.shlv(bitHi, 4, 16));
-    }
-    if (!hasMin) {
-      lo = v.subv(lo, five ? 16 : 8, 16);
-      hi = v.subv(hi, five ? 16 : 8, 16);
-    }
+    auto [lo, hi] = smallBlockQuants(k, v, w.type);
     Value d = v.splatF(k.f16At(0), 16);
     Value wlo = v.mul(v.toF(lo, 16), d), whi = v.mul(v.toF(hi, 16), d);
     if (hasMin) {
@@ -558,10 +551,7 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
       for (int64_t half = 0; half < 2; ++half) {
         int64_t j = 2 * c + half;
         auto [sc, m] = kScaleMin(k, idx(j));
-        Value q = v.andv(v.shrv(raw, 4 * half, 32), 0xF, 32);
-        if (five)
-          q = arith::OrIOp::create(
-              b, loc, q, v.shlv(v.andv(v.shrv(qh, j, 32), 1, 32), 4, 32));
+        Value q = kBlockQuants(v, raw, qh, half, j);
         Value d1 = v.splatF(k.mulf(d, k.toF32(sc)), 32);
         Value m1 = v.splatF(k.mulf(dmin, k.toF32(m)), 32);
         Value wv = arith::SubFOp::create(b, loc, v.mul(d1, v.toF(q, 32)), m1);
@@ -577,12 +567,7 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
     for (int64_t half = 0; half < 2; ++half) {
       Value qh = v.bytes(128 + 32 * half, 32);
       for (int64_t p = 0; p < 4; ++p) {
-        Value ql = v.bytes(64 * half + 32 * (p % 2), 32);
-        Value nib = v.andv(v.shrv(ql, 4 * (p / 2), 32), 0xF, 32);
-        Value hi = v.andv(v.shrv(qh, 2 * p, 32), 3, 32);
-        Value q = v.subv(arith::OrIOp::create(b, loc, nib, v.shlv(hi, 4, 32)),
-                         32, 32);
-        auto [q0, q1] = v.halves(v.toF(q, 32));
+        auto [q0, q1] = v.halves(v.toF(q6BlockQuants(v, qh, half, p), 32));
         for (int64_t g = 0; g < 2; ++g) {
           Value sc = k.sbyteAt(idx(192 + 8 * half + 2 * p + g));
           Value scale = v.splatF(k.mulf(d, k.toF32(sc)), 16);
