@@ -307,14 +307,14 @@ Error GGUFParser::run() {
 
   // general.alignment: a non-zero power of two.
   if (const GGUFValue *a = v.find("general.alignment")) {
+    uint64_t at = v.kvs_[v.kvIndex_["general.alignment"]].offset;
     std::optional<int64_t> al = a->asInt();
     if (!a->isInteger() || !al)
-      return fail(ErrorCode::WrongKeyType, v.kvs_[v.kvIndex_["general.alignment"]].offset,
+      return fail(ErrorCode::WrongKeyType, at,
                   "key 'general.alignment': expected an integer, found " +
                       std::string(ggufTypeName(a->type)));
     if (*al <= 0 || (*al & (*al - 1)) != 0 || *al > (1 << 20))
-      return fail(ErrorCode::BadTensorData,
-                  v.kvs_[v.kvIndex_["general.alignment"]].offset,
+      return fail(ErrorCode::BadTensorData, at,
                   "key 'general.alignment': expected a power of two up to "
                   "2^20, found " + std::to_string(*al));
     v.alignment_ = static_cast<uint64_t>(*al);

@@ -236,7 +236,7 @@ class Session {
 public:
   Session(const Manifest &m, const GGUFView &view, std::vector<int64_t> offsets,
           int64_t ctx)
-      : m_(m), offsets_(std::move(offsets)), ctx_(ctx) {
+      : offsets_(std::move(offsets)), ctx_(ctx) {
     nVocab_ = m.hparam("n_vocab");
     int64_t nCtx = m.hparam("n_ctx");
     int64_t shape[4] = {m.hparam("n_layers"), nCtx, m.hparam("n_kv_heads"),
@@ -283,7 +283,6 @@ public:
   }
 
 private:
-  const Manifest &m_;
   std::vector<int64_t> offsets_;
   int64_t ctx_, nVocab_ = 0, pos_ = 0;
   struct Free {
@@ -307,7 +306,7 @@ void emit(const std::string &s) {
 }
 
 /// --bench: pp and tg like llama-bench, against the measured roofline.
-int runBench(const char *prog, const Options &o, const Manifest &m,
+int runBench(const Options &o, const Manifest &m,
              const GGUFView &view, const std::vector<int64_t> &offsets,
              int64_t ctx, int threads) {
   // What one token costs: every weight byte once for decode (one embedding
@@ -341,12 +340,13 @@ int runBench(const char *prog, const Options &o, const Manifest &m,
     }
     if (tg > 0) {
       Session s(m, view, offsets, ctx);
-      std::vector<float> last = s.eval({1});
+      const std::vector<float> *last = &s.eval({1});
       auto a = std::chrono::steady_clock::now();
       for (int64_t i = 0; i < tg; ++i) {
         int32_t next = static_cast<int32_t>(
-            std::max_element(last.begin(), last.begin() + nVocab) - last.begin());
-        last = s.eval({next});
+            std::max_element(last->begin(), last->begin() + nVocab) -
+            last->begin());
+        last = &s.eval({next});
       }
       tgRate.push_back(tg / seconds(a, std::chrono::steady_clock::now()));
     }
@@ -394,7 +394,6 @@ int runBench(const char *prog, const Options &o, const Manifest &m,
                 "token\n",
                 bw / 1e9, flops / 1e9, threads, o.benchReps, params);
   }
-  (void)prog;
   return 0;
 }
 
@@ -435,7 +434,7 @@ int main(int argc, char **argv) {
                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   llama_rt_set_threads(threads);
   if (o.bench)
-    return runBench(prog, o, m, view, offsets, ctx, threads);
+    return runBench(o, m, view, offsets, ctx, threads);
 
   // The prompt.
   std::vector<int32_t> prompt;

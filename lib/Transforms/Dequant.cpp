@@ -258,6 +258,10 @@ struct VecBlock {
         b, loc, DenseElementsAttr::get(vt(n, b.getI32Type()),
                                        b.getI32IntegerAttr(static_cast<int32_t>(v))));
   }
+  Value zeros(int64_t n) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vt(n, b.getF32Type()), b.getF32FloatAttr(0)));
+  }
   Value splatF(Value scalar, int64_t n) {
     return vector::BroadcastOp::create(b, loc, vt(n, b.getF32Type()), scalar);
   }
@@ -358,7 +362,6 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
                                 Value row, Value blk,
                                 function_ref<Value(Value, int64_t)> loadX,
                                 Value acc) {
-  auto f32v = [&](int64_t n) { return VectorType::get({n}, b.getF32Type()); };
   auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
   auto mulIdx = [&](Value x, int64_t c) {
     return arith::MulIOp::create(b, loc, x, idx(c));
@@ -368,28 +371,11 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
   };
   Value k0 = mulIdx(blk, dotBlockElements(w));
   switch (w.type) {
-  case GGMLType::F32: {
-    Value wv = vector::LoadOp::create(b, loc, f32v(16), w.view, ValueRange{row, k0});
-    return vector::FMAOp::create(b, loc, acc.getType(), loadX(k0, 16), wv, acc);
-  }
+  case GGMLType::F32:
   case GGMLType::F16:
   case GGMLType::BF16: {
-    auto i16v = VectorType::get({16}, b.getI16Type());
-    Value h = vector::LoadOp::create(b, loc, i16v, w.view, ValueRange{row, k0});
-    Value wv;
-    if (w.type == GGMLType::F16) {
-      Value f = arith::BitcastOp::create(
-          b, loc, VectorType::get({16}, b.getF16Type()), h);
-      wv = arith::ExtFOp::create(b, loc, f32v(16), f);
-    } else {
-      auto i32v = VectorType::get({16}, b.getI32Type());
-      Value x = arith::ExtUIOp::create(b, loc, i32v, h);
-      Value sh = arith::ShLIOp::create(
-          b, loc, x,
-          arith::ConstantOp::create(
-              b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(16))));
-      wv = arith::BitcastOp::create(b, loc, f32v(16), sh);
-    }
+    // One 16-element piece, converted to f32: the GEMM path's loads.
+    Value wv = emitBlockWeights(b, loc, w, row, blk).front().second;
     return vector::FMAOp::create(b, loc, acc.getType(), loadX(k0, 16), wv, acc);
   }
   default:
@@ -404,9 +390,7 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
     Value d = v.splatF(k.f16At(0), 16);
     auto [q0, q1] = v.halves(v.sbytesF(2, 32));
     // acc += d * (x0·q0 + x1·q1)
-    Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(f32v(16), b.getF32FloatAttr(0)));
-    Value s = v.fma(loadX(k0, 16), q0, v.fma(loadX(addIdx(k0, 16), 16), q1, zero));
+    Value s = v.fma(loadX(k0, 16), q0, v.fma(loadX(addIdx(k0, 16), 16), q1, v.zeros(16)));
     return v.fma(s, d, acc);
   }
   case GGMLType::Q4_0:
@@ -416,10 +400,8 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
     bool hasMin = w.type == GGMLType::Q4_1 || w.type == GGMLType::Q5_1;
     auto [lo, hi] = smallBlockQuants(k, v, w.type);
     Value x0 = loadX(k0, 16), x1 = loadX(addIdx(k0, 16), 16);
-    Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(f32v(16), b.getF32FloatAttr(0)));
     // d * sum(q x) (+ m * sum(x))
-    Value qx = v.fma(x0, v.toF(lo, 16), v.fma(x1, v.toF(hi, 16), zero));
+    Value qx = v.fma(x0, v.toF(lo, 16), v.fma(x1, v.toF(hi, 16), v.zeros(16)));
     acc = v.fma(qx, v.splatF(k.f16At(0), 16), acc);
     if (hasMin)
       acc = v.fma(arith::AddFOp::create(b, loc, x0, x1),
@@ -440,9 +422,7 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
         auto [q0, q1] = v.halves(v.toF(q, 32));
         Value xk = addIdx(k0, 32 * j);
         Value x0 = loadX(xk, 16), x1 = loadX(addIdx(xk, 16), 16);
-        Value zero = arith::ConstantOp::create(
-            b, loc, DenseElementsAttr::get(f32v(16), b.getF32FloatAttr(0)));
-        Value qx = v.fma(x0, q0, v.fma(x1, q1, zero));
+        Value qx = v.fma(x0, q0, v.fma(x1, q1, v.zeros(16)));
         // acc += d*sc * sum(q x) - dmin*m * sum(x)
         Value d1 = k.mulf(d, k.toF32(sc)), m1 = k.mulf(dmin, k.toF32(m));
         acc = v.fma(qx, v.splatF(d1, 16), acc);
@@ -485,8 +465,6 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
   case GGMLType::F32:
   case GGMLType::F16:
   case GGMLType::BF16: {
-    // Reuse the dot-product path's loads with an identity "x": simpler to
-    // load directly.
     Value k0 = arith::MulIOp::create(b, loc, blk, idx(kDotLanes));
     if (w.type == GGMLType::F32) {
       pieces.push_back({0, vector::LoadOp::create(b, loc, f32v(16), w.view,

@@ -51,6 +51,17 @@ struct Emitter {
   Value f32(double v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(v)));
   }
+  /// A vector<kDotLanes x f32> of zeros (a dot product's partial sums).
+  Value zeroAcc() {
+    auto t = VectorType::get({kDotLanes}, b.getF32Type());
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(t, b.getF32FloatAttr(0)));
+  }
+  /// Replaces `op` by its result buffer `out`, seen as a tensor of type `t`.
+  void replaceWithBuffer(Operation *op, Value out, RankedTensorType t) {
+    op->getResult(0).replaceAllUsesWith(toTensor(out, t));
+    op->erase();
+  }
   /// A read-only buffer view of a tensor value.
   Value buffer(Value tensor) {
     auto t = cast<RankedTensorType>(tensor.getType());
@@ -156,7 +167,6 @@ private:
 };
 
 LogicalResult FunctionLowering::rewriteSignature() {
-  MLIRContext *ctx = fn.getContext();
   Block &entry = fn.front();
   Location loc = fn.getLoc();
   SmallVector<Type> newInputs = {MemRefType::get({ShapedType::kDynamic},
@@ -215,7 +225,6 @@ LogicalResult FunctionLowering::rewriteSignature() {
     func::ReturnOp::create(rb, ret.getLoc());
     ret.erase();
   }
-  (void)ctx;
   return success();
 }
 
@@ -269,8 +278,7 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
                               ValueRange{s, d});
     });
   });
-  op.replaceAllUsesWith(e.toTensor(out, rt));
-  op.erase();
+  e.replaceWithBuffer(op, out, rt);
   return success();
 }
 
@@ -306,8 +314,7 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
       memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, i});
     });
   });
-  op.replaceAllUsesWith(e.toTensor(out, rt));
-  op.erase();
+  e.replaceWithBuffer(op, out, rt);
   return success();
 }
 
@@ -322,11 +329,8 @@ static Value rowDot(Emitter &e, const WeightView &w, int64_t k, Value x,
     });
   // 16 partial sums, one block of the row per step, dequantized in
   // registers; then one horizontal add.
-  auto accType = VectorType::get({kDotLanes}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
   Value vacc = e.reduce(
-      e.idx(0), e.idx(k / dotBlockElements(w)), zero, [&](Value blk, Value a) {
+      e.idx(0), e.idx(k / dotBlockElements(w)), e.zeroAcc(), [&](Value blk, Value a) {
         return emitBlockDot(
             b, e.loc, w, row, blk,
             [&](Value k0, int64_t lanes) -> Value {
@@ -351,9 +355,7 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const WeightView &w,
                                          int64_t T, Value row) {
   OpBuilder &b = e.b;
   auto accType = VectorType::get({kDotLanes}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-  SmallVector<Value> inits(T, zero);
+  SmallVector<Value> inits(T, e.zeroAcc());
   SmallVector<Value> toks;
   for (int64_t t = 0; t < T; ++t)
     toks.push_back(t ? Value(arith::AddIOp::create(b, e.loc, s0, e.idx(t)))
@@ -440,8 +442,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
         memref::StoreOp::create(b, e.loc, rowDot(e, w, k, x, s, row), out,
                                 ValueRange{s, row});
       });
-  op.replaceAllUsesWith(e.toTensor(out, rt));
-  op.erase();
+  e.replaceWithBuffer(op, out, rt);
   return success();
 }
 
@@ -480,8 +481,7 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
                                          rowDot(e, wu, k, x, s, row)),
                                 out, ValueRange{s, row});
       });
-  op.replaceAllUsesWith(e.toTensor(out, rt));
-  op.erase();
+  e.replaceWithBuffer(op, out, rt);
   return success();
 }
 
@@ -580,8 +580,7 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
       });
     }
   });
-  op.replaceAllUsesWith(e.toTensor(out, rt));
-  op.erase();
+  e.replaceWithBuffer(op, out, rt);
   return success();
 }
 

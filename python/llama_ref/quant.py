@@ -80,38 +80,31 @@ def _k_scales(s):
     return sc.astype(F32), mn.astype(F32)
 
 
-def _q4_k(b):
+def _k_quant(b, five):
+    """Q4_K (five=False) and Q5_K: 8 sub-blocks of 32, x = d·sc·q − dmin·m."""
     d, dmin = _f16(b, 0)[:, None], _f16(b, 2)[:, None]
     sc, mn = _k_scales(b[:, 4:16])
-    qs = b[:, 16:144]
+    qh = b[:, 16:48] if five else None
+    qs = b[:, 48:176] if five else b[:, 16:144]
     out = np.empty((b.shape[0], 256), F32)
     for c in range(4):
         chunk = qs[:, 32 * c:32 * c + 32]
         for half, q in enumerate((chunk & 0xF, chunk >> 4)):
             j = 2 * c + half
+            if five:
+                q = q | (((qh >> j) & 1) << 4)
             d1 = d[:, 0] * sc[:, j]
             m1 = dmin[:, 0] * mn[:, j]
-            out[:, 64 * c + 32 * half:64 * c + 32 * half + 32] = \
-                d1[:, None] * q.astype(F32) - m1[:, None]
+            out[:, 32 * j:32 * j + 32] = d1[:, None] * q.astype(F32) - m1[:, None]
     return out
+
+
+def _q4_k(b):
+    return _k_quant(b, five=False)
 
 
 def _q5_k(b):
-    d, dmin = _f16(b, 0)[:, None], _f16(b, 2)[:, None]
-    sc, mn = _k_scales(b[:, 4:16])
-    qh = b[:, 16:48]
-    qs = b[:, 48:176]
-    out = np.empty((b.shape[0], 256), F32)
-    for c in range(4):
-        chunk = qs[:, 32 * c:32 * c + 32]
-        for half, lo in enumerate((chunk & 0xF, chunk >> 4)):
-            j = 2 * c + half
-            hi = ((qh >> j) & 1) << 4
-            q = (lo | hi).astype(F32)
-            d1 = d[:, 0] * sc[:, j]
-            m1 = dmin[:, 0] * mn[:, j]
-            out[:, 32 * j:32 * j + 32] = d1[:, None] * q - m1[:, None]
-    return out
+    return _k_quant(b, five=True)
 
 
 def _q6_k(b):

@@ -139,28 +139,28 @@ def test_stories260k_goldens(stories, n):
 
 # ---- bad input ----------------------------------------------------------
 
-def test_compile_refuses_other_architectures(tmp_path):
+def compile_patched(tmp_path, old, new, after=b""):
+    """Compiles a generated model whose bytes `old` (the first occurrence
+    after `after`) were overwritten with `new` (same length)."""
     gguf = gen(str(tmp_path / "m.gguf"), "--layers", "1")
     data = bytearray(open(gguf, "rb").read())
-    at = data.index(b"llama", data.index(b"general.architecture"))
-    data[at:at + 5] = b"gpt2x"
-    bad = tmp_path / "arch.gguf"
+    at = data.index(old, data.index(after) if after else 0)
+    data[at:at + len(new)] = new
+    bad = tmp_path / "bad.gguf"
     bad.write_bytes(bytes(data))
-    r = subprocess.run([tool("llama-compile"), str(bad), "-o", str(tmp_path / "x")],
-                       capture_output=True, text=True)
+    return subprocess.run([tool("llama-compile"), str(bad), "-o",
+                           str(tmp_path / "x")], capture_output=True, text=True)
+
+
+def test_compile_refuses_other_architectures(tmp_path):
+    r = compile_patched(tmp_path, b"llama", b"gpt2x",
+                        after=b"general.architecture")
     assert r.returncode == 1
     assert "general.architecture" in r.stderr and "gpt2x" in r.stderr
 
 
 def test_compile_refuses_a_missing_tensor(tmp_path):
-    gguf = gen(str(tmp_path / "m.gguf"), "--layers", "1")
-    data = bytearray(open(gguf, "rb").read())
-    at = data.index(b"blk.0.ffn_up.weight")
-    data[at:at + 6] = b"blk.9."
-    bad = tmp_path / "missing.gguf"
-    bad.write_bytes(bytes(data))
-    r = subprocess.run([tool("llama-compile"), str(bad), "-o", str(tmp_path / "x")],
-                       capture_output=True, text=True)
+    r = compile_patched(tmp_path, b"blk.0.ffn_up.weight", b"blk.9.")
     assert r.returncode == 1
     assert "blk.0.ffn_up.weight" in r.stderr
 
