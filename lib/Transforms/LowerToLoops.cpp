@@ -101,6 +101,16 @@ struct Emitter {
                          scf::YieldOp::create(b, loc);
                        });
   }
+  /// if (cond) thenBody() else elseBody()
+  void ifElse(Value cond, function_ref<void()> thenBody,
+              function_ref<void()> elseBody) {
+    auto op = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(op.thenYield());
+    thenBody();
+    b.setInsertionPoint(op.elseYield());
+    elseBody();
+  }
   /// acc = init; for i in [lo, hi): acc = body(i, acc); returns acc.
   Value reduce(Value lo, Value hi, Value init,
                function_ref<Value(Value, Value)> body) {
@@ -139,6 +149,55 @@ struct Emitter {
   }
 };
 
+/// The input rows `x : [seq, K]` of a matmul-like op, with its optional
+/// RMSNorm prologue: then `gamma : [K]` (the norm weight as f32) is
+/// multiplied into the activations as they are loaded and `scales : [seq]`
+/// (1/sqrt(mean(x^2) + eps) per token) into each finished dot product.
+struct Activation {
+  Value x, gamma, scales;
+
+  /// x[s, k0 : k0 + lanes] (times gamma).
+  Value load(Emitter &e, Value s, Value k0, int64_t lanes) const {
+    auto t = VectorType::get({lanes}, e.b.getF32Type());
+    Value v = vector::LoadOp::create(e.b, e.loc, t, x, ValueRange{s, k0});
+    if (!gamma)
+      return v;
+    Value g = vector::LoadOp::create(e.b, e.loc, t, gamma, ValueRange{k0});
+    return arith::MulFOp::create(e.b, e.loc, v, g);
+  }
+  /// x[s, k] (times gamma).
+  Value loadScalar(Emitter &e, Value s, Value k) const {
+    Value v = memref::LoadOp::create(e.b, e.loc, x, ValueRange{s, k});
+    if (!gamma)
+      return v;
+    Value g = memref::LoadOp::create(e.b, e.loc, gamma, ValueRange{k});
+    return arith::MulFOp::create(e.b, e.loc, v, g);
+  }
+  /// A dot product of token `s`, times its row scale when normalized.
+  Value finish(Emitter &e, Value s, Value dot) const {
+    if (!scales)
+      return dot;
+    Value r = memref::LoadOp::create(e.b, e.loc, scales, ValueRange{s});
+    return arith::MulFOp::create(e.b, e.loc, dot, r);
+  }
+};
+
+/// 1/sqrt(mean_k(x[s, k]^2) + eps) for the row `s` of `x : [seq, dim]`.
+static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
+                      FloatAttr eps) {
+  OpBuilder &b = e.b;
+  Value ss = e.reduce(e.idx(0), e.idx(dim), e.f32(0), [&](Value i, Value acc) {
+    Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
+    return arith::AddFOp::create(b, e.loc, acc,
+                                 arith::MulFOp::create(b, e.loc, v, v));
+  });
+  Value mean = arith::DivFOp::create(b, e.loc, ss, e.f32(double(dim)));
+  Value epsV = arith::ConstantOp::create(b, e.loc, eps);
+  return arith::DivFOp::create(
+      b, e.loc, e.f32(1.0),
+      math::SqrtOp::create(b, e.loc, arith::AddFOp::create(b, e.loc, mean, epsV)));
+}
+
 class FunctionLowering {
 public:
   FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
@@ -163,7 +222,13 @@ private:
   LogicalResult lowerRMSNorm(RMSNormOp op);
   LogicalResult lowerMatmul(MatmulOp op);
   LogicalResult lowerMatmulSwiGLU(MatmulSwiGLUOp op);
+  LogicalResult lowerQKVRoPE(QKVRoPEOp op);
+  LogicalResult appendToCache(Operation *op, Value key, Value value,
+                              Value positions, Value cache, int64_t layer);
   LogicalResult lowerAttention(AttentionOp op);
+  LogicalResult lowerGQAAttention(GQAAttentionOp op);
+  Activation activation(Emitter &e, Value input, Value norm,
+                        std::optional<APFloat> eps);
 };
 
 LogicalResult FunctionLowering::rewriteSignature() {
@@ -294,18 +359,8 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
   int64_t dim = rt.getDimSize(1);
   Value zero = e.idx(0);
   e.loop(zero, seq, [&](Value s) {
-    // scale = 1 / sqrt(mean(x^2) + eps); out = x * scale * w
-    Value ss = e.reduce(zero, e.idx(dim), e.f32(0), [&](Value i, Value acc) {
-      Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
-      return arith::AddFOp::create(b, e.loc, acc,
-                                   arith::MulFOp::create(b, e.loc, v, v));
-    });
-    Value mean = arith::DivFOp::create(b, e.loc, ss, e.f32(double(dim)));
-    Value eps = arith::ConstantOp::create(b, e.loc, op.getEpsilonAttr());
-    Value scale = arith::DivFOp::create(
-        b, e.loc, e.f32(1.0),
-        math::SqrtOp::create(b, e.loc,
-                             arith::AddFOp::create(b, e.loc, mean, eps)));
+    // out = x * scale * w
+    Value scale = rowScale(e, x, s, dim, op.getEpsilonAttr());
     e.loop(zero, e.idx(dim), [&](Value i) {
       Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
       Value y = arith::MulFOp::create(
@@ -320,13 +375,13 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
 
 /// The dot product of token `s` of `x` with row `row` of `w`: vectorized
 /// block by block when the row allows it, element by element otherwise.
-static Value rowDot(Emitter &e, const WeightView &w, int64_t k, Value x,
-                    Value s, Value row) {
+static Value rowDot(Emitter &e, const WeightView &w, int64_t k,
+                    const Activation &x, Value s, Value row) {
   OpBuilder &b = e.b;
   if (!canVectorizeDot(w, k))
-    return e.dot(w, row, k, [&](Value kk) {
-      return memref::LoadOp::create(b, e.loc, x, ValueRange{s, kk});
-    });
+    return x.finish(e, s, e.dot(w, row, k, [&](Value kk) {
+      return x.loadScalar(e, s, kk);
+    }));
   // 16 partial sums, one block of the row per step, dequantized in
   // registers; then one horizontal add.
   Value vacc = e.reduce(
@@ -334,14 +389,13 @@ static Value rowDot(Emitter &e, const WeightView &w, int64_t k, Value x,
         return emitBlockDot(
             b, e.loc, w, row, blk,
             [&](Value k0, int64_t lanes) -> Value {
-              return vector::LoadOp::create(
-                  b, e.loc, VectorType::get({lanes}, b.getF32Type()), x,
-                  ValueRange{s, k0});
+              return x.load(e, s, k0, lanes);
             },
             a);
       });
-  return vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
-                                     vacc);
+  return x.finish(e, s,
+                  vector::ReductionOp::create(
+                      b, e.loc, vector::CombiningKind::ADD, vacc));
 }
 
 /// Tokens per register block of the GEMM: each weight block is dequantized
@@ -351,7 +405,8 @@ constexpr int64_t kTokenBlock = 4;
 /// The dot products of row `row` of `w` with tokens s0 .. s0+T-1 of `x`,
 /// dequantizing each weight block once for the T tokens.
 static SmallVector<Value> blockedRowDots(Emitter &e, const WeightView &w,
-                                         int64_t k, Value x, Value s0,
+                                         int64_t k, const Activation &x,
+                                         Value s0,
                                          int64_t T, Value row) {
   OpBuilder &b = e.b;
   auto accType = VectorType::get({kDotLanes}, b.getF32Type());
@@ -371,34 +426,27 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const WeightView &w,
         for (auto [off, wv] : emitBlockWeights(b, e.loc, w, row, blk)) {
           Value kk = arith::AddIOp::create(b, e.loc, k0, e.idx(off));
           for (int64_t t = 0; t < T; ++t) {
-            Value xv = vector::LoadOp::create(b, e.loc, accType, x,
-                                              ValueRange{toks[t], kk});
+            Value xv = x.load(e, toks[t], kk, kDotLanes);
             acc[t] = vector::FMAOp::create(b, e.loc, accType, xv, wv, acc[t]);
           }
         }
         scf::YieldOp::create(b, e.loc, acc);
       });
   SmallVector<Value> sums;
-  for (Value a : loop.getResults())
-    sums.push_back(vector::ReductionOp::create(b, e.loc,
-                                               vector::CombiningKind::ADD, a));
+  for (int64_t t = 0; t < T; ++t)
+    sums.push_back(x.finish(
+        e, toks[t],
+        vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
+                                    loop.getResult(t))));
   return sums;
 }
 
-/// Rows in parallel (the runtime's thread pool splits them), every token of
-/// the batch inside, so that a weight row is read from memory once. With
-/// `blocked`, tokens go kTokenBlock at a time through `blockBody(row, s0)`
-/// and the remainder one by one through `body(row, s)`.
-static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq, bool blocked,
-                             function_ref<void(Value row, Value s0)> blockBody,
-                             function_ref<void(Value row, Value s)> body) {
+/// Every token of the batch: with `blocked`, kTokenBlock at a time through
+/// `blockBody(s0)` and the remainder one by one through `body(s)`.
+static void forTokens(Emitter &e, Value seq, bool blocked,
+                      function_ref<void(Value s0)> blockBody,
+                      function_ref<void(Value s)> body) {
   OpBuilder &b = e.b;
-  auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
-                                     ValueRange{e.idx(rows)},
-                                     ValueRange{e.idx(1)});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(par.getBody());
-  Value row = par.getInductionVars()[0];
   Value start = e.idx(0);
   if (blocked) {
     // full = seq - seq % T
@@ -410,12 +458,63 @@ static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq, bool blocked,
                          OpBuilder::InsertionGuard g(b);
                          b.setInsertionPoint(nb.getInsertionBlock(),
                                              nb.getInsertionPoint());
-                         blockBody(row, s0);
+                         blockBody(s0);
                          scf::YieldOp::create(b, e.loc);
                        });
     start = full;
   }
-  e.loop(start, seq, [&](Value s) { body(row, s); });
+  e.loop(start, seq, body);
+}
+
+/// for i in [0, n) in parallel (the runtime's thread pool splits the range).
+static void parallelFor(Emitter &e, int64_t n, function_ref<void(Value)> body) {
+  OpBuilder &b = e.b;
+  auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
+                                     ValueRange{e.idx(n)}, ValueRange{e.idx(1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(par.getBody());
+  body(par.getInductionVars()[0]);
+}
+
+/// Rows in parallel, every token of the batch inside, so that a weight row is
+/// read from memory once (see forTokens for `blocked`).
+static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq, bool blocked,
+                             function_ref<void(Value row, Value s0)> blockBody,
+                             function_ref<void(Value row, Value s)> body) {
+  parallelFor(e, rows, [&](Value row) {
+    forTokens(
+        e, seq, blocked, [&](Value s0) { blockBody(row, s0); },
+        [&](Value s) { body(row, s); });
+  });
+}
+
+/// The activation operand of a matmul-like op with its optional RMSNorm
+/// prologue: the norm weight is converted to f32 once and the row scale of
+/// every token computed once, before the parallel loop.
+Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
+                                        std::optional<APFloat> eps) {
+  Activation a;
+  a.x = e.buffer(input);
+  if (!norm)
+    return a;
+  int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
+  const WeightView &g = weights.lookup(norm);
+  Value seq = e.dim(a.x, 0);
+  a.gamma = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({dim}, b.getF32Type()));
+  e.loop(e.idx(0), e.idx(dim), [&](Value i) {
+    memref::StoreOp::create(b, e.loc, e.weightAt(g, e.idx(0), i), a.gamma,
+                            ValueRange{i});
+  });
+  a.scales = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
+      ValueRange{seq});
+  FloatAttr epsAttr = b.getF32FloatAttr(eps->convertToFloat());
+  e.loop(e.idx(0), seq, [&](Value s) {
+    memref::StoreOp::create(b, e.loc, rowScale(e, a.x, s, dim, epsAttr),
+                            a.scales, ValueRange{s});
+  });
+  return a;
 }
 
 LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
@@ -425,8 +524,9 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   const WeightView &w = weights.lookup(op.getWeight());
   WeightType wt = op.getWeight().getType();
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
-  Value x, seq, out;
-  std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
+  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon());
+  Value seq = e.dim(x.x, 0);
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   bool blocked = canVectorizeDot(w, k) && rt.isDynamicDim(0);
   forRowsAndTokens(
       e, n, seq, blocked,
@@ -454,8 +554,9 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   const WeightView &wu = weights.lookup(op.getUp());
   WeightType wt = op.getGate().getType();
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
-  Value x, seq, out;
-  std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
+  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon());
+  Value seq = e.dim(x.x, 0);
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
   auto epilogue = [&](Value g, Value u) -> Value {
     Value ex = math::ExpOp::create(b, e.loc, arith::NegFOp::create(b, e.loc, g));
@@ -485,29 +586,164 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   return success();
 }
 
+LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  Location loc = op.getLoc();
+  auto qt = cast<RankedTensorType>(op.getQuery().getType());
+  auto kt = cast<RankedTensorType>(op.getKey().getType());
+  int64_t hd = qt.getDimSize(2), nRot = op.getNRot();
+  int64_t nq = qt.getDimSize(1) * hd, nk = kt.getDimSize(1) * hd;
+  int64_t k = cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
+  const WeightView &wq = weights.lookup(op.getWq());
+  const WeightView &wk = weights.lookup(op.getWk());
+  const WeightView &wv = weights.lookup(op.getWv());
+  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon());
+  Value seq = e.dim(x.x, 0);
+  Value pos = e.buffer(op.getPositions());
+  auto dyn = [&](RankedTensorType t) {
+    return t.isDynamicDim(0) ? SmallVector<Value>{seq} : SmallVector<Value>{};
+  };
+  Value qOut = e.alloc(qt, dyn(qt)), kOut = e.alloc(kt, dyn(kt)),
+        vOut = e.alloc(kt, dyn(kt));
+  bool blocked = qt.isDynamicDim(0) && canVectorizeDot(wq, k) &&
+                 canVectorizeDot(wk, k) && canVectorizeDot(wv, k);
+  // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
+  double freqScale = -2.0 *
+                     std::log(double(op.getTheta().convertToFloat())) /
+                     double(nRot);
+  Type f32 = b.getF32Type();
+
+  // Rows r, r+1 of `w` (an adjacent pair of features of one head) for every
+  // token, rotated when `rope` and r % head_dim < n_rot, stored into `out`.
+  auto pairRows = [&](const WeightView &w, Value r, Value out, bool rope) {
+    Value h = arith::DivUIOp::create(b, loc, r, e.idx(hd));
+    Value d = arith::RemUIOp::create(b, loc, r, e.idx(hd));
+    Value d1 = arith::AddIOp::create(b, loc, d, e.idx(1));
+    Value r1 = arith::AddIOp::create(b, loc, r, e.idx(1));
+    Value freq, inRot;
+    if (rope) {
+      Value i = arith::DivUIOp::create(b, loc, d, e.idx(2));
+      Value iF = arith::UIToFPOp::create(
+          b, loc, f32, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i));
+      freq = math::ExpOp::create(
+          b, loc, arith::MulFOp::create(b, loc, iF, e.f32(freqScale)));
+      inRot = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, d,
+                                    e.idx(nRot));
+    }
+    auto store = [&](Value s, Value a0, Value a1) {
+      if (rope) {
+        Value p = memref::LoadOp::create(b, loc, pos, ValueRange{s});
+        Value angle = arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, f32, p), freq);
+        Value c = math::CosOp::create(b, loc, angle);
+        Value sn = math::SinOp::create(b, loc, angle);
+        Value y0 = arith::SubFOp::create(b, loc,
+                                         arith::MulFOp::create(b, loc, a0, c),
+                                         arith::MulFOp::create(b, loc, a1, sn));
+        Value y1 = arith::AddFOp::create(b, loc,
+                                         arith::MulFOp::create(b, loc, a0, sn),
+                                         arith::MulFOp::create(b, loc, a1, c));
+        a0 = arith::SelectOp::create(b, loc, inRot, y0, a0);
+        a1 = arith::SelectOp::create(b, loc, inRot, y1, a1);
+      }
+      memref::StoreOp::create(b, loc, a0, out, ValueRange{s, h, d});
+      memref::StoreOp::create(b, loc, a1, out, ValueRange{s, h, d1});
+    };
+    forTokens(
+        e, seq, blocked,
+        [&](Value s0) {
+          SmallVector<Value> x0 = blockedRowDots(e, w, k, x, s0, kTokenBlock, r);
+          SmallVector<Value> x1 =
+              blockedRowDots(e, w, k, x, s0, kTokenBlock, r1);
+          for (int64_t t = 0; t < kTokenBlock; ++t)
+            store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x0[t], x1[t]);
+        },
+        [&](Value s) {
+          store(s, rowDot(e, w, k, x, s, r), rowDot(e, w, k, x, s, r1));
+        });
+  };
+
+  // One parallel loop over the row pairs of [wq; wk; wv].
+  parallelFor(e, (nq + 2 * nk) / 2, [&](Value pair) {
+    Value row = arith::MulIOp::create(b, loc, pair, e.idx(2));
+    auto below = [&](int64_t n) {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                   e.idx(n));
+    };
+    auto minus = [&](int64_t n) {
+      return arith::SubIOp::create(b, loc, row, e.idx(n));
+    };
+    e.ifElse(
+        below(nq), [&] { pairRows(wq, row, qOut, true); },
+        [&] {
+          e.ifElse(
+              below(nq + nk), [&] { pairRows(wk, minus(nq), kOut, true); },
+              [&] { pairRows(wv, minus(nq + nk), vOut, false); });
+        });
+  });
+  op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
+  op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
+  op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
+  op->erase();
+  return success();
+}
+
+/// Writes this step's keys and values into layer `layer` of the cache at
+/// their positions (the first half of llama.attention / gqa_attention).
+LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
+                                              Value value, Value positions,
+                                              Value cache, int64_t layer) {
+  auto it = caches.find(cache);
+  if (it == caches.end())
+    return op->emitOpError("KV cache must be a function argument");
+  Emitter e{b, op->getLoc()};
+  Location loc = op->getLoc();
+  Value kc = it->second.first, vc = it->second.second;
+  bool f16 = cast<MemRefType>(kc.getType()).getElementType().isF16();
+  auto toCache = [&](Value x) -> Value {
+    return f16 ? Value(arith::TruncFOp::create(b, loc, b.getF16Type(), x)) : x;
+  };
+  Value k = e.buffer(key), v = e.buffer(value), pos = e.buffer(positions);
+  auto kt = cast<MemRefType>(k.getType());
+  int64_t nkv = kt.getDimSize(1), hd = kt.getDimSize(2);
+  Value zero = e.idx(0), l = e.idx(layer);
+  e.loop(zero, e.dim(k, 0), [&](Value s) {
+    Value p = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        memref::LoadOp::create(b, loc, pos, ValueRange{s}));
+    e.loop(zero, e.idx(nkv), [&](Value g) {
+      e.loop(zero, e.idx(hd), [&](Value d) {
+        Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
+        Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
+        memref::StoreOp::create(b, loc, toCache(kv), kc, ValueRange{l, p, g, d});
+        memref::StoreOp::create(b, loc, toCache(vv), vc, ValueRange{l, p, g, d});
+      });
+    });
+  });
+  return success();
+}
+
 LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
   b.setInsertionPoint(op);
   Emitter e{b, op.getLoc()};
   Location loc = op.getLoc();
-  auto it = caches.find(op.getCache());
-  if (it == caches.end())
-    return op.emitOpError("KV cache must be a function argument");
-  Value kc = it->second.first, vc = it->second.second;
+  if (failed(appendToCache(op, op.getKey(), op.getValue(), op.getPositions(),
+                           op.getCache(), op.getLayerAttr().getInt())))
+    return failure();
+  Value kc = caches.lookup(op.getCache()).first,
+        vc = caches.lookup(op.getCache()).second;
   auto cacheType = cast<MemRefType>(kc.getType());
   bool f16 = cacheType.getElementType().isF16();
   int64_t nCtx = cacheType.getDimSize(1);
   int64_t nh = op.getNumHeads(), hd = op.getHeadDim(),
           kvMul = op.getKVMul();
   Value layer = e.idx(op.getLayerAttr().getInt());
-  Value q = e.buffer(op.getQuery()), k = e.buffer(op.getKey()),
-        v = e.buffer(op.getValue()), pos = e.buffer(op.getPositions());
+  Value q = e.buffer(op.getQuery()), pos = e.buffer(op.getPositions());
   Value seq = e.dim(q, 0);
   auto rt = cast<RankedTensorType>(op.getType());
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   Value zero = e.idx(0), one = e.idx(1);
-  auto toCache = [&](Value x) -> Value {
-    return f16 ? Value(arith::TruncFOp::create(b, loc, b.getF16Type(), x)) : x;
-  };
   auto fromCache = [&](Value x) -> Value {
     return f16 ? Value(arith::ExtFOp::create(b, loc, b.getF32Type(), x)) : x;
   };
@@ -515,22 +751,7 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
     Value p = memref::LoadOp::create(b, loc, pos, ValueRange{s});
     return arith::IndexCastOp::create(b, loc, b.getIndexType(), p);
   };
-  // 1. Append this step's keys and values at their positions.
-  int64_t nkv = op.getNumKVHeads();
-  e.loop(zero, seq, [&](Value s) {
-    Value p = posAt(s);
-    e.loop(zero, e.idx(nkv), [&](Value g) {
-      e.loop(zero, e.idx(hd), [&](Value d) {
-        Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
-        Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
-        memref::StoreOp::create(b, loc, toCache(kv), kc,
-                                ValueRange{layer, p, g, d});
-        memref::StoreOp::create(b, loc, toCache(vv), vc,
-                                ValueRange{layer, p, g, d});
-      });
-    });
-  });
-  // 2. Causal attention of every query head over cache rows 0..pos.
+  // Causal attention of every query head over cache rows 0..pos.
   // One row of scores per query head, so that heads run in parallel.
   auto scoresType = MemRefType::get({nh, nCtx}, b.getF32Type());
   Value scores = memref::AllocOp::create(b, loc, scoresType);
@@ -584,6 +805,108 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
   return success();
 }
 
+
+LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
+  b.setInsertionPoint(op);
+  if (failed(appendToCache(op, op.getKey(), op.getValue(), op.getPositions(),
+                           op.getCache(), op.getLayerAttr().getInt())))
+    return failure();
+  Emitter e{b, op.getLoc()};
+  Location loc = op.getLoc();
+  Value kc = caches.lookup(op.getCache()).first,
+        vc = caches.lookup(op.getCache()).second;
+  Type cacheElt = cast<MemRefType>(kc.getType()).getElementType();
+  int64_t nkv = op.getNumKVHeads(), hd = op.getHeadDim(),
+          kvMul = op.getKVMul();
+  Value layer = e.idx(op.getLayerAttr().getInt());
+  Value q = e.buffer(op.getQuery()), pos = e.buffer(op.getPositions());
+  Value seq = e.dim(q, 0);
+  auto rt = cast<RankedTensorType>(op.getType());
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  auto rowType = VectorType::get({hd}, b.getF32Type());
+  Value scale = e.f32(op.getScaleOrDefault());
+  auto bcast = [&](Value x) {
+    return vector::BroadcastOp::create(b, loc, rowType, x);
+  };
+  // One task per (token, KV head): i = s * n_kv_heads + g.
+  Value tasks = arith::MulIOp::create(b, loc, seq, e.idx(nkv));
+  auto par = scf::ParallelOp::create(b, loc, ValueRange{e.idx(0)},
+                                     ValueRange{tasks}, ValueRange{e.idx(1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(par.getBody());
+  Value i = par.getInductionVars()[0];
+  Value s = arith::DivUIOp::create(b, loc, i, e.idx(nkv));
+  Value g = arith::RemUIOp::create(b, loc, i, e.idx(nkv));
+  Value end = arith::AddIOp::create(
+      b, loc,
+      arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          memref::LoadOp::create(b, loc, pos, ValueRange{s})),
+      e.idx(1));
+  // The query rows of the kv_mul heads sharing KV head g.
+  SmallVector<Value> heads, qs;
+  for (int64_t j = 0; j < kvMul; ++j) {
+    heads.push_back(arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, g, e.idx(kvMul)), e.idx(j)));
+    qs.push_back(vector::LoadOp::create(b, loc, rowType, q,
+                                        ValueRange{s, heads[j], e.idx(0)}));
+  }
+  auto cacheRow = [&](Value c, Value t) -> Value {
+    Value r = vector::LoadOp::create(b, loc,
+                                     VectorType::get({hd}, cacheElt), c,
+                                     ValueRange{layer, t, g, e.idx(0)});
+    return cacheElt.isF32() ? r : Value(arith::ExtFOp::create(b, loc, rowType, r));
+  };
+  auto score = [&](int64_t j, Value krow) -> Value {
+    Value dot = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::ADD,
+        arith::MulFOp::create(b, loc, qs[j], krow));
+    return arith::MulFOp::create(b, loc, dot, scale);
+  };
+  // Row t = 0 starts every head: m = score, l = 1, o = V[0].
+  SmallVector<Value> init;
+  Value k0 = cacheRow(kc, e.idx(0)), v0 = cacheRow(vc, e.idx(0));
+  for (int64_t j = 0; j < kvMul; ++j)
+    init.push_back(score(j, k0));
+  init.append(kvMul, e.f32(1.0));
+  init.append(kvMul, v0);
+  // Rows 1 .. pos: each K and V row is loaded once for the kv_mul heads.
+  auto loop = scf::ForOp::create(
+      b, loc, e.idx(1), end, e.idx(1), init,
+      [&](OpBuilder &nb, Location, Value t, ValueRange st) {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
+        SmallVector<Value> next(st.begin(), st.end());
+        for (int64_t j = 0; j < kvMul; ++j) {
+          Value m = st[j], l = st[kvMul + j], o = st[2 * kvMul + j];
+          Value x = score(j, krow);
+          Value mNew = arith::MaximumFOp::create(b, loc, m, x);
+          Value corr = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, m, mNew));
+          Value p = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, x, mNew));
+          next[j] = mNew;
+          next[kvMul + j] = arith::AddFOp::create(
+              b, loc, arith::MulFOp::create(b, loc, l, corr), p);
+          next[2 * kvMul + j] = vector::FMAOp::create(
+              b, loc, bcast(p), vrow,
+              arith::MulFOp::create(b, loc, o, bcast(corr)));
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  for (int64_t j = 0; j < kvMul; ++j) {
+    Value inv = arith::DivFOp::create(b, loc, e.f32(1.0),
+                                      loop.getResult(kvMul + j));
+    Value o = arith::MulFOp::create(b, loc, loop.getResult(2 * kvMul + j),
+                                    bcast(inv));
+    vector::StoreOp::create(b, loc, o, out, ValueRange{s, heads[j], e.idx(0)});
+  }
+  b.setInsertionPointAfter(par);
+  e.replaceWithBuffer(op, out, rt);
+  return success();
+}
+
 LogicalResult FunctionLowering::run() {
   bool usesLlama = false;
   fn.walk([&](Operation *op) {
@@ -615,7 +938,9 @@ LogicalResult FunctionLowering::run() {
             .Case<RMSNormOp>([&](auto o) { return lowerRMSNorm(o); })
             .Case<MatmulOp>([&](auto o) { return lowerMatmul(o); })
             .Case<MatmulSwiGLUOp>([&](auto o) { return lowerMatmulSwiGLU(o); })
+            .Case<QKVRoPEOp>([&](auto o) { return lowerQKVRoPE(o); })
             .Case<AttentionOp>([&](auto o) { return lowerAttention(o); })
+            .Case<GQAAttentionOp>([&](auto o) { return lowerGQAAttention(o); })
             .Default([&](Operation *o) {
               return o->emitOpError(
                   "must be lowered before llama-lower-to-loops (run "

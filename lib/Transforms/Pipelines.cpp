@@ -28,8 +28,16 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   auto enabled = [&](StringRef name) {
     return !llvm::is_contained(opts.disabledFusions, name.str());
   };
+  //    rope and swiglu first, so that each RMSNorm then feeds one fused op
+  //    (qkv_rope, matmul_swiglu, the output matmul) and folds into it.
+  if (enabled("rope"))
+    pm.addPass(createLlamaFuseRoPEPass());
   if (enabled("swiglu"))
     pm.addPass(createLlamaFuseSwiGLUPass());
+  if (enabled("rmsnorm"))
+    pm.addPass(createLlamaFuseRMSNormPass());
+  if (enabled("gqa"))
+    pm.addPass(createLlamaFuseGQAPass());
   // 1. RoPE and the remaining SwiGLU become linalg.generic on tensors.
   pm.addPass(createLlamaLowerToLinalgPass());
   // 2. Weights, embedding, norms, matmuls and attention become loops over the
@@ -70,7 +78,11 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  //    Horizontal sums (vector.reduction) may reassociate: a tree of adds
+  //    instead of a serial chain.
+  ConvertVectorToLLVMPassOptions vecOpts;
+  vecOpts.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vecOpts));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());

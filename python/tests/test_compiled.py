@@ -205,21 +205,33 @@ def test_program_refuses_bad_arguments(tmp_path):
     assert r.returncode == 1 and "absent.gguf" in r.stderr
 
 
+@pytest.fixture(scope="module")
+def fused_programs(tmp_path_factory):
+    """One model per type, compiled with every fusion on, and its outputs."""
+    d = tmp_path_factory.mktemp("fusions")
+    out = {}
+    for typ in ("f32", "q4_k_m"):
+        # 4 query heads on 2 KV heads: the GQA kernel shares K/V rows.
+        gguf = gen(str(d / f"{typ}.gguf"), "--preset", "tiny", "--type", typ,
+                   "--layers", "2", "--kv-heads", "2")
+        exe = compile_model(gguf, str(d / f"{typ}-fused"))
+        check_against_reference(gguf, exe)
+        out[typ] = (gguf, exe, run(exe, gguf, [1, 259, 262, 270], 5))
+    return d, out
+
+
 @pytest.mark.parametrize("typ", ["f32", "q4_k_m"])
-def test_fusions_on_and_off_agree(tmp_path, typ):
-    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,
-               "--layers", "2")
-    fused = compile_model(gguf, str(tmp_path / "fused"))
-    plain = compile_model(gguf, str(tmp_path / "plain"),
-                          "--disable-fusion=swiglu")
-    prompt = [1, 259, 262, 270]
-    ids_f, lf = run(fused, gguf, prompt, 5)
-    ids_p, lp = run(plain, gguf, prompt, 5)
+@pytest.mark.parametrize("off", ["rmsnorm", "rope", "swiglu", "gqa", "all"])
+def test_fusions_on_and_off_agree(fused_programs, typ, off):
+    d, out = fused_programs
+    gguf, _, (ids_f, lf) = out[typ]
+    plain = compile_model(gguf, str(d / f"{typ}-no-{off}"),
+                          f"--disable-fusion={off}")
+    ids_p, lp = run(plain, gguf, [1, 259, 262, 270], 5)
     assert ids_f == ids_p
     # Same math, other summation order: float32 rounding only.
     assert np.abs(lf - lp).max() <= 1e-5
     check_against_reference(gguf, plain)
-    check_against_reference(gguf, fused)
 
 
 def test_unknown_fusion_name_is_refused(tmp_path):

@@ -81,7 +81,8 @@ cl::opt<std::string> kvType("kv-type", cl::desc("KV cache type: f32 or f16"),
                             cl::init("f32"));
 cl::opt<bool> verbose("v", cl::desc("Print each stage's wall time"));
 cl::list<std::string> disableFusion(
-    "disable-fusion", cl::desc("Leave out a fusion pass: swiglu"),
+    "disable-fusion", cl::desc("Leave out fusion passes (comma-separated): rmsnorm, rope, "
+             "swiglu, gqa, or all"),
     cl::CommaSeparated);
 
 struct StageTimer {
@@ -218,9 +219,14 @@ int main(int argc, char **argv) {
   llama::LlamaCPUPipelineOptions po;
   po.stopAfterLlamaLowering = emit == Emit::Linalg;
   for (const std::string &f : disableFusion) {
-    if (f != "swiglu")
+    if (f == "all") {
+      for (StringRef name : llama::kLlamaFusionNames)
+        po.disabledFusions.push_back(name.str());
+      continue;
+    }
+    if (!llvm::is_contained(llama::kLlamaFusionNames, f))
       return fail("--disable-fusion: unknown fusion '" + f +
-                  "', expected swiglu");
+                  "', expected one of rmsnorm, rope, swiglu, gqa, all");
     po.disabledFusions.push_back(f);
   }
   llama::buildLlamaCPUPipeline(pm, po);

@@ -33,6 +33,11 @@ namespace llama {
 /// Patterns lowering llama.swiglu and llama.rope to linalg.generic.
 void populateLlamaElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 
+/// The fusions of the pipeline, by the name `--disable-fusion` takes: each
+/// is the pass `llama-fuse-<name>`.
+inline constexpr llvm::StringLiteral kLlamaFusionNames[] = {"rope", "swiglu",
+                                                            "rmsnorm", "gqa"};
+
 /// Options of the CPU compilation pipeline.
 struct LlamaCPUPipelineOptions {
   /// Stop after the llama ops are lowered (before bufferization).
@@ -40,7 +45,7 @@ struct LlamaCPUPipelineOptions {
   /// Split the parallel loops across the runtime's thread pool (off: run
   /// them sequentially, for JIT tests without the runtime).
   bool threads = true;
-  /// Fusions to leave out, by name (`swiglu`).
+  /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };
 

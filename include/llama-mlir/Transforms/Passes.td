@@ -90,6 +90,70 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
   ];
 }
 
+def LlamaFuseRMSNormPass : Pass<"llama-fuse-rmsnorm"> {
+  let summary = "Fold RMSNorm into the matmuls that consume it";
+  let description = [{
+    Rewrites
+
+        %y = llama.rms_norm %x, %g {epsilon = e}
+        %a = llama.matmul %y, %w1            (or matmul_swiglu, qkv_rope)
+        %b = llama.matmul %y, %w2
+
+    into `llama.matmul %x, %w1 norm(%g) {epsilon = e}` (and so on) when every
+    user of `%y` reads it as its `[seq, K]` input and has no prologue yet.
+    The normalized activation is then never written: each consumer computes
+    the row scale `1/sqrt(mean(x^2) + e)` once per token, multiplies `g` into
+    the activations as it loads them, and applies the row scale to each dot
+    product in its epilogue. Run after `llama-fuse-rope` and
+    `llama-fuse-swiglu` so that the attention and FFN norms each feed one
+    fused op and their row scale is computed once.
+
+    Misses are explained (`notifyMatchFailure`): a norm whose input is not
+    rank 2, or a user that cannot take the prologue (e.g. a residual add, or
+    a matmul that already has one).
+  }];
+}
+
+def LlamaFuseRoPEPass : Pass<"llama-fuse-rope"> {
+  let summary = "Fuse the Q/K/V projections with RoPE into one op";
+  let description = [{
+    Rewrites the projections feeding a `llama.attention` (or
+    `llama.gqa_attention`)
+
+        %q = llama.rope (expand_shape (llama.matmul %x, %wq)), %pos
+        %k = llama.rope (expand_shape (llama.matmul %x, %wk)), %pos
+        %v =             expand_shape (llama.matmul %x, %wv)
+
+    into `%q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %pos`: one parallel
+    pass over the rows of the three weights, two adjacent rows at a time, so
+    that the rotation of each pair happens in the epilogue of its dot
+    products and the unrotated Q and K are never stored. Requires one `%x`,
+    equal positions, `n_rot` and `theta` on both ropes, an even head_dim,
+    and that every intermediate has no other user; misses are explained.
+  }];
+}
+
+def LlamaFuseGQAPass : Pass<"llama-fuse-gqa"> {
+  let summary = "Attention as one online-softmax kernel per KV head";
+  let description = [{
+    Rewrites `llama.attention` into `llama.gqa_attention` (same operands and
+    math), whose lowering runs one task per (token, KV head): it walks the
+    cache rows once, reading each K and V row a single time for all
+    `kv_mul` query heads that share it, and keeps a running maximum, sum and
+    output row per head (online softmax, as in flash attention), so no score
+    row is stored and nothing is re-read.
+
+    The `kv_mul x head_dim` output accumulators of one task stay in
+    registers or on the stack; attention whose accumulators exceed
+    `max-accumulator-floats` is left unfused (explained as a match failure).
+  }];
+  let options = [
+    Option<"maxAccumulatorFloats", "max-accumulator-floats", "int64_t",
+           /*default=*/"8192",
+           "Largest kv_mul x head_dim for which attention is fused">,
+  ];
+}
+
 def LlamaFuseSwiGLUPass : Pass<"llama-fuse-swiglu"> {
   let summary = "Fuse the gate and up projections with the SwiGLU activation";
   let description = [{

@@ -46,6 +46,33 @@ static LogicalResult verifySameType(Operation *op, Type result, Type expected,
   return success();
 }
 
+/// Checks the optional RMSNorm prologue `norm(%g) {epsilon = e}` of an op
+/// whose input rows have length `k` (matmul_c5, matmul_swiglu_c5,
+/// qkv_rope_c7).
+static LogicalResult verifyNormPrologue(Operation *op, Value norm,
+                                        std::optional<APFloat> epsilon,
+                                        int64_t k) {
+  if (!norm) {
+    if (epsilon)
+      return op->emitOpError("epsilon is given without a norm weight");
+    return success();
+  }
+  auto g = cast<WeightType>(norm.getType());
+  if (g.getRank() != 1 || g.getShape()[0] != k)
+    return op->emitOpError() << "norm weight must have shape [" << k
+                             << "] (the input row length), got "
+                             << norm.getType();
+  if (g.isQuantized())
+    return op->emitOpError() << "norm weight must be f32, f16 or bf16, got "
+                             << stringifyGGMLType(g.getGgmlType());
+  if (!epsilon)
+    return op->emitOpError("a norm weight needs an epsilon");
+  if (!isFiniteAndPositive(epsilon->convertToFloat()))
+    return op->emitOpError() << "epsilon must be finite and positive, got "
+                             << epsilon->convertToFloat();
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // WeightOp
 //===----------------------------------------------------------------------===//
@@ -155,7 +182,8 @@ LogicalResult MatmulOp::verify() {
     return emitOpError() << "result row length "
                          << dimStr(result.getDimSize(1))
                          << " must equal the weight's row count N = " << n;
-  return success();
+  // matmul_c5
+  return verifyNormPrologue(*this, getNorm(), getEpsilon(), k);
 }
 
 //===----------------------------------------------------------------------===//
@@ -197,89 +225,100 @@ LogicalResult RoPEOp::verify() {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-int64_t AttentionOp::getNumHeads() {
-  return cast<RankedTensorType>(getQuery().getType()).getDimSize(1);
+template <typename OpTy> static int64_t numHeads(OpTy op) {
+  return cast<RankedTensorType>(op.getQuery().getType()).getDimSize(1);
 }
-int64_t AttentionOp::getNumKVHeads() {
-  return cast<RankedTensorType>(getKey().getType()).getDimSize(1);
+template <typename OpTy> static int64_t numKVHeads(OpTy op) {
+  return cast<RankedTensorType>(op.getKey().getType()).getDimSize(1);
 }
-int64_t AttentionOp::getHeadDim() {
-  return cast<RankedTensorType>(getQuery().getType()).getDimSize(2);
+template <typename OpTy> static int64_t headDimOf(OpTy op) {
+  return cast<RankedTensorType>(op.getQuery().getType()).getDimSize(2);
 }
-float AttentionOp::getScaleOrDefault() {
-  if (std::optional<APFloat> scale = getScale())
+template <typename OpTy> static float scaleOrDefault(OpTy op) {
+  if (std::optional<APFloat> scale = op.getScale())
     return scale->convertToFloat();
-  return 1.0f / std::sqrt(static_cast<float>(getHeadDim()));
+  return 1.0f / std::sqrt(static_cast<float>(headDimOf(op)));
 }
 
-LogicalResult AttentionOp::verify() {
-  auto q = cast<RankedTensorType>(getQuery().getType());
-  auto k = cast<RankedTensorType>(getKey().getType());
-  auto v = cast<RankedTensorType>(getValue().getType());
-  auto positions = cast<RankedTensorType>(getPositions().getType());
-  KVCacheType cache = getCache().getType();
+/// The verifier of llama.attention and llama.gqa_attention (same math).
+template <typename OpTy> static LogicalResult verifyAttention(OpTy op) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto k = cast<RankedTensorType>(op.getKey().getType());
+  auto v = cast<RankedTensorType>(op.getValue().getType());
+  auto positions = cast<RankedTensorType>(op.getPositions().getType());
+  KVCacheType cache = op.getCache().getType();
   // attention_c1
   if (q.getRank() != 3)
-    return emitOpError() << "query must have rank 3 [seq, n_heads, head_dim], "
+    return op.emitOpError() << "query must have rank 3 [seq, n_heads, head_dim], "
                             "got rank "
                          << q.getRank();
   if (k.getRank() != 3)
-    return emitOpError() << "key must have rank 3 [seq, n_kv_heads, "
+    return op.emitOpError() << "key must have rank 3 [seq, n_kv_heads, "
                             "head_dim], got rank "
                          << k.getRank();
   // attention_c2
   if (k != v)
-    return emitOpError() << "key type " << k << " and value type " << v
+    return op.emitOpError() << "key type " << k << " and value type " << v
                          << " must be equal";
   // attention_c3
   int64_t nHeads = q.getDimSize(1), nKVHeads = k.getDimSize(1);
   if (ShapedType::isDynamic(nHeads) || ShapedType::isDynamic(nKVHeads))
-    return emitOpError("n_heads and n_kv_heads must be static");
+    return op.emitOpError("n_heads and n_kv_heads must be static");
   if (nHeads % nKVHeads != 0)
-    return emitOpError() << "n_heads " << nHeads
+    return op.emitOpError() << "n_heads " << nHeads
                          << " must be a multiple of n_kv_heads " << nKVHeads;
   // attention_c4
   int64_t headDim = q.getDimSize(2);
   if (k.getDimSize(2) != headDim)
-    return emitOpError() << "key head_dim " << dimStr(k.getDimSize(2))
+    return op.emitOpError() << "key head_dim " << dimStr(k.getDimSize(2))
                          << " must equal query head_dim " << dimStr(headDim);
   if (cache.getHeadDim() != headDim)
-    return emitOpError() << "KV cache head_dim " << cache.getHeadDim()
+    return op.emitOpError() << "KV cache head_dim " << cache.getHeadDim()
                          << " must equal query head_dim " << dimStr(headDim);
   if (cache.getNumKVHeads() != nKVHeads)
-    return emitOpError() << "KV cache has " << cache.getNumKVHeads()
+    return op.emitOpError() << "KV cache has " << cache.getNumKVHeads()
                          << " KV heads but key has " << nKVHeads;
   // attention_c5
-  int64_t layer = getLayerAttr().getInt();
+  int64_t layer = op.getLayerAttr().getInt();
   if (layer < 0 || layer >= cache.getNumLayers())
-    return emitOpError() << "layer " << layer
+    return op.emitOpError() << "layer " << layer
                          << " is outside the KV cache's "
                          << cache.getNumLayers() << " layers";
   // attention_c6
   if (positions.getRank() != 1)
-    return emitOpError() << "positions must have rank 1 [seq], got rank "
+    return op.emitOpError() << "positions must have rank 1 [seq], got rank "
                          << positions.getRank();
   int64_t seq = q.getDimSize(0);
   for (int64_t other : {k.getDimSize(0), positions.getDimSize(0)})
     if (!compatible(seq, other))
-      return emitOpError() << "sequence lengths disagree: query has "
+      return op.emitOpError() << "sequence lengths disagree: query has "
                            << dimStr(seq) << " tokens, key has "
                            << dimStr(k.getDimSize(0)) << ", positions has "
                            << dimStr(positions.getDimSize(0));
   // attention_c7
   for (int64_t s : {seq, k.getDimSize(0), positions.getDimSize(0)})
     if (!ShapedType::isDynamic(s) && s > cache.getContextLength())
-      return emitOpError() << "sequence length " << s
+      return op.emitOpError() << "sequence length " << s
                            << " exceeds the KV cache's n_ctx "
                            << cache.getContextLength();
   // attention_c8
-  if (std::optional<APFloat> scale = getScale())
+  if (std::optional<APFloat> scale = op.getScale())
     if (!isFiniteAndPositive(scale->convertToFloat()))
-      return emitOpError() << "scale must be finite and positive, got "
+      return op.emitOpError() << "scale must be finite and positive, got "
                            << scale->convertToFloat();
   // attention_c9
-  return verifySameType(*this, getResult().getType(), q, "query");
+  return verifySameType(op, op.getResult().getType(), q, "query");
 }
+
+#define LLAMA_ATTENTION_METHODS(OpTy)                                          \
+  int64_t OpTy::getNumHeads() { return numHeads(*this); }                      \
+  int64_t OpTy::getNumKVHeads() { return numKVHeads(*this); }                  \
+  int64_t OpTy::getHeadDim() { return headDimOf(*this); }                      \
+  float OpTy::getScaleOrDefault() { return scaleOrDefault(*this); }            \
+  LogicalResult OpTy::verify() { return verifyAttention(*this); }
+LLAMA_ATTENTION_METHODS(AttentionOp)
+LLAMA_ATTENTION_METHODS(GQAAttentionOp)
+#undef LLAMA_ATTENTION_METHODS
 
 //===----------------------------------------------------------------------===//
 // SwiGLUOp
@@ -329,5 +368,75 @@ LogicalResult MatmulSwiGLUOp::verify() {
                          << " must be [seq, hidden_dim] = ["
                          << dimStr(input.getDimSize(0)) << ", " << hidden
                          << "]";
-  return success();
+  // matmul_swiglu_c5
+  return verifyNormPrologue(*this, getNorm(), getEpsilon(), k);
+}
+
+//===----------------------------------------------------------------------===//
+// QKVRoPEOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QKVRoPEOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  // qkv_rope_c1
+  if (input.getRank() != 2)
+    return emitOpError() << "input must have rank 2 [seq, K], got rank "
+                         << input.getRank();
+  int64_t k = input.getDimSize(1);
+  // qkv_rope_c2
+  for (auto [name, w] : {std::pair<StringRef, Value>{"wq", getWq()},
+                         {"wk", getWk()},
+                         {"wv", getWv()}}) {
+    auto wt = cast<WeightType>(w.getType());
+    if (wt.getRank() != 2 || wt.getShape()[1] != k)
+      return emitOpError() << name << " must have shape [N, " << dimStr(k)
+                           << "], got " << w.getType();
+  }
+  if (getWk().getType().getShape() != getWv().getType().getShape())
+    return emitOpError("wk and wv must have the same shape");
+  // qkv_rope_c3
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  auto kt = cast<RankedTensorType>(getKey().getType());
+  if (q.getRank() != 3 || kt.getRank() != 3)
+    return emitOpError("query and key must have rank 3 [seq, heads, "
+                       "head_dim]");
+  if (kt != getValue().getType())
+    return emitOpError() << "key type " << kt << " and value type "
+                         << getValue().getType() << " must be equal";
+  int64_t hd = q.getDimSize(2);
+  if (ShapedType::isDynamic(q.getDimSize(1)) ||
+      ShapedType::isDynamic(kt.getDimSize(1)) || ShapedType::isDynamic(hd) ||
+      kt.getDimSize(2) != hd)
+    return emitOpError("heads and head_dim must be static, and one head_dim "
+                       "for query and key");
+  if (q.getDimSize(1) * hd != getWq().getType().getShape()[0] ||
+      kt.getDimSize(1) * hd != getWk().getType().getShape()[0])
+    return emitOpError() << "heads x head_dim of query (" << q.getDimSize(1)
+                         << "x" << hd << ") and key (" << kt.getDimSize(1)
+                         << "x" << hd
+                         << ") must equal the row counts of wq and wk";
+  if (!compatible(q.getDimSize(0), input.getDimSize(0)) ||
+      !compatible(kt.getDimSize(0), input.getDimSize(0)))
+    return emitOpError("results and input disagree on seq");
+  // qkv_rope_c4
+  int64_t nRot = getNRot();
+  if (hd % 2 != 0)
+    return emitOpError() << "head_dim must be even, got " << hd;
+  if (nRot <= 0 || nRot % 2 != 0 || nRot > hd)
+    return emitOpError() << "n_rot must be even, positive and at most "
+                            "head_dim "
+                         << hd << ", got " << nRot;
+  // qkv_rope_c5
+  if (!isFiniteAndPositive(getTheta().convertToFloat()))
+    return emitOpError() << "theta must be finite and positive, got "
+                         << getTheta().convertToFloat();
+  // qkv_rope_c6
+  auto positions = cast<RankedTensorType>(getPositions().getType());
+  if (positions.getRank() != 1 ||
+      !compatible(positions.getDimSize(0), input.getDimSize(0)))
+    return emitOpError() << "positions must have rank 1 and one entry per "
+                            "token, got "
+                         << positions;
+  // qkv_rope_c7
+  return verifyNormPrologue(*this, getNorm(), getEpsilon(), k);
 }

@@ -133,19 +133,44 @@ def Llama_MatmulOp : Llama_Op<"matmul", [Pure]> {
     (C1) `input` has rank 2;
     (C2) `weight` has rank 2;
     (C3) the input's last dimension equals the weight's row length `K`;
-    (C4) the result has shape `[seq, N]`, `seq` compatible with the input's.
+    (C4) the result has shape `[seq, N]`, `seq` compatible with the input's;
+    (C5) the RMSNorm prologue (below) is well formed.
+
+    With the optional RMSNorm prologue `norm(%g) {epsilon = e}` (produced by
+    `llama-fuse-rmsnorm`) the op multiplies the *normalized* input:
+
+        r[s]      = 1 / sqrt(mean_k(input[s, k]^2) + e)
+        out[s, n] = r[s] * sum_k input[s, k] * g[k] * dequant(weight[n, k])
+
+    i.e. `matmul(rms_norm(input, g, e), weight)` without the normalized
+    tensor: the row scale `r[s]` is computed once per token and applied in the
+    epilogue, `g` is applied as the activations are loaded. A prologue needs
+    `g : [K]` of type f32, f16 or bf16 and an `epsilon` that is finite and
+    positive; `epsilon` without `norm` is an error.
 
     Example:
     ```mlir
     %q = llama.matmul %xn, %wq
         : (tensor<?x64xf32>, !llama.weight<64x64xq4_k>) -> tensor<?x64xf32>
+    %y = llama.matmul %x, %wo norm(%g) {epsilon = 1.0e-05 : f32}
+        : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<64xf32>)
+        -> tensor<?x64xf32>
     ```
     (`q4_k` needs `K` to be a multiple of 256; the example is for syntax.)
   }];
-  let arguments = (ins Llama_F32Tensor:$input, Llama_WeightType:$weight);
+  let arguments = (ins Llama_F32Tensor:$input, Llama_WeightType:$weight,
+                       Optional<Llama_WeightType>:$norm,
+                       OptionalAttr<F32Attr>:$epsilon);
   let results = (outs Llama_F32Tensor:$result);
-  let assemblyFormat =
-      "$input `,` $weight attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = [{
+    $input `,` $weight (`norm` `(` $norm^ `)`)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "Type":$result, "Value":$input, "Value":$weight), [{
+      build($_builder, $_state, result, input, weight, Value(), FloatAttr());
+    }]>
+  ];
 }
 
 //===----------------------------------------------------------------------===//
@@ -192,7 +217,29 @@ def Llama_RoPEOp : Llama_Op<"rope", [Pure]> {
 // llama.attention
 //===----------------------------------------------------------------------===//
 
-def Llama_AttentionOp : Llama_Op<"attention"> {
+class Llama_AttentionBase<string mnemonic> : Llama_Op<mnemonic> {
+  let arguments = (ins Llama_F32Tensor:$query, Llama_F32Tensor:$key,
+                       Llama_F32Tensor:$value, Llama_IndexTensor:$positions,
+                       Arg<Llama_KVCacheType, "the KV cache",
+                           [MemRead, MemWrite]>:$cache,
+                       I64Attr:$layer, OptionalAttr<F32Attr>:$scale);
+  let results = (outs Llama_F32Tensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $positions `,` $cache attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    int64_t getNumHeads();
+    int64_t getNumKVHeads();
+    int64_t getHeadDim();
+    /// Query heads per KV head (n_heads / n_kv_heads).
+    int64_t getKVMul() { return getNumHeads() / getNumKVHeads(); }
+    /// `scale`, or 1/sqrt(head_dim) when absent.
+    float getScaleOrDefault();
+  }];
+}
+
+def Llama_AttentionOp : Llama_AttentionBase<"attention"> {
   let summary = "causal grouped-query attention through the KV cache";
   let description = [{
     Appends this step's keys and values to layer `layer` of the KV cache at
@@ -238,24 +285,35 @@ def Llama_AttentionOp : Llama_Op<"attention"> {
            tensor<?xi32>, !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32>
     ```
   }];
-  let arguments = (ins Llama_F32Tensor:$query, Llama_F32Tensor:$key,
-                       Llama_F32Tensor:$value, Llama_IndexTensor:$positions,
-                       Arg<Llama_KVCacheType, "the KV cache",
-                           [MemRead, MemWrite]>:$cache,
-                       I64Attr:$layer, OptionalAttr<F32Attr>:$scale);
-  let results = (outs Llama_F32Tensor:$result);
-  let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $positions `,` $cache attr-dict `:`
-    functional-type(operands, results)
-  }];
-  let extraClassDeclaration = [{
-    int64_t getNumHeads();
-    int64_t getNumKVHeads();
-    int64_t getHeadDim();
-    /// Query heads per KV head (n_heads / n_kv_heads).
-    int64_t getKVMul() { return getNumHeads() / getNumKVHeads(); }
-    /// `scale`, or 1/sqrt(head_dim) when absent.
-    float getScaleOrDefault();
+}
+
+//===----------------------------------------------------------------------===//
+// llama.gqa_attention
+//===----------------------------------------------------------------------===//
+
+def Llama_GQAAttentionOp : Llama_AttentionBase<"gqa_attention"> {
+  let summary = "attention as one online-softmax kernel per KV head";
+  let description = [{
+    Exactly the math of `llama.attention` (same operands, attributes,
+    constraints C1-C9 and cache effects), produced by `llama-fuse-gqa` to
+    select a different schedule: one task per (token, KV head) walks the
+    cache rows `t = 0 .. positions[s]` once, and for each row updates all
+    `kv_mul` query heads that share it with an online (streaming) softmax:
+
+        m_h = max(m_h, x),  x = scale * dot(query[s, h, :], K[t])
+        l_h = l_h * exp(m_h_old - m_h) + exp(x - m_h)
+        o_h = o_h * exp(m_h_old - m_h) + exp(x - m_h) * V[t]
+        out[s, h, :] = o_h / l_h
+
+    so each K and V row is read once per token for its `kv_mul` heads and no
+    score row is stored.
+
+    Example:
+    ```mlir
+    %o = llama.gqa_attention %q, %k, %v, %pos, %cache {layer = 0 : i64}
+        : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>,
+           tensor<?xi32>, !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32>
+    ```
   }];
 }
 
@@ -316,7 +374,9 @@ def Llama_MatmulSwiGLUOp : Llama_Op<"matmul_swiglu", [Pure]> {
     (C2) `gate` and `up` have rank 2 and the same shape (their element types
          may differ, as in mixed files);
     (C3) the input's last dimension equals the weights' row length `K`;
-    (C4) the result has shape `[seq, hidden_dim]`.
+    (C4) the result has shape `[seq, hidden_dim]`;
+    (C5) the RMSNorm prologue `norm(%g) {epsilon = e}`, when present, is well
+         formed (as `llama.matmul` C5: `input` is normalized on the fly).
 
     Example:
     ```mlir
@@ -326,10 +386,84 @@ def Llama_MatmulSwiGLUOp : Llama_Op<"matmul_swiglu", [Pure]> {
     ```
   }];
   let arguments = (ins Llama_F32Tensor:$input, Llama_WeightType:$gate,
-                       Llama_WeightType:$up);
+                       Llama_WeightType:$up, Optional<Llama_WeightType>:$norm,
+                       OptionalAttr<F32Attr>:$epsilon);
   let results = (outs Llama_F32Tensor:$result);
   let assemblyFormat = [{
-    $input `,` $gate `,` $up attr-dict `:` functional-type(operands, results)
+    $input `,` $gate `,` $up (`norm` `(` $norm^ `)`)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "Type":$result, "Value":$input, "Value":$gate,
+                   "Value":$up), [{
+      build($_builder, $_state, result, input, gate, up, Value(), FloatAttr());
+    }]>
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// llama.qkv_rope
+//===----------------------------------------------------------------------===//
+
+def Llama_QKVRoPEOp : Llama_Op<"qkv_rope", [Pure]> {
+  let summary = "the Q, K and V projections in one pass, RoPE in the epilogue";
+  let description = [{
+    The projections that feed attention, as produced by `llama-fuse-rope`:
+
+        q = rope(heads(matmul(input, wq)), positions)
+        k = rope(heads(matmul(input, wk)), positions)
+        v =      heads(matmul(input, wv))
+
+    where `heads` splits `[seq, n * head_dim]` into `[seq, n, head_dim]` and
+    `rope` is `llama.rope` with `n_rot` and `theta`. Lowered as one parallel
+    pass over the rows of `wq`, `wk` and `wv` taken two at a time: the dot
+    products of an adjacent pair of output features are rotated together in
+    the epilogue, so the unrotated projections are never stored.
+
+    With the optional RMSNorm prologue `norm(%g) {epsilon = e}` (from
+    `llama-fuse-rmsnorm`) `input` is normalized on the fly, as for
+    `llama.matmul`: the row scale is computed once for all three projections.
+
+    Shapes: `input : [seq, K]`, `wq : [n_heads * head_dim, K]`,
+    `wk, wv : [n_kv_heads * head_dim, K]`, `positions : [seq]`, results
+    `query : [seq, n_heads, head_dim]`, `key, value : [seq, n_kv_heads,
+    head_dim]`.
+
+    Constraints:
+    (C1) `input` has rank 2;
+    (C2) `wq`, `wk`, `wv` have rank 2 and row length `K` (the input's last
+         dimension); `wk` and `wv` have the same shape;
+    (C3) the results have rank 3, static heads and head_dim, one head_dim,
+         `n_heads * head_dim` = rows of `wq`, `n_kv_heads * head_dim` = rows
+         of `wk`, and a `seq` compatible with the input's; key and value
+         have the same type;
+    (C4) `head_dim` is even, `n_rot` is even, positive and at most `head_dim`;
+    (C5) `theta` is finite and positive;
+    (C6) `positions` has rank 1 and a length compatible with `seq`;
+    (C7) the RMSNorm prologue, when present, is well formed (as
+         `llama.matmul` C5).
+
+    Example:
+    ```mlir
+    %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %pos norm(%g)
+        {epsilon = 1.0e-05 : f32, n_rot = 8 : i64, theta = 1.0e+04 : f32}
+        : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>,
+           !llama.weight<32x64xq8_0>, !llama.weight<32x64xq8_0>,
+           tensor<?xi32>, !llama.weight<64xf32>)
+        -> (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>)
+    ```
+  }];
+  let arguments = (ins Llama_F32Tensor:$input, Llama_WeightType:$wq,
+                       Llama_WeightType:$wk, Llama_WeightType:$wv,
+                       Llama_IndexTensor:$positions,
+                       Optional<Llama_WeightType>:$norm,
+                       I64Attr:$n_rot, F32Attr:$theta,
+                       OptionalAttr<F32Attr>:$epsilon);
+  let results = (outs Llama_F32Tensor:$query, Llama_F32Tensor:$key,
+                      Llama_F32Tensor:$value);
+  let assemblyFormat = [{
+    $input `,` $wq `,` $wk `,` $wv `,` $positions (`norm` `(` $norm^ `)`)?
+    attr-dict `:` functional-type(operands, results)
   }];
 }
 
