@@ -87,6 +87,47 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 
 // -----
 
+// The fused projections: one parallel loop over row pairs of [wq; wk; wv],
+// dispatching on the row to the weight it belongs to; the RMSNorm prologue
+// computes the row scales before it, and the rotation happens on the pair of
+// dot products (cos/sin of the token's angle) before the stores.
+// CHECK-LABEL: func.func @qkv_rope
+// CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: math.sqrt
+// CHECK: scf.parallel (%[[PAIR:.*]]) = (%{{.*}}) to (%c48) step
+// CHECK: scf.if
+// CHECK: math.cos
+// CHECK: math.sin
+// CHECK: } else {
+// CHECK: scf.if
+// CHECK-NOT: scf.parallel
+func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32> {
+  %g = llama.weight "g" : !llama.weight<64xf32>
+  %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
+  %wk = llama.weight "wk" : !llama.weight<16x64xq8_0>
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wk, %p norm(%g) {epsilon = 1.0e-05 : f32, n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<1x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<16x64xq8_0>, !llama.weight<16x64xq8_0>, tensor<1xi32>, !llama.weight<64xf32>) -> (tensor<1x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>)
+  return %q : tensor<1x8x8xf32>
+}
+
+// -----
+
+// GQA attention: one task per (token, KV head); cache rows are loaded once
+// per step as whole vectors and shared by the kv_mul = 4 query heads, whose
+// running max, sum and output row (4 + 4 + 4 values) are loop-carried.
+// CHECK-LABEL: func.func @gqa_attention
+// CHECK: scf.parallel
+// CHECK-COUNT-4: vector.load %{{.*}} : memref<1x8x8xf32>, vector<8xf32>
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-2: vector.load %{{.*}} : memref<1x16x2x8xf16>, vector<8xf16>
+// CHECK-NOT: vector.load
+// CHECK: scf.yield
+func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tensor<1xi32>, %c: !llama.kv_cache<1x16x2x8xf16>) -> tensor<1x8x8xf32> {
+  %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64} : (tensor<1x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>, tensor<1xi32>, !llama.kv_cache<1x16x2x8xf16>) -> tensor<1x8x8xf32>
+  return %o : tensor<1x8x8xf32>
+}
+
+// -----
+
 // Functions without llama ops are left alone.
 // CHECK-LABEL: func.func @negative_plain_function
 // CHECK-SAME: (%{{.*}}: tensor<4xf32>) -> tensor<4xf32>

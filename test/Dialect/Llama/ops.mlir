@@ -145,3 +145,44 @@ func.func @matmul_swiglu(%x: tensor<?x64xf32>) -> tensor<?x172xf32> {
   %h = llama.matmul_swiglu %x, %g, %u : (tensor<?x64xf32>, !llama.weight<172x64xq4_0>, !llama.weight<172x64xq8_0>) -> tensor<?x172xf32>
   return %h : tensor<?x172xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @norm_prologues
+// CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>)
+// CHECK: %[[G:.*]] = llama.weight "g"
+// CHECK: llama.matmul %[[X]], %{{.*}} norm(%[[G]]) {epsilon = 9.99999974E-6 : f32} : (tensor<?x64xf32>, !llama.weight<32x64xq8_0>, !llama.weight<64xf32>) -> tensor<?x32xf32>
+// CHECK: llama.matmul_swiglu %[[X]], %{{.*}}, %{{.*}} norm(%[[G]]) {epsilon = 9.99999974E-6 : f32} : (tensor<?x64xf32>, !llama.weight<96x64xq4_0>, !llama.weight<96x64xq4_0>, !llama.weight<64xf32>) -> tensor<?x96xf32>
+func.func @norm_prologues(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x96xf32>) {
+  %g = llama.weight "g" : !llama.weight<64xf32>
+  %w = llama.weight "w" : !llama.weight<32x64xq8_0>
+  %wg = llama.weight "wg" : !llama.weight<96x64xq4_0>
+  %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<?x64xf32>, !llama.weight<32x64xq8_0>, !llama.weight<64xf32>) -> tensor<?x32xf32>
+  %h = llama.matmul_swiglu %x, %wg, %wg norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<?x64xf32>, !llama.weight<96x64xq4_0>, !llama.weight<96x64xq4_0>, !llama.weight<64xf32>) -> tensor<?x96xf32>
+  return %y, %h : tensor<?x32xf32>, tensor<?x96xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @qkv_rope
+// CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>, %[[P:.*]]: tensor<?xi32>)
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}} = llama.qkv_rope %[[X]], %{{.*}}, %{{.*}}, %{{.*}}, %[[P]] {n_rot = 4 : i64, theta = 1.000000e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xf16>, tensor<?xi32>) -> (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>)
+// CHECK: llama.qkv_rope %[[X]], {{.*}} norm(%{{.*}}) {epsilon = 9.99999974E-6 : f32, n_rot = 8 : i64, theta = 1.000000e+04 : f32}
+func.func @qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (tensor<?x8x8xf32>, tensor<?x4x8xf32>) {
+  %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
+  %wk = llama.weight "wk" : !llama.weight<32x64xq8_0>
+  %wv = llama.weight "wv" : !llama.weight<32x64xf16>
+  %g = llama.weight "g" : !llama.weight<64xf32>
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 4 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xf16>, tensor<?xi32>) -> (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>)
+  %q2, %k2, %v2 = llama.qkv_rope %x, %wq, %wk, %wv, %p norm(%g) {epsilon = 1.0e-05 : f32, n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xf16>, tensor<?xi32>, !llama.weight<64xf32>) -> (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>)
+  return %q, %k2 : tensor<?x8x8xf32>, tensor<?x4x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @gqa_attention
+// CHECK: llama.gqa_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {layer = 4 : i64} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf16>) -> tensor<?x8x8xf32>
+func.func @gqa_attention(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<5x128x4x8xf16>) -> tensor<?x8x8xf32> {
+  %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 4 : i64} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf16>) -> tensor<?x8x8xf32>
+  return %o : tensor<?x8x8xf32>
+}

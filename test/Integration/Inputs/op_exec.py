@@ -3,7 +3,9 @@ and executed with mlir-runner, against the numpy reference.
 
 usage: op_exec.py FAMILY LLAMA_OPT LLAMA_GGUF MLIR_RUNNER RUNNER_LIBS TMPDIR
 
-FAMILY is matmul, embedding, rms_norm or attention. Weights are real GGUF
+FAMILY is matmul, embedding, rms_norm, attention, gqa_attention or
+fused_projections (matmul with an RMSNorm prologue, qkv_rope with and
+without one). Weights are real GGUF
 tensors (written by `llama-gguf gen` in every type), embedded in the test
 module as a byte constant that plays the mapped file; the op function gets
 the runtime ABI from llama-lower-to-loops and @main calls it. The result is
@@ -64,9 +66,10 @@ def ttype(shape, elt):
     return "tensor<" + "x".join(map(str, shape)) + f"x{elt}>"
 
 
-def run(op_src, args, out_shape):
+def run(op_src, args, out_shape, offsets=(0,)):
     """Lowers `op_src` (func @op), calls it from @main with `args` (a list of
-    (shape, elt, data) globals; the first is the weight file bytes) and
+    (shape, elt, data) globals; the first is the weight file bytes, holding
+    the weights at `offsets` in the order the op function names them) and
     returns the printed result."""
     lowered = sh(LLAMA_OPT, "--llama-to-loops-pipeline", input=op_src)
     body = lowered.rstrip()
@@ -81,9 +84,12 @@ def run(op_src, args, out_shape):
             "  %z = arith.constant 0 : i64",
             f"  %f = memref.get_global @g0 : {mtype(args[0][0], 'i8')}",
             f"  %fd = memref.cast %f : {mtype(args[0][0], 'i8')} to memref<?xi8>",
-            "  %o = memref.alloc() : memref<1xi64>",
-            "  memref.store %z, %o[%c0] : memref<1xi64>",
-            "  %od = memref.cast %o : memref<1xi64> to memref<?xi64>"]
+            f"  %o = memref.alloc() : memref<{len(offsets)}xi64>"]
+    for i, off in enumerate(offsets):
+        main += [f"  %oi{i} = arith.constant {i} : index",
+                 f"  %ov{i} = arith.constant {off} : i64",
+                 f"  memref.store %ov{i}, %o[%oi{i}] : memref<{len(offsets)}xi64>"]
+    main += [f"  %od = memref.cast %o : memref<{len(offsets)}xi64> to memref<?xi64>"]
     operands, types = ["%fd", "%od"], ["memref<?xi8>", "memref<?xi64>"]
     for k, (shape, elt, _) in enumerate(args[1:], start=1):
         main.append(f"  %a{k} = memref.get_global @g{k} : {mtype(shape, elt)}")
@@ -202,7 +208,7 @@ def rms_norm_cases():
     return ok
 
 
-def attention_cases():
+def attention_cases(op="llama.attention"):
     ok = True
     for nh, nkv, hd, seq in ((4, 4, 8, 3), (4, 1, 16, 1), (2, 1, 128, 3),
                              (6, 2, 32, 2)):
@@ -219,20 +225,98 @@ def attention_cases():
         qt, kt, pt = ttype(q.shape, "f32"), ttype(k.shape, "f32"), ttype((seq,), "i32")
         ct = f"!llama.kv_cache<1x{ctx}x{nkv}x{hd}xf32>"
         src = (f"func.func @op(%q: {qt}, %k: {kt}, %v: {kt}, %p: {pt}, %c: {ct}) -> {qt} {{\n"
-               f"  %o = llama.attention %q, %k, %v, %p, %c {{layer = 0 : i64}} : ({qt}, {kt}, {kt}, {pt}, {ct}) -> {qt}\n"
+               f"  %o = {op} %q, %k, %v, %p, %c {{layer = 0 : i64}} : ({qt}, {kt}, {kt}, {pt}, {ct}) -> {qt}\n"
                f"  return %o : {qt}\n}}\n")
         # The file is unused by attention; pass one byte.
         got = run(src, [((1,), "i8", np.zeros(1, np.int8)), (q.shape, "f32", q),
                         (k.shape, "f32", k), (v.shape, "f32", v),
                         ((seq,), "i32", pos)],
                   [(cache, "f32"), (cache, "f32"), (q.shape, "f32")])
-        ok &= compare(f"attention n_heads={nh} n_kv_heads={nkv} head_dim={hd} "
+        ok &= compare(f"{op} n_heads={nh} n_kv_heads={nkv} head_dim={hd} "
                       f"seq={seq}", got, want)
+    return ok
+
+
+def pack(tensors):
+    """The raw bytes of `tensors` one after another (32-byte aligned) as one
+    file, and their offsets."""
+    blob, offsets = b"", []
+    for t in tensors:
+        blob += b"\0" * (-len(blob) % 32)
+        offsets.append(len(blob))
+        blob += np.asarray(t).tobytes()
+    return np.frombuffer(blob, dtype=np.int8), offsets
+
+
+def fused_projection_cases():
+    """The fused ops' extra math: the RMSNorm prologue and RoPE epilogue."""
+    ok = True
+    eps = 1e-5
+    for typ in ("f32", "q8_0", "q4_k", "q6_k"):
+        k = BLOCK.get(typ, 32) * (1 if typ in ("q4_k", "q6_k") else 2)
+        f = model(typ, k, 64, heads=k // 16)     # head_dim 16
+        wq_t = f.tensors["blk.0.attn_q.weight"]   # [k, k]
+        g = f.tensor("blk.0.attn_norm.weight")
+        wq = f.tensor(wq_t.name).astype(np.float64)
+        seq = 3
+        x = (2 * rng.standard_normal((seq, k))).astype(np.float32)
+        pos = np.array([0, 5, 11], dtype=np.int32)
+        xt, pt = ttype((seq, k), "f32"), ttype((seq,), "i32")
+        wty = f"!llama.weight<{k}x{k}x{wq_t.type_name}>"
+        gty = f"!llama.weight<{k}xf32>"
+        # matmul with the prologue: weights in the order wq, g.
+        raw, offs = pack([wq_t.data, g])
+        src = (f"func.func @op(%x: {xt}) -> {xt} {{\n"
+               f'  %w = llama.weight "w" : {wty}\n'
+               f'  %g = llama.weight "g" : {gty}\n'
+               f"  %y = llama.matmul %x, %w norm(%g) {{epsilon = 1.0e-05 : f32}} : ({xt}, {wty}, {gty}) -> {xt}\n"
+               f"  return %y : {xt}\n}}\n")
+        got = run(src, [(raw.shape, "i8", raw), ((seq, k), "f32", x)],
+                  [((seq, k), "f32")], offs)
+        xn = ops.rms_norm(x.astype(np.float64), g, eps)
+        ok &= compare(f"matmul norm(g) {typ} K={k}", got, ops.matmul(xn, wq))
+        # qkv_rope: wq [k, k], wk = wv = the first k/2 rows of another
+        # weight; n_rot 8 of head_dim 16 (a partial rotation).
+        hd, nh, nkv, n_rot, theta = 16, k // 16, k // 32, 8, 10000.0
+        wk_t = f.tensors["blk.0.attn_output.weight"]
+        wkv = f.tensor(wk_t.name)[: nkv * hd].astype(np.float64)
+        raw_kv = np.asarray(wk_t.data)
+        kv_bytes = raw_kv[: raw_kv.size // wk_t.shape[0] * nkv * hd]
+        for norm in (False, True):
+            tensors = [wq_t.data, kv_bytes, kv_bytes] + ([g] if norm else [])
+            raw, offs = pack(tensors)
+            kvty = f"!llama.weight<{nkv * hd}x{k}x{wq_t.type_name}>"
+            qt3 = ttype((seq, nh, hd), "f32")
+            kt3 = ttype((seq, nkv, hd), "f32")
+            xin = ops.rms_norm(x.astype(np.float64), g, eps) if norm else x.astype(np.float64)
+            want = [ops.rope((xin @ wq.T).reshape(seq, nh, hd), pos, n_rot, theta),
+                    ops.rope((xin @ wkv.T).reshape(seq, nkv, hd), pos, n_rot, theta),
+                    (xin @ wkv.T).reshape(seq, nkv, hd)]
+            for which, (name, rty) in enumerate((("q", qt3), ("k", kt3), ("v", kt3))):
+                gdecl = f'  %g = llama.weight "g" : {gty}\n' if norm else ""
+                nclause = " norm(%g)" if norm else ""
+                nty = f", {gty}" if norm else ""
+                eattr = "epsilon = 1.0e-05 : f32, " if norm else ""
+                src = (f"func.func @op(%x: {xt}, %p: {pt}) -> {rty} {{\n"
+                       f'  %wq = llama.weight "wq" : {wty}\n'
+                       f'  %wk = llama.weight "wk" : {kvty}\n'
+                       f'  %wv = llama.weight "wv" : {kvty}\n' + gdecl +
+                       f"  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p{nclause} "
+                       f"{{{eattr}n_rot = {n_rot} : i64, theta = 1.0e+04 : f32}} : "
+                       f"({xt}, {wty}, {kvty}, {kvty}, {pt}{nty}) -> ({qt3}, {kt3}, {kt3})\n"
+                       f"  return %{name} : {rty}\n}}\n")
+                shape = (seq, nh if name == "q" else nkv, hd)
+                got = run(src, [(raw.shape, "i8", raw), ((seq, k), "f32", x),
+                                ((seq,), "i32", pos)], [(shape, "f32")], offs)
+                ok &= compare(f"qkv_rope {name} {typ} K={k} norm={norm}", got,
+                              want[which])
     return ok
 
 
 if __name__ == "__main__":
     ok = {"matmul": matmul_cases, "embedding": embedding_cases,
-          "rms_norm": rms_norm_cases, "attention": attention_cases}[FAMILY]()
+          "rms_norm": rms_norm_cases, "attention": attention_cases,
+          "gqa_attention": lambda: attention_cases("llama.gqa_attention"),
+          "fused_projections": fused_projection_cases}[FAMILY]()
     print("ALL PASS" if ok else "SOME FAILED")
     sys.exit(0 if ok else 1)
