@@ -19,6 +19,12 @@ PKGS=(
   cmake ninja-build libgtest-dev ccache
   # numpy reference model and its pytest suite (Debian python, not pyenv).
   python3 python3-numpy python3-pytest
+  # AArch64 targets: the runtime is cross-built with clang-22 against
+  # Debian's arm64 libc/libstdc++, and the produced programs are tested
+  # under user-mode QEMU (also used to run x86 programs on a CPU model
+  # without AVX-512).
+  libc6-dev-arm64-cross libstdc++-12-dev-arm64-cross libgcc-12-dev-arm64-cross
+  qemu-user-static
 )
 
 missing=()

@@ -30,6 +30,12 @@ Expected<Manifest> parseManifest(const char *text) {
       m.hparams[key] = v;
     } else if (kind == "kv_type") {
       ls >> m.kvType;
+    } else if (kind == "target") {
+      ls >> m.target >> m.triple;
+    } else if (kind == "cpu_features") {
+      std::string f;
+      while (ls >> f)
+        m.cpuFeatures.push_back(f);
     } else if (kind == "weight") {
       ManifestWeight w;
       ls >> w.name >> w.type;

@@ -17,6 +17,7 @@
 
 #include "llama-mlir/Runtime/Bench.h"
 #include "llama-mlir/Runtime/GGUF.h"
+#include "llama-mlir/Runtime/CPUFeatures.h"
 #include "llama-mlir/Runtime/Manifest.h"
 #include "llama-mlir/Runtime/Sampler.h"
 #include "llama-mlir/Runtime/ThreadPool.h"
@@ -408,6 +409,18 @@ int main(int argc, char **argv) {
   if (!manifest)
     die(prog, manifest.error().message(), 1);
   const Manifest &m = *manifest;
+  // Before any generated code runs: refuse a CPU without the features the
+  // code was compiled for (rather than die of SIGILL inside a kernel).
+  std::vector<std::string> missing = missingCPUFeatures(m.cpuFeatures);
+  if (!missing.empty()) {
+    std::string list;
+    for (const std::string &f : missing)
+      list += (list.empty() ? "" : ", ") + f;
+    die(prog, "this program was compiled for target '" + m.target + "' (" +
+                  m.triple + ") and this CPU lacks " + list +
+                  "; recompile with llama-compile --target=<one this CPU "
+                  "has> (llama-compile --list-targets)", 3);
+  }
   int64_t nVocab = m.hparam("n_vocab"), nCtx = m.hparam("n_ctx");
   if (!o.kvType.empty() && o.kvType != m.kvType)
     die(prog, "--kv-type " + o.kvType + ": this program was compiled for " +

@@ -201,9 +201,9 @@ static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
 class FunctionLowering {
 public:
   FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
-                   SmallVectorImpl<Attribute> &weightTable)
+                   SmallVectorImpl<Attribute> &weightTable, int64_t tokenBlock)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable) {}
+        weightTable(weightTable), tokenBlock(tokenBlock) {}
 
   LogicalResult run();
 
@@ -212,6 +212,8 @@ private:
   OpBuilder b;
   llvm::StringMap<int64_t> &weightIndex;
   SmallVectorImpl<Attribute> &weightTable;
+  /// Tokens per register block of the prefill GEMM.
+  int64_t tokenBlock;
   Value file, offsets;
   DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
   DenseMap<Value, WeightView> weights;
@@ -398,9 +400,6 @@ static Value rowDot(Emitter &e, const WeightView &w, int64_t k,
                       b, e.loc, vector::CombiningKind::ADD, vacc));
 }
 
-/// Tokens per register block of the GEMM: each weight block is dequantized
-/// once and multiplied with this many tokens.
-constexpr int64_t kTokenBlock = 4;
 
 /// The dot products of row `row` of `w` with tokens s0 .. s0+T-1 of `x`,
 /// dequantizing each weight block once for the T tokens.
@@ -441,9 +440,9 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const WeightView &w,
   return sums;
 }
 
-/// Every token of the batch: with `blocked`, kTokenBlock at a time through
+/// Every token of the batch: with `blocked`, T at a time through
 /// `blockBody(s0)` and the remainder one by one through `body(s)`.
-static void forTokens(Emitter &e, Value seq, bool blocked,
+static void forTokens(Emitter &e, Value seq, bool blocked, int64_t T,
                       function_ref<void(Value s0)> blockBody,
                       function_ref<void(Value s)> body) {
   OpBuilder &b = e.b;
@@ -451,8 +450,8 @@ static void forTokens(Emitter &e, Value seq, bool blocked,
   if (blocked) {
     // full = seq - seq % T
     Value full = arith::SubIOp::create(
-        b, e.loc, seq, arith::RemUIOp::create(b, e.loc, seq, e.idx(kTokenBlock)));
-    scf::ForOp::create(b, e.loc, e.idx(0), full, e.idx(kTokenBlock),
+        b, e.loc, seq, arith::RemUIOp::create(b, e.loc, seq, e.idx(T)));
+    scf::ForOp::create(b, e.loc, e.idx(0), full, e.idx(T),
                        ValueRange{},
                        [&](OpBuilder &nb, Location, Value s0, ValueRange) {
                          OpBuilder::InsertionGuard g(b);
@@ -479,11 +478,12 @@ static void parallelFor(Emitter &e, int64_t n, function_ref<void(Value)> body) {
 /// Rows in parallel, every token of the batch inside, so that a weight row is
 /// read from memory once (see forTokens for `blocked`).
 static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq, bool blocked,
+                             int64_t T,
                              function_ref<void(Value row, Value s0)> blockBody,
                              function_ref<void(Value row, Value s)> body) {
   parallelFor(e, rows, [&](Value row) {
     forTokens(
-        e, seq, blocked, [&](Value s0) { blockBody(row, s0); },
+        e, seq, blocked, T, [&](Value s0) { blockBody(row, s0); },
         [&](Value s) { body(row, s); });
   });
 }
@@ -529,11 +529,11 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   bool blocked = canVectorizeDot(w, k) && rt.isDynamicDim(0);
   forRowsAndTokens(
-      e, n, seq, blocked,
+      e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
         SmallVector<Value> sums =
-            blockedRowDots(e, w, k, x, s0, kTokenBlock, row);
-        for (int64_t t = 0; t < kTokenBlock; ++t)
+            blockedRowDots(e, w, k, x, s0, tokenBlock, row);
+        for (int64_t t = 0; t < tokenBlock; ++t)
           memref::StoreOp::create(
               b, e.loc, sums[t], out,
               ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
@@ -567,11 +567,11 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   bool blocked = canVectorizeDot(wg, k) && canVectorizeDot(wu, k) &&
                  rt.isDynamicDim(0);
   forRowsAndTokens(
-      e, n, seq, blocked,
+      e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
-        SmallVector<Value> gs = blockedRowDots(e, wg, k, x, s0, kTokenBlock, row);
-        SmallVector<Value> us = blockedRowDots(e, wu, k, x, s0, kTokenBlock, row);
-        for (int64_t t = 0; t < kTokenBlock; ++t)
+        SmallVector<Value> gs = blockedRowDots(e, wg, k, x, s0, tokenBlock, row);
+        SmallVector<Value> us = blockedRowDots(e, wu, k, x, s0, tokenBlock, row);
+        for (int64_t t = 0; t < tokenBlock; ++t)
           memref::StoreOp::create(
               b, e.loc, epilogue(gs[t], us[t]), out,
               ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
@@ -651,12 +651,12 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
       memref::StoreOp::create(b, loc, a1, out, ValueRange{s, h, d1});
     };
     forTokens(
-        e, seq, blocked,
+        e, seq, blocked, tokenBlock,
         [&](Value s0) {
-          SmallVector<Value> x0 = blockedRowDots(e, w, k, x, s0, kTokenBlock, r);
+          SmallVector<Value> x0 = blockedRowDots(e, w, k, x, s0, tokenBlock, r);
           SmallVector<Value> x1 =
-              blockedRowDots(e, w, k, x, s0, kTokenBlock, r1);
-          for (int64_t t = 0; t < kTokenBlock; ++t)
+              blockedRowDots(e, w, k, x, s0, tokenBlock, r1);
+          for (int64_t t = 0; t < tokenBlock; ++t)
             store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x0[t], x1[t]);
         },
         [&](Value s) {
@@ -970,12 +970,19 @@ LogicalResult FunctionLowering::run() {
 
 struct LlamaLowerToLoopsPass
     : llama::impl::LlamaLowerToLoopsPassBase<LlamaLowerToLoopsPass> {
+  using LlamaLowerToLoopsPassBase::LlamaLowerToLoopsPassBase;
   void runOnOperation() override {
+    if (tokenBlock < 1 || tokenBlock > 16) {
+      getOperation().emitError("llama-lower-to-loops: token-block must be in "
+                               "1..16, got ")
+          << tokenBlock;
+      return signalPassFailure();
+    }
     ModuleOp module = getOperation();
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(fn, weightIndex, weightTable);
+      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock);
       if (failed(lowering.run()))
         return signalPassFailure();
     }

@@ -43,7 +43,9 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   // 2. Weights, embedding, norms, matmuls and attention become loops over the
   //    runtime's buffers (file bytes, offsets, KV cache); entry points get the
   //    runtime ABI.
-  pm.addPass(createLlamaLowerToLoopsPass());
+  LlamaLowerToLoopsPassOptions loopOpts;
+  loopOpts.tokenBlock = opts.tokenBlock;
+  pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (opts.stopAfterLlamaLowering)

@@ -1,9 +1,10 @@
 //===- llama-compile.cpp - GGUF model to native program ---------*- C++ -*-===//
 //
-//   llama-compile MODEL.gguf -o OUT [--target=avx2|host|x86-64]
+//   llama-compile MODEL.gguf -o OUT [--target=NAME|TRIPLE[+feature...]]
 //                 [--emit=llama|linalg|llvm-mlir|llvm-ir|asm|obj|exe]
 //                 [-O0..3] [-c N] [--kv-type=f32|f16] [-v]
 //                 [MLIR pass-manager flags, e.g. --mlir-print-ir-after-all]
+//   llama-compile --list-targets
 //
 // Imports the GGUF file into the llama dialect, runs the CPU pipeline
 // (lib/Transforms/Pipelines.cpp), translates to LLVM IR, emits an object file
@@ -17,6 +18,7 @@
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Import/GGUFImporter.h"
 #include "llama-mlir/Runtime/GGUF.h"
+#include "llama-mlir/Target/CPUTargets.h"
 #include "llama-mlir/Transforms/Passes.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -37,6 +39,7 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -44,6 +47,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <chrono>
 
@@ -54,8 +58,9 @@ namespace {
 
 enum class Emit { Llama, Linalg, LLVMMLIR, LLVMIR, Asm, Obj, Exe };
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.gguf>"),
-                               cl::Required);
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.gguf>"));
+cl::opt<bool> listTargets("list-targets",
+                          cl::desc("Print the named targets and exit"));
 cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                 cl::value_desc("file"));
 cl::opt<Emit> emit(
@@ -69,9 +74,11 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Asm, "asm", "assembly"),
                clEnumValN(Emit::Obj, "obj", "an object file"),
                clEnumValN(Emit::Exe, "exe", "a linked executable")));
-cl::opt<std::string> target("target",
-                            cl::desc("avx2 (default), x86-64 or host"),
-                            cl::init("avx2"));
+cl::opt<std::string> target(
+    "target",
+    cl::desc("A named target (--list-targets; default avx2), host, or "
+             "TRIPLE[+feature...], e.g. aarch64-linux-gnu+sve+i8mm"),
+    cl::init("avx2"));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0..3"),
                            cl::Prefix, cl::init(3));
 cl::opt<int64_t> ctxLen("c", cl::desc("KV cache length (default: the "
@@ -103,30 +110,15 @@ int fail(const llvm::Twine &msg) {
   return 1;
 }
 
-struct TargetDesc {
-  std::string triple, cpu, features;
-};
-
-std::optional<TargetDesc> resolveTarget(const std::string &name) {
-  if (name == "avx2")
-    return TargetDesc{"x86_64-unknown-linux-gnu", "x86-64-v3", ""};
-  if (name == "x86-64")
-    return TargetDesc{"x86_64-unknown-linux-gnu", "x86-64", ""};
-  if (name == "host") {
-    std::string features;
-    for (auto &f : llvm::sys::getHostCPUFeatures())
-      features += (features.empty() ? "" : ",") +
-                  std::string(f.second ? "+" : "-") + f.first().str();
-    return TargetDesc{llvm::sys::getDefaultTargetTriple(),
-                      llvm::sys::getHostCPUName().str(), features};
-  }
-  return std::nullopt;
-}
-
 /// The manifest the runtime checks the GGUF file against: hyperparameters,
 /// KV cache type, and every weight in binding order.
-std::string makeManifest(ModuleOp module) {
+std::string makeManifest(ModuleOp module, const llama::CPUTarget &t) {
   std::string m = "llama-mlir manifest 1\n";
+  m += "target " + t.name + " " + t.triple + "\n";
+  m += "cpu_features";
+  for (const std::string &f : t.cpuFeatures)
+    m += " " + f;
+  m += "\n";
   if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams")) {
     for (NamedAttribute a : hp) {
       m += "hparam " + a.getName().str() + " ";
@@ -166,10 +158,26 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "llama-compile: Llama GGUF model -> native program\n");
   StageTimer timer;
-  std::optional<TargetDesc> td = resolveTarget(target);
+  if (listTargets) {
+    llvm::outs() << "Named targets (--target=NAME; or host, or "
+                    "TRIPLE[+feature...]):\n";
+    llvm::outs() << llvm::formatv("  {0,-13} {1,-26} {2}\n", "host",
+                                  llvm::sys::getDefaultTargetTriple(),
+                                  "this machine's CPU with all its features");
+    for (const llama::CPUTarget &t : llama::namedCPUTargets()) {
+      llvm::outs() << llvm::formatv("  {0,-13} {1,-26} {2}\n", t.name,
+                                    t.triple, t.description);
+    }
+    return 0;
+  }
+  if (inputFile.empty())
+    return fail("no input file (usage: llama-compile MODEL.gguf -o OUT; "
+                "--help for options)");
+  std::string targetError;
+  std::optional<llama::CPUTarget> td =
+      llama::resolveCPUTarget(target, targetError);
   if (!td)
-    return fail("--target: unknown target '" + target +
-                "', expected avx2, x86-64 or host");
+    return fail("--target: " + targetError);
   if (kvType != "f32" && kvType != "f16")
     return fail("--kv-type: expected f32 or f16, got '" + kvType + "'");
   if (optLevel > 3)
@@ -218,6 +226,7 @@ int main(int argc, char **argv) {
     return fail("bad pass manager options");
   llama::LlamaCPUPipelineOptions po;
   po.stopAfterLlamaLowering = emit == Emit::Linalg;
+  po.tokenBlock = td->tokenBlock;
   for (const std::string &f : disableFusion) {
     if (f == "all") {
       for (StringRef name : llama::kLlamaFusionNames)
@@ -237,7 +246,7 @@ int main(int argc, char **argv) {
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
 
   // LLVM IR, optimized for the target.
-  std::string manifest = makeManifest(*module);
+  std::string manifest = makeManifest(*module, *td);
   llvm::LLVMContext llctx;
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
   if (!llmod)
@@ -252,7 +261,8 @@ int main(int argc, char **argv) {
   if (!tgt)
     return fail(terr);
   std::unique_ptr<llvm::TargetMachine> tm(tgt->createTargetMachine(
-      triple, td->cpu, td->features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      triple, td->cpu, td->llvmFeatures, llvm::TargetOptions(),
+      llvm::Reloc::PIC_,
       std::nullopt,
       optLevel == 0   ? llvm::CodeGenOptLevel::None
       : optLevel == 1 ? llvm::CodeGenOptLevel::Less
@@ -260,6 +270,20 @@ int main(int argc, char **argv) {
                       : llvm::CodeGenOptLevel::Aggressive));
   llmod->setDataLayout(tm->createDataLayout());
   llmod->setTargetTriple(triple);
+  // The target's CPU, features and preferred vector width on every
+  // generated function (AVX-512: 512-bit vectors become ZMM operations
+  // rather than pairs of YMM ones).
+  for (llvm::Function &fn : *llmod) {
+    if (fn.isDeclaration())
+      continue;
+    fn.addFnAttr("target-cpu", td->cpu);
+    if (!td->llvmFeatures.empty())
+      fn.addFnAttr("target-features", td->llvmFeatures);
+    if (td->arch == "x86_64") {
+      fn.addFnAttr("prefer-vector-width", std::to_string(td->vectorBits));
+      fn.addFnAttr("min-legal-vector-width", std::to_string(td->vectorBits));
+    }
+  }
   auto *arr = llvm::ConstantDataArray::getString(llctx, manifest, true);
   new llvm::GlobalVariable(*llmod, arr->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, arr,
@@ -304,18 +328,26 @@ int main(int argc, char **argv) {
     return fail("clang-22 not found on PATH; it links the program");
   const char *env = std::getenv("LLAMA_MLIR_RUNTIME_DIR");
   std::string rtDir = env ? env : LLAMA_MLIR_RUNTIME_DIR;
-  std::vector<std::string> args = {*clang,
-                                   "-fuse-ld=lld",
-                                   "-o",
-                                   out,
-                                   objPath,
-                                   rtDir + "/libLlamaProgram.a",
-                                   rtDir + "/libLlamaRuntime.a",
-                                   "-lstdc++",
-                                   "-lm",
-                                   "-lpthread"};
+  bool cross = llvm::Triple(td->triple).getArch() !=
+               llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch();
+  std::vector<std::string> args = {*clang, "-fuse-ld=lld", "-o", out};
+  if (cross) {
+    // The cross-built runtime (lib/Runtime/CMakeLists.txt); the program is
+    // linked statically so that it runs on any Linux of its architecture.
+    std::string gnuTriple = td->arch + "-linux-gnu";
+    rtDir += "/" + gnuTriple;
+    if (!llvm::sys::fs::exists(rtDir + "/libLlamaRuntime.a"))
+      return fail("no runtime for " + gnuTriple + " in " + rtDir +
+                  " (the build cross-compiles it where Debian's " + gnuTriple +
+                  " libc is installed: scripts/setup.sh)");
+    args.insert(args.end(), {"--target=" + gnuTriple, "-static"});
+  }
+  args.insert(args.end(), {objPath, rtDir + "/libLlamaProgram.a",
+                           rtDir + "/libLlamaRuntime.a", "-lstdc++", "-lm",
+                           "-lpthread"});
 #ifdef LLAMA_MLIR_RUNTIME_LINK_FLAGS
-  args.push_back(LLAMA_MLIR_RUNTIME_LINK_FLAGS);
+  if (!cross)
+    args.push_back(LLAMA_MLIR_RUNTIME_LINK_FLAGS);
 #endif
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string linkErr;

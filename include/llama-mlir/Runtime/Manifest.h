@@ -28,6 +28,10 @@ struct ManifestWeight {
 struct Manifest {
   std::map<std::string, double> hparams;
   std::string kvType = "f32";
+  /// The target the program was compiled for (`llama-compile --target`) and
+  /// the CPU features its code uses (CPUFeatures.h names).
+  std::string target, triple;
+  std::vector<std::string> cpuFeatures;
   std::vector<ManifestWeight> weights;
 
   int64_t hparam(const std::string &key) const {

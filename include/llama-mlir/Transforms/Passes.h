@@ -45,6 +45,9 @@ struct LlamaCPUPipelineOptions {
   /// Split the parallel loops across the runtime's thread pool (off: run
   /// them sequentially, for JIT tests without the runtime).
   bool threads = true;
+  /// Tokens per register block of the prefill GEMM (per target: 4 for 16
+  /// vector registers, 8 for 32).
+  int64_t tokenBlock = 4;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };

@@ -88,6 +88,11 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
+  let options = [
+    Option<"tokenBlock", "token-block", "int64_t", /*default=*/"4",
+           "Tokens per register block of the prefill GEMM: each weight "
+           "block is dequantized once for this many tokens">,
+  ];
 }
 
 def LlamaFuseRMSNormPass : Pass<"llama-fuse-rmsnorm"> {

@@ -1,0 +1,125 @@
+//===- CPUTargets.cpp - The CPU targets of llama-compile --------*- C++ -*-===//
+
+#include "llama-mlir/Target/CPUTargets.h"
+#include "llama-mlir/Runtime/CPUFeatures.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+using namespace mlir::llama;
+
+static const char *kX86 = "x86_64-unknown-linux-gnu";
+static const char *kArm = "aarch64-unknown-linux-gnu";
+
+std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
+  std::vector<std::string> avx2 = {"avx", "avx2", "fma", "f16c"};
+  std::vector<std::string> avx512 = avx2;
+  for (const char *f : {"avx512f", "avx512bw", "avx512dq", "avx512vl"})
+    avx512.push_back(f);
+  std::vector<std::string> vnni = avx512;
+  vnni.push_back("avx512vnni");
+  return {
+      {"x86-64", kX86, "x86-64", "", {}, 128, 4, "x86_64",
+       "baseline x86-64 (SSE2): runs on any x86-64 CPU"},
+      {"avx2", kX86, "x86-64-v3", "", avx2, 256, 4, "x86_64",
+       "AVX2 + FMA + F16C (Haswell and later, Zen)"},
+      {"avx512", kX86, "x86-64-v4", "", avx512, 512, 8, "x86_64",
+       "AVX-512 F/BW/DQ/VL with 512-bit vectors (Skylake-SP and later, "
+       "Zen 4)"},
+      {"avx512-vnni", kX86, "x86-64-v4", "+avx512vnni", vnni, 512, 8,
+       "x86_64", "avx512 + VNNI (Cascade Lake and later, Zen 4)"},
+      {"neon", kArm, "generic", "+neon", {"asimd"}, 128, 4, "aarch64",
+       "AArch64 Advanced SIMD (every ARMv8-A core)"},
+      {"neon-dotprod", kArm, "generic", "+neon,+dotprod",
+       {"asimd", "asimddp"}, 128, 4, "aarch64",
+       "neon + SDOT/UDOT (ARMv8.2-A+: Cortex-A55/A76, Graviton 2, Apple M)"},
+      {"sve", kArm, "generic", "+neon,+sve", {"asimd", "sve"}, 128, 4,
+       "aarch64", "neon + SVE (Graviton 3, A64FX, Neoverse V1)"},
+      {"sve2", kArm, "generic", "+neon,+sve,+sve2", {"asimd", "sve", "sve2"},
+       128, 4, "aarch64", "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
+  };
+}
+
+/// The target of this machine: the host's CPU and every feature it has;
+/// the runtime checks those of them it knows.
+static std::optional<CPUTarget> hostTarget(std::string &error) {
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string arch = triple.getArch() == llvm::Triple::x86_64    ? "x86_64"
+                     : triple.getArch() == llvm::Triple::aarch64 ? "aarch64"
+                                                                 : "";
+  if (arch.empty()) {
+    error = "the host architecture " + triple.getArchName().str() +
+            " is not supported (x86_64 and aarch64 are)";
+    return std::nullopt;
+  }
+  CPUTarget t;
+  t.name = "host";
+  t.triple = triple.str();
+  t.cpu = llvm::sys::getHostCPUName().str();
+  t.arch = arch;
+  t.description = "this machine's CPU (" + t.cpu + ") with all its features";
+  for (auto &f : llvm::sys::getHostCPUFeatures()) {
+    if (!f.second)
+      continue;
+    t.llvmFeatures += (t.llvmFeatures.empty() ? "+" : ",+") + f.first().str();
+    if (const llamart::CPUFeatureInfo *info =
+            llamart::findCPUFeature(arch, f.first().str()))
+      t.cpuFeatures.push_back(info->name);
+  }
+  bool has512 = llvm::is_contained(t.cpuFeatures, "avx512f");
+  t.vectorBits = has512 ? 512 : 256;
+  t.tokenBlock = has512 ? 8 : 4;
+  return t;
+}
+
+std::optional<CPUTarget> mlir::llama::resolveCPUTarget(const std::string &spec,
+                                                       std::string &error) {
+  if (spec == "host")
+    return hostTarget(error);
+  for (CPUTarget &t : namedCPUTargets())
+    if (t.name == spec)
+      return t;
+  // TRIPLE[+feature...]
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(spec).split(parts, '+');
+  llvm::Triple triple(llvm::Triple::normalize(parts[0]));
+  CPUTarget t;
+  if (triple.getArch() == llvm::Triple::x86_64 && triple.isOSLinux()) {
+    t = namedCPUTargets()[0];
+  } else if (triple.getArch() == llvm::Triple::aarch64 && triple.isOSLinux()) {
+    t = namedCPUTargets()[4];
+  } else {
+    error = "unknown target '" + spec +
+            "': expected one of llama-compile --list-targets, or "
+            "TRIPLE[+feature...] with an x86_64 or aarch64 Linux triple";
+    return std::nullopt;
+  }
+  t.name = spec;
+  t.triple = triple.str();
+  t.description = "explicit triple and features";
+  for (llvm::StringRef f : llvm::drop_begin(parts)) {
+    const llamart::CPUFeatureInfo *info =
+        llamart::findCPUFeature(t.arch, f.str());
+    if (!info) {
+      std::string known;
+      for (const llamart::CPUFeatureInfo &k : llamart::knownCPUFeatures())
+        if (t.arch == k.arch)
+          known += std::string(known.empty() ? "" : ", ") + k.llvmFeature;
+      error = "target '" + spec + "': unknown " + t.arch + " feature '" +
+              f.str() + "' (known: " + known + ")";
+      return std::nullopt;
+    }
+    t.llvmFeatures += (t.llvmFeatures.empty() ? "+" : ",+") +
+                      std::string(info->llvmFeature);
+    if (!llvm::is_contained(t.cpuFeatures, info->name))
+      t.cpuFeatures.push_back(info->name);
+    if (std::string(info->name) == "avx512f") {
+      t.vectorBits = 512;
+      t.tokenBlock = 8;
+    }
+  }
+  return t;
+}

@@ -1,0 +1,187 @@
+"""Targets (llama-compile --target): every named target compiles; AArch64
+programs (cross-built here, linked against the cross-built runtime) run under
+user-mode QEMU and give the x86 results; AVX-512 programs use 512-bit
+instructions, run where the CPU has AVX-512 and give the AVX2 results; every
+program refuses, with a message naming the missing features, a CPU that
+lacks what it was compiled for (checked under QEMU CPU models without them).
+
+Tolerances as in test_compiled.py: identical greedy ids; logits within 1e-4
+of the x86 (AVX2) program for synthetic models and within 1e-3 of llama.cpp's
+goldens for stories260K (float32, other instruction selection and vector
+widths change the rounding only).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import require_models
+from test_compiled import compile_model, gen, tool
+
+QEMU_ARM = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+QEMU_X86 = shutil.which("qemu-x86_64-static") or shutil.which("qemu-x86_64")
+PROMPT = [1, 259, 262, 270, 280]
+
+# (target, QEMU -cpu model) for the AArch64 runs: SVE at three vector lengths.
+ARM_RUNS = [("neon", "max,sve=off"), ("neon-dotprod", "max,sve=off"),
+            ("sve", "max,sve128=on"), ("sve", "max,sve256=on"),
+            ("sve", "max,sve512=on"), ("sve2", "max,sve256=on"),
+            ("aarch64-linux-gnu+sve+i8mm", "max,sve512=on")]
+
+
+def need(qemu, what):
+    if not qemu:
+        pytest.skip(f"{what} not found (scripts/setup.sh installs "
+                    "qemu-user-static)")
+    return qemu
+
+
+def run(cmd, gguf, prompt, n, logits):
+    r = subprocess.run([*cmd, "-m", gguf, "--tokens",
+                        ",".join(map(str, prompt)), "-n", str(n),
+                        "--print-ids", "--logits-out", logits, "--temp", "0",
+                        "--ignore-eos", "-t", "2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return [int(t) for t in r.stdout.split()], np.fromfile(logits, "<f4")
+
+
+def has_avx512():
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return False
+    return all(f in flags.split() for f in
+               ("avx512f", "avx512bw", "avx512dq", "avx512vl"))
+
+
+def test_list_targets():
+    r = subprocess.run([tool("llama-compile"), "--list-targets"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0
+    for name in ("host", "avx2", "avx512", "avx512-vnni", "neon",
+                 "neon-dotprod", "sve", "sve2", "x86-64"):
+        assert f"\n  {name} " in r.stdout, name
+
+
+@pytest.mark.parametrize("spec,msg", [
+    ("avx9000", "unknown target 'avx9000'"),
+    ("riscv64-linux-gnu", "unknown target 'riscv64-linux-gnu'"),
+    ("aarch64-linux-gnu+warp", "unknown aarch64 feature 'warp'"),
+    ("x86_64-linux-gnu+sve", "unknown x86_64 feature 'sve'"),
+])
+def test_bad_targets_are_refused(tmp_path, spec, msg):
+    gguf = gen(str(tmp_path / "m.gguf"), "--layers", "1")
+    r = subprocess.run([tool("llama-compile"), gguf, "-o", str(tmp_path / "x"),
+                        f"--target={spec}"], capture_output=True, text=True)
+    assert r.returncode == 1 and msg in r.stderr, r.stderr
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A GQA model in a mixed quantization and its AVX2 program's output."""
+    d = tmp_path_factory.mktemp("targets")
+    gguf = gen(str(d / "m.gguf"), "--preset", "tiny", "--type", "q4_k_m",
+               "--layers", "2", "--kv-heads", "2")
+    exe = compile_model(gguf, str(d / "avx2"), "--target=avx2")
+    return d, gguf, run([exe], gguf, PROMPT, 6, str(d / "avx2.logits"))
+
+
+@pytest.fixture(scope="module")
+def stories(tmp_path_factory):
+    d = os.path.join(require_models(), "stories260K")
+    goldens = []
+    for n in (1, 2, 3):
+        with open(os.path.join(d, f"golden_{n}.json")) as f:
+            g = json.load(f)
+        goldens.append((g, np.fromfile(os.path.join(d, g["logits_file"]), "<f4")))
+    return os.path.join(d, "stories260K.gguf"), goldens
+
+
+def check(cmd, scmd, synthetic, stories, tmp):
+    """`cmd` on the synthetic model gives the AVX2 program's output, `scmd`
+    on stories260K gives llama.cpp's goldens."""
+    _, gguf, (ids_ref, logits_ref) = synthetic
+    ids, logits = run(cmd, gguf, PROMPT, 6, str(tmp / "m.logits"))
+    assert ids == ids_ref
+    assert np.abs(logits - logits_ref).max() <= 1e-4
+    sgguf, goldens = stories
+    for g, gold in goldens:
+        ids, logits = run(scmd, sgguf, g["prompt_ids"],
+                          len(g["generated_ids"]), str(tmp / "g.logits"))
+        assert ids == g["generated_ids"]
+        assert np.abs(logits - gold).max() <= 1e-3
+
+
+@pytest.mark.parametrize("target,cpu", ARM_RUNS)
+def test_aarch64_programs_match_x86(tmp_path, synthetic, stories, target, cpu):
+    qemu = need(QEMU_ARM, "qemu-aarch64-static")
+    _, gguf, _ = synthetic
+    sgguf, _ = stories
+    exe = compile_model(gguf, str(tmp_path / "m"), f"--target={target}")
+    sexe = compile_model(sgguf, str(tmp_path / "s"), f"--target={target}")
+    assert b"\x7fELF\x02\x01\x01" in open(exe, "rb").read(8)
+    assert open(exe, "rb").read(20)[18] == 0xB7  # e_machine = EM_AARCH64
+    check([qemu, "-cpu", cpu, exe], [qemu, "-cpu", cpu, sexe], synthetic,
+          stories, tmp_path)
+
+
+def test_sve_programs_use_sve_and_refuse_cpus_without_it(tmp_path, stories):
+    qemu = need(QEMU_ARM, "qemu-aarch64-static")
+    sgguf, _ = stories
+    exe = compile_model(sgguf, str(tmp_path / "s"),
+                        "--target=aarch64-linux-gnu+sve+i8mm")
+    dis = subprocess.run(["/usr/lib/llvm-22/bin/llvm-objdump", "-d",
+                          "--mattr=+sve,+i8mm", exe], capture_output=True,
+                         text=True).stdout
+    assert "ptrue" in dis or "whilelo" in dis or " z0." in dis
+    r = subprocess.run([qemu, "-cpu", "cortex-a53", exe, "-m", sgguf,
+                        "--tokens", "1", "-n", "1"], capture_output=True,
+                       text=True)
+    assert r.returncode == 3
+    assert "compiled for target 'aarch64-linux-gnu+sve+i8mm'" in r.stderr
+    assert "lacks sve, i8mm" in r.stderr
+
+
+def test_avx512_programs_use_zmm_and_match_avx2(tmp_path, synthetic, stories):
+    _, gguf, _ = synthetic
+    sgguf, _ = stories
+    exe = compile_model(gguf, str(tmp_path / "m"), "--target=avx512")
+    sexe = compile_model(sgguf, str(tmp_path / "s"), "--target=avx512")
+    dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", exe],
+                         capture_output=True, text=True).stdout
+    assert "%zmm" in dis, "no 512-bit instructions in the avx512 program"
+    if has_avx512():
+        check([exe], [sexe], synthetic, stories, tmp_path)
+    else:
+        r = subprocess.run([exe, "-m", gguf, "--tokens", "1"],
+                           capture_output=True, text=True)
+        assert r.returncode == 3 and "lacks avx512f" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("target,cpu,missing", [
+    ("avx512", "Haswell", "avx512f, avx512bw, avx512dq, avx512vl"),
+    ("avx2", "Nehalem", "avx, avx2, fma, f16c"),
+])
+def test_x86_programs_refuse_cpus_without_their_features(tmp_path, target, cpu,
+                                                         missing):
+    qemu = need(QEMU_X86, "qemu-x86_64-static")
+    gguf = gen(str(tmp_path / "m.gguf"), "--layers", "1")
+    exe = compile_model(gguf, str(tmp_path / "m"), f"--target={target}")
+    r = subprocess.run([qemu, "-cpu", cpu, exe, "-m", gguf, "--tokens", "1"],
+                       capture_output=True, text=True)
+    assert r.returncode == 3, r.stderr
+    assert f"compiled for target '{target}'" in r.stderr
+    assert f"lacks {missing};" in r.stderr
+
+
+def test_avx2_program_runs_on_a_cpu_model_with_avx2(tmp_path, synthetic):
+    qemu = need(QEMU_X86, "qemu-x86_64-static")
+    d, gguf, (ids_ref, logits_ref) = synthetic
+    ids, logits = run([qemu, "-cpu", "Haswell", str(d / "avx2")], gguf, PROMPT,
+                      6, str(tmp_path / "q.logits"))
+    assert ids == ids_ref and np.abs(logits - logits_ref).max() == 0
