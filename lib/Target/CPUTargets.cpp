@@ -14,6 +14,18 @@ using namespace mlir::llama;
 static const char *kX86 = "x86_64-unknown-linux-gnu";
 static const char *kArm = "aarch64-unknown-linux-gnu";
 
+/// The integer dot product the target's features allow.
+static std::string intDotFor(const CPUTarget &t) {
+  auto has = [&](const char *f) { return llvm::is_contained(t.cpuFeatures, f); };
+  if (has("avx512vnni") && has("avx512vl") && has("avx2"))
+    return "avx512vnni";
+  if (has("avx2"))
+    return "avx2";
+  if (has("asimddp"))
+    return "neon-dotprod";
+  return "generic";
+}
+
 std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
   std::vector<std::string> avx2 = {"avx", "avx2", "fma", "f16c"};
   std::vector<std::string> avx512 = avx2;
@@ -21,7 +33,7 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
     avx512.push_back(f);
   std::vector<std::string> vnni = avx512;
   vnni.push_back("avx512vnni");
-  return {
+  std::vector<CPUTarget> targets = {
       {"x86-64", kX86, "x86-64", "", {}, 128, 4, "x86_64",
        "baseline x86-64 (SSE2): runs on any x86-64 CPU"},
       {"avx2", kX86, "x86-64-v3", "", avx2, 256, 4, "x86_64",
@@ -41,6 +53,9 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
       {"sve2", kArm, "generic", "+neon,+sve,+sve2", {"asimd", "sve", "sve2"},
        128, 4, "aarch64", "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
   };
+  for (CPUTarget &t : targets)
+    t.intDot = intDotFor(t);
+  return targets;
 }
 
 /// The target of this machine: the host's CPU and every feature it has;
@@ -72,6 +87,7 @@ static std::optional<CPUTarget> hostTarget(std::string &error) {
   bool has512 = llvm::is_contained(t.cpuFeatures, "avx512f");
   t.vectorBits = has512 ? 512 : 256;
   t.tokenBlock = has512 ? 8 : 4;
+  t.intDot = intDotFor(t);
   return t;
 }
 
@@ -121,5 +137,6 @@ std::optional<CPUTarget> mlir::llama::resolveCPUTarget(const std::string &spec,
       t.tokenBlock = 8;
     }
   }
+  t.intDot = intDotFor(t);
   return t;
 }

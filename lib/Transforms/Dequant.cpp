@@ -8,9 +8,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Transforms/Dequant.h"
+#include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Runtime/GGMLType.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -558,4 +560,62 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
   default:
     llvm_unreachable("handled above");
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Integer dot products
+//===----------------------------------------------------------------------===//
+
+std::optional<IntDotISA> mlir::llama::parseIntDotISA(StringRef name) {
+  return llvm::StringSwitch<std::optional<IntDotISA>>(name)
+      .Case("none", IntDotISA::None)
+      .Case("generic", IntDotISA::Generic)
+      .Case("avx2", IntDotISA::AVX2)
+      .Case("avx512vnni", IntDotISA::AVX512VNNI)
+      .Case("neon-dotprod", IntDotISA::NEONDot)
+      .Default(std::nullopt);
+}
+
+bool mlir::llama::canIntDot(const WeightView &w, int64_t k) {
+  return (w.type == GGMLType::Q8_0 || w.type == GGMLType::Q4_0) &&
+         k % kIntDotBlock == 0;
+}
+
+std::pair<Value, Value> mlir::llama::emitBlockInt8(OpBuilder &b, Location loc,
+                                                   const WeightView &w,
+                                                   Value row, Value blk) {
+  BlockBytes k{b, loc, w.view, row, nullptr};
+  k.base = k.mulc(blk, w.bytesPerBlock);
+  Value d = k.f16At(0);
+  auto i8v = [&](int64_t n) { return VectorType::get({n}, b.getI8Type()); };
+  Value at2 = k.addc(k.base, 2);
+  if (w.type == GGMLType::Q8_0)
+    return {vector::LoadOp::create(b, loc, i8v(32), w.view,
+                                   ValueRange{row, at2}),
+            d};
+  // Q4_0: byte j holds element j (low nibble) and j + 16 (high nibble).
+  Value raw = vector::LoadOp::create(b, loc, i8v(16), w.view,
+                                     ValueRange{row, at2});
+  auto splat = [&](int64_t v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i8v(16), b.getI8IntegerAttr(v)));
+  };
+  Value lo = arith::SubIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, raw, splat(0xF)), splat(8));
+  Value hi = arith::SubIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, raw, splat(4)), splat(8));
+  SmallVector<int64_t> iota(32);
+  for (int64_t i = 0; i < 32; ++i)
+    iota[i] = i;
+  return {vector::ShuffleOp::create(b, loc, lo, hi, iota), d};
+}
+
+Value mlir::llama::emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa,
+                               Value w, Value x) {
+  StringRef kind = isa == IntDotISA::AVX2         ? "avx2"
+                   : isa == IntDotISA::AVX512VNNI ? "avx512vnni"
+                   : isa == IntDotISA::NEONDot    ? "neon-dotprod"
+                                                  : "generic";
+  return Int8DotOp::create(b, loc, VectorType::get({8}, b.getI32Type()), w, x,
+                           b.getStringAttr(kind));
 }

@@ -155,6 +155,10 @@ struct Emitter {
 /// (1/sqrt(mean(x^2) + eps) per token) into each finished dot product.
 struct Activation {
   Value x, gamma, scales;
+  /// With integer dot products: the activations (times gamma) quantized per
+  /// block of 32 to int8, `xq : [seq, K] x i8` with scales `xd : [seq, K/32]`
+  /// (round(v * 127 / max|v|), as llama.cpp's Q8_0).
+  Value xq, xd;
 
   /// x[s, k0 : k0 + lanes] (times gamma).
   Value load(Emitter &e, Value s, Value k0, int64_t lanes) const {
@@ -201,9 +205,10 @@ static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
 class FunctionLowering {
 public:
   FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
-                   SmallVectorImpl<Attribute> &weightTable, int64_t tokenBlock)
+                   SmallVectorImpl<Attribute> &weightTable, int64_t tokenBlock,
+                   IntDotISA intDot)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable), tokenBlock(tokenBlock) {}
+        weightTable(weightTable), tokenBlock(tokenBlock), intDot(intDot) {}
 
   LogicalResult run();
 
@@ -214,6 +219,8 @@ private:
   SmallVectorImpl<Attribute> &weightTable;
   /// Tokens per register block of the prefill GEMM.
   int64_t tokenBlock;
+  /// Integer dot products for Q8_0/Q4_0 weights (None: float everywhere).
+  IntDotISA intDot;
   Value file, offsets;
   DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
   DenseMap<Value, WeightView> weights;
@@ -230,7 +237,10 @@ private:
   LogicalResult lowerAttention(AttentionOp op);
   LogicalResult lowerGQAAttention(GQAAttentionOp op);
   Activation activation(Emitter &e, Value input, Value norm,
-                        std::optional<APFloat> eps);
+                        std::optional<APFloat> eps, bool quantize);
+  void normPrologue(Emitter &e, Activation &a, Value norm,
+                    std::optional<APFloat> eps);
+  void quantizeActivations(Emitter &e, Activation &a, int64_t dim);
 };
 
 LogicalResult FunctionLowering::rewriteSignature() {
@@ -377,9 +387,16 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
 
 /// The dot product of token `s` of `x` with row `row` of `w`: vectorized
 /// block by block when the row allows it, element by element otherwise.
-static Value rowDot(Emitter &e, const WeightView &w, int64_t k,
+static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
+                                     const WeightView &w, int64_t k,
+                                     const Activation &x, ArrayRef<Value> toks,
+                                     Value row);
+
+static Value rowDot(Emitter &e, IntDotISA isa, const WeightView &w, int64_t k,
                     const Activation &x, Value s, Value row) {
   OpBuilder &b = e.b;
+  if (x.xq && canIntDot(w, k))
+    return intRowDots(e, isa, w, k, x, {s}, row)[0];
   if (!canVectorizeDot(w, k))
     return x.finish(e, s, e.dot(w, row, k, [&](Value kk) {
       return x.loadScalar(e, s, kk);
@@ -401,11 +418,55 @@ static Value rowDot(Emitter &e, const WeightView &w, int64_t k,
 }
 
 
+/// The integer dot products of row `row` of `w` (Q8_0 / Q4_0) with tokens
+/// `toks` of the quantized activations: each weight block is unpacked once,
+/// multiplied with every token's int8 block exactly in int32, and added to
+/// an f32 accumulator with the product of the two block scales.
+static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
+                                     const WeightView &w, int64_t k,
+                                     const Activation &x, ArrayRef<Value> toks,
+                                     Value row) {
+  OpBuilder &b = e.b;
+  auto accType = VectorType::get({8}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
+  SmallVector<Value> inits(toks.size(), zero);
+  auto loop = scf::ForOp::create(
+      b, e.loc, e.idx(0), e.idx(k / kIntDotBlock), e.idx(1), inits,
+      [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        auto [wq, dw] = emitBlockInt8(b, e.loc, w, row, blk);
+        Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(kIntDotBlock));
+        SmallVector<Value> next;
+        for (auto [t, s] : llvm::enumerate(toks)) {
+          Value xv = vector::LoadOp::create(
+              b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), x.xq,
+              ValueRange{s, k0});
+          Value isum = emitInt8Dot(b, e.loc, isa, wq, xv);
+          Value dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, blk});
+          Value scale = vector::BroadcastOp::create(
+              b, e.loc, accType, arith::MulFOp::create(b, e.loc, dw, dx));
+          Value f = arith::SIToFPOp::create(b, e.loc, accType, isum);
+          next.push_back(
+              vector::FMAOp::create(b, e.loc, accType, f, scale, accs[t]));
+        }
+        scf::YieldOp::create(b, e.loc, next);
+      });
+  SmallVector<Value> sums;
+  for (auto [t, s] : llvm::enumerate(toks))
+    sums.push_back(x.finish(
+        e, s,
+        vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
+                                    loop.getResult(t))));
+  return sums;
+}
+
 /// The dot products of row `row` of `w` with tokens s0 .. s0+T-1 of `x`,
 /// dequantizing each weight block once for the T tokens.
-static SmallVector<Value> blockedRowDots(Emitter &e, const WeightView &w,
-                                         int64_t k, const Activation &x,
-                                         Value s0,
+static SmallVector<Value> blockedRowDots(Emitter &e, IntDotISA isa,
+                                         const WeightView &w, int64_t k,
+                                         const Activation &x, Value s0,
                                          int64_t T, Value row) {
   OpBuilder &b = e.b;
   auto accType = VectorType::get({kDotLanes}, b.getF32Type());
@@ -414,6 +475,8 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const WeightView &w,
   for (int64_t t = 0; t < T; ++t)
     toks.push_back(t ? Value(arith::AddIOp::create(b, e.loc, s0, e.idx(t)))
                      : s0);
+  if (x.xq && canIntDot(w, k))
+    return intRowDots(e, isa, w, k, x, toks, row);
   auto loop = scf::ForOp::create(
       b, e.loc, e.idx(0), e.idx(k / dotBlockElements(w)), e.idx(1), inits,
       [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
@@ -492,11 +555,21 @@ static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq, bool blocked,
 /// prologue: the norm weight is converted to f32 once and the row scale of
 /// every token computed once, before the parallel loop.
 Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
-                                        std::optional<APFloat> eps) {
+                                        std::optional<APFloat> eps,
+                                        bool quantize) {
   Activation a;
   a.x = e.buffer(input);
-  if (!norm)
-    return a;
+  int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
+  if (norm)
+    normPrologue(e, a, norm, eps);
+  if (quantize && intDot != IntDotISA::None && dim % kIntDotBlock == 0)
+    quantizeActivations(e, a, dim);
+  return a;
+}
+
+/// gamma as f32 and the row scale of every token (see Activation).
+void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
+                                    std::optional<APFloat> eps) {
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   const WeightView &g = weights.lookup(norm);
   Value seq = e.dim(a.x, 0);
@@ -514,7 +587,46 @@ Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
     memref::StoreOp::create(b, e.loc, rowScale(e, a.x, s, dim, epsAttr),
                             a.scales, ValueRange{s});
   });
-  return a;
+}
+
+/// xq, xd of the activations (times gamma), block by block:
+///   d = max|v| / 127,  q = round(v * (d != 0 ? 1/d : 0))
+/// with round-half-away-from-zero, in f32 (the numpy reference does the
+/// same, python/llama_ref/ops.py quantize_q8_0).
+void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
+                                           int64_t dim) {
+  Value seq = e.dim(a.x, 0);
+  int64_t nb = dim / kIntDotBlock;
+  a.xq = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic, dim}, b.getI8Type()),
+      ValueRange{seq});
+  a.xd = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic, nb}, b.getF32Type()),
+      ValueRange{seq});
+  auto vt = VectorType::get({kIntDotBlock}, b.getF32Type());
+  e.loop(e.idx(0), seq, [&](Value s) {
+    e.loop(e.idx(0), e.idx(nb), [&](Value blk) {
+      Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(kIntDotBlock));
+      Value v = a.load(e, s, k0, kIntDotBlock);
+      Value amax = vector::ReductionOp::create(
+          b, e.loc, vector::CombiningKind::MAXNUMF,
+          math::AbsFOp::create(b, e.loc, v));
+      Value d = arith::DivFOp::create(b, e.loc, amax, e.f32(127.0));
+      Value nz = arith::CmpFOp::create(b, e.loc, arith::CmpFPredicate::UNE, d,
+                                       e.f32(0.0));
+      Value id = arith::SelectOp::create(
+          b, e.loc, nz, arith::DivFOp::create(b, e.loc, e.f32(1.0), d),
+          e.f32(0.0));
+      Value q = math::RoundOp::create(
+          b, e.loc,
+          arith::MulFOp::create(b, e.loc, v,
+                                vector::BroadcastOp::create(b, e.loc, vt, id)));
+      Value qi = arith::FPToSIOp::create(
+          b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), q);
+      vector::StoreOp::create(b, e.loc, qi, a.xq, ValueRange{s, k0});
+      memref::StoreOp::create(b, e.loc, d, a.xd, ValueRange{s, blk});
+    });
+  });
 }
 
 LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
@@ -524,7 +636,8 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   const WeightView &w = weights.lookup(op.getWeight());
   WeightType wt = op.getWeight().getType();
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
-  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon());
+  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
+                            canIntDot(w, k));
   Value seq = e.dim(x.x, 0);
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   bool blocked = canVectorizeDot(w, k) && rt.isDynamicDim(0);
@@ -532,14 +645,14 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
       e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
         SmallVector<Value> sums =
-            blockedRowDots(e, w, k, x, s0, tokenBlock, row);
+            blockedRowDots(e, intDot, w, k, x, s0, tokenBlock, row);
         for (int64_t t = 0; t < tokenBlock; ++t)
           memref::StoreOp::create(
               b, e.loc, sums[t], out,
               ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
       },
       [&](Value row, Value s) {
-        memref::StoreOp::create(b, e.loc, rowDot(e, w, k, x, s, row), out,
+        memref::StoreOp::create(b, e.loc, rowDot(e, intDot, w, k, x, s, row), out,
                                 ValueRange{s, row});
       });
   e.replaceWithBuffer(op, out, rt);
@@ -554,7 +667,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   const WeightView &wu = weights.lookup(op.getUp());
   WeightType wt = op.getGate().getType();
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
-  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon());
+  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
+                            canIntDot(wg, k) || canIntDot(wu, k));
   Value seq = e.dim(x.x, 0);
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
@@ -569,8 +683,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   forRowsAndTokens(
       e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
-        SmallVector<Value> gs = blockedRowDots(e, wg, k, x, s0, tokenBlock, row);
-        SmallVector<Value> us = blockedRowDots(e, wu, k, x, s0, tokenBlock, row);
+        SmallVector<Value> gs = blockedRowDots(e, intDot, wg, k, x, s0, tokenBlock, row);
+        SmallVector<Value> us = blockedRowDots(e, intDot, wu, k, x, s0, tokenBlock, row);
         for (int64_t t = 0; t < tokenBlock; ++t)
           memref::StoreOp::create(
               b, e.loc, epilogue(gs[t], us[t]), out,
@@ -578,8 +692,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
       },
       [&](Value row, Value s) {
         memref::StoreOp::create(b, e.loc,
-                                epilogue(rowDot(e, wg, k, x, s, row),
-                                         rowDot(e, wu, k, x, s, row)),
+                                epilogue(rowDot(e, intDot, wg, k, x, s, row),
+                                         rowDot(e, intDot, wu, k, x, s, row)),
                                 out, ValueRange{s, row});
       });
   e.replaceWithBuffer(op, out, rt);
@@ -598,7 +712,9 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   const WeightView &wq = weights.lookup(op.getWq());
   const WeightView &wk = weights.lookup(op.getWk());
   const WeightView &wv = weights.lookup(op.getWv());
-  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon());
+  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
+                            canIntDot(wq, k) || canIntDot(wk, k) ||
+                                canIntDot(wv, k));
   Value seq = e.dim(x.x, 0);
   Value pos = e.buffer(op.getPositions());
   auto dyn = [&](RankedTensorType t) {
@@ -653,14 +769,14 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     forTokens(
         e, seq, blocked, tokenBlock,
         [&](Value s0) {
-          SmallVector<Value> x0 = blockedRowDots(e, w, k, x, s0, tokenBlock, r);
+          SmallVector<Value> x0 = blockedRowDots(e, intDot, w, k, x, s0, tokenBlock, r);
           SmallVector<Value> x1 =
-              blockedRowDots(e, w, k, x, s0, tokenBlock, r1);
+              blockedRowDots(e, intDot, w, k, x, s0, tokenBlock, r1);
           for (int64_t t = 0; t < tokenBlock; ++t)
             store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x0[t], x1[t]);
         },
         [&](Value s) {
-          store(s, rowDot(e, w, k, x, s, r), rowDot(e, w, k, x, s, r1));
+          store(s, rowDot(e, intDot, w, k, x, s, r), rowDot(e, intDot, w, k, x, s, r1));
         });
   };
 
@@ -978,11 +1094,19 @@ struct LlamaLowerToLoopsPass
           << tokenBlock;
       return signalPassFailure();
     }
+    std::optional<IntDotISA> isa = parseIntDotISA(intDotName);
+    if (!isa) {
+      getOperation().emitError("llama-lower-to-loops: int-dot must be none, "
+                               "generic, avx2, avx512vnni or neon-dotprod, "
+                               "got '")
+          << intDotName << "'";
+      return signalPassFailure();
+    }
     ModuleOp module = getOperation();
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock);
+      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock, *isa);
       if (failed(lowering.run()))
         return signalPassFailure();
     }

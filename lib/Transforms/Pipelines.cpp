@@ -45,6 +45,7 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   //    runtime ABI.
   LlamaLowerToLoopsPassOptions loopOpts;
   loopOpts.tokenBlock = opts.tokenBlock;
+  loopOpts.intDotName = opts.intDot;
   pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -62,6 +63,9 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions deallocOpts;
   bufferization::buildBufferDeallocationPipeline(pm, deallocOpts);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // 5b. Integer dot products become the target's instructions (intrinsic
+  //     calls, which buffer deallocation could not reason about).
+  pm.addPass(createLlamaLowerInt8DotPass());
   // 6. The remaining linalg.generic ops become loops.
   pm.addPass(createConvertLinalgToLoopsPass());
   // 7. exp/sin/cos become polynomials, not scalar libm calls.

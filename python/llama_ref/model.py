@@ -68,13 +68,23 @@ class HParams:
 
 
 class Model:
-    def __init__(self, path, dtype=np.float64, n_ctx=None):
+    def __init__(self, path, dtype=np.float64, n_ctx=None, int_dot=True):
+        """`int_dot`: multiply Q8_0 and Q4_0 weights with activations
+        quantized per block of 32 (ops.matmul_int8), as llama.cpp and the
+        compiled programs do (llama-compile --int-dot=off: float)."""
         self.f = read_gguf(path)
         self.hp = HParams.from_gguf(self.f)
         self.dtype = dtype
         hp = self.hp
         self.n_ctx = n_ctx or hp.n_ctx
-        w = lambda name: self.f.tensor(name).astype(dtype)
+        self.int8 = set()  # ids of the weight arrays multiplied in int8
+
+        def w(name):
+            t = self.f.tensor(name).astype(dtype)
+            if (int_dot and self.f.tensors[name].type_name in ("q8_0", "q4_0")
+                    and t.shape[-1] % 32 == 0):
+                self.int8.add(id(t))
+            return t
         self.tok_embd = w("token_embd.weight")
         self.output_norm = w("output_norm.weight")
         self.output = (w("output.weight") if "output.weight" in self.f.tensors
@@ -89,6 +99,10 @@ class Model:
         self.k_cache = np.zeros(shape, dtype)
         self.v_cache = np.zeros(shape, dtype)
 
+    def mm(self, x, w):
+        """x (seq, K) times the weight w (N, K) transposed."""
+        return ops.matmul_int8(x, w) if id(w) in self.int8 else ops.matmul(x, w)
+
     def forward(self, tokens, positions):
         """Logits (seq, n_vocab) of `tokens` at `positions`; fills the cache."""
         hp = self.hp
@@ -100,18 +114,18 @@ class Model:
         x = ops.embedding(self.tok_embd, tokens)                 # (seq, dim)
         for l, L in enumerate(self.layers):
             xb = ops.rms_norm(x, L["attn_norm"], hp.eps)
-            q = ops.matmul(xb, L["attn_q"]).reshape(seq, hp.n_heads, hp.head_dim)
-            k = ops.matmul(xb, L["attn_k"]).reshape(seq, hp.n_kv_heads, hp.head_dim)
-            v = ops.matmul(xb, L["attn_v"]).reshape(seq, hp.n_kv_heads, hp.head_dim)
+            q = self.mm(xb, L["attn_q"]).reshape(seq, hp.n_heads, hp.head_dim)
+            k = self.mm(xb, L["attn_k"]).reshape(seq, hp.n_kv_heads, hp.head_dim)
+            v = self.mm(xb, L["attn_v"]).reshape(seq, hp.n_kv_heads, hp.head_dim)
             q = ops.rope(q, positions, hp.n_rot, hp.theta)
             k = ops.rope(k, positions, hp.n_rot, hp.theta)
             att = ops.attention(q, k, v, positions, self.k_cache[l], self.v_cache[l])
-            x = x + ops.matmul(att.reshape(seq, -1), L["attn_output"])
+            x = x + self.mm(att.reshape(seq, -1), L["attn_output"])
             xb = ops.rms_norm(x, L["ffn_norm"], hp.eps)
-            h = ops.swiglu(ops.matmul(xb, L["ffn_gate"]), ops.matmul(xb, L["ffn_up"]))
-            x = x + ops.matmul(h, L["ffn_down"])
+            h = ops.swiglu(self.mm(xb, L["ffn_gate"]), self.mm(xb, L["ffn_up"]))
+            x = x + self.mm(h, L["ffn_down"])
         x = ops.rms_norm(x, self.output_norm, hp.eps)
-        return ops.matmul(x, self.output)                         # (seq, n_vocab)
+        return self.mm(x, self.output)                         # (seq, n_vocab)
 
 
 def greedy(model, prompt_ids, n_predict, batch_prompt=True):

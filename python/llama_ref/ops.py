@@ -24,6 +24,28 @@ def matmul(x, w):
     return x @ w.T
 
 
+def quantize_q8_0(x):
+    """Activations (..., K) quantized per block of 32 as llama.cpp's Q8_0
+    (and the compiled code's integer dot products), in float32:
+    d = max|x| / 127, q = round-half-away-from-zero(x * (1/d)).
+    Returns q (..., K/32, 32) as float64 integers and d (..., K/32)."""
+    b = np.asarray(x, dtype=np.float32).reshape(*np.shape(x)[:-1], -1, 32)
+    d = (np.abs(b).max(axis=-1) / np.float32(127)).astype(np.float32)
+    safe = np.where(d != 0, d, np.float32(1))
+    inv = np.where(d != 0, np.float32(1) / safe, np.float32(0)).astype(np.float32)
+    v = (b * inv[..., None]).astype(np.float32).astype(np.float64)
+    return np.sign(v) * np.floor(np.abs(v) + 0.5), d.astype(np.float64)
+
+
+def matmul_int8(x, w):
+    """x (seq, K) times w (N, K) transposed, with x quantized per block of
+    32 (quantize_q8_0): the integer dot products of Q8_0 / Q4_0 weights,
+    sum_b d[s, b] * (w[n, b, :] . q[s, b, :])."""
+    q, d = quantize_q8_0(x)
+    wb = np.asarray(w, dtype=np.float64).reshape(w.shape[0], -1, 32)
+    return np.einsum("sbi,nbi,sb->sn", q, wb, d)
+
+
 def rope(x, positions, n_rot, theta):
     """Adjacent-pair rotary embedding of x (seq, heads, head_dim)."""
     x = np.array(x, copy=True)

@@ -79,6 +79,12 @@ cl::opt<std::string> target(
     cl::desc("A named target (--list-targets; default avx2), host, or "
              "TRIPLE[+feature...], e.g. aarch64-linux-gnu+sve+i8mm"),
     cl::init("avx2"));
+cl::opt<std::string> intDot(
+    "int-dot",
+    cl::desc("Integer dot products for Q8_0/Q4_0 weights: auto (the "
+             "target's best: VNNI, AVX2, SDOT or generic) or off (float "
+             "dot products, activations not quantized)"),
+    cl::init("auto"));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0..3"),
                            cl::Prefix, cl::init(3));
 cl::opt<int64_t> ctxLen("c", cl::desc("KV cache length (default: the "
@@ -227,6 +233,9 @@ int main(int argc, char **argv) {
   llama::LlamaCPUPipelineOptions po;
   po.stopAfterLlamaLowering = emit == Emit::Linalg;
   po.tokenBlock = td->tokenBlock;
+  if (intDot != "auto" && intDot != "off")
+    return fail("--int-dot: expected auto or off, got '" + intDot + "'");
+  po.intDot = intDot == "off" ? "none" : td->intDot;
   for (const std::string &f : disableFusion) {
     if (f == "all") {
       for (StringRef name : llama::kLlamaFusionNames)

@@ -15,6 +15,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <optional>
+
 namespace mlir::llama {
 
 /// A weight bound to its bytes: `view` is `[rows, K] x f32`,
@@ -64,6 +66,38 @@ Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
 SmallVector<std::pair<int64_t, Value>>
 emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w, Value row,
                  Value blk);
+
+//===----------------------------------------------------------------------===//
+// Integer dot products (Q8_0 / Q4_0 weights times int8 activations)
+//===----------------------------------------------------------------------===//
+
+/// How the 32-lane int8 dot product of a block is computed. Every choice
+/// gives the same exact int32 sums; they differ in the instructions:
+/// `Generic` sign-extends and multiplies in vector ops (any target),
+/// `AVX2` uses vpsignb + vpmaddubsw + vpmaddwd, `AVX512VNNI` vpsignb +
+/// vpdpbusd, `NEONDot` two sdot.
+enum class IntDotISA { None, Generic, AVX2, AVX512VNNI, NEONDot };
+
+/// Parses `none`, `generic`, `avx2`, `avx512vnni`, `neon-dotprod`.
+std::optional<IntDotISA> parseIntDotISA(StringRef name);
+
+/// Elements per activation quantization block (= Q8_0 / Q4_0 block size).
+constexpr int64_t kIntDotBlock = 32;
+
+/// Whether `w` (rows of `k` elements) has an integer dot product: Q8_0 and
+/// Q4_0, whose blocks are an f16 scale and 32 small signed integers.
+bool canIntDot(const WeightView &w, int64_t k);
+
+/// The 32 signed quants of block `blk` of `row` as vector<32xi8> (Q8_0: as
+/// stored; Q4_0: nibble - 8) and the block scale as f32.
+std::pair<Value, Value> emitBlockInt8(OpBuilder &b, Location loc,
+                                      const WeightView &w, Value row,
+                                      Value blk);
+
+/// The int8 dot product of two vector<32xi8> folded into vector<8xi32>
+/// partial sums (the sum of the 8 lanes is the dot product).
+Value emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa, Value w,
+                  Value x);
 
 } // namespace mlir::llama
 

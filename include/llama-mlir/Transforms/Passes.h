@@ -48,6 +48,9 @@ struct LlamaCPUPipelineOptions {
   /// Tokens per register block of the prefill GEMM (per target: 4 for 16
   /// vector registers, 8 for 32).
   int64_t tokenBlock = 4;
+  /// Integer dot products for Q8_0/Q4_0 weights: none, generic, avx2,
+  /// avx512vnni or neon-dotprod (llama-lower-to-loops{int-dot}).
+  std::string intDot = "none";
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };

@@ -92,6 +92,30 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     Option<"tokenBlock", "token-block", "int64_t", /*default=*/"4",
            "Tokens per register block of the prefill GEMM: each weight "
            "block is dequantized once for this many tokens">,
+    Option<"intDotName", "int-dot", "std::string", /*default=*/"\"none\"",
+           "Integer dot products for Q8_0/Q4_0 weights (activations "
+           "quantized to int8 per block of 32): none, generic, avx2, "
+           "avx512vnni or neon-dotprod">,
+  ];
+}
+
+def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
+  let summary = "Lower llama.int8_dot to the target's integer dot product";
+  let description = [{
+    Replaces every `llama.int8_dot` by the instructions its `kind` names:
+    `avx2`: `vpsignb` (|w|, x with w's sign), `vpmaddubsw`, `vpmaddwd` with
+    ones; `avx512vnni`: `vpsignb` and one `vpdpbusd`; `neon-dotprod`: two
+    `sdot` on the 16-byte halves; `generic`: `arith.extsi` to i16, `muli`,
+    `extsi` to i32 and three adds folding 32 lanes into 8 (any target; LLVM
+    picks the instructions). All four give the same exact int32 lane sums.
+    The target forms are `llvm.call_intrinsic` ops, which have no declared
+    memory effects: the pipeline runs this pass after bufferization and
+    buffer deallocation.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -440,3 +440,29 @@ LogicalResult QKVRoPEOp::verify() {
   // qkv_rope_c7
   return verifyNormPrologue(*this, getNorm(), getEpsilon(), k);
 }
+
+//===----------------------------------------------------------------------===//
+// Int8DotOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult Int8DotOp::verify() {
+  auto is = [](Type t, int64_t n, unsigned bits) {
+    auto v = dyn_cast<VectorType>(t);
+    return v && v.getRank() == 1 && !v.isScalable() && v.getDimSize(0) == n &&
+           v.getElementType().isInteger(bits);
+  };
+  // int8_dot_c1
+  if (!is(getLhs().getType(), 32, 8) || !is(getRhs().getType(), 32, 8))
+    return emitOpError("operands must be vector<32xi8>");
+  // int8_dot_c2
+  if (!is(getResult().getType(), 8, 32))
+    return emitOpError("result must be vector<8xi32>");
+  // int8_dot_c3
+  if (!llvm::is_contained({StringRef("generic"), StringRef("avx2"),
+                           StringRef("avx512vnni"), StringRef("neon-dotprod")},
+                          getKind()))
+    return emitOpError() << "kind must be generic, avx2, avx512vnni or "
+                            "neon-dotprod, got '"
+                         << getKind() << "'";
+  return success();
+}

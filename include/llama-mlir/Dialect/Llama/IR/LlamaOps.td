@@ -467,4 +467,47 @@ def Llama_QKVRoPEOp : Llama_Op<"qkv_rope", [Pure]> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// llama.int8_dot
+//===----------------------------------------------------------------------===//
+
+def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
+  let summary = "exact int8 dot product of a 32-element block, 8 partial sums";
+  let description = [{
+    The kernel building block of the integer dot products (Q8_0/Q4_0
+    weights times activations quantized to int8), emitted by
+    `llama-lower-to-loops{int-dot=...}` and lowered by
+    `llama-lower-int8-dot` to the instructions `kind` names:
+
+        out[j] = sum_{i : i mod 8 = j'} lhs[i] * rhs[i]   (int32, exact)
+
+    i.e. a vector<8xi32> whose lanes add up to `sum_i lhs[i] * rhs[i]`; how
+    the 32 products are distributed over the 8 lanes depends on `kind` and
+    is unspecified (callers only use the lanes' sum). Operands must lie in
+    [-128, 127] for `lhs` and [-127, 127] for `rhs` (the x86 forms multiply
+    |lhs| as unsigned with rhs carrying lhs's sign).
+
+    `kind`: `generic` (sign-extend and multiply in vector ops, any target),
+    `avx2` (vpsignb, vpmaddubsw, vpmaddwd), `avx512vnni` (vpsignb,
+    vpdpbusd), `neon-dotprod` (two sdot).
+
+    Constraints:
+    (C1) `lhs` and `rhs` are vector<32xi8>;
+    (C2) the result is vector<8xi32>;
+    (C3) `kind` is one of the four above.
+
+    Example:
+    ```mlir
+    %s = llama.int8_dot %w, %x {kind = "avx2"}
+        : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfNonZeroRankOf<[I8]>:$lhs,
+                       VectorOfNonZeroRankOf<[I8]>:$rhs, StrAttr:$kind);
+  let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+}
+
 #endif // LLAMA_OPS_TD
