@@ -1024,9 +1024,13 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
 }
 
 LogicalResult FunctionLowering::run() {
+  // Model-level llama ops; llama.int8_dot is a kernel op this pass emits.
+  auto isModelOp = [](Operation *op) {
+    return isa<LlamaDialect>(op->getDialect()) && !isa<Int8DotOp>(op);
+  };
   bool usesLlama = false;
   fn.walk([&](Operation *op) {
-    if (isa<LlamaDialect>(op->getDialect()))
+    if (isModelOp(op))
       usesLlama = true;
   });
   for (Type t : fn.getArgumentTypes())
@@ -1041,7 +1045,7 @@ LogicalResult FunctionLowering::run() {
   SmallVector<Operation *> ops;
   SmallVector<WeightOp> weightOps; // erased last, once nothing uses them
   fn.walk([&](Operation *op) {
-    if (isa<LlamaDialect>(op->getDialect()))
+    if (isModelOp(op))
       ops.push_back(op);
     if (auto w = dyn_cast<WeightOp>(op))
       weightOps.push_back(w);

@@ -239,3 +239,20 @@ def test_unknown_fusion_name_is_refused(tmp_path):
     r = subprocess.run([tool("llama-compile"), gguf, "-o", str(tmp_path / "x"),
                         "--disable-fusion=rope2"], capture_output=True, text=True)
     assert r.returncode == 1 and "unknown fusion 'rope2'" in r.stderr
+
+
+@pytest.mark.parametrize("typ", ["q8_0", "q4_0"])
+def test_int_dot_off_matches_the_float_reference(tmp_path, typ):
+    """--int-dot=off: float dot products, activations not quantized; the
+    float64 reference without activation quantization is the oracle."""
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,
+               "--layers", "2")
+    exe = compile_model(gguf, str(tmp_path / "m"), "--int-dot=off")
+    prompt = [1, 259, 262, 270, 280]
+    ids, logits = run(exe, gguf, prompt, 6)
+    ref_ids, ref = greedy(Model(gguf, int_dot=False), prompt, 6)
+    assert ids == ref_ids
+    assert np.abs(logits.reshape(ref.shape) - ref).max() <= TOL
+    # ... and differs from the integer path by the activation rounding.
+    _, ref_int = greedy(Model(gguf), prompt, 6)
+    assert np.abs(logits.reshape(ref.shape) - ref_int).max() > 10 * TOL

@@ -185,3 +185,26 @@ def test_avx2_program_runs_on_a_cpu_model_with_avx2(tmp_path, synthetic):
     ids, logits = run([qemu, "-cpu", "Haswell", str(d / "avx2")], gguf, PROMPT,
                       6, str(tmp_path / "q.logits"))
     assert ids == ids_ref and np.abs(logits - logits_ref).max() == 0
+
+
+def test_every_int_dot_form_agrees(tmp_path):
+    """Q4_0 and Q8_0 weights through the generic (x86-64), AVX2 and, where
+    the CPU has it, AVX-512 VNNI integer dot products: exact int32 sums, so
+    the same tokens and logits up to the f32 accumulation order."""
+    for typ in ("q4_0", "q8_0"):
+        gguf = gen(str(tmp_path / f"{typ}.gguf"), "--preset", "tiny", "--type",
+                   typ, "--layers", "2", "--kv-heads", "2")
+        targets = ["x86-64", "avx2"]
+        cpu = open("/proc/cpuinfo").read().split()
+        if all(f in cpu for f in ("avx512_vnni", "avx512vl", "avx512bw",
+                                  "avx512dq", "avx512f")):
+            targets.append("avx512-vnni")
+        outs = {}
+        for t in targets:
+            exe = compile_model(gguf, str(tmp_path / f"{typ}-{t}"),
+                                f"--target={t}")
+            outs[t] = run([exe], gguf, PROMPT, 6, str(tmp_path / f"{t}.logits"))
+        ids0, l0 = outs["avx2"]
+        for t, (ids, logits) in outs.items():
+            assert ids == ids0, t
+            assert np.abs(logits - l0).max() <= 1e-5, t

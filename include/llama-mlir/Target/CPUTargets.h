@@ -32,12 +32,12 @@ struct CPUTarget {
   /// Tokens per register block of the prefill GEMM (more vector registers
   /// allow more: 16 YMM on AVX2, 32 ZMM on AVX-512, 32 Q on NEON).
   int64_t tokenBlock = 4;
-  /// How Q8_0/Q4_0 weights are multiplied (llama-lower-to-loops{int-dot}):
-  /// generic, avx2, avx512vnni or neon-dotprod.
-  std::string intDot = "generic";
   /// "x86_64" or "aarch64".
   std::string arch;
   std::string description;
+  /// How Q8_0/Q4_0 weights are multiplied (llama-lower-to-loops{int-dot}):
+  /// generic, avx2, avx512vnni or neon-dotprod (derived from cpuFeatures).
+  std::string intDot = "generic";
 };
 
 /// The named targets, in --list-targets order.

@@ -611,3 +611,27 @@ func.func @qkv_rope_c7_norm(%x: tensor<?x64xf32>, %w: !llama.weight<64x64xf32>, 
   %q, %k, %v = llama.qkv_rope %x, %w, %w, %w, %p norm(%g) {n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xf32>, !llama.weight<64x64xf32>, !llama.weight<64x64xf32>, tensor<?xi32>, !llama.weight<64xf32>) -> (tensor<?x8x8xf32>, tensor<?x8x8xf32>, tensor<?x8x8xf32>)
   return
 }
+
+// -----
+
+func.func @int8_dot_c1_operands(%w: vector<16xi8>, %x: vector<32xi8>) {
+  // expected-error @+1 {{'llama.int8_dot' op operands must be vector<32xi8>}}
+  %s = llama.int8_dot %w, %x {kind = "avx2"} : vector<16xi8>, vector<32xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @int8_dot_c2_result(%w: vector<32xi8>, %x: vector<32xi8>) {
+  // expected-error @+1 {{'llama.int8_dot' op result must be vector<8xi32>}}
+  %s = llama.int8_dot %w, %x {kind = "avx2"} : vector<32xi8>, vector<32xi8> -> vector<4xi32>
+  return
+}
+
+// -----
+
+func.func @int8_dot_c3_kind(%w: vector<32xi8>, %x: vector<32xi8>) {
+  // expected-error @+1 {{'llama.int8_dot' op kind must be generic, avx2, avx512vnni or neon-dotprod, got 'sse9'}}
+  %s = llama.int8_dot %w, %x {kind = "sse9"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return
+}

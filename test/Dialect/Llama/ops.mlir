@@ -186,3 +186,12 @@ func.func @gqa_attention(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %p: tenso
   %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 4 : i64} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf16>) -> tensor<?x8x8xf32>
   return %o : tensor<?x8x8xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @int8_dot
+// CHECK: llama.int8_dot %{{.*}}, %{{.*}} {kind = "neon-dotprod"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+func.func @int8_dot(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot %w, %x {kind = "neon-dotprod"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}

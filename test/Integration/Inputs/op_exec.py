@@ -3,8 +3,8 @@ and executed with mlir-runner, against the numpy reference.
 
 usage: op_exec.py FAMILY LLAMA_OPT LLAMA_GGUF MLIR_RUNNER RUNNER_LIBS TMPDIR
 
-FAMILY is matmul, embedding, rms_norm, attention, gqa_attention or
-fused_projections (matmul with an RMSNorm prologue, qkv_rope with and
+FAMILY is matmul, matmul_int8, embedding, rms_norm, attention,
+gqa_attention or fused_projections (matmul with an RMSNorm prologue, qkv_rope with and
 without one). Weights are real GGUF
 tensors (written by `llama-gguf gen` in every type), embedded in the test
 module as a byte constant that plays the mapped file; the op function gets
@@ -66,12 +66,13 @@ def ttype(shape, elt):
     return "tensor<" + "x".join(map(str, shape)) + f"x{elt}>"
 
 
-def run(op_src, args, out_shape, offsets=(0,)):
+def run(op_src, args, out_shape, offsets=(0,),
+        lower=("--llama-to-loops-pipeline",)):
     """Lowers `op_src` (func @op), calls it from @main with `args` (a list of
     (shape, elt, data) globals; the first is the weight file bytes, holding
     the weights at `offsets` in the order the op function names them) and
     returns the printed result."""
-    lowered = sh(LLAMA_OPT, "--llama-to-loops-pipeline", input=op_src)
+    lowered = sh(LLAMA_OPT, *lower, input=op_src)
     body = lowered.rstrip()
     assert body.endswith("}")
     glob, call = [], []
@@ -155,6 +156,70 @@ def matmul_cases():
                             ((seq, k), "f32", x)], [((seq, n), "f32")])
             ok &= compare(f"matmul {t.type_name} seq={seq} N={n} K={k}", got,
                           ops.matmul(x.astype(np.float64), w))
+    return ok
+
+
+def cpu_has(*flags):
+    try:
+        have = open("/proc/cpuinfo").read().split()
+    except OSError:
+        return False
+    return all(f in have for f in flags)
+
+
+def read_back_q8_0(rows, n, k):
+    """The dequantized values of Q8_0 rows given as raw bytes [n, row]."""
+    out = np.zeros((n, k))
+    for r in range(n):
+        for blk in range(k // 32):
+            b = rows[r, 34 * blk: 34 * blk + 34]
+            d = np.frombuffer(bytes(b[:2]), dtype="<f2")[0]
+            out[r, 32 * blk: 32 * blk + 32] = float(d) * b[2:].view(np.int8)
+    return out
+
+
+def matmul_int8_cases():
+    """Q8_0/Q4_0 matmuls with integer dot products (llama.int8_dot) in every
+    form this CPU can execute, against ops.matmul_int8 (activations
+    quantized per block of 32): the int32 sums are exact, so only the f32
+    accumulation differs."""
+    ok = True
+    kinds = ["generic"]
+    if cpu_has("avx2"):
+        kinds.append("avx2")
+    if cpu_has("avx512_vnni", "avx512vl"):
+        kinds.append("avx512vnni")
+    for typ in ("q8_0", "q4_0"):
+        for kind in kinds:
+            for seq in (1, 3):
+                f = model(typ, 96, 40)
+                t = f.tensors["blk.0.ffn_gate.weight"]        # [40, 96]
+                n, k = t.shape
+                w = f.tensor(t.name).astype(np.float64)
+                x = (3 * rng.standard_normal((seq, k))).astype(np.float32)
+                x[0, :32] = 0  # an all-zero block: d = 0
+                src = (f"func.func @op(%x: {ttype((seq, k), 'f32')}) -> {ttype((seq, n), 'f32')} {{\n"
+                       f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
+                       f"  %y = llama.matmul %x, %w : ({ttype((seq, k), 'f32')}, !llama.weight<{n}x{k}x{typ}>) -> {ttype((seq, n), 'f32')}\n"
+                       f"  return %y : {ttype((seq, n), 'f32')}\n}}\n")
+                raw = np.array(t.data)
+                if typ == "q8_0":
+                    # Extreme operands: quants -128 in weight row 0 and an
+                    # activation block of +-max (quantized to +-127), where
+                    # a saturating vpmaddubsw would go wrong.
+                    rows = raw.reshape(n, -1)
+                    for blk in range(k // 32):
+                        rows[0, 34 * blk + 2: 34 * blk + 34] = 0x80
+                    raw = rows.reshape(raw.shape)
+                    w = read_back_q8_0(rows, n, k)
+                    x[-1, 32:64] = np.where(np.arange(32) % 2, 50.0, -50.0)
+                lower = ("--pass-pipeline=builtin.module(llama-lower-to-loops"
+                         f"{{int-dot={kind}}},canonicalize,cse)",)
+                got = run(src, [(raw.shape, "i8", raw.view(np.int8)),
+                                ((seq, k), "f32", x)], [((seq, n), "f32")],
+                          lower=lower)
+                ok &= compare(f"matmul int8 {typ} {kind} seq={seq}", got,
+                              ops.matmul_int8(x, w))
     return ok
 
 
@@ -314,7 +379,8 @@ def fused_projection_cases():
 
 
 if __name__ == "__main__":
-    ok = {"matmul": matmul_cases, "embedding": embedding_cases,
+    ok = {"matmul": matmul_cases, "matmul_int8": matmul_int8_cases,
+          "embedding": embedding_cases,
           "rms_norm": rms_norm_cases, "attention": attention_cases,
           "gqa_attention": lambda: attention_cases("llama.gqa_attention"),
           "fused_projections": fused_projection_cases}[FAMILY]()

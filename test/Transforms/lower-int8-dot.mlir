@@ -1,0 +1,64 @@
+// RUN: llama-opt %s -split-input-file -llama-lower-int8-dot | FileCheck %s
+
+// AVX2: |w| and x with w's sign, vpmaddubsw, vpmaddwd against ones.
+// CHECK-LABEL: func.func @avx2
+// CHECK-SAME: (%[[W:.*]]: vector<32xi8>, %[[X:.*]]: vector<32xi8>)
+// CHECK: %[[A:.*]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[W]], %[[W]])
+// CHECK: %[[S:.*]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[X]], %[[W]])
+// CHECK: %[[P:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[A]], %[[S]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// CHECK: %[[R:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// CHECK: return %[[R]]
+// CHECK-NOT: llama.int8_dot
+func.func @avx2(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot %w, %x {kind = "avx2"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+
+// -----
+
+// AVX-512 VNNI: one vpdpbusd on the sign-adjusted operands.
+// CHECK-LABEL: func.func @vnni
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// CHECK-NOT: pmadd
+func.func @vnni(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot %w, %x {kind = "avx512vnni"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+
+// -----
+
+// NEON dot product: sdot on each 16-byte half, concatenated.
+// CHECK-LABEL: func.func @neon
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7] : vector<4xi32>, vector<4xi32>
+func.func @neon(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot %w, %x {kind = "neon-dotprod"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+
+// -----
+
+// Generic: plain vector ops, no intrinsics.
+// CHECK-LABEL: func.func @generic
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi16>
+// CHECK: arith.muli
+// CHECK: arith.extsi %{{.*}} : vector<32xi16> to vector<32xi32>
+// CHECK-COUNT-3: arith.addi
+func.func @generic(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot %w, %x {kind = "generic"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+
+// -----
+
+// Other integer vector math is not touched.
+// CHECK-LABEL: func.func @negative_plain_muli
+// CHECK: arith.muli
+// CHECK-NOT: llvm.call_intrinsic
+func.func @negative_plain_muli(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<32xi8> {
+  %p = arith.muli %w, %x : vector<32xi8>
+  return %p : vector<32xi8>
+}
