@@ -577,37 +577,118 @@ std::optional<IntDotISA> mlir::llama::parseIntDotISA(StringRef name) {
 }
 
 bool mlir::llama::canIntDot(const WeightView &w, int64_t k) {
-  return (w.type == GGMLType::Q8_0 || w.type == GGMLType::Q4_0) &&
-         k % kIntDotBlock == 0;
+  switch (w.type) {
+  case GGMLType::Q8_0:
+  case GGMLType::Q4_0:
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K:
+  case GGMLType::Q6_K:
+    return k % w.blockSize == 0 && k % kIntDotBlock == 0;
+  default:
+    return false;
+  }
 }
 
-std::pair<Value, Value> mlir::llama::emitBlockInt8(OpBuilder &b, Location loc,
-                                                   const WeightView &w,
-                                                   Value row, Value blk) {
+SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
+                                                        Location loc,
+                                                        const WeightView &w,
+                                                        Value row, Value blk) {
   BlockBytes k{b, loc, w.view, row, nullptr};
   k.base = k.mulc(blk, w.bytesPerBlock);
-  Value d = k.f16At(0);
   auto i8v = [&](int64_t n) { return VectorType::get({n}, b.getI8Type()); };
-  Value at2 = k.addc(k.base, 2);
-  if (w.type == GGMLType::Q8_0)
-    return {vector::LoadOp::create(b, loc, i8v(32), w.view,
-                                   ValueRange{row, at2}),
-            d};
-  // Q4_0: byte j holds element j (low nibble) and j + 16 (high nibble).
-  Value raw = vector::LoadOp::create(b, loc, i8v(16), w.view,
-                                     ValueRange{row, at2});
-  auto splat = [&](int64_t v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(i8v(16), b.getI8IntegerAttr(v)));
+  auto f32v8 = VectorType::get({8}, b.getF32Type());
+  auto bytes = [&](int64_t off, int64_t n) -> Value {
+    return vector::LoadOp::create(b, loc, i8v(n), w.view,
+                                  ValueRange{row, k.addc(k.base, off)});
   };
-  Value lo = arith::SubIOp::create(
-      b, loc, arith::AndIOp::create(b, loc, raw, splat(0xF)), splat(8));
-  Value hi = arith::SubIOp::create(
-      b, loc, arith::ShRUIOp::create(b, loc, raw, splat(4)), splat(8));
-  SmallVector<int64_t> iota(32);
-  for (int64_t i = 0; i < 32; ++i)
-    iota[i] = i;
-  return {vector::ShuffleOp::create(b, loc, lo, hi, iota), d};
+  auto splat8 = [&](int64_t v, int64_t n) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i8v(n), b.getI8IntegerAttr(v)));
+  };
+  auto andc = [&](Value x, int64_t m) -> Value {
+    return arith::AndIOp::create(
+        b, loc, x, splat8(m, cast<VectorType>(x.getType()).getDimSize(0)));
+  };
+  auto shr = [&](Value x, int64_t s) -> Value {
+    return s ? Value(arith::ShRUIOp::create(
+                   b, loc, x,
+                   splat8(s, cast<VectorType>(x.getType()).getDimSize(0))))
+             : x;
+  };
+  auto shl = [&](Value x, int64_t s) -> Value {
+    return s ? Value(arith::ShLIOp::create(b, loc, x, splat8(s, 32))) : x;
+  };
+  auto lanes = [&](Value f) -> Value {
+    return vector::BroadcastOp::create(b, loc, f32v8, f);
+  };
+  SmallVector<Int8Group> groups;
+  switch (w.type) {
+  case GGMLType::Q8_0:
+    groups.push_back({0, bytes(2, 32), lanes(k.f16At(0)), nullptr});
+    return groups;
+  case GGMLType::Q4_0: {
+    // Byte j holds element j (low nibble) and j + 16 (high nibble).
+    Value raw = bytes(2, 16);
+    Value lo = arith::SubIOp::create(b, loc, andc(raw, 0xF), splat8(8, 16));
+    Value hi = arith::SubIOp::create(b, loc, shr(raw, 4), splat8(8, 16));
+    SmallVector<int64_t> iota(32);
+    for (int64_t i = 0; i < 32; ++i)
+      iota[i] = i;
+    groups.push_back({0, vector::ShuffleOp::create(b, loc, lo, hi, iota),
+                      lanes(k.f16At(0)), nullptr});
+    return groups;
+  }
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K: {
+    // Group j: nibble (j % 2) of bytes 32 (j / 2) ..; Q5_K adds bit j of
+    // qh[i] as bit 4. w = d sc_j q - dmin m_j.
+    bool five = w.type == GGMLType::Q5_K;
+    Value d = k.f16At(0), dmin = k.f16At(2);
+    Value qh = five ? bytes(16, 32) : Value();
+    for (int64_t j = 0; j < 8; ++j) {
+      Value q = andc(shr(bytes((five ? 48 : 16) + 32 * (j / 2), 32), 4 * (j % 2)),
+                     0xF);
+      if (five)
+        q = arith::OrIOp::create(b, loc, q, shl(andc(shr(qh, j), 1), 4));
+      auto [sc, m] = kScaleMin(k, k.idx(j));
+      groups.push_back({32 * j, q, lanes(k.mulf(d, k.toF32(sc))),
+                        k.mulf(dmin, k.toF32(m))});
+    }
+    return groups;
+  }
+  case GGMLType::Q6_K: {
+    // Group (half, p): elements 128 half + 32 p ..; its two 16-element
+    // sub-blocks have the int8 scales sc[8 half + 2 p] and sc[.. + 1].
+    Value d = k.f16At(208);
+    SmallVector<bool> firstHalf = {true, true, true, true,
+                                   false, false, false, false};
+    Value mask = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(VectorType::get({8}, b.getI1Type()),
+                               ArrayRef<bool>(firstHalf)));
+    for (int64_t half = 0; half < 2; ++half) {
+      Value qh = bytes(128 + 32 * half, 32);
+      for (int64_t p = 0; p < 4; ++p) {
+        Value ql = bytes(64 * half + 32 * (p % 2), 32);
+        Value nib = andc(shr(ql, 4 * (p / 2)), 0xF);
+        Value hi = andc(shr(qh, 2 * p), 3);
+        Value q = arith::SubIOp::create(
+            b, loc, arith::OrIOp::create(b, loc, nib, shl(hi, 4)),
+            splat8(32, 32));
+        Value s0 = k.mulf(d, k.toF32(k.sbyteAt(k.idx(192 + 8 * half + 2 * p))));
+        Value s1 =
+            k.mulf(d, k.toF32(k.sbyteAt(k.idx(192 + 8 * half + 2 * p + 1))));
+        groups.push_back({128 * half + 32 * p, q,
+                          arith::SelectOp::create(b, loc, mask, lanes(s0),
+                                                  lanes(s1)),
+                          nullptr});
+      }
+    }
+    return groups;
+  }
+  default:
+    llvm_unreachable("canIntDot is false for this type");
+  }
 }
 
 Value mlir::llama::emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa,

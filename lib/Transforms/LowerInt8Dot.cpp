@@ -74,13 +74,17 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
       result = vector::ShuffleOp::create(rewriter, loc, lo, hi,
                                          ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
     } else {
-      // generic: sign-extend, multiply, fold 32 lanes into 8.
+      // generic: sign-extend, multiply, add each group of 4 consecutive
+      // products (lane j = elements 4j .. 4j+3, as the target forms).
       Value p = arith::MulIOp::create(
           rewriter, loc, arith::ExtSIOp::create(rewriter, loc, vec(32, i16), w),
           arith::ExtSIOp::create(rewriter, loc, vec(32, i16), x));
       Value p32 = arith::ExtSIOp::create(rewriter, loc, vec(32, i32), p);
       for (int64_t q = 0; q < 4; ++q) {
-        Value part = slice(p32, 8 * q, 8);
+        SmallVector<int64_t> mask;
+        for (int64_t j = 0; j < 8; ++j)
+          mask.push_back(4 * j + q);
+        Value part = vector::ShuffleOp::create(rewriter, loc, p32, p32, mask);
         result = result ? Value(arith::AddIOp::create(rewriter, loc, result, part))
                         : part;
       }

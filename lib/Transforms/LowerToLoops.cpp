@@ -157,8 +157,9 @@ struct Activation {
   Value x, gamma, scales;
   /// With integer dot products: the activations (times gamma) quantized per
   /// block of 32 to int8, `xq : [seq, K] x i8` with scales `xd : [seq, K/32]`
-  /// (round(v * 127 / max|v|), as llama.cpp's Q8_0).
-  Value xq, xd;
+  /// (round(v * 127 / max|v|), as llama.cpp's Q8_0), and the sum of each
+  /// block's quants `xs : [seq, K/32] x f32` (for the K-quants' mins).
+  Value xq, xd, xs;
 
   /// x[s, k0 : k0 + lanes] (times gamma).
   Value load(Emitter &e, Value s, Value k0, int64_t lanes) const {
@@ -418,47 +419,70 @@ static Value rowDot(Emitter &e, IntDotISA isa, const WeightView &w, int64_t k,
 }
 
 
-/// The integer dot products of row `row` of `w` (Q8_0 / Q4_0) with tokens
-/// `toks` of the quantized activations: each weight block is unpacked once,
-/// multiplied with every token's int8 block exactly in int32, and added to
-/// an f32 accumulator with the product of the two block scales.
+/// The integer dot products of row `row` of `w` (see canIntDot) with tokens
+/// `toks` of the quantized activations: each weight block is unpacked once
+/// into 32-element int8 groups, each group multiplied with every token's
+/// int8 block exactly in int32 (llama.int8_dot) and added to an f32
+/// accumulator with the scales; the K-quants' mins are subtracted through
+/// the activation block sums.
 static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
                                      const WeightView &w, int64_t k,
                                      const Activation &x, ArrayRef<Value> toks,
                                      Value row) {
   OpBuilder &b = e.b;
   auto accType = VectorType::get({8}, b.getF32Type());
+  bool hasMin = w.type == GGMLType::Q4_K || w.type == GGMLType::Q5_K;
   Value zero = arith::ConstantOp::create(
       b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-  SmallVector<Value> inits(toks.size(), zero);
+  int64_t nt = toks.size();
+  SmallVector<Value> inits(nt, zero);
+  if (hasMin)
+    inits.append(nt, e.f32(0));
   auto loop = scf::ForOp::create(
-      b, e.loc, e.idx(0), e.idx(k / kIntDotBlock), e.idx(1), inits,
+      b, e.loc, e.idx(0), e.idx(k / w.blockSize), e.idx(1), inits,
       [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        auto [wq, dw] = emitBlockInt8(b, e.loc, w, row, blk);
-        Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(kIntDotBlock));
-        SmallVector<Value> next;
-        for (auto [t, s] : llvm::enumerate(toks)) {
-          Value xv = vector::LoadOp::create(
-              b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), x.xq,
-              ValueRange{s, k0});
-          Value isum = emitInt8Dot(b, e.loc, isa, wq, xv);
-          Value dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, blk});
-          Value scale = vector::BroadcastOp::create(
-              b, e.loc, accType, arith::MulFOp::create(b, e.loc, dw, dx));
-          Value f = arith::SIToFPOp::create(b, e.loc, accType, isum);
-          next.push_back(
-              vector::FMAOp::create(b, e.loc, accType, f, scale, accs[t]));
+        SmallVector<Int8Group> groups =
+            emitBlockInt8Groups(b, e.loc, w, row, blk);
+        Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(w.blockSize));
+        Value g0 = arith::MulIOp::create(
+            b, e.loc, blk, e.idx(w.blockSize / kIntDotBlock));
+        SmallVector<Value> next(accs.begin(), accs.end());
+        for (const Int8Group &grp : groups) {
+          Value kk = arith::AddIOp::create(b, e.loc, k0, e.idx(grp.offset));
+          Value gi = arith::AddIOp::create(b, e.loc, g0,
+                                           e.idx(grp.offset / kIntDotBlock));
+          for (auto [t, s] : llvm::enumerate(toks)) {
+            Value xv = vector::LoadOp::create(
+                b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), x.xq,
+                ValueRange{s, kk});
+            Value isum = emitInt8Dot(b, e.loc, isa, grp.q, xv);
+            Value dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, gi});
+            Value scale = arith::MulFOp::create(
+                b, e.loc, grp.laneScale,
+                vector::BroadcastOp::create(b, e.loc, accType, dx));
+            Value f = arith::SIToFPOp::create(b, e.loc, accType, isum);
+            next[t] = vector::FMAOp::create(b, e.loc, accType, f, scale, next[t]);
+            if (grp.minCoef) {
+              // minCoef * dx * sum(xq)
+              Value xs = memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, gi});
+              Value term = arith::MulFOp::create(
+                  b, e.loc, grp.minCoef, arith::MulFOp::create(b, e.loc, dx, xs));
+              next[nt + t] = arith::AddFOp::create(b, e.loc, next[nt + t], term);
+            }
+          }
         }
         scf::YieldOp::create(b, e.loc, next);
       });
   SmallVector<Value> sums;
-  for (auto [t, s] : llvm::enumerate(toks))
-    sums.push_back(x.finish(
-        e, s,
-        vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
-                                    loop.getResult(t))));
+  for (auto [t, s] : llvm::enumerate(toks)) {
+    Value sum = vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
+                                            loop.getResult(t));
+    if (hasMin)
+      sum = arith::SubFOp::create(b, e.loc, sum, loop.getResult(nt + t));
+    sums.push_back(x.finish(e, s, sum));
+  }
   return sums;
 }
 
@@ -603,6 +627,9 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
   a.xd = memref::AllocOp::create(
       b, e.loc, MemRefType::get({ShapedType::kDynamic, nb}, b.getF32Type()),
       ValueRange{seq});
+  a.xs = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic, nb}, b.getF32Type()),
+      ValueRange{seq});
   auto vt = VectorType::get({kIntDotBlock}, b.getF32Type());
   e.loop(e.idx(0), seq, [&](Value s) {
     e.loop(e.idx(0), e.idx(nb), [&](Value blk) {
@@ -625,6 +652,11 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
           b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), q);
       vector::StoreOp::create(b, e.loc, qi, a.xq, ValueRange{s, k0});
       memref::StoreOp::create(b, e.loc, d, a.xd, ValueRange{s, blk});
+      // The quants are integers in [-127, 127]: their f32 sum is exact.
+      memref::StoreOp::create(
+          b, e.loc,
+          vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, q),
+          a.xs, ValueRange{s, blk});
     });
   });
 }

@@ -67,9 +67,14 @@ class HParams:
         )
 
 
+# The weight types the compiled programs multiply with int8 activations
+# (llama-compile --int-dot=auto; lib/Transforms/Dequant.cpp canIntDot).
+INT_DOT_TYPES = ("q8_0", "q4_0", "q4_k", "q5_k", "q6_k")
+
+
 class Model:
     def __init__(self, path, dtype=np.float64, n_ctx=None, int_dot=True):
-        """`int_dot`: multiply Q8_0 and Q4_0 weights with activations
+        """`int_dot`: multiply INT_DOT_TYPES weights with activations
         quantized per block of 32 (ops.matmul_int8), as llama.cpp and the
         compiled programs do (llama-compile --int-dot=off: float)."""
         self.f = read_gguf(path)
@@ -81,7 +86,7 @@ class Model:
 
         def w(name):
             t = self.f.tensor(name).astype(dtype)
-            if (int_dot and self.f.tensors[name].type_name in ("q8_0", "q4_0")
+            if (int_dot and self.f.tensors[name].type_name in INT_DOT_TYPES
                     and t.shape[-1] % 32 == 0):
                 self.int8.add(id(t))
             return t

@@ -5,7 +5,12 @@ type and attention shape) and with llama.cpp's goldens (stories260K).
 Tolerances: logits within 1e-4 absolute of the float64 reference for
 synthetic models whose logits have a standard deviation of a few units (the
 compiled code computes in float32 with a different summation order); greedy
-ids identical. Goldens: max |dlogit| <= 1e-3 and identical ids (the issue's
+ids identical. With integer dot products (Q8_0, Q4_0 and K-quant weights;
+the reference quantizes the activations the same way), an activation that
+lands within float32 rounding of a .5 boundary rounds to a different int8 in
+the two computations and moves its position's logits by up to a few 1e-2:
+there the median position must be within 1e-4 and every position within
+INT_TOL (assert_logits_close). Goldens: max |dlogit| <= 1e-3 and identical ids (the issue's
 bar; measured about 3e-5).
 """
 
@@ -17,10 +22,30 @@ import numpy as np
 import pytest
 
 from conftest import require_models
-from llama_ref.model import Model, greedy
+from llama_ref.gguf import read_gguf
+from llama_ref.model import INT_DOT_TYPES, Model, greedy
 
 BUILD = os.environ.get("LLAMA_MLIR_BUILD_DIR")
 TOL = 1e-4
+INT_TOL = 5e-2
+
+
+def uses_int_dot(gguf):
+    """Whether a program compiled with --int-dot=auto multiplies some of the
+    model's weights with int8 activations."""
+    f = read_gguf(gguf)
+    return any(t.type_name in INT_DOT_TYPES for t in f.tensors.values())
+
+
+def assert_logits_close(got, want, tol, int_dot):
+    want = np.asarray(want)
+    err = np.abs(np.asarray(got).reshape(want.shape) - want)
+    per_pos = err.reshape(-1, want.shape[-1]).max(axis=1)
+    if int_dot:
+        assert np.median(per_pos) <= tol, f"per-position max |dlogit| {per_pos}"
+        assert per_pos.max() <= INT_TOL, f"per-position max |dlogit| {per_pos}"
+    else:
+        assert per_pos.max() <= tol, f"per-position max |dlogit| {per_pos}"
 
 
 def tool(name):
@@ -54,14 +79,12 @@ def run(exe, gguf, prompt, n, *args):
     return ids, np.fromfile(logits, dtype="<f4")
 
 
-def check_against_reference(gguf, exe, prompt=(1, 259, 262, 270, 280), n=6):
+def check_against_reference(gguf, exe, prompt=(1, 259, 262, 270, 280), n=6,
+                            int_dot=True):
     ids, logits = run(exe, gguf, prompt, n)
-    ref_ids, ref = greedy(Model(gguf), list(prompt), n)
-    logits = logits.reshape(ref.shape)
-    err = np.abs(logits - ref).max()
+    ref_ids, ref = greedy(Model(gguf, int_dot=int_dot), list(prompt), n)
     assert ids == ref_ids
-    assert err <= TOL, f"max |dlogit| {err}"
-    return err
+    assert_logits_close(logits, ref, TOL, int_dot and uses_int_dot(gguf))
 
 
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
@@ -103,7 +126,7 @@ def test_decode_after_prefill_equals_recompute(tmp_path):
     _, full = run(exe, gguf, prompt + ids[:4], 1)
     v = 512
     steps, full = steps.reshape(-1, v), full.reshape(-1, v)
-    np.testing.assert_allclose(steps, full, rtol=0, atol=1e-5)
+    assert_logits_close(steps, full, 1e-5, uses_int_dot(gguf))
 
 
 def test_kv_cache_f16(tmp_path):
@@ -230,7 +253,7 @@ def test_fusions_on_and_off_agree(fused_programs, typ, off):
     ids_p, lp = run(plain, gguf, [1, 259, 262, 270], 5)
     assert ids_f == ids_p
     # Same math, other summation order: float32 rounding only.
-    assert np.abs(lf - lp).max() <= 1e-5
+    assert_logits_close(lf, lp, 1e-5, uses_int_dot(gguf))
     check_against_reference(gguf, plain)
 
 
@@ -241,7 +264,7 @@ def test_unknown_fusion_name_is_refused(tmp_path):
     assert r.returncode == 1 and "unknown fusion 'rope2'" in r.stderr
 
 
-@pytest.mark.parametrize("typ", ["q8_0", "q4_0"])
+@pytest.mark.parametrize("typ", ["q8_0", "q4_0", "q4_k", "q5_k", "q6_k"])
 def test_int_dot_off_matches_the_float_reference(tmp_path, typ):
     """--int-dot=off: float dot products, activations not quantized; the
     float64 reference without activation quantization is the oracle."""
@@ -252,7 +275,7 @@ def test_int_dot_off_matches_the_float_reference(tmp_path, typ):
     ids, logits = run(exe, gguf, prompt, 6)
     ref_ids, ref = greedy(Model(gguf, int_dot=False), prompt, 6)
     assert ids == ref_ids
-    assert np.abs(logits.reshape(ref.shape) - ref).max() <= TOL
+    assert_logits_close(logits, ref, TOL, False)
     # ... and differs from the integer path by the activation rounding.
     _, ref_int = greedy(Model(gguf), prompt, 6)
     assert np.abs(logits.reshape(ref.shape) - ref_int).max() > 10 * TOL

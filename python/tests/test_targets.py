@@ -6,7 +6,9 @@ program refuses, with a message naming the missing features, a CPU that
 lacks what it was compiled for (checked under QEMU CPU models without them).
 
 Tolerances as in test_compiled.py: identical greedy ids; logits within 1e-4
-of the x86 (AVX2) program for synthetic models and within 1e-3 of llama.cpp's
+of the x86 (AVX2) program for synthetic models (assert_logits_close: with
+integer dot products, a rare activation rounding tie may move one position
+by up to 5e-2) and within 1e-3 of llama.cpp's
 goldens for stories260K (float32, other instruction selection and vector
 widths change the rounding only).
 """
@@ -20,7 +22,8 @@ import numpy as np
 import pytest
 
 from conftest import require_models
-from test_compiled import compile_model, gen, tool
+from test_compiled import (assert_logits_close, compile_model, gen, tool,
+                           uses_int_dot)
 
 QEMU_ARM = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 QEMU_X86 = shutil.which("qemu-x86_64-static") or shutil.which("qemu-x86_64")
@@ -108,7 +111,8 @@ def check(cmd, scmd, synthetic, stories, tmp):
     _, gguf, (ids_ref, logits_ref) = synthetic
     ids, logits = run(cmd, gguf, PROMPT, 6, str(tmp / "m.logits"))
     assert ids == ids_ref
-    assert np.abs(logits - logits_ref).max() <= 1e-4
+    assert_logits_close(logits, logits_ref.reshape(len(PROMPT) + 5, -1), 1e-4,
+                        uses_int_dot(gguf))
     sgguf, goldens = stories
     for g, gold in goldens:
         ids, logits = run(scmd, sgguf, g["prompt_ids"],
@@ -207,4 +211,5 @@ def test_every_int_dot_form_agrees(tmp_path):
         ids0, l0 = outs["avx2"]
         for t, (ids, logits) in outs.items():
             assert ids == ids0, t
-            assert np.abs(logits - l0).max() <= 1e-5, t
+            assert_logits_close(logits, l0.reshape(len(PROMPT) + 5, -1), 1e-5,
+                                True)

@@ -45,8 +45,14 @@ func.func @neon(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi16>
 // CHECK: arith.muli
-// CHECK: arith.extsi %{{.*}} : vector<32xi16> to vector<32xi32>
-// CHECK-COUNT-3: arith.addi
+// CHECK: %[[P:.*]] = arith.extsi %{{.*}} : vector<32xi16> to vector<32xi32>
+// CHECK: vector.shuffle %[[P]], %[[P]] [0, 4, 8, 12, 16, 20, 24, 28]
+// CHECK: vector.shuffle %[[P]], %[[P]] [1, 5, 9, 13, 17, 21, 25, 29]
+// CHECK: arith.addi
+// CHECK: vector.shuffle %[[P]], %[[P]] [2, 6, 10, 14, 18, 22, 26, 30]
+// CHECK: arith.addi
+// CHECK: vector.shuffle %[[P]], %[[P]] [3, 7, 11, 15, 19, 23, 27, 31]
+// CHECK: arith.addi
 func.func @generic(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
   %s = llama.int8_dot %w, %x {kind = "generic"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>

@@ -84,15 +84,29 @@ std::optional<IntDotISA> parseIntDotISA(StringRef name);
 /// Elements per activation quantization block (= Q8_0 / Q4_0 block size).
 constexpr int64_t kIntDotBlock = 32;
 
-/// Whether `w` (rows of `k` elements) has an integer dot product: Q8_0 and
-/// Q4_0, whose blocks are an f16 scale and 32 small signed integers.
+/// Whether `w` (rows of `k` elements) has an integer dot product: Q8_0,
+/// Q4_0, Q4_K, Q5_K and Q6_K, whose 32-element groups are small integers
+/// with one scale per 16 or 32 elements (and a min for Q4_K/Q5_K).
 bool canIntDot(const WeightView &w, int64_t k);
 
-/// The 32 signed quants of block `blk` of `row` as vector<32xi8> (Q8_0: as
-/// stored; Q4_0: nibble - 8) and the block scale as f32.
-std::pair<Value, Value> emitBlockInt8(OpBuilder &b, Location loc,
-                                      const WeightView &w, Value row,
-                                      Value blk);
+/// One 32-element group of a weight block in integer form:
+///   w[offset + i] = laneScale[lane(i)] * q[i] - minCoef
+/// with lane(i) = i / 4 (the lanes of llama.int8_dot), so that
+///   sum_i w[i] x[i] = sum_lanes(laneScale * int8_dot(q, xq)) * dx
+///                     - minCoef * sum_i xq[i] * dx
+/// for activations x = dx * xq.
+struct Int8Group {
+  int64_t offset;  // first element of the group in the block
+  Value q;         // vector<32xi8>
+  Value laneScale; // vector<8xf32>
+  Value minCoef;   // f32, or null when the type has no min
+};
+
+/// The 32-element groups of block `blk` of `row` (1 for Q8_0/Q4_0, 8 for
+/// the K-quants).
+SmallVector<Int8Group> emitBlockInt8Groups(OpBuilder &b, Location loc,
+                                           const WeightView &w, Value row,
+                                           Value blk);
 
 /// The int8 dot product of two vector<32xi8> folded into vector<8xi32>
 /// partial sums (the sum of the 8 lanes is the dot product).

@@ -106,8 +106,9 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
     `avx2`: `vpsignb` (|w|, x with w's sign), `vpmaddubsw`, `vpmaddwd` with
     ones; `avx512vnni`: `vpsignb` and one `vpdpbusd`; `neon-dotprod`: two
     `sdot` on the 16-byte halves; `generic`: `arith.extsi` to i16, `muli`,
-    `extsi` to i32 and three adds folding 32 lanes into 8 (any target; LLVM
-    picks the instructions). All four give the same exact int32 lane sums.
+    `extsi` to i32, and three adds of shuffles that sum each group of 4
+    consecutive products (any target; LLVM picks the instructions). All
+    four give the same exact int32 lanes (lane j: elements 4j..4j+3).
     The target forms are `llvm.call_intrinsic` ops, which have no declared
     memory effects: the pipeline runs this pass after bufferization and
     buffer deallocation.

@@ -179,7 +179,7 @@ def read_back_q8_0(rows, n, k):
 
 
 def matmul_int8_cases():
-    """Q8_0/Q4_0 matmuls with integer dot products (llama.int8_dot) in every
+    """Q8_0/Q4_0/K-quant matmuls with integer dot products (llama.int8_dot) in every
     form this CPU can execute, against ops.matmul_int8 (activations
     quantized per block of 32): the int32 sums are exact, so only the f32
     accumulation differs."""
@@ -189,10 +189,10 @@ def matmul_int8_cases():
         kinds.append("avx2")
     if cpu_has("avx512_vnni", "avx512vl"):
         kinds.append("avx512vnni")
-    for typ in ("q8_0", "q4_0"):
+    for typ in ("q8_0", "q4_0", "q4_k", "q5_k", "q6_k"):
         for kind in kinds:
             for seq in (1, 3):
-                f = model(typ, 96, 40)
+                f = model(typ, 96 if typ in ("q8_0", "q4_0") else 512, 40)
                 t = f.tensors["blk.0.ffn_gate.weight"]        # [40, 96]
                 n, k = t.shape
                 w = f.tensor(t.name).astype(np.float64)

@@ -479,11 +479,11 @@ def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
     `llama-lower-to-loops{int-dot=...}` and lowered by
     `llama-lower-int8-dot` to the instructions `kind` names:
 
-        out[j] = sum_{i : i mod 8 = j'} lhs[i] * rhs[i]   (int32, exact)
+        out[j] = sum_{i = 4j}^{4j+3} lhs[i] * rhs[i]     (int32, exact)
 
-    i.e. a vector<8xi32> whose lanes add up to `sum_i lhs[i] * rhs[i]`; how
-    the 32 products are distributed over the 8 lanes depends on `kind` and
-    is unspecified (callers only use the lanes' sum). Operands must lie in
+    for j = 0..7: lanes 0-3 hold the first 16 elements' products, lanes 4-7
+    the last 16 (so that 16-element sub-blocks can be scaled separately);
+    the lanes add up to `sum_i lhs[i] * rhs[i]`. Operands must lie in
     [-128, 127] for `lhs` and [-127, 127] for `rhs` (the x86 forms multiply
     |lhs| as unsigned with rhs carrying lhs's sign).
 
