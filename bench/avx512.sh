@@ -36,6 +36,8 @@ for f in avx512f avx512bw avx512dq avx512vl; do
   grep -qw "$f" /proc/cpuinfo || { echo "bench/avx512.sh: this CPU lacks $f" >&2; exit 1; }
 done
 mkdir -p "$dir"
+# Debian's python3 has numpy (a python3 earlier on PATH may not).
+PY="${PYTHON:-/usr/bin/python3}"
 stories="$SHARED/models/stories260K/stories260K.gguf"
 tiny="$dir/tinyllama-$type.gguf"
 if [ "$build" = 1 ]; then
@@ -54,7 +56,7 @@ compare() {  # compare NAME MODEL PROMPT N
       --print-ids --logits-out "$dir/$name-$t.logits" -t "$threads" \
       > "$dir/$name-$t.ids" 2>/dev/null
   done
-  python3 - "$dir/$name-avx2" "$dir/$name-avx512" "$name" <<'PY'
+  "$PY" - "$dir/$name-avx2" "$dir/$name-avx512" "$name" <<'PY'
 import sys
 import numpy as np
 a, b, name = sys.argv[1:4]
@@ -79,7 +81,7 @@ echo "| --- | --- | ---: | ---: |"
 for t in avx2 avx512; do
   "$dir/tinyllama-$type-$t" -m "$tiny" --bench --bench-reps "$reps" -t "$threads" \
     --bench-format json > "$dir/bench-$t.json"
-  python3 - "$t" "$dir/bench-$t.json" <<'PY'
+  "$PY" - "$t" "$dir/bench-$t.json" <<'PY'
 import json, sys
 t, path = sys.argv[1:3]
 for x in json.load(open(path))["tests"]:
