@@ -53,8 +53,10 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
       {"sve2", kArm, "generic", "+neon,+sve,+sve2", {"asimd", "sve", "sve2"},
        128, 4, "aarch64", "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
   };
-  for (CPUTarget &t : targets)
+  for (CPUTarget &t : targets) {
     t.intDot = intDotFor(t);
+    t.scalable = llvm::is_contained(t.cpuFeatures, "sve");
+  }
   return targets;
 }
 
@@ -88,6 +90,7 @@ static std::optional<CPUTarget> hostTarget(std::string &error) {
   t.vectorBits = has512 ? 512 : 256;
   t.tokenBlock = has512 ? 8 : 4;
   t.intDot = intDotFor(t);
+  t.scalable = llvm::is_contained(t.cpuFeatures, "sve");
   return t;
 }
 
@@ -138,5 +141,6 @@ std::optional<CPUTarget> mlir::llama::resolveCPUTarget(const std::string &spec,
     }
   }
   t.intDot = intDotFor(t);
+  t.scalable = llvm::is_contained(t.cpuFeatures, "sve");
   return t;
 }

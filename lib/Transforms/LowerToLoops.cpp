@@ -203,13 +203,21 @@ static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
       math::SqrtOp::create(b, e.loc, arith::AddFOp::create(b, e.loc, mean, epsV)));
 }
 
+/// The kernel choices of a target: its integer dot product, and whether
+/// unquantized rows use scalable vectors (SVE).
+struct Kernels {
+  IntDotISA intDot = IntDotISA::None;
+  bool scalable = false;
+};
+
 class FunctionLowering {
 public:
   FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
                    SmallVectorImpl<Attribute> &weightTable, int64_t tokenBlock,
-                   IntDotISA intDot)
+                   IntDotISA intDot, bool scalable)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable), tokenBlock(tokenBlock), intDot(intDot) {}
+        weightTable(weightTable), tokenBlock(tokenBlock), intDot(intDot),
+        kernels{intDot, scalable} {}
 
   LogicalResult run();
 
@@ -220,8 +228,10 @@ private:
   SmallVectorImpl<Attribute> &weightTable;
   /// Tokens per register block of the prefill GEMM.
   int64_t tokenBlock;
-  /// Integer dot products for Q8_0/Q4_0 weights (None: float everywhere).
+  /// Integer dot products for Q8_0/Q4_0 weights (None: float everywhere),
+  /// scalable vectors.
   IntDotISA intDot;
+  Kernels kernels;
   Value file, offsets;
   DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
   DenseMap<Value, WeightView> weights;
@@ -393,11 +403,91 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
                                      const Activation &x, ArrayRef<Value> toks,
                                      Value row);
 
-static Value rowDot(Emitter &e, IntDotISA isa, const WeightView &w, int64_t k,
-                    const Activation &x, Value s, Value row) {
+
+/// The dot product of token `s` of `x` with an f32/f16/bf16 row in
+/// scalable vectors (SVE): vector<[4]xf32> steps of 4 x vscale elements,
+/// the remainder under a mask, so that the same code uses all of any vector
+/// length.
+static Value scalableRowDot(Emitter &e, const WeightView &w, int64_t k,
+                            const Activation &x, Value s, Value row) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  auto vt = VectorType::get({4}, f32, /*scalableDims=*/{true});
+  auto vt16 = VectorType::get({4}, b.getI16Type(), {true});
+  auto zerosOf = [&](VectorType t) -> Value {
+    Attribute z = isa<FloatType>(t.getElementType())
+                      ? Attribute(b.getFloatAttr(t.getElementType(), 0))
+                      : Attribute(b.getIntegerAttr(t.getElementType(), 0));
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(t, z));
+  };
+  // A (masked) vector load of `t` from `mem` at `idx`.
+  auto load = [&](VectorType t, Value mem, ValueRange idx, Value mask) -> Value {
+    if (!mask)
+      return vector::LoadOp::create(b, loc, t, mem, idx);
+    return vector::MaskedLoadOp::create(b, loc, t, mem, idx, mask, zerosOf(t));
+  };
+  auto weights = [&](Value k0, Value mask) -> Value {
+    if (w.type == GGMLType::F32)
+      return load(vt, w.view, {row, k0}, mask);
+    Value h = load(vt16, w.view, {row, k0}, mask);
+    if (w.type == GGMLType::F16) {
+      Value f = arith::BitcastOp::create(
+          b, loc, VectorType::get({4}, b.getF16Type(), {true}), h);
+      return arith::ExtFOp::create(b, loc, vt, f);
+    }
+    auto vt32 = VectorType::get({4}, b.getI32Type(), {true});
+    Value wide = arith::ExtUIOp::create(b, loc, vt32, h);
+    Value sh = arith::ShLIOp::create(
+        b, loc, wide,
+        arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(vt32, b.getI32IntegerAttr(16))));
+    return arith::BitcastOp::create(b, loc, vt, sh);
+  };
+  auto acts = [&](Value k0, Value mask) -> Value {
+    Value v = load(vt, x.x, {s, k0}, mask);
+    if (!x.gamma)
+      return v;
+    return arith::MulFOp::create(b, loc, v, load(vt, x.gamma, {k0}, mask));
+  };
+  Value vl = arith::MulIOp::create(b, loc, vector::VectorScaleOp::create(b, loc),
+                                   e.idx(4));
+  Value kv = e.idx(k);
+  Value full = arith::SubIOp::create(b, loc, kv,
+                                     arith::RemUIOp::create(b, loc, kv, vl));
+  auto loop = scf::ForOp::create(
+      b, loc, e.idx(0), full, vl, ValueRange{zerosOf(vt)},
+      [&](OpBuilder &nb, Location, Value k0, ValueRange acc) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{vector::FMAOp::create(b, loc, vt, acts(k0, nullptr),
+                                             weights(k0, nullptr), acc[0])});
+      });
+  // The remaining k - full (< vl) elements under a mask (none: all-false).
+  Value mask = vector::CreateMaskOp::create(
+      b, loc, VectorType::get({4}, b.getI1Type(), {true}),
+      ValueRange{arith::SubIOp::create(b, loc, kv, full)});
+  Value acc = vector::FMAOp::create(b, loc, vt, acts(full, mask),
+                                    weights(full, mask), loop.getResult(0));
+  return x.finish(e, s,
+                  vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                              acc));
+}
+
+static bool isUnquantized(const WeightView &w) {
+  return w.type == GGMLType::F32 || w.type == GGMLType::F16 ||
+         w.type == GGMLType::BF16;
+}
+
+static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
+                    int64_t k, const Activation &x, Value s, Value row) {
   OpBuilder &b = e.b;
   if (x.xq && canIntDot(w, k))
-    return intRowDots(e, isa, w, k, x, {s}, row)[0];
+    return intRowDots(e, kc.intDot, w, k, x, {s}, row)[0];
+  if (kc.scalable && isUnquantized(w))
+    return scalableRowDot(e, w, k, x, s, row);
   if (!canVectorizeDot(w, k))
     return x.finish(e, s, e.dot(w, row, k, [&](Value kk) {
       return x.loadScalar(e, s, kk);
@@ -488,7 +578,7 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
 
 /// The dot products of row `row` of `w` with tokens s0 .. s0+T-1 of `x`,
 /// dequantizing each weight block once for the T tokens.
-static SmallVector<Value> blockedRowDots(Emitter &e, IntDotISA isa,
+static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
                                          const WeightView &w, int64_t k,
                                          const Activation &x, Value s0,
                                          int64_t T, Value row) {
@@ -500,7 +590,13 @@ static SmallVector<Value> blockedRowDots(Emitter &e, IntDotISA isa,
     toks.push_back(t ? Value(arith::AddIOp::create(b, e.loc, s0, e.idx(t)))
                      : s0);
   if (x.xq && canIntDot(w, k))
-    return intRowDots(e, isa, w, k, x, toks, row);
+    return intRowDots(e, kc.intDot, w, k, x, toks, row);
+  if (kc.scalable && isUnquantized(w)) {
+    SmallVector<Value> sums;
+    for (Value s : toks)
+      sums.push_back(scalableRowDot(e, w, k, x, s, row));
+    return sums;
+  }
   auto loop = scf::ForOp::create(
       b, e.loc, e.idx(0), e.idx(k / dotBlockElements(w)), e.idx(1), inits,
       [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
@@ -677,14 +773,14 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
       e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
         SmallVector<Value> sums =
-            blockedRowDots(e, intDot, w, k, x, s0, tokenBlock, row);
+            blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, row);
         for (int64_t t = 0; t < tokenBlock; ++t)
           memref::StoreOp::create(
               b, e.loc, sums[t], out,
               ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
       },
       [&](Value row, Value s) {
-        memref::StoreOp::create(b, e.loc, rowDot(e, intDot, w, k, x, s, row), out,
+        memref::StoreOp::create(b, e.loc, rowDot(e, kernels, w, k, x, s, row), out,
                                 ValueRange{s, row});
       });
   e.replaceWithBuffer(op, out, rt);
@@ -715,8 +811,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   forRowsAndTokens(
       e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
-        SmallVector<Value> gs = blockedRowDots(e, intDot, wg, k, x, s0, tokenBlock, row);
-        SmallVector<Value> us = blockedRowDots(e, intDot, wu, k, x, s0, tokenBlock, row);
+        SmallVector<Value> gs = blockedRowDots(e, kernels, wg, k, x, s0, tokenBlock, row);
+        SmallVector<Value> us = blockedRowDots(e, kernels, wu, k, x, s0, tokenBlock, row);
         for (int64_t t = 0; t < tokenBlock; ++t)
           memref::StoreOp::create(
               b, e.loc, epilogue(gs[t], us[t]), out,
@@ -724,8 +820,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
       },
       [&](Value row, Value s) {
         memref::StoreOp::create(b, e.loc,
-                                epilogue(rowDot(e, intDot, wg, k, x, s, row),
-                                         rowDot(e, intDot, wu, k, x, s, row)),
+                                epilogue(rowDot(e, kernels, wg, k, x, s, row),
+                                         rowDot(e, kernels, wu, k, x, s, row)),
                                 out, ValueRange{s, row});
       });
   e.replaceWithBuffer(op, out, rt);
@@ -801,14 +897,14 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     forTokens(
         e, seq, blocked, tokenBlock,
         [&](Value s0) {
-          SmallVector<Value> x0 = blockedRowDots(e, intDot, w, k, x, s0, tokenBlock, r);
+          SmallVector<Value> x0 = blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, r);
           SmallVector<Value> x1 =
-              blockedRowDots(e, intDot, w, k, x, s0, tokenBlock, r1);
+              blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, r1);
           for (int64_t t = 0; t < tokenBlock; ++t)
             store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x0[t], x1[t]);
         },
         [&](Value s) {
-          store(s, rowDot(e, intDot, w, k, x, s, r), rowDot(e, intDot, w, k, x, s, r1));
+          store(s, rowDot(e, kernels, w, k, x, s, r), rowDot(e, kernels, w, k, x, s, r1));
         });
   };
 
@@ -1142,7 +1238,8 @@ struct LlamaLowerToLoopsPass
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock, *isa);
+      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock, *isa,
+                                scalableVectors);
       if (failed(lowering.run()))
         return signalPassFailure();
     }

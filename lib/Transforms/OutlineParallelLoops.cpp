@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::llama {
@@ -36,6 +37,31 @@ struct LlamaOutlineParallelLoopsPass
         return signalPassFailure();
   }
 
+  static LogicalResult sinkScalableValues(scf::ParallelOp loop) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      llvm::SetVector<Value> above;
+      getUsedValuesDefinedAbove(loop.getRegion(), above);
+      for (Value v : above) {
+        auto vt = dyn_cast<VectorType>(v.getType());
+        if (!vt || !vt.isScalable())
+          continue;
+        Operation *def = v.getDefiningOp();
+        if (!def || def->getNumRegions() || !isPure(def))
+          return loop.emitOpError("llama-outline-parallel-loops cannot "
+                                  "capture the scalable vector ")
+                 << v;
+        OpBuilder ib = OpBuilder::atBlockBegin(loop.getBody());
+        Operation *copy = ib.clone(*def);
+        replaceAllUsesInRegionWith(v, copy->getResult(cast<OpResult>(v).getResultNumber()),
+                                   loop.getRegion());
+        changed = true;
+        break;
+      }
+    }
+    return success();
+  }
+
   LogicalResult outline(ModuleOp module, scf::ParallelOp loop, unsigned n) {
     if (loop.getNumLoops() != 1 || loop.getNumResults() != 0)
       return loop.emitOpError("llama-outline-parallel-loops handles "
@@ -43,6 +69,11 @@ struct LlamaOutlineParallelLoopsPass
     if (!matchPattern(loop.getStep()[0], m_One()))
       return loop.emitOpError("llama-outline-parallel-loops needs step 1");
     Location loc = loop.getLoc();
+    // Scalable vectors (SVE) have no size and cannot be captured in the
+    // dispatch struct: pure ops defining them (e.g. a hoisted tail mask)
+    // move back into the loop body, where their operands are captured.
+    if (failed(sinkScalableValues(loop)))
+      return failure();
     // Constants are cloned into the body; other outside values are captured.
     llvm::SetVector<Value> above;
     getUsedValuesDefinedAbove(loop.getRegion(), above);

@@ -46,6 +46,7 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   LlamaLowerToLoopsPassOptions loopOpts;
   loopOpts.tokenBlock = opts.tokenBlock;
   loopOpts.intDotName = opts.intDot;
+  loopOpts.scalableVectors = opts.scalableVectors;
   pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -1,5 +1,6 @@
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops -verify-diagnostics | FileCheck %s
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx2" -verify-diagnostics | FileCheck %s --check-prefix=INT
+// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="scalable-vectors=true" -verify-diagnostics | FileCheck %s --check-prefix=SVE
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul a loop nest that
@@ -72,6 +73,19 @@ func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?x
 // -----
 
 // Each weight type gets its own dequantization; spot-check the landmarks.
+// With scalable vectors the f32 and bf16 rows step by 4 x vscale with a
+// masked remainder; the quantized types keep their fixed-width blocks.
+// SVE-LABEL: func.func @types
+// SVE: %[[VS:.*]] = vector.vscale
+// SVE: %[[VL:.*]] = arith.muli %[[VS]], %{{.*}} : index
+// SVE: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[VL]] iter_args(%{{.*}} = %{{.*}}) -> (vector<[4]xf32>)
+// SVE: vector.load %{{.*}} : memref<2x64xf32>, vector<[4]xf32>
+// SVE: vector.fma %{{.*}} : vector<[4]xf32>
+// SVE: %[[M:.*]] = vector.create_mask %{{.*}} : vector<[4]xi1>
+// SVE: vector.maskedload %{{.*}}, %[[M]], %{{.*}} : memref<1x64xf32>, vector<[4]xi1>, vector<[4]xf32> into vector<[4]xf32>
+// SVE: vector.reduction <add>, %{{.*}} : vector<[4]xf32> into f32
+// SVE: vector.load %{{.*}} : memref<2x64xi16>, vector<[4]xi16>
+// SVE: vector.load %{{.*}} : memref<2x36xi8>, vector<16xi8>
 // CHECK-LABEL: func.func @types
 // CHECK-DAG: memref.view {{.*}} to memref<2x64xf32>
 // CHECK-DAG: memref.view {{.*}} to memref<2x64xi16>

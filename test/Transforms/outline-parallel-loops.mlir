@@ -60,3 +60,27 @@ func.func @negative_two_dimensional(%m: memref<4x4xf32>) {
   }
   return
 }
+
+// -----
+
+// A scalable vector (SVE) defined above the loop cannot be captured (it has
+// no size): its pure defining op moves into the body and its operand is
+// captured instead (the original, now unused, is left to the canonicalizer).
+// CHECK-LABEL: func.func @scalable_mask
+// CHECK-SAME: (%[[N:.*]]: index, %[[OUT:.*]]: memref<8x64xf32>)
+// CHECK: call @__llama_par_0_dispatch(%[[N]], %[[OUT]], %{{.*}}, %{{.*}}) : (index, memref<8x64xf32>, index, index) -> ()
+// CHECK: func.func private @__llama_par_0(%[[AN:.*]]: index, %{{.*}}: memref<8x64xf32>, %{{.*}}: index, %{{.*}}: index)
+// CHECK: scf.for
+// CHECK: vector.create_mask %[[AN]] : vector<[4]xi1>
+func.func @scalable_mask(%n: index, %out: memref<8x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %z = arith.constant dense<0.0> : vector<[4]xf32>
+  %m = vector.create_mask %n : vector<[4]xi1>
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    vector.maskedstore %out[%i, %c0], %m, %z : memref<8x64xf32>, vector<[4]xi1>, vector<[4]xf32>
+    scf.reduce
+  }
+  return
+}

@@ -236,6 +236,7 @@ int main(int argc, char **argv) {
   if (intDot != "auto" && intDot != "off")
     return fail("--int-dot: expected auto or off, got '" + intDot + "'");
   po.intDot = intDot == "off" ? "none" : td->intDot;
+  po.scalableVectors = td->scalable;
   for (const std::string &f : disableFusion) {
     if (f == "all") {
       for (StringRef name : llama::kLlamaFusionNames)

@@ -38,6 +38,8 @@ struct CPUTarget {
   /// How Q8_0/Q4_0 weights are multiplied (llama-lower-to-loops{int-dot}):
   /// generic, avx2, avx512vnni or neon-dotprod (derived from cpuFeatures).
   std::string intDot = "generic";
+  /// Unquantized rows in scalable vectors (the target has SVE).
+  bool scalable = false;
 };
 
 /// The named targets, in --list-targets order.

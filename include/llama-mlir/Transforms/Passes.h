@@ -51,6 +51,8 @@ struct LlamaCPUPipelineOptions {
   /// Integer dot products for Q8_0/Q4_0 weights: none, generic, avx2,
   /// avx512vnni or neon-dotprod (llama-lower-to-loops{int-dot}).
   std::string intDot = "none";
+  /// Scalable vectors for unquantized rows (SVE targets).
+  bool scalableVectors = false;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };

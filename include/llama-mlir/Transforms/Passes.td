@@ -96,6 +96,9 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "Integer dot products for Q8_0/Q4_0 weights (activations "
            "quantized to int8 per block of 32): none, generic, avx2, "
            "avx512vnni or neon-dotprod">,
+    Option<"scalableVectors", "scalable-vectors", "bool", /*default=*/"false",
+           "Dot products of f32/f16/bf16 rows in scalable vectors "
+           "(vector<[4]xf32>, SVE): steps of 4 x vscale, masked remainder">,
   ];
 }
 
