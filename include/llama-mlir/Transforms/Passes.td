@@ -246,6 +246,10 @@ def LlamaOutlineParallelLoopsPass
 
     Input invariant: buffers (after bufferization); no `scf.reduce` in the
     loops (their iterations are independent).
+  
+    Scalable vectors (SVE) have no size and cannot be captured: a pure op
+    above the loop that defines one (e.g. a tail mask hoisted by LICM) is
+    cloned into the loop body first, and its operands are captured instead.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::scf::SCFDialect"];
 }
