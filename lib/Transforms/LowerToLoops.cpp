@@ -216,7 +216,7 @@ public:
                    SmallVectorImpl<Attribute> &weightTable, int64_t tokenBlock,
                    IntDotISA intDot, bool scalable)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable), tokenBlock(tokenBlock), intDot(intDot),
+        weightTable(weightTable), tokenBlock(tokenBlock),
         kernels{intDot, scalable} {}
 
   LogicalResult run();
@@ -228,9 +228,7 @@ private:
   SmallVectorImpl<Attribute> &weightTable;
   /// Tokens per register block of the prefill GEMM.
   int64_t tokenBlock;
-  /// Integer dot products for Q8_0/Q4_0 weights (None: float everywhere),
-  /// scalable vectors.
-  IntDotISA intDot;
+  /// The target's kernel choices (integer dot products, scalable vectors).
   Kernels kernels;
   Value file, offsets;
   DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
@@ -649,13 +647,16 @@ static void forTokens(Emitter &e, Value seq, bool blocked, int64_t T,
 }
 
 /// for i in [0, n) in parallel (the runtime's thread pool splits the range).
-static void parallelFor(Emitter &e, int64_t n, function_ref<void(Value)> body) {
+static void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body) {
   OpBuilder &b = e.b;
   auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
-                                     ValueRange{e.idx(n)}, ValueRange{e.idx(1)});
+                                     ValueRange{n}, ValueRange{e.idx(1)});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(par.getBody());
   body(par.getInductionVars()[0]);
+}
+static void parallelFor(Emitter &e, int64_t n, function_ref<void(Value)> body) {
+  parallelFor(e, e.idx(n), body);
 }
 
 /// Rows in parallel, every token of the batch inside, so that a weight row is
@@ -682,7 +683,8 @@ Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   if (norm)
     normPrologue(e, a, norm, eps);
-  if (quantize && intDot != IntDotISA::None && dim % kIntDotBlock == 0)
+  if (quantize && kernels.intDot != IntDotISA::None &&
+      dim % kIntDotBlock == 0)
     quantizeActivations(e, a, dim);
   return a;
 }
@@ -1074,11 +1076,7 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   };
   // One task per (token, KV head): i = s * n_kv_heads + g.
   Value tasks = arith::MulIOp::create(b, loc, seq, e.idx(nkv));
-  auto par = scf::ParallelOp::create(b, loc, ValueRange{e.idx(0)},
-                                     ValueRange{tasks}, ValueRange{e.idx(1)});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(par.getBody());
-  Value i = par.getInductionVars()[0];
+  parallelFor(e, tasks, [&](Value i) {
   Value s = arith::DivUIOp::create(b, loc, i, e.idx(nkv));
   Value g = arith::RemUIOp::create(b, loc, i, e.idx(nkv));
   Value end = arith::AddIOp::create(
@@ -1146,7 +1144,7 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
                                     bcast(inv));
     vector::StoreOp::create(b, loc, o, out, ValueRange{s, heads[j], e.idx(0)});
   }
-  b.setInsertionPointAfter(par);
+  });
   e.replaceWithBuffer(op, out, rt);
   return success();
 }
