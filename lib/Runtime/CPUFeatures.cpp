@@ -121,8 +121,8 @@ bool hasFeature(const std::string &) { return false; }
 
 } // namespace
 
-std::vector<std::string> missingCPUFeatures(
-    const std::vector<std::string> &required) {
+std::vector<std::string>
+missingCPUFeatures(const std::vector<std::string> &required) {
   std::vector<std::string> missing;
   for (const std::string &f : required)
     if (!hasFeature(f))

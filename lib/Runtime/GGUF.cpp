@@ -21,51 +21,88 @@ namespace llamart {
 
 const char *errorCodeName(ErrorCode code) {
   switch (code) {
-  case ErrorCode::Ok: return "ok";
-  case ErrorCode::Io: return "io";
-  case ErrorCode::Truncated: return "truncated";
-  case ErrorCode::BadMagic: return "bad-magic";
-  case ErrorCode::UnsupportedVersion: return "unsupported-version";
-  case ErrorCode::TooLarge: return "too-large";
-  case ErrorCode::BadValueType: return "bad-value-type";
-  case ErrorCode::DuplicateName: return "duplicate-name";
-  case ErrorCode::BadTensorInfo: return "bad-tensor-info";
-  case ErrorCode::Overflow: return "overflow";
-  case ErrorCode::BadTensorData: return "bad-tensor-data";
-  case ErrorCode::WrongKeyType: return "wrong-key-type";
-  case ErrorCode::MissingKey: return "missing-key";
-  case ErrorCode::MissingTensor: return "missing-tensor";
-  case ErrorCode::ShapeMismatch: return "shape-mismatch";
-  case ErrorCode::BadHParams: return "bad-hparams";
-  case ErrorCode::Unsupported: return "unsupported";
-  case ErrorCode::InvalidArgument: return "invalid-argument";
+  case ErrorCode::Ok:
+    return "ok";
+  case ErrorCode::Io:
+    return "io";
+  case ErrorCode::Truncated:
+    return "truncated";
+  case ErrorCode::BadMagic:
+    return "bad-magic";
+  case ErrorCode::UnsupportedVersion:
+    return "unsupported-version";
+  case ErrorCode::TooLarge:
+    return "too-large";
+  case ErrorCode::BadValueType:
+    return "bad-value-type";
+  case ErrorCode::DuplicateName:
+    return "duplicate-name";
+  case ErrorCode::BadTensorInfo:
+    return "bad-tensor-info";
+  case ErrorCode::Overflow:
+    return "overflow";
+  case ErrorCode::BadTensorData:
+    return "bad-tensor-data";
+  case ErrorCode::WrongKeyType:
+    return "wrong-key-type";
+  case ErrorCode::MissingKey:
+    return "missing-key";
+  case ErrorCode::MissingTensor:
+    return "missing-tensor";
+  case ErrorCode::ShapeMismatch:
+    return "shape-mismatch";
+  case ErrorCode::BadHParams:
+    return "bad-hparams";
+  case ErrorCode::Unsupported:
+    return "unsupported";
+  case ErrorCode::InvalidArgument:
+    return "invalid-argument";
   }
   return "unknown";
 }
 
 const char *ggufTypeName(GGUFType type) {
   switch (type) {
-  case GGUFType::U8: return "u8";
-  case GGUFType::I8: return "i8";
-  case GGUFType::U16: return "u16";
-  case GGUFType::I16: return "i16";
-  case GGUFType::U32: return "u32";
-  case GGUFType::I32: return "i32";
-  case GGUFType::F32: return "f32";
-  case GGUFType::Bool: return "bool";
-  case GGUFType::String: return "string";
-  case GGUFType::Array: return "array";
-  case GGUFType::U64: return "u64";
-  case GGUFType::I64: return "i64";
-  case GGUFType::F64: return "f64";
+  case GGUFType::U8:
+    return "u8";
+  case GGUFType::I8:
+    return "i8";
+  case GGUFType::U16:
+    return "u16";
+  case GGUFType::I16:
+    return "i16";
+  case GGUFType::U32:
+    return "u32";
+  case GGUFType::I32:
+    return "i32";
+  case GGUFType::F32:
+    return "f32";
+  case GGUFType::Bool:
+    return "bool";
+  case GGUFType::String:
+    return "string";
+  case GGUFType::Array:
+    return "array";
+  case GGUFType::U64:
+    return "u64";
+  case GGUFType::I64:
+    return "i64";
+  case GGUFType::F64:
+    return "f64";
   }
   return "?";
 }
 
 bool GGUFValue::isInteger() const {
   switch (type) {
-  case GGUFType::U8: case GGUFType::I8: case GGUFType::U16: case GGUFType::I16:
-  case GGUFType::U32: case GGUFType::I32: case GGUFType::U64: case GGUFType::I64:
+  case GGUFType::U8:
+  case GGUFType::I8:
+  case GGUFType::U16:
+  case GGUFType::I16:
+  case GGUFType::U32:
+  case GGUFType::I32:
+  case GGUFType::U64:
+  case GGUFType::I64:
     return true;
   default:
     return false;
@@ -74,9 +111,15 @@ bool GGUFValue::isInteger() const {
 
 std::optional<int64_t> GGUFValue::asInt() const {
   switch (type) {
-  case GGUFType::I8: case GGUFType::I16: case GGUFType::I32: case GGUFType::I64:
+  case GGUFType::I8:
+  case GGUFType::I16:
+  case GGUFType::I32:
+  case GGUFType::I64:
     return i;
-  case GGUFType::U8: case GGUFType::U16: case GGUFType::U32: case GGUFType::U64:
+  case GGUFType::U8:
+  case GGUFType::U16:
+  case GGUFType::U32:
+  case GGUFType::U64:
     if (u > static_cast<uint64_t>(INT64_MAX))
       return std::nullopt;
     return static_cast<int64_t>(u);
@@ -106,12 +149,25 @@ constexpr unsigned kMaxArrayDepth = 8;
 /// Minimum encoded size of one value of a type, used to bound counts.
 uint64_t minEncodedSize(GGUFType t) {
   switch (t) {
-  case GGUFType::U8: case GGUFType::I8: case GGUFType::Bool: return 1;
-  case GGUFType::U16: case GGUFType::I16: return 2;
-  case GGUFType::U32: case GGUFType::I32: case GGUFType::F32: return 4;
-  case GGUFType::U64: case GGUFType::I64: case GGUFType::F64: return 8;
-  case GGUFType::String: return 8;
-  case GGUFType::Array: return 12;
+  case GGUFType::U8:
+  case GGUFType::I8:
+  case GGUFType::Bool:
+    return 1;
+  case GGUFType::U16:
+  case GGUFType::I16:
+    return 2;
+  case GGUFType::U32:
+  case GGUFType::I32:
+  case GGUFType::F32:
+    return 4;
+  case GGUFType::U64:
+  case GGUFType::I64:
+  case GGUFType::F64:
+    return 8;
+  case GGUFType::String:
+    return 8;
+  case GGUFType::Array:
+    return 12;
   }
   return 1;
 }
@@ -183,16 +239,76 @@ private:
 Error GGUFParser::readValue(GGUFType type, GGUFValue *out, unsigned depth) {
   out->type = type;
   switch (type) {
-  case GGUFType::U8: { uint8_t x; if (Error e = read(&x, "u8 value")) return e; out->u = x; break; }
-  case GGUFType::I8: { int8_t x; if (Error e = read(&x, "i8 value")) return e; out->i = x; break; }
-  case GGUFType::U16: { uint16_t x; if (Error e = read(&x, "u16 value")) return e; out->u = x; break; }
-  case GGUFType::I16: { int16_t x; if (Error e = read(&x, "i16 value")) return e; out->i = x; break; }
-  case GGUFType::U32: { uint32_t x; if (Error e = read(&x, "u32 value")) return e; out->u = x; break; }
-  case GGUFType::I32: { int32_t x; if (Error e = read(&x, "i32 value")) return e; out->i = x; break; }
-  case GGUFType::U64: { uint64_t x; if (Error e = read(&x, "u64 value")) return e; out->u = x; break; }
-  case GGUFType::I64: { int64_t x; if (Error e = read(&x, "i64 value")) return e; out->i = x; break; }
-  case GGUFType::F32: { float x; if (Error e = read(&x, "f32 value")) return e; out->f = x; break; }
-  case GGUFType::F64: { double x; if (Error e = read(&x, "f64 value")) return e; out->f = x; break; }
+  case GGUFType::U8: {
+    uint8_t x;
+    if (Error e = read(&x, "u8 value"))
+      return e;
+    out->u = x;
+    break;
+  }
+  case GGUFType::I8: {
+    int8_t x;
+    if (Error e = read(&x, "i8 value"))
+      return e;
+    out->i = x;
+    break;
+  }
+  case GGUFType::U16: {
+    uint16_t x;
+    if (Error e = read(&x, "u16 value"))
+      return e;
+    out->u = x;
+    break;
+  }
+  case GGUFType::I16: {
+    int16_t x;
+    if (Error e = read(&x, "i16 value"))
+      return e;
+    out->i = x;
+    break;
+  }
+  case GGUFType::U32: {
+    uint32_t x;
+    if (Error e = read(&x, "u32 value"))
+      return e;
+    out->u = x;
+    break;
+  }
+  case GGUFType::I32: {
+    int32_t x;
+    if (Error e = read(&x, "i32 value"))
+      return e;
+    out->i = x;
+    break;
+  }
+  case GGUFType::U64: {
+    uint64_t x;
+    if (Error e = read(&x, "u64 value"))
+      return e;
+    out->u = x;
+    break;
+  }
+  case GGUFType::I64: {
+    int64_t x;
+    if (Error e = read(&x, "i64 value"))
+      return e;
+    out->i = x;
+    break;
+  }
+  case GGUFType::F32: {
+    float x;
+    if (Error e = read(&x, "f32 value"))
+      return e;
+    out->f = x;
+    break;
+  }
+  case GGUFType::F64: {
+    double x;
+    if (Error e = read(&x, "f64 value"))
+      return e;
+    out->f = x;
+    break;
+  }
   case GGUFType::Bool: {
     uint8_t x;
     uint64_t at = pos;
@@ -226,12 +342,11 @@ Error GGUFParser::readValue(GGUFType type, GGUFValue *out, unsigned depth) {
     uint64_t minBytes;
     if (mulOverflows(count, minEncodedSize(out->elemType), &minBytes) ||
         minBytes > left())
-      return fail(count > v.size_ ? ErrorCode::TooLarge : ErrorCode::Truncated,
-                  at,
-                  "array of " + std::to_string(count) + " " +
-                      ggufTypeName(out->elemType) +
-                      " values cannot fit in the " + std::to_string(left()) +
-                      " bytes left");
+      return fail(
+          count > v.size_ ? ErrorCode::TooLarge : ErrorCode::Truncated, at,
+          "array of " + std::to_string(count) + " " +
+              ggufTypeName(out->elemType) + " values cannot fit in the " +
+              std::to_string(left()) + " bytes left");
     out->elems.resize(static_cast<size_t>(count));
     for (GGUFValue &elem : out->elems)
       if (Error e = readValue(out->elemType, &elem, depth + 1))
@@ -316,7 +431,8 @@ Error GGUFParser::run() {
     if (*al <= 0 || (*al & (*al - 1)) != 0 || *al > (1 << 20))
       return fail(ErrorCode::BadTensorData, at,
                   "key 'general.alignment': expected a power of two up to "
-                  "2^20, found " + std::to_string(*al));
+                  "2^20, found " +
+                      std::to_string(*al));
     v.alignment_ = static_cast<uint64_t>(*al);
   }
 
@@ -334,8 +450,8 @@ Error GGUFParser::run() {
       return e;
     if (ti.nDims == 0 || ti.nDims > kMaxDims)
       return fail(ErrorCode::BadTensorInfo, at,
-                  "n_dims must be 1.." + std::to_string(kMaxDims) +
-                      ", found " + std::to_string(ti.nDims));
+                  "n_dims must be 1.." + std::to_string(kMaxDims) + ", found " +
+                      std::to_string(ti.nDims));
     uint64_t count = 1;
     for (uint32_t d = 0; d < ti.nDims; ++d) {
       at = pos;
@@ -410,7 +526,8 @@ Error GGUFParser::run() {
                   "data [" + std::to_string(ti.offset) + ", " +
                       std::to_string(end) +
                       ") of the data section lies outside the file: the "
-                      "section has " + std::to_string(dataSize) + " bytes");
+                      "section has " +
+                      std::to_string(dataSize) + " bytes");
     ti.data = v.base_ + dataStart + ti.offset;
     byOffset.push_back(&ti);
   }
@@ -425,9 +542,8 @@ Error GGUFParser::run() {
       return fail(ErrorCode::BadTensorData, b->infoOffset,
                   "tensor '" + std::string(b->name) + "' data at offset " +
                       std::to_string(b->offset) + " overlaps tensor '" +
-                      std::string(a->name) + "' [" +
-                      std::to_string(a->offset) + ", " +
-                      std::to_string(a->offset + a->nbytes) + ")");
+                      std::string(a->name) + "' [" + std::to_string(a->offset) +
+                      ", " + std::to_string(a->offset + a->nbytes) + ")");
   }
   return Error::success();
 }
@@ -512,9 +628,9 @@ Expected<const GGUFValue *> GGUFView::getArray(std::string_view key,
   if (!v)
     return static_cast<const GGUFValue *>(nullptr);
   if (v->type != GGUFType::Array || v->elemType != elemType)
-    return wrongType(name_, key,
-                     (std::string("array of ") + ggufTypeName(elemType)).c_str(),
-                     *v);
+    return wrongType(
+        name_, key, (std::string("array of ") + ggufTypeName(elemType)).c_str(),
+        *v);
   return v;
 }
 

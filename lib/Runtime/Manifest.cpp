@@ -67,24 +67,31 @@ Error bindWeights(const Manifest &m, const GGUFView &file,
   if (!hp)
     return hp.error();
   const std::pair<const char *, int64_t> checks[] = {
-      {"dim", hp->dim},           {"hidden_dim", hp->hiddenDim},
-      {"n_layers", hp->nLayers},  {"n_heads", hp->nHeads},
-      {"n_kv_heads", hp->nKVHeads}, {"head_dim", hp->headDim},
-      {"n_rot", hp->nRot},        {"n_vocab", hp->nVocab}};
+      {"dim", hp->dim},
+      {"hidden_dim", hp->hiddenDim},
+      {"n_layers", hp->nLayers},
+      {"n_heads", hp->nHeads},
+      {"n_kv_heads", hp->nKVHeads},
+      {"head_dim", hp->headDim},
+      {"n_rot", hp->nRot},
+      {"n_vocab", hp->nVocab}};
   for (auto [key, v] : checks)
     if (m.hparam(key) != v)
       return Error(ErrorCode::ShapeMismatch,
                    file.name() + ": hyperparameter " + key + " is " +
-                       std::to_string(v) + " but the program was compiled for " +
+                       std::to_string(v) +
+                       " but the program was compiled for " +
                        std::to_string(m.hparam(key)));
-  for (auto [key, v] : {std::pair<const char *, double>{"rope_theta", hp->ropeTheta},
-                        std::pair<const char *, double>{"rms_eps", hp->rmsEps}}) {
+  for (auto [key, v] :
+       {std::pair<const char *, double>{"rope_theta", hp->ropeTheta},
+        std::pair<const char *, double>{"rms_eps", hp->rmsEps}}) {
     auto it = m.hparams.find(key);
     if (it != m.hparams.end() &&
         std::fabs(it->second - v) > 1e-6 * std::fabs(v) + 1e-12)
       return Error(ErrorCode::ShapeMismatch,
                    file.name() + ": hyperparameter " + key + " is " +
-                       std::to_string(v) + " but the program was compiled for " +
+                       std::to_string(v) +
+                       " but the program was compiled for " +
                        std::to_string(it->second));
   }
   offsets.clear();

@@ -16,8 +16,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Runtime/Bench.h"
-#include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Runtime/CPUFeatures.h"
+#include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Runtime/Manifest.h"
 #include "llama-mlir/Runtime/Sampler.h"
 #include "llama-mlir/Runtime/ThreadPool.h"
@@ -30,8 +30,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -66,8 +66,8 @@ static MemRef<Rank> memref(void *p, const int64_t (&sizes)[Rank]) {
 extern "C" {
 extern const char llama_manifest[];
 void _mlir_ciface_llama_prefill(MemRef<1> *file, MemRef<1> *offsets,
-                                MemRef<1> *tokens, MemRef<1> *pos,
-                                MemRef<4> *k, MemRef<4> *v, MemRef<2> *logits);
+                                MemRef<1> *tokens, MemRef<1> *pos, MemRef<4> *k,
+                                MemRef<4> *v, MemRef<2> *logits);
 void _mlir_ciface_llama_decode(MemRef<1> *file, MemRef<1> *offsets,
                                MemRef<1> *tokens, MemRef<1> *pos, MemRef<4> *k,
                                MemRef<4> *v, MemRef<2> *logits);
@@ -76,21 +76,29 @@ void _mlir_ciface_llama_decode(MemRef<1> *file, MemRef<1> *offsets,
 namespace {
 
 const char *kUsage =
-    "usage: %s -m MODEL.gguf [-p PROMPT | -f FILE | --tokens IDS | --chat] [options]\n"
+    "usage: %s -m MODEL.gguf [-p PROMPT | -f FILE | --tokens IDS | --chat] "
+    "[options]\n"
     "\n"
     "input:\n"
-    "  -m, --model FILE        the GGUF model (the one the program was compiled for)\n"
-    "  -p, --prompt TEXT       prompt text (default: empty, generation starts at BOS)\n"
+    "  -m, --model FILE        the GGUF model (the one the program was "
+    "compiled for)\n"
+    "  -p, --prompt TEXT       prompt text (default: empty, generation starts "
+    "at BOS)\n"
     "  -f, --file FILE         read the prompt from a file\n"
-    "  --tokens IDS            prompt as comma-separated token ids (BOS included)\n"
-    "  --chat                  interactive chat on stdin with the Llama-2 template\n"
+    "  --tokens IDS            prompt as comma-separated token ids (BOS "
+    "included)\n"
+    "  --chat                  interactive chat on stdin with the Llama-2 "
+    "template\n"
     "  --system TEXT           system prompt for --chat (default: none)\n"
     "generation:\n"
-    "  -n, --n-predict N       tokens to generate (default: 128; -1 = until the context is full)\n"
-    "  -c, --ctx-size N        context length, at most the compiled one (default: the compiled one)\n"
+    "  -n, --n-predict N       tokens to generate (default: 128; -1 = until "
+    "the context is full)\n"
+    "  -c, --ctx-size N        context length, at most the compiled one "
+    "(default: the compiled one)\n"
     "  --ignore-eos            do not stop at the end-of-sequence token\n"
     "  -t, --threads N         threads (default: the number of cores)\n"
-    "  --kv-type T             KV cache type; must be the compiled one (f32 or f16)\n"
+    "  --kv-type T             KV cache type; must be the compiled one (f32 or "
+    "f16)\n"
     "sampling (llama.cpp's order: penalty, top-k, top-p, min-p, temperature):\n"
     "  -s, --seed N            random seed (default: -1, a random seed)\n"
     "  --temp T                temperature (default: 0.8; 0 = greedy)\n"
@@ -98,16 +106,21 @@ const char *kUsage =
     "  --top-p P               top-p (default: 0.95; 1.0 = off)\n"
     "  --min-p P               min-p (default: 0.05; 0.0 = off)\n"
     "  --repeat-penalty X      repetition penalty (default: 1.0 = off)\n"
-    "  --repeat-last-n N       tokens the penalty looks back at (default: 64; -1 = context)\n"
+    "  --repeat-last-n N       tokens the penalty looks back at (default: 64; "
+    "-1 = context)\n"
     "benchmark (like llama-bench):\n"
-    "  --bench                 run pp and tg, print tokens/s against the machine's roofline\n"
-    "  --bench-pp N            prompt tokens of the pp test (default: 512, capped at the context)\n"
+    "  --bench                 run pp and tg, print tokens/s against the "
+    "machine's roofline\n"
+    "  --bench-pp N            prompt tokens of the pp test (default: 512, "
+    "capped at the context)\n"
     "  --bench-tg N            generated tokens of the tg test (default: 128)\n"
-    "  --bench-reps N          repetitions; the median is reported (default: 5)\n"
+    "  --bench-reps N          repetitions; the median is reported (default: "
+    "5)\n"
     "  --bench-format F        md or json (default: md)\n"
     "output:\n"
     "  --print-ids             print the generated token ids instead of text\n"
-    "  --logits-out FILE       write the float32 logits of every evaluated position\n"
+    "  --logits-out FILE       write the float32 logits of every evaluated "
+    "position\n"
     "  -h, --help              this help\n";
 
 struct Options {
@@ -159,62 +172,96 @@ Options parseArgs(int argc, char **argv) {
       std::printf(kUsage, prog);
       std::exit(0);
     }
-    if (a == "--print-ids") { o.printIds = true; continue; }
-    if (a == "--ignore-eos") { o.ignoreEos = true; continue; }
-    if (a == "--bench") { o.bench = true; continue; }
-    if (a == "--chat" || a == "-i" || a == "--interactive") { o.chat = true; continue; }
+    if (a == "--print-ids") {
+      o.printIds = true;
+      continue;
+    }
+    if (a == "--ignore-eos") {
+      o.ignoreEos = true;
+      continue;
+    }
+    if (a == "--bench") {
+      o.bench = true;
+      continue;
+    }
+    if (a == "--chat" || a == "-i" || a == "--interactive") {
+      o.chat = true;
+      continue;
+    }
     if (i + 1 >= argc)
       bad("unknown option or missing value: '" + a + "'");
     std::string v = argv[i + 1];
     bool known = true;
     long long n;
     float x;
-    if (a == "-m" || a == "--model") o.model = v;
-    else if (a == "-p" || a == "--prompt") { o.prompt = v; o.hasPrompt = true; }
-    else if (a == "-f" || a == "--file") o.promptFile = v;
-    else if (a == "--tokens") o.tokens = v;
-    else if (a == "--system") o.system = v;
-    else if (a == "--logits-out") o.logitsOut = v;
-    else if (a == "--kv-type") o.kvType = v;
+    if (a == "-m" || a == "--model")
+      o.model = v;
+    else if (a == "-p" || a == "--prompt") {
+      o.prompt = v;
+      o.hasPrompt = true;
+    } else if (a == "-f" || a == "--file")
+      o.promptFile = v;
+    else if (a == "--tokens")
+      o.tokens = v;
+    else if (a == "--system")
+      o.system = v;
+    else if (a == "--logits-out")
+      o.logitsOut = v;
+    else if (a == "--kv-type")
+      o.kvType = v;
     else if (a == "--bench-format") {
-      if (v != "md" && v != "json") bad("--bench-format: expected md or json, got '" + v + "'");
+      if (v != "md" && v != "json")
+        bad("--bench-format: expected md or json, got '" + v + "'");
       o.benchFormat = v;
     } else if (a == "--bench-pp" || a == "--bench-tg" || a == "--bench-reps") {
-      if (!parseInt(v, &n) || n < (a == "--bench-reps" ? 1 : 0) || n > (1 << 20))
+      if (!parseInt(v, &n) || n < (a == "--bench-reps" ? 1 : 0) ||
+          n > (1 << 20))
         bad(a + ": expected a non-negative integer, got '" + v + "'");
-      (a == "--bench-pp" ? o.benchPP : a == "--bench-tg" ? o.benchTG : o.benchReps) = n;
-    }
-    else if (a == "-n" || a == "--n-predict") {
-      if (!parseInt(v, &n) || n < -1) bad("-n: expected an integer >= -1, got '" + v + "'");
+      (a == "--bench-pp"   ? o.benchPP
+       : a == "--bench-tg" ? o.benchTG
+                           : o.benchReps) = n;
+    } else if (a == "-n" || a == "--n-predict") {
+      if (!parseInt(v, &n) || n < -1)
+        bad("-n: expected an integer >= -1, got '" + v + "'");
       o.nPredict = n;
     } else if (a == "-c" || a == "--ctx-size") {
-      if (!parseInt(v, &n) || n <= 0) bad("-c: expected a positive integer, got '" + v + "'");
+      if (!parseInt(v, &n) || n <= 0)
+        bad("-c: expected a positive integer, got '" + v + "'");
       o.ctx = n;
     } else if (a == "-t" || a == "--threads") {
-      if (!parseInt(v, &n) || n <= 0 || n > 1024) bad("-t: expected 1..1024, got '" + v + "'");
+      if (!parseInt(v, &n) || n <= 0 || n > 1024)
+        bad("-t: expected 1..1024, got '" + v + "'");
       o.threads = n;
     } else if (a == "-s" || a == "--seed") {
-      if (!parseInt(v, &n) || n < -1 || n > 0xFFFFFFFFll) bad("--seed: expected -1..4294967295, got '" + v + "'");
+      if (!parseInt(v, &n) || n < -1 || n > 0xFFFFFFFFll)
+        bad("--seed: expected -1..4294967295, got '" + v + "'");
       o.seed = n;
     } else if (a == "--temp") {
-      if (!parseFloat(v, &x)) bad("--temp: expected a number, got '" + v + "'");
+      if (!parseFloat(v, &x))
+        bad("--temp: expected a number, got '" + v + "'");
       o.sampling.temp = x;
     } else if (a == "--top-k") {
-      if (!parseInt(v, &n) || n < 0 || n > (1 << 30)) bad("--top-k: expected an integer >= 0, got '" + v + "'");
+      if (!parseInt(v, &n) || n < 0 || n > (1 << 30))
+        bad("--top-k: expected an integer >= 0, got '" + v + "'");
       o.sampling.topK = static_cast<int32_t>(n);
     } else if (a == "--top-p") {
-      if (!parseFloat(v, &x) || x < 0 || x > 1) bad("--top-p: expected 0..1, got '" + v + "'");
+      if (!parseFloat(v, &x) || x < 0 || x > 1)
+        bad("--top-p: expected 0..1, got '" + v + "'");
       o.sampling.topP = x;
     } else if (a == "--min-p") {
-      if (!parseFloat(v, &x) || x < 0 || x > 1) bad("--min-p: expected 0..1, got '" + v + "'");
+      if (!parseFloat(v, &x) || x < 0 || x > 1)
+        bad("--min-p: expected 0..1, got '" + v + "'");
       o.sampling.minP = x;
     } else if (a == "--repeat-penalty") {
-      if (!parseFloat(v, &x) || x <= 0) bad("--repeat-penalty: expected a positive number, got '" + v + "'");
+      if (!parseFloat(v, &x) || x <= 0)
+        bad("--repeat-penalty: expected a positive number, got '" + v + "'");
       o.sampling.repeatPenalty = x;
     } else if (a == "--repeat-last-n") {
-      if (!parseInt(v, &n) || n < -1 || n > (1 << 30)) bad("--repeat-last-n: expected an integer >= -1, got '" + v + "'");
+      if (!parseInt(v, &n) || n < -1 || n > (1 << 30))
+        bad("--repeat-last-n: expected an integer >= -1, got '" + v + "'");
       o.sampling.repeatLastN = static_cast<int32_t>(n);
-    } else known = false;
+    } else
+      known = false;
     if (!known)
       bad("unknown option '" + a + "'");
     ++i;
@@ -242,7 +289,8 @@ public:
     int64_t nCtx = m.hparam("n_ctx");
     int64_t shape[4] = {m.hparam("n_layers"), nCtx, m.hparam("n_kv_heads"),
                         m.hparam("head_dim")};
-    size_t elems = static_cast<size_t>(shape[0] * shape[1] * shape[2] * shape[3]);
+    size_t elems =
+        static_cast<size_t>(shape[0] * shape[1] * shape[2] * shape[3]);
     size_t elem = m.kvType == "f16" ? 2 : 4;
     // calloc: the kernel hands out zero pages lazily, so a long context costs
     // nothing until it is used.
@@ -307,9 +355,8 @@ void emit(const std::string &s) {
 }
 
 /// --bench: pp and tg like llama-bench, against the measured roofline.
-int runBench(const Options &o, const Manifest &m,
-             const GGUFView &view, const std::vector<int64_t> &offsets,
-             int64_t ctx, int threads) {
+int runBench(const Options &o, const Manifest &m, const GGUFView &view,
+             const std::vector<int64_t> &offsets, int64_t ctx, int threads) {
   // What one token costs: every weight byte once for decode (one embedding
   // row), 2 FLOPs per matmul parameter for prefill.
   double bytes = 0, params = 0;
@@ -319,7 +366,8 @@ int runBench(const Options &o, const Manifest &m,
       continue;
     bool embd = w.name == "token_embd.weight";
     bool tied = m.hparam("tied_output") != 0;
-    bytes += embd && !tied ? double(t->nbytes) / double(t->rows()) : double(t->nbytes);
+    bytes += embd && !tied ? double(t->nbytes) / double(t->rows())
+                           : double(t->nbytes);
     if (t->nDims == 2 && (!embd || tied))
       params += double(t->numElements);
   }
@@ -377,23 +425,26 @@ int runBench(const Options &o, const Manifest &m,
     row("tg", tg, tgs, tgRoof);
     std::printf("]}\n");
   } else {
-    std::printf("| model | weights/token | threads | test | t/s (median) | min - max | roofline t/s | %% of roofline |\n"
+    std::printf("| model | weights/token | threads | test | t/s (median) | min "
+                "- max | roofline t/s | %% of roofline |\n"
                 "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
     auto row = [&](const char *test, int64_t n, const Summary &s, double roof) {
       if (n <= 0)
         return;
-      std::printf("| %s | %.1f MiB | %d | %s%lld | %.2f | %.2f - %.2f | %.2f | %.1f%% |\n",
+      std::printf("| %s | %.1f MiB | %d | %s%lld | %.2f | %.2f - %.2f | %.2f | "
+                  "%.1f%% |\n",
                   name.c_str(), bytes / (1 << 20), threads, test,
                   static_cast<long long>(n), s.median, s.min, s.max, roof,
                   100 * s.median / roof);
     };
     row("pp", pp, pps, ppRoof);
     row("tg", tg, tgs, tgRoof);
-    std::printf("\nmachine: read bandwidth %.2f GB/s, fp32 FMA peak %.1f GFLOP/s "
-                "(%d threads); %lld repetitions; roofline: pp = FMA peak / "
-                "(2 x %.0f matmul parameters), tg = bandwidth / weight bytes per "
-                "token\n",
-                bw / 1e9, flops / 1e9, threads, o.benchReps, params);
+    std::printf(
+        "\nmachine: read bandwidth %.2f GB/s, fp32 FMA peak %.1f GFLOP/s "
+        "(%d threads); %lld repetitions; roofline: pp = FMA peak / "
+        "(2 x %.0f matmul parameters), tg = bandwidth / weight bytes per "
+        "token\n",
+        bw / 1e9, flops / 1e9, threads, o.benchReps, params);
   }
   return 0;
 }
@@ -416,19 +467,25 @@ int main(int argc, char **argv) {
     std::string list;
     for (const std::string &f : missing)
       list += (list.empty() ? "" : ", ") + f;
-    die(prog, "this program was compiled for target '" + m.target + "' (" +
-                  m.triple + ") and this CPU lacks " + list +
-                  "; recompile with llama-compile --target=<one this CPU "
-                  "has> (llama-compile --list-targets)", 3);
+    die(prog,
+        "this program was compiled for target '" + m.target + "' (" + m.triple +
+            ") and this CPU lacks " + list +
+            "; recompile with llama-compile --target=<one this CPU "
+            "has> (llama-compile --list-targets)",
+        3);
   }
   int64_t nVocab = m.hparam("n_vocab"), nCtx = m.hparam("n_ctx");
   if (!o.kvType.empty() && o.kvType != m.kvType)
-    die(prog, "--kv-type " + o.kvType + ": this program was compiled for " +
-                  m.kvType + " (llama-compile --kv-type)", 2);
+    die(prog,
+        "--kv-type " + o.kvType + ": this program was compiled for " +
+            m.kvType + " (llama-compile --kv-type)",
+        2);
   if (o.ctx > nCtx)
-    die(prog, "-c " + std::to_string(o.ctx) +
-                  " exceeds the compiled context length " + std::to_string(nCtx) +
-                  " (llama-compile -c)", 2);
+    die(prog,
+        "-c " + std::to_string(o.ctx) +
+            " exceeds the compiled context length " + std::to_string(nCtx) +
+            " (llama-compile -c)",
+        2);
   int64_t ctx = o.ctx ? o.ctx : nCtx;
 
   Expected<std::unique_ptr<GGUFFile>> file = GGUFFile::open(o.model);
@@ -443,8 +500,10 @@ int main(int argc, char **argv) {
   if (!tokenizer && needText)
     die(prog, tokenizer.error().message(), 1);
 
-  int threads = o.threads > 0 ? static_cast<int>(o.threads)
-                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads =
+      o.threads > 0
+          ? static_cast<int>(o.threads)
+          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   llama_rt_set_threads(threads);
   if (o.bench)
     return runBench(o, m, view, offsets, ctx, threads);
@@ -458,12 +517,16 @@ int main(int argc, char **argv) {
       errno = 0;
       long long t = std::strtoll(p, &end, 10);
       if (end == p || errno || (*end && *end != ','))
-        die(prog, "--tokens: expected comma-separated integers, got '" +
-                      o.tokens + "'", 2);
+        die(prog,
+            "--tokens: expected comma-separated integers, got '" + o.tokens +
+                "'",
+            2);
       if (t < 0 || t >= nVocab)
-        die(prog, "--tokens: token id " + std::to_string(t) +
-                      " is outside the vocabulary [0, " +
-                      std::to_string(nVocab) + ")", 2);
+        die(prog,
+            "--tokens: token id " + std::to_string(t) +
+                " is outside the vocabulary [0, " + std::to_string(nVocab) +
+                ")",
+            2);
       prompt.push_back(static_cast<int32_t>(t));
       p = *end ? end + 1 : end;
     }
@@ -486,16 +549,19 @@ int main(int argc, char **argv) {
       die(prog, "the prompt is empty and the vocabulary has no BOS token", 2);
   }
   if (static_cast<int64_t>(prompt.size()) > ctx)
-    die(prog, "the prompt has " + std::to_string(prompt.size()) +
-                  " tokens, more than the context length " +
-                  std::to_string(ctx), 2);
+    die(prog,
+        "the prompt has " + std::to_string(prompt.size()) +
+            " tokens, more than the context length " + std::to_string(ctx),
+        2);
 
-  uint32_t seed = o.seed < 0 ? std::random_device{}() : static_cast<uint32_t>(o.seed);
+  uint32_t seed =
+      o.seed < 0 ? std::random_device{}() : static_cast<uint32_t>(o.seed);
   Sampler sampler(o.sampling, seed);
   Session session(m, view, offsets, ctx);
   int32_t eos = tokenizer ? tokenizer->eos() : -1;
   FILE *logitsFile = nullptr;
-  if (!o.logitsOut.empty() && !(logitsFile = std::fopen(o.logitsOut.c_str(), "wb")))
+  if (!o.logitsOut.empty() &&
+      !(logitsFile = std::fopen(o.logitsOut.c_str(), "wb")))
     die(prog, o.logitsOut + ": cannot create", 1);
   Stats stats;
   auto tLoaded = std::chrono::steady_clock::now();
@@ -540,7 +606,8 @@ int main(int argc, char **argv) {
   };
 
   if (o.chat) {
-    // Llama-2 chat: <s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nUSER [/INST] ANSWER </s>
+    // Llama-2 chat: <s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nUSER [/INST] ANSWER
+    // </s>
     std::string line;
     bool first = true;
     while (std::getline(std::cin, line)) {
@@ -558,12 +625,14 @@ int main(int argc, char **argv) {
       std::vector<int32_t> body = tokenizer->encode(turn, false);
       input.insert(input.end(), body.begin(), body.end());
       if (session.pos() + static_cast<int64_t>(input.size()) > session.ctx()) {
-        std::fprintf(stderr, "%s: the context of %lld tokens is full; ending "
-                             "the chat\n", prog,
-                     static_cast<long long>(session.ctx()));
+        std::fprintf(stderr,
+                     "%s: the context of %lld tokens is full; ending "
+                     "the chat\n",
+                     prog, static_cast<long long>(session.ctx()));
         break;
       }
-      long long room = session.ctx() - session.pos() - static_cast<long long>(input.size());
+      long long room =
+          session.ctx() - session.pos() - static_cast<long long>(input.size());
       long long limit = o.nPredict < 0 ? room : std::min(o.nPredict, room);
       generate(input, limit, true);
       emit("\n");
@@ -573,7 +642,8 @@ int main(int argc, char **argv) {
     if (!o.printIds)
       emit(promptText);
     long long room = ctx - static_cast<long long>(prompt.size());
-    long long limit = o.nPredict < 0 ? room : std::min<long long>(o.nPredict, room + 1);
+    long long limit =
+        o.nPredict < 0 ? room : std::min<long long>(o.nPredict, room + 1);
     std::vector<int32_t> out = generate(prompt, limit, !o.printIds);
     if (o.printIds) {
       std::string s;
@@ -593,7 +663,7 @@ int main(int argc, char **argv) {
                prog, seconds(t0, tLoaded), stats.promptTokens, stats.promptSec,
                stats.promptSec > 0 ? stats.promptTokens / stats.promptSec : 0.0,
                stats.genTokens, stats.genSec,
-               stats.genSec > 0 ? stats.genTokens / stats.genSec : 0.0,
-               threads, seed);
+               stats.genSec > 0 ? stats.genTokens / stats.genSec : 0.0, threads,
+               seed);
   return 0;
 }

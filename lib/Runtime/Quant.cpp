@@ -68,7 +68,9 @@ uint16_t floatToFp16(float f) {
   return sign | static_cast<uint16_t>(h);
 }
 
-float bf16ToFloat(uint16_t h) { return bitsToFloat(static_cast<uint32_t>(h) << 16); }
+float bf16ToFloat(uint16_t h) {
+  return bitsToFloat(static_cast<uint32_t>(h) << 16);
+}
 
 uint16_t floatToBf16(float f) {
   uint32_t x = floatToBits(f);
@@ -256,8 +258,8 @@ static void quantizeQ8_0(const float *x, uint8_t *y) {
   float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
   storeF16(y, d);
   for (int j = 0; j < 32; ++j)
-    y[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(
-        clampInt(roundInt(x[j] * id), -127, 127)));
+    y[2 + j] = static_cast<uint8_t>(
+        static_cast<int8_t>(clampInt(roundInt(x[j] * id), -127, 127)));
 }
 
 /// The 32-element layouts: element j < 16 in the low nibble of qs[j], element
@@ -397,21 +399,41 @@ void quantizeRow(GGMLType type, const float *src, uint8_t *dst, int64_t n) {
     const float *x = src + b * t.blockSize;
     uint8_t *y = dst + b * t.bytesPerBlock;
     switch (type) {
-    case GGMLType::F32: std::memcpy(y, x, 4); break;
-    case GGMLType::F16: storeF16(y, *x); break;
+    case GGMLType::F32:
+      std::memcpy(y, x, 4);
+      break;
+    case GGMLType::F16:
+      storeF16(y, *x);
+      break;
     case GGMLType::BF16: {
       uint16_t h = floatToBf16(*x);
       std::memcpy(y, &h, 2);
       break;
     }
-    case GGMLType::Q8_0: quantizeQ8_0(x, y); break;
-    case GGMLType::Q4_0: quantizeSym(x, y, 4); break;
-    case GGMLType::Q5_0: quantizeSym(x, y, 5); break;
-    case GGMLType::Q4_1: quantizeAsym(x, y, 4); break;
-    case GGMLType::Q5_1: quantizeAsym(x, y, 5); break;
-    case GGMLType::Q4_K: quantizeK(x, y, 4); break;
-    case GGMLType::Q5_K: quantizeK(x, y, 5); break;
-    case GGMLType::Q6_K: quantizeQ6_K(x, y); break;
+    case GGMLType::Q8_0:
+      quantizeQ8_0(x, y);
+      break;
+    case GGMLType::Q4_0:
+      quantizeSym(x, y, 4);
+      break;
+    case GGMLType::Q5_0:
+      quantizeSym(x, y, 5);
+      break;
+    case GGMLType::Q4_1:
+      quantizeAsym(x, y, 4);
+      break;
+    case GGMLType::Q5_1:
+      quantizeAsym(x, y, 5);
+      break;
+    case GGMLType::Q4_K:
+      quantizeK(x, y, 4);
+      break;
+    case GGMLType::Q5_K:
+      quantizeK(x, y, 5);
+      break;
+    case GGMLType::Q6_K:
+      quantizeQ6_K(x, y);
+      break;
     }
   }
 }

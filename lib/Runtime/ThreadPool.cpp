@@ -80,7 +80,8 @@ private:
     for (;;) {
       // Spin for a while (the next loop usually comes within microseconds),
       // then sleep until told.
-      auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+      auto until =
+          std::chrono::steady_clock::now() + std::chrono::microseconds(200);
       while (generation_.load(std::memory_order_acquire) == seen &&
              std::chrono::steady_clock::now() < until)
         std::this_thread::yield();

@@ -16,7 +16,9 @@ static const char *kArm = "aarch64-unknown-linux-gnu";
 
 /// The integer dot product the target's features allow.
 static std::string intDotFor(const CPUTarget &t) {
-  auto has = [&](const char *f) { return llvm::is_contained(t.cpuFeatures, f); };
+  auto has = [&](const char *f) {
+    return llvm::is_contained(t.cpuFeatures, f);
+  };
   if (has("avx512vnni") && has("avx512vl") && has("avx2"))
     return "avx512vnni";
   if (has("avx2"))
@@ -34,24 +36,58 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
   std::vector<std::string> vnni = avx512;
   vnni.push_back("avx512vnni");
   std::vector<CPUTarget> targets = {
-      {"x86-64", kX86, "x86-64", "", {}, 128, 4, "x86_64",
+      {"x86-64",
+       kX86,
+       "x86-64",
+       "",
+       {},
+       128,
+       4,
+       "x86_64",
        "baseline x86-64 (SSE2): runs on any x86-64 CPU"},
       {"avx2", kX86, "x86-64-v3", "", avx2, 256, 4, "x86_64",
        "AVX2 + FMA + F16C (Haswell and later, Zen)"},
       {"avx512", kX86, "x86-64-v4", "", avx512, 512, 8, "x86_64",
        "AVX-512 F/BW/DQ/VL with 512-bit vectors (Skylake-SP and later, "
        "Zen 4)"},
-      {"avx512-vnni", kX86, "x86-64-v4", "+avx512vnni", vnni, 512, 8,
-       "x86_64", "avx512 + VNNI (Cascade Lake and later, Zen 4)"},
-      {"neon", kArm, "generic", "+neon", {"asimd"}, 128, 4, "aarch64",
+      {"avx512-vnni", kX86, "x86-64-v4", "+avx512vnni", vnni, 512, 8, "x86_64",
+       "avx512 + VNNI (Cascade Lake and later, Zen 4)"},
+      {"neon",
+       kArm,
+       "generic",
+       "+neon",
+       {"asimd"},
+       128,
+       4,
+       "aarch64",
        "AArch64 Advanced SIMD (every ARMv8-A core)"},
-      {"neon-dotprod", kArm, "generic", "+neon,+dotprod",
-       {"asimd", "asimddp"}, 128, 4, "aarch64",
+      {"neon-dotprod",
+       kArm,
+       "generic",
+       "+neon,+dotprod",
+       {"asimd", "asimddp"},
+       128,
+       4,
+       "aarch64",
        "neon + SDOT/UDOT (ARMv8.2-A+: Cortex-A55/A76, Graviton 2, Apple M)"},
-      {"sve", kArm, "generic", "+neon,+sve", {"asimd", "sve"}, 128, 4,
-       "aarch64", "neon + SVE (Graviton 3, A64FX, Neoverse V1)"},
-      {"sve2", kArm, "generic", "+neon,+sve,+sve2", {"asimd", "sve", "sve2"},
-       128, 4, "aarch64", "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
+      {"sve",
+       kArm,
+       "generic",
+       "+neon,+sve",
+       {"asimd", "sve"},
+       128,
+       4,
+       "aarch64",
+       "neon + SVE (Graviton 3, A64FX, Neoverse V1)"},
+      {"sve2",
+       kArm,
+       "generic",
+       "+neon,+sve,+sve2",
+       {"asimd", "sve", "sve2"},
+       128,
+       4,
+       "aarch64",
+       "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
   };
   for (CPUTarget &t : targets) {
     t.intDot = intDotFor(t);
@@ -131,8 +167,8 @@ std::optional<CPUTarget> mlir::llama::resolveCPUTarget(const std::string &spec,
               f.str() + "' (known: " + known + ")";
       return std::nullopt;
     }
-    t.llvmFeatures += (t.llvmFeatures.empty() ? "+" : ",+") +
-                      std::string(info->llvmFeature);
+    t.llvmFeatures +=
+        (t.llvmFeatures.empty() ? "+" : ",+") + std::string(info->llvmFeature);
     if (!llvm::is_contained(t.cpuFeatures, info->name))
       t.cpuFeatures.push_back(info->name);
     if (std::string(info->name) == "avx512f") {

@@ -12,9 +12,9 @@
 #include "llama-mlir/Runtime/GGMLType.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::llama;
@@ -54,13 +54,15 @@ struct BlockBytes {
 
   /// Byte at `base + off` as i32 (zero-extended).
   Value byteAt(Value off) {
-    Value v = memref::LoadOp::create(b, loc, view, ValueRange{row, add(base, off)});
+    Value v =
+        memref::LoadOp::create(b, loc, view, ValueRange{row, add(base, off)});
     return arith::ExtUIOp::create(b, loc, b.getI32Type(), v);
   }
   Value byteAt(int64_t off) { return byteAt(idx(off)); }
   /// Signed byte at `base + off` as i32.
   Value sbyteAt(Value off) {
-    Value v = memref::LoadOp::create(b, loc, view, ValueRange{row, add(base, off)});
+    Value v =
+        memref::LoadOp::create(b, loc, view, ValueRange{row, add(base, off)});
     return arith::ExtSIOp::create(b, loc, b.getI32Type(), v);
   }
   /// Little-endian f16 at `base + off`, as f32.
@@ -74,10 +76,16 @@ struct BlockBytes {
   }
   Value shr(Value x, Value s) { return arith::ShRUIOp::create(b, loc, x, s); }
   Value shr(Value x, int64_t s) { return s ? shr(x, i32(s)) : x; }
-  Value andc(Value x, int64_t m) { return arith::AndIOp::create(b, loc, x, i32(m)); }
+  Value andc(Value x, int64_t m) {
+    return arith::AndIOp::create(b, loc, x, i32(m));
+  }
   Value orr(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value shl(Value x, int64_t s) { return arith::ShLIOp::create(b, loc, x, i32(s)); }
-  Value subc(Value x, int64_t c) { return arith::SubIOp::create(b, loc, x, i32(c)); }
+  Value shl(Value x, int64_t s) {
+    return arith::ShLIOp::create(b, loc, x, i32(s));
+  }
+  Value subc(Value x, int64_t c) {
+    return arith::SubIOp::create(b, loc, x, i32(c));
+  }
   Value toF32(Value x) {
     return arith::SIToFPOp::create(b, loc, b.getF32Type(), x);
   }
@@ -93,9 +101,15 @@ struct BlockBytes {
   Value ult(Value x, int64_t c) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, idx(c));
   }
-  Value divc(Value x, int64_t c) { return arith::DivUIOp::create(b, loc, x, idx(c)); }
-  Value remc(Value x, int64_t c) { return arith::RemUIOp::create(b, loc, x, idx(c)); }
-  Value mulc(Value x, int64_t c) { return arith::MulIOp::create(b, loc, x, idx(c)); }
+  Value divc(Value x, int64_t c) {
+    return arith::DivUIOp::create(b, loc, x, idx(c));
+  }
+  Value remc(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, idx(c));
+  }
+  Value mulc(Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, idx(c));
+  }
 };
 
 /// Q4_K / Q5_K: the six-bit (scale, min) of sub-block `sub` (an index 0..7).
@@ -257,12 +271,14 @@ struct VecBlock {
   }
   Value splatI(int64_t v, int64_t n) {
     return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vt(n, b.getI32Type()),
-                                       b.getI32IntegerAttr(static_cast<int32_t>(v))));
+        b, loc,
+        DenseElementsAttr::get(vt(n, b.getI32Type()),
+                               b.getI32IntegerAttr(static_cast<int32_t>(v))));
   }
   Value zeros(int64_t n) {
     return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vt(n, b.getF32Type()), b.getF32FloatAttr(0)));
+        b, loc,
+        DenseElementsAttr::get(vt(n, b.getF32Type()), b.getF32FloatAttr(0)));
   }
   Value splatF(Value scalar, int64_t n) {
     return vector::BroadcastOp::create(b, loc, vt(n, b.getF32Type()), scalar);
@@ -314,8 +330,8 @@ std::pair<Value, Value> smallBlockQuants(BlockBytes &k, VecBlock &v,
     // Bit j of the little-endian u32 qh: element j (low) and j + 16 (high).
     Value b0 = k.byteAt(hasMin ? 4 : 2), b1 = k.byteAt(hasMin ? 5 : 3);
     Value b2 = k.byteAt(hasMin ? 6 : 4), b3 = k.byteAt(hasMin ? 7 : 5);
-    Value word = k.orr(k.orr(b0, k.shl(b1, 8)),
-                       k.orr(k.shl(b2, 16), k.shl(b3, 24)));
+    Value word =
+        k.orr(k.orr(b0, k.shl(b1, 8)), k.orr(k.shl(b2, 16), k.shl(b3, 24)));
     auto i32v = VectorType::get({16}, b.getI32Type());
     Value qh = vector::BroadcastOp::create(b, loc, i32v, word);
     SmallVector<int32_t> iota(16);
@@ -364,7 +380,9 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
                                 Value row, Value blk,
                                 function_ref<Value(Value, int64_t)> loadX,
                                 Value acc) {
-  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
   auto mulIdx = [&](Value x, int64_t c) {
     return arith::MulIOp::create(b, loc, x, idx(c));
   };
@@ -392,7 +410,8 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
     Value d = v.splatF(k.f16At(0), 16);
     auto [q0, q1] = v.halves(v.sbytesF(2, 32));
     // acc += d * (x0·q0 + x1·q1)
-    Value s = v.fma(loadX(k0, 16), q0, v.fma(loadX(addIdx(k0, 16), 16), q1, v.zeros(16)));
+    Value s = v.fma(loadX(k0, 16), q0,
+                    v.fma(loadX(addIdx(k0, 16), 16), q1, v.zeros(16)));
     return v.fma(s, d, acc);
   }
   case GGMLType::Q4_0:
@@ -462,7 +481,9 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
                               Value row, Value blk) {
   SmallVector<std::pair<int64_t, Value>> pieces;
   auto f32v = [&](int64_t n) { return VectorType::get({n}, b.getF32Type()); };
-  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
   switch (w.type) {
   case GGMLType::F32:
   case GGMLType::F16:
@@ -551,7 +572,8 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
         for (int64_t g = 0; g < 2; ++g) {
           Value sc = k.sbyteAt(idx(192 + 8 * half + 2 * p + g));
           Value scale = v.splatF(k.mulf(d, k.toF32(sc)), 16);
-          pieces.push_back({128 * half + 32 * p + 16 * g, v.mul(scale, g ? q1 : q0)});
+          pieces.push_back(
+              {128 * half + 32 * p + 16 * g, v.mul(scale, g ? q1 : q0)});
         }
       }
     }
@@ -646,13 +668,13 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
     Value d = k.f16At(0), dmin = k.f16At(2);
     Value qh = five ? bytes(16, 32) : Value();
     for (int64_t j = 0; j < 8; ++j) {
-      Value q = andc(shr(bytes((five ? 48 : 16) + 32 * (j / 2), 32), 4 * (j % 2)),
-                     0xF);
+      Value q = andc(
+          shr(bytes((five ? 48 : 16) + 32 * (j / 2), 32), 4 * (j % 2)), 0xF);
       if (five)
         q = arith::OrIOp::create(b, loc, q, shl(andc(shr(qh, j), 1), 4));
       auto [sc, m] = kScaleMin(k, k.idx(j));
-      groups.push_back({32 * j, q, lanes(k.mulf(d, k.toF32(sc))),
-                        k.mulf(dmin, k.toF32(m))});
+      groups.push_back(
+          {32 * j, q, lanes(k.mulf(d, k.toF32(sc))), k.mulf(dmin, k.toF32(m))});
     }
     return groups;
   }
@@ -660,7 +682,7 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
     // Group (half, p): elements 128 half + 32 p ..; its two 16-element
     // sub-blocks have the int8 scales sc[8 half + 2 p] and sc[.. + 1].
     Value d = k.f16At(208);
-    SmallVector<bool> firstHalf = {true, true, true, true,
+    SmallVector<bool> firstHalf = {true,  true,  true,  true,
                                    false, false, false, false};
     Value mask = arith::ConstantOp::create(
         b, loc,
@@ -678,10 +700,10 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
         Value s0 = k.mulf(d, k.toF32(k.sbyteAt(k.idx(192 + 8 * half + 2 * p))));
         Value s1 =
             k.mulf(d, k.toF32(k.sbyteAt(k.idx(192 + 8 * half + 2 * p + 1))));
-        groups.push_back({128 * half + 32 * p, q,
-                          arith::SelectOp::create(b, loc, mask, lanes(s0),
-                                                  lanes(s1)),
-                          nullptr});
+        groups.push_back(
+            {128 * half + 32 * p, q,
+             arith::SelectOp::create(b, loc, mask, lanes(s0), lanes(s1)),
+             nullptr});
       }
     }
     return groups;

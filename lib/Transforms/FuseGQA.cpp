@@ -35,8 +35,7 @@ struct FuseGQA : OpRewritePattern<AttentionOp> {
           op, "kv_mul x head_dim accumulators exceed the budget");
     rewriter.replaceOpWithNewOp<GQAAttentionOp>(
         op, op.getType(), op.getQuery(), op.getKey(), op.getValue(),
-        op.getPositions(), op.getCache(), op.getLayerAttr(),
-        op.getScaleAttr());
+        op.getPositions(), op.getCache(), op.getLayerAttr(), op.getScaleAttr());
     return success();
   }
 

@@ -50,8 +50,7 @@ static FailureOr<HeadsOfProjection> matchHeads(Value v) {
   return HeadsOfProjection{heads, mm};
 }
 
-template <typename AttnOp>
-struct FuseQKVRoPE : OpRewritePattern<AttnOp> {
+template <typename AttnOp> struct FuseQKVRoPE : OpRewritePattern<AttnOp> {
   using OpRewritePattern<AttnOp>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(AttnOp op,
@@ -82,9 +81,9 @@ struct FuseQKVRoPE : OpRewritePattern<AttnOp> {
       return rewriter.notifyMatchFailure(op, "odd head_dim");
 
     rewriter.setInsertionPoint(op);
-    Location loc = rewriter.getFusedLoc(
-        {q->matmul.getLoc(), k->matmul.getLoc(), v->matmul.getLoc(),
-         ropeQ.getLoc(), ropeK.getLoc()});
+    Location loc = rewriter.getFusedLoc({q->matmul.getLoc(), k->matmul.getLoc(),
+                                         v->matmul.getLoc(), ropeQ.getLoc(),
+                                         ropeK.getLoc()});
     auto fused = QKVRoPEOp::create(
         rewriter, loc,
         TypeRange{ropeQ.getType(), ropeK.getType(), v->heads.getType()}, x,
@@ -96,17 +95,17 @@ struct FuseQKVRoPE : OpRewritePattern<AttnOp> {
       op.getKeyMutable().assign(fused.getKey());
       op.getValueMutable().assign(fused.getValue());
     });
-    for (Operation *dead :
-         {ropeQ.getOperation(), ropeK.getOperation(), v->heads.getOperation(),
-          q->heads.getOperation(), k->heads.getOperation(),
-          q->matmul.getOperation(), k->matmul.getOperation(),
-          v->matmul.getOperation()})
+    for (Operation *dead : {ropeQ.getOperation(), ropeK.getOperation(),
+                            v->heads.getOperation(), q->heads.getOperation(),
+                            k->heads.getOperation(), q->matmul.getOperation(),
+                            k->matmul.getOperation(), v->matmul.getOperation()})
       rewriter.eraseOp(dead);
     return success();
   }
 };
 
-struct LlamaFuseRoPEPass : llama::impl::LlamaFuseRoPEPassBase<LlamaFuseRoPEPass> {
+struct LlamaFuseRoPEPass
+    : llama::impl::LlamaFuseRoPEPassBase<LlamaFuseRoPEPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseQKVRoPE<AttentionOp>, FuseQKVRoPE<GQAAttentionOp>>(

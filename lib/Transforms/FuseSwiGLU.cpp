@@ -42,9 +42,8 @@ struct FuseSwiGLU : OpRewritePattern<SwiGLUOp> {
     if (gate.getWeight().getType().getShape() !=
         up.getWeight().getType().getShape())
       return rewriter.notifyMatchFailure(op, "weights of different shapes");
-    rewriter.replaceOpWithNewOp<MatmulSwiGLUOp>(op, op.getType(),
-                                                gate.getInput(),
-                                                gate.getWeight(), up.getWeight());
+    rewriter.replaceOpWithNewOp<MatmulSwiGLUOp>(
+        op, op.getType(), gate.getInput(), gate.getWeight(), up.getWeight());
     rewriter.eraseOp(gate);
     rewriter.eraseOp(up);
     return success();

@@ -37,7 +37,8 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
     auto splat = [&](VectorType t, int64_t v) -> Value {
       return arith::ConstantOp::create(
           rewriter, loc,
-          DenseElementsAttr::get(t, rewriter.getIntegerAttr(t.getElementType(), v)));
+          DenseElementsAttr::get(
+              t, rewriter.getIntegerAttr(t.getElementType(), v)));
     };
     auto call = [&](StringRef name, Type result, ValueRange args) -> Value {
       return LLVM::CallIntrinsicOp::create(rewriter, loc, result,
@@ -67,12 +68,14 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
                       {pairs, splat(vec(16, i16), 1)});
       }
     } else if (kind == "neon-dotprod") {
-      Value lo = call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
-                      {splat(vec(4, i32), 0), slice(w, 0, 16), slice(x, 0, 16)});
-      Value hi = call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
-                      {splat(vec(4, i32), 0), slice(w, 16, 16), slice(x, 16, 16)});
-      result = vector::ShuffleOp::create(rewriter, loc, lo, hi,
-                                         ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+      Value lo =
+          call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
+               {splat(vec(4, i32), 0), slice(w, 0, 16), slice(x, 0, 16)});
+      Value hi =
+          call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
+               {splat(vec(4, i32), 0), slice(w, 16, 16), slice(x, 16, 16)});
+      result = vector::ShuffleOp::create(
+          rewriter, loc, lo, hi, ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
     } else {
       // generic: sign-extend, multiply, add each group of 4 consecutive
       // products (lane j = elements 4j .. 4j+3, as the target forms).
@@ -85,8 +88,9 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
         for (int64_t j = 0; j < 8; ++j)
           mask.push_back(4 * j + q);
         Value part = vector::ShuffleOp::create(rewriter, loc, p32, p32, mask);
-        result = result ? Value(arith::AddIOp::create(rewriter, loc, result, part))
-                        : part;
+        result = result
+                     ? Value(arith::AddIOp::create(rewriter, loc, result, part))
+                     : part;
       }
     }
     rewriter.replaceOp(op, result);

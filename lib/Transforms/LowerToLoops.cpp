@@ -1,4 +1,5 @@
-//===- LowerToLoops.cpp - llama ops to loops over runtime buffers -*- C++ -*-===//
+//===- LowerToLoops.cpp - llama ops to loops over runtime buffers -*- C++
+//-*-===//
 //
 // Implements the `llama-lower-to-loops` pass (see Passes.td): rewrites each
 // function that uses llama ops to the runtime ABI (file bytes, weight offsets,
@@ -131,11 +132,11 @@ struct Emitter {
       return reduce(idx(0), idx(bs), acc, [&](Value j, Value a) {
         Value k = bs == 1 ? blk
                           : arith::AddIOp::create(
-                                b, loc, arith::MulIOp::create(b, loc, blk, idx(bs)),
-                                j);
+                                b, loc,
+                                arith::MulIOp::create(b, loc, blk, idx(bs)), j);
         Value wv = emitLoadWeightElement(b, loc, w, row, blk, j);
-        return arith::AddFOp::create(
-            b, loc, a, arith::MulFOp::create(b, loc, x(k), wv));
+        return arith::AddFOp::create(b, loc, a,
+                                     arith::MulFOp::create(b, loc, x(k), wv));
       });
     });
   }
@@ -200,7 +201,8 @@ static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
   Value epsV = arith::ConstantOp::create(b, e.loc, eps);
   return arith::DivFOp::create(
       b, e.loc, e.f32(1.0),
-      math::SqrtOp::create(b, e.loc, arith::AddFOp::create(b, e.loc, mean, epsV)));
+      math::SqrtOp::create(b, e.loc,
+                           arith::AddFOp::create(b, e.loc, mean, epsV)));
 }
 
 /// The kernel choices of a target: its integer dot product, and whether
@@ -216,8 +218,8 @@ public:
                    SmallVectorImpl<Attribute> &weightTable, int64_t tokenBlock,
                    IntDotISA intDot, bool scalable)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable), tokenBlock(tokenBlock),
-        kernels{intDot, scalable} {}
+        weightTable(weightTable),
+        tokenBlock(tokenBlock), kernels{intDot, scalable} {}
 
   LogicalResult run();
 
@@ -255,10 +257,9 @@ private:
 LogicalResult FunctionLowering::rewriteSignature() {
   Block &entry = fn.front();
   Location loc = fn.getLoc();
-  SmallVector<Type> newInputs = {MemRefType::get({ShapedType::kDynamic},
-                                                 b.getI8Type()),
-                                 MemRefType::get({ShapedType::kDynamic},
-                                                 b.getI64Type())};
+  SmallVector<Type> newInputs = {
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
+      MemRefType::get({ShapedType::kDynamic}, b.getI64Type())};
   unsigned nOld = entry.getNumArguments();
   for (Type t : fn.getArgumentTypes()) {
     if (auto tt = dyn_cast<RankedTensorType>(t)) {
@@ -326,8 +327,8 @@ LogicalResult FunctionLowering::lowerWeight(WeightOp op) {
     SmallVector<int64_t> ne(wt.getShape().rbegin(), wt.getShape().rend());
     weightTable.push_back(b.getDictionaryAttr({
         b.getNamedAttr("name", op.getNameAttr()),
-        b.getNamedAttr("type", b.getI64IntegerAttr(static_cast<int64_t>(
-                                   wt.getGgmlType()))),
+        b.getNamedAttr("type", b.getI64IntegerAttr(
+                                   static_cast<int64_t>(wt.getGgmlType()))),
         b.getNamedAttr("ne", b.getI64ArrayAttr(ne)),
     }));
   }
@@ -384,9 +385,9 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
     Value scale = rowScale(e, x, s, dim, op.getEpsilonAttr());
     e.loop(zero, e.idx(dim), [&](Value i) {
       Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
-      Value y = arith::MulFOp::create(
-          b, e.loc, arith::MulFOp::create(b, e.loc, v, scale),
-          e.weightAt(w, e.idx(0), i));
+      Value y = arith::MulFOp::create(b, e.loc,
+                                      arith::MulFOp::create(b, e.loc, v, scale),
+                                      e.weightAt(w, e.idx(0), i));
       memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, i});
     });
   });
@@ -400,7 +401,6 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
                                      const WeightView &w, int64_t k,
                                      const Activation &x, ArrayRef<Value> toks,
                                      Value row);
-
 
 /// The dot product of token `s` of `x` with an f32/f16/bf16 row in
 /// scalable vectors (SVE): vector<[4]xf32> steps of 4 x vscale elements,
@@ -420,7 +420,8 @@ static Value scalableRowDot(Emitter &e, const WeightView &w, int64_t k,
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(t, z));
   };
   // A (masked) vector load of `t` from `mem` at `idx`.
-  auto load = [&](VectorType t, Value mem, ValueRange idx, Value mask) -> Value {
+  auto load = [&](VectorType t, Value mem, ValueRange idx,
+                  Value mask) -> Value {
     if (!mask)
       return vector::LoadOp::create(b, loc, t, mem, idx);
     return vector::MaskedLoadOp::create(b, loc, t, mem, idx, mask, zerosOf(t));
@@ -448,11 +449,11 @@ static Value scalableRowDot(Emitter &e, const WeightView &w, int64_t k,
       return v;
     return arith::MulFOp::create(b, loc, v, load(vt, x.gamma, {k0}, mask));
   };
-  Value vl = arith::MulIOp::create(b, loc, vector::VectorScaleOp::create(b, loc),
-                                   e.idx(4));
+  Value vl = arith::MulIOp::create(
+      b, loc, vector::VectorScaleOp::create(b, loc), e.idx(4));
   Value kv = e.idx(k);
-  Value full = arith::SubIOp::create(b, loc, kv,
-                                     arith::RemUIOp::create(b, loc, kv, vl));
+  Value full =
+      arith::SubIOp::create(b, loc, kv, arith::RemUIOp::create(b, loc, kv, vl));
   auto loop = scf::ForOp::create(
       b, loc, e.idx(0), full, vl, ValueRange{zerosOf(vt)},
       [&](OpBuilder &nb, Location, Value k0, ValueRange acc) {
@@ -469,9 +470,9 @@ static Value scalableRowDot(Emitter &e, const WeightView &w, int64_t k,
       ValueRange{arith::SubIOp::create(b, loc, kv, full)});
   Value acc = vector::FMAOp::create(b, loc, vt, acts(full, mask),
                                     weights(full, mask), loop.getResult(0));
-  return x.finish(e, s,
-                  vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                              acc));
+  return x.finish(
+      e, s,
+      vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
 }
 
 static bool isUnquantized(const WeightView &w) {
@@ -492,20 +493,19 @@ static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
     }));
   // 16 partial sums, one block of the row per step, dequantized in
   // registers; then one horizontal add.
-  Value vacc = e.reduce(
-      e.idx(0), e.idx(k / dotBlockElements(w)), e.zeroAcc(), [&](Value blk, Value a) {
-        return emitBlockDot(
-            b, e.loc, w, row, blk,
-            [&](Value k0, int64_t lanes) -> Value {
-              return x.load(e, s, k0, lanes);
-            },
-            a);
-      });
-  return x.finish(e, s,
-                  vector::ReductionOp::create(
-                      b, e.loc, vector::CombiningKind::ADD, vacc));
+  Value vacc = e.reduce(e.idx(0), e.idx(k / dotBlockElements(w)), e.zeroAcc(),
+                        [&](Value blk, Value a) {
+                          return emitBlockDot(
+                              b, e.loc, w, row, blk,
+                              [&](Value k0, int64_t lanes) -> Value {
+                                return x.load(e, s, k0, lanes);
+                              },
+                              a);
+                        });
+  return x.finish(
+      e, s,
+      vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, vacc));
 }
-
 
 /// The integer dot products of row `row` of `w` (see canIntDot) with tokens
 /// `toks` of the quantized activations: each weight block is unpacked once
@@ -534,8 +534,8 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
         SmallVector<Int8Group> groups =
             emitBlockInt8Groups(b, e.loc, w, row, blk);
         Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(w.blockSize));
-        Value g0 = arith::MulIOp::create(
-            b, e.loc, blk, e.idx(w.blockSize / kIntDotBlock));
+        Value g0 = arith::MulIOp::create(b, e.loc, blk,
+                                         e.idx(w.blockSize / kIntDotBlock));
         SmallVector<Value> next(accs.begin(), accs.end());
         for (const Int8Group &grp : groups) {
           Value kk = arith::AddIOp::create(b, e.loc, k0, e.idx(grp.offset));
@@ -546,18 +546,23 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
                 b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), x.xq,
                 ValueRange{s, kk});
             Value isum = emitInt8Dot(b, e.loc, isa, grp.q, xv);
-            Value dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, gi});
+            Value dx =
+                memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, gi});
             Value scale = arith::MulFOp::create(
                 b, e.loc, grp.laneScale,
                 vector::BroadcastOp::create(b, e.loc, accType, dx));
             Value f = arith::SIToFPOp::create(b, e.loc, accType, isum);
-            next[t] = vector::FMAOp::create(b, e.loc, accType, f, scale, next[t]);
+            next[t] =
+                vector::FMAOp::create(b, e.loc, accType, f, scale, next[t]);
             if (grp.minCoef) {
               // minCoef * dx * sum(xq)
-              Value xs = memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, gi});
+              Value xs =
+                  memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, gi});
               Value term = arith::MulFOp::create(
-                  b, e.loc, grp.minCoef, arith::MulFOp::create(b, e.loc, dx, xs));
-              next[nt + t] = arith::AddFOp::create(b, e.loc, next[nt + t], term);
+                  b, e.loc, grp.minCoef,
+                  arith::MulFOp::create(b, e.loc, dx, xs));
+              next[nt + t] =
+                  arith::AddFOp::create(b, e.loc, next[nt + t], term);
             }
           }
         }
@@ -565,8 +570,8 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
       });
   SmallVector<Value> sums;
   for (auto [t, s] : llvm::enumerate(toks)) {
-    Value sum = vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
-                                            loop.getResult(t));
+    Value sum = vector::ReductionOp::create(
+        b, e.loc, vector::CombiningKind::ADD, loop.getResult(t));
     if (hasMin)
       sum = arith::SubFOp::create(b, e.loc, sum, loop.getResult(nt + t));
     sums.push_back(x.finish(e, s, sum));
@@ -600,8 +605,8 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
       [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value k0 = arith::MulIOp::create(b, e.loc, blk,
-                                         e.idx(dotBlockElements(w)));
+        Value k0 =
+            arith::MulIOp::create(b, e.loc, blk, e.idx(dotBlockElements(w)));
         SmallVector<Value> acc(accs.begin(), accs.end());
         for (auto [off, wv] : emitBlockWeights(b, e.loc, w, row, blk)) {
           Value kk = arith::AddIOp::create(b, e.loc, k0, e.idx(off));
@@ -614,10 +619,10 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
       });
   SmallVector<Value> sums;
   for (int64_t t = 0; t < T; ++t)
-    sums.push_back(x.finish(
-        e, toks[t],
-        vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
-                                    loop.getResult(t))));
+    sums.push_back(
+        x.finish(e, toks[t],
+                 vector::ReductionOp::create(
+                     b, e.loc, vector::CombiningKind::ADD, loop.getResult(t))));
   return sums;
 }
 
@@ -632,8 +637,7 @@ static void forTokens(Emitter &e, Value seq, bool blocked, int64_t T,
     // full = seq - seq % T
     Value full = arith::SubIOp::create(
         b, e.loc, seq, arith::RemUIOp::create(b, e.loc, seq, e.idx(T)));
-    scf::ForOp::create(b, e.loc, e.idx(0), full, e.idx(T),
-                       ValueRange{},
+    scf::ForOp::create(b, e.loc, e.idx(0), full, e.idx(T), ValueRange{},
                        [&](OpBuilder &nb, Location, Value s0, ValueRange) {
                          OpBuilder::InsertionGuard g(b);
                          b.setInsertionPoint(nb.getInsertionBlock(),
@@ -683,8 +687,7 @@ Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   if (norm)
     normPrologue(e, a, norm, eps);
-  if (quantize && kernels.intDot != IntDotISA::None &&
-      dim % kIntDotBlock == 0)
+  if (quantize && kernels.intDot != IntDotISA::None && dim % kIntDotBlock == 0)
     quantizeActivations(e, a, dim);
   return a;
 }
@@ -695,8 +698,8 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   const WeightView &g = weights.lookup(norm);
   Value seq = e.dim(a.x, 0);
-  a.gamma = memref::AllocOp::create(
-      b, e.loc, MemRefType::get({dim}, b.getF32Type()));
+  a.gamma =
+      memref::AllocOp::create(b, e.loc, MemRefType::get({dim}, b.getF32Type()));
   e.loop(e.idx(0), e.idx(dim), [&](Value i) {
     memref::StoreOp::create(b, e.loc, e.weightAt(g, e.idx(0), i), a.gamma,
                             ValueRange{i});
@@ -733,9 +736,9 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
     e.loop(e.idx(0), e.idx(nb), [&](Value blk) {
       Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(kIntDotBlock));
       Value v = a.load(e, s, k0, kIntDotBlock);
-      Value amax = vector::ReductionOp::create(
-          b, e.loc, vector::CombiningKind::MAXNUMF,
-          math::AbsFOp::create(b, e.loc, v));
+      Value amax =
+          vector::ReductionOp::create(b, e.loc, vector::CombiningKind::MAXNUMF,
+                                      math::AbsFOp::create(b, e.loc, v));
       Value d = arith::DivFOp::create(b, e.loc, amax, e.f32(127.0));
       Value nz = arith::CmpFOp::create(b, e.loc, arith::CmpFPredicate::UNE, d,
                                        e.f32(0.0));
@@ -782,8 +785,8 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
               ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
       },
       [&](Value row, Value s) {
-        memref::StoreOp::create(b, e.loc, rowDot(e, kernels, w, k, x, s, row), out,
-                                ValueRange{s, row});
+        memref::StoreOp::create(b, e.loc, rowDot(e, kernels, w, k, x, s, row),
+                                out, ValueRange{s, row});
       });
   e.replaceWithBuffer(op, out, rt);
   return success();
@@ -803,18 +806,21 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
   auto epilogue = [&](Value g, Value u) -> Value {
-    Value ex = math::ExpOp::create(b, e.loc, arith::NegFOp::create(b, e.loc, g));
+    Value ex =
+        math::ExpOp::create(b, e.loc, arith::NegFOp::create(b, e.loc, g));
     Value silu = arith::DivFOp::create(
         b, e.loc, g, arith::AddFOp::create(b, e.loc, e.f32(1.0), ex));
     return arith::MulFOp::create(b, e.loc, silu, u);
   };
-  bool blocked = canVectorizeDot(wg, k) && canVectorizeDot(wu, k) &&
-                 rt.isDynamicDim(0);
+  bool blocked =
+      canVectorizeDot(wg, k) && canVectorizeDot(wu, k) && rt.isDynamicDim(0);
   forRowsAndTokens(
       e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
-        SmallVector<Value> gs = blockedRowDots(e, kernels, wg, k, x, s0, tokenBlock, row);
-        SmallVector<Value> us = blockedRowDots(e, kernels, wu, k, x, s0, tokenBlock, row);
+        SmallVector<Value> gs =
+            blockedRowDots(e, kernels, wg, k, x, s0, tokenBlock, row);
+        SmallVector<Value> us =
+            blockedRowDots(e, kernels, wu, k, x, s0, tokenBlock, row);
         for (int64_t t = 0; t < tokenBlock; ++t)
           memref::StoreOp::create(
               b, e.loc, epilogue(gs[t], us[t]), out,
@@ -842,9 +848,9 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   const WeightView &wq = weights.lookup(op.getWq());
   const WeightView &wk = weights.lookup(op.getWk());
   const WeightView &wv = weights.lookup(op.getWv());
-  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
-                            canIntDot(wq, k) || canIntDot(wk, k) ||
-                                canIntDot(wv, k));
+  Activation x =
+      activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
+                 canIntDot(wq, k) || canIntDot(wk, k) || canIntDot(wv, k));
   Value seq = e.dim(x.x, 0);
   Value pos = e.buffer(op.getPositions());
   auto dyn = [&](RankedTensorType t) {
@@ -855,9 +861,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   bool blocked = qt.isDynamicDim(0) && canVectorizeDot(wq, k) &&
                  canVectorizeDot(wk, k) && canVectorizeDot(wv, k);
   // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
-  double freqScale = -2.0 *
-                     std::log(double(op.getTheta().convertToFloat())) /
-                     double(nRot);
+  double freqScale =
+      -2.0 * std::log(double(op.getTheta().convertToFloat())) / double(nRot);
   Type f32 = b.getF32Type();
 
   // Rows r, r+1 of `w` (an adjacent pair of features of one head) for every
@@ -884,12 +889,12 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
             b, loc, arith::SIToFPOp::create(b, loc, f32, p), freq);
         Value c = math::CosOp::create(b, loc, angle);
         Value sn = math::SinOp::create(b, loc, angle);
-        Value y0 = arith::SubFOp::create(b, loc,
-                                         arith::MulFOp::create(b, loc, a0, c),
-                                         arith::MulFOp::create(b, loc, a1, sn));
-        Value y1 = arith::AddFOp::create(b, loc,
-                                         arith::MulFOp::create(b, loc, a0, sn),
-                                         arith::MulFOp::create(b, loc, a1, c));
+        Value y0 =
+            arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, c),
+                                  arith::MulFOp::create(b, loc, a1, sn));
+        Value y1 =
+            arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, sn),
+                                  arith::MulFOp::create(b, loc, a1, c));
         a0 = arith::SelectOp::create(b, loc, inRot, y0, a0);
         a1 = arith::SelectOp::create(b, loc, inRot, y1, a1);
       }
@@ -899,14 +904,16 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     forTokens(
         e, seq, blocked, tokenBlock,
         [&](Value s0) {
-          SmallVector<Value> x0 = blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, r);
+          SmallVector<Value> x0 =
+              blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, r);
           SmallVector<Value> x1 =
               blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, r1);
           for (int64_t t = 0; t < tokenBlock; ++t)
             store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x0[t], x1[t]);
         },
         [&](Value s) {
-          store(s, rowDot(e, kernels, w, k, x, s, r), rowDot(e, kernels, w, k, x, s, r1));
+          store(s, rowDot(e, kernels, w, k, x, s, r),
+                rowDot(e, kernels, w, k, x, s, r1));
         });
   };
 
@@ -962,8 +969,10 @@ LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
       e.loop(zero, e.idx(hd), [&](Value d) {
         Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
         Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
-        memref::StoreOp::create(b, loc, toCache(kv), kc, ValueRange{l, p, g, d});
-        memref::StoreOp::create(b, loc, toCache(vv), vc, ValueRange{l, p, g, d});
+        memref::StoreOp::create(b, loc, toCache(kv), kc,
+                                ValueRange{l, p, g, d});
+        memref::StoreOp::create(b, loc, toCache(vv), vc,
+                                ValueRange{l, p, g, d});
       });
     });
   });
@@ -982,8 +991,7 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
   auto cacheType = cast<MemRefType>(kc.getType());
   bool f16 = cacheType.getElementType().isF16();
   int64_t nCtx = cacheType.getDimSize(1);
-  int64_t nh = op.getNumHeads(), hd = op.getHeadDim(),
-          kvMul = op.getKVMul();
+  int64_t nh = op.getNumHeads(), hd = op.getHeadDim(), kvMul = op.getKVMul();
   Value layer = e.idx(op.getLayerAttr().getInt());
   Value q = e.buffer(op.getQuery()), pos = e.buffer(op.getPositions());
   Value seq = e.dim(q, 0);
@@ -1006,9 +1014,8 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
   e.loop(zero, seq, [&](Value s) {
     Value p = posAt(s);
     Value end = arith::AddIOp::create(b, loc, p, one);
-    auto heads = scf::ParallelOp::create(b, loc, ValueRange{zero},
-                                         ValueRange{e.idx(nh)},
-                                         ValueRange{one});
+    auto heads = scf::ParallelOp::create(
+        b, loc, ValueRange{zero}, ValueRange{e.idx(nh)}, ValueRange{one});
     {
       OpBuilder::InsertionGuard headGuard(b);
       b.setInsertionPointToStart(heads.getBody());
@@ -1017,8 +1024,8 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
       Value mx = e.reduce(zero, end, e.f32(negInf), [&](Value t, Value m) {
         Value dot = e.reduce(zero, e.idx(hd), e.f32(0), [&](Value d, Value a) {
           Value qv = memref::LoadOp::create(b, loc, q, ValueRange{s, h, d});
-          Value kv = fromCache(memref::LoadOp::create(
-              b, loc, kc, ValueRange{layer, t, g, d}));
+          Value kv = fromCache(
+              memref::LoadOp::create(b, loc, kc, ValueRange{layer, t, g, d}));
           return arith::AddFOp::create(b, loc, a,
                                        arith::MulFOp::create(b, loc, qv, kv));
         });
@@ -1028,8 +1035,8 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
       });
       Value sum = e.reduce(zero, end, e.f32(0), [&](Value t, Value a) {
         Value sc = memref::LoadOp::create(b, loc, scores, ValueRange{h, t});
-        Value ex = math::ExpOp::create(b, loc,
-                                       arith::SubFOp::create(b, loc, sc, mx));
+        Value ex =
+            math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, sc, mx));
         memref::StoreOp::create(b, loc, ex, scores, ValueRange{h, t});
         return arith::AddFOp::create(b, loc, a, ex);
       });
@@ -1037,8 +1044,8 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
       e.loop(zero, e.idx(hd), [&](Value d) {
         Value acc = e.reduce(zero, end, e.f32(0), [&](Value t, Value a) {
           Value pr = memref::LoadOp::create(b, loc, scores, ValueRange{h, t});
-          Value vv = fromCache(memref::LoadOp::create(
-              b, loc, vc, ValueRange{layer, t, g, d}));
+          Value vv = fromCache(
+              memref::LoadOp::create(b, loc, vc, ValueRange{layer, t, g, d}));
           return arith::AddFOp::create(b, loc, a,
                                        arith::MulFOp::create(b, loc, pr, vv));
         });
@@ -1051,7 +1058,6 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
   return success();
 }
 
-
 LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   b.setInsertionPoint(op);
   if (failed(appendToCache(op, op.getKey(), op.getValue(), op.getPositions(),
@@ -1062,8 +1068,7 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   Value kc = caches.lookup(op.getCache()).first,
         vc = caches.lookup(op.getCache()).second;
   Type cacheElt = cast<MemRefType>(kc.getType()).getElementType();
-  int64_t nkv = op.getNumKVHeads(), hd = op.getHeadDim(),
-          kvMul = op.getKVMul();
+  int64_t nkv = op.getNumKVHeads(), hd = op.getHeadDim(), kvMul = op.getKVMul();
   Value layer = e.idx(op.getLayerAttr().getInt());
   Value q = e.buffer(op.getQuery()), pos = e.buffer(op.getPositions());
   Value seq = e.dim(q, 0);
@@ -1077,73 +1082,75 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   // One task per (token, KV head): i = s * n_kv_heads + g.
   Value tasks = arith::MulIOp::create(b, loc, seq, e.idx(nkv));
   parallelFor(e, tasks, [&](Value i) {
-  Value s = arith::DivUIOp::create(b, loc, i, e.idx(nkv));
-  Value g = arith::RemUIOp::create(b, loc, i, e.idx(nkv));
-  Value end = arith::AddIOp::create(
-      b, loc,
-      arith::IndexCastOp::create(
-          b, loc, b.getIndexType(),
-          memref::LoadOp::create(b, loc, pos, ValueRange{s})),
-      e.idx(1));
-  // The query rows of the kv_mul heads sharing KV head g.
-  SmallVector<Value> heads, qs;
-  for (int64_t j = 0; j < kvMul; ++j) {
-    heads.push_back(arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, g, e.idx(kvMul)), e.idx(j)));
-    qs.push_back(vector::LoadOp::create(b, loc, rowType, q,
-                                        ValueRange{s, heads[j], e.idx(0)}));
-  }
-  auto cacheRow = [&](Value c, Value t) -> Value {
-    Value r = vector::LoadOp::create(b, loc,
-                                     VectorType::get({hd}, cacheElt), c,
-                                     ValueRange{layer, t, g, e.idx(0)});
-    return cacheElt.isF32() ? r : Value(arith::ExtFOp::create(b, loc, rowType, r));
-  };
-  auto score = [&](int64_t j, Value krow) -> Value {
-    Value dot = vector::ReductionOp::create(
-        b, loc, vector::CombiningKind::ADD,
-        arith::MulFOp::create(b, loc, qs[j], krow));
-    return arith::MulFOp::create(b, loc, dot, scale);
-  };
-  // Row t = 0 starts every head: m = score, l = 1, o = V[0].
-  SmallVector<Value> init;
-  Value k0 = cacheRow(kc, e.idx(0)), v0 = cacheRow(vc, e.idx(0));
-  for (int64_t j = 0; j < kvMul; ++j)
-    init.push_back(score(j, k0));
-  init.append(kvMul, e.f32(1.0));
-  init.append(kvMul, v0);
-  // Rows 1 .. pos: each K and V row is loaded once for the kv_mul heads.
-  auto loop = scf::ForOp::create(
-      b, loc, e.idx(1), end, e.idx(1), init,
-      [&](OpBuilder &nb, Location, Value t, ValueRange st) {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
-        SmallVector<Value> next(st.begin(), st.end());
-        for (int64_t j = 0; j < kvMul; ++j) {
-          Value m = st[j], l = st[kvMul + j], o = st[2 * kvMul + j];
-          Value x = score(j, krow);
-          Value mNew = arith::MaximumFOp::create(b, loc, m, x);
-          Value corr = math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, m, mNew));
-          Value p = math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, x, mNew));
-          next[j] = mNew;
-          next[kvMul + j] = arith::AddFOp::create(
-              b, loc, arith::MulFOp::create(b, loc, l, corr), p);
-          next[2 * kvMul + j] = vector::FMAOp::create(
-              b, loc, bcast(p), vrow,
-              arith::MulFOp::create(b, loc, o, bcast(corr)));
-        }
-        scf::YieldOp::create(b, loc, next);
-      });
-  for (int64_t j = 0; j < kvMul; ++j) {
-    Value inv = arith::DivFOp::create(b, loc, e.f32(1.0),
-                                      loop.getResult(kvMul + j));
-    Value o = arith::MulFOp::create(b, loc, loop.getResult(2 * kvMul + j),
-                                    bcast(inv));
-    vector::StoreOp::create(b, loc, o, out, ValueRange{s, heads[j], e.idx(0)});
-  }
+    Value s = arith::DivUIOp::create(b, loc, i, e.idx(nkv));
+    Value g = arith::RemUIOp::create(b, loc, i, e.idx(nkv));
+    Value end = arith::AddIOp::create(
+        b, loc,
+        arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            memref::LoadOp::create(b, loc, pos, ValueRange{s})),
+        e.idx(1));
+    // The query rows of the kv_mul heads sharing KV head g.
+    SmallVector<Value> heads, qs;
+    for (int64_t j = 0; j < kvMul; ++j) {
+      heads.push_back(arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, g, e.idx(kvMul)), e.idx(j)));
+      qs.push_back(vector::LoadOp::create(b, loc, rowType, q,
+                                          ValueRange{s, heads[j], e.idx(0)}));
+    }
+    auto cacheRow = [&](Value c, Value t) -> Value {
+      Value r = vector::LoadOp::create(b, loc, VectorType::get({hd}, cacheElt),
+                                       c, ValueRange{layer, t, g, e.idx(0)});
+      return cacheElt.isF32()
+                 ? r
+                 : Value(arith::ExtFOp::create(b, loc, rowType, r));
+    };
+    auto score = [&](int64_t j, Value krow) -> Value {
+      Value dot = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD,
+          arith::MulFOp::create(b, loc, qs[j], krow));
+      return arith::MulFOp::create(b, loc, dot, scale);
+    };
+    // Row t = 0 starts every head: m = score, l = 1, o = V[0].
+    SmallVector<Value> init;
+    Value k0 = cacheRow(kc, e.idx(0)), v0 = cacheRow(vc, e.idx(0));
+    for (int64_t j = 0; j < kvMul; ++j)
+      init.push_back(score(j, k0));
+    init.append(kvMul, e.f32(1.0));
+    init.append(kvMul, v0);
+    // Rows 1 .. pos: each K and V row is loaded once for the kv_mul heads.
+    auto loop = scf::ForOp::create(
+        b, loc, e.idx(1), end, e.idx(1), init,
+        [&](OpBuilder &nb, Location, Value t, ValueRange st) {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
+          SmallVector<Value> next(st.begin(), st.end());
+          for (int64_t j = 0; j < kvMul; ++j) {
+            Value m = st[j], l = st[kvMul + j], o = st[2 * kvMul + j];
+            Value x = score(j, krow);
+            Value mNew = arith::MaximumFOp::create(b, loc, m, x);
+            Value corr = math::ExpOp::create(
+                b, loc, arith::SubFOp::create(b, loc, m, mNew));
+            Value p = math::ExpOp::create(
+                b, loc, arith::SubFOp::create(b, loc, x, mNew));
+            next[j] = mNew;
+            next[kvMul + j] = arith::AddFOp::create(
+                b, loc, arith::MulFOp::create(b, loc, l, corr), p);
+            next[2 * kvMul + j] = vector::FMAOp::create(
+                b, loc, bcast(p), vrow,
+                arith::MulFOp::create(b, loc, o, bcast(corr)));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    for (int64_t j = 0; j < kvMul; ++j) {
+      Value inv =
+          arith::DivFOp::create(b, loc, e.f32(1.0), loop.getResult(kvMul + j));
+      Value o = arith::MulFOp::create(b, loc, loop.getResult(2 * kvMul + j),
+                                      bcast(inv));
+      vector::StoreOp::create(b, loc, o, out,
+                              ValueRange{s, heads[j], e.idx(0)});
+    }
   });
   e.replaceWithBuffer(op, out, rt);
   return success();
@@ -1208,8 +1215,8 @@ LogicalResult FunctionLowering::run() {
     if (!entry.getArgument(i).use_empty())
       return fn.emitOpError("argument ") << i << " still has uses";
   entry.eraseArguments(0, nOld);
-  fn.setFunctionType(FunctionType::get(fn.getContext(),
-                                       entry.getArgumentTypes(), {}));
+  fn.setFunctionType(
+      FunctionType::get(fn.getContext(), entry.getArgumentTypes(), {}));
   fn->setAttr("llvm.emit_c_interface", UnitAttr::get(fn.getContext()));
   return success();
 }

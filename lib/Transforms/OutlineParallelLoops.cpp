@@ -53,8 +53,9 @@ struct LlamaOutlineParallelLoopsPass
                  << v;
         OpBuilder ib = OpBuilder::atBlockBegin(loop.getBody());
         Operation *copy = ib.clone(*def);
-        replaceAllUsesInRegionWith(v, copy->getResult(cast<OpResult>(v).getResultNumber()),
-                                   loop.getRegion());
+        replaceAllUsesInRegionWith(
+            v, copy->getResult(cast<OpResult>(v).getResultNumber()),
+            loop.getRegion());
         changed = true;
         break;
       }

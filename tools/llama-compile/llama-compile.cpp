@@ -74,39 +74,42 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Asm, "asm", "assembly"),
                clEnumValN(Emit::Obj, "obj", "an object file"),
                clEnumValN(Emit::Exe, "exe", "a linked executable")));
-cl::opt<std::string> target(
-    "target",
-    cl::desc("A named target (--list-targets; default avx2), host, or "
-             "TRIPLE[+feature...], e.g. aarch64-linux-gnu+sve+i8mm"),
-    cl::init("avx2"));
-cl::opt<std::string> intDot(
-    "int-dot",
-    cl::desc("Integer dot products for Q8_0/Q4_0 weights: auto (the "
-             "target's best: VNNI, AVX2, SDOT or generic) or off (float "
-             "dot products, activations not quantized)"),
-    cl::init("auto"));
+cl::opt<std::string>
+    target("target",
+           cl::desc("A named target (--list-targets; default avx2), host, or "
+                    "TRIPLE[+feature...], e.g. aarch64-linux-gnu+sve+i8mm"),
+           cl::init("avx2"));
+cl::opt<std::string>
+    intDot("int-dot",
+           cl::desc("Integer dot products for Q8_0/Q4_0 weights: auto (the "
+                    "target's best: VNNI, AVX2, SDOT or generic) or off (float "
+                    "dot products, activations not quantized)"),
+           cl::init("auto"));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0..3"),
                            cl::Prefix, cl::init(3));
-cl::opt<int64_t> ctxLen("c", cl::desc("KV cache length (default: the "
-                                      "model's context length)"),
+cl::opt<int64_t> ctxLen("c",
+                        cl::desc("KV cache length (default: the "
+                                 "model's context length)"),
                         cl::init(0));
 cl::opt<std::string> kvType("kv-type", cl::desc("KV cache type: f32 or f16"),
                             cl::init("f32"));
 cl::opt<bool> verbose("v", cl::desc("Print each stage's wall time"));
 cl::list<std::string> disableFusion(
-    "disable-fusion", cl::desc("Leave out fusion passes (comma-separated): rmsnorm, rope, "
+    "disable-fusion",
+    cl::desc("Leave out fusion passes (comma-separated): rmsnorm, rope, "
              "swiglu, gqa, or all"),
     cl::CommaSeparated);
 
 struct StageTimer {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point start =
+      std::chrono::steady_clock::now();
   void lap(const char *stage) {
     auto now = std::chrono::steady_clock::now();
     if (verbose)
-      llvm::errs() << "llama-compile: " << stage << ": "
-                   << std::chrono::duration<double, std::milli>(now - start)
-                          .count()
-                   << " ms\n";
+      llvm::errs()
+          << "llama-compile: " << stage << ": "
+          << std::chrono::duration<double, std::milli>(now - start).count()
+          << " ms\n";
     start = now;
   }
 };
@@ -134,8 +137,7 @@ std::string makeManifest(ModuleOp module, const llama::CPUTarget &t) {
         char buf[32];
         std::snprintf(buf, sizeof(buf), "%.17g", f.getValueAsDouble());
         m += buf;
-      }
-      else if (auto bl = dyn_cast<BoolAttr>(a.getValue()))
+      } else if (auto bl = dyn_cast<BoolAttr>(a.getValue()))
         m += bl.getValue() ? "1" : "0";
       m += "\n";
     }
@@ -161,8 +163,8 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerAsmPrinterCLOptions();
-  cl::ParseCommandLineOptions(argc, argv,
-                              "llama-compile: Llama GGUF model -> native program\n");
+  cl::ParseCommandLineOptions(
+      argc, argv, "llama-compile: Llama GGUF model -> native program\n");
   StageTimer timer;
   if (listTargets) {
     llvm::outs() << "Named targets (--target=NAME; or host, or "
@@ -171,8 +173,8 @@ int main(int argc, char **argv) {
                                   llvm::sys::getDefaultTargetTriple(),
                                   "this machine's CPU with all its features");
     for (const llama::CPUTarget &t : llama::namedCPUTargets()) {
-      llvm::outs() << llvm::formatv("  {0,-13} {1,-26} {2}\n", t.name,
-                                    t.triple, t.description);
+      llvm::outs() << llvm::formatv("  {0,-13} {1,-26} {2}\n", t.name, t.triple,
+                                    t.description);
     }
     return 0;
   }
@@ -208,8 +210,8 @@ int main(int argc, char **argv) {
   io.contextLength = ctxLen;
   io.kvF16 = kvType == "f16";
   std::string error;
-  OwningOpRef<ModuleOp> module = llama::importGGUF(&ctx, (*file)->view(), io,
-                                                   error);
+  OwningOpRef<ModuleOp> module =
+      llama::importGGUF(&ctx, (*file)->view(), io, error);
   if (!module)
     return fail(error);
   timer.lap("import");
@@ -272,8 +274,7 @@ int main(int argc, char **argv) {
     return fail(terr);
   std::unique_ptr<llvm::TargetMachine> tm(tgt->createTargetMachine(
       triple, td->cpu, td->llvmFeatures, llvm::TargetOptions(),
-      llvm::Reloc::PIC_,
-      std::nullopt,
+      llvm::Reloc::PIC_, std::nullopt,
       optLevel == 0   ? llvm::CodeGenOptLevel::None
       : optLevel == 1 ? llvm::CodeGenOptLevel::Less
       : optLevel == 2 ? llvm::CodeGenOptLevel::Default
@@ -352,9 +353,9 @@ int main(int argc, char **argv) {
                   " libc is installed: scripts/setup.sh)");
     args.insert(args.end(), {"--target=" + gnuTriple, "-static"});
   }
-  args.insert(args.end(), {objPath, rtDir + "/libLlamaProgram.a",
-                           rtDir + "/libLlamaRuntime.a", "-lstdc++", "-lm",
-                           "-lpthread"});
+  args.insert(args.end(),
+              {objPath, rtDir + "/libLlamaProgram.a",
+               rtDir + "/libLlamaRuntime.a", "-lstdc++", "-lm", "-lpthread"});
 #ifdef LLAMA_MLIR_RUNTIME_LINK_FLAGS
   if (!cross)
     args.push_back(LLAMA_MLIR_RUNTIME_LINK_FLAGS);

@@ -36,8 +36,8 @@ const CPUFeatureInfo *findCPUFeature(const std::string &arch,
 
 /// The features of `required` that this processor lacks (empty: all there).
 /// Names for another architecture, or unknown names, count as missing.
-std::vector<std::string> missingCPUFeatures(
-    const std::vector<std::string> &required);
+std::vector<std::string>
+missingCPUFeatures(const std::vector<std::string> &required);
 
 } // namespace llamart
 

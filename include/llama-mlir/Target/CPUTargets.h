@@ -19,9 +19,9 @@
 namespace mlir::llama {
 
 struct CPUTarget {
-  std::string name;        // as given to --target
-  std::string triple;      // LLVM target triple
-  std::string cpu;         // LLVM CPU name
+  std::string name;         // as given to --target
+  std::string triple;       // LLVM target triple
+  std::string cpu;          // LLVM CPU name
   std::string llvmFeatures; // "+f1,+f2" for the TargetMachine
   /// Runtime-checked features (CPUFeatures.h names) the code may use.
   std::vector<std::string> cpuFeatures;

@@ -63,9 +63,10 @@ Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
 /// element is computed with the reference formula (same values as
 /// emitLoadWeightElement), so a caller can reuse the pieces for several
 /// tokens (the GEMM of prompt processing).
-SmallVector<std::pair<int64_t, Value>>
-emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w, Value row,
-                 Value blk);
+SmallVector<std::pair<int64_t, Value>> emitBlockWeights(OpBuilder &b,
+                                                        Location loc,
+                                                        const WeightView &w,
+                                                        Value row, Value blk);
 
 //===----------------------------------------------------------------------===//
 // Integer dot products (Q8_0 / Q4_0 weights times int8 activations)
@@ -110,8 +111,7 @@ SmallVector<Int8Group> emitBlockInt8Groups(OpBuilder &b, Location loc,
 
 /// The int8 dot product of two vector<32xi8> folded into vector<8xi32>
 /// partial sums (the sum of the 8 lanes is the dot product).
-Value emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa, Value w,
-                  Value x);
+Value emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa, Value w, Value x);
 
 } // namespace mlir::llama
 

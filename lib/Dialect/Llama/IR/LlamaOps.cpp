@@ -59,9 +59,9 @@ static LogicalResult verifyNormPrologue(Operation *op, Value norm,
   }
   auto g = cast<WeightType>(norm.getType());
   if (g.getRank() != 1 || g.getShape()[0] != k)
-    return op->emitOpError() << "norm weight must have shape [" << k
-                             << "] (the input row length), got "
-                             << norm.getType();
+    return op->emitOpError()
+           << "norm weight must have shape [" << k
+           << "] (the input row length), got " << norm.getType();
   if (g.isQuantized())
     return op->emitOpError() << "norm weight must be f32, f16 or bf16, got "
                              << stringifyGGMLType(g.getGgmlType());
@@ -179,8 +179,7 @@ LogicalResult MatmulOp::verify() {
                          << " rows but the input has "
                          << dimStr(input.getDimSize(0));
   if (result.getDimSize(1) != n)
-    return emitOpError() << "result row length "
-                         << dimStr(result.getDimSize(1))
+    return emitOpError() << "result row length " << dimStr(result.getDimSize(1))
                          << " must equal the weight's row count N = " << n;
   // matmul_c5
   return verifyNormPrologue(*this, getNorm(), getEpsilon(), k);
@@ -211,8 +210,7 @@ LogicalResult RoPEOp::verify() {
   if (nRot <= 0 || nRot % 2 != 0)
     return emitOpError() << "n_rot must be even and positive, got " << nRot;
   if (!ShapedType::isDynamic(headDim) && nRot > headDim)
-    return emitOpError() << "n_rot " << nRot << " exceeds head_dim "
-                         << headDim;
+    return emitOpError() << "n_rot " << nRot << " exceeds head_dim " << headDim;
   // rope_c4
   if (!isFiniteAndPositive(getTheta().convertToFloat()))
     return emitOpError() << "theta must be finite and positive, got "
@@ -249,63 +247,64 @@ template <typename OpTy> static LogicalResult verifyAttention(OpTy op) {
   KVCacheType cache = op.getCache().getType();
   // attention_c1
   if (q.getRank() != 3)
-    return op.emitOpError() << "query must have rank 3 [seq, n_heads, head_dim], "
-                            "got rank "
-                         << q.getRank();
+    return op.emitOpError()
+           << "query must have rank 3 [seq, n_heads, head_dim], "
+              "got rank "
+           << q.getRank();
   if (k.getRank() != 3)
     return op.emitOpError() << "key must have rank 3 [seq, n_kv_heads, "
-                            "head_dim], got rank "
-                         << k.getRank();
+                               "head_dim], got rank "
+                            << k.getRank();
   // attention_c2
   if (k != v)
-    return op.emitOpError() << "key type " << k << " and value type " << v
-                         << " must be equal";
+    return op.emitOpError()
+           << "key type " << k << " and value type " << v << " must be equal";
   // attention_c3
   int64_t nHeads = q.getDimSize(1), nKVHeads = k.getDimSize(1);
   if (ShapedType::isDynamic(nHeads) || ShapedType::isDynamic(nKVHeads))
     return op.emitOpError("n_heads and n_kv_heads must be static");
   if (nHeads % nKVHeads != 0)
     return op.emitOpError() << "n_heads " << nHeads
-                         << " must be a multiple of n_kv_heads " << nKVHeads;
+                            << " must be a multiple of n_kv_heads " << nKVHeads;
   // attention_c4
   int64_t headDim = q.getDimSize(2);
   if (k.getDimSize(2) != headDim)
     return op.emitOpError() << "key head_dim " << dimStr(k.getDimSize(2))
-                         << " must equal query head_dim " << dimStr(headDim);
+                            << " must equal query head_dim " << dimStr(headDim);
   if (cache.getHeadDim() != headDim)
     return op.emitOpError() << "KV cache head_dim " << cache.getHeadDim()
-                         << " must equal query head_dim " << dimStr(headDim);
+                            << " must equal query head_dim " << dimStr(headDim);
   if (cache.getNumKVHeads() != nKVHeads)
     return op.emitOpError() << "KV cache has " << cache.getNumKVHeads()
-                         << " KV heads but key has " << nKVHeads;
+                            << " KV heads but key has " << nKVHeads;
   // attention_c5
   int64_t layer = op.getLayerAttr().getInt();
   if (layer < 0 || layer >= cache.getNumLayers())
-    return op.emitOpError() << "layer " << layer
-                         << " is outside the KV cache's "
-                         << cache.getNumLayers() << " layers";
+    return op.emitOpError()
+           << "layer " << layer << " is outside the KV cache's "
+           << cache.getNumLayers() << " layers";
   // attention_c6
   if (positions.getRank() != 1)
     return op.emitOpError() << "positions must have rank 1 [seq], got rank "
-                         << positions.getRank();
+                            << positions.getRank();
   int64_t seq = q.getDimSize(0);
   for (int64_t other : {k.getDimSize(0), positions.getDimSize(0)})
     if (!compatible(seq, other))
-      return op.emitOpError() << "sequence lengths disagree: query has "
-                           << dimStr(seq) << " tokens, key has "
-                           << dimStr(k.getDimSize(0)) << ", positions has "
-                           << dimStr(positions.getDimSize(0));
+      return op.emitOpError()
+             << "sequence lengths disagree: query has " << dimStr(seq)
+             << " tokens, key has " << dimStr(k.getDimSize(0))
+             << ", positions has " << dimStr(positions.getDimSize(0));
   // attention_c7
   for (int64_t s : {seq, k.getDimSize(0), positions.getDimSize(0)})
     if (!ShapedType::isDynamic(s) && s > cache.getContextLength())
-      return op.emitOpError() << "sequence length " << s
-                           << " exceeds the KV cache's n_ctx "
-                           << cache.getContextLength();
+      return op.emitOpError()
+             << "sequence length " << s << " exceeds the KV cache's n_ctx "
+             << cache.getContextLength();
   // attention_c8
   if (std::optional<APFloat> scale = op.getScale())
     if (!isFiniteAndPositive(scale->convertToFloat()))
       return op.emitOpError() << "scale must be finite and positive, got "
-                           << scale->convertToFloat();
+                              << scale->convertToFloat();
   // attention_c9
   return verifySameType(op, op.getResult().getType(), q, "query");
 }
