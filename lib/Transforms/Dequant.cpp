@@ -130,6 +130,55 @@ std::pair<Value, Value> kScaleMin(BlockBytes &k, Value sub) {
   return {k.select(lowJ, scLo, scHi), k.select(lowJ, mLo, mHi)};
 }
 
+/// All eight (d * sc_j, dmin * m_j) of a Q4_K/Q5_K block at once, from its
+/// 12 scale bytes `s` (vector<12xi8>), as two vector<8xf32>: the rule of
+/// kScaleMin applied lane-wise, the j < 4 and j >= 4 halves picked with
+/// shuffles instead of per-group scalar byte loads.
+std::pair<Value, Value> kScalesMinsVector(OpBuilder &b, Location loc,
+                                          BlockBytes &k, Value s) {
+  auto i8v8 = VectorType::get({8}, b.getI8Type());
+  auto f32v8 = VectorType::get({8}, b.getF32Type());
+  auto pick = [&](ArrayRef<int64_t> idx) -> Value {
+    return vector::ShuffleOp::create(b, loc, s, s, idx);
+  };
+  auto c8 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i8v8, b.getI8IntegerAttr(v)));
+  };
+  auto andc = [&](Value x, int64_t m) -> Value {
+    return arith::AndIOp::create(b, loc, x, c8(m));
+  };
+  auto shr = [&](Value x, int64_t n) -> Value {
+    return arith::ShRUIOp::create(b, loc, x, c8(n));
+  };
+  auto shl = [&](Value x, int64_t n) -> Value {
+    return arith::ShLIOp::create(b, loc, x, c8(n));
+  };
+  auto orr = [&](Value x, Value y) -> Value {
+    return arith::OrIOp::create(b, loc, x, y);
+  };
+  // Lane j: s[j] for j < 4 | s[j + 4] for j >= 4, and so on.
+  Value a = pick({0, 1, 2, 3, 8, 9, 10, 11});
+  Value c = pick({4, 5, 6, 7, 8, 9, 10, 11});
+  Value hiSc = pick({0, 1, 2, 3, 0, 1, 2, 3}); // s[j - 4] for j >= 4
+  Value hiM = pick({0, 1, 2, 3, 4, 5, 6, 7});  // s[j] for j >= 4
+  SmallVector<bool> low = {true, true, true, true, false, false, false, false};
+  Value lowMask = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({8}, b.getI1Type()),
+                             ArrayRef<bool>(low)));
+  Value sc = arith::SelectOp::create(b, loc, lowMask, andc(a, 63),
+                                     orr(andc(a, 0xF), shl(shr(hiSc, 6), 4)));
+  Value m = arith::SelectOp::create(b, loc, lowMask, andc(c, 63),
+                                    orr(shr(c, 4), shl(shr(hiM, 6), 4)));
+  auto scaled = [&](Value v, Value f) -> Value {
+    return arith::MulFOp::create(b, loc,
+                                 arith::UIToFPOp::create(b, loc, f32v8, v),
+                                 vector::BroadcastOp::create(b, loc, f32v8, f));
+  };
+  return {scaled(sc, k.f16At(0)), scaled(m, k.f16At(2))};
+}
+
 } // namespace
 
 Value mlir::llama::emitLoadWeightElement(OpBuilder &b, Location loc,
@@ -643,6 +692,15 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
   auto lanes = [&](Value f) -> Value {
     return vector::BroadcastOp::create(b, loc, f32v8, f);
   };
+  // vector<8xf32> whose lanes 0-3 are element `first` of `v` and lanes 4-7
+  // element `second` (the lanes of llama.int8_dot cover 4 elements each).
+  auto laneShuffle = [&](Value v, std::pair<int64_t, int64_t> ab) -> Value {
+    auto [first, second] = ab;
+    return vector::ShuffleOp::create(b, loc, v, v,
+                                     ArrayRef<int64_t>{first, first, first,
+                                                       first, second, second,
+                                                       second, second});
+  };
   SmallVector<Int8Group> groups;
   switch (w.type) {
   case GGMLType::Q8_0:
@@ -665,29 +723,27 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
     // Group j: nibble (j % 2) of bytes 32 (j / 2) ..; Q5_K adds bit j of
     // qh[i] as bit 4. w = d sc_j q - dmin m_j.
     bool five = w.type == GGMLType::Q5_K;
-    Value d = k.f16At(0), dmin = k.f16At(2);
     Value qh = five ? bytes(16, 32) : Value();
+    auto [scales, mins] = kScalesMinsVector(b, loc, k, bytes(4, 12));
     for (int64_t j = 0; j < 8; ++j) {
       Value q = andc(
           shr(bytes((five ? 48 : 16) + 32 * (j / 2), 32), 4 * (j % 2)), 0xF);
       if (five)
         q = arith::OrIOp::create(b, loc, q, shl(andc(shr(qh, j), 1), 4));
-      auto [sc, m] = kScaleMin(k, k.idx(j));
-      groups.push_back(
-          {32 * j, q, lanes(k.mulf(d, k.toF32(sc))), k.mulf(dmin, k.toF32(m))});
+      groups.push_back({32 * j, q, laneShuffle(scales, {j, j}),
+                        vector::ExtractOp::create(b, loc, mins, j)});
     }
     return groups;
   }
   case GGMLType::Q6_K: {
     // Group (half, p): elements 128 half + 32 p ..; its two 16-element
-    // sub-blocks have the int8 scales sc[8 half + 2 p] and sc[.. + 1].
+    // sub-blocks have the int8 scales sc[8 half + 2 p] and sc[.. + 1],
+    // converted together: d * sc as one vector<16xf32>.
     Value d = k.f16At(208);
-    SmallVector<bool> firstHalf = {true,  true,  true,  true,
-                                   false, false, false, false};
-    Value mask = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(VectorType::get({8}, b.getI1Type()),
-                               ArrayRef<bool>(firstHalf)));
+    auto f32v16 = VectorType::get({16}, b.getF32Type());
+    Value scales = arith::MulFOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, f32v16, bytes(192, 16)),
+        vector::BroadcastOp::create(b, loc, f32v16, d));
     for (int64_t half = 0; half < 2; ++half) {
       Value qh = bytes(128 + 32 * half, 32);
       for (int64_t p = 0; p < 4; ++p) {
@@ -697,13 +753,9 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
         Value q = arith::SubIOp::create(
             b, loc, arith::OrIOp::create(b, loc, nib, shl(hi, 4)),
             splat8(32, 32));
-        Value s0 = k.mulf(d, k.toF32(k.sbyteAt(k.idx(192 + 8 * half + 2 * p))));
-        Value s1 =
-            k.mulf(d, k.toF32(k.sbyteAt(k.idx(192 + 8 * half + 2 * p + 1))));
-        groups.push_back(
-            {128 * half + 32 * p, q,
-             arith::SelectOp::create(b, loc, mask, lanes(s0), lanes(s1)),
-             nullptr});
+        int64_t sc = 8 * half + 2 * p;
+        groups.push_back({128 * half + 32 * p, q,
+                          laneShuffle(scales, {sc, sc + 1}), nullptr});
       }
     }
     return groups;

@@ -513,6 +513,15 @@ static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
 /// int8 block exactly in int32 (llama.int8_dot) and added to an f32
 /// accumulator with the scales; the K-quants' mins are subtracted through
 /// the activation block sums.
+///
+/// Each group ends in a fused multiply-add into the token's accumulator, so
+/// one accumulator per token is a chain of dependent FMAs: with one token
+/// (decode) the chain's latency, not memory, bounded the row. Groups are
+/// therefore dealt round-robin to kIntChains / #tokens independent
+/// accumulators per token (blocks unrolled when a block has fewer groups),
+/// summed once at the end of the row.
+static constexpr int64_t kIntChains = 4;
+
 static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
                                      const WeightView &w, int64_t k,
                                      const Activation &x, ArrayRef<Value> toks,
@@ -523,46 +532,62 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
   Value zero = arith::ConstantOp::create(
       b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
   int64_t nt = toks.size();
-  SmallVector<Value> inits(nt, zero);
+  int64_t nblocks = k / w.blockSize;
+  int64_t groupsPerBlock = w.blockSize / kIntDotBlock;
+  int64_t chains = std::max<int64_t>(1, kIntChains / nt);
+  int64_t unroll = 1;
+  while (unroll * groupsPerBlock < chains && nblocks % (2 * unroll) == 0)
+    unroll *= 2;
+  chains = std::min(chains, unroll * groupsPerBlock);
+  // Accumulator (token t, chain c) is at t * chains + c; the mins follow.
+  int64_t nacc = nt * chains;
+  SmallVector<Value> inits(nacc, zero);
   if (hasMin)
-    inits.append(nt, e.f32(0));
+    inits.append(nacc, e.f32(0));
   auto loop = scf::ForOp::create(
-      b, e.loc, e.idx(0), e.idx(k / w.blockSize), e.idx(1), inits,
-      [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
+      b, e.loc, e.idx(0), e.idx(nblocks), e.idx(unroll), inits,
+      [&](OpBuilder &nb, Location, Value blk0, ValueRange accs) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        SmallVector<Int8Group> groups =
-            emitBlockInt8Groups(b, e.loc, w, row, blk);
-        Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(w.blockSize));
-        Value g0 = arith::MulIOp::create(b, e.loc, blk,
-                                         e.idx(w.blockSize / kIntDotBlock));
         SmallVector<Value> next(accs.begin(), accs.end());
-        for (const Int8Group &grp : groups) {
-          Value kk = arith::AddIOp::create(b, e.loc, k0, e.idx(grp.offset));
-          Value gi = arith::AddIOp::create(b, e.loc, g0,
-                                           e.idx(grp.offset / kIntDotBlock));
-          for (auto [t, s] : llvm::enumerate(toks)) {
-            Value xv = vector::LoadOp::create(
-                b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), x.xq,
-                ValueRange{s, kk});
-            Value isum = emitInt8Dot(b, e.loc, isa, grp.q, xv);
-            Value dx =
-                memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, gi});
-            Value scale = arith::MulFOp::create(
-                b, e.loc, grp.laneScale,
-                vector::BroadcastOp::create(b, e.loc, accType, dx));
-            Value f = arith::SIToFPOp::create(b, e.loc, accType, isum);
-            next[t] =
-                vector::FMAOp::create(b, e.loc, accType, f, scale, next[t]);
-            if (grp.minCoef) {
-              // minCoef * dx * sum(xq)
-              Value xs =
-                  memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, gi});
-              Value term = arith::MulFOp::create(
-                  b, e.loc, grp.minCoef,
-                  arith::MulFOp::create(b, e.loc, dx, xs));
-              next[nt + t] =
-                  arith::AddFOp::create(b, e.loc, next[nt + t], term);
+        int64_t groupIndex = 0;
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value blk =
+              u ? Value(arith::AddIOp::create(b, e.loc, blk0, e.idx(u))) : blk0;
+          SmallVector<Int8Group> groups =
+              emitBlockInt8Groups(b, e.loc, w, row, blk);
+          Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(w.blockSize));
+          Value g0 = arith::MulIOp::create(b, e.loc, blk,
+                                           e.idx(w.blockSize / kIntDotBlock));
+          for (const Int8Group &grp : groups) {
+            int64_t c = groupIndex++ % chains;
+            Value kk = arith::AddIOp::create(b, e.loc, k0, e.idx(grp.offset));
+            Value gi = arith::AddIOp::create(b, e.loc, g0,
+                                             e.idx(grp.offset / kIntDotBlock));
+            for (auto [t, s] : llvm::enumerate(toks)) {
+              int64_t a = t * chains + c;
+              Value xv = vector::LoadOp::create(
+                  b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()),
+                  x.xq, ValueRange{s, kk});
+              Value isum = emitInt8Dot(b, e.loc, isa, grp.q, xv);
+              Value dx =
+                  memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, gi});
+              Value scale = arith::MulFOp::create(
+                  b, e.loc, grp.laneScale,
+                  vector::BroadcastOp::create(b, e.loc, accType, dx));
+              Value f = arith::SIToFPOp::create(b, e.loc, accType, isum);
+              next[a] =
+                  vector::FMAOp::create(b, e.loc, accType, f, scale, next[a]);
+              if (grp.minCoef) {
+                // minCoef * dx * sum(xq)
+                Value xs =
+                    memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, gi});
+                Value term = arith::MulFOp::create(
+                    b, e.loc, grp.minCoef,
+                    arith::MulFOp::create(b, e.loc, dx, xs));
+                next[nacc + a] =
+                    arith::AddFOp::create(b, e.loc, next[nacc + a], term);
+              }
             }
           }
         }
@@ -570,10 +595,19 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
       });
   SmallVector<Value> sums;
   for (auto [t, s] : llvm::enumerate(toks)) {
-    Value sum = vector::ReductionOp::create(
-        b, e.loc, vector::CombiningKind::ADD, loop.getResult(t));
+    Value acc = loop.getResult(t * chains);
+    Value mins = hasMin ? loop.getResult(nacc + t * chains) : Value();
+    for (int64_t c = 1; c < chains; ++c) {
+      acc =
+          arith::AddFOp::create(b, e.loc, acc, loop.getResult(t * chains + c));
+      if (hasMin)
+        mins = arith::AddFOp::create(b, e.loc, mins,
+                                     loop.getResult(nacc + t * chains + c));
+    }
+    Value sum =
+        vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, acc);
     if (hasMin)
-      sum = arith::SubFOp::create(b, e.loc, sum, loop.getResult(nt + t));
+      sum = arith::SubFOp::create(b, e.loc, sum, mins);
     sums.push_back(x.finish(e, s, sum));
   }
   return sums;

@@ -28,7 +28,9 @@
 // CHECK: return
 // With integer dot products the activations are quantized once per block
 // of 32 (max |x| / 127, round), then every weight block meets them in
-// llama.int8_dot and the two scales in one FMA.
+// llama.int8_dot and the two scales in one FMA. One token: the groups go
+// round-robin to independent accumulators (here two blocks per step, two
+// chains), added before the horizontal sum.
 // INT-LABEL: func.func @q8_0_matmul
 // INT: %[[XQ:.*]] = memref.alloc(%{{.*}}) : memref<?x64xi8>
 // INT: %[[XD:.*]] = memref.alloc(%{{.*}}) : memref<?x2xf32>
@@ -37,14 +39,15 @@
 // INT: arith.fptosi %{{.*}} : vector<32xf32> to vector<32xi8>
 // INT: vector.store %{{.*}}, %[[XQ]]
 // INT: scf.parallel
-// INT: scf.for {{.*}} -> (vector<8xf32>)
+// INT: %[[CH:.*]]:2 = scf.for {{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
 // INT: %[[WQ:.*]] = vector.load %{{.*}} : memref<16x68xi8>, vector<32xi8>
 // INT: %[[XV:.*]] = vector.load %[[XQ]][%{{.*}}, %{{.*}}] : memref<?x64xi8>, vector<32xi8>
 // INT: llama.int8_dot %[[WQ]], %[[XV]] {kind = "avx2"}
 // INT: memref.load %[[XD]]
 // INT: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
 // INT: vector.fma
-// INT: vector.reduction <add>
+// INT: %[[SUM:.*]] = arith.addf %[[CH]]#0, %[[CH]]#1 : vector<8xf32>
+// INT: vector.reduction <add>, %[[SUM]]
 func.func @q8_0_matmul(%x: tensor<1x64xf32>) -> tensor<1x16xf32> {
   %w = llama.weight "blk.0.attn_q.weight" : !llama.weight<16x64xq8_0>
   %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xq8_0>) -> tensor<1x16xf32>
