@@ -205,21 +205,27 @@ static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
                            arith::AddFOp::create(b, e.loc, mean, epsV)));
 }
 
-/// The kernel choices of a target: its integer dot product, and whether
-/// unquantized rows use scalable vectors (SVE).
+/// The kernel choices of a target: its integer dot product, whether
+/// unquantized rows use scalable vectors (SVE), and whether dot products are
+/// vectorized by weight block at all (off for GPUs, where each thread
+/// computes its row with scalar code and vectors would only be unrolled).
 struct Kernels {
   IntDotISA intDot = IntDotISA::None;
   bool scalable = false;
+  bool vectorize = true;
+
+  bool vectorizes(const WeightView &w, int64_t k) const {
+    return vectorize && canVectorizeDot(w, k);
+  }
 };
 
 class FunctionLowering {
 public:
   FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
                    SmallVectorImpl<Attribute> &weightTable, int64_t tokenBlock,
-                   IntDotISA intDot, bool scalable)
+                   Kernels kernels)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable),
-        tokenBlock(tokenBlock), kernels{intDot, scalable} {}
+        weightTable(weightTable), tokenBlock(tokenBlock), kernels(kernels) {}
 
   LogicalResult run();
 
@@ -487,7 +493,7 @@ static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
     return intRowDots(e, kc.intDot, w, k, x, {s}, row)[0];
   if (kc.scalable && isUnquantized(w))
     return scalableRowDot(e, w, k, x, s, row);
-  if (!canVectorizeDot(w, k))
+  if (!kc.vectorizes(w, k))
     return x.finish(e, s, e.dot(w, row, k, [&](Value kk) {
       return x.loadScalar(e, s, kk);
     }));
@@ -807,7 +813,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
                             canIntDot(w, k));
   Value seq = e.dim(x.x, 0);
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
-  bool blocked = canVectorizeDot(w, k) && rt.isDynamicDim(0);
+  bool blocked = kernels.vectorizes(w, k) && rt.isDynamicDim(0);
   forRowsAndTokens(
       e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
@@ -846,8 +852,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
         b, e.loc, g, arith::AddFOp::create(b, e.loc, e.f32(1.0), ex));
     return arith::MulFOp::create(b, e.loc, silu, u);
   };
-  bool blocked =
-      canVectorizeDot(wg, k) && canVectorizeDot(wu, k) && rt.isDynamicDim(0);
+  bool blocked = kernels.vectorizes(wg, k) && kernels.vectorizes(wu, k) &&
+                 rt.isDynamicDim(0);
   forRowsAndTokens(
       e, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
@@ -892,8 +898,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   };
   Value qOut = e.alloc(qt, dyn(qt)), kOut = e.alloc(kt, dyn(kt)),
         vOut = e.alloc(kt, dyn(kt));
-  bool blocked = qt.isDynamicDim(0) && canVectorizeDot(wq, k) &&
-                 canVectorizeDot(wk, k) && canVectorizeDot(wv, k);
+  bool blocked = qt.isDynamicDim(0) && kernels.vectorizes(wq, k) &&
+                 kernels.vectorizes(wk, k) && kernels.vectorizes(wv, k);
   // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
   double freqScale =
       -2.0 * std::log(double(op.getTheta().convertToFloat())) / double(nRot);
@@ -1277,8 +1283,8 @@ struct LlamaLowerToLoopsPass
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock, *isa,
-                                scalableVectors);
+      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock,
+                                Kernels{*isa, scalableVectors, vectorKernels});
       if (failed(lowering.run()))
         return signalPassFailure();
     }

@@ -1,8 +1,10 @@
 //===- Pipelines.cpp - The llama-mlir compilation pipelines -----*- C++ -*-===//
 //
-// The pipeline from the llama dialect to the LLVM dialect on CPUs, as a C++
-// function (llama-compile runs it; llama-opt exposes it as
-// `--llama-cpu-pipeline`). Every step says why it is there.
+// The pipelines from the llama dialect to the LLVM dialect on CPUs and to
+// PTX on NVIDIA GPUs, as C++ functions (llama-compile runs them; llama-opt
+// exposes them as `--llama-cpu-pipeline` and `--llama-gpu-pipeline`). They
+// share the stages down to loops over buffers. Every step says why it is
+// there.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +14,7 @@
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -20,9 +23,12 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+using namespace mlir::llama;
 
-void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
-                                        const LlamaCPUPipelineOptions &opts) {
+/// Steps 0-7, shared by the CPU and GPU pipelines: llama ops to loops over
+/// buffers. Returns false when asked to stop after the llama lowering.
+static bool buildLoopsStages(OpPassManager &pm,
+                             const LlamaCPUPipelineOptions &opts) {
   // 0. Fusions at the model level (llama-fuse-*), each of which can be
   //    disabled by name.
   auto enabled = [&](StringRef name) {
@@ -47,11 +53,12 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   loopOpts.tokenBlock = opts.tokenBlock;
   loopOpts.intDotName = opts.intDot;
   loopOpts.scalableVectors = opts.scalableVectors;
+  loopOpts.vectorKernels = opts.vectorKernels;
   pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (opts.stopAfterLlamaLowering)
-    return;
+    return false;
   // 3. Residual adds (arith.addf on tensors) become linalg.generic, the form
   //    bufferization understands.
   pm.addPass(createConvertElementwiseToLinalgPass());
@@ -74,6 +81,13 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
+  return true;
+}
+
+void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
+                                        const LlamaCPUPipelineOptions &opts) {
+  if (!buildLoopsStages(pm, opts))
+    return;
   // 7b. Parallel loops (the rows of every matmul) either go to the runtime's
   //     thread pool (outlined here, dispatched after LLVM conversion) or
   //     become plain loops.
@@ -98,11 +112,80 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
+                                        const LlamaGPUPipelineOptions &opts) {
+  // 0-7 as on CPUs, with float dot products (no llama.int8_dot on NVPTX)
+  // and scalar code per row: a thread's vectors would only be unrolled
+  // into scalar registers (8.6 MB of PTX for a 2-layer Q6_K model).
+  LlamaCPUPipelineOptions loops;
+  loops.vectorKernels = false;
+  loops.stopAfterLlamaLowering = opts.stopAfterLlamaLowering;
+  loops.disabledFusions = opts.disabledFusions;
+  if (!buildLoopsStages(pm, loops))
+    return;
+  // 8. Every parallel loop becomes a kernel: tiled by the block size, the
+  //    tile loop mapped to blocks and the loop inside to threads, then
+  //    outlined; all kernels go into one gpu.module.
+  pm.addNestedPass<func::FuncOp>(
+      createParallelLoopTilingPass({opts.threadsPerBlock}));
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  pm.addPass(createCanonicalizerPass());
+  //    Constants and index arithmetic move into the launch body, so that
+  //    kernels do not take them as parameters.
+  pm.addNestedPass<func::FuncOp>(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createLlamaMergeGPUModulesPass());
+  if (opts.stopAfterOutlining)
+    return;
+  // 9. Device code to NVVM: the target (chip, PTX ISA) on the module, math
+  //    to NVVM intrinsics (no libdevice), then the gpu/memref/scf/vector
+  //    ops to the NVVM and LLVM dialects.
+  GpuNVVMAttachTargetOptions target;
+  target.chip = opts.chip;
+  target.features = opts.ptxFeatures;
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &dev = pm.nest<gpu::GPUModuleOp>();
+  dev.addPass(createLlamaLowerGPUMathPass());
+  dev.addPass(memref::createExpandStridedMetadataPass());
+  dev.addPass(createLowerAffinePass());
+  dev.addPass(createSCFToControlFlowPass());
+  dev.addPass(createConvertMathToLLVMPass());
+  //    Vector ops (strided slices, shuffles, reductions of the dequantizing
+  //    kernels) first, with the same reassociation as on CPUs.
+  ConvertVectorToLLVMPassOptions vecOpts;
+  vecOpts.reassociateFPReductions = true;
+  dev.addPass(createConvertVectorToLLVMPass(vecOpts));
+  dev.addPass(createConvertGpuOpsToNVVMOps());
+  dev.addPass(createCanonicalizerPass());
+  dev.addPass(createCSEPass());
+  dev.addPass(createReconcileUnrealizedCastsPass());
+  // 10. The gpu.module becomes PTX text (in-process NVPTX backend; no CUDA
+  //     toolkit), held by a gpu.binary.
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
 void mlir::llama::registerLlamaPipelines() {
   PassPipelineRegistration<>(
       "llama-cpu-pipeline",
       "The whole CPU pipeline: llama dialect to the LLVM dialect",
       [](OpPassManager &pm) { buildLlamaCPUPipeline(pm); });
+  PassPipelineRegistration<>(
+      "llama-gpu-pipeline",
+      "The NVPTX pipeline: llama dialect to kernels in one gpu.module, "
+      "serialized to PTX for sm_90",
+      [](OpPassManager &pm) { buildLlamaGPUPipeline(pm); });
+  PassPipelineRegistration<>(
+      "llama-to-gpu-kernels-pipeline",
+      "The NVPTX pipeline up to outlined kernels (gpu dialect)",
+      [](OpPassManager &pm) {
+        LlamaGPUPipelineOptions o;
+        o.stopAfterOutlining = true;
+        buildLlamaGPUPipeline(pm, o);
+      });
   PassPipelineRegistration<>(
       "llama-cpu-pipeline-serial",
       "The CPU pipeline without the thread pool (for JIT tests)",

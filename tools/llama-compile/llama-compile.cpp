@@ -19,6 +19,7 @@
 #include "llama-mlir/Import/GGUFImporter.h"
 #include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Target/CPUTargets.h"
+#include "llama-mlir/Target/GPUTargets.h"
 #include "llama-mlir/Transforms/Passes.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -56,7 +57,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Llama, Linalg, LLVMMLIR, LLVMIR, Asm, Obj, Exe };
+enum class Emit { Llama, Linalg, GPU, LLVMMLIR, PTX, LLVMIR, Asm, Obj, Exe };
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.gguf>"));
 cl::opt<bool> listTargets("list-targets",
@@ -69,15 +70,22 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Linalg, "linalg",
                           "after the llama ops are lowered (loops, linalg, "
                           "tensors)"),
-               clEnumValN(Emit::LLVMMLIR, "llvm-mlir", "the LLVM dialect"),
+               clEnumValN(Emit::GPU, "gpu",
+                          "GPU targets: the kernels outlined (gpu dialect)"),
+               clEnumValN(Emit::LLVMMLIR, "llvm-mlir",
+                          "the LLVM dialect (GPU targets: NVVM kernels as "
+                          "PTX in a gpu.binary, host code before lowering)"),
+               clEnumValN(Emit::PTX, "ptx",
+                          "GPU targets: all device code as one PTX module"),
                clEnumValN(Emit::LLVMIR, "llvm-ir", "LLVM IR"),
                clEnumValN(Emit::Asm, "asm", "assembly"),
                clEnumValN(Emit::Obj, "obj", "an object file"),
                clEnumValN(Emit::Exe, "exe", "a linked executable")));
 cl::opt<std::string>
     target("target",
-           cl::desc("A named target (--list-targets; default avx2), host, or "
-                    "TRIPLE[+feature...], e.g. aarch64-linux-gnu+sve+i8mm"),
+           cl::desc("A named target (--list-targets; default avx2), host, "
+                    "TRIPLE[+feature...], e.g. aarch64-linux-gnu+sve+i8mm, or "
+                    "a GPU: sm_80, sm_90, cuda"),
            cl::init("avx2"));
 cl::opt<std::string>
     intDot("int-dot",
@@ -158,6 +166,46 @@ std::string makeManifest(ModuleOp module, const llama::CPUTarget &t) {
 
 } // namespace
 
+int writeTextFile(const std::string &path,
+                  llvm::function_ref<void(llvm::raw_ostream &)> printFn) {
+  std::string err;
+  auto f = openOutputFile(path, &err);
+  if (!f)
+    return fail(err);
+  printFn(f->os());
+  f->keep();
+  return 0;
+}
+
+/// The GPU path: the NVPTX pipeline, then the stage --emit asks for. With
+/// --emit=ptx, the PTX text of the one gpu.binary (all kernels).
+int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
+                  const std::vector<std::string> &disabled,
+                  const std::string &out, StageTimer &timer) {
+  llama::LlamaGPUPipelineOptions go;
+  go.chip = gpu.chip;
+  go.ptxFeatures = gpu.ptxFeatures;
+  go.disabledFusions = disabled;
+  go.stopAfterLlamaLowering = emit == Emit::Linalg;
+  go.stopAfterOutlining = emit == Emit::GPU;
+  llama::buildLlamaGPUPipeline(pm, go);
+  if (failed(pm.run(module)))
+    return fail("the MLIR pipeline (GPU, " + gpu.chip + ") failed on " +
+                inputFile);
+  timer.lap("mlir pipeline");
+  if (emit != Emit::PTX)
+    return writeTextFile(out, [&](llvm::raw_ostream &os) { module.print(os); });
+  SmallVector<gpu::BinaryOp> binaries(module.getOps<gpu::BinaryOp>());
+  if (binaries.size() != 1)
+    return fail("expected the pipeline to give one gpu.binary, got " +
+                llvm::Twine(binaries.size()));
+  auto object = dyn_cast<gpu::ObjectAttr>(binaries.front().getObjects()[0]);
+  if (!object || object.getFormat() != gpu::CompilationTarget::Assembly)
+    return fail("the gpu.binary holds no PTX assembly");
+  return writeTextFile(
+      out, [&](llvm::raw_ostream &os) { os << object.getObject().getValue(); });
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerMLIRContextCLOptions();
@@ -176,16 +224,32 @@ int main(int argc, char **argv) {
       llvm::outs() << llvm::formatv("  {0,-13} {1,-26} {2}\n", t.name, t.triple,
                                     t.description);
     }
+    for (const llama::GPUTarget &t : llama::namedGPUTargets())
+      llvm::outs() << llvm::formatv("  {0,-13} {1,-26} {2}\n", t.name,
+                                    "nvptx64-nvidia-cuda", t.description);
     return 0;
   }
   if (inputFile.empty())
     return fail("no input file (usage: llama-compile MODEL.gguf -o OUT; "
                 "--help for options)");
+  std::optional<llama::GPUTarget> gpu = llama::resolveGPUTarget(target);
   std::string targetError;
-  std::optional<llama::CPUTarget> td =
-      llama::resolveCPUTarget(target, targetError);
-  if (!td)
-    return fail("--target: " + targetError);
+  std::optional<llama::CPUTarget> td;
+  if (!gpu) {
+    td = llama::resolveCPUTarget(target, targetError);
+    if (!td)
+      return fail("--target: " + targetError +
+                  " (GPU targets: sm_80, sm_90, cuda)");
+    if (emit == Emit::GPU || emit == Emit::PTX)
+      return fail("--emit=" + std::string(emit == Emit::GPU ? "gpu" : "ptx") +
+                  " needs a GPU target (--target=sm_80|sm_90|cuda)");
+  } else if (emit == Emit::LLVMIR || emit == Emit::Asm || emit == Emit::Obj ||
+             emit == Emit::Exe) {
+    return fail("--target=" + target +
+                ": only --emit=llama|linalg|gpu|llvm-mlir|ptx so far; the host "
+                "side of the GPU path (kernel launches through the CUDA "
+                "driver API, docs/GPU.md) is not implemented yet");
+  }
   if (kvType != "f32" && kvType != "f16")
     return fail("--kv-type: expected f32 or f16, got '" + kvType + "'");
   if (optLevel > 3)
@@ -216,14 +280,8 @@ int main(int argc, char **argv) {
     return fail(error);
   timer.lap("import");
 
-  auto writeText = [&](auto printFn) -> int {
-    std::string err;
-    auto f = openOutputFile(out, &err);
-    if (!f)
-      return fail(err);
-    printFn(f->os());
-    f->keep();
-    return 0;
+  auto writeText = [&](llvm::function_ref<void(llvm::raw_ostream &)> printFn) {
+    return writeTextFile(out, printFn);
   };
   if (emit == Emit::Llama)
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
@@ -232,6 +290,20 @@ int main(int argc, char **argv) {
   PassManager pm(&ctx);
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("bad pass manager options");
+  std::vector<std::string> disabled;
+  for (const std::string &f : disableFusion) {
+    if (f == "all") {
+      for (StringRef name : llama::kLlamaFusionNames)
+        disabled.push_back(name.str());
+      continue;
+    }
+    if (!llvm::is_contained(llama::kLlamaFusionNames, f))
+      return fail("--disable-fusion: unknown fusion '" + f +
+                  "', expected one of rmsnorm, rope, swiglu, gqa, all");
+    disabled.push_back(f);
+  }
+  if (gpu)
+    return compileForGPU(*module, pm, *gpu, disabled, out, timer);
   llama::LlamaCPUPipelineOptions po;
   po.stopAfterLlamaLowering = emit == Emit::Linalg;
   po.tokenBlock = td->tokenBlock;
@@ -239,17 +311,7 @@ int main(int argc, char **argv) {
     return fail("--int-dot: expected auto or off, got '" + intDot + "'");
   po.intDot = intDot == "off" ? "none" : td->intDot;
   po.scalableVectors = td->scalable;
-  for (const std::string &f : disableFusion) {
-    if (f == "all") {
-      for (StringRef name : llama::kLlamaFusionNames)
-        po.disabledFusions.push_back(name.str());
-      continue;
-    }
-    if (!llvm::is_contained(llama::kLlamaFusionNames, f))
-      return fail("--disable-fusion: unknown fusion '" + f +
-                  "', expected one of rmsnorm, rope, swiglu, gqa, all");
-    po.disabledFusions.push_back(f);
-  }
+  po.disabledFusions = disabled;
   llama::buildLlamaCPUPipeline(pm, po);
   if (failed(pm.run(*module)))
     return fail("the MLIR pipeline failed on " + inputFile);

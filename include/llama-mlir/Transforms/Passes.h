@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -53,6 +54,9 @@ struct LlamaCPUPipelineOptions {
   std::string intDot = "none";
   /// Scalable vectors for unquantized rows (SVE targets).
   bool scalableVectors = false;
+  /// Dot products vectorized by weight block (llama-lower-to-loops
+  /// {vector-kernels}); the GPU pipeline turns it off.
+  bool vectorKernels = true;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };
@@ -61,6 +65,28 @@ struct LlamaCPUPipelineOptions {
 /// step is commented in lib/Transforms/Pipelines.cpp.
 void buildLlamaCPUPipeline(OpPassManager &pm,
                            const LlamaCPUPipelineOptions &options = {});
+
+/// Options of the NVPTX pipeline (see docs/GPU.md).
+struct LlamaGPUPipelineOptions {
+  /// Stop after the llama ops are lowered (before bufferization).
+  bool stopAfterLlamaLowering = false;
+  /// Stop after the kernels are outlined (gpu dialect, host and device).
+  bool stopAfterOutlining = false;
+  /// The GPU architecture (sm_80, sm_90, ...) and PTX ISA feature.
+  std::string chip = "sm_90";
+  std::string ptxFeatures = "+ptx80";
+  /// Threads per block of every kernel (each thread one row of a matmul,
+  /// one head of attention, ...).
+  int64_t threadsPerBlock = 128;
+  /// Fusions to leave out, by name (see kLlamaFusionNames).
+  std::vector<std::string> disabledFusions;
+};
+
+/// The pipeline from the llama dialect to NVVM: the stages of the CPU
+/// pipeline up to loops, then every parallel loop a kernel, all kernels in
+/// one gpu.module lowered to NVVM and serialized to PTX (gpu.binary).
+void buildLlamaGPUPipeline(OpPassManager &pm,
+                           const LlamaGPUPipelineOptions &options = {});
 
 /// Registers `llama-cpu-pipeline` (and `llama-to-loops-pipeline`, the first
 /// stage alone) with the pass registry.

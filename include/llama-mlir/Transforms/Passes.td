@@ -99,6 +99,10 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     Option<"scalableVectors", "scalable-vectors", "bool", /*default=*/"false",
            "Dot products of f32/f16/bf16 rows in scalable vectors "
            "(vector<[4]xf32>, SVE): steps of 4 x vscale, masked remainder">,
+    Option<"vectorKernels", "vector-kernels", "bool", /*default=*/"true",
+           "Dot products vectorized by weight block (and the prefill GEMM "
+           "register-blocked over tokens); off: scalar code per row, the "
+           "form the GPU pipeline maps to one thread per row">,
   ];
 }
 
@@ -115,6 +119,48 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
     The target forms are `llvm.call_intrinsic` ops, which have no declared
     memory effects: the pipeline runs this pass after bufferization and
     buffer deallocation.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def LlamaMergeGPUModulesPass
+    : Pass<"llama-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Move every kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` gives each kernel a `gpu.module` of its own. This
+    pass moves the contents of all of them into one `gpu.module` (named by
+    the `module-name` option), renaming symbols that clash, and points every
+    `gpu.launch_func` at the kernel's new place, so that the model's device
+    code is one PTX module: `llama-compile --emit=ptx` writes it as one
+    file and the program loads it once. Runs before `nvvm-attach-target`;
+    a module with targets is an error.
+  }];
+  let options = [
+    Option<"moduleName", "module-name", "std::string", "\"llama_kernels\"",
+           "Name of the merged gpu.module">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def LlamaLowerGPUMathPass : Pass<"llama-lower-gpu-math"> {
+  let summary = "Lower math ops in device code to NVVM intrinsics";
+  let description = [{
+    `math.floor`, `math.ceil`, `math.sqrt`, `math.absf` and `math.round` on
+    f32 (scalars, or fixed 1-D vectors element by element) become calls of
+    `llvm.nvvm.floor.f`, `llvm.nvvm.ceil.f`, `llvm.nvvm.sqrt.rn.f` (IEEE
+    round-to-nearest), `llvm.nvvm.fabs` and `llvm.nvvm.round.f`.
+    `convert-gpu-to-nvvm` would otherwise turn them into calls of CUDA's
+    libdevice (`__nv_floorf`, ...), which the PTX can only resolve when
+    libdevice is linked from a CUDA toolkit at compile time. `math.fma` is
+    left for `convert-math-to-llvm` (`llvm.intr.fma`, an `fma.rn.f32`).
+    Any other math op is an error naming it: the transcendental functions
+    are polynomials by then (`llama-approximate-math`).
+
+    Run it on `gpu.module`s before `convert-gpu-to-nvvm`.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

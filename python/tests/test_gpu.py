@@ -1,0 +1,120 @@
+"""GPU targets (llama-compile --target=sm_80|sm_90|cuda): the NVPTX pipeline
+gives all device code of a model as one PTX module, which CUDA's `ptxas`
+accepts for the chip (ptxas compiles PTX to machine code: it checks every
+instruction, register and address space, as the driver's JIT would). No GPU
+is needed; the tests skip with a message where ptxas is absent.
+
+What this does not show: that the kernels compute the right numbers on a
+GPU (bench/gpu.sh, on a machine with one) -- see docs/GPU.md.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import require_models
+from test_compiled import gen, light_in_sanitized_build, tool
+
+PTXAS = shutil.which("ptxas") or next(
+    (p for p in ("/usr/local/cuda/bin/ptxas",) if os.path.exists(p)), None)
+
+# The types of docs/GPU.md's support table; tiny preset = GQA 8:4 heads.
+TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
+         "q4_k", "q5_k", "q6_k", "q4_k_m"]
+
+
+def need_ptxas():
+    if not PTXAS:
+        pytest.skip("ptxas not found (CUDA toolkit: /usr/local/cuda/bin or "
+                    "PATH); PTX generation is still run by the lit tests")
+    return PTXAS
+
+
+def compile_stage(gguf, emit, target, *args):
+    r = subprocess.run([tool("llama-compile"), gguf, f"--target={target}",
+                        f"--emit={emit}", "-o", "-", *args],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def check_ptx(tmp_path, gguf, target, chip, *args):
+    ptx = compile_stage(gguf, "ptx", target, *args)
+    # One module for the chip, every kernel an entry, nothing left to link
+    # (no libdevice __nv_* functions, no other externs).
+    assert re.search(rf"^\.target {chip}\b", ptx, re.M), ptx[:400]
+    assert re.search(r"^\.version 8\.0\b", ptx, re.M)
+    assert ".extern" not in ptx
+    entries = re.findall(r"^\.visible \.entry (\w+)\(", ptx, re.M)
+    launches = re.findall(r"gpu\.launch_func\s+@llama_kernels::@(\w+)",
+                          compile_stage(gguf, "gpu", target, *args))
+    assert entries and sorted(set(launches)) == sorted(entries)
+    path = tmp_path / f"{chip}.ptx"
+    path.write_text(ptx)
+    r = subprocess.run([need_ptxas(), f"-arch={chip}", "-O3", str(path),
+                        "-o", str(tmp_path / f"{chip}.cubin")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[:4000]
+    return entries
+
+
+@pytest.mark.parametrize("wtype", TYPES)
+def test_ptx_accepted_by_ptxas_sm90(tmp_path, wtype):
+    if wtype != "q4_k_m":
+        light_in_sanitized_build("one type of the GPU sweep")
+    need_ptxas()
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", wtype,
+               "--layers", "1")
+    check_ptx(tmp_path, gguf, "sm_90", "sm_90")
+
+
+def test_ptx_sm80_and_cuda_alias(tmp_path):
+    need_ptxas()
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type",
+               "q4_k_m", "--layers", "1")
+    check_ptx(tmp_path, gguf, "sm_80", "sm_80")
+    assert compile_stage(gguf, "ptx", "cuda") == compile_stage(
+        gguf, "ptx", "sm_90")
+
+
+def test_ptx_with_fusions_off(tmp_path):
+    light_in_sanitized_build("the unfused GPU variant")
+    need_ptxas()
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q4_0",
+               "--layers", "1")
+    fused = check_ptx(tmp_path, gguf, "sm_90", "sm_90")
+    unfused = check_ptx(tmp_path, gguf, "sm_90", "sm_90",
+                        "--disable-fusion=all")
+    # Unfused: separate kernels for the projections, norms, ...
+    assert len(unfused) > len(fused)
+
+
+def test_ptx_stories260k(tmp_path):
+    models = require_models()
+    need_ptxas()
+    gguf = os.path.join(models, "stories260K", "stories260K.gguf")
+    check_ptx(tmp_path, gguf, "sm_90", "sm_90")
+
+
+def test_gpu_target_errors(tmp_path):
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q8_0",
+               "--layers", "1")
+    lc = tool("llama-compile")
+    r = subprocess.run([lc, gguf, "--target=sm_90", "-o",
+                        str(tmp_path / "exe")], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "host side of the GPU path" in r.stderr and "--emit" in r.stderr
+    r = subprocess.run([lc, gguf, "--emit=ptx", "-o", "-"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "--emit=ptx needs a GPU target" in r.stderr
+    r = subprocess.run([lc, gguf, "--target=sm_75", "-o", "-"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "sm_80, sm_90, cuda" in r.stderr
+    listed = subprocess.run([lc, "--list-targets"], capture_output=True,
+                            text=True, check=True).stdout
+    for name in ("sm_80", "sm_90", "cuda"):
+        assert re.search(rf"^\s+{name}\s+nvptx64-nvidia-cuda", listed, re.M)

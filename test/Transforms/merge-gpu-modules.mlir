@@ -1,0 +1,94 @@
+// RUN: llama-opt %s -split-input-file -llama-merge-gpu-modules -verify-diagnostics | FileCheck %s
+module attributes {gpu.container_module} {
+
+  // Two outlined kernels (one per gpu.module, as gpu-kernel-outlining gives
+  // them) end up in one gpu.module; the launches follow them.
+  // CHECK-LABEL: func.func @two_kernels
+  // CHECK: gpu.launch_func @llama_kernels::@k0
+  // CHECK: gpu.launch_func @llama_kernels::@k1
+  // CHECK: gpu.module @llama_kernels {
+  // CHECK-NEXT: gpu.func @k0(%{{.*}}: memref<4xf32>) kernel
+  // CHECK: gpu.func @k1(%{{.*}}: memref<4xf32>) kernel
+  // CHECK-NOT: gpu.module
+  func.func @two_kernels(%m: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @k0::@k0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    gpu.launch_func @k1::@k1 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    return
+  }
+  gpu.module @k0 {
+    gpu.func @k0(%m: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+  gpu.module @k1 {
+    gpu.func @k1(%m: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Two modules that both define @k: the second is renamed, and its launch
+// follows the new name.
+// CHECK-LABEL: func.func @clash
+// CHECK: gpu.launch_func @llama_kernels::@k blocks
+// CHECK: gpu.launch_func @llama_kernels::@[[K2:k_[0-9]+]] blocks
+// CHECK: gpu.module @llama_kernels {
+// CHECK: gpu.func @k(
+// CHECK: gpu.func @[[K2]](
+module attributes {gpu.container_module} {
+  func.func @clash(%m: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @a::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    gpu.launch_func @b::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    return
+  }
+  gpu.module @a {
+    gpu.func @k(%m: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+  gpu.module @b {
+    gpu.func @k(%m: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// No gpu.module: nothing changes.
+// CHECK-LABEL: func.func @negative_no_kernels
+// CHECK-NOT: gpu.module
+module attributes {gpu.container_module} {
+  func.func @negative_no_kernels() {
+    return
+  }
+}
+
+// -----
+
+// A module that already has a target was lowered past this pass's place.
+module attributes {gpu.container_module} {
+  // expected-error @+1 {{has targets or an offloading handler; llama-merge-gpu-modules runs before nvvm-attach-target}}
+  gpu.module @negative_with_target [#nvvm.target<chip = "sm_90">] {
+    gpu.func @k() kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// The merged module's name is taken.
+// expected-error @+1 {{llama-merge-gpu-modules: a symbol named 'llama_kernels' exists already}}
+module attributes {gpu.container_module} {
+  func.func private @llama_kernels()
+  gpu.module @negative_name_taken {
+    gpu.func @k() kernel {
+      gpu.return
+    }
+  }
+}
