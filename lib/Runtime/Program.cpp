@@ -71,7 +71,44 @@ void _mlir_ciface_llama_prefill(MemRef<1> *file, MemRef<1> *offsets,
 void _mlir_ciface_llama_decode(MemRef<1> *file, MemRef<1> *offsets,
                                MemRef<1> *tokens, MemRef<1> *pos, MemRef<4> *k,
                                MemRef<4> *v, MemRef<2> *logits);
+// GPU programs (llama-compile --target=sm_90) link libLlamaCUDA.a, whose
+// definitions (include/llama-mlir/Runtime/CUDARuntime.h) these weak
+// declarations then resolve to; in CPU programs they stay null.
+int llama_rt_gpu_init(char *err, size_t errSize) __attribute__((weak));
+void llama_rt_gpu_describe(char *out, size_t outSize) __attribute__((weak));
+void *llama_rt_gpu_alloc(size_t bytes) __attribute__((weak));
+void llama_rt_gpu_free(int64_t ptr) __attribute__((weak));
 }
+
+namespace {
+
+/// Where the buffers the generated code reads and writes live: host memory
+/// for CPU programs; CUDA managed memory (host- and device-visible) for GPU
+/// programs, whose kernels read the weights, KV cache, tokens and positions
+/// and write the logits.
+struct Buffers {
+  bool gpu = false;
+
+  void *alloc(size_t bytes) const {
+    void *p = gpu ? llama_rt_gpu_alloc(bytes) : std::calloc(bytes, 1);
+    if (p && gpu)
+      std::memset(p, 0, bytes);
+    return p;
+  }
+  void free(void *p) const {
+    if (gpu)
+      llama_rt_gpu_free(static_cast<int64_t>(reinterpret_cast<intptr_t>(p)));
+    else
+      std::free(p);
+  }
+};
+
+Buffers &buffers() {
+  static Buffers b;
+  return b;
+}
+
+} // namespace
 
 namespace {
 
@@ -294,8 +331,8 @@ public:
     size_t elem = m.kvType == "f16" ? 2 : 4;
     // calloc: the kernel hands out zero pages lazily, so a long context costs
     // nothing until it is used.
-    k_.reset(static_cast<uint8_t *>(std::calloc(elems, elem)));
-    v_.reset(static_cast<uint8_t *>(std::calloc(elems, elem)));
+    k_.reset(static_cast<uint8_t *>(buffers().alloc(elems * elem)));
+    v_.reset(static_cast<uint8_t *>(buffers().alloc(elems * elem)));
     if (!k_ || !v_) {
       std::fprintf(stderr, "cannot allocate the KV cache (%zu bytes)\n",
                    2 * elems * elem);
@@ -303,7 +340,21 @@ public:
     }
     kc_ = memref(k_.get(), shape);
     vc_ = memref(v_.get(), shape);
-    file_ = memref(const_cast<uint8_t *>(view.data()),
+    const uint8_t *bytes = view.data();
+    if (buffers().gpu) {
+      // The weights are uploaded once: the kernels read this copy.
+      gpuFile_.reset(static_cast<uint8_t *>(buffers().alloc(view.fileSize())));
+      if (!gpuFile_) {
+        std::fprintf(stderr,
+                     "cannot allocate %zu bytes of GPU memory for the "
+                     "weights\n",
+                     static_cast<size_t>(view.fileSize()));
+        std::exit(1);
+      }
+      std::memcpy(gpuFile_.get(), view.data(), view.fileSize());
+      bytes = gpuFile_.get();
+    }
+    file_ = memref(const_cast<uint8_t *>(bytes),
                    {static_cast<int64_t>(view.fileSize())});
     off_ = memref(offsets_.data(), {static_cast<int64_t>(offsets_.size())});
   }
@@ -321,12 +372,30 @@ public:
     for (int64_t i = 0; i < n; ++i)
       ps[i] = static_cast<int32_t>(pos_ + i);
     logits_.assign(static_cast<size_t>(n * nVocab_), 0.0f);
-    MemRef<1> t = memref(tok.data(), {n}), p = memref(ps.data(), {n});
-    MemRef<2> l = memref(logits_.data(), {n, nVocab_});
+    size_t ids = static_cast<size_t>(n) * sizeof(int32_t);
+    size_t out = logits_.size() * sizeof(float);
+    // GPU programs: the arguments in managed memory, the logits copied out.
+    int32_t *tp = tok.data(), *pp = ps.data();
+    float *lp = logits_.data();
+    if (buffers().gpu) {
+      tp = static_cast<int32_t *>(buffers().alloc(ids));
+      pp = static_cast<int32_t *>(buffers().alloc(ids));
+      lp = static_cast<float *>(buffers().alloc(out));
+      std::memcpy(tp, tok.data(), ids);
+      std::memcpy(pp, ps.data(), ids);
+    }
+    MemRef<1> t = memref(tp, {n}), p = memref(pp, {n});
+    MemRef<2> l = memref(lp, {n, nVocab_});
     if (n == 1)
       _mlir_ciface_llama_decode(&file_, &off_, &t, &p, &kc_, &vc_, &l);
     else
       _mlir_ciface_llama_prefill(&file_, &off_, &t, &p, &kc_, &vc_, &l);
+    if (buffers().gpu) {
+      std::memcpy(logits_.data(), lp, out);
+      buffers().free(tp);
+      buffers().free(pp);
+      buffers().free(lp);
+    }
     pos_ += n;
     return logits_;
   }
@@ -335,9 +404,9 @@ private:
   std::vector<int64_t> offsets_;
   int64_t ctx_, nVocab_ = 0, pos_ = 0;
   struct Free {
-    void operator()(uint8_t *p) const { std::free(p); }
+    void operator()(uint8_t *p) const { buffers().free(p); }
   };
-  std::unique_ptr<uint8_t, Free> k_, v_;
+  std::unique_ptr<uint8_t, Free> k_, v_, gpuFile_;
   std::vector<float> logits_;
   MemRef<4> kc_, vc_;
   MemRef<1> file_, off_;
@@ -473,6 +542,22 @@ int main(int argc, char **argv) {
             "; recompile with llama-compile --target=<one this CPU "
             "has> (llama-compile --list-targets)",
         3);
+  }
+  // GPU programs: a driver and a device, or a clear error.
+  if (m.triple.rfind("nvptx", 0) == 0) {
+    char err[512] = {0};
+    if (!llama_rt_gpu_init || llama_rt_gpu_init(err, sizeof(err)) != 0)
+      die(prog,
+          "this program was compiled for target '" + m.target + "' (" +
+              m.triple + ", an NVIDIA GPU): " +
+              (llama_rt_gpu_init ? std::string(err)
+                                 : std::string("it was linked without the "
+                                               "CUDA runtime")),
+          3);
+    buffers().gpu = true;
+    char dev[300] = {0};
+    llama_rt_gpu_describe(dev, sizeof(dev));
+    std::fprintf(stderr, "GPU: %s\n", dev);
   }
   int64_t nVocab = m.hparam("n_vocab"), nCtx = m.hparam("n_ctx");
   if (!o.kvType.empty() && o.kvType != m.kvType)

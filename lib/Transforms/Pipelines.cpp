@@ -166,6 +166,23 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = "isa";
   pm.addPass(createGpuModuleToBinaryPass(binary));
+  // 11. Host code: its buffers in managed memory (the kernels and the host
+  //     loops between launches both use them), then the LLVM dialect. The
+  //     launches and the binary keep their gpu ops with LLVM operands; the
+  //     translation to LLVM IR turns them into calls of the runtime's
+  //     mgpu* functions (lib/Runtime/CUDARuntime.cpp) and a constructor
+  //     that registers the PTX.
+  pm.addPass(createLlamaGPUHostBuffersPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  ConvertVectorToLLVMPassOptions hostVec;
+  hostVec.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(hostVec));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 void mlir::llama::registerLlamaPipelines() {

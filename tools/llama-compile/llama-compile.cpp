@@ -129,11 +129,13 @@ int fail(const llvm::Twine &msg) {
 
 /// The manifest the runtime checks the GGUF file against: hyperparameters,
 /// KV cache type, and every weight in binding order.
-std::string makeManifest(ModuleOp module, const llama::CPUTarget &t) {
+std::string makeManifest(ModuleOp module, const std::string &targetName,
+                         const std::string &targetTriple,
+                         const std::vector<std::string> &cpuFeatures) {
   std::string m = "llama-mlir manifest 1\n";
-  m += "target " + t.name + " " + t.triple + "\n";
+  m += "target " + targetName + " " + targetTriple + "\n";
   m += "cpu_features";
-  for (const std::string &f : t.cpuFeatures)
+  for (const std::string &f : cpuFeatures)
     m += " " + f;
   m += "\n";
   if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams")) {
@@ -178,7 +180,8 @@ int writeTextFile(const std::string &path,
 }
 
 /// The GPU path: the NVPTX pipeline, then the stage --emit asks for. With
-/// --emit=ptx, the PTX text of the one gpu.binary (all kernels).
+/// --emit=ptx, the PTX text of the one gpu.binary (all kernels). Returns -1
+/// when the LLVM IR stages (host code with the PTX embedded) follow.
 int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
                   const std::vector<std::string> &disabled,
                   const std::string &out, StageTimer &timer) {
@@ -193,6 +196,9 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
     return fail("the MLIR pipeline (GPU, " + gpu.chip + ") failed on " +
                 inputFile);
   timer.lap("mlir pipeline");
+  if (emit == Emit::LLVMIR || emit == Emit::Asm || emit == Emit::Obj ||
+      emit == Emit::Exe)
+    return -1;
   if (emit != Emit::PTX)
     return writeTextFile(out, [&](llvm::raw_ostream &os) { module.print(os); });
   SmallVector<gpu::BinaryOp> binaries(module.getOps<gpu::BinaryOp>());
@@ -234,22 +240,16 @@ int main(int argc, char **argv) {
                 "--help for options)");
   std::optional<llama::GPUTarget> gpu = llama::resolveGPUTarget(target);
   std::string targetError;
-  std::optional<llama::CPUTarget> td;
-  if (!gpu) {
-    td = llama::resolveCPUTarget(target, targetError);
-    if (!td)
-      return fail("--target: " + targetError +
-                  " (GPU targets: sm_80, sm_90, cuda)");
-    if (emit == Emit::GPU || emit == Emit::PTX)
-      return fail("--emit=" + std::string(emit == Emit::GPU ? "gpu" : "ptx") +
-                  " needs a GPU target (--target=sm_80|sm_90|cuda)");
-  } else if (emit == Emit::LLVMIR || emit == Emit::Asm || emit == Emit::Obj ||
-             emit == Emit::Exe) {
-    return fail("--target=" + target +
-                ": only --emit=llama|linalg|gpu|llvm-mlir|ptx so far; the host "
-                "side of the GPU path (kernel launches through the CUDA "
-                "driver API, docs/GPU.md) is not implemented yet");
-  }
+  // For a GPU, the host code's CPU: the x86-64 baseline, which any machine
+  // with a datacenter GPU runs.
+  std::optional<llama::CPUTarget> td = llama::resolveCPUTarget(
+      gpu ? std::string("x86-64") : target.getValue(), targetError);
+  if (!td)
+    return fail("--target: " + targetError +
+                " (GPU targets: sm_80, sm_90, cuda)");
+  if (!gpu && (emit == Emit::GPU || emit == Emit::PTX))
+    return fail("--emit=" + std::string(emit == Emit::GPU ? "gpu" : "ptx") +
+                " needs a GPU target (--target=sm_80|sm_90|cuda)");
   if (kvType != "f32" && kvType != "f16")
     return fail("--kv-type: expected f32 or f16, got '" + kvType + "'");
   if (optLevel > 3)
@@ -302,25 +302,31 @@ int main(int argc, char **argv) {
                   "', expected one of rmsnorm, rope, swiglu, gqa, all");
     disabled.push_back(f);
   }
-  if (gpu)
-    return compileForGPU(*module, pm, *gpu, disabled, out, timer);
-  llama::LlamaCPUPipelineOptions po;
-  po.stopAfterLlamaLowering = emit == Emit::Linalg;
-  po.tokenBlock = td->tokenBlock;
-  if (intDot != "auto" && intDot != "off")
-    return fail("--int-dot: expected auto or off, got '" + intDot + "'");
-  po.intDot = intDot == "off" ? "none" : td->intDot;
-  po.scalableVectors = td->scalable;
-  po.disabledFusions = disabled;
-  llama::buildLlamaCPUPipeline(pm, po);
-  if (failed(pm.run(*module)))
-    return fail("the MLIR pipeline failed on " + inputFile);
-  timer.lap("mlir pipeline");
-  if (emit == Emit::Linalg || emit == Emit::LLVMMLIR)
-    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+  if (gpu) {
+    int rc = compileForGPU(*module, pm, *gpu, disabled, out, timer);
+    if (rc >= 0)
+      return rc;
+  } else {
+    llama::LlamaCPUPipelineOptions po;
+    po.stopAfterLlamaLowering = emit == Emit::Linalg;
+    po.tokenBlock = td->tokenBlock;
+    if (intDot != "auto" && intDot != "off")
+      return fail("--int-dot: expected auto or off, got '" + intDot + "'");
+    po.intDot = intDot == "off" ? "none" : td->intDot;
+    po.scalableVectors = td->scalable;
+    po.disabledFusions = disabled;
+    llama::buildLlamaCPUPipeline(pm, po);
+    if (failed(pm.run(*module)))
+      return fail("the MLIR pipeline failed on " + inputFile);
+    timer.lap("mlir pipeline");
+    if (emit == Emit::Linalg || emit == Emit::LLVMMLIR)
+      return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+  }
 
   // LLVM IR, optimized for the target.
-  std::string manifest = makeManifest(*module, *td);
+  std::string manifest =
+      gpu ? makeManifest(*module, gpu->name, "nvptx64-nvidia-cuda", {})
+          : makeManifest(*module, td->name, td->triple, td->cpuFeatures);
   llvm::LLVMContext llctx;
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
   if (!llmod)
@@ -418,6 +424,8 @@ int main(int argc, char **argv) {
   args.insert(args.end(),
               {objPath, rtDir + "/libLlamaProgram.a",
                rtDir + "/libLlamaRuntime.a", "-lstdc++", "-lm", "-lpthread"});
+  if (gpu) // the CUDA driver, loaded at run time
+    args.insert(args.end(), {rtDir + "/libLlamaCUDA.a", "-ldl"});
 #ifdef LLAMA_MLIR_RUNTIME_LINK_FLAGS
   if (!cross)
     args.push_back(LLAMA_MLIR_RUNTIME_LINK_FLAGS);

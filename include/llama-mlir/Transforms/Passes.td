@@ -146,6 +146,26 @@ def LlamaMergeGPUModulesPass
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def LlamaGPUHostBuffersPass
+    : Pass<"llama-gpu-host-buffers", "::mlir::ModuleOp"> {
+  let summary = "Allocate the host code's buffers in GPU-visible memory";
+  let description = [{
+    In the `func.func`s of a GPU module (the host side), every
+    `memref.alloc` becomes `gpu.alloc host_shared` (CUDA managed memory:
+    `gpu-to-llvm` calls the runtime's `mgpuMemAlloc`) and every
+    `memref.dealloc` a call of `llama_rt_gpu_free(i64 aligned pointer)`
+    (declared when needed). The kernels read and write these buffers, and so
+    does the host code between launches. Kernels (`gpu.module`) are left
+    alone. An alloc with an alignment or symbol operands is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 def LlamaLowerGPUMathPass : Pass<"llama-lower-gpu-math"> {
   let summary = "Lower math ops in device code to NVVM intrinsics";
   let description = [{

@@ -1,0 +1,321 @@
+//===- CUDARuntime.cpp - The CUDA driver, loaded at run time ----*- C++ -*-===//
+//
+// See CUDARuntime.h. The driver API's types are declared here by value (an
+// int result, opaque handles, 64-bit device pointers) so that neither the
+// build nor the produced program needs CUDA headers or libraries; the
+// functions are looked up by their versioned names (cuMemFree_v2, ...) as
+// cuda.h maps them.
+//
+// Launches go to one stream created at the first launch (the generated code
+// asks for a stream per launch and destroys it after synchronizing; creating
+// one each time would cost more than many small kernels). Managed buffers
+// are kept in a free list by size, because the generated code allocates the
+// same temporaries for every token.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Runtime/CUDARuntime.h"
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using Handle = void *;
+constexpr unsigned kMemAttachGlobal = 0x1;
+constexpr int kAttrComputeMajor = 75, kAttrComputeMinor = 76;
+
+struct Driver {
+  void *lib = nullptr;
+  CUresult (*init)(unsigned) = nullptr;
+  CUresult (*deviceGetCount)(int *) = nullptr;
+  CUresult (*deviceGet)(CUdevice *, int) = nullptr;
+  CUresult (*deviceGetName)(char *, int, CUdevice) = nullptr;
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice) = nullptr;
+  CUresult (*primaryCtxRetain)(Handle *, CUdevice) = nullptr;
+  CUresult (*ctxSetCurrent)(Handle) = nullptr;
+  CUresult (*ctxSynchronize)() = nullptr;
+  CUresult (*moduleLoadData)(Handle *, const void *) = nullptr;
+  CUresult (*moduleUnload)(Handle) = nullptr;
+  CUresult (*moduleGetFunction)(Handle *, Handle, const char *) = nullptr;
+  CUresult (*streamCreate)(Handle *, unsigned) = nullptr;
+  CUresult (*streamSynchronize)(Handle) = nullptr;
+  CUresult (*launchKernel)(Handle, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, Handle, void **,
+                           void **) = nullptr;
+  CUresult (*memAllocManaged)(CUdeviceptr *, size_t, unsigned) = nullptr;
+  CUresult (*memFree)(CUdeviceptr) = nullptr;
+  CUresult (*getErrorName)(CUresult, const char **) = nullptr;
+
+  CUdevice device = 0;
+  Handle context = nullptr, stream = nullptr;
+  bool ready = false;
+  std::string error;
+};
+
+Driver &driver() {
+  static Driver d;
+  return d;
+}
+
+std::mutex &lock() {
+  static std::mutex m;
+  return m;
+}
+
+std::string errorName(CUresult r) {
+  const char *name = nullptr;
+  Driver &d = driver();
+  if (d.getErrorName && d.getErrorName(r, &name) == 0 && name)
+    return name;
+  return "CUDA error " + std::to_string(r);
+}
+
+/// Dies with the driver's error: a failure after a successful init means
+/// the device or the generated code is broken, and nothing can continue.
+void check(CUresult r, const char *what) {
+  if (r == 0)
+    return;
+  std::fprintf(stderr, "llama-mlir CUDA runtime: %s failed: %s\n", what,
+               errorName(r).c_str());
+  std::exit(5);
+}
+
+template <typename F> bool lookup(void *lib, const char *name, F &fn) {
+  fn = reinterpret_cast<F>(dlsym(lib, name));
+  return fn != nullptr;
+}
+
+bool initLocked(std::string &err) {
+  Driver &d = driver();
+  if (d.ready)
+    return true;
+  if (!d.error.empty()) {
+    err = d.error;
+    return false;
+  }
+  auto fail = [&](const std::string &msg) {
+    d.error = msg;
+    err = msg;
+    return false;
+  };
+  d.lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!d.lib)
+    return fail(std::string("cannot load the NVIDIA driver (libcuda.so.1): ") +
+                dlerror() +
+                "; this program needs an NVIDIA GPU and its driver");
+  struct Sym {
+    const char *name;
+    bool ok;
+  };
+  Sym syms[] = {
+      {"cuInit", lookup(d.lib, "cuInit", d.init)},
+      {"cuDeviceGetCount", lookup(d.lib, "cuDeviceGetCount", d.deviceGetCount)},
+      {"cuDeviceGet", lookup(d.lib, "cuDeviceGet", d.deviceGet)},
+      {"cuDeviceGetName", lookup(d.lib, "cuDeviceGetName", d.deviceGetName)},
+      {"cuDeviceGetAttribute",
+       lookup(d.lib, "cuDeviceGetAttribute", d.deviceGetAttribute)},
+      {"cuDevicePrimaryCtxRetain",
+       lookup(d.lib, "cuDevicePrimaryCtxRetain", d.primaryCtxRetain)},
+      {"cuCtxSetCurrent", lookup(d.lib, "cuCtxSetCurrent", d.ctxSetCurrent)},
+      {"cuCtxSynchronize", lookup(d.lib, "cuCtxSynchronize", d.ctxSynchronize)},
+      {"cuModuleLoadData", lookup(d.lib, "cuModuleLoadData", d.moduleLoadData)},
+      {"cuModuleUnload", lookup(d.lib, "cuModuleUnload", d.moduleUnload)},
+      {"cuModuleGetFunction",
+       lookup(d.lib, "cuModuleGetFunction", d.moduleGetFunction)},
+      {"cuStreamCreate", lookup(d.lib, "cuStreamCreate", d.streamCreate)},
+      {"cuStreamSynchronize",
+       lookup(d.lib, "cuStreamSynchronize", d.streamSynchronize)},
+      {"cuLaunchKernel", lookup(d.lib, "cuLaunchKernel", d.launchKernel)},
+      {"cuMemAllocManaged",
+       lookup(d.lib, "cuMemAllocManaged", d.memAllocManaged)},
+      {"cuMemFree_v2", lookup(d.lib, "cuMemFree_v2", d.memFree)},
+      {"cuGetErrorName", lookup(d.lib, "cuGetErrorName", d.getErrorName)},
+  };
+  for (const Sym &s : syms)
+    if (!s.ok)
+      return fail(std::string("libcuda.so.1 lacks ") + s.name +
+                  " (driver too old?)");
+  CUresult r = d.init(0);
+  if (r != 0)
+    return fail("cuInit failed: " + errorName(r) +
+                " (no usable NVIDIA GPU or driver)");
+  int count = 0;
+  r = d.deviceGetCount(&count);
+  if (r != 0 || count == 0)
+    return fail("no CUDA device found" +
+                (r ? " (" + errorName(r) + ")" : std::string()));
+  if ((r = d.deviceGet(&d.device, 0)) ||
+      (r = d.primaryCtxRetain(&d.context, d.device)) ||
+      (r = d.ctxSetCurrent(d.context)))
+    return fail("cannot open CUDA device 0: " + errorName(r));
+  d.ready = true;
+  return true;
+}
+
+Driver &ready() {
+  std::string err;
+  std::lock_guard<std::mutex> g(lock());
+  if (!initLocked(err)) {
+    std::fprintf(stderr, "llama-mlir CUDA runtime: %s\n", err.c_str());
+    std::exit(3);
+  }
+  return driver();
+}
+
+/// The PTX of a gpu.binary, loaded at the first kernel lookup (the
+/// generated code registers it from a global constructor, before main has
+/// checked that a driver exists).
+struct Module {
+  const char *ptx;
+  Handle module = nullptr;
+  std::unordered_map<const char *, Handle> functions;
+};
+
+std::map<size_t, std::vector<void *>> &freeLists() {
+  static std::map<size_t, std::vector<void *>> lists;
+  return lists;
+}
+std::unordered_map<void *, size_t> &liveSizes() {
+  static std::unordered_map<void *, size_t> sizes;
+  return sizes;
+}
+uint64_t launches = 0;
+
+} // namespace
+
+extern "C" {
+
+int llama_rt_gpu_init(char *err, size_t errSize) {
+  std::string msg;
+  std::lock_guard<std::mutex> g(lock());
+  if (initLocked(msg))
+    return 0;
+  if (err && errSize)
+    std::snprintf(err, errSize, "%s", msg.c_str());
+  return 1;
+}
+
+void llama_rt_gpu_describe(char *out, size_t outSize) {
+  Driver &d = ready();
+  char name[256] = {0};
+  int major = 0, minor = 0;
+  d.deviceGetName(name, sizeof(name) - 1, d.device);
+  d.deviceGetAttribute(&major, kAttrComputeMajor, d.device);
+  d.deviceGetAttribute(&minor, kAttrComputeMinor, d.device);
+  std::snprintf(out, outSize, "%s (sm_%d%d)", name, major, minor);
+}
+
+void *llama_rt_gpu_alloc(size_t bytes) {
+  Driver &d = ready();
+  size_t size = bytes ? bytes : 1;
+  std::lock_guard<std::mutex> g(lock());
+  void *p = nullptr;
+  auto &list = freeLists()[size];
+  if (!list.empty()) {
+    p = list.back();
+    list.pop_back();
+  } else {
+    CUdeviceptr dp = 0;
+    CUresult r = d.memAllocManaged(&dp, size, kMemAttachGlobal);
+    if (r != 0) {
+      std::fprintf(stderr,
+                   "llama-mlir CUDA runtime: cannot allocate %zu bytes of "
+                   "managed memory: %s\n",
+                   size, errorName(r).c_str());
+      return nullptr;
+    }
+    p = reinterpret_cast<void *>(static_cast<uintptr_t>(dp));
+  }
+  // Uninitialized, like memref.alloc on CPUs. Every launch is synchronous,
+  // so no kernel still uses a recycled buffer.
+  liveSizes()[p] = size;
+  return p;
+}
+
+void llama_rt_gpu_free(int64_t ptr) {
+  void *p = reinterpret_cast<void *>(static_cast<intptr_t>(ptr));
+  if (!p)
+    return;
+  std::lock_guard<std::mutex> g(lock());
+  auto it = liveSizes().find(p);
+  if (it == liveSizes().end())
+    return;
+  freeLists()[it->second].push_back(p);
+  liveSizes().erase(it);
+}
+
+void llama_rt_gpu_sync() {
+  check(ready().ctxSynchronize(), "cuCtxSynchronize");
+}
+
+uint64_t llama_rt_gpu_launch_count() { return launches; }
+
+void *mgpuModuleLoadJIT(void *ptx, int /*optLevel*/) {
+  return new Module{static_cast<const char *>(ptx)};
+}
+
+void mgpuModuleUnload(void *module) {
+  auto *m = static_cast<Module *>(module);
+  if (m->module && driver().ready)
+    driver().moduleUnload(m->module);
+  delete m;
+}
+
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  auto *m = static_cast<Module *>(module);
+  auto it = m->functions.find(name);
+  if (it != m->functions.end())
+    return it->second;
+  Driver &d = ready();
+  if (!m->module)
+    check(d.moduleLoadData(&m->module, m->ptx),
+          "cuModuleLoadData (JIT of the program's PTX)");
+  Handle f = nullptr;
+  check(d.moduleGetFunction(&f, m->module, name), "cuModuleGetFunction");
+  m->functions.emplace(name, f);
+  return f;
+}
+
+void *mgpuStreamCreate() {
+  Driver &d = ready();
+  if (!d.stream)
+    check(d.streamCreate(&d.stream, 0), "cuStreamCreate");
+  return d.stream;
+}
+
+void mgpuStreamSynchronize(void *stream) {
+  check(ready().streamSynchronize(stream), "cuStreamSynchronize");
+}
+
+void mgpuStreamDestroy(void *) {}
+
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t smem, void *stream,
+                      void **params, void **extra, size_t) {
+  ++launches;
+  check(ready().launchKernel(function, gridX, gridY, gridZ, blockX, blockY,
+                             blockZ, smem, stream, params, extra),
+        "cuLaunchKernel");
+}
+
+void *mgpuMemAlloc(uint64_t bytes, void *, bool) {
+  void *p = llama_rt_gpu_alloc(bytes);
+  if (!p)
+    std::exit(5);
+  return p;
+}
+
+} // extern "C"
