@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+#===- bench/gpu.sh - GPU programs: outputs against the CPU, and speed -----===#
+#
+#   bench/gpu.sh prepare [--dir DIR] [--big]      # here (the build machine)
+#   bench/gpu.sh run [--dir DIR] [--hbm-gbps G] [--reps N]   # on a GPU machine
+#
+# The GPU machine has a CUDA driver but none of our toolchain, so `prepare`
+# builds everything it needs into DIR (default build/bench-gpu; carry it
+# there): llama-gguf, the stories260K model and small synthetic models
+# (tiny preset: Q4_0, Q8_0, F16, Q4_K, Q6_K, GQA 8:4), and for each a CPU
+# program (--target=avx2) and a GPU program (--target=sm_90). With --big
+# also GPU programs for TinyLlama-1.1B- and Llama-2-7B-shaped F16 and Q4_0
+# models; their multi-GB files are not kept: `run` writes them again with
+# the same `llama-gguf gen` command (the program checks names, types and
+# shapes, not values, so the files need not be the same bytes).
+#
+# `run` checks that every GPU program generates the CPU program's greedy
+# tokens with logits within 1e-3 (float32 sums in another order), then runs
+# the big models' --bench and prints tg128/pp512 tokens/s and the percent
+# of the HBM roofline: tokens/s x weight bytes per token / (G GB/s; default
+# 4300, an H200's copy bandwidth; 3350 for an H100). Nothing here has run on
+# a GPU yet (docs/GPU.md).
+#
+#===------------------------------------------------------------------------===#
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+SHARED="${LLAMA_MLIR_SHARED_DIR:-$ROOT/../shared}"
+mode="${1:-}"
+[ $# -gt 0 ] && shift
+dir="$BUILD_DIR/bench-gpu"
+big=0
+hbm=4300
+reps=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) dir="$2"; shift 2 ;;
+    --big) big=1; shift ;;
+    --hbm-gbps) hbm="$2"; shift 2 ;;
+    --reps) reps="$2"; shift 2 ;;
+    *) echo "bench/gpu.sh: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+SMALL="q4_0 q8_0 f16 q4_k q6_k"
+BIG="tinyllama:f16 tinyllama:q4_0 llama2-7b:f16 llama2-7b:q4_0"
+
+prepare() {
+  mkdir -p "$dir"
+  cp "$BUILD_DIR/bin/llama-gguf" "$dir/"
+  local stories="$SHARED/models/stories260K/stories260K.gguf"
+  [ -f "$stories" ] && cp "$stories" "$dir/stories.gguf"
+  for t in $SMALL; do
+    "$dir/llama-gguf" gen -o "$dir/tiny-$t.gguf" --preset tiny --type "$t" >&2
+  done
+  for m in "$dir"/*.gguf; do
+    local name; name=$(basename "$m" .gguf)
+    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-cpu" --target=avx2
+    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-gpu" --target=sm_90
+  done
+  if [ "$big" = 1 ]; then
+    for pt in $BIG; do
+      local preset=${pt%%:*} type=${pt##*:}
+      local model="$dir/$preset-$type.gguf"
+      "$dir/llama-gguf" gen -o "$model" --preset "$preset" --type "$type" >&2
+      "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-gpu" --target=sm_90
+      rm -f "$model"
+    done
+  fi
+  du -sh "$dir"
+  echo "bench/gpu.sh: carry $dir to the GPU machine and run: bench/gpu.sh run --dir DIR"
+}
+
+compare() {  # compare NAME
+  local name=$1 model="$dir/$1.gguf"
+  for k in cpu gpu; do
+    "$dir/$name-$k" -m "$model" --tokens 1,403,407,261,378 -n 16 --temp 0 \
+      --ignore-eos --print-ids --logits-out "$dir/$name-$k.logits" \
+      > "$dir/$name-$k.ids" 2> "$dir/$name-$k.err" || {
+        echo "$name: the $k program failed:"; cat "$dir/$name-$k.err"; return 1; }
+  done
+  python3 - "$dir/$name" "$name" <<'PY'
+import sys
+import numpy as np
+base, name = sys.argv[1:3]
+ia = open(base + "-cpu.ids").read().split()
+ib = open(base + "-gpu.ids").read().split()
+la = np.fromfile(base + "-cpu.logits", "<f4")
+lb = np.fromfile(base + "-gpu.logits", "<f4")
+err = float(np.abs(la - lb).max()) if la.shape == lb.shape else float("inf")
+ok = ia == ib and err <= 1e-3
+print(f"{name}: cpu vs gpu: {len(ia)} greedy tokens "
+      f"{'identical' if ia == ib else 'DIFFER'}, max |dlogit| {err:.2e} -> "
+      f"{'PASS' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+}
+
+run() {
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  local status=0
+  for p in "$dir"/*-gpu; do
+    local name; name=$(basename "$p" -gpu)
+    [ -f "$dir/$name.gguf" ] && [ -f "$dir/$name-cpu" ] || continue
+    compare "$name" || status=1
+  done
+  echo
+  echo "| model | test | t/s (median) | min - max | weight GB/token | % of ${hbm} GB/s |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: |"
+  for pt in $BIG; do
+    local preset=${pt%%:*} type=${pt##*:}
+    local exe="$dir/$preset-$type-gpu" model="$dir/$preset-$type.gguf"
+    [ -f "$exe" ] || continue
+    [ -f "$model" ] || "$dir/llama-gguf" gen -o "$model" --preset "$preset" --type "$type" >&2
+    "$exe" -m "$model" --bench --bench-reps "$reps" --bench-format json \
+      > "$dir/bench-$preset-$type.json" 2> "$dir/bench-$preset-$type.err" || {
+        echo "$preset-$type: failed:"; cat "$dir/bench-$preset-$type.err"; status=1; continue; }
+    python3 - "$preset-$type" "$dir/bench-$preset-$type.json" "$hbm" <<'PY'
+import json, sys
+name, path, hbm = sys.argv[1], sys.argv[2], float(sys.argv[3])
+b = json.load(open(path))
+gb = b["weight_bytes_per_token"] / 1e9
+for x in b["tests"]:
+    pct = 100 * x["tokens_per_s"] * gb / hbm if x["test"].startswith("tg") else float("nan")
+    print(f"| {name} | {x['test']} | {x['tokens_per_s']:.2f} | {x['min']:.2f} - {x['max']:.2f} "
+          f"| {gb:.3f} | {pct:.1f} |")
+PY
+  done
+  return $status
+}
+
+case "$mode" in
+  prepare) prepare ;;
+  run) run ;;
+  *) echo "usage: bench/gpu.sh prepare|run [--dir DIR] [--big] [--hbm-gbps G] [--reps N]" >&2; exit 2 ;;
+esac
