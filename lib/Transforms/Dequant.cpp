@@ -660,6 +660,10 @@ bool mlir::llama::canIntDot(const WeightView &w, int64_t k) {
   }
 }
 
+bool mlir::llama::int8GroupsHaveMin(GGMLType type) {
+  return type == GGMLType::Q4_K || type == GGMLType::Q5_K;
+}
+
 SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
                                                         Location loc,
                                                         const WeightView &w,
@@ -714,6 +718,8 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
     SmallVector<int64_t> iota(32);
     for (int64_t i = 0; i < 32; ++i)
       iota[i] = i;
+    // Signed quants: taking q unsigned with a min of 8 d (as the K-quants)
+    // measured slower (a scalar min term per 32 elements, per token).
     groups.push_back({0, vector::ShuffleOp::create(b, loc, lo, hi, iota),
                       lanes(k.f16At(0)), nullptr});
     return groups;
@@ -730,8 +736,10 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
           shr(bytes((five ? 48 : 16) + 32 * (j / 2), 32), 4 * (j % 2)), 0xF);
       if (five)
         q = arith::OrIOp::create(b, loc, q, shl(andc(shr(qh, j), 1), 4));
+      // Unsigned quants (0..15, Q5_K 0..31): the min carries the offset.
       groups.push_back({32 * j, q, laneShuffle(scales, {j, j}),
-                        vector::ExtractOp::create(b, loc, mins, j)});
+                        vector::ExtractOp::create(b, loc, mins, j),
+                        /*nonneg=*/true});
     }
     return groups;
   }
@@ -766,11 +774,12 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
 }
 
 Value mlir::llama::emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa,
-                               Value w, Value x) {
+                               Value w, Value x, bool wNonneg) {
   StringRef kind = isa == IntDotISA::AVX2         ? "avx2"
                    : isa == IntDotISA::AVX512VNNI ? "avx512vnni"
                    : isa == IntDotISA::NEONDot    ? "neon-dotprod"
                                                   : "generic";
   return Int8DotOp::create(b, loc, VectorType::get({8}, b.getI32Type()), w, x,
-                           b.getStringAttr(kind));
+                           b.getStringAttr(kind),
+                           wNonneg ? b.getUnitAttr() : UnitAttr());
 }

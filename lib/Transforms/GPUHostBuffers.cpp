@@ -25,6 +25,7 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kFree = "llama_rt_gpu_free";
+constexpr uint64_t kManagedAlignment = 256;
 
 struct LlamaGPUHostBuffersPass
     : llama::impl::LlamaGPUHostBuffersPassBase<LlamaGPUHostBuffersPass> {
@@ -38,9 +39,11 @@ struct LlamaGPUHostBuffersPass
     }
     IRRewriter rewriter(&getContext());
     for (memref::AllocOp op : allocs) {
-      if (op.getAlignment() || op.getSymbolOperands().size()) {
-        op.emitOpError("llama-gpu-host-buffers: alignment and symbol operands "
-                       "are not supported");
+      // CUDA aligns managed allocations to at least 256 bytes.
+      if (op.getAlignment().value_or(0) > kManagedAlignment ||
+          op.getSymbolOperands().size()) {
+        op.emitOpError("llama-gpu-host-buffers: alignment above 256 bytes and "
+                       "symbol operands are not supported");
         return signalPassFailure();
       }
       rewriter.setInsertionPoint(op);

@@ -56,8 +56,13 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
       // |w| as unsigned bytes times x carrying w's sign: the u8 x s8 form of
       // vpmaddubsw / vpdpbusd. |w| <= 128, |x| <= 127: vpmaddubsw's pair
       // sums stay below 2^15 (no saturation), so the sums are exact.
-      Value absW = call("llvm.x86.avx2.psign.b", vec(32, i8), {w, w});
-      Value sgnX = call("llvm.x86.avx2.psign.b", vec(32, i8), {x, w});
+      // With lhs_nonneg, w is its own absolute value and x keeps its sign.
+      Value absW = op.getLhsNonneg()
+                       ? w
+                       : call("llvm.x86.avx2.psign.b", vec(32, i8), {w, w});
+      Value sgnX = op.getLhsNonneg()
+                       ? x
+                       : call("llvm.x86.avx2.psign.b", vec(32, i8), {x, w});
       if (kind == "avx512vnni") {
         result = call("llvm.x86.avx512.vpdpbusd.256", vec(8, i32),
                       {splat(vec(8, i32), 0), absW, sgnX});

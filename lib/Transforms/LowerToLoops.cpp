@@ -534,7 +534,7 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
                                      Value row) {
   OpBuilder &b = e.b;
   auto accType = VectorType::get({8}, b.getF32Type());
-  bool hasMin = w.type == GGMLType::Q4_K || w.type == GGMLType::Q5_K;
+  bool hasMin = int8GroupsHaveMin(w.type);
   Value zero = arith::ConstantOp::create(
       b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
   int64_t nt = toks.size();
@@ -575,7 +575,7 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
               Value xv = vector::LoadOp::create(
                   b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()),
                   x.xq, ValueRange{s, kk});
-              Value isum = emitInt8Dot(b, e.loc, isa, grp.q, xv);
+              Value isum = emitInt8Dot(b, e.loc, isa, grp.q, xv, grp.nonneg);
               Value dx =
                   memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, gi});
               Value scale = arith::MulFOp::create(

@@ -29,6 +29,39 @@ func.func @vnni(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 
 // -----
 
+// lhs_nonneg (unsigned K-quant quants): w is multiplied as unsigned bytes
+// directly, no vpsignb, in both x86 forms.
+// CHECK-LABEL: func.func @avx2_nonneg
+// CHECK-SAME: (%[[W:.*]]: vector<32xi8>, %[[X:.*]]: vector<32xi8>)
+// CHECK-NOT: psign
+// CHECK: %[[P:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[W]], %[[X]])
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.*}})
+// CHECK-LABEL: func.func @vnni_nonneg
+// CHECK-SAME: (%[[W2:.*]]: vector<32xi8>, %[[X2:.*]]: vector<32xi8>)
+// CHECK-NOT: psign
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %[[W2]], %[[X2]])
+func.func @avx2_nonneg(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot %w, %x {kind = "avx2", lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+func.func @vnni_nonneg(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot %w, %x {kind = "avx512vnni", lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+
+// -----
+
+// negative_: generic and NEON forms are already exact for signed lhs;
+// lhs_nonneg changes nothing there.
+// CHECK-LABEL: func.func @negative_generic_nonneg
+// CHECK: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi16>
+func.func @negative_generic_nonneg(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot %w, %x {kind = "generic", lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+
+// -----
+
 // NEON dot product: sdot on each 16-byte half, concatenated.
 // CHECK-LABEL: func.func @neon
 // CHECK-COUNT-2: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"

@@ -97,11 +97,15 @@ bool canIntDot(const WeightView &w, int64_t k);
 ///                     - minCoef * sum_i xq[i] * dx
 /// for activations x = dx * xq.
 struct Int8Group {
-  int64_t offset;  // first element of the group in the block
-  Value q;         // vector<32xi8>
-  Value laneScale; // vector<8xf32>
-  Value minCoef;   // f32, or null when the type has no min
+  int64_t offset;      // first element of the group in the block
+  Value q;             // vector<32xi8>
+  Value laneScale;     // vector<8xf32>
+  Value minCoef;       // f32, or null when the type has no min
+  bool nonneg = false; // q in [0, 127] (llama.int8_dot lhs_nonneg)
 };
+
+/// Whether the groups of `type` have a min (minCoef): Q4_K, Q5_K.
+bool int8GroupsHaveMin(GGMLType type);
 
 /// The 32-element groups of block `blk` of `row` (1 for Q8_0/Q4_0, 8 for
 /// the K-quants).
@@ -111,7 +115,8 @@ SmallVector<Int8Group> emitBlockInt8Groups(OpBuilder &b, Location loc,
 
 /// The int8 dot product of two vector<32xi8> folded into vector<8xi32>
 /// partial sums (the sum of the 8 lanes is the dot product).
-Value emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa, Value w, Value x);
+Value emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa, Value w, Value x,
+                  bool wNonneg = false);
 
 } // namespace mlir::llama
 

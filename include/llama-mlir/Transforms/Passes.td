@@ -116,6 +116,8 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
     `extsi` to i32, and three adds of shuffles that sum each group of 4
     consecutive products (any target; LLVM picks the instructions). All
     four give the same exact int32 lanes (lane j: elements 4j..4j+3).
+    With `lhs_nonneg` (the K-quants' unsigned quants) the x86 forms skip
+    both `vpsignb`.
     The target forms are `llvm.call_intrinsic` ops, which have no declared
     memory effects: the pipeline runs this pass after bufferization and
     buffer deallocation.
@@ -156,7 +158,8 @@ def LlamaGPUHostBuffersPass
     `memref.dealloc` a call of `llama_rt_gpu_free(i64 aligned pointer)`
     (declared when needed). The kernels read and write these buffers, and so
     does the host code between launches. Kernels (`gpu.module`) are left
-    alone. An alloc with an alignment or symbol operands is an error.
+    alone. Managed memory is aligned to 256 bytes; an alloc asking for more,
+    or with symbol operands, is an error.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

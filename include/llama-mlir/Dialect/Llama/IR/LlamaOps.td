@@ -491,6 +491,12 @@ def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
     `avx2` (vpsignb, vpmaddubsw, vpmaddwd), `avx512vnni` (vpsignb,
     vpdpbusd), `neon-dotprod` (two sdot).
 
+    `lhs_nonneg` promises that every `lhs` element lies in [0, 127] (the
+    unsigned K-quant quants): the result is the same, and the x86 forms
+    multiply `lhs` as unsigned bytes directly, without the two vpsignb. If
+    the promise is broken the result is undefined (like `nsw`), so only
+    code that constructs `lhs` from such values sets it.
+
     Constraints:
     (C1) `lhs` and `rhs` are vector<32xi8>;
     (C2) the result is vector<8xi32>;
@@ -500,10 +506,13 @@ def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
     ```mlir
     %s = llama.int8_dot %w, %x {kind = "avx2"}
         : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+    %u = llama.int8_dot %q4k, %x {kind = "avx2", lhs_nonneg}
+        : vector<32xi8>, vector<32xi8> -> vector<8xi32>
     ```
   }];
   let arguments = (ins VectorOfNonZeroRankOf<[I8]>:$lhs,
-                       VectorOfNonZeroRankOf<[I8]>:$rhs, StrAttr:$kind);
+                       VectorOfNonZeroRankOf<[I8]>:$rhs, StrAttr:$kind,
+                       UnitAttr:$lhs_nonneg);
   let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
