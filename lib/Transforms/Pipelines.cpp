@@ -25,6 +25,20 @@
 using namespace mlir;
 using namespace mlir::llama;
 
+/// Loops over buffers to the LLVM dialect's vector and math ops, for CPU
+/// code, device code and GPU host code alike: strided metadata, affine and
+/// scf to cf, then vector and math ops. Horizontal sums (vector.reduction)
+/// may reassociate: a tree of adds instead of a serial chain.
+static void addLoopsToLLVMPasses(OpPassManager &pm) {
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  ConvertVectorToLLVMPassOptions vecOpts;
+  vecOpts.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vecOpts));
+  pm.addPass(createConvertMathToLLVMPass());
+}
+
 /// Steps 0-7, shared by the CPU and GPU pipelines: llama ops to loops over
 /// buffers. Returns false when asked to stop after the llama lowering.
 static bool buildLoopsStages(OpPassManager &pm,
@@ -96,15 +110,7 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   else
     pm.addPass(createParallelForToNestedForsPass());
   // 8. Down to the LLVM dialect.
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  //    Horizontal sums (vector.reduction) may reassociate: a tree of adds
-  //    instead of a serial chain.
-  ConvertVectorToLLVMPassOptions vecOpts;
-  vecOpts.reassociateFPReductions = true;
-  pm.addPass(createConvertVectorToLLVMPass(vecOpts));
-  pm.addPass(createConvertMathToLLVMPass());
+  addLoopsToLLVMPasses(pm);
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
   if (opts.threads)
@@ -148,15 +154,9 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &dev = pm.nest<gpu::GPUModuleOp>();
   dev.addPass(createLlamaLowerGPUMathPass());
-  dev.addPass(memref::createExpandStridedMetadataPass());
-  dev.addPass(createLowerAffinePass());
-  dev.addPass(createSCFToControlFlowPass());
-  dev.addPass(createConvertMathToLLVMPass());
-  //    Vector ops (strided slices, shuffles, reductions of the dequantizing
-  //    kernels) first, with the same reassociation as on CPUs.
-  ConvertVectorToLLVMPassOptions vecOpts;
-  vecOpts.reassociateFPReductions = true;
-  dev.addPass(createConvertVectorToLLVMPass(vecOpts));
+  //    Vector ops (strided slices, shuffles, reductions) go to LLVM before
+  //    convert-gpu-to-nvvm, which does not lower all of them.
+  addLoopsToLLVMPasses(dev);
   dev.addPass(createConvertGpuOpsToNVVMOps());
   dev.addPass(createCanonicalizerPass());
   dev.addPass(createCSEPass());
@@ -173,13 +173,7 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   //     mgpu* functions (lib/Runtime/CUDARuntime.cpp) and a constructor
   //     that registers the PTX.
   pm.addPass(createLlamaGPUHostBuffersPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  ConvertVectorToLLVMPassOptions hostVec;
-  hostVec.reassociateFPReductions = true;
-  pm.addPass(createConvertVectorToLLVMPass(hostVec));
-  pm.addPass(createConvertMathToLLVMPass());
+  addLoopsToLLVMPasses(pm);
   pm.addPass(createGpuToLLVMConversionPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
