@@ -212,6 +212,28 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
       out, [&](llvm::raw_ostream &os) { os << object.getObject().getValue(); });
 }
 
+/// The CPU path: the CPU pipeline for target `td`, then the stage --emit
+/// asks for. Returns -1 when the LLVM IR stages follow.
+int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
+                  const std::vector<std::string> &disabled,
+                  const std::string &out, StageTimer &timer) {
+  if (intDot != "auto" && intDot != "off")
+    return fail("--int-dot: expected auto or off, got '" + intDot + "'");
+  llama::LlamaCPUPipelineOptions po;
+  po.stopAfterLlamaLowering = emit == Emit::Linalg;
+  po.tokenBlock = td.tokenBlock;
+  po.intDot = intDot == "off" ? "none" : td.intDot;
+  po.scalableVectors = td.scalable;
+  po.disabledFusions = disabled;
+  llama::buildLlamaCPUPipeline(pm, po);
+  if (failed(pm.run(module)))
+    return fail("the MLIR pipeline failed on " + inputFile);
+  timer.lap("mlir pipeline");
+  if (emit == Emit::Linalg || emit == Emit::LLVMMLIR)
+    return writeTextFile(out, [&](llvm::raw_ostream &os) { module.print(os); });
+  return -1;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerMLIRContextCLOptions();
@@ -302,26 +324,10 @@ int main(int argc, char **argv) {
                   "', expected one of rmsnorm, rope, swiglu, gqa, all");
     disabled.push_back(f);
   }
-  if (gpu) {
-    int rc = compileForGPU(*module, pm, *gpu, disabled, out, timer);
-    if (rc >= 0)
-      return rc;
-  } else {
-    llama::LlamaCPUPipelineOptions po;
-    po.stopAfterLlamaLowering = emit == Emit::Linalg;
-    po.tokenBlock = td->tokenBlock;
-    if (intDot != "auto" && intDot != "off")
-      return fail("--int-dot: expected auto or off, got '" + intDot + "'");
-    po.intDot = intDot == "off" ? "none" : td->intDot;
-    po.scalableVectors = td->scalable;
-    po.disabledFusions = disabled;
-    llama::buildLlamaCPUPipeline(pm, po);
-    if (failed(pm.run(*module)))
-      return fail("the MLIR pipeline failed on " + inputFile);
-    timer.lap("mlir pipeline");
-    if (emit == Emit::Linalg || emit == Emit::LLVMMLIR)
-      return writeText([&](llvm::raw_ostream &os) { module->print(os); });
-  }
+  int staged = gpu ? compileForGPU(*module, pm, *gpu, disabled, out, timer)
+                   : compileForCPU(*module, pm, *td, disabled, out, timer);
+  if (staged >= 0)
+    return staged;
 
   // LLVM IR, optimized for the target.
   std::string manifest =
