@@ -1,5 +1,4 @@
-//===- GPUHostBuffers.cpp - Host buffers the kernels can reach ---*- C++
-//-*-===//
+//===- GPUHostBuffers.cpp - Host buffers kernels can reach ------*- C++ -*-===//
 //
 // Implements the `llama-gpu-host-buffers` pass (see Passes.td): in the host
 // functions of a GPU module, every memref.alloc becomes a `gpu.alloc

@@ -1,5 +1,4 @@
-//===- LowerGPUMath.cpp - math ops to NVVM instructions ----------*- C++
-//-*-===//
+//===- LowerGPUMath.cpp - math ops to NVVM instructions ---------*- C++ -*-===//
 //
 // Implements the `llama-lower-gpu-math` pass (see Passes.td): the math ops
 // that reach device code become NVVM intrinsics, so that PTX needs no

@@ -1,5 +1,4 @@
-//===- LowerToLoops.cpp - llama ops to loops over runtime buffers -*- C++
-//-*-===//
+//===- LowerToLoops.cpp - llama ops to loops over buffers -------*- C++ -*-===//
 //
 // Implements the `llama-lower-to-loops` pass (see Passes.td): rewrites each
 // function that uses llama ops to the runtime ABI (file bytes, weight offsets,

@@ -1,5 +1,4 @@
-//===- MergeGPUModules.cpp - All kernels in one gpu.module -------*- C++
-//-*-===//
+//===- MergeGPUModules.cpp - All kernels in one gpu.module ------*- C++ -*-===//
 //
 // Implements the `llama-merge-gpu-modules` pass (see Passes.td):
 // gpu-kernel-outlining puts each kernel in a gpu.module of its own; this
