@@ -131,11 +131,15 @@ std::pair<Value, Value> kScaleMin(BlockBytes &k, Value sub) {
 }
 
 /// All eight (d * sc_j, dmin * m_j) of a Q4_K/Q5_K block at once, from its
-/// 12 scale bytes `s` (vector<12xi8>), as two vector<8xf32>: the rule of
-/// kScaleMin applied lane-wise, the j < 4 and j >= 4 halves picked with
-/// shuffles instead of per-group scalar byte loads.
-std::pair<Value, Value> kScalesMinsVector(OpBuilder &b, Location loc,
-                                          BlockBytes &k, Value s) {
+/// 12 scale bytes (at byte 4), as two vector<8xf32>: the rule of kScaleMin
+/// applied lane-wise, the j < 4 and j >= 4 halves picked with shuffles
+/// instead of per-group scalar byte loads. The same values as kScaleMin's.
+std::pair<Value, Value> kScalesMinsVector(BlockBytes &k) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Value s =
+      vector::LoadOp::create(b, loc, VectorType::get({12}, b.getI8Type()),
+                             k.view, ValueRange{k.row, k.addc(k.base, 4)});
   auto i8v8 = VectorType::get({8}, b.getI8Type());
   auto f32v8 = VectorType::get({8}, b.getF32Type());
   auto pick = [&](ArrayRef<int64_t> idx) -> Value {
@@ -177,6 +181,20 @@ std::pair<Value, Value> kScalesMinsVector(OpBuilder &b, Location loc,
                                  vector::BroadcastOp::create(b, loc, f32v8, f));
   };
   return {scaled(sc, k.f16At(0)), scaled(m, k.f16At(2))};
+}
+
+/// Q6_K: the sixteen d * sc_i of a block (int8 scales at byte 192, d at
+/// 208) as one vector<16xf32>. The same values as converting each scale.
+Value q6ScalesVector(BlockBytes &k) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  auto f32v16 = VectorType::get({16}, b.getF32Type());
+  Value sc =
+      vector::LoadOp::create(b, loc, VectorType::get({16}, b.getI8Type()),
+                             k.view, ValueRange{k.row, k.addc(k.base, 192)});
+  return arith::MulFOp::create(
+      b, loc, arith::SIToFPOp::create(b, loc, f32v16, sc),
+      vector::BroadcastOp::create(b, loc, f32v16, k.f16At(208)));
 }
 
 } // namespace
@@ -481,20 +499,20 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
   case GGMLType::Q4_K:
   case GGMLType::Q5_K: {
     bool five = w.type == GGMLType::Q5_K;
-    Value d = k.f16At(0), dmin = k.f16At(2);
+    auto [scales, mins] = kScalesMinsVector(k);
     Value qh = five ? v.bytes(16, 32) : Value();
     for (int64_t c = 0; c < 4; ++c) {
       Value raw = v.bytes((five ? 48 : 16) + 32 * c, 32);
       for (int64_t half = 0; half < 2; ++half) {
         int64_t j = 2 * c + half;
-        auto [sc, m] = kScaleMin(k, idx(j));
         Value q = kBlockQuants(v, raw, qh, half, j);
         auto [q0, q1] = v.halves(v.toF(q, 32));
         Value xk = addIdx(k0, 32 * j);
         Value x0 = loadX(xk, 16), x1 = loadX(addIdx(xk, 16), 16);
         Value qx = v.fma(x0, q0, v.fma(x1, q1, v.zeros(16)));
         // acc += d*sc * sum(q x) - dmin*m * sum(x)
-        Value d1 = k.mulf(d, k.toF32(sc)), m1 = k.mulf(dmin, k.toF32(m));
+        Value d1 = vector::ExtractOp::create(b, loc, scales, j);
+        Value m1 = vector::ExtractOp::create(b, loc, mins, j);
         acc = v.fma(qx, v.splatF(d1, 16), acc);
         Value negM = arith::NegFOp::create(b, loc, m1);
         acc = v.fma(arith::AddFOp::create(b, loc, x0, x1), v.splatF(negM, 16),
@@ -504,15 +522,15 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
     return acc;
   }
   case GGMLType::Q6_K: {
-    Value d = k.f16At(208);
+    Value scales = q6ScalesVector(k);
     for (int64_t half = 0; half < 2; ++half) {
       Value qh = v.bytes(128 + 32 * half, 32);
       for (int64_t p = 0; p < 4; ++p) {
         auto [q0, q1] = v.halves(v.toF(q6BlockQuants(v, qh, half, p), 32));
         Value xk = addIdx(k0, 128 * half + 32 * p);
         for (int64_t g = 0; g < 2; ++g) {
-          Value sc = k.sbyteAt(idx(192 + 8 * half + 2 * p + g));
-          Value scale = k.mulf(d, k.toF32(sc));
+          Value scale =
+              vector::ExtractOp::create(b, loc, scales, 8 * half + 2 * p + g);
           Value prod = v.mul(loadX(addIdx(xk, 16 * g), 16), g ? q1 : q0);
           acc = v.fma(prod, v.splatF(scale, 16), acc);
         }
@@ -594,16 +612,15 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
   case GGMLType::Q4_K:
   case GGMLType::Q5_K: {
     bool five = w.type == GGMLType::Q5_K;
-    Value d = k.f16At(0), dmin = k.f16At(2);
+    auto [scales, mins] = kScalesMinsVector(k);
     Value qh = five ? v.bytes(16, 32) : Value();
     for (int64_t c = 0; c < 4; ++c) {
       Value raw = v.bytes((five ? 48 : 16) + 32 * c, 32);
       for (int64_t half = 0; half < 2; ++half) {
         int64_t j = 2 * c + half;
-        auto [sc, m] = kScaleMin(k, idx(j));
         Value q = kBlockQuants(v, raw, qh, half, j);
-        Value d1 = v.splatF(k.mulf(d, k.toF32(sc)), 32);
-        Value m1 = v.splatF(k.mulf(dmin, k.toF32(m)), 32);
+        Value d1 = v.splatF(vector::ExtractOp::create(b, loc, scales, j), 32);
+        Value m1 = v.splatF(vector::ExtractOp::create(b, loc, mins, j), 32);
         Value wv = arith::SubFOp::create(b, loc, v.mul(d1, v.toF(q, 32)), m1);
         auto [w0, w1] = v.halves(wv);
         pieces.push_back({32 * j, w0});
@@ -613,14 +630,15 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
     return pieces;
   }
   case GGMLType::Q6_K: {
-    Value d = k.f16At(208);
+    Value scales = q6ScalesVector(k);
     for (int64_t half = 0; half < 2; ++half) {
       Value qh = v.bytes(128 + 32 * half, 32);
       for (int64_t p = 0; p < 4; ++p) {
         auto [q0, q1] = v.halves(v.toF(q6BlockQuants(v, qh, half, p), 32));
         for (int64_t g = 0; g < 2; ++g) {
-          Value sc = k.sbyteAt(idx(192 + 8 * half + 2 * p + g));
-          Value scale = v.splatF(k.mulf(d, k.toF32(sc)), 16);
+          Value scale = v.splatF(
+              vector::ExtractOp::create(b, loc, scales, 8 * half + 2 * p + g),
+              16);
           pieces.push_back(
               {128 * half + 32 * p + 16 * g, v.mul(scale, g ? q1 : q0)});
         }
@@ -730,7 +748,7 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
     // qh[i] as bit 4. w = d sc_j q - dmin m_j.
     bool five = w.type == GGMLType::Q5_K;
     Value qh = five ? bytes(16, 32) : Value();
-    auto [scales, mins] = kScalesMinsVector(b, loc, k, bytes(4, 12));
+    auto [scales, mins] = kScalesMinsVector(k);
     for (int64_t j = 0; j < 8; ++j) {
       Value q = andc(
           shr(bytes((five ? 48 : 16) + 32 * (j / 2), 32), 4 * (j % 2)), 0xF);
@@ -745,13 +763,8 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
   }
   case GGMLType::Q6_K: {
     // Group (half, p): elements 128 half + 32 p ..; its two 16-element
-    // sub-blocks have the int8 scales sc[8 half + 2 p] and sc[.. + 1],
-    // converted together: d * sc as one vector<16xf32>.
-    Value d = k.f16At(208);
-    auto f32v16 = VectorType::get({16}, b.getF32Type());
-    Value scales = arith::MulFOp::create(
-        b, loc, arith::SIToFPOp::create(b, loc, f32v16, bytes(192, 16)),
-        vector::BroadcastOp::create(b, loc, f32v16, d));
+    // sub-blocks have the int8 scales sc[8 half + 2 p] and sc[.. + 1].
+    Value scales = q6ScalesVector(k);
     for (int64_t half = 0; half < 2; ++half) {
       Value qh = bytes(128 + 32 * half, 32);
       for (int64_t p = 0; p < 4; ++p) {
