@@ -49,41 +49,56 @@ struct LlamaMergeGPUModulesPass
     auto merged =
         gpu::GPUModuleOp::create(b, sources.front().getLoc(), moduleName);
     SymbolTable mergedSymbols(merged);
-    // Each source's symbols move over (renamed by the symbol table where
-    // two modules used the same name); launches are retargeted per kernel.
+    // Each source's symbols that clash with one already merged are renamed
+    // inside the source first (with every use there: kernels calling a
+    // helper of their module), then everything moves over; launches are
+    // retargeted in one walk at the end.
+    llvm::StringMap<llvm::StringMap<StringAttr>> kernelNames;
     for (gpu::GPUModuleOp src : sources) {
-      llvm::StringMap<StringAttr> newNames;
-      for (Operation &op :
-           llvm::make_early_inc_range(src.getBody()->without_terminator())) {
+      SymbolTable srcSymbols(src);
+      llvm::StringMap<StringAttr> &names = kernelNames[src.getName()];
+      SmallVector<Operation *> ops;
+      for (Operation &op : src.getBody()->without_terminator())
+        ops.push_back(&op);
+      for (Operation *op : ops) {
         auto sym = dyn_cast<SymbolOpInterface>(op);
-        StringAttr oldName = sym ? sym.getNameAttr() : StringAttr();
-        op.moveBefore(merged.getBody(), merged.getBody()->end());
-        if (sym) {
-          // insert() renames on a clash and returns the name it kept.
-          newNames[oldName.getValue()] = mergedSymbols.insert(&op);
-          if (newNames[oldName.getValue()] != oldName &&
-              failed(SymbolTable::replaceAllSymbolUses(
-                  oldName, newNames[oldName.getValue()], &op)))
+        if (!sym)
+          continue;
+        StringAttr name = sym.getNameAttr();
+        if (mergedSymbols.lookup(name)) {
+          FailureOr<StringAttr> fresh =
+              srcSymbols.renameToUnique(op, {&mergedSymbols});
+          if (failed(fresh)) {
+            op->emitOpError("llama-merge-gpu-modules could not rename it");
             return signalPassFailure();
+          }
+          names[name.getValue()] = *fresh;
+        } else {
+          names[name.getValue()] = name;
         }
       }
-      StringAttr srcName = src.getNameAttr();
-      WalkResult r = module.walk([&](gpu::LaunchFuncOp launch) {
-        if (launch.getKernelModuleName() != srcName)
-          return WalkResult::advance();
-        auto it = newNames.find(launch.getKernelName().getValue());
-        if (it == newNames.end()) {
-          launch.emitOpError("launches a kernel its gpu.module lacks");
-          return WalkResult::interrupt();
-        }
-        launch.setKernelAttr(SymbolRefAttr::get(
-            merged.getNameAttr(), {FlatSymbolRefAttr::get(it->second)}));
-        return WalkResult::advance();
-      });
-      if (r.wasInterrupted())
-        return signalPassFailure();
+      for (Operation *op : ops) {
+        op->moveBefore(merged.getBody(), merged.getBody()->end());
+        if (isa<SymbolOpInterface>(op))
+          mergedSymbols.insert(op);
+      }
       src.erase();
     }
+    WalkResult r = module.walk([&](gpu::LaunchFuncOp launch) {
+      auto mod = kernelNames.find(launch.getKernelModuleName().getValue());
+      if (mod == kernelNames.end())
+        return WalkResult::advance();
+      auto it = mod->second.find(launch.getKernelName().getValue());
+      if (it == mod->second.end()) {
+        launch.emitOpError("launches a kernel its gpu.module lacks");
+        return WalkResult::interrupt();
+      }
+      launch.setKernelAttr(SymbolRefAttr::get(
+          merged.getNameAttr(), {FlatSymbolRefAttr::get(it->second)}));
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
   }
 };
 

@@ -186,8 +186,8 @@ void mlir::llama::registerLlamaPipelines() {
       [](OpPassManager &pm) { buildLlamaCPUPipeline(pm); });
   PassPipelineRegistration<>(
       "llama-gpu-pipeline",
-      "The NVPTX pipeline: llama dialect to kernels in one gpu.module, "
-      "serialized to PTX for sm_90",
+      "The NVPTX pipeline: llama dialect to kernels in one gpu.module "
+      "serialized to PTX for sm_90, and host code in the LLVM dialect",
       [](OpPassManager &pm) { buildLlamaGPUPipeline(pm); });
   PassPipelineRegistration<>(
       "llama-to-gpu-kernels-pipeline",

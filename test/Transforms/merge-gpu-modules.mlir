@@ -59,6 +59,56 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// Two modules whose kernels call a helper of the same name: the second
+// module's helper is renamed together with the call to it, so each kernel
+// still calls its own module's helper.
+// CHECK-LABEL: func.func @helper_clash
+// CHECK: gpu.module @llama_kernels {
+// CHECK: func.func @helper(%{{.*}}: f32) -> f32
+// CHECK: arith.addf
+// CHECK: gpu.func @ka(
+// CHECK: call @helper(
+// CHECK: func.func @[[H2:helper_[0-9]+]](%{{.*}}: f32) -> f32
+// CHECK: arith.mulf
+// CHECK: gpu.func @kb(
+// CHECK: call @[[H2]](
+module attributes {gpu.container_module} {
+  func.func @helper_clash(%m: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @a::@ka blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    gpu.launch_func @b::@kb blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    return
+  }
+  gpu.module @a {
+    func.func @helper(%x: f32) -> f32 {
+      %y = arith.addf %x, %x : f32
+      return %y : f32
+    }
+    gpu.func @ka(%m: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %m[%c0] : memref<4xf32>
+      %r = func.call @helper(%v) : (f32) -> f32
+      memref.store %r, %m[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+  gpu.module @b {
+    func.func @helper(%x: f32) -> f32 {
+      %y = arith.mulf %x, %x : f32
+      return %y : f32
+    }
+    gpu.func @kb(%m: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %m[%c0] : memref<4xf32>
+      %r = func.call @helper(%v) : (f32) -> f32
+      memref.store %r, %m[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
 // No gpu.module: nothing changes.
 // CHECK-LABEL: func.func @negative_no_kernels
 // CHECK-NOT: gpu.module

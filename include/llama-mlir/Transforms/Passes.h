@@ -82,9 +82,10 @@ struct LlamaGPUPipelineOptions {
   std::vector<std::string> disabledFusions;
 };
 
-/// The pipeline from the llama dialect to NVVM: the stages of the CPU
-/// pipeline up to loops, then every parallel loop a kernel, all kernels in
-/// one gpu.module lowered to NVVM and serialized to PTX (gpu.binary).
+/// The pipeline from the llama dialect for NVIDIA GPUs: the stages of the
+/// CPU pipeline up to loops, then every parallel loop a kernel, all kernels
+/// in one gpu.module lowered to NVVM and serialized to PTX (gpu.binary),
+/// and the host code (launches, managed buffers) in the LLVM dialect.
 void buildLlamaGPUPipeline(OpPassManager &pm,
                            const LlamaGPUPipelineOptions &options = {});
 

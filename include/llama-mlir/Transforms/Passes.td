@@ -135,7 +135,8 @@ def LlamaMergeGPUModulesPass
   let description = [{
     `gpu-kernel-outlining` gives each kernel a `gpu.module` of its own. This
     pass moves the contents of all of them into one `gpu.module` (named by
-    the `module-name` option), renaming symbols that clash, and points every
+    the `module-name` option), renaming a symbol that clashes with one
+    already merged together with its uses in its own module, and points every
     `gpu.launch_func` at the kernel's new place, so that the model's device
     code is one PTX module: `llama-compile --emit=ptx` writes it as one
     file and the program loads it once. Runs before `nvvm-attach-target`;
