@@ -89,9 +89,13 @@ namespace {
 struct Buffers {
   bool gpu = false;
 
-  void *alloc(size_t bytes) const {
-    void *p = gpu ? llama_rt_gpu_alloc(bytes) : std::calloc(bytes, 1);
-    if (p && gpu)
+  /// `bytes`, zero-filled when `zeroed` (the KV cache); the per-token
+  /// buffers are overwritten whole and are not cleared first.
+  void *alloc(size_t bytes, bool zeroed) const {
+    if (!gpu)
+      return zeroed ? std::calloc(bytes, 1) : std::malloc(bytes);
+    void *p = llama_rt_gpu_alloc(bytes);
+    if (p && zeroed)
       std::memset(p, 0, bytes);
     return p;
   }
@@ -331,8 +335,8 @@ public:
     size_t elem = m.kvType == "f16" ? 2 : 4;
     // calloc: the kernel hands out zero pages lazily, so a long context costs
     // nothing until it is used.
-    k_.reset(static_cast<uint8_t *>(buffers().alloc(elems * elem)));
-    v_.reset(static_cast<uint8_t *>(buffers().alloc(elems * elem)));
+    k_.reset(static_cast<uint8_t *>(buffers().alloc(elems * elem, true)));
+    v_.reset(static_cast<uint8_t *>(buffers().alloc(elems * elem, true)));
     if (!k_ || !v_) {
       std::fprintf(stderr, "cannot allocate the KV cache (%zu bytes)\n",
                    2 * elems * elem);
@@ -343,7 +347,8 @@ public:
     const uint8_t *bytes = view.data();
     if (buffers().gpu) {
       // The weights are uploaded once: the kernels read this copy.
-      gpuFile_.reset(static_cast<uint8_t *>(buffers().alloc(view.fileSize())));
+      gpuFile_.reset(
+          static_cast<uint8_t *>(buffers().alloc(view.fileSize(), false)));
       if (!gpuFile_) {
         std::fprintf(stderr,
                      "cannot allocate %zu bytes of GPU memory for the "
@@ -378,9 +383,9 @@ public:
     int32_t *tp = tok.data(), *pp = ps.data();
     float *lp = logits_.data();
     if (buffers().gpu) {
-      tp = static_cast<int32_t *>(buffers().alloc(ids));
-      pp = static_cast<int32_t *>(buffers().alloc(ids));
-      lp = static_cast<float *>(buffers().alloc(out));
+      tp = static_cast<int32_t *>(buffers().alloc(ids, false));
+      pp = static_cast<int32_t *>(buffers().alloc(ids, false));
+      lp = static_cast<float *>(buffers().alloc(out, false));
       std::memcpy(tp, tok.data(), ids);
       std::memcpy(pp, ps.data(), ids);
     }
