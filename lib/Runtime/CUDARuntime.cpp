@@ -18,9 +18,9 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
@@ -60,7 +60,9 @@ struct Driver {
 
   CUdevice device = 0;
   Handle context = nullptr, stream = nullptr;
-  bool ready = false;
+  /// Set once, under lock(), after a successful initialization; read
+  /// without the lock on every launch.
+  std::atomic<bool> ready{false};
   std::string error;
 };
 
@@ -160,11 +162,13 @@ bool initLocked(std::string &err) {
       (r = d.primaryCtxRetain(&d.context, d.device)) ||
       (r = d.ctxSetCurrent(d.context)))
     return fail("cannot open CUDA device 0: " + errorName(r));
-  d.ready = true;
+  d.ready.store(true, std::memory_order_release);
   return true;
 }
 
 Driver &ready() {
+  if (driver().ready.load(std::memory_order_acquire))
+    return driver();
   std::string err;
   std::lock_guard<std::mutex> g(lock());
   if (!initLocked(err)) {
@@ -178,7 +182,7 @@ Driver &ready() {
 /// generated code registers it from a global constructor, before main has
 /// checked that a driver exists).
 struct Module {
-  const char *ptx;
+  const char *ptx = nullptr;
   Handle module = nullptr;
   std::unordered_map<const char *, Handle> functions;
 };
@@ -263,7 +267,9 @@ void llama_rt_gpu_sync() {
 uint64_t llama_rt_gpu_launch_count() { return launches; }
 
 void *mgpuModuleLoadJIT(void *ptx, int /*optLevel*/) {
-  return new Module{static_cast<const char *>(ptx)};
+  auto *m = new Module;
+  m->ptx = static_cast<const char *>(ptx);
+  return m;
 }
 
 void mgpuModuleUnload(void *module) {

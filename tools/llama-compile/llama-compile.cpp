@@ -73,8 +73,8 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::GPU, "gpu",
                           "GPU targets: the kernels outlined (gpu dialect)"),
                clEnumValN(Emit::LLVMMLIR, "llvm-mlir",
-                          "the LLVM dialect (GPU targets: NVVM kernels as "
-                          "PTX in a gpu.binary, host code before lowering)"),
+                          "the LLVM dialect (GPU targets: the kernels as "
+                          "PTX in a gpu.binary, the host code in LLVM)"),
                clEnumValN(Emit::PTX, "ptx",
                           "GPU targets: all device code as one PTX module"),
                clEnumValN(Emit::LLVMIR, "llvm-ir", "LLVM IR"),
@@ -254,7 +254,7 @@ int main(int argc, char **argv) {
     }
     for (const llama::GPUTarget &t : llama::namedGPUTargets())
       llvm::outs() << llvm::formatv("  {0,-13} {1,-26} {2}\n", t.name,
-                                    "nvptx64-nvidia-cuda", t.description);
+                                    llama::kNVPTXTriple, t.description);
     return 0;
   }
   if (inputFile.empty())
@@ -302,11 +302,9 @@ int main(int argc, char **argv) {
     return fail(error);
   timer.lap("import");
 
-  auto writeText = [&](llvm::function_ref<void(llvm::raw_ostream &)> printFn) {
-    return writeTextFile(out, printFn);
-  };
   if (emit == Emit::Llama)
-    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
+    return writeTextFile(out,
+                         [&](llvm::raw_ostream &os) { module->print(os); });
 
   // The MLIR pipeline.
   PassManager pm(&ctx);
@@ -331,7 +329,7 @@ int main(int argc, char **argv) {
 
   // LLVM IR, optimized for the target.
   std::string manifest =
-      gpu ? makeManifest(*module, gpu->name, "nvptx64-nvidia-cuda", {})
+      gpu ? makeManifest(*module, gpu->name, llama::kNVPTXTriple, {})
           : makeManifest(*module, td->name, td->triple, td->cpuFeatures);
   llvm::LLVMContext llctx;
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
@@ -377,7 +375,8 @@ int main(int argc, char **argv) {
     return fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
   timer.lap("llvm ir");
   if (emit == Emit::LLVMIR)
-    return writeText([&](llvm::raw_ostream &os) { llmod->print(os, nullptr); });
+    return writeTextFile(
+        out, [&](llvm::raw_ostream &os) { llmod->print(os, nullptr); });
 
   // Machine code.
   std::string objPath = out;

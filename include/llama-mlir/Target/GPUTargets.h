@@ -15,6 +15,10 @@
 
 namespace mlir::llama {
 
+/// The LLVM triple of all GPU targets (the device code's; the manifest
+/// names it so that the program knows it needs a GPU).
+inline constexpr const char *kNVPTXTriple = "nvptx64-nvidia-cuda";
+
 struct GPUTarget {
   std::string name;        // --target= spelling
   std::string chip;        // sm_80, sm_90
