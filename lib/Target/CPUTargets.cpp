@@ -14,18 +14,27 @@ using namespace mlir::llama;
 static const char *kX86 = "x86_64-unknown-linux-gnu";
 static const char *kArm = "aarch64-unknown-linux-gnu";
 
-/// The integer dot product the target's features allow.
-static std::string intDotFor(const CPUTarget &t) {
+/// What the pipeline does with the target's features, in one place for the
+/// named table, the host and explicit triples: the integer dot product,
+/// scalable vectors on SVE, and with AVX-512 512-bit vectors and 8-token
+/// prefill blocks (32 vector registers).
+static void deriveKernelChoices(CPUTarget &t) {
   auto has = [&](const char *f) {
     return llvm::is_contained(t.cpuFeatures, f);
   };
   if (has("avx512vnni") && has("avx512vl") && has("avx2"))
-    return "avx512vnni";
-  if (has("avx2"))
-    return "avx2";
-  if (has("asimddp"))
-    return "neon-dotprod";
-  return "generic";
+    t.intDot = "avx512vnni";
+  else if (has("avx2"))
+    t.intDot = "avx2";
+  else if (has("asimddp"))
+    t.intDot = "neon-dotprod";
+  else
+    t.intDot = "generic";
+  t.scalable = has("sve");
+  if (has("avx512f")) {
+    t.vectorBits = 512;
+    t.tokenBlock = 8;
+  }
 }
 
 std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
@@ -35,15 +44,11 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
     avx512.push_back(f);
   std::vector<std::string> vnni = avx512;
   vnni.push_back("avx512vnni");
+  // clang-format off
+  // name, triple, LLVM CPU, LLVM features, runtime-checked features,
+  // vector bits, prefill token block, arch, description
   std::vector<CPUTarget> targets = {
-      {"x86-64",
-       kX86,
-       "x86-64",
-       "",
-       {},
-       128,
-       4,
-       "x86_64",
+      {"x86-64", kX86, "x86-64", "", {}, 128, 4, "x86_64",
        "baseline x86-64 (SSE2): runs on any x86-64 CPU"},
       {"avx2", kX86, "x86-64-v3", "", avx2, 256, 4, "x86_64",
        "AVX2 + FMA + F16C (Haswell and later, Zen)"},
@@ -52,47 +57,19 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
        "Zen 4)"},
       {"avx512-vnni", kX86, "x86-64-v4", "+avx512vnni", vnni, 512, 8, "x86_64",
        "avx512 + VNNI (Cascade Lake and later, Zen 4)"},
-      {"neon",
-       kArm,
-       "generic",
-       "+neon",
-       {"asimd"},
-       128,
-       4,
-       "aarch64",
+      {"neon", kArm, "generic", "+neon", {"asimd"}, 128, 4, "aarch64",
        "AArch64 Advanced SIMD (every ARMv8-A core)"},
-      {"neon-dotprod",
-       kArm,
-       "generic",
-       "+neon,+dotprod",
-       {"asimd", "asimddp"},
-       128,
-       4,
-       "aarch64",
+      {"neon-dotprod", kArm, "generic", "+neon,+dotprod", {"asimd", "asimddp"},
+       128, 4, "aarch64",
        "neon + SDOT/UDOT (ARMv8.2-A+: Cortex-A55/A76, Graviton 2, Apple M)"},
-      {"sve",
-       kArm,
-       "generic",
-       "+neon,+sve",
-       {"asimd", "sve"},
-       128,
-       4,
-       "aarch64",
-       "neon + SVE (Graviton 3, A64FX, Neoverse V1)"},
-      {"sve2",
-       kArm,
-       "generic",
-       "+neon,+sve,+sve2",
-       {"asimd", "sve", "sve2"},
-       128,
-       4,
-       "aarch64",
-       "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
+      {"sve", kArm, "generic", "+neon,+sve", {"asimd", "sve"}, 128, 4,
+       "aarch64", "neon + SVE (Graviton 3, A64FX, Neoverse V1)"},
+      {"sve2", kArm, "generic", "+neon,+sve,+sve2", {"asimd", "sve", "sve2"},
+       128, 4, "aarch64", "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
   };
-  for (CPUTarget &t : targets) {
-    t.intDot = intDotFor(t);
-    t.scalable = llvm::is_contained(t.cpuFeatures, "sve");
-  }
+  // clang-format on
+  for (CPUTarget &t : targets)
+    deriveKernelChoices(t);
   return targets;
 }
 
@@ -122,11 +99,9 @@ static std::optional<CPUTarget> hostTarget(std::string &error) {
             llamart::findCPUFeature(arch, f.first().str()))
       t.cpuFeatures.push_back(info->name);
   }
-  bool has512 = llvm::is_contained(t.cpuFeatures, "avx512f");
-  t.vectorBits = has512 ? 512 : 256;
-  t.tokenBlock = has512 ? 8 : 4;
-  t.intDot = intDotFor(t);
-  t.scalable = llvm::is_contained(t.cpuFeatures, "sve");
+  t.vectorBits = 256;
+  t.tokenBlock = 4;
+  deriveKernelChoices(t);
   return t;
 }
 
@@ -171,12 +146,7 @@ std::optional<CPUTarget> mlir::llama::resolveCPUTarget(const std::string &spec,
         (t.llvmFeatures.empty() ? "+" : ",+") + std::string(info->llvmFeature);
     if (!llvm::is_contained(t.cpuFeatures, info->name))
       t.cpuFeatures.push_back(info->name);
-    if (std::string(info->name) == "avx512f") {
-      t.vectorBits = 512;
-      t.tokenBlock = 8;
-    }
   }
-  t.intDot = intDotFor(t);
-  t.scalable = llvm::is_contained(t.cpuFeatures, "sve");
+  deriveKernelChoices(t);
   return t;
 }
