@@ -2,7 +2,8 @@
 #===- bench/gpu.sh - GPU programs: outputs against the CPU, and speed -----===#
 #
 #   bench/gpu.sh prepare [--dir DIR] [--big]      # here (the build machine)
-#   bench/gpu.sh run [--dir DIR] [--hbm-gbps G] [--reps N]   # on a GPU machine
+#   bench/gpu.sh run [--dir DIR] [--hbm-gbps G] [--reps N] [--deadline S]
+#                                                 # on a GPU machine
 #
 # The GPU machine has a CUDA driver but none of our toolchain, so `prepare`
 # builds everything it needs into DIR (default build/bench-gpu; carry it
@@ -18,8 +19,10 @@
 # tokens with logits within 1e-3 (float32 sums in another order), then runs
 # the big models' --bench and prints tg128/pp512 tokens/s and the percent
 # of the HBM roofline: tokens/s x weight bytes per token / (G GB/s; default
-# 4300, an H200's copy bandwidth; 3350 for an H100). Nothing here has run on
-# a GPU yet (docs/GPU.md).
+# 4300, an H200's copy bandwidth; about 3000 for an H100), tg and pp in
+# separate runs, each cut off at what is left of --deadline seconds, and the
+# kernel launches per token with the time per launch (stories260K's time
+# per token is nearly all launch and synchronization overhead).
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -30,14 +33,16 @@ mode="${1:-}"
 [ $# -gt 0 ] && shift
 dir="$BUILD_DIR/bench-gpu"
 big=0
-hbm=4300
+hbm=
 reps=5
+deadline=100000
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir="$2"; shift 2 ;;
     --big) big=1; shift ;;
     --hbm-gbps) hbm="$2"; shift 2 ;;
     --reps) reps="$2"; shift 2 ;;
+    --deadline) deadline="$2"; shift 2 ;;
     *) echo "bench/gpu.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -73,7 +78,7 @@ prepare() {
 compare() {  # compare NAME
   local name=$1 model="$dir/$1.gguf"
   for k in cpu gpu; do
-    "$dir/$name-$k" -m "$model" --tokens 1,403,407,261,378 -n 16 --temp 0 \
+    timeout 60 "$dir/$name-$k" -m "$model" --tokens 1,403,407,261,378 -n 16 --temp 0 \
       --ignore-eos --print-ids --logits-out "$dir/$name-$k.logits" \
       > "$dir/$name-$k.ids" 2> "$dir/$name-$k.err" || {
         echo "$name: the $k program failed:"; cat "$dir/$name-$k.err"; return 1; }
@@ -95,35 +100,81 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-run() {
-  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  local status=0
-  for p in "$dir"/*-gpu; do
-    local name; name=$(basename "$p" -gpu)
-    [ -f "$dir/$name.gguf" ] && [ -f "$dir/$name-cpu" ] || continue
-    compare "$name" || status=1
-  done
-  echo
-  echo "| model | test | t/s (median) | min - max | weight GB/token | % of ${hbm} GB/s |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: |"
-  for pt in $BIG; do
-    local preset=${pt%%:*} type=${pt##*:}
-    local exe="$dir/$preset-$type-gpu" model="$dir/$preset-$type.gguf"
-    [ -f "$exe" ] || continue
-    [ -f "$model" ] || "$dir/llama-gguf" gen -o "$model" --preset "$preset" --type "$type" >&2
-    "$exe" -m "$model" --bench --bench-reps "$reps" --bench-format json \
-      > "$dir/bench-$preset-$type.json" 2> "$dir/bench-$preset-$type.err" || {
-        echo "$preset-$type: failed:"; cat "$dir/bench-$preset-$type.err"; status=1; continue; }
-    python3 - "$preset-$type" "$dir/bench-$preset-$type.json" "$hbm" <<'PY'
+# Seconds left before --deadline (from the start of `run`), at most $1.
+left() {
+  local l=$((deadline - SECONDS))
+  [ "$l" -gt "$1" ] && l=$1
+  echo "$l"
+}
+
+bench() {  # bench NAME EXE MODEL ARGS...: one --bench, printed as table rows
+  local name=$1 exe=$2 model=$3; shift 3
+  local t; t=$(left 240)
+  [ "$t" -ge 10 ] || { echo "$name: skipped (deadline)"; return 0; }
+  timeout "$t" "$exe" -m "$model" --bench --bench-reps "$reps" --bench-format json "$@" \
+    > "$dir/bench-$name.json" 2> "$dir/bench-$name.err" || {
+      echo "$name $*: failed or timed out after ${t}s:"; tail -5 "$dir/bench-$name.err"; return 1; }
+  python3 - "$name" "$dir/bench-$name.json" "$hbm" <<'PY'
 import json, sys
 name, path, hbm = sys.argv[1], sys.argv[2], float(sys.argv[3])
 b = json.load(open(path))
 gb = b["weight_bytes_per_token"] / 1e9
 for x in b["tests"]:
-    pct = 100 * x["tokens_per_s"] * gb / hbm if x["test"].startswith("tg") else float("nan")
+    tg = x["test"].startswith("tg")
+    pct = 100 * x["tokens_per_s"] * gb / hbm if tg else float("nan")
+    extra = ""
+    if tg and b.get("gpu_launches_per_token"):
+        n = b["gpu_launches_per_token"]
+        extra = f" | {n} | {1e6 / x['tokens_per_s'] / n:.1f}"
     print(f"| {name} | {x['test']} | {x['tokens_per_s']:.2f} | {x['min']:.2f} - {x['max']:.2f} "
-          f"| {gb:.3f} | {pct:.1f} |")
+          f"| {gb:.3f} | {pct:.1f}{extra} |")
 PY
+}
+
+run() {
+  local gpu=""
+  command -v nvidia-smi >/dev/null &&
+    gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)
+  echo "GPU: ${gpu:-unknown (no nvidia-smi)}"
+  # Device-to-device copy bandwidth measured on this workplace's machines
+  # (bytes read + written): H200 4.3 TB/s, H100 3.0 TB/s.
+  if [ -z "$hbm" ]; then
+    case "$gpu" in *H100*) hbm=3000 ;; *) hbm=4300 ;; esac
+  fi
+  local status=0
+  # The big models' files, written in the background while the small
+  # models are compared.
+  local gens=()
+  for pt in $BIG; do
+    local preset=${pt%%:*} type=${pt##*:}
+    local model="$dir/$preset-$type.gguf"
+    [ -f "$dir/$preset-$type-gpu" ] && [ ! -f "$model" ] || continue
+    "$dir/llama-gguf" gen -o "$model" --preset "$preset" --type "$type" \
+      > "$dir/gen-$preset-$type.log" 2>&1 &
+    gens+=($!)
+  done
+  for p in "$dir"/*-gpu; do
+    local name; name=$(basename "$p" -gpu)
+    [ -f "$dir/$name.gguf" ] && [ -f "$dir/$name-cpu" ] || continue
+    compare "$name" || status=1
+  done
+  for g in "${gens[@]}"; do wait "$g" || status=1; done
+  echo
+  echo "| model | test | t/s (median) | min - max | weight GB/token | % of ${hbm} GB/s | launches/token | us/launch (all time) |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  # stories260K: time per token is nearly all launch and sync overhead.
+  [ -f "$dir/stories-gpu" ] && { bench stories "$dir/stories-gpu" "$dir/stories.gguf" --bench-pp 0 || status=1; }
+  for pt in $BIG; do
+    local preset=${pt%%:*} type=${pt##*:}
+    local exe="$dir/$preset-$type-gpu" model="$dir/$preset-$type.gguf"
+    [ -f "$exe" ] && [ -f "$model" ] || continue
+    bench "$preset-$type" "$exe" "$model" --bench-pp 0 || status=1
+  done
+  for pt in $BIG; do
+    local preset=${pt%%:*} type=${pt##*:}
+    local exe="$dir/$preset-$type-gpu" model="$dir/$preset-$type.gguf"
+    [ -f "$exe" ] && [ -f "$model" ] || continue
+    bench "$preset-$type" "$exe" "$model" --bench-tg 0 || status=1
   done
   return $status
 }
@@ -131,5 +182,5 @@ PY
 case "$mode" in
   prepare) prepare ;;
   run) run ;;
-  *) echo "usage: bench/gpu.sh prepare|run [--dir DIR] [--big] [--hbm-gbps G] [--reps N]" >&2; exit 2 ;;
+  *) echo "usage: bench/gpu.sh prepare|run [--dir DIR] [--big] [--hbm-gbps G] [--reps N] [--deadline S]" >&2; exit 2 ;;
 esac

@@ -35,6 +35,12 @@ using CUdeviceptr = unsigned long long;
 using Handle = void *;
 constexpr unsigned kMemAttachGlobal = 0x1;
 constexpr int kAttrComputeMajor = 75, kAttrComputeMinor = 76;
+constexpr int kAdviseSetReadMostly = 1, kLocationDevice = 1;
+/// CUmemLocation: passed by value to the _v2 advise and prefetch calls.
+struct Location {
+  int type;
+  int id;
+};
 
 struct Driver {
   void *lib = nullptr;
@@ -57,6 +63,10 @@ struct Driver {
   CUresult (*memAllocManaged)(CUdeviceptr *, size_t, unsigned) = nullptr;
   CUresult (*memFree)(CUdeviceptr) = nullptr;
   CUresult (*getErrorName)(CUresult, const char **) = nullptr;
+  // Optional (hints only; absent from old drivers).
+  CUresult (*memAdvise)(CUdeviceptr, size_t, int, Location) = nullptr;
+  CUresult (*memPrefetch)(CUdeviceptr, size_t, Location, unsigned,
+                          Handle) = nullptr;
 
   CUdevice device = 0;
   Handle context = nullptr, stream = nullptr;
@@ -149,6 +159,8 @@ bool initLocked(std::string &err) {
     if (!s.ok)
       return fail(std::string("libcuda.so.1 lacks ") + s.name +
                   " (driver too old?)");
+  lookup(d.lib, "cuMemAdvise_v2", d.memAdvise);
+  lookup(d.lib, "cuMemPrefetchAsync_v2", d.memPrefetch);
   CUresult r = d.init(0);
   if (r != 0)
     return fail("cuInit failed: " + errorName(r) +
@@ -258,6 +270,18 @@ void llama_rt_gpu_free(int64_t ptr) {
     return;
   freeLists()[it->second].push_back(p);
   liveSizes().erase(it);
+}
+
+void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly) {
+  Driver &d = ready();
+  auto dp = static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(p));
+  Location dev{kLocationDevice, d.device};
+  // Hints: where the driver lacks them or refuses, the pages still move on
+  // first touch, only slower.
+  if (readMostly && d.memAdvise)
+    d.memAdvise(dp, bytes, kAdviseSetReadMostly, dev);
+  if (d.memPrefetch && d.memPrefetch(dp, bytes, dev, 0, nullptr) == 0)
+    check(d.ctxSynchronize(), "cuCtxSynchronize (after a prefetch)");
 }
 
 void llama_rt_gpu_sync() {

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -42,10 +43,16 @@ using namespace mlir::llama;
 
 namespace {
 
+/// GPU threads that share a weight row's dot product (one warp).
+constexpr int64_t kWarp = 32;
+
 /// Builder helpers for the loop nests.
 struct Emitter {
   OpBuilder &b;
   Location loc;
+  /// GPU code inside a warp-cooperative loop (see parallelRows): this
+  /// thread's lane in [0, kWarp); null elsewhere.
+  Value lane = {};
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value f32(double v) {
@@ -124,20 +131,67 @@ struct Emitter {
     return op.getResult(0);
   }
   /// Sum over k in [0, K) of f(k) * w(row, k), looping over weight blocks.
+  /// In a warp-cooperative loop lane l takes blocks l, l + kWarp, ... (the
+  /// warp reads each stretch of the row together) and the partial sums are
+  /// added across the warp: every lane gets the whole dot product.
   Value dot(const WeightView &w, Value row, int64_t K,
             function_ref<Value(Value)> x) {
     int64_t bs = w.blockSize;
+    if (lane) {
+      // Unquantized rows: 8 elements a step, so that a thread has several
+      // loads in flight and the warp reads 32 x 8 consecutive elements.
+      int64_t step = bs == 1 && K % 8 == 0 ? 8 : 1;
+      auto loop = scf::ForOp::create(
+          b, loc, lane, idx(K / bs / step), idx(kWarp), ValueRange{f32(0)},
+          [&](OpBuilder &nb, Location, Value c, ValueRange acc) {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            Value a = acc[0];
+            if (step > 1) {
+              Value k0 = arith::MulIOp::create(b, loc, c, idx(step));
+              for (int64_t j = 0; j < step; ++j) {
+                Value k = arith::AddIOp::create(b, loc, k0, idx(j));
+                a = blockDot(w, row, k, a, x, /*unrolled=*/true);
+              }
+            } else {
+              a = blockDot(w, row, c, a, x, /*unrolled=*/bs <= 32);
+            }
+            scf::YieldOp::create(b, loc, a);
+          });
+      return warpSum(loop.getResult(0));
+    }
     return reduce(idx(0), idx(K / bs), f32(0), [&](Value blk, Value acc) {
-      return reduce(idx(0), idx(bs), acc, [&](Value j, Value a) {
-        Value k = bs == 1 ? blk
-                          : arith::AddIOp::create(
-                                b, loc,
-                                arith::MulIOp::create(b, loc, blk, idx(bs)), j);
-        Value wv = emitLoadWeightElement(b, loc, w, row, blk, j);
-        return arith::AddFOp::create(b, loc, a,
-                                     arith::MulFOp::create(b, loc, x(k), wv));
-      });
+      return blockDot(w, row, blk, acc, x, /*unrolled=*/false);
     });
+  }
+  /// acc + the dot product of block `blk` of `row` with x, element by
+  /// element (`unrolled`: without a loop, for GPU threads).
+  Value blockDot(const WeightView &w, Value row, Value blk, Value acc,
+                 function_ref<Value(Value)> x, bool unrolled) {
+    int64_t bs = w.blockSize;
+    auto term = [&](Value j, Value a) -> Value {
+      Value k = bs == 1 ? blk
+                        : arith::AddIOp::create(
+                              b, loc, arith::MulIOp::create(b, loc, blk, idx(bs)),
+                              j);
+      Value wv = emitLoadWeightElement(b, loc, w, row, blk, j);
+      return arith::AddFOp::create(b, loc, a,
+                                   arith::MulFOp::create(b, loc, x(k), wv));
+    };
+    if (!unrolled)
+      return reduce(idx(0), idx(bs), acc, term);
+    for (int64_t j = 0; j < bs; ++j)
+      acc = term(idx(j), acc);
+    return acc;
+  }
+  /// The sum of v over the warp, in every lane: xor-shuffle butterfly.
+  Value warpSum(Value v) {
+    for (int64_t off = kWarp / 2; off >= 1; off /= 2) {
+      auto sh = gpu::ShuffleOp::create(b, loc, v, off, kWarp,
+                                       gpu::ShuffleMode::XOR);
+      v = arith::AddFOp::create(b, loc, v, sh.getShuffleResult());
+    }
+    return v;
   }
   /// The f32 weight element at logical column `k` of `row`.
   Value weightAt(const WeightView &w, Value row, Value k) {
@@ -187,6 +241,19 @@ struct Activation {
   }
 };
 
+/// 1/sqrt(ss / dim + eps): the RMSNorm scale of a row whose squares sum
+/// to `ss`.
+static Value scaleOfSumSquares(Emitter &e, Value ss, int64_t dim,
+                               FloatAttr eps) {
+  OpBuilder &b = e.b;
+  Value mean = arith::DivFOp::create(b, e.loc, ss, e.f32(double(dim)));
+  Value epsV = arith::ConstantOp::create(b, e.loc, eps);
+  return arith::DivFOp::create(
+      b, e.loc, e.f32(1.0),
+      math::SqrtOp::create(b, e.loc,
+                           arith::AddFOp::create(b, e.loc, mean, epsV)));
+}
+
 /// 1/sqrt(mean_k(x[s, k]^2) + eps) for the row `s` of `x : [seq, dim]`.
 static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
                       FloatAttr eps) {
@@ -196,12 +263,7 @@ static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
     return arith::AddFOp::create(b, e.loc, acc,
                                  arith::MulFOp::create(b, e.loc, v, v));
   });
-  Value mean = arith::DivFOp::create(b, e.loc, ss, e.f32(double(dim)));
-  Value epsV = arith::ConstantOp::create(b, e.loc, eps);
-  return arith::DivFOp::create(
-      b, e.loc, e.f32(1.0),
-      math::SqrtOp::create(b, e.loc,
-                           arith::AddFOp::create(b, e.loc, mean, epsV)));
+  return scaleOfSumSquares(e, ss, dim, eps);
 }
 
 /// The kernel choices of a target: its integer dot product, whether
@@ -212,11 +274,116 @@ struct Kernels {
   IntDotISA intDot = IntDotISA::None;
   bool scalable = false;
   bool vectorize = true;
+  /// GPU code: a warp per weight row (parallelRows), parallel elementwise
+  /// loops (forAll), warp sums for the norms' row scales.
+  bool gpu = false;
 
   bool vectorizes(const WeightView &w, int64_t k) const {
     return vectorize && canVectorizeDot(w, k);
   }
 };
+
+/// for i in [0, n) in parallel (the runtime's thread pool splits the range).
+static void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body) {
+  OpBuilder &b = e.b;
+  auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
+                                     ValueRange{n}, ValueRange{e.idx(1)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(par.getBody());
+  body(par.getInductionVars()[0]);
+}
+static void parallelFor(Emitter &e, int64_t n, function_ref<void(Value)> body) {
+  parallelFor(e, e.idx(n), body);
+}
+
+/// for row in [0, n) in parallel; on GPUs (`warp`) kWarp consecutive
+/// threads per row, their lane in e.lane for the dot products inside
+/// (Emitter::dot), which then end with the same sum in every lane.
+static void parallelRows(Emitter &e, bool warp, Value n,
+                         function_ref<void(Value)> body) {
+  if (!warp)
+    return parallelFor(e, n, body);
+  OpBuilder &b = e.b;
+  Value threads = arith::MulIOp::create(b, e.loc, n, e.idx(kWarp));
+  parallelFor(e, threads, [&](Value i) {
+    e.lane = arith::RemUIOp::create(b, e.loc, i, e.idx(kWarp));
+    body(arith::DivUIOp::create(b, e.loc, i, e.idx(kWarp)));
+    e.lane = {};
+  });
+}
+static void parallelRows(Emitter &e, bool warp, int64_t n,
+                         function_ref<void(Value)> body) {
+  parallelRows(e, warp, e.idx(n), body);
+}
+
+/// for (i0, i1, ...) in [0, n0) x [0, n1) x ...: nested serial loops on
+/// CPUs (the elementwise work between the parallel matmuls), one flat
+/// parallel loop on GPUs (a kernel; the host never touches the buffers).
+static void forAll(Emitter &e, bool parallel, ArrayRef<Value> extents,
+                   function_ref<void(ArrayRef<Value>)> body) {
+  OpBuilder &b = e.b;
+  if (!parallel) {
+    SmallVector<Value> ivs;
+    std::function<void(size_t)> nest = [&](size_t d) {
+      if (d == extents.size())
+        return body(ivs);
+      e.loop(e.idx(0), extents[d], [&](Value i) {
+        ivs.push_back(i);
+        nest(d + 1);
+        ivs.pop_back();
+      });
+    };
+    return nest(0);
+  }
+  Value total = e.idx(1);
+  for (Value n : extents)
+    total = arith::MulIOp::create(b, e.loc, total, n);
+  parallelFor(e, total, [&](Value flat) {
+    SmallVector<Value> ivs(extents.size());
+    for (size_t d = extents.size(); d-- > 0;) {
+      if (d == 0) {
+        ivs[d] = flat;
+        break;
+      }
+      ivs[d] = arith::RemUIOp::create(b, e.loc, flat, extents[d]);
+      flat = arith::DivUIOp::create(b, e.loc, flat, extents[d]);
+    }
+    body(ivs);
+  });
+}
+
+/// scales[s] = rowScale(x, s) for every token: on GPUs a warp per token
+/// (lane l sums elements l, l + kWarp, ...; the warp adds the sums).
+static Value rowScales(Emitter &e, bool warp, Value x, Value seq, int64_t dim,
+                       FloatAttr eps) {
+  OpBuilder &b = e.b;
+  Value scales = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
+      ValueRange{seq});
+  if (!warp) {
+    e.loop(e.idx(0), seq, [&](Value s) {
+      memref::StoreOp::create(b, e.loc, rowScale(e, x, s, dim, eps), scales,
+                              ValueRange{s});
+    });
+    return scales;
+  }
+  parallelRows(e, true, seq, [&](Value s) {
+    auto loop = scf::ForOp::create(
+        b, e.loc, e.lane, e.idx(dim), e.idx(kWarp), ValueRange{e.f32(0)},
+        [&](OpBuilder &nb, Location, Value i, ValueRange acc) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
+          Value sq = arith::MulFOp::create(b, e.loc, v, v);
+          scf::YieldOp::create(
+              b, e.loc, ValueRange{arith::AddFOp::create(b, e.loc, acc[0], sq)});
+        });
+    Value ss = e.warpSum(loop.getResult(0));
+    memref::StoreOp::create(b, e.loc, scaleOfSumSquares(e, ss, dim, eps),
+                            scales, ValueRange{s});
+  });
+  return scales;
+}
 
 class FunctionLowering {
 public:
@@ -362,13 +529,11 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
   Value tokens, seq, out;
   std::tie(tokens, seq, out) = e.rowsInOut(op.getTokens(), rt);
   int64_t dim = rt.getDimSize(1);
-  e.loop(e.idx(0), seq, [&](Value s) {
-    Value tok = memref::LoadOp::create(b, e.loc, tokens, ValueRange{s});
+  forAll(e, kernels.gpu, {seq, e.idx(dim)}, [&](ArrayRef<Value> iv) {
+    Value tok = memref::LoadOp::create(b, e.loc, tokens, ValueRange{iv[0]});
     Value row = arith::IndexCastOp::create(b, e.loc, b.getIndexType(), tok);
-    e.loop(e.idx(0), e.idx(dim), [&](Value d) {
-      memref::StoreOp::create(b, e.loc, e.weightAt(w, row, d), out,
-                              ValueRange{s, d});
-    });
+    memref::StoreOp::create(b, e.loc, e.weightAt(w, row, iv[1]), out,
+                            ValueRange{iv[0], iv[1]});
   });
   e.replaceWithBuffer(op, out, rt);
   return success();
@@ -385,6 +550,20 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
   int64_t dim = rt.getDimSize(1);
   Value zero = e.idx(0);
+  if (kernels.gpu) {
+    // A warp per token for the scales, then every element in parallel.
+    Value scales = rowScales(e, true, x, seq, dim, op.getEpsilonAttr());
+    forAll(e, true, {seq, e.idx(dim)}, [&](ArrayRef<Value> iv) {
+      Value v = memref::LoadOp::create(b, e.loc, x, iv);
+      Value sc = memref::LoadOp::create(b, e.loc, scales, ValueRange{iv[0]});
+      Value y = arith::MulFOp::create(b, e.loc,
+                                      arith::MulFOp::create(b, e.loc, v, sc),
+                                      e.weightAt(w, e.idx(0), iv[1]));
+      memref::StoreOp::create(b, e.loc, y, out, iv);
+    });
+    e.replaceWithBuffer(op, out, rt);
+    return success();
+  }
   e.loop(zero, seq, [&](Value s) {
     // out = x * scale * w
     Value scale = rowScale(e, x, s, dim, op.getEpsilonAttr());
@@ -689,26 +868,13 @@ static void forTokens(Emitter &e, Value seq, bool blocked, int64_t T,
   e.loop(start, seq, body);
 }
 
-/// for i in [0, n) in parallel (the runtime's thread pool splits the range).
-static void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body) {
-  OpBuilder &b = e.b;
-  auto par = scf::ParallelOp::create(b, e.loc, ValueRange{e.idx(0)},
-                                     ValueRange{n}, ValueRange{e.idx(1)});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(par.getBody());
-  body(par.getInductionVars()[0]);
-}
-static void parallelFor(Emitter &e, int64_t n, function_ref<void(Value)> body) {
-  parallelFor(e, e.idx(n), body);
-}
-
 /// Rows in parallel, every token of the batch inside, so that a weight row is
 /// read from memory once (see forTokens for `blocked`).
-static void forRowsAndTokens(Emitter &e, int64_t rows, Value seq, bool blocked,
-                             int64_t T,
+static void forRowsAndTokens(Emitter &e, bool warp, int64_t rows, Value seq,
+                             bool blocked, int64_t T,
                              function_ref<void(Value row, Value s0)> blockBody,
                              function_ref<void(Value row, Value s)> body) {
-  parallelFor(e, rows, [&](Value row) {
+  parallelRows(e, warp, rows, [&](Value row) {
     forTokens(
         e, seq, blocked, T, [&](Value s0) { blockBody(row, s0); },
         [&](Value s) { body(row, s); });
@@ -739,18 +905,12 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
   Value seq = e.dim(a.x, 0);
   a.gamma =
       memref::AllocOp::create(b, e.loc, MemRefType::get({dim}, b.getF32Type()));
-  e.loop(e.idx(0), e.idx(dim), [&](Value i) {
-    memref::StoreOp::create(b, e.loc, e.weightAt(g, e.idx(0), i), a.gamma,
-                            ValueRange{i});
+  forAll(e, kernels.gpu, {e.idx(dim)}, [&](ArrayRef<Value> iv) {
+    memref::StoreOp::create(b, e.loc, e.weightAt(g, e.idx(0), iv[0]), a.gamma,
+                            iv);
   });
-  a.scales = memref::AllocOp::create(
-      b, e.loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
-      ValueRange{seq});
   FloatAttr epsAttr = b.getF32FloatAttr(eps->convertToFloat());
-  e.loop(e.idx(0), seq, [&](Value s) {
-    memref::StoreOp::create(b, e.loc, rowScale(e, a.x, s, dim, epsAttr),
-                            a.scales, ValueRange{s});
-  });
+  a.scales = rowScales(e, kernels.gpu, a.x, seq, dim, epsAttr);
 }
 
 /// xq, xd of the activations (times gamma), block by block:
@@ -814,7 +974,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   bool blocked = kernels.vectorizes(w, k) && rt.isDynamicDim(0);
   forRowsAndTokens(
-      e, n, seq, blocked, tokenBlock,
+      e, kernels.gpu, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
         SmallVector<Value> sums =
             blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, row);
@@ -854,7 +1014,7 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   bool blocked = kernels.vectorizes(wg, k) && kernels.vectorizes(wu, k) &&
                  rt.isDynamicDim(0);
   forRowsAndTokens(
-      e, n, seq, blocked, tokenBlock,
+      e, kernels.gpu, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
         SmallVector<Value> gs =
             blockedRowDots(e, kernels, wg, k, x, s0, tokenBlock, row);
@@ -957,7 +1117,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   };
 
   // One parallel loop over the row pairs of [wq; wk; wv].
-  parallelFor(e, (nq + 2 * nk) / 2, [&](Value pair) {
+  parallelRows(e, kernels.gpu, (nq + 2 * nk) / 2, [&](Value pair) {
     Value row = arith::MulIOp::create(b, loc, pair, e.idx(2));
     auto below = [&](int64_t n) {
       return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
@@ -999,22 +1159,20 @@ LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
   Value k = e.buffer(key), v = e.buffer(value), pos = e.buffer(positions);
   auto kt = cast<MemRefType>(k.getType());
   int64_t nkv = kt.getDimSize(1), hd = kt.getDimSize(2);
-  Value zero = e.idx(0), l = e.idx(layer);
-  e.loop(zero, e.dim(k, 0), [&](Value s) {
-    Value p = arith::IndexCastOp::create(
-        b, loc, b.getIndexType(),
-        memref::LoadOp::create(b, loc, pos, ValueRange{s}));
-    e.loop(zero, e.idx(nkv), [&](Value g) {
-      e.loop(zero, e.idx(hd), [&](Value d) {
-        Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
-        Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
-        memref::StoreOp::create(b, loc, toCache(kv), kc,
-                                ValueRange{l, p, g, d});
-        memref::StoreOp::create(b, loc, toCache(vv), vc,
-                                ValueRange{l, p, g, d});
-      });
-    });
-  });
+  Value l = e.idx(layer);
+  forAll(e, kernels.gpu, {e.dim(k, 0), e.idx(nkv), e.idx(hd)},
+         [&](ArrayRef<Value> iv) {
+           Value s = iv[0], g = iv[1], d = iv[2];
+           Value p = arith::IndexCastOp::create(
+               b, loc, b.getIndexType(),
+               memref::LoadOp::create(b, loc, pos, ValueRange{s}));
+           Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
+           Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
+           memref::StoreOp::create(b, loc, toCache(kv), kc,
+                                   ValueRange{l, p, g, d});
+           memref::StoreOp::create(b, loc, toCache(vv), vc,
+                                   ValueRange{l, p, g, d});
+         });
   return success();
 }
 
@@ -1283,7 +1441,8 @@ struct LlamaLowerToLoopsPass
     SmallVector<Attribute> weightTable;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
       FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock,
-                                Kernels{*isa, scalableVectors, vectorKernels});
+                                Kernels{*isa, scalableVectors, vectorKernels,
+                                        gpuKernels});
       if (failed(lowering.run()))
         return signalPassFailure();
     }

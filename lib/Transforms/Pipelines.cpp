@@ -68,6 +68,7 @@ static bool buildLoopsStages(OpPassManager &pm,
   loopOpts.intDotName = opts.intDot;
   loopOpts.scalableVectors = opts.scalableVectors;
   loopOpts.vectorKernels = opts.vectorKernels;
+  loopOpts.gpuKernels = opts.gpuKernels;
   pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -88,8 +89,12 @@ static bool buildLoopsStages(OpPassManager &pm,
   // 5b. Integer dot products become the target's instructions (intrinsic
   //     calls, which buffer deallocation could not reason about).
   pm.addPass(createLlamaLowerInt8DotPass());
-  // 6. The remaining linalg.generic ops become loops.
-  pm.addPass(createConvertLinalgToLoopsPass());
+  // 6. The remaining linalg.generic ops become loops (parallel ones on
+  //    GPUs: kernels).
+  if (opts.gpuKernels)
+    pm.addPass(createConvertLinalgToParallelLoopsPass());
+  else
+    pm.addPass(createConvertLinalgToLoopsPass());
   // 7. exp/sin/cos become polynomials, not scalar libm calls.
   pm.addPass(createLlamaApproximateMathPass());
   pm.addPass(createCanonicalizerPass());
@@ -125,15 +130,18 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   // into scalar registers (8.6 MB of PTX for a 2-layer Q6_K model).
   LlamaCPUPipelineOptions loops;
   loops.vectorKernels = false;
+  loops.gpuKernels = true;
   loops.stopAfterLlamaLowering = opts.stopAfterLlamaLowering;
   loops.disabledFusions = opts.disabledFusions;
   if (!buildLoopsStages(pm, loops))
     return;
-  // 8. Every parallel loop becomes a kernel: tiled by the block size, the
-  //    tile loop mapped to blocks and the loop inside to threads, then
-  //    outlined; all kernels go into one gpu.module.
+  // 8. Every parallel loop becomes a kernel: flattened to one dimension,
+  //    tiled by the block size, the tile loop mapped to blocks and the loop
+  //    inside to threads, then outlined; all kernels go into one gpu.module.
+  pm.addNestedPass<func::FuncOp>(createLlamaFlattenParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(
-      createParallelLoopTilingPass({opts.threadsPerBlock}));
+      createParallelLoopTilingPass({opts.threadsPerBlock},
+                                   /*noMinMaxBounds=*/true));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());

@@ -161,6 +161,47 @@ def test_gpu_program_with_stub_driver(tmp_path):
     assert "cuInit failed" in r.stderr, r.stderr
 
 
+def fake_driver(tmp_path):
+    """fake_libcuda.c built as libcuda.so.1: a driver that runs no kernels."""
+    cc = next((c for c in ("cc", "gcc", "clang", "clang-22")
+               if shutil.which(c)), None)
+    if not cc:
+        pytest.skip("no C compiler to build the fake CUDA driver")
+    d = tmp_path / "fake"
+    d.mkdir()
+    src = os.path.join(os.path.dirname(__file__), "fake_libcuda.c")
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o",
+                    str(d / "libcuda.so.1"), src], check=True)
+    return {**os.environ, "LD_LIBRARY_PATH": str(d)}
+
+
+def test_gpu_program_host_side_with_fake_driver(tmp_path):
+    """The whole host side of a GPU program: the PTX registered by a global
+    constructor (it must run: lld ignores .ctors sections) and loaded once,
+    every kernel found in it by name, launches for the prompt and for every
+    generated token. A bench/gpu.sh run on an H200 found the constructor
+    missing, which this would have caught."""
+    if have_driver():
+        pytest.skip("an NVIDIA driver is installed here (bench/gpu.sh)")
+    env = fake_driver(tmp_path)
+    gguf, exe = gpu_program(tmp_path)
+    launches = []
+    for n in (2, 5):
+        r = subprocess.run([exe, "-m", gguf, "--tokens", "1,2,3", "-n",
+                            str(n), "--print-ids", "--temp", "0",
+                            "--ignore-eos"],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr
+        assert "fake-cuda: error" not in r.stderr
+        assert r.stderr.count("fake-cuda: module load") == 1, r.stderr
+        m = re.search(r"fake-cuda: (\d+) launches", r.stderr)
+        assert m, r.stderr
+        launches.append(int(m.group(1)))
+    # Every generated token after the first is one decode call's kernels.
+    per_token = (launches[1] - launches[0]) / 3
+    assert per_token >= 1 and per_token == int(per_token), launches
+
+
 def test_gpu_target_errors(tmp_path):
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q8_0",
                "--layers", "1")

@@ -1,12 +1,28 @@
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops -verify-diagnostics | FileCheck %s
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx2" -verify-diagnostics | FileCheck %s --check-prefix=INT
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="scalable-vectors=true" -verify-diagnostics | FileCheck %s --check-prefix=SVE
+// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true" -verify-diagnostics | FileCheck %s --check-prefix=GPU
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul a loop nest that
 // dequantizes q8_0 in the inner loop, the result an out-buffer.
 
 // CHECK: module attributes {llama.weight_table = [{name = "blk.0.attn_q.weight", ne = [64, 16], type = 8 : i64}]}
+// GPU code: a warp (32 threads) per row; lane l takes blocks l, l+32, ...
+// and the partial sums meet in an xor-shuffle butterfly.
+// GPU-LABEL: func.func @q8_0_matmul
+// GPU: %[[N:.*]] = arith.muli %c16, %c32 : index
+// GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]]) step
+// GPU: %[[LANE:.*]] = arith.remui %[[I]], %{{.*}} : index
+// GPU: %[[ROW:.*]] = arith.divui %[[I]], %{{.*}} : index
+// GPU: scf.for %{{.*}} = %[[LANE]] to %c2 step %c32{{.*}} iter_args
+// GPU: memref.load %{{.*}}[%[[ROW]], %{{.*}}] : memref<16x68xi8>
+// GPU: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32{{.*}} : f32
+// GPU: gpu.shuffle  xor %{{.*}}, %c8_i32
+// GPU: gpu.shuffle  xor %{{.*}}, %c4_i32
+// GPU: gpu.shuffle  xor %{{.*}}, %c2_i32
+// GPU: gpu.shuffle  xor %{{.*}}, %c1_i32
+// GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[ROW]]] : memref<1x16xf32>
 // CHECK-LABEL: func.func @q8_0_matmul
 // CHECK-SAME: (%[[FILE:.*]]: memref<?xi8>, %[[OFF:.*]]: memref<?xi64>, %[[X:.*]]: memref<1x64xf32>, %[[OUT:.*]]: memref<1x16xf32>)
 // CHECK-SAME: attributes {llvm.emit_c_interface}

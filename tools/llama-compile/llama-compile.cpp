@@ -344,8 +344,12 @@ int main(int argc, char **argv) {
   const llvm::Target *tgt = llvm::TargetRegistry::lookupTarget(triple, terr);
   if (!tgt)
     return fail(terr);
+  // Global constructors (the GPU programs' PTX registration) in .init_array,
+  // as clang emits them: the default, .ctors, is never run when lld links.
+  llvm::TargetOptions options;
+  options.UseInitArray = true;
   std::unique_ptr<llvm::TargetMachine> tm(tgt->createTargetMachine(
-      triple, td->cpu, td->llvmFeatures, llvm::TargetOptions(),
+      triple, td->cpu, td->llvmFeatures, options,
       llvm::Reloc::PIC_, std::nullopt,
       optLevel == 0   ? llvm::CodeGenOptLevel::None
       : optLevel == 1 ? llvm::CodeGenOptLevel::Less

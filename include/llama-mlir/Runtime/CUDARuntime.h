@@ -31,6 +31,12 @@ void llama_rt_gpu_describe(char *out, size_t outSize);
 void *llama_rt_gpu_alloc(size_t bytes);
 void llama_rt_gpu_free(int64_t ptr);
 
+/// Moves managed memory the host has filled to the device before the
+/// kernels touch it (instead of page by page on first touch). With
+/// `readMostly`, host reads (the embedding rows the host code gathers) get
+/// read-only copies and leave the device's pages in place.
+void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly);
+
 /// Waits for all launched kernels.
 void llama_rt_gpu_sync();
 

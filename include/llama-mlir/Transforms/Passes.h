@@ -57,6 +57,9 @@ struct LlamaCPUPipelineOptions {
   /// Dot products vectorized by weight block (llama-lower-to-loops
   /// {vector-kernels}); the GPU pipeline turns it off.
   bool vectorKernels = true;
+  /// GPU code (llama-lower-to-loops{gpu}) and linalg ops to parallel loops
+  /// (kernels); set by the GPU pipeline.
+  bool gpuKernels = false;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };

@@ -82,6 +82,7 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
@@ -103,6 +104,13 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "Dot products vectorized by weight block (and the prefill GEMM "
            "register-blocked over tokens); off: scalar code per row, the "
            "form the GPU pipeline maps to one thread per row">,
+    Option<"gpuKernels", "gpu", "bool", /*default=*/"false",
+           "GPU code (with vector-kernels=false): a warp of 32 threads per "
+           "weight row, lane l taking blocks l, l+32, ... and the partial "
+           "sums added with gpu.shuffle xor; RMSNorm scales a warp per "
+           "token; embedding, norm and KV-cache loops as flat parallel "
+           "loops (kernels), so the host touches no buffer between "
+           "launches">,
   ];
 }
 
@@ -167,6 +175,31 @@ def LlamaGPUHostBuffersPass
     "::mlir::func::FuncDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def LlamaFlattenParallelLoopsPass : Pass<"llama-flatten-parallel-loops"> {
+  let summary = "Collapse every multi-dimensional scf.parallel into one "
+                "dimension";
+  let description = [{
+    An outermost `scf.parallel` over several dimensions (the residual adds
+    that `convert-linalg-to-parallel-loops` gives: tokens x features)
+    becomes a one-dimensional loop over the product of the trip counts,
+    the indices recovered by division and remainder:
+
+        scf.parallel (%s, %d) = (%c0, %c0) to (%n, %c4096) step (%c1, %c1)
+      becomes
+        scf.parallel (%i) = (%c0) to (%n * 4096) step (%c1)
+          // %s = %i / 4096, %d = %i % 4096
+
+    The GPU pipeline tiles parallel loops by the block size along their
+    first dimension; with one token (decode) an unflattened tokens x
+    features loop would use one thread per block. One-dimensional loops and
+    loops nested in another `scf.parallel` are left alone.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
   ];
 }
 
