@@ -9,7 +9,8 @@
 # builds everything it needs into DIR (default build/bench-gpu; carry it
 # there): llama-gguf, the stories260K model and small synthetic models
 # (tiny preset: Q4_0, Q8_0, F16, Q4_K, Q6_K, GQA 8:4), and for each a CPU
-# program (--target=avx2) and a GPU program (--target=sm_90). With --big
+# program (--target=avx2 --int-dot=off: float dot products like the GPU's)
+# and a GPU program (--target=sm_90). With --big
 # also GPU programs for TinyLlama-1.1B- and Llama-2-7B-shaped F16 and Q4_0
 # models; their multi-GB files are not kept: `run` writes them again with
 # the same `llama-gguf gen` command (the program checks names, types and
@@ -59,7 +60,9 @@ prepare() {
   done
   for m in "$dir"/*.gguf; do
     local name; name=$(basename "$m" .gguf)
-    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-cpu" --target=avx2
+    # Float dot products, as on the GPU (the CPU's default quantizes the
+    # activations to int8 for Q8_0/Q4_0/K-quant weights: other logits).
+    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-cpu" --target=avx2 --int-dot=off
     "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-gpu" --target=sm_90
   done
   if [ "$big" = 1 ]; then

@@ -81,6 +81,7 @@ void llama_rt_gpu_free(int64_t ptr) __attribute__((weak));
 void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly)
     __attribute__((weak));
 uint64_t llama_rt_gpu_launch_count() __attribute__((weak));
+void llama_rt_gpu_sync() __attribute__((weak));
 }
 
 namespace {
@@ -413,6 +414,8 @@ public:
     else
       _mlir_ciface_llama_prefill(&file_, &off_, &t, &p, &kc_, &vc_, &l);
     if (buffers().gpu) {
+      // The kernels run asynchronously (CUDARuntime.cpp): wait for them.
+      llama_rt_gpu_sync();
       std::memcpy(logits_.data(), lp, out);
       buffers().free(tp);
       buffers().free(pp);
