@@ -8,10 +8,10 @@
 //
 // Launches go to one stream created at the first launch (the generated code
 // asks for a stream per launch and destroys it after synchronizing; creating
-// one each time would cost more than many small kernels), and are not waited
-// for one by one: the program waits once per evaluation (see
-// mgpuStreamSynchronize). Managed buffers are kept in a free list by size,
-// because the generated code allocates the same temporaries for every token.
+// one each time would cost more than many small kernels), each waited for
+// unless LLAMA_MLIR_GPU_ASYNC=1 (see mgpuStreamSynchronize). Managed
+// buffers are kept in a free list by size, because the generated code
+// allocates the same temporaries for every token.
 //
 //===----------------------------------------------------------------------===//
 
@@ -256,7 +256,8 @@ void *llama_rt_gpu_alloc(size_t bytes) {
     p = reinterpret_cast<void *>(static_cast<uintptr_t>(dp));
   }
   // Uninitialized, like memref.alloc on CPUs. A recycled buffer's next
-  // kernel runs after its last one: all launches share one in-order stream.
+  // kernel runs after its last one: all launches share one in-order stream
+  // (and are waited for unless LLAMA_MLIR_GPU_ASYNC=1).
   liveSizes()[p] = size;
   return p;
 }
@@ -327,14 +328,14 @@ void *mgpuStreamCreate() {
 }
 
 void mgpuStreamSynchronize(void *stream) {
-  // The generated code synchronizes after every launch. Kernels go to one
-  // in-order stream and the host code between them touches no buffer, so
-  // the program waits once per evaluation (llama_rt_gpu_sync) instead;
-  // LLAMA_MLIR_GPU_SYNC=1 waits here, so that a failing kernel is reported
-  // by the launch that started it.
+  // The generated code synchronizes after every launch, which the default
+  // pipeline needs: its host loops read and write buffers between
+  // launches. With LLAMA_MLIR_GPU_ASYNC=1 (for programs of the warp-kernel
+  // pipeline, whose host code touches no buffer) launches are not waited
+  // for here; the program waits once per evaluation (llama_rt_gpu_sync).
   static const bool eachLaunch = [] {
-    const char *v = std::getenv("LLAMA_MLIR_GPU_SYNC");
-    return v && *v && *v != '0';
+    const char *v = std::getenv("LLAMA_MLIR_GPU_ASYNC");
+    return !(v && *v && *v != '0');
   }();
   if (eachLaunch)
     check(ready().streamSynchronize(stream), "cuStreamSynchronize");

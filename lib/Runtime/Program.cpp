@@ -414,7 +414,8 @@ public:
     else
       _mlir_ciface_llama_prefill(&file_, &off_, &t, &p, &kc_, &vc_, &l);
     if (buffers().gpu) {
-      // The kernels run asynchronously (CUDARuntime.cpp): wait for them.
+      // With LLAMA_MLIR_GPU_ASYNC=1 the kernels run asynchronously
+      // (CUDARuntime.cpp): wait for them.
       llama_rt_gpu_sync();
       std::memcpy(logits_.data(), lp, out);
       buffers().free(tp);

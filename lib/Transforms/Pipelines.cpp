@@ -130,7 +130,7 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   // into scalar registers (8.6 MB of PTX for a 2-layer Q6_K model).
   LlamaCPUPipelineOptions loops;
   loops.vectorKernels = false;
-  loops.gpuKernels = true;
+  loops.gpuKernels = opts.warpKernels;
   loops.stopAfterLlamaLowering = opts.stopAfterLlamaLowering;
   loops.disabledFusions = opts.disabledFusions;
   if (!buildLoopsStages(pm, loops))
@@ -138,10 +138,10 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   // 8. Every parallel loop becomes a kernel: flattened to one dimension,
   //    tiled by the block size, the tile loop mapped to blocks and the loop
   //    inside to threads, then outlined; all kernels go into one gpu.module.
-  pm.addNestedPass<func::FuncOp>(createLlamaFlattenParallelLoopsPass());
-  pm.addNestedPass<func::FuncOp>(
-      createParallelLoopTilingPass({opts.threadsPerBlock},
-                                   /*noMinMaxBounds=*/true));
+  if (opts.warpKernels)
+    pm.addNestedPass<func::FuncOp>(createLlamaFlattenParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass(
+      {opts.threadsPerBlock}, /*noMinMaxBounds=*/opts.warpKernels));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());

@@ -81,6 +81,13 @@ struct LlamaGPUPipelineOptions {
   /// Threads per block of every kernel (each thread one row of a matmul,
   /// one head of attention, ...).
   int64_t threadsPerBlock = 128;
+  /// A warp per weight row and every buffer loop a kernel
+  /// (llama-lower-to-loops{gpu}, llama-flatten-parallel-loops, tiling
+  /// without min/max bounds). Off by default: on an H200 it ran 7B F16
+  /// decode at 26.6 tok/s but its logits differed from the CPU's, which
+  /// the default (a thread per row, host loops between launches) matches;
+  /// see docs/GPU.md.
+  bool warpKernels = false;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };
