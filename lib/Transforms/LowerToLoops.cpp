@@ -295,9 +295,6 @@ static void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body) {
   b.setInsertionPointToStart(par.getBody());
   body(par.getInductionVars()[0]);
 }
-static void parallelFor(Emitter &e, int64_t n, function_ref<void(Value)> body) {
-  parallelFor(e, e.idx(n), body);
-}
 
 /// for row in [0, n) in parallel; on GPUs (`warp`) kWarp consecutive
 /// threads per row, their lane in e.lane for the dot products inside
