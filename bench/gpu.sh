@@ -10,14 +10,17 @@
 # there): llama-gguf, the stories260K model and small synthetic models
 # (tiny preset: Q4_0, Q8_0, F16, Q4_K, Q6_K, GQA 8:4), and for each a CPU
 # program (--target=avx2 --int-dot=off: float dot products like the GPU's)
-# and a GPU program (--target=sm_90). With --big
-# also GPU programs for TinyLlama-1.1B- and Llama-2-7B-shaped F16 and Q4_0
-# models; their multi-GB files are not kept: `run` writes them again with
+# and two GPU programs (--target=sm_90): NAME-gpu with the default kernels
+# and NAME-warp with --gpu-kernels=warp. With --big also both GPU programs
+# for TinyLlama-1.1B- and Llama-2-7B-shaped F16 and Q4_0 models; their
+# multi-GB files are not kept: `run` writes them again with
 # the same `llama-gguf gen` command (the program checks names, types and
 # shapes, not values, so the files need not be the same bytes).
 #
 # `run` checks that every GPU program generates the CPU program's greedy
-# tokens with logits within 1e-3 (float32 sums in another order), then runs
+# tokens with logits within 1e-3 (float32 sums in another order; the warp
+# programs once waiting after every launch and once with
+# LLAMA_MLIR_GPU_ASYNC=1, which their speed runs use), then runs
 # the big models' --bench and prints tg128/pp512 tokens/s and the percent
 # of the HBM roofline: tokens/s x weight bytes per token / (G GB/s; default
 # 4300, an H200's copy bandwidth; about 3000 for an H100), tg and pp in
@@ -64,6 +67,7 @@ prepare() {
     # activations to int8 for Q8_0/Q4_0/K-quant weights: other logits).
     "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-cpu" --target=avx2 --int-dot=off
     "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-gpu" --target=sm_90
+    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-warp" --target=sm_90 --gpu-kernels=warp
   done
   if [ "$big" = 1 ]; then
     for pt in $BIG; do
@@ -71,6 +75,7 @@ prepare() {
       local model="$dir/$preset-$type.gguf"
       "$dir/llama-gguf" gen -o "$model" --preset "$preset" --type "$type" >&2
       "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-gpu" --target=sm_90
+      "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-warp" --target=sm_90 --gpu-kernels=warp
       rm -f "$model"
     done
   fi
@@ -78,22 +83,25 @@ prepare() {
   echo "bench/gpu.sh: carry $dir to the GPU machine and run: bench/gpu.sh run --dir DIR"
 }
 
-compare() {  # compare NAME
-  local name=$1 model="$dir/$1.gguf"
-  for k in cpu gpu; do
+compare() {  # compare NAME VARIANT ASYNC: the CPU program against NAME-VARIANT
+  local name=$1 variant=$2 async=$3 model="$dir/$1.gguf"
+  [ -f "$dir/$name-$variant" ] || return 0
+  for k in cpu "$variant"; do
+    LLAMA_MLIR_GPU_ASYNC=$async \
     timeout 60 "$dir/$name-$k" -m "$model" --tokens 1,403,407,261,378 -n 16 --temp 0 \
       --ignore-eos --print-ids --logits-out "$dir/$name-$k.logits" \
       > "$dir/$name-$k.ids" 2> "$dir/$name-$k.err" || {
         echo "$name: the $k program failed:"; cat "$dir/$name-$k.err"; return 1; }
   done
-  python3 - "$dir/$name" "$name" <<'PY'
+  python3 - "$dir/$name" "$name" "$variant" "$async" <<'PY'
 import sys
 import numpy as np
-base, name = sys.argv[1:3]
+base, name, variant, async_ = sys.argv[1:5]
 ia = open(base + "-cpu.ids").read().split()
-ib = open(base + "-gpu.ids").read().split()
+ib = open(base + f"-{variant}.ids").read().split()
 la = np.fromfile(base + "-cpu.logits", "<f4")
-lb = np.fromfile(base + "-gpu.logits", "<f4")
+lb = np.fromfile(base + f"-{variant}.logits", "<f4")
+name = f"{name} ({variant}{', async' if async_ == '1' else ''})"
 err = float(np.abs(la - lb).max()) if la.shape == lb.shape else float("inf")
 ok = ia == ib and err <= 1e-3
 print(f"{name}: cpu vs gpu: {len(ia)} greedy tokens "
@@ -112,6 +120,7 @@ left() {
 
 bench() {  # bench NAME EXE MODEL ARGS...: one --bench, printed as table rows
   local name=$1 exe=$2 model=$3; shift 3
+  [ -f "$exe" ] || return 0
   local t; t=$(left 240)
   [ "$t" -ge 10 ] || { echo "$name: skipped (deadline)"; return 0; }
   timeout "$t" "$exe" -m "$model" --bench --bench-reps "$reps" --bench-format json "$@" \
@@ -151,7 +160,8 @@ run() {
   for pt in $BIG; do
     local preset=${pt%%:*} type=${pt##*:}
     local model="$dir/$preset-$type.gguf"
-    [ -f "$dir/$preset-$type-gpu" ] && [ ! -f "$model" ] || continue
+    [ -f "$dir/$preset-$type-gpu" ] || [ -f "$dir/$preset-$type-warp" ] || continue
+    [ ! -f "$model" ] || continue
     "$dir/llama-gguf" gen -o "$model" --preset "$preset" --type "$type" \
       > "$dir/gen-$preset-$type.log" 2>&1 &
     gens+=($!)
@@ -159,7 +169,11 @@ run() {
   for p in "$dir"/*-gpu; do
     local name; name=$(basename "$p" -gpu)
     [ -f "$dir/$name.gguf" ] && [ -f "$dir/$name-cpu" ] || continue
-    compare "$name" || status=1
+    # The default kernels; the warp kernels waiting after every launch,
+    # then asynchronous (the last two tell a kernel bug from a missing wait).
+    compare "$name" gpu 0 || status=1
+    compare "$name" warp 0 || status=1
+    compare "$name" warp 1 || status=1
   done
   for g in "${gens[@]}"; do wait "$g" || status=1; done
   echo
@@ -167,17 +181,19 @@ run() {
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   # stories260K: time per token is nearly all launch and sync overhead.
   [ -f "$dir/stories-gpu" ] && { bench stories "$dir/stories-gpu" "$dir/stories.gguf" --bench-pp 0 || status=1; }
+  [ -f "$dir/stories-warp" ] && { LLAMA_MLIR_GPU_ASYNC=1 bench stories-warp "$dir/stories-warp" "$dir/stories.gguf" --bench-pp 0 || status=1; }
   for pt in $BIG; do
     local preset=${pt%%:*} type=${pt##*:}
-    local exe="$dir/$preset-$type-gpu" model="$dir/$preset-$type.gguf"
-    [ -f "$exe" ] && [ -f "$model" ] || continue
-    bench "$preset-$type" "$exe" "$model" --bench-pp 0 || status=1
+    local model="$dir/$preset-$type.gguf"
+    [ -f "$model" ] || continue
+    LLAMA_MLIR_GPU_ASYNC=1 bench "$preset-$type-warp" "$dir/$preset-$type-warp" "$model" --bench-pp 0 || status=1
+    bench "$preset-$type" "$dir/$preset-$type-gpu" "$model" --bench-pp 0 || status=1
   done
   for pt in $BIG; do
     local preset=${pt%%:*} type=${pt##*:}
-    local exe="$dir/$preset-$type-gpu" model="$dir/$preset-$type.gguf"
-    [ -f "$exe" ] && [ -f "$model" ] || continue
-    bench "$preset-$type" "$exe" "$model" --bench-tg 0 || status=1
+    local model="$dir/$preset-$type.gguf"
+    [ -f "$model" ] || continue
+    LLAMA_MLIR_GPU_ASYNC=1 bench "$preset-$type-warp" "$dir/$preset-$type-warp" "$model" --bench-tg 0 || status=1
   done
   return $status
 }

@@ -4,15 +4,21 @@
 // functions of a GPU module, every memref.alloc becomes a `gpu.alloc
 // host_shared` (CUDA managed memory through the runtime's mgpuMemAlloc) and
 // every memref.dealloc a call of the runtime's `llama_rt_gpu_free`, so that
-// both the kernels and the host code between launches can use them.
+// both the kernels and the host code between launches can use them; and
+// before host code touches a buffer that a kernel launched since the last
+// wait uses, a call of `llama_rt_gpu_sync` (the runtime may run launches
+// asynchronously).
 //
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::llama {
 #define GEN_PASS_DEF_LLAMAGPUHOSTBUFFERSPASS
@@ -24,6 +30,83 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kFree = "llama_rt_gpu_free";
+constexpr StringLiteral kSync = "llama_rt_gpu_sync";
+
+/// The buffer a memref value views (through subviews, reshapes, casts).
+Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// The buffers `op` and the ops nested in it load from or store to.
+void accessedBuffers(Operation *op, llvm::DenseSet<Value> &out) {
+  op->walk([&](Operation *o) {
+    Value m;
+    if (auto l = dyn_cast<memref::LoadOp>(o))
+      m = l.getMemref();
+    else if (auto st = dyn_cast<memref::StoreOp>(o))
+      m = st.getMemref();
+    else if (auto vl = dyn_cast<vector::LoadOp>(o))
+      m = vl.getBase();
+    else if (auto vs = dyn_cast<vector::StoreOp>(o))
+      m = vs.getBase();
+    else if (auto c = dyn_cast<memref::CopyOp>(o)) {
+      out.insert(rootBuffer(c.getSource()));
+      m = c.getTarget();
+    }
+    if (m)
+      out.insert(rootBuffer(m));
+  });
+}
+
+/// The buffers the launches in `op` (or `op` itself) pass to kernels.
+void launchedBuffers(Operation *op, llvm::DenseSet<Value> &out) {
+  op->walk([&](gpu::LaunchFuncOp launch) {
+    for (Value v : launch.getKernelOperands())
+      if (isa<MemRefType>(v.getType()))
+        out.insert(rootBuffer(v));
+  });
+}
+
+/// Inserts a wait before every op of `block` (recursively) that touches a
+/// buffer a kernel launched since the last wait may still use. `dirty`
+/// holds those buffers on entry and on exit. The body of a loop is entered
+/// with its own launches dirty too (they ran in the previous iteration).
+void insertWaits(Block &block, llvm::DenseSet<Value> &dirty,
+                 RewriterBase &rewriter, bool &used) {
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    if (isa<gpu::LaunchFuncOp>(op)) {
+      launchedBuffers(&op, dirty);
+      continue;
+    }
+    llvm::DenseSet<Value> touched;
+    accessedBuffers(&op, touched);
+    if (touched.empty())
+      continue;
+    llvm::DenseSet<Value> launched;
+    launchedBuffers(&op, launched);
+    if (launched.empty()) {
+      // Straight-line host code: one wait before it, if needed.
+      if (llvm::any_of(touched, [&](Value v) { return dirty.contains(v); })) {
+        rewriter.setInsertionPoint(&op);
+        func::CallOp::create(rewriter, op.getLoc(), kSync, TypeRange{},
+                             ValueRange{});
+        used = true;
+        dirty.clear();
+      }
+      continue;
+    }
+    // Host code that launches kernels itself (a host loop): look inside.
+    for (Region &region : op.getRegions())
+      for (Block &inner : region) {
+        llvm::DenseSet<Value> d = dirty;
+        d.insert(launched.begin(), launched.end());
+        insertWaits(inner, d, rewriter, used);
+      }
+    dirty.insert(launched.begin(), launched.end());
+  }
+}
 constexpr uint64_t kManagedAlignment = 256;
 
 struct LlamaGPUHostBuffersPass
@@ -51,6 +134,18 @@ struct LlamaGPUHostBuffersPass
           /*asyncDependencies=*/ValueRange{}, op.getDynamicSizes(),
           /*symbolOperands=*/ValueRange{}, /*hostShared=*/true);
       rewriter.replaceOp(op, alloc.getMemref());
+    }
+    bool syncUsed = false;
+    for (auto fn : module.getOps<func::FuncOp>())
+      for (Block &block : fn.getBody()) {
+        llvm::DenseSet<Value> dirty;
+        insertWaits(block, dirty, rewriter, syncUsed);
+      }
+    if (syncUsed && !module.lookupSymbol<func::FuncOp>(kSync)) {
+      rewriter.setInsertionPointToEnd(module.getBody());
+      auto decl = func::FuncOp::create(rewriter, module.getLoc(), kSync,
+                                       rewriter.getFunctionType({}, {}));
+      decl.setPrivate();
     }
     if (deallocs.empty())
       return;

@@ -206,6 +206,16 @@ void mlir::llama::registerLlamaPipelines() {
         buildLlamaGPUPipeline(pm, o);
       });
   PassPipelineRegistration<>(
+      "llama-to-gpu-warp-kernels-pipeline",
+      "The NVPTX pipeline with warp kernels (warpKernels) up to outlined "
+      "kernels",
+      [](OpPassManager &pm) {
+        LlamaGPUPipelineOptions o;
+        o.stopAfterOutlining = true;
+        o.warpKernels = true;
+        buildLlamaGPUPipeline(pm, o);
+      });
+  PassPipelineRegistration<>(
       "llama-cpu-pipeline-serial",
       "The CPU pipeline without the thread pool (for JIT tests)",
       [](OpPassManager &pm) {

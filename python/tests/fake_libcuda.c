@@ -23,7 +23,7 @@ typedef struct {
 } Location;
 
 static const char *ptx;
-static long loads, launches, lookups, live;
+static long loads, launches, lookups, live, ctxSyncs, streamSyncs;
 
 static void fail(const char *what) {
   fprintf(stderr, "fake-cuda: error: %s\n", what);
@@ -43,9 +43,15 @@ int cuDeviceGetAttribute(int *v, int attr, int d) {
 }
 int cuDevicePrimaryCtxRetain(void **c, int d) { *c = (void *)&loads; return 0; }
 int cuCtxSetCurrent(void *c) { return c ? 0 : 201; }
-int cuCtxSynchronize(void) { return 0; }
+int cuCtxSynchronize(void) {
+  ++ctxSyncs;
+  return 0;
+}
 int cuStreamCreate(void **s, unsigned f) { *s = (void *)&launches; return 0; }
-int cuStreamSynchronize(void *s) { return 0; }
+int cuStreamSynchronize(void *s) {
+  ++streamSyncs;
+  return 0;
+}
 int cuGetErrorName(int r, const char **s) { *s = "FAKE_ERROR"; return 0; }
 
 int cuModuleLoadData(void **m, const void *image) {
@@ -110,6 +116,8 @@ int cuMemPrefetchAsync_v2(DevPtr p, size_t n, Location l, unsigned f,
 }
 
 __attribute__((destructor)) static void report(void) {
-  fprintf(stderr, "fake-cuda: %ld launches, %ld kernel lookups\n", launches,
-          lookups);
+  fprintf(stderr,
+          "fake-cuda: %ld launches, %ld kernel lookups, %ld context syncs, "
+          "%ld stream syncs\n",
+          launches, lookups, ctxSyncs, streamSyncs);
 }

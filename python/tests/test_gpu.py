@@ -114,12 +114,12 @@ def test_ptx_stories260k(tmp_path):
     check_ptx(tmp_path, gguf, "sm_90", "sm_90")
 
 
-def gpu_program(tmp_path):
+def gpu_program(tmp_path, *args):
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q4_0",
                "--layers", "1")
     exe = str(tmp_path / "m-gpu")
     r = subprocess.run([tool("llama-compile"), gguf, "--target=sm_90", "-o",
-                        exe], capture_output=True, text=True)
+                        exe, *args], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     needed = subprocess.run(["readelf", "-d", exe], capture_output=True,
                             text=True, check=True).stdout
@@ -175,7 +175,27 @@ def fake_driver(tmp_path):
     return {**os.environ, "LD_LIBRARY_PATH": str(d)}
 
 
-def test_gpu_program_host_side_with_fake_driver(tmp_path):
+def fake_runs(exe, gguf, env, counts=(2, 5)):
+    """(launches, context syncs, stream syncs) of runs generating each of
+    `counts` tokens under the fake driver."""
+    out = []
+    for n in counts:
+        r = subprocess.run([exe, "-m", gguf, "--tokens", "1,2,3", "-n",
+                            str(n), "--print-ids", "--temp", "0",
+                            "--ignore-eos"],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr
+        assert "fake-cuda: error" not in r.stderr
+        assert r.stderr.count("fake-cuda: module load") == 1, r.stderr
+        m = re.search(r"fake-cuda: (\d+) launches, \d+ kernel lookups, "
+                      r"(\d+) context syncs, (\d+) stream syncs", r.stderr)
+        assert m, r.stderr
+        out.append(tuple(int(g) for g in m.groups()))
+    return out
+
+
+@pytest.mark.parametrize("kernels", ["thread", "warp"])
+def test_gpu_program_host_side_with_fake_driver(tmp_path, kernels):
     """The whole host side of a GPU program: the PTX registered by a global
     constructor (it must run: lld ignores .ctors sections) and loaded once,
     every kernel found in it by name, launches for the prompt and for every
@@ -184,22 +204,31 @@ def test_gpu_program_host_side_with_fake_driver(tmp_path):
     if have_driver():
         pytest.skip("an NVIDIA driver is installed here (bench/gpu.sh)")
     env = fake_driver(tmp_path)
-    gguf, exe = gpu_program(tmp_path)
-    launches = []
-    for n in (2, 5):
-        r = subprocess.run([exe, "-m", gguf, "--tokens", "1,2,3", "-n",
-                            str(n), "--print-ids", "--temp", "0",
-                            "--ignore-eos"],
-                           capture_output=True, text=True, env=env)
-        assert r.returncode == 0, r.stderr
-        assert "fake-cuda: error" not in r.stderr
-        assert r.stderr.count("fake-cuda: module load") == 1, r.stderr
-        m = re.search(r"fake-cuda: (\d+) launches", r.stderr)
-        assert m, r.stderr
-        launches.append(int(m.group(1)))
-    # Every generated token after the first is one decode call's kernels.
-    per_token = (launches[1] - launches[0]) / 3
-    assert per_token >= 1 and per_token == int(per_token), launches
+    gguf, exe = gpu_program(tmp_path, f"--gpu-kernels={kernels}")
+    (l2, _, s2), (l5, _, s5) = fake_runs(exe, gguf, env)
+    # Every generated token after the first is one decode call's kernels,
+    # each waited for (LLAMA_MLIR_GPU_ASYNC unset).
+    per_token = (l5 - l2) / 3
+    assert per_token >= 1 and per_token == int(per_token), (l2, l5)
+    assert s5 - s2 == l5 - l2
+
+
+def test_gpu_program_async_waits_before_host_reads(tmp_path):
+    """LLAMA_MLIR_GPU_ASYNC=1: no wait per launch, but the host waits before
+    it reads what kernels wrote (llama-gpu-host-buffers' llama_rt_gpu_sync
+    before the logits copy, and the program's before it reads the logits).
+    The third H200 run, before those waits existed, read stale logits."""
+    if have_driver():
+        pytest.skip("an NVIDIA driver is installed here (bench/gpu.sh)")
+    env = {**fake_driver(tmp_path), "LLAMA_MLIR_GPU_ASYNC": "1"}
+    gguf, exe = gpu_program(tmp_path, "--gpu-kernels=warp")
+    (l2, c2, s2), (l5, c5, s5) = fake_runs(exe, gguf, env)
+    assert s2 == s5 == 0
+    assert l5 > l2
+    # At least the generated code's wait and the program's, per token.
+    assert c5 - c2 >= 2 * 3, (c2, c5)
+    # Far fewer waits than launches.
+    assert c5 - c2 < l5 - l2
 
 
 def test_gpu_target_errors(tmp_path):

@@ -56,3 +56,65 @@ func.func @negative_overaligned() {
   %a = memref.alloc() {alignment = 4096 : i64} : memref<16xf32>
   return
 }
+
+// -----
+
+// Host code that reads a buffer a kernel launched since the last wait
+// uses (the final copy of the logits) waits first; a later read with no
+// launch in between does not wait again.
+// CHECK-LABEL: func.func @wait_before_host_access
+// CHECK: gpu.launch_func @kernels::@k {{.*}} args(%[[A:.*]] : memref<4xf32>)
+// CHECK-NEXT: call @llama_rt_gpu_sync() : () -> ()
+// CHECK-NEXT: memref.copy %[[A]], %{{.*}}
+// CHECK-NOT: call @llama_rt_gpu_sync
+// CHECK: memref.load
+// CHECK: func.func private @llama_rt_gpu_sync()
+module attributes {gpu.container_module} {
+  func.func @wait_before_host_access(%out: memref<4xf32>) -> f32 {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %a = memref.alloc() : memref<4xf32>
+    gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
+    memref.copy %a, %out : memref<4xf32> to memref<4xf32>
+    %v = memref.load %a[%c0] : memref<4xf32>
+    return %v : f32
+  }
+  gpu.module @kernels {
+    gpu.func @k(%m: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A host loop that launches a kernel and then reads its buffer waits
+// inside the loop; host reads of buffers no kernel uses (the offsets
+// table) never wait.
+// CHECK-LABEL: func.func @negative_untouched_buffers
+// CHECK: memref.load %arg1
+// CHECK: scf.for
+// CHECK: gpu.launch_func
+// CHECK-NEXT: call @llama_rt_gpu_sync
+// CHECK-NEXT: memref.load %[[B:.*]][
+// CHECK-NOT: call @llama_rt_gpu_sync
+module attributes {gpu.container_module} {
+  func.func @negative_untouched_buffers(%b: memref<4xf32>, %offsets: memref<2xi64>, %n: index) -> i64 {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %o = memref.load %offsets[%c0] : memref<2xi64>
+    scf.for %i = %c0 to %n step %c1 {
+      gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%b : memref<4xf32>)
+      %v = memref.load %b[%c0] : memref<4xf32>
+      memref.store %v, %b[%c1] : memref<4xf32>
+    }
+    %p = memref.load %offsets[%c1] : memref<2xi64>
+    %s = arith.addi %o, %p : i64
+    return %s : i64
+  }
+  gpu.module @kernels {
+    gpu.func @k(%m: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}

@@ -93,6 +93,13 @@ cl::opt<std::string>
                     "target's best: VNNI, AVX2, SDOT or generic) or off (float "
                     "dot products, activations not quantized)"),
            cl::init("auto"));
+cl::opt<std::string> gpuKernels(
+    "gpu-kernels",
+    cl::desc("GPU targets: thread (a thread per weight row, host loops "
+             "between launches: the default, checked on an H200) or warp (a "
+             "warp per row, every buffer loop a kernel: faster, not yet "
+             "checked on a GPU; docs/GPU.md)"),
+    cl::init("thread"));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0..3"),
                            cl::Prefix, cl::init(3));
 cl::opt<int64_t> ctxLen("c",
@@ -185,7 +192,11 @@ int writeTextFile(const std::string &path,
 int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
                   const std::vector<std::string> &disabled,
                   const std::string &out, StageTimer &timer) {
+  if (gpuKernels != "thread" && gpuKernels != "warp")
+    return fail("--gpu-kernels: expected thread or warp, got '" + gpuKernels +
+                "'");
   llama::LlamaGPUPipelineOptions go;
+  go.warpKernels = gpuKernels == "warp";
   go.chip = gpu.chip;
   go.ptxFeatures = gpu.ptxFeatures;
   go.disabledFusions = disabled;

@@ -169,6 +169,15 @@ def LlamaGPUHostBuffersPass
     does the host code between launches. Kernels (`gpu.module`) are left
     alone. Managed memory is aligned to 256 bytes; an alloc asking for more,
     or with symbol operands, is an error.
+
+    Before a host op that loads, stores or copies a buffer (following views
+    to the buffer they view) which a `gpu.launch_func` since the last wait
+    passed to a kernel, a call of `llama_rt_gpu_sync()` is inserted: the
+    runtime may run launches asynchronously (`LLAMA_MLIR_GPU_ASYNC=1`), and
+    then the final copy of the logits, or a host loop, would read a buffer
+    a kernel is still writing. A host loop that launches kernels is looked
+    into, its launches counted as pending at its start (the previous
+    iteration's). Buffers no kernel uses (the offsets table) never wait.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
