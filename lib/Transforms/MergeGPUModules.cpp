@@ -3,7 +3,9 @@
 // Implements the `llama-merge-gpu-modules` pass (see Passes.td):
 // gpu-kernel-outlining puts each kernel in a gpu.module of its own; this
 // pass moves them all into one, so that the model's device code is one
-// PTX module (one cuModuleLoadData at start-up, one file for --emit=ptx).
+// PTX module (one cuModuleLoadData at start-up, one file for --emit=ptx),
+// and with dedupe-kernels keeps one of each set of identical kernels (every
+// layer's projections are the same code on other views of the weights).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +14,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace mlir::llama {
 #define GEN_PASS_DEF_LLAMAMERGEGPUMODULESPASS
@@ -21,6 +24,19 @@ namespace mlir::llama {
 using namespace mlir;
 
 namespace {
+
+/// The kernel's text under a fixed name: equal for kernels that differ in
+/// name only.
+std::string kernelText(gpu::GPUFuncOp fn) {
+  Operation *copy = fn->clone();
+  auto f = cast<gpu::GPUFuncOp>(copy);
+  f.setName("kernel");
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  copy->print(os, OpPrintingFlags().printGenericOpForm());
+  copy->destroy();
+  return text;
+}
 
 struct LlamaMergeGPUModulesPass
     : llama::impl::LlamaMergeGPUModulesPassBase<LlamaMergeGPUModulesPass> {
@@ -84,6 +100,23 @@ struct LlamaMergeGPUModulesPass
       }
       src.erase();
     }
+    // Identical kernels: the first of each stays, the others' launches
+    // go to it.
+    llvm::StringMap<StringAttr> firstWithText;
+    llvm::DenseMap<StringAttr, StringAttr> sameAs;
+    if (dedupeKernels) {
+      for (auto fn :
+           llvm::make_early_inc_range(merged.getOps<gpu::GPUFuncOp>())) {
+        if (!fn.isKernel())
+          continue;
+        auto [it, first] =
+            firstWithText.try_emplace(kernelText(fn), fn.getNameAttr());
+        if (!first) {
+          sameAs[fn.getNameAttr()] = it->second;
+          fn.erase();
+        }
+      }
+    }
     WalkResult r = module.walk([&](gpu::LaunchFuncOp launch) {
       auto mod = kernelNames.find(launch.getKernelModuleName().getValue());
       if (mod == kernelNames.end())
@@ -93,8 +126,11 @@ struct LlamaMergeGPUModulesPass
         launch.emitOpError("launches a kernel its gpu.module lacks");
         return WalkResult::interrupt();
       }
-      launch.setKernelAttr(SymbolRefAttr::get(
-          merged.getNameAttr(), {FlatSymbolRefAttr::get(it->second)}));
+      StringAttr name = it->second;
+      if (StringAttr kept = sameAs.lookup(name))
+        name = kept;
+      launch.setKernelAttr(SymbolRefAttr::get(merged.getNameAttr(),
+                                              {FlatSymbolRefAttr::get(name)}));
       return WalkResult::advance();
     });
     if (r.wasInterrupted())

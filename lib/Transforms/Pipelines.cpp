@@ -149,7 +149,9 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   //    kernels do not take them as parameters.
   pm.addNestedPass<func::FuncOp>(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
-  pm.addPass(createLlamaMergeGPUModulesPass());
+  LlamaMergeGPUModulesPassOptions merge;
+  merge.dedupeKernels = true;
+  pm.addPass(createLlamaMergeGPUModulesPass(merge));
   if (opts.stopAfterOutlining)
     return;
   // 9. Device code to NVVM: the target (chip, PTX ISA) on the module, math

@@ -1,4 +1,5 @@
 // RUN: llama-opt %s -split-input-file -llama-merge-gpu-modules -verify-diagnostics | FileCheck %s
+// RUN: llama-opt %s -split-input-file -llama-merge-gpu-modules="dedupe-kernels=true" -verify-diagnostics | FileCheck %s --check-prefix=DEDUP
 module attributes {gpu.container_module} {
 
   // Two outlined kernels (one per gpu.module, as gpu-kernel-outlining gives
@@ -138,6 +139,59 @@ module attributes {gpu.container_module} {
   func.func private @llama_kernels()
   gpu.module @negative_name_taken {
     gpu.func @k() kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// dedupe-kernels: kernels that differ in name only (two layers' projections)
+// become one, and both launches use it; a kernel with another body stays.
+// DEDUP-LABEL: func.func @layers
+// DEDUP: gpu.launch_func @llama_kernels::@layer0 {{.*}} args(%[[M:.*]] : memref<4xf32>)
+// DEDUP-NEXT: gpu.launch_func @llama_kernels::@layer0 {{.*}} args(%[[M]] : memref<4xf32>)
+// DEDUP-NEXT: gpu.launch_func @llama_kernels::@other
+// DEDUP: gpu.module @llama_kernels {
+// DEDUP: gpu.func @layer0(
+// DEDUP-NOT: gpu.func @layer1(
+// DEDUP: gpu.func @other(
+// Without the option both stay.
+// CHECK-LABEL: func.func @layers
+// CHECK: gpu.func @layer0(
+// CHECK: gpu.func @layer1(
+module attributes {gpu.container_module} {
+  func.func @layers(%m: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @m0::@layer0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    gpu.launch_func @m1::@layer1 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    gpu.launch_func @m2::@other blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%m : memref<4xf32>)
+    return
+  }
+  gpu.module @m0 {
+    gpu.func @layer0(%m: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %m[%c0] : memref<4xf32>
+      %r = arith.addf %v, %v : f32
+      memref.store %r, %m[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+  gpu.module @m1 {
+    gpu.func @layer1(%m: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %m[%c0] : memref<4xf32>
+      %r = arith.addf %v, %v : f32
+      memref.store %r, %m[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+  gpu.module @m2 {
+    gpu.func @other(%m: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %m[%c0] : memref<4xf32>
+      %r = arith.mulf %v, %v : f32
+      memref.store %r, %m[%c0] : memref<4xf32>
       gpu.return
     }
   }

@@ -149,10 +149,19 @@ def LlamaMergeGPUModulesPass
     code is one PTX module: `llama-compile --emit=ptx` writes it as one
     file and the program loads it once. Runs before `nvvm-attach-target`;
     a module with targets is an error.
+
+    With `dedupe-kernels`, kernels (`gpu.func ... kernel`) that are the same
+    op but for their names become one: the first stays and the launches of
+    the others point to it. Every layer's kernels are the same code on
+    other views of the weights, so a 32-layer model's PTX shrinks about 30
+    times (so do NVPTX code generation and the driver's JIT). Kernels that
+    call helpers of different names are not merged.
   }];
   let options = [
     Option<"moduleName", "module-name", "std::string", "\"llama_kernels\"",
            "Name of the merged gpu.module">,
+    Option<"dedupeKernels", "dedupe-kernels", "bool", /*default=*/"false",
+           "Keep one kernel of each set of identical ones">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
