@@ -173,10 +173,10 @@ struct Emitter {
                  function_ref<Value(Value)> x, bool unrolled) {
     int64_t bs = w.blockSize;
     auto term = [&](Value j, Value a) -> Value {
-      Value k = bs == 1 ? blk
-                        : arith::AddIOp::create(
-                              b, loc, arith::MulIOp::create(b, loc, blk, idx(bs)),
-                              j);
+      Value k =
+          bs == 1 ? blk
+                  : arith::AddIOp::create(
+                        b, loc, arith::MulIOp::create(b, loc, blk, idx(bs)), j);
       Value wv = emitLoadWeightElement(b, loc, w, row, blk, j);
       return arith::AddFOp::create(b, loc, a,
                                    arith::MulFOp::create(b, loc, x(k), wv));
@@ -190,8 +190,8 @@ struct Emitter {
   /// The sum of v over the warp, in every lane: xor-shuffle butterfly.
   Value warpSum(Value v) {
     for (int64_t off = kWarp / 2; off >= 1; off /= 2) {
-      auto sh = gpu::ShuffleOp::create(b, loc, v, off, kWarp,
-                                       gpu::ShuffleMode::XOR);
+      auto sh =
+          gpu::ShuffleOp::create(b, loc, v, off, kWarp, gpu::ShuffleMode::XOR);
       v = arith::AddFOp::create(b, loc, v, sh.getShuffleResult());
     }
     return v;
@@ -376,7 +376,8 @@ static Value rowScales(Emitter &e, bool warp, Value x, Value seq, int64_t dim,
           Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
           Value sq = arith::MulFOp::create(b, e.loc, v, v);
           scf::YieldOp::create(
-              b, e.loc, ValueRange{arith::AddFOp::create(b, e.loc, acc[0], sq)});
+              b, e.loc,
+              ValueRange{arith::AddFOp::create(b, e.loc, acc[0], sq)});
         });
     Value ss = e.warpSum(loop.getResult(0));
     memref::StoreOp::create(b, e.loc, scaleOfSumSquares(e, ss, dim, eps),
@@ -1440,9 +1441,9 @@ struct LlamaLowerToLoopsPass
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock,
-                                Kernels{*isa, scalableVectors, vectorKernels,
-                                        gpuKernels});
+      FunctionLowering lowering(
+          fn, weightIndex, weightTable, tokenBlock,
+          Kernels{*isa, scalableVectors, vectorKernels, gpuKernels});
       if (failed(lowering.run()))
         return signalPassFailure();
     }

@@ -31,8 +31,14 @@ static void fail(const char *what) {
 }
 
 int cuInit(unsigned flags) { return flags ? 1 : 0; }
-int cuDeviceGetCount(int *n) { *n = 1; return 0; }
-int cuDeviceGet(int *d, int i) { *d = i; return i ? 101 : 0; }
+int cuDeviceGetCount(int *n) {
+  *n = 1;
+  return 0;
+}
+int cuDeviceGet(int *d, int i) {
+  *d = i;
+  return i ? 101 : 0;
+}
 int cuDeviceGetName(char *s, int n, int d) {
   snprintf(s, (size_t)n, "Fake GPU");
   return 0;
@@ -41,18 +47,27 @@ int cuDeviceGetAttribute(int *v, int attr, int d) {
   *v = attr == 75 ? 9 : 0; /* compute capability 9.0 */
   return 0;
 }
-int cuDevicePrimaryCtxRetain(void **c, int d) { *c = (void *)&loads; return 0; }
+int cuDevicePrimaryCtxRetain(void **c, int d) {
+  *c = (void *)&loads;
+  return 0;
+}
 int cuCtxSetCurrent(void *c) { return c ? 0 : 201; }
 int cuCtxSynchronize(void) {
   ++ctxSyncs;
   return 0;
 }
-int cuStreamCreate(void **s, unsigned f) { *s = (void *)&launches; return 0; }
+int cuStreamCreate(void **s, unsigned f) {
+  *s = (void *)&launches;
+  return 0;
+}
 int cuStreamSynchronize(void *s) {
   ++streamSyncs;
   return 0;
 }
-int cuGetErrorName(int r, const char **s) { *s = "FAKE_ERROR"; return 0; }
+int cuGetErrorName(int r, const char **s) {
+  *s = "FAKE_ERROR";
+  return 0;
+}
 
 int cuModuleLoadData(void **m, const void *image) {
   if (strncmp((const char *)image, "//", 2) && !strstr(image, ".version"))
@@ -79,9 +94,9 @@ int cuModuleGetFunction(void **f, void *m, const char *name) {
   return 0;
 }
 
-int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz,
-                   unsigned bx, unsigned by, unsigned bz, unsigned smem,
-                   void *stream, void **params, void **extra) {
+int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                   unsigned by, unsigned bz, unsigned smem, void *stream,
+                   void **params, void **extra) {
   if (!loads || !f)
     fail("cuLaunchKernel before the module was loaded");
   if (!gx || !gy || !gz || !bx || !by || !bz || bx * by * bz > 1024)
@@ -110,8 +125,7 @@ int cuMemFree_v2(DevPtr p) {
 int cuMemAdvise_v2(DevPtr p, size_t n, int advice, Location l) {
   return l.type == 1 ? 0 : 1;
 }
-int cuMemPrefetchAsync_v2(DevPtr p, size_t n, Location l, unsigned f,
-                          void *s) {
+int cuMemPrefetchAsync_v2(DevPtr p, size_t n, Location l, unsigned f, void *s) {
   return l.type == 1 ? 0 : 1;
 }
 

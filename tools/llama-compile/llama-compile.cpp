@@ -360,8 +360,8 @@ int main(int argc, char **argv) {
   llvm::TargetOptions options;
   options.UseInitArray = true;
   std::unique_ptr<llvm::TargetMachine> tm(tgt->createTargetMachine(
-      triple, td->cpu, td->llvmFeatures, options,
-      llvm::Reloc::PIC_, std::nullopt,
+      triple, td->cpu, td->llvmFeatures, options, llvm::Reloc::PIC_,
+      std::nullopt,
       optLevel == 0   ? llvm::CodeGenOptLevel::None
       : optLevel == 1 ? llvm::CodeGenOptLevel::Less
       : optLevel == 2 ? llvm::CodeGenOptLevel::Default
