@@ -120,9 +120,9 @@ struct Emitter {
   }
   /// acc = init; for i in [lo, hi): acc = body(i, acc); returns acc.
   Value reduce(Value lo, Value hi, Value init,
-               function_ref<Value(Value, Value)> body) {
+               function_ref<Value(Value, Value)> body, int64_t step = 1) {
     auto op = scf::ForOp::create(
-        b, loc, lo, hi, idx(1), ValueRange{init},
+        b, loc, lo, hi, idx(step), ValueRange{init},
         [&](OpBuilder &nb, Location, Value i, ValueRange acc) {
           OpBuilder::InsertionGuard g(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -140,28 +140,22 @@ struct Emitter {
     if (lane) {
       // Unquantized rows: 8 elements a step, so that a thread has several
       // loads in flight and the warp reads 32 x 8 consecutive elements.
+      // Quantized blocks stay a loop: unrolled, 32-element blocks made the
+      // 22-layer TinyLlama Q4_0 program take minutes in LLVM.
       int64_t step = bs == 1 && K % 8 == 0 ? 8 : 1;
-      auto loop = scf::ForOp::create(
-          b, loc, lane, idx(K / bs / step), idx(kWarp), ValueRange{f32(0)},
-          [&](OpBuilder &nb, Location, Value c, ValueRange acc) {
-            OpBuilder::InsertionGuard g(b);
-            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-            Value a = acc[0];
-            if (step > 1) {
-              Value k0 = arith::MulIOp::create(b, loc, c, idx(step));
-              for (int64_t j = 0; j < step; ++j) {
-                Value k = arith::AddIOp::create(b, loc, k0, idx(j));
-                a = blockDot(w, row, k, a, x, /*unrolled=*/true);
-              }
-            } else {
-              // Quantized blocks in a loop: unrolled, 32-element blocks
-              // made the 22-layer TinyLlama Q4_0 program take minutes in
-              // LLVM (every layer's kernels are separate functions).
-              a = blockDot(w, row, c, a, x, /*unrolled=*/false);
-            }
-            scf::YieldOp::create(b, loc, a);
-          });
-      return warpSum(loop.getResult(0));
+      Value partial = reduce(
+          lane, idx(K / bs / step), f32(0),
+          [&](Value c, Value a) {
+            if (step == 1)
+              return blockDot(w, row, c, a, x, /*unrolled=*/false);
+            Value k0 = arith::MulIOp::create(b, loc, c, idx(step));
+            for (int64_t j = 0; j < step; ++j)
+              a = blockDot(w, row, arith::AddIOp::create(b, loc, k0, idx(j)), a,
+                           x, /*unrolled=*/true);
+            return a;
+          },
+          kWarp);
+      return warpSum(partial);
     }
     return reduce(idx(0), idx(K / bs), f32(0), [&](Value blk, Value acc) {
       return blockDot(w, row, blk, acc, x, /*unrolled=*/false);
@@ -257,16 +251,25 @@ static Value scaleOfSumSquares(Emitter &e, Value ss, int64_t dim,
                            arith::AddFOp::create(b, e.loc, mean, epsV)));
 }
 
+/// The sum of x[s, k]^2 over k = lo, lo + step, ... < dim.
+static Value sumOfSquares(Emitter &e, Value x, Value s, Value lo, int64_t dim,
+                          int64_t step) {
+  OpBuilder &b = e.b;
+  return e.reduce(
+      lo, e.idx(dim), e.f32(0),
+      [&](Value i, Value acc) {
+        Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
+        return arith::AddFOp::create(b, e.loc, acc,
+                                     arith::MulFOp::create(b, e.loc, v, v));
+      },
+      step);
+}
+
 /// 1/sqrt(mean_k(x[s, k]^2) + eps) for the row `s` of `x : [seq, dim]`.
 static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
                       FloatAttr eps) {
-  OpBuilder &b = e.b;
-  Value ss = e.reduce(e.idx(0), e.idx(dim), e.f32(0), [&](Value i, Value acc) {
-    Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
-    return arith::AddFOp::create(b, e.loc, acc,
-                                 arith::MulFOp::create(b, e.loc, v, v));
-  });
-  return scaleOfSumSquares(e, ss, dim, eps);
+  return scaleOfSumSquares(e, sumOfSquares(e, x, s, e.idx(0), dim, 1), dim,
+                           eps);
 }
 
 /// The kernel choices of a target: its integer dot product, whether
@@ -317,8 +320,9 @@ static void parallelRows(Emitter &e, bool warp, int64_t n,
 }
 
 /// for (i0, i1, ...) in [0, n0) x [0, n1) x ...: nested serial loops on
-/// CPUs (the elementwise work between the parallel matmuls), one flat
-/// parallel loop on GPUs (a kernel; the host never touches the buffers).
+/// CPUs (the elementwise work between the parallel matmuls), one parallel
+/// loop on GPUs (a kernel, flattened by llama-flatten-parallel-loops; the
+/// host never touches the buffers).
 static void forAll(Emitter &e, bool parallel, ArrayRef<Value> extents,
                    function_ref<void(ArrayRef<Value>)> body) {
   OpBuilder &b = e.b;
@@ -335,21 +339,12 @@ static void forAll(Emitter &e, bool parallel, ArrayRef<Value> extents,
     };
     return nest(0);
   }
-  Value total = e.idx(1);
-  for (Value n : extents)
-    total = arith::MulIOp::create(b, e.loc, total, n);
-  parallelFor(e, total, [&](Value flat) {
-    SmallVector<Value> ivs(extents.size());
-    for (size_t d = extents.size(); d-- > 0;) {
-      if (d == 0) {
-        ivs[d] = flat;
-        break;
-      }
-      ivs[d] = arith::RemUIOp::create(b, e.loc, flat, extents[d]);
-      flat = arith::DivUIOp::create(b, e.loc, flat, extents[d]);
-    }
-    body(ivs);
-  });
+  SmallVector<Value> zeros(extents.size(), e.idx(0)),
+      ones(extents.size(), e.idx(1));
+  auto par = scf::ParallelOp::create(b, e.loc, zeros, extents, ones);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(par.getBody());
+  body(SmallVector<Value>(par.getInductionVars()));
 }
 
 /// scales[s] = rowScale(x, s) for every token: on GPUs a warp per token
@@ -368,18 +363,7 @@ static Value rowScales(Emitter &e, bool warp, Value x, Value seq, int64_t dim,
     return scales;
   }
   parallelRows(e, true, seq, [&](Value s) {
-    auto loop = scf::ForOp::create(
-        b, e.loc, e.lane, e.idx(dim), e.idx(kWarp), ValueRange{e.f32(0)},
-        [&](OpBuilder &nb, Location, Value i, ValueRange acc) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
-          Value sq = arith::MulFOp::create(b, e.loc, v, v);
-          scf::YieldOp::create(
-              b, e.loc,
-              ValueRange{arith::AddFOp::create(b, e.loc, acc[0], sq)});
-        });
-    Value ss = e.warpSum(loop.getResult(0));
+    Value ss = e.warpSum(sumOfSquares(e, x, s, e.lane, dim, kWarp));
     memref::StoreOp::create(b, e.loc, scaleOfSumSquares(e, ss, dim, eps),
                             scales, ValueRange{s});
   });
@@ -550,31 +534,15 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
   Value x, seq, out;
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
   int64_t dim = rt.getDimSize(1);
-  Value zero = e.idx(0);
-  if (kernels.gpu) {
-    // A warp per token for the scales, then every element in parallel.
-    Value scales = rowScales(e, true, x, seq, dim, op.getEpsilonAttr());
-    forAll(e, true, {seq, e.idx(dim)}, [&](ArrayRef<Value> iv) {
-      Value v = memref::LoadOp::create(b, e.loc, x, iv);
-      Value sc = memref::LoadOp::create(b, e.loc, scales, ValueRange{iv[0]});
-      Value y = arith::MulFOp::create(b, e.loc,
-                                      arith::MulFOp::create(b, e.loc, v, sc),
-                                      e.weightAt(w, e.idx(0), iv[1]));
-      memref::StoreOp::create(b, e.loc, y, out, iv);
-    });
-    e.replaceWithBuffer(op, out, rt);
-    return success();
-  }
-  e.loop(zero, seq, [&](Value s) {
-    // out = x * scale * w
-    Value scale = rowScale(e, x, s, dim, op.getEpsilonAttr());
-    e.loop(zero, e.idx(dim), [&](Value i) {
-      Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
-      Value y = arith::MulFOp::create(b, e.loc,
-                                      arith::MulFOp::create(b, e.loc, v, scale),
-                                      e.weightAt(w, e.idx(0), i));
-      memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, i});
-    });
+  // out = x * scale * w, the scales first (on GPUs a warp per token).
+  Value scales = rowScales(e, kernels.gpu, x, seq, dim, op.getEpsilonAttr());
+  forAll(e, kernels.gpu, {seq, e.idx(dim)}, [&](ArrayRef<Value> iv) {
+    Value v = memref::LoadOp::create(b, e.loc, x, iv);
+    Value sc = memref::LoadOp::create(b, e.loc, scales, ValueRange{iv[0]});
+    Value y =
+        arith::MulFOp::create(b, e.loc, arith::MulFOp::create(b, e.loc, v, sc),
+                              e.weightAt(w, e.idx(0), iv[1]));
+    memref::StoreOp::create(b, e.loc, y, out, iv);
   });
   e.replaceWithBuffer(op, out, rt);
   return success();
