@@ -105,8 +105,20 @@ void check(CUresult r, const char *what) {
   std::exit(5);
 }
 
+} // namespace
+
+/// Defined where the program is linked with the CPU emulator of the driver
+/// (llama-compile --gpu-emulate; GPUEmulator.h), which then stands in for
+/// libcuda.so.1.
+extern "C" __attribute__((weak)) void *
+llama_rt_gpu_emulated_driver(const char *name);
+
+namespace {
+
+/// The driver's entry point `name`, from libcuda.so.1 or the emulator.
 template <typename F> bool lookup(void *lib, const char *name, F &fn) {
-  fn = reinterpret_cast<F>(dlsym(lib, name));
+  fn = reinterpret_cast<F>(lib ? dlsym(lib, name)
+                               : llama_rt_gpu_emulated_driver(name));
   return fn != nullptr;
 }
 
@@ -123,8 +135,9 @@ bool initLocked(std::string &err) {
     err = msg;
     return false;
   };
-  d.lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!d.lib)
+  if (!llama_rt_gpu_emulated_driver)
+    d.lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!d.lib && !llama_rt_gpu_emulated_driver)
     return fail(std::string("cannot load the NVIDIA driver (libcuda.so.1): ") +
                 dlerror() +
                 "; this program needs an NVIDIA GPU and its driver");

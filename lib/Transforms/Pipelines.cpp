@@ -152,6 +152,8 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   LlamaMergeGPUModulesPassOptions merge;
   merge.dedupeKernels = true;
   pm.addPass(createLlamaMergeGPUModulesPass(merge));
+  if (opts.emulateKernels)
+    pm.addPass(createLlamaEmulateGPUKernelsPass());
   if (opts.stopAfterOutlining)
     return;
   // 9. Device code to NVVM: the target (chip, PTX ISA) on the module, math

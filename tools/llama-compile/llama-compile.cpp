@@ -35,6 +35,7 @@
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -49,6 +50,7 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <chrono>
 
@@ -100,6 +102,12 @@ cl::opt<std::string> gpuKernels(
              "warp per row, every buffer loop a kernel: faster, not yet "
              "checked on a GPU; docs/GPU.md)"),
     cl::init("thread"));
+cl::opt<bool> gpuEmulate(
+    "gpu-emulate",
+    cl::desc("GPU targets, for tests: also a host copy of every kernel, and "
+             "the program linked with the CPU emulator of the CUDA driver "
+             "(it runs its kernels without a GPU; GPUEmulator.h)"),
+    cl::init(false));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0..3"),
                            cl::Prefix, cl::init(3));
 cl::opt<int64_t> ctxLen("c",
@@ -197,6 +205,7 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
                 "'");
   llama::LlamaGPUPipelineOptions go;
   go.warpKernels = gpuKernels == "warp";
+  go.emulateKernels = gpuEmulate;
   go.chip = gpu.chip;
   go.ptxFeatures = gpu.ptxFeatures;
   go.disabledFusions = disabled;
@@ -221,6 +230,55 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
     return fail("the gpu.binary holds no PTX assembly");
   return writeTextFile(
       out, [&](llvm::raw_ostream &os) { os << object.getObject().getValue(); });
+}
+
+/// --gpu-emulate: for each host copy of a kernel (llama-emulate-gpu-kernels:
+/// `__llama_emu_<kernel>`, memref arguments expanded as the launches
+/// expand them), a wrapper taking the launch's parameter array, registered
+/// with the runtime's emulator from a global constructor (GPUEmulator.h).
+void registerEmulatedKernels(llvm::Module &m) {
+  constexpr llvm::StringLiteral prefix = "__llama_emu_";
+  llvm::LLVMContext &c = m.getContext();
+  auto *ptr = llvm::PointerType::get(c, 0);
+  auto *voidTy = llvm::Type::getVoidTy(c);
+  auto *i32 = llvm::Type::getInt32Ty(c);
+  llvm::FunctionCallee reg =
+      m.getOrInsertFunction("llama_rt_emu_register", voidTy, ptr, ptr, i32);
+  // Kernels that shuffle or wait at barriers run on fibers, in lockstep.
+  llvm::SmallPtrSet<llvm::Function *, 16> lockstep;
+  for (const char *sync : {"llama_rt_emu_shuffle", "llama_rt_emu_barrier"})
+    if (llvm::Function *f = m.getFunction(sync))
+      for (llvm::User *u : f->users())
+        if (auto *call = llvm::dyn_cast<llvm::CallBase>(u))
+          lockstep.insert(call->getFunction());
+  auto *ctor = llvm::Function::Create(llvm::FunctionType::get(voidTy, false),
+                                      llvm::GlobalValue::InternalLinkage,
+                                      "llama_emu_register_kernels", m);
+  llvm::IRBuilder<> cb(llvm::BasicBlock::Create(c, "entry", ctor));
+  SmallVector<llvm::Function *> copies;
+  for (llvm::Function &f : m)
+    if (!f.isDeclaration() && f.getName().starts_with(prefix))
+      copies.push_back(&f);
+  for (llvm::Function *f : copies) {
+    auto *packed = llvm::Function::Create(
+        llvm::FunctionType::get(voidTy, {ptr}, false),
+        llvm::GlobalValue::InternalLinkage, f->getName() + ".packed", m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(c, "entry", packed));
+    SmallVector<llvm::Value *> args;
+    for (llvm::Argument &a : f->args()) {
+      llvm::Value *slot =
+          b.CreateConstGEP1_64(ptr, packed->getArg(0), a.getArgNo());
+      args.push_back(b.CreateLoad(a.getType(), b.CreateLoad(ptr, slot)));
+    }
+    b.CreateCall(f, args);
+    b.CreateRetVoid();
+    f->setLinkage(llvm::GlobalValue::InternalLinkage);
+    cb.CreateCall(
+        reg, {cb.CreateGlobalString(f->getName().drop_front(prefix.size())),
+              packed, cb.getInt32(lockstep.contains(f))});
+  }
+  cb.CreateRetVoid();
+  llvm::appendToGlobalCtors(m, ctor, 0);
 }
 
 /// The CPU path: the CPU pipeline for target `td`, then the stage --emit
@@ -346,6 +404,8 @@ int main(int argc, char **argv) {
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
   if (!llmod)
     return fail("translation to LLVM IR failed");
+  if (gpu && gpuEmulate)
+    registerEmulatedKernels(*llmod);
   llvm::InitializeAllTargetInfos();
   llvm::InitializeAllTargets();
   llvm::InitializeAllTargetMCs();
@@ -444,6 +504,8 @@ int main(int argc, char **argv) {
   args.insert(args.end(),
               {objPath, rtDir + "/libLlamaProgram.a",
                rtDir + "/libLlamaRuntime.a", "-lstdc++", "-lm", "-lpthread"});
+  if (gpu && gpuEmulate) // the driver emulated on the CPU (tests)
+    args.push_back(rtDir + "/libLlamaGPUEmulator.a");
   if (gpu) // the CUDA driver, loaded at run time
     args.insert(args.end(), {rtDir + "/libLlamaCUDA.a", "-ldl"});
 #ifdef LLAMA_MLIR_RUNTIME_LINK_FLAGS

@@ -88,6 +88,9 @@ struct LlamaGPUPipelineOptions {
   /// the default (a thread per row, host loops between launches) matches;
   /// see docs/GPU.md.
   bool warpKernels = false;
+  /// Also a host copy of every kernel (llama-emulate-gpu-kernels), for the
+  /// runtime's CPU emulator of the driver (llama-compile --gpu-emulate).
+  bool emulateKernels = false;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };

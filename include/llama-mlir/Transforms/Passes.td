@@ -155,7 +155,11 @@ def LlamaMergeGPUModulesPass
     the others point to it. Every layer's kernels are the same code on
     other views of the weights, so a 32-layer model's PTX shrinks about 30
     times (so do NVPTX code generation and the driver's JIT). Kernels that
-    call helpers of different names are not merged.
+    call helpers of different names are not merged. Before comparing, a
+    kernel's memref views (strided layout) with a static offset that it only loads,
+    stores or asks the sizes of take their offset at run time (`strided<...,
+    offset: ?>`; each layer's view of the KV cache has its own offset), and
+    launches passing the static type cast it (`memref.cast`).
   }];
   let options = [
     Option<"moduleName", "module-name", "std::string", "\"llama_kernels\"",
@@ -163,7 +167,40 @@ def LlamaMergeGPUModulesPass
     Option<"dedupeKernels", "dedupe-kernels", "bool", /*default=*/"false",
            "Keep one kernel of each set of identical ones">,
   ];
-  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def LlamaEmulateGPUKernelsPass
+    : Pass<"llama-emulate-gpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Copy every kernel into the host code, for the CPU emulator";
+  let description = [{
+    For testing the generated kernels where there is no GPU: every kernel
+    (`gpu.func ... kernel`) of every `gpu.module` gets a host copy, a public
+    `func.func @__llama_emu_<kernel>` with the same arguments, which
+    `llama-compile --gpu-emulate` registers with the runtime's emulated
+    CUDA driver (lib/Runtime/GPUEmulator.cpp). That driver runs a launch's
+    threads on the CPU, a block at a time, each thread on its own fiber,
+    lanes of a warp in lockstep at every shuffle. In the copy:
+
+        %t = gpu.thread_id x            ->  call @llama_rt_emu_index(0)
+        %s = gpu.shuffle xor %v, %o, %w ->  call @llama_rt_emu_shuffle(...)
+        gpu.barrier                     ->  call @llama_rt_emu_barrier()
+
+    (`llama_rt_emu_index(i32) -> index`: 0-2 thread id x/y/z, 3-5 block id,
+    6-8 block size, 9-11 grid size; `llama_rt_emu_shuffle(i32 value, i32
+    offset, i32 width, i32 mode) -> i32`, with f32 values bitcast, mode as
+    `gpu::ShuffleMode`.) The gpu.module and the launches are left as they
+    are: the program still holds the PTX. A kernel with workgroup or
+    private memory, a shuffle whose `valid` result is used, or another gpu
+    op is an error that names the kernel and the op.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+  ];
 }
 
 def LlamaGPUHostBuffersPass

@@ -1,0 +1,50 @@
+//===- GPUEmulator.h - The CUDA driver emulated on the CPU ------*- C++ -*-===//
+//
+// For testing GPU programs where there is no GPU: a program compiled with
+// `llama-compile --target=sm_90 --gpu-emulate` holds, besides its PTX, a host
+// copy of every kernel (the llama-emulate-gpu-kernels pass) and is linked
+// with libLlamaGPUEmulator.a. Its CUDA runtime (CUDARuntime.cpp) then takes
+// the driver's entry points from this emulator instead of libcuda.so.1: a
+// launch runs every thread of the grid on the CPU, a block at a time; the
+// threads of kernels that shuffle or wait at barriers each run on a fiber,
+// and the lanes of a warp meet at every shuffle as on the hardware (lanes
+// that diverge, exit before a shuffle, or read a lane outside the block are
+// reported as errors, where a GPU would give undefined values). Managed
+// memory is host memory. Everything runs synchronously, in launch order.
+//
+// What it does not show: PTX code generation, timing, or the memory model
+// of concurrent kernels (the fake driver in python/tests checks the waits).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLAMA_MLIR_RUNTIME_GPUEMULATOR_H
+#define LLAMA_MLIR_RUNTIME_GPUEMULATOR_H
+
+#include <cstdint>
+
+extern "C" {
+
+/// A kernel's host copy, taking the launch's parameter array (each entry
+/// points to one argument, as cuLaunchKernel's `params`).
+typedef void (*llama_rt_emu_kernel)(void **params);
+
+/// Called from the program's constructor for each kernel `name` of its PTX;
+/// `lockstep`: it shuffles or waits at barriers (runs on fibers).
+void llama_rt_emu_register(const char *name, llama_rt_emu_kernel fn,
+                           int32_t lockstep);
+
+/// The entry point `name` (cuInit, cuLaunchKernel, ...) of the emulated
+/// driver, or null. CUDARuntime.cpp declares it weak: linked in, it replaces
+/// dlopen("libcuda.so.1").
+void *llama_rt_gpu_emulated_driver(const char *name);
+
+// Called by the kernels' host copies (see llama-emulate-gpu-kernels).
+/// 0-2: thread id x/y/z, 3-5: block id, 6-8: block size, 9-11: grid size.
+int64_t llama_rt_emu_index(int32_t code);
+/// gpu.shuffle: `mode` 0 xor, 1 down, 2 up, 3 idx (gpu::ShuffleMode).
+int32_t llama_rt_emu_shuffle(int32_t value, int32_t offset, int32_t width,
+                             int32_t mode);
+void llama_rt_emu_barrier();
+}
+
+#endif // LLAMA_MLIR_RUNTIME_GPUEMULATOR_H

@@ -1,0 +1,471 @@
+//===- GPUEmulator.cpp - The CUDA driver emulated on the CPU ----*- C++ -*-===//
+//
+// See GPUEmulator.h. A launch runs its grid's blocks one after another. In
+// a block of a kernel registered as `lockstep`, every thread is a fiber
+// (ucontext) that runs until it shuffles, waits at a barrier or returns;
+// when no fiber can run, each warp whose lanes all wait at a shuffle gets
+// its values exchanged, or, where none waits at a shuffle and all live
+// threads wait at the barrier, the barrier opens. Other kernels' threads
+// are plain calls, one after another.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Runtime/GPUEmulator.h"
+
+#include <ucontext.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+// The sanitized build compiles this file without AddressSanitizer
+// (lib/Runtime/CMakeLists.txt): the fibers then run no instrumented code,
+// and stack switches need no announcing.
+
+namespace {
+
+constexpr int kWarp = 32;
+constexpr size_t kStackBytes = 256 << 10;
+
+struct Kernel {
+  llama_rt_emu_kernel fn;
+  bool lockstep;
+};
+
+std::map<std::string, Kernel> &kernels() {
+  static std::map<std::string, Kernel> k;
+  return k;
+}
+
+enum class State { Ready, Shuffle, Barrier, Done };
+
+/// A fiber's saved context: on x86-64 its stack pointer (the callee-saved
+/// registers are on its stack; see switchTo), elsewhere a ucontext.
+struct Context {
+#if defined(__x86_64__)
+  void *sp = nullptr;
+#else
+  ucontext_t uc;
+#endif
+};
+
+struct Thread {
+  Context context;
+  State state = State::Ready;
+  int64_t id[3] = {0, 0, 0};
+  int32_t value = 0, offset = 0, width = 0, mode = 0, result = 0;
+};
+
+/// The launch in progress (launches are synchronous and not nested).
+struct Launch {
+  const char *name = nullptr;
+  Kernel kernel{};
+  void **params = nullptr;
+  int64_t grid[3] = {1, 1, 1}, block[3] = {1, 1, 1}, blockId[3] = {0, 0, 0};
+  int64_t id[3] = {0, 0, 0}; // the running thread's (plain calls)
+  std::vector<Thread> threads;
+  std::vector<char> stacks;
+  Thread *current = nullptr;
+  Context scheduler;
+} launch;
+
+[[noreturn]] void die(const std::string &msg) {
+  std::fprintf(stderr,
+               "llama-mlir GPU emulator: kernel %s, block (%lld, %lld, "
+               "%lld): %s\n",
+               launch.name ? launch.name : "?", (long long)launch.blockId[0],
+               (long long)launch.blockId[1], (long long)launch.blockId[2],
+               msg.c_str());
+  std::exit(5);
+}
+
+void fiberMain();
+
+#if defined(__x86_64__)
+// Saves the callee-saved registers on the current stack and its pointer in
+// *from, then resumes `to` (glibc's swapcontext also saves the signal mask
+// with a system call: 50 times slower, and a warp kernel switches fibers
+// several times per thread).
+extern "C" void llama_rt_emu_switch(void **from, void *to);
+asm(R"(
+  .text
+  .p2align 4
+  .type llama_rt_emu_switch,@function
+llama_rt_emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size llama_rt_emu_switch, .-llama_rt_emu_switch
+)");
+
+void switchTo(Context &from, Context &to) {
+  llama_rt_emu_switch(&from.sp, to.sp);
+}
+
+/// A fiber that starts in fiberMain on the stack [base, base + size).
+void makeFiber(Context &c, char *base, size_t size) {
+  auto top = reinterpret_cast<uintptr_t>(base + size) & ~uintptr_t(15);
+  auto *sp = reinterpret_cast<void **>(top);
+  *--sp = nullptr; // fiberMain's return address (it never returns)
+  *--sp = reinterpret_cast<void *>(&fiberMain);
+  for (int i = 0; i < 6; ++i) // rbp, rbx, r12-r15
+    *--sp = nullptr;
+  c.sp = sp;
+}
+#else
+void switchTo(Context &from, Context &to) { swapcontext(&from.uc, &to.uc); }
+
+void makeFiber(Context &c, char *base, size_t size) {
+  getcontext(&c.uc);
+  c.uc.uc_stack.ss_sp = base;
+  c.uc.uc_stack.ss_size = size;
+  c.uc.uc_link = nullptr;
+  makecontext(&c.uc, fiberMain, 0);
+}
+#endif
+
+void enterFiber(Thread &t) {
+  launch.current = &t;
+  switchTo(launch.scheduler, t.context);
+}
+
+void leaveFiber(Thread &t) { switchTo(t.context, launch.scheduler); }
+
+void fiberMain() {
+  Thread &t = *launch.current;
+  launch.kernel.fn(launch.params);
+  t.state = State::Done;
+  leaveFiber(t);
+}
+
+/// The source lane of lane `lane` for a shuffle, or -1 where the result is
+/// the lane's own value (PTX shfl: out of the segment of `width` lanes).
+int sourceLane(int lane, int32_t offset, int32_t width, int32_t mode) {
+  int seg = lane - lane % width, in = lane % width, src;
+  switch (mode) {
+  case 0: // xor
+    src = in ^ offset;
+    break;
+  case 1: // down
+    src = in + offset;
+    break;
+  case 2: // up
+    src = in - offset;
+    break;
+  default: // idx
+    src = offset;
+  }
+  return src >= 0 && src < width ? seg + src : -1;
+}
+
+/// Exchanges the values of warps whose lanes all wait at a shuffle.
+/// Returns whether any warp did.
+bool resolveShuffles() {
+  bool any = false;
+  size_t n = launch.threads.size();
+  for (size_t w = 0; w < n; w += kWarp) {
+    size_t end = std::min(n, w + kWarp);
+    bool waiting = false, all = true;
+    for (size_t i = w; i < end; ++i) {
+      waiting |= launch.threads[i].state == State::Shuffle;
+      all &= launch.threads[i].state == State::Shuffle;
+    }
+    if (!waiting)
+      continue;
+    if (!all)
+      die("warp " + std::to_string(w / kWarp) +
+          ": some lanes wait at a shuffle while others have exited or wait "
+          "at a barrier (on a GPU, undefined values)");
+    const Thread &first = launch.threads[w];
+    for (size_t i = w; i < end; ++i) {
+      Thread &t = launch.threads[i];
+      if (t.width != first.width || t.mode != first.mode ||
+          (t.mode != 3 && t.offset != first.offset))
+        die("warp " + std::to_string(w / kWarp) +
+            ": its lanes shuffle with different modes, offsets or widths");
+      if (t.width <= 0 || t.width > kWarp || kWarp % t.width)
+        die("shuffle width " + std::to_string(t.width));
+    }
+    for (size_t i = w; i < end; ++i) {
+      Thread &t = launch.threads[i];
+      int src = sourceLane(int(i - w), t.offset, t.width, t.mode);
+      if (src < 0) {
+        t.result = t.value;
+      } else if (w + src >= end) {
+        die("lane " + std::to_string(i - w) + " reads lane " +
+            std::to_string(src) + ", beyond the block's threads");
+      } else {
+        t.result = launch.threads[w + src].value;
+      }
+    }
+    for (size_t i = w; i < end; ++i)
+      launch.threads[i].state = State::Ready;
+    any = true;
+  }
+  return any;
+}
+
+void runBlockLockstep() {
+  size_t n = launch.threads.size();
+  if (launch.stacks.size() < n * kStackBytes)
+    launch.stacks.resize(n * kStackBytes);
+  for (size_t i = 0; i < n; ++i) {
+    Thread &t = launch.threads[i];
+    t = Thread();
+    t.id[0] = int64_t(i) % launch.block[0];
+    t.id[1] = int64_t(i) / launch.block[0] % launch.block[1];
+    t.id[2] = int64_t(i) / (launch.block[0] * launch.block[1]);
+    makeFiber(t.context, launch.stacks.data() + i * kStackBytes, kStackBytes);
+  }
+  for (;;) {
+    for (size_t i = 0; i < n; ++i)
+      if (launch.threads[i].state == State::Ready)
+        enterFiber(launch.threads[i]);
+    if (resolveShuffles())
+      continue;
+    // Every live thread waits at the barrier.
+    size_t done = 0;
+    for (const Thread &t : launch.threads)
+      done += t.state == State::Done;
+    if (done == n)
+      return;
+    if (done)
+      die("a barrier that exited threads never reach");
+    for (Thread &t : launch.threads)
+      t.state = State::Ready;
+  }
+}
+
+void runBlock() {
+  int64_t n = launch.block[0] * launch.block[1] * launch.block[2];
+  if (launch.kernel.lockstep) {
+    launch.threads.resize(n);
+    runBlockLockstep();
+    return;
+  }
+  launch.current = nullptr;
+  for (int64_t z = 0; z < launch.block[2]; ++z)
+    for (int64_t y = 0; y < launch.block[1]; ++y)
+      for (int64_t x = 0; x < launch.block[0]; ++x) {
+        launch.id[0] = x;
+        launch.id[1] = y;
+        launch.id[2] = z;
+        launch.kernel.fn(launch.params);
+      }
+}
+
+// The emulated driver entry points (signatures as CUDARuntime.cpp calls
+// them).
+using CUresult = int;
+constexpr CUresult kOk = 0, kNotFound = 500, kInvalidValue = 1;
+
+CUresult emuInit(unsigned) { return kOk; }
+CUresult emuDeviceGetCount(int *n) {
+  *n = 1;
+  return kOk;
+}
+CUresult emuDeviceGet(int *d, int) {
+  *d = 0;
+  return kOk;
+}
+CUresult emuDeviceGetName(char *out, int size, int) {
+  std::snprintf(out, size, "llama-mlir GPU emulator on the CPU");
+  return kOk;
+}
+CUresult emuDeviceGetAttribute(int *v, int attr, int) {
+  // Compute capability 9.0 (75: major, 76: minor).
+  *v = attr == 75 ? 9 : 0;
+  return kOk;
+}
+CUresult emuPrimaryCtxRetain(void **ctx, int) {
+  static int context;
+  *ctx = &context;
+  return kOk;
+}
+CUresult emuCtxSetCurrent(void *) { return kOk; }
+CUresult emuSynchronize() { return kOk; }
+CUresult emuStreamSynchronize(void *) { return kOk; }
+
+struct Module {
+  std::string ptx;
+};
+
+CUresult emuModuleLoadData(void **module, const void *image) {
+  *module = new Module{static_cast<const char *>(image)};
+  return kOk;
+}
+CUresult emuModuleUnload(void *module) {
+  delete static_cast<Module *>(module);
+  return kOk;
+}
+CUresult emuModuleGetFunction(void **fn, void *module, const char *name) {
+  // The kernel must be in the PTX (as for the real driver) and have a host
+  // copy.
+  const std::string &ptx = static_cast<Module *>(module)->ptx;
+  auto it = kernels().find(name);
+  if (ptx.find(".entry " + std::string(name) + "(") == std::string::npos ||
+      it == kernels().end()) {
+    std::fprintf(stderr, "llama-mlir GPU emulator: kernel %s: %s\n", name,
+                 it == kernels().end() ? "no host copy registered"
+                                       : "not in the PTX");
+    return kNotFound;
+  }
+  *fn = &*it;
+  return kOk;
+}
+CUresult emuStreamCreate(void **stream, unsigned) {
+  static int s;
+  *stream = &s;
+  return kOk;
+}
+CUresult emuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
+                         unsigned bx, unsigned by, unsigned bz, unsigned smem,
+                         void *, void **params, void **) {
+  auto *entry = static_cast<std::pair<const std::string, Kernel> *>(fn);
+  if (!gx || !gy || !gz || !bx || !by || !bz || smem ||
+      uint64_t(bx) * by * bz > 1024) {
+    std::fprintf(stderr,
+                 "llama-mlir GPU emulator: kernel %s: launch of (%u, %u, %u) "
+                 "blocks of (%u, %u, %u) threads, %u bytes of shared memory\n",
+                 entry->first.c_str(), gx, gy, gz, bx, by, bz, smem);
+    return kInvalidValue;
+  }
+  launch.name = entry->first.c_str();
+  launch.kernel = entry->second;
+  launch.params = params;
+  int64_t grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
+  for (int i = 0; i < 3; ++i) {
+    launch.grid[i] = grid[i];
+    launch.block[i] = block[i];
+  }
+  for (int64_t z = 0; z < gz; ++z)
+    for (int64_t y = 0; y < gy; ++y)
+      for (int64_t x = 0; x < gx; ++x) {
+        launch.blockId[0] = x;
+        launch.blockId[1] = y;
+        launch.blockId[2] = z;
+        runBlock();
+      }
+  launch.name = nullptr;
+  return kOk;
+}
+/// Live managed allocations: like the driver's, released with the context
+/// (the runtime keeps freed buffers for reuse; LeakSanitizer sees them here).
+std::unordered_set<void *> &allocations() {
+  // Never destroyed: LeakSanitizer checks after static destructors.
+  static auto *live = new std::unordered_set<void *>;
+  return *live;
+}
+CUresult emuMemAllocManaged(unsigned long long *p, size_t bytes, unsigned) {
+  // 256-byte aligned, as the driver's.
+  void *mem = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+  if (!mem)
+    return 2; // out of memory
+  allocations().insert(mem);
+  *p = reinterpret_cast<uintptr_t>(mem);
+  return kOk;
+}
+CUresult emuMemFree(unsigned long long p) {
+  void *mem = reinterpret_cast<void *>(static_cast<uintptr_t>(p));
+  if (!allocations().erase(mem))
+    return kInvalidValue;
+  std::free(mem);
+  return kOk;
+}
+CUresult emuGetErrorName(CUresult r, const char **name) {
+  *name = r == kNotFound       ? "CUDA_ERROR_NOT_FOUND"
+          : r == kInvalidValue ? "CUDA_ERROR_INVALID_VALUE"
+          : r == 2             ? "CUDA_ERROR_OUT_OF_MEMORY"
+                               : "CUDA_ERROR_UNKNOWN";
+  return kOk;
+}
+
+} // namespace
+
+extern "C" {
+
+void llama_rt_emu_register(const char *name, llama_rt_emu_kernel fn,
+                           int32_t lockstep) {
+  kernels()[name] = Kernel{fn, lockstep != 0};
+}
+
+void *llama_rt_gpu_emulated_driver(const char *name) {
+  static const std::map<std::string, void *> entries = {
+      {"cuInit", (void *)emuInit},
+      {"cuDeviceGetCount", (void *)emuDeviceGetCount},
+      {"cuDeviceGet", (void *)emuDeviceGet},
+      {"cuDeviceGetName", (void *)emuDeviceGetName},
+      {"cuDeviceGetAttribute", (void *)emuDeviceGetAttribute},
+      {"cuDevicePrimaryCtxRetain", (void *)emuPrimaryCtxRetain},
+      {"cuCtxSetCurrent", (void *)emuCtxSetCurrent},
+      {"cuCtxSynchronize", (void *)emuSynchronize},
+      {"cuModuleLoadData", (void *)emuModuleLoadData},
+      {"cuModuleUnload", (void *)emuModuleUnload},
+      {"cuModuleGetFunction", (void *)emuModuleGetFunction},
+      {"cuStreamCreate", (void *)emuStreamCreate},
+      {"cuStreamSynchronize", (void *)emuStreamSynchronize},
+      {"cuLaunchKernel", (void *)emuLaunchKernel},
+      {"cuMemAllocManaged", (void *)emuMemAllocManaged},
+      {"cuMemFree_v2", (void *)emuMemFree},
+      {"cuGetErrorName", (void *)emuGetErrorName},
+  };
+  auto it = entries.find(name);
+  return it == entries.end() ? nullptr : it->second;
+}
+
+int64_t llama_rt_emu_index(int32_t code) {
+  const int64_t *ids = launch.current ? launch.current->id : launch.id;
+  if (code < 0 || code > 11)
+    die("index code " + std::to_string(code));
+  switch (code / 3) {
+  case 0:
+    return ids[code % 3];
+  case 1:
+    return launch.blockId[code % 3];
+  case 2:
+    return launch.block[code % 3];
+  default:
+    return launch.grid[code % 3];
+  }
+}
+
+int32_t llama_rt_emu_shuffle(int32_t value, int32_t offset, int32_t width,
+                             int32_t mode) {
+  Thread *t = launch.current;
+  if (!t)
+    die("a shuffle in a kernel registered without lockstep");
+  t->value = value;
+  t->offset = offset;
+  t->width = width;
+  t->mode = mode;
+  t->state = State::Shuffle;
+  leaveFiber(*t);
+  return t->result;
+}
+
+void llama_rt_emu_barrier() {
+  Thread *t = launch.current;
+  if (!t)
+    die("a barrier in a kernel registered without lockstep");
+  t->state = State::Barrier;
+  leaveFiber(*t);
+}
+
+} // extern "C"

@@ -1,0 +1,145 @@
+//===- EmulateGPUKernels.cpp - Host copies of the kernels -------*- C++ -*-===//
+//
+// Implements the `llama-emulate-gpu-kernels` pass (see Passes.td): every
+// kernel of the module's gpu.modules is copied into the host code as a
+// public func.func whose GPU index, shuffle and barrier ops call the
+// runtime's CPU emulator (lib/Runtime/GPUEmulator.cpp). The copies are how
+// CI runs the generated kernels without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::llama {
+#define GEN_PASS_DEF_LLAMAEMULATEGPUKERNELSPASS
+#include "llama-mlir/Transforms/Passes.h.inc"
+} // namespace mlir::llama
+
+using namespace mlir;
+
+namespace {
+
+constexpr const char *kIndexFn = "llama_rt_emu_index";
+constexpr const char *kShuffleFn = "llama_rt_emu_shuffle";
+constexpr const char *kBarrierFn = "llama_rt_emu_barrier";
+
+/// The private declaration `name : type` in `module`, created when absent.
+func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
+  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+    return fn;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
+  fn.setPrivate();
+  return fn;
+}
+
+/// The code llama_rt_emu_index takes for a GPU index op (Passes.td), or -1.
+int indexCode(Operation *op) {
+  auto dim = [](gpu::Dimension d) { return static_cast<int>(d); };
+  if (auto t = dyn_cast<gpu::ThreadIdOp>(op))
+    return dim(t.getDimension());
+  if (auto t = dyn_cast<gpu::BlockIdOp>(op))
+    return 3 + dim(t.getDimension());
+  if (auto t = dyn_cast<gpu::BlockDimOp>(op))
+    return 6 + dim(t.getDimension());
+  if (auto t = dyn_cast<gpu::GridDimOp>(op))
+    return 9 + dim(t.getDimension());
+  return -1;
+}
+
+struct LlamaEmulateGPUKernelsPass
+    : llama::impl::LlamaEmulateGPUKernelsPassBase<LlamaEmulateGPUKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<gpu::GPUFuncOp> kernels;
+    for (auto gm : module.getOps<gpu::GPUModuleOp>())
+      for (auto fn : gm.getOps<gpu::GPUFuncOp>())
+        if (fn.isKernel())
+          kernels.push_back(fn);
+    for (gpu::GPUFuncOp kernel : kernels)
+      if (failed(copy(module, kernel)))
+        return signalPassFailure();
+  }
+
+  LogicalResult copy(ModuleOp module, gpu::GPUFuncOp kernel) {
+    if (!kernel.getWorkgroupAttributions().empty() ||
+        !kernel.getPrivateAttributions().empty())
+      return kernel.emitError("cannot emulate kernel '")
+             << kernel.getName() << "': it has workgroup or private memory";
+    std::string name = ("__llama_emu_" + kernel.getName()).str();
+    if (module.lookupSymbol(name))
+      return kernel.emitError("cannot emulate kernel '")
+             << kernel.getName() << "': the module already has a symbol '"
+             << name << "' (two gpu.modules with kernels of one name?)";
+    MLIRContext *ctx = &getContext();
+    Location loc = kernel.getLoc();
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto fn = func::FuncOp::create(b, loc, name, kernel.getFunctionType());
+    IRMapping map;
+    kernel.getBody().cloneInto(&fn.getBody(), map);
+
+    Type i32 = IntegerType::get(ctx, 32), index = IndexType::get(ctx);
+    SmallVector<Operation *> ops;
+    fn.walk([&](Operation *op) {
+      if (isa<gpu::GPUDialect>(op->getDialect()))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      b.setInsertionPoint(op);
+      Location l = op->getLoc();
+      if (int code = indexCode(op); code >= 0) {
+        func::FuncOp callee =
+            declare(module, kIndexFn, b.getFunctionType({i32}, {index}));
+        Value c = arith::ConstantIntOp::create(b, l, i32, code);
+        auto call = func::CallOp::create(b, l, callee, ValueRange{c});
+        op->replaceAllUsesWith(call.getResults());
+        op->erase();
+      } else if (auto sh = dyn_cast<gpu::ShuffleOp>(op)) {
+        if (!sh.getValid().use_empty())
+          return sh.emitError("cannot emulate kernel '")
+                 << kernel.getName() << "': a shuffle's 'valid' is used";
+        Type t = sh.getValue().getType();
+        if (!t.isF32() && !t.isInteger(32))
+          return sh.emitError("cannot emulate kernel '")
+                 << kernel.getName() << "': shuffle of " << t
+                 << " (f32 and i32 only)";
+        func::FuncOp callee = declare(
+            module, kShuffleFn, b.getFunctionType({i32, i32, i32, i32}, {i32}));
+        Value v = sh.getValue();
+        if (t.isF32())
+          v = arith::BitcastOp::create(b, l, i32, v);
+        Value mode = arith::ConstantIntOp::create(
+            b, l, i32, static_cast<int64_t>(sh.getMode()));
+        Value r = func::CallOp::create(
+                      b, l, callee,
+                      ValueRange{v, sh.getOffset(), sh.getWidth(), mode})
+                      .getResult(0);
+        if (t.isF32())
+          r = arith::BitcastOp::create(b, l, t, r);
+        sh.getShuffleResult().replaceAllUsesWith(r);
+        sh.erase();
+      } else if (isa<gpu::BarrierOp>(op)) {
+        func::FuncOp callee =
+            declare(module, kBarrierFn, b.getFunctionType({}, {}));
+        func::CallOp::create(b, l, callee, ValueRange{});
+        op->erase();
+      } else if (auto ret = dyn_cast<gpu::ReturnOp>(op)) {
+        func::ReturnOp::create(b, l, ret.getOperands());
+        op->erase();
+      } else {
+        return op->emitError("cannot emulate kernel '")
+               << kernel.getName() << "': no emulation of '" << op->getName()
+               << "'";
+      }
+    }
+    return success();
+  }
+};
+
+} // namespace

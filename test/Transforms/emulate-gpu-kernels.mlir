@@ -1,0 +1,163 @@
+// RUN: llama-opt %s -split-input-file -verify-diagnostics -llama-emulate-gpu-kernels | FileCheck %s
+
+// A warp-sum kernel: the copy is a public func.func with the kernel's
+// arguments; index ops, the shuffle (its f32 value bitcast to i32, mode 0 =
+// xor) and the barrier call the emulator; the kernel and the launch stay.
+// CHECK-LABEL: gpu.module @llama_kernels
+// CHECK: gpu.func @warp_sum(%{{.*}}: memref<?xf32>) kernel
+// CHECK: gpu.shuffle xor
+// CHECK-LABEL: func.func @host
+// CHECK: gpu.launch_func @llama_kernels::@warp_sum
+// CHECK-LABEL: func.func @__llama_emu_warp_sum(
+// CHECK-SAME: %[[A:.*]]: memref<?xf32>)
+// CHECK: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK: %[[T:.*]] = call @llama_rt_emu_index(%[[C0]]) : (i32) -> index
+// CHECK: %[[C3:.*]] = arith.constant 3 : i32
+// CHECK: %[[B:.*]] = call @llama_rt_emu_index(%[[C3]]) : (i32) -> index
+// CHECK: %[[V:.*]] = memref.load %[[A]][%[[T]]]
+// CHECK: %[[VI:.*]] = arith.bitcast %[[V]] : f32 to i32
+// CHECK: %[[M:.*]] = arith.constant 0 : i32
+// CHECK: %[[R:.*]] = call @llama_rt_emu_shuffle(%[[VI]], %{{.*}}, %{{.*}}, %[[M]]) : (i32, i32, i32, i32) -> i32
+// CHECK: %[[RF:.*]] = arith.bitcast %[[R]] : i32 to f32
+// CHECK: arith.addf %[[V]], %[[RF]]
+// CHECK: call @llama_rt_emu_barrier() : () -> ()
+// CHECK: memref.store %{{.*}}, %[[A]][%[[B]]]
+// CHECK: return
+// CHECK-NOT: gpu.
+// CHECK: func.func private @llama_rt_emu_index(i32) -> index
+// CHECK: func.func private @llama_rt_emu_shuffle(i32, i32, i32, i32) -> i32
+// CHECK: func.func private @llama_rt_emu_barrier()
+module attributes {gpu.container_module} {
+  gpu.module @llama_kernels {
+    gpu.func @warp_sum(%a: memref<?xf32>) kernel {
+      %t = gpu.thread_id x
+      %b = gpu.block_id x
+      %v = memref.load %a[%t] : memref<?xf32>
+      %c1 = arith.constant 1 : i32
+      %c32 = arith.constant 32 : i32
+      %s, %ok = gpu.shuffle xor %v, %c1, %c32 : f32
+      %sum = arith.addf %v, %s : f32
+      gpu.barrier
+      memref.store %sum, %a[%b] : memref<?xf32>
+      gpu.return
+    }
+  }
+  func.func @host(%a: memref<?xf32>) {
+    %c1 = arith.constant 1 : index
+    %c32 = arith.constant 32 : index
+    gpu.launch_func @llama_kernels::@warp_sum blocks in (%c1, %c1, %c1)
+        threads in (%c32, %c1, %c1) args(%a : memref<?xf32>)
+    return
+  }
+}
+
+// -----
+
+// Block and grid sizes, an i32 shuffle in idx mode (3), no value bitcast.
+// CHECK-LABEL: func.func @__llama_emu_sizes
+// CHECK-DAG: arith.constant 7 : i32
+// CHECK-DAG: arith.constant 11 : i32
+// CHECK-NOT: arith.bitcast
+// CHECK: call @llama_rt_emu_shuffle
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @sizes(%a: memref<?xi32>) kernel {
+      %bd = gpu.block_dim y
+      %gd = gpu.grid_dim z
+      %v = memref.load %a[%bd] : memref<?xi32>
+      %c0 = arith.constant 0 : i32
+      %c32 = arith.constant 32 : i32
+      %s, %ok = gpu.shuffle idx %v, %c0, %c32 : i32
+      memref.store %s, %a[%gd] : memref<?xi32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A device function that is not a kernel gets no copy.
+// CHECK-LABEL: gpu.module @k
+// CHECK-NOT: func.func @__llama_emu_helper
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @helper(%x: f32) -> f32 {
+      gpu.return %x : f32
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    // expected-error @+1 {{cannot emulate kernel 'negative_workgroup': it has workgroup or private memory}}
+    gpu.func @negative_workgroup(%a: memref<?xf32>)
+        workgroup(%w: memref<32xf32, #gpu.address_space<workgroup>>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @negative_valid_used(%a: memref<?xf32>, %f: memref<?xi1>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %a[%c0] : memref<?xf32>
+      %c1 = arith.constant 1 : i32
+      %c32 = arith.constant 32 : i32
+      // expected-error @+1 {{cannot emulate kernel 'negative_valid_used': a shuffle's 'valid' is used}}
+      %s, %ok = gpu.shuffle down %v, %c1, %c32 : f32
+      memref.store %ok, %f[%c0] : memref<?xi1>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @negative_f64(%a: memref<?xf64>) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %a[%c0] : memref<?xf64>
+      %c1 = arith.constant 1 : i32
+      %c32 = arith.constant 32 : i32
+      // expected-error @+1 {{cannot emulate kernel 'negative_f64': shuffle of 'f64' (f32 and i32 only)}}
+      %s, %ok = gpu.shuffle xor %v, %c1, %c32 : f64
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @negative_lane_id(%a: memref<?xindex>) kernel {
+      // expected-error @+1 {{cannot emulate kernel 'negative_lane_id': no emulation of 'gpu.lane_id'}}
+      %l = gpu.lane_id
+      %c0 = arith.constant 0 : index
+      memref.store %l, %a[%c0] : memref<?xindex>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @a {
+    gpu.func @twice() kernel {
+      gpu.return
+    }
+  }
+  gpu.module @b {
+    // expected-error @+1 {{cannot emulate kernel 'twice': the module already has a symbol '__llama_emu_twice'}}
+    gpu.func @twice() kernel {
+      gpu.return
+    }
+  }
+}
