@@ -1110,6 +1110,25 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   return success();
 }
 
+/// Layer `layer` of a cache buffer [layers, ctx, kv heads, head dim] as a
+/// [ctx, kv heads, head dim] view. Loops index the view rather than the
+/// cache with the layer as a constant: on GPUs the view is a kernel
+/// argument, so every layer's KV-write and attention kernels are the same
+/// code (one kernel for all layers after llama-merge-gpu-modules).
+static Value cacheLayer(OpBuilder &b, Location loc, Value cache,
+                        int64_t layer) {
+  auto t = cast<MemRefType>(cache.getType());
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
+      sizes = memref::getMixedSizes(b, loc, cache),
+      strides(4, b.getIndexAttr(1));
+  offsets[0] = b.getIndexAttr(layer);
+  sizes[0] = b.getIndexAttr(1);
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      t.getShape().drop_front(), t, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, viewType, cache, offsets, sizes,
+                                   strides);
+}
+
 /// Writes this step's keys and values into layer `layer` of the cache at
 /// their positions (the first half of llama.attention / gqa_attention).
 LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
@@ -1120,7 +1139,8 @@ LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
     return op->emitOpError("KV cache must be a function argument");
   Emitter e{b, op->getLoc()};
   Location loc = op->getLoc();
-  Value kc = it->second.first, vc = it->second.second;
+  Value kc = cacheLayer(b, loc, it->second.first, layer),
+        vc = cacheLayer(b, loc, it->second.second, layer);
   bool f16 = cast<MemRefType>(kc.getType()).getElementType().isF16();
   auto toCache = [&](Value x) -> Value {
     return f16 ? Value(arith::TruncFOp::create(b, loc, b.getF16Type(), x)) : x;
@@ -1128,20 +1148,18 @@ LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
   Value k = e.buffer(key), v = e.buffer(value), pos = e.buffer(positions);
   auto kt = cast<MemRefType>(k.getType());
   int64_t nkv = kt.getDimSize(1), hd = kt.getDimSize(2);
-  Value l = e.idx(layer);
-  forAll(e, kernels.gpu, {e.dim(k, 0), e.idx(nkv), e.idx(hd)},
-         [&](ArrayRef<Value> iv) {
-           Value s = iv[0], g = iv[1], d = iv[2];
-           Value p = arith::IndexCastOp::create(
-               b, loc, b.getIndexType(),
-               memref::LoadOp::create(b, loc, pos, ValueRange{s}));
-           Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
-           Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
-           memref::StoreOp::create(b, loc, toCache(kv), kc,
-                                   ValueRange{l, p, g, d});
-           memref::StoreOp::create(b, loc, toCache(vv), vc,
-                                   ValueRange{l, p, g, d});
-         });
+  forAll(
+      e, kernels.gpu, {e.dim(k, 0), e.idx(nkv), e.idx(hd)},
+      [&](ArrayRef<Value> iv) {
+        Value s = iv[0], g = iv[1], d = iv[2];
+        Value p = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            memref::LoadOp::create(b, loc, pos, ValueRange{s}));
+        Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
+        Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
+        memref::StoreOp::create(b, loc, toCache(kv), kc, ValueRange{p, g, d});
+        memref::StoreOp::create(b, loc, toCache(vv), vc, ValueRange{p, g, d});
+      });
   return success();
 }
 
@@ -1152,13 +1170,13 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
   if (failed(appendToCache(op, op.getKey(), op.getValue(), op.getPositions(),
                            op.getCache(), op.getLayerAttr().getInt())))
     return failure();
-  Value kc = caches.lookup(op.getCache()).first,
-        vc = caches.lookup(op.getCache()).second;
+  int64_t layer = op.getLayerAttr().getInt();
+  Value kc = cacheLayer(b, loc, caches.lookup(op.getCache()).first, layer),
+        vc = cacheLayer(b, loc, caches.lookup(op.getCache()).second, layer);
   auto cacheType = cast<MemRefType>(kc.getType());
   bool f16 = cacheType.getElementType().isF16();
-  int64_t nCtx = cacheType.getDimSize(1);
+  int64_t nCtx = cacheType.getDimSize(0);
   int64_t nh = op.getNumHeads(), hd = op.getHeadDim(), kvMul = op.getKVMul();
-  Value layer = e.idx(op.getLayerAttr().getInt());
   Value q = e.buffer(op.getQuery()), pos = e.buffer(op.getPositions());
   Value seq = e.dim(q, 0);
   auto rt = cast<RankedTensorType>(op.getType());
@@ -1191,7 +1209,7 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
         Value dot = e.reduce(zero, e.idx(hd), e.f32(0), [&](Value d, Value a) {
           Value qv = memref::LoadOp::create(b, loc, q, ValueRange{s, h, d});
           Value kv = fromCache(
-              memref::LoadOp::create(b, loc, kc, ValueRange{layer, t, g, d}));
+              memref::LoadOp::create(b, loc, kc, ValueRange{t, g, d}));
           return arith::AddFOp::create(b, loc, a,
                                        arith::MulFOp::create(b, loc, qv, kv));
         });
@@ -1211,7 +1229,7 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
         Value acc = e.reduce(zero, end, e.f32(0), [&](Value t, Value a) {
           Value pr = memref::LoadOp::create(b, loc, scores, ValueRange{h, t});
           Value vv = fromCache(
-              memref::LoadOp::create(b, loc, vc, ValueRange{layer, t, g, d}));
+              memref::LoadOp::create(b, loc, vc, ValueRange{t, g, d}));
           return arith::AddFOp::create(b, loc, a,
                                        arith::MulFOp::create(b, loc, pr, vv));
         });
@@ -1231,11 +1249,11 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
     return failure();
   Emitter e{b, op.getLoc()};
   Location loc = op.getLoc();
-  Value kc = caches.lookup(op.getCache()).first,
-        vc = caches.lookup(op.getCache()).second;
+  int64_t layer = op.getLayerAttr().getInt();
+  Value kc = cacheLayer(b, loc, caches.lookup(op.getCache()).first, layer),
+        vc = cacheLayer(b, loc, caches.lookup(op.getCache()).second, layer);
   Type cacheElt = cast<MemRefType>(kc.getType()).getElementType();
   int64_t nkv = op.getNumKVHeads(), hd = op.getHeadDim(), kvMul = op.getKVMul();
-  Value layer = e.idx(op.getLayerAttr().getInt());
   Value q = e.buffer(op.getQuery()), pos = e.buffer(op.getPositions());
   Value seq = e.dim(q, 0);
   auto rt = cast<RankedTensorType>(op.getType());
@@ -1266,7 +1284,7 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
     }
     auto cacheRow = [&](Value c, Value t) -> Value {
       Value r = vector::LoadOp::create(b, loc, VectorType::get({hd}, cacheElt),
-                                       c, ValueRange{layer, t, g, e.idx(0)});
+                                       c, ValueRange{t, g, e.idx(0)});
       return cacheElt.isF32()
                  ? r
                  : Value(arith::ExtFOp::create(b, loc, rowType, r));

@@ -12,6 +12,8 @@
 #include "llama-mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/raw_ostream.h"
@@ -36,6 +38,42 @@ std::string kernelText(gpu::GPUFuncOp fn) {
   copy->print(os, OpPrintingFlags().printGenericOpForm());
   copy->destroy();
   return text;
+}
+
+/// Whether a kernel only loads, stores and asks the sizes of `arg`: then
+/// its layout's offset can be a run-time value.
+bool onlyAccessed(BlockArgument arg) {
+  return llvm::all_of(arg.getUsers(), [](Operation *u) {
+    return isa<memref::LoadOp, memref::StoreOp, memref::DimOp, vector::LoadOp,
+               vector::StoreOp>(u);
+  });
+}
+
+/// Memref views among the arguments of `fn` with a static offset (one layer
+/// of the KV cache, each at its own offset) take it at run time instead, where
+/// the kernel only accesses them (onlyAccessed): kernels on views of
+/// different parts of a buffer become the same code.
+void generalizeOffsets(gpu::GPUFuncOp fn) {
+  SmallVector<Type> inputs(fn.getArgumentTypes());
+  for (BlockArgument arg : fn.getArguments()) {
+    auto t = dyn_cast<MemRefType>(arg.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    // Views (a strided layout); buffers of their own (identity layout)
+    // are left alone.
+    if (!t || !isa<StridedLayoutAttr>(t.getLayout()) ||
+        failed(t.getStridesAndOffset(strides, offset)) ||
+        ShapedType::isDynamic(offset) || !onlyAccessed(arg))
+      continue;
+    auto layout =
+        StridedLayoutAttr::get(t.getContext(), ShapedType::kDynamic, strides);
+    auto general = MemRefType::get(t.getShape(), t.getElementType(), layout,
+                                   t.getMemorySpace());
+    arg.setType(general);
+    inputs[arg.getArgNumber()] = general;
+  }
+  fn.setFunctionType(
+      FunctionType::get(fn.getContext(), inputs, fn.getResultTypes()));
 }
 
 struct LlamaMergeGPUModulesPass
@@ -109,6 +147,7 @@ struct LlamaMergeGPUModulesPass
            llvm::make_early_inc_range(merged.getOps<gpu::GPUFuncOp>())) {
         if (!fn.isKernel())
           continue;
+        generalizeOffsets(fn);
         auto [it, first] =
             firstWithText.try_emplace(kernelText(fn), fn.getNameAttr());
         if (!first) {
@@ -131,6 +170,25 @@ struct LlamaMergeGPUModulesPass
         name = kept;
       launch.setKernelAttr(SymbolRefAttr::get(merged.getNameAttr(),
                                               {FlatSymbolRefAttr::get(name)}));
+      // Arguments whose offset the kernel takes at run time
+      // (generalizeOffsets): the launch casts its static view.
+      auto kernel = merged.lookupSymbol<gpu::GPUFuncOp>(name);
+      if (!kernel)
+        return WalkResult::advance();
+      OpBuilder cb(launch);
+      for (auto [operand, type] : llvm::zip(launch.getKernelOperandsMutable(),
+                                            kernel.getArgumentTypes())) {
+        if (operand.get().getType() == type)
+          continue;
+        if (!memref::CastOp::areCastCompatible(operand.get().getType(), type)) {
+          launch.emitOpError("passes ")
+              << operand.get().getType() << " for a kernel argument of type "
+              << type;
+          return WalkResult::interrupt();
+        }
+        operand.set(
+            memref::CastOp::create(cb, launch.getLoc(), type, operand.get()));
+      }
       return WalkResult::advance();
     });
     if (r.wasInterrupted())

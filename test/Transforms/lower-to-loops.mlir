@@ -73,12 +73,15 @@ func.func @q8_0_matmul(%x: tensor<1x64xf32>) -> tensor<1x16xf32> {
 // -----
 
 // The KV cache argument becomes two memrefs; attention stores this step's
-// keys and values, then loops over cache rows 0..pos with a softmax.
+// keys and values into its layer's views of them, then loops over cache
+// rows 0..pos with a softmax.
 // CHECK-LABEL: func.func @attention
 // CHECK-SAME: %[[KC:[a-z0-9]+]]: memref<2x16x2x8xf16>, %[[VC:[a-z0-9]+]]: memref<2x16x2x8xf16>
+// CHECK: %[[KL:.*]] = memref.subview %[[KC]][1, 0, 0, 0] [1, 16, 2, 8] [1, 1, 1, 1] : memref<2x16x2x8xf16> to memref<16x2x8xf16, strided<[16, 8, 1], offset: 256>>
+// CHECK: %[[VL:.*]] = memref.subview %[[VC]][1, 0, 0, 0]
 // CHECK: arith.truncf %{{.*}} : f32 to f16
-// CHECK: memref.store %{{.*}}, %[[KC]]
-// CHECK: memref.store %{{.*}}, %[[VC]]
+// CHECK: memref.store %{{.*}}, %[[KL]]
+// CHECK: memref.store %{{.*}}, %[[VL]]
 // CHECK: arith.maximumf
 // CHECK: math.exp
 // CHECK: arith.extf %{{.*}} : f16 to f32
@@ -171,7 +174,7 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 // CHECK: scf.parallel
 // CHECK-COUNT-4: vector.load %{{.*}} : memref<1x8x8xf32>, vector<8xf32>
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK-COUNT-2: vector.load %{{.*}} : memref<1x16x2x8xf16>, vector<8xf16>
+// CHECK-COUNT-2: vector.load %{{.*}} : memref<16x2x8xf16, strided<[16, 8, 1]>>, vector<8xf16>
 // CHECK-NOT: vector.load
 // CHECK: scf.yield
 func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tensor<1xi32>, %c: !llama.kv_cache<1x16x2x8xf16>) -> tensor<1x8x8xf32> {

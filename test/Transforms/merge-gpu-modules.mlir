@@ -196,3 +196,68 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// dedupe-kernels: two layers' KV-cache views differ in their static offset
+// only; the kernels take it at run time (offset: ?) and become one, each
+// launch casting its view. A view the kernel takes a subview of keeps its
+// type (negative_subview), so those two kernels stay apart.
+// DEDUP-LABEL: func.func @cache_layers
+// DEDUP: %[[V0:.*]] = memref.subview %{{.*}}[0, 0, 0] [1, 16, 8] [1, 1, 1]
+// DEDUP: %[[V1:.*]] = memref.subview %{{.*}}[1, 0, 0] [1, 16, 8] [1, 1, 1]
+// DEDUP: %[[C0:.*]] = memref.cast %[[V0]] : memref<16x8xf32, strided<[8, 1]>> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+// DEDUP: gpu.launch_func @llama_kernels::@write0 {{.*}} args(%[[C0]] : memref<16x8xf32, strided<[8, 1], offset: ?>>)
+// DEDUP: %[[C1:.*]] = memref.cast %[[V1]] : memref<16x8xf32, strided<[8, 1], offset: 128>> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+// DEDUP: gpu.launch_func @llama_kernels::@write0 {{.*}} args(%[[C1]] : memref<16x8xf32, strided<[8, 1], offset: ?>>)
+// DEDUP: gpu.launch_func @llama_kernels::@negative_subview0 {{.*}} args(%[[V0]] : memref<16x8xf32, strided<[8, 1]>>)
+// DEDUP: gpu.launch_func @llama_kernels::@negative_subview1 {{.*}} args(%[[V1]] : memref<16x8xf32, strided<[8, 1], offset: 128>>)
+// DEDUP: gpu.func @write0(%{{.*}}: memref<16x8xf32, strided<[8, 1], offset: ?>>) kernel
+// DEDUP-NOT: gpu.func @write1(
+// DEDUP: gpu.func @negative_subview0(%{{.*}}: memref<16x8xf32, strided<[8, 1]>>) kernel
+// DEDUP: gpu.func @negative_subview1(%{{.*}}: memref<16x8xf32, strided<[8, 1], offset: 128>>) kernel
+// Without the option the types stay as they are.
+// CHECK-LABEL: func.func @cache_layers
+// CHECK-NOT: memref.cast
+// CHECK: gpu.func @write0(%{{.*}}: memref<16x8xf32, strided<[8, 1]>>) kernel
+// CHECK: gpu.func @write1(%{{.*}}: memref<16x8xf32, strided<[8, 1], offset: 128>>) kernel
+module attributes {gpu.container_module} {
+  func.func @cache_layers(%cache: memref<2x16x8xf32>) {
+    %c1 = arith.constant 1 : index
+    %v0 = memref.subview %cache[0, 0, 0] [1, 16, 8] [1, 1, 1] : memref<2x16x8xf32> to memref<16x8xf32, strided<[8, 1]>>
+    %v1 = memref.subview %cache[1, 0, 0] [1, 16, 8] [1, 1, 1] : memref<2x16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: 128>>
+    gpu.launch_func @m0::@write0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%v0 : memref<16x8xf32, strided<[8, 1]>>)
+    gpu.launch_func @m1::@write1 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%v1 : memref<16x8xf32, strided<[8, 1], offset: 128>>)
+    gpu.launch_func @m2::@negative_subview0 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%v0 : memref<16x8xf32, strided<[8, 1]>>)
+    gpu.launch_func @m3::@negative_subview1 blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%v1 : memref<16x8xf32, strided<[8, 1], offset: 128>>)
+    return
+  }
+  gpu.module @m0 {
+    gpu.func @write0(%v: memref<16x8xf32, strided<[8, 1]>>) kernel {
+      %c0 = arith.constant 0 : index
+      %f = arith.constant 1.0 : f32
+      memref.store %f, %v[%c0, %c0] : memref<16x8xf32, strided<[8, 1]>>
+      gpu.return
+    }
+  }
+  gpu.module @m1 {
+    gpu.func @write1(%v: memref<16x8xf32, strided<[8, 1], offset: 128>>) kernel {
+      %c0 = arith.constant 0 : index
+      %f = arith.constant 1.0 : f32
+      memref.store %f, %v[%c0, %c0] : memref<16x8xf32, strided<[8, 1], offset: 128>>
+      gpu.return
+    }
+  }
+  gpu.module @m2 {
+    gpu.func @negative_subview0(%v: memref<16x8xf32, strided<[8, 1]>>) kernel {
+      %r = memref.subview %v[0, 0] [1, 8] [1, 1] : memref<16x8xf32, strided<[8, 1]>> to memref<8xf32, strided<[1]>>
+      gpu.return
+    }
+  }
+  gpu.module @m3 {
+    gpu.func @negative_subview1(%v: memref<16x8xf32, strided<[8, 1], offset: 128>>) kernel {
+      %r = memref.subview %v[0, 0] [1, 8] [1, 1] : memref<16x8xf32, strided<[8, 1], offset: 128>> to memref<8xf32, strided<[1], offset: 128>>
+      gpu.return
+    }
+  }
+}
