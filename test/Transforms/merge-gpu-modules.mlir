@@ -1,5 +1,6 @@
 // RUN: llama-opt %s -split-input-file -llama-merge-gpu-modules -verify-diagnostics | FileCheck %s
 // RUN: llama-opt %s -split-input-file -llama-merge-gpu-modules="dedupe-kernels=true" -verify-diagnostics | FileCheck %s --check-prefix=DEDUP
+// RUN: llama-opt %s -split-input-file -llama-merge-gpu-modules="dedupe-kernels=true" -verify-diagnostics -mlir-print-debuginfo | FileCheck %s --check-prefix=LOCS
 module attributes {gpu.container_module} {
 
   // Two outlined kernels (one per gpu.module, as gpu-kernel-outlining gives
@@ -156,6 +157,12 @@ module attributes {gpu.container_module} {
 // DEDUP: gpu.func @layer0(
 // DEDUP-NOT: gpu.func @layer1(
 // DEDUP: gpu.func @other(
+// Their ops' locations differ (blk.0 / blk.1): still one kernel, also when
+// locations are printed (-mlir-print-debuginfo).
+// LOCS-LABEL: func.func @layers
+// LOCS: gpu.func @layer0(
+// LOCS-NOT: gpu.func @layer1(
+// LOCS: gpu.func @other(
 // Without the option both stay.
 // CHECK-LABEL: func.func @layers
 // CHECK: gpu.func @layer0(
@@ -172,7 +179,7 @@ module attributes {gpu.container_module} {
     gpu.func @layer0(%m: memref<4xf32>) kernel {
       %c0 = arith.constant 0 : index
       %v = memref.load %m[%c0] : memref<4xf32>
-      %r = arith.addf %v, %v : f32
+      %r = arith.addf %v, %v : f32 loc("blk.0.attn")
       memref.store %r, %m[%c0] : memref<4xf32>
       gpu.return
     }
@@ -181,7 +188,7 @@ module attributes {gpu.container_module} {
     gpu.func @layer1(%m: memref<4xf32>) kernel {
       %c0 = arith.constant 0 : index
       %v = memref.load %m[%c0] : memref<4xf32>
-      %r = arith.addf %v, %v : f32
+      %r = arith.addf %v, %v : f32 loc("blk.1.attn")
       memref.store %r, %m[%c0] : memref<4xf32>
       gpu.return
     }
