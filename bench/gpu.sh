@@ -26,7 +26,10 @@
 # 4300, an H200's copy bandwidth; about 3000 for an H100), tg and pp in
 # separate runs, each cut off at what is left of --deadline seconds, and the
 # kernel launches per token with the time per launch (stories260K's time
-# per token is nearly all launch and synchronization overhead).
+# per token is nearly all launch and synchronization overhead). Between the
+# tg and pp runs, the 7B F16 and TinyLlama Q4_0 warp programs are profiled
+# (LLAMA_MLIR_GPU_PROFILE=1: device time per kernel, with the model ops
+# each kernel runs, from the map `prepare` writes: NAME-warp.kernels).
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -76,11 +79,63 @@ prepare() {
       "$dir/llama-gguf" gen -o "$model" --preset "$preset" --type "$type" >&2
       "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-gpu" --target=sm_90
       "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-warp" --target=sm_90 --gpu-kernels=warp
+      kernel_map "$model" "$dir/$preset-$type-warp.kernels"
       rm -f "$model"
     done
   fi
   du -sh "$dir"
   echo "bench/gpu.sh: carry $dir to the GPU machine and run: bench/gpu.sh run --dir DIR"
+}
+
+kernel_map() {  # kernel_map MODEL OUT: each warp kernel and the model ops it runs
+  "$BUILD_DIR/bin/llama-compile" "$1" --target=sm_90 --gpu-kernels=warp --emit=gpu \
+    --mlir-print-debuginfo -o - | python3 -c '
+import re, sys
+text = sys.stdin.read()
+locs = dict(re.findall(r"^(#loc\d+) = loc\((.*)\)$", text, re.M))
+def names(ref, seen=()):
+    body = locs.get(ref, ref)
+    out = re.findall(r"\"([^\"]+)\"", body)
+    for r in re.findall(r"#loc\d+", body):
+        if r not in seen:
+            out += names(r, seen + (r,))
+    return out
+ops = {}
+for k, ref in re.findall(r"gpu\.launch_func\s+@llama_kernels::@(\w+).*loc\((#loc\d+)\)", text):
+    for n in names(ref):
+        n = re.sub(r"^blk\.\d+\.", "blk.N.", n)
+        ops.setdefault(k, [])
+        if n not in ops[k]:
+            ops[k].append(n)
+for k, v in ops.items():
+    print(k, " ".join(v))
+' > "$2"
+}
+
+profile() {  # profile NAME EXE MODEL: device time per kernel (16 tokens)
+  local name=$1 exe=$2 model=$3
+  [ -f "$exe" ] && [ -f "$model" ] || return 0
+  local t; t=$(left 120)
+  [ "$t" -ge 10 ] || { echo "$name: profile skipped (deadline)"; return 0; }
+  LLAMA_MLIR_GPU_PROFILE=1 timeout "$t" "$exe" -m "$model" --tokens 1,403,407,261,378 \
+    -n 16 --temp 0 --ignore-eos --print-ids > /dev/null 2> "$dir/profile-$name.err" || {
+      echo "$name: profile run failed:"; tail -5 "$dir/profile-$name.err"; return 1; }
+  echo "$name: device time per kernel (LLAMA_MLIR_GPU_PROFILE=1; prompt of 5 + 16 tokens):"
+  python3 - "$dir/profile-$name.err" "$exe.kernels" <<'PY'
+import os, re, sys
+err, kmap = sys.argv[1:3]
+ops = {}
+if os.path.exists(kmap):
+    for line in open(kmap):
+        k, *v = line.split()
+        ops[k] = " ".join(v)
+lines = open(err).read().splitlines()
+start = next(i for i, l in enumerate(lines) if l.startswith("llama-mlir GPU profile"))
+print("  " + lines[start])
+print("  " + lines[start + 1] + "  ops")
+for l in lines[start + 2:start + 18]:
+    print("  " + l + "  " + ops.get(l.split()[0], ""))
+PY
 }
 
 compare() {  # compare NAME VARIANT ASYNC: the CPU program against NAME-VARIANT
@@ -189,6 +244,11 @@ run() {
     LLAMA_MLIR_GPU_ASYNC=1 bench "$preset-$type-warp" "$dir/$preset-$type-warp" "$model" --bench-pp 0 || status=1
     bench "$preset-$type" "$dir/$preset-$type-gpu" "$model" --bench-pp 0 || status=1
   done
+  echo
+  # Where the time goes: the 7B F16 and TinyLlama Q4_0 warp programs.
+  profile llama2-7b-f16-warp "$dir/llama2-7b-f16-warp" "$dir/llama2-7b-f16.gguf" || status=1
+  profile tinyllama-q4_0-warp "$dir/tinyllama-q4_0-warp" "$dir/tinyllama-q4_0.gguf" || status=1
+  echo
   for pt in $BIG; do
     local preset=${pt%%:*} type=${pt##*:}
     local model="$dir/$preset-$type.gguf"

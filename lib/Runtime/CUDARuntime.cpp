@@ -19,6 +19,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +69,11 @@ struct Driver {
   CUresult (*memAdvise)(CUdeviceptr, size_t, int, Location) = nullptr;
   CUresult (*memPrefetch)(CUdeviceptr, size_t, Location, unsigned,
                           Handle) = nullptr;
+  // For LLAMA_MLIR_GPU_PROFILE=1 (optional: without them no profile).
+  CUresult (*eventCreate)(Handle *, unsigned) = nullptr;
+  CUresult (*eventRecord)(Handle, Handle) = nullptr;
+  CUresult (*eventSynchronize)(Handle) = nullptr;
+  CUresult (*eventElapsedTime)(float *, Handle, Handle) = nullptr;
 
   CUdevice device = 0;
   Handle context = nullptr, stream = nullptr;
@@ -175,6 +181,11 @@ bool initLocked(std::string &err) {
                   " (driver too old?)");
   lookup(d.lib, "cuMemAdvise_v2", d.memAdvise);
   lookup(d.lib, "cuMemPrefetchAsync_v2", d.memPrefetch);
+  lookup(d.lib, "cuEventCreate", d.eventCreate);
+  lookup(d.lib, "cuEventRecord", d.eventRecord);
+  lookup(d.lib, "cuEventSynchronize", d.eventSynchronize);
+  if (!lookup(d.lib, "cuEventElapsedTime_v2", d.eventElapsedTime))
+    lookup(d.lib, "cuEventElapsedTime", d.eventElapsedTime);
   CUresult r = d.init(0);
   if (r != 0)
     return fail("cuInit failed: " + errorName(r) +
@@ -222,6 +233,57 @@ std::unordered_map<void *, size_t> &liveSizes() {
   return sizes;
 }
 uint64_t launches = 0;
+
+/// LLAMA_MLIR_GPU_PROFILE=1: every launch timed on the device (an event
+/// before and after it, waited for), summed per kernel and printed at exit
+/// (stderr), longest total first. The waits make the program slower; the
+/// kernels' times are what they take alone.
+struct Profile {
+  struct Kernel {
+    std::string name;
+    uint64_t launches = 0;
+    double ms = 0;
+    unsigned grid = 0, block = 0;
+  };
+  bool on = false;
+  Handle start = nullptr, stop = nullptr;
+  std::unordered_map<Handle, std::string> names; // function -> kernel name
+  std::unordered_map<Handle, Kernel> kernels;
+
+  static Profile &get() {
+    static Profile *p = [] {
+      auto *p = new Profile;
+      const char *v = std::getenv("LLAMA_MLIR_GPU_PROFILE");
+      p->on = v && *v && *v != '0';
+      return p;
+    }();
+    return *p;
+  }
+
+  static void report() {
+    Profile &p = get();
+    std::vector<const Kernel *> rows;
+    double total = 0;
+    uint64_t n = 0;
+    for (auto &[f, k] : p.kernels) {
+      rows.push_back(&k);
+      total += k.ms;
+      n += k.launches;
+    }
+    std::sort(rows.begin(), rows.end(),
+              [](const Kernel *a, const Kernel *b) { return a->ms > b->ms; });
+    std::fprintf(stderr,
+                 "llama-mlir GPU profile: %llu launches, %.3f ms on the "
+                 "device\n%-32s %9s %12s %10s %6s %8s %6s\n",
+                 (unsigned long long)n, total, "kernel", "launches", "total ms",
+                 "us/launch", "%", "blocks", "thr");
+    for (const Kernel *k : rows)
+      std::fprintf(stderr, "%-32s %9llu %12.3f %10.2f %6.1f %8u %6u\n",
+                   k->name.c_str(), (unsigned long long)k->launches, k->ms,
+                   1e3 * k->ms / double(k->launches),
+                   total > 0 ? 100 * k->ms / total : 0.0, k->grid, k->block);
+  }
+};
 
 } // namespace
 
@@ -330,6 +392,7 @@ void *mgpuModuleGetFunction(void *module, const char *name) {
   Handle f = nullptr;
   check(d.moduleGetFunction(&f, m->module, name), "cuModuleGetFunction");
   m->functions.emplace(name, f);
+  Profile::get().names[f] = name;
   return f;
 }
 
@@ -361,9 +424,33 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t blockZ, int32_t smem, void *stream,
                       void **params, void **extra, size_t) {
   ++launches;
-  check(ready().launchKernel(function, gridX, gridY, gridZ, blockX, blockY,
-                             blockZ, smem, stream, params, extra),
+  Driver &d = ready();
+  Profile &prof = Profile::get();
+  bool timed = prof.on && d.eventCreate && d.eventRecord &&
+               d.eventSynchronize && d.eventElapsedTime;
+  if (timed && !prof.start) {
+    check(d.eventCreate(&prof.start, 0), "cuEventCreate");
+    check(d.eventCreate(&prof.stop, 0), "cuEventCreate");
+    std::atexit(Profile::report);
+  }
+  if (timed)
+    check(d.eventRecord(prof.start, stream), "cuEventRecord");
+  check(d.launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                       smem, stream, params, extra),
         "cuLaunchKernel");
+  if (!timed)
+    return;
+  check(d.eventRecord(prof.stop, stream), "cuEventRecord");
+  check(d.eventSynchronize(prof.stop), "cuEventSynchronize");
+  float ms = 0;
+  check(d.eventElapsedTime(&ms, prof.start, prof.stop), "cuEventElapsedTime");
+  Profile::Kernel &k = prof.kernels[function];
+  if (k.name.empty())
+    k.name = prof.names.count(function) ? prof.names[function] : "?";
+  ++k.launches;
+  k.ms += ms;
+  k.grid = unsigned(gridX * gridY * gridZ);
+  k.block = unsigned(blockX * blockY * blockZ);
 }
 
 void *mgpuMemAlloc(uint64_t bytes, void *, bool) {

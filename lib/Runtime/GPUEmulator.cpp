@@ -14,6 +14,7 @@
 
 #include <ucontext.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -397,6 +398,25 @@ CUresult emuGetErrorName(CUresult r, const char **name) {
   return kOk;
 }
 
+// Events: host time, taken when recorded (launches are synchronous).
+CUresult emuEventCreate(void **event, unsigned) {
+  *event = new std::chrono::steady_clock::time_point();
+  return kOk;
+}
+CUresult emuEventRecord(void *event, void *) {
+  *static_cast<std::chrono::steady_clock::time_point *>(event) =
+      std::chrono::steady_clock::now();
+  return kOk;
+}
+CUresult emuEventSynchronize(void *) { return kOk; }
+CUresult emuEventElapsedTime(float *ms, void *start, void *stop) {
+  using TP = std::chrono::steady_clock::time_point;
+  *ms = std::chrono::duration<float, std::milli>(*static_cast<TP *>(stop) -
+                                                 *static_cast<TP *>(start))
+            .count();
+  return kOk;
+}
+
 } // namespace
 
 extern "C" {
@@ -425,6 +445,10 @@ void *llama_rt_gpu_emulated_driver(const char *name) {
       {"cuMemAllocManaged", (void *)emuMemAllocManaged},
       {"cuMemFree_v2", (void *)emuMemFree},
       {"cuGetErrorName", (void *)emuGetErrorName},
+      {"cuEventCreate", (void *)emuEventCreate},
+      {"cuEventRecord", (void *)emuEventRecord},
+      {"cuEventSynchronize", (void *)emuEventSynchronize},
+      {"cuEventElapsedTime_v2", (void *)emuEventElapsedTime},
   };
   auto it = entries.find(name);
   return it == entries.end() ? nullptr : it->second;

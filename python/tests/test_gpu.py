@@ -326,3 +326,40 @@ def test_gpu_kernels_on_emulator_unfused(tmp_path):
                "--layers", "1")
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp",
                                              "--disable-fusion=all"))
+
+
+def test_gpu_profile_on_emulator(tmp_path):
+    """LLAMA_MLIR_GPU_PROFILE=1: each launch timed (device events; host
+    time on the emulator) and summed per kernel in a table at exit, whose
+    launches add up to the total and whose kernels are the PTX's."""
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q4_0",
+               "--layers", "1")
+    exe = str(tmp_path / "m-gpu")
+    r = subprocess.run([tool("llama-compile"), gguf, "-o", exe, "-O1",
+                        "--target=sm_90", "--gpu-kernels=warp",
+                        "--gpu-emulate"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ptx = compile_stage(gguf, "ptx", "sm_90", "--gpu-kernels=warp")
+    entries = set(re.findall(r"^\.visible \.entry (\w+)\(", ptx, re.M))
+    r = subprocess.run([exe, "-m", gguf, "--tokens", "1,2,3", "-n", "3",
+                        "--temp", "0", "--ignore-eos", "--print-ids"],
+                       capture_output=True, text=True,
+                       env={**os.environ, "LLAMA_MLIR_GPU_PROFILE": "1"})
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"llama-mlir GPU profile: (\d+) launches, ([\d.]+) ms",
+                  r.stderr)
+    assert m, r.stderr
+    rows = re.findall(r"^(\w+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+"
+                      r"(\d+)\s+(\d+)$", r.stderr, re.M)
+    rows = [row for row in rows if row[0] != "kernel"]
+    assert rows and {row[0] for row in rows} <= entries
+    assert sum(int(row[1]) for row in rows) == int(m.group(1))
+    assert abs(sum(float(row[2]) for row in rows) - float(m.group(2))) < 0.1
+    # Longest first.
+    totals = [float(row[2]) for row in rows]
+    assert totals == sorted(totals, reverse=True)
+    # Without the variable: no table.
+    r = subprocess.run([exe, "-m", gguf, "--tokens", "1,2,3", "-n", "1",
+                        "--temp", "0", "--print-ids"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and "GPU profile" not in r.stderr
