@@ -60,10 +60,17 @@ GGMLType fallback(GGMLType t, uint64_t rowLength) {
   if (rowLength % getGGMLTypeTraits(t).blockSize == 0)
     return t;
   switch (t) {
-  case GGMLType::Q4_K: t = GGMLType::Q5_0; break;
-  case GGMLType::Q5_K: t = GGMLType::Q5_1; break;
-  case GGMLType::Q6_K: t = GGMLType::Q8_0; break;
-  default: break;
+  case GGMLType::Q4_K:
+    t = GGMLType::Q5_0;
+    break;
+  case GGMLType::Q5_K:
+    t = GGMLType::Q5_1;
+    break;
+  case GGMLType::Q6_K:
+    t = GGMLType::Q8_0;
+    break;
+  default:
+    break;
   }
   if (rowLength % getGGMLTypeTraits(t).blockSize == 0)
     return t;
@@ -201,13 +208,17 @@ Expected<GGUFWriter> makeModelWriter(const ModelGenOptions &o,
   if (!(o.rmsEps > 0) || !(o.ropeTheta > 0))
     return bad("--eps and --rope-theta must be positive");
 
-  GGUFWriter w;
+  if (o.alignment == 0 || (o.alignment & (o.alignment - 1)) ||
+      o.alignment > 4096)
+    return bad("--alignment must be a power of two up to 4096");
+  GGUFWriter w(o.alignment);
   w.set("general.architecture", GGUFOwnedValue::string("llama"));
   w.set("general.name", GGUFOwnedValue::string(o.name));
   w.set("llama.context_length", GGUFOwnedValue::u32(uint32_t(o.nCtx)));
   w.set("llama.embedding_length", GGUFOwnedValue::u32(uint32_t(o.dim)));
   w.set("llama.block_count", GGUFOwnedValue::u32(uint32_t(o.nLayers)));
-  w.set("llama.feed_forward_length", GGUFOwnedValue::u32(uint32_t(o.hiddenDim)));
+  w.set("llama.feed_forward_length",
+        GGUFOwnedValue::u32(uint32_t(o.hiddenDim)));
   w.set("llama.attention.head_count", GGUFOwnedValue::u32(uint32_t(o.nHeads)));
   w.set("llama.attention.head_count_kv",
         GGUFOwnedValue::u32(uint32_t(o.nKVHeads)));
@@ -289,33 +300,33 @@ Expected<GGUFWriter> makeModelWriter(const ModelGenOptions &o,
     // Output logits get a standard deviation of about 4, so that greedy
     // decoding has clear winners; the tied embedding doubles as the output.
     float outStd = 4.0f / std::sqrt(static_cast<float>(o.dim));
-    float stddev = e.isNorm ? 0.1f
+    float stddev = e.isNorm                        ? 0.1f
                    : e.name == "token_embd.weight" ? (o.tied ? outStd : 1.0f)
                    : e.name == "output.weight"
                        ? outStd
                        : 1.0f / std::sqrt(static_cast<float>(e.ne[0]));
     float mean = e.isNorm ? 1.0f : 0.0f;
-    uint64_t seed = o.seed * 0x100000001B3ull + (++index) * 0x9E3779B97F4A7C15ull;
+    uint64_t seed =
+        o.seed * 0x100000001B3ull + (++index) * 0x9E3779B97F4A7C15ull;
     uint64_t rowLen = e.ne[0];
     GGMLType t = *type;
-    w.addTensor(e.name, e.ne, t,
-                [=](uint8_t *out, uint64_t bytes) {
-                  SplitMix64 rng{seed};
-                  uint64_t rowBytes = *ggmlRowBytes(t, rowLen);
-                  std::vector<float> row(rowLen);
-                  float scale = stddev / kTriangularStd;
-                  for (uint64_t r = 0; r * rowBytes < bytes; ++r) {
-                    for (float &x : row)
-                      x = mean + scale * rng.triangular();
-                    quantizeRow(t, row.data(), out + r * rowBytes,
-                                static_cast<int64_t>(rowLen));
-                  }
-                });
+    w.addTensor(e.name, e.ne, t, [=](uint8_t *out, uint64_t bytes) {
+      SplitMix64 rng{seed};
+      uint64_t rowBytes = *ggmlRowBytes(t, rowLen);
+      std::vector<float> row(rowLen);
+      float scale = stddev / kTriangularStd;
+      for (uint64_t r = 0; r * rowBytes < bytes; ++r) {
+        for (float &x : row)
+          x = mean + scale * rng.triangular();
+        quantizeRow(t, row.data(), out + r * rowBytes,
+                    static_cast<int64_t>(rowLen));
+      }
+    });
   }
   // llama.cpp's llama_ftype numbering (not the ggml_type ids).
   static const std::pair<const char *, int> kFileTypes[] = {
-      {"f32", 0},   {"f16", 1},   {"q4_0", 2},  {"q4_1", 3},
-      {"q8_0", 7},  {"q5_0", 8},  {"q5_1", 9},  {"q4_k", 14},
+      {"f32", 0},     {"f16", 1},   {"q4_0", 2},  {"q4_1", 3},
+      {"q8_0", 7},    {"q5_0", 8},  {"q5_1", 9},  {"q4_k", 14},
       {"q4_k_m", 15}, {"q5_k", 16}, {"q6_k", 18}, {"bf16", 32}};
   for (auto [n, ft] : kFileTypes)
     if (o.type == n)

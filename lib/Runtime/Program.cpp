@@ -126,6 +126,17 @@ const uint8_t *gpuWeights(const GGUFView &view) {
     return copy;
   if (copy)
     buffers().free(copy);
+  // The kernels read f32/f16/bf16 weights with 16-byte loads
+  // (llama-lower-to-loops{gpu}): every tensor must start at a multiple of
+  // 16 bytes, which an alignment of 16 or more gives.
+  if (view.alignment() % 16 != 0) {
+    std::fprintf(stderr,
+                 "%s: general.alignment is %llu; GPU programs need tensors "
+                 "aligned to 16 bytes (GGUF's default is 32)\n",
+                 view.name().c_str(),
+                 static_cast<unsigned long long>(view.alignment()));
+    std::exit(1);
+  }
   copy = static_cast<uint8_t *>(buffers().alloc(view.fileSize(), false));
   if (!copy) {
     std::fprintf(stderr,

@@ -633,6 +633,48 @@ static bool isUnquantized(const WeightView &w) {
          w.type == GGMLType::BF16;
 }
 
+/// Records the operations a builder creates (to annotate them after).
+struct CreatedOps : OpBuilder::Listener {
+  SmallVector<Operation *> ops;
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
+    ops.push_back(op);
+  }
+};
+
+/// A warp's dot product of token `s` with an f32/f16/bf16 row: lane l takes
+/// 16-element pieces l, l + 32, ... (emitBlockDot: vector loads and a
+/// vector<16xf32> accumulator), then the warp adds the lanes' sums. The
+/// loads are marked 16-byte aligned, so that NVPTX makes each one or two
+/// 128-bit loads: with scalar loads a step of a warp read 8 x 2 bytes per
+/// lane in 8 instructions, each touching 4 to 8 cache wavefronts. Every
+/// piece is 16-byte aligned: rows of a multiple of 16 elements, tensors at
+/// multiples of the file's alignment (at least 16 for GPU programs, which
+/// the program checks) in 256-byte aligned managed memory, activations in
+/// buffers of their own.
+static Value warpVectorRowDot(Emitter &e, const WeightView &w, int64_t k,
+                              const Activation &x, Value s, Value row) {
+  OpBuilder &b = e.b;
+  CreatedOps created;
+  OpBuilder::Listener *outer = b.getListener();
+  b.setListener(&created);
+  Value vacc = e.reduce(
+      e.lane, e.idx(k / dotBlockElements(w)), e.zeroAcc(),
+      [&](Value blk, Value a) {
+        return emitBlockDot(
+            b, e.loc, w, row, blk,
+            [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
+            a);
+      },
+      kWarp);
+  b.setListener(outer);
+  for (Operation *op : created.ops)
+    if (auto load = dyn_cast<vector::LoadOp>(op))
+      load.setAlignment(16);
+  Value sum =
+      vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, vacc);
+  return x.finish(e, s, e.warpSum(sum));
+}
+
 static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
                     int64_t k, const Activation &x, Value s, Value row) {
   OpBuilder &b = e.b;
@@ -640,6 +682,8 @@ static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
     return intRowDots(e, kc.intDot, w, k, x, {s}, row)[0];
   if (kc.scalable && isUnquantized(w))
     return scalableRowDot(e, w, k, x, s, row);
+  if (e.lane && isUnquantized(w) && canVectorizeDot(w, k))
+    return warpVectorRowDot(e, w, k, x, s, row);
   if (!kc.vectorizes(w, k))
     return x.finish(e, s, e.dot(w, row, k, [&](Value kk) {
       return x.loadScalar(e, s, kk);

@@ -363,3 +363,28 @@ def test_gpu_profile_on_emulator(tmp_path):
                         "--temp", "0", "--print-ids"], capture_output=True,
                        text=True)
     assert r.returncode == 0 and "GPU profile" not in r.stderr
+
+
+def test_gpu_program_refuses_weights_aligned_below_16(tmp_path):
+    """The kernels read f32/f16/bf16 rows with 16-byte loads: a file whose
+    general.alignment is below 16 gets a clear error, not a misaligned
+    access on the GPU; the CPU program runs it."""
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "f16",
+               "--layers", "1", "--alignment", "8")
+    exe = str(tmp_path / "m-gpu")
+    r = subprocess.run([tool("llama-compile"), gguf, "-o", exe, "-O1",
+                        "--target=sm_90", "--gpu-kernels=warp",
+                        "--gpu-emulate"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([exe, "-m", gguf, "--tokens", "1,2", "-n", "1",
+                        "--print-ids"], capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert f"{gguf}: general.alignment is 8; GPU programs need tensors " \
+        "aligned to 16 bytes" in r.stderr
+    cpu = str(tmp_path / "m-cpu")
+    r = subprocess.run([tool("llama-compile"), gguf, "-o", cpu, "-O1"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([cpu, "-m", gguf, "--tokens", "1,2", "-n", "1",
+                        "--print-ids"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr

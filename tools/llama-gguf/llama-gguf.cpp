@@ -1,4 +1,5 @@
-//===- llama-gguf.cpp - Inspect, validate and generate GGUF files -*- C++ -*-===//
+//===- llama-gguf.cpp - Inspect, validate and generate GGUF files -*- C++
+//-*-===//
 //
 //   llama-gguf info FILE [--json] [--no-validate]
 //   llama-gguf gen -o FILE [--preset NAME] [--type TYPE] [--seed N]
@@ -34,14 +35,17 @@ const char *kUsage =
     "      describe a GGUF file and validate it as a Llama model\n"
     "  llama-gguf gen -o FILE [options]\n"
     "      write a synthetic Llama model with random weights\n"
-    "      --preset NAME      tiny | stories260k | tinyllama | llama2-7b (default tiny)\n"
-    "      --type TYPE        f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k q6_k\n"
+    "      --preset NAME      tiny | stories260k | tinyllama | llama2-7b "
+    "(default tiny)\n"
+    "      --type TYPE        f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q5_k "
+    "q6_k\n"
     "                         or the mixed policy q4_k_m (default f32)\n"
     "      --seed N           random seed (default 42)\n"
     "      --vocab-from FILE  copy the tokenizer from another GGUF\n"
     "      --dim N --hidden-dim N --layers N --heads N --kv-heads N\n"
     "      --vocab N --ctx N --rope-theta X --eps X --tied\n"
     "                         override the preset's shape\n"
+    "      --alignment N      general.alignment of the tensors (default 32)\n"
     "  llama-gguf dequant FILE TENSOR -o OUT.f32\n"
     "      write a tensor dequantized to little-endian float32\n";
 
@@ -124,8 +128,10 @@ int cmdGen(std::vector<std::string> args) {
                                               : nullptr;
     if (intField) {
       if (!parseInt(v, intField) || *intField <= 0 || *intField > (1 << 24))
-        return usage("gen: " + a + ": expected an integer in 1..16777216, "
-                     "got '" + v + "'");
+        return usage("gen: " + a +
+                     ": expected an integer in 1..16777216, "
+                     "got '" +
+                     v + "'");
     } else if (a == "--rope-theta" || a == "--eps") {
       double *d = a == "--eps" ? &o.rmsEps : &o.ropeTheta;
       if (!parseDouble(v, d) || !(*d > 0))
@@ -137,6 +143,13 @@ int cmdGen(std::vector<std::string> args) {
         return usage(std::string("gen: --seed: expected an integer, got '") +
                      v + "'");
       o.seed = static_cast<uint64_t>(s);
+    } else if (a == "--alignment") {
+      int64_t n;
+      if (!parseInt(v, &n) || n <= 0 || n > 4096)
+        return usage(std::string("gen: --alignment: expected a power of two "
+                                 "up to 4096, got '") +
+                     v + "'");
+      o.alignment = static_cast<uint32_t>(n);
     } else if (a == "--type") {
       o.type = v;
     } else if (a == "--vocab-from") {
@@ -166,9 +179,9 @@ int cmdGen(std::vector<std::string> args) {
     std::cerr << "llama-gguf: " << e.message() << "\n";
     return 1;
   }
-  double secs = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - start)
-                    .count();
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::cerr << "llama-gguf: wrote " << out << " (preset " << preset << ", type "
             << o.type << ") in " << secs << " s\n";
   return 0;

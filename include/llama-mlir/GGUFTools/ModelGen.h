@@ -24,10 +24,11 @@ struct ModelGenOptions {
   int64_t nVocab = 512, nCtx = 128;
   double ropeTheta = 10000.0, rmsEps = 1e-5;
   bool tied = false;
-  std::string type = "f32";   ///< a ggml type name, or "q4_k_m"
+  std::string type = "f32"; ///< a ggml type name, or "q4_k_m"
   uint64_t seed = 42;
-  std::string vocabFrom;      ///< GGUF to copy the tokenizer from ("" = synthetic)
+  std::string vocabFrom; ///< GGUF to copy the tokenizer from ("" = synthetic)
   std::string name = "llama-mlir synthetic";
+  uint32_t alignment = 32; ///< general.alignment (a power of two)
 };
 
 /// Fills `opts` with a named preset (tiny, stories260k, tinyllama,
