@@ -1286,6 +1286,134 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
   return success();
 }
 
+/// GQA attention on GPUs: a warp per (token, KV head) task, the head
+/// dimension over the lanes (lane l holds dims l, l + 32, ...: coalesced
+/// loads of the query, cache and output rows). For each cache row the
+/// kv_mul heads' scores are warp sums; every lane keeps the same running
+/// max and sum and its dims of the output (online softmax, as on CPUs),
+/// which the vector<head_dim> state of one thread per task spilled to
+/// memory for TinyLlama's 8 heads per KV head.
+static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
+                             Value kc, Value vc, Value out) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  int64_t nkv = op.getNumKVHeads(), hd = op.getHeadDim(), kvMul = op.getKVMul();
+  int64_t perLane = (hd + kWarp - 1) / kWarp;
+  bool ragged = hd % kWarp != 0;
+  Type f32 = b.getF32Type();
+  Value scale = e.f32(op.getScaleOrDefault());
+  auto fromCache = [&](Value x) -> Value {
+    return x.getType().isF32() ? x
+                               : Value(arith::ExtFOp::create(b, loc, f32, x));
+  };
+  Value tasks = arith::MulIOp::create(b, loc, e.dim(q, 0), e.idx(nkv));
+  parallelRows(e, /*warp=*/true, tasks, [&](Value i) {
+    Value s = arith::DivUIOp::create(b, loc, i, e.idx(nkv));
+    Value g = arith::RemUIOp::create(b, loc, i, e.idx(nkv));
+    Value end = arith::AddIOp::create(
+        b, loc,
+        arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            memref::LoadOp::create(b, loc, pos, ValueRange{s})),
+        e.idx(1));
+    // This lane's dims; where head_dim is not a multiple of 32 the lanes
+    // past its end read the last dim and count as zero.
+    SmallVector<Value> dims, valid;
+    for (int64_t j = 0; j < perLane; ++j) {
+      Value d = arith::AddIOp::create(b, loc, e.lane, e.idx(j * kWarp));
+      if (ragged) {
+        valid.push_back(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                              d, e.idx(hd)));
+        d = arith::MinUIOp::create(b, loc, d, e.idx(hd - 1));
+      }
+      dims.push_back(d);
+    }
+    auto masked = [&](int64_t j, Value x) -> Value {
+      return ragged
+                 ? Value(arith::SelectOp::create(b, loc, valid[j], x, e.f32(0)))
+                 : x;
+    };
+    SmallVector<Value> heads;
+    SmallVector<SmallVector<Value>> qs(kvMul);
+    for (int64_t h = 0; h < kvMul; ++h) {
+      heads.push_back(arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, g, e.idx(kvMul)), e.idx(h)));
+      for (int64_t j = 0; j < perLane; ++j)
+        qs[h].push_back(
+            masked(j, memref::LoadOp::create(
+                          b, loc, q, ValueRange{s, heads[h], dims[j]})));
+    }
+    auto cacheRow = [&](Value c, Value t) {
+      SmallVector<Value> row;
+      for (int64_t j = 0; j < perLane; ++j)
+        row.push_back(masked(j, fromCache(memref::LoadOp::create(
+                                    b, loc, c, ValueRange{t, g, dims[j]}))));
+      return row;
+    };
+    auto score = [&](int64_t h, ArrayRef<Value> krow) {
+      Value dot = e.f32(0);
+      for (int64_t j = 0; j < perLane; ++j)
+        dot = math::FmaOp::create(b, loc, qs[h][j], krow[j], dot);
+      return arith::MulFOp::create(b, loc, e.warpSum(dot), scale).getResult();
+    };
+    // State per head: m, l, then the lane's perLane output dims. Row 0
+    // starts every head: m = its score, l = 1, o = V[0].
+    int64_t per = 2 + perLane;
+    SmallVector<Value> init;
+    SmallVector<Value> k0 = cacheRow(kc, e.idx(0)), v0 = cacheRow(vc, e.idx(0));
+    for (int64_t h = 0; h < kvMul; ++h) {
+      init.push_back(score(h, k0));
+      init.push_back(e.f32(1.0));
+      init.append(v0.begin(), v0.end());
+    }
+    auto loop = scf::ForOp::create(
+        b, loc, e.idx(1), end, e.idx(1), init,
+        [&](OpBuilder &nb, Location, Value t, ValueRange st) {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          SmallVector<Value> krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
+          SmallVector<Value> next;
+          for (int64_t h = 0; h < kvMul; ++h) {
+            Value m = st[h * per], l = st[h * per + 1];
+            Value x = score(h, krow);
+            Value mNew = arith::MaximumFOp::create(b, loc, m, x);
+            Value corr = math::ExpOp::create(
+                b, loc, arith::SubFOp::create(b, loc, m, mNew));
+            Value p = math::ExpOp::create(
+                b, loc, arith::SubFOp::create(b, loc, x, mNew));
+            next.push_back(mNew);
+            next.push_back(arith::AddFOp::create(
+                b, loc, arith::MulFOp::create(b, loc, l, corr), p));
+            for (int64_t j = 0; j < perLane; ++j)
+              next.push_back(math::FmaOp::create(
+                  b, loc, p, vrow[j],
+                  arith::MulFOp::create(b, loc, st[h * per + 2 + j], corr)));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    for (int64_t h = 0; h < kvMul; ++h) {
+      Value inv = arith::DivFOp::create(b, loc, e.f32(1.0),
+                                        loop.getResult(h * per + 1));
+      for (int64_t j = 0; j < perLane; ++j) {
+        Value o =
+            arith::MulFOp::create(b, loc, loop.getResult(h * per + 2 + j), inv);
+        auto store = [&] {
+          memref::StoreOp::create(b, loc, o, out,
+                                  ValueRange{s, heads[h], dims[j]});
+        };
+        if (!ragged) {
+          store();
+          continue;
+        }
+        auto guard = scf::IfOp::create(b, loc, valid[j]);
+        OpBuilder::InsertionGuard g3(b);
+        b.setInsertionPoint(guard.thenYield());
+        store();
+      }
+    }
+  });
+}
+
 LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   b.setInsertionPoint(op);
   if (failed(appendToCache(op, op.getKey(), op.getValue(), op.getPositions(),
@@ -1302,6 +1430,11 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   Value seq = e.dim(q, 0);
   auto rt = cast<RankedTensorType>(op.getType());
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  if (kernels.gpu) {
+    warpGQAAttention(e, op, q, pos, kc, vc, out);
+    e.replaceWithBuffer(op, out, rt);
+    return success();
+  }
   auto rowType = VectorType::get({hd}, b.getF32Type());
   Value scale = e.f32(op.getScaleOrDefault());
   auto bcast = [&](Value x) {

@@ -313,6 +313,21 @@ def test_gpu_kernels_on_emulator_match_cpu(tmp_path, wtype, kernels):
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, kernels))
 
 
+@pytest.mark.parametrize("dim,heads,kv_heads", [
+    (512, 4, 4),    # head_dim 128, no GQA (Llama-2-7B's head shape)
+    (256, 4, 1),    # head_dim 64, 4 query heads per KV head (TinyLlama's)
+    (192, 4, 2)])   # head_dim 48: two dims per lane, the second ragged
+def test_gpu_warp_attention_shapes_on_emulator(tmp_path, dim, heads,
+                                               kv_heads):
+    """The warp attention kernel puts the head dims over the lanes: head
+    sizes above, below and not a multiple of the warp."""
+    light_in_sanitized_build("attention shapes of the emulated GPU sweep")
+    gguf = gen(str(tmp_path / "m.gguf"), "--type", "f16", "--layers", "2",
+               "--dim", str(dim), "--heads", str(heads), "--kv-heads",
+               str(kv_heads), "--hidden-dim", "256")
+    assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp"))
+
+
 @pytest.mark.parametrize("kernels", ["thread", "warp"])
 def test_gpu_kernels_on_emulator_stories260k(tmp_path, kernels):
     gguf = os.path.join(require_models(), "stories260K", "stories260K.gguf")

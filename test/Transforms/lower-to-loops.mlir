@@ -177,6 +177,25 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 // CHECK-COUNT-2: vector.load %{{.*}} : memref<16x2x8xf16, strided<[16, 8, 1]>>, vector<8xf16>
 // CHECK-NOT: vector.load
 // CHECK: scf.yield
+// On GPUs a warp per (token, KV head) task, head_dim 8 over the lanes (lanes
+// 8..31 read dim 7 and count zero); per cache row each of the 4 heads'
+// scores is a warp sum; the state (m, l, one output dim per head) is
+// scalar.
+// GPU-LABEL: func.func @gqa_attention
+// GPU: %[[T:.*]] = arith.muli %{{.*}}, %c2{{.*}} : index
+// GPU: %[[N:.*]] = arith.muli %[[T]], %c32{{.*}} : index
+// GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
+// GPU: %[[LANE:.*]] = arith.remui %[[I]], %c32
+// GPU: %[[D:.*]] = arith.addi %[[LANE]], %c0
+// GPU: %[[OK:.*]] = arith.cmpi ult, %[[D]], %c8
+// GPU: %[[DC:.*]] = arith.minui %[[D]], %c7
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// GPU: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[DC]]] : memref<16x2x8xf16, strided<[16, 8, 1]>>
+// GPU-COUNT-5: gpu.shuffle  xor
+// GPU: math.exp
+// GPU: scf.yield
+// GPU: scf.if %[[OK]]
+// GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %[[DC]]] : memref<1x8x8xf32>
 func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tensor<1xi32>, %c: !llama.kv_cache<1x16x2x8xf16>) -> tensor<1x8x8xf32> {
   %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64} : (tensor<1x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>, tensor<1xi32>, !llama.kv_cache<1x16x2x8xf16>) -> tensor<1x8x8xf32>
   return %o : tensor<1x8x8xf32>
