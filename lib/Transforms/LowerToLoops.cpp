@@ -916,12 +916,19 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   const WeightView &g = weights.lookup(norm);
   Value seq = e.dim(a.x, 0);
-  a.gamma =
-      memref::AllocOp::create(b, e.loc, MemRefType::get({dim}, b.getF32Type()));
-  forAll(e, kernels.gpu, {e.idx(dim)}, [&](ArrayRef<Value> iv) {
-    memref::StoreOp::create(b, e.loc, e.weightAt(g, e.idx(0), iv[0]), a.gamma,
-                            iv);
-  });
+  if (g.type == GGMLType::F32) {
+    // The weight itself (its [1, dim] view as [dim]): no copy, and on GPUs
+    // no kernel launch per norm and token.
+    a.gamma = memref::CollapseShapeOp::create(
+        b, e.loc, g.view, ArrayRef<ReassociationIndices>{{0, 1}});
+  } else {
+    a.gamma = memref::AllocOp::create(b, e.loc,
+                                      MemRefType::get({dim}, b.getF32Type()));
+    forAll(e, kernels.gpu, {e.idx(dim)}, [&](ArrayRef<Value> iv) {
+      memref::StoreOp::create(b, e.loc, e.weightAt(g, e.idx(0), iv[0]),
+                              a.gamma, iv);
+    });
+  }
   FloatAttr epsAttr = b.getF32FloatAttr(eps->convertToFloat());
   a.scales = rowScales(e, kernels.gpu, a.x, seq, dim, epsAttr);
 }

@@ -146,8 +146,12 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // The fused projections: one parallel loop over row pairs of [wq; wk; wv],
 // dispatching on the row to the weight it belongs to; the RMSNorm prologue
 // computes the row scales before it, and the rotation happens on the pair of
-// dot products (cos/sin of the token's angle) before the stores.
+// dot products (cos/sin of the token's angle) before the stores. The f32
+// norm weight is used in place (no copy into a buffer of its own).
 // CHECK-LABEL: func.func @qkv_rope
+// CHECK: %[[G:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<1x64xf32>
+// CHECK: memref.collapse_shape %[[G]] {{\[\[}}0, 1]] : memref<1x64xf32> into memref<64xf32>
+// CHECK-NOT: memref.alloc() : memref<64xf32>
 // CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
 // CHECK: math.sqrt
 // CHECK: scf.parallel (%[[PAIR:.*]]) = (%{{.*}}) to (%c48) step
@@ -219,3 +223,4 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
   %y = llama.rope %x, %p {n_rot = 8 : i64, theta = 10000.0 : f32} : (tensor<1x2x8xf32>, tensor<1xi32>) -> tensor<1x2x8xf32>
   return %y : tensor<1x2x8xf32>
 }
+
