@@ -224,3 +224,51 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
   return %y : tensor<1x2x8xf32>
 }
 
+// -----
+
+// The residual add of a matmul's result is folded into the matmul's stores
+// (r + y, in that order); no tensor add is left.
+// CHECK-LABEL: func.func @matmul_residual
+// CHECK: scf.parallel
+// CHECK: %[[R:.*]] = memref.load %{{.*}} : memref<1x16xf32>
+// CHECK-NEXT: %[[Z:.*]] = arith.addf %[[R]], %{{.*}} : f32
+// CHECK-NEXT: memref.store %[[Z]]
+// CHECK-NOT: arith.addf %{{.*}} : tensor
+// GPU-LABEL: func.func @matmul_residual
+// GPU: gpu.shuffle
+// GPU: arith.addf %{{.*}}, %{{.*}} : f32
+// GPU-NOT: arith.addf %{{.*}} : tensor
+func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x64xf32>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xf32>) -> tensor<1x16xf32>
+  %z = arith.addf %r, %y : tensor<1x16xf32>
+  return %z : tensor<1x16xf32>
+}
+
+// -----
+
+// Not folded: the matmul's result has another use.
+// CHECK-LABEL: func.func @negative_matmul_residual_two_uses
+// GPU-LABEL: func.func @negative_matmul_residual_two_uses
+// CHECK: arith.addf %{{.*}} : tensor<1x16xf32>
+// CHECK: arith.addf %{{.*}} : tensor<1x16xf32>
+func.func @negative_matmul_residual_two_uses(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x64xf32>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xf32>) -> tensor<1x16xf32>
+  %z = arith.addf %r, %y : tensor<1x16xf32>
+  %z2 = arith.addf %z, %y : tensor<1x16xf32>
+  return %z2 : tensor<1x16xf32>
+}
+
+// -----
+
+// Not folded: the other operand is computed after the matmul.
+// CHECK-LABEL: func.func @negative_matmul_residual_after
+// CHECK: arith.addf %{{.*}} : tensor<1x16xf32>
+func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x64xf32>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xf32>) -> tensor<1x16xf32>
+  %r2 = arith.mulf %r, %r : tensor<1x16xf32>
+  %z = arith.addf %r2, %y : tensor<1x16xf32>
+  return %z : tensor<1x16xf32>
+}
