@@ -1320,6 +1320,41 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
   return success();
 }
 
+/// Task `i` of GQA attention: its token s = i / n_kv_heads, KV head
+/// g = i % n_kv_heads, and the cache rows it attends to, [0, pos[s] + 1).
+struct AttentionTask {
+  Value s, g, end;
+};
+static AttentionTask attentionTask(Emitter &e, Value i, int64_t nkv,
+                                   Value pos) {
+  OpBuilder &b = e.b;
+  Value s = arith::DivUIOp::create(b, e.loc, i, e.idx(nkv));
+  Value g = arith::RemUIOp::create(b, e.loc, i, e.idx(nkv));
+  Value p = arith::IndexCastOp::create(
+      b, e.loc, b.getIndexType(),
+      memref::LoadOp::create(b, e.loc, pos, ValueRange{s}));
+  return {s, g, arith::AddIOp::create(b, e.loc, p, e.idx(1))};
+}
+
+/// One online-softmax step for score x with running max m and sum l:
+/// the new max, the factor `corr` = exp(m - new max) that rescales the
+/// previous sum and output, the row's weight p = exp(x - new max), and the
+/// new sum l * corr + p.
+struct SoftmaxStep {
+  Value max, corr, p, sum;
+};
+static SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x) {
+  OpBuilder &b = e.b;
+  Value mNew = arith::MaximumFOp::create(b, e.loc, m, x);
+  Value corr =
+      math::ExpOp::create(b, e.loc, arith::SubFOp::create(b, e.loc, m, mNew));
+  Value p =
+      math::ExpOp::create(b, e.loc, arith::SubFOp::create(b, e.loc, x, mNew));
+  Value sum = arith::AddFOp::create(
+      b, e.loc, arith::MulFOp::create(b, e.loc, l, corr), p);
+  return {mNew, corr, p, sum};
+}
+
 /// GQA attention on GPUs: a warp per (token, KV head) task, the head
 /// dimension over the lanes (lane l holds dims l, l + 32, ...: coalesced
 /// loads of the query, cache and output rows). For each cache row the
@@ -1342,14 +1377,8 @@ static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
   };
   Value tasks = arith::MulIOp::create(b, loc, e.dim(q, 0), e.idx(nkv));
   parallelRows(e, /*warp=*/true, tasks, [&](Value i) {
-    Value s = arith::DivUIOp::create(b, loc, i, e.idx(nkv));
-    Value g = arith::RemUIOp::create(b, loc, i, e.idx(nkv));
-    Value end = arith::AddIOp::create(
-        b, loc,
-        arith::IndexCastOp::create(
-            b, loc, b.getIndexType(),
-            memref::LoadOp::create(b, loc, pos, ValueRange{s})),
-        e.idx(1));
+    AttentionTask task = attentionTask(e, i, nkv, pos);
+    Value s = task.s, g = task.g, end = task.end;
     // This lane's dims; where head_dim is not a multiple of 32 the lanes
     // past its end read the last dim and count as zero.
     SmallVector<Value> dims, valid;
@@ -1408,20 +1437,15 @@ static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
           SmallVector<Value> krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
           SmallVector<Value> next;
           for (int64_t h = 0; h < kvMul; ++h) {
-            Value m = st[h * per], l = st[h * per + 1];
-            Value x = score(h, krow);
-            Value mNew = arith::MaximumFOp::create(b, loc, m, x);
-            Value corr = math::ExpOp::create(
-                b, loc, arith::SubFOp::create(b, loc, m, mNew));
-            Value p = math::ExpOp::create(
-                b, loc, arith::SubFOp::create(b, loc, x, mNew));
-            next.push_back(mNew);
-            next.push_back(arith::AddFOp::create(
-                b, loc, arith::MulFOp::create(b, loc, l, corr), p));
+            SoftmaxStep st1 =
+                softmaxStep(e, st[h * per], st[h * per + 1], score(h, krow));
+            next.push_back(st1.max);
+            next.push_back(st1.sum);
             for (int64_t j = 0; j < perLane; ++j)
               next.push_back(math::FmaOp::create(
-                  b, loc, p, vrow[j],
-                  arith::MulFOp::create(b, loc, st[h * per + 2 + j], corr)));
+                  b, loc, st1.p, vrow[j],
+                  arith::MulFOp::create(b, loc, st[h * per + 2 + j],
+                                        st1.corr)));
           }
           scf::YieldOp::create(b, loc, next);
         });
@@ -1477,14 +1501,8 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   // One task per (token, KV head): i = s * n_kv_heads + g.
   Value tasks = arith::MulIOp::create(b, loc, seq, e.idx(nkv));
   parallelFor(e, tasks, [&](Value i) {
-    Value s = arith::DivUIOp::create(b, loc, i, e.idx(nkv));
-    Value g = arith::RemUIOp::create(b, loc, i, e.idx(nkv));
-    Value end = arith::AddIOp::create(
-        b, loc,
-        arith::IndexCastOp::create(
-            b, loc, b.getIndexType(),
-            memref::LoadOp::create(b, loc, pos, ValueRange{s})),
-        e.idx(1));
+    AttentionTask task = attentionTask(e, i, nkv, pos);
+    Value s = task.s, g = task.g, end = task.end;
     // The query rows of the kv_mul heads sharing KV head g.
     SmallVector<Value> heads, qs;
     for (int64_t j = 0; j < kvMul; ++j) {
@@ -1522,19 +1540,14 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
           Value krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
           SmallVector<Value> next(st.begin(), st.end());
           for (int64_t j = 0; j < kvMul; ++j) {
-            Value m = st[j], l = st[kvMul + j], o = st[2 * kvMul + j];
-            Value x = score(j, krow);
-            Value mNew = arith::MaximumFOp::create(b, loc, m, x);
-            Value corr = math::ExpOp::create(
-                b, loc, arith::SubFOp::create(b, loc, m, mNew));
-            Value p = math::ExpOp::create(
-                b, loc, arith::SubFOp::create(b, loc, x, mNew));
-            next[j] = mNew;
-            next[kvMul + j] = arith::AddFOp::create(
-                b, loc, arith::MulFOp::create(b, loc, l, corr), p);
+            SoftmaxStep st1 =
+                softmaxStep(e, st[j], st[kvMul + j], score(j, krow));
+            next[j] = st1.max;
+            next[kvMul + j] = st1.sum;
             next[2 * kvMul + j] = vector::FMAOp::create(
-                b, loc, bcast(p), vrow,
-                arith::MulFOp::create(b, loc, o, bcast(corr)));
+                b, loc, bcast(st1.p), vrow,
+                arith::MulFOp::create(b, loc, st[2 * kvMul + j],
+                                      bcast(st1.corr)));
           }
           scf::YieldOp::create(b, loc, next);
         });
