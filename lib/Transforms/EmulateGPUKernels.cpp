@@ -25,9 +25,8 @@ using namespace mlir;
 
 namespace {
 
-constexpr const char *kIndexFn = "llama_rt_emu_index";
-constexpr const char *kShuffleFn = "llama_rt_emu_shuffle";
-constexpr const char *kBarrierFn = "llama_rt_emu_barrier";
+using llama::kEmulatorBarrierFn, llama::kEmulatorIndexFn,
+    llama::kEmulatorShuffleFn;
 
 /// The private declaration `name : type` in `module`, created when absent.
 func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
@@ -72,7 +71,7 @@ struct LlamaEmulateGPUKernelsPass
         !kernel.getPrivateAttributions().empty())
       return kernel.emitError("cannot emulate kernel '")
              << kernel.getName() << "': it has workgroup or private memory";
-    std::string name = ("__llama_emu_" + kernel.getName()).str();
+    std::string name = (llama::kEmulatedKernelPrefix + kernel.getName()).str();
     if (module.lookupSymbol(name))
       return kernel.emitError("cannot emulate kernel '")
              << kernel.getName() << "': the module already has a symbol '"
@@ -94,8 +93,8 @@ struct LlamaEmulateGPUKernelsPass
       b.setInsertionPoint(op);
       Location l = op->getLoc();
       if (int code = indexCode(op); code >= 0) {
-        func::FuncOp callee =
-            declare(module, kIndexFn, b.getFunctionType({i32}, {index}));
+        func::FuncOp callee = declare(module, kEmulatorIndexFn,
+                                      b.getFunctionType({i32}, {index}));
         Value c = arith::ConstantIntOp::create(b, l, i32, code);
         auto call = func::CallOp::create(b, l, callee, ValueRange{c});
         op->replaceAllUsesWith(call.getResults());
@@ -109,8 +108,9 @@ struct LlamaEmulateGPUKernelsPass
           return sh.emitError("cannot emulate kernel '")
                  << kernel.getName() << "': shuffle of " << t
                  << " (f32 and i32 only)";
-        func::FuncOp callee = declare(
-            module, kShuffleFn, b.getFunctionType({i32, i32, i32, i32}, {i32}));
+        func::FuncOp callee =
+            declare(module, kEmulatorShuffleFn,
+                    b.getFunctionType({i32, i32, i32, i32}, {i32}));
         Value v = sh.getValue();
         if (t.isF32())
           v = arith::BitcastOp::create(b, l, i32, v);
@@ -126,7 +126,7 @@ struct LlamaEmulateGPUKernelsPass
         sh.erase();
       } else if (isa<gpu::BarrierOp>(op)) {
         func::FuncOp callee =
-            declare(module, kBarrierFn, b.getFunctionType({}, {}));
+            declare(module, kEmulatorBarrierFn, b.getFunctionType({}, {}));
         func::CallOp::create(b, l, callee, ValueRange{});
         op->erase();
       } else if (auto ret = dyn_cast<gpu::ReturnOp>(op)) {

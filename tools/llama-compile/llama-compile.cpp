@@ -237,7 +237,7 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
 /// expand them), a wrapper taking the launch's parameter array, registered
 /// with the runtime's emulator from a global constructor (GPUEmulator.h).
 void registerEmulatedKernels(llvm::Module &m) {
-  constexpr llvm::StringLiteral prefix = "__llama_emu_";
+  llvm::StringRef prefix = llama::kEmulatedKernelPrefix;
   llvm::LLVMContext &c = m.getContext();
   auto *ptr = llvm::PointerType::get(c, 0);
   auto *voidTy = llvm::Type::getVoidTy(c);
@@ -246,7 +246,8 @@ void registerEmulatedKernels(llvm::Module &m) {
       m.getOrInsertFunction("llama_rt_emu_register", voidTy, ptr, ptr, i32);
   // Kernels that shuffle or wait at barriers run on fibers, in lockstep.
   llvm::SmallPtrSet<llvm::Function *, 16> lockstep;
-  for (const char *sync : {"llama_rt_emu_shuffle", "llama_rt_emu_barrier"})
+  for (llvm::StringRef sync :
+       {llama::kEmulatorShuffleFn, llama::kEmulatorBarrierFn})
     if (llvm::Function *f = m.getFunction(sync))
       for (llvm::User *u : f->users())
         if (auto *call = llvm::dyn_cast<llvm::CallBase>(u))

@@ -34,6 +34,17 @@ namespace llama {
 /// Patterns lowering llama.swiglu and llama.rope to linalg.generic.
 void populateLlamaElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 
+/// llama-emulate-gpu-kernels: the host copy of kernel K is
+/// `<kEmulatedKernelPrefix>K`; copies that call the shuffle or barrier
+/// function run in lockstep (llama-compile registers them with the
+/// runtime's emulator, GPUEmulator.h).
+inline constexpr llvm::StringLiteral kEmulatedKernelPrefix = "__llama_emu_";
+inline constexpr llvm::StringLiteral kEmulatorIndexFn = "llama_rt_emu_index";
+inline constexpr llvm::StringLiteral kEmulatorShuffleFn =
+    "llama_rt_emu_shuffle";
+inline constexpr llvm::StringLiteral kEmulatorBarrierFn =
+    "llama_rt_emu_barrier";
+
 /// The fusions of the pipeline, by the name `--disable-fusion` takes: each
 /// is the pass `llama-fuse-<name>`.
 inline constexpr llvm::StringLiteral kLlamaFusionNames[] = {"rope", "swiglu",
