@@ -247,8 +247,7 @@ struct Profile {
   };
   bool on = false;
   Handle start = nullptr, stop = nullptr;
-  std::unordered_map<Handle, std::string> names; // function -> kernel name
-  std::unordered_map<Handle, Kernel> kernels;
+  std::unordered_map<Handle, Kernel> kernels; // named at their lookup
 
   static Profile &get() {
     static Profile *p = [] {
@@ -266,6 +265,8 @@ struct Profile {
     double total = 0;
     uint64_t n = 0;
     for (auto &[f, k] : p.kernels) {
+      if (!k.launches)
+        continue;
       rows.push_back(&k);
       total += k.ms;
       n += k.launches;
@@ -392,7 +393,7 @@ void *mgpuModuleGetFunction(void *module, const char *name) {
   Handle f = nullptr;
   check(d.moduleGetFunction(&f, m->module, name), "cuModuleGetFunction");
   m->functions.emplace(name, f);
-  Profile::get().names[f] = name;
+  Profile::get().kernels[f].name = name;
   return f;
 }
 
@@ -445,8 +446,6 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   float ms = 0;
   check(d.eventElapsedTime(&ms, prof.start, prof.stop), "cuEventElapsedTime");
   Profile::Kernel &k = prof.kernels[function];
-  if (k.name.empty())
-    k.name = prof.names.count(function) ? prof.names[function] : "?";
   ++k.launches;
   k.ms += ms;
   k.grid = unsigned(gridX * gridY * gridZ);
