@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Transforms/Passes.h"
+#include "llama-mlir/Transforms/RuntimeDecl.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,15 +29,7 @@ namespace {
 using llama::kEmulatorBarrierFn, llama::kEmulatorIndexFn,
     llama::kEmulatorShuffleFn;
 
-/// The private declaration `name : type` in `module`, created when absent.
-func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
-  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
-    return fn;
-  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
-  fn.setPrivate();
-  return fn;
-}
+using llama::declareRuntimeFunction;
 
 /// The code llama_rt_emu_index takes for a GPU index op (Passes.td), or -1.
 int indexCode(Operation *op) {
@@ -93,8 +86,8 @@ struct LlamaEmulateGPUKernelsPass
       b.setInsertionPoint(op);
       Location l = op->getLoc();
       if (int code = indexCode(op); code >= 0) {
-        func::FuncOp callee = declare(module, kEmulatorIndexFn,
-                                      b.getFunctionType({i32}, {index}));
+        func::FuncOp callee = declareRuntimeFunction(
+            module, kEmulatorIndexFn, b.getFunctionType({i32}, {index}));
         Value c = arith::ConstantIntOp::create(b, l, i32, code);
         auto call = func::CallOp::create(b, l, callee, ValueRange{c});
         op->replaceAllUsesWith(call.getResults());
@@ -108,9 +101,9 @@ struct LlamaEmulateGPUKernelsPass
           return sh.emitError("cannot emulate kernel '")
                  << kernel.getName() << "': shuffle of " << t
                  << " (f32 and i32 only)";
-        func::FuncOp callee =
-            declare(module, kEmulatorShuffleFn,
-                    b.getFunctionType({i32, i32, i32, i32}, {i32}));
+        func::FuncOp callee = declareRuntimeFunction(
+            module, kEmulatorShuffleFn,
+            b.getFunctionType({i32, i32, i32, i32}, {i32}));
         Value v = sh.getValue();
         if (t.isF32())
           v = arith::BitcastOp::create(b, l, i32, v);
@@ -125,8 +118,8 @@ struct LlamaEmulateGPUKernelsPass
         sh.getShuffleResult().replaceAllUsesWith(r);
         sh.erase();
       } else if (isa<gpu::BarrierOp>(op)) {
-        func::FuncOp callee =
-            declare(module, kEmulatorBarrierFn, b.getFunctionType({}, {}));
+        func::FuncOp callee = declareRuntimeFunction(module, kEmulatorBarrierFn,
+                                                     b.getFunctionType({}, {}));
         func::CallOp::create(b, l, callee, ValueRange{});
         op->erase();
       } else if (auto ret = dyn_cast<gpu::ReturnOp>(op)) {

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Transforms/Passes.h"
+#include "llama-mlir/Transforms/RuntimeDecl.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -141,21 +142,14 @@ struct LlamaGPUHostBuffersPass
         llvm::DenseSet<Value> dirty;
         insertWaits(block, dirty, rewriter, syncUsed);
       }
-    if (syncUsed && !module.lookupSymbol<func::FuncOp>(kSync)) {
-      rewriter.setInsertionPointToEnd(module.getBody());
-      auto decl = func::FuncOp::create(rewriter, module.getLoc(), kSync,
-                                       rewriter.getFunctionType({}, {}));
-      decl.setPrivate();
-    }
+    if (syncUsed)
+      llama::declareRuntimeFunction(module, kSync,
+                                    rewriter.getFunctionType({}, {}));
     if (deallocs.empty())
       return;
     auto i64 = rewriter.getI64Type();
-    if (!module.lookupSymbol<func::FuncOp>(kFree)) {
-      rewriter.setInsertionPointToEnd(module.getBody());
-      auto decl = func::FuncOp::create(rewriter, module.getLoc(), kFree,
-                                       rewriter.getFunctionType({i64}, {}));
-      decl.setPrivate();
-    }
+    llama::declareRuntimeFunction(module, kFree,
+                                  rewriter.getFunctionType({i64}, {}));
     for (memref::DeallocOp op : deallocs) {
       rewriter.setInsertionPoint(op);
       Value p = memref::ExtractAlignedPointerAsIndexOp::create(
