@@ -19,14 +19,17 @@
 #
 # `run` checks that every GPU program generates the CPU program's greedy
 # tokens with logits within 1e-3 (float32 sums in another order; the warp
-# programs once waiting after every launch and once with
-# LLAMA_MLIR_GPU_ASYNC=1, which their speed runs use), then runs
+# programs waiting after every launch, with LLAMA_MLIR_GPU_ASYNC=1, and
+# with LLAMA_MLIR_GPU_GRAPHS=1: each evaluation's launches replayed as a
+# CUDA graph), then runs
 # the big models' --bench and prints tg128/pp512 tokens/s and the percent
 # of the HBM roofline: tokens/s x weight bytes per token / (G GB/s; default
 # 4300, an H200's copy bandwidth; about 3000 for an H100), tg and pp in
 # separate runs, each cut off at what is left of --deadline seconds, and the
 # kernel launches per token with the time per launch (stories260K's time
-# per token is nearly all launch and synchronization overhead). Between the
+# per token is nearly all launch and synchronization overhead; the warp
+# programs run with graphs and with asynchronous launches, so the difference
+# is the launch overhead graphs save). Between the
 # tg and pp runs, the 7B F16 and TinyLlama Q4_0 warp programs are profiled
 # (LLAMA_MLIR_GPU_PROFILE=1: device time per kernel, with the model ops
 # each kernel runs, from the map `prepare` writes: NAME-warp.kernels).
@@ -54,7 +57,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 SMALL="q4_0 q8_0 f16 q4_k q6_k"
-BIG="tinyllama:f16 tinyllama:q4_0 llama2-7b:f16 llama2-7b:q4_0"
+# The 7B models first: the roofline target is about them.
+BIG="llama2-7b:f16 llama2-7b:q4_0 tinyllama:f16 tinyllama:q4_0"
 
 prepare() {
   mkdir -p "$dir"
@@ -138,25 +142,26 @@ for l in lines[start + 2:start + 18]:
 PY
 }
 
-compare() {  # compare NAME VARIANT ASYNC: the CPU program against NAME-VARIANT
-  local name=$1 variant=$2 async=$3 model="$dir/$1.gguf"
+compare() {  # compare NAME VARIANT ASYNC [GRAPHS]: the CPU program against NAME-VARIANT
+  local name=$1 variant=$2 async=$3 graphs=${4:-0} model="$dir/$1.gguf"
   [ -f "$dir/$name-$variant" ] || return 0
   for k in cpu "$variant"; do
-    LLAMA_MLIR_GPU_ASYNC=$async \
+    LLAMA_MLIR_GPU_ASYNC=$async LLAMA_MLIR_GPU_GRAPHS=$graphs \
     timeout 60 "$dir/$name-$k" -m "$model" --tokens 1,403,407,261,378 -n 16 --temp 0 \
       --ignore-eos --print-ids --logits-out "$dir/$name-$k.logits" \
       > "$dir/$name-$k.ids" 2> "$dir/$name-$k.err" || {
         echo "$name: the $k program failed:"; cat "$dir/$name-$k.err"; return 1; }
   done
-  python3 - "$dir/$name" "$name" "$variant" "$async" <<'PY'
+  python3 - "$dir/$name" "$name" "$variant" "$async" "$graphs" <<'PY'
 import sys
 import numpy as np
-base, name, variant, async_ = sys.argv[1:5]
+base, name, variant, async_, graphs = sys.argv[1:6]
 ia = open(base + "-cpu.ids").read().split()
 ib = open(base + f"-{variant}.ids").read().split()
 la = np.fromfile(base + "-cpu.logits", "<f4")
 lb = np.fromfile(base + f"-{variant}.logits", "<f4")
-name = f"{name} ({variant}{', async' if async_ == '1' else ''})"
+name = (f"{name} ({variant}{', async' if async_ == '1' else ''}"
+        f"{', graphs' if graphs == '1' else ''})")
 err = float(np.abs(la - lb).max()) if la.shape == lb.shape else float("inf")
 ok = ia == ib and err <= 1e-3
 print(f"{name}: cpu vs gpu: {len(ia)} greedy tokens "
@@ -225,10 +230,12 @@ run() {
     local name; name=$(basename "$p" -gpu)
     [ -f "$dir/$name.gguf" ] && [ -f "$dir/$name-cpu" ] || continue
     # The default kernels; the warp kernels waiting after every launch,
-    # then asynchronous (the last two tell a kernel bug from a missing wait).
+    # then asynchronous (these two tell a kernel bug from a missing wait),
+    # then replayed as graphs.
     compare "$name" gpu 0 || status=1
     compare "$name" warp 0 || status=1
     compare "$name" warp 1 || status=1
+    compare "$name" warp 1 1 || status=1
   done
   for g in "${gens[@]}"; do wait "$g" || status=1; done
   echo
@@ -237,10 +244,12 @@ run() {
   # stories260K: time per token is nearly all launch and sync overhead.
   [ -f "$dir/stories-gpu" ] && { bench stories "$dir/stories-gpu" "$dir/stories.gguf" --bench-pp 0 || status=1; }
   [ -f "$dir/stories-warp" ] && { LLAMA_MLIR_GPU_ASYNC=1 bench stories-warp "$dir/stories-warp" "$dir/stories.gguf" --bench-pp 0 || status=1; }
+  [ -f "$dir/stories-warp" ] && { LLAMA_MLIR_GPU_GRAPHS=1 bench stories-warp-graphs "$dir/stories-warp" "$dir/stories.gguf" --bench-pp 0 || status=1; }
   for pt in $BIG; do
     local preset=${pt%%:*} type=${pt##*:}
     local model="$dir/$preset-$type.gguf"
     [ -f "$model" ] || continue
+    LLAMA_MLIR_GPU_GRAPHS=1 bench "$preset-$type-warp-graphs" "$dir/$preset-$type-warp" "$model" --bench-pp 0 || status=1
     LLAMA_MLIR_GPU_ASYNC=1 bench "$preset-$type-warp" "$dir/$preset-$type-warp" "$model" --bench-pp 0 || status=1
     bench "$preset-$type" "$dir/$preset-$type-gpu" "$model" --bench-pp 0 || status=1
   done
@@ -253,7 +262,7 @@ run() {
     local preset=${pt%%:*} type=${pt##*:}
     local model="$dir/$preset-$type.gguf"
     [ -f "$model" ] || continue
-    LLAMA_MLIR_GPU_ASYNC=1 bench "$preset-$type-warp" "$dir/$preset-$type-warp" "$model" --bench-tg 0 || status=1
+    LLAMA_MLIR_GPU_GRAPHS=1 bench "$preset-$type-warp-graphs" "$dir/$preset-$type-warp" "$model" --bench-tg 0 || status=1
   done
   return $status
 }

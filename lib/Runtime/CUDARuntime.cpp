@@ -9,9 +9,10 @@
 // Launches go to one stream created at the first launch (the generated code
 // asks for a stream per launch and destroys it after synchronizing; creating
 // one each time would cost more than many small kernels), each waited for
-// unless LLAMA_MLIR_GPU_ASYNC=1 (see mgpuStreamSynchronize). Managed
-// buffers are kept in a free list by size, because the generated code
-// allocates the same temporaries for every token.
+// unless LLAMA_MLIR_GPU_ASYNC=1 (see mgpuStreamSynchronize), or, with
+// LLAMA_MLIR_GPU_GRAPHS=1, recorded and replayed as CUDA graphs (see
+// Graphs). Managed buffers are kept in a free list by size, because the
+// generated code allocates the same temporaries for every token.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,7 +25,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,6 +45,14 @@ constexpr int kAdviseSetReadMostly = 1, kLocationDevice = 1;
 struct Location {
   int type;
   int id;
+};
+/// CUDA_KERNEL_NODE_PARAMS (_v2, as cuda.h of CUDA 12 and 13 defines it).
+struct KernelNodeParams {
+  Handle func;
+  unsigned grid[3], block[3], sharedMemBytes;
+  void **kernelParams;
+  void **extra;
+  Handle kern, ctx;
 };
 
 struct Driver {
@@ -74,6 +85,17 @@ struct Driver {
   CUresult (*eventRecord)(Handle, Handle) = nullptr;
   CUresult (*eventSynchronize)(Handle) = nullptr;
   CUresult (*eventElapsedTime)(float *, Handle, Handle) = nullptr;
+  // For LLAMA_MLIR_GPU_GRAPHS=1 (optional: without them no graphs).
+  CUresult (*funcGetParamInfo)(Handle, size_t, size_t *, size_t *) = nullptr;
+  CUresult (*graphCreate)(Handle *, unsigned) = nullptr;
+  CUresult (*graphAddKernelNode)(Handle *, Handle, const Handle *, size_t,
+                                 const KernelNodeParams *) = nullptr;
+  CUresult (*graphInstantiate)(Handle *, Handle, unsigned long long) = nullptr;
+  CUresult (*graphExecKernelNodeSetParams)(Handle, Handle,
+                                           const KernelNodeParams *) = nullptr;
+  CUresult (*graphLaunch)(Handle, Handle) = nullptr;
+  CUresult (*graphDestroy)(Handle) = nullptr;
+  CUresult (*graphExecDestroy)(Handle) = nullptr;
 
   CUdevice device = 0;
   Handle context = nullptr, stream = nullptr;
@@ -186,6 +208,15 @@ bool initLocked(std::string &err) {
   lookup(d.lib, "cuEventSynchronize", d.eventSynchronize);
   if (!lookup(d.lib, "cuEventElapsedTime_v2", d.eventElapsedTime))
     lookup(d.lib, "cuEventElapsedTime", d.eventElapsedTime);
+  lookup(d.lib, "cuFuncGetParamInfo", d.funcGetParamInfo);
+  lookup(d.lib, "cuGraphCreate", d.graphCreate);
+  lookup(d.lib, "cuGraphAddKernelNode_v2", d.graphAddKernelNode);
+  lookup(d.lib, "cuGraphInstantiateWithFlags", d.graphInstantiate);
+  lookup(d.lib, "cuGraphExecKernelNodeSetParams_v2",
+         d.graphExecKernelNodeSetParams);
+  lookup(d.lib, "cuGraphLaunch", d.graphLaunch);
+  lookup(d.lib, "cuGraphDestroy", d.graphDestroy);
+  lookup(d.lib, "cuGraphExecDestroy", d.graphExecDestroy);
   CUresult r = d.init(0);
   if (r != 0)
     return fail("cuInit failed: " + errorName(r) +
@@ -224,8 +255,12 @@ struct Module {
   std::unordered_map<const char *, Handle> functions;
 };
 
-std::map<size_t, std::vector<void *>> &freeLists() {
-  static std::map<size_t, std::vector<void *>> lists;
+/// Freed managed buffers by size, each list by address: a buffer is taken
+/// from the lowest address, so that the same allocations and frees in the
+/// same order (every decode step) get the same buffers, whatever order they
+/// were freed in (graphs then keep their arguments).
+std::map<size_t, std::set<void *>> &freeLists() {
+  static std::map<size_t, std::set<void *>> lists;
   return lists;
 }
 std::unordered_map<void *, size_t> &liveSizes() {
@@ -286,6 +321,257 @@ struct Profile {
   }
 };
 
+/// Sends one launch to the driver now (timed with LLAMA_MLIR_GPU_PROFILE).
+void launchNow(Handle function, const unsigned grid[3], const unsigned block[3],
+               unsigned smem, Handle stream, void **params, void **extra) {
+  Driver &d = driver();
+  Profile &prof = Profile::get();
+  bool timed = prof.on && d.eventCreate && d.eventRecord &&
+               d.eventSynchronize && d.eventElapsedTime;
+  if (timed && !prof.start) {
+    check(d.eventCreate(&prof.start, 0), "cuEventCreate");
+    check(d.eventCreate(&prof.stop, 0), "cuEventCreate");
+    std::atexit(Profile::report);
+  }
+  if (timed)
+    check(d.eventRecord(prof.start, stream), "cuEventRecord");
+  check(d.launchKernel(function, grid[0], grid[1], grid[2], block[0], block[1],
+                       block[2], smem, stream, params, extra),
+        "cuLaunchKernel");
+  if (!timed)
+    return;
+  check(d.eventRecord(prof.stop, stream), "cuEventRecord");
+  check(d.eventSynchronize(prof.stop), "cuEventSynchronize");
+  float ms = 0;
+  check(d.eventElapsedTime(&ms, prof.start, prof.stop), "cuEventElapsedTime");
+  Profile::Kernel &k = prof.kernels[function];
+  ++k.launches;
+  k.ms += ms;
+  k.grid = grid[0] * grid[1] * grid[2];
+  k.block = block[0] * block[1] * block[2];
+}
+
+/// LLAMA_MLIR_GPU_GRAPHS=1: launches are recorded, not sent, until the host
+/// waits (llama_rt_gpu_sync: before it touches what kernels wrote, and at
+/// the end of every evaluation). The recorded batch then goes to the device
+/// as one CUDA graph, a chain of its kernels. A graph is built the second
+/// time a batch of the same kernels and launch sizes is recorded (the first
+/// time they are launched one by one: a prompt of a new length is not worth
+/// a graph) and replayed from then on, after setting, in the instantiated
+/// graph, the parameters of the kernels whose arguments changed (a token's
+/// position, buffers the free lists hand out in another order). A decode
+/// step of the warp pipeline is one batch: one graph launch instead of ~260
+/// kernel launches, and the device runs the kernels back to back. Implies
+/// LLAMA_MLIR_GPU_ASYNC=1; off under LLAMA_MLIR_GPU_PROFILE (which times
+/// launches one by one) and where the driver lacks the graph API.
+struct Graphs {
+  struct Launch {
+    Handle function;
+    unsigned grid[3], block[3], smem;
+    std::vector<size_t> offsets; // of each parameter in `args`
+    std::string args;            // the parameters' bytes
+    /// The parameter pointers cuLaunchKernel and the graph nodes take.
+    std::vector<void *> params() {
+      std::vector<void *> p;
+      for (size_t o : offsets)
+        p.push_back(&args[o]);
+      return p;
+    }
+    bool sameKernel(const Launch &o) const {
+      return function == o.function && smem == o.smem && offsets == o.offsets &&
+             std::equal(grid, grid + 3, o.grid) &&
+             std::equal(block, block + 3, o.block);
+    }
+    KernelNodeParams node(std::vector<void *> &params) {
+      params = this->params();
+      return KernelNodeParams{function,
+                              {grid[0], grid[1], grid[2]},
+                              {block[0], block[1], block[2]},
+                              smem,
+                              params.data(),
+                              nullptr,
+                              nullptr,
+                              nullptr};
+    }
+  };
+  struct Graph {
+    std::vector<Launch> launches; // the arguments the graph now has
+    std::vector<Handle> nodes;
+    Handle graph = nullptr, exec = nullptr;
+  };
+
+  bool on = false;
+  std::mutex mutex;
+  Handle stream = nullptr;
+  std::vector<Launch> batch;
+  /// Batches seen, by signature (kernels and sizes); null until built.
+  std::unordered_map<uint64_t, std::unique_ptr<Graph>> graphs;
+  std::unordered_map<Handle, std::vector<size_t>> paramSizes;
+  uint64_t replayed = 0, built = 0, nodeUpdates = 0, direct = 0;
+
+  static Graphs &get() {
+    static Graphs *g = [] {
+      auto *g = new Graphs;
+      const char *v = std::getenv("LLAMA_MLIR_GPU_GRAPHS");
+      if (!(v && *v && *v != '0'))
+        return g;
+      Driver &d = ready();
+      const char *why = nullptr;
+      if (Profile::get().on)
+        why = "LLAMA_MLIR_GPU_PROFILE times launches one by one";
+      else if (!d.funcGetParamInfo || !d.graphCreate || !d.graphAddKernelNode ||
+               !d.graphInstantiate || !d.graphExecKernelNodeSetParams ||
+               !d.graphLaunch || !d.graphDestroy || !d.graphExecDestroy)
+        why = "the driver lacks the graph API (cuFuncGetParamInfo, "
+              "cuGraph*: CUDA 12.4 or later)";
+      if (why) {
+        std::fprintf(stderr,
+                     "llama-mlir CUDA runtime: LLAMA_MLIR_GPU_GRAPHS ignored: "
+                     "%s\n",
+                     why);
+        return g;
+      }
+      g->on = true;
+      std::atexit(report);
+      return g;
+    }();
+    return *g;
+  }
+
+  static void report() {
+    Graphs &g = get();
+    std::fprintf(stderr,
+                 "llama-mlir GPU graphs: %llu batches replayed, %llu graphs "
+                 "built, %llu kernel parameter updates, %llu batches "
+                 "launched kernel by kernel\n",
+                 (unsigned long long)g.replayed, (unsigned long long)g.built,
+                 (unsigned long long)g.nodeUpdates,
+                 (unsigned long long)g.direct);
+  }
+
+  void record(Handle function, const unsigned grid[3], const unsigned block[3],
+              unsigned smem, Handle stream, void **params, size_t count) {
+    Driver &d = driver();
+    std::lock_guard<std::mutex> guard(mutex);
+    this->stream = stream;
+    std::vector<size_t> &sizes = paramSizes[function];
+    if (sizes.size() != count) {
+      sizes.clear();
+      for (size_t i = 0; i < count; ++i) {
+        size_t offset = 0, size = 0;
+        check(d.funcGetParamInfo(function, i, &offset, &size),
+              "cuFuncGetParamInfo");
+        sizes.push_back(size);
+      }
+    }
+    Launch l{function,
+             {grid[0], grid[1], grid[2]},
+             {block[0], block[1], block[2]},
+             smem,
+             {},
+             {}};
+    for (size_t i = 0; i < count; ++i) {
+      // Each parameter 8-byte aligned in `args` (pointers, i64, f32).
+      l.offsets.push_back((l.args.size() + 7) / 8 * 8);
+      l.args.resize(l.offsets.back());
+      l.args.append(static_cast<const char *>(params[i]), sizes[i]);
+    }
+    batch.push_back(std::move(l));
+  }
+
+  static uint64_t signature(const std::vector<Launch> &launches) {
+    uint64_t h = 1469598103934665603ull; // FNV-1a
+    auto mix = [&](uint64_t v) {
+      for (int i = 0; i < 8; ++i, v >>= 8)
+        h = (h ^ (v & 0xff)) * 1099511628211ull;
+    };
+    for (const Launch &l : launches) {
+      mix(reinterpret_cast<uintptr_t>(l.function));
+      for (int i = 0; i < 3; ++i)
+        mix(uint64_t(l.grid[i]) << 32 | l.block[i]);
+      mix(uint64_t(l.smem) << 32 | l.offsets.size());
+    }
+    return h;
+  }
+
+  /// Sends the recorded batch to the device (see the struct's comment).
+  void flush() {
+    std::lock_guard<std::mutex> guard(mutex);
+    if (batch.empty())
+      return;
+    Driver &d = driver();
+    uint64_t sig = signature(batch);
+    auto it = graphs.find(sig);
+    if (batch.size() == 1 || it == graphs.end()) {
+      if (batch.size() > 1) {
+        if (graphs.size() >= 256)
+          clear();
+        graphs.emplace(sig, nullptr);
+      }
+      for (Launch &l : batch) {
+        std::vector<void *> p = l.params();
+        launchNow(l.function, l.grid, l.block, l.smem, stream, p.data(),
+                  nullptr);
+      }
+      ++direct;
+      batch.clear();
+      return;
+    }
+    std::unique_ptr<Graph> &g = it->second;
+    bool same = g && g->launches.size() == batch.size();
+    for (size_t i = 0; same && i < batch.size(); ++i)
+      same = batch[i].sameKernel(g->launches[i]);
+    if (!same) {
+      destroy(g.get());
+      g = std::make_unique<Graph>();
+      check(d.graphCreate(&g->graph, 0), "cuGraphCreate");
+      for (Launch &l : batch) {
+        std::vector<void *> p;
+        KernelNodeParams np = l.node(p);
+        Handle node = nullptr;
+        bool first = g->nodes.empty();
+        check(d.graphAddKernelNode(&node, g->graph,
+                                   first ? nullptr : &g->nodes.back(),
+                                   first ? 0 : 1, &np),
+              "cuGraphAddKernelNode");
+        g->nodes.push_back(node);
+      }
+      check(d.graphInstantiate(&g->exec, g->graph, 0), "cuGraphInstantiate");
+      ++built;
+    } else {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].args == g->launches[i].args)
+          continue;
+        std::vector<void *> p;
+        KernelNodeParams np = batch[i].node(p);
+        check(d.graphExecKernelNodeSetParams(g->exec, g->nodes[i], &np),
+              "cuGraphExecKernelNodeSetParams");
+        ++nodeUpdates;
+      }
+      ++replayed;
+    }
+    g->launches = std::move(batch);
+    batch.clear();
+    check(d.graphLaunch(g->exec, stream), "cuGraphLaunch");
+  }
+
+  void destroy(Graph *g) {
+    if (!g)
+      return;
+    Driver &d = driver();
+    if (g->exec)
+      check(d.graphExecDestroy(g->exec), "cuGraphExecDestroy");
+    if (g->graph)
+      check(d.graphDestroy(g->graph), "cuGraphDestroy");
+  }
+
+  void clear() {
+    for (auto &[sig, g] : graphs)
+      destroy(g.get());
+    graphs.clear();
+  }
+};
+
 } // namespace
 
 extern "C" {
@@ -317,8 +603,8 @@ void *llama_rt_gpu_alloc(size_t bytes) {
   void *p = nullptr;
   auto &list = freeLists()[size];
   if (!list.empty()) {
-    p = list.back();
-    list.pop_back();
+    p = *list.begin();
+    list.erase(list.begin());
   } else {
     CUdeviceptr dp = 0;
     CUresult r = d.memAllocManaged(&dp, size, kMemAttachGlobal);
@@ -346,7 +632,7 @@ void llama_rt_gpu_free(int64_t ptr) {
   auto it = liveSizes().find(p);
   if (it == liveSizes().end())
     return;
-  freeLists()[it->second].push_back(p);
+  freeLists()[it->second].insert(p);
   liveSizes().erase(it);
 }
 
@@ -356,6 +642,7 @@ void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly) {
   Location dev{kLocationDevice, d.device};
   // Hints: where the driver lacks them or refuses, the pages still move on
   // first touch, only slower.
+  Graphs::get().flush();
   if (readMostly && d.memAdvise)
     d.memAdvise(dp, bytes, kAdviseSetReadMostly, dev);
   if (d.memPrefetch && d.memPrefetch(dp, bytes, dev, 0, nullptr) == 0)
@@ -363,6 +650,7 @@ void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly) {
 }
 
 void llama_rt_gpu_sync() {
+  Graphs::get().flush();
   check(ready().ctxSynchronize(), "cuCtxSynchronize");
 }
 
@@ -412,7 +700,7 @@ void mgpuStreamSynchronize(void *stream) {
   // for here; the program waits once per evaluation (llama_rt_gpu_sync).
   static const bool eachLaunch = [] {
     const char *v = std::getenv("LLAMA_MLIR_GPU_ASYNC");
-    return !(v && *v && *v != '0');
+    return !(v && *v && *v != '0') && !Graphs::get().on;
   }();
   if (eachLaunch)
     check(ready().streamSynchronize(stream), "cuStreamSynchronize");
@@ -423,33 +711,18 @@ void mgpuStreamDestroy(void *) {}
 void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t smem, void *stream,
-                      void **params, void **extra, size_t) {
+                      void **params, void **extra, size_t paramsCount) {
   ++launches;
-  Driver &d = ready();
-  Profile &prof = Profile::get();
-  bool timed = prof.on && d.eventCreate && d.eventRecord &&
-               d.eventSynchronize && d.eventElapsedTime;
-  if (timed && !prof.start) {
-    check(d.eventCreate(&prof.start, 0), "cuEventCreate");
-    check(d.eventCreate(&prof.stop, 0), "cuEventCreate");
-    std::atexit(Profile::report);
-  }
-  if (timed)
-    check(d.eventRecord(prof.start, stream), "cuEventRecord");
-  check(d.launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
-                       smem, stream, params, extra),
-        "cuLaunchKernel");
-  if (!timed)
-    return;
-  check(d.eventRecord(prof.stop, stream), "cuEventRecord");
-  check(d.eventSynchronize(prof.stop), "cuEventSynchronize");
-  float ms = 0;
-  check(d.eventElapsedTime(&ms, prof.start, prof.stop), "cuEventElapsedTime");
-  Profile::Kernel &k = prof.kernels[function];
-  ++k.launches;
-  k.ms += ms;
-  k.grid = unsigned(gridX * gridY * gridZ);
-  k.block = unsigned(blockX * blockY * blockZ);
+  ready();
+  const unsigned grid[3] = {unsigned(gridX), unsigned(gridY), unsigned(gridZ)};
+  const unsigned block[3] = {unsigned(blockX), unsigned(blockY),
+                             unsigned(blockZ)};
+  Graphs &graphs = Graphs::get();
+  if (graphs.on && !extra)
+    return graphs.record(function, grid, block, unsigned(smem), stream, params,
+                         paramsCount);
+  graphs.flush();
+  launchNow(function, grid, block, unsigned(smem), stream, params, extra);
 }
 
 void *mgpuMemAlloc(uint64_t bytes, void *, bool) {

@@ -14,6 +14,7 @@
 
 #include <ucontext.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +37,7 @@ constexpr size_t kStackBytes = 256 << 10;
 struct Kernel {
   llama_rt_emu_kernel fn;
   bool lockstep;
+  std::vector<int32_t> paramSizes;
 };
 
 std::map<std::string, Kernel> &kernels() {
@@ -367,6 +369,134 @@ CUresult emuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
   launch.name = nullptr;
   return kOk;
 }
+/// The layout of a kernel's parameters as the driver reports it: each at
+/// the next multiple of its size (pointers, i64, f32, i32).
+CUresult emuFuncGetParamInfo(void *fn, size_t index, size_t *offset,
+                             size_t *size) {
+  const Kernel &k =
+      static_cast<std::pair<const std::string, Kernel> *>(fn)->second;
+  if (index >= k.paramSizes.size())
+    return kInvalidValue;
+  size_t o = 0;
+  for (size_t i = 0;; ++i) {
+    size_t s = std::max<size_t>(size_t(k.paramSizes[i]), 1);
+    o = (o + s - 1) / s * s;
+    if (i == index) {
+      if (offset)
+        *offset = o;
+      if (size)
+        *size = s;
+      return kOk;
+    }
+    o += s;
+  }
+}
+
+// Graphs: a graph is its kernel nodes in the order they were added (each
+// may depend only on nodes added before it, so that order runs
+// dependencies first); a node keeps a copy of its arguments, as the
+// driver's, and an instantiated graph a copy of the nodes, which
+// cuGraphExecKernelNodeSetParams changes and the graph does not.
+/// CUDA_KERNEL_NODE_PARAMS_v2.
+struct KernelNodeParams {
+  void *func;
+  unsigned grid[3], block[3], sharedMemBytes;
+  void **kernelParams;
+  void **extra;
+  void *kern, *ctx;
+};
+struct Node {
+  size_t index;
+  void *fn;
+  unsigned grid[3], block[3], smem;
+  std::vector<std::string> args;
+
+  CUresult set(const KernelNodeParams &p) {
+    if (!p.func || p.extra || p.kern)
+      return kInvalidValue;
+    const Kernel &k =
+        static_cast<std::pair<const std::string, Kernel> *>(p.func)->second;
+    fn = p.func;
+    std::copy(p.grid, p.grid + 3, grid);
+    std::copy(p.block, p.block + 3, block);
+    smem = p.sharedMemBytes;
+    args.clear();
+    for (size_t i = 0; i < k.paramSizes.size(); ++i)
+      args.emplace_back(static_cast<const char *>(p.kernelParams[i]),
+                        size_t(k.paramSizes[i]));
+    return kOk;
+  }
+};
+struct Graph {
+  std::vector<std::unique_ptr<Node>> nodes;
+};
+struct GraphExec {
+  const Graph *graph;
+  std::vector<Node> nodes;
+};
+
+CUresult emuGraphCreate(void **graph, unsigned flags) {
+  if (flags)
+    return kInvalidValue;
+  *graph = new Graph;
+  return kOk;
+}
+CUresult emuGraphAddKernelNode(void **node, void *graph, void *const *deps,
+                               size_t ndeps, const KernelNodeParams *p) {
+  auto *g = static_cast<Graph *>(graph);
+  for (size_t i = 0; i < ndeps; ++i)
+    if (std::none_of(
+            g->nodes.begin(), g->nodes.end(),
+            [&](const std::unique_ptr<Node> &n) { return n.get() == deps[i]; }))
+      return kInvalidValue;
+  auto n = std::make_unique<Node>();
+  n->index = g->nodes.size();
+  if (CUresult r = n->set(*p))
+    return r;
+  *node = n.get();
+  g->nodes.push_back(std::move(n));
+  return kOk;
+}
+CUresult emuGraphInstantiate(void **exec, void *graph, unsigned long long) {
+  auto *g = static_cast<Graph *>(graph);
+  auto *e = new GraphExec{g, {}};
+  for (const auto &n : g->nodes)
+    e->nodes.push_back(*n);
+  *exec = e;
+  return kOk;
+}
+CUresult emuGraphExecKernelNodeSetParams(void *exec, void *node,
+                                         const KernelNodeParams *p) {
+  auto *e = static_cast<GraphExec *>(exec);
+  auto *n = static_cast<Node *>(node);
+  // The node must be of the graph the exec was made from, and keep its
+  // kernel.
+  if (n->index >= e->nodes.size() || e->graph->nodes[n->index].get() != n ||
+      p->func != e->nodes[n->index].fn)
+    return kInvalidValue;
+  return e->nodes[n->index].set(*p);
+}
+CUresult emuGraphLaunch(void *exec, void *stream) {
+  for (Node &n : static_cast<GraphExec *>(exec)->nodes) {
+    std::vector<void *> params;
+    for (std::string &a : n.args)
+      params.push_back(a.data());
+    if (CUresult r = emuLaunchKernel(n.fn, n.grid[0], n.grid[1], n.grid[2],
+                                     n.block[0], n.block[1], n.block[2], n.smem,
+                                     stream, params.data(), nullptr))
+      return r;
+  }
+  return kOk;
+}
+CUresult emuGraphDestroy(void *graph) {
+  delete static_cast<Graph *>(graph);
+  return kOk;
+}
+CUresult emuGraphExecDestroy(void *exec) {
+  delete static_cast<GraphExec *>(exec);
+  return kOk;
+}
+
 /// Live managed allocations: like the driver's, released with the context
 /// (the runtime keeps freed buffers for reuse; LeakSanitizer sees them here).
 std::unordered_set<void *> &allocations() {
@@ -422,8 +552,11 @@ CUresult emuEventElapsedTime(float *ms, void *start, void *stop) {
 extern "C" {
 
 void llama_rt_emu_register(const char *name, llama_rt_emu_kernel fn,
-                           int32_t lockstep) {
-  kernels()[name] = Kernel{fn, lockstep != 0};
+                           int32_t lockstep, int32_t nparams,
+                           const int32_t *paramSizes) {
+  kernels()[name] = Kernel{
+      fn, lockstep != 0,
+      std::vector<int32_t>(paramSizes, paramSizes + std::max(nparams, 0))};
 }
 
 void *llama_rt_gpu_emulated_driver(const char *name) {
@@ -449,6 +582,15 @@ void *llama_rt_gpu_emulated_driver(const char *name) {
       {"cuEventRecord", (void *)emuEventRecord},
       {"cuEventSynchronize", (void *)emuEventSynchronize},
       {"cuEventElapsedTime_v2", (void *)emuEventElapsedTime},
+      {"cuFuncGetParamInfo", (void *)emuFuncGetParamInfo},
+      {"cuGraphCreate", (void *)emuGraphCreate},
+      {"cuGraphAddKernelNode_v2", (void *)emuGraphAddKernelNode},
+      {"cuGraphInstantiateWithFlags", (void *)emuGraphInstantiate},
+      {"cuGraphExecKernelNodeSetParams_v2",
+       (void *)emuGraphExecKernelNodeSetParams},
+      {"cuGraphLaunch", (void *)emuGraphLaunch},
+      {"cuGraphDestroy", (void *)emuGraphDestroy},
+      {"cuGraphExecDestroy", (void *)emuGraphExecDestroy},
   };
   auto it = entries.find(name);
   return it == entries.end() ? nullptr : it->second;

@@ -266,9 +266,11 @@ def test_gpu_target_errors(tmp_path):
         assert re.search(rf"^\s+{name}\s+nvptx64-nvidia-cuda", listed, re.M)
 
 
-def emulated_vs_cpu(tmp_path, gguf, kernels, *args):
+def emulated_vs_cpu(tmp_path, gguf, kernels, *args, env=None, stderr=None):
     """Runs the CPU program (float dot products, as on GPUs) and the GPU
-    program on the CPU emulator; returns the ids and logits of both."""
+    program on the CPU emulator (with `env` added to its environment);
+    returns the ids and logits of both (and the GPU program's stderr in the
+    list `stderr`)."""
     lc = tool("llama-compile")
     out = {}
     for name, flags in (("cpu", ["--int-dot=off"]),
@@ -282,10 +284,14 @@ def emulated_vs_cpu(tmp_path, gguf, kernels, *args):
         r = subprocess.run([exe, "-m", gguf, "--tokens", "1,403,407,261,378",
                             "-n", "8", "--temp", "0", "--ignore-eos",
                             "--print-ids", "--logits-out", str(logits)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True,
+                           env={**os.environ, **(env or {})}
+                           if name == "gpu" else None)
         assert r.returncode == 0, r.stderr
         if name == "gpu":
             assert "GPU: llama-mlir GPU emulator" in r.stderr, r.stderr
+            if stderr is not None:
+                stderr.append(r.stderr)
         out[name] = (r.stdout.split(), np.fromfile(logits, "<f4"))
     return out["cpu"], out["gpu"]
 
@@ -341,6 +347,55 @@ def test_gpu_kernels_on_emulator_unfused(tmp_path):
                "--layers", "1")
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp",
                                              "--disable-fusion=all"))
+
+
+def graph_stats(stderr):
+    m = re.search(r"llama-mlir GPU graphs: (\d+) batches replayed, (\d+) "
+                  r"graphs built, (\d+) kernel parameter updates, (\d+) "
+                  r"batches launched kernel by kernel", stderr)
+    assert m, stderr
+    return tuple(int(g) for g in m.groups())
+
+
+@pytest.mark.parametrize("kernels", ["thread", "warp"])
+def test_gpu_graphs_on_emulator(tmp_path, kernels):
+    """LLAMA_MLIR_GPU_GRAPHS=1: the launches between two waits recorded and
+    replayed as a CUDA graph from the second time the same kernels come;
+    the emulated graph runs its nodes with the arguments they were given
+    (a node not updated after its arguments changed would run with the old
+    ones: tried, logits off by 18). Same tokens and logits as the CPU."""
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q4_0",
+               "--layers", "2")
+    err = []
+    assert_emulated_matches(*emulated_vs_cpu(
+        tmp_path, gguf, kernels, env={"LLAMA_MLIR_GPU_GRAPHS": "1"},
+        stderr=err))
+    replayed, built, updates, direct = graph_stats(err[0])
+    if kernels == "warp":
+        # An evaluation is one batch: the prompt and the first decode step
+        # launched kernel by kernel, the second built, the other 5 replayed
+        # without new arguments (buffers come back at the same addresses).
+        assert (replayed, built, updates, direct) == (5, 1, 0, 2)
+    else:
+        # Batches between the host loops; the same kernels with other
+        # buffers get new arguments.
+        assert replayed > 0 and built > 0 and updates > 0
+
+
+def test_gpu_graphs_need_the_drivers_graph_api(tmp_path):
+    """A driver without cuFuncGetParamInfo/cuGraph* (the fake one): the
+    variable is ignored with a message, launches go one by one."""
+    if have_driver():
+        pytest.skip("an NVIDIA driver is installed here (bench/gpu.sh)")
+    env = {**fake_driver(tmp_path), "LLAMA_MLIR_GPU_GRAPHS": "1"}
+    gguf, exe = gpu_program(tmp_path, "--gpu-kernels=warp")
+    r = subprocess.run([exe, "-m", gguf, "--tokens", "1,2,3", "-n", "2",
+                        "--print-ids", "--temp", "0", "--ignore-eos"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "LLAMA_MLIR_GPU_GRAPHS ignored: the driver lacks the graph API" \
+        in r.stderr, r.stderr
+    assert re.search(r"fake-cuda: [1-9]\d* launches", r.stderr), r.stderr
 
 
 def test_gpu_profile_on_emulator(tmp_path):

@@ -242,8 +242,8 @@ void registerEmulatedKernels(llvm::Module &m) {
   auto *ptr = llvm::PointerType::get(c, 0);
   auto *voidTy = llvm::Type::getVoidTy(c);
   auto *i32 = llvm::Type::getInt32Ty(c);
-  llvm::FunctionCallee reg =
-      m.getOrInsertFunction("llama_rt_emu_register", voidTy, ptr, ptr, i32);
+  llvm::FunctionCallee reg = m.getOrInsertFunction(
+      "llama_rt_emu_register", voidTy, ptr, ptr, i32, i32, ptr);
   // Kernels that shuffle or wait at barriers run on fibers, in lockstep.
   llvm::SmallPtrSet<llvm::Function *, 16> lockstep;
   for (llvm::StringRef sync :
@@ -266,17 +266,27 @@ void registerEmulatedKernels(llvm::Module &m) {
         llvm::GlobalValue::InternalLinkage, f->getName() + ".packed", m);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(c, "entry", packed));
     SmallVector<llvm::Value *> args;
+    // The parameters' sizes (cuFuncGetParamInfo on the emulator: a graph
+    // node keeps a copy of its arguments).
+    SmallVector<llvm::Constant *> sizes;
     for (llvm::Argument &a : f->args()) {
       llvm::Value *slot =
           b.CreateConstGEP1_64(ptr, packed->getArg(0), a.getArgNo());
       args.push_back(b.CreateLoad(a.getType(), b.CreateLoad(ptr, slot)));
+      sizes.push_back(cb.getInt32(
+          uint32_t(m.getDataLayout().getTypeAllocSize(a.getType()))));
     }
+    auto *sizesTy = llvm::ArrayType::get(i32, sizes.size());
+    auto *sizesVar = new llvm::GlobalVariable(
+        m, sizesTy, /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(sizesTy, sizes), f->getName() + ".sizes");
     b.CreateCall(f, args);
     b.CreateRetVoid();
     f->setLinkage(llvm::GlobalValue::InternalLinkage);
     cb.CreateCall(
         reg, {cb.CreateGlobalString(f->getName().drop_front(prefix.size())),
-              packed, cb.getInt32(lockstep.contains(f))});
+              packed, cb.getInt32(lockstep.contains(f)),
+              cb.getInt32(int32_t(sizes.size())), sizesVar});
   }
   cb.CreateRetVoid();
   llvm::appendToGlobalCtors(m, ctor, 0);
@@ -405,8 +415,6 @@ int main(int argc, char **argv) {
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
   if (!llmod)
     return fail("translation to LLVM IR failed");
-  if (gpu && gpuEmulate)
-    registerEmulatedKernels(*llmod);
   llvm::InitializeAllTargetInfos();
   llvm::InitializeAllTargets();
   llvm::InitializeAllTargetMCs();
@@ -429,6 +437,8 @@ int main(int argc, char **argv) {
                       : llvm::CodeGenOptLevel::Aggressive));
   llmod->setDataLayout(tm->createDataLayout());
   llmod->setTargetTriple(triple);
+  if (gpu && gpuEmulate)
+    registerEmulatedKernels(*llmod);
   // The target's CPU, features and preferred vector width on every
   // generated function (AVX-512: 512-bit vectors become ZMM operations
   // rather than pairs of YMM ones).

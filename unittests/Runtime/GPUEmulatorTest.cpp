@@ -2,8 +2,8 @@
 //
 // Hand-written kernels (as the llama-emulate-gpu-kernels copies call the
 // emulator) launched through the emulated driver's entry points: warp
-// shuffles in lockstep, barriers, index codes, and the errors a GPU would
-// turn into undefined values.
+// shuffles in lockstep, barriers, index codes, graphs, and the errors a GPU
+// would turn into undefined values.
 //
 //===----------------------------------------------------------------------===//
 
@@ -79,6 +79,14 @@ void indices(void **params) {
   out[flat] = flat;
 }
 
+/// buf[t] = buf[t] * factor + t (a pointer and an f32 parameter).
+void axpt(void **params) {
+  float *buf = *static_cast<float **>(params[0]);
+  float factor = *static_cast<float *>(params[1]);
+  int64_t t = tid();
+  buf[t] = buf[t] * factor + float(t);
+}
+
 /// Lane 0 exits before its warp shuffles.
 void diverge(void **) {
   if (tid() == 0)
@@ -88,15 +96,18 @@ void diverge(void **) {
 
 const char *kPtx = ".visible .entry warp_sum(\n.visible .entry rotate(\n"
                    ".visible .entry down_up(\n.visible .entry indices(\n"
-                   ".visible .entry diverge(\n.visible .entry unregistered(\n";
+                   ".visible .entry diverge(\n.visible .entry unregistered(\n"
+                   ".visible .entry axpt(\n";
 
 struct Emulator : ::testing::Test {
   void SetUp() override {
-    llama_rt_emu_register("warp_sum", warpSum, 1);
-    llama_rt_emu_register("rotate", rotate, 1);
-    llama_rt_emu_register("down_up", downUp, 1);
-    llama_rt_emu_register("indices", indices, 0);
-    llama_rt_emu_register("diverge", diverge, 1);
+    static const int32_t ptr[] = {8, 8}, ptrF32[] = {8, 4};
+    llama_rt_emu_register("warp_sum", warpSum, 1, 2, ptr);
+    llama_rt_emu_register("rotate", rotate, 1, 1, ptr);
+    llama_rt_emu_register("down_up", downUp, 1, 1, ptr);
+    llama_rt_emu_register("indices", indices, 0, 1, ptr);
+    llama_rt_emu_register("diverge", diverge, 1, 0, ptr);
+    llama_rt_emu_register("axpt", axpt, 0, 2, ptrF32);
     auto load = reinterpret_cast<LoadData>(
         llama_rt_gpu_emulated_driver("cuModuleLoadData"));
     ASSERT_EQ(load(&module, kPtx), 0);
@@ -164,7 +175,7 @@ TEST_F(Emulator, KernelsMustBeInThePtxAndRegistered) {
       llama_rt_gpu_emulated_driver("cuModuleGetFunction"));
   void *f = nullptr;
   EXPECT_EQ(get(&f, module, "unregistered"), 500); // no host copy
-  llama_rt_emu_register("not_in_ptx", indices, 0);
+  llama_rt_emu_register("not_in_ptx", indices, 0, 0, nullptr);
   EXPECT_EQ(get(&f, module, "not_in_ptx"), 500);
   EXPECT_EQ(llama_rt_gpu_emulated_driver("cuNoSuchEntry"), nullptr);
 }
@@ -186,6 +197,75 @@ TEST_F(Emulator, ManagedMemory) {
   EXPECT_EQ(p % 256, 0u);
   EXPECT_EQ(release(p), 0);
   EXPECT_NE(release(p), 0); // freed twice
+}
+
+/// CUDA_KERNEL_NODE_PARAMS_v2.
+struct NodeParams {
+  void *func;
+  unsigned grid[3], block[3], smem;
+  void **params, **extra;
+  void *kern, *ctx;
+};
+
+template <typename F> F entry(const char *name) {
+  return reinterpret_cast<F>(llama_rt_gpu_emulated_driver(name));
+}
+
+TEST_F(Emulator, ParamInfoLaysParametersOutByTheirSizes) {
+  auto info =
+      entry<int (*)(void *, size_t, size_t *, size_t *)>("cuFuncGetParamInfo");
+  size_t offset = 0, size = 0;
+  ASSERT_EQ(info(function("axpt"), 1, &offset, &size), 0);
+  EXPECT_EQ(offset, 8u);
+  EXPECT_EQ(size, 4u);
+  EXPECT_NE(info(function("axpt"), 2, &offset, &size), 0);
+}
+
+TEST_F(Emulator, GraphNodesCopyTheirArgumentsAndExecsTheirNodes) {
+  auto create = entry<int (*)(void **, unsigned)>("cuGraphCreate");
+  auto add = entry<int (*)(void **, void *, void *const *, size_t,
+                           const NodeParams *)>("cuGraphAddKernelNode_v2");
+  auto instantiate = entry<int (*)(void **, void *, unsigned long long)>(
+      "cuGraphInstantiateWithFlags");
+  auto setParams = entry<int (*)(void *, void *, const NodeParams *)>(
+      "cuGraphExecKernelNodeSetParams_v2");
+  auto launchGraph = entry<int (*)(void *, void *)>("cuGraphLaunch");
+  auto destroy = entry<int (*)(void *)>("cuGraphDestroy");
+  auto destroyExec = entry<int (*)(void *)>("cuGraphExecDestroy");
+
+  std::vector<float> buf(4, 1.0f);
+  float *p = buf.data();
+  float factor = 2.0f;
+  void *args[] = {&p, &factor};
+  NodeParams np{function("axpt"), {1, 1, 1}, {4, 1, 1}, 0, args,
+                nullptr,          nullptr,   nullptr};
+  void *graph = nullptr, *first = nullptr, *second = nullptr;
+  ASSERT_EQ(create(&graph, 0), 0);
+  ASSERT_EQ(add(&first, graph, nullptr, 0, &np), 0);
+  factor = 3.0f; // the first node keeps 2
+  ASSERT_EQ(add(&second, graph, &first, 1, &np), 0);
+  void *stranger = &factor;
+  EXPECT_NE(add(&stranger, graph, &stranger, 1, &np), 0); // unknown dependency
+  void *exec = nullptr;
+  ASSERT_EQ(instantiate(&exec, graph, 0), 0);
+  EXPECT_EQ(buf[1], 1.0f); // nothing runs before the launch
+  ASSERT_EQ(launchGraph(exec, nullptr), 0);
+  for (int t = 0; t < 4; ++t) // (1 * 2 + t) * 3 + t, in node order
+    EXPECT_EQ(buf[t], float((2 + t) * 3 + t)) << t;
+
+  // New arguments for the exec's second node only.
+  std::fill(buf.begin(), buf.end(), 1.0f);
+  factor = 10.0f;
+  ASSERT_EQ(setParams(exec, second, &np), 0);
+  ASSERT_EQ(launchGraph(exec, nullptr), 0);
+  for (int t = 0; t < 4; ++t)
+    EXPECT_EQ(buf[t], float((2 + t) * 10 + t)) << t;
+  // Another kernel in a node is refused.
+  NodeParams other = np;
+  other.func = function("indices");
+  EXPECT_NE(setParams(exec, second, &other), 0);
+  EXPECT_EQ(destroyExec(exec), 0);
+  EXPECT_EQ(destroy(graph), 0);
 }
 
 TEST_F(Emulator, DivergentShuffleIsAnError) {

@@ -29,9 +29,12 @@ extern "C" {
 typedef void (*llama_rt_emu_kernel)(void **params);
 
 /// Called from the program's constructor for each kernel `name` of its PTX;
-/// `lockstep`: it shuffles or waits at barriers (runs on fibers).
+/// `lockstep`: it shuffles or waits at barriers (runs on fibers);
+/// `paramSizes`: the bytes of each of its `nparams` parameters (what
+/// cuFuncGetParamInfo reports, and graph nodes copy).
 void llama_rt_emu_register(const char *name, llama_rt_emu_kernel fn,
-                           int32_t lockstep);
+                           int32_t lockstep, int32_t nparams,
+                           const int32_t *paramSizes);
 
 /// The entry point `name` (cuInit, cuLaunchKernel, ...) of the emulated
 /// driver, or null. CUDARuntime.cpp declares it weak: linked in, it replaces
