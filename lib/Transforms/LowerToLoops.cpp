@@ -641,38 +641,63 @@ struct CreatedOps : OpBuilder::Listener {
   }
 };
 
-/// A warp's dot product of token `s` with an f32/f16/bf16 row: lane l takes
-/// 16-element pieces l, l + 32, ... (emitBlockDot: vector loads and a
-/// vector<16xf32> accumulator), then the warp adds the lanes' sums. The
-/// loads are marked 16-byte aligned, so that NVPTX makes each one or two
-/// 128-bit loads: with scalar loads a step of a warp read 8 x 2 bytes per
-/// lane in 8 instructions, each touching 4 to 8 cache wavefronts. Every
-/// piece is 16-byte aligned: rows of a multiple of 16 elements, tensors at
-/// multiples of the file's alignment (at least 16 for GPU programs, which
-/// the program checks) in 256-byte aligned managed memory, activations in
-/// buffers of their own.
-static Value warpVectorRowDot(Emitter &e, const WeightView &w, int64_t k,
-                              const Activation &x, Value s, Value row) {
+/// A weight row: which weight, which row.
+struct WeightRow {
+  const WeightView *w;
+  Value row;
+};
+
+/// A warp's dot products of token `s` with f32/f16/bf16 rows, in one loop:
+/// lane l takes 16-element pieces l, l + 32, ... of every row (emitBlockDot:
+/// vector loads and a vector<16xf32> accumulator per row), then the warp
+/// adds each row's lane sums. The rows share the loop's activation loads
+/// (x and gamma, which are read as many bytes as a row of f16 weights per
+/// row), and more weight loads are in flight per lane. The loads are marked
+/// 16-byte aligned, so that NVPTX makes each one or two 128-bit loads: with
+/// scalar loads a step of a warp read 8 x 2 bytes per lane in 8
+/// instructions, each touching 4 to 8 cache wavefronts. Every piece is
+/// 16-byte aligned: rows of a multiple of 16 elements, tensors at multiples
+/// of the file's alignment (at least 16 for GPU programs, which the program
+/// checks) in 256-byte aligned managed memory, activations in buffers of
+/// their own.
+static SmallVector<Value> warpVectorRowDots(Emitter &e,
+                                            ArrayRef<WeightRow> rows, int64_t k,
+                                            const Activation &x, Value s) {
   OpBuilder &b = e.b;
   CreatedOps created;
   OpBuilder::Listener *outer = b.getListener();
   b.setListener(&created);
-  Value vacc = e.reduce(
-      e.lane, e.idx(k / dotBlockElements(w)), e.zeroAcc(),
-      [&](Value blk, Value a) {
-        return emitBlockDot(
-            b, e.loc, w, row, blk,
-            [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
-            a);
-      },
-      kWarp);
+  int64_t piece = dotBlockElements(*rows.front().w);
+  SmallVector<Value> inits(rows.size(), e.zeroAcc());
+  auto loop = scf::ForOp::create(
+      b, e.loc, e.lane, e.idx(k / piece), e.idx(kWarp), inits,
+      [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        // The activations of this piece, loaded once for all rows.
+        Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(piece));
+        Value xv = x.load(e, s, k0, piece);
+        SmallVector<Value> next;
+        for (auto [r, acc] : llvm::zip(rows, accs))
+          next.push_back(emitBlockDot(
+              b, e.loc, *r.w, r.row, blk,
+              [&](Value, int64_t lanes) {
+                assert(lanes == piece && "one piece per step");
+                return xv;
+              },
+              acc));
+        scf::YieldOp::create(b, e.loc, next);
+      });
   b.setListener(outer);
   for (Operation *op : created.ops)
     if (auto load = dyn_cast<vector::LoadOp>(op))
       load.setAlignment(16);
-  Value sum =
-      vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, vacc);
-  return x.finish(e, s, e.warpSum(sum));
+  SmallVector<Value> sums;
+  for (Value acc : loop.getResults())
+    sums.push_back(x.finish(e, s,
+                            e.warpSum(vector::ReductionOp::create(
+                                b, e.loc, vector::CombiningKind::ADD, acc))));
+  return sums;
 }
 
 static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
@@ -683,7 +708,7 @@ static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
   if (kc.scalable && isUnquantized(w))
     return scalableRowDot(e, w, k, x, s, row);
   if (e.lane && isUnquantized(w) && canVectorizeDot(w, k))
-    return warpVectorRowDot(e, w, k, x, s, row);
+    return warpVectorRowDots(e, {{&w, row}}, k, x, s)[0];
   if (!kc.vectorizes(w, k))
     return x.finish(e, s, e.dot(w, row, k, [&](Value kk) {
       return x.loadScalar(e, s, kk);
@@ -702,6 +727,24 @@ static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
   return x.finish(
       e, s,
       vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, vacc));
+}
+
+/// The dot products of token `s` with several rows: on GPUs, f32/f16/bf16
+/// rows in one warp loop (warpVectorRowDots), else one rowDot each.
+static SmallVector<Value> rowDots(Emitter &e, const Kernels &kc,
+                                  ArrayRef<WeightRow> rows, int64_t k,
+                                  const Activation &x, Value s) {
+  bool together =
+      e.lane && !x.xq && llvm::all_of(rows, [&](WeightRow r) {
+        return isUnquantized(*r.w) && canVectorizeDot(*r.w, k) &&
+               dotBlockElements(*r.w) == dotBlockElements(*rows.front().w);
+      });
+  if (together)
+    return warpVectorRowDots(e, rows, k, x, s);
+  SmallVector<Value> sums;
+  for (WeightRow r : rows)
+    sums.push_back(rowDot(e, kc, *r.w, k, x, s, r.row));
+  return sums;
 }
 
 /// The integer dot products of row `row` of `w` (see canIntDot) with tokens
@@ -1017,17 +1060,32 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.vectorizes(w, k) && rt.isDynamicDim(0);
-  forRowsAndTokens(
-      e, kernels.gpu, n, seq, blocked, tokenBlock,
-      [&](Value row, Value s0) {
-        SmallVector<Value> sums =
-            blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, row);
-        for (int64_t t = 0; t < tokenBlock; ++t)
-          store(sums[t], arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row);
-      },
-      [&](Value row, Value s) {
-        store(rowDot(e, kernels, w, k, x, s, row), s, row);
+  if (kernels.gpu && !blocked && n % 2 == 0 && isUnquantized(w) &&
+      canVectorizeDot(w, k)) {
+    // On GPUs two f32/f16/bf16 rows per warp: they share the activation
+    // loads (warpVectorRowDots).
+    parallelRows(e, /*warp=*/true, n / 2, [&](Value pair) {
+      Value r0 = arith::MulIOp::create(b, e.loc, pair, e.idx(2));
+      Value r1 = arith::AddIOp::create(b, e.loc, r0, e.idx(1));
+      e.loop(e.idx(0), seq, [&](Value s) {
+        SmallVector<Value> d =
+            rowDots(e, kernels, {{&w, r0}, {&w, r1}}, k, x, s);
+        store(d[0], s, r0);
+        store(d[1], s, r1);
       });
+    });
+  } else
+    forRowsAndTokens(
+        e, kernels.gpu, n, seq, blocked, tokenBlock,
+        [&](Value row, Value s0) {
+          SmallVector<Value> sums =
+              blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, row);
+          for (int64_t t = 0; t < tokenBlock; ++t)
+            store(sums[t], arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row);
+        },
+        [&](Value row, Value s) {
+          store(rowDot(e, kernels, w, k, x, s, row), s, row);
+        });
   if (residual) {
     add.getResult().replaceAllUsesWith(e.toTensor(out, rt));
     add->erase();
@@ -1073,10 +1131,10 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
               ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
       },
       [&](Value row, Value s) {
-        memref::StoreOp::create(b, e.loc,
-                                epilogue(rowDot(e, kernels, wg, k, x, s, row),
-                                         rowDot(e, kernels, wu, k, x, s, row)),
-                                out, ValueRange{s, row});
+        SmallVector<Value> gu =
+            rowDots(e, kernels, {{&wg, row}, {&wu, row}}, k, x, s);
+        memref::StoreOp::create(b, e.loc, epilogue(gu[0], gu[1]), out,
+                                ValueRange{s, row});
       });
   e.replaceWithBuffer(op, out, rt);
   return success();
@@ -1158,8 +1216,9 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
             store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x0[t], x1[t]);
         },
         [&](Value s) {
-          store(s, rowDot(e, kernels, w, k, x, s, r),
-                rowDot(e, kernels, w, k, x, s, r1));
+          SmallVector<Value> pair =
+              rowDots(e, kernels, {{&w, r}, {&w, r1}}, k, x, s);
+          store(s, pair[0], pair[1]);
         });
   };
 

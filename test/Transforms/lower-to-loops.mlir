@@ -234,9 +234,27 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
 // CHECK-NEXT: %[[Z:.*]] = arith.addf %[[R]], %{{.*}} : f32
 // CHECK-NEXT: memref.store %[[Z]]
 // CHECK-NOT: arith.addf %{{.*}} : tensor
+// On GPUs two f32 rows (2p, 2p+1) per warp, in one loop whose activation
+// piece is loaded once for both rows.
 // GPU-LABEL: func.func @matmul_residual
-// GPU: gpu.shuffle
+// GPU: %[[N:.*]] = arith.muli %c8, %c32 : index
+// GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
+// GPU: %[[P:.*]] = arith.divui %[[I]]
+// GPU: %[[R0:.*]] = arith.muli %[[P]], %c2
+// GPU: %[[R1:.*]] = arith.addi %[[R0]], %c1
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
+// GPU: %[[XV:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<16xf32>
+// GPU: %[[W0:.*]] = vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 16 : i64} : memref<16x64xf32>
+// GPU: vector.fma %[[XV]], %[[W0]]
+// GPU-NOT: memref<1x64xf32>, vector<16xf32>
+// GPU: %[[W1:.*]] = vector.load %{{.*}}[%[[R1]], %{{.*}}] {alignment = 16 : i64} : memref<16x64xf32>
+// GPU: vector.fma %[[XV]], %[[W1]]
+// GPU: scf.yield
+// GPU-COUNT-10: gpu.shuffle
 // GPU: arith.addf %{{.*}}, %{{.*}} : f32
+// GPU: memref.store %{{.*}}[%{{.*}}, %[[R0]]]
+// GPU: arith.addf %{{.*}}, %{{.*}} : f32
+// GPU: memref.store %{{.*}}[%{{.*}}, %[[R1]]]
 // GPU-NOT: arith.addf %{{.*}} : tensor
 func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor<1x16xf32> {
   %w = llama.weight "w" : !llama.weight<16x64xf32>
@@ -258,6 +276,18 @@ func.func @negative_matmul_residual_two_uses(%x: tensor<1x64xf32>, %r: tensor<1x
   %z = arith.addf %r, %y : tensor<1x16xf32>
   %z2 = arith.addf %z, %y : tensor<1x16xf32>
   return %z2 : tensor<1x16xf32>
+}
+
+// -----
+
+// An odd number of rows: a warp per row (one accumulator), on GPUs.
+// GPU-LABEL: func.func @negative_matmul_odd_rows_one_per_warp
+// GPU: %[[N:.*]] = arith.muli %c15, %c32 : index
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>) {
+func.func @negative_matmul_odd_rows_one_per_warp(%x: tensor<1x64xf32>) -> tensor<1x15xf32> {
+  %w = llama.weight "w" : !llama.weight<15x64xf32>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<15x64xf32>) -> tensor<1x15xf32>
+  return %y : tensor<1x15xf32>
 }
 
 // -----
