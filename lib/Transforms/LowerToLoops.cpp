@@ -97,9 +97,10 @@ struct Emitter {
   Value dim(Value memref, int64_t d) {
     return memref::DimOp::create(b, loc, memref, d);
   }
-  /// for i in [lo, hi): body(i)
-  void loop(Value lo, Value hi, function_ref<void(Value)> body) {
-    scf::ForOp::create(b, loc, lo, hi, idx(1), ValueRange{},
+  /// for i in [lo, hi) by `step`: body(i)
+  void loop(Value lo, Value hi, function_ref<void(Value)> body,
+            int64_t step = 1) {
+    scf::ForOp::create(b, loc, lo, hi, idx(step), ValueRange{},
                        [&](OpBuilder &nb, Location, Value i, ValueRange) {
                          OpBuilder::InsertionGuard g(b);
                          b.setInsertionPoint(nb.getInsertionBlock(),
@@ -368,6 +369,33 @@ static Value rowScales(Emitter &e, bool warp, Value x, Value seq, int64_t dim,
                             scales, ValueRange{s});
   });
   return scales;
+}
+
+/// On GPUs: x[s, k] * scale[s] * gamma[k] for every token s, a warp per
+/// token that first computes the token's RMSNorm scale (as rowScales) and
+/// then writes the normalized row (lane l elements l, l + kWarp, ...).
+static Value normalizedRows(Emitter &e, Value x, Value gamma, Value seq,
+                            int64_t dim, FloatAttr eps) {
+  OpBuilder &b = e.b;
+  auto xt = cast<MemRefType>(x.getType());
+  Value out = memref::AllocOp::create(
+      b, e.loc, MemRefType::get(xt.getShape(), b.getF32Type()),
+      xt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  parallelRows(e, true, seq, [&](Value s) {
+    Value ss = e.warpSum(sumOfSquares(e, x, s, e.lane, dim, kWarp));
+    Value scale = scaleOfSumSquares(e, ss, dim, eps);
+    e.loop(
+        e.lane, e.idx(dim),
+        [&](Value k) {
+          Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, k});
+          Value g = memref::LoadOp::create(b, e.loc, gamma, ValueRange{k});
+          Value y = arith::MulFOp::create(
+              b, e.loc, arith::MulFOp::create(b, e.loc, v, scale), g);
+          memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, k});
+        },
+        kWarp);
+  });
+  return out;
 }
 
 class FunctionLowering {
@@ -973,6 +1001,15 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
     });
   }
   FloatAttr epsAttr = b.getF32FloatAttr(eps->convertToFloat());
+  if (kernels.gpu) {
+    // Normalized once per token by the kernel that computes the scales:
+    // the row kernels then load one activation piece per step, not x and
+    // gamma (on GPUs these loads, repeated by every row, cost L1
+    // bandwidth; on CPUs the prologue stays fused: no extra pass over x).
+    a.x = normalizedRows(e, a.x, a.gamma, seq, dim, epsAttr);
+    a.gamma = {};
+    return;
+  }
   a.scales = rowScales(e, kernels.gpu, a.x, seq, dim, epsAttr);
 }
 

@@ -161,6 +161,22 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // CHECK: } else {
 // CHECK: scf.if
 // CHECK-NOT: scf.parallel
+// On GPUs a warp per token computes its scale and writes the normalized row
+// (x * scale * gamma) once; the row loops then read that row alone.
+// GPU-LABEL: func.func @qkv_rope
+// GPU: %[[G:.*]] = memref.collapse_shape
+// GPU: %[[XN:.*]] = memref.alloc() : memref<1x64xf32>
+// GPU: scf.parallel
+// GPU: gpu.shuffle  xor
+// GPU: math.sqrt
+// GPU: scf.for %[[K:.*]] = %{{.*}} to %c64{{.*}} step %c32
+// GPU: memref.load %[[G]][%[[K]]] : memref<64xf32>
+// GPU: memref.store %{{.*}}, %[[XN]][%{{.*}}, %[[K]]] : memref<1x64xf32>
+// GPU: scf.parallel
+// GPU-NOT: memref.load %[[G]]
+// GPU: memref.load %[[XN]]
+// GPU-NOT: memref.load %[[G]]
+// GPU: math.cos
 func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32> {
   %g = llama.weight "g" : !llama.weight<64xf32>
   %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
