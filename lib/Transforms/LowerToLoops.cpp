@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -139,10 +140,12 @@ struct Emitter {
             function_ref<Value(Value)> x) {
     int64_t bs = w.blockSize;
     if (lane) {
-      // Unquantized rows: 8 elements a step, so that a thread has several
-      // loads in flight and the warp reads 32 x 8 consecutive elements.
-      // Quantized blocks stay a loop: unrolled, 32-element blocks made the
-      // 22-layer TinyLlama Q4_0 program take minutes in LLVM.
+      // (Rows whose length is a multiple of the block take warpRowDots;
+      // this is the fallback.) Unquantized rows: 8 elements a step, so that
+      // a thread has several loads in flight and the warp reads 32 x 8
+      // consecutive elements. Quantized blocks stay a loop: unrolled,
+      // 32-element blocks made the 22-layer TinyLlama Q4_0 program take
+      // minutes in LLVM.
       int64_t step = bs == 1 && K % 8 == 0 ? 8 : 1;
       Value partial = reduce(
           lane, idx(K / bs / step), f32(0),
@@ -675,51 +678,99 @@ struct WeightRow {
   Value row;
 };
 
-/// A warp's dot products of token `s` with f32/f16/bf16 rows, in one loop:
-/// lane l takes 16-element pieces l, l + 32, ... of every row (emitBlockDot:
-/// vector loads and a vector<16xf32> accumulator per row), then the warp
-/// adds each row's lane sums. The rows share the loop's activation loads
-/// (x and gamma, which are read as many bytes as a row of f16 weights per
-/// row), and more weight loads are in flight per lane. The loads are marked
-/// 16-byte aligned, so that NVPTX makes each one or two 128-bit loads: with
-/// scalar loads a step of a warp read 8 x 2 bytes per lane in 8
-/// instructions, each touching 4 to 8 cache wavefronts. Every piece is
-/// 16-byte aligned: rows of a multiple of 16 elements, tensors at multiples
-/// of the file's alignment (at least 16 for GPU programs, which the program
-/// checks) in 256-byte aligned managed memory, activations in buffers of
-/// their own.
-static SmallVector<Value> warpVectorRowDots(Emitter &e,
-                                            ArrayRef<WeightRow> rows, int64_t k,
-                                            const Activation &x, Value s) {
+/// The largest power of two (at most 2^20) known to divide every value of
+/// the index `v`: constants, products and sums of such; 0 for the constant
+/// 0 (divisible by anything); 1 for anything else.
+static int64_t knownDivisor(Value v) {
+  constexpr int64_t kCap = int64_t(1) << 20;
+  APInt c;
+  if (matchPattern(v, m_ConstantInt(&c))) {
+    int64_t x = c.getSExtValue();
+    return x == 0 ? 0 : std::min(x & -x, kCap);
+  }
+  auto both = [](Operation *op) {
+    return std::make_pair(knownDivisor(op->getOperand(0)),
+                          knownDivisor(op->getOperand(1)));
+  };
+  if (auto mul = v.getDefiningOp<arith::MulIOp>()) {
+    auto [a, b] = both(mul);
+    return a == 0 || b == 0 ? 0 : std::min(a * b, kCap);
+  }
+  if (auto add = v.getDefiningOp<arith::AddIOp>()) {
+    auto [a, b] = both(add);
+    return a == 0 ? b : b == 0 ? a : std::min(a, b);
+  }
+  return 1;
+}
+
+/// The byte alignment (at most 16) of a vector load from a buffer with the
+/// identity layout and static trailing sizes whose base is 16-byte aligned
+/// (GPU buffers: 256-byte aligned allocations, and weight views of a file
+/// whose tensors are at multiples of 16, which GPU programs check): from
+/// what is known to divide each index. 0 where that cannot be told.
+static int64_t vectorLoadAlignment(vector::LoadOp load) {
+  MemRefType mt = load.getMemRefType();
+  if (!mt.getLayout().isIdentity() || !mt.getElementType().isIntOrFloat())
+    return 0;
+  int64_t elemBytes = mt.getElementTypeBitWidth() / 8;
+  if (elemBytes == 0)
+    return 0;
+  int64_t align = 16, strideBytes = elemBytes;
+  ValueRange indices = load.getIndices();
+  for (int64_t d = mt.getRank() - 1; d >= 0; --d) {
+    int64_t div = knownDivisor(indices[d]);
+    if (div != 0)
+      align = std::min(align, (strideBytes & -strideBytes) * div);
+    if (d > 0) {
+      if (mt.isDynamicDim(d))
+        return 0;
+      strideBytes *= mt.getDimSize(d);
+    }
+  }
+  return align;
+}
+
+/// A warp's dot products of token `s` with rows of the same block size, in
+/// one loop: lane l takes blocks (16-element pieces of f32/f16/bf16 rows)
+/// l, l + 32, ... of every row, dequantized in registers (emitBlockDot:
+/// vector loads, a vector<16xf32> accumulator per row); then the warp adds
+/// each row's lane sums. The rows share the loop's activation loads (a step
+/// loads 64 bytes of activations per 32 bytes of an f16 row), and more
+/// weight loads are in flight per lane.
+///
+/// Each vector load is marked with the alignment its indices give
+/// (vectorLoadAlignment: 16 for f32/f16/bf16 pieces and the Q4_K/Q5_K
+/// quants, 2 to 8 for the other quantized blocks), so that NVPTX makes the
+/// widest loads it can: with scalar loads a step of a warp read 8 x 2 bytes
+/// per lane in 8 instructions, each touching 4 to 8 cache wavefronts, and a
+/// quantized block was read one byte (and one scale) per element.
+static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
+                                      int64_t k, const Activation &x, Value s) {
   OpBuilder &b = e.b;
   CreatedOps created;
   OpBuilder::Listener *outer = b.getListener();
   b.setListener(&created);
-  int64_t piece = dotBlockElements(*rows.front().w);
+  int64_t block = dotBlockElements(*rows.front().w);
   SmallVector<Value> inits(rows.size(), e.zeroAcc());
   auto loop = scf::ForOp::create(
-      b, e.loc, e.lane, e.idx(k / piece), e.idx(kWarp), inits,
+      b, e.loc, e.lane, e.idx(k / block), e.idx(kWarp), inits,
       [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        // The activations of this piece, loaded once for all rows.
-        Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(piece));
-        Value xv = x.load(e, s, k0, piece);
+        // The same activation loads for every row (LLVM keeps one of each).
         SmallVector<Value> next;
         for (auto [r, acc] : llvm::zip(rows, accs))
           next.push_back(emitBlockDot(
               b, e.loc, *r.w, r.row, blk,
-              [&](Value, int64_t lanes) {
-                assert(lanes == piece && "one piece per step");
-                return xv;
-              },
+              [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
               acc));
         scf::YieldOp::create(b, e.loc, next);
       });
   b.setListener(outer);
   for (Operation *op : created.ops)
     if (auto load = dyn_cast<vector::LoadOp>(op))
-      load.setAlignment(16);
+      if (int64_t align = vectorLoadAlignment(load))
+        load.setAlignment(align);
   SmallVector<Value> sums;
   for (Value acc : loop.getResults())
     sums.push_back(x.finish(e, s,
@@ -735,8 +786,8 @@ static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
     return intRowDots(e, kc.intDot, w, k, x, {s}, row)[0];
   if (kc.scalable && isUnquantized(w))
     return scalableRowDot(e, w, k, x, s, row);
-  if (e.lane && isUnquantized(w) && canVectorizeDot(w, k))
-    return warpVectorRowDots(e, {{&w, row}}, k, x, s)[0];
+  if (e.lane && canVectorizeDot(w, k))
+    return warpRowDots(e, {{&w, row}}, k, x, s)[0];
   if (!kc.vectorizes(w, k))
     return x.finish(e, s, e.dot(w, row, k, [&](Value kk) {
       return x.loadScalar(e, s, kk);
@@ -757,18 +808,18 @@ static Value rowDot(Emitter &e, const Kernels &kc, const WeightView &w,
       vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, vacc));
 }
 
-/// The dot products of token `s` with several rows: on GPUs, f32/f16/bf16
-/// rows in one warp loop (warpVectorRowDots), else one rowDot each.
+/// The dot products of token `s` with several rows: on GPUs, rows of one
+/// block size in one warp loop (warpRowDots), else one rowDot each.
 static SmallVector<Value> rowDots(Emitter &e, const Kernels &kc,
                                   ArrayRef<WeightRow> rows, int64_t k,
                                   const Activation &x, Value s) {
   bool together =
       e.lane && !x.xq && llvm::all_of(rows, [&](WeightRow r) {
-        return isUnquantized(*r.w) && canVectorizeDot(*r.w, k) &&
+        return canVectorizeDot(*r.w, k) &&
                dotBlockElements(*r.w) == dotBlockElements(*rows.front().w);
       });
   if (together)
-    return warpVectorRowDots(e, rows, k, x, s);
+    return warpRowDots(e, rows, k, x, s);
   SmallVector<Value> sums;
   for (WeightRow r : rows)
     sums.push_back(rowDot(e, kc, *r.w, k, x, s, r.row));
@@ -1097,10 +1148,9 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.vectorizes(w, k) && rt.isDynamicDim(0);
-  if (kernels.gpu && !blocked && n % 2 == 0 && isUnquantized(w) &&
-      canVectorizeDot(w, k)) {
-    // On GPUs two f32/f16/bf16 rows per warp: they share the activation
-    // loads (warpVectorRowDots).
+  if (kernels.gpu && !blocked && n % 2 == 0 && canVectorizeDot(w, k)) {
+    // On GPUs two rows per warp: they share the activation loads
+    // (warpRowDots).
     parallelRows(e, /*warp=*/true, n / 2, [&](Value pair) {
       Value r0 = arith::MulIOp::create(b, e.loc, pair, e.idx(2));
       Value r1 = arith::AddIOp::create(b, e.loc, r0, e.idx(1));

@@ -8,21 +8,30 @@
 // dequantizes q8_0 in the inner loop, the result an out-buffer.
 
 // CHECK: module attributes {llama.weight_table = [{name = "blk.0.attn_q.weight", ne = [64, 16], type = 8 : i64}]}
-// GPU code: a warp (32 threads) per row; lane l takes blocks l, l+32, ...
-// and the partial sums meet in an xor-shuffle butterfly.
+// GPU code: two rows per warp (8 warps of 32 threads); lane l takes blocks
+// l, l+32, ... of both rows, dequantized with vector loads marked with the
+// alignment their indices give (2: 34-byte blocks, quants at byte 2, rows
+// of 68 bytes), and each row's partial sums meet in an xor-shuffle
+// butterfly.
 // GPU-LABEL: func.func @q8_0_matmul
-// GPU: %[[N:.*]] = arith.muli %c16, %c32 : index
+// GPU: %[[N:.*]] = arith.muli %c8, %c32 : index
 // GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]]) step
 // GPU: %[[LANE:.*]] = arith.remui %[[I]], %{{.*}} : index
-// GPU: %[[ROW:.*]] = arith.divui %[[I]], %{{.*}} : index
-// GPU: scf.for %{{.*}} = %[[LANE]] to %c2 step %c32{{.*}} iter_args
-// GPU: memref.load %{{.*}}[%[[ROW]], %{{.*}}] : memref<16x68xi8>
+// GPU: %[[P:.*]] = arith.divui %[[I]], %{{.*}} : index
+// GPU: %[[R0:.*]] = arith.muli %[[P]], %c2
+// GPU: %[[R1:.*]] = arith.addi %[[R0]], %c1
+// GPU: scf.for %{{.*}} = %[[LANE]] to %c2{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
+// GPU: vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<32xi8>
+// GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<16xf32>
+// GPU: vector.load %{{.*}}[%[[R1]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<32xi8>
+// GPU: scf.yield
 // GPU: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32{{.*}} : f32
 // GPU: gpu.shuffle  xor %{{.*}}, %c8_i32
 // GPU: gpu.shuffle  xor %{{.*}}, %c4_i32
 // GPU: gpu.shuffle  xor %{{.*}}, %c2_i32
 // GPU: gpu.shuffle  xor %{{.*}}, %c1_i32
-// GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[ROW]]] : memref<1x16xf32>
+// GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[R0]]] : memref<1x16xf32>
+// GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[R1]]] : memref<1x16xf32>
 // CHECK-LABEL: func.func @q8_0_matmul
 // CHECK-SAME: (%[[FILE:.*]]: memref<?xi8>, %[[OFF:.*]]: memref<?xi64>, %[[X:.*]]: memref<1x64xf32>, %[[OUT:.*]]: memref<1x16xf32>)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
@@ -108,6 +117,19 @@ func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?x
 // SVE: vector.reduction <add>, %{{.*}} : vector<[4]xf32> into f32
 // SVE: vector.load %{{.*}} : memref<2x64xi16>, vector<[4]xi16>
 // SVE: vector.load %{{.*}} : memref<2x36xi8>, vector<16xi8>
+// On GPUs every vector load is marked with the alignment its indices give:
+// 16-element pieces of f32/bf16 rows and Q4_K's quants (at byte 16 + 32c of
+// 144-byte blocks) 16, Q4_K's scales 4, Q4_0's quants (byte 2 of 18-byte
+// blocks) and all of Q6_K (210-byte blocks) 2.
+// GPU-LABEL: func.func @types
+// GPU-DAG: {alignment = 16 : i64} : memref<2x64xf32>, vector<16xf32>
+// GPU-DAG: {alignment = 16 : i64} : memref<2x64xi16>, vector<16xi16>
+// GPU-DAG: {alignment = 2 : i64} : memref<2x36xi8>, vector<16xi8>
+// GPU-DAG: {alignment = 16 : i64} : memref<2x144xi8>, vector<32xi8>
+// GPU-DAG: {alignment = 4 : i64} : memref<2x144xi8>, vector<12xi8>
+// GPU-DAG: {alignment = 2 : i64} : memref<2x210xi8>, vector<32xi8>
+// GPU-NOT: {alignment = {{[48]|16}} : i64} : memref<2x210xi8>
+// GPU-NOT: {alignment = {{[48]|16}} : i64} : memref<2x36xi8>
 // CHECK-LABEL: func.func @types
 // CHECK-DAG: memref.view {{.*}} to memref<2x64xf32>
 // CHECK-DAG: memref.view {{.*}} to memref<2x64xi16>
@@ -174,7 +196,7 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // GPU: memref.store %{{.*}}, %[[XN]][%{{.*}}, %[[K]]] : memref<1x64xf32>
 // GPU: scf.parallel
 // GPU-NOT: memref.load %[[G]]
-// GPU: memref.load %[[XN]]
+// GPU: vector.load %[[XN]]
 // GPU-NOT: memref.load %[[G]]
 // GPU: math.cos
 func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32> {
@@ -250,8 +272,8 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
 // CHECK-NEXT: %[[Z:.*]] = arith.addf %[[R]], %{{.*}} : f32
 // CHECK-NEXT: memref.store %[[Z]]
 // CHECK-NOT: arith.addf %{{.*}} : tensor
-// On GPUs two f32 rows (2p, 2p+1) per warp, in one loop whose activation
-// piece is loaded once for both rows.
+// On GPUs two f32 rows (2p, 2p+1) per warp, in one loop (whose activation
+// loads, the same for both rows, LLVM keeps once).
 // GPU-LABEL: func.func @matmul_residual
 // GPU: %[[N:.*]] = arith.muli %c8, %c32 : index
 // GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
@@ -259,12 +281,12 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
 // GPU: %[[R0:.*]] = arith.muli %[[P]], %c2
 // GPU: %[[R1:.*]] = arith.addi %[[R0]], %c1
 // GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
-// GPU: %[[XV:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<16xf32>
 // GPU: %[[W0:.*]] = vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 16 : i64} : memref<16x64xf32>
+// GPU: %[[XV:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<16xf32>
 // GPU: vector.fma %[[XV]], %[[W0]]
-// GPU-NOT: memref<1x64xf32>, vector<16xf32>
 // GPU: %[[W1:.*]] = vector.load %{{.*}}[%[[R1]], %{{.*}}] {alignment = 16 : i64} : memref<16x64xf32>
-// GPU: vector.fma %[[XV]], %[[W1]]
+// GPU: %[[XV1:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<16xf32>
+// GPU: vector.fma %[[XV1]], %[[W1]]
 // GPU: scf.yield
 // GPU-COUNT-10: gpu.shuffle
 // GPU: arith.addf %{{.*}}, %{{.*}} : f32
