@@ -634,4 +634,15 @@ void llama_rt_emu_barrier() {
   leaveFiber(*t);
 }
 
+void llama_rt_emu_check_aligned(int64_t address, int64_t alignment) {
+  if (alignment > 0 && address % alignment != 0) {
+    char msg[160];
+    std::snprintf(msg, sizeof(msg),
+                  "a vector access at 0x%llx claims %lld-byte alignment (a "
+                  "GPU would fault)",
+                  (unsigned long long)address, (long long)alignment);
+    die(msg);
+  }
+}
+
 } // extern "C"

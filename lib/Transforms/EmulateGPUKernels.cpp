@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -26,8 +28,8 @@ using namespace mlir;
 
 namespace {
 
-using llama::kEmulatorBarrierFn, llama::kEmulatorIndexFn,
-    llama::kEmulatorShuffleFn;
+using llama::kEmulatorAlignedFn, llama::kEmulatorBarrierFn,
+    llama::kEmulatorIndexFn, llama::kEmulatorShuffleFn;
 
 using llama::declareRuntimeFunction;
 
@@ -43,6 +45,37 @@ int indexCode(Operation *op) {
   if (auto t = dyn_cast<gpu::GridDimOp>(op))
     return 9 + dim(t.getDimension());
   return -1;
+}
+
+/// Before a vector load or store that claims an alignment above its
+/// element's: a call of the emulator's check with the access's address
+/// (the buffer's aligned pointer plus its offset and the indices times the
+/// strides, in elements, times the element size). On a GPU a misaligned
+/// vector access faults; on the CPU it would pass unnoticed.
+template <typename AccessOp> void checkAlignment(ModuleOp module, AccessOp op) {
+  std::optional<uint64_t> align = op.getAlignment();
+  MemRefType mt = op.getMemRefType();
+  unsigned elemBits = mt.getElementTypeBitWidth();
+  if (!align || elemBits % 8 || *align <= elemBits / 8)
+    return;
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  Type index = b.getIndexType();
+  Value m = op.getBase();
+  auto meta = memref::ExtractStridedMetadataOp::create(b, l, m);
+  Value linear = meta.getOffset();
+  for (auto [i, stride] : llvm::zip(op.getIndices(), meta.getStrides()))
+    linear = arith::AddIOp::create(b, l, linear,
+                                   arith::MulIOp::create(b, l, i, stride));
+  Value bytes = arith::MulIOp::create(
+      b, l, linear, arith::ConstantIndexOp::create(b, l, elemBits / 8));
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, l, m);
+  Value addr = arith::AddIOp::create(b, l, base, bytes);
+  func::FuncOp callee = declareRuntimeFunction(
+      module, kEmulatorAlignedFn, b.getFunctionType({index, index}, {}));
+  func::CallOp::create(
+      b, l, callee,
+      ValueRange{addr, arith::ConstantIndexOp::create(b, l, int64_t(*align))});
 }
 
 struct LlamaEmulateGPUKernelsPass
@@ -131,6 +164,8 @@ struct LlamaEmulateGPUKernelsPass
                << "'";
       }
     }
+    fn.walk([&](vector::LoadOp op) { checkAlignment(module, op); });
+    fn.walk([&](vector::StoreOp op) { checkAlignment(module, op); });
     return success();
   }
 };

@@ -161,3 +161,50 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// A vector load that claims 16-byte alignment: its address (the aligned
+// pointer plus (offset + i * stride) * 4 bytes) goes to the emulator's
+// check first. The store claims only its element's 4 bytes: no check.
+// CHECK-LABEL: func.func @__llama_emu_aligned(
+// CHECK-SAME: %[[A:.*]]: memref<?xf32>, %[[I:.*]]: index)
+// CHECK: %{{.*}}, %[[OFF:.*]], %{{.*}}, %[[STRIDE:.*]] = memref.extract_strided_metadata %[[A]]
+// CHECK: %[[IS:.*]] = arith.muli %[[I]], %[[STRIDE]] : index
+// CHECK: %[[LIN:.*]] = arith.addi %[[OFF]], %[[IS]] : index
+// CHECK: %[[C4:.*]] = arith.constant 4 : index
+// CHECK: %[[BYTES:.*]] = arith.muli %[[LIN]], %[[C4]] : index
+// CHECK: %[[P:.*]] = memref.extract_aligned_pointer_as_index %[[A]]
+// CHECK: %[[ADDR:.*]] = arith.addi %[[P]], %[[BYTES]] : index
+// CHECK: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: call @llama_rt_emu_check_aligned(%[[ADDR]], %[[C16]]) : (index, index) -> ()
+// CHECK: vector.load %[[A]][%[[I]]] {alignment = 16 : i64}
+// CHECK-NOT: call @llama_rt_emu_check_aligned
+// CHECK: vector.store
+// CHECK: func.func private @llama_rt_emu_check_aligned(index, index)
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @aligned(%a: memref<?xf32>, %i: index) kernel {
+      %v = vector.load %a[%i] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+      vector.store %v, %a[%i] {alignment = 4 : i64} : memref<?xf32>, vector<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// No alignment claimed: no check, no declaration.
+// CHECK-LABEL: func.func @__llama_emu_negative_unaligned(
+// CHECK-NOT: llama_rt_emu_check_aligned
+// CHECK: return
+// CHECK-NOT: llama_rt_emu_check_aligned
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @negative_unaligned(%a: memref<?xf32>, %i: index) kernel {
+      %v = vector.load %a[%i] : memref<?xf32>, vector<4xf32>
+      vector.store %v, %a[%i] : memref<?xf32>, vector<4xf32>
+      gpu.return
+    }
+  }
+}

@@ -268,6 +268,14 @@ TEST_F(Emulator, GraphNodesCopyTheirArgumentsAndExecsTheirNodes) {
   EXPECT_EQ(destroy(graph), 0);
 }
 
+TEST_F(Emulator, MisalignedVectorAccessIsAnError) {
+  llama_rt_emu_check_aligned(0x1000, 16);
+  llama_rt_emu_check_aligned(0x1002, 2);
+  EXPECT_EXIT(llama_rt_emu_check_aligned(0x1002, 16),
+              ::testing::ExitedWithCode(5),
+              "a vector access at 0x1002 claims 16-byte alignment");
+}
+
 TEST_F(Emulator, DivergentShuffleIsAnError) {
   EXPECT_EXIT(launch("diverge", 1, 1, 32, 1, {}), ::testing::ExitedWithCode(5),
               "kernel diverge, block \\(0, 0, 0\\): warp 0: some lanes wait "

@@ -48,6 +48,9 @@ int64_t llama_rt_emu_index(int32_t code);
 int32_t llama_rt_emu_shuffle(int32_t value, int32_t offset, int32_t width,
                              int32_t mode);
 void llama_rt_emu_barrier();
+/// Reports (exit 5) a vector access at `address` that claims `alignment`
+/// bytes it does not have.
+void llama_rt_emu_check_aligned(int64_t address, int64_t alignment);
 }
 
 #endif // LLAMA_MLIR_RUNTIME_GPUEMULATOR_H

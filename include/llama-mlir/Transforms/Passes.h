@@ -44,6 +44,8 @@ inline constexpr llvm::StringLiteral kEmulatorShuffleFn =
     "llama_rt_emu_shuffle";
 inline constexpr llvm::StringLiteral kEmulatorBarrierFn =
     "llama_rt_emu_barrier";
+inline constexpr llvm::StringLiteral kEmulatorAlignedFn =
+    "llama_rt_emu_check_aligned";
 
 /// The fusions of the pipeline, by the name `--disable-fusion` takes: each
 /// is the pass `llama-fuse-<name>`.

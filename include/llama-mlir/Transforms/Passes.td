@@ -192,14 +192,19 @@ def LlamaEmulateGPUKernelsPass
     (`llama_rt_emu_index(i32) -> index`: 0-2 thread id x/y/z, 3-5 block id,
     6-8 block size, 9-11 grid size; `llama_rt_emu_shuffle(i32 value, i32
     offset, i32 width, i32 mode) -> i32`, with f32 values bitcast, mode as
-    `gpu::ShuffleMode`.) The gpu.module and the launches are left as they
-    are: the program still holds the PTX. A kernel with workgroup or
+    `gpu::ShuffleMode`.) Before each vector load or store that claims an
+    alignment above its element size, a call of
+    `llama_rt_emu_check_aligned(index address, index alignment)` (the
+    emulator reports a misaligned access, where a GPU would fault). The
+    gpu.module and the launches are left as they are: the program still
+    holds the PTX. A kernel with workgroup or
     private memory, a shuffle whose `valid` result is used, or another gpu
     op is an error that names the kernel and the op.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
   ];
 }
 
