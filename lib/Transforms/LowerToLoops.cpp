@@ -291,6 +291,14 @@ struct Kernels {
   bool vectorizes(const WeightView &w, int64_t k) const {
     return vectorize && canVectorizeDot(w, k);
   }
+  /// Whether a prefill computes a row's dot products tokenBlock tokens at a
+  /// time (blockedRowDots: each weight block loaded and dequantized once
+  /// for them). On GPUs only for blocks of at most 32 elements: the
+  /// dequantized pieces of a K-quant block are too many registers.
+  bool blocksTokens(const WeightView &w, int64_t k) const {
+    return vectorizes(w, k) ||
+           (gpu && canVectorizeDot(w, k) && dotBlockElements(w) <= 32);
+  }
 };
 
 /// for i in [0, n) in parallel (the runtime's thread pool splits the range).
@@ -730,6 +738,15 @@ static int64_t vectorLoadAlignment(vector::LoadOp load) {
   return align;
 }
 
+/// Marks every vector load `created` holds with the alignment its indices
+/// give (vectorLoadAlignment).
+static void markAlignments(const CreatedOps &created) {
+  for (Operation *op : created.ops)
+    if (auto load = dyn_cast<vector::LoadOp>(op))
+      if (int64_t align = vectorLoadAlignment(load))
+        load.setAlignment(align);
+}
+
 /// A warp's dot products of token `s` with rows of the same block size, in
 /// one loop: lane l takes blocks (16-element pieces of f32/f16/bf16 rows)
 /// l, l + 32, ... of every row, dequantized in registers (emitBlockDot:
@@ -767,10 +784,7 @@ static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
         scf::YieldOp::create(b, e.loc, next);
       });
   b.setListener(outer);
-  for (Operation *op : created.ops)
-    if (auto load = dyn_cast<vector::LoadOp>(op))
-      if (int64_t align = vectorLoadAlignment(load))
-        load.setAlignment(align);
+  markAlignments(created);
   SmallVector<Value> sums;
   for (Value acc : loop.getResults())
     sums.push_back(x.finish(e, s,
@@ -933,7 +947,9 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
 }
 
 /// The dot products of row `row` of `w` with tokens s0 .. s0+T-1 of `x`,
-/// dequantizing each weight block once for the T tokens.
+/// dequantizing each weight block once for the T tokens. In a warp
+/// (e.lane) lane l takes blocks l, l + 32, ... and the warp adds the lanes'
+/// sums, the loads marked with their alignment as in warpRowDots.
 static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
                                          const WeightView &w, int64_t k,
                                          const Activation &x, Value s0,
@@ -953,8 +969,14 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
       sums.push_back(scalableRowDot(e, w, k, x, s, row));
     return sums;
   }
+  bool warp = bool(e.lane);
+  CreatedOps created;
+  OpBuilder::Listener *outer = b.getListener();
+  if (warp)
+    b.setListener(&created);
   auto loop = scf::ForOp::create(
-      b, e.loc, e.idx(0), e.idx(k / dotBlockElements(w)), e.idx(1), inits,
+      b, e.loc, warp ? e.lane : e.idx(0), e.idx(k / dotBlockElements(w)),
+      e.idx(warp ? kWarp : 1), inits,
       [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -970,12 +992,15 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
         }
         scf::YieldOp::create(b, e.loc, acc);
       });
+  b.setListener(outer);
+  if (warp)
+    markAlignments(created);
   SmallVector<Value> sums;
-  for (int64_t t = 0; t < T; ++t)
-    sums.push_back(
-        x.finish(e, toks[t],
-                 vector::ReductionOp::create(
-                     b, e.loc, vector::CombiningKind::ADD, loop.getResult(t))));
+  for (int64_t t = 0; t < T; ++t) {
+    Value sum = vector::ReductionOp::create(
+        b, e.loc, vector::CombiningKind::ADD, loop.getResult(t));
+    sums.push_back(x.finish(e, toks[t], warp ? e.warpSum(sum) : sum));
+  }
   return sums;
 }
 
@@ -1147,7 +1172,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     }
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
-  bool blocked = kernels.vectorizes(w, k) && rt.isDynamicDim(0);
+  bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
   if (kernels.gpu && !blocked && n % 2 == 0 && canVectorizeDot(w, k)) {
     // On GPUs two rows per warp: they share the activation loads
     // (warpRowDots).
@@ -1203,7 +1228,7 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
         b, e.loc, g, arith::AddFOp::create(b, e.loc, e.f32(1.0), ex));
     return arith::MulFOp::create(b, e.loc, silu, u);
   };
-  bool blocked = kernels.vectorizes(wg, k) && kernels.vectorizes(wu, k) &&
+  bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
                  rt.isDynamicDim(0);
   forRowsAndTokens(
       e, kernels.gpu, n, seq, blocked, tokenBlock,
@@ -1249,8 +1274,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   };
   Value qOut = e.alloc(qt, dyn(qt)), kOut = e.alloc(kt, dyn(kt)),
         vOut = e.alloc(kt, dyn(kt));
-  bool blocked = qt.isDynamicDim(0) && kernels.vectorizes(wq, k) &&
-                 kernels.vectorizes(wk, k) && kernels.vectorizes(wv, k);
+  bool blocked = qt.isDynamicDim(0) && kernels.blocksTokens(wq, k) &&
+                 kernels.blocksTokens(wk, k) && kernels.blocksTokens(wv, k);
   // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
   double freqScale =
       -2.0 * std::log(double(op.getTheta().convertToFloat())) / double(nRot);

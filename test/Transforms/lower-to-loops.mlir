@@ -303,6 +303,42 @@ func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor
 
 // -----
 
+// A GPU prefill: a warp per row takes 4 tokens at a time (each lane's
+// weight piece loaded once for them: 4 accumulators, 4 warp sums), then
+// the remaining tokens one by one.
+// GPU-LABEL: func.func @prefill_blocked_tokens
+// GPU: scf.parallel
+// GPU: %[[LANE:.*]] = arith.remui
+// GPU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
+// GPU: scf.for %{{.*}} = %[[LANE]] to %c4{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// GPU-COUNT-20: gpu.shuffle  xor
+// GPU-COUNT-4: memref.store %{{.*}} : memref<?x16xf32>
+// GPU: scf.for
+// GPU: scf.for %{{.*}} = %[[LANE]] to %c4{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<16xf32>) {
+func.func @prefill_blocked_tokens(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x64xf16>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<16x64xf16>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// K-quant blocks (256 elements) are too many registers to dequantize once
+// for 4 tokens: a GPU prefill takes their tokens one by one, two rows per
+// warp.
+// GPU-LABEL: func.func @negative_prefill_kquant_not_blocked
+// GPU-NOT: step %c4
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
+// GPU-NOT: step %c4
+// GPU: return
+func.func @negative_prefill_kquant_not_blocked(%x: tensor<?x256xf32>) -> tensor<?x2xf32> {
+  %w = llama.weight "w" : !llama.weight<2x256xq4_k>
+  %y = llama.matmul %x, %w : (tensor<?x256xf32>, !llama.weight<2x256xq4_k>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
 // Not folded: the matmul's result has another use.
 // CHECK-LABEL: func.func @negative_matmul_residual_two_uses
 // GPU-LABEL: func.func @negative_matmul_residual_two_uses
