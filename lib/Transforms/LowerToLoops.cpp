@@ -1533,8 +1533,19 @@ static SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x) {
 /// max and sum and its dims of the output (online softmax, as on CPUs),
 /// which the vector<head_dim> state of one thread per task spilled to
 /// memory for TinyLlama's 8 heads per KV head.
+///
+/// With `chunks` > 1 (decode: a handful of tasks, one per KV head, would
+/// each walk the whole cache, one dependent step per row) a task's rows
+/// 0 .. pos are split into `chunks` consecutive runs of ceil((pos+1) /
+/// chunks) rows (at least kMinRunRows), a warp per (task, run), each
+/// writing its run's
+/// unnormalized output, max and sum to `partial`; a second parallel loop
+/// (a thread per (task, head, dim)) merges the runs as the online softmax
+/// merges rows, and normalizes.
+static constexpr int64_t kMinRunRows = 4;
+
 static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
-                             Value kc, Value vc, Value out) {
+                             Value kc, Value vc, Value out, int64_t chunks) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   int64_t nkv = op.getNumKVHeads(), hd = op.getHeadDim(), kvMul = op.getKVMul();
@@ -1546,10 +1557,38 @@ static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
     return x.getType().isF32() ? x
                                : Value(arith::ExtFOp::create(b, loc, f32, x));
   };
+  auto ceilDiv = [&](Value x, int64_t d) {
+    return arith::DivUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, x, e.idx(d - 1)), e.idx(d));
+  };
+  // Rows per run: at least kMinRunRows (each run loads its queries and
+  // writes a partial result), else spread over all `chunks` runs.
+  auto runLength = [&](Value end) {
+    return arith::MaxUIOp::create(b, loc, ceilDiv(end, chunks),
+                                  e.idx(kMinRunRows));
+  };
   Value tasks = arith::MulIOp::create(b, loc, e.dim(q, 0), e.idx(nkv));
-  parallelRows(e, /*warp=*/true, tasks, [&](Value i) {
-    AttentionTask task = attentionTask(e, i, nkv, pos);
-    Value s = task.s, g = task.g, end = task.end;
+  // partial[task, run, head, 0 .. hd) = output, [hd] = max, [hd + 1] = sum.
+  Value partial;
+  if (chunks > 1) {
+    int64_t staticTasks = cast<MemRefType>(q.getType()).getDimSize(0) * nkv;
+    partial = memref::AllocOp::create(
+        b, loc, MemRefType::get({staticTasks, chunks, kvMul, hd + 2}, f32));
+  }
+  Value warps = arith::MulIOp::create(b, loc, tasks, e.idx(chunks));
+  parallelRows(e, /*warp=*/true, warps, [&](Value w) {
+    Value taskIndex = arith::DivUIOp::create(b, loc, w, e.idx(chunks));
+    Value run = arith::RemUIOp::create(b, loc, w, e.idx(chunks));
+    AttentionTask task = attentionTask(e, taskIndex, nkv, pos);
+    Value s = task.s, g = task.g;
+    // This warp's rows [first, last).
+    Value first = e.idx(0), last = task.end;
+    if (chunks > 1) {
+      Value len = runLength(task.end);
+      first = arith::MulIOp::create(b, loc, run, len);
+      last = arith::MinUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, first, len), task.end);
+    }
     // This lane's dims; where head_dim is not a multiple of 32 the lanes
     // past its end read the last dim and count as zero.
     SmallVector<Value> dims, valid;
@@ -1567,79 +1606,155 @@ static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
                  ? Value(arith::SelectOp::create(b, loc, valid[j], x, e.f32(0)))
                  : x;
     };
+    auto guarded = [&](int64_t j, function_ref<void()> store) {
+      if (!ragged)
+        return store();
+      auto guard = scf::IfOp::create(b, loc, valid[j]);
+      OpBuilder::InsertionGuard g3(b);
+      b.setInsertionPoint(guard.thenYield());
+      store();
+    };
     SmallVector<Value> heads;
-    SmallVector<SmallVector<Value>> qs(kvMul);
-    for (int64_t h = 0; h < kvMul; ++h) {
+    for (int64_t h = 0; h < kvMul; ++h)
       heads.push_back(arith::AddIOp::create(
           b, loc, arith::MulIOp::create(b, loc, g, e.idx(kvMul)), e.idx(h)));
-      for (int64_t j = 0; j < perLane; ++j)
-        qs[h].push_back(
-            masked(j, memref::LoadOp::create(
-                          b, loc, q, ValueRange{s, heads[h], dims[j]})));
-    }
-    auto cacheRow = [&](Value c, Value t) {
-      SmallVector<Value> row;
-      for (int64_t j = 0; j < perLane; ++j)
-        row.push_back(masked(j, fromCache(memref::LoadOp::create(
-                                    b, loc, c, ValueRange{t, g, dims[j]}))));
-      return row;
-    };
-    auto score = [&](int64_t h, ArrayRef<Value> krow) {
-      Value dot = e.f32(0);
-      for (int64_t j = 0; j < perLane; ++j)
-        dot = math::FmaOp::create(b, loc, qs[h][j], krow[j], dot);
-      return arith::MulFOp::create(b, loc, e.warpSum(dot), scale).getResult();
-    };
-    // State per head: m, l, then the lane's perLane output dims. Row 0
-    // starts every head: m = its score, l = 1, o = V[0].
-    int64_t per = 2 + perLane;
-    SmallVector<Value> init;
-    SmallVector<Value> k0 = cacheRow(kc, e.idx(0)), v0 = cacheRow(vc, e.idx(0));
-    for (int64_t h = 0; h < kvMul; ++h) {
-      init.push_back(score(h, k0));
-      init.push_back(e.f32(1.0));
-      init.append(v0.begin(), v0.end());
-    }
-    auto loop = scf::ForOp::create(
-        b, loc, e.idx(1), end, e.idx(1), init,
-        [&](OpBuilder &nb, Location, Value t, ValueRange st) {
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          SmallVector<Value> krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
-          SmallVector<Value> next;
-          for (int64_t h = 0; h < kvMul; ++h) {
-            SoftmaxStep st1 =
-                softmaxStep(e, st[h * per], st[h * per + 1], score(h, krow));
-            next.push_back(st1.max);
-            next.push_back(st1.sum);
-            for (int64_t j = 0; j < perLane; ++j)
-              next.push_back(math::FmaOp::create(
-                  b, loc, st1.p, vrow[j],
-                  arith::MulFOp::create(b, loc, st[h * per + 2 + j],
-                                        st1.corr)));
-          }
-          scf::YieldOp::create(b, loc, next);
-        });
-    for (int64_t h = 0; h < kvMul; ++h) {
-      Value inv = arith::DivFOp::create(b, loc, e.f32(1.0),
-                                        loop.getResult(h * per + 1));
-      for (int64_t j = 0; j < perLane; ++j) {
-        Value o =
-            arith::MulFOp::create(b, loc, loop.getResult(h * per + 2 + j), inv);
-        auto store = [&] {
-          memref::StoreOp::create(b, loc, o, out,
-                                  ValueRange{s, heads[h], dims[j]});
-        };
-        if (!ragged) {
-          store();
+    // The online softmax over rows [first, last) (first < last), then the
+    // stores of each head's result.
+    auto attend = [&] {
+      SmallVector<SmallVector<Value>> qs(kvMul);
+      for (int64_t h = 0; h < kvMul; ++h)
+        for (int64_t j = 0; j < perLane; ++j)
+          qs[h].push_back(
+              masked(j, memref::LoadOp::create(
+                            b, loc, q, ValueRange{s, heads[h], dims[j]})));
+      auto cacheRow = [&](Value c, Value t) {
+        SmallVector<Value> row;
+        for (int64_t j = 0; j < perLane; ++j)
+          row.push_back(masked(j, fromCache(memref::LoadOp::create(
+                                      b, loc, c, ValueRange{t, g, dims[j]}))));
+        return row;
+      };
+      auto score = [&](int64_t h, ArrayRef<Value> krow) {
+        Value dot = e.f32(0);
+        for (int64_t j = 0; j < perLane; ++j)
+          dot = math::FmaOp::create(b, loc, qs[h][j], krow[j], dot);
+        return arith::MulFOp::create(b, loc, e.warpSum(dot), scale).getResult();
+      };
+      // State per head: m, l, then the lane's perLane output dims. The
+      // first row starts every head: m = its score, l = 1, o = V[first].
+      int64_t per = 2 + perLane;
+      SmallVector<Value> init;
+      SmallVector<Value> k0 = cacheRow(kc, first), v0 = cacheRow(vc, first);
+      for (int64_t h = 0; h < kvMul; ++h) {
+        init.push_back(score(h, k0));
+        init.push_back(e.f32(1.0));
+        init.append(v0.begin(), v0.end());
+      }
+      auto loop = scf::ForOp::create(
+          b, loc, arith::AddIOp::create(b, loc, first, e.idx(1)), last,
+          e.idx(1), init, [&](OpBuilder &nb, Location, Value t, ValueRange st) {
+            OpBuilder::InsertionGuard g2(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            SmallVector<Value> krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
+            SmallVector<Value> next;
+            for (int64_t h = 0; h < kvMul; ++h) {
+              SoftmaxStep st1 =
+                  softmaxStep(e, st[h * per], st[h * per + 1], score(h, krow));
+              next.push_back(st1.max);
+              next.push_back(st1.sum);
+              for (int64_t j = 0; j < perLane; ++j)
+                next.push_back(math::FmaOp::create(
+                    b, loc, st1.p, vrow[j],
+                    arith::MulFOp::create(b, loc, st[h * per + 2 + j],
+                                          st1.corr)));
+            }
+            scf::YieldOp::create(b, loc, next);
+          });
+      for (int64_t h = 0; h < kvMul; ++h) {
+        Value m = loop.getResult(h * per), l = loop.getResult(h * per + 1);
+        if (chunks > 1) {
+          memref::StoreOp::create(
+              b, loc, m, partial,
+              ValueRange{taskIndex, run, e.idx(h), e.idx(hd)});
+          memref::StoreOp::create(
+              b, loc, l, partial,
+              ValueRange{taskIndex, run, e.idx(h), e.idx(hd + 1)});
+          for (int64_t j = 0; j < perLane; ++j)
+            guarded(j, [&] {
+              memref::StoreOp::create(
+                  b, loc, loop.getResult(h * per + 2 + j), partial,
+                  ValueRange{taskIndex, run, e.idx(h), dims[j]});
+            });
           continue;
         }
-        auto guard = scf::IfOp::create(b, loc, valid[j]);
-        OpBuilder::InsertionGuard g3(b);
-        b.setInsertionPoint(guard.thenYield());
-        store();
+        Value inv = arith::DivFOp::create(b, loc, e.f32(1.0), l);
+        for (int64_t j = 0; j < perLane; ++j) {
+          Value o = arith::MulFOp::create(b, loc,
+                                          loop.getResult(h * per + 2 + j), inv);
+          guarded(j, [&] {
+            memref::StoreOp::create(b, loc, o, out,
+                                    ValueRange{s, heads[h], dims[j]});
+          });
+        }
       }
-    }
+    };
+    if (chunks == 1)
+      return attend();
+    // Runs past the last row are empty (the whole warp takes one branch).
+    auto nonEmpty = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, first, last));
+    OpBuilder::InsertionGuard g4(b);
+    b.setInsertionPoint(nonEmpty.thenYield());
+    attend();
+  });
+  if (chunks == 1)
+    return;
+  // out = the runs merged: with M the largest max, sum over the non-empty
+  // runs r of exp(m_r - M) * o_r, divided by the same sum of l_r.
+  forAll(e, true, {tasks, e.idx(kvMul), e.idx(hd)}, [&](ArrayRef<Value> iv) {
+    Value taskIndex = iv[0], h = iv[1], d = iv[2];
+    AttentionTask task = attentionTask(e, taskIndex, nkv, pos);
+    // The non-empty runs: ceil(end / run length).
+    Value len = runLength(task.end);
+    Value used = arith::DivUIOp::create(
+        b, loc,
+        arith::SubIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, task.end, len), e.idx(1)),
+        len);
+    auto at = [&](Value r, Value k) {
+      return memref::LoadOp::create(b, loc, partial,
+                                    ValueRange{taskIndex, r, h, k})
+          .getResult();
+    };
+    Value hdI = e.idx(hd), hd1 = e.idx(hd + 1);
+    SmallVector<Value> init = {at(e.idx(0), hdI), at(e.idx(0), hd1),
+                               at(e.idx(0), d)};
+    auto loop = scf::ForOp::create(
+        b, loc, e.idx(1), used, e.idx(1), init,
+        [&](OpBuilder &nb, Location, Value r, ValueRange st) {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value m = at(r, hdI);
+          Value mNew = arith::MaximumFOp::create(b, loc, st[0], m);
+          Value fOld = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, st[0], mNew));
+          Value fRun = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, m, mNew));
+          auto merge = [&](Value acc, Value x) {
+            return math::FmaOp::create(
+                b, loc, x, fRun, arith::MulFOp::create(b, loc, acc, fOld));
+          };
+          scf::YieldOp::create(b, loc,
+                               ValueRange{mNew, merge(st[1], at(r, hd1)),
+                                          merge(st[2], at(r, d))});
+        });
+    Value head = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, task.g, e.idx(kvMul)), h);
+    memref::StoreOp::create(
+        b, loc,
+        arith::DivFOp::create(b, loc, loop.getResult(2), loop.getResult(1)),
+        out, ValueRange{task.s, head, d});
   });
 }
 
@@ -1660,7 +1775,14 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   auto rt = cast<RankedTensorType>(op.getType());
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   if (kernels.gpu) {
-    warpGQAAttention(e, op, q, pos, kc, vc, out);
+    // Decode (a static number of tokens): about 1024 warps in all, each
+    // run at least one row long.
+    auto qt = cast<MemRefType>(q.getType());
+    int64_t ctx = cast<MemRefType>(kc.getType()).getDimSize(0);
+    int64_t chunks = 1;
+    if (!qt.isDynamicDim(0) && !ShapedType::isDynamic(ctx))
+      chunks = std::clamp<int64_t>(1024 / (qt.getDimSize(0) * nkv), 1, ctx);
+    warpGQAAttention(e, op, q, pos, kc, vc, out, chunks);
     e.replaceWithBuffer(op, out, rt);
     return success();
   }

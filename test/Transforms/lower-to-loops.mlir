@@ -219,28 +219,63 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 // CHECK-COUNT-2: vector.load %{{.*}} : memref<16x2x8xf16, strided<[16, 8, 1]>>, vector<8xf16>
 // CHECK-NOT: vector.load
 // CHECK: scf.yield
-// On GPUs a warp per (token, KV head) task, head_dim 8 over the lanes (lanes
-// 8..31 read dim 7 and count zero); per cache row each of the 4 heads'
-// scores is a warp sum; the state (m, l, one output dim per head) is
-// scalar.
+// On GPUs (decode: a static number of tokens) a warp per (task, run of
+// cache rows): up to 16 runs (the cache's 16 rows) of at least 4 rows each,
+// head_dim 8 over the lanes (lanes 8..31 read dim 7 and count zero); per
+// cache row each of the 4 heads' scores is a warp sum; the state (m, l, one
+// output dim per head) is scalar. A non-empty run writes its output, max
+// and sum to the partial buffer; a second parallel loop, a thread per
+// (task, head, dim), merges the runs and normalizes.
 // GPU-LABEL: func.func @gqa_attention
-// GPU: %[[T:.*]] = arith.muli %{{.*}}, %c2{{.*}} : index
-// GPU: %[[N:.*]] = arith.muli %[[T]], %c32{{.*}} : index
-// GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
+// GPU: %[[PART:.*]] = memref.alloc() : memref<2x16x4x10xf32>
+// GPU: scf.parallel (%[[I:.*]]) =
 // GPU: %[[LANE:.*]] = arith.remui %[[I]], %c32
-// GPU: %[[D:.*]] = arith.addi %[[LANE]], %c0
-// GPU: %[[OK:.*]] = arith.cmpi ult, %[[D]], %c8
-// GPU: %[[DC:.*]] = arith.minui %[[D]], %c7
-// GPU: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// GPU: %[[W:.*]] = arith.divui %[[I]], %c32
+// GPU: %[[TASK:.*]] = arith.divui %[[W]], %c16
+// GPU: %[[RUN:.*]] = arith.remui %[[W]], %c16
+// GPU: arith.maxui %{{.*}}, %c4
+// GPU: %[[LAST:.*]] = arith.minui %{{.*}}, %{{.*}} : index
+// GPU: %[[OK:.*]] = arith.cmpi ult, %{{.*}}, %c8
+// GPU: %[[DC:.*]] = arith.minui %{{.*}}, %c7
+// GPU: %[[NONEMPTY:.*]] = arith.cmpi ult, %{{.*}}, %[[LAST]] : index
+// GPU: scf.if %[[NONEMPTY]] {
+// GPU: scf.for %{{.*}} = %{{.*}} to %[[LAST]] step %{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // GPU: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[DC]]] : memref<16x2x8xf16, strided<[16, 8, 1]>>
 // GPU-COUNT-5: gpu.shuffle  xor
 // GPU: math.exp
 // GPU: scf.yield
+// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[RUN]], %c0{{.*}}, %c8{{.*}}]
+// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[RUN]], %c0{{.*}}, %c9{{.*}}]
 // GPU: scf.if %[[OK]]
-// GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %[[DC]]] : memref<1x8x8xf32>
+// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[RUN]], %c0{{.*}}, %[[DC]]]
+// GPU: scf.parallel (%{{.*}}, %{{.*}}, %[[D:.*]]) = ({{.*}}) to (%{{.*}}, %c4, %c8{{.*}})
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32)
+// GPU: math.exp
+// GPU: math.exp
+// GPU: scf.yield
+// GPU: arith.divf
+// GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %[[D]]] : memref<1x8x8xf32>
 func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tensor<1xi32>, %c: !llama.kv_cache<1x16x2x8xf16>) -> tensor<1x8x8xf32> {
   %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64} : (tensor<1x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>, tensor<1xi32>, !llama.kv_cache<1x16x2x8xf16>) -> tensor<1x8x8xf32>
   return %o : tensor<1x8x8xf32>
+}
+
+// -----
+
+// A prefill (a dynamic number of tokens: tasks enough) is not split into
+// runs: a warp per (token, KV head) walks rows 0 .. pos and writes the
+// output.
+// GPU-LABEL: func.func @negative_gqa_attention_prefill_not_split
+// GPU-NOT: memref.alloc() : memref<{{.*}}x16x4x10xf32>
+// GPU: scf.parallel
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// GPU: scf.yield
+// GPU: memref.store %{{.*}} : memref<?x8x8xf32>
+// GPU-NOT: scf.parallel
+// GPU: return
+func.func @negative_gqa_attention_prefill_not_split(%q: tensor<?x8x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<1x16x2x8xf16>) -> tensor<?x8x8xf32> {
+  %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64} : (tensor<?x8x8xf32>, tensor<?x2x8xf32>, tensor<?x2x8xf32>, tensor<?xi32>, !llama.kv_cache<1x16x2x8xf16>) -> tensor<?x8x8xf32>
+  return %o : tensor<?x8x8xf32>
 }
 
 // -----
