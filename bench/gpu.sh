@@ -57,6 +57,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 SMALL="q4_0 q8_0 f16 q4_k q6_k"
+# Extra llama-compile flags for the GPU programs: BENCH_GPU_FLAGS=--gpu-emulate
+# makes `prepare` (without --big) and `run` work here, on the emulator, to
+# try the script itself before a GPU session.
+GPU_FLAGS="${BENCH_GPU_FLAGS:-}"
 # The 7B models first: the roofline target is about them.
 BIG="llama2-7b:f16 llama2-7b:q4_0 tinyllama:f16 tinyllama:q4_0"
 
@@ -73,8 +77,8 @@ prepare() {
     # Float dot products, as on the GPU (the CPU's default quantizes the
     # activations to int8 for Q8_0/Q4_0/K-quant weights: other logits).
     "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-cpu" --target=avx2 --int-dot=off
-    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-gpu" --target=sm_90
-    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-warp" --target=sm_90 --gpu-kernels=warp
+    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-gpu" --target=sm_90 $GPU_FLAGS
+    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-warp" --target=sm_90 --gpu-kernels=warp $GPU_FLAGS
   done
   if [ "$big" = 1 ]; then
     for pt in $BIG; do
