@@ -88,11 +88,14 @@ struct Driver {
   // For LLAMA_MLIR_GPU_GRAPHS=1 (optional: without them no graphs).
   CUresult (*funcGetParamInfo)(Handle, size_t, size_t *, size_t *) = nullptr;
   CUresult (*graphCreate)(Handle *, unsigned) = nullptr;
+  // The node parameters (KernelNodeParams) as const void *: the emulator's
+  // entry points have this exact type (UBSan's function check compares
+  // them).
   CUresult (*graphAddKernelNode)(Handle *, Handle, const Handle *, size_t,
-                                 const KernelNodeParams *) = nullptr;
+                                 const void *) = nullptr;
   CUresult (*graphInstantiate)(Handle *, Handle, unsigned long long) = nullptr;
   CUresult (*graphExecKernelNodeSetParams)(Handle, Handle,
-                                           const KernelNodeParams *) = nullptr;
+                                           const void *) = nullptr;
   CUresult (*graphLaunch)(Handle, Handle) = nullptr;
   CUresult (*graphDestroy)(Handle) = nullptr;
   CUresult (*graphExecDestroy)(Handle) = nullptr;

@@ -442,7 +442,8 @@ CUresult emuGraphCreate(void **graph, unsigned flags) {
   return kOk;
 }
 CUresult emuGraphAddKernelNode(void **node, void *graph, void *const *deps,
-                               size_t ndeps, const KernelNodeParams *p) {
+                               size_t ndeps, const void *params) {
+  auto *p = static_cast<const KernelNodeParams *>(params);
   auto *g = static_cast<Graph *>(graph);
   for (size_t i = 0; i < ndeps; ++i)
     if (std::none_of(
@@ -466,7 +467,8 @@ CUresult emuGraphInstantiate(void **exec, void *graph, unsigned long long) {
   return kOk;
 }
 CUresult emuGraphExecKernelNodeSetParams(void *exec, void *node,
-                                         const KernelNodeParams *p) {
+                                         const void *params) {
+  auto *p = static_cast<const KernelNodeParams *>(params);
   auto *e = static_cast<GraphExec *>(exec);
   auto *n = static_cast<Node *>(node);
   // The node must be of the graph the exec was made from, and keep its

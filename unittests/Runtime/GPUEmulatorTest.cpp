@@ -223,11 +223,13 @@ TEST_F(Emulator, ParamInfoLaysParametersOutByTheirSizes) {
 
 TEST_F(Emulator, GraphNodesCopyTheirArgumentsAndExecsTheirNodes) {
   auto create = entry<int (*)(void **, unsigned)>("cuGraphCreate");
-  auto add = entry<int (*)(void **, void *, void *const *, size_t,
-                           const NodeParams *)>("cuGraphAddKernelNode_v2");
+  // The node parameters as const void *, the entry points' exact type.
+  auto add =
+      entry<int (*)(void **, void *, void *const *, size_t, const void *)>(
+          "cuGraphAddKernelNode_v2");
   auto instantiate = entry<int (*)(void **, void *, unsigned long long)>(
       "cuGraphInstantiateWithFlags");
-  auto setParams = entry<int (*)(void *, void *, const NodeParams *)>(
+  auto setParams = entry<int (*)(void *, void *, const void *)>(
       "cuGraphExecKernelNodeSetParams_v2");
   auto launchGraph = entry<int (*)(void *, void *)>("cuGraphLaunch");
   auto destroy = entry<int (*)(void *)>("cuGraphDestroy");
