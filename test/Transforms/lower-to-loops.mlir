@@ -119,14 +119,16 @@ func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?x
 // SVE: vector.load %{{.*}} : memref<2x36xi8>, vector<16xi8>
 // On GPUs every vector load is marked with the alignment its indices give:
 // 16-element pieces of f32/bf16 rows and Q4_K's quants (at byte 16 + 32c of
-// 144-byte blocks) 16, Q4_K's scales 4, Q4_0's quants (byte 2 of 18-byte
-// blocks) and all of Q6_K (210-byte blocks) 2.
+// 144-byte blocks) 16, Q4_0's quants (byte 2 of 18-byte blocks) and all of
+// Q6_K (210-byte blocks) 2. A lane takes a quarter of a K-quant block (64
+// elements: chunk c of Q4_K's quants), so that a row of 16 blocks keeps 64
+// lanes busy, not 16.
 // GPU-LABEL: func.func @types
 // GPU-DAG: {alignment = 16 : i64} : memref<2x64xf32>, vector<16xf32>
 // GPU-DAG: {alignment = 16 : i64} : memref<2x64xi16>, vector<16xi16>
 // GPU-DAG: {alignment = 2 : i64} : memref<2x36xi8>, vector<16xi8>
+// GPU-DAG: %[[U:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
 // GPU-DAG: {alignment = 16 : i64} : memref<2x144xi8>, vector<32xi8>
-// GPU-DAG: {alignment = 4 : i64} : memref<2x144xi8>, vector<12xi8>
 // GPU-DAG: {alignment = 2 : i64} : memref<2x210xi8>, vector<32xi8>
 // GPU-NOT: {alignment = {{[48]|16}} : i64} : memref<2x210xi8>
 // GPU-NOT: {alignment = {{[48]|16}} : i64} : memref<2x36xi8>
@@ -232,7 +234,7 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 // GPU: %[[LANE:.*]] = arith.remui %[[I]], %c32
 // GPU: %[[W:.*]] = arith.divui %[[I]], %c32
 // GPU: %[[TASK:.*]] = arith.divui %[[W]], %c16
-// GPU: %[[RUN:.*]] = arith.remui %[[W]], %c16
+// GPU: %[[R:.*]] = arith.remui %[[W]], %c16
 // GPU: arith.maxui %{{.*}}, %c4
 // GPU: %[[LAST:.*]] = arith.minui %{{.*}}, %{{.*}} : index
 // GPU: %[[OK:.*]] = arith.cmpi ult, %{{.*}}, %c8
@@ -244,10 +246,10 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 // GPU-COUNT-5: gpu.shuffle  xor
 // GPU: math.exp
 // GPU: scf.yield
-// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[RUN]], %c0{{.*}}, %c8{{.*}}]
-// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[RUN]], %c0{{.*}}, %c9{{.*}}]
+// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[R]], %c0{{.*}}, %c8{{.*}}]
+// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[R]], %c0{{.*}}, %c9{{.*}}]
 // GPU: scf.if %[[OK]]
-// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[RUN]], %c0{{.*}}, %[[DC]]]
+// GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[R]], %c0{{.*}}, %[[DC]]]
 // GPU: scf.parallel (%{{.*}}, %{{.*}}, %[[D:.*]]) = ({{.*}}) to (%{{.*}}, %c4, %c8{{.*}})
 // GPU: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32)
 // GPU: math.exp
