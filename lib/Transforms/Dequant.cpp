@@ -543,6 +543,104 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
   }
 }
 
+int64_t mlir::llama::dotBlockParts(const WeightView &w) {
+  switch (w.type) {
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K:
+  case GGMLType::Q6_K:
+    return 4;
+  default:
+    return 1;
+  }
+}
+
+Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
+                                    const WeightView &w, Value row, Value blk,
+                                    Value part,
+                                    function_ref<Value(Value, int64_t)> loadX,
+                                    Value acc) {
+  if (dotBlockParts(w) == 1)
+    return emitBlockDot(b, loc, w, row, blk, loadX, acc);
+  BlockBytes k{b, loc, w.view, row, nullptr};
+  k.base = k.mulc(blk, w.bytesPerBlock);
+  VecBlock v{b, loc, w.view, row, k.base};
+  Value k0 = k.mulc(blk, w.blockSize);
+  auto i32v = VectorType::get({32}, b.getI32Type());
+  // 32 bytes at base + off (off not constant), as i32 lanes.
+  auto bytes32 = [&](Value off) -> Value {
+    Value raw =
+        vector::LoadOp::create(b, loc, VectorType::get({32}, b.getI8Type()),
+                               w.view, ValueRange{row, k.add(k.base, off)});
+    return arith::ExtUIOp::create(b, loc, i32v, raw);
+  };
+  // x >> s lane-wise, s an index value.
+  auto shrBy = [&](Value x, Value s) -> Value {
+    return arith::ShRUIOp::create(
+        b, loc, x, vector::BroadcastOp::create(b, loc, i32v, k.indexToI32(s)));
+  };
+  switch (w.type) {
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K: {
+    // Part c: the 32 quant bytes of chunk c, sub-blocks j = 2c (low
+    // nibbles) and 2c + 1 (high nibbles), as emitBlockDot's loop body.
+    bool five = w.type == GGMLType::Q5_K;
+    Value d = k.f16At(0), dmin = k.f16At(2);
+    Value qh = five ? v.bytes(16, 32) : Value();
+    Value raw = bytes32(k.addc(k.mulc(part, 32), five ? 48 : 16));
+    for (int64_t half = 0; half < 2; ++half) {
+      Value j = k.addc(k.mulc(part, 2), half);
+      Value q = v.andv(v.shrv(raw, 4 * half, 32), 0xF, 32);
+      if (five)
+        q = arith::OrIOp::create(b, loc, q,
+                                 v.shlv(v.andv(shrBy(qh, j), 1, 32), 4, 32));
+      auto [q0, q1] = v.halves(v.toF(q, 32));
+      Value xk = k.add(k0, k.mulc(j, 32));
+      Value x0 = loadX(xk, 16), x1 = loadX(k.addc(xk, 16), 16);
+      Value qx = v.fma(x0, q0, v.fma(x1, q1, v.zeros(16)));
+      auto [sc, m] = kScaleMin(k, j);
+      auto scaled = [&](Value f, Value i) -> Value {
+        return arith::MulFOp::create(
+            b, loc, arith::UIToFPOp::create(b, loc, b.getF32Type(), i), f);
+      };
+      Value d1 = scaled(d, sc), m1 = scaled(dmin, m);
+      acc = v.fma(qx, v.splatF(d1, 16), acc);
+      acc = v.fma(arith::AddFOp::create(b, loc, x0, x1),
+                  v.splatF(arith::NegFOp::create(b, loc, m1), 16), acc);
+    }
+    return acc;
+  }
+  case GGMLType::Q6_K: {
+    // Part u: elements 128 * half + 64 * t + [0, 64) (half = u / 2, t = u %
+    // 2), the groups p = 2t and 2t + 1 of emitBlockDot's half: group p's
+    // low bits are nibble t of ql chunk p % 2, its high bits bits 2p of qh.
+    Value half = k.divc(part, 2), t = k.remc(part, 2);
+    Value qh = bytes32(k.addc(k.mulc(half, 32), 128));
+    Value d = k.f16At(208);
+    for (int64_t pp = 0; pp < 2; ++pp) {
+      Value p = k.addc(k.mulc(t, 2), pp);
+      Value ql = bytes32(k.addc(k.mulc(half, 64), 32 * pp));
+      Value nib = v.andv(shrBy(ql, k.mulc(t, 4)), 0xF, 32);
+      Value hi = v.andv(shrBy(qh, k.mulc(p, 2)), 3, 32);
+      Value q =
+          v.subv(arith::OrIOp::create(b, loc, nib, v.shlv(hi, 4, 32)), 32, 32);
+      auto [q0, q1] = v.halves(v.toF(q, 32));
+      Value xk = k.add(k0, k.add(k.mulc(half, 128), k.mulc(p, 32)));
+      // Scale 8 * half + 2p + g (int8 at byte 192), times d.
+      Value s0 = k.add(k.mulc(half, 8), k.mulc(p, 2));
+      for (int64_t g = 0; g < 2; ++g) {
+        Value scale = arith::MulFOp::create(
+            b, loc, k.toF32(k.sbyteAt(k.addc(s0, 192 + g))), d);
+        Value prod = v.mul(loadX(k.addc(xk, 16 * g), 16), g ? q1 : q0);
+        acc = v.fma(prod, v.splatF(scale, 16), acc);
+      }
+    }
+    return acc;
+  }
+  default:
+    llvm_unreachable("dotBlockParts is 1 for the other types");
+  }
+}
+
 SmallVector<std::pair<int64_t, Value>>
 mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
                               Value row, Value blk) {

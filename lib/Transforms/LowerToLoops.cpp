@@ -748,8 +748,9 @@ static void markAlignments(const CreatedOps &created) {
 }
 
 /// A warp's dot products of token `s` with rows of the same block size, in
-/// one loop: lane l takes blocks (16-element pieces of f32/f16/bf16 rows)
-/// l, l + 32, ... of every row, dequantized in registers (emitBlockDot:
+/// one loop: lane l takes blocks (16-element pieces of f32/f16/bf16 rows,
+/// 64-element quarters of K-quant blocks: dotBlockParts) l, l + 32, ... of
+/// every row, dequantized in registers (emitBlockPartDot:
 /// vector loads, a vector<16xf32> accumulator per row); then the warp adds
 /// each row's lane sums. The rows share the loop's activation loads (a step
 /// loads 64 bytes of activations per 32 bytes of an f16 row), and more
@@ -768,17 +769,24 @@ static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
   OpBuilder::Listener *outer = b.getListener();
   b.setListener(&created);
   int64_t block = dotBlockElements(*rows.front().w);
+  int64_t parts = dotBlockParts(*rows.front().w);
   SmallVector<Value> inits(rows.size(), e.zeroAcc());
+  // Units of work: blocks, or parts of blocks (K-quants: 4 per block).
   auto loop = scf::ForOp::create(
-      b, e.loc, e.lane, e.idx(k / block), e.idx(kWarp), inits,
-      [&](OpBuilder &nb, Location, Value blk, ValueRange accs) {
+      b, e.loc, e.lane, e.idx(k / block * parts), e.idx(kWarp), inits,
+      [&](OpBuilder &nb, Location, Value unit, ValueRange accs) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value blk = unit, part = e.idx(0);
+        if (parts > 1) {
+          blk = arith::DivUIOp::create(b, e.loc, unit, e.idx(parts));
+          part = arith::RemUIOp::create(b, e.loc, unit, e.idx(parts));
+        }
         // The same activation loads for every row (LLVM keeps one of each).
         SmallVector<Value> next;
         for (auto [r, acc] : llvm::zip(rows, accs))
-          next.push_back(emitBlockDot(
-              b, e.loc, *r.w, r.row, blk,
+          next.push_back(emitBlockPartDot(
+              b, e.loc, *r.w, r.row, blk, part,
               [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
               acc));
         scf::YieldOp::create(b, e.loc, next);
@@ -830,7 +838,8 @@ static SmallVector<Value> rowDots(Emitter &e, const Kernels &kc,
   bool together =
       e.lane && !x.xq && llvm::all_of(rows, [&](WeightRow r) {
         return canVectorizeDot(*r.w, k) &&
-               dotBlockElements(*r.w) == dotBlockElements(*rows.front().w);
+               dotBlockElements(*r.w) == dotBlockElements(*rows.front().w) &&
+               dotBlockParts(*r.w) == dotBlockParts(*rows.front().w);
       });
   if (together)
     return warpRowDots(e, rows, k, x, s);

@@ -58,6 +58,20 @@ Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
                    Value blk, function_ref<Value(Value, int64_t)> loadX,
                    Value acc);
 
+/// Parts emitBlockPartDot splits a block of `w` into: 4 for the 256-element
+/// K-quant blocks (64 elements each), 1 (the whole block) otherwise.
+int64_t dotBlockParts(const WeightView &w);
+
+/// acc + the products of part `part` (an index in [0, dotBlockParts(w)),
+/// not necessarily constant) of weight block `blk` of `row` with the
+/// matching activations, as emitBlockDot does for a whole block. For GPU
+/// warps: a lane per 64 elements keeps all 32 lanes of a warp busy on a row
+/// of 16 K-quant blocks (4096 elements), where a lane per block would leave
+/// half of them idle.
+Value emitBlockPartDot(OpBuilder &b, Location loc, const WeightView &w,
+                       Value row, Value blk, Value part,
+                       function_ref<Value(Value, int64_t)> loadX, Value acc);
+
 /// The f32 weights of block `blk` of `row`, dequantized in registers as
 /// vector<16xf32> pieces with their element offset inside the block. Each
 /// element is computed with the reference formula (same values as
