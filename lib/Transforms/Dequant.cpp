@@ -641,11 +641,33 @@ Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
   }
 }
 
+Value mlir::llama::emitUnquantizedPiece(OpBuilder &b, Location loc,
+                                        const WeightView &w, Value row,
+                                        Value k0, int64_t n) {
+  auto f32v = VectorType::get({n}, b.getF32Type());
+  if (w.type == GGMLType::F32)
+    return vector::LoadOp::create(b, loc, f32v, w.view, ValueRange{row, k0});
+  auto i16v = VectorType::get({n}, b.getI16Type());
+  Value h = vector::LoadOp::create(b, loc, i16v, w.view, ValueRange{row, k0});
+  if (w.type == GGMLType::F16)
+    return arith::ExtFOp::create(
+        b, loc, f32v,
+        Value(arith::BitcastOp::create(
+            b, loc, VectorType::get({n}, b.getF16Type()), h)));
+  // bf16: the upper half of an f32.
+  auto i32v = VectorType::get({n}, b.getI32Type());
+  Value x = arith::ExtUIOp::create(b, loc, i32v, h);
+  Value sh = arith::ShLIOp::create(
+      b, loc, x,
+      arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(16))));
+  return arith::BitcastOp::create(b, loc, f32v, sh);
+}
+
 SmallVector<std::pair<int64_t, Value>>
 mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
                               Value row, Value blk) {
   SmallVector<std::pair<int64_t, Value>> pieces;
-  auto f32v = [&](int64_t n) { return VectorType::get({n}, b.getF32Type()); };
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
@@ -654,26 +676,7 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
   case GGMLType::F16:
   case GGMLType::BF16: {
     Value k0 = arith::MulIOp::create(b, loc, blk, idx(kDotLanes));
-    if (w.type == GGMLType::F32) {
-      pieces.push_back({0, vector::LoadOp::create(b, loc, f32v(16), w.view,
-                                                  ValueRange{row, k0})});
-      return pieces;
-    }
-    auto i16v = VectorType::get({16}, b.getI16Type());
-    Value h = vector::LoadOp::create(b, loc, i16v, w.view, ValueRange{row, k0});
-    if (w.type == GGMLType::F16) {
-      Value f = arith::BitcastOp::create(
-          b, loc, VectorType::get({16}, b.getF16Type()), h);
-      pieces.push_back({0, arith::ExtFOp::create(b, loc, f32v(16), f)});
-    } else {
-      auto i32v = VectorType::get({16}, b.getI32Type());
-      Value x = arith::ExtUIOp::create(b, loc, i32v, h);
-      Value sh = arith::ShLIOp::create(
-          b, loc, x,
-          arith::ConstantOp::create(
-              b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(16))));
-      pieces.push_back({0, arith::BitcastOp::create(b, loc, f32v(16), sh)});
-    }
+    pieces.push_back({0, emitUnquantizedPiece(b, loc, w, row, k0, kDotLanes)});
     return pieces;
   }
   default:

@@ -46,6 +46,8 @@ namespace {
 
 /// GPU threads that share a weight row's dot product (one warp).
 constexpr int64_t kWarp = 32;
+/// Elements of an f32/f16/bf16 row a lane takes per step (warpRowDots).
+constexpr int64_t kWarpPiece = 8;
 
 /// Builder helpers for the loop nests.
 struct Emitter {
@@ -748,13 +750,16 @@ static void markAlignments(const CreatedOps &created) {
 }
 
 /// A warp's dot products of token `s` with rows of the same block size, in
-/// one loop: lane l takes blocks (16-element pieces of f32/f16/bf16 rows,
-/// 64-element quarters of K-quant blocks: dotBlockParts) l, l + 32, ... of
-/// every row, dequantized in registers (emitBlockPartDot:
-/// vector loads, a vector<16xf32> accumulator per row); then the warp adds
-/// each row's lane sums. The rows share the loop's activation loads (a step
-/// loads 64 bytes of activations per 32 bytes of an f16 row), and more
-/// weight loads are in flight per lane.
+/// one loop: lane l takes units l, l + 32, ... of every row — 8-element
+/// pieces of f32/f16/bf16 rows (kWarpPiece: a load instruction of the warp
+/// reads 32 consecutive pieces of the row and of the activations, where
+/// 16-element pieces had the lanes 32 bytes of f16 apart and their
+/// activations 64 bytes apart), quantized blocks, or 64-element quarters of
+/// K-quant blocks (dotBlockParts) — dequantized in registers
+/// (emitUnquantizedPiece, emitBlockPartDot: vector loads, a vector
+/// accumulator per row); then the warp adds each row's lane sums. The rows
+/// share the loop's activation loads, and more weight loads are in flight
+/// per lane.
 ///
 /// Each vector load is marked with the alignment its indices give
 /// (vectorLoadAlignment: 16 for f32/f16/bf16 pieces and the Q4_K/Q5_K
@@ -768,15 +773,38 @@ static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
   CreatedOps created;
   OpBuilder::Listener *outer = b.getListener();
   b.setListener(&created);
-  int64_t block = dotBlockElements(*rows.front().w);
-  int64_t parts = dotBlockParts(*rows.front().w);
-  SmallVector<Value> inits(rows.size(), e.zeroAcc());
-  // Units of work: blocks, or parts of blocks (K-quants: 4 per block).
+  // f32/f16/bf16 rows: 8-element pieces (16 bytes of f16), so that the 32
+  // lanes of a load instruction read 32 consecutive pieces of the row (and
+  // of the activations) rather than pieces 16 elements apart.
+  bool unquantized = llvm::all_of(
+      rows, [](const WeightRow &r) { return isUnquantized(*r.w); });
+  int64_t block = unquantized ? kWarpPiece : dotBlockElements(*rows.front().w);
+  int64_t parts = unquantized ? 1 : dotBlockParts(*rows.front().w);
+  auto accType =
+      VectorType::get({unquantized ? kWarpPiece : kDotLanes}, b.getF32Type());
+  SmallVector<Value> inits(
+      rows.size(),
+      arith::ConstantOp::create(
+          b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0))));
+  // Units of work: pieces, blocks, or parts of blocks (K-quants: 4 per
+  // block).
   auto loop = scf::ForOp::create(
       b, e.loc, e.lane, e.idx(k / block * parts), e.idx(kWarp), inits,
       [&](OpBuilder &nb, Location, Value unit, ValueRange accs) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        if (unquantized) {
+          Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
+          Value xv = x.load(e, s, k0, kWarpPiece);
+          SmallVector<Value> next;
+          for (auto [r, acc] : llvm::zip(rows, accs))
+            next.push_back(vector::FMAOp::create(
+                b, e.loc, accType, xv,
+                emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece),
+                acc));
+          scf::YieldOp::create(b, e.loc, next);
+          return;
+        }
         Value blk = unit, part = e.idx(0);
         if (parts > 1) {
           blk = arith::DivUIOp::create(b, e.loc, unit, e.idx(parts));

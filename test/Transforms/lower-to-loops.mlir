@@ -118,14 +118,15 @@ func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?x
 // SVE: vector.load %{{.*}} : memref<2x64xi16>, vector<[4]xi16>
 // SVE: vector.load %{{.*}} : memref<2x36xi8>, vector<16xi8>
 // On GPUs every vector load is marked with the alignment its indices give:
-// 16-element pieces of f32/bf16 rows and Q4_K's quants (at byte 16 + 32c of
+// 8-element pieces of f32/bf16 rows (consecutive lanes, consecutive pieces)
+// and Q4_K's quants (at byte 16 + 32c of
 // 144-byte blocks) 16, Q4_0's quants (byte 2 of 18-byte blocks) and all of
 // Q6_K (210-byte blocks) 2. A lane takes a quarter of a K-quant block (64
 // elements: chunk c of Q4_K's quants), so that a row of 16 blocks keeps 64
 // lanes busy, not 16.
 // GPU-LABEL: func.func @types
-// GPU-DAG: {alignment = 16 : i64} : memref<2x64xf32>, vector<16xf32>
-// GPU-DAG: {alignment = 16 : i64} : memref<2x64xi16>, vector<16xi16>
+// GPU-DAG: {alignment = 16 : i64} : memref<2x64xf32>, vector<8xf32>
+// GPU-DAG: {alignment = 16 : i64} : memref<2x64xi16>, vector<8xi16>
 // GPU-DAG: {alignment = 2 : i64} : memref<2x36xi8>, vector<16xi8>
 // GPU-DAG: %[[U:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
 // GPU-DAG: {alignment = 16 : i64} : memref<2x144xi8>, vector<32xi8>
@@ -309,21 +310,24 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
 // CHECK-NEXT: %[[Z:.*]] = arith.addf %[[R]], %{{.*}} : f32
 // CHECK-NEXT: memref.store %[[Z]]
 // CHECK-NOT: arith.addf %{{.*}} : tensor
-// On GPUs two f32 rows (2p, 2p+1) per warp, in one loop (whose activation
-// loads, the same for both rows, LLVM keeps once).
+// On GPUs two f32 rows (2p, 2p+1) per warp, in one loop over 8-element
+// pieces (lane l takes pieces l, l + 32, ...: a load instruction reads 32
+// consecutive pieces), the activation piece loaded once for both rows.
 // GPU-LABEL: func.func @matmul_residual
 // GPU: %[[N:.*]] = arith.muli %c8, %c32 : index
 // GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
+// GPU: %[[LANE:.*]] = arith.remui %[[I]]
 // GPU: %[[P:.*]] = arith.divui %[[I]]
 // GPU: %[[R0:.*]] = arith.muli %[[P]], %c2
 // GPU: %[[R1:.*]] = arith.addi %[[R0]], %c1
-// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
-// GPU: %[[W0:.*]] = vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 16 : i64} : memref<16x64xf32>
-// GPU: %[[XV:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<16xf32>
+// GPU: scf.for %[[U:.*]] = %[[LANE]] to %c8{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
+// GPU: %[[K0:.*]] = arith.muli %[[U]], %c8
+// GPU: %[[XV:.*]] = vector.load %{{.*}}[%{{.*}}, %[[K0]]] {alignment = 16 : i64} : memref<1x64xf32>, vector<8xf32>
+// GPU: %[[W0:.*]] = vector.load %{{.*}}[%[[R0]], %[[K0]]] {alignment = 16 : i64} : memref<16x64xf32>
 // GPU: vector.fma %[[XV]], %[[W0]]
-// GPU: %[[W1:.*]] = vector.load %{{.*}}[%[[R1]], %{{.*}}] {alignment = 16 : i64} : memref<16x64xf32>
-// GPU: %[[XV1:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<16xf32>
-// GPU: vector.fma %[[XV1]], %[[W1]]
+// GPU-NOT: memref<1x64xf32>, vector<8xf32>
+// GPU: %[[W1:.*]] = vector.load %{{.*}}[%[[R1]], %[[K0]]] {alignment = 16 : i64} : memref<16x64xf32>
+// GPU: vector.fma %[[XV]], %[[W1]]
 // GPU: scf.yield
 // GPU-COUNT-10: gpu.shuffle
 // GPU: arith.addf %{{.*}}, %{{.*}} : f32
@@ -351,7 +355,7 @@ func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor
 // GPU-COUNT-20: gpu.shuffle  xor
 // GPU-COUNT-4: memref.store %{{.*}} : memref<?x16xf32>
 // GPU: scf.for
-// GPU: scf.for %{{.*}} = %[[LANE]] to %c4{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<16xf32>) {
+// GPU: scf.for %{{.*}} = %[[LANE]] to %c8{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>) {
 func.func @prefill_blocked_tokens(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
   %w = llama.weight "w" : !llama.weight<16x64xf16>
   %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<16x64xf16>) -> tensor<?x16xf32>
@@ -394,7 +398,7 @@ func.func @negative_matmul_residual_two_uses(%x: tensor<1x64xf32>, %r: tensor<1x
 // An odd number of rows: a warp per row (one accumulator), on GPUs.
 // GPU-LABEL: func.func @negative_matmul_odd_rows_one_per_warp
 // GPU: %[[N:.*]] = arith.muli %c15, %c32 : index
-// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>) {
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>) {
 func.func @negative_matmul_odd_rows_one_per_warp(%x: tensor<1x64xf32>) -> tensor<1x15xf32> {
   %w = llama.weight "w" : !llama.weight<15x64xf32>
   %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<15x64xf32>) -> tensor<1x15xf32>

@@ -72,6 +72,11 @@ Value emitBlockPartDot(OpBuilder &b, Location loc, const WeightView &w,
                        Value row, Value blk, Value part,
                        function_ref<Value(Value, int64_t)> loadX, Value acc);
 
+/// Elements k0 .. k0+n-1 of `row` of an f32/f16/bf16 weight, as
+/// vector<n x f32> (one vector load).
+Value emitUnquantizedPiece(OpBuilder &b, Location loc, const WeightView &w,
+                           Value row, Value k0, int64_t n);
+
 /// The f32 weights of block `blk` of `row`, dequantized in registers as
 /// vector<16xf32> pieces with their element offset inside the block. Each
 /// element is computed with the reference formula (same values as
