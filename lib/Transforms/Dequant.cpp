@@ -648,20 +648,27 @@ Value mlir::llama::emitUnquantizedPiece(OpBuilder &b, Location loc,
   if (w.type == GGMLType::F32)
     return vector::LoadOp::create(b, loc, f32v, w.view, ValueRange{row, k0});
   auto i16v = VectorType::get({n}, b.getI16Type());
-  Value h = vector::LoadOp::create(b, loc, i16v, w.view, ValueRange{row, k0});
-  if (w.type == GGMLType::F16)
+  return emitHalfToF32(
+      b, loc, w.type,
+      vector::LoadOp::create(b, loc, i16v, w.view, ValueRange{row, k0}));
+}
+
+Value mlir::llama::emitHalfToF32(OpBuilder &b, Location loc, GGMLType type,
+                                 Value bits) {
+  auto it = cast<VectorType>(bits.getType());
+  auto with = [&](Type elt) { return it.cloneWith(std::nullopt, elt); };
+  if (type == GGMLType::F16)
     return arith::ExtFOp::create(
-        b, loc, f32v,
-        Value(arith::BitcastOp::create(
-            b, loc, VectorType::get({n}, b.getF16Type()), h)));
+        b, loc, with(b.getF32Type()),
+        Value(arith::BitcastOp::create(b, loc, with(b.getF16Type()), bits)));
   // bf16: the upper half of an f32.
-  auto i32v = VectorType::get({n}, b.getI32Type());
-  Value x = arith::ExtUIOp::create(b, loc, i32v, h);
+  auto i32v = cast<VectorType>(with(b.getI32Type()));
+  Value x = arith::ExtUIOp::create(b, loc, i32v, bits);
   Value sh = arith::ShLIOp::create(
       b, loc, x,
       arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(16))));
-  return arith::BitcastOp::create(b, loc, f32v, sh);
+  return arith::BitcastOp::create(b, loc, with(b.getF32Type()), sh);
 }
 
 SmallVector<std::pair<int64_t, Value>>

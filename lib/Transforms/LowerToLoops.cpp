@@ -623,19 +623,7 @@ static Value scalableRowDot(Emitter &e, const WeightView &w, int64_t k,
   auto weights = [&](Value k0, Value mask) -> Value {
     if (w.type == GGMLType::F32)
       return load(vt, w.view, {row, k0}, mask);
-    Value h = load(vt16, w.view, {row, k0}, mask);
-    if (w.type == GGMLType::F16) {
-      Value f = arith::BitcastOp::create(
-          b, loc, VectorType::get({4}, b.getF16Type(), {true}), h);
-      return arith::ExtFOp::create(b, loc, vt, f);
-    }
-    auto vt32 = VectorType::get({4}, b.getI32Type(), {true});
-    Value wide = arith::ExtUIOp::create(b, loc, vt32, h);
-    Value sh = arith::ShLIOp::create(
-        b, loc, wide,
-        arith::ConstantOp::create(
-            b, loc, DenseElementsAttr::get(vt32, b.getI32IntegerAttr(16))));
-    return arith::BitcastOp::create(b, loc, vt, sh);
+    return emitHalfToF32(b, loc, w.type, load(vt16, w.view, {row, k0}, mask));
   };
   auto acts = [&](Value k0, Value mask) -> Value {
     Value v = load(vt, x.x, {s, k0}, mask);

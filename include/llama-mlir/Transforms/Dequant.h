@@ -77,6 +77,10 @@ Value emitBlockPartDot(OpBuilder &b, Location loc, const WeightView &w,
 Value emitUnquantizedPiece(OpBuilder &b, Location loc, const WeightView &w,
                            Value row, Value k0, int64_t n);
 
+/// A vector of f16 (`type` F16) or bf16 (BF16) bit patterns, as i16 lanes
+/// (scalable or not), converted to f32 lanes.
+Value emitHalfToF32(OpBuilder &b, Location loc, GGMLType type, Value bits);
+
 /// The f32 weights of block `blk` of `row`, dequantized in registers as
 /// vector<16xf32> pieces with their element offset inside the block. Each
 /// element is computed with the reference formula (same values as
