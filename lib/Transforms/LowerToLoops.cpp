@@ -361,6 +361,14 @@ static void forAll(Emitter &e, bool parallel, ArrayRef<Value> extents,
   body(SmallVector<Value>(par.getInductionVars()));
 }
 
+/// rowScale(x, s) computed by a warp (e.lane): lane l sums the squares of
+/// elements l, l + kWarp, ...; the warp adds the sums.
+static Value warpRowScale(Emitter &e, Value x, Value s, int64_t dim,
+                          FloatAttr eps) {
+  return scaleOfSumSquares(
+      e, e.warpSum(sumOfSquares(e, x, s, e.lane, dim, kWarp)), dim, eps);
+}
+
 /// scales[s] = rowScale(x, s) for every token: on GPUs a warp per token
 /// (lane l sums elements l, l + kWarp, ...; the warp adds the sums).
 static Value rowScales(Emitter &e, bool warp, Value x, Value seq, int64_t dim,
@@ -377,15 +385,14 @@ static Value rowScales(Emitter &e, bool warp, Value x, Value seq, int64_t dim,
     return scales;
   }
   parallelRows(e, true, seq, [&](Value s) {
-    Value ss = e.warpSum(sumOfSquares(e, x, s, e.lane, dim, kWarp));
-    memref::StoreOp::create(b, e.loc, scaleOfSumSquares(e, ss, dim, eps),
-                            scales, ValueRange{s});
+    memref::StoreOp::create(b, e.loc, warpRowScale(e, x, s, dim, eps), scales,
+                            ValueRange{s});
   });
   return scales;
 }
 
 /// On GPUs: x[s, k] * scale[s] * gamma[k] for every token s, a warp per
-/// token that first computes the token's RMSNorm scale (as rowScales) and
+/// token that first computes the token's RMSNorm scale (warpRowScale) and
 /// then writes the normalized row (lane l elements l, l + kWarp, ...).
 static Value normalizedRows(Emitter &e, Value x, Value gamma, Value seq,
                             int64_t dim, FloatAttr eps) {
@@ -395,8 +402,7 @@ static Value normalizedRows(Emitter &e, Value x, Value gamma, Value seq,
       b, e.loc, MemRefType::get(xt.getShape(), b.getF32Type()),
       xt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   parallelRows(e, true, seq, [&](Value s) {
-    Value ss = e.warpSum(sumOfSquares(e, x, s, e.lane, dim, kWarp));
-    Value scale = scaleOfSumSquares(e, ss, dim, eps);
+    Value scale = warpRowScale(e, x, s, dim, eps);
     e.loop(
         e.lane, e.idx(dim),
         [&](Value k) {
@@ -1111,7 +1117,7 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
     a.gamma = {};
     return;
   }
-  a.scales = rowScales(e, kernels.gpu, a.x, seq, dim, epsAttr);
+  a.scales = rowScales(e, /*warp=*/false, a.x, seq, dim, epsAttr);
 }
 
 /// xq, xd of the activations (times gamma), block by block:
@@ -1535,20 +1541,25 @@ static AttentionTask attentionTask(Emitter &e, Value i, int64_t nkv,
 /// One online-softmax step for score x with running max m and sum l:
 /// the new max, the factor `corr` = exp(m - new max) that rescales the
 /// previous sum and output, the row's weight p = exp(x - new max), and the
-/// new sum l * corr + p.
+/// new sum l * corr + p (unset by softmaxRescale, which merging partial
+/// results uses: there x is a run's max and p rescales its sum and output).
 struct SoftmaxStep {
   Value max, corr, p, sum;
 };
-static SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x) {
+static SoftmaxStep softmaxRescale(Emitter &e, Value m, Value x) {
   OpBuilder &b = e.b;
   Value mNew = arith::MaximumFOp::create(b, e.loc, m, x);
   Value corr =
       math::ExpOp::create(b, e.loc, arith::SubFOp::create(b, e.loc, m, mNew));
   Value p =
       math::ExpOp::create(b, e.loc, arith::SubFOp::create(b, e.loc, x, mNew));
-  Value sum = arith::AddFOp::create(
-      b, e.loc, arith::MulFOp::create(b, e.loc, l, corr), p);
-  return {mNew, corr, p, sum};
+  return {mNew, corr, p, Value()};
+}
+static SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x) {
+  SoftmaxStep st = softmaxRescale(e, m, x);
+  st.sum = arith::AddFOp::create(
+      e.b, e.loc, arith::MulFOp::create(e.b, e.loc, l, st.corr), st.p);
+  return st;
 }
 
 /// GQA attention on GPUs: a warp per (token, KV head) task, the head
@@ -1563,10 +1574,9 @@ static SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x) {
 /// each walk the whole cache, one dependent step per row) a task's rows
 /// 0 .. pos are split into `chunks` consecutive runs of ceil((pos+1) /
 /// chunks) rows (at least kMinRunRows), a warp per (task, run), each
-/// writing its run's
-/// unnormalized output, max and sum to `partial`; a second parallel loop
-/// (a thread per (task, head, dim)) merges the runs as the online softmax
-/// merges rows, and normalizes.
+/// writing its run's unnormalized output, max and sum to `partial`; a
+/// second parallel loop (a thread per (task, head, dim)) merges the runs as
+/// the online softmax merges rows (softmaxRescale), and normalizes.
 static constexpr int64_t kMinRunRows = 4;
 
 static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
@@ -1760,18 +1770,13 @@ static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
         [&](OpBuilder &nb, Location, Value r, ValueRange st) {
           OpBuilder::InsertionGuard g2(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          Value m = at(r, hdI);
-          Value mNew = arith::MaximumFOp::create(b, loc, st[0], m);
-          Value fOld = math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, st[0], mNew));
-          Value fRun = math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, m, mNew));
+          SoftmaxStep f = softmaxRescale(e, st[0], at(r, hdI));
           auto merge = [&](Value acc, Value x) {
             return math::FmaOp::create(
-                b, loc, x, fRun, arith::MulFOp::create(b, loc, acc, fOld));
+                b, loc, x, f.p, arith::MulFOp::create(b, loc, acc, f.corr));
           };
           scf::YieldOp::create(b, loc,
-                               ValueRange{mNew, merge(st[1], at(r, hd1)),
+                               ValueRange{f.max, merge(st[1], at(r, hd1)),
                                           merge(st[2], at(r, d))});
         });
     Value head = arith::AddIOp::create(
@@ -1800,8 +1805,8 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   auto rt = cast<RankedTensorType>(op.getType());
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   if (kernels.gpu) {
-    // Decode (a static number of tokens): about 1024 warps in all, each
-    // run at least one row long.
+    // Decode (a static number of tokens): about 1024 warps in all, no
+    // more runs per task than cache rows.
     auto qt = cast<MemRefType>(q.getType());
     int64_t ctx = cast<MemRefType>(kc.getType()).getDimSize(0);
     int64_t chunks = 1;
