@@ -361,10 +361,12 @@ void launchNow(Handle function, const unsigned grid[3], const unsigned block[3],
 /// time a batch of the same kernels and launch sizes is recorded (the first
 /// time they are launched one by one: a prompt of a new length is not worth
 /// a graph) and replayed from then on, after setting, in the instantiated
-/// graph, the parameters of the kernels whose arguments changed (a token's
-/// position, buffers the free lists hand out in another order). A decode
-/// step of the warp pipeline is one batch: one graph launch instead of ~260
-/// kernel launches, and the device runs the kernels back to back. Implies
+/// graph, the parameters of the kernels whose arguments changed (buffers
+/// the free lists hand out in another order: the thread pipeline's batches
+/// between host loops; a warp-pipeline decode step gets the same buffers
+/// and needs none). A decode step of the warp pipeline is one batch: one
+/// graph launch instead of ~290 kernel launches for 7B, and the device runs
+/// the kernels back to back. Implies
 /// LLAMA_MLIR_GPU_ASYNC=1; off under LLAMA_MLIR_GPU_PROFILE (which times
 /// launches one by one) and where the driver lacks the graph API.
 struct Graphs {
@@ -643,9 +645,9 @@ void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly) {
   Driver &d = ready();
   auto dp = static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(p));
   Location dev{kLocationDevice, d.device};
+  Graphs::get().flush(); // the prefetch below waits for the device
   // Hints: where the driver lacks them or refuses, the pages still move on
   // first touch, only slower.
-  Graphs::get().flush();
   if (readMostly && d.memAdvise)
     d.memAdvise(dp, bytes, kAdviseSetReadMostly, dev);
   if (d.memPrefetch && d.memPrefetch(dp, bytes, dev, 0, nullptr) == 0)

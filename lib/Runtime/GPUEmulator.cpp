@@ -45,6 +45,10 @@ std::map<std::string, Kernel> &kernels() {
   return k;
 }
 
+/// A CUfunction of the emulator: its entry (name, kernel) in kernels().
+using Entry = std::pair<const std::string, Kernel>;
+Entry &entryOf(void *function) { return *static_cast<Entry *>(function); }
+
 enum class State { Ready, Shuffle, Barrier, Done };
 
 /// A fiber's saved context: on x86-64 its stack pointer (the callee-saved
@@ -341,7 +345,7 @@ CUresult emuStreamCreate(void **stream, unsigned) {
 CUresult emuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
                          unsigned bx, unsigned by, unsigned bz, unsigned smem,
                          void *, void **params, void **) {
-  auto *entry = static_cast<std::pair<const std::string, Kernel> *>(fn);
+  Entry *entry = &entryOf(fn);
   if (!gx || !gy || !gz || !bx || !by || !bz || smem ||
       uint64_t(bx) * by * bz > 1024) {
     std::fprintf(stderr,
@@ -373,8 +377,7 @@ CUresult emuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
 /// the next multiple of its size (pointers, i64, f32, i32).
 CUresult emuFuncGetParamInfo(void *fn, size_t index, size_t *offset,
                              size_t *size) {
-  const Kernel &k =
-      static_cast<std::pair<const std::string, Kernel> *>(fn)->second;
+  const Kernel &k = entryOf(fn).second;
   if (index >= k.paramSizes.size())
     return kInvalidValue;
   size_t o = 0;
@@ -414,8 +417,7 @@ struct Node {
   CUresult set(const KernelNodeParams &p) {
     if (!p.func || p.extra || p.kern)
       return kInvalidValue;
-    const Kernel &k =
-        static_cast<std::pair<const std::string, Kernel> *>(p.func)->second;
+    const Kernel &k = entryOf(p.func).second;
     fn = p.func;
     std::copy(p.grid, p.grid + 3, grid);
     std::copy(p.block, p.block + 3, block);
