@@ -146,16 +146,18 @@ for l in lines[start + 2:start + 18]:
 PY
 }
 
-compare() {  # compare NAME VARIANT ASYNC [GRAPHS]: the CPU program against NAME-VARIANT
-  local name=$1 variant=$2 async=$3 graphs=${4:-0} model="$dir/$1.gguf"
+generate() {  # generate NAME K: NAME-K's 16 greedy tokens and logits (env as given)
+  local name=$1 k=$2
+  timeout 60 "$dir/$name-$k" -m "$dir/$name.gguf" --tokens 1,403,407,261,378 -n 16 --temp 0 \
+    --ignore-eos --print-ids --logits-out "$dir/$name-$k.logits" \
+    > "$dir/$name-$k.ids" 2> "$dir/$name-$k.err" || {
+      echo "$name: the $k program failed:"; cat "$dir/$name-$k.err"; return 1; }
+}
+
+compare() {  # compare NAME VARIANT ASYNC [GRAPHS]: NAME-VARIANT against the CPU's output (run generate NAME cpu first)
+  local name=$1 variant=$2 async=$3 graphs=${4:-0}
   [ -f "$dir/$name-$variant" ] || return 0
-  for k in cpu "$variant"; do
-    LLAMA_MLIR_GPU_ASYNC=$async LLAMA_MLIR_GPU_GRAPHS=$graphs \
-    timeout 60 "$dir/$name-$k" -m "$model" --tokens 1,403,407,261,378 -n 16 --temp 0 \
-      --ignore-eos --print-ids --logits-out "$dir/$name-$k.logits" \
-      > "$dir/$name-$k.ids" 2> "$dir/$name-$k.err" || {
-        echo "$name: the $k program failed:"; cat "$dir/$name-$k.err"; return 1; }
-  done
+  LLAMA_MLIR_GPU_ASYNC=$async LLAMA_MLIR_GPU_GRAPHS=$graphs generate "$name" "$variant" || return 1
   python3 - "$dir/$name" "$name" "$variant" "$async" "$graphs" <<'PY'
 import sys
 import numpy as np
@@ -233,9 +235,10 @@ run() {
   for p in "$dir"/*-gpu; do
     local name; name=$(basename "$p" -gpu)
     [ -f "$dir/$name.gguf" ] && [ -f "$dir/$name-cpu" ] || continue
-    # The default kernels; the warp kernels waiting after every launch,
-    # then asynchronous (these two tell a kernel bug from a missing wait),
-    # then replayed as graphs.
+    # The CPU program once; then the default kernels; the warp kernels
+    # waiting after every launch, then asynchronous (these two tell a kernel
+    # bug from a missing wait), then replayed as graphs.
+    generate "$name" cpu || { status=1; continue; }
     compare "$name" gpu 0 || status=1
     compare "$name" warp 0 || status=1
     compare "$name" warp 1 || status=1
