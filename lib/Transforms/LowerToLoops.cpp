@@ -743,6 +743,28 @@ static void markAlignments(const CreatedOps &created) {
         load.setAlignment(align);
 }
 
+/// Units (pieces, blocks or block parts) of each row a lane loads per step
+/// of warpRowDots' loop. A GPU keeps a warp's loads in flight until their
+/// first use, so this is how much of the row a warp has in flight: with one
+/// unit, a 7B decode matmul (2048 warps of 2 f16 rows, 16 warps per SM) had
+/// ~16 KB in flight per SM, under the ~25 KB that HBM's bandwidth times its
+/// latency asks for. Quantized units are bigger and their dequantization
+/// needs more registers.
+///
+/// Only decode steps (one token, a static row count) take more than one:
+/// ptxas sinks the loads to their uses unless the kernel states an
+/// occupancy, so the loop is marked (kBatchedLoadsAttrName) for
+/// llama-gpu-launch-bounds, and the prefill kernels, whose token blocks
+/// need more registers, are left without that cap. K-quant parts already
+/// take up to 168 registers.
+static int64_t warpUnroll(const WeightView &w, const Activation &x) {
+  if (cast<MemRefType>(x.x.getType()).isDynamicDim(0))
+    return 1;
+  if (isUnquantized(w))
+    return 4;
+  return dotBlockParts(w) > 1 ? 1 : 2;
+}
+
 /// A warp's dot products of token `s` with rows of the same block size, in
 /// one loop: lane l takes units l, l + 32, ... of every row — 8-element
 /// pieces of f32/f16/bf16 rows (kWarpPiece: a load instruction of the warp
@@ -781,42 +803,77 @@ static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
       arith::ConstantOp::create(
           b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0))));
   // Units of work: pieces, blocks, or parts of blocks (K-quants: 4 per
-  // block).
-  auto loop = scf::ForOp::create(
-      b, e.loc, e.lane, e.idx(k / block * parts), e.idx(kWarp), inits,
-      [&](OpBuilder &nb, Location, Value unit, ValueRange accs) {
-        OpBuilder::InsertionGuard g(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        if (unquantized) {
-          Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
-          Value xv = x.load(e, s, k0, kWarpPiece);
-          SmallVector<Value> next;
-          for (auto [r, acc] : llvm::zip(rows, accs))
-            next.push_back(vector::FMAOp::create(
-                b, e.loc, accType, xv,
-                emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece),
-                acc));
-          scf::YieldOp::create(b, e.loc, next);
-          return;
-        }
-        Value blk = unit, part = e.idx(0);
-        if (parts > 1) {
-          blk = arith::DivUIOp::create(b, e.loc, unit, e.idx(parts));
-          part = arith::RemUIOp::create(b, e.loc, unit, e.idx(parts));
-        }
-        // The same activation loads for every row (LLVM keeps one of each).
-        SmallVector<Value> next;
-        for (auto [r, acc] : llvm::zip(rows, accs))
-          next.push_back(emitBlockPartDot(
-              b, e.loc, *r.w, r.row, blk, part,
-              [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
-              acc));
-        scf::YieldOp::create(b, e.loc, next);
-      });
+  // block). `n` units of a lane, unit0 + 32 j, in one step: every load
+  // before the first multiply-add, so that n units of each row are in
+  // flight per lane; the order of the additions is the single loop's.
+  auto step = [&](Value unit0, ValueRange accs, int64_t n) {
+    SmallVector<Value> next(accs.begin(), accs.end());
+    SmallVector<Value> units;
+    for (int64_t j = 0; j < n; ++j)
+      units.push_back(
+          j ? Value(arith::AddIOp::create(b, e.loc, unit0, e.idx(j * kWarp)))
+            : unit0);
+    if (unquantized) {
+      SmallVector<Value> xs, ws;
+      for (Value unit : units) {
+        Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
+        xs.push_back(x.load(e, s, k0, kWarpPiece));
+        for (const WeightRow &r : rows)
+          ws.push_back(
+              emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece));
+      }
+      for (int64_t j = 0; j < n; ++j)
+        for (size_t r = 0; r < rows.size(); ++r)
+          next[r] = vector::FMAOp::create(b, e.loc, accType, xs[j],
+                                          ws[j * rows.size() + r], next[r]);
+      return next;
+    }
+    for (Value unit : units) {
+      Value blk = unit, part = e.idx(0);
+      if (parts > 1) {
+        blk = arith::DivUIOp::create(b, e.loc, unit, e.idx(parts));
+        part = arith::RemUIOp::create(b, e.loc, unit, e.idx(parts));
+      }
+      // The same activation loads for every row (LLVM keeps one of each).
+      for (auto [r, acc] : llvm::zip(rows, next))
+        acc = emitBlockPartDot(
+            b, e.loc, *r.w, r.row, blk, part,
+            [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
+            acc);
+    }
+    return next;
+  };
+  // for unit in [lo, hi) by 32 n: accs = step(unit, accs, n)
+  auto unitLoop = [&](Value lo, int64_t hi, int64_t n, ValueRange accs) {
+    return scf::ForOp::create(
+        b, e.loc, lo, e.idx(hi), e.idx(kWarp * n), accs,
+        [&](OpBuilder &nb, Location, Value unit, ValueRange carried) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(b, e.loc, step(unit, carried, n));
+        });
+  };
+  // A loop of `unroll` units per step over the first `full` units, then
+  // one unit per step for the rest (fewer than 32 * unroll).
+  int64_t units = k / block * parts;
+  int64_t unroll = warpUnroll(*rows.front().w, x);
+  int64_t full = unroll > 1 ? units - units % (kWarp * unroll) : 0;
+  SmallVector<Value> accs = inits;
+  if (full > 0) {
+    scf::ForOp main = unitLoop(e.lane, full, unroll, accs);
+    main->setAttr(kBatchedLoadsAttrName, b.getUnitAttr());
+    accs = main.getResults();
+  }
+  if (full < units)
+    accs = unitLoop(full ? Value(arith::AddIOp::create(b, e.loc, e.lane,
+                                                       e.idx(full)))
+                         : e.lane,
+                    units, 1, accs)
+               .getResults();
   b.setListener(outer);
   markAlignments(created);
   SmallVector<Value> sums;
-  for (Value acc : loop.getResults())
+  for (Value acc : accs)
     sums.push_back(x.finish(e, s,
                             e.warpSum(vector::ReductionOp::create(
                                 b, e.loc, vector::CombiningKind::ADD, acc))));

@@ -156,15 +156,19 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
     pm.addPass(createLlamaEmulateGPUKernelsPass());
   if (opts.stopAfterOutlining)
     return;
-  // 9. Device code to NVVM: the target (chip, PTX ISA) on the module, math
-  //    to NVVM intrinsics (no libdevice), then the gpu/memref/scf/vector
-  //    ops to the NVVM and LLVM dialects.
+  // 9. Device code to NVVM: the target (chip, PTX ISA) on the module, launch
+  //    bounds, math to NVVM intrinsics (no libdevice), then the
+  //    gpu/memref/scf/vector ops to the NVVM and LLVM dialects.
   GpuNVVMAttachTargetOptions target;
   target.chip = opts.chip;
   target.features = opts.ptxFeatures;
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &dev = pm.nest<gpu::GPUModuleOp>();
+  //    The decode row kernels, whose loops load several pieces of a row
+  //    before using them, state an occupancy, without which ptxas sinks the
+  //    loads to their uses.
+  dev.addPass(createLlamaGPULaunchBoundsPass());
   dev.addPass(createLlamaLowerGPUMathPass());
   //    Vector ops (strided slices, shuffles, reductions) go to LLVM before
   //    convert-gpu-to-nvvm, which does not lower all of them.

@@ -334,6 +334,26 @@ def test_gpu_warp_attention_shapes_on_emulator(tmp_path, dim, heads,
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp"))
 
 
+@pytest.mark.parametrize("wtype", ["f16", "q4_0", "q8_0"])
+def test_gpu_warp_batched_loads_on_emulator(tmp_path, wtype):
+    """Rows long enough for a decode step's loop of several units per step
+    (4 f16 pieces, 2 quantized blocks; 1280- and 2560-element rows: both
+    that loop and the one-unit loop after it), whose kernels get
+    `.minnctapersm`."""
+    if wtype != "f16":
+        light_in_sanitized_build("a type of the batched-loads GPU check")
+    gguf = gen(str(tmp_path / "m.gguf"), "--type", wtype, "--layers", "1",
+               "--dim", "1280", "--heads", "10", "--kv-heads", "5",
+               "--hidden-dim", "2560")
+    ptx = str(tmp_path / "m.ptx")
+    r = subprocess.run([tool("llama-compile"), gguf, "--target=sm_90",
+                        "--gpu-kernels=warp", "--emit=ptx", "-o", ptx],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert ".minnctapersm 4" in open(ptx).read()
+    assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp"))
+
+
 @pytest.mark.parametrize("kernels", ["thread", "warp"])
 def test_gpu_kernels_on_emulator_stories260k(tmp_path, kernels):
     gguf = os.path.join(require_models(), "stories260K", "stories260K.gguf")

@@ -155,6 +155,49 @@ func.func @types(%x: tensor<1x64xf32>, %x2: tensor<1x256xf32>) -> (tensor<1x2xf3
 
 // -----
 
+// In a decode step (one token) a lane loads 4 pieces of each f16 row (and
+// of the activations) before its first multiply-add: a loop of 4 pieces
+// per step over the first 128 pieces, marked for llama-gpu-launch-bounds,
+// then one piece per step for the other 32, the accumulators passed on.
+// GPU-LABEL: func.func @decode_loads_in_flight
+// GPU: scf.parallel
+// GPU: %[[LANE:.*]] = arith.remui
+// GPU: %[[MAIN:.*]]:2 = scf.for %[[U:.*]] = %[[LANE]] to %c128{{.*}} step %c128{{.*}} iter_args
+// GPU-NOT: vector.fma
+// GPU-COUNT-12: vector.load %{{.*}} : memref<{{1|4}}x1280x{{f32|i16}}>, vector<8x{{f32|i16}}>
+// GPU-NOT: vector.load
+// GPU-COUNT-8: vector.fma
+// GPU-NOT: vector.fma
+// GPU: } {llama.batched_loads}
+// GPU: %[[REST:.*]] = arith.addi %[[LANE]], %c128
+// GPU: scf.for %{{.*}} = %[[REST]] to %c160{{.*}} step %c32{{.*}} iter_args(%{{.*}} = %[[MAIN]]#0, %{{.*}} = %[[MAIN]]#1)
+// GPU-COUNT-2: vector.fma
+// GPU-NOT: vector.fma
+// GPU: scf.yield
+// GPU-NOT: llama.batched_loads
+// GPU: gpu.shuffle
+func.func @decode_loads_in_flight(%x: tensor<1x1280xf32>) -> tensor<1x4xf32> {
+  %w = llama.weight "w" : !llama.weight<4x1280xf16>
+  %y = llama.matmul %x, %w : (tensor<1x1280xf32>, !llama.weight<4x1280xf16>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// negative_: in a prefill (rows not known) nothing is marked: the tokens
+// left after the blocks of 4 take one piece per step, as the prefill
+// kernels need their registers for the token blocks.
+// GPU-LABEL: func.func @negative_prefill_one_unit_per_step
+// GPU: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c32{{.*}} iter_args
+// GPU-NOT: llama.batched_loads
+// GPU: return
+func.func @negative_prefill_one_unit_per_step(%x: tensor<?x2048xf32>) -> tensor<?x4xf32> {
+  %w = llama.weight "w" : !llama.weight<4x2048xf16>
+  %y = llama.matmul %x, %w : (tensor<?x2048xf32>, !llama.weight<4x2048xf16>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+// -----
+
 // Rows that are not whole 16-element vectors use the scalar dot product.
 // CHECK-LABEL: func.func @scalar_dot_for_odd_rows
 // CHECK-NOT: vector.
@@ -324,9 +367,9 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
 // GPU: %[[K0:.*]] = arith.muli %[[U]], %c8
 // GPU: %[[XV:.*]] = vector.load %{{.*}}[%{{.*}}, %[[K0]]] {alignment = 16 : i64} : memref<1x64xf32>, vector<8xf32>
 // GPU: %[[W0:.*]] = vector.load %{{.*}}[%[[R0]], %[[K0]]] {alignment = 16 : i64} : memref<16x64xf32>
-// GPU: vector.fma %[[XV]], %[[W0]]
 // GPU-NOT: memref<1x64xf32>, vector<8xf32>
 // GPU: %[[W1:.*]] = vector.load %{{.*}}[%[[R1]], %[[K0]]] {alignment = 16 : i64} : memref<16x64xf32>
+// GPU: vector.fma %[[XV]], %[[W0]]
 // GPU: vector.fma %[[XV]], %[[W1]]
 // GPU: scf.yield
 // GPU-COUNT-10: gpu.shuffle

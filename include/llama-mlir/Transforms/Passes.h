@@ -47,6 +47,13 @@ inline constexpr llvm::StringLiteral kEmulatorBarrierFn =
 inline constexpr llvm::StringLiteral kEmulatorAlignedFn =
     "llama_rt_emu_check_aligned";
 
+/// llama-lower-to-loops marks a loop whose steps issue several loads of a
+/// lane before their first use with this unit attribute;
+/// llama-gpu-launch-bounds gives the kernels holding one an occupancy
+/// (`nvvm.minctasm`), without which ptxas sinks the loads to their uses.
+inline constexpr llvm::StringLiteral kBatchedLoadsAttrName =
+    "llama.batched_loads";
+
 /// The fusions of the pipeline, by the name `--disable-fusion` takes: each
 /// is the pass `llama-fuse-<name>`.
 inline constexpr llvm::StringLiteral kLlamaFusionNames[] = {"rope", "swiglu",

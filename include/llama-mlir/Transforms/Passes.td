@@ -286,6 +286,34 @@ def LlamaLowerGPUMathPass : Pass<"llama-lower-gpu-math"> {
   ];
 }
 
+def LlamaGPULaunchBoundsPass
+    : Pass<"llama-gpu-launch-bounds", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Give kernels with batched loads an occupancy for ptxas";
+  let description = [{
+    A kernel (`gpu.func ... kernel`) holding an op marked
+    `llama.batched_loads` (by `llama-lower-to-loops{gpu}`: a decode step's
+    warp row loop that loads several pieces of each row before the first
+    multiply-add) gets `nvvm.minctasm = min-blocks`, PTX's
+    `.minnctapersm`, CUDA's `__launch_bounds__(threads, min-blocks)`;
+    one that has `nvvm.minctasm` already keeps its own. The markers are
+    removed.
+
+    Without an occupancy, ptxas keeps a kernel's registers low by sinking
+    loads to their uses: `ptxas -arch=sm_90` scheduled the 16 loads of a
+    step of the 7B F16 row kernel in 11 groups, the first use after four
+    of them (48 registers; `bench/sass-loads.py`). With `.minnctapersm 4` (128 threads: at most
+    128 registers) it issues all 16 first (96 registers). The bound holds
+    only for these kernels: the prefill kernels need more than 128
+    registers, and ptxas spills them under it.
+
+    Run it on `gpu.module`s before `convert-scf-to-cf`.
+  }];
+  let options = [
+    Option<"minBlocks", "min-blocks", "int64_t", /*default=*/"4",
+           "Blocks per multiprocessor the marked kernels must fit">,
+  ];
+}
+
 def LlamaFuseRMSNormPass : Pass<"llama-fuse-rmsnorm"> {
   let summary = "Fold RMSNorm into the matmuls that consume it";
   let description = [{
