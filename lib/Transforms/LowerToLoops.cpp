@@ -361,12 +361,168 @@ static void forAll(Emitter &e, bool parallel, ArrayRef<Value> extents,
   body(SmallVector<Value>(par.getInductionVars()));
 }
 
+/// Records the operations a builder creates (to annotate them after).
+struct CreatedOps : OpBuilder::Listener {
+  SmallVector<Operation *> ops;
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
+    ops.push_back(op);
+  }
+};
+
+/// The largest power of two (at most 2^20) known to divide every value of
+/// the index `v`: constants, products and sums of such; 0 for the constant
+/// 0 (divisible by anything); 1 for anything else.
+static int64_t knownDivisor(Value v) {
+  constexpr int64_t kCap = int64_t(1) << 20;
+  APInt c;
+  if (matchPattern(v, m_ConstantInt(&c))) {
+    int64_t x = c.getSExtValue();
+    return x == 0 ? 0 : std::min(x & -x, kCap);
+  }
+  auto both = [](Operation *op) {
+    return std::make_pair(knownDivisor(op->getOperand(0)),
+                          knownDivisor(op->getOperand(1)));
+  };
+  if (auto mul = v.getDefiningOp<arith::MulIOp>()) {
+    auto [a, b] = both(mul);
+    return a == 0 || b == 0 ? 0 : std::min(a * b, kCap);
+  }
+  if (auto add = v.getDefiningOp<arith::AddIOp>()) {
+    auto [a, b] = both(add);
+    return a == 0 ? b : b == 0 ? a : std::min(a, b);
+  }
+  return 1;
+}
+
+/// The byte alignment (at most 16) of a vector load or store at `indices`
+/// of a buffer of type `mt` with the identity layout and static trailing sizes
+/// whose base is 16-byte aligned (GPU buffers: 256-byte aligned allocations,
+/// and weight views of a file whose tensors are at multiples of 16, which GPU
+/// programs check): from what is known to divide each index. 0 where that
+/// cannot be told.
+static int64_t vectorAccessAlignment(MemRefType mt, ValueRange indices) {
+  if (!mt.getLayout().isIdentity() || !mt.getElementType().isIntOrFloat())
+    return 0;
+  int64_t elemBytes = mt.getElementTypeBitWidth() / 8;
+  if (elemBytes == 0)
+    return 0;
+  int64_t align = 16, strideBytes = elemBytes;
+  for (int64_t d = mt.getRank() - 1; d >= 0; --d) {
+    int64_t div = knownDivisor(indices[d]);
+    if (div != 0)
+      align = std::min(align, (strideBytes & -strideBytes) * div);
+    if (d > 0) {
+      if (mt.isDynamicDim(d))
+        return 0;
+      strideBytes *= mt.getDimSize(d);
+    }
+  }
+  return align;
+}
+
+/// Marks every vector load and store `created` holds with the alignment its
+/// indices give (vectorAccessAlignment).
+static void markAlignments(const CreatedOps &created) {
+  for (Operation *op : created.ops) {
+    if (auto load = dyn_cast<vector::LoadOp>(op))
+      if (int64_t align =
+              vectorAccessAlignment(load.getMemRefType(), load.getIndices()))
+        load.setAlignment(align);
+    if (auto store = dyn_cast<vector::StoreOp>(op))
+      if (int64_t align =
+              vectorAccessAlignment(store.getMemRefType(), store.getIndices()))
+        store.setAlignment(align);
+  }
+}
+
+/// A warp's loop over units 0 .. n-1 of a row, lane l taking units l,
+/// l + kWarp, ...: accs = use(unit, load(unit), accs) for each unit, in that
+/// order. A step takes `batch` units of the lane and issues all their loads
+/// before the first use, so that `batch` units are in flight per lane; the
+/// loop is marked kBatchedLoadsAttrName (llama-gpu-launch-bounds: without an
+/// occupancy ptxas sinks the loads to their uses). The units left over
+/// (fewer than kWarp * batch) follow one per step. Vector loads and stores
+/// are marked with their alignment (markAlignments).
+static SmallVector<Value>
+warpUnits(Emitter &e, int64_t n, int64_t batch, ValueRange inits,
+          function_ref<SmallVector<Value>(Value unit)> load,
+          function_ref<SmallVector<Value>(Value unit, ArrayRef<Value> loaded,
+                                          ValueRange accs)>
+              use) {
+  OpBuilder &b = e.b;
+  CreatedOps created;
+  OpBuilder::Listener *outer = b.getListener();
+  b.setListener(&created);
+  // for unit in [lo, hi) by kWarp * k: k units a step
+  auto unitLoop = [&](Value lo, int64_t hi, int64_t k, ValueRange accs) {
+    return scf::ForOp::create(
+        b, e.loc, lo, e.idx(hi), e.idx(kWarp * k), accs,
+        [&](OpBuilder &nb, Location, Value unit0, ValueRange carried) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          SmallVector<Value> units;
+          SmallVector<SmallVector<Value>> loaded;
+          for (int64_t j = 0; j < k; ++j) {
+            units.push_back(j ? Value(arith::AddIOp::create(b, e.loc, unit0,
+                                                            e.idx(j * kWarp)))
+                              : unit0);
+            loaded.push_back(load(units.back()));
+          }
+          SmallVector<Value> next(carried.begin(), carried.end());
+          for (int64_t j = 0; j < k; ++j)
+            next = use(units[j], loaded[j], next);
+          scf::YieldOp::create(b, e.loc, next);
+        });
+  };
+  int64_t full = batch > 1 ? n - n % (kWarp * batch) : 0;
+  SmallVector<Value> accs(inits.begin(), inits.end());
+  if (full > 0) {
+    scf::ForOp main = unitLoop(e.lane, full, batch, accs);
+    main->setAttr(kBatchedLoadsAttrName, b.getUnitAttr());
+    accs = main.getResults();
+  }
+  if (full < n)
+    accs = unitLoop(full ? Value(arith::AddIOp::create(b, e.loc, e.lane,
+                                                       e.idx(full)))
+                         : e.lane,
+                    n, 1, accs)
+               .getResults();
+  b.setListener(outer);
+  markAlignments(created);
+  return accs;
+}
+
+/// f32 elements a lane of a norm's warp takes per unit (one 16-byte load),
+/// and units per step (warpUnits): a 4096-element row in 4 steps of 8
+/// loads a lane, where scalar loads took 16 dependent steps of 8 (ptxas
+/// unrolled them) — the decode norm is one warp on the whole GPU.
+constexpr int64_t kNormPiece = 4;
+constexpr int64_t kNormBatch = 8;
+
 /// rowScale(x, s) computed by a warp (e.lane): lane l sums the squares of
-/// elements l, l + kWarp, ...; the warp adds the sums.
+/// pieces l, l + kWarp, ... of kNormPiece elements (elements where the row
+/// is not a whole number of the warp's pieces); the warp adds the sums.
 static Value warpRowScale(Emitter &e, Value x, Value s, int64_t dim,
                           FloatAttr eps) {
-  return scaleOfSumSquares(
-      e, e.warpSum(sumOfSquares(e, x, s, e.lane, dim, kWarp)), dim, eps);
+  OpBuilder &b = e.b;
+  if (dim % (kWarp * kNormPiece) != 0)
+    return scaleOfSumSquares(
+        e, e.warpSum(sumOfSquares(e, x, s, e.lane, dim, kWarp)), dim, eps);
+  auto vt = VectorType::get({kNormPiece}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, e.loc, DenseElementsAttr::get(vt, b.getF32FloatAttr(0)));
+  SmallVector<Value> acc = warpUnits(
+      e, dim / kNormPiece, kNormBatch, {zero},
+      [&](Value unit) -> SmallVector<Value> {
+        Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kNormPiece));
+        return {vector::LoadOp::create(b, e.loc, vt, x, ValueRange{s, k0})};
+      },
+      [&](Value, ArrayRef<Value> v, ValueRange accs) -> SmallVector<Value> {
+        return {vector::FMAOp::create(b, e.loc, vt, v[0], v[0], accs[0])};
+      });
+  Value sum =
+      vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, acc[0]);
+  return scaleOfSumSquares(e, e.warpSum(sum), dim, eps);
 }
 
 /// scales[s] = rowScale(x, s) for every token: on GPUs a warp per token
@@ -393,7 +549,9 @@ static Value rowScales(Emitter &e, bool warp, Value x, Value seq, int64_t dim,
 
 /// On GPUs: x[s, k] * scale[s] * gamma[k] for every token s, a warp per
 /// token that first computes the token's RMSNorm scale (warpRowScale) and
-/// then writes the normalized row (lane l elements l, l + kWarp, ...).
+/// then writes the normalized row (lane l pieces l, l + kWarp, ... of
+/// kNormPiece elements, as warpRowScale; elements where the row is not a
+/// whole number of the warp's pieces).
 static Value normalizedRows(Emitter &e, Value x, Value gamma, Value seq,
                             int64_t dim, FloatAttr eps) {
   OpBuilder &b = e.b;
@@ -403,16 +561,37 @@ static Value normalizedRows(Emitter &e, Value x, Value gamma, Value seq,
       xt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   parallelRows(e, true, seq, [&](Value s) {
     Value scale = warpRowScale(e, x, s, dim, eps);
-    e.loop(
-        e.lane, e.idx(dim),
-        [&](Value k) {
-          Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, k});
-          Value g = memref::LoadOp::create(b, e.loc, gamma, ValueRange{k});
-          Value y = arith::MulFOp::create(
-              b, e.loc, arith::MulFOp::create(b, e.loc, v, scale), g);
-          memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, k});
+    if (dim % (kWarp * kNormPiece) != 0) {
+      e.loop(
+          e.lane, e.idx(dim),
+          [&](Value k) {
+            Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, k});
+            Value g = memref::LoadOp::create(b, e.loc, gamma, ValueRange{k});
+            Value y = arith::MulFOp::create(
+                b, e.loc, arith::MulFOp::create(b, e.loc, v, scale), g);
+            memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, k});
+          },
+          kWarp);
+      return;
+    }
+    auto vt = VectorType::get({kNormPiece}, b.getF32Type());
+    Value scaleV = vector::BroadcastOp::create(b, e.loc, vt, scale);
+    auto k0Of = [&](Value unit) -> Value {
+      return arith::MulIOp::create(b, e.loc, unit, e.idx(kNormPiece));
+    };
+    warpUnits(
+        e, dim / kNormPiece, kNormBatch, {},
+        [&](Value unit) -> SmallVector<Value> {
+          Value k0 = k0Of(unit);
+          return {vector::LoadOp::create(b, e.loc, vt, x, ValueRange{s, k0}),
+                  vector::LoadOp::create(b, e.loc, vt, gamma, ValueRange{k0})};
         },
-        kWarp);
+        [&](Value unit, ArrayRef<Value> v, ValueRange) -> SmallVector<Value> {
+          Value y = arith::MulFOp::create(
+              b, e.loc, arith::MulFOp::create(b, e.loc, v[0], scaleV), v[1]);
+          vector::StoreOp::create(b, e.loc, y, out, ValueRange{s, k0Of(unit)});
+          return {};
+        });
   });
   return out;
 }
@@ -668,80 +847,11 @@ static bool isUnquantized(const WeightView &w) {
          w.type == GGMLType::BF16;
 }
 
-/// Records the operations a builder creates (to annotate them after).
-struct CreatedOps : OpBuilder::Listener {
-  SmallVector<Operation *> ops;
-  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
-    ops.push_back(op);
-  }
-};
-
 /// A weight row: which weight, which row.
 struct WeightRow {
   const WeightView *w;
   Value row;
 };
-
-/// The largest power of two (at most 2^20) known to divide every value of
-/// the index `v`: constants, products and sums of such; 0 for the constant
-/// 0 (divisible by anything); 1 for anything else.
-static int64_t knownDivisor(Value v) {
-  constexpr int64_t kCap = int64_t(1) << 20;
-  APInt c;
-  if (matchPattern(v, m_ConstantInt(&c))) {
-    int64_t x = c.getSExtValue();
-    return x == 0 ? 0 : std::min(x & -x, kCap);
-  }
-  auto both = [](Operation *op) {
-    return std::make_pair(knownDivisor(op->getOperand(0)),
-                          knownDivisor(op->getOperand(1)));
-  };
-  if (auto mul = v.getDefiningOp<arith::MulIOp>()) {
-    auto [a, b] = both(mul);
-    return a == 0 || b == 0 ? 0 : std::min(a * b, kCap);
-  }
-  if (auto add = v.getDefiningOp<arith::AddIOp>()) {
-    auto [a, b] = both(add);
-    return a == 0 ? b : b == 0 ? a : std::min(a, b);
-  }
-  return 1;
-}
-
-/// The byte alignment (at most 16) of a vector load from a buffer with the
-/// identity layout and static trailing sizes whose base is 16-byte aligned
-/// (GPU buffers: 256-byte aligned allocations, and weight views of a file
-/// whose tensors are at multiples of 16, which GPU programs check): from
-/// what is known to divide each index. 0 where that cannot be told.
-static int64_t vectorLoadAlignment(vector::LoadOp load) {
-  MemRefType mt = load.getMemRefType();
-  if (!mt.getLayout().isIdentity() || !mt.getElementType().isIntOrFloat())
-    return 0;
-  int64_t elemBytes = mt.getElementTypeBitWidth() / 8;
-  if (elemBytes == 0)
-    return 0;
-  int64_t align = 16, strideBytes = elemBytes;
-  ValueRange indices = load.getIndices();
-  for (int64_t d = mt.getRank() - 1; d >= 0; --d) {
-    int64_t div = knownDivisor(indices[d]);
-    if (div != 0)
-      align = std::min(align, (strideBytes & -strideBytes) * div);
-    if (d > 0) {
-      if (mt.isDynamicDim(d))
-        return 0;
-      strideBytes *= mt.getDimSize(d);
-    }
-  }
-  return align;
-}
-
-/// Marks every vector load `created` holds with the alignment its indices
-/// give (vectorLoadAlignment).
-static void markAlignments(const CreatedOps &created) {
-  for (Operation *op : created.ops)
-    if (auto load = dyn_cast<vector::LoadOp>(op))
-      if (int64_t align = vectorLoadAlignment(load))
-        load.setAlignment(align);
-}
 
 /// Units (pieces, blocks or block parts) of each row a lane loads per step
 /// of warpRowDots' loop. A GPU keeps a warp's loads in flight until their
@@ -778,7 +888,7 @@ static int64_t warpUnroll(const WeightView &w, const Activation &x) {
 /// per lane.
 ///
 /// Each vector load is marked with the alignment its indices give
-/// (vectorLoadAlignment: 16 for f32/f16/bf16 pieces and the Q4_K/Q5_K
+/// (vectorAccessAlignment: 16 for f32/f16/bf16 pieces and the Q4_K/Q5_K
 /// quants, 2 to 8 for the other quantized blocks), so that NVPTX makes the
 /// widest loads it can: with scalar loads a step of a warp read 8 x 2 bytes
 /// per lane in 8 instructions, each touching 4 to 8 cache wavefronts, and a
@@ -786,9 +896,6 @@ static int64_t warpUnroll(const WeightView &w, const Activation &x) {
 static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
                                       int64_t k, const Activation &x, Value s) {
   OpBuilder &b = e.b;
-  CreatedOps created;
-  OpBuilder::Listener *outer = b.getListener();
-  b.setListener(&created);
   // f32/f16/bf16 rows: 8-element pieces (16 bytes of f16), so that the 32
   // lanes of a load instruction read 32 consecutive pieces of the row (and
   // of the activations) rather than pieces 16 elements apart.
@@ -802,76 +909,42 @@ static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
       rows.size(),
       arith::ConstantOp::create(
           b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0))));
-  // Units of work: pieces, blocks, or parts of blocks (K-quants: 4 per
-  // block). `n` units of a lane, unit0 + 32 j, in one step: every load
-  // before the first multiply-add, so that n units of each row are in
-  // flight per lane; the order of the additions is the single loop's.
-  auto step = [&](Value unit0, ValueRange accs, int64_t n) {
+  // Units of work: pieces (the activation piece, then each row's), blocks,
+  // or parts of blocks (K-quants: 4 per block), whose loads come with their
+  // dequantization.
+  auto load = [&](Value unit) -> SmallVector<Value> {
+    if (!unquantized)
+      return {};
+    Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
+    SmallVector<Value> v{x.load(e, s, k0, kWarpPiece)};
+    for (const WeightRow &r : rows)
+      v.push_back(emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece));
+    return v;
+  };
+  auto use = [&](Value unit, ArrayRef<Value> v,
+                 ValueRange accs) -> SmallVector<Value> {
     SmallVector<Value> next(accs.begin(), accs.end());
-    SmallVector<Value> units;
-    for (int64_t j = 0; j < n; ++j)
-      units.push_back(
-          j ? Value(arith::AddIOp::create(b, e.loc, unit0, e.idx(j * kWarp)))
-            : unit0);
     if (unquantized) {
-      SmallVector<Value> xs, ws;
-      for (Value unit : units) {
-        Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
-        xs.push_back(x.load(e, s, k0, kWarpPiece));
-        for (const WeightRow &r : rows)
-          ws.push_back(
-              emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece));
-      }
-      for (int64_t j = 0; j < n; ++j)
-        for (size_t r = 0; r < rows.size(); ++r)
-          next[r] = vector::FMAOp::create(b, e.loc, accType, xs[j],
-                                          ws[j * rows.size() + r], next[r]);
+      for (size_t r = 0; r < rows.size(); ++r)
+        next[r] =
+            vector::FMAOp::create(b, e.loc, accType, v[0], v[r + 1], next[r]);
       return next;
     }
-    for (Value unit : units) {
-      Value blk = unit, part = e.idx(0);
-      if (parts > 1) {
-        blk = arith::DivUIOp::create(b, e.loc, unit, e.idx(parts));
-        part = arith::RemUIOp::create(b, e.loc, unit, e.idx(parts));
-      }
-      // The same activation loads for every row (LLVM keeps one of each).
-      for (auto [r, acc] : llvm::zip(rows, next))
-        acc = emitBlockPartDot(
-            b, e.loc, *r.w, r.row, blk, part,
-            [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
-            acc);
+    Value blk = unit, part = e.idx(0);
+    if (parts > 1) {
+      blk = arith::DivUIOp::create(b, e.loc, unit, e.idx(parts));
+      part = arith::RemUIOp::create(b, e.loc, unit, e.idx(parts));
     }
+    // The same activation loads for every row (LLVM keeps one of each).
+    for (auto [r, acc] : llvm::zip(rows, next))
+      acc = emitBlockPartDot(
+          b, e.loc, *r.w, r.row, blk, part,
+          [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
+          acc);
     return next;
   };
-  // for unit in [lo, hi) by 32 n: accs = step(unit, accs, n)
-  auto unitLoop = [&](Value lo, int64_t hi, int64_t n, ValueRange accs) {
-    return scf::ForOp::create(
-        b, e.loc, lo, e.idx(hi), e.idx(kWarp * n), accs,
-        [&](OpBuilder &nb, Location, Value unit, ValueRange carried) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          scf::YieldOp::create(b, e.loc, step(unit, carried, n));
-        });
-  };
-  // A loop of `unroll` units per step over the first `full` units, then
-  // one unit per step for the rest (fewer than 32 * unroll).
-  int64_t units = k / block * parts;
-  int64_t unroll = warpUnroll(*rows.front().w, x);
-  int64_t full = unroll > 1 ? units - units % (kWarp * unroll) : 0;
-  SmallVector<Value> accs = inits;
-  if (full > 0) {
-    scf::ForOp main = unitLoop(e.lane, full, unroll, accs);
-    main->setAttr(kBatchedLoadsAttrName, b.getUnitAttr());
-    accs = main.getResults();
-  }
-  if (full < units)
-    accs = unitLoop(full ? Value(arith::AddIOp::create(b, e.loc, e.lane,
-                                                       e.idx(full)))
-                         : e.lane,
-                    units, 1, accs)
-               .getResults();
-  b.setListener(outer);
-  markAlignments(created);
+  SmallVector<Value> accs = warpUnits(
+      e, k / block * parts, warpUnroll(*rows.front().w, x), inits, load, use);
   SmallVector<Value> sums;
   for (Value acc : accs)
     sums.push_back(x.finish(e, s,

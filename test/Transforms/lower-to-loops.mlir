@@ -255,6 +255,39 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 
 // -----
 
+// On GPUs the normalizing warp reads rows of a multiple of 128 elements in
+// 16-byte pieces, 8 a lane per step (loads first; marked for
+// llama-gpu-launch-bounds), the other 64 pieces one per step: the sum of
+// squares, then x * scale * gamma with 16-byte stores.
+// CHECK-LABEL: func.func @normalized_rows_in_pieces
+// GPU-LABEL: func.func @normalized_rows_in_pieces
+// GPU: %[[XN:.*]] = memref.alloc() : memref<1x1280xf32>
+// GPU: scf.parallel
+// GPU: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c256{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
+// GPU-NOT: vector.fma
+// GPU-COUNT-8: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x1280xf32>, vector<4xf32>
+// GPU-COUNT-8: vector.fma
+// GPU: } {llama.batched_loads}
+// GPU: scf.for %{{.*}} = %{{.*}} to %c320{{.*}} step %c32{{.*}} iter_args
+// GPU: gpu.shuffle  xor
+// GPU: math.sqrt
+// GPU: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c256
+// GPU-NOT: vector.store
+// GPU-COUNT-16: vector.load %{{.*}} {alignment = 16 : i64} : memref<{{1x1280|1280}}xf32>, vector<4xf32>
+// GPU-COUNT-8: vector.store %{{.*}}, %[[XN]][%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<1x1280xf32>, vector<4xf32>
+// GPU: } {llama.batched_loads}
+// GPU: scf.for %{{.*}} = %{{.*}} to %c320{{.*}} step %c32
+// GPU: vector.store %{{.*}}, %[[XN]]
+// GPU: scf.parallel
+// GPU: vector.load %[[XN]]
+func.func @normalized_rows_in_pieces(%x: tensor<1x1280xf32>) -> tensor<1x2xf32> {
+  %g = llama.weight "g" : !llama.weight<1280xf32>
+  %w = llama.weight "w" : !llama.weight<2x1280xf16>
+  %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<1x1280xf32>, !llama.weight<2x1280xf16>, !llama.weight<1280xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+// -----
+
 // GQA attention: one task per (token, KV head); cache rows are loaded once
 // per step as whole vectors and shared by the kv_mul = 4 query heads, whose
 // running max, sum and output row (4 + 4 + 4 values) are loop-carried.
