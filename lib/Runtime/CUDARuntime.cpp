@@ -365,7 +365,7 @@ void launchNow(Handle function, const unsigned grid[3], const unsigned block[3],
 /// the free lists hand out in another order: the thread pipeline's batches
 /// between host loops; a warp-pipeline decode step gets the same buffers
 /// and needs none). A decode step of the warp pipeline is one batch: one
-/// graph launch instead of ~290 kernel launches for 7B, and the device runs
+/// graph launch instead of ~260 kernel launches for 7B, and the device runs
 /// the kernels back to back. Implies
 /// LLAMA_MLIR_GPU_ASYNC=1; off under LLAMA_MLIR_GPU_PROFILE (which times
 /// launches one by one) and where the driver lacks the graph API.

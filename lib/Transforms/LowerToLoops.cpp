@@ -618,6 +618,9 @@ private:
   Value file, offsets;
   DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
   DenseMap<Value, WeightView> weights;
+  /// Attention ops whose keys and values the Q/K/V projection stored into
+  /// the cache (their appendToCache is done).
+  DenseSet<Operation *> appended;
 
   LogicalResult rewriteSignature();
   LogicalResult lowerWeight(WeightOp op);
@@ -1413,6 +1416,44 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   return success();
 }
 
+/// Layer `layer` of a cache buffer [layers, ctx, kv heads, head dim] as a
+/// [ctx, kv heads, head dim] view. Loops index the view rather than the
+/// cache with the layer as a constant: on GPUs the view is a kernel
+/// argument, so every layer's KV-write and attention kernels are the same
+/// code (one kernel for all layers after llama-merge-gpu-modules).
+static Value cacheLayer(OpBuilder &b, Location loc, Value cache,
+                        int64_t layer) {
+  auto t = cast<MemRefType>(cache.getType());
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
+      sizes = memref::getMixedSizes(b, loc, cache),
+      strides(4, b.getIndexAttr(1));
+  offsets[0] = b.getIndexAttr(layer);
+  sizes[0] = b.getIndexAttr(1);
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      t.getShape().drop_front(), t, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, viewType, cache, offsets, sizes,
+                                   strides);
+}
+
+/// The attention op (llama.attention or llama.gqa_attention) that is the
+/// only user of `op`'s keys and values, appending them to its cache at
+/// `op`'s positions; null if there is none.
+static Operation *soleAttentionUser(QKVRoPEOp op) {
+  Value k = op.getKey(), v = op.getValue();
+  if (!k.hasOneUse() || !v.hasOneUse() || *k.user_begin() != *v.user_begin())
+    return nullptr;
+  Operation *user = *k.user_begin();
+  auto matches = [&](auto attn) {
+    return attn.getKey() == k && attn.getValue() == v &&
+           attn.getPositions() == op.getPositions();
+  };
+  if (auto a = dyn_cast<AttentionOp>(user))
+    return matches(a) ? user : nullptr;
+  if (auto a = dyn_cast<GQAAttentionOp>(user))
+    return matches(a) ? user : nullptr;
+  return nullptr;
+}
+
 LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   b.setInsertionPoint(op);
   Emitter e{b, op.getLoc()};
@@ -1435,6 +1476,20 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   };
   Value qOut = e.alloc(qt, dyn(qt)), kOut = e.alloc(kt, dyn(kt)),
         vOut = e.alloc(kt, dyn(kt));
+  // Where the keys and values only go into the attention's cache, the
+  // projection also stores them there, at the token's position, and the
+  // attention skips its own copy: on GPUs a kernel launch per layer fewer.
+  Value kCache, vCache;
+  Operation *attn = soleAttentionUser(op);
+  if (attn) {
+    auto cacheIt = caches.find(attn->getOperand(4));
+    int64_t layer = attn->getAttrOfType<IntegerAttr>("layer").getInt();
+    if (cacheIt != caches.end()) {
+      kCache = cacheLayer(b, loc, cacheIt->second.first, layer);
+      vCache = cacheLayer(b, loc, cacheIt->second.second, layer);
+      appended.insert(attn);
+    }
+  }
   bool blocked = qt.isDynamicDim(0) && kernels.blocksTokens(wq, k) &&
                  kernels.blocksTokens(wk, k) && kernels.blocksTokens(wv, k);
   // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
@@ -1443,8 +1498,10 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   Type f32 = b.getF32Type();
 
   // Rows r, r+1 of `w` (an adjacent pair of features of one head) for every
-  // token, rotated when `rope` and r % head_dim < n_rot, stored into `out`.
-  auto pairRows = [&](const WeightView &w, Value r, Value out, bool rope) {
+  // token, rotated when `rope` and r % head_dim < n_rot, stored into `out`
+  // (and into `cache` at the token's position).
+  auto pairRows = [&](const WeightView &w, Value r, Value out, bool rope,
+                      Value cache) {
     Value h = arith::DivUIOp::create(b, loc, r, e.idx(hd));
     Value d = arith::RemUIOp::create(b, loc, r, e.idx(hd));
     Value d1 = arith::AddIOp::create(b, loc, d, e.idx(1));
@@ -1460,8 +1517,10 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
                                     e.idx(nRot));
     }
     auto store = [&](Value s, Value a0, Value a1) {
+      Value p;
+      if (rope || cache)
+        p = memref::LoadOp::create(b, loc, pos, ValueRange{s});
       if (rope) {
-        Value p = memref::LoadOp::create(b, loc, pos, ValueRange{s});
         Value angle = arith::MulFOp::create(
             b, loc, arith::SIToFPOp::create(b, loc, f32, p), freq);
         Value c = math::CosOp::create(b, loc, angle);
@@ -1477,6 +1536,18 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
       }
       memref::StoreOp::create(b, loc, a0, out, ValueRange{s, h, d});
       memref::StoreOp::create(b, loc, a1, out, ValueRange{s, h, d1});
+      if (cache) {
+        Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), p);
+        Type elt = cast<MemRefType>(cache.getType()).getElementType();
+        auto toCache = [&](Value x) -> Value {
+          return elt.isF16() ? Value(arith::TruncFOp::create(b, loc, elt, x))
+                             : x;
+        };
+        memref::StoreOp::create(b, loc, toCache(a0), cache,
+                                ValueRange{row, h, d});
+        memref::StoreOp::create(b, loc, toCache(a1), cache,
+                                ValueRange{row, h, d1});
+      }
     };
     forTokens(
         e, seq, blocked, tokenBlock,
@@ -1506,11 +1577,12 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
       return arith::SubIOp::create(b, loc, row, e.idx(n));
     };
     e.ifElse(
-        below(nq), [&] { pairRows(wq, row, qOut, true); },
+        below(nq), [&] { pairRows(wq, row, qOut, true, Value()); },
         [&] {
           e.ifElse(
-              below(nq + nk), [&] { pairRows(wk, minus(nq), kOut, true); },
-              [&] { pairRows(wv, minus(nq + nk), vOut, false); });
+              below(nq + nk),
+              [&] { pairRows(wk, minus(nq), kOut, true, kCache); },
+              [&] { pairRows(wv, minus(nq + nk), vOut, false, vCache); });
         });
   });
   op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
@@ -1518,25 +1590,6 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
   op->erase();
   return success();
-}
-
-/// Layer `layer` of a cache buffer [layers, ctx, kv heads, head dim] as a
-/// [ctx, kv heads, head dim] view. Loops index the view rather than the
-/// cache with the layer as a constant: on GPUs the view is a kernel
-/// argument, so every layer's KV-write and attention kernels are the same
-/// code (one kernel for all layers after llama-merge-gpu-modules).
-static Value cacheLayer(OpBuilder &b, Location loc, Value cache,
-                        int64_t layer) {
-  auto t = cast<MemRefType>(cache.getType());
-  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
-      sizes = memref::getMixedSizes(b, loc, cache),
-      strides(4, b.getIndexAttr(1));
-  offsets[0] = b.getIndexAttr(layer);
-  sizes[0] = b.getIndexAttr(1);
-  auto viewType = memref::SubViewOp::inferRankReducedResultType(
-      t.getShape().drop_front(), t, offsets, sizes, strides);
-  return memref::SubViewOp::create(b, loc, viewType, cache, offsets, sizes,
-                                   strides);
 }
 
 /// Writes this step's keys and values into layer `layer` of the cache at
@@ -1547,6 +1600,8 @@ LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
   auto it = caches.find(cache);
   if (it == caches.end())
     return op->emitOpError("KV cache must be a function argument");
+  if (appended.contains(op))
+    return success();
   Emitter e{b, op->getLoc()};
   Location loc = op->getLoc();
   Value kc = cacheLayer(b, loc, it->second.first, layer),

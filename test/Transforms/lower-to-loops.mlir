@@ -288,6 +288,55 @@ func.func @normalized_rows_in_pieces(%x: tensor<1x1280xf32>) -> tensor<1x2xf32> 
 }
 // -----
 
+// Keys and values whose only user is the attention of the same positions
+// go from the projection straight into the cache (layer 1's view, f16, at
+// the token's position); the attention copies nothing (on GPUs a launch
+// fewer).
+// CHECK-LABEL: func.func @qkv_into_cache
+// CHECK: %[[KC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
+// CHECK: %[[VC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
+// CHECK: scf.parallel
+// CHECK: %[[ROW:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK-NEXT: arith.truncf %{{.*}} : f32 to f16
+// CHECK: memref.store %{{.*}}, %[[KC]][%[[ROW]], %{{.*}}, %{{.*}}]
+// CHECK: memref.store %{{.*}}, %[[VC]][%{{.*}}, %{{.*}}, %{{.*}}]
+// CHECK: memref.store %{{.*}}, %[[VC]][%{{.*}}, %{{.*}}, %{{.*}}]
+// CHECK-NOT: memref.store %{{.*}} : memref<16x2x8xf16
+// CHECK: scf.parallel
+// CHECK-NOT: memref.store %{{.*}} : memref<16x2x8xf16
+// CHECK: return
+func.func @qkv_into_cache(%x: tensor<1x64xf32>, %p: tensor<1xi32>, %c: !llama.kv_cache<2x16x2x8xf16>) -> tensor<1x8x8xf32> {
+  %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
+  %wk = llama.weight "wk" : !llama.weight<16x64xq8_0>
+  %wv = llama.weight "wv" : !llama.weight<16x64xq8_0>
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<1x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<16x64xq8_0>, !llama.weight<16x64xq8_0>, tensor<1xi32>) -> (tensor<1x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>)
+  %o = llama.gqa_attention %q, %k, %v, %p, %c {layer = 1 : i64} : (tensor<1x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>, tensor<1xi32>, !llama.kv_cache<2x16x2x8xf16>) -> tensor<1x8x8xf32>
+  return %o : tensor<1x8x8xf32>
+}
+
+// -----
+
+// negative_: keys with another user (returned here) are not stored into
+// the cache by the projection; the attention appends them itself.
+// CHECK-LABEL: func.func @negative_qkv_keys_used_twice
+// CHECK: scf.parallel
+// CHECK-NOT: ] : memref<16x2x8xf16
+// CHECK: memref.subview
+// CHECK: memref.subview
+// CHECK: memref.store %{{.*}} : memref<16x2x8xf16
+// CHECK: memref.store %{{.*}} : memref<16x2x8xf16
+// CHECK: scf.parallel
+// CHECK: return
+func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>, %c: !llama.kv_cache<2x16x2x8xf16>) -> (tensor<1x8x8xf32>, tensor<1x2x8xf32>) {
+  %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
+  %wk = llama.weight "wk" : !llama.weight<16x64xq8_0>
+  %wv = llama.weight "wv" : !llama.weight<16x64xq8_0>
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<1x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<16x64xq8_0>, !llama.weight<16x64xq8_0>, tensor<1xi32>) -> (tensor<1x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>)
+  %o = llama.gqa_attention %q, %k, %v, %p, %c {layer = 1 : i64} : (tensor<1x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>, tensor<1xi32>, !llama.kv_cache<2x16x2x8xf16>) -> tensor<1x8x8xf32>
+  return %o, %k : tensor<1x8x8xf32>, tensor<1x2x8xf32>
+}
+// -----
+
 // GQA attention: one task per (token, KV head); cache rows are loaded once
 // per step as whole vectors and shared by the kv_mul = 4 query heads, whose
 // running max, sum and output row (4 + 4 + 4 values) are loop-carried.
