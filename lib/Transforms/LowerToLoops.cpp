@@ -1168,6 +1168,68 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
   return sums;
 }
 
+/// The dot products of rows `rows` with tokens s0 .. s0+T-1 of `x`, as
+/// blockedRowDots, row by row ([r][t]); on GPUs, rows of f32/f16/bf16 in
+/// one warp loop of 8-element pieces (as warpRowDots) whose activation
+/// pieces the rows share: per multiply-add a warp then reads (2R + 4T) /
+/// (R T) bytes (f16 weights, f32 activations), 2.5 for two rows of 4
+/// tokens where one row read 4.5 — a prefill's row kernels read their
+/// activations from L2 again for every row.
+static SmallVector<SmallVector<Value>>
+blockedRowsDots(Emitter &e, const Kernels &kc, ArrayRef<WeightRow> rows,
+                int64_t k, const Activation &x, Value s0, int64_t T) {
+  OpBuilder &b = e.b;
+  SmallVector<SmallVector<Value>> sums;
+  bool shared = e.lane && !x.xq && rows.size() > 1 && k % kWarpPiece == 0 &&
+                llvm::all_of(rows, [](const WeightRow &r) {
+                  return isUnquantized(*r.w);
+                });
+  if (!shared) {
+    for (const WeightRow &r : rows)
+      sums.push_back(blockedRowDots(e, kc, *r.w, k, x, s0, T, r.row));
+    return sums;
+  }
+  int64_t R = rows.size();
+  SmallVector<Value> toks;
+  for (int64_t t = 0; t < T; ++t)
+    toks.push_back(t ? Value(arith::AddIOp::create(b, e.loc, s0, e.idx(t)))
+                     : s0);
+  auto accType = VectorType::get({kWarpPiece}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
+  // Accumulator (r, t) at r * T + t; a unit loads T activation pieces, then
+  // R weight pieces.
+  SmallVector<Value> accs = warpUnits(
+      e, k / kWarpPiece, /*batch=*/1, SmallVector<Value>(R * T, zero),
+      [&](Value unit) {
+        Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
+        SmallVector<Value> v;
+        for (Value s : toks)
+          v.push_back(x.load(e, s, k0, kWarpPiece));
+        for (const WeightRow &r : rows)
+          v.push_back(
+              emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece));
+        return v;
+      },
+      [&](Value, ArrayRef<Value> v, ValueRange carried) {
+        SmallVector<Value> next(carried.begin(), carried.end());
+        for (int64_t r = 0; r < R; ++r)
+          for (int64_t t = 0; t < T; ++t)
+            next[r * T + t] = vector::FMAOp::create(b, e.loc, accType, v[t],
+                                                    v[T + r], next[r * T + t]);
+        return next;
+      });
+  for (int64_t r = 0; r < R; ++r) {
+    sums.emplace_back();
+    for (int64_t t = 0; t < T; ++t)
+      sums.back().push_back(x.finish(
+          e, toks[t],
+          e.warpSum(vector::ReductionOp::create(
+              b, e.loc, vector::CombiningKind::ADD, accs[r * T + t]))));
+  }
+  return sums;
+}
+
 /// Every token of the batch: with `blocked`, T at a time through
 /// `blockBody(s0)` and the remainder one by one through `body(s)`.
 static void forTokens(Emitter &e, Value seq, bool blocked, int64_t T,
@@ -1337,18 +1399,30 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
-  if (kernels.gpu && !blocked && n % 2 == 0 && canVectorizeDot(w, k)) {
+  if (kernels.gpu && n % 2 == 0 && canVectorizeDot(w, k) &&
+      (!blocked || isUnquantized(w))) {
     // On GPUs two rows per warp: they share the activation loads
-    // (warpRowDots).
+    // (warpRowDots; in a prefill blockedRowsDots, T tokens at a time).
     parallelRows(e, /*warp=*/true, n / 2, [&](Value pair) {
       Value r0 = arith::MulIOp::create(b, e.loc, pair, e.idx(2));
       Value r1 = arith::AddIOp::create(b, e.loc, r0, e.idx(1));
-      e.loop(e.idx(0), seq, [&](Value s) {
-        SmallVector<Value> d =
-            rowDots(e, kernels, {{&w, r0}, {&w, r1}}, k, x, s);
-        store(d[0], s, r0);
-        store(d[1], s, r1);
-      });
+      forTokens(
+          e, seq, blocked, tokenBlock,
+          [&](Value s0) {
+            SmallVector<SmallVector<Value>> d = blockedRowsDots(
+                e, kernels, {{&w, r0}, {&w, r1}}, k, x, s0, tokenBlock);
+            for (int64_t t = 0; t < tokenBlock; ++t) {
+              Value s = arith::AddIOp::create(b, e.loc, s0, e.idx(t));
+              store(d[0][t], s, r0);
+              store(d[1][t], s, r1);
+            }
+          },
+          [&](Value s) {
+            SmallVector<Value> d =
+                rowDots(e, kernels, {{&w, r0}, {&w, r1}}, k, x, s);
+            store(d[0], s, r0);
+            store(d[1], s, r1);
+          });
     });
   } else
     forRowsAndTokens(
@@ -1397,13 +1471,11 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   forRowsAndTokens(
       e, kernels.gpu, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
-        SmallVector<Value> gs =
-            blockedRowDots(e, kernels, wg, k, x, s0, tokenBlock, row);
-        SmallVector<Value> us =
-            blockedRowDots(e, kernels, wu, k, x, s0, tokenBlock, row);
+        SmallVector<SmallVector<Value>> gu = blockedRowsDots(
+            e, kernels, {{&wg, row}, {&wu, row}}, k, x, s0, tokenBlock);
         for (int64_t t = 0; t < tokenBlock; ++t)
           memref::StoreOp::create(
-              b, e.loc, epilogue(gs[t], us[t]), out,
+              b, e.loc, epilogue(gu[0][t], gu[1][t]), out,
               ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
       },
       [&](Value row, Value s) {
@@ -1552,12 +1624,11 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     forTokens(
         e, seq, blocked, tokenBlock,
         [&](Value s0) {
-          SmallVector<Value> x0 =
-              blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, r);
-          SmallVector<Value> x1 =
-              blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, r1);
+          SmallVector<SmallVector<Value>> x01 = blockedRowsDots(
+              e, kernels, {{&w, r}, {&w, r1}}, k, x, s0, tokenBlock);
           for (int64_t t = 0; t < tokenBlock; ++t)
-            store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x0[t], x1[t]);
+            store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x01[0][t],
+                  x01[1][t]);
         },
         [&](Value s) {
           SmallVector<Value> pair =

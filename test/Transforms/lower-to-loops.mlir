@@ -469,18 +469,24 @@ func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor
 
 // -----
 
-// A GPU prefill: a warp per row takes 4 tokens at a time (each lane's
-// weight piece loaded once for them: 4 accumulators, 4 warp sums), then
-// the remaining tokens one by one.
+// A GPU prefill of f16 rows: a warp per row pair takes 4 tokens at a time
+// (each lane's 8-element piece of a row loaded once for the tokens, each
+// token's activation piece once for the rows: 8 accumulators, 8 warp
+// sums), then the remaining tokens one by one.
 // GPU-LABEL: func.func @prefill_blocked_tokens
 // GPU: scf.parallel
 // GPU: %[[LANE:.*]] = arith.remui
 // GPU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
-// GPU: scf.for %{{.*}} = %[[LANE]] to %c4{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// GPU-COUNT-20: gpu.shuffle  xor
-// GPU-COUNT-4: memref.store %{{.*}} : memref<?x16xf32>
+// GPU: scf.for %{{.*}} = %[[LANE]] to %c8{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// GPU-COUNT-4: vector.load %{{.*}} : memref<?x64xf32>, vector<8xf32>
+// GPU-COUNT-2: vector.load %{{.*}} : memref<16x64xi16>, vector<8xi16>
+// GPU-NOT: vector.load
+// GPU-COUNT-8: vector.fma
+// GPU: scf.yield
+// GPU-COUNT-40: gpu.shuffle  xor
+// GPU-COUNT-8: memref.store %{{.*}} : memref<?x16xf32>
 // GPU: scf.for
-// GPU: scf.for %{{.*}} = %[[LANE]] to %c8{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>) {
+// GPU: scf.for %{{.*}} = %[[LANE]] to %c8{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>) {
 func.func @prefill_blocked_tokens(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
   %w = llama.weight "w" : !llama.weight<16x64xf16>
   %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<16x64xf16>) -> tensor<?x16xf32>
