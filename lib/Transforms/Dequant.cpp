@@ -545,6 +545,8 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
 
 int64_t mlir::llama::dotBlockParts(const WeightView &w) {
   switch (w.type) {
+  case GGMLType::Q4_0:
+  case GGMLType::Q8_0:
   case GGMLType::Q4_K:
   case GGMLType::Q5_K:
   case GGMLType::Q6_K:
@@ -579,6 +581,43 @@ Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
         b, loc, x, vector::BroadcastOp::create(b, loc, i32v, k.indexToI32(s)));
   };
   switch (w.type) {
+  case GGMLType::Q4_0:
+  case GGMLType::Q8_0: {
+    // Part p: elements 8p .. 8p + 7, so that the lanes of a warp, taking
+    // consecutive parts, load consecutive activations. Q8_0: the int8
+    // quants at byte 2 + 8p; Q4_0: the low (p < 2) or high nibbles of
+    // quant bytes 8 (p % 2) .. 8 (p % 2) + 7, minus 8. The part's sum of
+    // q x, times d, goes into the low 8 lanes of `acc`.
+    auto i8v = VectorType::get({8}, b.getI8Type());
+    auto f32v = VectorType::get({8}, b.getF32Type());
+    bool q8 = w.type == GGMLType::Q8_0;
+    Value off = k.addc(k.mulc(q8 ? part : k.remc(part, 2), 8), 2);
+    Value raw = vector::LoadOp::create(b, loc, i8v, w.view,
+                                       ValueRange{row, k.add(k.base, off)});
+    Value q;
+    if (q8) {
+      q = arith::SIToFPOp::create(b, loc, f32v, raw);
+    } else {
+      auto i32v8 = VectorType::get({8}, b.getI32Type());
+      Value shift = vector::BroadcastOp::create(
+          b, loc, i32v8, k.indexToI32(k.mulc(k.divc(part, 2), 4)));
+      Value nib =
+          v.andv(arith::ShRUIOp::create(
+                     b, loc, arith::ExtUIOp::create(b, loc, i32v8, raw), shift),
+                 0xF, 8);
+      q = v.toF(v.subv(nib, 8, 8), 8);
+    }
+    Value qx = v.mul(loadX(k.add(k0, k.mulc(part, 8)), 8), q);
+    auto accType = cast<VectorType>(acc.getType());
+    if (accType.getDimSize(0) == 8)
+      return v.fma(qx, v.splatF(k.f16At(0), 8), acc);
+    Value lo = vector::ExtractStridedSliceOp::create(
+        b, loc, acc, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{8},
+        ArrayRef<int64_t>{1});
+    lo = v.fma(qx, v.splatF(k.f16At(0), 8), lo);
+    return vector::InsertStridedSliceOp::create(
+        b, loc, lo, acc, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+  }
   case GGMLType::Q4_K:
   case GGMLType::Q5_K: {
     // Part c: the 32 quant bytes of chunk c, sub-blocks j = 2c (low

@@ -861,8 +861,8 @@ struct WeightRow {
 /// first use, so this is how much of the row a warp has in flight: with one
 /// unit, a 7B decode matmul (2048 warps of 2 f16 rows, 16 warps per SM) had
 /// ~16 KB in flight per SM, under the ~25 KB that HBM's bandwidth times its
-/// latency asks for. Quantized units are bigger and their dequantization
-/// needs more registers.
+/// latency asks for. Whole quantized blocks are bigger and their
+/// dequantization needs more registers: 2 of them, and one K-quant part.
 ///
 /// Only decode steps (one token, a static row count) take more than one:
 /// ptxas sinks the loads to their uses unless the kernel states an
@@ -873,7 +873,8 @@ struct WeightRow {
 static int64_t warpUnroll(const WeightView &w, const Activation &x) {
   if (cast<MemRefType>(x.x.getType()).isDynamicDim(0))
     return 1;
-  if (isUnquantized(w))
+  // f32/f16/bf16 pieces and the 8-element parts of Q4_0/Q8_0.
+  if (isUnquantized(w) || dotBlockElements(w) / dotBlockParts(w) <= 8)
     return 4;
   return dotBlockParts(w) > 1 ? 1 : 2;
 }
@@ -906,8 +907,10 @@ static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
       rows, [](const WeightRow &r) { return isUnquantized(*r.w); });
   int64_t block = unquantized ? kWarpPiece : dotBlockElements(*rows.front().w);
   int64_t parts = unquantized ? 1 : dotBlockParts(*rows.front().w);
-  auto accType =
-      VectorType::get({unquantized ? kWarpPiece : kDotLanes}, b.getF32Type());
+  // Accumulators as wide as a unit, at most kDotLanes.
+  auto accType = VectorType::get(
+      {std::min<int64_t>(kDotLanes, unquantized ? kWarpPiece : block / parts)},
+      b.getF32Type());
   SmallVector<Value> inits(
       rows.size(),
       arith::ConstantOp::create(

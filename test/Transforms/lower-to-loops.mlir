@@ -8,11 +8,12 @@
 // dequantizes q8_0 in the inner loop, the result an out-buffer.
 
 // CHECK: module attributes {llama.weight_table = [{name = "blk.0.attn_q.weight", ne = [64, 16], type = 8 : i64}]}
-// GPU code: two rows per warp (8 warps of 32 threads); lane l takes blocks
-// l, l+32, ... of both rows, dequantized with vector loads marked with the
-// alignment their indices give (2: 34-byte blocks, quants at byte 2, rows
-// of 68 bytes), and each row's partial sums meet in an xor-shuffle
-// butterfly.
+// GPU code: two rows per warp (8 warps of 32 threads); lane l takes the
+// 8-element parts l, l+32, ... of both rows (part p: elements 8p .. 8p+7,
+// so that consecutive lanes load consecutive activations), dequantized
+// with vector loads marked with the alignment their indices give (2:
+// 34-byte blocks, quants at byte 2, rows of 68 bytes), and each row's
+// partial sums meet in an xor-shuffle butterfly.
 // GPU-LABEL: func.func @q8_0_matmul
 // GPU: %[[N:.*]] = arith.muli %c8, %c32 : index
 // GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]]) step
@@ -20,10 +21,10 @@
 // GPU: %[[P:.*]] = arith.divui %[[I]], %{{.*}} : index
 // GPU: %[[R0:.*]] = arith.muli %[[P]], %c2
 // GPU: %[[R1:.*]] = arith.addi %[[R0]], %c1
-// GPU: scf.for %{{.*}} = %[[LANE]] to %c2{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
-// GPU: vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<32xi8>
-// GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<16xf32>
-// GPU: vector.load %{{.*}}[%[[R1]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<32xi8>
+// GPU: scf.for %[[U:.*]] = %[[LANE]] to %c8{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
+// GPU: vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<8xi8>
+// GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<8xf32>
+// GPU: vector.load %{{.*}}[%[[R1]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<8xi8>
 // GPU: scf.yield
 // GPU: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32{{.*}} : f32
 // GPU: gpu.shuffle  xor %{{.*}}, %c8_i32
@@ -123,11 +124,11 @@ func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?x
 // 144-byte blocks) 16, Q4_0's quants (byte 2 of 18-byte blocks) and all of
 // Q6_K (210-byte blocks) 2. A lane takes a quarter of a K-quant block (64
 // elements: chunk c of Q4_K's quants), so that a row of 16 blocks keeps 64
-// lanes busy, not 16.
+// lanes busy, not 16, and 8 elements of a Q4_0 block (8 quant bytes).
 // GPU-LABEL: func.func @types
 // GPU-DAG: {alignment = 16 : i64} : memref<2x64xf32>, vector<8xf32>
 // GPU-DAG: {alignment = 16 : i64} : memref<2x64xi16>, vector<8xi16>
-// GPU-DAG: {alignment = 2 : i64} : memref<2x36xi8>, vector<16xi8>
+// GPU-DAG: {alignment = 2 : i64} : memref<2x36xi8>, vector<8xi8>
 // GPU-DAG: %[[U:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
 // GPU-DAG: {alignment = 16 : i64} : memref<2x144xi8>, vector<32xi8>
 // GPU-DAG: {alignment = 2 : i64} : memref<2x210xi8>, vector<32xi8>

@@ -59,7 +59,8 @@ Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
                    Value acc);
 
 /// Parts emitBlockPartDot splits a block of `w` into: 4 for the 256-element
-/// K-quant blocks (64 elements each), 1 (the whole block) otherwise.
+/// K-quant blocks (64 elements each) and for Q4_0 and Q8_0 (8 elements
+/// each), 1 (the whole block) otherwise.
 int64_t dotBlockParts(const WeightView &w);
 
 /// acc + the products of part `part` (an index in [0, dotBlockParts(w)),
@@ -67,7 +68,10 @@ int64_t dotBlockParts(const WeightView &w);
 /// matching activations, as emitBlockDot does for a whole block. For GPU
 /// warps: a lane per 64 elements keeps all 32 lanes of a warp busy on a row
 /// of 16 K-quant blocks (4096 elements), where a lane per block would leave
-/// half of them idle.
+/// half of them idle; a lane per 8 elements of Q4_0/Q8_0 has the lanes read
+/// consecutive activations (a lane per block had the 32 lanes of each
+/// 16-byte activation load touch 32 cache lines). The 8-element parts add
+/// into the low 8 lanes of `acc`.
 Value emitBlockPartDot(OpBuilder &b, Location loc, const WeightView &w,
                        Value row, Value blk, Value part,
                        function_ref<Value(Value, int64_t)> loadX, Value acc);
