@@ -547,10 +547,11 @@ int64_t mlir::llama::dotBlockParts(const WeightView &w) {
   switch (w.type) {
   case GGMLType::Q4_0:
   case GGMLType::Q8_0:
+    return 4;
   case GGMLType::Q4_K:
   case GGMLType::Q5_K:
   case GGMLType::Q6_K:
-    return 4;
+    return 32;
   default:
     return 1;
   }
@@ -563,117 +564,101 @@ Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
                                     Value acc) {
   if (dotBlockParts(w) == 1)
     return emitBlockDot(b, loc, w, row, blk, loadX, acc);
+  // Part p is elements 8p .. 8p + 7 of the block, so that the lanes of a
+  // warp, taking consecutive parts, load consecutive activations (a lane
+  // per block or 64-element quarter had the 32 lanes of each 16-byte
+  // activation load touch 32 cache lines). Its quants come from 8
+  // consecutive bytes (and 8 qh bytes); its scales are scalars.
   BlockBytes k{b, loc, w.view, row, nullptr};
   k.base = k.mulc(blk, w.bytesPerBlock);
   VecBlock v{b, loc, w.view, row, k.base};
-  Value k0 = k.mulc(blk, w.blockSize);
-  auto i32v = VectorType::get({32}, b.getI32Type());
-  // 32 bytes at base + off (off not constant), as i32 lanes.
-  auto bytes32 = [&](Value off) -> Value {
-    Value raw =
-        vector::LoadOp::create(b, loc, VectorType::get({32}, b.getI8Type()),
-                               w.view, ValueRange{row, k.add(k.base, off)});
-    return arith::ExtUIOp::create(b, loc, i32v, raw);
+  auto i8v = VectorType::get({8}, b.getI8Type());
+  auto i32v = VectorType::get({8}, b.getI32Type());
+  auto f32v = VectorType::get({8}, b.getF32Type());
+  // 8 bytes at base + off.
+  auto bytes8 = [&](Value off) -> Value {
+    return vector::LoadOp::create(b, loc, i8v, w.view,
+                                  ValueRange{row, k.add(k.base, off)});
+  };
+  auto zext = [&](Value x) -> Value {
+    return arith::ExtUIOp::create(b, loc, i32v, x);
   };
   // x >> s lane-wise, s an index value.
   auto shrBy = [&](Value x, Value s) -> Value {
     return arith::ShRUIOp::create(
         b, loc, x, vector::BroadcastOp::create(b, loc, i32v, k.indexToI32(s)));
   };
+  Value x = loadX(k.add(k.mulc(blk, w.blockSize), k.mulc(part, 8)), 8);
+  // acc (its low 8 lanes where it is wider) + sum over terms of v * s.
+  auto accumulate = [&](ArrayRef<std::pair<Value, Value>> terms) -> Value {
+    bool wide = cast<VectorType>(acc.getType()).getDimSize(0) != 8;
+    Value lo = wide ? Value(vector::ExtractStridedSliceOp::create(
+                          b, loc, acc, ArrayRef<int64_t>{0},
+                          ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1}))
+                    : acc;
+    for (auto [vec, scale] : terms)
+      lo = v.fma(vec, v.splatF(scale, 8), lo);
+    return wide ? Value(vector::InsertStridedSliceOp::create(
+                      b, loc, lo, acc, ArrayRef<int64_t>{0},
+                      ArrayRef<int64_t>{1}))
+                : lo;
+  };
   switch (w.type) {
   case GGMLType::Q4_0:
   case GGMLType::Q8_0: {
-    // Part p: elements 8p .. 8p + 7, so that the lanes of a warp, taking
-    // consecutive parts, load consecutive activations. Q8_0: the int8
-    // quants at byte 2 + 8p; Q4_0: the low (p < 2) or high nibbles of
-    // quant bytes 8 (p % 2) .. 8 (p % 2) + 7, minus 8. The part's sum of
-    // q x, times d, goes into the low 8 lanes of `acc`.
-    auto i8v = VectorType::get({8}, b.getI8Type());
-    auto f32v = VectorType::get({8}, b.getF32Type());
-    bool q8 = w.type == GGMLType::Q8_0;
-    Value off = k.addc(k.mulc(q8 ? part : k.remc(part, 2), 8), 2);
-    Value raw = vector::LoadOp::create(b, loc, i8v, w.view,
-                                       ValueRange{row, k.add(k.base, off)});
+    // Q8_0: the int8 quants at byte 2 + 8p; Q4_0: the low (p < 2) or high
+    // nibbles of quant bytes 8 (p % 2) .. 8 (p % 2) + 7, minus 8; times d.
     Value q;
-    if (q8) {
-      q = arith::SIToFPOp::create(b, loc, f32v, raw);
+    if (w.type == GGMLType::Q8_0) {
+      q = arith::SIToFPOp::create(b, loc, f32v,
+                                  bytes8(k.addc(k.mulc(part, 8), 2)));
     } else {
-      auto i32v8 = VectorType::get({8}, b.getI32Type());
-      Value shift = vector::BroadcastOp::create(
-          b, loc, i32v8, k.indexToI32(k.mulc(k.divc(part, 2), 4)));
-      Value nib =
-          v.andv(arith::ShRUIOp::create(
-                     b, loc, arith::ExtUIOp::create(b, loc, i32v8, raw), shift),
-                 0xF, 8);
+      Value raw = zext(bytes8(k.addc(k.mulc(k.remc(part, 2), 8), 2)));
+      Value nib = v.andv(shrBy(raw, k.mulc(k.divc(part, 2), 4)), 0xF, 8);
       q = v.toF(v.subv(nib, 8, 8), 8);
     }
-    Value qx = v.mul(loadX(k.add(k0, k.mulc(part, 8)), 8), q);
-    auto accType = cast<VectorType>(acc.getType());
-    if (accType.getDimSize(0) == 8)
-      return v.fma(qx, v.splatF(k.f16At(0), 8), acc);
-    Value lo = vector::ExtractStridedSliceOp::create(
-        b, loc, acc, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{8},
-        ArrayRef<int64_t>{1});
-    lo = v.fma(qx, v.splatF(k.f16At(0), 8), lo);
-    return vector::InsertStridedSliceOp::create(
-        b, loc, lo, acc, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+    return accumulate({{v.mul(x, q), k.f16At(0)}});
   }
   case GGMLType::Q4_K:
   case GGMLType::Q5_K: {
-    // Part c: the 32 quant bytes of chunk c, sub-blocks j = 2c (low
-    // nibbles) and 2c + 1 (high nibbles), as emitBlockDot's loop body.
+    // Sub-block j = p / 4 (32 elements), bytes i0 = 8 (p % 4) .. i0 + 7 of
+    // it: the low (j even) or high nibbles of the quant bytes 32 (j / 2) +
+    // i0 .. (at byte 16; Q5_K: 48), Q5_K's bit 4 bit j of qh bytes i0 ..
+    // (at byte 16); d * sc_j * q - dmin * m_j.
     bool five = w.type == GGMLType::Q5_K;
-    Value d = k.f16At(0), dmin = k.f16At(2);
-    Value qh = five ? v.bytes(16, 32) : Value();
-    Value raw = bytes32(k.addc(k.mulc(part, 32), five ? 48 : 16));
-    for (int64_t half = 0; half < 2; ++half) {
-      Value j = k.addc(k.mulc(part, 2), half);
-      Value q = v.andv(v.shrv(raw, 4 * half, 32), 0xF, 32);
-      if (five)
-        q = arith::OrIOp::create(b, loc, q,
-                                 v.shlv(v.andv(shrBy(qh, j), 1, 32), 4, 32));
-      auto [q0, q1] = v.halves(v.toF(q, 32));
-      Value xk = k.add(k0, k.mulc(j, 32));
-      Value x0 = loadX(xk, 16), x1 = loadX(k.addc(xk, 16), 16);
-      Value qx = v.fma(x0, q0, v.fma(x1, q1, v.zeros(16)));
-      auto [sc, m] = kScaleMin(k, j);
-      auto scaled = [&](Value f, Value i) -> Value {
-        return arith::MulFOp::create(
-            b, loc, arith::UIToFPOp::create(b, loc, b.getF32Type(), i), f);
-      };
-      Value d1 = scaled(d, sc), m1 = scaled(dmin, m);
-      acc = v.fma(qx, v.splatF(d1, 16), acc);
-      acc = v.fma(arith::AddFOp::create(b, loc, x0, x1),
-                  v.splatF(arith::NegFOp::create(b, loc, m1), 16), acc);
-    }
-    return acc;
+    Value j = k.divc(part, 4), i0 = k.mulc(k.remc(part, 4), 8);
+    Value raw = zext(
+        bytes8(k.addc(k.add(k.mulc(k.divc(j, 2), 32), i0), five ? 48 : 16)));
+    Value q = v.andv(shrBy(raw, k.mulc(k.remc(j, 2), 4)), 0xF, 8);
+    if (five)
+      q = arith::OrIOp::create(
+          b, loc, q,
+          v.shlv(v.andv(shrBy(zext(bytes8(k.addc(i0, 16))), j), 1, 8), 4, 8));
+    auto [sc, m] = kScaleMin(k, j);
+    Value d1 = k.mulf(k.f16At(0), k.toF32(sc));
+    Value m1 = k.mulf(k.f16At(2), k.toF32(m));
+    return accumulate(
+        {{v.mul(x, v.toF(q, 8)), d1}, {x, arith::NegFOp::create(b, loc, m1)}});
   }
   case GGMLType::Q6_K: {
-    // Part u: elements 128 * half + 64 * t + [0, 64) (half = u / 2, t = u %
-    // 2), the groups p = 2t and 2t + 1 of emitBlockDot's half: group p's
-    // low bits are nibble t of ql chunk p % 2, its high bits bits 2p of qh.
-    Value half = k.divc(part, 2), t = k.remc(part, 2);
-    Value qh = bytes32(k.addc(k.mulc(half, 32), 128));
-    Value d = k.f16At(208);
-    for (int64_t pp = 0; pp < 2; ++pp) {
-      Value p = k.addc(k.mulc(t, 2), pp);
-      Value ql = bytes32(k.addc(k.mulc(half, 64), 32 * pp));
-      Value nib = v.andv(shrBy(ql, k.mulc(t, 4)), 0xF, 32);
-      Value hi = v.andv(shrBy(qh, k.mulc(p, 2)), 3, 32);
-      Value q =
-          v.subv(arith::OrIOp::create(b, loc, nib, v.shlv(hi, 4, 32)), 32, 32);
-      auto [q0, q1] = v.halves(v.toF(q, 32));
-      Value xk = k.add(k0, k.add(k.mulc(half, 128), k.mulc(p, 32)));
-      // Scale 8 * half + 2p + g (int8 at byte 192), times d.
-      Value s0 = k.add(k.mulc(half, 8), k.mulc(p, 2));
-      for (int64_t g = 0; g < 2; ++g) {
-        Value scale = arith::MulFOp::create(
-            b, loc, k.toF32(k.sbyteAt(k.addc(s0, 192 + g))), d);
-        Value prod = v.mul(loadX(k.addc(xk, 16 * g), 16), g ? q1 : q0);
-        acc = v.fma(prod, v.splatF(scale, 16), acc);
-      }
-    }
-    return acc;
+    // Half h = p / 16 (128 elements), its 32-element group g = (p % 16) /
+    // 4, bytes l0 = 8 (p % 4) .. l0 + 7 of it: the low (g < 2) or high
+    // nibbles of ql bytes 64 h + 32 (g % 2) + l0 .., bits 2g of qh bytes
+    // 32 h + l0 .. (at byte 128) as bits 4-5, minus 32; scale 8 h + 2 g +
+    // l0 / 16 (int8 at byte 192) times d (f16 at byte 208).
+    Value h = k.divc(part, 16), g = k.divc(k.remc(part, 16), 4);
+    Value l0 = k.mulc(k.remc(part, 4), 8);
+    Value ql =
+        zext(bytes8(k.add(k.add(k.mulc(h, 64), k.mulc(k.remc(g, 2), 32)), l0)));
+    Value qh = zext(bytes8(k.addc(k.add(k.mulc(h, 32), l0), 128)));
+    Value nib = v.andv(shrBy(ql, k.mulc(k.divc(g, 2), 4)), 0xF, 8);
+    Value hi = v.andv(shrBy(qh, k.mulc(g, 2)), 3, 8);
+    Value q =
+        v.subv(arith::OrIOp::create(b, loc, nib, v.shlv(hi, 4, 8)), 32, 8);
+    Value si =
+        k.add(k.add(k.mulc(h, 8), k.mulc(g, 2)), k.divc(k.remc(part, 4), 2));
+    Value scale = k.mulf(k.toF32(k.sbyteAt(k.addc(si, 192))), k.f16At(208));
+    return accumulate({{v.mul(x, v.toF(q, 8)), scale}});
   }
   default:
     llvm_unreachable("dotBlockParts is 1 for the other types");

@@ -861,22 +861,21 @@ struct WeightRow {
 /// first use, so this is how much of the row a warp has in flight: with one
 /// unit, a 7B decode matmul (2048 warps of 2 f16 rows, 16 warps per SM) had
 /// ~16 KB in flight per SM, under the ~25 KB that HBM's bandwidth times its
-/// latency asks for. Whole quantized blocks are bigger and their
-/// dequantization needs more registers: 2 of them, and one K-quant part.
+/// latency asks for. Whole quantized blocks (Q4_1, Q5_0, Q5_1) are bigger
+/// and their dequantization needs more registers: 2 of them.
 ///
 /// Only decode steps (one token, a static row count) take more than one:
 /// ptxas sinks the loads to their uses unless the kernel states an
 /// occupancy, so the loop is marked (kBatchedLoadsAttrName) for
 /// llama-gpu-launch-bounds, and the prefill kernels, whose token blocks
-/// need more registers, are left without that cap. K-quant parts already
-/// take up to 168 registers.
+/// need more registers, are left without that cap.
 static int64_t warpUnroll(const WeightView &w, const Activation &x) {
   if (cast<MemRefType>(x.x.getType()).isDynamicDim(0))
     return 1;
-  // f32/f16/bf16 pieces and the 8-element parts of Q4_0/Q8_0.
+  // f32/f16/bf16 pieces and the 8-element parts of Q4_0/Q8_0/K-quants.
   if (isUnquantized(w) || dotBlockElements(w) / dotBlockParts(w) <= 8)
     return 4;
-  return dotBlockParts(w) > 1 ? 1 : 2;
+  return 2;
 }
 
 /// A warp's dot products of token `s` with rows of the same block size, in
@@ -884,15 +883,16 @@ static int64_t warpUnroll(const WeightView &w, const Activation &x) {
 /// pieces of f32/f16/bf16 rows (kWarpPiece: a load instruction of the warp
 /// reads 32 consecutive pieces of the row and of the activations, where
 /// 16-element pieces had the lanes 32 bytes of f16 apart and their
-/// activations 64 bytes apart), quantized blocks, or 64-element quarters of
-/// K-quant blocks (dotBlockParts) — dequantized in registers
+/// activations 64 bytes apart), 8-element parts of Q4_0/Q8_0/K-quant
+/// blocks (dotBlockParts: consecutive lanes, consecutive activations), or
+/// the other types' blocks — dequantized in registers
 /// (emitUnquantizedPiece, emitBlockPartDot: vector loads, a vector
 /// accumulator per row); then the warp adds each row's lane sums. The rows
 /// share the loop's activation loads, and more weight loads are in flight
 /// per lane.
 ///
 /// Each vector load is marked with the alignment its indices give
-/// (vectorAccessAlignment: 16 for f32/f16/bf16 pieces and the Q4_K/Q5_K
+/// (vectorAccessAlignment: 16 for f32/f16/bf16 pieces, 8 for the Q4_K/Q5_K
 /// quants, 2 to 8 for the other quantized blocks), so that NVPTX makes the
 /// widest loads it can: with scalar loads a step of a warp read 8 x 2 bytes
 /// per lane in 8 instructions, each touching 4 to 8 cache wavefronts, and a

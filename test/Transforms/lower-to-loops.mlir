@@ -120,18 +120,19 @@ func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?x
 // SVE: vector.load %{{.*}} : memref<2x36xi8>, vector<16xi8>
 // On GPUs every vector load is marked with the alignment its indices give:
 // 8-element pieces of f32/bf16 rows (consecutive lanes, consecutive pieces)
-// and Q4_K's quants (at byte 16 + 32c of
-// 144-byte blocks) 16, Q4_0's quants (byte 2 of 18-byte blocks) and all of
-// Q6_K (210-byte blocks) 2. A lane takes a quarter of a K-quant block (64
-// elements: chunk c of Q4_K's quants), so that a row of 16 blocks keeps 64
-// lanes busy, not 16, and 8 elements of a Q4_0 block (8 quant bytes).
+// 16, Q4_K's quants (8 bytes at 16 + 32c + 8i of 144-byte blocks) 8, Q4_0's
+// quants (byte 2 of 18-byte blocks) and all of Q6_K (210-byte blocks) 2. A
+// lane takes 8 elements of a quantized block (a quarter of Q4_0's, a 32nd
+// of a K-quant block), so that consecutive lanes load consecutive
+// activations and a row of 16 K-quant blocks keeps all lanes busy.
 // GPU-LABEL: func.func @types
 // GPU-DAG: {alignment = 16 : i64} : memref<2x64xf32>, vector<8xf32>
 // GPU-DAG: {alignment = 16 : i64} : memref<2x64xi16>, vector<8xi16>
 // GPU-DAG: {alignment = 2 : i64} : memref<2x36xi8>, vector<8xi8>
-// GPU-DAG: %[[U:.*]] = arith.remui %{{.*}}, %c4{{.*}} : index
-// GPU-DAG: {alignment = 16 : i64} : memref<2x144xi8>, vector<32xi8>
-// GPU-DAG: {alignment = 2 : i64} : memref<2x210xi8>, vector<32xi8>
+// GPU-DAG: {alignment = 8 : i64} : memref<2x144xi8>, vector<8xi8>
+// GPU-DAG: {alignment = 2 : i64} : memref<2x210xi8>, vector<8xi8>
+// GPU-DAG: {alignment = 16 : i64} : memref<1x256xf32>, vector<8xf32>
+// GPU-NOT: {alignment = 16 : i64} : memref<2x144xi8>
 // GPU-NOT: {alignment = {{[48]|16}} : i64} : memref<2x210xi8>
 // GPU-NOT: {alignment = {{[48]|16}} : i64} : memref<2x36xi8>
 // CHECK-LABEL: func.func @types
@@ -501,7 +502,7 @@ func.func @prefill_blocked_tokens(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
 // warp.
 // GPU-LABEL: func.func @negative_prefill_kquant_not_blocked
 // GPU-NOT: step %c4
-// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
 // GPU-NOT: step %c4
 // GPU: return
 func.func @negative_prefill_kquant_not_blocked(%x: tensor<?x256xf32>) -> tensor<?x2xf32> {

@@ -58,20 +58,18 @@ Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
                    Value blk, function_ref<Value(Value, int64_t)> loadX,
                    Value acc);
 
-/// Parts emitBlockPartDot splits a block of `w` into: 4 for the 256-element
-/// K-quant blocks (64 elements each) and for Q4_0 and Q8_0 (8 elements
-/// each), 1 (the whole block) otherwise.
+/// Parts emitBlockPartDot splits a block of `w` into, 8 elements each: 32
+/// for the 256-element K-quant blocks, 4 for Q4_0 and Q8_0; 1 (the whole
+/// block) for the other types.
 int64_t dotBlockParts(const WeightView &w);
 
 /// acc + the products of part `part` (an index in [0, dotBlockParts(w)),
 /// not necessarily constant) of weight block `blk` of `row` with the
-/// matching activations, as emitBlockDot does for a whole block. For GPU
-/// warps: a lane per 64 elements keeps all 32 lanes of a warp busy on a row
-/// of 16 K-quant blocks (4096 elements), where a lane per block would leave
-/// half of them idle; a lane per 8 elements of Q4_0/Q8_0 has the lanes read
-/// consecutive activations (a lane per block had the 32 lanes of each
-/// 16-byte activation load touch 32 cache lines). The 8-element parts add
-/// into the low 8 lanes of `acc`.
+/// matching activations, as emitBlockDot does for a whole block, into the
+/// low 8 lanes of `acc`. For GPU warps: with a lane per 8 elements the
+/// lanes read consecutive activations (a lane per block or per 64 elements
+/// had the 32 lanes of each 16-byte activation load touch 32 cache lines),
+/// and a row of 16 K-quant blocks (4096 elements) keeps all lanes busy.
 Value emitBlockPartDot(OpBuilder &b, Location loc, const WeightView &w,
                        Value row, Value blk, Value part,
                        function_ref<Value(Value, int64_t)> loadX, Value acc);
