@@ -557,17 +557,10 @@ int64_t mlir::llama::dotBlockParts(const WeightView &w) {
   }
 }
 
-Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
-                                    const WeightView &w, Value row, Value blk,
-                                    Value part,
-                                    function_ref<Value(Value, int64_t)> loadX,
-                                    Value acc) {
-  if (dotBlockParts(w) == 1)
-    return emitBlockDot(b, loc, w, row, blk, loadX, acc);
-  // Part p is elements 8p .. 8p + 7 of the block, so that the lanes of a
-  // warp, taking consecutive parts, load consecutive activations (a lane
-  // per block or 64-element quarter had the 32 lanes of each 16-byte
-  // activation load touch 32 cache lines). Its quants come from 8
+Value mlir::llama::emitBlockPartWeights(OpBuilder &b, Location loc,
+                                        const WeightView &w, Value row,
+                                        Value blk, Value part) {
+  // Part p is elements 8p .. 8p + 7 of the block. Its quants come from 8
   // consecutive bytes (and 8 qh bytes); its scales are scalars.
   BlockBytes k{b, loc, w.view, row, nullptr};
   k.base = k.mulc(blk, w.bytesPerBlock);
@@ -588,21 +581,6 @@ Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
     return arith::ShRUIOp::create(
         b, loc, x, vector::BroadcastOp::create(b, loc, i32v, k.indexToI32(s)));
   };
-  Value x = loadX(k.add(k.mulc(blk, w.blockSize), k.mulc(part, 8)), 8);
-  // acc (its low 8 lanes where it is wider) + sum over terms of v * s.
-  auto accumulate = [&](ArrayRef<std::pair<Value, Value>> terms) -> Value {
-    bool wide = cast<VectorType>(acc.getType()).getDimSize(0) != 8;
-    Value lo = wide ? Value(vector::ExtractStridedSliceOp::create(
-                          b, loc, acc, ArrayRef<int64_t>{0},
-                          ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1}))
-                    : acc;
-    for (auto [vec, scale] : terms)
-      lo = v.fma(vec, v.splatF(scale, 8), lo);
-    return wide ? Value(vector::InsertStridedSliceOp::create(
-                      b, loc, lo, acc, ArrayRef<int64_t>{0},
-                      ArrayRef<int64_t>{1}))
-                : lo;
-  };
   switch (w.type) {
   case GGMLType::Q4_0:
   case GGMLType::Q8_0: {
@@ -617,7 +595,7 @@ Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
       Value nib = v.andv(shrBy(raw, k.mulc(k.divc(part, 2), 4)), 0xF, 8);
       q = v.toF(v.subv(nib, 8, 8), 8);
     }
-    return accumulate({{v.mul(x, q), k.f16At(0)}});
+    return v.mul(q, v.splatF(k.f16At(0), 8));
   }
   case GGMLType::Q4_K:
   case GGMLType::Q5_K: {
@@ -637,8 +615,8 @@ Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
     auto [sc, m] = kScaleMin(k, j);
     Value d1 = k.mulf(k.f16At(0), k.toF32(sc));
     Value m1 = k.mulf(k.f16At(2), k.toF32(m));
-    return accumulate(
-        {{v.mul(x, v.toF(q, 8)), d1}, {x, arith::NegFOp::create(b, loc, m1)}});
+    return v.fma(v.toF(q, 8), v.splatF(d1, 8),
+                 v.splatF(arith::NegFOp::create(b, loc, m1), 8));
   }
   case GGMLType::Q6_K: {
     // Half h = p / 16 (128 elements), its 32-element group g = (p % 16) /
@@ -658,11 +636,29 @@ Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
     Value si =
         k.add(k.add(k.mulc(h, 8), k.mulc(g, 2)), k.divc(k.remc(part, 4), 2));
     Value scale = k.mulf(k.toF32(k.sbyteAt(k.addc(si, 192))), k.f16At(208));
-    return accumulate({{v.mul(x, v.toF(q, 8)), scale}});
+    return v.mul(v.toF(q, 8), v.splatF(scale, 8));
   }
   default:
     llvm_unreachable("dotBlockParts is 1 for the other types");
   }
+}
+
+Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
+                                    const WeightView &w, Value row, Value blk,
+                                    Value part,
+                                    function_ref<Value(Value, int64_t)> loadX,
+                                    Value acc) {
+  if (dotBlockParts(w) == 1)
+    return emitBlockDot(b, loc, w, row, blk, loadX, acc);
+  Value k0 = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(
+          b, loc, blk, arith::ConstantIndexOp::create(b, loc, w.blockSize)),
+      arith::MulIOp::create(b, loc, part,
+                            arith::ConstantIndexOp::create(b, loc, 8)));
+  return vector::FMAOp::create(b, loc, acc.getType(), loadX(k0, 8),
+                               emitBlockPartWeights(b, loc, w, row, blk, part),
+                               acc);
 }
 
 Value mlir::llama::emitUnquantizedPiece(OpBuilder &b, Location loc,

@@ -295,12 +295,10 @@ struct Kernels {
   }
   /// Whether a prefill computes a row's dot products tokenBlock tokens at a
   /// time (blockedRowDots: each weight block loaded and dequantized once
-  /// for them). On GPUs only for blocks of at most 32 elements: the
-  /// dequantized pieces of a K-quant block are too many registers.
-  bool blocksTokens(const WeightView &w, int64_t k) const {
-    return vectorizes(w, k) ||
-           (gpu && canVectorizeDot(w, k) && dotBlockElements(w) <= 32);
-  }
+  /// for them). On GPUs for blocks of at most 32 elements and for the types
+  /// taken in 8-element parts (blockedRowsDots): the dequantized pieces of
+  /// a whole K-quant block are too many registers.
+  bool blocksTokens(const WeightView &w, int64_t k) const;
 };
 
 /// for i in [0, n) in parallel (the runtime's thread pool splits the range).
@@ -850,6 +848,20 @@ static bool isUnquantized(const WeightView &w) {
          w.type == GGMLType::BF16;
 }
 
+/// Whether a warp takes `w`'s rows in 8-element units: pieces of
+/// f32/f16/bf16 rows (kWarpPiece), parts of Q4_0/Q8_0/K-quant blocks
+/// (emitBlockPartWeights).
+static bool hasEightElementUnits(const WeightView &w) {
+  return isUnquantized(w) ||
+         (dotBlockParts(w) > 1 && dotBlockElements(w) / dotBlockParts(w) == 8);
+}
+
+bool Kernels::blocksTokens(const WeightView &w, int64_t k) const {
+  return vectorizes(w, k) ||
+         (gpu && canVectorizeDot(w, k) &&
+          (dotBlockElements(w) <= 32 || hasEightElementUnits(w)));
+}
+
 /// A weight row: which weight, which row.
 struct WeightRow {
   const WeightView *w;
@@ -1172,20 +1184,23 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
 }
 
 /// The dot products of rows `rows` with tokens s0 .. s0+T-1 of `x`, as
-/// blockedRowDots, row by row ([r][t]); on GPUs, rows of f32/f16/bf16 in
-/// one warp loop of 8-element pieces (as warpRowDots) whose activation
-/// pieces the rows share: per multiply-add a warp then reads (2R + 4T) /
-/// (R T) bytes (f16 weights, f32 activations), 2.5 for two rows of 4
-/// tokens where one row read 4.5 — a prefill's row kernels read their
-/// activations from L2 again for every row.
+/// blockedRowDots, row by row ([r][t]); on GPUs, rows taken in 8-element
+/// units (hasEightElementUnits) in one warp loop (as warpRowDots): each
+/// unit's weights loaded and dequantized once for the T tokens, each
+/// token's activation piece once for the rows. Per multiply-add a warp then
+/// reads (2R + 4T) / (R T) bytes (f16 weights, f32 activations), 2.5 for
+/// two rows of 4 tokens where one row read 4.5 — a prefill's row kernels
+/// read their activations from L2 again for every row — and consecutive
+/// lanes read consecutive activations (a lane per quantized block read 32
+/// cache lines per load instruction).
 static SmallVector<SmallVector<Value>>
 blockedRowsDots(Emitter &e, const Kernels &kc, ArrayRef<WeightRow> rows,
                 int64_t k, const Activation &x, Value s0, int64_t T) {
   OpBuilder &b = e.b;
   SmallVector<SmallVector<Value>> sums;
-  bool shared = e.lane && !x.xq && rows.size() > 1 && k % kWarpPiece == 0 &&
-                llvm::all_of(rows, [](const WeightRow &r) {
-                  return isUnquantized(*r.w);
+  bool shared = e.lane && !x.xq && k % kWarpPiece == 0 &&
+                llvm::all_of(rows, [&](const WeightRow &r) {
+                  return hasEightElementUnits(*r.w) && canVectorizeDot(*r.w, k);
                 });
   if (!shared) {
     for (const WeightRow &r : rows)
@@ -1209,9 +1224,18 @@ blockedRowsDots(Emitter &e, const Kernels &kc, ArrayRef<WeightRow> rows,
         SmallVector<Value> v;
         for (Value s : toks)
           v.push_back(x.load(e, s, k0, kWarpPiece));
-        for (const WeightRow &r : rows)
-          v.push_back(
-              emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece));
+        for (const WeightRow &r : rows) {
+          if (isUnquantized(*r.w)) {
+            v.push_back(
+                emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece));
+            continue;
+          }
+          Value parts = e.idx(dotBlockParts(*r.w));
+          v.push_back(emitBlockPartWeights(
+              b, e.loc, *r.w, r.row,
+              arith::DivUIOp::create(b, e.loc, unit, parts),
+              arith::RemUIOp::create(b, e.loc, unit, parts)));
+        }
         return v;
       },
       [&](Value, ArrayRef<Value> v, ValueRange carried) {
@@ -1403,7 +1427,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   };
   bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
   if (kernels.gpu && n % 2 == 0 && canVectorizeDot(w, k) &&
-      (!blocked || isUnquantized(w))) {
+      (!blocked || hasEightElementUnits(w))) {
     // On GPUs two rows per warp: they share the activation loads
     // (warpRowDots; in a prefill blockedRowsDots, T tokens at a time).
     parallelRows(e, /*warp=*/true, n / 2, [&](Value pair) {

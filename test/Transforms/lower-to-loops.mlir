@@ -497,17 +497,37 @@ func.func @prefill_blocked_tokens(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
 
 // -----
 
-// K-quant blocks (256 elements) are too many registers to dequantize once
-// for 4 tokens: a GPU prefill takes their tokens one by one, two rows per
-// warp.
-// GPU-LABEL: func.func @negative_prefill_kquant_not_blocked
-// GPU-NOT: step %c4
-// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
-// GPU-NOT: step %c4
-// GPU: return
-func.func @negative_prefill_kquant_not_blocked(%x: tensor<?x256xf32>) -> tensor<?x2xf32> {
+// A GPU prefill of K-quant rows: 8-element parts (32 per block), each
+// loaded and dequantized once for 4 tokens and both rows of a pair, whose
+// activation pieces they share (a whole 256-element block would be too
+// many registers).
+// GPU-LABEL: func.func @prefill_kquant_parts_blocked
+// GPU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
+// GPU: scf.for %{{.*}} = %{{.*}} to %c32{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// GPU-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x256xf32>, vector<8xf32>
+// GPU: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x144xi8>, vector<8xi8>
+// GPU: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x144xi8>, vector<8xi8>
+// GPU-COUNT-8: vector.fma
+// GPU: scf.yield
+// GPU-COUNT-40: gpu.shuffle  xor
+func.func @prefill_kquant_parts_blocked(%x: tensor<?x256xf32>) -> tensor<?x2xf32> {
   %w = llama.weight "w" : !llama.weight<2x256xq4_k>
   %y = llama.matmul %x, %w : (tensor<?x256xf32>, !llama.weight<2x256xq4_k>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// negative_: Q4_1 has no parts: a GPU prefill takes a whole block per lane
+// for 4 tokens, one row per warp (16-element accumulators).
+// GPU-LABEL: func.func @negative_prefill_q4_1_whole_blocks
+// GPU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// GPU-NOT: vector<8xf32>
+// GPU: return
+func.func @negative_prefill_q4_1_whole_blocks(%x: tensor<?x64xf32>) -> tensor<?x2xf32> {
+  %w = llama.weight "w" : !llama.weight<2x64xq4_1>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<2x64xq4_1>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }
 
