@@ -643,24 +643,6 @@ Value mlir::llama::emitBlockPartWeights(OpBuilder &b, Location loc,
   }
 }
 
-Value mlir::llama::emitBlockPartDot(OpBuilder &b, Location loc,
-                                    const WeightView &w, Value row, Value blk,
-                                    Value part,
-                                    function_ref<Value(Value, int64_t)> loadX,
-                                    Value acc) {
-  if (dotBlockParts(w) == 1)
-    return emitBlockDot(b, loc, w, row, blk, loadX, acc);
-  Value k0 = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(
-          b, loc, blk, arith::ConstantIndexOp::create(b, loc, w.blockSize)),
-      arith::MulIOp::create(b, loc, part,
-                            arith::ConstantIndexOp::create(b, loc, 8)));
-  return vector::FMAOp::create(b, loc, acc.getType(), loadX(k0, 8),
-                               emitBlockPartWeights(b, loc, w, row, blk, part),
-                               acc);
-}
-
 Value mlir::llama::emitUnquantizedPiece(OpBuilder &b, Location loc,
                                         const WeightView &w, Value row,
                                         Value k0, int64_t n) {

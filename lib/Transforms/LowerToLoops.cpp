@@ -46,7 +46,8 @@ namespace {
 
 /// GPU threads that share a weight row's dot product (one warp).
 constexpr int64_t kWarp = 32;
-/// Elements of an f32/f16/bf16 row a lane takes per step (warpRowDots).
+/// Elements of a row a lane takes per unit (warpUnitDots): an f32/f16/bf16
+/// piece, or a part of a quantized block (emitBlockPartWeights).
 constexpr int64_t kWarpPiece = 8;
 
 /// Builder helpers for the loop nests.
@@ -853,7 +854,8 @@ static bool isUnquantized(const WeightView &w) {
 /// (emitBlockPartWeights).
 static bool hasEightElementUnits(const WeightView &w) {
   return isUnquantized(w) ||
-         (dotBlockParts(w) > 1 && dotBlockElements(w) / dotBlockParts(w) == 8);
+         (dotBlockParts(w) > 1 &&
+          dotBlockElements(w) / dotBlockParts(w) == kWarpPiece);
 }
 
 bool Kernels::blocksTokens(const WeightView &w, int64_t k) const {
@@ -884,86 +886,121 @@ struct WeightRow {
 static int64_t warpUnroll(const WeightView &w, const Activation &x) {
   if (cast<MemRefType>(x.x.getType()).isDynamicDim(0))
     return 1;
-  // f32/f16/bf16 pieces and the 8-element parts of Q4_0/Q8_0/K-quants.
-  if (isUnquantized(w) || dotBlockElements(w) / dotBlockParts(w) <= 8)
-    return 4;
-  return 2;
+  return hasEightElementUnits(w) ? 4 : 2;
 }
 
-/// A warp's dot products of token `s` with rows of the same block size, in
-/// one loop: lane l takes units l, l + 32, ... of every row — 8-element
-/// pieces of f32/f16/bf16 rows (kWarpPiece: a load instruction of the warp
-/// reads 32 consecutive pieces of the row and of the activations, where
-/// 16-element pieces had the lanes 32 bytes of f16 apart and their
-/// activations 64 bytes apart), 8-element parts of Q4_0/Q8_0/K-quant
-/// blocks (dotBlockParts: consecutive lanes, consecutive activations), or
-/// the other types' blocks — dequantized in registers
-/// (emitUnquantizedPiece, emitBlockPartDot: vector loads, a vector
-/// accumulator per row); then the warp adds each row's lane sums. The rows
-/// share the loop's activation loads, and more weight loads are in flight
-/// per lane.
+/// The 8 f32 weights of unit `unit` (elements k0 .. k0 + 7) of a row taken
+/// in 8-element units (hasEightElementUnits): a piece of an f32/f16/bf16
+/// row or a part of a quantized block, dequantized.
+static Value unitWeights(Emitter &e, const WeightRow &r, Value unit, Value k0) {
+  OpBuilder &b = e.b;
+  if (isUnquantized(*r.w))
+    return emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece);
+  Value parts = e.idx(dotBlockParts(*r.w));
+  return emitBlockPartWeights(b, e.loc, *r.w, r.row,
+                              arith::DivUIOp::create(b, e.loc, unit, parts),
+                              arith::RemUIOp::create(b, e.loc, unit, parts));
+}
+
+/// A warp's dot products ([r][t]) of rows taken in 8-element units
+/// (hasEightElementUnits) with tokens `toks` of `x`, in one loop: lane l
+/// takes units l, l + 32, ... — a load instruction of the warp reads 32
+/// consecutive units of a row and of the activations (16-element pieces had
+/// the lanes' f16 32 bytes apart; a lane per quantized block had the 32
+/// lanes of an activation load on 32 cache lines) — `batch` units per step
+/// (warpUnits). Each unit's weights are loaded and dequantized once for the
+/// tokens, each token's activation piece once for the rows, then the warp
+/// adds each (row, token)'s lane sums.
 ///
 /// Each vector load is marked with the alignment its indices give
 /// (vectorAccessAlignment: 16 for f32/f16/bf16 pieces, 8 for the Q4_K/Q5_K
-/// quants, 2 to 8 for the other quantized blocks), so that NVPTX makes the
-/// widest loads it can: with scalar loads a step of a warp read 8 x 2 bytes
-/// per lane in 8 instructions, each touching 4 to 8 cache wavefronts, and a
+/// quants, 2 for the 2-byte aligned blocks), so that NVPTX makes the widest
+/// loads it can: with scalar loads a step of a warp read 8 x 2 bytes per
+/// lane in 8 instructions, each touching 4 to 8 cache wavefronts, and a
 /// quantized block was read one byte (and one scale) per element.
+static SmallVector<SmallVector<Value>>
+warpUnitDots(Emitter &e, ArrayRef<WeightRow> rows, int64_t k,
+             const Activation &x, ArrayRef<Value> toks, int64_t batch) {
+  OpBuilder &b = e.b;
+  int64_t R = rows.size(), T = toks.size();
+  auto accType = VectorType::get({kWarpPiece}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
+  // Accumulator (r, t) at r * T + t. A unit loads T activation pieces and
+  // the f32/f16/bf16 rows' pieces; a quantized row's part is dequantized
+  // where it is used (ptxas still issues its loads with the others; 8
+  // dequantized floats per row and unit kept live until then spilled
+  // Q6_K's decode rows).
+  SmallVector<Value> accs = warpUnits(
+      e, k / kWarpPiece, batch, SmallVector<Value>(R * T, zero),
+      [&](Value unit) {
+        Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
+        SmallVector<Value> v;
+        for (Value s : toks)
+          v.push_back(x.load(e, s, k0, kWarpPiece));
+        for (const WeightRow &r : rows)
+          v.push_back(isUnquantized(*r.w) ? unitWeights(e, r, unit, k0)
+                                          : Value());
+        return v;
+      },
+      [&](Value unit, ArrayRef<Value> v, ValueRange carried) {
+        SmallVector<Value> next(carried.begin(), carried.end());
+        for (int64_t r = 0; r < R; ++r) {
+          Value wv = v[T + r];
+          if (!wv)
+            wv = unitWeights(
+                e, rows[r], unit,
+                arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece)));
+          for (int64_t t = 0; t < T; ++t)
+            next[r * T + t] = vector::FMAOp::create(b, e.loc, accType, v[t], wv,
+                                                    next[r * T + t]);
+        }
+        return next;
+      });
+  SmallVector<SmallVector<Value>> sums(R);
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t t = 0; t < T; ++t)
+      sums[r].push_back(x.finish(
+          e, toks[t],
+          e.warpSum(vector::ReductionOp::create(
+              b, e.loc, vector::CombiningKind::ADD, accs[r * T + t]))));
+  return sums;
+}
+
+/// A warp's dot products of token `s` with rows of the same block size, in
+/// one loop: rows taken in 8-element units through warpUnitDots, those of
+/// the other quantized types (Q4_1, Q5_0, Q5_1) a block per lane, lane l
+/// blocks l, l + 32, ..., dequantized in registers (emitBlockDot, a vector
+/// accumulator per row, the loads marked with their alignment). The rows
+/// share the loop's activation loads, and more weight loads are in flight
+/// per lane.
 static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
                                       int64_t k, const Activation &x, Value s) {
   OpBuilder &b = e.b;
-  // f32/f16/bf16 rows: 8-element pieces (16 bytes of f16), so that the 32
-  // lanes of a load instruction read 32 consecutive pieces of the row (and
-  // of the activations) rather than pieces 16 elements apart.
-  bool unquantized = llvm::all_of(
-      rows, [](const WeightRow &r) { return isUnquantized(*r.w); });
-  int64_t block = unquantized ? kWarpPiece : dotBlockElements(*rows.front().w);
-  int64_t parts = unquantized ? 1 : dotBlockParts(*rows.front().w);
-  // Accumulators as wide as a unit, at most kDotLanes.
-  auto accType = VectorType::get(
-      {std::min<int64_t>(kDotLanes, unquantized ? kWarpPiece : block / parts)},
-      b.getF32Type());
-  SmallVector<Value> inits(
-      rows.size(),
-      arith::ConstantOp::create(
-          b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0))));
-  // Units of work: pieces (the activation piece, then each row's), blocks,
-  // or parts of blocks (K-quants: 4 per block), whose loads come with their
-  // dequantization.
-  auto load = [&](Value unit) -> SmallVector<Value> {
-    if (!unquantized)
-      return {};
-    Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
-    SmallVector<Value> v{x.load(e, s, k0, kWarpPiece)};
-    for (const WeightRow &r : rows)
-      v.push_back(emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece));
-    return v;
-  };
-  auto use = [&](Value unit, ArrayRef<Value> v,
-                 ValueRange accs) -> SmallVector<Value> {
-    SmallVector<Value> next(accs.begin(), accs.end());
-    if (unquantized) {
-      for (size_t r = 0; r < rows.size(); ++r)
-        next[r] =
-            vector::FMAOp::create(b, e.loc, accType, v[0], v[r + 1], next[r]);
-      return next;
-    }
-    Value blk = unit, part = e.idx(0);
-    if (parts > 1) {
-      blk = arith::DivUIOp::create(b, e.loc, unit, e.idx(parts));
-      part = arith::RemUIOp::create(b, e.loc, unit, e.idx(parts));
-    }
-    // The same activation loads for every row (LLVM keeps one of each).
-    for (auto [r, acc] : llvm::zip(rows, next))
-      acc = emitBlockPartDot(
-          b, e.loc, *r.w, r.row, blk, part,
-          [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
-          acc);
-    return next;
-  };
-  SmallVector<Value> accs = warpUnits(
-      e, k / block * parts, warpUnroll(*rows.front().w, x), inits, load, use);
+  int64_t batch = warpUnroll(*rows.front().w, x);
   SmallVector<Value> sums;
+  if (llvm::all_of(rows, [](const WeightRow &r) {
+        return hasEightElementUnits(*r.w);
+      })) {
+    for (const SmallVector<Value> &rowSums :
+         warpUnitDots(e, rows, k, x, {s}, batch))
+      sums.push_back(rowSums.front());
+    return sums;
+  }
+  SmallVector<Value> accs = warpUnits(
+      e, k / dotBlockElements(*rows.front().w), batch,
+      SmallVector<Value>(rows.size(), e.zeroAcc()),
+      [](Value) { return SmallVector<Value>{}; },
+      [&](Value blk, ArrayRef<Value>, ValueRange carried) {
+        SmallVector<Value> next(carried.begin(), carried.end());
+        // The same activation loads for every row (LLVM keeps one of each).
+        for (auto [r, acc] : llvm::zip(rows, next))
+          acc = emitBlockDot(
+              b, e.loc, *r.w, r.row, blk,
+              [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
+              acc);
+        return next;
+      });
   for (Value acc : accs)
     sums.push_back(x.finish(e, s,
                             e.warpSum(vector::ReductionOp::create(
@@ -1185,7 +1222,7 @@ static SmallVector<Value> blockedRowDots(Emitter &e, const Kernels &kc,
 
 /// The dot products of rows `rows` with tokens s0 .. s0+T-1 of `x`, as
 /// blockedRowDots, row by row ([r][t]); on GPUs, rows taken in 8-element
-/// units (hasEightElementUnits) in one warp loop (as warpRowDots): each
+/// units (hasEightElementUnits) in one warp loop (warpUnitDots): each
 /// unit's weights loaded and dequantized once for the T tokens, each
 /// token's activation piece once for the rows. Per multiply-add a warp then
 /// reads (2R + 4T) / (R T) bytes (f16 weights, f32 activations), 2.5 for
@@ -1198,8 +1235,7 @@ blockedRowsDots(Emitter &e, const Kernels &kc, ArrayRef<WeightRow> rows,
                 int64_t k, const Activation &x, Value s0, int64_t T) {
   OpBuilder &b = e.b;
   SmallVector<SmallVector<Value>> sums;
-  bool shared = e.lane && !x.xq && k % kWarpPiece == 0 &&
-                llvm::all_of(rows, [&](const WeightRow &r) {
+  bool shared = e.lane && !x.xq && llvm::all_of(rows, [&](const WeightRow &r) {
                   return hasEightElementUnits(*r.w) && canVectorizeDot(*r.w, k);
                 });
   if (!shared) {
@@ -1207,54 +1243,11 @@ blockedRowsDots(Emitter &e, const Kernels &kc, ArrayRef<WeightRow> rows,
       sums.push_back(blockedRowDots(e, kc, *r.w, k, x, s0, T, r.row));
     return sums;
   }
-  int64_t R = rows.size();
   SmallVector<Value> toks;
   for (int64_t t = 0; t < T; ++t)
     toks.push_back(t ? Value(arith::AddIOp::create(b, e.loc, s0, e.idx(t)))
                      : s0);
-  auto accType = VectorType::get({kWarpPiece}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-  // Accumulator (r, t) at r * T + t; a unit loads T activation pieces, then
-  // R weight pieces.
-  SmallVector<Value> accs = warpUnits(
-      e, k / kWarpPiece, /*batch=*/1, SmallVector<Value>(R * T, zero),
-      [&](Value unit) {
-        Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
-        SmallVector<Value> v;
-        for (Value s : toks)
-          v.push_back(x.load(e, s, k0, kWarpPiece));
-        for (const WeightRow &r : rows) {
-          if (isUnquantized(*r.w)) {
-            v.push_back(
-                emitUnquantizedPiece(b, e.loc, *r.w, r.row, k0, kWarpPiece));
-            continue;
-          }
-          Value parts = e.idx(dotBlockParts(*r.w));
-          v.push_back(emitBlockPartWeights(
-              b, e.loc, *r.w, r.row,
-              arith::DivUIOp::create(b, e.loc, unit, parts),
-              arith::RemUIOp::create(b, e.loc, unit, parts)));
-        }
-        return v;
-      },
-      [&](Value, ArrayRef<Value> v, ValueRange carried) {
-        SmallVector<Value> next(carried.begin(), carried.end());
-        for (int64_t r = 0; r < R; ++r)
-          for (int64_t t = 0; t < T; ++t)
-            next[r * T + t] = vector::FMAOp::create(b, e.loc, accType, v[t],
-                                                    v[T + r], next[r * T + t]);
-        return next;
-      });
-  for (int64_t r = 0; r < R; ++r) {
-    sums.emplace_back();
-    for (int64_t t = 0; t < T; ++t)
-      sums.back().push_back(x.finish(
-          e, toks[t],
-          e.warpSum(vector::ReductionOp::create(
-              b, e.loc, vector::CombiningKind::ADD, accs[r * T + t]))));
-  }
-  return sums;
+  return warpUnitDots(e, rows, k, x, toks, /*batch=*/1);
 }
 
 /// Every token of the batch: with `blocked`, T at a time through
@@ -1534,6 +1527,16 @@ static Value cacheLayer(OpBuilder &b, Location loc, Value cache,
                                    strides);
 }
 
+/// Stores the f32 `x` at `indices` of a cache (layer) buffer, rounded to
+/// f16 where the cache holds f16.
+static void storeToCache(OpBuilder &b, Location loc, Value x, Value cache,
+                         ValueRange indices) {
+  Type elt = cast<MemRefType>(cache.getType()).getElementType();
+  if (elt.isF16())
+    x = arith::TruncFOp::create(b, loc, elt, x);
+  memref::StoreOp::create(b, loc, x, cache, indices);
+}
+
 /// The attention op (llama.attention or llama.gqa_attention) that is the
 /// only user of `op`'s keys and values, appending them to its cache at
 /// `op`'s positions; null if there is none.
@@ -1637,15 +1640,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
       memref::StoreOp::create(b, loc, a1, out, ValueRange{s, h, d1});
       if (cache) {
         Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), p);
-        Type elt = cast<MemRefType>(cache.getType()).getElementType();
-        auto toCache = [&](Value x) -> Value {
-          return elt.isF16() ? Value(arith::TruncFOp::create(b, loc, elt, x))
-                             : x;
-        };
-        memref::StoreOp::create(b, loc, toCache(a0), cache,
-                                ValueRange{row, h, d});
-        memref::StoreOp::create(b, loc, toCache(a1), cache,
-                                ValueRange{row, h, d1});
+        storeToCache(b, loc, a0, cache, {row, h, d});
+        storeToCache(b, loc, a1, cache, {row, h, d1});
       }
     };
     forTokens(
@@ -1704,25 +1700,20 @@ LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
   Location loc = op->getLoc();
   Value kc = cacheLayer(b, loc, it->second.first, layer),
         vc = cacheLayer(b, loc, it->second.second, layer);
-  bool f16 = cast<MemRefType>(kc.getType()).getElementType().isF16();
-  auto toCache = [&](Value x) -> Value {
-    return f16 ? Value(arith::TruncFOp::create(b, loc, b.getF16Type(), x)) : x;
-  };
   Value k = e.buffer(key), v = e.buffer(value), pos = e.buffer(positions);
   auto kt = cast<MemRefType>(k.getType());
   int64_t nkv = kt.getDimSize(1), hd = kt.getDimSize(2);
-  forAll(
-      e, kernels.gpu, {e.dim(k, 0), e.idx(nkv), e.idx(hd)},
-      [&](ArrayRef<Value> iv) {
-        Value s = iv[0], g = iv[1], d = iv[2];
-        Value p = arith::IndexCastOp::create(
-            b, loc, b.getIndexType(),
-            memref::LoadOp::create(b, loc, pos, ValueRange{s}));
-        Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
-        Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
-        memref::StoreOp::create(b, loc, toCache(kv), kc, ValueRange{p, g, d});
-        memref::StoreOp::create(b, loc, toCache(vv), vc, ValueRange{p, g, d});
-      });
+  forAll(e, kernels.gpu, {e.dim(k, 0), e.idx(nkv), e.idx(hd)},
+         [&](ArrayRef<Value> iv) {
+           Value s = iv[0], g = iv[1], d = iv[2];
+           Value p = arith::IndexCastOp::create(
+               b, loc, b.getIndexType(),
+               memref::LoadOp::create(b, loc, pos, ValueRange{s}));
+           Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
+           Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
+           storeToCache(b, loc, kv, kc, {p, g, d});
+           storeToCache(b, loc, vv, vc, {p, g, d});
+         });
   return success();
 }
 

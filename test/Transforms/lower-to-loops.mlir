@@ -22,8 +22,8 @@
 // GPU: %[[R0:.*]] = arith.muli %[[P]], %c2
 // GPU: %[[R1:.*]] = arith.addi %[[R0]], %c1
 // GPU: scf.for %[[U:.*]] = %[[LANE]] to %c8{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
-// GPU: vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<8xi8>
 // GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x64xf32>, vector<8xf32>
+// GPU: vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<8xi8>
 // GPU: vector.load %{{.*}}[%[[R1]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<8xi8>
 // GPU: scf.yield
 // GPU: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32{{.*}} : f32
@@ -498,16 +498,20 @@ func.func @prefill_blocked_tokens(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
 // -----
 
 // A GPU prefill of K-quant rows: 8-element parts (32 per block), each
-// loaded and dequantized once for 4 tokens and both rows of a pair, whose
-// activation pieces they share (a whole 256-element block would be too
-// many registers).
+// loaded and dequantized once for 4 tokens (d sc q - dmin m: one FMA, then
+// one per token) and both rows of a pair, whose activation pieces they
+// share (a whole 256-element block would be too many registers).
 // GPU-LABEL: func.func @prefill_kquant_parts_blocked
 // GPU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
 // GPU: scf.for %{{.*}} = %{{.*}} to %c32{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // GPU-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x256xf32>, vector<8xf32>
+// GPU-NOT: vector.fma
 // GPU: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x144xi8>, vector<8xi8>
+// GPU-COUNT-5: vector.fma
+// GPU-NOT: vector.fma
 // GPU: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x144xi8>, vector<8xi8>
-// GPU-COUNT-8: vector.fma
+// GPU-COUNT-5: vector.fma
+// GPU-NOT: vector.fma
 // GPU: scf.yield
 // GPU-COUNT-40: gpu.shuffle  xor
 func.func @prefill_kquant_parts_blocked(%x: tensor<?x256xf32>) -> tensor<?x2xf32> {

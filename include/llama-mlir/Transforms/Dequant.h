@@ -58,24 +58,18 @@ Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
                    Value blk, function_ref<Value(Value, int64_t)> loadX,
                    Value acc);
 
-/// Parts emitBlockPartDot splits a block of `w` into, 8 elements each: 32
-/// for the 256-element K-quant blocks, 4 for Q4_0 and Q8_0; 1 (the whole
-/// block) for the other types.
+/// Parts emitBlockPartWeights splits a block of `w` into, 8 elements each:
+/// 32 for the 256-element K-quant blocks, 4 for Q4_0 and Q8_0; 1 (the whole
+/// block: no parts) for the other types.
 int64_t dotBlockParts(const WeightView &w);
 
-/// acc + the products of part `part` (an index in [0, dotBlockParts(w)),
-/// not necessarily constant) of weight block `blk` of `row` with the
-/// matching activations, as emitBlockDot does for a whole block; `acc` is
-/// a vector<8xf32> where the block has parts. For GPU warps: with a lane per 8
-/// elements the lanes read consecutive activations (a lane per block or per 64
-/// elements had the 32 lanes of each 16-byte activation load touch 32 cache
-/// lines), and a row of 16 K-quant blocks (4096 elements) keeps all lanes busy.
-Value emitBlockPartDot(OpBuilder &b, Location loc, const WeightView &w,
-                       Value row, Value blk, Value part,
-                       function_ref<Value(Value, int64_t)> loadX, Value acc);
-
-/// The 8 weights of part `part` of block `blk` of `row` (dotBlockParts(w)
-/// > 1), dequantized: vector<8xf32>.
+/// The 8 weights of part `part` (an index in [0, dotBlockParts(w)), not
+/// necessarily constant; dotBlockParts(w) > 1) of block `blk` of `row`,
+/// dequantized: vector<8xf32>. For GPU warps: with a lane per 8 elements
+/// the lanes read consecutive activations (a lane per block or per 64
+/// elements had the 32 lanes of each 16-byte activation load touch 32
+/// cache lines), and a row of 16 K-quant blocks (4096 elements) keeps all
+/// lanes busy.
 Value emitBlockPartWeights(OpBuilder &b, Location loc, const WeightView &w,
                            Value row, Value blk, Value part);
 

@@ -301,8 +301,9 @@ def LlamaGPULaunchBoundsPass
     Without an occupancy, ptxas keeps a kernel's registers low by sinking
     loads to their uses: `ptxas -arch=sm_90` scheduled the 16 loads of a
     step of the 7B F16 row kernel in 11 groups, the first use after four
-    of them (48 registers; `bench/sass-loads.py`). With `.minnctapersm 4` (128 threads: at most
-    128 registers) it issues all 16 first (96 registers). The bound holds
+    of them (48 registers; `bench/sass-loads.py`). With `.minnctapersm 4`
+    (128 threads: at most 128 registers) it issues all 16 first (96
+    registers). The bound holds
     only for these kernels: the prefill kernels need more than 128
     registers, and ptxas spills them under it.
 
