@@ -30,6 +30,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -75,6 +76,9 @@ struct Driver {
                            void **) = nullptr;
   CUresult (*memAllocManaged)(CUdeviceptr *, size_t, unsigned) = nullptr;
   CUresult (*memFree)(CUdeviceptr) = nullptr;
+  CUresult (*memAlloc)(CUdeviceptr *, size_t) = nullptr;
+  CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t) = nullptr;
+  CUresult (*memsetD8)(CUdeviceptr, unsigned char, size_t) = nullptr;
   CUresult (*getErrorName)(CUresult, const char **) = nullptr;
   // Optional (hints only; absent from old drivers).
   CUresult (*memAdvise)(CUdeviceptr, size_t, int, Location) = nullptr;
@@ -198,6 +202,9 @@ bool initLocked(std::string &err) {
       {"cuMemAllocManaged",
        lookup(d.lib, "cuMemAllocManaged", d.memAllocManaged)},
       {"cuMemFree_v2", lookup(d.lib, "cuMemFree_v2", d.memFree)},
+      {"cuMemAlloc_v2", lookup(d.lib, "cuMemAlloc_v2", d.memAlloc)},
+      {"cuMemcpyHtoD_v2", lookup(d.lib, "cuMemcpyHtoD_v2", d.memcpyHtoD)},
+      {"cuMemsetD8_v2", lookup(d.lib, "cuMemsetD8_v2", d.memsetD8)},
       {"cuGetErrorName", lookup(d.lib, "cuGetErrorName", d.getErrorName)},
   };
   for (const Sym &s : syms)
@@ -265,6 +272,11 @@ struct Module {
 std::map<size_t, std::set<void *>> &freeLists() {
   static std::map<size_t, std::set<void *>> lists;
   return lists;
+}
+/// Live device-memory allocations (llama_rt_gpu_alloc_device).
+std::unordered_set<void *> &deviceAllocations() {
+  static std::unordered_set<void *> live;
+  return live;
 }
 std::unordered_map<void *, size_t> &liveSizes() {
   static std::unordered_map<void *, size_t> sizes;
@@ -629,16 +641,60 @@ void *llama_rt_gpu_alloc(size_t bytes) {
   return p;
 }
 
+void *llama_rt_gpu_alloc_device(size_t bytes) {
+  Driver &d = ready();
+  CUdeviceptr dp = 0;
+  CUresult r = d.memAlloc(&dp, bytes ? bytes : 1);
+  if (r != 0) {
+    std::fprintf(stderr,
+                 "llama-mlir CUDA runtime: cannot allocate %zu bytes of "
+                 "device memory: %s\n",
+                 bytes, errorName(r).c_str());
+    return nullptr;
+  }
+  void *p = reinterpret_cast<void *>(static_cast<uintptr_t>(dp));
+  std::lock_guard<std::mutex> g(lock());
+  deviceAllocations().insert(p);
+  return p;
+}
+
+void llama_rt_gpu_upload(void *dst, const void *src, size_t bytes) {
+  Driver &d = ready();
+  Graphs::get().flush(); // in stream order after the launches recorded
+  check(d.memcpyHtoD(static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(dst)),
+                     src, bytes),
+        "cuMemcpyHtoD");
+}
+
+void llama_rt_gpu_zero(void *dst, size_t bytes) {
+  Driver &d = ready();
+  Graphs::get().flush();
+  check(d.memsetD8(static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(dst)),
+                   0, bytes),
+        "cuMemsetD8");
+  check(d.ctxSynchronize(), "cuCtxSynchronize (after cuMemsetD8)");
+}
+
 void llama_rt_gpu_free(int64_t ptr) {
   void *p = reinterpret_cast<void *>(static_cast<intptr_t>(ptr));
   if (!p)
     return;
-  std::lock_guard<std::mutex> g(lock());
-  auto it = liveSizes().find(p);
-  if (it == liveSizes().end())
-    return;
-  freeLists()[it->second].insert(p);
-  liveSizes().erase(it);
+  {
+    std::lock_guard<std::mutex> g(lock());
+    if (!deviceAllocations().erase(p)) {
+      auto it = liveSizes().find(p);
+      if (it == liveSizes().end())
+        return;
+      freeLists()[it->second].insert(p);
+      liveSizes().erase(it);
+      return;
+    }
+  }
+  // Device memory: the kernels launched so far may still use it.
+  llama_rt_gpu_sync();
+  check(driver().memFree(
+            static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(p))),
+        "cuMemFree");
 }
 
 void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly) {

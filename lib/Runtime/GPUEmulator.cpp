@@ -12,7 +12,10 @@
 
 #include "llama-mlir/Runtime/GPUEmulator.h"
 
+#include <signal.h>
+#include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -342,6 +345,110 @@ CUresult emuStreamCreate(void **stream, unsigned) {
   *stream = &s;
   return kOk;
 }
+/// Device memory (cuMemAlloc_v2): pages mapped without access, opened to
+/// the emulated kernels while a launch runs and to the driver's own copies
+/// into them. A host access is then a SIGSEGV at an address of one of
+/// them, which `onSegv` reports (exit 5) where a GPU program would read
+/// or corrupt whatever the host has at that address, or crash.
+struct DeviceRegion {
+  size_t bytes;  // asked for
+  size_t mapped; // whole pages
+};
+std::map<uintptr_t, DeviceRegion> &deviceRegions() {
+  static auto *regions = new std::map<uintptr_t, DeviceRegion>;
+  return *regions;
+}
+
+/// The region whose pages hold [address, address + bytes), or end().
+std::map<uintptr_t, DeviceRegion>::iterator deviceRegionOf(uintptr_t address,
+                                                           size_t bytes) {
+  auto &regions = deviceRegions();
+  auto it = regions.upper_bound(address);
+  if (it == regions.begin())
+    return regions.end();
+  --it;
+  if (address - it->first >= it->second.mapped ||
+      bytes > it->second.mapped - (address - it->first))
+    return regions.end();
+  return it;
+}
+
+/// Opens (for the device) or closes (for the host) every device region.
+void deviceAccess(bool open) {
+  for (auto &[base, region] : deviceRegions())
+    if (mprotect(reinterpret_cast<void *>(base), region.mapped,
+                 open ? PROT_READ | PROT_WRITE : PROT_NONE) != 0)
+      die("mprotect of device memory failed");
+}
+
+struct sigaction previousSegv;
+
+void onSegv(int sig, siginfo_t *info, void *context) {
+  auto address = reinterpret_cast<uintptr_t>(info->si_addr);
+  auto it = deviceRegionOf(address, 1);
+  if (it != deviceRegions().end()) {
+    char msg[256];
+    int n = std::snprintf(
+        msg, sizeof(msg),
+        "llama-mlir GPU emulator: the host code accessed device memory "
+        "(cuMemAlloc) at 0x%llx, byte %llu of a %llu-byte allocation; only "
+        "kernels may (a GPU program would crash or read garbage)\n",
+        (unsigned long long)address, (unsigned long long)(address - it->first),
+        (unsigned long long)it->second.bytes);
+    if (n > 0 && write(2, msg, std::min<size_t>(n, sizeof(msg) - 1)) < 0)
+      _exit(5);
+    _exit(5);
+  }
+  // Not ours: the previous handler (a sanitizer's, or the default) sees the
+  // fault again when the access is retried.
+  sigaction(SIGSEGV, &previousSegv, nullptr);
+  (void)sig;
+  (void)context;
+}
+
+CUresult emuMemAlloc(unsigned long long *p, size_t bytes) {
+  static bool handlerInstalled = [] {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = onSegv;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGSEGV, &sa, &previousSegv) == 0;
+  }();
+  (void)handlerInstalled;
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t size = (std::max<size_t>(bytes, 1) + page - 1) / page * page;
+  void *mem =
+      mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED)
+    return 2; // out of memory
+  deviceRegions()[reinterpret_cast<uintptr_t>(mem)] = {bytes, size};
+  *p = reinterpret_cast<uintptr_t>(mem);
+  return kOk;
+}
+
+/// Runs `fill` with the device region of [dst, dst + bytes) open.
+template <typename F>
+CUresult intoDevice(unsigned long long dst, size_t bytes, F fill) {
+  auto it = deviceRegionOf(static_cast<uintptr_t>(dst), bytes);
+  if (it == deviceRegions().end())
+    return kInvalidValue;
+  size_t at = static_cast<size_t>(dst - it->first);
+  if (at > it->second.bytes || bytes > it->second.bytes - at)
+    return kInvalidValue;
+  deviceAccess(true);
+  fill(reinterpret_cast<void *>(static_cast<uintptr_t>(dst)));
+  deviceAccess(false);
+  return kOk;
+}
+CUresult emuMemcpyHtoD(unsigned long long dst, const void *src, size_t bytes) {
+  return intoDevice(dst, bytes, [&](void *d) { std::memcpy(d, src, bytes); });
+}
+CUresult emuMemsetD8(unsigned long long dst, unsigned char value,
+                     size_t bytes) {
+  return intoDevice(dst, bytes, [&](void *d) { std::memset(d, value, bytes); });
+}
+
 CUresult emuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
                          unsigned bx, unsigned by, unsigned bz, unsigned smem,
                          void *, void **params, void **) {
@@ -362,6 +469,7 @@ CUresult emuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
     launch.grid[i] = grid[i];
     launch.block[i] = block[i];
   }
+  deviceAccess(true);
   for (int64_t z = 0; z < gz; ++z)
     for (int64_t y = 0; y < gy; ++y)
       for (int64_t x = 0; x < gx; ++x) {
@@ -370,6 +478,7 @@ CUresult emuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
         launch.blockId[2] = z;
         runBlock();
       }
+  deviceAccess(false);
   launch.name = nullptr;
   return kOk;
 }
@@ -518,6 +627,12 @@ CUresult emuMemAllocManaged(unsigned long long *p, size_t bytes, unsigned) {
   return kOk;
 }
 CUresult emuMemFree(unsigned long long p) {
+  auto region = deviceRegions().find(static_cast<uintptr_t>(p));
+  if (region != deviceRegions().end()) {
+    munmap(reinterpret_cast<void *>(region->first), region->second.mapped);
+    deviceRegions().erase(region);
+    return kOk;
+  }
   void *mem = reinterpret_cast<void *>(static_cast<uintptr_t>(p));
   if (!allocations().erase(mem))
     return kInvalidValue;
@@ -581,6 +696,9 @@ void *llama_rt_gpu_emulated_driver(const char *name) {
       {"cuLaunchKernel", (void *)emuLaunchKernel},
       {"cuMemAllocManaged", (void *)emuMemAllocManaged},
       {"cuMemFree_v2", (void *)emuMemFree},
+      {"cuMemAlloc_v2", (void *)emuMemAlloc},
+      {"cuMemcpyHtoD_v2", (void *)emuMemcpyHtoD},
+      {"cuMemsetD8_v2", (void *)emuMemsetD8},
       {"cuGetErrorName", (void *)emuGetErrorName},
       {"cuEventCreate", (void *)emuEventCreate},
       {"cuEventRecord", (void *)emuEventRecord},

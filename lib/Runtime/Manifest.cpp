@@ -36,6 +36,10 @@ Expected<Manifest> parseManifest(const char *text) {
       std::string f;
       while (ls >> f)
         m.cpuFeatures.push_back(f);
+    } else if (kind == "gpu_device_only_args") {
+      int64_t a;
+      while (ls >> a)
+        m.gpuDeviceOnlyArgs.push_back(a);
     } else if (kind == "weight") {
       ManifestWeight w;
       ls >> w.name >> w.type;

@@ -77,6 +77,10 @@ void _mlir_ciface_llama_decode(MemRef<1> *file, MemRef<1> *offsets,
 int llama_rt_gpu_init(char *err, size_t errSize) __attribute__((weak));
 void llama_rt_gpu_describe(char *out, size_t outSize) __attribute__((weak));
 void *llama_rt_gpu_alloc(size_t bytes) __attribute__((weak));
+void *llama_rt_gpu_alloc_device(size_t bytes) __attribute__((weak));
+void llama_rt_gpu_upload(void *dst, const void *src, size_t bytes)
+    __attribute__((weak));
+void llama_rt_gpu_zero(void *dst, size_t bytes) __attribute__((weak));
 void llama_rt_gpu_free(int64_t ptr) __attribute__((weak));
 void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly)
     __attribute__((weak));
@@ -86,18 +90,31 @@ void llama_rt_gpu_sync() __attribute__((weak));
 
 namespace {
 
+/// The arguments of the entry points (docs/Pipeline.md: the runtime ABI)
+/// that the manifest's `gpu_device_only_args` may name.
+constexpr int64_t kArgFile = 0, kArgTokens = 2, kArgPositions = 3,
+                  kArgKCache = 4, kArgVCache = 5;
+
 /// Where the buffers the generated code reads and writes live: host memory
-/// for CPU programs; CUDA managed memory (host- and device-visible) for GPU
-/// programs, whose kernels read the weights, KV cache, tokens and positions
-/// and write the logits.
+/// for CPU programs; for GPU programs, whose kernels read the weights, KV
+/// cache, tokens and positions and write the logits, CUDA managed memory
+/// (host- and device-visible), or device memory for the buffers that only
+/// kernels touch (the manifest's `gpu_device_only_args`).
 struct Buffers {
   bool gpu = false;
 
   /// `bytes`, zero-filled when `zeroed` (the KV cache); the per-token
-  /// buffers are overwritten whole and are not cleared first.
-  void *alloc(size_t bytes, bool zeroed) const {
+  /// buffers are overwritten whole and are not cleared first. `device`:
+  /// in device memory, which the host must not touch.
+  void *alloc(size_t bytes, bool zeroed, bool device = false) const {
     if (!gpu)
       return zeroed ? std::calloc(bytes, 1) : std::malloc(bytes);
+    if (device) {
+      void *p = llama_rt_gpu_alloc_device(bytes);
+      if (p && zeroed)
+        llama_rt_gpu_zero(p, bytes);
+      return p;
+    }
     void *p = llama_rt_gpu_alloc(bytes);
     if (p && zeroed)
       std::memset(p, 0, bytes);
@@ -116,10 +133,11 @@ Buffers &buffers() {
   return b;
 }
 
-/// GPU programs: the weights, copied once per process into managed memory
-/// and moved to the device (read-mostly: the host code's embedding gather
-/// reads copies of its rows), shared by every Session.
-const uint8_t *gpuWeights(const GGUFView &view) {
+/// GPU programs: the weights, copied once per process to the GPU and shared
+/// by every Session: into device memory where only kernels read them
+/// (`device`), else into managed memory moved to the device (read-mostly:
+/// the host code's embedding gather reads copies of its rows).
+const uint8_t *gpuWeights(const GGUFView &view, bool device) {
   static uint8_t *copy = nullptr;
   static const GGUFView *of = nullptr;
   if (copy && of == &view)
@@ -137,15 +155,20 @@ const uint8_t *gpuWeights(const GGUFView &view) {
                  static_cast<unsigned long long>(view.alignment()));
     std::exit(1);
   }
-  copy = static_cast<uint8_t *>(buffers().alloc(view.fileSize(), false));
+  copy =
+      static_cast<uint8_t *>(buffers().alloc(view.fileSize(), false, device));
   if (!copy) {
     std::fprintf(stderr,
                  "cannot allocate %zu bytes of GPU memory for the weights\n",
                  static_cast<size_t>(view.fileSize()));
     std::exit(1);
   }
-  std::memcpy(copy, view.data(), view.fileSize());
-  llama_rt_gpu_place_on_device(copy, view.fileSize(), 1);
+  if (device) {
+    llama_rt_gpu_upload(copy, view.data(), view.fileSize());
+  } else {
+    std::memcpy(copy, view.data(), view.fileSize());
+    llama_rt_gpu_place_on_device(copy, view.fileSize(), 1);
+  }
   of = &view;
   return copy;
 }
@@ -373,8 +396,12 @@ public:
     size_t elem = m.kvType == "f16" ? 2 : 4;
     // calloc: the kernel hands out zero pages lazily, so a long context costs
     // nothing until it is used.
-    k_.reset(static_cast<uint8_t *>(buffers().alloc(elems * elem, true)));
-    v_.reset(static_cast<uint8_t *>(buffers().alloc(elems * elem, true)));
+    bool gpu = buffers().gpu;
+    bool deviceKV = gpu && m.deviceOnly(kArgKCache) && m.deviceOnly(kArgVCache);
+    k_.reset(
+        static_cast<uint8_t *>(buffers().alloc(elems * elem, true, deviceKV)));
+    v_.reset(
+        static_cast<uint8_t *>(buffers().alloc(elems * elem, true, deviceKV)));
     if (!k_ || !v_) {
       std::fprintf(stderr, "cannot allocate the KV cache (%zu bytes)\n",
                    2 * elems * elem);
@@ -383,10 +410,18 @@ public:
     kc_ = memref(k_.get(), shape);
     vc_ = memref(v_.get(), shape);
     const uint8_t *bytes = view.data();
-    if (buffers().gpu) {
+    if (gpu && !deviceKV) {
       llama_rt_gpu_place_on_device(k_.get(), elems * elem, 0);
       llama_rt_gpu_place_on_device(v_.get(), elems * elem, 0);
-      bytes = gpuWeights(view);
+    }
+    if (gpu)
+      bytes = gpuWeights(view, m.deviceOnly(kArgFile));
+    if (gpu && m.deviceOnly(kArgTokens) && m.deviceOnly(kArgPositions)) {
+      // Tokens, then positions, of up to n_ctx tokens: uploaded each call,
+      // the same addresses every time (CUDA graphs keep their arguments).
+      ids_.reset(static_cast<uint8_t *>(buffers().alloc(
+          2 * static_cast<size_t>(nCtx) * sizeof(int32_t), false, true)));
+      idsCap_ = ids_ ? nCtx : 0;
     }
     file_ = memref(const_cast<uint8_t *>(bytes),
                    {static_cast<int64_t>(view.fileSize())});
@@ -408,16 +443,25 @@ public:
     logits_.assign(static_cast<size_t>(n * nVocab_), 0.0f);
     size_t ids = static_cast<size_t>(n) * sizeof(int32_t);
     size_t out = logits_.size() * sizeof(float);
-    // GPU programs: the arguments in managed memory, the logits copied out.
+    // GPU programs: the tokens and positions in device or managed memory,
+    // the logits in managed memory, copied out.
     int32_t *tp = tok.data(), *pp = ps.data();
     float *lp = logits_.data();
-    if (buffers().gpu) {
+    bool deviceIds = n <= idsCap_;
+    if (deviceIds) {
+      // Device memory (the manifest's gpu_device_only_args).
+      tp = reinterpret_cast<int32_t *>(ids_.get());
+      pp = tp + idsCap_;
+      llama_rt_gpu_upload(tp, tok.data(), ids);
+      llama_rt_gpu_upload(pp, ps.data(), ids);
+    } else if (buffers().gpu) {
       tp = static_cast<int32_t *>(buffers().alloc(ids, false));
       pp = static_cast<int32_t *>(buffers().alloc(ids, false));
-      lp = static_cast<float *>(buffers().alloc(out, false));
       std::memcpy(tp, tok.data(), ids);
       std::memcpy(pp, ps.data(), ids);
     }
+    if (buffers().gpu)
+      lp = static_cast<float *>(buffers().alloc(out, false));
     MemRef<1> t = memref(tp, {n}), p = memref(pp, {n});
     MemRef<2> l = memref(lp, {n, nVocab_});
     if (n == 1)
@@ -429,8 +473,10 @@ public:
       // (CUDARuntime.cpp): wait for them.
       llama_rt_gpu_sync();
       std::memcpy(logits_.data(), lp, out);
-      buffers().free(tp);
-      buffers().free(pp);
+      if (!deviceIds) {
+        buffers().free(tp);
+        buffers().free(pp);
+      }
       buffers().free(lp);
     }
     pos_ += n;
@@ -443,7 +489,8 @@ private:
   struct Free {
     void operator()(uint8_t *p) const { buffers().free(p); }
   };
-  std::unique_ptr<uint8_t, Free> k_, v_;
+  std::unique_ptr<uint8_t, Free> k_, v_, ids_;
+  int64_t idsCap_ = 0; // tokens ids_ holds (0: none)
   std::vector<float> logits_;
   MemRef<4> kc_, vc_;
   MemRef<1> file_, off_;

@@ -32,6 +32,7 @@ namespace {
 
 constexpr StringLiteral kFree = "llama_rt_gpu_free";
 constexpr StringLiteral kSync = "llama_rt_gpu_sync";
+constexpr StringLiteral kEntryPointAttr = "llvm.emit_c_interface";
 
 /// The buffer a memref value views (through subviews, reshapes, casts).
 Value rootBuffer(Value v) {
@@ -110,6 +111,43 @@ void insertWaits(Block &block, llvm::DenseSet<Value> &dirty,
 }
 constexpr uint64_t kManagedAlignment = 256;
 
+/// Whether the host code only hands `v` (a memref or a view of one) to
+/// kernels: each user is a gpu.launch_func, a memref.dim, or a view of `v`
+/// whose memref results are themselves only handed to kernels. Anything
+/// else (a load, a copy, a call, a loop's iter_args, a pointer taken) is a
+/// host use.
+bool onlyKernelsUse(Value v) {
+  for (Operation *user : v.getUsers()) {
+    if (isa<gpu::LaunchFuncOp, memref::DimOp>(user))
+      continue;
+    auto view = dyn_cast<ViewLikeOpInterface>(user);
+    if (!view || view.getViewSource() != v)
+      return false;
+    for (Value r : user->getResults())
+      if (isa<BaseMemRefType>(r.getType()) && !onlyKernelsUse(r))
+        return false;
+  }
+  return true;
+}
+
+/// The memref arguments that every entry point (a function with the
+/// `llvm.emit_c_interface` that llama-lower-to-loops gives the runtime ABI)
+/// only hands to kernels, in argument order; none without entry points.
+SmallVector<int64_t> deviceOnlyArgs(ModuleOp module) {
+  std::optional<SmallVector<int64_t>> common;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (fn.isDeclaration() || !fn->hasAttr(kEntryPointAttr))
+      continue;
+    SmallVector<int64_t> mine;
+    for (BlockArgument a : fn.getArguments())
+      if (isa<BaseMemRefType>(a.getType()) && onlyKernelsUse(a) &&
+          (!common || llvm::is_contained(*common, a.getArgNumber())))
+        mine.push_back(a.getArgNumber());
+    common = std::move(mine);
+  }
+  return common ? *common : SmallVector<int64_t>();
+}
+
 struct LlamaGPUHostBuffersPass
     : llama::impl::LlamaGPUHostBuffersPassBase<LlamaGPUHostBuffersPass> {
   void runOnOperation() override {
@@ -136,6 +174,10 @@ struct LlamaGPUHostBuffersPass
           /*symbolOperands=*/ValueRange{}, /*hostShared=*/true);
       rewriter.replaceOp(op, alloc.getMemref());
     }
+    SmallVector<int64_t> deviceOnly = deviceOnlyArgs(module);
+    if (!deviceOnly.empty())
+      module->setAttr(llama::kGPUDeviceOnlyArgsAttrName,
+                      rewriter.getDenseI64ArrayAttr(deviceOnly));
     bool syncUsed = false;
     for (auto fn : module.getOps<func::FuncOp>())
       for (Block &block : fn.getBody()) {

@@ -4,8 +4,8 @@
  * that a GPU program runs its whole host side on a machine without a GPU:
  * the driver found with dlopen, the PTX registered before main and loaded
  * once, every kernel looked up by a name the PTX defines, launches with
- * sane sizes after the module is loaded, managed memory allocated and freed
- * in pairs. Kernels are not run (the logits are whatever the buffers held):
+ * sane sizes after the module is loaded, managed and device memory allocated
+ * and freed in pairs (the device allocations are counted). Kernels are not run (the logits are whatever the buffers held):
  * numbers are checked on a GPU by bench/gpu.sh.
  *
  * What it saw goes to stderr as lines starting "fake-cuda:"; a misuse is a
@@ -24,6 +24,8 @@ typedef struct {
 
 static const char *ptx;
 static long loads, launches, lookups, live, ctxSyncs, streamSyncs;
+static long deviceAllocs;
+static size_t deviceBytes;
 
 static void fail(const char *what) {
   fprintf(stderr, "fake-cuda: error: %s\n", what);
@@ -116,6 +118,19 @@ int cuMemAllocManaged(DevPtr *p, size_t n, unsigned flags) {
   ++live;
   return 0;
 }
+int cuMemAlloc_v2(DevPtr *p, size_t n) {
+  ++deviceAllocs;
+  deviceBytes += n;
+  return cuMemAllocManaged(p, n, 1);
+}
+int cuMemcpyHtoD_v2(DevPtr d, const void *s, size_t n) {
+  memcpy((void *)(size_t)d, s, n);
+  return 0;
+}
+int cuMemsetD8_v2(DevPtr d, unsigned char v, size_t n) {
+  memset((void *)(size_t)d, v, n);
+  return 0;
+}
 int cuMemFree_v2(DevPtr p) {
   if (live-- <= 0)
     fail("cuMemFree: more frees than allocations");
@@ -134,4 +149,6 @@ __attribute__((destructor)) static void report(void) {
           "fake-cuda: %ld launches, %ld kernel lookups, %ld context syncs, "
           "%ld stream syncs\n",
           launches, lookups, ctxSyncs, streamSyncs);
+  fprintf(stderr, "fake-cuda: %ld device allocations, %zu bytes\n",
+          deviceAllocs, deviceBytes);
 }

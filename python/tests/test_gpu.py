@@ -229,6 +229,25 @@ def test_gpu_program_host_side_with_fake_driver(tmp_path, kernels):
     per_token = (l5 - l2) / 3
     assert per_token >= 1 and per_token == int(per_token), (l2, l5)
     assert s5 - s2 == l5 - l2
+    # Where only kernels touch the weights, the KV cache, the tokens and
+    # the positions (the warp kernels' host code only takes views of them),
+    # the manifest says so and the runtime puts them in device memory: the
+    # whole file, K and V, and one buffer of n_ctx tokens and positions.
+    # The default kernels' host loops read them: managed memory.
+    r = subprocess.run([exe, "-m", gguf, "--tokens", "1,2,3", "-n", "2"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"fake-cuda: (\d+) device allocations, (\d+) bytes",
+                  r.stderr)
+    assert m, r.stderr
+    allocs, size = int(m.group(1)), int(m.group(2))
+    if kernels == "warp":
+        kv = 2 * 1 * 128 * 4 * 32 * 4  # K, V: 1 layer, ctx, kv heads, dim, f32
+        ids = 2 * 128 * 4  # tokens and positions: ctx, i32
+        assert (allocs, size) == (4, os.path.getsize(gguf) + kv + ids), \
+            r.stderr
+    else:
+        assert (allocs, size) == (0, 0), r.stderr
 
 
 def test_gpu_program_async_waits_before_host_reads(tmp_path):

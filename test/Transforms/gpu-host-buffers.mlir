@@ -118,3 +118,84 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// The entry points' arguments that the host code only hands to kernels
+// (directly, or through views) are recorded by number: the runtime puts
+// those buffers (the weights, the KV cache) in device memory. The logits,
+// which the host copies, are not.
+// CHECK: module attributes {gpu.container_module, llama.gpu_device_only_args = array<i64: 0, 1>}
+// CHECK-LABEL: func.func @device_only_prefill
+// CHECK-LABEL: func.func @device_only_decode
+module attributes {gpu.container_module} {
+  func.func @device_only_prefill(%file: memref<?xi8>, %cache: memref<4xf32>, %out: memref<4xf32>) attributes {llvm.emit_c_interface} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %n = memref.dim %file, %c0 : memref<?xi8>
+    %w = memref.view %file[%c0][] : memref<?xi8> to memref<4xf32>
+    %ws = memref.subview %w[0] [2] [1] : memref<4xf32> to memref<2xf32, strided<[1]>>
+    %a = memref.alloc() : memref<4xf32>
+    gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%w : memref<4xf32>, %cache : memref<4xf32>, %a : memref<4xf32>)
+    gpu.launch_func @kernels::@half blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%ws : memref<2xf32, strided<[1]>>)
+    memref.copy %a, %out : memref<4xf32> to memref<4xf32>
+    return
+  }
+  func.func @device_only_decode(%file: memref<?xi8>, %cache: memref<4xf32>, %out: memref<4xf32>) attributes {llvm.emit_c_interface} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %w = memref.view %file[%c0][] : memref<?xi8> to memref<4xf32>
+    gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%w : memref<4xf32>, %cache : memref<4xf32>, %out : memref<4xf32>)
+    return
+  }
+  // Not an entry point (no C interface): its host load does not count.
+  func.func @helper(%file: memref<?xi8>) -> i8 {
+    %c0 = arith.constant 0 : index
+    %v = memref.load %file[%c0] : memref<?xi8>
+    return %v : i8
+  }
+  gpu.module @kernels {
+    gpu.func @k(%w: memref<4xf32>, %c: memref<4xf32>, %o: memref<4xf32>) kernel {
+      gpu.return
+    }
+    gpu.func @half(%w: memref<2xf32, strided<[1]>>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// An argument the host code touches in any entry point stays in managed
+// memory: a load through a view (in one entry point only), a call that gets
+// it, a loop that carries it. Nothing is recorded.
+// CHECK: module attributes {gpu.container_module}
+// CHECK-LABEL: func.func @negative_host_uses_a
+// CHECK-LABEL: func.func @negative_host_uses_b
+module attributes {gpu.container_module} {
+  func.func @negative_host_uses_a(%file: memref<?xi8>, %cache: memref<4xf32>, %x: memref<4xf32>) attributes {llvm.emit_c_interface} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %w = memref.view %file[%c0][] : memref<?xi8> to memref<4xf32>
+    gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%w : memref<4xf32>, %cache : memref<4xf32>, %x : memref<4xf32>)
+    call @consume(%cache) : (memref<4xf32>) -> ()
+    %r = scf.for %i = %c0 to %c1 step %c1 iter_args(%m = %x) -> (memref<4xf32>) {
+      scf.yield %m : memref<4xf32>
+    }
+    return
+  }
+  func.func @negative_host_uses_b(%file: memref<?xi8>, %cache: memref<4xf32>, %x: memref<4xf32>) attributes {llvm.emit_c_interface} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %w = memref.view %file[%c0][] : memref<?xi8> to memref<4xf32>
+    %v = memref.load %w[%c0] : memref<4xf32>
+    gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%w : memref<4xf32>, %cache : memref<4xf32>, %x : memref<4xf32>)
+    return
+  }
+  func.func private @consume(memref<4xf32>)
+  gpu.module @kernels {
+    gpu.func @k(%w: memref<4xf32>, %c: memref<4xf32>, %o: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}

@@ -168,6 +168,13 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
     }
   }
   m += "kv_type " + kvType.getValue() + "\n";
+  if (auto args = module->getAttrOfType<DenseI64ArrayAttr>(
+          llama::kGPUDeviceOnlyArgsAttrName)) {
+    m += "gpu_device_only_args";
+    for (int64_t a : args.asArrayRef())
+      m += " " + std::to_string(a);
+    m += "\n";
+  }
   if (auto table = module->getAttrOfType<ArrayAttr>("llama.weight_table")) {
     for (Attribute e : table) {
       auto d = cast<DictionaryAttr>(e);

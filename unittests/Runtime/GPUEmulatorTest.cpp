@@ -87,6 +87,13 @@ void axpt(void **params) {
   buf[t] = buf[t] * factor + float(t);
 }
 
+/// out[t] = in[t].
+void copyOut(void **params) {
+  float *in = *static_cast<float **>(params[0]);
+  float *out = *static_cast<float **>(params[1]);
+  out[tid()] = in[tid()];
+}
+
 /// Lane 0 exits before its warp shuffles.
 void diverge(void **) {
   if (tid() == 0)
@@ -97,7 +104,7 @@ void diverge(void **) {
 const char *kPtx = ".visible .entry warp_sum(\n.visible .entry rotate(\n"
                    ".visible .entry down_up(\n.visible .entry indices(\n"
                    ".visible .entry diverge(\n.visible .entry unregistered(\n"
-                   ".visible .entry axpt(\n";
+                   ".visible .entry axpt(\n.visible .entry copy_out(\n";
 
 struct Emulator : ::testing::Test {
   void SetUp() override {
@@ -108,6 +115,7 @@ struct Emulator : ::testing::Test {
     llama_rt_emu_register("indices", indices, 0, 1, ptr);
     llama_rt_emu_register("diverge", diverge, 1, 0, ptr);
     llama_rt_emu_register("axpt", axpt, 0, 2, ptrF32);
+    llama_rt_emu_register("copy_out", copyOut, 0, 2, ptr);
     auto load = reinterpret_cast<LoadData>(
         llama_rt_gpu_emulated_driver("cuModuleLoadData"));
     ASSERT_EQ(load(&module, kPtx), 0);
@@ -268,6 +276,48 @@ TEST_F(Emulator, GraphNodesCopyTheirArgumentsAndExecsTheirNodes) {
   EXPECT_NE(setParams(exec, second, &other), 0);
   EXPECT_EQ(destroyExec(exec), 0);
   EXPECT_EQ(destroy(graph), 0);
+}
+
+/// Device memory: filled by the driver, used by kernels, never by the host.
+TEST_F(Emulator, DeviceMemoryOnlyKernelsAndCopiesTouch) {
+  auto alloc = entry<int (*)(unsigned long long *, size_t)>("cuMemAlloc_v2");
+  auto copy = entry<int (*)(unsigned long long, const void *, size_t)>(
+      "cuMemcpyHtoD_v2");
+  auto set = entry<int (*)(unsigned long long, unsigned char, size_t)>(
+      "cuMemsetD8_v2");
+  auto release = entry<int (*)(unsigned long long)>("cuMemFree_v2");
+  unsigned long long p = 0;
+  ASSERT_EQ(alloc(&p, 32 * sizeof(float)), 0);
+  EXPECT_EQ(p % 256, 0u);
+  std::vector<float> host(16);
+  for (int i = 0; i < 16; ++i)
+    host[i] = float(i);
+  ASSERT_EQ(copy(p + 16 * sizeof(float), host.data(), 16 * sizeof(float)), 0);
+  ASSERT_EQ(set(p, 0, 16 * sizeof(float)), 0);
+  EXPECT_NE(copy(p + 31 * sizeof(float), host.data(), 2 * sizeof(float)), 0)
+      << "a copy past the allocation's end";
+  // Kernels read and write it: buf[t] = buf[t] * 2 + t, then a copy into
+  // host memory for the checks.
+  auto *buf = reinterpret_cast<float *>(static_cast<uintptr_t>(p));
+  void *fn = function("axpt");
+  float two = 2.0f;
+  void *args[] = {&buf, &two};
+  auto launchFn = entry<Launch>("cuLaunchKernel");
+  ASSERT_EQ(launchFn(fn, 1, 1, 1, 32, 1, 1, 0, nullptr, args, nullptr), 0);
+  std::vector<float> out(32, -1.0f);
+  ASSERT_EQ(launch("copy_out", 1, 1, 32, 1, {buf, out.data()}), 0);
+  for (int t = 0; t < 32; ++t)
+    EXPECT_EQ(out[t], t < 16 ? float(t) : float(3 * t - 32)) << t;
+  EXPECT_EXIT(
+      {
+        volatile float v = buf[17];
+        (void)v;
+      },
+      ::testing::ExitedWithCode(5),
+      "the host code accessed device memory \\(cuMemAlloc\\) at "
+      "0x[0-9a-f]+, byte 68 of a 128-byte allocation");
+  EXPECT_EQ(release(p), 0);
+  EXPECT_NE(release(p), 0); // freed twice
 }
 
 TEST_F(Emulator, MisalignedVectorAccessIsAnError) {

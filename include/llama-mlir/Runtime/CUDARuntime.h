@@ -29,6 +29,18 @@ void llama_rt_gpu_describe(char *out, size_t outSize);
 /// initialized.
 /// Returns null (and prints why) on failure.
 void *llama_rt_gpu_alloc(size_t bytes);
+
+/// Device memory (cuMemAlloc): only kernels may read or write it (on the
+/// emulator a host access stops the program); the host fills it with
+/// llama_rt_gpu_upload (synchronous) or llama_rt_gpu_zero. For the buffers
+/// the program's manifest lists as device-only (the weights, the KV cache).
+/// Returns null (and prints why) on failure.
+void *llama_rt_gpu_alloc_device(size_t bytes);
+void llama_rt_gpu_upload(void *dst, const void *src, size_t bytes);
+void llama_rt_gpu_zero(void *dst, size_t bytes);
+
+/// Frees managed memory (kept for reuse) or device memory (after the
+/// kernels launched so far).
 void llama_rt_gpu_free(int64_t ptr);
 
 /// Moves managed memory the host has filled to the device before the

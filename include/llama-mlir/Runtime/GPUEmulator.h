@@ -10,7 +10,10 @@
 // and the lanes of a warp meet at every shuffle as on the hardware (lanes
 // that diverge, exit before a shuffle, or read a lane outside the block are
 // reported as errors, where a GPU would give undefined values). Managed
-// memory is host memory. Everything runs synchronously, in launch order.
+// memory is host memory. Device memory (cuMemAlloc) is host pages that only
+// launches and the driver's copies may touch: a host access to them stops
+// the program (exit 5) with the address. Everything runs synchronously, in
+// launch order.
 //
 // What it does not show: PTX code generation, timing, or the memory model
 // of concurrent kernels (the fake driver in python/tests checks the waits).

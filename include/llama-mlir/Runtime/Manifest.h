@@ -33,6 +33,16 @@ struct Manifest {
   std::string target, triple;
   std::vector<std::string> cpuFeatures;
   std::vector<ManifestWeight> weights;
+  /// GPU programs: the entry points' arguments (by number, in the runtime
+  /// ABI) that only kernels use, which the runtime may put in device memory.
+  std::vector<int64_t> gpuDeviceOnlyArgs;
+
+  bool deviceOnly(int64_t arg) const {
+    for (int64_t a : gpuDeviceOnlyArgs)
+      if (a == arg)
+        return true;
+    return false;
+  }
 
   int64_t hparam(const std::string &key) const {
     auto it = hparams.find(key);

@@ -54,6 +54,14 @@ inline constexpr llvm::StringLiteral kEmulatorAlignedFn =
 inline constexpr llvm::StringLiteral kBatchedLoadsAttrName =
     "llama.batched_loads";
 
+/// llama-gpu-host-buffers records on the module, as a dense i64 array, the
+/// memref arguments of the entry points that the host code only hands to
+/// kernels (by argument number); llama-compile lists them in the program's
+/// manifest, and the runtime then puts those buffers (the weights, the KV
+/// cache) in device memory that the host cannot read.
+inline constexpr llvm::StringLiteral kGPUDeviceOnlyArgsAttrName =
+    "llama.gpu_device_only_args";
+
 /// The fusions of the pipeline, by the name `--disable-fusion` takes: each
 /// is the pass `llama-fuse-<name>`.
 inline constexpr llvm::StringLiteral kLlamaFusionNames[] = {"rope", "swiglu",

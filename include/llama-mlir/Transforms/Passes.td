@@ -229,6 +229,16 @@ def LlamaGPUHostBuffersPass
     a kernel is still writing. A host loop that launches kernels is looked
     into, its launches counted as pending at its start (the previous
     iteration's). Buffers no kernel uses (the offsets table) never wait.
+
+    The memref arguments of the entry points (functions with
+    `llvm.emit_c_interface`) that the host code of every entry point only
+    hands to kernels, directly or through views (a `gpu.launch_func`, a
+    `memref.dim`, or a view-like op whose results are used that way; any
+    other use, such as a load, copy, call or loop-carried value, is a host
+    use), are recorded on the module as
+    `llama.gpu_device_only_args = array<i64: ...>` (argument numbers).
+    `llama-compile` lists them in the program's manifest, and the runtime
+    puts those buffers (the weights, the KV cache) in device memory.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
