@@ -546,6 +546,9 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
 int64_t mlir::llama::dotBlockParts(const WeightView &w) {
   switch (w.type) {
   case GGMLType::Q4_0:
+  case GGMLType::Q4_1:
+  case GGMLType::Q5_0:
+  case GGMLType::Q5_1:
   case GGMLType::Q8_0:
     return 4;
   case GGMLType::Q4_K:
@@ -596,6 +599,33 @@ Value mlir::llama::emitBlockPartWeights(OpBuilder &b, Location loc,
       q = v.toF(v.subv(nib, 8, 8), 8);
     }
     return v.mul(q, v.splatF(k.f16At(0), 8));
+  }
+  case GGMLType::Q4_1:
+  case GGMLType::Q5_0:
+  case GGMLType::Q5_1: {
+    // As Q4_0, the low (p < 2) or high nibbles of quant bytes 8 (p % 2) ..
+    // 8 (p % 2) + 7, at byte qsOff. Q5_x: element e's bit 4 is bit e of
+    // the little-endian u32 qh (at byte 2, or 4 after a min), so part p's
+    // are the bits of qh byte p, lane i bit i. Q5_0: d (q - 16);
+    // Q4_1/Q5_1: d q + m (m, f16 at byte 2).
+    bool hasMin = w.type != GGMLType::Q5_0;
+    bool five = w.type != GGMLType::Q4_1;
+    int64_t qhOff = hasMin ? 4 : 2, qsOff = qhOff + (five ? 4 : 0);
+    Value raw = zext(bytes8(k.addc(k.mulc(k.remc(part, 2), 8), qsOff)));
+    Value q = v.andv(shrBy(raw, k.mulc(k.divc(part, 2), 4)), 0xF, 8);
+    if (five) {
+      Value bits = vector::BroadcastOp::create(b, loc, i32v,
+                                               k.byteAt(k.addc(part, qhOff)));
+      SmallVector<int32_t> iota = {0, 1, 2, 3, 4, 5, 6, 7};
+      Value lanes = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(i32v, ArrayRef<int32_t>(iota)));
+      Value hi = v.andv(arith::ShRUIOp::create(b, loc, bits, lanes), 1, 8);
+      q = arith::OrIOp::create(b, loc, q, v.shlv(hi, 4, 8));
+    }
+    Value d = v.splatF(k.f16At(0), 8);
+    if (!hasMin)
+      return v.mul(v.toF(v.subv(q, 16, 8), 8), d);
+    return v.fma(v.toF(q, 8), d, v.splatF(k.f16At(2), 8));
   }
   case GGMLType::Q4_K:
   case GGMLType::Q5_K: {

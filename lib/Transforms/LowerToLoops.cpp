@@ -850,8 +850,8 @@ static bool isUnquantized(const WeightView &w) {
 }
 
 /// Whether a warp takes `w`'s rows in 8-element units: pieces of
-/// f32/f16/bf16 rows (kWarpPiece), parts of Q4_0/Q8_0/K-quant blocks
-/// (emitBlockPartWeights).
+/// f32/f16/bf16 rows (kWarpPiece), parts of the quantized blocks
+/// (emitBlockPartWeights); every GGML type the importer takes has them.
 static bool hasEightElementUnits(const WeightView &w) {
   return isUnquantized(w) ||
          (dotBlockParts(w) > 1 &&
@@ -870,23 +870,20 @@ struct WeightRow {
   Value row;
 };
 
-/// Units (pieces, blocks or block parts) of each row a lane loads per step
+/// Units (pieces or block parts) of each row a lane loads per step
 /// of warpRowDots' loop. A GPU keeps a warp's loads in flight until their
 /// first use, so this is how much of the row a warp has in flight: with one
 /// unit, a 7B decode matmul (2048 warps of 2 f16 rows, 16 warps per SM) had
 /// ~16 KB in flight per SM, under the ~25 KB that HBM's bandwidth times its
-/// latency asks for. Whole quantized blocks (Q4_1, Q5_0, Q5_1) are bigger
-/// and their dequantization needs more registers: 2 of them.
+/// latency asks for: 4 units.
 ///
 /// Only decode steps (one token, a static row count) take more than one:
 /// ptxas sinks the loads to their uses unless the kernel states an
 /// occupancy, so the loop is marked (kBatchedLoadsAttrName) for
 /// llama-gpu-launch-bounds, and the prefill kernels, whose token blocks
 /// need more registers, are left without that cap.
-static int64_t warpUnroll(const WeightView &w, const Activation &x) {
-  if (cast<MemRefType>(x.x.getType()).isDynamicDim(0))
-    return 1;
-  return hasEightElementUnits(w) ? 4 : 2;
+static int64_t warpUnroll(const Activation &x) {
+  return cast<MemRefType>(x.x.getType()).isDynamicDim(0) ? 1 : 4;
 }
 
 /// The 8 f32 weights of unit `unit` (elements k0 .. k0 + 7) of a row taken
@@ -968,43 +965,19 @@ warpUnitDots(Emitter &e, ArrayRef<WeightRow> rows, int64_t k,
 }
 
 /// A warp's dot products of token `s` with rows of the same block size, in
-/// one loop: rows taken in 8-element units through warpUnitDots, those of
-/// the other quantized types (Q4_1, Q5_0, Q5_1) a block per lane, lane l
-/// blocks l, l + 32, ..., dequantized in registers (emitBlockDot, a vector
-/// accumulator per row, the loads marked with their alignment). The rows
-/// share the loop's activation loads, and more weight loads are in flight
-/// per lane.
+/// one loop (warpUnitDots: every type's rows come in 8-element units). The
+/// rows share the loop's activation loads, and more weight loads are in
+/// flight per lane.
 static SmallVector<Value> warpRowDots(Emitter &e, ArrayRef<WeightRow> rows,
                                       int64_t k, const Activation &x, Value s) {
-  OpBuilder &b = e.b;
-  int64_t batch = warpUnroll(*rows.front().w, x);
+  assert(llvm::all_of(
+             rows,
+             [](const WeightRow &r) { return hasEightElementUnits(*r.w); }) &&
+         "a weight type without 8-element units");
   SmallVector<Value> sums;
-  if (llvm::all_of(rows, [](const WeightRow &r) {
-        return hasEightElementUnits(*r.w);
-      })) {
-    for (const SmallVector<Value> &rowSums :
-         warpUnitDots(e, rows, k, x, {s}, batch))
-      sums.push_back(rowSums.front());
-    return sums;
-  }
-  SmallVector<Value> accs = warpUnits(
-      e, k / dotBlockElements(*rows.front().w), batch,
-      SmallVector<Value>(rows.size(), e.zeroAcc()),
-      [](Value) { return SmallVector<Value>{}; },
-      [&](Value blk, ArrayRef<Value>, ValueRange carried) {
-        SmallVector<Value> next(carried.begin(), carried.end());
-        // The same activation loads for every row (LLVM keeps one of each).
-        for (auto [r, acc] : llvm::zip(rows, next))
-          acc = emitBlockDot(
-              b, e.loc, *r.w, r.row, blk,
-              [&](Value k0, int64_t lanes) { return x.load(e, s, k0, lanes); },
-              acc);
-        return next;
-      });
-  for (Value acc : accs)
-    sums.push_back(x.finish(e, s,
-                            e.warpSum(vector::ReductionOp::create(
-                                b, e.loc, vector::CombiningKind::ADD, acc))));
+  for (const SmallVector<Value> &rowSums :
+       warpUnitDots(e, rows, k, x, {s}, warpUnroll(x)))
+    sums.push_back(rowSums.front());
   return sums;
 }
 

@@ -353,10 +353,11 @@ def test_gpu_warp_attention_shapes_on_emulator(tmp_path, dim, heads,
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp"))
 
 
-@pytest.mark.parametrize("wtype", ["f16", "q4_0", "q8_0", "q4_k", "q5_k", "q6_k"])
+@pytest.mark.parametrize("wtype", ["f16", "q4_0", "q4_1", "q5_0", "q5_1",
+                                   "q8_0", "q4_k", "q5_k", "q6_k"])
 def test_gpu_warp_batched_loads_on_emulator(tmp_path, wtype):
     """Rows long enough for a decode step's loop of 4 units per step (f16
-    pieces, 8-element parts of Q4_0/Q8_0/K-quant blocks; 1280- and
+    pieces, 8-element parts of the quantized blocks; 1280- and
     2560-element rows: both that loop and the one-unit loop after it),
     whose kernels get `.minnctapersm`."""
     if wtype != "f16":

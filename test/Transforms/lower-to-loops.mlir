@@ -522,17 +522,45 @@ func.func @prefill_kquant_parts_blocked(%x: tensor<?x256xf32>) -> tensor<?x2xf32
 
 // -----
 
-// negative_: Q4_1 has no parts: a GPU prefill takes a whole block per lane
-// for 4 tokens, one row per warp (16-element accumulators).
-// GPU-LABEL: func.func @negative_prefill_q4_1_whole_blocks
+// A GPU prefill of Q5_1 rows: 4 parts of 8 elements per block, like
+// Q4_0's; a part's quants are 8 bytes (8-byte aligned in 24-byte blocks),
+// its fifth bits one qh byte shifted by the lane's index, then d q + m (one
+// FMA) and one FMA per token, for both rows of a pair.
+// GPU-LABEL: func.func @prefill_q5_1_parts
 // GPU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
-// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// GPU-NOT: vector<8xf32>
-// GPU: return
-func.func @negative_prefill_q4_1_whole_blocks(%x: tensor<?x64xf32>) -> tensor<?x2xf32> {
-  %w = llama.weight "w" : !llama.weight<2x64xq4_1>
-  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<2x64xq4_1>) -> tensor<?x2xf32>
+// GPU: scf.for {{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// GPU-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x64xf32>, vector<8xf32>
+// GPU: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x48xi8>, vector<8xi8>
+// GPU: memref.load %{{.*}} : memref<2x48xi8>
+// GPU: arith.shrui %{{.*}}, %cst{{.*}} : vector<8xi32>
+// GPU-COUNT-5: vector.fma
+// GPU-NOT: vector.fma
+// GPU: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x48xi8>, vector<8xi8>
+// GPU-COUNT-5: vector.fma
+// GPU-NOT: vector.fma
+// GPU: scf.yield
+func.func @prefill_q5_1_parts(%x: tensor<?x64xf32>) -> tensor<?x2xf32> {
+  %w = llama.weight "w" : !llama.weight<2x64xq5_1>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<2x64xq5_1>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// negative_: Q5_0 blocks are 22 bytes, so a part's 8 quant bytes are only
+// 2-byte aligned, and the load says so (an 8-byte claim would fault on a
+// GPU); a decode step still takes 4 parts per lane.
+// GPU-LABEL: func.func @negative_decode_q5_0_parts_2_byte_aligned
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
+// GPU-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x1024xf32>, vector<8xf32>
+// GPU-NOT: alignment = 8
+// GPU: vector.load %{{.*}} {alignment = 2 : i64} : memref<2x704xi8>, vector<8xi8>
+// GPU-NOT: alignment = 8
+// GPU: } {llama.batched_loads}
+func.func @negative_decode_q5_0_parts_2_byte_aligned(%x: tensor<1x1024xf32>) -> tensor<1x2xf32> {
+  %w = llama.weight "w" : !llama.weight<2x1024xq5_0>
+  %y = llama.matmul %x, %w : (tensor<1x1024xf32>, !llama.weight<2x1024xq5_0>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
 }
 
 // -----

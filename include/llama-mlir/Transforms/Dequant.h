@@ -59,8 +59,8 @@ Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
                    Value acc);
 
 /// Parts emitBlockPartWeights splits a block of `w` into, 8 elements each:
-/// 32 for the 256-element K-quant blocks, 4 for Q4_0 and Q8_0; 1 (the whole
-/// block: no parts) for the other types.
+/// 32 for the 256-element K-quant blocks, 4 for the 32-element blocks
+/// (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0); 1 (no parts) for f32/f16/bf16.
 int64_t dotBlockParts(const WeightView &w);
 
 /// The 8 weights of part `part` (an index in [0, dotBlockParts(w)), not
