@@ -213,6 +213,13 @@ struct Emitter {
 /// (1/sqrt(mean(x^2) + eps) per token) into each finished dot product.
 struct Activation {
   Value x, gamma, scales;
+  /// GPU decode steps whose rows are all f32/f16/bf16 (see
+  /// FunctionLowering::activation): the RMSNorm scale is not in `scales`
+  /// but computed by each warp from the x it loads anyway (warpUnitDots),
+  /// over `normDim` elements with `normEps`; no kernel normalizes the row
+  /// first. load, loadScalar and finish do not apply then.
+  int64_t normDim = 0;
+  FloatAttr normEps;
   /// With integer dot products: the activations (times gamma) quantized per
   /// block of 32 to int8, `xq : [seq, K] x i8` with scales `xd : [seq, K/32]`
   /// (round(v * 127 / max|v|), as llama.cpp's Q8_0), and the sum of each
@@ -221,6 +228,7 @@ struct Activation {
 
   /// x[s, k0 : k0 + lanes] (times gamma).
   Value load(Emitter &e, Value s, Value k0, int64_t lanes) const {
+    assert(!normDim && "warpUnitDots scales an in-warp norm itself");
     auto t = VectorType::get({lanes}, e.b.getF32Type());
     Value v = vector::LoadOp::create(e.b, e.loc, t, x, ValueRange{s, k0});
     if (!gamma)
@@ -230,6 +238,7 @@ struct Activation {
   }
   /// x[s, k] (times gamma).
   Value loadScalar(Emitter &e, Value s, Value k) const {
+    assert(!normDim && "warpUnitDots scales an in-warp norm itself");
     Value v = memref::LoadOp::create(e.b, e.loc, x, ValueRange{s, k});
     if (!gamma)
       return v;
@@ -238,6 +247,7 @@ struct Activation {
   }
   /// A dot product of token `s`, times its row scale when normalized.
   Value finish(Emitter &e, Value s, Value dot) const {
+    assert(!normDim && "warpUnitDots scales an in-warp norm itself");
     if (!scales)
       return dot;
     Value r = memref::LoadOp::create(e.b, e.loc, scales, ValueRange{s});
@@ -633,9 +643,11 @@ private:
   LogicalResult lowerAttention(AttentionOp op);
   LogicalResult lowerGQAAttention(GQAAttentionOp op);
   Activation activation(Emitter &e, Value input, Value norm,
-                        std::optional<APFloat> eps, bool quantize);
+                        std::optional<APFloat> eps, bool quantize,
+                        ArrayRef<const WeightView *> rows);
   void normPrologue(Emitter &e, Activation &a, Value norm,
-                    std::optional<APFloat> eps);
+                    std::optional<APFloat> eps,
+                    ArrayRef<const WeightView *> rows);
   void quantizeActivations(Emitter &e, Activation &a, int64_t dim);
 };
 
@@ -923,18 +935,27 @@ warpUnitDots(Emitter &e, ArrayRef<WeightRow> rows, int64_t k,
   auto accType = VectorType::get({kWarpPiece}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, e.loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-  // Accumulator (r, t) at r * T + t. A unit loads T activation pieces and
-  // the f32/f16/bf16 rows' pieces; a quantized row's part is dequantized
-  // where it is used (ptxas still issues its loads with the others; 8
-  // dequantized floats per row and unit kept live until then spilled
-  // Q6_K's decode rows).
+  // Accumulator (r, t) at r * T + t; with an in-warp norm (x.normDim),
+  // then token t's sum of squares at R * T + t. A unit loads T activation
+  // pieces (raw x with an in-warp norm: gamma is multiplied in where they
+  // are used, its piece the same for every warp, from L1) and the
+  // f32/f16/bf16 rows' pieces; a quantized row's part is dequantized where
+  // it is used (ptxas still issues its loads with the others; 8 dequantized
+  // floats per row and unit kept live until then spilled Q6_K's decode
+  // rows).
+  bool inWarpNorm = x.normDim != 0;
+  auto rawPiece = [&](Value m, ValueRange at) -> Value {
+    return vector::LoadOp::create(b, e.loc, accType, m, at);
+  };
   SmallVector<Value> accs = warpUnits(
-      e, k / kWarpPiece, batch, SmallVector<Value>(R * T, zero),
+      e, k / kWarpPiece, batch,
+      SmallVector<Value>(R * T + (inWarpNorm ? T : 0), zero),
       [&](Value unit) {
         Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
         SmallVector<Value> v;
         for (Value s : toks)
-          v.push_back(x.load(e, s, k0, kWarpPiece));
+          v.push_back(inWarpNorm ? rawPiece(x.x, {s, k0})
+                                 : x.load(e, s, k0, kWarpPiece));
         for (const WeightRow &r : rows)
           v.push_back(isUnquantized(*r.w) ? unitWeights(e, r, unit, k0)
                                           : Value());
@@ -942,25 +963,43 @@ warpUnitDots(Emitter &e, ArrayRef<WeightRow> rows, int64_t k,
       },
       [&](Value unit, ArrayRef<Value> v, ValueRange carried) {
         SmallVector<Value> next(carried.begin(), carried.end());
+        Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece));
+        SmallVector<Value> xs(v.begin(), v.begin() + T);
+        if (inWarpNorm) {
+          Value g = rawPiece(x.gamma, {k0});
+          for (int64_t t = 0; t < T; ++t) {
+            next[R * T + t] = vector::FMAOp::create(b, e.loc, accType, xs[t],
+                                                    xs[t], next[R * T + t]);
+            xs[t] = arith::MulFOp::create(b, e.loc, xs[t], g);
+          }
+        }
         for (int64_t r = 0; r < R; ++r) {
           Value wv = v[T + r];
           if (!wv)
-            wv = unitWeights(
-                e, rows[r], unit,
-                arith::MulIOp::create(b, e.loc, unit, e.idx(kWarpPiece)));
+            wv = unitWeights(e, rows[r], unit, k0);
           for (int64_t t = 0; t < T; ++t)
-            next[r * T + t] = vector::FMAOp::create(b, e.loc, accType, v[t], wv,
-                                                    next[r * T + t]);
+            next[r * T + t] = vector::FMAOp::create(b, e.loc, accType, xs[t],
+                                                    wv, next[r * T + t]);
         }
         return next;
       });
+  auto warpTotal = [&](Value acc) {
+    return e.warpSum(
+        vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, acc));
+  };
+  SmallVector<Value> scales;
+  if (inWarpNorm)
+    for (int64_t t = 0; t < T; ++t)
+      scales.push_back(scaleOfSumSquares(e, warpTotal(accs[R * T + t]),
+                                         x.normDim, x.normEps));
   SmallVector<SmallVector<Value>> sums(R);
   for (int64_t r = 0; r < R; ++r)
-    for (int64_t t = 0; t < T; ++t)
-      sums[r].push_back(x.finish(
-          e, toks[t],
-          e.warpSum(vector::ReductionOp::create(
-              b, e.loc, vector::CombiningKind::ADD, accs[r * T + t]))));
+    for (int64_t t = 0; t < T; ++t) {
+      Value dot = warpTotal(accs[r * T + t]);
+      sums[r].push_back(
+          inWarpNorm ? Value(arith::MulFOp::create(b, e.loc, dot, scales[t]))
+                     : x.finish(e, toks[t], dot));
+    }
   return sums;
 }
 
@@ -1260,17 +1299,19 @@ static void forRowsAndTokens(Emitter &e, bool warp, int64_t rows, Value seq,
   });
 }
 
-/// The activation operand of a matmul-like op with its optional RMSNorm
-/// prologue: the norm weight is converted to f32 once and the row scale of
-/// every token computed once, before the parallel loop.
+/// The activation operand of a matmul-like op whose weights are `rows`,
+/// with its optional RMSNorm prologue: the norm weight is converted to f32
+/// once and the row scale of every token computed once, before the
+/// parallel loop (on GPUs, see normPrologue).
 Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
                                         std::optional<APFloat> eps,
-                                        bool quantize) {
+                                        bool quantize,
+                                        ArrayRef<const WeightView *> rows) {
   Activation a;
   a.x = e.buffer(input);
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   if (norm)
-    normPrologue(e, a, norm, eps);
+    normPrologue(e, a, norm, eps, rows);
   if (quantize && kernels.intDot != IntDotISA::None && dim % kIntDotBlock == 0)
     quantizeActivations(e, a, dim);
   return a;
@@ -1278,7 +1319,8 @@ Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
 
 /// gamma as f32 and the row scale of every token (see Activation).
 void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
-                                    std::optional<APFloat> eps) {
+                                    std::optional<APFloat> eps,
+                                    ArrayRef<const WeightView *> rows) {
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   const WeightView &g = weights.lookup(norm);
   Value seq = e.dim(a.x, 0);
@@ -1296,6 +1338,24 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
     });
   }
   FloatAttr epsAttr = b.getF32FloatAttr(eps->convertToFloat());
+  // A decode step (one token, a static row count) of f32/f16/bf16 rows,
+  // with the norm weight used in place: every warp of the row kernel
+  // computes the scale from the x pieces it loads anyway (warpUnitDots),
+  // so no kernel normalizes the row first. A decode norm was one warp on
+  // the whole GPU, 2 passes over the row, and a kernel boundary, twice a
+  // layer, ahead of the row kernels. What it costs them: one gamma piece
+  // per unit from L1 (the same for every warp) and an FMA, under 16-byte
+  // f16 loads from HBM; quantized rows, 9 bytes of Q4_0 per 8 elements,
+  // would make the activations the larger read, so they keep the kernel.
+  if (kernels.gpu && g.type == GGMLType::F32 &&
+      !cast<MemRefType>(a.x.getType()).isDynamicDim(0) &&
+      llvm::all_of(rows, [&](const WeightView *w) {
+        return isUnquantized(*w) && canVectorizeDot(*w, dim);
+      })) {
+    a.normDim = dim;
+    a.normEps = epsAttr;
+    return;
+  }
   if (kernels.gpu) {
     // Normalized once per token by the kernel that computes the scales:
     // the row kernels then load one activation piece per step, not x and
@@ -1364,7 +1424,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   WeightType wt = op.getWeight().getType();
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
   Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
-                            canIntDot(w, k));
+                            canIntDot(w, k), {&w});
   Value seq = e.dim(x.x, 0);
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   // The residual add of the result (its only use: `r + y` or `y + r`, `r`
@@ -1448,7 +1508,7 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   WeightType wt = op.getGate().getType();
   int64_t n = wt.getShape()[0], k = wt.getShape()[1];
   Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
-                            canIntDot(wg, k) || canIntDot(wu, k));
+                            canIntDot(wg, k) || canIntDot(wu, k), {&wg, &wu});
   Value seq = e.dim(x.x, 0);
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
@@ -1543,7 +1603,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   const WeightView &wv = weights.lookup(op.getWv());
   Activation x =
       activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
-                 canIntDot(wq, k) || canIntDot(wk, k) || canIntDot(wv, k));
+                 canIntDot(wq, k) || canIntDot(wk, k) || canIntDot(wv, k),
+                 {&wq, &wk, &wv});
   Value seq = e.dim(x.x, 0);
   Value pos = e.buffer(op.getPositions());
   auto dyn = [&](RankedTensorType t) {

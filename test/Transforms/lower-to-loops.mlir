@@ -257,7 +257,8 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 
 // -----
 
-// On GPUs the normalizing warp reads rows of a multiple of 128 elements in
+// On GPUs the normalizing warp (ahead of quantized rows; see
+// @decode_norm_in_row_warps) reads rows of a multiple of 128 elements in
 // 16-byte pieces, 8 a lane per step (loads first; marked for
 // llama-gpu-launch-bounds), the other 64 pieces one per step: the sum of
 // squares, then x * scale * gamma with 16-byte stores.
@@ -284,9 +285,55 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 // GPU: vector.load %[[XN]]
 func.func @normalized_rows_in_pieces(%x: tensor<1x1280xf32>) -> tensor<1x2xf32> {
   %g = llama.weight "g" : !llama.weight<1280xf32>
+  %w = llama.weight "w" : !llama.weight<2x1280xq8_0>
+  %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<1x1280xf32>, !llama.weight<2x1280xq8_0>, !llama.weight<1280xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// A GPU decode step of f16 rows normalizes nowhere: each warp sums the
+// squares of the x pieces it loads for its dot products (a third
+// accumulator), multiplies gamma (the f32 weight in place) into them where
+// they are used, and scales each dot product once after the loop.
+// GPU-LABEL: func.func @decode_norm_in_row_warps
+// GPU-NOT: memref.alloc() : memref<1x1280xf32>
+// GPU: scf.parallel
+// GPU-NOT: scf.parallel
+// GPU: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// GPU-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x1280xf32>, vector<8xf32>
+// GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<1280xf32>, vector<8xf32>
+// GPU: vector.fma %[[X:.*]], %[[X]], %{{.*}} : vector<8xf32>
+// GPU: arith.mulf %[[X]], %{{.*}} : vector<8xf32>
+// GPU: } {llama.batched_loads}
+// GPU: math.sqrt
+// GPU: arith.mulf
+// GPU: arith.mulf
+// GPU-NOT: scf.parallel
+// GPU: return
+func.func @decode_norm_in_row_warps(%x: tensor<1x1280xf32>) -> tensor<1x2xf32> {
+  %g = llama.weight "g" : !llama.weight<1280xf32>
   %w = llama.weight "w" : !llama.weight<2x1280xf16>
   %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<1x1280xf32>, !llama.weight<2x1280xf16>, !llama.weight<1280xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// negative_: a prefill of the same rows keeps the normalizing kernel (the
+// row kernels take 4 tokens at a time, from one normalized piece each).
+// GPU-LABEL: func.func @negative_prefill_norm_kernel
+// GPU: %[[XN:.*]] = memref.alloc(%{{.*}}) : memref<?x1280xf32>
+// GPU: math.sqrt
+// GPU: scf.parallel
+// GPU: vector.load %[[XN]]
+// GPU-NOT: math.sqrt
+// GPU: return
+func.func @negative_prefill_norm_kernel(%x: tensor<?x1280xf32>) -> tensor<?x2xf32> {
+  %g = llama.weight "g" : !llama.weight<1280xf32>
+  %w = llama.weight "w" : !llama.weight<2x1280xf16>
+  %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<?x1280xf32>, !llama.weight<2x1280xf16>, !llama.weight<1280xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
 }
 // -----
 

@@ -108,7 +108,9 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "GPU code (with vector-kernels=false): a warp of 32 threads per "
            "weight row, lane l taking blocks l, l+32, ... and the partial "
            "sums added with gpu.shuffle xor; RMSNorm scales a warp per "
-           "token; embedding, norm and KV-cache loops as flat parallel "
+           "token (in a decode step of f32/f16/bf16 rows, each row's warp "
+           "computes it); embedding, norm and KV-cache loops as flat "
+           "parallel "
            "loops (kernels), so the host touches no buffer between "
            "launches">,
   ];
