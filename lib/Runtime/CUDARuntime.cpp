@@ -273,6 +273,19 @@ std::map<size_t, std::set<void *>> &freeLists() {
   static std::map<size_t, std::set<void *>> lists;
   return lists;
 }
+/// The pointer an allocation call (result `r`) gave, or null after saying
+/// why.
+void *allocated(CUresult r, CUdeviceptr dp, size_t bytes, const char *what) {
+  if (r != 0) {
+    std::fprintf(stderr,
+                 "llama-mlir CUDA runtime: cannot allocate %zu bytes of %s: "
+                 "%s\n",
+                 bytes, what, errorName(r).c_str());
+    return nullptr;
+  }
+  return reinterpret_cast<void *>(static_cast<uintptr_t>(dp));
+}
+
 /// Live device-memory allocations (llama_rt_gpu_alloc_device).
 std::unordered_set<void *> &deviceAllocations() {
   static std::unordered_set<void *> live;
@@ -625,14 +638,8 @@ void *llama_rt_gpu_alloc(size_t bytes) {
   } else {
     CUdeviceptr dp = 0;
     CUresult r = d.memAllocManaged(&dp, size, kMemAttachGlobal);
-    if (r != 0) {
-      std::fprintf(stderr,
-                   "llama-mlir CUDA runtime: cannot allocate %zu bytes of "
-                   "managed memory: %s\n",
-                   size, errorName(r).c_str());
+    if (!(p = allocated(r, dp, size, "managed memory")))
       return nullptr;
-    }
-    p = reinterpret_cast<void *>(static_cast<uintptr_t>(dp));
   }
   // Uninitialized, like memref.alloc on CPUs. A recycled buffer's next
   // kernel runs after its last one: all launches share one in-order stream
@@ -645,14 +652,9 @@ void *llama_rt_gpu_alloc_device(size_t bytes) {
   Driver &d = ready();
   CUdeviceptr dp = 0;
   CUresult r = d.memAlloc(&dp, bytes ? bytes : 1);
-  if (r != 0) {
-    std::fprintf(stderr,
-                 "llama-mlir CUDA runtime: cannot allocate %zu bytes of "
-                 "device memory: %s\n",
-                 bytes, errorName(r).c_str());
+  void *p = allocated(r, dp, bytes, "device memory");
+  if (!p)
     return nullptr;
-  }
-  void *p = reinterpret_cast<void *>(static_cast<uintptr_t>(dp));
   std::lock_guard<std::mutex> g(lock());
   deviceAllocations().insert(p);
   return p;
