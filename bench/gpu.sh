@@ -11,7 +11,8 @@
 # (tiny preset: Q4_0, Q8_0, F16, Q4_K, Q6_K, GQA 8:4), and for each a CPU
 # program (--target=avx2 --int-dot=off: float dot products like the GPU's)
 # and two GPU programs (--target=sm_90): NAME-gpu with the default kernels
-# and NAME-warp with --gpu-kernels=warp. With --big also both GPU programs
+# and NAME-warp with --gpu-kernels=warp (for quantized models also
+# NAME-warpqn, adding --gpu-quantized-row-norms). With --big also both GPU programs
 # for TinyLlama-1.1B- and Llama-2-7B-shaped F16 and Q4_0 models; their
 # multi-GB files are not kept: `run` writes them again with
 # the same `llama-gguf gen` command (the program checks names, types and
@@ -79,6 +80,9 @@ prepare() {
     "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-cpu" --target=avx2 --int-dot=off
     "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-gpu" --target=sm_90 $GPU_FLAGS
     "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-warp" --target=sm_90 --gpu-kernels=warp $GPU_FLAGS
+    quantized "$name" &&
+      "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-warpqn" --target=sm_90 \
+        --gpu-kernels=warp --gpu-quantized-row-norms $GPU_FLAGS
   done
   if [ "$big" = 1 ]; then
     for pt in $BIG; do
@@ -88,11 +92,18 @@ prepare() {
       "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-gpu" --target=sm_90
       "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-warp" --target=sm_90 --gpu-kernels=warp
       kernel_map "$model" "$dir/$preset-$type-warp.kernels"
+      quantized "$type" &&
+        "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-warpqn" --target=sm_90 \
+          --gpu-kernels=warp --gpu-quantized-row-norms
       rm -f "$model"
     done
   fi
   du -sh "$dir"
   echo "bench/gpu.sh: carry $dir to the GPU machine and run: bench/gpu.sh run --dir DIR"
+}
+
+quantized() {  # quantized NAME: whether NAME (a model or type) has quantized weights
+  case "$1" in *f16 | *f32 | *bf16 | stories) return 1 ;; *) return 0 ;; esac
 }
 
 kernel_map() {  # kernel_map MODEL OUT: each warp kernel and the model ops it runs
@@ -243,6 +254,7 @@ run() {
     compare "$name" warp 0 || status=1
     compare "$name" warp 1 || status=1
     compare "$name" warp 1 1 || status=1
+    compare "$name" warpqn 1 1 || status=1
   done
   for g in "${gens[@]}"; do wait "$g" || status=1; done
   echo
@@ -257,6 +269,9 @@ run() {
     local model="$dir/$preset-$type.gguf"
     [ -f "$model" ] || continue
     LLAMA_MLIR_GPU_GRAPHS=1 bench "$preset-$type-warp-graphs" "$dir/$preset-$type-warp" "$model" --bench-pp 0 || status=1
+    # Quantized rows computing their own norm scales (a launch fewer per
+    # norm, more L1 reads): which wins decides the default.
+    LLAMA_MLIR_GPU_GRAPHS=1 bench "$preset-$type-warpqn-graphs" "$dir/$preset-$type-warpqn" "$model" --bench-pp 0 || status=1
     LLAMA_MLIR_GPU_ASYNC=1 bench "$preset-$type-warp" "$dir/$preset-$type-warp" "$model" --bench-pp 0 || status=1
     bench "$preset-$type" "$dir/$preset-$type-gpu" "$model" --bench-pp 0 || status=1
   done

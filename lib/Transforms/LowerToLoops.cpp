@@ -300,6 +300,9 @@ struct Kernels {
   /// GPU code: a warp per weight row (parallelRows), parallel elementwise
   /// loops (forAll), warp sums for the norms' row scales.
   bool gpu = false;
+  /// GPU decode steps: quantized rows' warps compute the RMSNorm scale too
+  /// (FunctionLowering::normPrologue).
+  bool quantizedRowNorms = false;
 
   bool vectorizes(const WeightView &w, int64_t k) const {
     return vectorize && canVectorizeDot(w, k);
@@ -1346,11 +1349,14 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
   // layer, ahead of the row kernels. What it costs them: one gamma piece
   // per unit from L1 (the same for every warp) and an FMA, under 16-byte
   // f16 loads from HBM; quantized rows, 9 bytes of Q4_0 per 8 elements,
-  // would make the activations the larger read, so they keep the kernel.
+  // would make the activations the larger read, so they keep the kernel
+  // unless kernels.quantizedRowNorms (gpu-quantized-row-norms) says
+  // otherwise.
   if (kernels.gpu && g.type == GGMLType::F32 &&
       !cast<MemRefType>(a.x.getType()).isDynamicDim(0) &&
       llvm::all_of(rows, [&](const WeightView *w) {
-        return isUnquantized(*w) && canVectorizeDot(*w, dim);
+        return (isUnquantized(*w) || kernels.quantizedRowNorms) &&
+               hasEightElementUnits(*w) && canVectorizeDot(*w, dim);
       })) {
     a.normDim = dim;
     a.normEps = epsAttr;
@@ -2282,9 +2288,9 @@ struct LlamaLowerToLoopsPass
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(
-          fn, weightIndex, weightTable, tokenBlock,
-          Kernels{*isa, scalableVectors, vectorKernels, gpuKernels});
+      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock,
+                                Kernels{*isa, scalableVectors, vectorKernels,
+                                        gpuKernels, gpuQuantizedRowNorms});
       if (failed(lowering.run()))
         return signalPassFailure();
     }

@@ -69,6 +69,7 @@ static bool buildLoopsStages(OpPassManager &pm,
   loopOpts.scalableVectors = opts.scalableVectors;
   loopOpts.vectorKernels = opts.vectorKernels;
   loopOpts.gpuKernels = opts.gpuKernels;
+  loopOpts.gpuQuantizedRowNorms = opts.gpuQuantizedRowNorms;
   pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -131,6 +132,7 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   LlamaCPUPipelineOptions loops;
   loops.vectorKernels = false;
   loops.gpuKernels = opts.warpKernels;
+  loops.gpuQuantizedRowNorms = opts.quantizedRowNorms;
   loops.stopAfterLlamaLowering = opts.stopAfterLlamaLowering;
   loops.disabledFusions = opts.disabledFusions;
   if (!buildLoopsStages(pm, loops))

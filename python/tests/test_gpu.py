@@ -279,6 +279,11 @@ def test_gpu_target_errors(tmp_path):
     r = subprocess.run([lc, gguf, "--target=sm_75", "-o", "-"],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "sm_80, sm_90, cuda" in r.stderr
+    r = subprocess.run([lc, gguf, "--target=sm_90", "--emit=ptx", "-o", "-",
+                        "--gpu-quantized-row-norms"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "--gpu-quantized-row-norms needs --gpu-kernels=warp" in r.stderr
     listed = subprocess.run([lc, "--list-targets"], capture_output=True,
                             text=True, check=True).stdout
     for name in ("sm_80", "sm_90", "cuda"):
@@ -372,6 +377,19 @@ def test_gpu_warp_batched_loads_on_emulator(tmp_path, wtype):
     assert r.returncode == 0, r.stderr
     assert ".minnctapersm 4" in open(ptx).read()
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp"))
+
+
+@pytest.mark.parametrize("wtype", ["q4_0", "q8_0", "q6_k", "q4_k_m"])
+def test_gpu_quantized_row_norms_on_emulator(tmp_path, wtype):
+    """--gpu-quantized-row-norms: the decode norm scale computed by the
+    quantized rows' warps (batched and remainder loops: 1280 elements)."""
+    if wtype != "q4_0":
+        light_in_sanitized_build("a type of the quantized row-norm check")
+    gguf = gen(str(tmp_path / "m.gguf"), "--type", wtype, "--layers", "1",
+               "--dim", "1280", "--heads", "10", "--kv-heads", "5",
+               "--hidden-dim", "2560")
+    assert_emulated_matches(*emulated_vs_cpu(
+        tmp_path, gguf, "warp", "--gpu-quantized-row-norms"))
 
 
 @pytest.mark.parametrize("kernels", ["thread", "warp"])

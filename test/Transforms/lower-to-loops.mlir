@@ -2,6 +2,7 @@
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx2" -verify-diagnostics | FileCheck %s --check-prefix=INT
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="scalable-vectors=true" -verify-diagnostics | FileCheck %s --check-prefix=SVE
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true" -verify-diagnostics | FileCheck %s --check-prefix=GPU
+// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-quantized-row-norms=true" -verify-diagnostics | FileCheck %s --check-prefix=GPUQ
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul a loop nest that
@@ -284,6 +285,30 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 // GPU: scf.parallel
 // GPU: vector.load %[[XN]]
 func.func @normalized_rows_in_pieces(%x: tensor<1x1280xf32>) -> tensor<1x2xf32> {
+  %g = llama.weight "g" : !llama.weight<1280xf32>
+  %w = llama.weight "w" : !llama.weight<2x1280xq8_0>
+  %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<1x1280xf32>, !llama.weight<2x1280xq8_0>, !llama.weight<1280xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// With gpu-quantized-row-norms, quantized rows' warps compute the decode
+// norm scale too (the same rows as @normalized_rows_in_pieces, which keeps
+// its normalizing kernel without the option): x and gamma pieces, the sum
+// of squares a third accumulator, no normalized row.
+// GPUQ-LABEL: func.func @quantized_row_norms
+// GPUQ-NOT: memref.alloc() : memref<1x1280xf32>
+// GPUQ: scf.parallel
+// GPUQ-NOT: scf.parallel
+// GPUQ: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// GPUQ: vector.load %{{.*}} : memref<1280xf32>, vector<8xf32>
+// GPUQ: vector.fma %[[X:.*]], %[[X]], %{{.*}} : vector<8xf32>
+// GPUQ: } {llama.batched_loads}
+// GPUQ: math.sqrt
+// GPUQ-NOT: scf.parallel
+// GPUQ: return
+func.func @quantized_row_norms(%x: tensor<1x1280xf32>) -> tensor<1x2xf32> {
   %g = llama.weight "g" : !llama.weight<1280xf32>
   %w = llama.weight "w" : !llama.weight<2x1280xq8_0>
   %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<1x1280xf32>, !llama.weight<2x1280xq8_0>, !llama.weight<1280xf32>) -> tensor<1x2xf32>

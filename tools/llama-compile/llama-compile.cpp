@@ -102,6 +102,13 @@ cl::opt<std::string> gpuKernels(
              "warp per row, every buffer loop a kernel: faster, not yet "
              "checked on a GPU; docs/GPU.md)"),
     cl::init("thread"));
+cl::opt<bool> gpuQuantizedRowNorms(
+    "gpu-quantized-row-norms",
+    cl::desc("GPU targets, --gpu-kernels=warp: in a decode step, quantized "
+             "rows' warps compute the RMSNorm scale too (f32/f16/bf16 rows' "
+             "always do) instead of a kernel normalizing the row: a launch "
+             "fewer per norm, more L1 reads; for bench/gpu.sh to measure"),
+    cl::init(false));
 cl::opt<bool> gpuEmulate(
     "gpu-emulate",
     cl::desc("GPU targets, for tests: also a host copy of every kernel, and "
@@ -212,6 +219,9 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
                 "'");
   llama::LlamaGPUPipelineOptions go;
   go.warpKernels = gpuKernels == "warp";
+  if (gpuQuantizedRowNorms && !go.warpKernels)
+    return fail("--gpu-quantized-row-norms needs --gpu-kernels=warp");
+  go.quantizedRowNorms = gpuQuantizedRowNorms;
   go.emulateKernels = gpuEmulate;
   go.chip = gpu.chip;
   go.ptxFeatures = gpu.ptxFeatures;

@@ -88,6 +88,8 @@ struct LlamaCPUPipelineOptions {
   /// GPU code (llama-lower-to-loops{gpu}) and linalg ops to parallel loops
   /// (kernels); set by the GPU pipeline.
   bool gpuKernels = false;
+  /// llama-lower-to-loops{gpu-quantized-row-norms}.
+  bool gpuQuantizedRowNorms = false;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };
@@ -116,6 +118,9 @@ struct LlamaGPUPipelineOptions {
   /// the default (a thread per row, host loops between launches) matches;
   /// see docs/GPU.md.
   bool warpKernels = false;
+  /// With warpKernels: quantized rows' warps compute the decode RMSNorm
+  /// scale too (llama-lower-to-loops{gpu-quantized-row-norms}).
+  bool quantizedRowNorms = false;
   /// Also a host copy of every kernel (llama-emulate-gpu-kernels), for the
   /// runtime's CPU emulator of the driver (llama-compile --gpu-emulate).
   bool emulateKernels = false;

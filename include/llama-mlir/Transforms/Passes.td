@@ -113,6 +113,13 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "parallel "
            "loops (kernels), so the host touches no buffer between "
            "launches">,
+    Option<"gpuQuantizedRowNorms", "gpu-quantized-row-norms", "bool",
+           /*default=*/"false",
+           "With gpu: in a decode step, the warps of quantized rows compute "
+           "their RMSNorm scale too (as f32/f16/bf16 rows' always do), "
+           "instead of a kernel normalizing the row first: a launch fewer "
+           "per norm, more L1 reads per row (x and gamma where the "
+           "normalized row was one read); for measuring which wins">,
   ];
 }
 
