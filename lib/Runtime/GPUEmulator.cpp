@@ -395,8 +395,10 @@ void onSegv(int sig, siginfo_t *info, void *context) {
         "kernels may (a GPU program would crash or read garbage)\n",
         (unsigned long long)address, (unsigned long long)(address - it->first),
         (unsigned long long)it->second.bytes);
-    if (n > 0 && write(2, msg, std::min<size_t>(n, sizeof(msg) - 1)) < 0)
-      _exit(5);
+    if (n > 0) {
+      ssize_t written = write(2, msg, std::min<size_t>(n, sizeof(msg) - 1));
+      (void)written; // exiting either way
+    }
     _exit(5);
   }
   // Not ours: the previous handler (a sanitizer's, or the default) sees the

@@ -417,8 +417,9 @@ public:
     if (gpu)
       bytes = gpuWeights(view, m.deviceOnly(kArgFile));
     if (gpu && m.deviceOnly(kArgTokens) && m.deviceOnly(kArgPositions)) {
-      // Tokens, then positions, of up to n_ctx tokens: uploaded each call,
-      // the same addresses every time (CUDA graphs keep their arguments).
+      // Room for the tokens, then the positions, of up to n_ctx tokens:
+      // one upload a call, a decode step's at the same addresses every
+      // time (CUDA graphs keep their arguments).
       ids_.reset(static_cast<uint8_t *>(buffers().alloc(
           2 * static_cast<size_t>(nCtx) * sizeof(int32_t), false, true)));
       idsCap_ = ids_ ? nCtx : 0;
@@ -449,11 +450,12 @@ public:
     float *lp = logits_.data();
     bool deviceIds = n <= idsCap_;
     if (deviceIds) {
-      // Device memory (the manifest's gpu_device_only_args).
+      // Device memory (the manifest's gpu_device_only_args): one upload.
+      std::vector<int32_t> both(tok);
+      both.insert(both.end(), ps.begin(), ps.end());
       tp = reinterpret_cast<int32_t *>(ids_.get());
-      pp = tp + idsCap_;
-      llama_rt_gpu_upload(tp, tok.data(), ids);
-      llama_rt_gpu_upload(pp, ps.data(), ids);
+      pp = tp + n;
+      llama_rt_gpu_upload(tp, both.data(), 2 * ids);
     } else if (buffers().gpu) {
       tp = static_cast<int32_t *>(buffers().alloc(ids, false));
       pp = static_cast<int32_t *>(buffers().alloc(ids, false));

@@ -213,8 +213,9 @@ struct Emitter {
 /// (1/sqrt(mean(x^2) + eps) per token) into each finished dot product.
 struct Activation {
   Value x, gamma, scales;
-  /// GPU decode steps whose rows are all f32/f16/bf16 (see
-  /// FunctionLowering::activation): the RMSNorm scale is not in `scales`
+  /// GPU decode steps whose rows are all f32/f16/bf16, or quantized with
+  /// gpu-quantized-row-norms (see FunctionLowering::normPrologue): the
+  /// RMSNorm scale is not in `scales`
   /// but computed by each warp from the x it loads anyway (warpUnitDots),
   /// over `normDim` elements with `normEps`; no kernel normalizes the row
   /// first. load, loadScalar and finish do not apply then.

@@ -5,8 +5,9 @@
  * the driver found with dlopen, the PTX registered before main and loaded
  * once, every kernel looked up by a name the PTX defines, launches with
  * sane sizes after the module is loaded, managed and device memory allocated
- * and freed in pairs (the device allocations are counted). Kernels are not run (the logits are whatever the buffers held):
- * numbers are checked on a GPU by bench/gpu.sh.
+ * and freed in pairs (the device allocations are counted). Kernels are not
+ * run (the logits are whatever the buffers held): numbers are checked on a
+ * GPU by bench/gpu.sh.
  *
  * What it saw goes to stderr as lines starting "fake-cuda:"; a misuse is a
  * "fake-cuda: error:" line and exit code 86.

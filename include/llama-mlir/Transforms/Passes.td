@@ -110,9 +110,8 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "sums added with gpu.shuffle xor; RMSNorm scales a warp per "
            "token (in a decode step of f32/f16/bf16 rows, each row's warp "
            "computes it); embedding, norm and KV-cache loops as flat "
-           "parallel "
-           "loops (kernels), so the host touches no buffer between "
-           "launches">,
+           "parallel loops (kernels), so the host touches no buffer "
+           "between launches">,
     Option<"gpuQuantizedRowNorms", "gpu-quantized-row-norms", "bool",
            /*default=*/"false",
            "With gpu: in a decode step, the warps of quantized rows compute "
@@ -322,9 +321,8 @@ def LlamaGPULaunchBoundsPass
     step of the 7B F16 row kernel in 11 groups, the first use after four
     of them (48 registers; `bench/sass-loads.py`). With `.minnctapersm 4`
     (128 threads: at most 128 registers) it issues all 16 first (96
-    registers). The bound holds
-    only for these kernels: the prefill kernels need more than 128
-    registers, and ptxas spills them under it.
+    registers). The bound holds only for these kernels: the prefill
+    kernels need more than 128 registers, and ptxas spills them under it.
 
     Run it on `gpu.module`s before `convert-scf-to-cf`.
   }];
