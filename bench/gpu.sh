@@ -12,8 +12,8 @@
 # program (--target=avx2 --int-dot=off: float dot products like the GPU's)
 # and two GPU programs (--target=sm_90): NAME-gpu with the default kernels
 # and NAME-warp with --gpu-kernels=warp (for quantized models also
-# NAME-warpqn, adding --gpu-quantized-row-norms). With --big also both GPU programs
-# for TinyLlama-1.1B- and Llama-2-7B-shaped F16 and Q4_0 models; their
+# NAME-warpqn, adding --gpu-quantized-row-norms). With --big also these GPU
+# programs for TinyLlama-1.1B- and Llama-2-7B-shaped F16 and Q4_0 models; their
 # multi-GB files are not kept: `run` writes them again with
 # the same `llama-gguf gen` command (the program checks names, types and
 # shapes, not values, so the files need not be the same bytes).
