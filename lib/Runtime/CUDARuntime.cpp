@@ -78,6 +78,7 @@ struct Driver {
   CUresult (*memFree)(CUdeviceptr) = nullptr;
   CUresult (*memAlloc)(CUdeviceptr *, size_t) = nullptr;
   CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t) = nullptr;
+  CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t) = nullptr;
   CUresult (*memsetD8)(CUdeviceptr, unsigned char, size_t) = nullptr;
   CUresult (*getErrorName)(CUresult, const char **) = nullptr;
   // Optional (hints only; absent from old drivers).
@@ -204,6 +205,7 @@ bool initLocked(std::string &err) {
       {"cuMemFree_v2", lookup(d.lib, "cuMemFree_v2", d.memFree)},
       {"cuMemAlloc_v2", lookup(d.lib, "cuMemAlloc_v2", d.memAlloc)},
       {"cuMemcpyHtoD_v2", lookup(d.lib, "cuMemcpyHtoD_v2", d.memcpyHtoD)},
+      {"cuMemcpyDtoH_v2", lookup(d.lib, "cuMemcpyDtoH_v2", d.memcpyDtoH)},
       {"cuMemsetD8_v2", lookup(d.lib, "cuMemsetD8_v2", d.memsetD8)},
       {"cuGetErrorName", lookup(d.lib, "cuGetErrorName", d.getErrorName)},
   };
@@ -265,12 +267,23 @@ struct Module {
   std::unordered_map<const char *, Handle> functions;
 };
 
-/// Freed managed buffers by size, each list by address: a buffer is taken
-/// from the lowest address, so that the same allocations and frees in the
-/// same order (every decode step) get the same buffers, whatever order they
-/// were freed in (graphs then keep their arguments).
-std::map<size_t, std::set<void *>> &freeLists() {
-  static std::map<size_t, std::set<void *>> lists;
+/// The buffers the generated code allocates (mgpuMemAlloc) and the
+/// program's managed buffers (llama_rt_gpu_alloc) are kept for reuse when
+/// freed: a decode step allocates and frees the same ones every time.
+/// Freed buffers by kind (`device`: device memory, else managed) and size,
+/// each list by address: a buffer is taken from the lowest address, so
+/// that the same allocations and frees in the same order (every decode
+/// step) get the same buffers, whatever order they were freed in (graphs
+/// then keep their arguments).
+struct PoolKey {
+  bool device;
+  size_t size;
+  bool operator<(const PoolKey &o) const {
+    return device != o.device ? device < o.device : size < o.size;
+  }
+};
+std::map<PoolKey, std::set<void *>> &freeLists() {
+  static std::map<PoolKey, std::set<void *>> lists;
   return lists;
 }
 /// The pointer an allocation call (result `r`) gave, or null after saying
@@ -286,14 +299,41 @@ void *allocated(CUresult r, CUdeviceptr dp, size_t bytes, const char *what) {
   return reinterpret_cast<void *>(static_cast<uintptr_t>(dp));
 }
 
-/// Live device-memory allocations (llama_rt_gpu_alloc_device).
+/// Live device-memory allocations of llama_rt_gpu_alloc_device (freed with
+/// cuMemFree, not kept).
 std::unordered_set<void *> &deviceAllocations() {
   static std::unordered_set<void *> live;
   return live;
 }
-std::unordered_map<void *, size_t> &liveSizes() {
-  static std::unordered_map<void *, size_t> sizes;
-  return sizes;
+/// Live pooled buffers and their keys.
+std::unordered_map<void *, PoolKey> &livePooled() {
+  static std::unordered_map<void *, PoolKey> live;
+  return live;
+}
+
+/// A pooled buffer of `bytes`: device or managed memory.
+void *pooledAlloc(size_t bytes, bool device) {
+  Driver &d = ready();
+  PoolKey key{device, bytes ? bytes : 1};
+  std::lock_guard<std::mutex> g(lock());
+  void *p = nullptr;
+  auto &list = freeLists()[key];
+  if (!list.empty()) {
+    p = *list.begin();
+    list.erase(list.begin());
+  } else {
+    CUdeviceptr dp = 0;
+    CUresult r = device ? d.memAlloc(&dp, key.size)
+                        : d.memAllocManaged(&dp, key.size, kMemAttachGlobal);
+    if (!(p = allocated(r, dp, key.size,
+                        device ? "device memory" : "managed memory")))
+      return nullptr;
+  }
+  // Uninitialized, like memref.alloc on CPUs. A recycled buffer's next
+  // kernel runs after its last one: all launches share one in-order stream
+  // (and are waited for unless LLAMA_MLIR_GPU_ASYNC=1).
+  livePooled()[p] = key;
+  return p;
 }
 uint64_t launches = 0;
 
@@ -626,27 +666,7 @@ void llama_rt_gpu_describe(char *out, size_t outSize) {
   std::snprintf(out, outSize, "%s (sm_%d%d)", name, major, minor);
 }
 
-void *llama_rt_gpu_alloc(size_t bytes) {
-  Driver &d = ready();
-  size_t size = bytes ? bytes : 1;
-  std::lock_guard<std::mutex> g(lock());
-  void *p = nullptr;
-  auto &list = freeLists()[size];
-  if (!list.empty()) {
-    p = *list.begin();
-    list.erase(list.begin());
-  } else {
-    CUdeviceptr dp = 0;
-    CUresult r = d.memAllocManaged(&dp, size, kMemAttachGlobal);
-    if (!(p = allocated(r, dp, size, "managed memory")))
-      return nullptr;
-  }
-  // Uninitialized, like memref.alloc on CPUs. A recycled buffer's next
-  // kernel runs after its last one: all launches share one in-order stream
-  // (and are waited for unless LLAMA_MLIR_GPU_ASYNC=1).
-  liveSizes()[p] = size;
-  return p;
-}
+void *llama_rt_gpu_alloc(size_t bytes) { return pooledAlloc(bytes, false); }
 
 void *llama_rt_gpu_alloc_device(size_t bytes) {
   Driver &d = ready();
@@ -668,6 +688,14 @@ void llama_rt_gpu_upload(void *dst, const void *src, size_t bytes) {
         "cuMemcpyHtoD");
 }
 
+void llama_rt_gpu_download(int64_t dst, int64_t src, int64_t bytes) {
+  Driver &d = ready();
+  Graphs::get().flush(); // in stream order after the launches recorded
+  check(d.memcpyDtoH(reinterpret_cast<void *>(static_cast<intptr_t>(dst)),
+                     static_cast<CUdeviceptr>(src), static_cast<size_t>(bytes)),
+        "cuMemcpyDtoH");
+}
+
 void llama_rt_gpu_zero(void *dst, size_t bytes) {
   Driver &d = ready();
   Graphs::get().flush();
@@ -684,11 +712,11 @@ void llama_rt_gpu_free(int64_t ptr) {
   {
     std::lock_guard<std::mutex> g(lock());
     if (!deviceAllocations().erase(p)) {
-      auto it = liveSizes().find(p);
-      if (it == liveSizes().end())
+      auto it = livePooled().find(p);
+      if (it == livePooled().end())
         return;
       freeLists()[it->second].insert(p);
-      liveSizes().erase(it);
+      livePooled().erase(it);
       return;
     }
   }
@@ -788,8 +816,10 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   launchNow(function, grid, block, unsigned(smem), stream, params, extra);
 }
 
-void *mgpuMemAlloc(uint64_t bytes, void *, bool) {
-  void *p = llama_rt_gpu_alloc(bytes);
+void *mgpuMemAlloc(uint64_t bytes, void *, bool hostShared) {
+  // llama-gpu-host-buffers: host_shared where host code touches the
+  // buffer, else device memory.
+  void *p = pooledAlloc(bytes, !hostShared);
   if (!p)
     std::exit(5);
   return p;

@@ -429,7 +429,8 @@ CUresult emuMemAlloc(unsigned long long *p, size_t bytes) {
   return kOk;
 }
 
-/// Runs `fill` with the device region of [dst, dst + bytes) open.
+/// Runs `fill` with the device region of [dst, dst + bytes) open (a copy
+/// into it or out of it).
 template <typename F>
 CUresult intoDevice(unsigned long long dst, size_t bytes, F fill) {
   auto it = deviceRegionOf(static_cast<uintptr_t>(dst), bytes);
@@ -445,6 +446,9 @@ CUresult intoDevice(unsigned long long dst, size_t bytes, F fill) {
 }
 CUresult emuMemcpyHtoD(unsigned long long dst, const void *src, size_t bytes) {
   return intoDevice(dst, bytes, [&](void *d) { std::memcpy(d, src, bytes); });
+}
+CUresult emuMemcpyDtoH(void *dst, unsigned long long src, size_t bytes) {
+  return intoDevice(src, bytes, [&](void *s) { std::memcpy(dst, s, bytes); });
 }
 CUresult emuMemsetD8(unsigned long long dst, unsigned char value,
                      size_t bytes) {
@@ -700,6 +704,7 @@ void *llama_rt_gpu_emulated_driver(const char *name) {
       {"cuMemFree_v2", (void *)emuMemFree},
       {"cuMemAlloc_v2", (void *)emuMemAlloc},
       {"cuMemcpyHtoD_v2", (void *)emuMemcpyHtoD},
+      {"cuMemcpyDtoH_v2", (void *)emuMemcpyDtoH},
       {"cuMemsetD8_v2", (void *)emuMemsetD8},
       {"cuGetErrorName", (void *)emuGetErrorName},
       {"cuEventCreate", (void *)emuEventCreate},

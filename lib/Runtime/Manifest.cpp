@@ -36,10 +36,12 @@ Expected<Manifest> parseManifest(const char *text) {
       std::string f;
       while (ls >> f)
         m.cpuFeatures.push_back(f);
-    } else if (kind == "gpu_device_only_args") {
+    } else if (kind == "gpu_device_only_args" || kind == "gpu_host_only_args") {
+      auto &args = kind == "gpu_device_only_args" ? m.gpuDeviceOnlyArgs
+                                                  : m.gpuHostOnlyArgs;
       int64_t a;
       while (ls >> a)
-        m.gpuDeviceOnlyArgs.push_back(a);
+        args.push_back(a);
     } else if (kind == "weight") {
       ManifestWeight w;
       ls >> w.name >> w.type;

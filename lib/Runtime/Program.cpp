@@ -93,13 +93,14 @@ namespace {
 /// The arguments of the entry points (docs/Pipeline.md: the runtime ABI)
 /// that the manifest's `gpu_device_only_args` may name.
 constexpr int64_t kArgFile = 0, kArgTokens = 2, kArgPositions = 3,
-                  kArgKCache = 4, kArgVCache = 5;
+                  kArgKCache = 4, kArgVCache = 5, kArgLogits = 6;
 
 /// Where the buffers the generated code reads and writes live: host memory
 /// for CPU programs; for GPU programs, whose kernels read the weights, KV
 /// cache, tokens and positions and write the logits, CUDA managed memory
-/// (host- and device-visible), or device memory for the buffers that only
-/// kernels touch (the manifest's `gpu_device_only_args`).
+/// (host- and device-visible), device memory for the buffers that only
+/// kernels touch (the manifest's `gpu_device_only_args`), or host memory
+/// for those no kernel touches (`gpu_host_only_args`).
 struct Buffers {
   bool gpu = false;
 
@@ -424,6 +425,8 @@ public:
           2 * static_cast<size_t>(nCtx) * sizeof(int32_t), false, true)));
       idsCap_ = ids_ ? nCtx : 0;
     }
+    hostIds_ = !gpu || (m.hostOnly(kArgTokens) && m.hostOnly(kArgPositions));
+    hostLogits_ = !gpu || m.hostOnly(kArgLogits);
     file_ = memref(const_cast<uint8_t *>(bytes),
                    {static_cast<int64_t>(view.fileSize())});
     off_ = memref(offsets_.data(), {static_cast<int64_t>(offsets_.size())});
@@ -444,8 +447,8 @@ public:
     logits_.assign(static_cast<size_t>(n * nVocab_), 0.0f);
     size_t ids = static_cast<size_t>(n) * sizeof(int32_t);
     size_t out = logits_.size() * sizeof(float);
-    // GPU programs: the tokens and positions in device or managed memory,
-    // the logits in managed memory, copied out.
+    // GPU programs: the tokens and positions in device, managed or host
+    // memory, the logits in host memory or managed memory copied out.
     int32_t *tp = tok.data(), *pp = ps.data();
     float *lp = logits_.data();
     bool deviceIds = n <= idsCap_;
@@ -456,13 +459,13 @@ public:
       tp = reinterpret_cast<int32_t *>(ids_.get());
       pp = tp + n;
       llama_rt_gpu_upload(tp, both.data(), 2 * ids);
-    } else if (buffers().gpu) {
+    } else if (!hostIds_) {
       tp = static_cast<int32_t *>(buffers().alloc(ids, false));
       pp = static_cast<int32_t *>(buffers().alloc(ids, false));
       std::memcpy(tp, tok.data(), ids);
       std::memcpy(pp, ps.data(), ids);
     }
-    if (buffers().gpu)
+    if (!hostLogits_)
       lp = static_cast<float *>(buffers().alloc(out, false));
     MemRef<1> t = memref(tp, {n}), p = memref(pp, {n});
     MemRef<2> l = memref(lp, {n, nVocab_});
@@ -474,12 +477,14 @@ public:
       // With LLAMA_MLIR_GPU_ASYNC=1 the kernels run asynchronously
       // (CUDARuntime.cpp): wait for them.
       llama_rt_gpu_sync();
-      std::memcpy(logits_.data(), lp, out);
-      if (!deviceIds) {
+      if (!hostLogits_) {
+        std::memcpy(logits_.data(), lp, out);
+        buffers().free(lp);
+      }
+      if (!deviceIds && !hostIds_) {
         buffers().free(tp);
         buffers().free(pp);
       }
-      buffers().free(lp);
     }
     pos_ += n;
     return logits_;
@@ -493,6 +498,9 @@ private:
   };
   std::unique_ptr<uint8_t, Free> k_, v_, ids_;
   int64_t idsCap_ = 0; // tokens ids_ holds (0: none)
+  // Whether the tokens and positions, and the logits, are host memory
+  // (CPU programs; GPU programs' gpu_host_only_args).
+  bool hostIds_ = true, hostLogits_ = true;
   std::vector<float> logits_;
   MemRef<4> kc_, vc_;
   MemRef<1> file_, off_;

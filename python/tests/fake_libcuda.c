@@ -5,7 +5,8 @@
  * the driver found with dlopen, the PTX registered before main and loaded
  * once, every kernel looked up by a name the PTX defines, launches with
  * sane sizes after the module is loaded, managed and device memory allocated
- * and freed in pairs (the device allocations are counted). Kernels are not
+ * and freed in pairs (the allocations of each kind, and the device-to-host
+ * copies, are counted). Kernels are not
  * run (the logits are whatever the buffers held): numbers are checked on a
  * GPU by bench/gpu.sh.
  *
@@ -25,7 +26,7 @@ typedef struct {
 
 static const char *ptx;
 static long loads, launches, lookups, live, ctxSyncs, streamSyncs;
-static long deviceAllocs;
+static long deviceAllocs, managedAllocs, downloads;
 static size_t deviceBytes;
 
 static void fail(const char *what) {
@@ -111,7 +112,7 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
   return 0;
 }
 
-int cuMemAllocManaged(DevPtr *p, size_t n, unsigned flags) {
+static int allocate(DevPtr *p, size_t n) {
   void *q = aligned_alloc(256, (n + 255) / 256 * 256);
   if (!q)
     return 2;
@@ -119,13 +120,22 @@ int cuMemAllocManaged(DevPtr *p, size_t n, unsigned flags) {
   ++live;
   return 0;
 }
+int cuMemAllocManaged(DevPtr *p, size_t n, unsigned flags) {
+  ++managedAllocs;
+  return allocate(p, n);
+}
 int cuMemAlloc_v2(DevPtr *p, size_t n) {
   ++deviceAllocs;
   deviceBytes += n;
-  return cuMemAllocManaged(p, n, 1);
+  return allocate(p, n);
 }
 int cuMemcpyHtoD_v2(DevPtr d, const void *s, size_t n) {
   memcpy((void *)(size_t)d, s, n);
+  return 0;
+}
+int cuMemcpyDtoH_v2(void *d, DevPtr s, size_t n) {
+  ++downloads;
+  memcpy(d, (const void *)(size_t)s, n);
   return 0;
 }
 int cuMemsetD8_v2(DevPtr d, unsigned char v, size_t n) {
@@ -150,6 +160,8 @@ __attribute__((destructor)) static void report(void) {
           "fake-cuda: %ld launches, %ld kernel lookups, %ld context syncs, "
           "%ld stream syncs\n",
           launches, lookups, ctxSyncs, streamSyncs);
-  fprintf(stderr, "fake-cuda: %ld device allocations, %zu bytes\n",
-          deviceAllocs, deviceBytes);
+  fprintf(stderr,
+          "fake-cuda: %ld device allocations, %zu bytes; %ld managed "
+          "allocations; %ld downloads\n",
+          deviceAllocs, deviceBytes, managedAllocs, downloads);
 }

@@ -1,7 +1,8 @@
 // RUN: llama-opt %s -split-input-file -llama-gpu-host-buffers -verify-diagnostics | FileCheck %s
 
-// Host buffers become managed memory that the kernels can use; their
-// deallocation goes to the runtime (declared once).
+// Host buffers that host code touches become managed memory that the
+// kernels can use too; their deallocation goes to the runtime (declared
+// once).
 // CHECK-LABEL: func.func @host
 // CHECK: %[[A:.*]] = gpu.alloc  host_shared () : memref<16xf32>
 // CHECK: %[[B:.*]] = gpu.alloc  host_shared (%{{.*}}) : memref<?x8xf32>
@@ -15,12 +16,15 @@
 // CHECK: memref.alloca
 // CHECK: func.func private @llama_rt_gpu_free(i64)
 module attributes {gpu.container_module} {
-  func.func @host(%n: index) {
+  func.func @host(%n: index, %f: f32) -> f32 {
+    %c0 = arith.constant 0 : index
     %a = memref.alloc() : memref<16xf32>
     %b = memref.alloc(%n) : memref<?x8xf32>
+    memref.store %f, %a[%c0] : memref<16xf32>
+    %v = memref.load %b[%c0, %c0] : memref<?x8xf32>
     memref.dealloc %a : memref<16xf32>
     memref.dealloc %b : memref<?x8xf32>
-    return
+    return %v : f32
   }
   gpu.module @kernels {
     gpu.func @k() kernel {
@@ -44,8 +48,10 @@ func.func @negative_no_buffers(%m: memref<4xf32>) {
 // An alignment managed memory has (bufferization asks for 64) is fine.
 // CHECK-LABEL: func.func @aligned
 // CHECK: gpu.alloc  host_shared () : memref<16xf32>
-func.func @aligned() {
+func.func @aligned(%f: f32) {
+  %c0 = arith.constant 0 : index
   %a = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+  memref.store %f, %a[%c0] : memref<16xf32>
   return
 }
 
@@ -195,6 +201,96 @@ module attributes {gpu.container_module} {
   func.func private @consume(memref<4xf32>)
   gpu.module @kernels {
     gpu.func @k(%w: memref<4xf32>, %c: memref<4xf32>, %o: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Buffers that only kernels touch are device memory (an async gpu.alloc
+// whose token no one waits for: gpu-to-llvm makes it mgpuMemAlloc with
+// hostShared false). A whole, contiguous copy out of one (the logits)
+// becomes the runtime's device-to-host copy of its bytes, after the wait
+// for the launches. The arguments no kernel gets (the logits) are recorded
+// as host memory.
+// CHECK: module attributes {gpu.container_module, llama.gpu_device_only_args = array<i64: 0>, llama.gpu_host_only_args = array<i64: 1, 3>}
+// CHECK-LABEL: func.func @device_buffers
+// CHECK: %[[T0:.*]] = gpu.wait async
+// CHECK: %[[X:.*]], %{{.*}} = gpu.alloc async [%[[T0]]] (%arg2) : memref<?x6xf32>
+// CHECK: %[[T1:.*]] = gpu.wait async
+// CHECK: %[[Y:.*]], %{{.*}} = gpu.alloc async [%[[T1]]] () : memref<2x3xf16>
+// CHECK: gpu.launch_func @kernels::@k {{.*}} args(%[[X]] : memref<?x6xf32>, %[[Y]] : memref<2x3xf16>, %arg0 : memref<4xf32>)
+// CHECK-NEXT: call @llama_rt_gpu_sync() : () -> ()
+// CHECK-NEXT: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-NEXT: %[[N:.*]] = memref.dim %[[X]], %[[C0]]
+// CHECK-NEXT: %[[B0:.*]] = arith.muli %[[C4]], %[[N]] : index
+// CHECK-NEXT: %[[C6:.*]] = arith.constant 6 : index
+// CHECK-NEXT: %[[B:.*]] = arith.muli %[[B0]], %[[C6]] : index
+// CHECK-NEXT: %[[D:.*]] = memref.extract_aligned_pointer_as_index %arg1
+// CHECK-NEXT: %[[S:.*]] = memref.extract_aligned_pointer_as_index %[[X]]
+// CHECK-NEXT: %[[DI:.*]] = arith.index_cast %[[D]] : index to i64
+// CHECK-NEXT: %[[SI:.*]] = arith.index_cast %[[S]] : index to i64
+// CHECK-NEXT: %[[BI:.*]] = arith.index_cast %[[B]] : index to i64
+// CHECK-NEXT: call @llama_rt_gpu_download(%[[DI]], %[[SI]], %[[BI]]) : (i64, i64, i64) -> ()
+// CHECK-NOT: memref.copy
+// CHECK: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: %[[C2B:.*]] = arith.muli %[[C2]], %{{.*}} : index
+// CHECK: %[[C3:.*]] = arith.constant 3 : index
+// CHECK: arith.muli %[[C2B]], %[[C3]] : index
+// CHECK: call @llama_rt_gpu_download(
+// CHECK: call @llama_rt_gpu_free(
+// CHECK: call @llama_rt_gpu_free(
+// CHECK: func.func private @llama_rt_gpu_download(i64, i64, i64)
+module attributes {gpu.container_module} {
+  func.func @device_buffers(%w: memref<4xf32>, %logits: memref<?x6xf32>, %n: index, %small: memref<2x3xf16>) attributes {llvm.emit_c_interface} {
+    %c1 = arith.constant 1 : index
+    %x = memref.alloc(%n) : memref<?x6xf32>
+    %y = memref.alloc() : memref<2x3xf16>
+    gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%x : memref<?x6xf32>, %y : memref<2x3xf16>, %w : memref<4xf32>)
+    memref.copy %x, %logits : memref<?x6xf32> to memref<?x6xf32>
+    memref.copy %y, %small : memref<2x3xf16> to memref<2x3xf16>
+    memref.dealloc %x : memref<?x6xf32>
+    memref.dealloc %y : memref<2x3xf16>
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @k(%x: memref<?x6xf32>, %y: memref<2x3xf16>, %w: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Buffers the host code touches stay managed memory, and their copies
+// stay host copies: one the host loads from, one that is copied into, and
+// one copied out through a strided view (not contiguous). An argument
+// some kernel gets (%out) is not host memory; one only copied from is.
+// CHECK: module attributes {gpu.container_module, llama.gpu_host_only_args = array<i64: 1>}
+// CHECK-LABEL: func.func @negative_host_touched_buffers
+// CHECK-NOT: gpu.alloc async
+// CHECK-NOT: llama_rt_gpu_download
+// CHECK-COUNT-3: gpu.alloc  host_shared
+// CHECK-COUNT-2: memref.copy
+// CHECK-NOT: llama_rt_gpu_download
+module attributes {gpu.container_module} {
+  func.func @negative_host_touched_buffers(%out: memref<4xf32>, %in: memref<4xf32>) -> f32 attributes {llvm.emit_c_interface} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %a = memref.alloc() : memref<4xf32>
+    %b = memref.alloc() : memref<4xf32>
+    %c = memref.alloc() : memref<8xf32>
+    gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>, %b : memref<4xf32>, %c : memref<8xf32>, %out : memref<4xf32>)
+    %v = memref.load %a[%c0] : memref<4xf32>
+    memref.copy %in, %b : memref<4xf32> to memref<4xf32>
+    %s = memref.subview %c[0] [4] [2] : memref<8xf32> to memref<4xf32, strided<[2]>>
+    memref.copy %s, %out : memref<4xf32, strided<[2]>> to memref<4xf32>
+    return %v : f32
+  }
+  gpu.module @kernels {
+    gpu.func @k(%a: memref<4xf32>, %b: memref<4xf32>, %c: memref<8xf32>, %o: memref<4xf32>) kernel {
       gpu.return
     }
   }

@@ -175,9 +175,13 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
     }
   }
   m += "kv_type " + kvType.getValue() + "\n";
-  if (auto args = module->getAttrOfType<DenseI64ArrayAttr>(
-          llama::kGPUDeviceOnlyArgsAttrName)) {
-    m += "gpu_device_only_args";
+  for (auto [attr, line] :
+       {std::pair(llama::kGPUDeviceOnlyArgsAttrName, "gpu_device_only_args"),
+        std::pair(llama::kGPUHostOnlyArgsAttrName, "gpu_host_only_args")}) {
+    auto args = module->getAttrOfType<DenseI64ArrayAttr>(attr);
+    if (!args)
+      continue;
+    m += line;
     for (int64_t a : args.asArrayRef())
       m += " " + std::to_string(a);
     m += "\n";

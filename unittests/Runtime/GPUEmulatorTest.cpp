@@ -308,6 +308,16 @@ TEST_F(Emulator, DeviceMemoryOnlyKernelsAndCopiesTouch) {
   ASSERT_EQ(launch("copy_out", 1, 1, 32, 1, {buf, out.data()}), 0);
   for (int t = 0; t < 32; ++t)
     EXPECT_EQ(out[t], t < 16 ? float(t) : float(3 * t - 32)) << t;
+  // The driver's copy out of it (the logits, llama_rt_gpu_download).
+  auto download =
+      entry<int (*)(void *, unsigned long long, size_t)>("cuMemcpyDtoH_v2");
+  std::vector<float> back(4, -1.0f);
+  ASSERT_EQ(download(back.data(), p + 16 * sizeof(float), 4 * sizeof(float)),
+            0);
+  for (int t = 0; t < 4; ++t)
+    EXPECT_EQ(back[t], float(3 * (16 + t) - 32)) << t;
+  EXPECT_NE(download(back.data(), p + 30 * sizeof(float), 4 * sizeof(float)), 0)
+      << "a copy past the allocation's end";
   EXPECT_EXIT(
       {
         volatile float v = buf[17];

@@ -26,8 +26,9 @@ int llama_rt_gpu_init(char *err, size_t errSize);
 void llama_rt_gpu_describe(char *out, size_t outSize);
 
 /// Managed memory: `bytes` visible to the host and the device, not
-/// initialized.
-/// Returns null (and prints why) on failure.
+/// initialized, kept for reuse when freed (like the generated code's
+/// buffers, mgpuMemAlloc: managed where host code touches them, else device
+/// memory). Returns null (and prints why) on failure.
 void *llama_rt_gpu_alloc(size_t bytes);
 
 /// Device memory (cuMemAlloc): only kernels may read or write it (on the
@@ -39,8 +40,13 @@ void *llama_rt_gpu_alloc_device(size_t bytes);
 void llama_rt_gpu_upload(void *dst, const void *src, size_t bytes);
 void llama_rt_gpu_zero(void *dst, size_t bytes);
 
-/// Frees managed memory (kept for reuse) or device memory (after the
-/// kernels launched so far).
+/// Copies `bytes` of device memory at `src` to host memory at `dst`, after
+/// the kernels launched so far (the generated code's copies out of device
+/// buffers: the logits; llama-gpu-host-buffers).
+void llama_rt_gpu_download(int64_t dst, int64_t src, int64_t bytes);
+
+/// Frees a pooled buffer (kept for reuse) or device memory of
+/// llama_rt_gpu_alloc_device (after the kernels launched so far).
 void llama_rt_gpu_free(int64_t ptr);
 
 /// Moves managed memory the host has filled to the device before the

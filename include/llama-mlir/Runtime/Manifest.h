@@ -13,6 +13,7 @@
 
 #include "llama-mlir/Runtime/GGUF.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,12 +37,17 @@ struct Manifest {
   /// GPU programs: the entry points' arguments (by number, in the runtime
   /// ABI) that only kernels use, which the runtime may put in device memory.
   std::vector<int64_t> gpuDeviceOnlyArgs;
+  /// GPU programs: the arguments no kernel uses (the host code copies into
+  /// them), for which the runtime passes plain host memory.
+  std::vector<int64_t> gpuHostOnlyArgs;
 
   bool deviceOnly(int64_t arg) const {
-    for (int64_t a : gpuDeviceOnlyArgs)
-      if (a == arg)
-        return true;
-    return false;
+    return std::find(gpuDeviceOnlyArgs.begin(), gpuDeviceOnlyArgs.end(), arg) !=
+           gpuDeviceOnlyArgs.end();
+  }
+  bool hostOnly(int64_t arg) const {
+    return std::find(gpuHostOnlyArgs.begin(), gpuHostOnlyArgs.end(), arg) !=
+           gpuHostOnlyArgs.end();
   }
 
   int64_t hparam(const std::string &key) const {

@@ -62,6 +62,13 @@ inline constexpr llvm::StringLiteral kBatchedLoadsAttrName =
 inline constexpr llvm::StringLiteral kGPUDeviceOnlyArgsAttrName =
     "llama.gpu_device_only_args";
 
+/// The module attribute (DenseI64ArrayAttr) of `llama-gpu-host-buffers`
+/// listing the memref arguments that no entry point hands to a kernel (by
+/// argument number): the runtime passes plain host memory for them (the
+/// logits, which the host code copies from a device buffer).
+inline constexpr llvm::StringLiteral kGPUHostOnlyArgsAttrName =
+    "llama.gpu_host_only_args";
+
 /// The fusions of the pipeline, by the name `--disable-fusion` takes: each
 /// is the pass `llama-fuse-<name>`.
 inline constexpr llvm::StringLiteral kLlamaFusionNames[] = {"rope", "swiglu",

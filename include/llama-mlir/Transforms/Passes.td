@@ -221,12 +221,19 @@ def LlamaGPUHostBuffersPass
   let summary = "Allocate the host code's buffers in GPU-visible memory";
   let description = [{
     In the `func.func`s of a GPU module (the host side), every
-    `memref.alloc` becomes `gpu.alloc host_shared` (CUDA managed memory:
-    `gpu-to-llvm` calls the runtime's `mgpuMemAlloc`) and every
-    `memref.dealloc` a call of `llama_rt_gpu_free(i64 aligned pointer)`
-    (declared when needed). The kernels read and write these buffers, and so
-    does the host code between launches. Kernels (`gpu.module`) are left
-    alone. Managed memory is aligned to 256 bytes; an alloc asking for more,
+    `memref.alloc` becomes a `gpu.alloc` (`gpu-to-llvm` calls the runtime's
+    `mgpuMemAlloc`) and every `memref.dealloc` a call of
+    `llama_rt_gpu_free(i64 aligned pointer)` (declared when needed). A
+    buffer that host code touches becomes `gpu.alloc host_shared` (CUDA
+    managed memory: the kernels and the host code between launches read and
+    write it). One that only kernels get (through views), apart from its
+    dealloc and whole copies out of it with contiguous layouts on both
+    sides, becomes device memory: `gpu.alloc async [%t]` after a
+    `gpu.wait async` (`gpu-to-llvm` lowers the synchronous form only for
+    `host_shared`; no one waits for the token), and each of those copies a
+    call of `llama_rt_gpu_download(i64 dst, i64 src, i64 bytes)`, a
+    device-to-host copy (the logits). Kernels (`gpu.module`) are left
+    alone. Allocations are aligned to 256 bytes; an alloc asking for more,
     or with symbol operands, is an error.
 
     Before a host op that loads, stores or copies a buffer (following views
@@ -246,7 +253,10 @@ def LlamaGPUHostBuffersPass
     use), are recorded on the module as
     `llama.gpu_device_only_args = array<i64: ...>` (argument numbers).
     `llama-compile` lists them in the program's manifest, and the runtime
-    puts those buffers (the weights, the KV cache) in device memory.
+    puts those buffers (the weights, the KV cache) in device memory. Those
+    that no entry point hands to a kernel (the offsets table, the logits)
+    are recorded as `llama.gpu_host_only_args`, for which the runtime
+    passes host memory.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
