@@ -78,6 +78,49 @@ template <typename AccessOp> void checkAlignment(ModuleOp module, AccessOp op) {
       ValueRange{addr, arith::ConstantIndexOp::create(b, l, int64_t(*align))});
 }
 
+/// The workgroup attributions of `kernel`, block arguments of the entry
+/// block of its copy `fn` after the kernel's arguments, become globals of
+/// the host module (without the address space): the emulator runs one block
+/// at a time, so one buffer serves every block, its threads sharing it as
+/// on a GPU. Their uses must be loads and stores (which take a buffer of
+/// either type).
+LogicalResult emulateWorkgroupMemory(ModuleOp module, gpu::GPUFuncOp kernel,
+                                     func::FuncOp fn) {
+  Block &entry = fn.getBody().front();
+  unsigned first = kernel.getNumArguments();
+  OpBuilder b = OpBuilder::atBlockBegin(&entry);
+  for (auto [i, attribution] :
+       llvm::enumerate(kernel.getWorkgroupAttributions())) {
+    auto type = cast<MemRefType>(attribution.getType());
+    auto hostType = MemRefType::get(type.getShape(), type.getElementType());
+    BlockArgument arg = entry.getArgument(first + i);
+    for (Operation *user : arg.getUsers())
+      if (!isa<memref::LoadOp, memref::StoreOp, vector::LoadOp,
+               vector::StoreOp>(user))
+        return user->emitError("cannot emulate kernel '")
+               << kernel.getName() << "': its workgroup buffer " << i
+               << " is used by '" << user->getName()
+               << "' (loads and stores only)";
+    std::string name = (llama::kEmulatedKernelPrefix + kernel.getName() +
+                        "_workgroup_" + Twine(i))
+                           .str();
+    if (module.lookupSymbol(name))
+      return kernel.emitError("cannot emulate kernel '")
+             << kernel.getName() << "': the module already has a symbol '"
+             << name << "'";
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    memref::GlobalOp::create(mb, kernel.getLoc(), name,
+                             mb.getStringAttr("private"), hostType,
+                             mb.getUnitAttr(), /*constant=*/false,
+                             /*alignment=*/mb.getI64IntegerAttr(16));
+    Value buffer =
+        memref::GetGlobalOp::create(b, kernel.getLoc(), hostType, name);
+    arg.replaceAllUsesWith(buffer);
+  }
+  entry.eraseArguments(first, entry.getNumArguments() - first);
+  return success();
+}
+
 struct LlamaEmulateGPUKernelsPass
     : llama::impl::LlamaEmulateGPUKernelsPassBase<LlamaEmulateGPUKernelsPass> {
   void runOnOperation() override {
@@ -93,10 +136,9 @@ struct LlamaEmulateGPUKernelsPass
   }
 
   LogicalResult copy(ModuleOp module, gpu::GPUFuncOp kernel) {
-    if (!kernel.getWorkgroupAttributions().empty() ||
-        !kernel.getPrivateAttributions().empty())
+    if (!kernel.getPrivateAttributions().empty())
       return kernel.emitError("cannot emulate kernel '")
-             << kernel.getName() << "': it has workgroup or private memory";
+             << kernel.getName() << "': it has private memory";
     std::string name = (llama::kEmulatedKernelPrefix + kernel.getName()).str();
     if (module.lookupSymbol(name))
       return kernel.emitError("cannot emulate kernel '")
@@ -108,6 +150,8 @@ struct LlamaEmulateGPUKernelsPass
     auto fn = func::FuncOp::create(b, loc, name, kernel.getFunctionType());
     IRMapping map;
     kernel.getBody().cloneInto(&fn.getBody(), map);
+    if (failed(emulateWorkgroupMemory(module, kernel, fn)))
+      return failure();
 
     Type i32 = IntegerType::get(ctx, 32), index = IndexType::get(ctx);
     SmallVector<Operation *> ops;

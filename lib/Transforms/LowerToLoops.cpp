@@ -31,6 +31,7 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <limits>
 #include <tuple>
 
@@ -299,11 +300,14 @@ struct Kernels {
   bool scalable = false;
   bool vectorize = true;
   /// GPU code: a warp per weight row (parallelRows), parallel elementwise
-  /// loops (forAll), warp sums for the norms' row scales.
+  /// loops (forAll), block sums for the norms' row scales.
   bool gpu = false;
   /// GPU decode steps: quantized rows' warps compute the RMSNorm scale too
   /// (FunctionLowering::normPrologue).
   bool quantizedRowNorms = false;
+  /// GPU code: the threads of a block (the pipeline's tiling of parallel
+  /// loops), for the kernels that take a block per task (parallelBlocks).
+  int64_t blockThreads = 128;
 
   bool vectorizes(const WeightView &w, int64_t k) const {
     return vectorize && canVectorizeDot(w, k);
@@ -404,6 +408,16 @@ static int64_t knownDivisor(Value v) {
     auto [a, b] = both(add);
     return a == 0 ? b : b == 0 ? a : std::min(a, b);
   }
+  // A loop's induction variable: lb + i * step (a loop being built has no
+  // parent op yet).
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    if (auto loop =
+            dyn_cast_if_present<scf::ForOp>(arg.getOwner()->getParentOp());
+        loop && arg == loop.getInductionVar()) {
+      int64_t lo = knownDivisor(loop.getLowerBound()),
+              step = knownDivisor(loop.getStep());
+      return lo == 0 ? step : step == 0 ? lo : std::min(lo, step);
+    }
   return 1;
 }
 
@@ -448,28 +462,31 @@ static void markAlignments(const CreatedOps &created) {
   }
 }
 
-/// A warp's loop over units 0 .. n-1 of a row, lane l taking units l,
-/// l + kWarp, ...: accs = use(unit, load(unit), accs) for each unit, in that
-/// order. A step takes `batch` units of the lane and issues all their loads
-/// before the first use, so that `batch` units are in flight per lane; the
-/// loop is marked kBatchedLoadsAttrName (llama-gpu-launch-bounds: without an
-/// occupancy ptxas sinks the loads to their uses). The units left over
-/// (fewer than kWarp * batch) follow one per step. Vector loads and stores
-/// are marked with their alignment (markAlignments).
-static SmallVector<Value>
-warpUnits(Emitter &e, int64_t n, int64_t batch, ValueRange inits,
-          function_ref<SmallVector<Value>(Value unit)> load,
-          function_ref<SmallVector<Value>(Value unit, ArrayRef<Value> loaded,
-                                          ValueRange accs)>
-              use) {
+using UnitLoad = function_ref<SmallVector<Value>(Value unit)>;
+using UnitUse = function_ref<SmallVector<Value>(
+    Value unit, ArrayRef<Value> loaded, ValueRange accs)>;
+
+/// A loop of `stride` threads over units 0 .. n-1 of a row, the thread
+/// `first` taking units first, first + stride, ...: accs = use(unit,
+/// load(unit), accs) for each unit, in that order. A step takes `batch`
+/// units of the thread and issues all their loads before the first use, so
+/// that `batch` units are in flight per thread; the loop is marked
+/// kBatchedLoadsAttrName (llama-gpu-launch-bounds: without an occupancy
+/// ptxas sinks the loads to their uses). The units left over (fewer than
+/// stride * batch) follow one per step. Vector loads and stores are marked
+/// with their alignment (markAlignments).
+static SmallVector<Value> strideUnits(Emitter &e, Value first, int64_t stride,
+                                      int64_t n, int64_t batch,
+                                      ValueRange inits, UnitLoad load,
+                                      UnitUse use) {
   OpBuilder &b = e.b;
   CreatedOps created;
   OpBuilder::Listener *outer = b.getListener();
   b.setListener(&created);
-  // for unit in [lo, hi) by kWarp * k: k units a step
+  // for unit in [lo, hi) by stride * k: k units a step
   auto unitLoop = [&](Value lo, int64_t hi, int64_t k, ValueRange accs) {
     return scf::ForOp::create(
-        b, e.loc, lo, e.idx(hi), e.idx(kWarp * k), accs,
+        b, e.loc, lo, e.idx(hi), e.idx(stride * k), accs,
         [&](OpBuilder &nb, Location, Value unit0, ValueRange carried) {
           OpBuilder::InsertionGuard g(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -477,7 +494,7 @@ warpUnits(Emitter &e, int64_t n, int64_t batch, ValueRange inits,
           SmallVector<SmallVector<Value>> loaded;
           for (int64_t j = 0; j < k; ++j) {
             units.push_back(j ? Value(arith::AddIOp::create(b, e.loc, unit0,
-                                                            e.idx(j * kWarp)))
+                                                            e.idx(j * stride)))
                               : unit0);
             loaded.push_back(load(units.back()));
           }
@@ -487,45 +504,117 @@ warpUnits(Emitter &e, int64_t n, int64_t batch, ValueRange inits,
           scf::YieldOp::create(b, e.loc, next);
         });
   };
-  int64_t full = batch > 1 ? n - n % (kWarp * batch) : 0;
+  int64_t full = batch > 1 ? n - n % (stride * batch) : 0;
   SmallVector<Value> accs(inits.begin(), inits.end());
   if (full > 0) {
-    scf::ForOp main = unitLoop(e.lane, full, batch, accs);
+    scf::ForOp main = unitLoop(first, full, batch, accs);
     main->setAttr(kBatchedLoadsAttrName, b.getUnitAttr());
     accs = main.getResults();
   }
   if (full < n)
-    accs = unitLoop(full ? Value(arith::AddIOp::create(b, e.loc, e.lane,
-                                                       e.idx(full)))
-                         : e.lane,
-                    n, 1, accs)
+    accs = unitLoop(
+               full ? Value(arith::AddIOp::create(b, e.loc, first, e.idx(full)))
+                    : first,
+               n, 1, accs)
                .getResults();
   b.setListener(outer);
   markAlignments(created);
   return accs;
 }
 
-/// f32 elements a lane of a norm's warp takes per unit (one 16-byte load),
-/// and units per step (warpUnits): a 4096-element row in 4 steps of 8
-/// loads a lane, where scalar loads took 16 dependent steps of 8 (ptxas
-/// unrolled them) — the decode norm is one warp on the whole GPU.
+/// strideUnits for a warp: lane l takes units l, l + kWarp, ...
+static SmallVector<Value> warpUnits(Emitter &e, int64_t n, int64_t batch,
+                                    ValueRange inits, UnitLoad load,
+                                    UnitUse use) {
+  return strideUnits(e, e.lane, kWarp, n, batch, inits, load, use);
+}
+
+/// f32 elements a thread of a norm's block takes per unit (one 16-byte
+/// load), and at most this many units per step (strideUnits): a
+/// 4096-element row is one step of 8 loads for each of 128 threads. The
+/// decode norm was one warp on the whole GPU: 4 dependent steps of 8 loads
+/// per pass, and before that 16 of 8 scalar loads.
 constexpr int64_t kNormPiece = 4;
 constexpr int64_t kNormBatch = 8;
 
-/// rowScale(x, s) computed by a warp (e.lane): lane l sums the squares of
-/// pieces l, l + kWarp, ... of kNormPiece elements (elements where the row
-/// is not a whole number of the warp's pieces); the warp adds the sums.
-static Value warpRowScale(Emitter &e, Value x, Value s, int64_t dim,
-                          FloatAttr eps) {
+/// for task in [0, n) in parallel on GPUs, a block of `threads` threads per
+/// task: body(task, thread) with the thread's lane in e.lane. The GPU
+/// pipeline tiles the loop of n * threads iterations by `threads`
+/// (Kernels::blockThreads), so that the tasks' threads are the blocks'.
+static void parallelBlocks(Emitter &e, Value n, int64_t threads,
+                           function_ref<void(Value task, Value thread)> body) {
   OpBuilder &b = e.b;
-  if (dim % (kWarp * kNormPiece) != 0)
+  Value all = arith::MulIOp::create(b, e.loc, n, e.idx(threads));
+  parallelFor(e, all, [&](Value i) {
+    Value t = arith::RemUIOp::create(b, e.loc, i, e.idx(threads));
+    e.lane = arith::RemUIOp::create(b, e.loc, t, e.idx(kWarp));
+    body(arith::DivUIOp::create(b, e.loc, i, e.idx(threads)), t);
+    e.lane = {};
+  });
+}
+
+/// The sum of `v` over the `threads` threads of a block (`thread`, with its
+/// lane in e.lane): a warp sum (shuffles), lane 0 of each warp writing it to
+/// workgroup memory (a memref.alloca in the workgroup address space, which
+/// llama-gpu-workgroup-buffers makes the kernel's workgroup buffer), a
+/// barrier (that pass's gpu.barrier after the write, which is marked
+/// kBarrierAfterAttrName), and every thread adding the warps' sums in the
+/// same order (the same value in every thread).
+static Value blockSum(Emitter &e, Value v, Value thread, int64_t threads) {
+  OpBuilder &b = e.b;
+  int64_t warps = threads / kWarp;
+  Value warpSum = e.warpSum(v);
+  if (warps == 1)
+    return warpSum;
+  auto space =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  Value sums = memref::AllocaOp::create(
+      b, e.loc,
+      MemRefType::get({warps}, b.getF32Type(), MemRefLayoutAttrInterface{},
+                      space));
+  Value first = arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::eq,
+                                      e.lane, e.idx(0));
+  auto write =
+      scf::IfOp::create(b, e.loc, first, [&](OpBuilder &nb, Location l) {
+        Value w = arith::DivUIOp::create(nb, l, thread, e.idx(kWarp));
+        memref::StoreOp::create(nb, l, warpSum, sums, ValueRange{w});
+        scf::YieldOp::create(nb, l);
+      });
+  // The barrier comes with the kernel (the buffer deallocation passes
+  // reject gpu.barrier, whose memory effects are unknown).
+  write->setAttr(kBarrierAfterAttrName, b.getUnitAttr());
+  Value total = memref::LoadOp::create(b, e.loc, sums, ValueRange{e.idx(0)});
+  for (int64_t w = 1; w < warps; ++w)
+    total = arith::AddFOp::create(
+        b, e.loc, total,
+        memref::LoadOp::create(b, e.loc, sums, ValueRange{e.idx(w)}));
+  return total;
+}
+
+/// Units per step of a norm's threads over `pieces` units: up to
+/// kNormBatch, as many as each thread has.
+static int64_t normBatch(int64_t pieces, int64_t threads) {
+  return std::clamp<int64_t>(pieces / threads, 1, kNormBatch);
+}
+
+/// rowScale(x, s) computed by a block (parallelBlocks): thread t sums the
+/// squares of pieces t, t + threads, ... of kNormPiece elements (elements
+/// where the row is not a whole number of pieces); blockSum adds the sums.
+static Value blockRowScale(Emitter &e, Value x, Value s, Value thread,
+                           int64_t threads, int64_t dim, FloatAttr eps) {
+  OpBuilder &b = e.b;
+  if (dim % kNormPiece != 0)
     return scaleOfSumSquares(
-        e, e.warpSum(sumOfSquares(e, x, s, e.lane, dim, kWarp)), dim, eps);
+        e,
+        blockSum(e, sumOfSquares(e, x, s, thread, dim, threads), thread,
+                 threads),
+        dim, eps);
   auto vt = VectorType::get({kNormPiece}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, e.loc, DenseElementsAttr::get(vt, b.getF32FloatAttr(0)));
-  SmallVector<Value> acc = warpUnits(
-      e, dim / kNormPiece, kNormBatch, {zero},
+  int64_t pieces = dim / kNormPiece;
+  SmallVector<Value> acc = strideUnits(
+      e, thread, threads, pieces, normBatch(pieces, threads), {zero},
       [&](Value unit) -> SmallVector<Value> {
         Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kNormPiece));
         return {vector::LoadOp::create(b, e.loc, vt, x, ValueRange{s, k0})};
@@ -535,48 +624,54 @@ static Value warpRowScale(Emitter &e, Value x, Value s, int64_t dim,
       });
   Value sum =
       vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, acc[0]);
-  return scaleOfSumSquares(e, e.warpSum(sum), dim, eps);
+  return scaleOfSumSquares(e, blockSum(e, sum, thread, threads), dim, eps);
 }
 
-/// scales[s] = rowScale(x, s) for every token: on GPUs a warp per token
-/// (lane l sums elements l, l + kWarp, ...; the warp adds the sums).
-static Value rowScales(Emitter &e, bool warp, Value x, Value seq, int64_t dim,
-                       FloatAttr eps) {
+/// scales[s] = rowScale(x, s) for every token: on GPUs a block per token
+/// (blockRowScale; thread 0 stores it).
+static Value rowScales(Emitter &e, const Kernels &kernels, Value x, Value seq,
+                       int64_t dim, FloatAttr eps) {
   OpBuilder &b = e.b;
   Value scales = memref::AllocOp::create(
       b, e.loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
       ValueRange{seq});
-  if (!warp) {
+  if (!kernels.gpu) {
     e.loop(e.idx(0), seq, [&](Value s) {
       memref::StoreOp::create(b, e.loc, rowScale(e, x, s, dim, eps), scales,
                               ValueRange{s});
     });
     return scales;
   }
-  parallelRows(e, true, seq, [&](Value s) {
-    memref::StoreOp::create(b, e.loc, warpRowScale(e, x, s, dim, eps), scales,
-                            ValueRange{s});
+  int64_t threads = kernels.blockThreads;
+  parallelBlocks(e, seq, threads, [&](Value s, Value t) {
+    Value scale = blockRowScale(e, x, s, t, threads, dim, eps);
+    Value first =
+        arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::eq, t, e.idx(0));
+    scf::IfOp::create(b, e.loc, first, [&](OpBuilder &nb, Location l) {
+      memref::StoreOp::create(nb, l, scale, scales, ValueRange{s});
+      scf::YieldOp::create(nb, l);
+    });
   });
   return scales;
 }
 
-/// On GPUs: x[s, k] * scale[s] * gamma[k] for every token s, a warp per
-/// token that first computes the token's RMSNorm scale (warpRowScale) and
-/// then writes the normalized row (lane l pieces l, l + kWarp, ... of
-/// kNormPiece elements, as warpRowScale; elements where the row is not a
-/// whole number of the warp's pieces).
-static Value normalizedRows(Emitter &e, Value x, Value gamma, Value seq,
-                            int64_t dim, FloatAttr eps) {
+/// On GPUs: x[s, k] * scale[s] * gamma[k] for every token s, a block per
+/// token (parallelBlocks) that first computes the token's RMSNorm scale
+/// (blockRowScale) and then writes the normalized row (thread t pieces t,
+/// t + threads, ... of kNormPiece elements, as blockRowScale; elements
+/// where the row is not a whole number of pieces).
+static Value normalizedRows(Emitter &e, int64_t threads, Value x, Value gamma,
+                            Value seq, int64_t dim, FloatAttr eps) {
   OpBuilder &b = e.b;
   auto xt = cast<MemRefType>(x.getType());
   Value out = memref::AllocOp::create(
       b, e.loc, MemRefType::get(xt.getShape(), b.getF32Type()),
       xt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
-  parallelRows(e, true, seq, [&](Value s) {
-    Value scale = warpRowScale(e, x, s, dim, eps);
-    if (dim % (kWarp * kNormPiece) != 0) {
+  parallelBlocks(e, seq, threads, [&](Value s, Value t) {
+    Value scale = blockRowScale(e, x, s, t, threads, dim, eps);
+    if (dim % kNormPiece != 0) {
       e.loop(
-          e.lane, e.idx(dim),
+          t, e.idx(dim),
           [&](Value k) {
             Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, k});
             Value g = memref::LoadOp::create(b, e.loc, gamma, ValueRange{k});
@@ -584,7 +679,7 @@ static Value normalizedRows(Emitter &e, Value x, Value gamma, Value seq,
                 b, e.loc, arith::MulFOp::create(b, e.loc, v, scale), g);
             memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, k});
           },
-          kWarp);
+          threads);
       return;
     }
     auto vt = VectorType::get({kNormPiece}, b.getF32Type());
@@ -592,8 +687,9 @@ static Value normalizedRows(Emitter &e, Value x, Value gamma, Value seq,
     auto k0Of = [&](Value unit) -> Value {
       return arith::MulIOp::create(b, e.loc, unit, e.idx(kNormPiece));
     };
-    warpUnits(
-        e, dim / kNormPiece, kNormBatch, {},
+    int64_t pieces = dim / kNormPiece;
+    strideUnits(
+        e, t, threads, pieces, normBatch(pieces, threads), {},
         [&](Value unit) -> SmallVector<Value> {
           Value k0 = k0Of(unit);
           return {vector::LoadOp::create(b, e.loc, vt, x, ValueRange{s, k0}),
@@ -778,8 +874,8 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
   Value x, seq, out;
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
   int64_t dim = rt.getDimSize(1);
-  // out = x * scale * w, the scales first (on GPUs a warp per token).
-  Value scales = rowScales(e, kernels.gpu, x, seq, dim, op.getEpsilonAttr());
+  // out = x * scale * w, the scales first (on GPUs a block per token).
+  Value scales = rowScales(e, kernels, x, seq, dim, op.getEpsilonAttr());
   forAll(e, kernels.gpu, {seq, e.idx(dim)}, [&](ArrayRef<Value> iv) {
     Value v = memref::LoadOp::create(b, e.loc, x, iv);
     Value sc = memref::LoadOp::create(b, e.loc, scales, ValueRange{iv[0]});
@@ -1303,6 +1399,215 @@ static void forRowsAndTokens(Emitter &e, bool warp, int64_t rows, Value seq,
   });
 }
 
+/// The tiled GEMM of GPU prefills (tiledMatmul): a block of 128 threads
+/// computes kTileSlots weight rows (slots) for kTileTokens tokens, over K
+/// in steps of kTileK.
+constexpr int64_t kTileThreads = 128;
+constexpr int64_t kTileSlots = 64;
+constexpr int64_t kTileTokens = 32;
+constexpr int64_t kTileK = 32;
+
+/// Whether tiledMatmul computes the prefill of `ws` (one weight, or gate
+/// and up; n rows of k): GPU code with the block size it is made for, rows
+/// and K in whole tiles, weights in 8-element units, activations in f32
+/// (normalized already, as on GPUs).
+static bool tiledMatmulApplies(const Kernels &kc,
+                               ArrayRef<const WeightView *> ws, int64_t n,
+                               int64_t k, const Activation &x) {
+  int64_t m = static_cast<int64_t>(ws.size());
+  return kc.gpu && kc.blockThreads == kTileThreads && (m == 1 || m == 2) &&
+         n % (kTileSlots / m) == 0 && k % kTileK == 0 && !x.xq && !x.normDim &&
+         llvm::all_of(ws, [&](const WeightView *w) {
+           return hasEightElementUnits(*w) && canVectorizeDot(*w, k);
+         });
+}
+
+/// A prefill's y[s, row] = sum_k x[s, k] * w[row, k] for the weights `ws`
+/// (one, or gate and up: m = ws.size() values per row) on GPUs, as a GEMM
+/// tiled in shared memory (tiledMatmulApplies). A block of kTileThreads
+/// threads takes kTileSlots slots (m weights x kTileSlots / m rows, slot
+/// g * m + j being row g of weight j) times kTileTokens tokens; the blocks
+/// go row tile by row tile, each row tile's blocks over all token tiles
+/// (the activations, read by every row tile, stay in L2; each weight is
+/// read from memory once). For each kTileK-wide step of K the block
+/// stages its slots' weights, dequantized (each thread 2 units of 8), and
+/// its tokens' activations (each thread 2 pieces of 4) into workgroup
+/// memory, transposed ([k][slot], [k][token]: a warp's stores go to
+/// consecutive words), waits at a barrier, and each thread adds the
+/// products of 4 slots x 4 tokens for every k (two 16-byte shared loads per
+/// 16 multiply-adds), then waits again before the next step. The GEMV-like
+/// kernels before (a warp per 2 rows, 4 tokens at a time) read every
+/// token's activations again for every row pair: 2.5 bytes of L2 per
+/// multiply-add, here (4 bytes of activations + 2 of f16 weights) / 64 slots
+/// and 32 tokens, about 0.1. Tokens past `seq` in the last token tile load
+/// the last token's activations and are not stored.
+/// store(s, g, values): token s, row g, the m values (weight j's in [j]).
+static void tiledMatmul(
+    Emitter &e, ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
+    const Activation &x, Value seq,
+    function_ref<void(Value s, Value row, ArrayRef<Value> values)> store) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  int64_t m = static_cast<int64_t>(ws.size());
+  int64_t groups = kTileSlots / m; // rows of each weight per tile
+  int64_t rowTiles = n / groups;
+  Type f32 = b.getF32Type();
+  auto space =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto shared = [&](int64_t cols) {
+    return MemRefType::get({kTileK, cols}, f32, MemRefLayoutAttrInterface{},
+                           space);
+  };
+  auto v4 = VectorType::get({4}, f32);
+  auto v8 = VectorType::get({kWarpPiece}, f32);
+  // token tiles = ceil(seq / kTileTokens)
+  Value tokTiles = arith::DivUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, seq, e.idx(kTileTokens - 1)),
+      e.idx(kTileTokens));
+  Value tasks = arith::MulIOp::create(b, loc, tokTiles, e.idx(rowTiles));
+  Value last = arith::SubIOp::create(b, loc, seq, e.idx(1));
+  // The vector loads are marked with the alignment their indices give
+  // (markAlignments): 16-byte loads of activations and f32/f16/bf16 rows.
+  CreatedOps created;
+  OpBuilder::Listener *outer = b.getListener();
+  b.setListener(&created);
+  parallelBlocks(e, tasks, kTileThreads, [&](Value task, Value t) {
+    Value rowTile = arith::DivUIOp::create(b, loc, task, tokTiles);
+    Value s0 = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, task, tokTiles),
+        e.idx(kTileTokens));
+    Value g0 = arith::MulIOp::create(b, loc, rowTile, e.idx(groups));
+    Value wTile = memref::AllocaOp::create(b, loc, shared(kTileSlots));
+    Value xTile = memref::AllocaOp::create(b, loc, shared(kTileTokens));
+    // The compute layout: slots ty*4 .. ty*4+3, tokens tx*4 .. tx*4+3.
+    Value ty = arith::DivUIOp::create(b, loc, t, e.idx(8));
+    Value tx = arith::RemUIOp::create(b, loc, t, e.idx(8));
+    Value slot0 = arith::MulIOp::create(b, loc, ty, e.idx(4));
+    Value tok0 = arith::MulIOp::create(b, loc, tx, e.idx(4));
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(v4, b.getF32FloatAttr(0)));
+    auto steps = scf::ForOp::create(
+        b, loc, e.idx(0), e.idx(k), e.idx(kTileK), SmallVector<Value>(4, zero),
+        [&](OpBuilder &nb, Location, Value kc, ValueRange accs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Operation *lastStore = nullptr;
+          for (int64_t i = 0; i < 2; ++i) {
+            // Weights: unit u = t + 128 i of the tile's 256: lane l of
+            // warp w = u / 32 takes slot (w % 2) * 32 + l with one weight,
+            // or row l of weight w % 2 with two, part w / 2 (elements
+            // part * 8 .. +7 of this step): a warp stages one weight.
+            Value u = arith::AddIOp::create(b, loc, t, e.idx(128 * i));
+            Value lane = arith::RemUIOp::create(b, loc, u, e.idx(kWarp));
+            Value wi = arith::DivUIOp::create(b, loc, u, e.idx(kWarp));
+            Value h = arith::RemUIOp::create(b, loc, wi, e.idx(2));
+            Value part = arith::DivUIOp::create(b, loc, wi, e.idx(2));
+            Value k0 = arith::AddIOp::create(
+                b, loc, kc, arith::MulIOp::create(b, loc, part, e.idx(8)));
+            Value unit = arith::DivUIOp::create(b, loc, k0, e.idx(kWarpPiece));
+            Value slot, wv;
+            if (m == 1) {
+              slot = arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, h, e.idx(kWarp)), lane);
+              Value row = arith::AddIOp::create(b, loc, g0, slot);
+              wv = unitWeights(e, {ws[0], row}, unit, k0);
+            } else {
+              slot = arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, lane, e.idx(2)), h);
+              Value row = arith::AddIOp::create(b, loc, g0, lane);
+              Value first = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::eq, h, e.idx(0));
+              auto pick = scf::IfOp::create(b, loc, TypeRange{v8}, first,
+                                            /*withElseRegion=*/true);
+              {
+                OpBuilder::InsertionGuard g(b);
+                b.setInsertionPointToStart(pick.thenBlock());
+                scf::YieldOp::create(b, loc,
+                                     unitWeights(e, {ws[0], row}, unit, k0));
+                b.setInsertionPointToStart(pick.elseBlock());
+                scf::YieldOp::create(b, loc,
+                                     unitWeights(e, {ws[1], row}, unit, k0));
+              }
+              wv = pick.getResult(0);
+            }
+            for (int64_t j = 0; j < kWarpPiece; ++j) {
+              Value kk = arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, part, e.idx(8)),
+                  e.idx(j));
+              Value v = vector::ExtractOp::create(b, loc, wv, j);
+              memref::StoreOp::create(b, loc, v, wTile, ValueRange{kk, slot});
+            }
+            // Activations: piece v = t + 128 i of the tile's 256: token
+            // v % 32, elements (v / 32) * 4 .. +3 of this step.
+            Value tok = arith::RemUIOp::create(b, loc, u, e.idx(kTileTokens));
+            Value q = arith::DivUIOp::create(b, loc, u, e.idx(kTileTokens));
+            Value s = arith::MinUIOp::create(
+                b, loc, arith::AddIOp::create(b, loc, s0, tok), last);
+            Value kq = arith::MulIOp::create(b, loc, q, e.idx(4));
+            Value xv = x.load(e, s, arith::AddIOp::create(b, loc, kc, kq), 4);
+            for (int64_t j = 0; j < 4; ++j) {
+              Value kk = arith::AddIOp::create(b, loc, kq, e.idx(j));
+              Value v = vector::ExtractOp::create(b, loc, xv, j);
+              lastStore = memref::StoreOp::create(b, loc, v, xTile,
+                                                  ValueRange{kk, tok});
+            }
+          }
+          lastStore->setAttr(kBarrierAfterAttrName, b.getUnitAttr());
+          auto dots = scf::ForOp::create(
+              b, loc, e.idx(0), e.idx(kTileK), e.idx(1), accs,
+              [&](OpBuilder &ib, Location, Value kk, ValueRange acc) {
+                OpBuilder::InsertionGuard g(b);
+                b.setInsertionPoint(ib.getInsertionBlock(),
+                                    ib.getInsertionPoint());
+                auto wLoad = vector::LoadOp::create(b, loc, v4, wTile,
+                                                    ValueRange{kk, slot0});
+                auto xLoad = vector::LoadOp::create(b, loc, v4, xTile,
+                                                    ValueRange{kk, tok0});
+                wLoad.setAlignment(16);
+                xLoad.setAlignment(16);
+                SmallVector<Value> next;
+                for (int64_t i = 0; i < 4; ++i) {
+                  Value wi = vector::BroadcastOp::create(
+                      b, loc, v4, vector::ExtractOp::create(b, loc, wLoad, i));
+                  next.push_back(
+                      vector::FMAOp::create(b, loc, v4, wi, xLoad, acc[i]));
+                }
+                scf::YieldOp::create(b, loc, next);
+              });
+          dots->setAttr(kBarrierAfterAttrName, b.getUnitAttr());
+          scf::YieldOp::create(b, loc, dots.getResults());
+        });
+    // acc[i][j]: slot slot0 + i, token tok0 + j.
+    for (int64_t j = 0; j < 4; ++j) {
+      Value s = arith::AddIOp::create(
+          b, loc, s0, arith::AddIOp::create(b, loc, tok0, e.idx(j)));
+      Value valid =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, s, seq);
+      scf::IfOp::create(b, loc, valid, [&](OpBuilder &nb, Location) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        for (int64_t i = 0; i < 4; i += m) {
+          // Slots slot0 + i .. + m - 1: row (slot0 + i) / m of each weight.
+          Value row = arith::AddIOp::create(
+              b, loc, g0,
+              arith::DivUIOp::create(
+                  b, loc, arith::AddIOp::create(b, loc, slot0, e.idx(i)),
+                  e.idx(m)));
+          SmallVector<Value> values;
+          for (int64_t jw = 0; jw < m; ++jw)
+            values.push_back(x.finish(
+                e, s,
+                vector::ExtractOp::create(b, loc, steps.getResult(i + jw), j)));
+          store(s, row, values);
+        }
+        scf::YieldOp::create(b, loc);
+      });
+    }
+  });
+  b.setListener(outer);
+  markAlignments(created);
+}
+
 /// The activation operand of a matmul-like op whose weights are `rows`,
 /// with its optional RMSNorm prologue: the norm weight is converted to f32
 /// once and the row scale of every token computed once, before the
@@ -1368,11 +1673,12 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
     // the row kernels then load one activation piece per step, not x and
     // gamma (on GPUs these loads, repeated by every row, cost L1
     // bandwidth; on CPUs the prologue stays fused: no extra pass over x).
-    a.x = normalizedRows(e, a.x, a.gamma, seq, dim, epsAttr);
+    a.x = normalizedRows(e, kernels.blockThreads, a.x, a.gamma, seq, dim,
+                         epsAttr);
     a.gamma = {};
     return;
   }
-  a.scales = rowScales(e, /*warp=*/false, a.x, seq, dim, epsAttr);
+  a.scales = rowScales(e, kernels, a.x, seq, dim, epsAttr);
 }
 
 /// xq, xd of the activations (times gamma), block by block:
@@ -1459,8 +1765,13 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
-  if (kernels.gpu && n % 2 == 0 && canVectorizeDot(w, k) &&
-      (!blocked || hasEightElementUnits(w))) {
+  if (rt.isDynamicDim(0) && tiledMatmulApplies(kernels, {&w}, n, k, x)) {
+    // A GPU prefill: the GEMM tiled in shared memory.
+    tiledMatmul(
+        e, {&w}, n, k, x, seq,
+        [&](Value s, Value row, ArrayRef<Value> y) { store(y[0], s, row); });
+  } else if (kernels.gpu && n % 2 == 0 && canVectorizeDot(w, k) &&
+             (!blocked || hasEightElementUnits(w))) {
     // On GPUs two rows per warp: they share the activation loads
     // (warpRowDots; in a prefill blockedRowsDots, T tokens at a time).
     parallelRows(e, /*warp=*/true, n / 2, [&](Value pair) {
@@ -1528,6 +1839,16 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   };
   bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
                  rt.isDynamicDim(0);
+  if (rt.isDynamicDim(0) && tiledMatmulApplies(kernels, {&wg, &wu}, n, k, x)) {
+    // A GPU prefill: gate and up in one GEMM tiled in shared memory.
+    tiledMatmul(e, {&wg, &wu}, n, k, x, seq,
+                [&](Value s, Value row, ArrayRef<Value> gu) {
+                  memref::StoreOp::create(b, e.loc, epilogue(gu[0], gu[1]), out,
+                                          ValueRange{s, row});
+                });
+    e.replaceWithBuffer(op, out, rt);
+    return success();
+  }
   forRowsAndTokens(
       e, kernels.gpu, n, seq, blocked, tokenBlock,
       [&](Value row, Value s0) {
@@ -2274,7 +2595,7 @@ struct LlamaLowerToLoopsPass
     if (tokenBlock < 1 || tokenBlock > 16) {
       getOperation().emitError("llama-lower-to-loops: token-block must be in "
                                "1..16, got ")
-          << tokenBlock;
+          << static_cast<int64_t>(tokenBlock);
       return signalPassFailure();
     }
     std::optional<IntDotISA> isa = parseIntDotISA(intDotName);
@@ -2285,13 +2606,21 @@ struct LlamaLowerToLoopsPass
           << intDotName << "'";
       return signalPassFailure();
     }
+    if (gpuBlockThreads < kWarp || gpuBlockThreads > 1024 ||
+        gpuBlockThreads % kWarp != 0) {
+      getOperation().emitError("llama-lower-to-loops: gpu-block-threads must "
+                               "be a multiple of 32 in 32..1024, got ")
+          << static_cast<int64_t>(gpuBlockThreads);
+      return signalPassFailure();
+    }
     ModuleOp module = getOperation();
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
       FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock,
                                 Kernels{*isa, scalableVectors, vectorKernels,
-                                        gpuKernels, gpuQuantizedRowNorms});
+                                        gpuKernels, gpuQuantizedRowNorms,
+                                        gpuBlockThreads});
       if (failed(lowering.run()))
         return signalPassFailure();
     }

@@ -70,6 +70,7 @@ static bool buildLoopsStages(OpPassManager &pm,
   loopOpts.vectorKernels = opts.vectorKernels;
   loopOpts.gpuKernels = opts.gpuKernels;
   loopOpts.gpuQuantizedRowNorms = opts.gpuQuantizedRowNorms;
+  loopOpts.gpuBlockThreads = opts.gpuBlockThreads;
   pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -133,6 +134,7 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   loops.vectorKernels = false;
   loops.gpuKernels = opts.warpKernels;
   loops.gpuQuantizedRowNorms = opts.quantizedRowNorms;
+  loops.gpuBlockThreads = opts.threadsPerBlock;
   loops.stopAfterLlamaLowering = opts.stopAfterLlamaLowering;
   loops.disabledFusions = opts.disabledFusions;
   if (!buildLoopsStages(pm, loops))
@@ -154,6 +156,9 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   LlamaMergeGPUModulesPassOptions merge;
   merge.dedupeKernels = true;
   pm.addPass(createLlamaMergeGPUModulesPass(merge));
+  //    The blocks' workgroup buffers (the norms' cross-warp sums) become
+  //    the kernels' shared memory.
+  pm.addNestedPass<gpu::GPUModuleOp>(createLlamaGPUWorkgroupBuffersPass());
   if (opts.emulateKernels)
     pm.addPass(createLlamaEmulateGPUKernelsPass());
   if (opts.stopAfterOutlining)
@@ -184,8 +189,9 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = "isa";
   pm.addPass(createGpuModuleToBinaryPass(binary));
-  // 11. Host code: its buffers in managed memory (the kernels and the host
-  //     loops between launches both use them), then the LLVM dialect. The
+  // 11. Host code: its buffers in managed memory where the host loops
+  //     between launches use them too, else in device memory (the logits
+  //     copied out), then the LLVM dialect. The
   //     launches and the binary keep their gpu ops with LLVM operands; the
   //     translation to LLVM IR turns them into calls of the runtime's
   //     mgpu* functions (lib/Runtime/CUDARuntime.cpp) and a constructor

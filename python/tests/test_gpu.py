@@ -296,11 +296,12 @@ def test_gpu_target_errors(tmp_path):
         assert re.search(rf"^\s+{name}\s+nvptx64-nvidia-cuda", listed, re.M)
 
 
-def emulated_vs_cpu(tmp_path, gguf, kernels, *args, env=None, stderr=None):
+def emulated_vs_cpu(tmp_path, gguf, kernels, *args, env=None, stderr=None,
+                    tokens="1,403,407,261,378"):
     """Runs the CPU program (float dot products, as on GPUs) and the GPU
-    program on the CPU emulator (with `env` added to its environment);
-    returns the ids and logits of both (and the GPU program's stderr in the
-    list `stderr`)."""
+    program on the CPU emulator (with `env` added to its environment) on
+    the prompt `tokens`; returns the ids and logits of both (and the GPU
+    program's stderr in the list `stderr`)."""
     lc = tool("llama-compile")
     out = {}
     for name, flags in (("cpu", ["--int-dot=off"]),
@@ -311,7 +312,7 @@ def emulated_vs_cpu(tmp_path, gguf, kernels, *args, env=None, stderr=None):
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         logits = tmp_path / f"{name}.logits"
-        r = subprocess.run([exe, "-m", gguf, "--tokens", "1,403,407,261,378",
+        r = subprocess.run([exe, "-m", gguf, "--tokens", tokens,
                             "-n", "8", "--temp", "0", "--ignore-eos",
                             "--print-ids", "--logits-out", str(logits)],
                            capture_output=True, text=True,
@@ -383,6 +384,28 @@ def test_gpu_warp_batched_loads_on_emulator(tmp_path, wtype):
     assert r.returncode == 0, r.stderr
     assert ".minnctapersm 4" in open(ptx).read()
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp"))
+
+
+@pytest.mark.parametrize("wtype", ["f16", "q4_0", "q4_k", "q6_k"])
+def test_gpu_prefill_gemm_on_emulator(tmp_path, wtype):
+    """The prefill GEMM tiled in shared memory (the matmuls and gate/up of
+    the tiny preset's rows, in tiles of 64): a prompt of 45 tokens, two
+    token tiles of 32, the second partial, and more rows than one tile; the
+    staging and the products between barriers."""
+    if wtype != "q4_0":
+        light_in_sanitized_build("a type of the prefill GEMM check")
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", wtype,
+               "--layers", "1")
+    ptx = str(tmp_path / "m.ptx")
+    r = subprocess.run([tool("llama-compile"), gguf, "--target=sm_90",
+                        "--gpu-kernels=warp", "--emit=ptx", "-o", ptx],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"\.shared \.align 16 \.b8 __wg_llama_prefill_kernel"
+                     r"\w*\[8192\]", open(ptx).read())
+    prompt = ",".join(str(1 + (7 * i) % 500) for i in range(45))
+    assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp",
+                                             tokens=prompt))
 
 
 @pytest.mark.parametrize("wtype", ["q4_0", "q8_0", "q6_k", "q4_k_m"])

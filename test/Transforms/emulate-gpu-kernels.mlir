@@ -89,11 +89,55 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// A kernel's workgroup buffer becomes a global of the host module (the
+// emulator runs one block at a time, whose threads share it), without the
+// address space; the copy takes the kernel's arguments only.
+// CHECK: memref.global "private" @__llama_emu_block_sum_workgroup_0 : memref<4xf32> = uninitialized {alignment = 16 : i64}
+// CHECK-LABEL: gpu.module @k
+// CHECK: gpu.func @block_sum(%{{.*}}: memref<?xf32>) workgroup(%{{.*}} : memref<4xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK-LABEL: func.func @__llama_emu_block_sum(
+// CHECK-SAME: %[[A:.*]]: memref<?xf32>) {
+// CHECK: %[[W:.*]] = memref.get_global @__llama_emu_block_sum_workgroup_0 : memref<4xf32>
+// CHECK: memref.store %{{.*}}, %[[W]][%{{.*}}] : memref<4xf32>
+// CHECK: call @llama_rt_emu_barrier()
+// CHECK: %[[V:.*]] = memref.load %[[W]][%{{.*}}] : memref<4xf32>
+// CHECK: memref.store %[[V]], %[[A]]
 module attributes {gpu.container_module} {
   gpu.module @k {
-    // expected-error @+1 {{cannot emulate kernel 'negative_workgroup': it has workgroup or private memory}}
-    gpu.func @negative_workgroup(%a: memref<?xf32>)
+    gpu.func @block_sum(%a: memref<?xf32>)
+        workgroup(%w: memref<4xf32, #gpu.address_space<workgroup>>) kernel {
+      %c0 = arith.constant 0 : index
+      %t = gpu.thread_id x
+      %v = memref.load %a[%t] : memref<?xf32>
+      memref.store %v, %w[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      %s = memref.load %w[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+      memref.store %s, %a[%t] : memref<?xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @negative_workgroup_view(%a: memref<?xf32>)
         workgroup(%w: memref<32xf32, #gpu.address_space<workgroup>>) kernel {
+      // expected-error @+1 {{cannot emulate kernel 'negative_workgroup_view': its workgroup buffer 0 is used by 'memref.subview' (loads and stores only)}}
+      %s = memref.subview %w[0] [4] [1] : memref<32xf32, #gpu.address_space<workgroup>> to memref<4xf32, strided<[1]>, #gpu.address_space<workgroup>>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    // expected-error @+1 {{cannot emulate kernel 'negative_private': it has private memory}}
+    gpu.func @negative_private(%a: memref<?xf32>)
+        private(%p: memref<4xf32, #gpu.address_space<private>>) kernel {
       gpu.return
     }
   }

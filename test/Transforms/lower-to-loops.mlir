@@ -3,6 +3,8 @@
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="scalable-vectors=true" -verify-diagnostics | FileCheck %s --check-prefix=SVE
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true" -verify-diagnostics | FileCheck %s --check-prefix=GPU
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-quantized-row-norms=true" -verify-diagnostics | FileCheck %s --check-prefix=GPUQ
+// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-block-threads=48" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+// BADBLOCK: error: llama-lower-to-loops: gpu-block-threads must be a multiple of 32 in 32..1024, got 48
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul a loop nest that
@@ -232,21 +234,22 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // CHECK: } else {
 // CHECK: scf.if
 // CHECK-NOT: scf.parallel
-// On GPUs a warp per token computes its scale and writes the normalized row
-// (x * scale * gamma) once; the row loops then read that row alone.
+// On GPUs a block per token computes its scale and writes the normalized
+// row (x * scale * gamma) once; the row loops then read that row alone.
 // GPU-LABEL: func.func @qkv_rope
 // GPU: %[[G:.*]] = memref.collapse_shape
 // GPU: %[[XN:.*]] = memref.alloc() : memref<1x64xf32>
 // GPU: scf.parallel
 // GPU: gpu.shuffle  xor
 // GPU: math.sqrt
-// GPU: scf.for %[[K:.*]] = %{{.*}} to %c64{{.*}} step %c32
-// GPU: memref.load %[[G]][%[[K]]] : memref<64xf32>
-// GPU: memref.store %{{.*}}, %[[XN]][%{{.*}}, %[[K]]] : memref<1x64xf32>
+// GPU: scf.for %[[U:.*]] = %{{.*}} to %c16{{.*}} step %c128
+// GPU: %[[K:.*]] = arith.muli %[[U]], %c4
+// GPU: vector.load %[[G]][%[[K]]] {alignment = 16 : i64} : memref<64xf32>, vector<4xf32>
+// GPU: vector.store %{{.*}}, %[[XN]][%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<1x64xf32>, vector<4xf32>
 // GPU: scf.parallel
-// GPU-NOT: memref.load %[[G]]
+// GPU-NOT: {{(memref|vector)}}.load %[[G]]
 // GPU: vector.load %[[XN]]
-// GPU-NOT: memref.load %[[G]]
+// GPU-NOT: {{(memref|vector)}}.load %[[G]]
 // GPU: math.cos
 func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32> {
   %g = llama.weight "g" : !llama.weight<64xf32>
@@ -258,44 +261,84 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 
 // -----
 
-// On GPUs the normalizing warp (ahead of quantized rows; see
-// @decode_norm_in_row_warps) reads rows of a multiple of 128 elements in
-// 16-byte pieces, 8 a lane per step (loads first; marked for
-// llama-gpu-launch-bounds), the other 64 pieces one per step: the sum of
-// squares, then x * scale * gamma with 16-byte stores.
+// On GPUs the normalizing kernel (ahead of quantized rows; see
+// @decode_norm_in_row_warps) takes a block of 128 threads per token (the
+// pipeline's block size), which reads the row in 16-byte pieces, 8 a
+// thread per step (loads first; marked for llama-gpu-launch-bounds), the
+// other 128 pieces one per step: the sum of squares, each warp's sum
+// (shuffles) written to a workgroup buffer by its lane 0, a barrier (the
+// marker llama-gpu-workgroup-buffers turns into gpu.barrier), the 4 warps'
+// sums added, then x * scale * gamma with 16-byte stores.
 // CHECK-LABEL: func.func @normalized_rows_in_pieces
 // GPU-LABEL: func.func @normalized_rows_in_pieces
-// GPU: %[[XN:.*]] = memref.alloc() : memref<1x1280xf32>
-// GPU: scf.parallel
-// GPU: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c256{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
+// GPU: %[[XN:.*]] = memref.alloc() : memref<1x4608xf32>
+// GPU: %[[N:.*]] = arith.muli %{{.*}}, %c128
+// GPU: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[N]])
+// GPU: %[[T:.*]] = arith.remui %[[I]], %c128
+// GPU: %[[LANE:.*]] = arith.remui %[[T]], %c32
+// GPU: scf.for %{{.*}} = %[[T]] to %c1024{{.*}} step %c1024{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
 // GPU-NOT: vector.fma
-// GPU-COUNT-8: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x1280xf32>, vector<4xf32>
+// GPU-COUNT-8: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4608xf32>, vector<4xf32>
 // GPU-COUNT-8: vector.fma
 // GPU: } {llama.batched_loads}
-// GPU: scf.for %{{.*}} = %{{.*}} to %c320{{.*}} step %c32{{.*}} iter_args
-// GPU: gpu.shuffle  xor
+// GPU: scf.for %{{.*}} = %{{.*}} to %c1152{{.*}} step %c128{{.*}} iter_args
+// GPU-COUNT-5: gpu.shuffle  xor
+// GPU: %[[SUMS:.*]] = memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
+// GPU: %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
+// GPU: scf.if %[[FIRST]] {
+// GPU: %[[W:.*]] = arith.divui %[[T]], %c32
+// GPU: memref.store %{{.*}}, %[[SUMS]][%[[W]]]
+// GPU: } {llama.barrier_after}
+// GPU-COUNT-4: memref.load %[[SUMS]]
 // GPU: math.sqrt
-// GPU: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c256
+// GPU: scf.for %{{.*}} = %[[T]] to %c1024{{.*}} step %c1024
 // GPU-NOT: vector.store
-// GPU-COUNT-16: vector.load %{{.*}} {alignment = 16 : i64} : memref<{{1x1280|1280}}xf32>, vector<4xf32>
-// GPU-COUNT-8: vector.store %{{.*}}, %[[XN]][%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<1x1280xf32>, vector<4xf32>
+// GPU-COUNT-16: vector.load %{{.*}} {alignment = 16 : i64} : memref<{{1x4608|4608}}xf32>, vector<4xf32>
+// GPU-COUNT-8: vector.store %{{.*}}, %[[XN]][%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<1x4608xf32>, vector<4xf32>
 // GPU: } {llama.batched_loads}
-// GPU: scf.for %{{.*}} = %{{.*}} to %c320{{.*}} step %c32
+// GPU: scf.for %{{.*}} = %{{.*}} to %c1152{{.*}} step %c128
 // GPU: vector.store %{{.*}}, %[[XN]]
 // GPU: scf.parallel
 // GPU: vector.load %[[XN]]
-func.func @normalized_rows_in_pieces(%x: tensor<1x1280xf32>) -> tensor<1x2xf32> {
-  %g = llama.weight "g" : !llama.weight<1280xf32>
-  %w = llama.weight "w" : !llama.weight<2x1280xq8_0>
-  %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<1x1280xf32>, !llama.weight<2x1280xq8_0>, !llama.weight<1280xf32>) -> tensor<1x2xf32>
+func.func @normalized_rows_in_pieces(%x: tensor<1x4608xf32>) -> tensor<1x2xf32> {
+  %g = llama.weight "g" : !llama.weight<4608xf32>
+  %w = llama.weight "w" : !llama.weight<2x4608xq8_0>
+  %y = llama.matmul %x, %w norm(%g) {epsilon = 1.0e-05 : f32} : (tensor<1x4608xf32>, !llama.weight<2x4608xq8_0>, !llama.weight<4608xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
 
 // -----
 
+// A standalone norm on GPUs: a block per token computes the scale (rows
+// not a whole number of 16-byte pieces element by element, thread t taking
+// t, t + 128, ...), thread 0 stores it, and a parallel loop writes
+// x * scale * gamma.
+// GPU-LABEL: func.func @rms_norm_blocks
+// GPU: scf.parallel (%[[I:.*]]) =
+// GPU: %[[T:.*]] = arith.remui %[[I]], %c128
+// GPU: %[[S:.*]] = arith.divui %[[I]], %c128
+// GPU: scf.for %{{.*}} = %[[T]] to %c6{{.*}} step %c128{{.*}} iter_args
+// GPU: memref.load %{{.*}}[%[[S]], %{{.*}}] : memref<?x6xf32>
+// GPU-COUNT-5: gpu.shuffle  xor
+// GPU: memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
+// GPU: } {llama.barrier_after}
+// GPU: math.sqrt
+// GPU: %[[T0:.*]] = arith.cmpi eq, %[[T]], %c0
+// GPU: scf.if %[[T0]] {
+// GPU-NEXT: memref.store %{{.*}}, %{{.*}}[%[[S]]] : memref<?xf32>
+// GPU: scf.parallel
+// GPU: return
+func.func @rms_norm_blocks(%x: tensor<?x6xf32>) -> tensor<?x6xf32> {
+  %g = llama.weight "g" : !llama.weight<6xf32>
+  %y = llama.rms_norm %x, %g {epsilon = 1.0e-05 : f32} : (tensor<?x6xf32>, !llama.weight<6xf32>) -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}
+
+// -----
+
 // With gpu-quantized-row-norms, quantized rows' warps compute the decode
-// norm scale too (the same rows as @normalized_rows_in_pieces, which keeps
-// its normalizing kernel without the option): x and gamma pieces, the sum
+// norm scale too (quantized rows as in @normalized_rows_in_pieces, which keep
+// their normalizing kernel without the option): x and gamma pieces, the sum
 // of squares a third accumulator, no normalized row.
 // GPUQ-LABEL: func.func @quantized_row_norms
 // GPUQ-NOT: memref.alloc() : memref<1x1280xf32>
@@ -539,6 +582,107 @@ func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor
   %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xf32>) -> tensor<1x16xf32>
   %z = arith.addf %r, %y : tensor<1x16xf32>
   return %z : tensor<1x16xf32>
+}
+
+// -----
+
+// A GPU prefill whose rows come in whole tiles of 64: a GEMM tiled in
+// shared memory. A block of 128 threads per (row tile, token tile of 32),
+// row tile by row tile; per 32-wide step of K the block stages its rows'
+// 8-element units, dequantized (2 a thread), and its tokens' 4-element
+// activation pieces (2 a thread; tokens past the last load the last), each
+// transposed into a workgroup buffer, waits (the marker on the last
+// store), adds 4 rows x 4 tokens of products per k from two 16-byte
+// shared loads, and waits again; then each thread stores its tokens that
+// exist, the residual added.
+// GPU-LABEL: func.func @prefill_tiled_gemm
+// GPU: %[[SEQ:.*]] = memref.dim %{{.*}}, %c0{{.*}} : memref<?x64xf32>
+// GPU: arith.divui %{{.*}}, %c32
+// GPU: %[[LAST:.*]] = arith.subi %[[SEQ]], %c1
+// GPU: %[[N:.*]] = arith.muli %{{.*}}, %c128
+// GPU: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[N]])
+// GPU: %[[W:.*]] = memref.alloca() : memref<32x64xf32, #gpu.address_space<workgroup>>
+// GPU: %[[X:.*]] = memref.alloca() : memref<32x32xf32, #gpu.address_space<workgroup>>
+// GPU: scf.for %{{.*}} = %{{.*}} to %c64{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// GPU: vector.load %{{.*}} {alignment = 2 : i64} : memref<64x36xi8>, vector<8xi8>
+// GPU-COUNT-8: memref.store %{{.*}}, %[[W]]
+// GPU: arith.minui %{{.*}}, %[[LAST]]
+// GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x64xf32>, vector<4xf32>
+// GPU-COUNT-4: memref.store %{{.*}}, %[[X]]
+// GPU: vector.load %{{.*}} {alignment = 2 : i64} : memref<64x36xi8>, vector<8xi8>
+// GPU-COUNT-8: memref.store %{{.*}}, %[[W]]
+// GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x64xf32>, vector<4xf32>
+// GPU-COUNT-3: memref.store %{{.*}}, %[[X]]
+// GPU-NEXT: arith.constant 3
+// GPU-NEXT: arith.addi
+// GPU-NEXT: vector.extract
+// GPU-NEXT: memref.store %{{.*}}, %[[X]][{{.*}}] {llama.barrier_after}
+// GPU: scf.for %[[KK:.*]] = %{{.*}} to %c32{{.*}} step %c1{{.*}} iter_args
+// GPU: vector.load %[[W]][%[[KK]], %{{.*}}] {alignment = 16 : i64} : memref<32x64xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// GPU: vector.load %[[X]][%[[KK]], %{{.*}}] {alignment = 16 : i64} : memref<32x32xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// GPU-COUNT-4: vector.fma
+// GPU: } {llama.barrier_after}
+// GPU: %[[OK:.*]] = arith.cmpi ult, %[[S:.*]], %[[SEQ]]
+// GPU: scf.if %[[OK]] {
+// GPU: memref.load %{{.*}}[%[[S]], %{{.*}}] : memref<?x64xf32>
+// GPU: arith.addf
+// GPU: memref.store %{{.*}}, %{{.*}}[%[[S]], %{{.*}}] : memref<?x64xf32>
+// GPU-NOT: gpu.shuffle
+// GPU: return
+func.func @prefill_tiled_gemm(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %w = llama.weight "w" : !llama.weight<64x64xq4_0>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<64x64xq4_0>) -> tensor<?x64xf32>
+  %z = arith.addf %r, %y : tensor<?x64xf32>
+  return %z : tensor<?x64xf32>
+}
+
+// -----
+
+// The tiled GEMM of gate and up: a tile's 64 slots are 32 rows of each,
+// interleaved (a thread's 4 slots are 2 rows' gate and up); a warp stages
+// one weight's units (a warp-uniform branch), and the epilogue is SwiGLU.
+// GPU-LABEL: func.func @prefill_tiled_swiglu
+// GPU: scf.parallel
+// GPU: memref.alloca() : memref<32x64xf32, #gpu.address_space<workgroup>>
+// GPU: scf.for
+// GPU: %[[GATE:.*]] = scf.if %{{.*}} -> (vector<8xf32>) {
+// GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<32x64xi16>, vector<8xi16>
+// GPU: } else {
+// GPU: vector.load %{{.*}} {alignment = 16 : i64} : memref<32x64xi16>, vector<8xi16>
+// GPU: vector.extract %[[GATE]][0]
+// GPU: } {llama.barrier_after}
+// GPU: scf.if
+// GPU: math.exp
+// GPU: memref.store %{{.*}} : memref<?x32xf32>
+// GPU-NOT: gpu.shuffle
+// GPU: return
+func.func @prefill_tiled_swiglu(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  %g = llama.weight "g" : !llama.weight<32x64xf16>
+  %u = llama.weight "u" : !llama.weight<32x64xf16>
+  %y = llama.matmul_swiglu %x, %g, %u : (tensor<?x64xf32>, !llama.weight<32x64xf16>, !llama.weight<32x64xf16>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// negative_: rows not in whole tiles (48), and a decode step (one token),
+// keep the warp row kernels: no workgroup buffer.
+// GPU-LABEL: func.func @negative_tiled_rows_not_whole
+// GPU-NOT: #gpu.address_space<workgroup>
+// GPU: gpu.shuffle
+// GPU-LABEL: func.func @negative_tiled_decode
+// GPU-NOT: #gpu.address_space<workgroup>
+// GPU: gpu.shuffle
+// GPU: return
+func.func @negative_tiled_rows_not_whole(%x: tensor<?x64xf32>) -> tensor<?x48xf32> {
+  %w = llama.weight "w" : !llama.weight<48x64xf16>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<48x64xf16>) -> tensor<?x48xf32>
+  return %y : tensor<?x48xf32>
+}
+func.func @negative_tiled_decode(%x: tensor<1x64xf32>) -> tensor<1x64xf32> {
+  %w = llama.weight "w2" : !llama.weight<64x64xf16>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<64x64xf16>) -> tensor<1x64xf32>
+  return %y : tensor<1x64xf32>
 }
 
 // -----

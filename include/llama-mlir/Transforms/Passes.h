@@ -54,6 +54,14 @@ inline constexpr llvm::StringLiteral kEmulatorAlignedFn =
 inline constexpr llvm::StringLiteral kBatchedLoadsAttrName =
     "llama.batched_loads";
 
+/// llama-lower-to-loops marks an op of a block's code after which the
+/// block's threads must wait for each other (they share a workgroup buffer
+/// it writes) with this unit attribute; llama-gpu-workgroup-buffers puts a
+/// gpu.barrier there in the kernel (the buffer deallocation passes, which
+/// run in between, reject gpu.barrier: its memory effects are unknown).
+inline constexpr llvm::StringLiteral kBarrierAfterAttrName =
+    "llama.barrier_after";
+
 /// llama-gpu-host-buffers records on the module, as a dense i64 array, the
 /// memref arguments of the entry points that the host code only hands to
 /// kernels (by argument number); llama-compile lists them in the program's
@@ -97,6 +105,8 @@ struct LlamaCPUPipelineOptions {
   bool gpuKernels = false;
   /// llama-lower-to-loops{gpu-quantized-row-norms}.
   bool gpuQuantizedRowNorms = false;
+  /// llama-lower-to-loops{gpu-block-threads}: the GPU pipeline's block size.
+  int64_t gpuBlockThreads = 128;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };

@@ -107,7 +107,7 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     Option<"gpuKernels", "gpu", "bool", /*default=*/"false",
            "GPU code (with vector-kernels=false): a warp of 32 threads per "
            "weight row, lane l taking blocks l, l+32, ... and the partial "
-           "sums added with gpu.shuffle xor; RMSNorm scales a warp per "
+           "sums added with gpu.shuffle xor; RMSNorm scales a block per "
            "token (in a decode step of f32/f16/bf16 rows, each row's warp "
            "computes it); embedding, norm and KV-cache loops as flat "
            "parallel loops (kernels), so the host touches no buffer "
@@ -119,6 +119,13 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "instead of a kernel normalizing the row first: a launch fewer "
            "per norm, more L1 reads per row (x and gamma where the "
            "normalized row was one read); for measuring which wins">,
+    Option<"gpuBlockThreads", "gpu-block-threads", "int64_t",
+           /*default=*/"128",
+           "With gpu: the threads of a block, the size the GPU pipeline "
+           "tiles parallel loops by (a multiple of 32, at most 1024). The "
+           "RMSNorm kernels take a block per token: each warp sums its "
+           "lanes' squares with shuffles, the warps' sums meet in "
+           "workgroup memory after a gpu.barrier">,
   ];
 }
 
@@ -205,8 +212,12 @@ def LlamaEmulateGPUKernelsPass
     `llama_rt_emu_check_aligned(index address, index alignment)` (the
     emulator reports a misaligned access, where a GPU would fault). The
     gpu.module and the launches are left as they are: the program still
-    holds the PTX. A kernel with workgroup or
-    private memory, a shuffle whose `valid` result is used, or another gpu
+    holds the PTX. A workgroup attribution of a kernel becomes a private
+    `memref.global` of the host module (its type without the address
+    space), read in the copy with `memref.get_global`: the emulator runs
+    one block at a time, whose threads share it as on a GPU; its uses must
+    be loads and stores. A kernel with private memory, a workgroup buffer
+    used otherwise, a shuffle whose `valid` result is used, or another gpu
     op is an error that names the kernel and the op.
   }];
   let dependentDialects = [
@@ -311,6 +322,45 @@ def LlamaLowerGPUMathPass : Pass<"llama-lower-gpu-math"> {
     "::mlir::arith::ArithDialect",
     "::mlir::LLVM::LLVMDialect",
     "::mlir::vector::VectorDialect",
+  ];
+}
+
+def LlamaGPUWorkgroupBuffersPass
+    : Pass<"llama-gpu-workgroup-buffers", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Make the kernels' workgroup allocas workgroup attributions";
+  let description = [{
+    Every `memref.alloca` of a `memref<..., #gpu.address_space<workgroup>>`
+    in a kernel (`gpu.func ... kernel`) becomes one of the kernel's
+    workgroup attributions (`workgroup(%b : memref<..., 3> {llvm.align =
+    16 : i64})`), its uses the attribution's value; `convert-gpu-to-nvvm`
+    lowers those to globals in shared memory, one per kernel and
+    attribution. The memory space is NVVM's shared address space as a
+    number, which the vector ops that the pipeline lowers to LLVM before
+    `convert-gpu-to-nvvm` can convert (they cannot convert
+    `#gpu.address_space<workgroup>`), and the alignment is the alloca's,
+    at least 16 bytes (a shared global is otherwise aligned to its element,
+    and the buffers are read with 16-byte loads). An alloca would become an
+    `llvm.alloca` in address space 3, which NVPTX cannot have. After each op of a kernel marked
+    `llama.barrier_after`, a `gpu.barrier` is inserted and the marker
+    removed: the buffer deallocation passes, which run between
+    `llama-lower-to-loops` and the kernels, reject `gpu.barrier` (its
+    memory effects are unknown), so the block's code marks where its
+    threads must wait instead.
+
+    This is how the GPU pipeline's kernels get shared memory:
+    `llama-lower-to-loops{gpu}` puts such an alloca in the body of a
+    parallel loop whose iterations are a block's threads (the RMSNorm
+    kernels' block sums and the prefill GEMM's tiles, `gpu-block-threads`),
+    and
+    `convert-parallel-loops-to-gpu` and `gpu-kernel-outlining` carry it
+    into the kernel; in the kernel it means one buffer for the block, which
+    its threads share across the barrier. A workgroup alloca or a marker
+    outside a kernel, or a workgroup alloca of a dynamic shape or a
+    non-identity layout, is an error. Other allocas are left alone.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
   ];
 }
 
