@@ -1407,26 +1407,34 @@ constexpr int64_t kTileSlots = 64;
 constexpr int64_t kTileTokens = 32;
 constexpr int64_t kTileK = 32;
 
-/// Whether tiledMatmul computes the prefill of `ws` (one weight, or gate
-/// and up; n rows of k): GPU code with the block size it is made for, rows
+/// The rows of a weight that tiledMatmul's j-th value of group g is the
+/// dot product with: row g * stride + offset of `w`.
+struct TileRows {
+  const WeightView *w;
+  int64_t stride = 1, offset = 0;
+};
+
+/// Whether tiledMatmul computes the prefill of `rows` (one weight; gate
+/// and up; or the rows 2g, 2g+1 of a RoPE pair) for `groups` groups (n
+/// rows of k each): GPU code with the block size it is made for, groups
 /// and K in whole tiles, weights in 8-element units, activations in f32
 /// (normalized already, as on GPUs).
-static bool tiledMatmulApplies(const Kernels &kc,
-                               ArrayRef<const WeightView *> ws, int64_t n,
-                               int64_t k, const Activation &x) {
-  int64_t m = static_cast<int64_t>(ws.size());
+static bool tiledMatmulApplies(const Kernels &kc, ArrayRef<TileRows> rows,
+                               int64_t groups, int64_t k, const Activation &x) {
+  int64_t m = static_cast<int64_t>(rows.size());
   return kc.gpu && kc.blockThreads == kTileThreads && (m == 1 || m == 2) &&
-         n % (kTileSlots / m) == 0 && k % kTileK == 0 && !x.xq && !x.normDim &&
-         llvm::all_of(ws, [&](const WeightView *w) {
-           return hasEightElementUnits(*w) && canVectorizeDot(*w, k);
+         groups % (kTileSlots / m) == 0 && k % kTileK == 0 && !x.xq &&
+         !x.normDim && llvm::all_of(rows, [&](const TileRows &r) {
+           return hasEightElementUnits(*r.w) && canVectorizeDot(*r.w, k);
          });
 }
 
-/// A prefill's y[s, row] = sum_k x[s, k] * w[row, k] for the weights `ws`
-/// (one, or gate and up: m = ws.size() values per row) on GPUs, as a GEMM
-/// tiled in shared memory (tiledMatmulApplies). A block of kTileThreads
-/// threads takes kTileSlots slots (m weights x kTileSlots / m rows, slot
-/// g * m + j being row g of weight j) times kTileTokens tokens; the blocks
+/// A prefill's y_j[s, g] = sum_k x[s, k] * w_j[g * stride_j + offset_j, k]
+/// for the row sources `rows` (m = rows.size() values per group g: one
+/// weight, gate and up, or a RoPE pair) on GPUs, as a GEMM tiled in shared
+/// memory (tiledMatmulApplies). A block of kTileThreads threads takes
+/// kTileSlots slots (kTileSlots / m groups of m, slot g * m + j being
+/// group g's row of source j) times kTileTokens tokens; the blocks
 /// go row tile by row tile, each row tile's blocks over all token tiles
 /// (the activations, read by every row tile, stay in L2; each weight is
 /// read from memory once). For each kTileK-wide step of K the block
@@ -1441,16 +1449,26 @@ static bool tiledMatmulApplies(const Kernels &kc,
 /// multiply-add, here (4 bytes of activations + 2 of f16 weights) / 64 slots
 /// and 32 tokens, about 0.1. Tokens past `seq` in the last token tile load
 /// the last token's activations and are not stored.
-/// store(s, g, values): token s, row g, the m values (weight j's in [j]).
+/// store(s, g, values): token s, group g, the m values (source j's in
+/// [j]).
 static void tiledMatmul(
-    Emitter &e, ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
+    Emitter &e, ArrayRef<TileRows> rows, int64_t n, int64_t k,
     const Activation &x, Value seq,
-    function_ref<void(Value s, Value row, ArrayRef<Value> values)> store) {
+    function_ref<void(Value s, Value group, ArrayRef<Value> values)> store) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  int64_t m = static_cast<int64_t>(ws.size());
-  int64_t groups = kTileSlots / m; // rows of each weight per tile
+  int64_t m = static_cast<int64_t>(rows.size());
+  int64_t groups = kTileSlots / m; // groups per tile
   int64_t rowTiles = n / groups;
+  // Row of source j for group g.
+  auto rowOf = [&](int64_t j, Value g) -> Value {
+    const TileRows &r = rows[j];
+    Value row = r.stride == 1
+                    ? g
+                    : Value(arith::MulIOp::create(b, loc, g, e.idx(r.stride)));
+    return r.offset ? Value(arith::AddIOp::create(b, loc, row, e.idx(r.offset)))
+                    : row;
+  };
   Type f32 = b.getF32Type();
   auto space =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
@@ -1509,24 +1527,22 @@ static void tiledMatmul(
             if (m == 1) {
               slot = arith::AddIOp::create(
                   b, loc, arith::MulIOp::create(b, loc, h, e.idx(kWarp)), lane);
-              Value row = arith::AddIOp::create(b, loc, g0, slot);
-              wv = unitWeights(e, {ws[0], row}, unit, k0);
+              Value g = arith::AddIOp::create(b, loc, g0, slot);
+              wv = unitWeights(e, {rows[0].w, rowOf(0, g)}, unit, k0);
             } else {
               slot = arith::AddIOp::create(
                   b, loc, arith::MulIOp::create(b, loc, lane, e.idx(2)), h);
-              Value row = arith::AddIOp::create(b, loc, g0, lane);
+              Value g = arith::AddIOp::create(b, loc, g0, lane);
               Value first = arith::CmpIOp::create(
                   b, loc, arith::CmpIPredicate::eq, h, e.idx(0));
               auto pick = scf::IfOp::create(b, loc, TypeRange{v8}, first,
                                             /*withElseRegion=*/true);
-              {
-                OpBuilder::InsertionGuard g(b);
-                b.setInsertionPointToStart(pick.thenBlock());
-                scf::YieldOp::create(b, loc,
-                                     unitWeights(e, {ws[0], row}, unit, k0));
-                b.setInsertionPointToStart(pick.elseBlock());
-                scf::YieldOp::create(b, loc,
-                                     unitWeights(e, {ws[1], row}, unit, k0));
+              for (int64_t j = 0; j < 2; ++j) {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(j ? pick.elseBlock()
+                                             : pick.thenBlock());
+                scf::YieldOp::create(
+                    b, loc, unitWeights(e, {rows[j].w, rowOf(j, g)}, unit, k0));
               }
               wv = pick.getResult(0);
             }
@@ -1587,7 +1603,7 @@ static void tiledMatmul(
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         for (int64_t i = 0; i < 4; i += m) {
-          // Slots slot0 + i .. + m - 1: row (slot0 + i) / m of each weight.
+          // Slots slot0 + i .. + m - 1: group (slot0 + i) / m.
           Value row = arith::AddIOp::create(
               b, loc, g0,
               arith::DivUIOp::create(
@@ -1765,10 +1781,10 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
-  if (rt.isDynamicDim(0) && tiledMatmulApplies(kernels, {&w}, n, k, x)) {
+  if (rt.isDynamicDim(0) && tiledMatmulApplies(kernels, {{&w}}, n, k, x)) {
     // A GPU prefill: the GEMM tiled in shared memory.
     tiledMatmul(
-        e, {&w}, n, k, x, seq,
+        e, {{&w}}, n, k, x, seq,
         [&](Value s, Value row, ArrayRef<Value> y) { store(y[0], s, row); });
   } else if (kernels.gpu && n % 2 == 0 && canVectorizeDot(w, k) &&
              (!blocked || hasEightElementUnits(w))) {
@@ -1839,9 +1855,10 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   };
   bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
                  rt.isDynamicDim(0);
-  if (rt.isDynamicDim(0) && tiledMatmulApplies(kernels, {&wg, &wu}, n, k, x)) {
+  if (rt.isDynamicDim(0) &&
+      tiledMatmulApplies(kernels, {{&wg}, {&wu}}, n, k, x)) {
     // A GPU prefill: gate and up in one GEMM tiled in shared memory.
-    tiledMatmul(e, {&wg, &wu}, n, k, x, seq,
+    tiledMatmul(e, {{&wg}, {&wu}}, n, k, x, seq,
                 [&](Value s, Value row, ArrayRef<Value> gu) {
                   memref::StoreOp::create(b, e.loc, epilogue(gu[0], gu[1]), out,
                                           ValueRange{s, row});
@@ -1961,50 +1978,65 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
       -2.0 * std::log(double(op.getTheta().convertToFloat())) / double(nRot);
   Type f32 = b.getF32Type();
 
-  // Rows r, r+1 of `w` (an adjacent pair of features of one head) for every
-  // token, rotated when `rope` and r % head_dim < n_rot, stored into `out`
-  // (and into `cache` at the token's position).
-  auto pairRows = [&](const WeightView &w, Value r, Value out, bool rope,
-                      Value cache) {
-    Value h = arith::DivUIOp::create(b, loc, r, e.idx(hd));
-    Value d = arith::RemUIOp::create(b, loc, r, e.idx(hd));
-    Value d1 = arith::AddIOp::create(b, loc, d, e.idx(1));
-    Value r1 = arith::AddIOp::create(b, loc, r, e.idx(1));
-    Value freq, inRot;
+  // The head, dims and rotation of the pair of rows r, r+1 (an adjacent
+  // pair of features of one head).
+  struct Pair {
+    Value h, d, d1, freq, inRot;
+  };
+  auto pairOf = [&](Value r, bool rope) {
+    Pair p;
+    p.h = arith::DivUIOp::create(b, loc, r, e.idx(hd));
+    p.d = arith::RemUIOp::create(b, loc, r, e.idx(hd));
+    p.d1 = arith::AddIOp::create(b, loc, p.d, e.idx(1));
     if (rope) {
-      Value i = arith::DivUIOp::create(b, loc, d, e.idx(2));
+      Value i = arith::DivUIOp::create(b, loc, p.d, e.idx(2));
       Value iF = arith::UIToFPOp::create(
           b, loc, f32, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i));
-      freq = math::ExpOp::create(
+      p.freq = math::ExpOp::create(
           b, loc, arith::MulFOp::create(b, loc, iF, e.f32(freqScale)));
-      inRot = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, d,
-                                    e.idx(nRot));
+      p.inRot = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p.d,
+                                      e.idx(nRot));
     }
+    return p;
+  };
+  // Token s's dot products a0, a1 with the pair, rotated when `rope` and
+  // d < n_rot, stored into `out` (and into `cache` at the token's
+  // position).
+  auto storePair = [&](const Pair &pr, Value out, bool rope, Value cache,
+                       Value s, Value a0, Value a1) {
+    Value p;
+    if (rope || cache)
+      p = memref::LoadOp::create(b, loc, pos, ValueRange{s});
+    if (rope) {
+      Value angle = arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, f32, p), pr.freq);
+      Value c = math::CosOp::create(b, loc, angle);
+      Value sn = math::SinOp::create(b, loc, angle);
+      Value y0 =
+          arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, c),
+                                arith::MulFOp::create(b, loc, a1, sn));
+      Value y1 =
+          arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, sn),
+                                arith::MulFOp::create(b, loc, a1, c));
+      a0 = arith::SelectOp::create(b, loc, pr.inRot, y0, a0);
+      a1 = arith::SelectOp::create(b, loc, pr.inRot, y1, a1);
+    }
+    memref::StoreOp::create(b, loc, a0, out, ValueRange{s, pr.h, pr.d});
+    memref::StoreOp::create(b, loc, a1, out, ValueRange{s, pr.h, pr.d1});
+    if (cache) {
+      Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), p);
+      storeToCache(b, loc, a0, cache, {row, pr.h, pr.d});
+      storeToCache(b, loc, a1, cache, {row, pr.h, pr.d1});
+    }
+  };
+
+  // Rows r, r+1 of `w` for every token (storePair).
+  auto pairRows = [&](const WeightView &w, Value r, Value out, bool rope,
+                      Value cache) {
+    Value r1 = arith::AddIOp::create(b, loc, r, e.idx(1));
+    Pair pr = pairOf(r, rope);
     auto store = [&](Value s, Value a0, Value a1) {
-      Value p;
-      if (rope || cache)
-        p = memref::LoadOp::create(b, loc, pos, ValueRange{s});
-      if (rope) {
-        Value angle = arith::MulFOp::create(
-            b, loc, arith::SIToFPOp::create(b, loc, f32, p), freq);
-        Value c = math::CosOp::create(b, loc, angle);
-        Value sn = math::SinOp::create(b, loc, angle);
-        Value y0 =
-            arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, c),
-                                  arith::MulFOp::create(b, loc, a1, sn));
-        Value y1 =
-            arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, sn),
-                                  arith::MulFOp::create(b, loc, a1, c));
-        a0 = arith::SelectOp::create(b, loc, inRot, y0, a0);
-        a1 = arith::SelectOp::create(b, loc, inRot, y1, a1);
-      }
-      memref::StoreOp::create(b, loc, a0, out, ValueRange{s, h, d});
-      memref::StoreOp::create(b, loc, a1, out, ValueRange{s, h, d1});
-      if (cache) {
-        Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), p);
-        storeToCache(b, loc, a0, cache, {row, h, d});
-        storeToCache(b, loc, a1, cache, {row, h, d1});
-      }
+      storePair(pr, out, rope, cache, s, a0, a1);
     };
     forTokens(
         e, seq, blocked, tokenBlock,
@@ -2021,6 +2053,33 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
           store(s, pair[0], pair[1]);
         });
   };
+
+  // A GPU prefill: Q, K and V each a GEMM tiled in shared memory whose
+  // groups are the pairs (tiledMatmul).
+  auto pairsOf = [](const WeightView &w) {
+    return SmallVector<TileRows>{{&w, 2, 0}, {&w, 2, 1}};
+  };
+  if (qt.isDynamicDim(0) &&
+      tiledMatmulApplies(kernels, pairsOf(wq), nq / 2, k, x) &&
+      tiledMatmulApplies(kernels, pairsOf(wk), nk / 2, k, x) &&
+      tiledMatmulApplies(kernels, pairsOf(wv), nk / 2, k, x)) {
+    auto gemm = [&](const WeightView &w, int64_t rows, Value out, bool rope,
+                    Value cache) {
+      tiledMatmul(e, pairsOf(w), rows / 2, k, x, seq,
+                  [&](Value s, Value g, ArrayRef<Value> a) {
+                    Value r = arith::MulIOp::create(b, loc, g, e.idx(2));
+                    storePair(pairOf(r, rope), out, rope, cache, s, a[0], a[1]);
+                  });
+    };
+    gemm(wq, nq, qOut, true, Value());
+    gemm(wk, nk, kOut, true, kCache);
+    gemm(wv, nk, vOut, false, vCache);
+    op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
+    op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
+    op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
+    op->erase();
+    return success();
+  }
 
   // One parallel loop over the row pairs of [wq; wk; wv].
   parallelRows(e, kernels.gpu, (nq + 2 * nk) / 2, [&](Value pair) {

@@ -665,9 +665,45 @@ func.func @prefill_tiled_swiglu(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 
 // -----
 
-// negative_: rows not in whole tiles (48), and a decode step (one token),
-// keep the warp row kernels: no workgroup buffer.
+// The Q/K/V projection of a GPU prefill: Q, K and V each a tiled GEMM
+// whose groups are RoPE pairs (rows 2g and 2g + 1, staged by alternate
+// warps), rotated in the epilogue; V unrotated.
+// GPU-LABEL: func.func @prefill_tiled_qkv_rope
+// GPU: scf.parallel
+// GPU: memref.alloca() : memref<32x64xf32, #gpu.address_space<workgroup>>
+// GPU: scf.if %{{.*}} -> (vector<8xf32>) {
+// GPU: %[[R0:.*]] = arith.muli %{{.*}}, %c2
+// GPU: vector.load %{{.*}}[%[[R0]], %{{.*}}] {{.*}} : memref<64x64xi16>, vector<8xi16>
+// GPU: } else {
+// GPU: %[[R1:.*]] = arith.muli %{{.*}}, %c2
+// GPU: %[[R1P:.*]] = arith.addi %[[R1]], %c1
+// GPU: vector.load %{{.*}}[%[[R1P]], %{{.*}}] {{.*}} : memref<64x64xi16>, vector<8xi16>
+// GPU: math.cos
+// GPU: math.sin
+// GPU: scf.parallel
+// GPU: memref.alloca() : memref<32x64xf32, #gpu.address_space<workgroup>>
+// GPU: math.cos
+// GPU: scf.parallel
+// GPU: memref.alloca() : memref<32x64xf32, #gpu.address_space<workgroup>>
+// GPU-NOT: math.cos
+// GPU: return
+func.func @prefill_tiled_qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (tensor<?x8x8xf32>, tensor<?x8x8xf32>, tensor<?x8x8xf32>) {
+  %wq = llama.weight "wq" : !llama.weight<64x64xf16>
+  %wk = llama.weight "wk" : !llama.weight<64x64xf16>
+  %wv = llama.weight "wv" : !llama.weight<64x64xf16>
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xf16>, !llama.weight<64x64xf16>, !llama.weight<64x64xf16>, tensor<?xi32>) -> (tensor<?x8x8xf32>, tensor<?x8x8xf32>, tensor<?x8x8xf32>)
+  return %q, %k, %v : tensor<?x8x8xf32>, tensor<?x8x8xf32>, tensor<?x8x8xf32>
+}
+
+// -----
+
+// negative_: rows not in whole tiles (48; a Q/K/V projection whose keys
+// are 16 rows, 8 pairs), and a decode step (one token), keep the warp row
+// kernels: no workgroup buffer.
 // GPU-LABEL: func.func @negative_tiled_rows_not_whole
+// GPU-NOT: #gpu.address_space<workgroup>
+// GPU: gpu.shuffle
+// GPU-LABEL: func.func @negative_tiled_qkv_small_keys
 // GPU-NOT: #gpu.address_space<workgroup>
 // GPU: gpu.shuffle
 // GPU-LABEL: func.func @negative_tiled_decode
@@ -678,6 +714,12 @@ func.func @negative_tiled_rows_not_whole(%x: tensor<?x64xf32>) -> tensor<?x48xf3
   %w = llama.weight "w" : !llama.weight<48x64xf16>
   %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<48x64xf16>) -> tensor<?x48xf32>
   return %y : tensor<?x48xf32>
+}
+func.func @negative_tiled_qkv_small_keys(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> tensor<?x8x8xf32> {
+  %wq = llama.weight "wq3" : !llama.weight<64x64xf16>
+  %wk = llama.weight "wk3" : !llama.weight<16x64xf16>
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wk, %p {n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xf16>, !llama.weight<16x64xf16>, !llama.weight<16x64xf16>, tensor<?xi32>) -> (tensor<?x8x8xf32>, tensor<?x2x8xf32>, tensor<?x2x8xf32>)
+  return %q : tensor<?x8x8xf32>
 }
 func.func @negative_tiled_decode(%x: tensor<1x64xf32>) -> tensor<1x64xf32> {
   %w = llama.weight "w2" : !llama.weight<64x64xf16>
