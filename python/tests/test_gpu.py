@@ -365,6 +365,16 @@ def test_gpu_warp_attention_shapes_on_emulator(tmp_path, dim, heads,
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp"))
 
 
+def warp_ptx(tmp_path, gguf):
+    """The PTX of the warp-kernel program of `gguf`."""
+    ptx = str(tmp_path / "m.ptx")
+    r = subprocess.run([tool("llama-compile"), gguf, "--target=sm_90",
+                        "--gpu-kernels=warp", "--emit=ptx", "-o", ptx],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return open(ptx).read()
+
+
 @pytest.mark.parametrize("wtype", ["f16", "q4_0", "q4_1", "q5_0", "q5_1",
                                    "q8_0", "q4_k", "q5_k", "q6_k"])
 def test_gpu_warp_batched_loads_on_emulator(tmp_path, wtype):
@@ -377,12 +387,7 @@ def test_gpu_warp_batched_loads_on_emulator(tmp_path, wtype):
     gguf = gen(str(tmp_path / "m.gguf"), "--type", wtype, "--layers", "1",
                "--dim", "1280", "--heads", "10", "--kv-heads", "5",
                "--hidden-dim", "2560")
-    ptx = str(tmp_path / "m.ptx")
-    r = subprocess.run([tool("llama-compile"), gguf, "--target=sm_90",
-                        "--gpu-kernels=warp", "--emit=ptx", "-o", ptx],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert ".minnctapersm 4" in open(ptx).read()
+    assert ".minnctapersm 4" in warp_ptx(tmp_path, gguf)
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp"))
 
 
@@ -396,13 +401,8 @@ def test_gpu_prefill_gemm_on_emulator(tmp_path, wtype):
         light_in_sanitized_build("a type of the prefill GEMM check")
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", wtype,
                "--layers", "1")
-    ptx = str(tmp_path / "m.ptx")
-    r = subprocess.run([tool("llama-compile"), gguf, "--target=sm_90",
-                        "--gpu-kernels=warp", "--emit=ptx", "-o", ptx],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
     assert re.search(r"\.shared \.align 16 \.b8 __wg_llama_prefill_kernel"
-                     r"\w*\[8192\]", open(ptx).read())
+                     r"\w*\[8192\]", warp_ptx(tmp_path, gguf))
     prompt = ",".join(str(1 + (7 * i) % 500) for i in range(45))
     assert_emulated_matches(*emulated_vs_cpu(tmp_path, gguf, "warp",
                                              tokens=prompt))
