@@ -91,7 +91,8 @@ void llama_rt_gpu_sync() __attribute__((weak));
 namespace {
 
 /// The arguments of the entry points (docs/Pipeline.md: the runtime ABI)
-/// that the manifest's `gpu_device_only_args` may name.
+/// that the manifest's `gpu_device_only_args` and `gpu_host_only_args` may
+/// name.
 constexpr int64_t kArgFile = 0, kArgTokens = 2, kArgPositions = 3,
                   kArgKCache = 4, kArgVCache = 5, kArgLogits = 6;
 
