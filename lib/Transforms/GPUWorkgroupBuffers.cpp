@@ -1,13 +1,12 @@
-//===- GPUWorkgroupBuffers.cpp - Kernels' workgroup memory -------*- C++
-//-*-===//
+//===- GPUWorkgroupBuffers.cpp - Kernels' workgroup memory ---*- C++ -*-===//
 //
 // Implements the `llama-gpu-workgroup-buffers` pass (see Passes.td): the
 // memref.allocas in the workgroup address space that llama-lower-to-loops
-// puts in a block's code (the RMSNorm kernels' cross-warp sums) become the
-// kernel's workgroup attributions, which convert-gpu-to-nvvm lowers to
-// shared-memory globals (an alloca there would be an alloca in address
-// space 3, which NVPTX cannot have), and a gpu.barrier follows each op
-// marked llama.barrier_after.
+// puts in a block's code (the RMSNorm kernels' cross-warp sums, the prefill
+// GEMM's tiles) become the kernel's workgroup attributions, which
+// convert-gpu-to-nvvm lowers to shared-memory globals (an alloca there would
+// be an alloca in address space 3, which NVPTX cannot have), and a
+// gpu.barrier follows each op marked llama.barrier_after.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +36,17 @@ bool isWorkgroup(MemRefType t) {
   return space && space.getValue() == gpu::AddressSpace::Workgroup;
 }
 
+/// The kernel `op` is in, or null after an error naming `what` (outside a
+/// kernel).
+gpu::GPUFuncOp kernelOf(Operation *op, StringRef what) {
+  auto fn = op->getParentOfType<gpu::GPUFuncOp>();
+  if (fn && fn.isKernel())
+    return fn;
+  op->emitOpError("llama-gpu-workgroup-buffers: ")
+      << what << " outside a kernel";
+  return {};
+}
+
 struct LlamaGPUWorkgroupBuffersPass
     : llama::impl::LlamaGPUWorkgroupBuffersPassBase<
           LlamaGPUWorkgroupBuffersPass> {
@@ -46,10 +56,8 @@ struct LlamaGPUWorkgroupBuffersPass
       MemRefType t = op.getType();
       if (!isWorkgroup(t))
         return;
-      auto fn = op->getParentOfType<gpu::GPUFuncOp>();
-      if (!fn || !fn.isKernel()) {
-        op.emitOpError("llama-gpu-workgroup-buffers: a workgroup buffer "
-                       "outside a kernel");
+      gpu::GPUFuncOp fn = kernelOf(op, "a workgroup buffer");
+      if (!fn) {
         failed = true;
         return;
       }
@@ -82,10 +90,7 @@ struct LlamaGPUWorkgroupBuffersPass
     getOperation().walk([&](Operation *op) {
       if (!op->removeAttr(llama::kBarrierAfterAttrName))
         return;
-      auto fn = op->getParentOfType<gpu::GPUFuncOp>();
-      if (!fn || !fn.isKernel()) {
-        op->emitOpError("llama-gpu-workgroup-buffers: a barrier marker "
-                        "outside a kernel");
+      if (!kernelOf(op, "a barrier marker")) {
         failed = true;
         return;
       }

@@ -330,6 +330,25 @@ static void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body) {
   body(par.getInductionVars()[0]);
 }
 
+/// for task in [0, n) in parallel on GPUs, a block of `threads` threads per
+/// task: body(task, thread) with the thread's lane in e.lane (the thread
+/// itself when the block is one warp). The GPU pipeline tiles the loop of
+/// n * threads iterations by Kernels::blockThreads, so that with that many
+/// threads the tasks' threads are the blocks'.
+static void parallelBlocks(Emitter &e, Value n, int64_t threads,
+                           function_ref<void(Value task, Value thread)> body) {
+  OpBuilder &b = e.b;
+  Value all = arith::MulIOp::create(b, e.loc, n, e.idx(threads));
+  parallelFor(e, all, [&](Value i) {
+    Value t = arith::RemUIOp::create(b, e.loc, i, e.idx(threads));
+    e.lane = threads == kWarp
+                 ? t
+                 : Value(arith::RemUIOp::create(b, e.loc, t, e.idx(kWarp)));
+    body(arith::DivUIOp::create(b, e.loc, i, e.idx(threads)), t);
+    e.lane = {};
+  });
+}
+
 /// for row in [0, n) in parallel; on GPUs (`warp`) kWarp consecutive
 /// threads per row, their lane in e.lane for the dot products inside
 /// (Emitter::dot), which then end with the same sum in every lane.
@@ -337,13 +356,7 @@ static void parallelRows(Emitter &e, bool warp, Value n,
                          function_ref<void(Value)> body) {
   if (!warp)
     return parallelFor(e, n, body);
-  OpBuilder &b = e.b;
-  Value threads = arith::MulIOp::create(b, e.loc, n, e.idx(kWarp));
-  parallelFor(e, threads, [&](Value i) {
-    e.lane = arith::RemUIOp::create(b, e.loc, i, e.idx(kWarp));
-    body(arith::DivUIOp::create(b, e.loc, i, e.idx(kWarp)));
-    e.lane = {};
-  });
+  parallelBlocks(e, n, kWarp, [&](Value row, Value) { body(row); });
 }
 static void parallelRows(Emitter &e, bool warp, int64_t n,
                          function_ref<void(Value)> body) {
@@ -536,22 +549,6 @@ static SmallVector<Value> warpUnits(Emitter &e, int64_t n, int64_t batch,
 /// per pass, and before that 16 of 8 scalar loads.
 constexpr int64_t kNormPiece = 4;
 constexpr int64_t kNormBatch = 8;
-
-/// for task in [0, n) in parallel on GPUs, a block of `threads` threads per
-/// task: body(task, thread) with the thread's lane in e.lane. The GPU
-/// pipeline tiles the loop of n * threads iterations by `threads`
-/// (Kernels::blockThreads), so that the tasks' threads are the blocks'.
-static void parallelBlocks(Emitter &e, Value n, int64_t threads,
-                           function_ref<void(Value task, Value thread)> body) {
-  OpBuilder &b = e.b;
-  Value all = arith::MulIOp::create(b, e.loc, n, e.idx(threads));
-  parallelFor(e, all, [&](Value i) {
-    Value t = arith::RemUIOp::create(b, e.loc, i, e.idx(threads));
-    e.lane = arith::RemUIOp::create(b, e.loc, t, e.idx(kWarp));
-    body(arith::DivUIOp::create(b, e.loc, i, e.idx(threads)), t);
-    e.lane = {};
-  });
-}
 
 /// The sum of `v` over the `threads` threads of a block (`thread`, with its
 /// lane in e.lane): a warp sum (shuffles), lane 0 of each warp writing it to
@@ -1515,13 +1512,14 @@ static void tiledMatmul(
             // warp w = u / 32 takes slot (w % 2) * 32 + l with one weight,
             // or row l of weight w % 2 with two, part w / 2 (elements
             // part * 8 .. +7 of this step): a warp stages one weight.
-            Value u = arith::AddIOp::create(b, loc, t, e.idx(128 * i));
+            Value u = arith::AddIOp::create(b, loc, t, e.idx(kTileThreads * i));
             Value lane = arith::RemUIOp::create(b, loc, u, e.idx(kWarp));
             Value wi = arith::DivUIOp::create(b, loc, u, e.idx(kWarp));
             Value h = arith::RemUIOp::create(b, loc, wi, e.idx(2));
             Value part = arith::DivUIOp::create(b, loc, wi, e.idx(2));
-            Value k0 = arith::AddIOp::create(
-                b, loc, kc, arith::MulIOp::create(b, loc, part, e.idx(8)));
+            Value partK =
+                arith::MulIOp::create(b, loc, part, e.idx(kWarpPiece));
+            Value k0 = arith::AddIOp::create(b, loc, kc, partK);
             Value unit = arith::DivUIOp::create(b, loc, k0, e.idx(kWarpPiece));
             Value slot, wv;
             if (m == 1) {
@@ -1547,9 +1545,7 @@ static void tiledMatmul(
               wv = pick.getResult(0);
             }
             for (int64_t j = 0; j < kWarpPiece; ++j) {
-              Value kk = arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, part, e.idx(8)),
-                  e.idx(j));
+              Value kk = arith::AddIOp::create(b, loc, partK, e.idx(j));
               Value v = vector::ExtractOp::create(b, loc, wv, j);
               memref::StoreOp::create(b, loc, v, wTile, ValueRange{kk, slot});
             }
@@ -1593,7 +1589,15 @@ static void tiledMatmul(
           dots->setAttr(kBarrierAfterAttrName, b.getUnitAttr());
           scf::YieldOp::create(b, loc, dots.getResults());
         });
-    // acc[i][j]: slot slot0 + i, token tok0 + j.
+    // acc[i][j]: slot slot0 + i, token tok0 + j; slots slot0 + i .. + m - 1
+    // are group (slot0 + i) / m.
+    SmallVector<Value> groupOf;
+    for (int64_t i = 0; i < 4; i += m)
+      groupOf.push_back(arith::AddIOp::create(
+          b, loc, g0,
+          arith::DivUIOp::create(b, loc,
+                                 arith::AddIOp::create(b, loc, slot0, e.idx(i)),
+                                 e.idx(m))));
     for (int64_t j = 0; j < 4; ++j) {
       Value s = arith::AddIOp::create(
           b, loc, s0, arith::AddIOp::create(b, loc, tok0, e.idx(j)));
@@ -1603,18 +1607,12 @@ static void tiledMatmul(
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         for (int64_t i = 0; i < 4; i += m) {
-          // Slots slot0 + i .. + m - 1: group (slot0 + i) / m.
-          Value row = arith::AddIOp::create(
-              b, loc, g0,
-              arith::DivUIOp::create(
-                  b, loc, arith::AddIOp::create(b, loc, slot0, e.idx(i)),
-                  e.idx(m)));
           SmallVector<Value> values;
           for (int64_t jw = 0; jw < m; ++jw)
             values.push_back(x.finish(
                 e, s,
                 vector::ExtractOp::create(b, loc, steps.getResult(i + jw), j)));
-          store(s, row, values);
+          store(s, groupOf[i / m], values);
         }
         scf::YieldOp::create(b, loc);
       });

@@ -156,8 +156,9 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   LlamaMergeGPUModulesPassOptions merge;
   merge.dedupeKernels = true;
   pm.addPass(createLlamaMergeGPUModulesPass(merge));
-  //    The blocks' workgroup buffers (the norms' cross-warp sums) become
-  //    the kernels' shared memory.
+  //    The blocks' workgroup buffers (the norms' cross-warp sums, the
+  //    prefill GEMM's tiles) become the kernels' shared memory, and their
+  //    barriers are placed.
   pm.addNestedPass<gpu::GPUModuleOp>(createLlamaGPUWorkgroupBuffersPass());
   if (opts.emulateKernels)
     pm.addPass(createLlamaEmulateGPUKernelsPass());
@@ -191,8 +192,8 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
   // 11. Host code: its buffers in managed memory where the host loops
   //     between launches use them too, else in device memory (the logits
-  //     copied out), then the LLVM dialect. The
-  //     launches and the binary keep their gpu ops with LLVM operands; the
+  //     copied out), then the LLVM dialect. The launches and the binary
+  //     keep their gpu ops with LLVM operands; the
   //     translation to LLVM IR turns them into calls of the runtime's
   //     mgpu* functions (lib/Runtime/CUDARuntime.cpp) and a constructor
   //     that registers the PTX.

@@ -41,13 +41,11 @@ struct Manifest {
   /// them), for which the runtime passes plain host memory.
   std::vector<int64_t> gpuHostOnlyArgs;
 
-  bool deviceOnly(int64_t arg) const {
-    return std::find(gpuDeviceOnlyArgs.begin(), gpuDeviceOnlyArgs.end(), arg) !=
-           gpuDeviceOnlyArgs.end();
-  }
-  bool hostOnly(int64_t arg) const {
-    return std::find(gpuHostOnlyArgs.begin(), gpuHostOnlyArgs.end(), arg) !=
-           gpuHostOnlyArgs.end();
+  bool deviceOnly(int64_t arg) const { return listed(gpuDeviceOnlyArgs, arg); }
+  bool hostOnly(int64_t arg) const { return listed(gpuHostOnlyArgs, arg); }
+
+  static bool listed(const std::vector<int64_t> &args, int64_t arg) {
+    return std::find(args.begin(), args.end(), arg) != args.end();
   }
 
   int64_t hparam(const std::string &key) const {

@@ -340,9 +340,9 @@ def LlamaGPUWorkgroupBuffersPass
     `#gpu.address_space<workgroup>`), and the alignment is the alloca's,
     at least 16 bytes (a shared global is otherwise aligned to its element,
     and the buffers are read with 16-byte loads). An alloca would become an
-    `llvm.alloca` in address space 3, which NVPTX cannot have. After each op of a kernel marked
-    `llama.barrier_after`, a `gpu.barrier` is inserted and the marker
-    removed: the buffer deallocation passes, which run between
+    `llvm.alloca` in address space 3, which NVPTX cannot have. After each
+    op of a kernel marked `llama.barrier_after`, a `gpu.barrier` is
+    inserted and the marker removed: the buffer deallocation passes, which run between
     `llama-lower-to-loops` and the kernels, reject `gpu.barrier` (its
     memory effects are unknown), so the block's code marks where its
     threads must wait instead.
@@ -351,9 +351,8 @@ def LlamaGPUWorkgroupBuffersPass
     `llama-lower-to-loops{gpu}` puts such an alloca in the body of a
     parallel loop whose iterations are a block's threads (the RMSNorm
     kernels' block sums and the prefill GEMM's tiles, `gpu-block-threads`),
-    and
-    `convert-parallel-loops-to-gpu` and `gpu-kernel-outlining` carry it
-    into the kernel; in the kernel it means one buffer for the block, which
+    and `convert-parallel-loops-to-gpu` and `gpu-kernel-outlining` carry
+    it into the kernel; in the kernel it means one buffer for the block, which
     its threads share across the barrier. A workgroup alloca or a marker
     outside a kernel, or a workgroup alloca of a dynamic shape or a
     non-identity layout, is an error. Other allocas are left alone.
