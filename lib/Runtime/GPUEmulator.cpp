@@ -2,9 +2,10 @@
 //
 // See GPUEmulator.h. A launch runs its grid's blocks one after another. In
 // a block of a kernel registered as `lockstep`, every thread is a fiber
-// (ucontext) that runs until it shuffles, waits at a barrier or returns;
-// when no fiber can run, each warp whose lanes all wait at a shuffle gets
-// its values exchanged, or, where none waits at a shuffle and all live
+// (ucontext) that runs until it shuffles, computes an mma.sync, waits at a
+// barrier or returns; when no fiber can run, each warp whose lanes all
+// wait at a shuffle gets its values exchanged (at an mma.sync, its
+// product), or, where none waits at either and all live
 // threads wait at the barrier, the barrier opens. Other kernels' threads
 // are plain calls, one after another.
 //
@@ -19,6 +20,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -52,7 +54,7 @@ std::map<std::string, Kernel> &kernels() {
 using Entry = std::pair<const std::string, Kernel>;
 Entry &entryOf(void *function) { return *static_cast<Entry *>(function); }
 
-enum class State { Ready, Shuffle, Barrier, Done };
+enum class State { Ready, Shuffle, Mma, Barrier, Done };
 
 /// A fiber's saved context: on x86-64 its stack pointer (the callee-saved
 /// registers are on its stack; see switchTo), elsewhere a ucontext.
@@ -69,6 +71,11 @@ struct Thread {
   State state = State::Ready;
   int64_t id[3] = {0, 0, 0};
   int32_t value = 0, offset = 0, width = 0, mode = 0, result = 0;
+  // At an mma: the lane's A and B registers (two f16 each), C, and where
+  // its D goes.
+  uint32_t a[4] = {0, 0, 0, 0}, b[2] = {0, 0};
+  float c[4] = {0, 0, 0, 0};
+  float *d = nullptr;
 };
 
 /// The launch in progress (launches are synchronous and not nested).
@@ -185,17 +192,89 @@ int sourceLane(int lane, int32_t offset, int32_t width, int32_t mode) {
   return src >= 0 && src < width ? seg + src : -1;
 }
 
-/// Exchanges the values of warps whose lanes all wait at a shuffle.
+/// An IEEE half (binary16) as a float (exact).
+float halfToFloat(uint16_t h) {
+  uint32_t sign = uint32_t(h >> 15) << 31, exp = (h >> 10) & 0x1f,
+           man = h & 0x3ff, bits;
+  if (exp == 0x1f) { // inf, NaN
+    bits = sign | 0x7f800000u | (man << 13);
+  } else if (exp) { // normal
+    bits = sign | ((exp + 112) << 23) | (man << 13);
+  } else if (!man) { // zero
+    bits = sign;
+  } else { // subnormal: man * 2^-24
+    float f = std::ldexp(float(man), -24);
+    return sign ? -f : f;
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+/// The half `i` (0: low 16 bits) of a register.
+float half(uint32_t reg, int i) { return halfToFloat(uint16_t(reg >> 16 * i)); }
+
+/// mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 of warp `w`'s lanes
+/// (threads [w, w + 32)), with the fragment layouts of the PTX ISA; lane =
+/// 4 * group + index:
+///   A (16 x 16) register r: row group + 8 (r % 2), columns 2 index +
+///     8 (r / 2) + {0, 1} (low half first);
+///   B (16 x 8)  register r: column group, rows 2 index + 8 r + {0, 1};
+///   C, D (16 x 8) value i: row group + 8 (i / 2), column 2 index + i % 2.
+/// Each D is C plus the 16 products in k order, in f32 (the products of
+/// halves are exact; a GPU's order and rounding of the sum may differ).
+void warpMma(size_t w) {
+  float a[16][16], b[16][8], c[16][8];
+  for (int lane = 0; lane < kWarp; ++lane) {
+    const Thread &t = launch.threads[w + lane];
+    int group = lane / 4, index = lane % 4;
+    for (int r = 0; r < 4; ++r)
+      for (int i = 0; i < 2; ++i)
+        a[group + 8 * (r % 2)][2 * index + 8 * (r / 2) + i] = half(t.a[r], i);
+    for (int r = 0; r < 2; ++r)
+      for (int i = 0; i < 2; ++i)
+        b[2 * index + 8 * r + i][group] = half(t.b[r], i);
+    for (int i = 0; i < 4; ++i)
+      c[group + 8 * (i / 2)][2 * index + i % 2] = t.c[i];
+  }
+  for (int lane = 0; lane < kWarp; ++lane) {
+    const Thread &t = launch.threads[w + lane];
+    int group = lane / 4, index = lane % 4;
+    for (int i = 0; i < 4; ++i) {
+      int row = group + 8 * (i / 2), col = 2 * index + i % 2;
+      float sum = c[row][col];
+      for (int k = 0; k < 16; ++k)
+        sum += a[row][k] * b[k][col];
+      t.d[i] = sum;
+    }
+  }
+}
+
+/// Exchanges the values of warps whose lanes all wait at a shuffle, and
+/// computes the mma of warps whose lanes all wait at one.
 /// Returns whether any warp did.
 bool resolveShuffles() {
   bool any = false;
   size_t n = launch.threads.size();
   for (size_t w = 0; w < n; w += kWarp) {
     size_t end = std::min(n, w + kWarp);
-    bool waiting = false, all = true;
+    bool waiting = false, all = true, mma = false, allMma = true;
     for (size_t i = w; i < end; ++i) {
       waiting |= launch.threads[i].state == State::Shuffle;
       all &= launch.threads[i].state == State::Shuffle;
+      mma |= launch.threads[i].state == State::Mma;
+      allMma &= launch.threads[i].state == State::Mma;
+    }
+    if (mma) {
+      if (!allMma || end - w != kWarp)
+        die("warp " + std::to_string(w / kWarp) +
+            ": some lanes wait at an mma.sync while others do not (on a "
+            "GPU, undefined behaviour)");
+      warpMma(w);
+      for (size_t i = w; i < end; ++i)
+        launch.threads[i].state = State::Ready;
+      any = true;
+      continue;
     }
     if (!waiting)
       continue;
@@ -753,6 +832,25 @@ int32_t llama_rt_emu_shuffle(int32_t value, int32_t offset, int32_t width,
   t->state = State::Shuffle;
   leaveFiber(*t);
   return t->result;
+}
+
+void llama_rt_emu_mma_m16n8k16(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                               int32_t b0, int32_t b1, float c0, float c1,
+                               float c2, float c3, int64_t d) {
+  Thread *t = launch.current;
+  if (!t)
+    die("an mma.sync in a kernel registered without lockstep");
+  const int32_t a[4] = {a0, a1, a2, a3}, b[2] = {b0, b1};
+  const float c[4] = {c0, c1, c2, c3};
+  for (int i = 0; i < 4; ++i) {
+    t->a[i] = uint32_t(a[i]);
+    t->c[i] = c[i];
+  }
+  for (int i = 0; i < 2; ++i)
+    t->b[i] = uint32_t(b[i]);
+  t->d = reinterpret_cast<float *>(static_cast<uintptr_t>(d));
+  t->state = State::Mma;
+  leaveFiber(*t);
 }
 
 void llama_rt_emu_barrier() {

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -29,7 +30,7 @@ using namespace mlir;
 namespace {
 
 using llama::kEmulatorAlignedFn, llama::kEmulatorBarrierFn,
-    llama::kEmulatorIndexFn, llama::kEmulatorShuffleFn;
+    llama::kEmulatorIndexFn, llama::kEmulatorMmaFn, llama::kEmulatorShuffleFn;
 
 using llama::declareRuntimeFunction;
 
@@ -76,6 +77,64 @@ template <typename AccessOp> void checkAlignment(ModuleOp module, AccessOp op) {
   func::CallOp::create(
       b, l, callee,
       ValueRange{addr, arith::ConstantIndexOp::create(b, l, int64_t(*align))});
+}
+
+/// An nvgpu.mma.sync m16n8k16 of f16 operands and f32 sums becomes a call
+/// of the emulator's warp-wide mma with the lane's registers (A's 4 and
+/// B's 2 pairs of halves as i32, C's 4 floats) and the address of a 4-float
+/// buffer `out` (an alloca of the copy's) that receives the lane's D.
+LogicalResult emulateMma(ModuleOp module, StringRef kernel, Value &out,
+                         func::FuncOp fn, nvgpu::MmaSyncOp op) {
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  Type f16 = b.getF16Type(), f32 = b.getF32Type(), i32 = b.getI32Type(),
+       index = b.getIndexType();
+  auto aType = VectorType::get({4, 2}, f16),
+       bType = VectorType::get({2, 2}, f16),
+       cType = VectorType::get({2, 2}, f32);
+  SmallVector<int64_t> shape = llvm::to_vector(
+      llvm::map_range(op.getMmaShape().getAsValueRange<IntegerAttr>(),
+                      [](const APInt &v) { return v.getSExtValue(); }));
+  if (shape != SmallVector<int64_t>{16, 8, 16} || op.getTf32Enabled() ||
+      op.getMatrixA().getType() != aType ||
+      op.getMatrixB().getType() != bType ||
+      op.getMatrixC().getType() != cType || op.getType() != cType)
+    return op.emitError("cannot emulate kernel '")
+           << kernel << "': mma.sync other than m16n8k16 of f16 with f32 sums";
+  if (!out) {
+    OpBuilder eb = OpBuilder::atBlockBegin(&fn.getBody().front());
+    out = memref::AllocaOp::create(eb, l, MemRefType::get({4}, f32));
+  }
+  SmallVector<Value> args;
+  auto registers = [&](Value v, int64_t n) {
+    for (int64_t r = 0; r < n; ++r) {
+      Value pair = vector::ExtractOp::create(b, l, v, r);
+      Value word =
+          vector::BitCastOp::create(b, l, VectorType::get({1}, i32), pair);
+      args.push_back(vector::ExtractOp::create(b, l, word, 0));
+    }
+  };
+  registers(op.getMatrixA(), 4);
+  registers(op.getMatrixB(), 2);
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t c = 0; c < 2; ++c)
+      args.push_back(vector::ExtractOp::create(b, l, op.getMatrixC(),
+                                               ArrayRef<int64_t>{r, c}));
+  args.push_back(memref::ExtractAlignedPointerAsIndexOp::create(b, l, out));
+  SmallVector<Type> types(6, i32);
+  types.append(4, f32);
+  types.push_back(index);
+  func::FuncOp callee = declareRuntimeFunction(module, kEmulatorMmaFn,
+                                               b.getFunctionType(types, {}));
+  func::CallOp::create(b, l, callee, args);
+  SmallVector<Value> d;
+  for (int64_t i = 0; i < 4; ++i)
+    d.push_back(memref::LoadOp::create(
+        b, l, out, ValueRange{arith::ConstantIndexOp::create(b, l, i)}));
+  op.replaceAllUsesWith(
+      vector::FromElementsOp::create(b, l, cType, d).getResult());
+  op.erase();
+  return success();
 }
 
 /// The workgroup attributions of `kernel`, block arguments of the entry
@@ -156,9 +215,10 @@ struct LlamaEmulateGPUKernelsPass
     Type i32 = IntegerType::get(ctx, 32), index = IndexType::get(ctx);
     SmallVector<Operation *> ops;
     fn.walk([&](Operation *op) {
-      if (isa<gpu::GPUDialect>(op->getDialect()))
+      if (isa<gpu::GPUDialect, nvgpu::NVGPUDialect>(op->getDialect()))
         ops.push_back(op);
     });
+    Value mmaOut;
     for (Operation *op : ops) {
       b.setInsertionPoint(op);
       Location l = op->getLoc();
@@ -194,6 +254,9 @@ struct LlamaEmulateGPUKernelsPass
           r = arith::BitcastOp::create(b, l, t, r);
         sh.getShuffleResult().replaceAllUsesWith(r);
         sh.erase();
+      } else if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
+        if (failed(emulateMma(module, kernel.getName(), mmaOut, fn, mma)))
+          return failure();
       } else if (isa<gpu::BarrierOp>(op)) {
         func::FuncOp callee = declareRuntimeFunction(module, kEmulatorBarrierFn,
                                                      b.getFunctionType({}, {}));

@@ -71,6 +71,7 @@ static bool buildLoopsStages(OpPassManager &pm,
   loopOpts.gpuKernels = opts.gpuKernels;
   loopOpts.gpuQuantizedRowNorms = opts.gpuQuantizedRowNorms;
   loopOpts.gpuBlockThreads = opts.gpuBlockThreads;
+  loopOpts.gpuTensorCores = opts.gpuTensorCores;
   pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -135,6 +136,7 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   loops.gpuKernels = opts.warpKernels;
   loops.gpuQuantizedRowNorms = opts.quantizedRowNorms;
   loops.gpuBlockThreads = opts.threadsPerBlock;
+  loops.gpuTensorCores = opts.tensorCores;
   loops.stopAfterLlamaLowering = opts.stopAfterLlamaLowering;
   loops.disabledFusions = opts.disabledFusions;
   if (!buildLoopsStages(pm, loops))
@@ -178,6 +180,8 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   //    loads to their uses.
   dev.addPass(createLlamaGPULaunchBoundsPass());
   dev.addPass(createLlamaLowerGPUMathPass());
+  //    The prefill GEMMs' nvgpu.mma.sync (gpu-tensor-cores) to nvvm.mma.sync.
+  dev.addPass(createConvertNVGPUToNVVMPass());
   //    Vector ops (strided slices, shuffles, reductions) go to LLVM before
   //    convert-gpu-to-nvvm, which does not lower all of them.
   addLoopsToLLVMPasses(dev);

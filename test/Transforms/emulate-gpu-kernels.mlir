@@ -252,3 +252,56 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// A tensor-core mma (m16n8k16, f16 operands, f32 sums): the lane's A and B
+// registers, each two halves bitcast to an i32, its four C values and the
+// address of a 4-float buffer (one alloca of the copy for all its mmas)
+// go to the emulator, which meets the warp's lanes there; D is read back.
+// CHECK-LABEL: func.func @__llama_emu_mma(
+// CHECK: %[[OUT:.*]] = memref.alloca() : memref<4xf32>
+// CHECK: %[[A0:.*]] = vector.extract %{{.*}}[0] : vector<2xf16> from vector<4x2xf16>
+// CHECK: %[[A0W:.*]] = vector.bitcast %[[A0]] : vector<2xf16> to vector<1xi32>
+// CHECK: %[[A0I:.*]] = vector.extract %[[A0W]][0] : i32 from vector<1xi32>
+// CHECK: %[[C11:.*]] = vector.extract %{{.*}}[1, 1] : f32 from vector<2x2xf32>
+// CHECK: %[[P:.*]] = memref.extract_aligned_pointer_as_index %[[OUT]]
+// CHECK: call @llama_rt_emu_mma_m16n8k16(%[[A0I]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[C11]], %[[P]]) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32, index) -> ()
+// CHECK-COUNT-4: memref.load %[[OUT]]
+// CHECK: %[[D:.*]] = vector.from_elements %{{.*}} : vector<2x2xf32>
+// CHECK: call @llama_rt_emu_mma_m16n8k16
+// CHECK-NOT: memref.alloca
+// CHECK: return
+// CHECK: func.func private @llama_rt_emu_mma_m16n8k16(i32, i32, i32, i32, i32, i32, f32, f32, f32, f32, index)
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @mma(%a: memref<4x2xf16>, %b: memref<2x2xf16>, %c: memref<2x2xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %va = vector.load %a[%c0, %c0] : memref<4x2xf16>, vector<4x2xf16>
+      %vb = vector.load %b[%c0, %c0] : memref<2x2xf16>, vector<2x2xf16>
+      %vc = vector.load %c[%c0, %c0] : memref<2x2xf32>, vector<2x2xf32>
+      %d = nvgpu.mma.sync (%va, %vb, %vc) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+      %e = nvgpu.mma.sync (%va, %vb, %d) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+      vector.store %e, %c[%c0, %c0] : memref<2x2xf32>, vector<2x2xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// negative_: other mma shapes and types (here f16 sums) are not emulated.
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @negative_mma_f16_sums(%a: memref<4x2xf16>, %b: memref<2x2xf16>, %c: memref<2x2xf16>) kernel {
+      %c0 = arith.constant 0 : index
+      %va = vector.load %a[%c0, %c0] : memref<4x2xf16>, vector<4x2xf16>
+      %vb = vector.load %b[%c0, %c0] : memref<2x2xf16>, vector<2x2xf16>
+      %vc = vector.load %c[%c0, %c0] : memref<2x2xf16>, vector<2x2xf16>
+      // expected-error @+1 {{cannot emulate kernel 'negative_mma_f16_sums': mma.sync other than m16n8k16 of f16 with f32 sums}}
+      %d = nvgpu.mma.sync (%va, %vb, %vc) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf16>) -> vector<2x2xf16>
+      vector.store %d, %c[%c0, %c0] : memref<2x2xf16>, vector<2x2xf16>
+      gpu.return
+    }
+  }
+}

@@ -5,6 +5,9 @@
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-quantized-row-norms=true" -verify-diagnostics | FileCheck %s --check-prefix=GPUQ
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-block-threads=48" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 // BADBLOCK: error: llama-lower-to-loops: gpu-block-threads must be a multiple of 32 in 32..1024, got 48
+// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-tensor-cores=true" -verify-diagnostics | FileCheck %s --check-prefix=GPUTC
+// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="gpu-tensor-cores=true" 2>&1 | FileCheck %s --check-prefix=BADTC
+// BADTC: error: llama-lower-to-loops: gpu-tensor-cores needs gpu
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul a loop nest that
@@ -597,8 +600,8 @@ func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor
 // exist, the residual added.
 // GPU-LABEL: func.func @prefill_tiled_gemm
 // GPU: %[[SEQ:.*]] = memref.dim %{{.*}}, %c0{{.*}} : memref<?x64xf32>
-// GPU: arith.divui %{{.*}}, %c32
 // GPU: %[[LAST:.*]] = arith.subi %[[SEQ]], %c1
+// GPU: arith.divui %{{.*}}, %c32
 // GPU: %[[N:.*]] = arith.muli %{{.*}}, %c128
 // GPU: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[N]])
 // GPU: %[[W:.*]] = memref.alloca() : memref<32x64xf32, #gpu.address_space<workgroup>>
@@ -629,6 +632,48 @@ func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor
 // GPU: memref.store %{{.*}}, %{{.*}}[%[[S]], %{{.*}}] : memref<?x64xf32>
 // GPU-NOT: gpu.shuffle
 // GPU: return
+// With gpu-tensor-cores: the same tiles as f16 rows ([slot][k] and
+// [token][k], 40 halves apart), each value staged as a high and a low
+// half with 16-byte stores; warp w takes slots 16w .. 16w + 15 and the 32
+// tokens as 4 m16n8k16 mma.sync per 16 of K, three per product (hi x lo,
+// lo x hi, hi x hi): 2 x 4 x 3 per step, the last marked for the barrier.
+// GPUTC-LABEL: func.func @prefill_tiled_gemm
+// GPUTC: scf.parallel
+// GPUTC: %[[WH:.*]] = memref.alloca() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// GPUTC: %[[WL:.*]] = memref.alloca() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// GPUTC: %[[XH:.*]] = memref.alloca() : memref<32x40xf16, #gpu.address_space<workgroup>>
+// GPUTC: %[[XL:.*]] = memref.alloca() : memref<32x40xf16, #gpu.address_space<workgroup>>
+// GPUTC: scf.for %{{.*}} iter_args({{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+// GPUTC: %[[HI:.*]] = arith.truncf %[[W:.*]] : vector<8xf32> to vector<8xf16>
+// GPUTC: %[[HIF:.*]] = arith.extf %[[HI]]
+// GPUTC: %[[REST:.*]] = arith.subf %[[W]], %[[HIF]]
+// GPUTC: %[[LO:.*]] = arith.truncf %[[REST]]
+// GPUTC: vector.store %[[HI]], %[[WH]][{{.*}}] {alignment = 16 : i64}
+// GPUTC: vector.store %[[LO]], %[[WL]][{{.*}}] {alignment = 16 : i64}
+// GPUTC: vector.store %{{.*}}, %[[WH]]
+// GPUTC: vector.store %{{.*}}, %[[WL]]
+// GPUTC: arith.minui
+// GPUTC: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x64xf32>, vector<8xf32>
+// GPUTC: vector.store %{{.*}}, %[[XH]]
+// GPUTC: vector.store %{{.*}}, %[[XL]][{{.*}}] {alignment = 16 : i64, llama.barrier_after}
+// GPUTC: vector.load %[[WH]][{{.*}}] {alignment = 4 : i64} : memref<64x40xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// GPUTC: %[[A:.*]] = vector.from_elements {{.*}} : vector<4x2xf16>
+// GPUTC: %[[AL:.*]] = vector.from_elements {{.*}} : vector<4x2xf16>
+// GPUTC: %[[B:.*]] = vector.from_elements {{.*}} : vector<2x2xf16>
+// GPUTC: %[[BL:.*]] = vector.from_elements {{.*}} : vector<2x2xf16>
+// GPUTC: %[[D0:.*]] = nvgpu.mma.sync(%[[A]], %[[BL]], %{{.*}}) {mmaShape = [16, 8, 16]}
+// GPUTC: %[[D1:.*]] = nvgpu.mma.sync(%[[AL]], %[[B]], %[[D0]])
+// GPUTC: nvgpu.mma.sync(%[[A]], %[[B]], %[[D1]])
+// GPUTC-COUNT-20: nvgpu.mma.sync
+// GPUTC: nvgpu.mma.sync{{.*}} {llama.barrier_after, mmaShape = [16, 8, 16]}
+// GPUTC-NOT: nvgpu.mma.sync
+// GPUTC: %[[OK:.*]] = arith.cmpi ult
+// GPUTC: scf.if %[[OK]] {
+// GPUTC: vector.extract %{{.*}}[0, 0] : f32 from vector<2x2xf32>
+// GPUTC: memref.store
+// GPUTC: vector.extract %{{.*}}[1, 0] : f32 from vector<2x2xf32>
+// GPUTC: memref.store
+// GPUTC: return
 func.func @prefill_tiled_gemm(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %w = llama.weight "w" : !llama.weight<64x64xq4_0>
   %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<64x64xq4_0>) -> tensor<?x64xf32>
@@ -656,6 +701,22 @@ func.func @prefill_tiled_gemm(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>) -> ten
 // GPU: memref.store %{{.*}} : memref<?x32xf32>
 // GPU-NOT: gpu.shuffle
 // GPU: return
+// With gpu-tensor-cores: f16 weights need no low half (2 mma.sync per
+// product); a warp's 16 slots are 8 gate rows then the same 8 up rows, so
+// a lane's two D rows are one row's gate and up.
+// GPUTC-LABEL: func.func @prefill_tiled_swiglu
+// GPUTC: memref.alloca() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// GPUTC-NOT: memref<64x40xf16
+// GPUTC: memref.alloca() : memref<32x40xf16, #gpu.address_space<workgroup>>
+// GPUTC: memref.alloca() : memref<32x40xf16, #gpu.address_space<workgroup>>
+// GPUTC-COUNT-15: nvgpu.mma.sync
+// GPUTC: nvgpu.mma.sync{{.*}} {llama.barrier_after, mmaShape = [16, 8, 16]}
+// GPUTC-NOT: nvgpu.mma.sync
+// GPUTC: scf.if
+// GPUTC: %[[GATE:.*]] = vector.extract %{{.*}}[0, 0] : f32 from vector<2x2xf32>
+// GPUTC: %[[UP:.*]] = vector.extract %{{.*}}[1, 0] : f32 from vector<2x2xf32>
+// GPUTC: math.exp
+// GPUTC: return
 func.func @prefill_tiled_swiglu(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
   %g = llama.weight "g" : !llama.weight<32x64xf16>
   %u = llama.weight "u" : !llama.weight<32x64xf16>
@@ -710,6 +771,17 @@ func.func @prefill_tiled_qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (t
 // GPU-NOT: #gpu.address_space<workgroup>
 // GPU: gpu.shuffle
 // GPU: return
+// negative_: with gpu-tensor-cores too, they take no tensor cores.
+// GPUTC-LABEL: func.func @negative_tiled_rows_not_whole
+// GPUTC-NOT: nvgpu.mma.sync
+// GPUTC: gpu.shuffle
+// GPUTC-LABEL: func.func @negative_tiled_qkv_small_keys
+// GPUTC-NOT: nvgpu.mma.sync
+// GPUTC: gpu.shuffle
+// GPUTC-LABEL: func.func @negative_tiled_decode
+// GPUTC-NOT: nvgpu.mma.sync
+// GPUTC: gpu.shuffle
+// GPUTC: return
 func.func @negative_tiled_rows_not_whole(%x: tensor<?x64xf32>) -> tensor<?x48xf32> {
   %w = llama.weight "w" : !llama.weight<48x64xf16>
   %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<48x64xf16>) -> tensor<?x48xf32>

@@ -109,6 +109,13 @@ cl::opt<bool> gpuQuantizedRowNorms(
              "always do) instead of a kernel normalizing the row: a launch "
              "fewer per norm, more L1 reads; for bench/gpu.sh to measure"),
     cl::init(false));
+cl::opt<bool> gpuTensorCores(
+    "gpu-tensor-cores",
+    cl::desc("GPU targets, --gpu-kernels=warp: the prefill GEMMs on tensor "
+             "cores (mma.sync, f16 high and low parts, f32 sums) instead of "
+             "f32 multiply-adds; not yet run on a GPU, for bench/gpu.sh to "
+             "measure"),
+    cl::init(false));
 cl::opt<bool> gpuEmulate(
     "gpu-emulate",
     cl::desc("GPU targets, for tests: also a host copy of every kernel, and "
@@ -226,6 +233,9 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
   if (gpuQuantizedRowNorms && !go.warpKernels)
     return fail("--gpu-quantized-row-norms needs --gpu-kernels=warp");
   go.quantizedRowNorms = gpuQuantizedRowNorms;
+  if (gpuTensorCores && !go.warpKernels)
+    return fail("--gpu-tensor-cores needs --gpu-kernels=warp");
+  go.tensorCores = gpuTensorCores;
   go.emulateKernels = gpuEmulate;
   go.chip = gpu.chip;
   go.ptxFeatures = gpu.ptxFeatures;
@@ -265,10 +275,12 @@ void registerEmulatedKernels(llvm::Module &m) {
   auto *i32 = llvm::Type::getInt32Ty(c);
   llvm::FunctionCallee reg = m.getOrInsertFunction(
       "llama_rt_emu_register", voidTy, ptr, ptr, i32, i32, ptr);
-  // Kernels that shuffle or wait at barriers run on fibers, in lockstep.
+  // Kernels that shuffle, wait at barriers or use tensor cores run on
+  // fibers, in lockstep.
   llvm::SmallPtrSet<llvm::Function *, 16> lockstep;
   for (llvm::StringRef sync :
-       {llama::kEmulatorShuffleFn, llama::kEmulatorBarrierFn})
+       {llama::kEmulatorShuffleFn, llama::kEmulatorBarrierFn,
+        llama::kEmulatorMmaFn})
     if (llvm::Function *f = m.getFunction(sync))
       for (llvm::User *u : f->users())
         if (auto *call = llvm::dyn_cast<llvm::CallBase>(u))

@@ -6,14 +6,14 @@
 // with libLlamaGPUEmulator.a. Its CUDA runtime (CUDARuntime.cpp) then takes
 // the driver's entry points from this emulator instead of libcuda.so.1: a
 // launch runs every thread of the grid on the CPU, a block at a time; the
-// threads of kernels that shuffle or wait at barriers each run on a fiber,
-// and the lanes of a warp meet at every shuffle as on the hardware (lanes
-// that diverge, exit before a shuffle, or read a lane outside the block are
-// reported as errors, where a GPU would give undefined values). Managed
-// memory is host memory. Device memory (cuMemAlloc) is host pages that only
-// launches and the driver's copies may touch: a host access to them stops
-// the program (exit 5) with the address. Everything runs synchronously, in
-// launch order.
+// threads of kernels that shuffle, wait at barriers or use tensor cores
+// each run on a fiber, and the lanes of a warp meet at every shuffle and
+// mma.sync as on the hardware (lanes that diverge, exit before a shuffle,
+// or read a lane outside the block are reported as errors, where a GPU
+// would give undefined values). Managed memory is host memory. Device memory
+// (cuMemAlloc) is host pages that only launches and the driver's copies may
+// touch: a host access to them stops the program (exit 5) with the address.
+// Everything runs synchronously, in launch order.
 //
 // What it does not show: PTX code generation, timing, or the memory model
 // of concurrent kernels (the fake driver in python/tests checks the waits).
@@ -51,6 +51,12 @@ int64_t llama_rt_emu_index(int32_t code);
 int32_t llama_rt_emu_shuffle(int32_t value, int32_t offset, int32_t width,
                              int32_t mode);
 void llama_rt_emu_barrier();
+/// nvgpu.mma.sync m16n8k16 (f16 A and B, f32 C and D) of the calling lane:
+/// its A and B registers (two halves each, the low 16 bits first), its C,
+/// and where its 4 D values go; the warp's lanes meet as at a shuffle.
+void llama_rt_emu_mma_m16n8k16(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                               int32_t b0, int32_t b1, float c0, float c1,
+                               float c2, float c3, int64_t d);
 /// Reports (exit 5) a vector access at `address` that claims `alignment`
 /// bytes it does not have.
 void llama_rt_emu_check_aligned(int64_t address, int64_t alignment);

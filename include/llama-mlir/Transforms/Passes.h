@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -35,8 +36,8 @@ namespace llama {
 void populateLlamaElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 
 /// llama-emulate-gpu-kernels: the host copy of kernel K is
-/// `<kEmulatedKernelPrefix>K`; copies that call the shuffle or barrier
-/// function run in lockstep (llama-compile registers them with the
+/// `<kEmulatedKernelPrefix>K`; copies that call the shuffle, barrier or
+/// mma function run in lockstep (llama-compile registers them with the
 /// runtime's emulator, GPUEmulator.h).
 inline constexpr llvm::StringLiteral kEmulatedKernelPrefix = "__llama_emu_";
 inline constexpr llvm::StringLiteral kEmulatorIndexFn = "llama_rt_emu_index";
@@ -44,6 +45,8 @@ inline constexpr llvm::StringLiteral kEmulatorShuffleFn =
     "llama_rt_emu_shuffle";
 inline constexpr llvm::StringLiteral kEmulatorBarrierFn =
     "llama_rt_emu_barrier";
+inline constexpr llvm::StringLiteral kEmulatorMmaFn =
+    "llama_rt_emu_mma_m16n8k16";
 inline constexpr llvm::StringLiteral kEmulatorAlignedFn =
     "llama_rt_emu_check_aligned";
 
@@ -107,6 +110,8 @@ struct LlamaCPUPipelineOptions {
   bool gpuQuantizedRowNorms = false;
   /// llama-lower-to-loops{gpu-block-threads}: the GPU pipeline's block size.
   int64_t gpuBlockThreads = 128;
+  /// llama-lower-to-loops{gpu-tensor-cores}.
+  bool gpuTensorCores = false;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };
@@ -138,6 +143,9 @@ struct LlamaGPUPipelineOptions {
   /// With warpKernels: quantized rows' warps compute the decode RMSNorm
   /// scale too (llama-lower-to-loops{gpu-quantized-row-norms}).
   bool quantizedRowNorms = false;
+  /// With warpKernels: the prefill GEMMs on tensor cores
+  /// (llama-lower-to-loops{gpu-tensor-cores}); not yet run on a GPU.
+  bool tensorCores = false;
   /// Also a host copy of every kernel (llama-emulate-gpu-kernels), for the
   /// runtime's CPU emulator of the driver (llama-compile --gpu-emulate).
   bool emulateKernels = false;

@@ -85,6 +85,7 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
@@ -126,6 +127,11 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "RMSNorm kernels take a block per token: each warp sums its "
            "lanes' squares with shuffles, the warps' sums meet in "
            "workgroup memory after a gpu.barrier">,
+    Option<"gpuTensorCores", "gpu-tensor-cores", "bool", /*default=*/"false",
+           "With gpu: the prefill GEMMs in shared memory on tensor cores "
+           "(nvgpu.mma.sync m16n8k16, f16 products of each operand's f16 "
+           "high and low parts, f32 sums; sm_80 and later) instead of f32 "
+           "multiply-adds">,
   ];
 }
 
@@ -203,11 +209,16 @@ def LlamaEmulateGPUKernelsPass
         %t = gpu.thread_id x            ->  call @llama_rt_emu_index(0)
         %s = gpu.shuffle xor %v, %o, %w ->  call @llama_rt_emu_shuffle(...)
         gpu.barrier                     ->  call @llama_rt_emu_barrier()
+        %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]}
+                                        ->  call @llama_rt_emu_mma_m16n8k16(...)
 
     (`llama_rt_emu_index(i32) -> index`: 0-2 thread id x/y/z, 3-5 block id,
     6-8 block size, 9-11 grid size; `llama_rt_emu_shuffle(i32 value, i32
     offset, i32 width, i32 mode) -> i32`, with f32 values bitcast, mode as
-    `gpu::ShuffleMode`.) Before each vector load or store that claims an
+    `gpu::ShuffleMode`; `llama_rt_emu_mma_m16n8k16(i32 x 4, i32 x 2, f32 x 4,
+    index out)`: the lane's A and B registers, each two f16 as an i32, its
+    four C values and the address of a 4-float buffer, an alloca of the
+    copy, for its D: only f16 operands with f32 sums.) Before each vector load or store that claims an
     alignment above its element size, a call of
     `llama_rt_emu_check_aligned(index address, index alignment)` (the
     emulator reports a misaligned access, where a GPU would fault). The
@@ -217,13 +228,15 @@ def LlamaEmulateGPUKernelsPass
     space), read in the copy with `memref.get_global`: the emulator runs
     one block at a time, whose threads share it as on a GPU; its uses must
     be loads and stores. A kernel with private memory, a workgroup buffer
-    used otherwise, a shuffle whose `valid` result is used, or another gpu
-    op is an error that names the kernel and the op.
+    used otherwise, a shuffle whose `valid` result is used, another mma
+    shape or type, or another gpu or nvgpu op is an error that names the
+    kernel and the op.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 
