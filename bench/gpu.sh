@@ -12,7 +12,9 @@
 # program (--target=avx2 --int-dot=off: float dot products like the GPU's)
 # and two GPU programs (--target=sm_90): NAME-gpu with the default kernels
 # and NAME-warp with --gpu-kernels=warp (for quantized models also
-# NAME-warpqn, adding --gpu-quantized-row-norms). With --big also these GPU
+# NAME-warpqn, adding --gpu-quantized-row-norms; for all NAME-warptc,
+# adding --gpu-tensor-cores: the prefill GEMMs on tensor cores). With --big
+# also these GPU
 # programs for TinyLlama-1.1B- and Llama-2-7B-shaped F16 and Q4_0 models; their
 # multi-GB files are not kept: `run` writes them again with
 # the same `llama-gguf gen` command (the program checks names, types and
@@ -22,7 +24,8 @@
 # tokens with logits within 1e-3 (float32 sums in another order; the warp
 # programs waiting after every launch, with LLAMA_MLIR_GPU_ASYNC=1, and
 # with LLAMA_MLIR_GPU_GRAPHS=1: each evaluation's launches replayed as a
-# CUDA graph), then runs
+# CUDA graph; the warp programs also on a 45-token prompt: the prefill
+# GEMMs' full and partial token tiles), then runs
 # the big models' --bench and prints tg128/pp512 tokens/s and the percent
 # of the HBM roofline: tokens/s x weight bytes per token / (G GB/s; default
 # 4300, an H200's copy bandwidth; about 3000 for an H100), tg and pp in
@@ -83,6 +86,8 @@ prepare() {
     quantized "$name" &&
       "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-warpqn" --target=sm_90 \
         --gpu-kernels=warp --gpu-quantized-row-norms $GPU_FLAGS
+    "$BUILD_DIR/bin/llama-compile" "$m" -o "$dir/$name-warptc" --target=sm_90 \
+      --gpu-kernels=warp --gpu-tensor-cores $GPU_FLAGS
   done
   if [ "$big" = 1 ]; then
     for pt in $BIG; do
@@ -95,6 +100,8 @@ prepare() {
       quantized "$type" &&
         "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-warpqn" --target=sm_90 \
           --gpu-kernels=warp --gpu-quantized-row-norms
+      "$BUILD_DIR/bin/llama-compile" "$model" -o "$dir/$preset-$type-warptc" --target=sm_90 \
+        --gpu-kernels=warp --gpu-tensor-cores
       rm -f "$model"
     done
   fi
@@ -157,28 +164,34 @@ for l in lines[start + 2:start + 18]:
 PY
 }
 
-generate() {  # generate NAME K: NAME-K's 16 greedy tokens and logits (env as given)
-  local name=$1 k=$2
-  timeout 60 "$dir/$name-$k" -m "$dir/$name.gguf" --tokens 1,403,407,261,378 -n 16 --temp 0 \
-    --ignore-eos --print-ids --logits-out "$dir/$name-$k.logits" \
-    > "$dir/$name-$k.ids" 2> "$dir/$name-$k.err" || {
-      echo "$name: the $k program failed:"; cat "$dir/$name-$k.err"; return 1; }
+# The prompts: 5 tokens, and 45 (a prefill GEMM's full token tile of 32
+# and a partial one).
+SHORT=1,403,407,261,378
+LONG=$(python3 -c 'print(",".join(str(1 + (7 * i) % 250) for i in range(45)))')
+
+generate() {  # generate NAME K [PROMPT [TAG]]: NAME-K's 16 greedy tokens and logits (env as given) in NAME-K[TAG].*
+  local name=$1 k=$2 prompt=${3:-$SHORT} tag=${4:-}
+  timeout 60 "$dir/$name-$k" -m "$dir/$name.gguf" --tokens "$prompt" -n 16 --temp 0 \
+    --ignore-eos --print-ids --logits-out "$dir/$name-$k$tag.logits" \
+    > "$dir/$name-$k$tag.ids" 2> "$dir/$name-$k$tag.err" || {
+      echo "$name: the $k program failed:"; cat "$dir/$name-$k$tag.err"; return 1; }
 }
 
-compare() {  # compare NAME VARIANT ASYNC [GRAPHS]: NAME-VARIANT against the CPU's output (run generate NAME cpu first)
-  local name=$1 variant=$2 async=$3 graphs=${4:-0}
+compare() {  # compare NAME VARIANT ASYNC [GRAPHS [PROMPT TAG]]: NAME-VARIANT against the CPU's output (run generate NAME cpu PROMPT TAG first)
+  local name=$1 variant=$2 async=$3 graphs=${4:-0} prompt=${5:-$SHORT} tag=${6:-}
   [ -f "$dir/$name-$variant" ] || return 0
-  LLAMA_MLIR_GPU_ASYNC=$async LLAMA_MLIR_GPU_GRAPHS=$graphs generate "$name" "$variant" || return 1
-  python3 - "$dir/$name" "$name" "$variant" "$async" "$graphs" <<'PY'
+  LLAMA_MLIR_GPU_ASYNC=$async LLAMA_MLIR_GPU_GRAPHS=$graphs generate "$name" "$variant" "$prompt" "$tag" || return 1
+  python3 - "$dir/$name" "$name" "$variant" "$async" "$graphs" "$tag" <<'PY'
 import sys
 import numpy as np
-base, name, variant, async_, graphs = sys.argv[1:6]
-ia = open(base + "-cpu.ids").read().split()
-ib = open(base + f"-{variant}.ids").read().split()
-la = np.fromfile(base + "-cpu.logits", "<f4")
-lb = np.fromfile(base + f"-{variant}.logits", "<f4")
+base, name, variant, async_, graphs, tag = sys.argv[1:7]
+ia = open(base + f"-cpu{tag}.ids").read().split()
+ib = open(base + f"-{variant}{tag}.ids").read().split()
+la = np.fromfile(base + f"-cpu{tag}.logits", "<f4")
+lb = np.fromfile(base + f"-{variant}{tag}.logits", "<f4")
 name = (f"{name} ({variant}{', async' if async_ == '1' else ''}"
-        f"{', graphs' if graphs == '1' else ''})")
+        f"{', graphs' if graphs == '1' else ''}"
+        f"{', 45-token prompt' if tag else ''})")
 err = float(np.abs(la - lb).max()) if la.shape == lb.shape else float("inf")
 ok = ia == ib and err <= 1e-3
 print(f"{name}: cpu vs gpu: {len(ia)} greedy tokens "
@@ -255,6 +268,11 @@ run() {
     compare "$name" warp 1 || status=1
     compare "$name" warp 1 1 || status=1
     compare "$name" warpqn 1 1 || status=1
+    compare "$name" warptc 1 1 || status=1
+    # A longer prompt: full and partial token tiles of the prefill GEMMs.
+    generate "$name" cpu "$LONG" -long || { status=1; continue; }
+    compare "$name" warp 1 1 "$LONG" -long || status=1
+    compare "$name" warptc 1 1 "$LONG" -long || status=1
   done
   for g in "${gens[@]}"; do wait "$g" || status=1; done
   echo
@@ -285,6 +303,8 @@ run() {
     local model="$dir/$preset-$type.gguf"
     [ -f "$model" ] || continue
     LLAMA_MLIR_GPU_GRAPHS=1 bench "$preset-$type-warp-graphs" "$dir/$preset-$type-warp" "$model" --bench-tg 0 || status=1
+    # The prefill GEMMs on tensor cores: which pp512 wins.
+    LLAMA_MLIR_GPU_GRAPHS=1 bench "$preset-$type-warptc-graphs" "$dir/$preset-$type-warptc" "$model" --bench-tg 0 || status=1
   done
   return $status
 }
