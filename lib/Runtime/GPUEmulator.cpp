@@ -538,8 +538,10 @@ CUresult emuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
                          unsigned bx, unsigned by, unsigned bz, unsigned smem,
                          void *, void **params, void **) {
   Entry *entry = &entryOf(fn);
-  if (!gx || !gy || !gz || !bx || !by || !bz || smem ||
-      uint64_t(bx) * by * bz > 1024) {
+  // A GPU's limits (compute capability 8.0 and 9.0): grid x < 2^31, y and
+  // z at most 65535, block x and y at most 1024, z 64, 1024 threads.
+  if (!gx || !gy || !gz || !bx || !by || !bz || smem || gx > 0x7fffffffu ||
+      gy > 65535 || gz > 65535 || bz > 64 || uint64_t(bx) * by * bz > 1024) {
     std::fprintf(stderr,
                  "llama-mlir GPU emulator: kernel %s: launch of (%u, %u, %u) "
                  "blocks of (%u, %u, %u) threads, %u bytes of shared memory\n",

@@ -101,10 +101,65 @@ void diverge(void **) {
   llama_rt_emu_shuffle(1, 1, 32, 0);
 }
 
+/// The IEEE half of `f`, which must be zero or a normal half exactly.
+uint32_t toHalf(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  uint32_t sign = (b >> 16) & 0x8000;
+  if (!(b & 0x7fffffff))
+    return sign;
+  uint32_t exp = ((b >> 23) & 0xff) - 127 + 15;
+  return sign | exp << 10 | ((b >> 13) & 0x3ff);
+}
+/// Two halves in a register, `lo` in the low 16 bits.
+int32_t pack(float lo, float hi) {
+  return int32_t(toHalf(lo) | toHalf(hi) << 16);
+}
+
+/// c (16 x 8) += a (16 x 16) * b (16 x 8, k x n), all row-major, by one
+/// warp's mma.sync: each lane gathers its fragments where the PTX ISA puts
+/// them (lane = 4 group + index; A register r: row group + 8 (r % 2),
+/// columns 2 index + 8 (r / 2) and the next; B register r: column group,
+/// rows 2 index + 8 r and the next; C value i: row group + 8 (i / 2),
+/// column 2 index + i % 2) and writes its D there.
+void mma(void **params) {
+  const float *a = *static_cast<float **>(params[0]);
+  const float *b = *static_cast<float **>(params[1]);
+  float *c = *static_cast<float **>(params[2]);
+  int64_t lane = tid() % 32, group = lane / 4, i2 = lane % 4 * 2;
+  int32_t ar[4], br[2];
+  float cr[4], d[4];
+  for (int r = 0; r < 4; ++r) {
+    const float *at = a + (group + 8 * (r % 2)) * 16 + i2 + 8 * (r / 2);
+    ar[r] = pack(at[0], at[1]);
+  }
+  for (int r = 0; r < 2; ++r) {
+    int64_t k = i2 + 8 * r;
+    br[r] = pack(b[k * 8 + group], b[(k + 1) * 8 + group]);
+  }
+  for (int i = 0; i < 4; ++i)
+    cr[i] = c[(group + 8 * (i / 2)) * 8 + i2 + i % 2];
+  llama_rt_emu_mma_m16n8k16(ar[0], ar[1], ar[2], ar[3], br[0], br[1], cr[0],
+                            cr[1], cr[2], cr[3],
+                            int64_t(reinterpret_cast<uintptr_t>(d)));
+  for (int i = 0; i < 4; ++i)
+    c[(group + 8 * (i / 2)) * 8 + i2 + i % 2] = d[i];
+}
+
+/// Lane 5 exits before its warp's mma.sync.
+void divergeMma(void **) {
+  if (tid() == 5)
+    return;
+  float d[4];
+  llama_rt_emu_mma_m16n8k16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                            int64_t(reinterpret_cast<uintptr_t>(d)));
+}
+
 const char *kPtx = ".visible .entry warp_sum(\n.visible .entry rotate(\n"
                    ".visible .entry down_up(\n.visible .entry indices(\n"
                    ".visible .entry diverge(\n.visible .entry unregistered(\n"
-                   ".visible .entry axpt(\n.visible .entry copy_out(\n";
+                   ".visible .entry axpt(\n.visible .entry copy_out(\n"
+                   ".visible .entry mma(\n.visible .entry diverge_mma(\n";
 
 struct Emulator : ::testing::Test {
   void SetUp() override {
@@ -116,6 +171,9 @@ struct Emulator : ::testing::Test {
     llama_rt_emu_register("diverge", diverge, 1, 0, ptr);
     llama_rt_emu_register("axpt", axpt, 0, 2, ptrF32);
     llama_rt_emu_register("copy_out", copyOut, 0, 2, ptr);
+    static const int32_t ptr3[] = {8, 8, 8};
+    llama_rt_emu_register("mma", mma, 1, 3, ptr3);
+    llama_rt_emu_register("diverge_mma", divergeMma, 1, 0, ptr);
     auto load = reinterpret_cast<LoadData>(
         llama_rt_gpu_emulated_driver("cuModuleLoadData"));
     ASSERT_EQ(load(&module, kPtx), 0);
@@ -192,6 +250,40 @@ TEST_F(Emulator, BadLaunchIsRefused) {
   std::vector<int64_t> out(1);
   EXPECT_NE(launch("indices", 1, 1, 2048, 1, {out.data()}), 0);
   EXPECT_NE(launch("indices", 0, 1, 32, 1, {out.data()}), 0);
+  // A GPU's grid is at most 65535 blocks in y and z, a block at most 64
+  // threads in z.
+  EXPECT_NE(launch("indices", 1, 65536, 32, 1, {out.data()}), 0);
+  auto fn =
+      reinterpret_cast<Launch>(llama_rt_gpu_emulated_driver("cuLaunchKernel"));
+  void *arg = out.data();
+  void *params[] = {&arg};
+  EXPECT_NE(fn(function("indices"), 1, 1, 65536, 1, 1, 1, 0, nullptr, params,
+               nullptr),
+            0);
+  EXPECT_NE(
+      fn(function("indices"), 1, 1, 1, 1, 1, 65, 0, nullptr, params, nullptr),
+      0);
+}
+
+TEST_F(Emulator, MmaSyncMultipliesTheWarpsFragments) {
+  std::vector<float> a(16 * 16), b(16 * 8), c(16 * 8), want(16 * 8);
+  // Small multiples of 1/2 and 1/4: exact in f16, the sums exact in f32.
+  for (int i = 0; i < 16 * 16; ++i)
+    a[i] = float(i * 7 % 11 - 5) * 0.5f;
+  for (int i = 0; i < 16 * 8; ++i) {
+    b[i] = float(i * 5 % 9 - 4) * 0.25f;
+    c[i] = float(i % 13);
+  }
+  for (int m = 0; m < 16; ++m)
+    for (int n = 0; n < 8; ++n) {
+      float sum = c[m * 8 + n];
+      for (int k = 0; k < 16; ++k)
+        sum += a[m * 16 + k] * b[k * 8 + n];
+      want[m * 8 + n] = sum;
+    }
+  ASSERT_EQ(launch("mma", 1, 1, 32, 1, {a.data(), b.data(), c.data()}), 0);
+  for (int i = 0; i < 16 * 8; ++i)
+    EXPECT_EQ(c[i], want[i]) << "row " << i / 8 << " column " << i % 8;
 }
 
 TEST_F(Emulator, ManagedMemory) {
@@ -336,6 +428,13 @@ TEST_F(Emulator, MisalignedVectorAccessIsAnError) {
   EXPECT_EXIT(llama_rt_emu_check_aligned(0x1002, 16),
               ::testing::ExitedWithCode(5),
               "a vector access at 0x1002 claims 16-byte alignment");
+}
+
+TEST_F(Emulator, DivergentMmaIsAnError) {
+  EXPECT_EXIT(launch("diverge_mma", 1, 1, 32, 1, {}),
+              ::testing::ExitedWithCode(5),
+              "kernel diverge_mma, block \\(0, 0, 0\\): warp 0: some lanes "
+              "wait at an mma.sync while others do not");
 }
 
 TEST_F(Emulator, DivergentShuffleIsAnError) {
