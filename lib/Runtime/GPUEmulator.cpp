@@ -78,6 +78,20 @@ struct Thread {
   float *d = nullptr;
 };
 
+/// What the threads of the running block did to a byte of a workgroup
+/// buffer since the last barrier (the fields count only where their epoch
+/// is the current one): the thread that wrote it, and the one that read it
+/// (kSeveral: more than one).
+struct SharedByte {
+  uint32_t writeEpoch = 0, readEpoch = 0;
+  int32_t writer = -1, reader = -1;
+};
+constexpr int32_t kSeveral = -2;
+struct SharedBuffer {
+  uintptr_t base;
+  std::vector<SharedByte> bytes;
+};
+
 /// The launch in progress (launches are synchronous and not nested).
 struct Launch {
   const char *name = nullptr;
@@ -89,6 +103,10 @@ struct Launch {
   std::vector<char> stacks;
   Thread *current = nullptr;
   Context scheduler;
+  // The workgroup buffers' bytes, and the epoch: a new one for every block
+  // and after every barrier.
+  std::vector<SharedBuffer> shared;
+  uint32_t epoch = 1;
 } launch;
 
 [[noreturn]] void die(const std::string &msg) {
@@ -98,7 +116,10 @@ struct Launch {
                launch.name ? launch.name : "?", (long long)launch.blockId[0],
                (long long)launch.blockId[1], (long long)launch.blockId[2],
                msg.c_str());
-  std::exit(5);
+  // Not exit(): from a fiber, its destructors would free the stack it runs
+  // on (launch.stacks).
+  std::fflush(nullptr);
+  std::_Exit(5);
 }
 
 void fiberMain();
@@ -337,12 +358,14 @@ void runBlockLockstep() {
       return;
     if (done)
       die("a barrier that exited threads never reach");
+    ++launch.epoch;
     for (Thread &t : launch.threads)
       t.state = State::Ready;
   }
 }
 
 void runBlock() {
+  ++launch.epoch;
   int64_t n = launch.block[0] * launch.block[1] * launch.block[2];
   if (launch.kernel.lockstep) {
     launch.threads.resize(n);
@@ -861,6 +884,51 @@ void llama_rt_emu_barrier() {
     die("a barrier in a kernel registered without lockstep");
   t->state = State::Barrier;
   leaveFiber(*t);
+}
+
+void llama_rt_emu_shared_access(int64_t base, int64_t size, int64_t offset,
+                                int64_t bytes, int32_t write) {
+  auto b = uintptr_t(base);
+  auto it = std::find_if(launch.shared.begin(), launch.shared.end(),
+                         [&](const SharedBuffer &s) { return s.base == b; });
+  if (it == launch.shared.end())
+    it = launch.shared.insert(launch.shared.end(), {b, {}});
+  if (it->bytes.size() != size_t(size)) // (only tests reuse an address)
+    it->bytes.assign(size_t(size), SharedByte());
+  if (offset < 0 || bytes < 0 || offset + bytes > int64_t(it->bytes.size()))
+    die("a workgroup memory access of bytes [" + std::to_string(offset) + ", " +
+        std::to_string(offset + bytes) + ") of a " +
+        std::to_string(it->bytes.size()) + "-byte buffer");
+  // The thread: its index in the block.
+  int32_t me = launch.current
+                   ? int32_t(launch.current - launch.threads.data())
+                   : int32_t((launch.id[2] * launch.block[1] + launch.id[1]) *
+                                 launch.block[0] +
+                             launch.id[0]);
+  for (int64_t i = offset; i < offset + bytes; ++i) {
+    SharedByte &c = it->bytes[size_t(i)];
+    bool wrote = c.writeEpoch == launch.epoch && c.writer != me;
+    bool read = write && c.readEpoch == launch.epoch && c.reader != me;
+    if (wrote || read) {
+      int32_t other = wrote ? c.writer : c.reader;
+      die("thread " + std::to_string(me) + (write ? " writes" : " reads") +
+          " byte " + std::to_string(i) + " of a " +
+          std::to_string(it->bytes.size()) + "-byte workgroup buffer that " +
+          (other == kSeveral ? std::string("other threads")
+                             : "thread " + std::to_string(other)) +
+          (wrote ? " wrote" : " read") +
+          " since the last barrier (a race on a GPU)");
+    }
+    if (write) {
+      c.writeEpoch = launch.epoch;
+      c.writer = me;
+    } else if (c.readEpoch != launch.epoch) {
+      c.readEpoch = launch.epoch;
+      c.reader = me;
+    } else if (c.reader != me) {
+      c.reader = kSeveral;
+    }
+  }
 }
 
 void llama_rt_emu_check_aligned(int64_t address, int64_t alignment) {

@@ -30,7 +30,8 @@ using namespace mlir;
 namespace {
 
 using llama::kEmulatorAlignedFn, llama::kEmulatorBarrierFn,
-    llama::kEmulatorIndexFn, llama::kEmulatorMmaFn, llama::kEmulatorShuffleFn;
+    llama::kEmulatorIndexFn, llama::kEmulatorMmaFn, llama::kEmulatorSharedFn,
+    llama::kEmulatorShuffleFn;
 
 using llama::declareRuntimeFunction;
 
@@ -53,6 +54,20 @@ int indexCode(Operation *op) {
 /// (the buffer's aligned pointer plus its offset and the indices times the
 /// strides, in elements, times the element size). On a GPU a misaligned
 /// vector access faults; on the CPU it would pass unnoticed.
+/// The byte offset of element `indices` of `m` from its aligned pointer
+/// (its offset plus the indices times the strides, times the element size).
+Value byteOffset(OpBuilder &b, Location l, Value m, ValueRange indices) {
+  auto meta = memref::ExtractStridedMetadataOp::create(b, l, m);
+  Value linear = meta.getOffset();
+  for (auto [i, stride] : llvm::zip(indices, meta.getStrides()))
+    linear = arith::AddIOp::create(b, l, linear,
+                                   arith::MulIOp::create(b, l, i, stride));
+  int64_t elemBytes =
+      cast<MemRefType>(m.getType()).getElementTypeBitWidth() / 8;
+  return arith::MulIOp::create(b, l, linear,
+                               arith::ConstantIndexOp::create(b, l, elemBytes));
+}
+
 template <typename AccessOp> void checkAlignment(ModuleOp module, AccessOp op) {
   std::optional<uint64_t> align = op.getAlignment();
   MemRefType mt = op.getMemRefType();
@@ -63,15 +78,9 @@ template <typename AccessOp> void checkAlignment(ModuleOp module, AccessOp op) {
   Location l = op.getLoc();
   Type index = b.getIndexType();
   Value m = op.getBase();
-  auto meta = memref::ExtractStridedMetadataOp::create(b, l, m);
-  Value linear = meta.getOffset();
-  for (auto [i, stride] : llvm::zip(op.getIndices(), meta.getStrides()))
-    linear = arith::AddIOp::create(b, l, linear,
-                                   arith::MulIOp::create(b, l, i, stride));
-  Value bytes = arith::MulIOp::create(
-      b, l, linear, arith::ConstantIndexOp::create(b, l, elemBits / 8));
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, l, m);
-  Value addr = arith::AddIOp::create(b, l, base, bytes);
+  Value addr =
+      arith::AddIOp::create(b, l, base, byteOffset(b, l, m, op.getIndices()));
   func::FuncOp callee = declareRuntimeFunction(
       module, kEmulatorAlignedFn, b.getFunctionType({index, index}, {}));
   func::CallOp::create(
@@ -137,12 +146,54 @@ LogicalResult emulateMma(ModuleOp module, StringRef kernel, Value &out,
   return success();
 }
 
+/// Before `access` (a load or store of `buffer`, a workgroup buffer of
+/// `bufferBytes`): a call of the emulator's shared-memory check with the
+/// buffer's address and size, the access's byte offset and size, and
+/// whether it writes; the emulator reports accesses out of the buffer and
+/// races (threads touching a byte another thread wrote, or writing a byte
+/// another read, with no barrier between).
+void checkSharedAccess(ModuleOp module, Operation *access, Value buffer,
+                       int64_t bufferBytes) {
+  OpBuilder b(access);
+  Location l = access->getLoc();
+  Type index = b.getIndexType(), i32 = b.getI32Type();
+  auto type = cast<MemRefType>(buffer.getType());
+  int64_t elemBytes = type.getElementTypeBitWidth() / 8;
+  ValueRange indices;
+  int64_t bytes = elemBytes;
+  bool write = false;
+  if (auto op = dyn_cast<memref::LoadOp>(access)) {
+    indices = op.getIndices();
+  } else if (auto op = dyn_cast<memref::StoreOp>(access)) {
+    indices = op.getIndices();
+    write = true;
+  } else if (auto op = dyn_cast<vector::LoadOp>(access)) {
+    indices = op.getIndices();
+    bytes *= op.getVectorType().getNumElements();
+  } else {
+    auto st = cast<vector::StoreOp>(access);
+    indices = st.getIndices();
+    bytes *= st.getVectorType().getNumElements();
+    write = true;
+  }
+  func::FuncOp callee = declareRuntimeFunction(
+      module, kEmulatorSharedFn,
+      b.getFunctionType({index, index, index, index, i32}, {}));
+  func::CallOp::create(
+      b, l, callee,
+      ValueRange{memref::ExtractAlignedPointerAsIndexOp::create(b, l, buffer),
+                 arith::ConstantIndexOp::create(b, l, bufferBytes),
+                 byteOffset(b, l, buffer, indices),
+                 arith::ConstantIndexOp::create(b, l, bytes),
+                 arith::ConstantIntOp::create(b, l, i32, write)});
+}
+
 /// The workgroup attributions of `kernel`, block arguments of the entry
 /// block of its copy `fn` after the kernel's arguments, become globals of
 /// the host module (without the address space): the emulator runs one block
 /// at a time, so one buffer serves every block, its threads sharing it as
 /// on a GPU. Their uses must be loads and stores (which take a buffer of
-/// either type).
+/// either type); each is checked for races (checkSharedAccess).
 LogicalResult emulateWorkgroupMemory(ModuleOp module, gpu::GPUFuncOp kernel,
                                      func::FuncOp fn) {
   Block &entry = fn.getBody().front();
@@ -174,7 +225,12 @@ LogicalResult emulateWorkgroupMemory(ModuleOp module, gpu::GPUFuncOp kernel,
                              /*alignment=*/mb.getI64IntegerAttr(16));
     Value buffer =
         memref::GetGlobalOp::create(b, kernel.getLoc(), hostType, name);
+    SmallVector<Operation *> users(arg.getUsers());
     arg.replaceAllUsesWith(buffer);
+    int64_t bytes =
+        hostType.getNumElements() * (hostType.getElementTypeBitWidth() / 8);
+    for (Operation *user : users)
+      checkSharedAccess(module, user, buffer, bytes);
   }
   entry.eraseArguments(first, entry.getNumArguments() - first);
   return success();

@@ -91,17 +91,32 @@ module attributes {gpu.container_module} {
 
 // A kernel's workgroup buffer becomes a global of the host module (the
 // emulator runs one block at a time, whose threads share it), without the
-// address space; the copy takes the kernel's arguments only.
+// address space; the copy takes the kernel's arguments only. Before each
+// access to it, a call of the emulator's race check: the buffer's address
+// and size (16 bytes), the access's byte offset and size, and whether it
+// writes.
 // CHECK: memref.global "private" @__llama_emu_block_sum_workgroup_0 : memref<4xf32> = uninitialized {alignment = 16 : i64}
 // CHECK-LABEL: gpu.module @k
 // CHECK: gpu.func @block_sum(%{{.*}}: memref<?xf32>) workgroup(%{{.*}} : memref<4xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK-LABEL: func.func @__llama_emu_block_sum(
 // CHECK-SAME: %[[A:.*]]: memref<?xf32>) {
 // CHECK: %[[W:.*]] = memref.get_global @__llama_emu_block_sum_workgroup_0 : memref<4xf32>
-// CHECK: memref.store %{{.*}}, %[[W]][%{{.*}}] : memref<4xf32>
+// CHECK: %[[T:.*]] = call @llama_rt_emu_index
+// CHECK: %[[P:.*]] = memref.extract_aligned_pointer_as_index %[[W]]
+// CHECK: %[[SIZE:.*]] = arith.constant 16 : index
+// CHECK: memref.extract_strided_metadata %[[W]]
+// CHECK: arith.addi
+// CHECK: %[[OFF:.*]] = arith.muli %{{.*}}, %{{.*}} : index
+// CHECK: %[[N:.*]] = arith.constant 4 : index
+// CHECK: %[[WR:.*]] = arith.constant 1 : i32
+// CHECK: call @llama_rt_emu_shared_access(%[[P]], %[[SIZE]], %[[OFF]], %[[N]], %[[WR]]) : (index, index, index, index, i32) -> ()
+// CHECK-NEXT: memref.store %{{.*}}, %[[W]][%[[T]]] : memref<4xf32>
 // CHECK: call @llama_rt_emu_barrier()
-// CHECK: %[[V:.*]] = memref.load %[[W]][%{{.*}}] : memref<4xf32>
+// CHECK: %[[RD:.*]] = arith.constant 0 : i32
+// CHECK: call @llama_rt_emu_shared_access(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[RD]])
+// CHECK-NEXT: %[[V:.*]] = memref.load %[[W]][%{{.*}}] : memref<4xf32>
 // CHECK: memref.store %[[V]], %[[A]]
+// CHECK: func.func private @llama_rt_emu_shared_access(index, index, index, index, i32)
 module attributes {gpu.container_module} {
   gpu.module @k {
     gpu.func @block_sum(%a: memref<?xf32>)
@@ -109,7 +124,7 @@ module attributes {gpu.container_module} {
       %c0 = arith.constant 0 : index
       %t = gpu.thread_id x
       %v = memref.load %a[%t] : memref<?xf32>
-      memref.store %v, %w[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+      memref.store %v, %w[%t] : memref<4xf32, #gpu.address_space<workgroup>>
       gpu.barrier
       %s = memref.load %w[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
       memref.store %s, %a[%t] : memref<?xf32>
@@ -213,12 +228,12 @@ module attributes {gpu.container_module} {
 // check first. The store claims only its element's 4 bytes: no check.
 // CHECK-LABEL: func.func @__llama_emu_aligned(
 // CHECK-SAME: %[[A:.*]]: memref<?xf32>, %[[I:.*]]: index)
+// CHECK: %[[P:.*]] = memref.extract_aligned_pointer_as_index %[[A]]
 // CHECK: %{{.*}}, %[[OFF:.*]], %{{.*}}, %[[STRIDE:.*]] = memref.extract_strided_metadata %[[A]]
 // CHECK: %[[IS:.*]] = arith.muli %[[I]], %[[STRIDE]] : index
 // CHECK: %[[LIN:.*]] = arith.addi %[[OFF]], %[[IS]] : index
 // CHECK: %[[C4:.*]] = arith.constant 4 : index
 // CHECK: %[[BYTES:.*]] = arith.muli %[[LIN]], %[[C4]] : index
-// CHECK: %[[P:.*]] = memref.extract_aligned_pointer_as_index %[[A]]
 // CHECK: %[[ADDR:.*]] = arith.addi %[[P]], %[[BYTES]] : index
 // CHECK: %[[C16:.*]] = arith.constant 16 : index
 // CHECK: call @llama_rt_emu_check_aligned(%[[ADDR]], %[[C16]]) : (index, index) -> ()

@@ -146,6 +146,33 @@ void mma(void **params) {
     c[(group + 8 * (i / 2)) * 8 + i2 + i % 2] = d[i];
 }
 
+/// Thread t of a block of n writes word t of the buffer (a workgroup buffer
+/// of n words, as the emulated kernels declare their accesses to one),
+/// reads word t + 1 (mod n), with a barrier between where `barrier` is
+/// set, and after a barrier writes it to word t. With `overrun`, thread 0
+/// then reads the word after the buffer.
+void neighbours(void **params) {
+  float *buf = *static_cast<float **>(params[0]);
+  int32_t barrier = *static_cast<int32_t *>(params[1]);
+  int32_t overrun = *static_cast<int32_t *>(params[2]);
+  int64_t t = tid(), n = bdim();
+  auto access = [&](int64_t word, int32_t write) {
+    llama_rt_emu_shared_access(int64_t(reinterpret_cast<uintptr_t>(buf)), n * 4,
+                               word * 4, 4, write);
+  };
+  access(t, 1);
+  buf[t] = float(t);
+  if (barrier)
+    llama_rt_emu_barrier();
+  access((t + 1) % n, 0);
+  float next = buf[(t + 1) % n];
+  llama_rt_emu_barrier();
+  access(t, 1);
+  buf[t] = next;
+  if (overrun && t == 0)
+    access(n, 0);
+}
+
 /// Lane 5 exits before its warp's mma.sync.
 void divergeMma(void **) {
   if (tid() == 5)
@@ -159,7 +186,8 @@ const char *kPtx = ".visible .entry warp_sum(\n.visible .entry rotate(\n"
                    ".visible .entry down_up(\n.visible .entry indices(\n"
                    ".visible .entry diverge(\n.visible .entry unregistered(\n"
                    ".visible .entry axpt(\n.visible .entry copy_out(\n"
-                   ".visible .entry mma(\n.visible .entry diverge_mma(\n";
+                   ".visible .entry mma(\n.visible .entry diverge_mma(\n"
+                   ".visible .entry neighbours(\n";
 
 struct Emulator : ::testing::Test {
   void SetUp() override {
@@ -174,6 +202,8 @@ struct Emulator : ::testing::Test {
     static const int32_t ptr3[] = {8, 8, 8};
     llama_rt_emu_register("mma", mma, 1, 3, ptr3);
     llama_rt_emu_register("diverge_mma", divergeMma, 1, 0, ptr);
+    static const int32_t ptrI32I32[] = {8, 4, 4};
+    llama_rt_emu_register("neighbours", neighbours, 1, 3, ptrI32I32);
     auto load = reinterpret_cast<LoadData>(
         llama_rt_gpu_emulated_driver("cuModuleLoadData"));
     ASSERT_EQ(load(&module, kPtx), 0);
@@ -435,6 +465,31 @@ TEST_F(Emulator, DivergentMmaIsAnError) {
               ::testing::ExitedWithCode(5),
               "kernel diverge_mma, block \\(0, 0, 0\\): warp 0: some lanes "
               "wait at an mma.sync while others do not");
+}
+
+TEST_F(Emulator, WorkgroupMemoryRacesAreErrors) {
+  std::vector<float> buf(64);
+  intptr_t barrier = 1, overrun = 0; // (read as their low 32 bits)
+  ASSERT_EQ(launch("neighbours", 1, 1, 64, 1,
+                   {buf.data(), reinterpret_cast<void *>(barrier),
+                    reinterpret_cast<void *>(overrun)}),
+            0);
+  for (int t = 0; t < 64; ++t)
+    EXPECT_EQ(buf[t], float((t + 1) % 64)) << t;
+  // Without the first barrier thread 0 reads word 1 before thread 1
+  // writes it (on a GPU, in no defined order).
+  EXPECT_EXIT(launch("neighbours", 1, 1, 64, 1,
+                     {buf.data(), nullptr, reinterpret_cast<void *>(overrun)}),
+              ::testing::ExitedWithCode(5),
+              "kernel neighbours, block \\(0, 0, 0\\): thread 1 writes byte "
+              "4 of a 256-byte workgroup buffer that thread 0 read since the "
+              "last barrier \\(a race on a GPU\\)");
+  EXPECT_EXIT(launch("neighbours", 1, 1, 64, 1,
+                     {buf.data(), reinterpret_cast<void *>(barrier),
+                      reinterpret_cast<void *>(intptr_t(1))}),
+              ::testing::ExitedWithCode(5),
+              "a workgroup memory access of bytes \\[256, 260\\) of a "
+              "256-byte buffer");
 }
 
 TEST_F(Emulator, DivergentShuffleIsAnError) {

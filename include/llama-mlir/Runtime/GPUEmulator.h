@@ -10,7 +10,9 @@
 // each run on a fiber, and the lanes of a warp meet at every shuffle and
 // mma.sync as on the hardware (lanes that diverge, exit before a shuffle,
 // or read a lane outside the block are reported as errors, where a GPU
-// would give undefined values). Managed memory is host memory. Device memory
+// would give undefined values; so are races on workgroup memory, threads
+// touching a byte another thread wrote since the last barrier). Managed
+// memory is host memory. Device memory
 // (cuMemAlloc) is host pages that only launches and the driver's copies may
 // touch: a host access to them stops the program (exit 5) with the address.
 // Everything runs synchronously, in launch order.
@@ -57,6 +59,12 @@ void llama_rt_emu_barrier();
 void llama_rt_emu_mma_m16n8k16(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
                                int32_t b0, int32_t b1, float c0, float c1,
                                float c2, float c3, int64_t d);
+/// Before a load or store of `bytes` at byte `offset` of a workgroup buffer
+/// (`size` bytes at `base`): reports (exit 5) an access out of the buffer
+/// and a race, the thread touching a byte that another thread of the
+/// block wrote, or writing a byte another read, since the last barrier.
+void llama_rt_emu_shared_access(int64_t base, int64_t size, int64_t offset,
+                                int64_t bytes, int32_t write);
 /// Reports (exit 5) a vector access at `address` that claims `alignment`
 /// bytes it does not have.
 void llama_rt_emu_check_aligned(int64_t address, int64_t alignment);

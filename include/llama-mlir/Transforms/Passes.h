@@ -47,6 +47,8 @@ inline constexpr llvm::StringLiteral kEmulatorBarrierFn =
     "llama_rt_emu_barrier";
 inline constexpr llvm::StringLiteral kEmulatorMmaFn =
     "llama_rt_emu_mma_m16n8k16";
+inline constexpr llvm::StringLiteral kEmulatorSharedFn =
+    "llama_rt_emu_shared_access";
 inline constexpr llvm::StringLiteral kEmulatorAlignedFn =
     "llama_rt_emu_check_aligned";
 

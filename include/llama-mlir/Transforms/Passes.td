@@ -227,7 +227,13 @@ def LlamaEmulateGPUKernelsPass
     `memref.global` of the host module (its type without the address
     space), read in the copy with `memref.get_global`: the emulator runs
     one block at a time, whose threads share it as on a GPU; its uses must
-    be loads and stores. A kernel with private memory, a workgroup buffer
+    be loads and stores, each preceded by a call of
+    `llama_rt_emu_shared_access(index base, index size, index offset,
+    index bytes, i32 write)` (the buffer's address and byte size, the
+    access's byte offset and size, 1 for a store): the emulator reports
+    accesses outside the buffer and races, a thread touching a byte that
+    another thread of the block wrote, or writing one another read, since
+    the last barrier. A kernel with private memory, a workgroup buffer
     used otherwise, a shuffle whose `valid` result is used, another mma
     shape or type, or another gpu or nvgpu op is an error that names the
     kernel and the op.
