@@ -84,14 +84,22 @@ def check_ptx(tmp_path, gguf, target, chip, *args):
     return entries
 
 
+# The pipeline's kernel variants: the default, warp kernels, with the
+# quantized rows' norm scales, with the tensor-core prefill GEMM.
+VARIANTS = {"thread": [], "warp": ["--gpu-kernels=warp"],
+            "warpqn": ["--gpu-kernels=warp", "--gpu-quantized-row-norms"],
+            "warptc": ["--gpu-kernels=warp", "--gpu-tensor-cores"]}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("wtype", TYPES)
-def test_ptx_accepted_by_ptxas_sm90(tmp_path, wtype):
+def test_ptx_accepted_by_ptxas_sm90(tmp_path, wtype, variant):
     if wtype != "q4_k_m":
         light_in_sanitized_build("one type of the GPU sweep")
     need_ptxas()
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", wtype,
                "--layers", "1")
-    check_ptx(tmp_path, gguf, "sm_90", "sm_90")
+    check_ptx(tmp_path, gguf, "sm_90", "sm_90", *VARIANTS[variant])
 
 
 def test_ptx_sm80_and_cuda_alias(tmp_path):
