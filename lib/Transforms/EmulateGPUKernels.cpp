@@ -49,11 +49,6 @@ int indexCode(Operation *op) {
   return -1;
 }
 
-/// Before a vector load or store that claims an alignment above its
-/// element's: a call of the emulator's check with the access's address
-/// (the buffer's aligned pointer plus its offset and the indices times the
-/// strides, in elements, times the element size). On a GPU a misaligned
-/// vector access faults; on the CPU it would pass unnoticed.
 /// The byte offset of element `indices` of `m` from its aligned pointer
 /// (its offset plus the indices times the strides, times the element size).
 Value byteOffset(OpBuilder &b, Location l, Value m, ValueRange indices) {
@@ -68,6 +63,11 @@ Value byteOffset(OpBuilder &b, Location l, Value m, ValueRange indices) {
                                arith::ConstantIndexOp::create(b, l, elemBytes));
 }
 
+/// Before a vector load or store that claims an alignment above its
+/// element's: a call of the emulator's check with the access's address
+/// (the buffer's aligned pointer plus its offset and the indices times the
+/// strides, in elements, times the element size). On a GPU a misaligned
+/// vector access faults; on the CPU it would pass unnoticed.
 template <typename AccessOp> void checkAlignment(ModuleOp module, AccessOp op) {
   std::optional<uint64_t> align = op.getAlignment();
   MemRefType mt = op.getMemRefType();
