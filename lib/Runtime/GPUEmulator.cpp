@@ -7,7 +7,10 @@
 // wait at a shuffle gets its values exchanged (at an mma.sync, its
 // product), or, where none waits at either and all live
 // threads wait at the barrier, the barrier opens. Other kernels' threads
-// are plain calls, one after another.
+// are plain calls, one after another. Every access to a workgroup buffer
+// is checked against what the block's other threads did to its bytes since
+// the last barrier (llama_rt_emu_shared_access): the fixed thread order
+// would otherwise hide races.
 //
 //===----------------------------------------------------------------------===//
 
