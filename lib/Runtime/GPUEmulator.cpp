@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Runtime/GPUEmulator.h"
+#include "llama-mlir/Runtime/Quant.h"
 
 #include <signal.h>
 #include <sys/mman.h>
@@ -23,7 +24,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -216,27 +216,10 @@ int sourceLane(int lane, int32_t offset, int32_t width, int32_t mode) {
   return src >= 0 && src < width ? seg + src : -1;
 }
 
-/// An IEEE half (binary16) as a float (exact).
-float halfToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h >> 15) << 31, exp = (h >> 10) & 0x1f,
-           man = h & 0x3ff, bits;
-  if (exp == 0x1f) { // inf, NaN
-    bits = sign | 0x7f800000u | (man << 13);
-  } else if (exp) { // normal
-    bits = sign | ((exp + 112) << 23) | (man << 13);
-  } else if (!man) { // zero
-    bits = sign;
-  } else { // subnormal: man * 2^-24
-    float f = std::ldexp(float(man), -24);
-    return sign ? -f : f;
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
 /// The half `i` (0: low 16 bits) of a register.
-float half(uint32_t reg, int i) { return halfToFloat(uint16_t(reg >> 16 * i)); }
+float half(uint32_t reg, int i) {
+  return llamart::fp16ToFloat(uint16_t(reg >> 16 * i));
+}
 
 /// mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 of warp `w`'s lanes
 /// (threads [w, w + 32)), with the fragment layouts of the PTX ISA; lane =
@@ -277,7 +260,7 @@ void warpMma(size_t w) {
 /// Exchanges the values of warps whose lanes all wait at a shuffle, and
 /// computes the mma of warps whose lanes all wait at one.
 /// Returns whether any warp did.
-bool resolveShuffles() {
+bool resolveWarps() {
   bool any = false;
   size_t n = launch.threads.size();
   for (size_t w = 0; w < n; w += kWarp) {
@@ -351,7 +334,7 @@ void runBlockLockstep() {
     for (size_t i = 0; i < n; ++i)
       if (launch.threads[i].state == State::Ready)
         enterFiber(launch.threads[i]);
-    if (resolveShuffles())
+    if (resolveWarps())
       continue;
     // Every live thread waits at the barrier.
     size_t done = 0;

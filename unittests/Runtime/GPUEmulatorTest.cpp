@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Runtime/GPUEmulator.h"
+#include "llama-mlir/Runtime/Quant.h"
 
 #include <gtest/gtest.h>
 
@@ -101,19 +102,10 @@ void diverge(void **) {
   llama_rt_emu_shuffle(1, 1, 32, 0);
 }
 
-/// The IEEE half of `f`, which must be zero or a normal half exactly.
-uint32_t toHalf(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, 4);
-  uint32_t sign = (b >> 16) & 0x8000;
-  if (!(b & 0x7fffffff))
-    return sign;
-  uint32_t exp = ((b >> 23) & 0xff) - 127 + 15;
-  return sign | exp << 10 | ((b >> 13) & 0x3ff);
-}
 /// Two halves in a register, `lo` in the low 16 bits.
 int32_t pack(float lo, float hi) {
-  return int32_t(toHalf(lo) | toHalf(hi) << 16);
+  return int32_t(uint32_t(llamart::floatToFp16(lo)) |
+                 uint32_t(llamart::floatToFp16(hi)) << 16);
 }
 
 /// c (16 x 8) += a (16 x 16) * b (16 x 8, k x n), all row-major, by one
