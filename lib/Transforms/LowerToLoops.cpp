@@ -1706,11 +1706,13 @@ static void mmaMatmul(
   auto bType = VectorType::get({2, 2}, f16);
   auto cType = VectorType::get({2, 2}, f32);
   Value last = arith::SubIOp::create(b, loc, seq, e.idx(1));
-  // hi and lo halves of an f32 vector.
-  auto split = [&](Value v) -> std::pair<Value, Value> {
+  // hi and (where `withLo`) lo halves of an f32 vector.
+  auto split = [&](Value v, bool withLo) -> std::pair<Value, Value> {
     auto vt = cast<VectorType>(v.getType());
     auto ht = VectorType::get(vt.getShape(), f16);
     Value hi = arith::TruncFOp::create(b, loc, ht, v);
+    if (!withLo)
+      return {hi, Value()};
     Value rest =
         arith::SubFOp::create(b, loc, v, arith::ExtFOp::create(b, loc, vt, hi));
     return {hi, arith::TruncFOp::create(b, loc, ht, rest)};
@@ -1759,7 +1761,7 @@ static void mmaMatmul(
                           e.idx(16)),
                       arith::RemUIOp::create(b, loc, su.group, e.idx(8))),
                   arith::MulIOp::create(b, loc, su.source, e.idx(8)));
-            auto [hi, lo] = split(su.weights);
+            auto [hi, lo] = split(su.weights, weightLo);
             store8(hi, wHi, row, su.partK);
             if (weightLo)
               store8(lo, wLo, row, su.partK);
@@ -1773,7 +1775,8 @@ static void mmaMatmul(
           Value s = arith::MinUIOp::create(
               b, loc, arith::AddIOp::create(b, loc, s0, tok), last);
           auto [xh, xl] =
-              split(x.load(e, s, arith::AddIOp::create(b, loc, kc, q), 8));
+              split(x.load(e, s, arith::AddIOp::create(b, loc, kc, q), 8),
+                    /*withLo=*/true);
           store8(xh, xHi, tok, q);
           store8(xl, xLo, tok, q)
               ->setAttr(kBarrierAfterAttrName, b.getUnitAttr());
