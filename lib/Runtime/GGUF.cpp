@@ -8,8 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Runtime/GGUF.h"
+#include "llama-mlir/Runtime/FileIO.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sstream>
@@ -145,6 +147,27 @@ std::string GGUFTensor::shapeString() const {
 namespace {
 constexpr uint32_t kMaxDims = 4;
 constexpr unsigned kMaxArrayDepth = 8;
+/// Metadata array values in all, each held as a GGUFValue: the largest real
+/// vocabularies (tokens, scores, types, merges) have under a million, and a
+/// file of a few megabytes must not make the reader take gigabytes.
+constexpr uint64_t kMaxArrayValues = uint64_t(1) << 21;
+
+/// `s` fit for a one-line message: control bytes and DEL as \xNN, so that a
+/// name from the file cannot break the line.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02X", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 /// Minimum encoded size of one value of a type, used to bound counts.
 uint64_t minEncodedSize(GGUFType t) {
@@ -191,6 +214,7 @@ public:
 private:
   GGUFView &v;
   uint64_t pos = 0;
+  uint64_t arrayValues = 0; ///< metadata array values read so far
   std::string context; ///< what is being read, for messages
 
   Error fail(ErrorCode code, uint64_t at, const std::string &what) {
@@ -347,6 +371,13 @@ Error GGUFParser::readValue(GGUFType type, GGUFValue *out, unsigned depth) {
           "array of " + std::to_string(count) + " " +
               ggufTypeName(out->elemType) + " values cannot fit in the " +
               std::to_string(left()) + " bytes left");
+    if (count > kMaxArrayValues - arrayValues)
+      return fail(ErrorCode::TooLarge, at,
+                  "metadata arrays hold more than " +
+                      std::to_string(kMaxArrayValues) +
+                      " values in all (real vocabularies have under a "
+                      "million); refusing to read them");
+    arrayValues += count;
     out->elems.resize(static_cast<size_t>(count));
     for (GGUFValue &elem : out->elems)
       if (Error e = readValue(out->elemType, &elem, depth + 1))
@@ -402,7 +433,7 @@ Error GGUFParser::run() {
     context = "metadata entry " + std::to_string(k);
     if (Error e = readString(&kv.key, "metadata key"))
       return e;
-    context = "key '" + std::string(kv.key) + "'";
+    context = "key '" + printable(kv.key) + "'";
     uint64_t at = pos;
     uint32_t type = 0;
     if (Error e = read(&type, "value type"))
@@ -444,7 +475,7 @@ Error GGUFParser::run() {
     context = "tensor info " + std::to_string(t);
     if (Error e = readString(&ti.name, "tensor name"))
       return e;
-    context = "tensor '" + std::string(ti.name) + "'";
+    context = "tensor '" + printable(ti.name) + "'";
     uint64_t at = pos;
     if (Error e = read(&ti.nDims, "n_dims"))
       return e;
@@ -517,7 +548,7 @@ Error GGUFParser::run() {
   std::vector<const GGUFTensor *> byOffset;
   for (GGUFTensor &ti : v.tensors_) {
     uint64_t end;
-    context = "tensor '" + std::string(ti.name) + "'";
+    context = "tensor '" + printable(ti.name) + "'";
     if (addOverflows(ti.offset, ti.nbytes, &end))
       return fail(ErrorCode::Overflow, ti.infoOffset,
                   "data offset + size overflows 64 bits");
@@ -540,7 +571,7 @@ Error GGUFParser::run() {
     const GGUFTensor *a = byOffset[k - 1], *b = byOffset[k];
     if (a->offset + a->nbytes > b->offset)
       return fail(ErrorCode::BadTensorData, b->infoOffset,
-                  "tensor '" + std::string(b->name) + "' data at offset " +
+                  "tensor '" + printable(b->name) + "' data at offset " +
                       std::to_string(b->offset) + " overlaps tensor '" +
                       std::string(a->name) + "' [" + std::to_string(a->offset) +
                       ", " + std::to_string(a->offset + a->nbytes) + ")");
@@ -639,7 +670,9 @@ Expected<const GGUFValue *> GGUFView::getArray(std::string_view key,
 //===----------------------------------------------------------------------===//
 
 Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(const std::string &path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
+  // below as not a regular file).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return Error(ErrorCode::Io,
                  path + ": cannot open: " + std::strerror(errno));
@@ -658,6 +691,9 @@ Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(const std::string &path) {
                    path + ": cannot map: " + std::strerror(errno));
     }
     file->map_ = m;
+    // A SIGBUS in here (the file shrank under us) names the file where the
+    // process installed the guard (FileIO.h).
+    guardMapping(m, file->mapSize_, path);
   }
   ::close(fd);
   Expected<GGUFView> view = GGUFView::parse(
@@ -669,8 +705,10 @@ Expected<std::unique_ptr<GGUFFile>> GGUFFile::open(const std::string &path) {
 }
 
 GGUFFile::~GGUFFile() {
-  if (map_)
+  if (map_) {
+    unguardMapping(map_);
     munmap(map_, mapSize_);
+  }
 }
 
 } // namespace llamart

@@ -7,6 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Runtime/GGUFWriter.h"
+#include "llama-mlir/Runtime/FileIO.h"
+
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -176,7 +179,12 @@ template <typename Sink> void pad(Sink &s, uint64_t alignment) {
 }
 } // namespace
 
-template <typename Sink> void GGUFWriter::emit(Sink &sink) const {
+struct CountSink {
+  uint64_t pos = 0;
+  void put(const void *, size_t n) { pos += n; }
+};
+
+template <typename Sink> void GGUFWriter::emitHeader(Sink &sink) const {
   putScalar<Sink, uint32_t>(sink, 0x46554747u);
   putScalar<Sink, uint32_t>(sink, 3);
   putScalar<Sink, uint64_t>(sink, tensors_.size());
@@ -197,6 +205,10 @@ template <typename Sink> void GGUFWriter::emit(Sink &sink) const {
     offset = (offset + t.nbytes + alignment_ - 1) / alignment_ * alignment_;
   }
   pad(sink, alignment_);
+}
+
+template <typename Sink> void GGUFWriter::emit(Sink &sink) const {
+  emitHeader(sink);
   std::vector<uint8_t> buf;
   for (const Tensor &t : tensors_) {
     buf.assign(t.nbytes, 0);
@@ -207,17 +219,45 @@ template <typename Sink> void GGUFWriter::emit(Sink &sink) const {
   }
 }
 
+uint64_t GGUFWriter::fileSize() const {
+  CountSink c;
+  emitHeader(c);
+  uint64_t size = c.pos;
+  for (const Tensor &t : tensors_)
+    size += (t.nbytes + alignment_ - 1) / alignment_ * alignment_;
+  return size;
+}
+
 Error GGUFWriter::write(const std::string &path) const {
-  FILE *f = std::fopen(path.c_str(), "wb");
+  // Refuse what cannot be written before writing anything: a file larger
+  // than the free space, or a tensor larger than the buffer it is built in.
+  uint64_t size = fileSize();
+  for (const Tensor &t : tensors_)
+    if (t.nbytes > kMaxTensorBytes)
+      return Error(ErrorCode::TooLarge,
+                   path + ": tensor '" + t.name + "' would take " +
+                       std::to_string(t.nbytes) + " bytes; at most " +
+                       std::to_string(kMaxTensorBytes) + " are written");
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  struct statvfs fs;
+  if (::statvfs(dir.c_str(), &fs) == 0) {
+    uint64_t avail = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (size > avail)
+      return Error(ErrorCode::TooLarge,
+                   path + ": the file would take " + std::to_string(size) +
+                       " bytes and " + dir + " has " + std::to_string(avail) +
+                       " free");
+  }
+  Expected<AtomicOutputFile> f = AtomicOutputFile::create(path);
   if (!f)
-    return Error(ErrorCode::Io,
-                 path + ": cannot create: " + std::strerror(errno));
-  FileSink sink{f};
+    return f.error();
+  FileSink sink{f->stream()};
   emit(sink);
-  bool closeFailed = std::fclose(f) != 0;
-  if (sink.failed || closeFailed)
-    return Error(ErrorCode::Io, path + ": write failed: " + std::strerror(errno));
-  return Error::success();
+  Error e = f->commit();
+  if (sink.failed && !e)
+    return Error(ErrorCode::Io, path + ": write failed");
+  return e;
 }
 
 std::vector<uint8_t> GGUFWriter::toBytes() const {

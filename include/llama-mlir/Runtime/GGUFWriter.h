@@ -65,8 +65,15 @@ public:
   void addTensorBytes(std::string name, std::vector<uint64_t> ne,
                       GGMLType type, std::vector<uint8_t> bytes);
 
-  /// Writes the file. Errors name the path.
+  /// Writes the file, beside its path first and renamed over it once
+  /// complete. Refused before anything is written when it would not fit the
+  /// directory's free space or a tensor exceeds kMaxTensorBytes. Errors name
+  /// the path.
   Error write(const std::string &path) const;
+  /// The size write() would give the file.
+  uint64_t fileSize() const;
+  /// The largest tensor write() takes (each is built in memory).
+  static constexpr uint64_t kMaxTensorBytes = uint64_t(16) << 30;
   /// The whole file in memory (for tests and the fuzzer's seed corpus).
   std::vector<uint8_t> toBytes() const;
 
@@ -82,6 +89,7 @@ private:
   std::vector<std::pair<std::string, GGUFOwnedValue>> kvs_;
   std::vector<Tensor> tensors_;
 
+  template <typename Sink> void emitHeader(Sink &sink) const;
   template <typename Sink> void emit(Sink &sink) const;
 };
 
