@@ -100,6 +100,13 @@ Error bindWeights(const Manifest &m, const GGUFView &file,
                        " but the program was compiled for " +
                        std::to_string(it->second));
   }
+  // The generated code applies no RoPE frequency scaling (llama-compile
+  // refuses files that ask for it): such a file would give wrong logits.
+  if (hp->ropeScaling != "none")
+    return Error(ErrorCode::ShapeMismatch,
+                 file.name() + ": key 'llama.rope.scaling.type' is '" +
+                     hp->ropeScaling +
+                     "' but the program was compiled without RoPE scaling");
   offsets.clear();
   for (const ManifestWeight &w : m.weights) {
     const GGUFTensor *t = file.findTensor(w.name);

@@ -11,6 +11,7 @@
 #include "llama-mlir/Runtime/Tokenizer.h"
 #include "llama-mlir/Runtime/LlamaHParams.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <queue>
 
@@ -58,6 +59,7 @@ Expected<Tokenizer> Tokenizer::fromGGUF(const GGUFView &f) {
     t.types_.push_back(*types ? static_cast<TokenType>((*types)->elems[i].i)
                               : TokenType::Normal);
     t.index_.emplace(t.tokens_.back(), static_cast<int32_t>(i));
+    t.maxTokenBytes_ = std::max(t.maxTokenBytes_, t.tokens_.back().size());
   }
   for (int b = 0; b < 256; ++b) {
     char name[8];

@@ -14,6 +14,7 @@
 
 #include "llama-mlir/Runtime/GGUF.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,6 +45,11 @@ public:
   int32_t bos() const { return bos_; }
   int32_t eos() const { return eos_; }
   bool addBos() const { return addBos_; }
+  /// The most input bytes one token can stand for: the longest vocabulary
+  /// entry, or a whole UTF-8 character (4 bytes) mapped to the unknown
+  /// token. A text of B bytes has at least B / maxTokenBytes() tokens, so a
+  /// reader can stop long before tokenizing what cannot fit a context.
+  size_t maxTokenBytes() const { return std::max<size_t>(maxTokenBytes_, 4); }
   const std::string &text(int32_t id) const { return tokens_[id]; }
 
 private:
@@ -54,6 +60,7 @@ private:
   int32_t byteToken_[256];
   int32_t bos_ = -1, eos_ = -1, unk_ = -1;
   bool addBos_ = true, addSpacePrefix_ = true;
+  size_t maxTokenBytes_ = 0;
 };
 
 } // namespace llamart
