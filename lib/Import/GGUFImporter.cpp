@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::llama;
 using llamart::GGUFTensor;
@@ -168,7 +170,9 @@ FailureOr<func::FuncOp> Importer::buildForward(StringRef fnName, int64_t seq,
 OwningOpRef<ModuleOp> Importer::run(std::string &error) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc(file.name()));
   b.setInsertionPointToEnd(module->getBody());
-  int64_t nCtx = opts.contextLength > 0 ? opts.contextLength : hp.nCtxTrain;
+  int64_t nCtx = opts.contextLength > 0
+                     ? opts.contextLength
+                     : std::min(hp.nCtxTrain, kDefaultContextCap);
   auto cacheType =
       KVCacheType::get(ctx, {hp.nLayers, nCtx, hp.nKVHeads, hp.headDim},
                        opts.kvF16 ? Type(b.getF16Type()) : b.getF32Type());
@@ -210,14 +214,27 @@ OwningOpRef<ModuleOp> mlir::llama::importGGUF(MLIRContext *ctx,
   std::vector<llamart::Error> errors;
   llamart::Expected<LlamaHParams> hp = llamart::readLlamaHParams(file, &errors);
   if (!hp) {
+    // One line: the first problem, and how many more `llama-gguf info` lists.
     error = hp.error().message();
-    for (size_t k = 1; k < errors.size(); ++k)
-      error += "\n" + errors[k].message();
+    if (errors.size() > 1)
+      error += " (and " + std::to_string(errors.size() - 1) +
+               " more problems: llama-gguf info " + file.name() +
+               " lists them)";
     return nullptr;
   }
   if (hp->ropeScaling != "none") {
     error = file.name() + ": key 'llama.rope.scaling.type': rope scaling '" +
             hp->ropeScaling + "' is not supported by the compiler yet";
+    return nullptr;
+  }
+  // The produced program tokenizes with SentencePiece: a file it could only
+  // refuse at run time is refused here.
+  if (hp->tokenizerModel != "llama") {
+    error = file.name() + ": key 'tokenizer.ggml.model' is '" +
+            hp->tokenizerModel +
+            "'; the produced program's tokenizer is SentencePiece ('llama') "
+            "only (gpt2/BPE vocabularies, as in Llama 3, are not supported "
+            "yet)";
     return nullptr;
   }
   if (options.contextLength < 0 || options.contextLength > (1 << 20)) {

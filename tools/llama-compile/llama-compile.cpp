@@ -15,8 +15,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ProgramModule.h"
+
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Import/GGUFImporter.h"
+#include "llama-mlir/Runtime/FileIO.h"
 #include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Target/CPUTargets.h"
 #include "llama-mlir/Target/GPUTargets.h"
@@ -29,7 +32,6 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -53,19 +55,27 @@
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <chrono>
+#include <unistd.h>
 
 using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
 
+/// llama-compile's own options: --help lists these; MLIR's and LLVM's (e.g.
+/// --mlir-print-ir-after-all) still work and are listed by --help-hidden.
+cl::OptionCategory compileCategory("llama-compile options");
+
 enum class Emit { Llama, Linalg, GPU, LLVMMLIR, PTX, LLVMIR, Asm, Obj, Exe };
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.gguf>"));
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.gguf>"),
+                               cl::cat(compileCategory));
 cl::opt<bool> listTargets("list-targets",
-                          cl::desc("Print the named targets and exit"));
+                          cl::desc("Print the named targets and exit"),
+                          cl::cat(compileCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Output file"),
-                                cl::value_desc("file"));
+                                cl::value_desc("file"),
+                                cl::cat(compileCategory));
 cl::opt<Emit> emit(
     "emit", cl::desc("Stage to stop at"), cl::init(Emit::Exe),
     cl::values(clEnumValN(Emit::Llama, "llama", "the llama dialect module"),
@@ -82,141 +92,145 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::LLVMIR, "llvm-ir", "LLVM IR"),
                clEnumValN(Emit::Asm, "asm", "assembly"),
                clEnumValN(Emit::Obj, "obj", "an object file"),
-               clEnumValN(Emit::Exe, "exe", "a linked executable")));
+               clEnumValN(Emit::Exe, "exe", "a linked executable")),
+    cl::cat(compileCategory));
 cl::opt<std::string>
     target("target",
            cl::desc("A named target (--list-targets; default avx2), host, "
                     "TRIPLE[+feature...], e.g. aarch64-linux-gnu+sve+i8mm, or "
                     "a GPU: sm_80, sm_90, cuda"),
-           cl::init("avx2"));
+           cl::init("avx2"), cl::cat(compileCategory));
 cl::opt<std::string>
     intDot("int-dot",
            cl::desc("Integer dot products for Q8_0/Q4_0 weights: auto (the "
                     "target's best: VNNI, AVX2, SDOT or generic) or off (float "
                     "dot products, activations not quantized)"),
-           cl::init("auto"));
+           cl::init("auto"), cl::cat(compileCategory));
 cl::opt<std::string> gpuKernels(
     "gpu-kernels",
     cl::desc("GPU targets: thread (a thread per weight row, host loops "
              "between launches: the default, checked on an H200) or warp (a "
              "warp per row, every buffer loop a kernel: faster, not yet "
              "checked on a GPU; docs/GPU.md)"),
-    cl::init("thread"));
+    cl::init("thread"), cl::cat(compileCategory));
 cl::opt<bool> gpuQuantizedRowNorms(
     "gpu-quantized-row-norms",
     cl::desc("GPU targets, --gpu-kernels=warp: in a decode step, quantized "
              "rows' warps compute the RMSNorm scale too (f32/f16/bf16 rows' "
              "always do) instead of a kernel normalizing the row: a launch "
              "fewer per norm, more L1 reads; for bench/gpu.sh to measure"),
-    cl::init(false));
+    cl::init(false), cl::cat(compileCategory));
 cl::opt<bool> gpuTensorCores(
     "gpu-tensor-cores",
     cl::desc("GPU targets, --gpu-kernels=warp: the prefill GEMMs on tensor "
              "cores (mma.sync, f16 high and low parts, f32 sums) instead of "
              "f32 multiply-adds; not yet run on a GPU, for bench/gpu.sh to "
              "measure"),
-    cl::init(false));
+    cl::init(false), cl::cat(compileCategory));
 cl::opt<bool> gpuEmulate(
     "gpu-emulate",
     cl::desc("GPU targets, for tests: also a host copy of every kernel, and "
              "the program linked with the CPU emulator of the CUDA driver "
              "(it runs its kernels without a GPU; GPUEmulator.h)"),
-    cl::init(false));
+    cl::init(false), cl::cat(compileCategory));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0..3"),
-                           cl::Prefix, cl::init(3));
+                           cl::Prefix, cl::init(3), cl::cat(compileCategory));
 cl::opt<int64_t> ctxLen("c",
                         cl::desc("KV cache length (default: the "
                                  "model's context length)"),
-                        cl::init(0));
+                        cl::init(0), cl::cat(compileCategory));
 cl::opt<std::string> kvType("kv-type", cl::desc("KV cache type: f32 or f16"),
-                            cl::init("f32"));
-cl::opt<bool> verbose("v", cl::desc("Print each stage's wall time"));
+                            cl::init("f32"), cl::cat(compileCategory));
+cl::opt<bool> verbose("v", cl::desc("Print each stage's wall time"),
+                      cl::cat(compileCategory));
 cl::list<std::string> disableFusion(
     "disable-fusion",
     cl::desc("Leave out fusion passes (comma-separated): rmsnorm, rope, "
              "swiglu, gqa, or all"),
-    cl::CommaSeparated);
+    cl::CommaSeparated, cl::cat(compileCategory));
 
+/// Whether a running stage's name is on stderr's current line (a terminal's
+/// progress line, cleared before anything else is printed).
+bool progressShown = false;
+
+void clearProgress() {
+  if (progressShown)
+    llvm::errs() << "\r\x1b[K";
+  progressShown = false;
+}
+
+/// Stage times. With -v, a line per finished stage ("import: 10.9 ms");
+/// otherwise, on a terminal, the running stage's name on one line, so that a
+/// long compile is not silent; nothing when stderr is not a terminal.
 struct StageTimer {
+  bool tty = ::isatty(2) != 0;
   std::chrono::steady_clock::time_point start =
       std::chrono::steady_clock::now();
+  void begin(const char *stage) {
+    start = std::chrono::steady_clock::now();
+    if (!tty || verbose)
+      return;
+    llvm::errs() << "\rllama-compile: " << stage << " (" << inputFile
+                 << ")...\x1b[K";
+    llvm::errs().flush();
+    progressShown = true;
+  }
   void lap(const char *stage) {
     auto now = std::chrono::steady_clock::now();
+    double ms = std::chrono::duration<double, std::milli>(now - start).count();
     if (verbose)
-      llvm::errs()
-          << "llama-compile: " << stage << ": "
-          << std::chrono::duration<double, std::milli>(now - start).count()
-          << " ms\n";
+      llvm::errs() << "llama-compile: " << stage << ": "
+                   << (ms < 1000 ? llvm::formatv("{0:f1} ms", ms).str()
+                                 : llvm::formatv("{0:f2} s", ms / 1000).str())
+                   << "\n";
     start = now;
   }
+  ~StageTimer() { clearProgress(); }
 };
 
 int fail(const llvm::Twine &msg) {
+  clearProgress();
   llvm::errs() << "llama-compile: " << msg << "\n";
   return 1;
 }
 
-/// The manifest the runtime checks the GGUF file against: hyperparameters,
-/// KV cache type, and every weight in binding order.
-std::string makeManifest(ModuleOp module, const std::string &targetName,
-                         const std::string &targetTriple,
-                         const std::vector<std::string> &cpuFeatures) {
-  std::string m = "llama-mlir manifest 1\n";
-  m += "target " + targetName + " " + targetTriple + "\n";
-  m += "cpu_features";
-  for (const std::string &f : cpuFeatures)
-    m += " " + f;
-  m += "\n";
-  if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams")) {
-    for (NamedAttribute a : hp) {
-      m += "hparam " + a.getName().str() + " ";
-      if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
-        m += std::to_string(i.getInt());
-      else if (auto f = dyn_cast<FloatAttr>(a.getValue())) {
-        char buf[32];
-        std::snprintf(buf, sizeof(buf), "%.17g", f.getValueAsDouble());
-        m += buf;
-      } else if (auto bl = dyn_cast<BoolAttr>(a.getValue()))
-        m += bl.getValue() ? "1" : "0";
-      m += "\n";
-    }
-  }
-  m += "kv_type " + kvType.getValue() + "\n";
-  for (auto [attr, line] :
-       {std::pair(llama::kGPUDeviceOnlyArgsAttrName, "gpu_device_only_args"),
-        std::pair(llama::kGPUHostOnlyArgsAttrName, "gpu_host_only_args")}) {
-    auto args = module->getAttrOfType<DenseI64ArrayAttr>(attr);
-    if (!args)
-      continue;
-    m += line;
-    for (int64_t a : args.asArrayRef())
-      m += " " + std::to_string(a);
-    m += "\n";
-  }
-  if (auto table = module->getAttrOfType<ArrayAttr>("llama.weight_table")) {
-    for (Attribute e : table) {
-      auto d = cast<DictionaryAttr>(e);
-      m += "weight " + cast<StringAttr>(d.get("name")).getValue().str() + " " +
-           std::to_string(cast<IntegerAttr>(d.get("type")).getInt());
-      for (Attribute n : cast<ArrayAttr>(d.get("ne")))
-        m += " " + std::to_string(cast<IntegerAttr>(n).getInt());
-      m += "\n";
-    }
-  }
-  return m;
-}
-
 } // namespace
+
+/// Writes an output: to stdout for "-", else to a temporary beside `path`
+/// renamed over it once complete (FileIO.h), so that a failed or interrupted
+/// compile leaves an existing file as it was. Every write is checked.
+int writeOutput(const std::string &path,
+                llvm::function_ref<void(llvm::raw_pwrite_stream &)> writeFn) {
+  if (path == "-") {
+    writeFn(llvm::outs());
+    llvm::outs().flush();
+    if (std::error_code ec = llvm::outs().error()) {
+      llvm::outs().clear_error();
+      return fail("standard output: write failed: " + ec.message());
+    }
+    return 0;
+  }
+  llamart::Expected<llamart::AtomicOutputFile> f =
+      llamart::AtomicOutputFile::create(path);
+  if (!f)
+    return fail("-o " + f.error().message());
+  {
+    llvm::raw_fd_ostream os(::fileno(f->stream()), /*shouldClose=*/false);
+    writeFn(os);
+    os.flush();
+    if (std::error_code ec = os.error()) {
+      os.clear_error();
+      return fail(path + ": write failed: " + ec.message());
+    }
+  }
+  if (llamart::Error e = f->commit())
+    return fail(e.message());
+  return 0;
+}
 
 int writeTextFile(const std::string &path,
                   llvm::function_ref<void(llvm::raw_ostream &)> printFn) {
-  std::string err;
-  auto f = openOutputFile(path, &err);
-  if (!f)
-    return fail(err);
-  printFn(f->os());
-  f->keep();
-  return 0;
+  return writeOutput(path, [&](llvm::raw_pwrite_stream &os) { printFn(os); });
 }
 
 /// The GPU path: the NVPTX pipeline, then the stage --emit asks for. With
@@ -263,68 +277,6 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
       out, [&](llvm::raw_ostream &os) { os << object.getObject().getValue(); });
 }
 
-/// --gpu-emulate: for each host copy of a kernel (llama-emulate-gpu-kernels:
-/// `__llama_emu_<kernel>`, memref arguments expanded as the launches
-/// expand them), a wrapper taking the launch's parameter array, registered
-/// with the runtime's emulator from a global constructor (GPUEmulator.h).
-void registerEmulatedKernels(llvm::Module &m) {
-  llvm::StringRef prefix = llama::kEmulatedKernelPrefix;
-  llvm::LLVMContext &c = m.getContext();
-  auto *ptr = llvm::PointerType::get(c, 0);
-  auto *voidTy = llvm::Type::getVoidTy(c);
-  auto *i32 = llvm::Type::getInt32Ty(c);
-  llvm::FunctionCallee reg = m.getOrInsertFunction(
-      "llama_rt_emu_register", voidTy, ptr, ptr, i32, i32, ptr);
-  // Kernels that shuffle, wait at barriers or use tensor cores run on
-  // fibers, in lockstep.
-  llvm::SmallPtrSet<llvm::Function *, 16> lockstep;
-  for (llvm::StringRef sync :
-       {llama::kEmulatorShuffleFn, llama::kEmulatorBarrierFn,
-        llama::kEmulatorMmaFn})
-    if (llvm::Function *f = m.getFunction(sync))
-      for (llvm::User *u : f->users())
-        if (auto *call = llvm::dyn_cast<llvm::CallBase>(u))
-          lockstep.insert(call->getFunction());
-  auto *ctor = llvm::Function::Create(llvm::FunctionType::get(voidTy, false),
-                                      llvm::GlobalValue::InternalLinkage,
-                                      "llama_emu_register_kernels", m);
-  llvm::IRBuilder<> cb(llvm::BasicBlock::Create(c, "entry", ctor));
-  SmallVector<llvm::Function *> copies;
-  for (llvm::Function &f : m)
-    if (!f.isDeclaration() && f.getName().starts_with(prefix))
-      copies.push_back(&f);
-  for (llvm::Function *f : copies) {
-    auto *packed = llvm::Function::Create(
-        llvm::FunctionType::get(voidTy, {ptr}, false),
-        llvm::GlobalValue::InternalLinkage, f->getName() + ".packed", m);
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(c, "entry", packed));
-    SmallVector<llvm::Value *> args;
-    // The parameters' sizes (cuFuncGetParamInfo on the emulator: a graph
-    // node keeps a copy of its arguments).
-    SmallVector<llvm::Constant *> sizes;
-    for (llvm::Argument &a : f->args()) {
-      llvm::Value *slot =
-          b.CreateConstGEP1_64(ptr, packed->getArg(0), a.getArgNo());
-      args.push_back(b.CreateLoad(a.getType(), b.CreateLoad(ptr, slot)));
-      sizes.push_back(cb.getInt32(
-          uint32_t(m.getDataLayout().getTypeAllocSize(a.getType()))));
-    }
-    auto *sizesTy = llvm::ArrayType::get(i32, sizes.size());
-    auto *sizesVar = new llvm::GlobalVariable(
-        m, sizesTy, /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage,
-        llvm::ConstantArray::get(sizesTy, sizes), f->getName() + ".sizes");
-    b.CreateCall(f, args);
-    b.CreateRetVoid();
-    f->setLinkage(llvm::GlobalValue::InternalLinkage);
-    cb.CreateCall(
-        reg, {cb.CreateGlobalString(f->getName().drop_front(prefix.size())),
-              packed, cb.getInt32(lockstep.contains(f)),
-              cb.getInt32(int32_t(sizes.size())), sizesVar});
-  }
-  cb.CreateRetVoid();
-  llvm::appendToGlobalCtors(m, ctor, 0);
-}
-
 /// The CPU path: the CPU pipeline for target `td`, then the stage --emit
 /// asks for. Returns -1 when the LLVM IR stages follow.
 int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
@@ -352,8 +304,21 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerAsmPrinterCLOptions();
+  // --help lists llama-compile's options; MLIR's and LLVM's are hidden, not
+  // removed: --help-hidden lists them all.
+  for (auto &[name, opt] : cl::getRegisteredOptions())
+    if (!llvm::is_contained(opt->Categories, &compileCategory) &&
+        !name.starts_with("help") && name != "version" &&
+        opt->getOptionHiddenFlag() == cl::NotHidden)
+      opt->setHiddenFlag(cl::Hidden);
   cl::ParseCommandLineOptions(
-      argc, argv, "llama-compile: Llama GGUF model -> native program\n");
+      argc, argv,
+      "llama-compile: Llama GGUF model -> native program\n\n"
+      "  llama-compile MODEL.gguf -o OUT [--target=NAME] [options]\n\n"
+      "MLIR's and LLVM's options (e.g. --mlir-print-ir-after-all) are listed "
+      "by --help-hidden.\n");
+  // A model file truncated while it is read: one line naming it, exit 1.
+  llamart::installMappingGuard(argv[0]);
   StageTimer timer;
   if (listTargets) {
     llvm::outs() << "Named targets (--target=NAME; or host, or "
@@ -389,11 +354,19 @@ int main(int argc, char **argv) {
     return fail("--kv-type: expected f32 or f16, got '" + kvType + "'");
   if (optLevel > 3)
     return fail("-O: expected 0..3");
+  if (outputFile.getNumOccurrences() && outputFile.empty())
+    return fail("-o: expected a file name, got an empty one");
   std::string out = outputFile;
   if (out.empty())
     out = emit == Emit::Exe ? "a.out" : "-";
+  // The user's model is never the output (same file through links and ./
+  // alike); outputs replace their file only once complete (writeOutput).
+  if (out != "-")
+    if (llamart::Error e = llamart::checkNotInput("-o", out, inputFile))
+      return fail(e.message());
 
   // Read the model.
+  timer.begin("import");
   llamart::Expected<std::unique_ptr<llamart::GGUFFile>> file =
       llamart::GGUFFile::open(inputFile);
   if (!file)
@@ -414,12 +387,21 @@ int main(int argc, char **argv) {
   if (!module)
     return fail(error);
   timer.lap("import");
+  if (ctxLen == 0) {
+    auto hp = (*module)->getAttrOfType<DictionaryAttr>("llama.hparams");
+    int64_t train = cast<IntegerAttr>(hp.get("n_ctx_train")).getInt();
+    if (train > llama::kDefaultContextCap)
+      llvm::errs() << "llama-compile: note: llama.context_length is " << train
+                   << "; the program's context is " << llama::kDefaultContextCap
+                   << " tokens (-c N for more)\n";
+  }
 
   if (emit == Emit::Llama)
     return writeTextFile(out,
                          [&](llvm::raw_ostream &os) { module->print(os); });
 
   // The MLIR pipeline.
+  timer.begin("mlir pipeline");
   PassManager pm(&ctx);
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("bad pass manager options");
@@ -441,9 +423,12 @@ int main(int argc, char **argv) {
     return staged;
 
   // LLVM IR, optimized for the target.
+  timer.begin("llvm ir");
   std::string manifest =
-      gpu ? makeManifest(*module, gpu->name, llama::kNVPTXTriple, {})
-          : makeManifest(*module, td->name, td->triple, td->cpuFeatures);
+      gpu ? llama::makeManifest(*module, gpu->name, llama::kNVPTXTriple, {},
+                                kvType)
+          : llama::makeManifest(*module, td->name, td->triple, td->cpuFeatures,
+                                kvType);
   llvm::LLVMContext llctx;
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
   if (!llmod)
@@ -471,7 +456,7 @@ int main(int argc, char **argv) {
   llmod->setDataLayout(tm->createDataLayout());
   llmod->setTargetTriple(triple);
   if (gpu && gpuEmulate)
-    registerEmulatedKernels(*llmod);
+    llama::registerEmulatedKernels(*llmod);
   // The target's CPU, features and preferred vector width on every
   // generated function (AVX-512: 512-bit vectors become ZMM operations
   // rather than pairs of YMM ones).
@@ -498,32 +483,57 @@ int main(int argc, char **argv) {
         out, [&](llvm::raw_ostream &os) { llmod->print(os, nullptr); });
 
   // Machine code.
-  std::string objPath = out;
-  llvm::SmallString<128> tmpObj;
-  if (emit == Emit::Exe) {
-    if (llvm::sys::fs::createTemporaryFile("llama-model", "o", tmpObj))
-      return fail("cannot create a temporary object file");
-    objPath = tmpObj.str().str();
+  timer.begin("codegen");
+  auto emitCode = [&](llvm::raw_pwrite_stream &os) -> bool {
+    llvm::legacy::PassManager cg;
+    if (tm->addPassesToEmitFile(cg, os, nullptr,
+                                emit == Emit::Asm
+                                    ? llvm::CodeGenFileType::AssemblyFile
+                                    : llvm::CodeGenFileType::ObjectFile))
+      return false;
+    cg.run(*llmod);
+    return true;
+  };
+  if (emit != Emit::Exe) {
+    bool emitted = true;
+    int rc = writeOutput(
+        out, [&](llvm::raw_pwrite_stream &os) { emitted = emitCode(os); });
+    if (!emitted)
+      return fail("the target cannot emit this file type");
+    timer.lap("codegen");
+    return rc;
   }
+  llvm::SmallString<128> tmpObj;
+  if (llvm::sys::fs::createTemporaryFile("llama-model", "o", tmpObj))
+    return fail("cannot create a temporary object file");
+  std::string objPath = tmpObj.str().str();
   {
     std::error_code ec;
     llvm::ToolOutputFile f(objPath, ec, llvm::sys::fs::OF_None);
     if (ec)
       return fail(objPath + ": " + ec.message());
-    llvm::legacy::PassManager cg;
-    if (tm->addPassesToEmitFile(cg, f.os(), nullptr,
-                                emit == Emit::Asm
-                                    ? llvm::CodeGenFileType::AssemblyFile
-                                    : llvm::CodeGenFileType::ObjectFile))
+    if (!emitCode(f.os()))
       return fail("the target cannot emit this file type");
-    cg.run(*llmod);
+    f.os().flush();
+    if (f.os().has_error()) {
+      std::string msg = f.os().error().message();
+      f.os().clear_error();
+      return fail(objPath + ": write failed: " + msg);
+    }
     f.keep();
   }
   timer.lap("codegen");
-  if (emit != Emit::Exe)
-    return 0;
 
-  // Link with the runtime.
+  // Link with the runtime, into a temporary beside the output that replaces
+  // it once linked.
+  timer.begin("link");
+  llamart::Expected<llamart::AtomicOutputFile> exe =
+      llamart::AtomicOutputFile::create(out, /*executable=*/true);
+  if (!exe) {
+    llvm::sys::fs::remove(objPath);
+    return fail("-o " + exe.error().message());
+  }
+  std::string linkOut = exe->tempPath().empty() ? out : exe->tempPath();
   llvm::ErrorOr<std::string> clang = llvm::sys::findProgramByName("clang-22");
   if (!clang)
     clang = llvm::sys::findProgramByName("clang");
@@ -533,7 +543,7 @@ int main(int argc, char **argv) {
   std::string rtDir = env ? env : LLAMA_MLIR_RUNTIME_DIR;
   bool cross = llvm::Triple(td->triple).getArch() !=
                llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch();
-  std::vector<std::string> args = {*clang, "-fuse-ld=lld", "-o", out};
+  std::vector<std::string> args = {*clang, "-fuse-ld=lld", "-o", linkOut};
   if (cross) {
     // The cross-built runtime (lib/Runtime/CMakeLists.txt); the program is
     // linked statically so that it runs on any Linux of its architecture.
@@ -563,6 +573,8 @@ int main(int argc, char **argv) {
   llvm::sys::fs::remove(objPath);
   if (rc != 0)
     return fail("linking failed (" + *clang + "): " + linkErr);
+  if (llamart::Error e = exe->commit())
+    return fail(e.message());
   timer.lap("link");
   return 0;
 }

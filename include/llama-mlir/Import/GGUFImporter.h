@@ -23,8 +23,14 @@
 
 namespace mlir::llama {
 
+/// The KV cache length when none is asked for: the model's training context,
+/// at most this many tokens (llama.cpp's default context). A file may claim
+/// 2^24 tokens, whose cache no machine could hold.
+constexpr int64_t kDefaultContextCap = 4096;
+
 struct ImportOptions {
-  /// KV cache length (0: the model's training context).
+  /// KV cache length (0: the model's training context, at most
+  /// kDefaultContextCap).
   int64_t contextLength = 0;
   /// KV cache element type: f32 or f16.
   bool kvF16 = false;
