@@ -14,6 +14,7 @@
 
 #include "llama-mlir/GGUFTools/Info.h"
 #include "llama-mlir/GGUFTools/ModelGen.h"
+#include "llama-mlir/Runtime/FileIO.h"
 #include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Runtime/Quant.h"
 
@@ -182,8 +183,10 @@ int cmdGen(std::vector<std::string> args) {
   double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
+  char took[32];
+  std::snprintf(took, sizeof(took), "%.2f", secs);
   std::cerr << "llama-gguf: wrote " << out << " (preset " << preset << ", type "
-            << o.type << ") in " << secs << " s\n";
+            << o.type << ") in " << took << " s\n";
   return 0;
 }
 
@@ -212,22 +215,27 @@ int cmdDequant(std::vector<std::string> args) {
               << "'\n";
     return 1;
   }
-  FILE *o = std::fopen(out.c_str(), "wb");
+  if (Error e = checkNotInput("-o", out, path)) {
+    std::cerr << "llama-gguf: dequant: " << e.message() << "\n";
+    return 2;
+  }
+  Expected<AtomicOutputFile> o = AtomicOutputFile::create(out);
   if (!o) {
-    std::cerr << "llama-gguf: " << out << ": cannot create\n";
+    std::cerr << "llama-gguf: dequant: -o " << o.error().message() << "\n";
     return 1;
   }
   uint64_t rowBytes = t->nbytes / t->rows();
   std::vector<float> row(t->ne[0]);
-  bool ok = true;
   for (uint64_t r = 0; r < t->rows(); ++r) {
     dequantizeRow(t->type, t->data + r * rowBytes, row.data(),
                   static_cast<int64_t>(t->ne[0]));
-    ok &= std::fwrite(row.data(), 4, row.size(), o) == row.size();
+    if (Error e = writeChecked(o->stream(), row.data(), row.size() * 4, out)) {
+      std::cerr << "llama-gguf: " << e.message() << "\n";
+      return 1;
+    }
   }
-  ok &= std::fclose(o) == 0;
-  if (!ok) {
-    std::cerr << "llama-gguf: " << out << ": write failed\n";
+  if (Error e = o->commit()) {
+    std::cerr << "llama-gguf: " << e.message() << "\n";
     return 1;
   }
   return 0;
@@ -238,9 +246,15 @@ int cmdDequant(std::vector<std::string> args) {
 int main(int argc, char **argv) {
   if (argc < 2)
     return usage("a command is required");
+  // A file truncated while it is read: one line naming it, exit 1.
+  installMappingGuard(argv[0]);
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
-  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+  // `llama-gguf -h`, `llama-gguf help` and `llama-gguf CMD -h|--help`.
+  bool help = cmd == "-h" || cmd == "--help" || cmd == "help";
+  for (const std::string &a : args)
+    help |= a == "-h" || a == "--help";
+  if (help) {
     std::cout << kUsage;
     return 0;
   }
