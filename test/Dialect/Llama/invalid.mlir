@@ -635,3 +635,91 @@ func.func @int8_dot_c3_kind(%w: vector<32xi8>, %x: vector<32xi8>) {
   %s = llama.int8_dot %w, %x {kind = "sse9"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return
 }
+
+// -----
+
+// Unranked tensors are refused by every op's operand and result types (the
+// verifiers and lowerings read static ranks).
+
+func.func @embedding_unranked_tokens(%tok: tensor<*xi32>) {
+  %t = llama.weight "token_embd.weight" : !llama.weight<512x64xf32>
+  // expected-error @+1 {{'llama.embedding' op operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<*xi32>'}}
+  %x = llama.embedding %t, %tok : (!llama.weight<512x64xf32>, tensor<*xi32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_unranked_result(%tok: tensor<?xi32>) {
+  %t = llama.weight "token_embd.weight" : !llama.weight<512x64xf32>
+  // expected-error @+1 {{'llama.embedding' op result #0 must be ranked tensor of 32-bit float values, but got 'tensor<*xf32>'}}
+  %x = llama.embedding %t, %tok : (!llama.weight<512x64xf32>, tensor<?xi32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_unranked(%x: tensor<*xf32>) {
+  %w = llama.weight "blk.0.attn_norm.weight" : !llama.weight<64xf32>
+  // expected-error @+1 {{'llama.rms_norm' op operand #0 must be ranked tensor of 32-bit float values, but got 'tensor<*xf32>'}}
+  %y = llama.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : (tensor<*xf32>, !llama.weight<64xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_unranked(%x: tensor<*xf32>) {
+  %w = llama.weight "w" : !llama.weight<32x64xf32>
+  // expected-error @+1 {{'llama.matmul' op operand #0 must be ranked tensor of 32-bit float values, but got 'tensor<*xf32>'}}
+  %y = llama.matmul %x, %w : (tensor<*xf32>, !llama.weight<32x64xf32>) -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_unranked_positions(%x: tensor<?x8x8xf32>, %p: tensor<*xi32>) {
+  // expected-error @+1 {{'llama.rope' op operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<*xi32>'}}
+  %y = llama.rope %x, %p {n_rot = 8 : i64, theta = 10000.0 : f32} : (tensor<?x8x8xf32>, tensor<*xi32>) -> tensor<?x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_unranked(%q: tensor<*xf32>, %k: tensor<?x4x8xf32>, %v: tensor<?x4x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<5x128x4x8xf32>) {
+  // expected-error @+1 {{'llama.attention' op operand #0 must be ranked tensor of 32-bit float values, but got 'tensor<*xf32>'}}
+  %o = llama.attention %q, %k, %v, %p, %c {layer = 4 : i64} : (tensor<*xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @gqa_attention_unranked(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %v: tensor<*xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<5x128x4x8xf32>) {
+  // expected-error @+1 {{'llama.gqa_attention' op operand #2 must be ranked tensor of 32-bit float values, but got 'tensor<*xf32>'}}
+  %o = llama.gqa_attention %q, %k, %v, %p, %c {layer = 4 : i64} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<*xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @swiglu_unranked(%g: tensor<*xf32>, %u: tensor<*xf32>) {
+  // expected-error @+1 {{'llama.swiglu' op operand #0 must be ranked tensor of 32-bit float values, but got 'tensor<*xf32>'}}
+  %h = llama.swiglu %g, %u : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_swiglu_unranked(%x: tensor<?x64xf32>) {
+  %g = llama.weight "g" : !llama.weight<172x64xf32>
+  // expected-error @+1 {{'llama.matmul_swiglu' op result #0 must be ranked tensor of 32-bit float values, but got 'tensor<*xf32>'}}
+  %h = llama.matmul_swiglu %x, %g, %g : (tensor<?x64xf32>, !llama.weight<172x64xf32>, !llama.weight<172x64xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @qkv_rope_unranked(%x: tensor<*xf32>, %w: !llama.weight<64x64xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'llama.qkv_rope' op operand #0 must be ranked tensor of 32-bit float values, but got 'tensor<*xf32>'}}
+  %q, %k, %v = llama.qkv_rope %x, %w, %w, %w, %p {n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<*xf32>, !llama.weight<64x64xf32>, !llama.weight<64x64xf32>, !llama.weight<64x64xf32>, tensor<?xi32>) -> (tensor<?x8x8xf32>, tensor<?x8x8xf32>, tensor<?x8x8xf32>)
+  return
+}

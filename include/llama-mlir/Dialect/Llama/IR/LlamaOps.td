@@ -19,8 +19,8 @@ class Llama_Op<string mnemonic, list<Trait> traits = []>
   let hasVerifier = 1;
 }
 
-def Llama_F32Tensor : TensorOf<[F32]>;
-def Llama_IndexTensor : TensorOf<[I32, I64]>;
+def Llama_F32Tensor : RankedTensorOf<[F32]>;
+def Llama_IndexTensor : RankedTensorOf<[I32, I64]>;
 
 //===----------------------------------------------------------------------===//
 // llama.weight
