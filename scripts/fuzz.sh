@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-#===- scripts/fuzz.sh - Fuzz the GGUF reader for a bounded time ------------===#
+#===- scripts/fuzz.sh - Fuzz the GGUF reader, the program's check, prompts -===#
 #
 # Builds fuzz/ (libFuzzer + ASan + UBSan), writes a seed corpus of small
 # models with `llama-gguf gen` (from $BUILD_DIR, built first), and fuzzes for
-# $1 seconds (default 60). Fails if the fuzzer finds a crash, a leak or
-# undefined behaviour; prints the executions and executions per second.
+# $1 seconds in all (default 60): half for the GGUF reader (gguf-fuzzer), a
+# quarter each for a produced program's check of its model file
+# (program-check-fuzzer) and for prompt bytes through the tokenizer
+# (tokenizer-fuzzer, with the real Llama-2 vocabulary where ../shared has
+# it). Fails if a fuzzer finds a crash, a leak, undefined behaviour or a
+# broken invariant; prints each one's executions and executions per second.
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -28,16 +32,33 @@ done
 "$BUILD_DIR/bin/llama-gguf" gen -o "$seeds/k.gguf" --type q4_k --dim 256 \
   --hidden-dim 256 --layers 1 --heads 2 --kv-heads 1 --vocab 262 --ctx 8 2>/dev/null
 
-log="$FUZZ_DIR/fuzz.log"
-status=0
-ASAN_OPTIONS=detect_leaks=1 "$FUZZ_DIR/gguf-fuzzer" "$corpus" "$seeds" \
-  -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix="$FUZZ_DIR/" >"$log" 2>&1 || status=$?
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-echo "fuzz.sh: ${SECONDS_TO_RUN} s, ${runs} executions, ${rate} exec/s, corpus $(ls "$corpus" | wc -l) files"
-if [ $status -ne 0 ]; then
-  echo "fuzz.sh: the fuzzer failed (exit $status); the end of its log:"
-  tail -40 "$log"
-  exit 1
-fi
+vocab="$ROOT/../shared/models/llama2-vocab/llama2-vocab.gguf"
+if [ -f "$vocab" ]; then export LLAMA_MLIR_FUZZ_VOCAB="$vocab"; fi
+# Prompt seeds: a few texts of the kinds users type.
+pseeds="$FUZZ_DIR/prompt-seeds"
+rm -rf "$pseeds" && mkdir -p "$pseeds" "$FUZZ_DIR/prompt-corpus" "$FUZZ_DIR/check-corpus"
+printf 'Once upon a time' >"$pseeds/1"
+printf 'int main() {\n\treturn 0;\n}\n' >"$pseeds/2"
+printf '\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80  1234567 \xff\xfe' >"$pseeds/3"
+
+failed=0
+fuzz() { # NAME SECONDS CORPUS SEEDS
+  local name=$1 secs=$2 log="$FUZZ_DIR/$1.log" status=0
+  ASAN_OPTIONS=detect_leaks=1 "$FUZZ_DIR/$name" "$3" "$4" \
+    -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$FUZZ_DIR/$name-" >"$log" 2>&1 || status=$?
+  local runs rate
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  echo "fuzz.sh: $name: ${secs} s, ${runs} executions, ${rate} exec/s, corpus $(ls "$3" | wc -l) files, findings $([ $status -eq 0 ] && echo 0 || echo 1)"
+  if [ $status -ne 0 ]; then
+    echo "fuzz.sh: $name failed (exit $status); the end of its log:"
+    tail -40 "$log"
+    failed=1
+  fi
+}
+half=$((SECONDS_TO_RUN / 2)); quarter=$((SECONDS_TO_RUN / 4))
+fuzz gguf-fuzzer "$half" "$corpus" "$seeds"
+fuzz program-check-fuzzer "$quarter" "$FUZZ_DIR/check-corpus" "$seeds"
+fuzz tokenizer-fuzzer "$quarter" "$FUZZ_DIR/prompt-corpus" "$pseeds"
+exit $failed
