@@ -4,27 +4,31 @@
 #   scripts/demo.sh [MODEL.gguf] [program flags...]
 #
 # Builds llama-mlir, compiles MODEL.gguf with llama-compile into a native
-# program and runs it on a prompt. Without a model, the built-in default is a
-# synthetic Llama model written by `llama-gguf gen` (random weights: the text
-# is gibberish, but every step is the real one). Extra arguments go to the
-# program (default: -p "Once upon a time" -n 64).
+# program and runs it on a prompt. Without a model, the built-in default is
+# the real stories260K model shipped in models/stories260K/ (a 1.2 MB Llama-2
+# model trained on children's stories; MIT, see its README). Extra arguments
+# go to the program (default: -p "Once upon a time" -n 64).
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 export BUILD_DIR
-"$ROOT/scripts/build.sh" >/dev/null
-work="$BUILD_DIR/demo"
-mkdir -p "$work"
-if [ $# -ge 1 ] && [ -f "$1" ]; then
+# The model: a first argument that is not a flag names one, which must exist.
+if [ $# -ge 1 ] && [ "${1#-}" = "$1" ]; then
+  if [ ! -f "$1" ]; then
+    echo "demo.sh: $1: the model file does not exist (or is not a file)" >&2
+    exit 1
+  fi
   model="$1"
   shift
 else
-  model="$work/synthetic-tiny-q8_0.gguf"
-  echo "== no model given: writing a synthetic one with llama-gguf gen" >&2
-  "$BUILD_DIR/bin/llama-gguf" gen -o "$model" --preset tiny --type q8_0 >&2
+  model="$ROOT/models/stories260K/stories260K.gguf"
+  echo "== no model given: the built-in stories260K ($model)" >&2
 fi
+"$ROOT/scripts/build.sh" >/dev/null
+work="$BUILD_DIR/demo"
+mkdir -p "$work"
 exe="$work/$(basename "${model%.gguf}")"
 echo "== llama-compile $model -o $exe" >&2
 "$BUILD_DIR/bin/llama-compile" "$model" -o "$exe" -v
