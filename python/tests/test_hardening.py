@@ -349,6 +349,33 @@ def test_verbose_stage_times_are_readable(tmp_path, stories):
         re.fullmatch(r"llama-compile: import: \d+\.\d\d s", line), line
 
 
+def test_compile_shows_its_stages_on_a_terminal_only(tmp_path, stories):
+    import pty
+    model, _ = stories
+    out = str(tmp_path / "m.mlir")
+    args = [tool("llama-compile"), model, "--emit=linalg", "-o", out]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stderr is the terminal
+        os.execv(args[0], args)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, data
+    assert b"llama-compile: import (" in data, data
+    assert b"llama-compile: mlir pipeline (" in data, data
+    assert data.endswith(b"\r\x1b[K"), data  # the line is cleared at the end
+    # Not a terminal: nothing on stderr.
+    r = run(args)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr
+
+
 def test_demo_says_a_missing_model_does_not_exist():
     root = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
