@@ -207,6 +207,12 @@ Expected<GGUFWriter> makeModelWriter(const ModelGenOptions &o,
     return bad("head_dim (dim / heads) must be even for RoPE");
   if (!(o.rmsEps > 0) || !(o.ropeTheta > 0))
     return bad("--eps and --rope-theta must be positive");
+  int64_t headDim = o.dim / o.nHeads;
+  if (o.nRot < 0 || o.nRot % 2 != 0 || o.nRot > headDim)
+    return bad("--rope-dims " + std::to_string(o.nRot) +
+               " must be even and at most head_dim " + std::to_string(headDim));
+  if (!(o.eosBias > 0) || !std::isfinite(o.eosBias))
+    return bad("--eos-bias must be a positive number");
 
   if (o.alignment == 0 || (o.alignment & (o.alignment - 1)) ||
       o.alignment > 4096)
@@ -225,11 +231,12 @@ Expected<GGUFWriter> makeModelWriter(const ModelGenOptions &o,
   w.set("llama.attention.layer_norm_rms_epsilon",
         GGUFOwnedValue::f32(float(o.rmsEps)));
   w.set("llama.rope.dimension_count",
-        GGUFOwnedValue::u32(uint32_t(o.dim / o.nHeads)));
+        GGUFOwnedValue::u32(uint32_t(o.nRot ? o.nRot : headDim)));
   w.set("llama.rope.freq_base", GGUFOwnedValue::f32(float(o.ropeTheta)));
 
   // Vocabulary.
   int64_t nVocab = o.nVocab;
+  int64_t eosId = 2; // the synthetic vocabulary's; --vocab-from's below
   if (!o.vocabFrom.empty()) {
     Expected<std::unique_ptr<GGUFFile>> src = GGUFFile::open(o.vocabFrom);
     if (!src)
@@ -244,6 +251,9 @@ Expected<GGUFWriter> makeModelWriter(const ModelGenOptions &o,
                    o.vocabFrom + ": --vocab-from: key 'tokenizer.ggml.tokens' "
                                  "is missing");
     nVocab = static_cast<int64_t>((*toks)->elems.size());
+    Expected<int64_t> eos = v.getInt("tokenizer.ggml.eos_token_id", 2);
+    if (eos)
+      eosId = *eos;
     for (const GGUFKeyValue &kv : v.metadata())
       if (kv.key.substr(0, 10) == "tokenizer.")
         w.set(std::string(kv.key), GGUFOwnedValue::copyOf(kv.value));
@@ -310,6 +320,11 @@ Expected<GGUFWriter> makeModelWriter(const ModelGenOptions &o,
         o.seed * 0x100000001B3ull + (++index) * 0x9E3779B97F4A7C15ull;
     uint64_t rowLen = e.ne[0];
     GGMLType t = *type;
+    // --eos-bias: the row of the matrix that makes EOS's logit.
+    bool outputRows =
+        e.name == (o.tied ? "token_embd.weight" : "output.weight");
+    int64_t eosRow = outputRows && o.eosBias != 1.0 ? eosId : -1;
+    float eosBias = static_cast<float>(o.eosBias);
     w.addTensor(e.name, e.ne, t, [=](uint8_t *out, uint64_t bytes) {
       SplitMix64 rng{seed};
       uint64_t rowBytes = *ggmlRowBytes(t, rowLen);
@@ -318,6 +333,9 @@ Expected<GGUFWriter> makeModelWriter(const ModelGenOptions &o,
       for (uint64_t r = 0; r * rowBytes < bytes; ++r) {
         for (float &x : row)
           x = mean + scale * rng.triangular();
+        if (static_cast<int64_t>(r) == eosRow)
+          for (float &x : row)
+            x *= eosBias;
         quantizeRow(t, row.data(), out + r * rowBytes,
                     static_cast<int64_t>(rowLen));
       }

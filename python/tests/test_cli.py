@@ -73,21 +73,6 @@ def test_sampling_flags_change_the_output(stories):
     assert pen != greedy
 
 
-def test_stops_at_eos_unless_ignored(tmp_path):
-    # A model whose output strongly prefers EOS: stories260K samples EOS
-    # rarely, so use a synthetic model and check the rule through -n: with
-    # --ignore-eos exactly n tokens come out.
-    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--layers", "1")
-    exe = compile_model(gguf, str(tmp_path / "m"))
-    r = run(exe, gguf, "--tokens", "1,300", "-n", "50", "--temp", "0",
-            "--ignore-eos", "--print-ids")
-    assert r.returncode == 0
-    assert len(r.stdout.split()) == 50
-    ids = run(exe, gguf, "--tokens", "1,300", "-n", "50", "--temp", "0",
-              "--print-ids").stdout.split()
-    assert "2" not in ids  # EOS ends generation and is not printed
-
-
 def test_chat_keeps_the_cache_across_turns(stories):
     gguf, exe, _ = stories
     r = run(exe, gguf, "--chat", "--system", "You tell stories.", "-n", "12",

@@ -125,6 +125,12 @@ def test_every_weight_type_matches_the_reference(tmp_path, typ):
     ("hd128_kv1", ["--dim", "256", "--heads", "2", "--kv-heads", "1", "--hidden-dim", "160"]),
     ("hd8_odd_hidden", ["--dim", "64", "--heads", "8", "--kv-heads", "4", "--hidden-dim", "172", "--vocab", "301"]),
     ("theta_eps", ["--dim", "64", "--heads", "4", "--kv-heads", "2", "--hidden-dim", "100", "--rope-theta", "500000", "--eps", "1e-6"]),
+    # An epsilon large enough that leaving it out moves the logits by ~1e-2
+    # (the mean square of the activations is ~1), and partial RoPE (8 of 16
+    # dims rotated) so that rotating all of head_dim is seen.
+    ("big_eps", ["--dim", "64", "--heads", "4", "--kv-heads", "2", "--hidden-dim", "96", "--eps", "1e-2"]),
+    ("partial_rope", ["--dim", "64", "--heads", "4", "--kv-heads", "2", "--hidden-dim", "96", "--rope-dims", "8"]),
+    ("partial_rope_q8_0", ["--dim", "64", "--heads", "4", "--kv-heads", "2", "--hidden-dim", "96", "--rope-dims", "4", "--type", "q8_0", "--eps", "1e-3"]),
 ])
 def test_attention_shapes_match_the_reference(tmp_path, shape):
     name, args = shape

@@ -5,7 +5,7 @@
 //   llama-gguf gen -o FILE [--preset NAME] [--type TYPE] [--seed N]
 //                  [--vocab-from FILE] [--dim N --hidden-dim N --layers N
 //                  --heads N --kv-heads N --vocab N --ctx N --rope-theta X
-//                  --eps X --tied]
+//                  --eps X --tied --rope-dims N --eos-bias X]
 //   llama-gguf dequant FILE TENSOR -o OUT.f32
 //
 // Exit codes: 0 success, 1 invalid file or failed validation, 2 usage error.
@@ -46,6 +46,8 @@ const char *kUsage =
     "      --dim N --hidden-dim N --layers N --heads N --kv-heads N\n"
     "      --vocab N --ctx N --rope-theta X --eps X --tied\n"
     "                         override the preset's shape\n"
+    "      --rope-dims N      rotated dims per head (default head_dim)\n"
+    "      --eos-bias X       scale EOS's output row (10: EOS comes soon)\n"
     "      --alignment N      general.alignment of the tensors (default 32)\n"
     "  llama-gguf dequant FILE TENSOR -o OUT.f32\n"
     "      write a tensor dequantized to little-endian float32\n";
@@ -126,6 +128,7 @@ int cmdGen(std::vector<std::string> args) {
                         : a == "--kv-heads"   ? &o.nKVHeads
                         : a == "--vocab"      ? &o.nVocab
                         : a == "--ctx"        ? &o.nCtx
+                        : a == "--rope-dims"  ? &o.nRot
                                               : nullptr;
     if (intField) {
       if (!parseInt(v, intField) || *intField <= 0 || *intField > (1 << 24))
@@ -133,8 +136,10 @@ int cmdGen(std::vector<std::string> args) {
                      ": expected an integer in 1..16777216, "
                      "got '" +
                      v + "'");
-    } else if (a == "--rope-theta" || a == "--eps") {
-      double *d = a == "--eps" ? &o.rmsEps : &o.ropeTheta;
+    } else if (a == "--rope-theta" || a == "--eps" || a == "--eos-bias") {
+      double *d = a == "--eps"        ? &o.rmsEps
+                  : a == "--eos-bias" ? &o.eosBias
+                                      : &o.ropeTheta;
       if (!parseDouble(v, d) || !(*d > 0))
         return usage("gen: " + a + ": expected a positive number, got '" + v +
                      "'");

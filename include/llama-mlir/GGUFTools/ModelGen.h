@@ -23,6 +23,13 @@ struct ModelGenOptions {
   int64_t dim = 256, hiddenDim = 512, nLayers = 2, nHeads = 8, nKVHeads = 4;
   int64_t nVocab = 512, nCtx = 128;
   double ropeTheta = 10000.0, rmsEps = 1e-5;
+  /// llama.rope.dimension_count: the rotated dims of each head (0: all of
+  /// head_dim; else even and at most head_dim: partial RoPE).
+  int64_t nRot = 0;
+  /// The end-of-sequence token's output row is multiplied by this, so that a
+  /// value of 10 or more makes EOS the greedy choice within a few tokens
+  /// (tests of stop rules); 1 leaves the row as drawn.
+  double eosBias = 1.0;
   bool tied = false;
   std::string type = "f32"; ///< a ggml type name, or "q4_k_m"
   uint64_t seed = 42;
