@@ -50,8 +50,8 @@ TEST(Sampler, TopPKeepsTheSmallestSetReachingP) {
 }
 
 TEST(Sampler, MinPKeepsTokensAboveAFractionOfTheBest) {
-  auto c = cands({std::log(0.6f), std::log(0.25f), std::log(0.1f),
-                  std::log(0.05f)});
+  auto c =
+      cands({std::log(0.6f), std::log(0.25f), std::log(0.1f), std::log(0.05f)});
   Sampler::minP(c, 0.2f); // threshold 0.12
   EXPECT_EQ(ids(c), (std::vector<int32_t>{0, 1}));
 }
@@ -107,7 +107,8 @@ TEST(Sampler, DrawFollowsTheTemperedSoftmax) {
     count[s.sample(logits, 3)]++;
   const double want[] = {0.5, 0.3, 0.2};
   for (int t = 0; t < 3; ++t) {
-    double f = double(count[t]) / n, se = std::sqrt(want[t] * (1 - want[t]) / n);
+    double f = double(count[t]) / n,
+           se = std::sqrt(want[t] * (1 - want[t]) / n);
     EXPECT_NEAR(f, want[t], 4 * se) << "token " << t;
   }
   // Temperature 0.5 squares the probabilities (renormalised).
@@ -121,7 +122,8 @@ TEST(Sampler, DrawFollowsTheTemperedSoftmax) {
 }
 
 TEST(Sampler, TheDefaultChainNeverPicksTruncatedTokens) {
-  SamplerParams p; // llama.cpp defaults: temp 0.8, top-k 40, top-p 0.95, min-p 0.05
+  SamplerParams
+      p; // llama.cpp defaults: temp 0.8, top-k 40, top-p 0.95, min-p 0.05
   Sampler s(p, 7);
   std::vector<float> logits(100, -10.0f);
   logits[3] = 5.0f;
@@ -147,6 +149,99 @@ TEST(Sampler, SameSeedSameTokens) {
   }
   EXPECT_EQ(ra, rb);
   EXPECT_NE(ra, rc);
+}
+
+/// Pearson's chi-square statistic of `count` (n draws) against `want`.
+double chiSquare(const std::map<int, int> &count,
+                 const std::vector<double> &want, int n) {
+  double x2 = 0;
+  for (size_t t = 0; t < want.size(); ++t) {
+    auto it = count.find(static_cast<int>(t));
+    double got = it == count.end() ? 0 : it->second, e = want[t] * n;
+    if (e > 0)
+      x2 += (got - e) * (got - e) / e;
+  }
+  return x2;
+}
+
+TEST(Sampler, TheWholeChainDrawsTheIntendedDistribution) {
+  // Eight logits through top-k 6, top-p 0.9, min-p 0.1 and temperature 0.7,
+  // the expected probabilities computed here from llama.cpp's definitions:
+  // top-k keeps the 6 largest; top-p keeps the smallest prefix (by softmax
+  // at temperature 1) whose mass reaches 0.9; min-p keeps tokens whose
+  // probability is at least 0.1 of the best's; the survivors' logits / 0.7
+  // are renormalised.
+  std::vector<float> logits = {1.0f, 3.0f, -2.0f, 2.5f,
+                               0.5f, 2.0f, -1.0f, 1.5f};
+  SamplerParams p;
+  p.temp = 0.7f;
+  p.topK = 6;
+  p.topP = 0.9f;
+  p.minP = 0.1f;
+  p.repeatPenalty = 1.0f;
+  // After top-k, sorted: 1 (3.0), 3 (2.5), 5 (2.0), 7 (1.5), 0 (1.0),
+  // 4 (0.5). Their softmax masses accumulate to 0.414, 0.665, 0.817, 0.910:
+  // top-p 0.9 keeps 1, 3, 5, 7. min-p keeps them all (the smallest ratio to
+  // the best is exp(1.5 - 3.0) = 0.22 >= 0.1).
+  std::vector<int> order = {1, 3, 5, 7, 0, 4};
+  double z = 0;
+  for (int t : order)
+    z += std::exp(double(logits[t]));
+  double cum = 0;
+  size_t keep = order.size();
+  for (size_t i = 0; i < order.size(); ++i) {
+    cum += std::exp(double(logits[order[i]])) / z;
+    if (cum >= 0.9) {
+      keep = i + 1;
+      break;
+    }
+  }
+  ASSERT_EQ(keep, 4u);
+  std::vector<int> kept(order.begin(), order.begin() + keep);
+  for (int t : kept)
+    ASSERT_GE(std::exp(double(logits[t] - logits[1])), 0.1);
+  std::vector<double> want(logits.size(), 0.0);
+  double zt = 0;
+  for (int t : kept)
+    zt += std::exp(double(logits[t]) / 0.7);
+  for (int t : kept)
+    want[t] = std::exp(double(logits[t]) / 0.7) / zt;
+
+  Sampler s(p, 2024);
+  const int n = 40000;
+  std::map<int, int> count;
+  for (int i = 0; i < n; ++i)
+    count[s.sample(logits.data(), static_cast<int32_t>(logits.size()))]++;
+  for (int t : {0, 2, 4, 6}) // truncated by top-k or top-p: never drawn
+    EXPECT_EQ(count[t], 0) << "token " << t;
+  // 3 degrees of freedom (4 outcomes): P(chi2 > 16.27) = 0.001.
+  EXPECT_LT(chiSquare(count, want, n), 16.27);
+}
+
+TEST(Sampler, MinPCutsWhatTheOtherStepsKeep) {
+  // Only min-p truncates here (top-k and top-p off): with min-p 0.5, tokens
+  // whose probability is under half the best's are never drawn, and the
+  // rest keep their tempered proportions.
+  std::vector<float> logits = {2.0f, 1.5f, 0.0f, 1.9f};
+  SamplerParams p;
+  p.temp = 1.0f;
+  p.topK = 0;
+  p.topP = 1.0f;
+  p.minP = 0.5f;
+  p.repeatPenalty = 1.0f;
+  // exp(l - 2): 1, 0.607, 0.135, 0.905: min-p 0.5 keeps 0, 1, 3.
+  std::vector<double> want = {1.0, std::exp(-0.5), 0.0, std::exp(-0.1)};
+  double z = want[0] + want[1] + want[3];
+  for (double &w : want)
+    w /= z;
+  Sampler s(p, 77);
+  const int n = 30000;
+  std::map<int, int> count;
+  for (int i = 0; i < n; ++i)
+    count[s.sample(logits.data(), 4)]++;
+  EXPECT_EQ(count[2], 0);
+  // 2 degrees of freedom: P(chi2 > 13.82) = 0.001.
+  EXPECT_LT(chiSquare(count, want, n), 13.82);
 }
 
 } // namespace
