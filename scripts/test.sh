@@ -18,6 +18,15 @@ ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
 JOBS="${JOBS:-$(nproc)}"
 export BUILD_DIR JOBS
 
+# ctest shows a test's output only when it fails: print pytest's own
+# summary line (with its skip count) and each skip's reason (pytest -rs).
+report_skips() { # BUILD_DIR
+  local log="$1/Testing/Temporary/LastTest.log" line
+  line=$(grep -Eo '[0-9]+ (passed|failed)[^=]* in [0-9.]+s' "$log" | tail -1 || true)
+  echo "== pytest inside ctest: ${line:-no summary found}"
+  grep -E '^SKIPPED' "$log" | sed 's/^/   /' || true
+}
+
 t0=$(date +%s)
 "$ROOT/scripts/build.sh"
 t1=$(date +%s)
@@ -29,6 +38,7 @@ if [ "${LLAMA_MLIR_QUICK:-0}" != 1 ]; then
   (cd "$ASAN_BUILD_DIR" &&
    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j"$JOBS")
+  report_skips "$ASAN_BUILD_DIR"
   t2=$(date +%s)
   echo "== tier 2: fuzzing the GGUF reader"
   "$ROOT/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
@@ -38,4 +48,10 @@ fi
 
 echo "== tier 3: tests of the normal build ($BUILD_DIR) [$timing]"
 cd "$BUILD_DIR"
-ctest --output-on-failure -j"$JOBS"
+status=0
+# (pipefail: the status is ctest's.)
+ctest --output-on-failure -j"$JOBS" | tee ctest.out || status=$?
+report_skips "$BUILD_DIR"
+# ctest's summary last: the run's closing line.
+grep -E '^[0-9]+% tests passed' ctest.out | tail -1
+exit "$status"

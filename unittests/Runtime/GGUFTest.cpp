@@ -11,6 +11,8 @@
 #include "llama-mlir/Runtime/GGUFWriter.h"
 #include "llama-mlir/Runtime/LlamaHParams.h"
 
+#include "../SharedModels.h"
+
 #include "gtest/gtest.h"
 
 #include <cstring>
@@ -198,7 +200,7 @@ TEST(GGUF, Stories260KFromSharedModels) {
                      "/models/stories260K/stories260K.gguf";
   Expected<std::unique_ptr<GGUFFile>> f = GGUFFile::open(path);
   if (!f.ok() && f.error().code() == ErrorCode::Io)
-    GTEST_SKIP() << "shared models not found: " << f.error().message();
+    SKIP_WITHOUT_SHARED_MODELS("shared models not found: " << f.error().message());
   ASSERT_TRUE(f.ok()) << f.error().message();
   Expected<LlamaHParams> hp = readLlamaHParams((*f)->view());
   ASSERT_TRUE(hp.ok()) << hp.error().message();

@@ -10,6 +10,8 @@
 #include "llama-mlir/Runtime/GGUFWriter.h"
 #include "llama-mlir/Runtime/Tokenizer.h"
 
+#include "../SharedModels.h"
+
 #include "gtest/gtest.h"
 
 #include <fstream>
@@ -51,7 +53,7 @@ Loaded load(const std::string &path) {
 TEST(Tokenizer, Llama2VocabularyTestVectors) {
   Loaded l = load(shared("llama2-vocab/llama2-vocab.gguf"));
   if (!l.file)
-    GTEST_SKIP() << "shared models not found";
+    SKIP_WITHOUT_SHARED_MODELS("shared models not found");
   ASSERT_TRUE(l.tok);
   std::string inp = slurp(shared("llama2-vocab/tokenizer-tests.inp"));
   std::string out = slurp(shared("llama2-vocab/tokenizer-tests.out"));
@@ -86,7 +88,7 @@ TEST(Tokenizer, Llama2VocabularyTestVectors) {
 TEST(Tokenizer, StoriesGoldenPromptIds) {
   Loaded l = load(shared("stories260K/stories260K.gguf"));
   if (!l.file)
-    GTEST_SKIP() << "shared models not found";
+    SKIP_WITHOUT_SHARED_MODELS("shared models not found");
   ASSERT_TRUE(l.tok);
   // golden_1..3 prompt / prompt_ids (BOS included).
   EXPECT_EQ(l.tok->encode("Once upon a time", true),
@@ -98,7 +100,7 @@ TEST(Tokenizer, StoriesGoldenPromptIds) {
 TEST(Tokenizer, InvalidUtf8BecomesByteTokensAndRoundTrips) {
   Loaded l = load(shared("llama2-vocab/llama2-vocab.gguf"));
   if (!l.file)
-    GTEST_SKIP() << "shared models not found";
+    SKIP_WITHOUT_SHARED_MODELS("shared models not found");
   for (std::string text : {std::string("a\xFF" "b"), std::string("\xC3"),
                            std::string("\xE2\x82"), std::string("x\x80\x80y"),
                            std::string("caf\xC3\xA9 \xF0\x9F\x98\x80")}) {
@@ -114,7 +116,7 @@ TEST(Tokenizer, InvalidUtf8BecomesByteTokensAndRoundTrips) {
 TEST(Tokenizer, PiecesOfSpecialTokens) {
   Loaded l = load(shared("llama2-vocab/llama2-vocab.gguf"));
   if (!l.file)
-    GTEST_SKIP() << "shared models not found";
+    SKIP_WITHOUT_SHARED_MODELS("shared models not found");
   EXPECT_EQ(l.tok->piece(1), "");  // <s> is a control token
   EXPECT_EQ(l.tok->piece(13), "\n"); // <0x0A>
   EXPECT_EQ(l.tok->piece(15043), " Hello");
