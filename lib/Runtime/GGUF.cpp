@@ -573,7 +573,7 @@ Error GGUFParser::run() {
       return fail(ErrorCode::BadTensorData, b->infoOffset,
                   "tensor '" + printable(b->name) + "' data at offset " +
                       std::to_string(b->offset) + " overlaps tensor '" +
-                      std::string(a->name) + "' [" + std::to_string(a->offset) +
+                      printable(a->name) + "' [" + std::to_string(a->offset) +
                       ", " + std::to_string(a->offset + a->nbytes) + ")");
   }
   return Error::success();
