@@ -8,10 +8,13 @@ compiled code computes in float32 with a different summation order); greedy
 ids identical. With integer dot products (Q8_0, Q4_0 and K-quant weights;
 the reference quantizes the activations the same way), an activation that
 lands within float32 rounding of a .5 boundary rounds to a different int8 in
-the two computations and moves its position's logits by up to ~0.1 (0.016
-and 0.08 seen):
-there the median position must be within 1e-4 and every position within
-INT_TOL (assert_logits_close). Goldens: max |dlogit| <= 1e-3 and identical ids (the issue's
+the two computations: one activation moves by one quantization step (its
+block's max / 127), and its position's logits by a small part of what
+quantizing all the activations does there (0.035 seen where the whole
+effect was 0.17). So the median position must be within 1e-4, and each
+position within the whole effect of quantization at that position, which
+int_dot_tolerance measures with the reference (int8 vs float activations,
+same tokens): about 0.1 to 0.2 for the synthetic models, not a flat bound. Goldens: max |dlogit| <= 1e-3 and identical ids (the issue's
 bar; measured about 3e-5).
 """
 
@@ -28,7 +31,6 @@ from llama_ref.model import INT_DOT_TYPES, Model, greedy
 
 BUILD = os.environ.get("LLAMA_MLIR_BUILD_DIR")
 TOL = 1e-4
-INT_TOL = 0.25
 
 
 def sanitized_build():
@@ -55,15 +57,36 @@ def uses_int_dot(gguf):
     return any(t.type_name in INT_DOT_TYPES for t in f.tensors.values())
 
 
-def assert_logits_close(got, want, tol, int_dot):
+def int_dot_tolerance(gguf, tokens):
+    """Per position of `tokens` (fed in one batch), how far quantizing the
+    activations to int8 moves the reference's logits: the bound of a
+    comparison between two computations that both quantize them, where a
+    rounding tie may go either way (see the module's docstring)."""
+    pos = np.arange(len(tokens))
+    a = Model(gguf, int_dot=True).forward(list(tokens), pos)
+    b = Model(gguf, int_dot=False).forward(list(tokens), pos)
+    return np.abs(a - b).max(axis=1)
+
+
+def assert_logits_close(got, want, tol, int_tol=None):
+    """Every position within `tol`; with integer dot products (`int_tol`:
+    int_dot_tolerance of the same tokens) the median position within `tol`
+    and each within its own int_tol."""
     want = np.asarray(want)
     err = np.abs(np.asarray(got).reshape(want.shape) - want)
     per_pos = err.reshape(-1, want.shape[-1]).max(axis=1)
-    if int_dot:
+    if int_tol is not None:
+        bound = np.maximum(tol, np.asarray(int_tol))
         assert np.median(per_pos) <= tol, f"per-position max |dlogit| {per_pos}"
-        assert per_pos.max() <= INT_TOL, f"per-position max |dlogit| {per_pos}"
+        assert (per_pos <= bound).all(), \
+            f"per-position max |dlogit| {per_pos} over the bound {bound}"
     else:
         assert per_pos.max() <= tol, f"per-position max |dlogit| {per_pos}"
+
+
+def int_tol_if_used(gguf, tokens):
+    """int_dot_tolerance where the program multiplies in int8, else None."""
+    return int_dot_tolerance(gguf, tokens) if uses_int_dot(gguf) else None
 
 
 def tool(name):
@@ -102,7 +125,9 @@ def check_against_reference(gguf, exe, prompt=(1, 259, 262, 270, 280), n=6,
     ids, logits = run(exe, gguf, prompt, n)
     ref_ids, ref = greedy(Model(gguf, int_dot=int_dot), list(prompt), n)
     assert ids == ref_ids
-    assert_logits_close(logits, ref, TOL, int_dot and uses_int_dot(gguf))
+    int_tol = int_tol_if_used(gguf, list(prompt) + ids[:-1]) if int_dot \
+        else None
+    assert_logits_close(logits, ref, TOL, int_tol)
 
 
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
@@ -150,7 +175,8 @@ def test_decode_after_prefill_equals_recompute(tmp_path):
     _, full = run(exe, gguf, prompt + ids[:4], 1)
     v = 512
     steps, full = steps.reshape(-1, v), full.reshape(-1, v)
-    assert_logits_close(steps, full, 1e-5, uses_int_dot(gguf))
+    assert_logits_close(steps, full, 1e-5,
+                        int_tol_if_used(gguf, prompt + ids[:4]))
 
 
 def test_kv_cache_f16(tmp_path):
@@ -279,7 +305,8 @@ def test_fusions_on_and_off_agree(fused_programs, typ, off):
     ids_p, lp = run(plain, gguf, [1, 259, 262, 270], 5)
     assert ids_f == ids_p
     # Same math, other summation order: float32 rounding only.
-    assert_logits_close(lf, lp, 1e-5, uses_int_dot(gguf))
+    assert_logits_close(lf, lp, 1e-5,
+                        int_tol_if_used(gguf, [1, 259, 262, 270] + ids_f[:4]))
     check_against_reference(gguf, plain)
 
 
@@ -301,7 +328,7 @@ def test_int_dot_off_matches_the_float_reference(tmp_path, typ):
     ids, logits = run(exe, gguf, prompt, 6)
     ref_ids, ref = greedy(Model(gguf, int_dot=False), prompt, 6)
     assert ids == ref_ids
-    assert_logits_close(logits, ref, TOL, False)
+    assert_logits_close(logits, ref, TOL)
     # ... and differs from the integer path by the activation rounding.
     _, ref_int = greedy(Model(gguf), prompt, 6)
     assert np.abs(logits.reshape(ref.shape) - ref_int).max() > 10 * TOL
