@@ -10,8 +10,8 @@ Every mutation must be caught: the script exits 1 if one survives (or no
 longer applies because the code moved: then update its text here). It needs
 a configured normal build ($BUILD_DIR, default build/) and ../shared/models.
 Each entry names one area: stop rules, samplers, the norm, RoPE, attention,
-decoders (runtime and compiler), the GGUF reader's bounds, the tokenizer,
-prompt reads, context arithmetic.
+decoders (runtime, compiler and the numpy reference), the GGUF reader's
+bounds, the tokenizer, prompt reads, context arithmetic.
 """
 
 import os
@@ -96,6 +96,26 @@ MUTATIONS = [
     ("temperature-multiplies", "lib/Runtime/Sampler.cpp",
      [("    x.logit /= t;", "    x.logit *= t;")],
      ctest("Sampler")),
+    ("q4_k-compiler-high-scale-bits", "lib/Transforms/Dequant.cpp",
+     [("  Value hiSc = pick({0, 1, 2, 3, 0, 1, 2, 3});",
+       "  Value hiSc = pick({4, 5, 6, 7, 4, 5, 6, 7});")],
+     pytest("test_handmade_blocks.py", "-k", "compiled and q4_k")),
+    ("q4_0-compiler-offset", "lib/Transforms/Dequant.cpp",
+     [("    lo = v.subv(lo, five ? 16 : 8, 16);",
+       "    lo = v.subv(lo, five ? 16 : 7, 16);")],
+     pytest("test_handmade_blocks.py", "-k", "compiled and q4_0")),
+    ("q6_k-compiler-high-bits", "lib/Transforms/Dequant.cpp",
+     [("Value hi = v.andv(v.shrv(qh, 2 * p, 32), 3, 32);",
+       "Value hi = v.andv(v.shrv(qh, p, 32), 3, 32);")],
+     pytest("test_handmade_blocks.py", "-k", "compiled and q6_k")),
+    ("bf16-compiler-shift", "lib/Transforms/Dequant.cpp",
+     [("b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(16))));",
+       "b, loc, DenseElementsAttr::get(i32v, b.getI32IntegerAttr(15))));")],
+     pytest("test_handmade_blocks.py", "-k", "compiled and bf16")),
+    ("numpy-reference-q4_k-high-scale-bits", "python/llama_ref/quant.py",
+     [("        sc[:, j] = (s[:, j + 4] & 0xF) | ((s[:, j - 4] >> 6) << 4)",
+       "        sc[:, j] = (s[:, j + 4] & 0xF) | ((s[:, j] >> 6) << 4)")],
+     pytest("test_handmade_blocks.py", "-k", "runtime and q4_k")),
     ("gguf-data-past-the-end", "lib/Runtime/GGUF.cpp",
      [("    if (end > dataSize)", "    if (end > dataSize + 4096)")],
      ctest("GGUF")),
