@@ -2,7 +2,7 @@
 //-*-===//
 //
 // Implements FileIO.h with POSIX calls: fread in chunks up to a limit,
-// mkstemp + rename for outputs, stat for file identity, and a sigaction
+// mkostemp + rename for outputs, stat for file identity, and a sigaction
 // SIGBUS handler that only uses async-signal-safe calls (write, _exit) on
 // data prepared when a mapping is registered.
 //
@@ -13,7 +13,9 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,8 +58,8 @@ Error readFileBounded(const std::string &path, size_t limit,
 }
 
 Expected<bool> readLineBounded(std::FILE *in, size_t limit,
-                               const std::string &name,
-                               const std::string &what, std::string &line) {
+                               const std::string &name, const std::string &what,
+                               std::string &line) {
   // Byte by byte (NUL bytes included), so that a stream without newlines
   // costs at most `limit` bytes.
   line.clear();
@@ -68,19 +70,55 @@ Expected<bool> readLineBounded(std::FILE *in, size_t limit,
     if (c == '\n')
       return true;
     if (line.size() == limit)
-      return Error(ErrorCode::TooLarge,
-                   name + ": a line longer than " + std::to_string(limit) +
-                       " bytes (" + what + ")");
+      return Error(ErrorCode::TooLarge, name + ": a line longer than " +
+                                            std::to_string(limit) + " bytes (" +
+                                            what + ")");
     line.push_back(static_cast<char>(c));
   }
   if (std::ferror(in))
-    return Error(ErrorCode::Io, name + ": cannot read: " + std::strerror(errno));
+    return Error(ErrorCode::Io,
+                 name + ": cannot read: " + std::strerror(errno));
   return any;
 }
 
 //===----------------------------------------------------------------------===//
 // Outputs
 //===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The temporaries of live AtomicOutputFiles, removed by an exit that skips
+/// their destructors (std::exit in a tool's error path, the SIGBUS guard):
+/// fixed slots, so that the signal handler only reads and unlinks.
+constexpr int kMaxTemporaries = 8;
+char temporaries[kMaxTemporaries][512];
+std::atomic<bool> temporaryUsed[kMaxTemporaries];
+
+void removeTemporaries() {
+  for (int i = 0; i < kMaxTemporaries; ++i)
+    if (temporaryUsed[i].exchange(false))
+      ::unlink(temporaries[i]);
+}
+
+void registerTemporary(const std::string &path) {
+  static std::once_flag once;
+  std::call_once(once, [] { std::atexit(removeTemporaries); });
+  for (int i = 0; i < kMaxTemporaries; ++i) {
+    if (temporaryUsed[i].load() || path.size() >= sizeof(temporaries[i]))
+      continue;
+    std::memcpy(temporaries[i], path.c_str(), path.size() + 1);
+    temporaryUsed[i].store(true);
+    return;
+  }
+}
+
+void unregisterTemporary(const std::string &path) {
+  for (int i = 0; i < kMaxTemporaries; ++i)
+    if (temporaryUsed[i].load() && path == temporaries[i])
+      temporaryUsed[i].store(false);
+}
+
+} // namespace
 
 bool sameFile(const std::string &a, const std::string &b) {
   struct stat sa, sb;
@@ -120,7 +158,7 @@ Expected<AtomicOutputFile> AtomicOutputFile::create(const std::string &path,
   std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   std::string tmp = dir + "." + base + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0)
     return Error(ErrorCode::Io, path + ": cannot create a file beside it: " +
                                     std::strerror(errno));
@@ -131,6 +169,7 @@ Expected<AtomicOutputFile> AtomicOutputFile::create(const std::string &path,
   AtomicOutputFile out;
   out.path_ = path;
   out.tmp_ = tmp;
+  registerTemporary(tmp);
   out.f_ = ::fdopen(fd, "wb");
   if (!out.f_) {
     ::close(fd);
@@ -148,11 +187,14 @@ AtomicOutputFile::AtomicOutputFile(AtomicOutputFile &&o) noexcept
 AtomicOutputFile::~AtomicOutputFile() {
   if (f_)
     std::fclose(f_);
-  if (!tmp_.empty())
+  if (!tmp_.empty()) {
+    unregisterTemporary(tmp_);
     ::unlink(tmp_.c_str());
+  }
 }
 
 Error AtomicOutputFile::commit() {
+  errno = 0;
   bool failed = std::fflush(f_) != 0 || std::ferror(f_);
   int saved = errno;
   failed |= std::fclose(f_) != 0;
@@ -167,6 +209,7 @@ Error AtomicOutputFile::commit() {
   if (::rename(tmp_.c_str(), path_.c_str()) != 0)
     return Error(ErrorCode::Io,
                  path_ + ": cannot replace it: " + std::strerror(errno));
+  unregisterTemporary(tmp_);
   tmp_.clear();
   return Error::success();
 }
@@ -194,6 +237,7 @@ constexpr int kMaxGuarded = 16;
 GuardedMapping guarded[kMaxGuarded];
 char progName[128] = "llama-mlir";
 std::mutex guardMutex;
+struct sigaction previousSigbus; ///< restored for faults outside our maps
 
 void writeStr(const char *s) {
   size_t n = std::strlen(s);
@@ -217,11 +261,13 @@ void onSigbus(int sig, siginfo_t *info, void *) {
       writeStr(g.path);
       writeStr(": the file changed while in use (it was truncated or "
                "rewritten); stopping\n");
+      removeTemporaries();
       ::_exit(1);
     }
   }
-  // Not ours: the default action (a core dump) on return.
-  ::signal(sig, SIG_DFL);
+  // Not ours: the handler this one replaced (LLVM's, ASan's or the default
+  // action) takes the fault when it recurs on return.
+  ::sigaction(sig, &previousSigbus, nullptr);
 }
 
 } // namespace
@@ -236,7 +282,7 @@ void installMappingGuard(const char *prog) {
     sa.sa_sigaction = onSigbus;
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGBUS, &sa, nullptr);
+    ::sigaction(SIGBUS, &sa, &previousSigbus);
   });
 }
 
