@@ -59,7 +59,7 @@ void emit(const std::string &s) {
     int err = errno;
     std::fprintf(stderr, "%s: standard output: write failed: %s\n", progName,
                  std::strerror(err ? err : EIO));
-    std::_Exit(1);
+    std::exit(1); // (atexit removes an unfinished --logits-out)
   }
 }
 
@@ -234,15 +234,16 @@ int main(int argc, char **argv) {
   auto tLoaded = std::chrono::steady_clock::now();
 
   /// Evaluates `input`, then generates up to `limit` tokens; returns them.
-  /// `pending` receives the tokens sampled but not yet evaluated (the last
-  /// one, or the EOS that ended the answer), which a chat's next turn
-  /// evaluates first.
-  auto generate = [&](const std::vector<int32_t> &input, long long limit,
-                      bool stream, std::vector<int32_t> *pending) {
+  /// `accepted` leading tokens of `input` were sampled, so the repetition
+  /// window has them already. `pending` receives what a chat's next turn
+  /// evaluates first: the answer's last sampled token (if not EOS) and EOS.
+  auto generate = [&](const std::vector<int32_t> &input, size_t accepted,
+                      long long limit, bool stream,
+                      std::vector<int32_t> *pending) {
     std::vector<int32_t> out;
     auto ta = std::chrono::steady_clock::now();
-    for (int32_t t : input)
-      sampler.accept(t);
+    for (size_t i = accepted; i < input.size(); ++i)
+      sampler.accept(input[i]);
     int64_t first = session.pos();
     const std::vector<float> *logits = &session.eval(input);
     saveLogits(*logits);
@@ -273,7 +274,8 @@ int main(int argc, char **argv) {
         emit(tokenizer->piece(next));
       if (static_cast<long long>(out.size()) == limit) {
         if (pending)
-          *pending = {next, eos};
+          *pending = next == eos ? std::vector<int32_t>{next}
+                                 : std::vector<int32_t>{next, eos};
         break;
       }
       if (session.pos() >= session.ctx()) {
@@ -281,7 +283,8 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "\n%s: the context of %lld tokens is full\n", prog,
                      static_cast<long long>(session.ctx()));
         if (pending)
-          *pending = {next, eos};
+          *pending = next == eos ? std::vector<int32_t>{next}
+                                 : std::vector<int32_t>{next, eos};
         break;
       }
       logits = &session.eval({next});
@@ -300,6 +303,7 @@ int main(int argc, char **argv) {
     std::string line;
     bool first = true;
     std::vector<int32_t> pending;
+    size_t pendingSampled = 0; // its leading tokens the sampler drew
     while (true) {
       Expected<bool> got =
           readLineBounded(stdin, maxPromptBytes, "standard input", bound, line);
@@ -334,8 +338,15 @@ int main(int argc, char **argv) {
       long long room =
           session.ctx() - session.pos() - static_cast<long long>(input.size());
       long long limit = o.nPredict < 0 ? room : std::min(o.nPredict, room);
+      size_t accepted = 0;
+      for (size_t i = 0; i < pendingSampled && i < pending.size(); ++i)
+        accepted += pending[i] >= 0;
       pending.clear();
-      generate(input, limit, true, &pending);
+      generate(input, accepted, limit, true, &pending);
+      // An answer of no tokens (-n 0) is still closed with EOS.
+      pendingSampled = pending.empty() ? 0 : 1;
+      if (pending.empty())
+        pending = {eos};
       emit("\n");
       first = false;
     }
@@ -347,7 +358,7 @@ int main(int argc, char **argv) {
     long long room = ctx - static_cast<long long>(prompt.size());
     long long limit =
         o.nPredict < 0 ? room + 1 : std::min<long long>(o.nPredict, room + 1);
-    std::vector<int32_t> out = generate(prompt, limit, !o.printIds, nullptr);
+    std::vector<int32_t> out = generate(prompt, 0, limit, !o.printIds, nullptr);
     if (o.printIds) {
       std::string s;
       for (size_t i = 0; i < out.size(); ++i)

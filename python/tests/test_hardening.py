@@ -242,10 +242,15 @@ def test_non_finite_logits_stop_with_the_position(tmp_path, stories):
     data[at:at + 4] = struct.pack("<f", float("nan"))
     bad = tmp_path / "nan.gguf"
     bad.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    out.mkdir()
     r = run([exe, "-m", str(bad), "--tokens", "1,403,407", "-n", "4",
-             "--print-ids"])
+             "--print-ids", "--logits-out", str(out / "l.f32")])
     one_line_error(r, "not finite", "position 2", code=1)
     assert r.stdout == b""
+    # The unfinished --logits-out is neither renamed into place nor left
+    # behind as a temporary.
+    assert os.listdir(out) == []
 
 
 def test_n_minus_one_fills_the_context(stories):
