@@ -9,6 +9,7 @@
 #include "llama-mlir/Runtime/GGUFWriter.h"
 #include "llama-mlir/Runtime/FileIO.h"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <cerrno>
@@ -107,8 +108,8 @@ void GGUFWriter::addTensor(std::string name, std::vector<uint64_t> ne,
     count *= d;
   uint64_t nbytes = ggmlRowBytes(type, ne.empty() ? 1 : ne[0]).value_or(0) *
                     (ne.empty() ? 1 : count / ne[0]);
-  tensors_.push_back({std::move(name), std::move(ne), type, nbytes,
-                      std::move(produce)});
+  tensors_.push_back(
+      {std::move(name), std::move(ne), type, nbytes, std::move(produce)});
 }
 
 void GGUFWriter::addTensorBytes(std::string name, std::vector<uint64_t> ne,
@@ -152,18 +153,42 @@ template <typename Sink> void putString(Sink &s, const std::string &str) {
 }
 template <typename Sink> void putValue(Sink &s, const GGUFOwnedValue &v) {
   switch (v.type) {
-  case GGUFType::U8: putScalar<Sink, uint8_t>(s, static_cast<uint8_t>(v.u)); break;
-  case GGUFType::I8: putScalar<Sink, int8_t>(s, static_cast<int8_t>(v.i)); break;
-  case GGUFType::U16: putScalar<Sink, uint16_t>(s, static_cast<uint16_t>(v.u)); break;
-  case GGUFType::I16: putScalar<Sink, int16_t>(s, static_cast<int16_t>(v.i)); break;
-  case GGUFType::U32: putScalar<Sink, uint32_t>(s, static_cast<uint32_t>(v.u)); break;
-  case GGUFType::I32: putScalar<Sink, int32_t>(s, static_cast<int32_t>(v.i)); break;
-  case GGUFType::U64: putScalar<Sink, uint64_t>(s, v.u); break;
-  case GGUFType::I64: putScalar<Sink, int64_t>(s, v.i); break;
-  case GGUFType::F32: putScalar<Sink, float>(s, static_cast<float>(v.f)); break;
-  case GGUFType::F64: putScalar<Sink, double>(s, v.f); break;
-  case GGUFType::Bool: putScalar<Sink, uint8_t>(s, v.u ? 1 : 0); break;
-  case GGUFType::String: putString(s, v.str); break;
+  case GGUFType::U8:
+    putScalar<Sink, uint8_t>(s, static_cast<uint8_t>(v.u));
+    break;
+  case GGUFType::I8:
+    putScalar<Sink, int8_t>(s, static_cast<int8_t>(v.i));
+    break;
+  case GGUFType::U16:
+    putScalar<Sink, uint16_t>(s, static_cast<uint16_t>(v.u));
+    break;
+  case GGUFType::I16:
+    putScalar<Sink, int16_t>(s, static_cast<int16_t>(v.i));
+    break;
+  case GGUFType::U32:
+    putScalar<Sink, uint32_t>(s, static_cast<uint32_t>(v.u));
+    break;
+  case GGUFType::I32:
+    putScalar<Sink, int32_t>(s, static_cast<int32_t>(v.i));
+    break;
+  case GGUFType::U64:
+    putScalar<Sink, uint64_t>(s, v.u);
+    break;
+  case GGUFType::I64:
+    putScalar<Sink, int64_t>(s, v.i);
+    break;
+  case GGUFType::F32:
+    putScalar<Sink, float>(s, static_cast<float>(v.f));
+    break;
+  case GGUFType::F64:
+    putScalar<Sink, double>(s, v.f);
+    break;
+  case GGUFType::Bool:
+    putScalar<Sink, uint8_t>(s, v.u ? 1 : 0);
+    break;
+  case GGUFType::String:
+    putString(s, v.str);
+    break;
   case GGUFType::Array:
     putScalar<Sink, uint32_t>(s, static_cast<uint32_t>(v.elemType));
     putScalar<Sink, uint64_t>(s, v.elems.size());
@@ -239,15 +264,18 @@ Error GGUFWriter::write(const std::string &path) const {
                        std::to_string(t.nbytes) + " bytes; at most " +
                        std::to_string(kMaxTensorBytes) + " are written");
   size_t slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, slash + 1);
   struct statvfs fs;
-  if (::statvfs(dir.c_str(), &fs) == 0) {
+  struct stat st;
+  bool device = ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+  if (!device && ::statvfs(dir.c_str(), &fs) == 0) {
     uint64_t avail = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
     if (size > avail)
-      return Error(ErrorCode::TooLarge,
-                   path + ": the file would take " + std::to_string(size) +
-                       " bytes and " + dir + " has " + std::to_string(avail) +
-                       " free");
+      return Error(ErrorCode::TooLarge, path + ": the file would take " +
+                                            std::to_string(size) +
+                                            " bytes and " + dir + " has " +
+                                            std::to_string(avail) + " free");
   }
   Expected<AtomicOutputFile> f = AtomicOutputFile::create(path);
   if (!f)

@@ -46,6 +46,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
@@ -176,6 +177,7 @@ struct StageTimer {
     progressShown = true;
   }
   void lap(const char *stage) {
+    clearProgress(); // what follows (a note, a diagnostic) starts a line
     auto now = std::chrono::steady_clock::now();
     double ms = std::chrono::duration<double, std::milli>(now - start).count();
     if (verbose)
@@ -196,13 +198,30 @@ int fail(const llvm::Twine &msg) {
 
 } // namespace
 
+/// A temporary output removed if the compile is interrupted by a signal (its
+/// AtomicOutputFile removes it on every other way out).
+struct RemoveTemporaryOnSignal {
+  std::string path;
+  explicit RemoveTemporaryOnSignal(std::string p) : path(std::move(p)) {
+    if (!path.empty())
+      llvm::sys::RemoveFileOnSignal(path);
+  }
+  ~RemoveTemporaryOnSignal() {
+    if (!path.empty())
+      llvm::sys::DontRemoveFileOnSignal(path);
+  }
+};
+
 /// Writes an output: to stdout for "-", else to a temporary beside `path`
 /// renamed over it once complete (FileIO.h), so that a failed or interrupted
-/// compile leaves an existing file as it was. Every write is checked.
+/// compile leaves an existing file as it was. Every write is checked;
+/// `writeFn` returns false (having said why) to abandon the output.
 int writeOutput(const std::string &path,
-                llvm::function_ref<void(llvm::raw_pwrite_stream &)> writeFn) {
+                llvm::function_ref<bool(llvm::raw_pwrite_stream &)> writeFn) {
+  clearProgress();
   if (path == "-") {
-    writeFn(llvm::outs());
+    if (!writeFn(llvm::outs()))
+      return 1;
     llvm::outs().flush();
     if (std::error_code ec = llvm::outs().error()) {
       llvm::outs().clear_error();
@@ -214,9 +233,11 @@ int writeOutput(const std::string &path,
       llamart::AtomicOutputFile::create(path);
   if (!f)
     return fail("-o " + f.error().message());
+  RemoveTemporaryOnSignal guard(f->tempPath());
   {
     llvm::raw_fd_ostream os(::fileno(f->stream()), /*shouldClose=*/false);
-    writeFn(os);
+    if (!writeFn(os))
+      return 1;
     os.flush();
     if (std::error_code ec = os.error()) {
       os.clear_error();
@@ -230,7 +251,10 @@ int writeOutput(const std::string &path,
 
 int writeTextFile(const std::string &path,
                   llvm::function_ref<void(llvm::raw_ostream &)> printFn) {
-  return writeOutput(path, [&](llvm::raw_pwrite_stream &os) { printFn(os); });
+  return writeOutput(path, [&](llvm::raw_pwrite_stream &os) {
+    printFn(os);
+    return true;
+  });
 }
 
 /// The GPU path: the NVPTX pipeline, then the stage --emit asks for. With
@@ -378,6 +402,12 @@ int main(int argc, char **argv) {
   registerAllToLLVMIRTranslations(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
+  // A diagnostic starts its own line, not the progress line's end (then the
+  // default handler prints it).
+  ctx.getDiagEngine().registerHandler([](Diagnostic &) {
+    clearProgress();
+    return failure();
+  });
   llama::ImportOptions io;
   io.contextLength = ctxLen;
   io.kvF16 = kvType == "f16";
@@ -495,11 +525,12 @@ int main(int argc, char **argv) {
     return true;
   };
   if (emit != Emit::Exe) {
-    bool emitted = true;
-    int rc = writeOutput(
-        out, [&](llvm::raw_pwrite_stream &os) { emitted = emitCode(os); });
-    if (!emitted)
-      return fail("the target cannot emit this file type");
+    int rc = writeOutput(out, [&](llvm::raw_pwrite_stream &os) {
+      if (emitCode(os))
+        return true;
+      fail("the target cannot emit this file type");
+      return false;
+    });
     timer.lap("codegen");
     return rc;
   }
@@ -534,11 +565,14 @@ int main(int argc, char **argv) {
     return fail("-o " + exe.error().message());
   }
   std::string linkOut = exe->tempPath().empty() ? out : exe->tempPath();
+  RemoveTemporaryOnSignal exeGuard(exe->tempPath());
   llvm::ErrorOr<std::string> clang = llvm::sys::findProgramByName("clang-22");
   if (!clang)
     clang = llvm::sys::findProgramByName("clang");
-  if (!clang)
+  if (!clang) {
+    llvm::sys::fs::remove(objPath);
     return fail("clang-22 not found on PATH; it links the program");
+  }
   const char *env = std::getenv("LLAMA_MLIR_RUNTIME_DIR");
   std::string rtDir = env ? env : LLAMA_MLIR_RUNTIME_DIR;
   bool cross = llvm::Triple(td->triple).getArch() !=
@@ -549,10 +583,12 @@ int main(int argc, char **argv) {
     // linked statically so that it runs on any Linux of its architecture.
     std::string gnuTriple = td->arch + "-linux-gnu";
     rtDir += "/" + gnuTriple;
-    if (!llvm::sys::fs::exists(rtDir + "/libLlamaRuntime.a"))
+    if (!llvm::sys::fs::exists(rtDir + "/libLlamaRuntime.a")) {
+      llvm::sys::fs::remove(objPath);
       return fail("no runtime for " + gnuTriple + " in " + rtDir +
                   " (the build cross-compiles it where Debian's " + gnuTriple +
                   " libc is installed: scripts/setup.sh)");
+    }
     args.insert(args.end(), {"--target=" + gnuTriple, "-static"});
   }
   args.insert(args.end(),
