@@ -45,7 +45,7 @@ failed=0
 fuzz() { # NAME SECONDS CORPUS SEEDS
   local name=$1 secs=$2 log="$FUZZ_DIR/$1.log" status=0
   ASAN_OPTIONS=detect_leaks=1 "$FUZZ_DIR/$name" "$3" "$4" \
-    -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$secs" -max_len=262144 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$FUZZ_DIR/$name-" >"$log" 2>&1 || status=$?
   local runs rate
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
@@ -57,7 +57,10 @@ fuzz() { # NAME SECONDS CORPUS SEEDS
     failed=1
   fi
 }
+# At least a second each: libFuzzer reads -max_total_time=0 as "no limit".
 half=$((SECONDS_TO_RUN / 2)); quarter=$((SECONDS_TO_RUN / 4))
+[ "$half" -ge 1 ] || half=1
+[ "$quarter" -ge 1 ] || quarter=1
 fuzz gguf-fuzzer "$half" "$corpus" "$seeds"
 fuzz program-check-fuzzer "$quarter" "$FUZZ_DIR/check-corpus" "$seeds"
 fuzz tokenizer-fuzzer "$quarter" "$FUZZ_DIR/prompt-corpus" "$pseeds"
