@@ -138,7 +138,7 @@ cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level 0..3"),
                            cl::Prefix, cl::init(3), cl::cat(compileCategory));
 cl::opt<int64_t> ctxLen("c",
                         cl::desc("KV cache length (default: the "
-                                 "model's context length)"),
+                                 "model's context length, at most 4096)"),
                         cl::init(0), cl::cat(compileCategory));
 cl::opt<std::string> kvType("kv-type", cl::desc("KV cache type: f32 or f16"),
                             cl::init("f32"), cl::cat(compileCategory));
