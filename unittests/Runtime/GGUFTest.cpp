@@ -200,7 +200,8 @@ TEST(GGUF, Stories260KFromSharedModels) {
                      "/models/stories260K/stories260K.gguf";
   Expected<std::unique_ptr<GGUFFile>> f = GGUFFile::open(path);
   if (!f.ok() && f.error().code() == ErrorCode::Io)
-    SKIP_WITHOUT_SHARED_MODELS("shared models not found: " << f.error().message());
+    SKIP_WITHOUT_SHARED_MODELS(
+        "shared models not found: " << f.error().message());
   ASSERT_TRUE(f.ok()) << f.error().message();
   Expected<LlamaHParams> hp = readLlamaHParams((*f)->view());
   ASSERT_TRUE(hp.ok()) << hp.error().message();
