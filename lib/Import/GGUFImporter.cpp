@@ -224,14 +224,15 @@ OwningOpRef<ModuleOp> mlir::llama::importGGUF(MLIRContext *ctx,
   }
   if (hp->ropeScaling != "none") {
     error = file.name() + ": key 'llama.rope.scaling.type': rope scaling '" +
-            hp->ropeScaling + "' is not supported by the compiler yet";
+            llamart::printable(hp->ropeScaling) +
+            "' is not supported by the compiler yet";
     return nullptr;
   }
   // The produced program tokenizes with SentencePiece: a file it could only
   // refuse at run time is refused here.
   if (hp->tokenizerModel != "llama") {
     error = file.name() + ": key 'tokenizer.ggml.model' is '" +
-            hp->tokenizerModel +
+            llamart::printable(hp->tokenizerModel) +
             "'; the produced program's tokenizer is SentencePiece ('llama') "
             "only (gpt2/BPE vocabularies, as in Llama 3, are not supported "
             "yet)";

@@ -144,16 +144,6 @@ std::string GGUFTensor::shapeString() const {
 // Parser
 //===----------------------------------------------------------------------===//
 
-namespace {
-constexpr uint32_t kMaxDims = 4;
-constexpr unsigned kMaxArrayDepth = 8;
-/// Metadata array values in all, each held as a GGUFValue: the largest real
-/// vocabularies (tokens, scores, types, merges) have under a million, and a
-/// file of a few megabytes must not make the reader take gigabytes.
-constexpr uint64_t kMaxArrayValues = uint64_t(1) << 21;
-
-/// `s` fit for a one-line message: control bytes and DEL as \xNN, so that a
-/// name from the file cannot break the line.
 std::string printable(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -168,6 +158,14 @@ std::string printable(std::string_view s) {
   }
   return out;
 }
+
+namespace {
+constexpr uint32_t kMaxDims = 4;
+constexpr unsigned kMaxArrayDepth = 8;
+/// Metadata array values in all, each held as a GGUFValue: the largest real
+/// vocabularies (tokens, scores, types, merges) have under a million, and a
+/// file of a few megabytes must not make the reader take gigabytes.
+constexpr uint64_t kMaxArrayValues = uint64_t(1) << 21;
 
 /// Minimum encoded size of one value of a type, used to bound counts.
 uint64_t minEncodedSize(GGUFType t) {
@@ -215,7 +213,7 @@ private:
   GGUFView &v;
   uint64_t pos = 0;
   uint64_t arrayValues = 0; ///< metadata array values read so far
-  std::string context; ///< what is being read, for messages
+  std::string context;      ///< what is being read, for messages
 
   Error fail(ErrorCode code, uint64_t at, const std::string &what) {
     std::ostringstream os;

@@ -205,7 +205,7 @@ Expected<LlamaHParams> readLlamaHParams(const GGUFView &f,
           "key 'llama.rope.freq_base': expected a positive finite value");
   if (hp.ropeScaling != "none" && hp.ropeScaling != "linear")
     c.add(ErrorCode::Unsupported, "key 'llama.rope.scaling.type': '" +
-                                      hp.ropeScaling +
+                                      printable(hp.ropeScaling) +
                                       "' is not supported (none, linear)");
 
   // Tokenizer.

@@ -105,7 +105,7 @@ Error bindWeights(const Manifest &m, const GGUFView &file,
   if (hp->ropeScaling != "none")
     return Error(ErrorCode::ShapeMismatch,
                  file.name() + ": key 'llama.rope.scaling.type' is '" +
-                     hp->ropeScaling +
+                     printable(hp->ropeScaling) +
                      "' but the program was compiled without RoPE scaling");
   offsets.clear();
   for (const ManifestWeight &w : m.weights) {

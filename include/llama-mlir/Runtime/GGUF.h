@@ -33,6 +33,11 @@ enum class GGUFType : uint32_t {
 };
 const char *ggufTypeName(GGUFType type);
 
+/// `s` fit for a one-line message: control bytes, DEL and a backslash as
+/// \xNN, so that a key, name or string read from a file cannot break the
+/// line.
+std::string printable(std::string_view s);
+
 /// One metadata value. Scalars are widened (integers to int64/uint64, floats
 /// to double) but keep their file type; strings view the mapped file.
 struct GGUFValue {
