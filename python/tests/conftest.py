@@ -25,3 +25,14 @@ def require_models():
                         "(LLAMA_MLIR_SHARED_DIR?)")
         pytest.skip(f"shared models not found at {MODELS}")
     return MODELS
+
+
+@pytest.fixture(scope="session")
+def stories_exe(tmp_path_factory):
+    """stories260K and its program, compiled once for the whole session:
+    (gguf path, program path)."""
+    from test_compiled import compile_model  # (test_compiled imports us)
+    gguf = os.path.join(require_models(), "stories260K", "stories260K.gguf")
+    exe = str(tmp_path_factory.mktemp("stories") / "stories260k")
+    compile_model(gguf, exe)
+    return gguf, exe

@@ -14,11 +14,10 @@ import struct
 import subprocess
 import time
 
-import numpy as np
 import pytest
 
-from conftest import require_models
 from llama_ref.gguf import read_gguf
+from test_adversarial import CRASH_MARKERS
 from test_compiled import compile_model, gen, sanitized_build, tool
 
 TIMEOUT = 60
@@ -51,28 +50,19 @@ def one_line_error(r, *words, code=None):
         assert r.returncode == code, (r.returncode, err)
     lines = [l for l in err.splitlines() if l.strip()]
     assert lines, "no message"
-    for bad in ("Assertion", "terminate called", "Segmentation",
-                "AddressSanitizer", "runtime error:", "Stack dump"):
+    for bad in CRASH_MARKERS:
         assert bad not in err, err
     for w in words:
         assert w in lines[-1], (w, err)
     return lines[-1]
 
 
-@pytest.fixture(scope="module")
-def stories(tmp_path_factory):
-    d = os.path.join(require_models(), "stories260K")
-    exe = str(tmp_path_factory.mktemp("hard") / "stories260k")
-    compile_model(os.path.join(d, "stories260K.gguf"), exe)
-    return os.path.join(d, "stories260K.gguf"), exe
-
-
 #===----------------------------------------------------------------------===#
 # llama-compile and llama-gguf outputs
 #===----------------------------------------------------------------------===#
 
-def test_compile_refuses_to_overwrite_its_input(tmp_path, stories):
-    model, _ = stories
+def test_compile_refuses_to_overwrite_its_input(tmp_path, stories_exe):
+    model, _ = stories_exe
     own = tmp_path / "self.gguf"
     shutil.copy(model, own)
     link = tmp_path / "link.gguf"
@@ -92,8 +82,8 @@ def test_compile_refuses_to_overwrite_its_input(tmp_path, stories):
     assert not (tmp_path / "a.out").exists()
 
 
-def test_failed_compile_leaves_an_existing_output_alone(tmp_path, stories):
-    model, _ = stories
+def test_failed_compile_leaves_an_existing_output_alone(tmp_path, stories_exe):
+    model, _ = stories_exe
     out = tmp_path / "prog"
     out.write_bytes(b"keep me")
     bad = tmp_path / "bpe.gguf"
@@ -110,8 +100,8 @@ def test_failed_compile_leaves_an_existing_output_alone(tmp_path, stories):
     assert sorted(os.listdir(tmp_path)) == ["bpe.gguf", "prog"]
 
 
-def test_compile_reports_lost_output(stories):
-    model, _ = stories
+def test_compile_reports_lost_output(stories_exe):
+    model, _ = stories_exe
     r = run([tool("llama-compile"), model, "--emit=llama", "-o", "/dev/full"])
     one_line_error(r, "/dev/full", "write failed")
     with open("/dev/full", "wb") as full:
@@ -121,8 +111,8 @@ def test_compile_reports_lost_output(stories):
     one_line_error(r, "standard output", "write failed")
 
 
-def test_dequant_refuses_to_overwrite_its_input(tmp_path, stories):
-    model, _ = stories
+def test_dequant_refuses_to_overwrite_its_input(tmp_path, stories_exe):
+    model, _ = stories_exe
     own = tmp_path / "m.gguf"
     shutil.copy(model, own)
     r = run([tool("llama-gguf"), "dequant", str(own), "token_embd.weight",
@@ -145,8 +135,8 @@ def test_gen_refuses_a_file_larger_than_the_disk_before_writing(tmp_path):
 # The produced program's inputs
 #===----------------------------------------------------------------------===#
 
-def test_prompt_reads_are_bounded_by_the_context(tmp_path, stories):
-    model, exe = stories
+def test_prompt_reads_are_bounded_by_the_context(tmp_path, stories_exe):
+    model, exe = stories_exe
     big = tmp_path / "big.txt"
     big.write_bytes(b"Once upon a time. " * ((3 << 20) // 18))  # 3 MB
     for r in [run([exe, "-m", model, "-f", "/dev/zero"], mem=1 << 30,
@@ -164,8 +154,8 @@ def test_prompt_reads_are_bounded_by_the_context(tmp_path, stories):
     assert r.returncode == 0 and r.stdout.startswith(b"Once upon a time")
 
 
-def test_an_unreadable_prompt_file_is_an_error(tmp_path, stories):
-    model, exe = stories
+def test_an_unreadable_prompt_file_is_an_error(tmp_path, stories_exe):
+    model, exe = stories_exe
     for path, why in [(str(tmp_path), "Is a directory"),
                       (str(tmp_path / "absent.txt"), "No such file"),
                       ("/proc/self/mem", "Input/output error")]:
@@ -174,16 +164,16 @@ def test_an_unreadable_prompt_file_is_an_error(tmp_path, stories):
         assert r.stdout == b""
 
 
-def test_a_fifo_model_is_refused_without_waiting(tmp_path, stories):
-    _, exe = stories
+def test_a_fifo_model_is_refused_without_waiting(tmp_path, stories_exe):
+    _, exe = stories_exe
     fifo = tmp_path / "model.gguf"
     os.mkfifo(fifo)
     r = run([exe, "-m", str(fifo), "-p", "hi"], timeout=20)
     one_line_error(r, str(fifo), "not a regular file", code=1)
 
 
-def test_model_truncated_while_in_use_is_reported(tmp_path, stories):
-    model, exe = stories
+def test_model_truncated_while_in_use_is_reported(tmp_path, stories_exe):
+    model, exe = stories_exe
     own = tmp_path / "m.gguf"
     shutil.copy(model, own)
     p = subprocess.Popen([exe, "-m", str(own), "--chat", "-n", "4", "--temp",
@@ -209,8 +199,8 @@ def test_model_truncated_while_in_use_is_reported(tmp_path, stories):
 # The produced program's outputs
 #===----------------------------------------------------------------------===#
 
-def test_lost_output_is_an_error(tmp_path, stories):
-    model, exe = stories
+def test_lost_output_is_an_error(tmp_path, stories_exe):
+    model, exe = stories_exe
     with open("/dev/full", "wb") as full:
         r = subprocess.run([exe, "-m", model, "-p", "Once", "-n", "8"],
                            stdout=full, stderr=subprocess.PIPE,
@@ -221,8 +211,8 @@ def test_lost_output_is_an_error(tmp_path, stories):
     one_line_error(r, "--logits-out", "/dev/full", code=1)
 
 
-def test_logits_out_never_replaces_the_model(tmp_path, stories):
-    model, exe = stories
+def test_logits_out_never_replaces_the_model(tmp_path, stories_exe):
+    model, exe = stories_exe
     own = tmp_path / "m.gguf"
     shutil.copy(model, own)
     r = run([exe, "-m", str(own), "--tokens", "1,403", "-n", "2",
@@ -231,8 +221,8 @@ def test_logits_out_never_replaces_the_model(tmp_path, stories):
     assert own.read_bytes() == open(model, "rb").read()
 
 
-def test_non_finite_logits_stop_with_the_position(tmp_path, stories):
-    model, exe = stories
+def test_non_finite_logits_stop_with_the_position(tmp_path, stories_exe):
+    model, exe = stories_exe
     f = read_gguf(model)
     t = f.tensors["output_norm.weight"]
     data = bytearray(open(model, "rb").read())
@@ -253,8 +243,8 @@ def test_non_finite_logits_stop_with_the_position(tmp_path, stories):
     assert os.listdir(out) == []
 
 
-def test_n_minus_one_fills_the_context(stories):
-    model, exe = stories
+def test_n_minus_one_fills_the_context(stories_exe):
+    model, exe = stories_exe
     counts = []
     for n in ["-1", "1000"]:
         r = run([exe, "-m", model, "--tokens", "1", "-c", "10", "-n", n,
@@ -266,8 +256,8 @@ def test_n_minus_one_fills_the_context(stories):
     assert counts == [10, 10]
 
 
-def test_bench_reps_zero_says_what_is_expected(stories):
-    model, exe = stories
+def test_bench_reps_zero_says_what_is_expected(stories_exe):
+    model, exe = stories_exe
     r = run([exe, "-m", model, "--bench", "--bench-reps", "0"])
     one_line_error(r, "--bench-reps", "1..", code=2)
 
@@ -344,8 +334,8 @@ def test_help_shows_our_options_and_every_subcommand_has_one():
             assert b"llama-gguf gen" in r.stdout
 
 
-def test_verbose_stage_times_are_readable(tmp_path, stories):
-    model, _ = stories
+def test_verbose_stage_times_are_readable(tmp_path, stories_exe):
+    model, _ = stories_exe
     r = run([tool("llama-compile"), model, "-v", "--emit=llama", "-o",
              str(tmp_path / "m.mlir")])
     assert r.returncode == 0
@@ -354,9 +344,9 @@ def test_verbose_stage_times_are_readable(tmp_path, stories):
         re.fullmatch(r"llama-compile: import: \d+\.\d\d s", line), line
 
 
-def test_compile_shows_its_stages_on_a_terminal_only(tmp_path, stories):
+def test_compile_shows_its_stages_on_a_terminal_only(tmp_path, stories_exe):
     import pty
-    model, _ = stories
+    model, _ = stories_exe
     out = str(tmp_path / "m.mlir")
     args = [tool("llama-compile"), model, "--emit=linalg", "-o", out]
     pid, fd = pty.fork()

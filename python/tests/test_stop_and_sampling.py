@@ -8,16 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import require_models
 from test_compiled import compile_model, gen
-
-
-@pytest.fixture(scope="module")
-def stories(tmp_path_factory):
-    d = os.path.join(require_models(), "stories260K")
-    exe = str(tmp_path_factory.mktemp("sampling") / "stories260k")
-    compile_model(os.path.join(d, "stories260K.gguf"), exe)
-    return os.path.join(d, "stories260K.gguf"), exe
 
 
 def run(exe, gguf, *args):
@@ -63,8 +54,8 @@ NONE = ["--top-k", "0", "--top-p", "1", "--min-p", "0"]  # no truncation
     ("--top-p", "1", "0"),
     ("--min-p", "0", "1"),
 ])
-def test_each_truncation_flag_alone_gives_greedy_text(stories, flag, off, on):
-    gguf, exe = stories
+def test_each_truncation_flag_alone_gives_greedy_text(stories_exe, flag, off, on):
+    gguf, exe = stories_exe
     greedy = run(exe, gguf, "-p", "Once upon a time", "-n", "40", "--temp",
                  "0")
     # Without truncation, temperature 1.5 strays from greedy...
@@ -74,8 +65,8 @@ def test_each_truncation_flag_alone_gives_greedy_text(stories, flag, off, on):
     assert run(exe, gguf, *BASE, *NONE, flag, on) == greedy
 
 
-def test_repeat_penalty_looks_back_repeat_last_n_tokens(stories):
-    gguf, exe = stories
+def test_repeat_penalty_looks_back_repeat_last_n_tokens(stories_exe):
+    gguf, exe = stories_exe
     base = ["-p", "Once upon a time", "-n", "60", "--temp", "0"]
     greedy = run(exe, gguf, *base)
     assert run(exe, gguf, *base, "--repeat-penalty", "2",
@@ -84,8 +75,8 @@ def test_repeat_penalty_looks_back_repeat_last_n_tokens(stories):
                "--repeat-last-n", "0") == greedy
 
 
-def test_seeds(stories):
-    gguf, exe = stories
+def test_seeds(stories_exe):
+    gguf, exe = stories_exe
     a = run(exe, gguf, *BASE, "-s", "5")
     assert a == run(exe, gguf, *BASE, "-s", "5")
     assert a != run(exe, gguf, *BASE, "-s", "6")
