@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ProgramModule.h"
+#include "StageTimer.h"
 
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Import/GGUFImporter.h"
@@ -54,9 +55,6 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
-
-#include <chrono>
-#include <unistd.h>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -150,48 +148,8 @@ cl::list<std::string> disableFusion(
              "swiglu, gqa, or all"),
     cl::CommaSeparated, cl::cat(compileCategory));
 
-/// Whether a running stage's name is on stderr's current line (a terminal's
-/// progress line, cleared before anything else is printed).
-bool progressShown = false;
-
-void clearProgress() {
-  if (progressShown)
-    llvm::errs() << "\r\x1b[K";
-  progressShown = false;
-}
-
-/// Stage times. With -v, a line per finished stage ("import: 10.9 ms");
-/// otherwise, on a terminal, the running stage's name on one line, so that a
-/// long compile is not silent; nothing when stderr is not a terminal.
-struct StageTimer {
-  bool tty = ::isatty(2) != 0;
-  std::chrono::steady_clock::time_point start =
-      std::chrono::steady_clock::now();
-  void begin(const char *stage) {
-    start = std::chrono::steady_clock::now();
-    if (!tty || verbose)
-      return;
-    llvm::errs() << "\rllama-compile: " << stage << " (" << inputFile
-                 << ")...\x1b[K";
-    llvm::errs().flush();
-    progressShown = true;
-  }
-  void lap(const char *stage) {
-    clearProgress(); // what follows (a note, a diagnostic) starts a line
-    auto now = std::chrono::steady_clock::now();
-    double ms = std::chrono::duration<double, std::milli>(now - start).count();
-    if (verbose)
-      llvm::errs() << "llama-compile: " << stage << ": "
-                   << (ms < 1000 ? llvm::formatv("{0:f1} ms", ms).str()
-                                 : llvm::formatv("{0:f2} s", ms / 1000).str())
-                   << "\n";
-    start = now;
-  }
-  ~StageTimer() { clearProgress(); }
-};
-
 int fail(const llvm::Twine &msg) {
-  clearProgress();
+  llama::clearProgress();
   llvm::errs() << "llama-compile: " << msg << "\n";
   return 1;
 }
@@ -218,7 +176,7 @@ struct RemoveTemporaryOnSignal {
 /// `writeFn` returns false (having said why) to abandon the output.
 int writeOutput(const std::string &path,
                 llvm::function_ref<bool(llvm::raw_pwrite_stream &)> writeFn) {
-  clearProgress();
+  llama::clearProgress();
   if (path == "-") {
     if (!writeFn(llvm::outs()))
       return 1;
@@ -262,7 +220,7 @@ int writeTextFile(const std::string &path,
 /// when the LLVM IR stages (host code with the PTX embedded) follow.
 int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
                   const std::vector<std::string> &disabled,
-                  const std::string &out, StageTimer &timer) {
+                  const std::string &out, llama::StageTimer &timer) {
   if (gpuKernels != "thread" && gpuKernels != "warp")
     return fail("--gpu-kernels: expected thread or warp, got '" + gpuKernels +
                 "'");
@@ -305,7 +263,7 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
 /// asks for. Returns -1 when the LLVM IR stages follow.
 int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
                   const std::vector<std::string> &disabled,
-                  const std::string &out, StageTimer &timer) {
+                  const std::string &out, llama::StageTimer &timer) {
   if (intDot != "auto" && intDot != "off")
     return fail("--int-dot: expected auto or off, got '" + intDot + "'");
   llama::LlamaCPUPipelineOptions po;
@@ -343,7 +301,7 @@ int main(int argc, char **argv) {
       "by --help-hidden.\n");
   // A model file truncated while it is read: one line naming it, exit 1.
   llamart::installMappingGuard(argv[0]);
-  StageTimer timer;
+  llama::StageTimer timer(verbose, inputFile);
   if (listTargets) {
     llvm::outs() << "Named targets (--target=NAME; or host, or "
                     "TRIPLE[+feature...]):\n";
@@ -405,7 +363,7 @@ int main(int argc, char **argv) {
   // A diagnostic starts its own line, not the progress line's end (then the
   // default handler prints it).
   ctx.getDiagEngine().registerHandler([](Diagnostic &) {
-    clearProgress();
+    llama::clearProgress();
     return failure();
   });
   llama::ImportOptions io;
