@@ -3,12 +3,11 @@ bug in each would be seen: EOS on a model where EOS really comes, and each
 sampler flag on a setting where it changes the text (checked first) and a
 setting where it must give the greedy text."""
 
-import os
 import subprocess
 
 import pytest
 
-from test_compiled import compile_model, gen
+from test_compiled import compile_model, gen, tool
 
 
 def run(exe, gguf, *args):
@@ -38,8 +37,7 @@ def test_eos_stops_generation_unless_ignored(tmp_path):
 
 
 def test_eos_bias_is_checked(tmp_path):
-    r = subprocess.run([os.path.join(os.environ["LLAMA_MLIR_BUILD_DIR"], "bin",
-                                     "llama-gguf"), "gen", "-o",
+    r = subprocess.run([tool("llama-gguf"), "gen", "-o",
                         str(tmp_path / "m.gguf"), "--eos-bias", "-1"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "--eos-bias" in r.stderr
