@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <mutex>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace llamart {
@@ -191,6 +192,19 @@ AtomicOutputFile::~AtomicOutputFile() {
     unregisterTemporary(tmp_);
     ::unlink(tmp_.c_str());
   }
+}
+
+Error AtomicOutputFile::reserve(uint64_t bytes) const {
+  struct statvfs fs;
+  if (tmp_.empty() || ::fstatvfs(::fileno(f_), &fs) != 0)
+    return Error::success();
+  uint64_t avail = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (bytes <= avail)
+    return Error::success();
+  return Error(ErrorCode::TooLarge, path_ + ": the file would take " +
+                                        std::to_string(bytes) +
+                                        " bytes and its file system has " +
+                                        std::to_string(avail) + " free");
 }
 
 Error AtomicOutputFile::commit() {

@@ -9,9 +9,6 @@
 #include "llama-mlir/Runtime/GGUFWriter.h"
 #include "llama-mlir/Runtime/FileIO.h"
 
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -202,12 +199,11 @@ template <typename Sink> void pad(Sink &s, uint64_t alignment) {
   while (s.pos % alignment)
     s.put(zeros, std::min<uint64_t>(64, alignment - s.pos % alignment));
 }
-} // namespace
-
 struct CountSink {
   uint64_t pos = 0;
   void put(const void *, size_t n) { pos += n; }
 };
+} // namespace
 
 template <typename Sink> void GGUFWriter::emitHeader(Sink &sink) const {
   putScalar<Sink, uint32_t>(sink, 0x46554747u);
@@ -263,23 +259,11 @@ Error GGUFWriter::write(const std::string &path) const {
                    path + ": tensor '" + t.name + "' would take " +
                        std::to_string(t.nbytes) + " bytes; at most " +
                        std::to_string(kMaxTensorBytes) + " are written");
-  size_t slash = path.find_last_of('/');
-  std::string dir =
-      slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  struct statvfs fs;
-  struct stat st;
-  bool device = ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
-  if (!device && ::statvfs(dir.c_str(), &fs) == 0) {
-    uint64_t avail = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-    if (size > avail)
-      return Error(ErrorCode::TooLarge, path + ": the file would take " +
-                                            std::to_string(size) +
-                                            " bytes and " + dir + " has " +
-                                            std::to_string(avail) + " free");
-  }
   Expected<AtomicOutputFile> f = AtomicOutputFile::create(path);
   if (!f)
     return f.error();
+  if (Error e = f->reserve(size))
+    return e; // the temporary goes with f
   FileSink sink{f->stream()};
   emit(sink);
   Error e = f->commit();

@@ -20,6 +20,7 @@
 #include "llama-mlir/Runtime/Status.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -66,6 +67,9 @@ public:
   std::FILE *stream() const { return f_; }
   /// The temporary's path (for a tool that writes the file itself).
   const std::string &tempPath() const { return tmp_; }
+  /// An Error when the file system the temporary is on has fewer than
+  /// `bytes` free (nothing to check for a file written in place).
+  Error reserve(uint64_t bytes) const;
   /// Checks every write, closes, and renames the temporary over the path.
   Error commit();
 

@@ -67,8 +67,8 @@ public:
 
   /// Writes the file, beside its path first and renamed over it once
   /// complete. Refused before anything is written when it would not fit the
-  /// directory's free space or a tensor exceeds kMaxTensorBytes. Errors name
-  /// the path.
+  /// free space of its file system or a tensor exceeds kMaxTensorBytes.
+  /// Errors name the path.
   Error write(const std::string &path) const;
   /// The size write() would give the file.
   uint64_t fileSize() const;
