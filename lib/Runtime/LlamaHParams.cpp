@@ -144,7 +144,8 @@ Expected<LlamaHParams> readLlamaHParams(const GGUFView &f,
   hp.architecture = c.stringKey("general.architecture", true, "");
   if (!hp.architecture.empty() && hp.architecture != "llama")
     c.add(ErrorCode::Unsupported, "key 'general.architecture': expected "
-                                  "'llama', found '" + hp.architecture + "'");
+                                  "'llama', found '" +
+                                      printable(hp.architecture) + "'");
   if (c.failed())
     return c.first(); // nothing else is meaningful for another architecture
 

@@ -23,7 +23,8 @@ Expected<Tokenizer> Tokenizer::fromGGUF(const GGUFView &f) {
     return model.error();
   if (*model != "llama")
     return Error(ErrorCode::Unsupported,
-                 f.name() + ": key 'tokenizer.ggml.model' is '" + printable(*model) +
+                 f.name() + ": key 'tokenizer.ggml.model' is '" +
+                     printable(*model) +
                      "'; only SentencePiece ('llama') vocabularies are "
                      "supported (gpt2/BPE, as in Llama 3, is not yet)");
   Expected<const GGUFValue *> toks =
