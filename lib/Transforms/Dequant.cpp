@@ -928,11 +928,11 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
 
 Value mlir::llama::emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa,
                                Value w, Value x, bool wNonneg) {
-  StringRef kind = isa == IntDotISA::AVX2         ? "avx2"
-                   : isa == IntDotISA::AVX512VNNI ? "avx512vnni"
-                   : isa == IntDotISA::NEONDot    ? "neon-dotprod"
-                                                  : "generic";
+  IntDotKind kind = isa == IntDotISA::AVX2         ? IntDotKind::AVX2
+                    : isa == IntDotISA::AVX512VNNI ? IntDotKind::AVX512VNNI
+                    : isa == IntDotISA::NEONDot    ? IntDotKind::NEONDot
+                                                   : IntDotKind::Generic;
   return Int8DotOp::create(b, loc, VectorType::get({8}, b.getI32Type()), w, x,
-                           b.getStringAttr(kind),
+                           IntDotKindAttr::get(b.getContext(), kind),
                            wNonneg ? b.getUnitAttr() : UnitAttr());
 }

@@ -51,8 +51,8 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
           ArrayRef<int64_t>{1});
     };
     Value result;
-    StringRef kind = op.getKind();
-    if (kind == "avx2" || kind == "avx512vnni") {
+    IntDotKind kind = op.getKind();
+    if (kind == IntDotKind::AVX2 || kind == IntDotKind::AVX512VNNI) {
       // |w| as unsigned bytes times x carrying w's sign: the u8 x s8 form of
       // vpmaddubsw / vpdpbusd. |w| <= 128, |x| <= 127: vpmaddubsw's pair
       // sums stay below 2^15 (no saturation), so the sums are exact.
@@ -63,7 +63,7 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
       Value sgnX = op.getLhsNonneg()
                        ? x
                        : call("llvm.x86.avx2.psign.b", vec(32, i8), {x, w});
-      if (kind == "avx512vnni") {
+      if (kind == IntDotKind::AVX512VNNI) {
         result = call("llvm.x86.avx512.vpdpbusd.256", vec(8, i32),
                       {splat(vec(8, i32), 0), absW, sgnX});
       } else {
@@ -72,7 +72,7 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
         result = call("llvm.x86.avx2.pmadd.wd", vec(8, i32),
                       {pairs, splat(vec(16, i16), 1)});
       }
-    } else if (kind == "neon-dotprod") {
+    } else if (kind == IntDotKind::NEONDot) {
       Value lo =
           call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
                {splat(vec(4, i32), 0), slice(w, 0, 16), slice(x, 0, 16)});

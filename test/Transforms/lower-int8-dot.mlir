@@ -10,7 +10,7 @@
 // CHECK: return %[[R]]
 // CHECK-NOT: llama.int8_dot
 func.func @avx2(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %s = llama.int8_dot %w, %x {kind = "avx2"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot avx2 %w, %x : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>
 }
 
@@ -23,7 +23,7 @@ func.func @avx2(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
 // CHECK-NOT: pmadd
 func.func @vnni(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %s = llama.int8_dot %w, %x {kind = "avx512vnni"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot avx512vnni %w, %x : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>
 }
 
@@ -41,11 +41,11 @@ func.func @vnni(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 // CHECK-NOT: psign
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %[[W2]], %[[X2]])
 func.func @avx2_nonneg(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %s = llama.int8_dot %w, %x {kind = "avx2", lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot avx2 %w, %x {lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>
 }
 func.func @vnni_nonneg(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %s = llama.int8_dot %w, %x {kind = "avx512vnni", lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot avx512vnni %w, %x {lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>
 }
 
@@ -56,7 +56,7 @@ func.func @vnni_nonneg(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 // CHECK-LABEL: func.func @negative_generic_nonneg
 // CHECK: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi16>
 func.func @negative_generic_nonneg(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %s = llama.int8_dot %w, %x {kind = "generic", lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot generic %w, %x {lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>
 }
 
@@ -67,7 +67,7 @@ func.func @negative_generic_nonneg(%w: vector<32xi8>, %x: vector<32xi8>) -> vect
 // CHECK-COUNT-2: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
 // CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7] : vector<4xi32>, vector<4xi32>
 func.func @neon(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %s = llama.int8_dot %w, %x {kind = "neon-dotprod"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot neon_dotprod %w, %x : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>
 }
 
@@ -87,7 +87,7 @@ func.func @neon(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 // CHECK: vector.shuffle %[[P]], %[[P]] [3, 7, 11, 15, 19, 23, 27, 31]
 // CHECK: arith.addi
 func.func @generic(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %s = llama.int8_dot %w, %x {kind = "generic"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot generic %w, %x : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>
 }
 

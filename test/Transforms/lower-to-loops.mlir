@@ -74,7 +74,7 @@
 // INT: %[[CH:.*]]:2 = scf.for {{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
 // INT: %[[WQ:.*]] = vector.load %{{.*}} : memref<16x68xi8>, vector<32xi8>
 // INT: %[[XV:.*]] = vector.load %[[XQ]][%{{.*}}, %{{.*}}] : memref<?x64xi8>, vector<32xi8>
-// INT: llama.int8_dot %[[WQ]], %[[XV]] {kind = "avx2"}
+// INT: llama.int8_dot avx2 %[[WQ]], %[[XV]]
 // INT: memref.load %[[XD]]
 // INT: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
 // INT: vector.fma

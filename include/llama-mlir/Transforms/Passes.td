@@ -140,7 +140,7 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
   let description = [{
     Replaces every `llama.int8_dot` by the instructions its `kind` names:
     `avx2`: `vpsignb` (|w|, x with w's sign), `vpmaddubsw`, `vpmaddwd` with
-    ones; `avx512vnni`: `vpsignb` and one `vpdpbusd`; `neon-dotprod`: two
+    ones; `avx512vnni`: `vpsignb` and one `vpdpbusd`; `neon_dotprod`: two
     `sdot` on the 16-byte halves; `generic`: `arith.extsi` to i16, `muli`,
     `extsi` to i32, and three adds of shuffles that sum each group of 4
     consecutive products (any target; LLVM picks the instructions). All

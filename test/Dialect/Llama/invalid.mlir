@@ -616,7 +616,7 @@ func.func @qkv_rope_c7_norm(%x: tensor<?x64xf32>, %w: !llama.weight<64x64xf32>, 
 
 func.func @int8_dot_c1_operands(%w: vector<16xi8>, %x: vector<32xi8>) {
   // expected-error @+1 {{'llama.int8_dot' op operands must be vector<32xi8>}}
-  %s = llama.int8_dot %w, %x {kind = "avx2"} : vector<16xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot avx2 %w, %x : vector<16xi8>, vector<32xi8> -> vector<8xi32>
   return
 }
 
@@ -624,15 +624,15 @@ func.func @int8_dot_c1_operands(%w: vector<16xi8>, %x: vector<32xi8>) {
 
 func.func @int8_dot_c2_result(%w: vector<32xi8>, %x: vector<32xi8>) {
   // expected-error @+1 {{'llama.int8_dot' op result must be vector<8xi32>}}
-  %s = llama.int8_dot %w, %x {kind = "avx2"} : vector<32xi8>, vector<32xi8> -> vector<4xi32>
+  %s = llama.int8_dot avx2 %w, %x : vector<32xi8>, vector<32xi8> -> vector<4xi32>
   return
 }
 
 // -----
 
 func.func @int8_dot_c3_kind(%w: vector<32xi8>, %x: vector<32xi8>) {
-  // expected-error @+1 {{'llama.int8_dot' op kind must be generic, avx2, avx512vnni or neon-dotprod, got 'sse9'}}
-  %s = llama.int8_dot %w, %x {kind = "sse9"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'kind' [generic, avx2, avx512vnni, neon_dotprod]}}
+  %s = llama.int8_dot sse9 %w, %x : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return
 }
 

@@ -190,10 +190,10 @@ func.func @gqa_attention(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %p: tenso
 // -----
 
 // CHECK-LABEL: func.func @int8_dot
-// CHECK: llama.int8_dot %{{.*}}, %{{.*}} {kind = "avx2", lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
-// CHECK: llama.int8_dot %{{.*}}, %{{.*}} {kind = "neon-dotprod"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+// CHECK: llama.int8_dot avx2 %{{.*}}, %{{.*}} {lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+// CHECK: llama.int8_dot neon_dotprod %{{.*}}, %{{.*}} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
 func.func @int8_dot(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
-  %u = llama.int8_dot %w, %x {kind = "avx2", lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
-  %s = llama.int8_dot %w, %x {kind = "neon-dotprod"} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %u = llama.int8_dot avx2 %w, %x {lhs_nonneg} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s = llama.int8_dot neon_dotprod %w, %x : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return %s : vector<8xi32>
 }

@@ -456,12 +456,5 @@ LogicalResult Int8DotOp::verify() {
   // int8_dot_c2
   if (!is(getResult().getType(), 8, 32))
     return emitOpError("result must be vector<8xi32>");
-  // int8_dot_c3
-  if (!llvm::is_contained({StringRef("generic"), StringRef("avx2"),
-                           StringRef("avx512vnni"), StringRef("neon-dotprod")},
-                          getKind()))
-    return emitOpError() << "kind must be generic, avx2, avx512vnni or "
-                            "neon-dotprod, got '"
-                         << getKind() << "'";
   return success();
 }

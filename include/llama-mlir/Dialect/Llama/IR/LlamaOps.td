@@ -487,9 +487,9 @@ def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
     [-128, 127] for `lhs` and [-127, 127] for `rhs` (the x86 forms multiply
     |lhs| as unsigned with rhs carrying lhs's sign).
 
-    `kind`: `generic` (sign-extend and multiply in vector ops, any target),
-    `avx2` (vpsignb, vpmaddubsw, vpmaddwd), `avx512vnni` (vpsignb,
-    vpdpbusd), `neon-dotprod` (two sdot).
+    `kind` (an `IntDotKind`, written first): `generic` (sign-extend and
+    multiply in vector ops, any target), `avx2` (vpsignb, vpmaddubsw,
+    vpmaddwd), `avx512vnni` (vpsignb, vpdpbusd), `neon_dotprod` (two sdot).
 
     `lhs_nonneg` promises that every `lhs` element lies in [0, 127] (the
     unsigned K-quant quants): the result is the same, and the x86 forms
@@ -500,22 +500,23 @@ def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
     Constraints:
     (C1) `lhs` and `rhs` are vector<32xi8>;
     (C2) the result is vector<8xi32>;
-    (C3) `kind` is one of the four above.
+    (C3) `kind` is one of the four above (the parser enforces it).
 
     Example:
     ```mlir
-    %s = llama.int8_dot %w, %x {kind = "avx2"}
+    %s = llama.int8_dot avx2 %w, %x
         : vector<32xi8>, vector<32xi8> -> vector<8xi32>
-    %u = llama.int8_dot %q4k, %x {kind = "avx2", lhs_nonneg}
+    %u = llama.int8_dot avx512vnni %q4k, %x {lhs_nonneg}
         : vector<32xi8>, vector<32xi8> -> vector<8xi32>
     ```
   }];
   let arguments = (ins VectorOfNonZeroRankOf<[I8]>:$lhs,
-                       VectorOfNonZeroRankOf<[I8]>:$rhs, StrAttr:$kind,
+                       VectorOfNonZeroRankOf<[I8]>:$rhs, Llama_IntDotKind:$kind,
                        UnitAttr:$lhs_nonneg);
   let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+    $kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->`
+    type($result)
   }];
 }
 

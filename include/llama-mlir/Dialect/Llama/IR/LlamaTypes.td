@@ -34,6 +34,16 @@ def Llama_GGMLType : I32EnumAttr<"GGMLType", "GGUF tensor element type", [
   let genSpecializedAttr = 0;
 }
 
+// The integer-dot instruction families `llama.int8_dot` lowers to.
+def Llama_IntDotKind : I32EnumAttr<"IntDotKind",
+    "the instructions an exact int8 block dot product lowers to", [
+    I32EnumAttrCase<"Generic", 0, "generic">,
+    I32EnumAttrCase<"AVX2", 1, "avx2">,
+    I32EnumAttrCase<"AVX512VNNI", 2, "avx512vnni">,
+    I32EnumAttrCase<"NEONDot", 3, "neon_dotprod">]> {
+  let cppNamespace = "::mlir::llama";
+}
+
 //===----------------------------------------------------------------------===//
 // Types
 //===----------------------------------------------------------------------===//
