@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Import/GGUFImporter.h"
+#include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -180,25 +181,25 @@ OwningOpRef<ModuleOp> Importer::run(std::string &error) {
   module->getOperation()->setAttr(
       "llama.hparams",
       b.getDictionaryAttr({
-          b.getNamedAttr("dim", i64(hp.dim)),
-          b.getNamedAttr("hidden_dim", i64(hp.hiddenDim)),
-          b.getNamedAttr("n_layers", i64(hp.nLayers)),
-          b.getNamedAttr("n_heads", i64(hp.nHeads)),
-          b.getNamedAttr("n_kv_heads", i64(hp.nKVHeads)),
-          b.getNamedAttr("head_dim", i64(hp.headDim)),
-          b.getNamedAttr("n_rot", i64(hp.nRot)),
-          b.getNamedAttr("n_vocab", i64(hp.nVocab)),
-          b.getNamedAttr("n_ctx", i64(nCtx)),
-          b.getNamedAttr("n_ctx_train", i64(hp.nCtxTrain)),
-          b.getNamedAttr("rope_theta",
+          b.getNamedAttr(LLAMA_ABI_HPARAM_DIM, i64(hp.dim)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_HIDDEN_DIM, i64(hp.hiddenDim)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_N_LAYERS, i64(hp.nLayers)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_N_HEADS, i64(hp.nHeads)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_N_KV_HEADS, i64(hp.nKVHeads)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_HEAD_DIM, i64(hp.headDim)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_N_ROT, i64(hp.nRot)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_N_VOCAB, i64(hp.nVocab)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_N_CTX, i64(nCtx)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_N_CTX_TRAIN, i64(hp.nCtxTrain)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_ROPE_THETA,
                          b.getF32FloatAttr(static_cast<float>(hp.ropeTheta))),
-          b.getNamedAttr("rms_eps",
+          b.getNamedAttr(LLAMA_ABI_HPARAM_RMS_EPS,
                          b.getF32FloatAttr(static_cast<float>(hp.rmsEps))),
-          b.getNamedAttr("tied_output", b.getBoolAttr(hp.tiedOutput)),
+          b.getNamedAttr(LLAMA_ABI_HPARAM_TIED_OUTPUT, b.getBoolAttr(hp.tiedOutput)),
       }));
-  if (failed(buildForward("llama_prefill", ShapedType::kDynamic, cacheType,
+  if (failed(buildForward(LLAMA_ABI_PREFILL, ShapedType::kDynamic, cacheType,
                           error)) ||
-      failed(buildForward("llama_decode", 1, cacheType, error)))
+      failed(buildForward(LLAMA_ABI_DECODE, 1, cacheType, error)))
     return nullptr;
   return module;
 }

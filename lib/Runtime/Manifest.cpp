@@ -17,32 +17,34 @@ Expected<Manifest> parseManifest(const char *text) {
   std::istringstream in(text);
   std::string line;
   std::getline(in, line);
-  if (line != "llama-mlir manifest 1")
+  if (line != LLAMA_ABI_MANIFEST_HEADER)
     return Error(ErrorCode::Unsupported, "unknown program manifest format");
   while (std::getline(in, line)) {
     std::istringstream ls(line);
     std::string kind;
     ls >> kind;
-    if (kind == "hparam") {
+    if (kind == LLAMA_ABI_MANIFEST_HPARAM) {
       std::string key;
       double v;
       ls >> key >> v;
       m.hparams[key] = v;
-    } else if (kind == "kv_type") {
+    } else if (kind == LLAMA_ABI_MANIFEST_KV_TYPE) {
       ls >> m.kvType;
-    } else if (kind == "target") {
+    } else if (kind == LLAMA_ABI_MANIFEST_TARGET) {
       ls >> m.target >> m.triple;
-    } else if (kind == "cpu_features") {
+    } else if (kind == LLAMA_ABI_MANIFEST_CPU_FEATURES) {
       std::string f;
       while (ls >> f)
         m.cpuFeatures.push_back(f);
-    } else if (kind == "gpu_device_only_args" || kind == "gpu_host_only_args") {
-      auto &args = kind == "gpu_device_only_args" ? m.gpuDeviceOnlyArgs
-                                                  : m.gpuHostOnlyArgs;
+    } else if (kind == LLAMA_ABI_MANIFEST_GPU_DEVICE_ONLY_ARGS ||
+               kind == LLAMA_ABI_MANIFEST_GPU_HOST_ONLY_ARGS) {
+      auto &args = kind == LLAMA_ABI_MANIFEST_GPU_DEVICE_ONLY_ARGS
+                       ? m.gpuDeviceOnlyArgs
+                       : m.gpuHostOnlyArgs;
       int64_t a;
       while (ls >> a)
         args.push_back(a);
-    } else if (kind == "weight") {
+    } else if (kind == LLAMA_ABI_MANIFEST_WEIGHT) {
       ManifestWeight w;
       ls >> w.name >> w.type;
       uint64_t d;
@@ -73,14 +75,14 @@ Error bindWeights(const Manifest &m, const GGUFView &file,
   if (!hp)
     return hp.error();
   const std::pair<const char *, int64_t> checks[] = {
-      {"dim", hp->dim},
-      {"hidden_dim", hp->hiddenDim},
-      {"n_layers", hp->nLayers},
-      {"n_heads", hp->nHeads},
-      {"n_kv_heads", hp->nKVHeads},
-      {"head_dim", hp->headDim},
-      {"n_rot", hp->nRot},
-      {"n_vocab", hp->nVocab}};
+      {LLAMA_ABI_HPARAM_DIM, hp->dim},
+      {LLAMA_ABI_HPARAM_HIDDEN_DIM, hp->hiddenDim},
+      {LLAMA_ABI_HPARAM_N_LAYERS, hp->nLayers},
+      {LLAMA_ABI_HPARAM_N_HEADS, hp->nHeads},
+      {LLAMA_ABI_HPARAM_N_KV_HEADS, hp->nKVHeads},
+      {LLAMA_ABI_HPARAM_HEAD_DIM, hp->headDim},
+      {LLAMA_ABI_HPARAM_N_ROT, hp->nRot},
+      {LLAMA_ABI_HPARAM_N_VOCAB, hp->nVocab}};
   for (auto [key, v] : checks)
     if (m.hparam(key) != v)
       return Error(ErrorCode::ShapeMismatch,
@@ -89,8 +91,10 @@ Error bindWeights(const Manifest &m, const GGUFView &file,
                        " but the program was compiled for " +
                        std::to_string(m.hparam(key)));
   for (auto [key, v] :
-       {std::pair<const char *, double>{"rope_theta", hp->ropeTheta},
-        std::pair<const char *, double>{"rms_eps", hp->rmsEps}}) {
+       {std::pair<const char *, double>{LLAMA_ABI_HPARAM_ROPE_THETA,
+                                        hp->ropeTheta},
+        std::pair<const char *, double>{LLAMA_ABI_HPARAM_RMS_EPS,
+                                        hp->rmsEps}}) {
     auto it = m.hparams.find(key);
     if (it != m.hparams.end() &&
         std::fabs(it->second - v) > 1e-6 * std::fabs(v) + 1e-12)

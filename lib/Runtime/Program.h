@@ -12,6 +12,7 @@
 #define LLAMA_MLIR_LIB_RUNTIME_PROGRAM_H
 
 #include "llama-mlir/Runtime/GGUF.h"
+#include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Runtime/Manifest.h"
 #include "llama-mlir/Runtime/Sampler.h"
 
@@ -22,14 +23,13 @@
 #include <string>
 #include <vector>
 
-/// MLIR's memref descriptor (the C interface of the generated code).
-template <int Rank> struct MemRef {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[Rank];
-  int64_t strides[Rank];
-};
+/// MLIR's memref descriptor of rank 1, 2 or 4 (the C interface of the
+/// generated code; llama_abi.h).
+template <int Rank> struct MemRefOfRank;
+template <> struct MemRefOfRank<1> { using type = llama_abi_memref1; };
+template <> struct MemRefOfRank<2> { using type = llama_abi_memref2; };
+template <> struct MemRefOfRank<4> { using type = llama_abi_memref4; };
+template <int Rank> using MemRef = typename MemRefOfRank<Rank>::type;
 
 template <int Rank>
 static MemRef<Rank> memref(void *p, const int64_t (&sizes)[Rank]) {
@@ -46,13 +46,7 @@ static MemRef<Rank> memref(void *p, const int64_t (&sizes)[Rank]) {
 }
 
 extern "C" {
-extern const char llama_manifest[];
-void _mlir_ciface_llama_prefill(MemRef<1> *file, MemRef<1> *offsets,
-                                MemRef<1> *tokens, MemRef<1> *pos, MemRef<4> *k,
-                                MemRef<4> *v, MemRef<2> *logits);
-void _mlir_ciface_llama_decode(MemRef<1> *file, MemRef<1> *offsets,
-                               MemRef<1> *tokens, MemRef<1> *pos, MemRef<4> *k,
-                               MemRef<4> *v, MemRef<2> *logits);
+// The manifest and the entry points are declared in llama_abi.h.
 // GPU programs (llama-compile --target=sm_90) link libLlamaCUDA.a, whose
 // definitions (include/llama-mlir/Runtime/CUDARuntime.h) these weak
 // declarations then resolve to; in CPU programs they stay null.
@@ -72,10 +66,14 @@ void llama_rt_gpu_sync() __attribute__((weak));
 
 namespace llamart {
 
-/// that the manifest's `gpu_device_only_args` and `gpu_host_only_args` may
-/// name.
-constexpr int64_t kArgFile = 0, kArgTokens = 2, kArgPositions = 3,
-                  kArgKCache = 4, kArgVCache = 5, kArgLogits = 6;
+/// The entry points' arguments (llama_abi.h) that the manifest's
+/// `gpu_device_only_args` and `gpu_host_only_args` may name.
+constexpr int64_t kArgFile = LLAMA_ABI_ARG_FILE,
+                  kArgTokens = LLAMA_ABI_ARG_TOKENS,
+                  kArgPositions = LLAMA_ABI_ARG_POSITIONS,
+                  kArgKCache = LLAMA_ABI_ARG_K_CACHE,
+                  kArgVCache = LLAMA_ABI_ARG_V_CACHE,
+                  kArgLogits = LLAMA_ABI_ARG_LOGITS;
 
 /// The program's command line (ProgramOptions.cpp; --help lists it).
 struct Options {

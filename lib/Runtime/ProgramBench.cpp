@@ -29,7 +29,7 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
     if (!t)
       continue;
     bool embd = w.name == "token_embd.weight";
-    bool tied = m.hparam("tied_output") != 0;
+    bool tied = m.hparam(LLAMA_ABI_HPARAM_TIED_OUTPUT) != 0;
     bytes += embd && !tied ? double(t->nbytes) / double(t->rows())
                            : double(t->nbytes);
     if (t->nDims == 2 && (!embd || tied))
@@ -38,7 +38,7 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
   double bw = measureReadBandwidth(threads), flops = measureFmaPeak(threads);
   int64_t pp = std::min<int64_t>(o.benchPP, ctx);
   int64_t tg = std::min<int64_t>(o.benchTG, ctx - 1);
-  int64_t nVocab = m.hparam("n_vocab");
+  int64_t nVocab = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB);
   std::vector<double> ppRate, tgRate;
   std::mt19937 rng(1);
   {

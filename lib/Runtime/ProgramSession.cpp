@@ -89,10 +89,10 @@ const uint8_t *gpuWeights(const GGUFView &view, bool device) {
 Session::Session(const Manifest &m, const GGUFView &view,
                  std::vector<int64_t> offsets, int64_t ctx)
     : offsets_(std::move(offsets)), ctx_(ctx) {
-  nVocab_ = m.hparam("n_vocab");
-  int64_t nCtx = m.hparam("n_ctx");
-  int64_t shape[4] = {m.hparam("n_layers"), nCtx, m.hparam("n_kv_heads"),
-                      m.hparam("head_dim")};
+  nVocab_ = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB);
+  int64_t nCtx = m.hparam(LLAMA_ABI_HPARAM_N_CTX);
+  int64_t shape[4] = {m.hparam(LLAMA_ABI_HPARAM_N_LAYERS), nCtx, m.hparam(LLAMA_ABI_HPARAM_N_KV_HEADS),
+                      m.hparam(LLAMA_ABI_HPARAM_HEAD_DIM)};
   size_t elems = static_cast<size_t>(shape[0] * shape[1] * shape[2] * shape[3]);
   size_t elem = m.kvType == "f16" ? 2 : 4;
   // calloc: the kernel hands out zero pages lazily, so a long context costs

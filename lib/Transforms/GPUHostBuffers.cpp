@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Transforms/Passes.h"
 #include "llama-mlir/Transforms/RuntimeDecl.h"
 
@@ -32,8 +33,8 @@ using namespace mlir;
 
 namespace {
 
-constexpr StringLiteral kFree = "llama_rt_gpu_free";
-constexpr StringLiteral kSync = "llama_rt_gpu_sync";
+constexpr StringLiteral kFree = LLAMA_RT_GPU_FREE;
+constexpr StringLiteral kSync = LLAMA_RT_GPU_SYNC;
 constexpr StringLiteral kEntryPointAttr = "llvm.emit_c_interface";
 
 /// The buffer a memref value views (through subviews, reshapes, casts).
@@ -112,7 +113,7 @@ void insertWaits(Block &block, llvm::DenseSet<Value> &dirty,
   }
 }
 constexpr uint64_t kManagedAlignment = 256;
-constexpr StringLiteral kDownload = "llama_rt_gpu_download";
+constexpr StringLiteral kDownload = LLAMA_RT_GPU_DOWNLOAD;
 
 /// Whether `copy` can be a device-to-host copy of bytes: both sides
 /// contiguous (identity layouts) of whole bytes.

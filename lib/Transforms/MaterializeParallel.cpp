@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -19,7 +20,7 @@ using namespace mlir;
 
 namespace {
 
-constexpr const char *kRuntimeFn = "llama_rt_parallel_for";
+constexpr const char *kRuntimeFn = LLAMA_RT_PARALLEL_FOR;
 
 struct LlamaMaterializeParallelPass
     : llama::impl::LlamaMaterializeParallelPassBase<

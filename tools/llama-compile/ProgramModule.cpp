@@ -9,6 +9,7 @@
 
 #include "ProgramModule.h"
 
+#include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Transforms/Passes.h"
 
@@ -31,15 +32,15 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
                          const std::string &targetTriple,
                          const std::vector<std::string> &cpuFeatures,
                          const std::string &kvType) {
-  std::string m = "llama-mlir manifest 1\n";
-  m += "target " + targetName + " " + targetTriple + "\n";
-  m += "cpu_features";
+  std::string m = LLAMA_ABI_MANIFEST_HEADER "\n";
+  m += LLAMA_ABI_MANIFEST_TARGET " " + targetName + " " + targetTriple + "\n";
+  m += LLAMA_ABI_MANIFEST_CPU_FEATURES;
   for (const std::string &f : cpuFeatures)
     m += " " + f;
   m += "\n";
   if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams")) {
     for (NamedAttribute a : hp) {
-      m += "hparam " + a.getName().str() + " ";
+      m += LLAMA_ABI_MANIFEST_HPARAM " " + a.getName().str() + " ";
       if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
         m += std::to_string(i.getInt());
       else if (auto f = dyn_cast<FloatAttr>(a.getValue())) {
@@ -51,10 +52,12 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
       m += "\n";
     }
   }
-  m += "kv_type " + kvType + "\n";
+  m += LLAMA_ABI_MANIFEST_KV_TYPE " " + kvType + "\n";
   for (auto [attr, line] :
-       {std::pair(llama::kGPUDeviceOnlyArgsAttrName, "gpu_device_only_args"),
-        std::pair(llama::kGPUHostOnlyArgsAttrName, "gpu_host_only_args")}) {
+       {std::pair(llama::kGPUDeviceOnlyArgsAttrName,
+                  LLAMA_ABI_MANIFEST_GPU_DEVICE_ONLY_ARGS),
+        std::pair(llama::kGPUHostOnlyArgsAttrName,
+                  LLAMA_ABI_MANIFEST_GPU_HOST_ONLY_ARGS)}) {
     auto args = module->getAttrOfType<DenseI64ArrayAttr>(attr);
     if (!args)
       continue;
@@ -66,7 +69,7 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
   if (auto table = module->getAttrOfType<ArrayAttr>("llama.weight_table")) {
     for (Attribute e : table) {
       auto d = cast<DictionaryAttr>(e);
-      m += "weight " + cast<StringAttr>(d.get("name")).getValue().str() + " " +
+      m += LLAMA_ABI_MANIFEST_WEIGHT " " + cast<StringAttr>(d.get("name")).getValue().str() + " " +
            std::to_string(cast<IntegerAttr>(d.get("type")).getInt());
       for (Attribute n : cast<ArrayAttr>(d.get("ne")))
         m += " " + std::to_string(cast<IntegerAttr>(n).getInt());
@@ -87,7 +90,7 @@ void registerEmulatedKernels(llvm::Module &m) {
   auto *voidTy = llvm::Type::getVoidTy(c);
   auto *i32 = llvm::Type::getInt32Ty(c);
   llvm::FunctionCallee reg = m.getOrInsertFunction(
-      "llama_rt_emu_register", voidTy, ptr, ptr, i32, i32, ptr);
+      LLAMA_RT_EMU_REGISTER, voidTy, ptr, ptr, i32, i32, ptr);
   // Kernels that shuffle, wait at barriers or use tensor cores run on
   // fibers, in lockstep.
   llvm::SmallPtrSet<llvm::Function *, 16> lockstep;

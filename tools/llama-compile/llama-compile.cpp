@@ -18,6 +18,7 @@
 #include "ProgramModule.h"
 #include "StageTimer.h"
 
+#include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Import/GGUFImporter.h"
 #include "llama-mlir/Runtime/FileIO.h"
@@ -377,7 +378,7 @@ int main(int argc, char **argv) {
   timer.lap("import");
   if (ctxLen == 0) {
     auto hp = (*module)->getAttrOfType<DictionaryAttr>("llama.hparams");
-    int64_t train = cast<IntegerAttr>(hp.get("n_ctx_train")).getInt();
+    int64_t train = cast<IntegerAttr>(hp.get(LLAMA_ABI_HPARAM_N_CTX_TRAIN)).getInt();
     if (train > llama::kDefaultContextCap)
       llvm::errs() << "llama-compile: note: llama.context_length is " << train
                    << "; the program's context is " << llama::kDefaultContextCap
@@ -462,7 +463,7 @@ int main(int argc, char **argv) {
   auto *arr = llvm::ConstantDataArray::getString(llctx, manifest, true);
   new llvm::GlobalVariable(*llmod, arr->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, arr,
-                           "llama_manifest");
+                           LLAMA_ABI_MANIFEST_SYMBOL);
   if (auto err = makeOptimizingTransformer(optLevel, 0, tm.get())(llmod.get()))
     return fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
   timer.lap("llvm ir");

@@ -12,6 +12,8 @@
 #ifndef LLAMA_MLIR_RUNTIME_CUDARUNTIME_H
 #define LLAMA_MLIR_RUNTIME_CUDARUNTIME_H
 
+#include "llama-mlir/ABI/llama_abi.h"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -40,14 +42,11 @@ void *llama_rt_gpu_alloc_device(size_t bytes);
 void llama_rt_gpu_upload(void *dst, const void *src, size_t bytes);
 void llama_rt_gpu_zero(void *dst, size_t bytes);
 
-/// Copies `bytes` of device memory at `src` to host memory at `dst`, after
-/// the kernels launched so far (the generated code's copies out of device
-/// buffers: the logits; llama-gpu-host-buffers).
-void llama_rt_gpu_download(int64_t dst, int64_t src, int64_t bytes);
-
-/// Frees a pooled buffer (kept for reuse) or device memory of
-/// llama_rt_gpu_alloc_device (after the kernels launched so far).
-void llama_rt_gpu_free(int64_t ptr);
+// llama_rt_gpu_download, llama_rt_gpu_free and llama_rt_gpu_sync, which
+// the generated host code calls, are declared in the ABI header:
+// download copies device memory to the host after the kernels launched so
+// far (the logits), free returns a pooled buffer or device memory (after
+// the kernels launched so far), sync waits for all launched kernels.
 
 /// Moves managed memory the host has filled to the device before the
 /// kernels touch it (instead of page by page on first touch). With
@@ -55,8 +54,6 @@ void llama_rt_gpu_free(int64_t ptr);
 /// read-only copies and leave the device's pages in place.
 void llama_rt_gpu_place_on_device(void *p, size_t bytes, int readMostly);
 
-/// Waits for all launched kernels.
-void llama_rt_gpu_sync();
 
 /// Launches and synchronizations so far (for the launch-overhead figure).
 uint64_t llama_rt_gpu_launch_count();

@@ -1,8 +1,8 @@
 //===- GGMLType.h - GGML element types and their block layouts --*- C++ -*-===//
 //
 // The table of GGUF tensor element types ("ggml_type") that llama-mlir
-// supports: their on-disk ids, names, and block geometry (elements per block,
-// bytes per block). It is the single source of truth shared by the `llama`
+// supports: their names and block geometry (elements per block, bytes per
+// block), over the ids of the ABI header (llama_abi.h). Shared by the `llama`
 // dialect (weight types), the GGUF reader and the runtime. Plain C++17, no
 // LLVM/MLIR dependency, header-only.
 //
@@ -10,6 +10,8 @@
 
 #ifndef LLAMA_MLIR_RUNTIME_GGMLTYPE_H
 #define LLAMA_MLIR_RUNTIME_GGMLTYPE_H
+
+#include "llama-mlir/ABI/llama_abi.h"
 
 #include <cstdint>
 #include <cstring>
@@ -19,17 +21,17 @@ namespace llamart {
 
 /// GGML element types, numbered as in the GGUF file format (`ggml_type`).
 enum class GGMLType : uint32_t {
-  F32 = 0,
-  F16 = 1,
-  Q4_0 = 2,
-  Q4_1 = 3,
-  Q5_0 = 6,
-  Q5_1 = 7,
-  Q8_0 = 8,
-  Q4_K = 12,
-  Q5_K = 13,
-  Q6_K = 14,
-  BF16 = 30,
+  F32 = LLAMA_GGML_TYPE_F32,
+  F16 = LLAMA_GGML_TYPE_F16,
+  Q4_0 = LLAMA_GGML_TYPE_Q4_0,
+  Q4_1 = LLAMA_GGML_TYPE_Q4_1,
+  Q5_0 = LLAMA_GGML_TYPE_Q5_0,
+  Q5_1 = LLAMA_GGML_TYPE_Q5_1,
+  Q8_0 = LLAMA_GGML_TYPE_Q8_0,
+  Q4_K = LLAMA_GGML_TYPE_Q4_K,
+  Q5_K = LLAMA_GGML_TYPE_Q5_K,
+  Q6_K = LLAMA_GGML_TYPE_Q6_K,
+  BF16 = LLAMA_GGML_TYPE_BF16,
 };
 
 /// Geometry and name of one supported element type.

@@ -25,49 +25,16 @@
 #ifndef LLAMA_MLIR_RUNTIME_GPUEMULATOR_H
 #define LLAMA_MLIR_RUNTIME_GPUEMULATOR_H
 
-#include <cstdint>
+#include "llama-mlir/ABI/llama_abi.h"
 
+// The kernels' host copies call the llama_rt_emu_* functions of the ABI
+// header; the program registers them with llama_rt_emu_register.
 extern "C" {
-
-/// A kernel's host copy, taking the launch's parameter array (each entry
-/// points to one argument, as cuLaunchKernel's `params`).
-typedef void (*llama_rt_emu_kernel)(void **params);
-
-/// Called from the program's constructor for each kernel `name` of its PTX;
-/// `lockstep`: it shuffles or waits at barriers (runs on fibers);
-/// `paramSizes`: the bytes of each of its `nparams` parameters (what
-/// cuFuncGetParamInfo reports, and graph nodes copy).
-void llama_rt_emu_register(const char *name, llama_rt_emu_kernel fn,
-                           int32_t lockstep, int32_t nparams,
-                           const int32_t *paramSizes);
 
 /// The entry point `name` (cuInit, cuLaunchKernel, ...) of the emulated
 /// driver, or null. CUDARuntime.cpp declares it weak: linked in, it replaces
 /// dlopen("libcuda.so.1").
 void *llama_rt_gpu_emulated_driver(const char *name);
-
-// Called by the kernels' host copies (see llama-emulate-gpu-kernels).
-/// 0-2: thread id x/y/z, 3-5: block id, 6-8: block size, 9-11: grid size.
-int64_t llama_rt_emu_index(int32_t code);
-/// gpu.shuffle: `mode` 0 xor, 1 down, 2 up, 3 idx (gpu::ShuffleMode).
-int32_t llama_rt_emu_shuffle(int32_t value, int32_t offset, int32_t width,
-                             int32_t mode);
-void llama_rt_emu_barrier();
-/// nvgpu.mma.sync m16n8k16 (f16 A and B, f32 C and D) of the calling lane:
-/// its A and B registers (two halves each, the low 16 bits first), its C,
-/// and where its 4 D values go; the warp's lanes meet as at a shuffle.
-void llama_rt_emu_mma_m16n8k16(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                               int32_t b0, int32_t b1, float c0, float c1,
-                               float c2, float c3, int64_t d);
-/// Before a load or store of `bytes` at byte `offset` of a workgroup buffer
-/// (`size` bytes at `base`): reports (exit 5) an access out of the buffer
-/// and a race, the thread touching a byte that another thread of the
-/// block wrote, or writing a byte another read, since the last barrier.
-void llama_rt_emu_shared_access(int64_t base, int64_t size, int64_t offset,
-                                int64_t bytes, int32_t write);
-/// Reports (exit 5) a vector access at `address` that claims `alignment`
-/// bytes it does not have.
-void llama_rt_emu_check_aligned(int64_t address, int64_t alignment);
 }
 
 #endif // LLAMA_MLIR_RUNTIME_GPUEMULATOR_H

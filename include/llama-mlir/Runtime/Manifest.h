@@ -11,6 +11,7 @@
 #ifndef LLAMA_MLIR_RUNTIME_MANIFEST_H
 #define LLAMA_MLIR_RUNTIME_MANIFEST_H
 
+#include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Runtime/GGUF.h"
 
 #include <algorithm>

@@ -12,16 +12,13 @@
 #ifndef LLAMA_MLIR_RUNTIME_THREADPOOL_H
 #define LLAMA_MLIR_RUNTIME_THREADPOOL_H
 
+#include "llama-mlir/ABI/llama_abi.h"
+
 #include <cstdint>
 
+// llama_rt_parallel_for, the call generated code makes, is declared in the
+// ABI header.
 extern "C" {
-/// The signature of an outlined loop body: run iterations [lo, hi).
-typedef void (*llama_rt_loop_fn)(void *ctx, int64_t lo, int64_t hi);
-
-/// Runs fn over [lb, ub) on the pool. Called by generated code.
-void llama_rt_parallel_for(llama_rt_loop_fn fn, void *ctx, int64_t lb,
-                           int64_t ub);
-
 /// Sets the number of threads (1 = the calling thread only). Not to be
 /// called while a loop runs.
 void llama_rt_set_threads(int n);

@@ -8,6 +8,8 @@
 #ifndef LLAMA_MLIR_TRANSFORMS_PASSES_H
 #define LLAMA_MLIR_TRANSFORMS_PASSES_H
 
+#include "llama-mlir/ABI/llama_abi.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -39,18 +41,16 @@ void populateLlamaElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 /// `<kEmulatedKernelPrefix>K`; copies that call the shuffle, barrier or
 /// mma function run in lockstep (llama-compile registers them with the
 /// runtime's emulator, GPUEmulator.h).
-inline constexpr llvm::StringLiteral kEmulatedKernelPrefix = "__llama_emu_";
-inline constexpr llvm::StringLiteral kEmulatorIndexFn = "llama_rt_emu_index";
-inline constexpr llvm::StringLiteral kEmulatorShuffleFn =
-    "llama_rt_emu_shuffle";
-inline constexpr llvm::StringLiteral kEmulatorBarrierFn =
-    "llama_rt_emu_barrier";
-inline constexpr llvm::StringLiteral kEmulatorMmaFn =
-    "llama_rt_emu_mma_m16n8k16";
+inline constexpr llvm::StringLiteral kEmulatedKernelPrefix =
+    LLAMA_ABI_EMULATED_KERNEL_PREFIX;
+inline constexpr llvm::StringLiteral kEmulatorIndexFn = LLAMA_RT_EMU_INDEX;
+inline constexpr llvm::StringLiteral kEmulatorShuffleFn = LLAMA_RT_EMU_SHUFFLE;
+inline constexpr llvm::StringLiteral kEmulatorBarrierFn = LLAMA_RT_EMU_BARRIER;
+inline constexpr llvm::StringLiteral kEmulatorMmaFn = LLAMA_RT_EMU_MMA;
 inline constexpr llvm::StringLiteral kEmulatorSharedFn =
-    "llama_rt_emu_shared_access";
+    LLAMA_RT_EMU_SHARED_ACCESS;
 inline constexpr llvm::StringLiteral kEmulatorAlignedFn =
-    "llama_rt_emu_check_aligned";
+    LLAMA_RT_EMU_CHECK_ALIGNED;
 
 /// llama-lower-to-loops marks a loop whose steps issue several loads of a
 /// lane before their first use with this unit attribute;

@@ -47,6 +47,24 @@ void LlamaDialect::registerTypes() {
 // Shared helpers
 //===----------------------------------------------------------------------===//
 
+// The dialect's GGMLType (LlamaTypes.td) numbers the types as the ABI does.
+#define LLAMA_CHECK_GGML_ID(name)                                              \
+  static_assert(static_cast<uint32_t>(GGMLType::name) ==                       \
+                    LLAMA_GGML_TYPE_##name,                                    \
+                "GGMLType::" #name " differs from llama_abi.h");
+LLAMA_CHECK_GGML_ID(F32)
+LLAMA_CHECK_GGML_ID(F16)
+LLAMA_CHECK_GGML_ID(BF16)
+LLAMA_CHECK_GGML_ID(Q4_0)
+LLAMA_CHECK_GGML_ID(Q4_1)
+LLAMA_CHECK_GGML_ID(Q5_0)
+LLAMA_CHECK_GGML_ID(Q5_1)
+LLAMA_CHECK_GGML_ID(Q8_0)
+LLAMA_CHECK_GGML_ID(Q4_K)
+LLAMA_CHECK_GGML_ID(Q5_K)
+LLAMA_CHECK_GGML_ID(Q6_K)
+#undef LLAMA_CHECK_GGML_ID
+
 static const llamart::GGMLTypeTraits &traitsOf(GGMLType type) {
   return llamart::getGGMLTypeTraits(
       static_cast<llamart::GGMLType>(static_cast<uint32_t>(type)));
