@@ -8,9 +8,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/GGUFTools/Info.h"
-#include "llama-mlir/Runtime/GGUF.h"
-#include "llama-mlir/Runtime/LlamaHParams.h"
-#include "llama-mlir/Runtime/Quant.h"
+#include "runtime/gguf/GGUF.h"
+#include "runtime/gguf/LlamaHParams.h"
+#include "runtime/gguf/Quant.h"
 
 #include <sstream>
 #include <vector>

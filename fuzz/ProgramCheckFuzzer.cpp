@@ -12,10 +12,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/GGUFTools/ModelGen.h"
-#include "llama-mlir/Runtime/GGMLType.h"
-#include "llama-mlir/Runtime/GGUF.h"
-#include "llama-mlir/Runtime/Manifest.h"
-#include "llama-mlir/Runtime/Tokenizer.h"
+#include "runtime/core/Manifest.h"
+#include "runtime/core/Tokenizer.h"
+#include "runtime/gguf/GGMLType.h"
+#include "runtime/gguf/GGUF.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -12,8 +12,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/GGUFTools/ModelGen.h"
-#include "llama-mlir/Runtime/GGUF.h"
-#include "llama-mlir/Runtime/Tokenizer.h"
+#include "runtime/core/Tokenizer.h"
+#include "runtime/gguf/GGUF.h"
 
 #include <cstdio>
 #include <cstdlib>

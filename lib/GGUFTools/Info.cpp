@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/GGUFTools/Info.h"
-#include "llama-mlir/Runtime/LlamaHParams.h"
+#include "runtime/gguf/LlamaHParams.h"
 
 #include <cstdio>
 #include <map>

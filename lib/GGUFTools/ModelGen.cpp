@@ -9,8 +9,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/GGUFTools/ModelGen.h"
-#include "llama-mlir/Runtime/LlamaHParams.h"
-#include "llama-mlir/Runtime/Quant.h"
+#include "runtime/gguf/LlamaHParams.h"
+#include "runtime/gguf/Quant.h"
 
 #include <cmath>
 #include <memory>

@@ -1,7 +1,7 @@
 //===- CPUTargets.cpp - The CPU targets of llama-compile --------*- C++ -*-===//
 
 #include "llama-mlir/Target/CPUTargets.h"
-#include "llama-mlir/Runtime/CPUFeatures.h"
+#include "runtime/core/CPUFeatures.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"

@@ -13,9 +13,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
-#include "llama-mlir/Runtime/GGMLType.h"
 #include "llama-mlir/Transforms/Dequant.h"
 #include "llama-mlir/Transforms/Passes.h"
+#include "runtime/gguf/GGMLType.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

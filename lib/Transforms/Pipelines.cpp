@@ -162,8 +162,8 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   //    prefill GEMM's tiles) become the kernels' shared memory, and their
   //    barriers are placed.
   pm.addNestedPass<gpu::GPUModuleOp>(createLlamaGPUWorkgroupBuffersPass());
-  if (opts.emulateKernels)
-    pm.addPass(createLlamaEmulateGPUKernelsPass());
+  if (opts.afterKernelOutlining)
+    opts.afterKernelOutlining(pm);
   if (opts.stopAfterOutlining)
     return;
   // 9. Device code to NVVM: the target (chip, PTX ISA) on the module, launch
@@ -199,7 +199,7 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   //     copied out), then the LLVM dialect. The launches and the binary
   //     keep their gpu ops with LLVM operands; the
   //     translation to LLVM IR turns them into calls of the runtime's
-  //     mgpu* functions (lib/Runtime/CUDARuntime.cpp) and a constructor
+  //     mgpu* functions (runtime/cuda/CUDARuntime.cpp) and a constructor
   //     that registers the PTX.
   pm.addPass(createLlamaGPUHostBuffersPass());
   addLoopsToLLVMPasses(pm);

@@ -11,7 +11,7 @@ resolves all the functions it uses and reports cuInit's failure.
 
 The kernels' arithmetic is checked without a GPU too: `llama-compile
 --gpu-emulate` adds a host copy of every kernel and links the program with
-the runtime's CPU emulator of the driver (lib/Runtime/GPUEmulator.cpp: every
+the runtime's CPU emulator of the driver (test/lib/GPUEmulator/GPUEmulator.cpp: every
 thread of every launch, the lanes of a warp in lockstep at each shuffle),
 whose greedy tokens and logits must match the CPU program's.
 

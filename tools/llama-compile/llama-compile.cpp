@@ -21,11 +21,12 @@
 #include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Import/GGUFImporter.h"
-#include "llama-mlir/Runtime/FileIO.h"
-#include "llama-mlir/Runtime/GGUF.h"
 #include "llama-mlir/Target/CPUTargets.h"
 #include "llama-mlir/Target/GPUTargets.h"
 #include "llama-mlir/Transforms/Passes.h"
+#include "runtime/core/FileIO.h"
+#include "runtime/gguf/GGUF.h"
+#include "test/lib/Transforms/TestPasses.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/AsmState.h"
@@ -233,7 +234,10 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
   if (gpuTensorCores && !go.warpKernels)
     return fail("--gpu-tensor-cores needs --gpu-kernels=warp");
   go.tensorCores = gpuTensorCores;
-  go.emulateKernels = gpuEmulate;
+  if (gpuEmulate)
+    go.afterKernelOutlining = [](OpPassManager &pm) {
+      pm.addPass(llama::test::createLlamaEmulateGPUKernelsPass());
+    };
   go.chip = gpu.chip;
   go.ptxFeatures = gpu.ptxFeatures;
   go.disabledFusions = disabled;
@@ -538,7 +542,7 @@ int main(int argc, char **argv) {
                llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch();
   std::vector<std::string> args = {*clang, "-fuse-ld=lld", "-o", linkOut};
   if (cross) {
-    // The cross-built runtime (lib/Runtime/CMakeLists.txt); the program is
+    // The cross-built runtime (runtime/CMakeLists.txt); the program is
     // linked statically so that it runs on any Linux of its architecture.
     std::string gnuTriple = td->arch + "-linux-gnu";
     rtDir += "/" + gnuTriple;

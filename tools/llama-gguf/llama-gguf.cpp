@@ -14,9 +14,9 @@
 
 #include "llama-mlir/GGUFTools/Info.h"
 #include "llama-mlir/GGUFTools/ModelGen.h"
-#include "llama-mlir/Runtime/FileIO.h"
-#include "llama-mlir/Runtime/GGUF.h"
-#include "llama-mlir/Runtime/Quant.h"
+#include "runtime/core/FileIO.h"
+#include "runtime/gguf/GGUF.h"
+#include "runtime/gguf/Quant.h"
 
 #include <chrono>
 #include <cstdio>

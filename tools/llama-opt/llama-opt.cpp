@@ -9,6 +9,7 @@
 
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Transforms/Passes.h"
+#include "test/lib/Transforms/TestPasses.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -20,6 +21,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::llama::registerLlamaPasses();
+  mlir::llama::test::registerLlamaTestPasses();
   mlir::llama::registerLlamaPipelines();
 
   mlir::DialectRegistry registry;

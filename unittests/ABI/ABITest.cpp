@@ -8,7 +8,7 @@
 
 #include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
-#include "llama-mlir/Runtime/GGMLType.h"
+#include "runtime/gguf/GGMLType.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 

@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
-#include "llama-mlir/Runtime/GGMLType.h"
+#include "runtime/gguf/GGMLType.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

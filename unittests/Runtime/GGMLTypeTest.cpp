@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "llama-mlir/Runtime/GGMLType.h"
+#include "runtime/gguf/GGMLType.h"
 
 #include "gtest/gtest.h"
 

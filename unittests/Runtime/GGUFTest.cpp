@@ -6,10 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/gguf/GGUF.h"
 #include "llama-mlir/GGUFTools/ModelGen.h"
-#include "llama-mlir/Runtime/GGUF.h"
-#include "llama-mlir/Runtime/GGUFWriter.h"
-#include "llama-mlir/Runtime/LlamaHParams.h"
+#include "runtime/gguf/GGUFWriter.h"
+#include "runtime/gguf/LlamaHParams.h"
 
 #include "../SharedModels.h"
 

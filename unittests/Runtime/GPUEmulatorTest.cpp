@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "llama-mlir/Runtime/GPUEmulator.h"
-#include "llama-mlir/Runtime/Quant.h"
+#include "test/lib/GPUEmulator/GPUEmulator.h"
+#include "runtime/gguf/Quant.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "llama-mlir/Runtime/Quant.h"
+#include "runtime/gguf/Quant.h"
 
 #include "gtest/gtest.h"
 

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "llama-mlir/Runtime/Sampler.h"
+#include "runtime/core/Sampler.h"
 
 #include "gtest/gtest.h"
 

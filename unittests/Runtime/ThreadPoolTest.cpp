@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "llama-mlir/Runtime/ThreadPool.h"
+#include "runtime/core/ThreadPool.h"
 
 #include "gtest/gtest.h"
 

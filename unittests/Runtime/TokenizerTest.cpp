@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "llama-mlir/Runtime/GGUFWriter.h"
-#include "llama-mlir/Runtime/Tokenizer.h"
+#include "runtime/core/Tokenizer.h"
+#include "runtime/gguf/GGUFWriter.h"
 
 #include "../SharedModels.h"
 

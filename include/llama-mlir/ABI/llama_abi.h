@@ -2,7 +2,7 @@
  *
  * Everything a program produced by llama-compile and its runtime must agree
  * on, in one plain-C header that both sides include (the compiler's passes
- * and llama-compile for the names they emit, lib/Runtime for the functions
+ * and llama-compile for the names they emit, runtime/ for the functions
  * it defines and calls):
  *
  *   - the GGML element type ids of GGUF files;

@@ -9,7 +9,7 @@
 #ifndef LLAMA_MLIR_GGUFTOOLS_INFO_H
 #define LLAMA_MLIR_GGUFTOOLS_INFO_H
 
-#include "llama-mlir/Runtime/GGUF.h"
+#include "runtime/gguf/GGUF.h"
 
 #include <ostream>
 

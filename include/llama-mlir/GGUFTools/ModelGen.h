@@ -11,8 +11,8 @@
 #ifndef LLAMA_MLIR_GGUFTOOLS_MODELGEN_H
 #define LLAMA_MLIR_GGUFTOOLS_MODELGEN_H
 
-#include "llama-mlir/Runtime/GGUFWriter.h"
-#include "llama-mlir/Runtime/Status.h"
+#include "runtime/core/Status.h"
+#include "runtime/gguf/GGUFWriter.h"
 
 #include <string>
 #include <vector>

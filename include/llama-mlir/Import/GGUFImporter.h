@@ -15,8 +15,8 @@
 #ifndef LLAMA_MLIR_IMPORT_GGUFIMPORTER_H
 #define LLAMA_MLIR_IMPORT_GGUFIMPORTER_H
 
-#include "llama-mlir/Runtime/GGUF.h"
-#include "llama-mlir/Runtime/LlamaHParams.h"
+#include "runtime/gguf/GGUF.h"
+#include "runtime/gguf/LlamaHParams.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"

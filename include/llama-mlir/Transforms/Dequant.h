@@ -4,7 +4,7 @@
 // bytes, for every supported GGML type: the code the compiler generates in
 // place of hand-written dequantization kernels. The formulas are those of
 // shared/docs/GGUF.md, rounded once per operation like the references
-// (lib/Runtime/Quant.cpp, python/llama_ref/quant.py).
+// (runtime/gguf/Quant.cpp, python/llama_ref/quant.py).
 //
 //===----------------------------------------------------------------------===//
 

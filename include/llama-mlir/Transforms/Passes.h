@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -148,9 +149,11 @@ struct LlamaGPUPipelineOptions {
   /// With warpKernels: the prefill GEMMs on tensor cores
   /// (llama-lower-to-loops{gpu-tensor-cores}); not yet run on a GPU.
   bool tensorCores = false;
-  /// Also a host copy of every kernel (llama-emulate-gpu-kernels), for the
-  /// runtime's CPU emulator of the driver (llama-compile --gpu-emulate).
-  bool emulateKernels = false;
+  /// Passes to run once the kernels are outlined with their workgroup
+  /// buffers, before they are lowered to NVVM: llama-compile --gpu-emulate
+  /// adds the test-only llama-emulate-gpu-kernels there (test/lib), which
+  /// the compiler's libraries do not contain.
+  std::function<void(OpPassManager &)> afterKernelOutlining;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };

@@ -1,6 +1,6 @@
 //===- RuntimeDecl.h - Declarations of runtime functions --------*- C++ -*-===//
 //
-// The passes that make generated code call the runtime (lib/Runtime) declare
+// The passes that make generated code call the runtime (runtime/) declare
 // the functions they call with this one helper.
 //
 //===----------------------------------------------------------------------===//

@@ -2,13 +2,13 @@
 //
 // Registers the `llama` dialect, and implements its types: the parsers,
 // printers, verifiers and layout queries of !llama.weight and
-// !llama.kv_cache. Block geometry comes from llama-mlir/Runtime/GGMLType.h,
+// !llama.kv_cache. Block geometry comes from runtime/gguf/GGMLType.h,
 // which the runtime shares.
 //
 //===----------------------------------------------------------------------===//
 
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
-#include "llama-mlir/Runtime/GGMLType.h"
+#include "runtime/gguf/GGMLType.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"

@@ -17,7 +17,7 @@ include "mlir/IR/EnumAttr.td"
 //===----------------------------------------------------------------------===//
 
 // The case values are the GGUF `ggml_type` ids; the block geometry lives in
-// llama-mlir/Runtime/GGMLType.h, shared with the runtime.
+// runtime/gguf/GGMLType.h, shared with the runtime.
 def Llama_GGMLType : I32EnumAttr<"GGMLType", "GGUF tensor element type", [
     I32EnumAttrCase<"F32", 0, "f32">,
     I32EnumAttrCase<"F16", 1, "f16">,

@@ -1,0 +1,128 @@
+//===- ThreadPool.cpp - The thread pool the generated code uses -*- C++ -*-===//
+//
+// Implements ThreadPool.h with std::thread, one generation counter that
+// announces work, and one counter of finished shares.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/core/ThreadPool.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+class Pool {
+public:
+  ~Pool() { resize(1); }
+
+  void resize(int n) {
+    if (n < 1)
+      n = 1;
+    if (static_cast<size_t>(n) == workers_.size() + 1)
+      return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      generation_.fetch_add(1);
+    }
+    cv_.notify_all();
+    for (std::thread &t : workers_)
+      t.join();
+    workers_.clear();
+    stop_ = false;
+    nThreads_ = n;
+    // A worker must wait for the generation after this one even if it
+    // starts running only after the first loop was announced.
+    uint64_t start = generation_.load(std::memory_order_acquire);
+    for (int i = 1; i < n; ++i)
+      workers_.emplace_back([this, i, start] { work(i, start); });
+  }
+
+  int threads() const { return nThreads_; }
+
+  void run(llama_rt_loop_fn fn, void *ctx, int64_t lb, int64_t ub) {
+    int64_t n = ub - lb;
+    if (n <= 0)
+      return;
+    if (nThreads_ == 1 || n == 1) {
+      fn(ctx, lb, ub);
+      return;
+    }
+    fn_ = fn;
+    ctx_ = ctx;
+    lb_ = lb;
+    ub_ = ub;
+    done_.store(0, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    share(0);
+    while (done_.load(std::memory_order_acquire) != nThreads_ - 1)
+      std::this_thread::yield();
+  }
+
+private:
+  void share(int i) {
+    int64_t n = ub_ - lb_, t = nThreads_;
+    int64_t lo = lb_ + n * i / t, hi = lb_ + n * (i + 1) / t;
+    if (lo < hi)
+      fn_(ctx_, lo, hi);
+  }
+
+  void work(int i, uint64_t seen) {
+    for (;;) {
+      // Spin for a while (the next loop usually comes within microseconds),
+      // then sleep until told.
+      auto until =
+          std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+      while (generation_.load(std::memory_order_acquire) == seen &&
+             std::chrono::steady_clock::now() < until)
+        std::this_thread::yield();
+      if (generation_.load(std::memory_order_acquire) == seen) {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] {
+          return generation_.load(std::memory_order_acquire) != seen;
+        });
+      }
+      seen = generation_.load(std::memory_order_acquire);
+      if (stop_)
+        return;
+      share(i);
+      done_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  int nThreads_ = 1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> done_{0};
+  bool stop_ = false;
+  llama_rt_loop_fn fn_ = nullptr;
+  void *ctx_ = nullptr;
+  int64_t lb_ = 0, ub_ = 0;
+};
+
+Pool &pool() {
+  static Pool p;
+  return p;
+}
+
+} // namespace
+
+extern "C" void llama_rt_parallel_for(llama_rt_loop_fn fn, void *ctx,
+                                      int64_t lb, int64_t ub) {
+  pool().run(fn, ctx, lb, ub);
+}
+
+extern "C" void llama_rt_set_threads(int n) { pool().resize(n); }
+
+extern "C" int llama_rt_threads(void) { return pool().threads(); }

@@ -1,0 +1,36 @@
+//===- Quant.h - GGML block formats: dequantize and quantize ----*- C++ -*-===//
+//
+// Reference (scalar) conversions between float32 and every supported GGML
+// element type. Dequantization follows shared/docs/GGUF.md exactly, with one
+// float32 rounding per operation (compiled without FP contraction), so it is
+// bit-identical to the numpy reference in python/llama_ref/quant.py. The
+// produced programs dequantize in generated code; these routines are the
+// oracle for tests and tools, and the quantizers feed `llama-gguf gen`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLAMA_MLIR_RUNTIME_QUANT_H
+#define LLAMA_MLIR_RUNTIME_QUANT_H
+
+#include "runtime/gguf/GGMLType.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace llamart {
+
+float fp16ToFloat(uint16_t h);
+uint16_t floatToFp16(float f); ///< round to nearest even
+float bf16ToFloat(uint16_t h);
+uint16_t floatToBf16(float f); ///< round to nearest even
+
+/// Dequantizes `n` elements (a multiple of the block size) from `src`.
+void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n);
+
+/// Quantizes `n` elements (a multiple of the block size) into `dst`, which
+/// must hold ggmlRowBytes(type, n) bytes.
+void quantizeRow(GGMLType type, const float *src, uint8_t *dst, int64_t n);
+
+} // namespace llamart
+
+#endif // LLAMA_MLIR_RUNTIME_QUANT_H

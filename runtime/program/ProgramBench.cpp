@@ -1,0 +1,134 @@
+//===- ProgramBench.cpp - --bench: pp and tg against the roofline -*- C++
+//-*-===//
+//
+// llama-bench's two tests on the compiled model: pp (one prefill call of N
+// random tokens) and tg (N greedy decode calls), each repeated, the median
+// reported with the min and max, against the roofline of this machine's
+// measured read bandwidth (tg) and FMA peak (pp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/program/Program.h"
+
+#include "runtime/core/Bench.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+namespace llamart {
+
+/// --bench: pp and tg like llama-bench, against the measured roofline.
+int runBench(const Options &o, const Manifest &m, const GGUFView &view,
+             const std::vector<int64_t> &offsets, int64_t ctx, int threads) {
+  // What one token costs: every weight byte once for decode (one embedding
+  // row), 2 FLOPs per matmul parameter for prefill.
+  double bytes = 0, params = 0;
+  for (const ManifestWeight &w : m.weights) {
+    const GGUFTensor *t = view.findTensor(w.name);
+    if (!t)
+      continue;
+    bool embd = w.name == "token_embd.weight";
+    bool tied = m.hparam(LLAMA_ABI_HPARAM_TIED_OUTPUT) != 0;
+    bytes += embd && !tied ? double(t->nbytes) / double(t->rows())
+                           : double(t->nbytes);
+    if (t->nDims == 2 && (!embd || tied))
+      params += double(t->numElements);
+  }
+  double bw = measureReadBandwidth(threads), flops = measureFmaPeak(threads);
+  int64_t pp = std::min<int64_t>(o.benchPP, ctx);
+  int64_t tg = std::min<int64_t>(o.benchTG, ctx - 1);
+  int64_t nVocab = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB);
+  std::vector<double> ppRate, tgRate;
+  std::mt19937 rng(1);
+  {
+    // Warm-up, untimed (like llama-bench's): page-in of the weights, and on
+    // a GPU the PTX's JIT and the weights' move to the device.
+    Session s(m, view, offsets, ctx);
+    if (pp > 1)
+      s.eval({1, 2});
+    s.eval({1});
+  }
+  bool gpu = llama_rt_gpu_launch_count && buffers().gpu;
+  uint64_t launches = 0;
+  for (long long r = 0; r < o.benchReps; ++r) {
+    if (pp > 0) {
+      Session s(m, view, offsets, ctx);
+      std::vector<int32_t> toks(static_cast<size_t>(pp));
+      for (int32_t &t : toks)
+        t = static_cast<int32_t>(rng() % static_cast<uint32_t>(nVocab));
+      auto a = std::chrono::steady_clock::now();
+      s.eval(toks);
+      ppRate.push_back(pp / seconds(a, std::chrono::steady_clock::now()));
+    }
+    if (tg > 0) {
+      Session s(m, view, offsets, ctx);
+      const std::vector<float> *last = &s.eval({1});
+      uint64_t before = gpu ? llama_rt_gpu_launch_count() : 0;
+      auto a = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < tg; ++i) {
+        int32_t next = static_cast<int32_t>(
+            std::max_element(last->begin(), last->begin() + nVocab) -
+            last->begin());
+        last = &s.eval({next});
+      }
+      tgRate.push_back(tg / seconds(a, std::chrono::steady_clock::now()));
+      if (gpu)
+        launches = (llama_rt_gpu_launch_count() - before) / tg;
+    }
+  }
+  Summary pps = summarize(ppRate), tgs = summarize(tgRate);
+  double tgRoof = bw / bytes, ppRoof = flops / (2 * params);
+  std::string name = view.name().substr(view.name().find_last_of('/') + 1);
+  if (o.benchFormat == "json") {
+    std::printf("{\"model\": \"%s\", \"weight_bytes_per_token\": %.0f, "
+                "\"matmul_params\": %.0f, \"threads\": %d, "
+                "\"read_bandwidth_gb_s\": %.2f, \"fma_peak_gflop_s\": %.2f, "
+                "\"repetitions\": %lld, \"gpu_launches_per_token\": %llu, "
+                "\"tests\": [",
+                name.c_str(), bytes, params, threads, bw / 1e9, flops / 1e9,
+                o.benchReps, static_cast<unsigned long long>(launches));
+    bool first = true;
+    auto row = [&](const char *test, int64_t n, const Summary &s, double roof) {
+      if (n <= 0)
+        return;
+      std::printf("%s{\"test\": \"%s%lld\", \"tokens_per_s\": %.3f, "
+                  "\"min\": %.3f, \"max\": %.3f, \"roofline_tokens_per_s\": "
+                  "%.3f, \"percent_of_roofline\": %.1f}",
+                  first ? "" : ", ", test, static_cast<long long>(n), s.median,
+                  s.min, s.max, roof, 100 * s.median / roof);
+      first = false;
+    };
+    row("pp", pp, pps, ppRoof);
+    row("tg", tg, tgs, tgRoof);
+    std::printf("]}\n");
+  } else {
+    std::printf("| model | weights/token | threads | test | t/s (median) | min "
+                "- max | roofline t/s | %% of roofline |\n"
+                "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
+    auto row = [&](const char *test, int64_t n, const Summary &s, double roof) {
+      if (n <= 0)
+        return;
+      std::printf("| %s | %.1f MiB | %d | %s%lld | %.2f | %.2f - %.2f | %.2f | "
+                  "%.1f%% |\n",
+                  name.c_str(), bytes / (1 << 20), threads, test,
+                  static_cast<long long>(n), s.median, s.min, s.max, roof,
+                  100 * s.median / roof);
+    };
+    row("pp", pp, pps, ppRoof);
+    row("tg", tg, tgs, tgRoof);
+    std::printf(
+        "\nmachine: read bandwidth %.2f GB/s, fp32 FMA peak %.1f GFLOP/s "
+        "(%d threads); %lld repetitions; roofline: pp = FMA peak / "
+        "(2 x %.0f matmul parameters), tg = bandwidth / weight bytes per "
+        "token\n",
+        bw / 1e9, flops / 1e9, threads, o.benchReps, params);
+    if (gpu)
+      std::printf("GPU: %llu kernel launches per generated token; the "
+                  "roofline above is the host CPU's\n",
+                  static_cast<unsigned long long>(launches));
+  }
+  return 0;
+}
+
+} // namespace llamart
