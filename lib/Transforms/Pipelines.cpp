@@ -110,6 +110,10 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
                                         const LlamaCPUPipelineOptions &opts) {
   if (!buildLoopsStages(pm, opts))
     return;
+  // 7a. The entry points' intermediates become views of one static arena,
+  //     dead buffers' bytes reused (sized for the context length).
+  if (opts.planMemory)
+    pm.addPass(createLlamaPlanMemoryPass());
   // 7b. Parallel loops (the rows of every matmul) either go to the runtime's
   //     thread pool (outlined here, dispatched after LLVM conversion) or
   //     become plain loops.

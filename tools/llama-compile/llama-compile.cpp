@@ -21,11 +21,11 @@
 #include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Import/GGUFImporter.h"
+#include "runtime/core/FileIO.h"
+#include "runtime/gguf/GGUF.h"
 #include "llama-mlir/Target/CPUTargets.h"
 #include "llama-mlir/Target/GPUTargets.h"
 #include "llama-mlir/Transforms/Passes.h"
-#include "runtime/core/FileIO.h"
-#include "runtime/gguf/GGUF.h"
 #include "test/lib/Transforms/TestPasses.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -57,6 +57,8 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <cstdio>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -142,8 +144,15 @@ cl::opt<int64_t> ctxLen("c",
                         cl::init(0), cl::cat(compileCategory));
 cl::opt<std::string> kvType("kv-type", cl::desc("KV cache type: f32 or f16"),
                             cl::init("f32"), cl::cat(compileCategory));
-cl::opt<bool> verbose("v", cl::desc("Print each stage's wall time"),
+cl::opt<bool> verbose("v",
+                      cl::desc("Print each stage's wall time and the memory "
+                               "plan of the intermediates"),
                       cl::cat(compileCategory));
+cl::opt<bool> memoryPlan(
+    "memory-plan",
+    cl::desc("CPU targets: the intermediates in one arena planned at compile "
+             "time (=false: one allocation per buffer and call, to compare)"),
+    cl::init(true), cl::cat(compileCategory));
 cl::list<std::string> disableFusion(
     "disable-fusion",
     cl::desc("Leave out fusion passes (comma-separated): rmsnorm, rope, "
@@ -264,6 +273,43 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
       out, [&](llvm::raw_ostream &os) { os << object.getObject().getValue(); });
 }
 
+/// -v: the static memory plan of llama-plan-memory (llama.memory_plan):
+/// per entry point its planned buffers, what separate allocations would
+/// take, and its share of the arena.
+void printMemoryPlan(ModuleOp module) {
+  auto plan = module->getAttrOfType<DictionaryAttr>("llama.memory_plan");
+  if (!plan)
+    return;
+  auto mib = [](int64_t bytes) {
+    char buf[32];
+    if (bytes < (1 << 20))
+      std::snprintf(buf, sizeof(buf), "%.1f KiB", bytes / 1024.0);
+    else
+      std::snprintf(buf, sizeof(buf), "%.1f MiB", bytes / 1048576.0);
+    return std::string(buf);
+  };
+  auto get = [](DictionaryAttr d, StringRef key) {
+    auto v = d.getAs<IntegerAttr>(key);
+    return v ? v.getInt() : 0;
+  };
+  int64_t ctxTokens = 0;
+  if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams"))
+    ctxTokens = get(hp, LLAMA_ABI_HPARAM_N_CTX);
+  llvm::errs() << "llama-compile: memory plan (intermediates, sized for "
+               << ctxTokens << " tokens):\n";
+  for (NamedAttribute fn : plan) {
+    auto d = dyn_cast<DictionaryAttr>(fn.getValue());
+    if (!d)
+      continue;
+    llvm::errs() << "  " << fn.getName().getValue() << ": "
+                 << get(d, "buffers") << " buffers, " << mib(get(d, "bytes"))
+                 << " if allocated separately, " << mib(get(d, "arena"))
+                 << " planned\n";
+  }
+  llvm::errs() << "  arena: " << mib(get(plan, "arena_bytes"))
+               << " (peak; allocated once, reused by every call)\n";
+}
+
 /// The CPU path: the CPU pipeline for target `td`, then the stage --emit
 /// asks for. Returns -1 when the LLVM IR stages follow.
 int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
@@ -277,10 +323,13 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
   po.intDot = intDot == "off" ? "none" : td.intDot;
   po.scalableVectors = td.scalable;
   po.disabledFusions = disabled;
+  po.planMemory = memoryPlan;
   llama::buildLlamaCPUPipeline(pm, po);
   if (failed(pm.run(module)))
     return fail("the MLIR pipeline failed on " + inputFile);
   timer.lap("mlir pipeline");
+  if (verbose)
+    printMemoryPlan(module);
   if (emit == Emit::Linalg || emit == Emit::LLVMMLIR)
     return writeTextFile(out, [&](llvm::raw_ostream &os) { module.print(os); });
   return -1;

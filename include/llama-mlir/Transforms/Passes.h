@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -95,6 +96,9 @@ struct LlamaCPUPipelineOptions {
   /// Split the parallel loops across the runtime's thread pool (off: run
   /// them sequentially, for JIT tests without the runtime).
   bool threads = true;
+  /// The entry points' intermediates in one arena planned at compile time
+  /// (llama-plan-memory); off: one allocation per buffer and call.
+  bool planMemory = true;
   /// Tokens per register block of the prefill GEMM (per target: 4 for 16
   /// vector registers, 8 for 32).
   int64_t tokenBlock = 4;

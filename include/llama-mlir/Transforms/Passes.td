@@ -460,6 +460,49 @@ def LlamaApproximateMathPass : Pass<"llama-approximate-math"> {
   ];
 }
 
+def LlamaPlanMemoryPass : Pass<"llama-plan-memory", "ModuleOp"> {
+  let summary = "Place the entry points' intermediate buffers in one static "
+                "arena, reusing the bytes of dead ones";
+  let description = [{
+    A static memory plan for CPU code. In every public function, each
+    `memref.alloc` of the function's top-level block whose buffer is freed
+    by a `memref.dealloc` of that block and never escapes (returned, passed
+    to a call, or stored) gets a live interval:
+    from the alloc to the last top-level op that uses the buffer or a view
+    of it (subview, reshape, cast, view: any op returning a memref from
+    it). Buffers whose intervals overlap get disjoint byte ranges; the
+    others share bytes. Offsets are chosen greedily, largest buffer first,
+    each at the lowest 64-byte-aligned offset that fits.
+
+    Output IR: one private `memref.global @__llama_arena : memref<Nxi8>`
+    (uninitialized, 64-byte aligned: zero pages in `.bss`, touched once
+    and then reused by every call), each planned alloc replaced by
+    `memref.view %arena[%offset][%dynamic_sizes]`, its dealloc erased. All
+    public functions share the arena (they are never run at once: the
+    produced program calls prefill or decode, one at a time). The module
+    gets `llama.memory_plan`, a dictionary per function: `buffers`
+    (planned), `bytes` (their sum: what separate allocations would take at
+    the bound) and `arena` (the plan's bytes), and `arena_bytes` overall.
+
+    Dynamic sizes are bounded by `max-dynamic-size`, or else the module's
+    `llama.hparams` `n_ctx` (every dynamic dimension of the entry points'
+    intermediates is a token count, at most the context length); each
+    function then starts with a `cf.assert` that its dynamic sizes are
+    within the bound. Without a bound, allocs with dynamic sizes are left
+    alone; so are allocs in nested regions, allocs without a top-level
+    dealloc, and private functions.
+  }];
+  let options = [
+    Option<"maxDynamicSize", "max-dynamic-size", "int64_t", "0",
+           "Upper bound of every dynamic dimension (0: the module's n_ctx)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 def LlamaOutlineParallelLoopsPass
     : Pass<"llama-outline-parallel-loops", "ModuleOp"> {
   let summary = "Outline one-dimensional scf.parallel loops for the runtime's "

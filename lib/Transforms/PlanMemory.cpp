@@ -1,0 +1,271 @@
+//===- PlanMemory.cpp - Intermediates in one static arena -------*- C++ -*-===//
+//
+// Implements the `llama-plan-memory` pass (see Passes.td): the entry
+// points' intermediate buffers become views of one arena whose offsets are
+// planned at compile time from the buffers' live intervals.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/ABI/llama_abi.h"
+#include "llama-mlir/Transforms/Passes.h"
+
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/CallInterfaces.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <algorithm>
+
+namespace mlir::llama {
+#define GEN_PASS_DEF_LLAMAPLANMEMORYPASS
+#include "llama-mlir/Transforms/Passes.h.inc"
+} // namespace mlir::llama
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kAlign = 64;
+constexpr StringLiteral kArenaName = "__llama_arena";
+
+int64_t alignUp(int64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+/// One planned buffer: its alloc, its deallocs, its live interval (indices
+/// of top-level ops, inclusive) and its size at the bound.
+struct Buffer {
+  memref::AllocOp alloc;
+  SmallVector<memref::DeallocOp> deallocs;
+  int64_t first = 0, last = 0;
+  int64_t bytes = 0;
+  int64_t offset = -1;
+};
+
+/// Bytes of `type` with every dynamic dimension at `bound`; -1 when a
+/// dynamic dimension has no bound, the element type has no byte size, or
+/// the size overflows.
+int64_t boundedBytes(MemRefType type, int64_t bound) {
+  Type elt = type.getElementType();
+  if (!elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() % 8 != 0)
+    return -1;
+  int64_t bytes = elt.getIntOrFloatBitWidth() / 8;
+  for (int64_t d : type.getShape()) {
+    int64_t n = ShapedType::isDynamic(d) ? bound : d;
+    if (n <= 0 || bytes > (int64_t(1) << 48) / n)
+      return -1;
+    bytes *= n;
+  }
+  return bytes;
+}
+
+/// The top-level op of `block` that holds `op` (itself or an ancestor).
+Operation *topLevel(Operation *op, Block &block) {
+  while (op && op->getBlock() != &block)
+    op = op->getParentOp();
+  return op;
+}
+
+/// The last top-level op (by `index`) that uses the buffer of `root` or a
+/// memref derived from it; nullopt if the buffer escapes: returned, passed
+/// to a call (which may keep it), stored, or freed other than in `block`.
+std::optional<int64_t> lastUse(Value root, Block &block,
+                               const DenseMap<Operation *, int64_t> &index,
+                               SmallVectorImpl<memref::DeallocOp> &deallocs) {
+  int64_t last = -1;
+  SmallVector<Value> work{root};
+  llvm::SmallPtrSet<Value, 8> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto d = dyn_cast<memref::DeallocOp>(user)) {
+        if (v != root || d->getBlock() != &block)
+          return std::nullopt;
+        deallocs.push_back(d);
+        continue;
+      }
+      if (isa<func::ReturnOp, CallOpInterface>(user))
+        return std::nullopt;
+      if (auto store = dyn_cast<memref::StoreOp>(user))
+        if (store.getValueToStore() == v)
+          return std::nullopt;
+      Operation *top = topLevel(user, block);
+      if (!top)
+        return std::nullopt;
+      last = std::max(last, index.lookup(top));
+      // Views, reshapes and casts alias the buffer: their uses count too.
+      for (Value r : user->getResults())
+        if (isa<BaseMemRefType>(r.getType()))
+          work.push_back(r);
+    }
+  }
+  return last;
+}
+
+/// Lowest aligned offset for `b` that overlaps no placed buffer live at the
+/// same time.
+int64_t place(const Buffer &b, ArrayRef<const Buffer *> placed) {
+  SmallVector<std::pair<int64_t, int64_t>> taken;
+  for (const Buffer *p : placed)
+    if (p->first <= b.last && b.first <= p->last)
+      taken.push_back({p->offset, p->offset + p->bytes});
+  llvm::sort(taken);
+  int64_t offset = 0;
+  for (auto [lo, hi] : taken) {
+    if (offset + b.bytes <= lo)
+      break;
+    offset = std::max(offset, alignUp(hi));
+  }
+  return offset;
+}
+
+struct LlamaPlanMemoryPass
+    : llama::impl::LlamaPlanMemoryPassBase<LlamaPlanMemoryPass> {
+  using LlamaPlanMemoryPassBase::LlamaPlanMemoryPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    int64_t bound = maxDynamicSize;
+    if (bound <= 0)
+      if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams"))
+        if (auto n = hp.getAs<IntegerAttr>(LLAMA_ABI_HPARAM_N_CTX))
+          bound = n.getInt();
+
+    if (module.lookupSymbol(kArenaName)) {
+      module.emitError() << "llama-plan-memory: the module already has a "
+                            "symbol '"
+                         << kArenaName << "'";
+      return signalPassFailure();
+    }
+
+    struct Plan {
+      func::FuncOp fn;
+      std::vector<Buffer> buffers;
+      int64_t arena = 0;
+    };
+    std::vector<Plan> plans;
+    int64_t arenaBytes = 0;
+    for (auto fn : module.getOps<func::FuncOp>()) {
+      if (fn.isPrivate() || fn.isExternal() || !fn.getBody().hasOneBlock())
+        continue;
+      Plan plan{fn, collect(fn, bound), 0};
+      if (plan.buffers.empty())
+        continue;
+      std::vector<Buffer *> order;
+      for (Buffer &b : plan.buffers)
+        order.push_back(&b);
+      std::stable_sort(order.begin(), order.end(), [](Buffer *a, Buffer *b) {
+        return a->bytes > b->bytes;
+      });
+      SmallVector<const Buffer *> placed;
+      for (Buffer *b : order) {
+        b->offset = place(*b, placed);
+        placed.push_back(b);
+        plan.arena = std::max(plan.arena, alignUp(b->offset + b->bytes));
+      }
+      arenaBytes = std::max(arenaBytes, plan.arena);
+      plans.push_back(std::move(plan));
+    }
+    if (plans.empty())
+      return;
+
+    OpBuilder b(module.getBodyRegion());
+    auto arenaType = MemRefType::get({arenaBytes}, b.getI8Type());
+    memref::GlobalOp::create(
+        b, module.getLoc(), kArenaName, b.getStringAttr("private"), arenaType,
+        b.getUnitAttr(), /*constant=*/false, b.getI64IntegerAttr(kAlign));
+
+    SmallVector<NamedAttribute> summary;
+    for (Plan &plan : plans) {
+      rewrite(plan.fn, plan.buffers, arenaType, bound);
+      int64_t sum = 0;
+      for (const Buffer &buf : plan.buffers)
+        sum += buf.bytes;
+      summary.push_back(b.getNamedAttr(
+          plan.fn.getSymName(),
+          b.getDictionaryAttr(
+              {b.getNamedAttr("buffers",
+                              b.getI64IntegerAttr(plan.buffers.size())),
+               b.getNamedAttr("bytes", b.getI64IntegerAttr(sum)),
+               b.getNamedAttr("arena", b.getI64IntegerAttr(plan.arena))})));
+    }
+    summary.push_back(
+        b.getNamedAttr("arena_bytes", b.getI64IntegerAttr(arenaBytes)));
+    module->setAttr("llama.memory_plan", b.getDictionaryAttr(summary));
+  }
+
+  /// The plannable allocs of `fn` with their live intervals and sizes.
+  static std::vector<Buffer> collect(func::FuncOp fn, int64_t bound) {
+    Block &block = fn.getBody().front();
+    DenseMap<Operation *, int64_t> index;
+    int64_t i = 0;
+    for (Operation &op : block)
+      index[&op] = i++;
+    std::vector<Buffer> buffers;
+    for (Operation &op : block) {
+      auto alloc = dyn_cast<memref::AllocOp>(&op);
+      if (!alloc || !alloc.getType().getLayout().isIdentity() ||
+          alloc.getType().getMemorySpace())
+        continue;
+      Buffer buf;
+      buf.alloc = alloc;
+      buf.bytes = boundedBytes(alloc.getType(), bound);
+      if (buf.bytes <= 0)
+        continue;
+      std::optional<int64_t> last =
+          lastUse(alloc.getResult(), block, index, buf.deallocs);
+      if (!last || buf.deallocs.empty())
+        continue;
+      buf.first = index[&op];
+      buf.last = std::max(*last, buf.first);
+      buffers.push_back(std::move(buf));
+    }
+    return buffers;
+  }
+
+  /// Replaces the allocs by views of the arena and erases their deallocs;
+  /// asserts at the function's start that the dynamic sizes are in bounds.
+  static void rewrite(func::FuncOp fn, std::vector<Buffer> &buffers,
+                      MemRefType arenaType, int64_t bound) {
+    Block &block = fn.getBody().front();
+    OpBuilder b = OpBuilder::atBlockBegin(&block);
+    Location loc = fn.getLoc();
+    Value arena =
+        memref::GetGlobalOp::create(b, loc, arenaType, kArenaName).getResult();
+    llvm::SetVector<Value> dynamicSizes;
+    for (Buffer &buf : buffers) {
+      b.setInsertionPoint(buf.alloc);
+      Value offset = arith::ConstantIndexOp::create(b, loc, buf.offset);
+      auto view =
+          memref::ViewOp::create(b, buf.alloc.getLoc(), buf.alloc.getType(),
+                                 arena, offset, buf.alloc.getDynamicSizes());
+      dynamicSizes.insert(buf.alloc.getDynamicSizes().begin(),
+                          buf.alloc.getDynamicSizes().end());
+      buf.alloc.getResult().replaceAllUsesWith(view.getResult());
+      buf.alloc.erase();
+      for (memref::DeallocOp d : buf.deallocs)
+        d.erase();
+    }
+    // Each dynamic size is checked where the first view using it is made
+    // (after its definition).
+    for (Value size : dynamicSizes) {
+      Operation *firstView = nullptr;
+      for (Operation *user : size.getUsers())
+        if (isa<memref::ViewOp>(user) && user->getBlock() == &block &&
+            (!firstView || user->isBeforeInBlock(firstView)))
+          firstView = user;
+      b.setInsertionPoint(firstView);
+      Value max = arith::ConstantIndexOp::create(b, loc, bound);
+      Value ok =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, size, max);
+      cf::AssertOp::create(
+          b, loc, ok,
+          "llama-plan-memory: a dynamic size exceeds the planned bound " +
+              std::to_string(bound));
+    }
+  }
+};
+
+} // namespace
