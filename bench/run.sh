@@ -7,9 +7,13 @@
 # Writes TinyLlama-1.1B-shaped models (random weights) with llama-gguf gen,
 # compiles each with llama-compile --target=host, and runs the program's
 # --bench (pp512 and tg128, median of N runs, against the measured memory
-# bandwidth and FMA peak). With --llama-bench, runs that binary on the same
-# files and prints its table after ours (this script never fetches or builds
-# llama.cpp). Results: DIR/bench.md and DIR/bench.json.
+# bandwidth and FMA / int8-dot peaks). With --llama-bench, runs that binary
+# on the same file right after ours, type by type, and ends with a table of
+# both medians and their ratios (ours / llama.cpp: above 1 is faster), the
+# only comparison that holds on a machine whose speed moves by the hour
+# (this script never fetches or builds llama.cpp; ../shared/docs/PEER.md
+# says how). Results: DIR/bench.md, DIR/bench.json (ours) and
+# DIR/llama-bench.jsonl (theirs).
 #
 #===------------------------------------------------------------------------===#
 set -euo pipefail
@@ -34,17 +38,55 @@ BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/build.sh" >/dev/null
 mkdir -p "$out"
 : > "$out/bench.md"
 : > "$out/bench.json"
+: > "$out/llama-bench.jsonl"
 for t in $types; do
   model="$out/tinyllama-$t.gguf"
   [ -f "$model" ] || "$BUILD_DIR/bin/llama-gguf" gen -o "$model" --preset tinyllama --type "$t" >&2
   exe="$out/tinyllama-$t"
   "$BUILD_DIR/bin/llama-compile" "$model" -o "$exe" --target=host >&2
   echo "== $t" | tee -a "$out/bench.md"
-  "$exe" -m "$model" --bench --bench-reps "$reps" -t "$threads" | tee -a "$out/bench.md"
-  "$exe" -m "$model" --bench --bench-reps "$reps" -t "$threads" --bench-format json >> "$out/bench.json"
+  "$exe" -m "$model" --bench --bench-reps "$reps" -t "$threads" --bench-format json |
+    tee -a "$out/bench.json" |
+    /usr/bin/python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+print("machine: read %.1f GB/s, fp32 FMA %.0f GFLOP/s, int8 dot %.0f GOP/s" % (
+    r["read_bandwidth_gb_s"], r["fma_peak_gflop_s"], r["int8_dot_peak_gop_s"]))
+for t in r["tests"]:
+    print("| %s | %s | %.2f (%.2f - %.2f) | %.1f%% of %.2f |" % (r["model"], t["test"],
+          t["tokens_per_s"], t["min"], t["max"], t["percent_of_roofline"], t["roofline_tokens_per_s"]))
+' | tee -a "$out/bench.md"
   if [ -n "$llama_bench" ]; then
     echo "== llama.cpp ($llama_bench)" | tee -a "$out/bench.md"
-    "$llama_bench" -m "$model" -p 512 -n 128 -t "$threads" -r "$reps" | tee -a "$out/bench.md"
+    "$llama_bench" -m "$model" -p 512 -n 128 -t "$threads" -r "$reps" -o jsonl |
+      tee -a "$out/llama-bench.jsonl" |
+      /usr/bin/python3 -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    test = "pp%d" % r["n_prompt"] if r["n_prompt"] else "tg%d" % r["n_gen"]
+    print("| %s | %s | %.2f +- %.2f |" % (r["model_filename"].split("/")[-1], test, r["avg_ts"], r["stddev_ts"]))
+' | tee -a "$out/bench.md"
   fi
 done
+if [ -n "$llama_bench" ]; then
+  echo "== ours / llama.cpp, same machine, one run after the other" | tee -a "$out/bench.md"
+  /usr/bin/python3 - "$out/bench.json" "$out/llama-bench.jsonl" <<'PY' | tee -a "$out/bench.md"
+import json, sys
+ours = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    for t in r["tests"]:
+        ours[(r["model"], t["test"])] = t["tokens_per_s"]
+print("| model | test | ours t/s (median) | llama.cpp t/s (mean) | ratio |")
+print("| --- | --- | ---: | ---: | ---: |")
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    model = r["model_filename"].split("/")[-1]
+    test = "pp%d" % r["n_prompt"] if r["n_prompt"] else "tg%d" % r["n_gen"]
+    mine = ours.get((model, test))
+    if mine:
+        print("| %s | %s | %.2f | %.2f | %.2f |" % (model, test, mine, r["avg_ts"], mine / r["avg_ts"]))
+PY
+fi
 echo "bench/run.sh: results in $out/bench.md and $out/bench.json"

@@ -805,17 +805,21 @@ std::optional<IntDotISA> mlir::llama::parseIntDotISA(StringRef name) {
       .Default(std::nullopt);
 }
 
-bool mlir::llama::canIntDot(const WeightView &w, int64_t k) {
-  switch (w.type) {
+bool mlir::llama::hasIntDot(GGMLType type) {
+  switch (type) {
   case GGMLType::Q8_0:
   case GGMLType::Q4_0:
   case GGMLType::Q4_K:
   case GGMLType::Q5_K:
   case GGMLType::Q6_K:
-    return k % w.blockSize == 0 && k % kIntDotBlock == 0;
+    return true;
   default:
     return false;
   }
+}
+
+bool mlir::llama::canIntDot(const WeightView &w, int64_t k) {
+  return hasIntDot(w.type) && k % w.blockSize == 0 && k % kIntDotBlock == 0;
 }
 
 bool mlir::llama::int8GroupsHaveMin(GGMLType type) {

@@ -40,37 +40,104 @@ template <typename F> double timeThreads(int threads, F &&body) {
 }
 
 volatile float gSink; // keeps the results alive
+volatile int64_t gSinkInt;
 
-float sumRange(const float *p, size_t n) {
-  float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    a0 += p[i];
-    a1 += p[i + 1];
-    a2 += p[i + 2];
-    a3 += p[i + 3];
-    a4 += p[i + 4];
-    a5 += p[i + 5];
-    a6 += p[i + 6];
-    a7 += p[i + 7];
-  }
-  return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+/// Independent accumulator chains: enough to cover the FMA and vpdpbusd
+/// latencies on two pipes.
+constexpr int kChains = 12;
+
+int64_t sumRangeGeneric(const int64_t *p, size_t n) {
+  int64_t s = 0;
+  for (size_t i = 0; i < n; ++i)
+    s += p[i];
+  return s;
 }
 
 #if defined(__x86_64__)
+__attribute__((target("avx512f"))) int64_t sumRangeAVX512(const int64_t *p,
+                                                          size_t n) {
+  __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a = _mm512_add_epi64(a, _mm512_load_si512(p + i));
+    b = _mm512_add_epi64(b, _mm512_load_si512(p + i + 8));
+    c = _mm512_add_epi64(c, _mm512_load_si512(p + i + 16));
+    d = _mm512_add_epi64(d, _mm512_load_si512(p + i + 24));
+  }
+  a = _mm512_add_epi64(_mm512_add_epi64(a, b), _mm512_add_epi64(c, d));
+  return _mm512_reduce_add_epi64(a) + sumRangeGeneric(p + i, n - i);
+}
+
+__attribute__((target("avx2"))) int64_t sumRangeAVX2(const int64_t *p,
+                                                     size_t n) {
+  __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a = _mm256_add_epi64(a, _mm256_load_si256((const __m256i *)(p + i)));
+    b = _mm256_add_epi64(b, _mm256_load_si256((const __m256i *)(p + i + 4)));
+    c = _mm256_add_epi64(c, _mm256_load_si256((const __m256i *)(p + i + 8)));
+    d = _mm256_add_epi64(d, _mm256_load_si256((const __m256i *)(p + i + 12)));
+  }
+  a = _mm256_add_epi64(_mm256_add_epi64(a, b), _mm256_add_epi64(c, d));
+  int64_t lanes[4];
+  _mm256_storeu_si256((__m256i *)lanes, a);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3] +
+         sumRangeGeneric(p + i, n - i);
+}
+
+__attribute__((target("avx512f"))) float fmaLoopAVX512(long iters) {
+  __m512 a[kChains], x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(0.001f);
+  for (int k = 0; k < kChains; ++k)
+    a[k] = _mm512_set1_ps(static_cast<float>(k));
+  for (long i = 0; i < iters; ++i)
+    for (int k = 0; k < kChains; ++k)
+      a[k] = _mm512_fmadd_ps(a[k], x, y);
+  __m512 s = a[0];
+  for (int k = 1; k < kChains; ++k)
+    s = _mm512_add_ps(s, a[k]);
+  return _mm512_reduce_add_ps(s);
+}
+
 __attribute__((target("avx2,fma"))) float fmaLoopAVX2(long iters) {
-  __m256 a[8], x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(0.001f);
-  for (int k = 0; k < 8; ++k)
+  __m256 a[kChains], x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(0.001f);
+  for (int k = 0; k < kChains; ++k)
     a[k] = _mm256_set1_ps(static_cast<float>(k));
   for (long i = 0; i < iters; ++i)
-    for (int k = 0; k < 8; ++k)
+    for (int k = 0; k < kChains; ++k)
       a[k] = _mm256_fmadd_ps(a[k], x, y);
   __m256 s = a[0];
-  for (int k = 1; k < 8; ++k)
+  for (int k = 1; k < kChains; ++k)
     s = _mm256_add_ps(s, a[k]);
   float out[8];
   _mm256_storeu_ps(out, s);
   return out[0];
+}
+
+__attribute__((target("avx512f,avx512vnni"))) int64_t
+dotLoopVNNI512(long iters) {
+  __m512i a[kChains], x = _mm512_set1_epi8(3), y = _mm512_set1_epi8(5);
+  for (int k = 0; k < kChains; ++k)
+    a[k] = _mm512_set1_epi32(k);
+  for (long i = 0; i < iters; ++i)
+    for (int k = 0; k < kChains; ++k)
+      a[k] = _mm512_dpbusd_epi32(a[k], x, y);
+  int64_t s = 0;
+  for (int k = 0; k < kChains; ++k)
+    s += _mm512_reduce_add_epi32(a[k]);
+  return s;
+}
+
+__attribute__((target("avx2,avxvnni"))) int64_t dotLoopVNNI256(long iters) {
+  __m256i a[kChains], x = _mm256_set1_epi8(3), y = _mm256_set1_epi8(5);
+  for (int k = 0; k < kChains; ++k)
+    a[k] = _mm256_set1_epi32(k);
+  for (long i = 0; i < iters; ++i)
+    for (int k = 0; k < kChains; ++k)
+      a[k] = _mm256_dpbusd_avx_epi32(a[k], x, y);
+  int64_t s = 0;
+  for (int k = 0; k < kChains; ++k)
+    s += _mm256_extract_epi32(a[k], 0);
+  return s;
 }
 #endif
 
@@ -82,19 +149,51 @@ float fmaLoopScalar(long iters) {
   return a[0] + a[7];
 }
 
+bool cpuHas(const char *feature) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (!std::strcmp(feature, "avx512f"))
+    return __builtin_cpu_supports("avx512f");
+  if (!std::strcmp(feature, "avx512vnni"))
+    return __builtin_cpu_supports("avx512vnni");
+  if (!std::strcmp(feature, "avxvnni"))
+    return __builtin_cpu_supports("avxvnni");
+  if (!std::strcmp(feature, "avx2"))
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  (void)feature;
+  return false;
+}
+
 } // namespace
 
 double measureReadBandwidth(int threads, int reps) {
-  const size_t bytes = size_t(512) << 20, n = bytes / sizeof(float);
-  float *buf = static_cast<float *>(std::malloc(bytes));
-  if (!buf)
+  const size_t bytes = size_t(1) << 30, n = bytes / sizeof(int64_t);
+  void *mem = nullptr;
+  if (posix_memalign(&mem, 64, bytes) != 0)
     return 0;
+  auto *buf = static_cast<int64_t *>(mem);
   std::memset(buf, 1, bytes); // touch every page
+  bool avx512 = cpuHas("avx512f"), avx2 = cpuHas("avx2");
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {
     double t = timeThreads(threads, [&](int i) {
-      size_t lo = n * i / threads, hi = n * (i + 1) / threads;
-      gSink = sumRange(buf + lo, hi - lo);
+      // Shares of whole 256-byte lines, so every load is aligned.
+      size_t lines = n / 32, lo = lines * i / threads * 32,
+             hi = lines * (i + 1) / threads * 32;
+#if defined(__x86_64__)
+      if (avx512) {
+        gSinkInt = sumRangeAVX512(buf + lo, hi - lo);
+        return;
+      }
+      if (avx2) {
+        gSinkInt = sumRangeAVX2(buf + lo, hi - lo);
+        return;
+      }
+#endif
+      (void)avx512;
+      (void)avx2;
+      gSinkInt = sumRangeGeneric(buf + lo, hi - lo);
     });
     best = std::min(best, t);
   }
@@ -104,25 +203,44 @@ double measureReadBandwidth(int threads, int reps) {
 
 double measureFmaPeak(int threads, int reps) {
   const long iters = 20'000'000;
-  bool avx2 = false;
+  double lanes = 1, chains = 8;
+  float (*loop)(long) = fmaLoopScalar;
 #if defined(__x86_64__)
-  avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (cpuHas("avx512f"))
+    loop = fmaLoopAVX512, lanes = 16, chains = kChains;
+  else if (cpuHas("avx2"))
+    loop = fmaLoopAVX2, lanes = 8, chains = kChains;
 #endif
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {
-    double t = timeThreads(threads, [&](int) {
-#if defined(__x86_64__)
-      if (avx2) {
-        gSink = fmaLoopAVX2(iters);
-        return;
-      }
-#endif
-      gSink = fmaLoopScalar(iters);
-    });
+    double t = timeThreads(threads, [&](int) { gSink = loop(iters); });
     best = std::min(best, t);
   }
-  double lanes = avx2 ? 8 : 1;
-  return 2.0 * 8 * lanes * double(iters) * threads / best;
+  return 2.0 * chains * lanes * double(iters) * threads / best;
+}
+
+double measureInt8DotPeak(int threads, int reps) {
+#if defined(__x86_64__)
+  const long iters = 20'000'000;
+  int64_t (*loop)(long) = nullptr;
+  double bytes = 0;
+  if (cpuHas("avx512vnni") && cpuHas("avx512f"))
+    loop = dotLoopVNNI512, bytes = 64;
+  else if (cpuHas("avxvnni"))
+    loop = dotLoopVNNI256, bytes = 32;
+  if (!loop)
+    return 0;
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    double t = timeThreads(threads, [&](int) { gSinkInt = loop(iters); });
+    best = std::min(best, t);
+  }
+  return 2.0 * kChains * bytes * double(iters) * threads / best;
+#else
+  (void)threads;
+  (void)reps;
+  return 0;
+#endif
 }
 
 Summary summarize(std::vector<double> v) {

@@ -2,9 +2,11 @@
 //
 // Measurements of the machine a produced program runs on, for `--bench`:
 // memory read bandwidth (a streaming sum over a buffer far larger than the
-// caches) and fp32 FMA peak (independent FMA chains), each with a given
-// number of threads. Decode is bounded by bandwidth / weight bytes, prefill by
-// FMA peak / (2 * matmul parameters).
+// caches), fp32 FMA peak and int8 dot peak (independent chains of the
+// widest instruction the CPU has: AVX-512 or AVX2 FMA, vpdpbusd on ZMM or
+// YMM), each with a given number of threads. Decode is bounded by
+// bandwidth / weight bytes, prefill by the matmuls' operations at the peak
+// of the instruction each weight type uses.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,13 +17,19 @@
 
 namespace llamart {
 
-/// Bytes per second read by `threads` threads streaming 512 MiB (best of
-/// `reps`).
-double measureReadBandwidth(int threads, int reps = 5);
+/// Bytes per second read by `threads` threads streaming 1 GiB, each its
+/// contiguous share, with 512- or 256-bit loads (best of `reps`).
+double measureReadBandwidth(int threads, int reps = 7);
 
-/// fp32 multiply-adds per second × 2 (FLOP/s) of `threads` threads, with AVX2
-/// FMA when the CPU has it, scalar otherwise (best of `reps`).
+/// fp32 multiply-adds per second × 2 (FLOP/s) of `threads` threads, with
+/// AVX-512 or AVX2 FMA when the CPU has it, scalar otherwise (best of
+/// `reps`).
 double measureFmaPeak(int threads, int reps = 5);
+
+/// int8 multiply-adds per second × 2 (OP/s) of `threads` threads with
+/// vpdpbusd (AVX-512 VNNI on ZMM, else AVX-VNNI on YMM); 0 where the CPU has
+/// neither (best of `reps`).
+double measureInt8DotPeak(int threads, int reps = 5);
 
 /// Median, minimum and maximum of `v`.
 struct Summary {

@@ -44,6 +44,12 @@ Expected<Manifest> parseManifest(const char *text) {
       int64_t a;
       while (ls >> a)
         args.push_back(a);
+    } else if (kind == LLAMA_ABI_MANIFEST_INT_DOT) {
+      ls >> m.intDot;
+      std::string name;
+      while (ls >> name)
+        if (std::optional<GGMLType> t = parseGGMLTypeName(name.c_str()))
+          m.intDotTypes.push_back(static_cast<uint32_t>(*t));
     } else if (kind == LLAMA_ABI_MANIFEST_WEIGHT) {
       ManifestWeight w;
       ls >> w.name >> w.type;

@@ -35,6 +35,10 @@ struct Manifest {
   std::string target, triple;
   std::vector<std::string> cpuFeatures;
   std::vector<ManifestWeight> weights;
+  /// CPU programs with integer dot products: the llama.int8_dot kind and
+  /// the GGML type ids whose matmuls use it ("none" and empty otherwise).
+  std::string intDot = "none";
+  std::vector<uint32_t> intDotTypes;
   /// GPU programs: the entry points' arguments (by number, in the runtime
   /// ABI) that only kernels use, which the runtime may put in device memory.
   std::vector<int64_t> gpuDeviceOnlyArgs;

@@ -22,8 +22,10 @@ namespace llamart {
 int runBench(const Options &o, const Manifest &m, const GGUFView &view,
              const std::vector<int64_t> &offsets, int64_t ctx, int threads) {
   // What one token costs: every weight byte once for decode (one embedding
-  // row), 2 FLOPs per matmul parameter for prefill.
-  double bytes = 0, params = 0;
+  // row), 2 operations per matmul parameter for prefill: int8 ones for the
+  // weight types the program's matmuls take through integer dot products,
+  // fp32 FMAs for the others.
+  double bytes = 0, params = 0, intParams = 0;
   for (const ManifestWeight &w : m.weights) {
     const GGUFTensor *t = view.findTensor(w.name);
     if (!t)
@@ -32,10 +34,17 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
     bool tied = m.hparam(LLAMA_ABI_HPARAM_TIED_OUTPUT) != 0;
     bytes += embd && !tied ? double(t->nbytes) / double(t->rows())
                            : double(t->nbytes);
-    if (t->nDims == 2 && (!embd || tied))
+    if (t->nDims == 2 && (!embd || tied)) {
       params += double(t->numElements);
+      if (std::find(m.intDotTypes.begin(), m.intDotTypes.end(), w.type) !=
+          m.intDotTypes.end())
+        intParams += double(t->numElements);
+    }
   }
   double bw = measureReadBandwidth(threads), flops = measureFmaPeak(threads);
+  double iops = intParams > 0 ? measureInt8DotPeak(threads) : 0;
+  // Without an int8 peak (no VNNI), integer dots are counted at the FMA's.
+  double intPeak = iops > 0 ? iops : flops;
   int64_t pp = std::min<int64_t>(o.benchPP, ctx);
   int64_t tg = std::min<int64_t>(o.benchTG, ctx - 1);
   int64_t nVocab = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB);
@@ -78,16 +87,20 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
     }
   }
   Summary pps = summarize(ppRate), tgs = summarize(tgRate);
-  double tgRoof = bw / bytes, ppRoof = flops / (2 * params);
+  double tgRoof = bw / bytes, ppRoof = 1 / (2 * (params - intParams) / flops +
+                                            2 * intParams / intPeak);
   std::string name = view.name().substr(view.name().find_last_of('/') + 1);
   if (o.benchFormat == "json") {
     std::printf("{\"model\": \"%s\", \"weight_bytes_per_token\": %.0f, "
                 "\"matmul_params\": %.0f, \"threads\": %d, "
+                "\"int_dot_params\": %.0f, "
                 "\"read_bandwidth_gb_s\": %.2f, \"fma_peak_gflop_s\": %.2f, "
+                "\"int8_dot_peak_gop_s\": %.2f, "
                 "\"repetitions\": %lld, \"gpu_launches_per_token\": %llu, "
                 "\"tests\": [",
-                name.c_str(), bytes, params, threads, bw / 1e9, flops / 1e9,
-                o.benchReps, static_cast<unsigned long long>(launches));
+                name.c_str(), bytes, params, threads, intParams, bw / 1e9,
+                flops / 1e9, iops / 1e9, o.benchReps,
+                static_cast<unsigned long long>(launches));
     bool first = true;
     auto row = [&](const char *test, int64_t n, const Summary &s, double roof) {
       if (n <= 0)
@@ -117,12 +130,14 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
     };
     row("pp", pp, pps, ppRoof);
     row("tg", tg, tgs, tgRoof);
-    std::printf(
-        "\nmachine: read bandwidth %.2f GB/s, fp32 FMA peak %.1f GFLOP/s "
-        "(%d threads); %lld repetitions; roofline: pp = FMA peak / "
-        "(2 x %.0f matmul parameters), tg = bandwidth / weight bytes per "
-        "token\n",
-        bw / 1e9, flops / 1e9, threads, o.benchReps, params);
+    std::printf("\nmachine: read bandwidth %.2f GB/s, fp32 FMA peak %.1f "
+                "GFLOP/s, int8 dot peak %.1f GOP/s (%d threads); %lld "
+                "repetitions\n",
+                bw / 1e9, flops / 1e9, iops / 1e9, threads, o.benchReps);
+    std::printf("roofline: tg = bandwidth / weight bytes per token; pp = 1 / "
+                "(2 x %.0f fp32-dot matmul parameters / FMA peak + 2 x %.0f "
+                "int8-dot parameters / %s peak)\n",
+                params - intParams, intParams, iops > 0 ? "int8 dot" : "FMA");
     if (gpu)
       std::printf("GPU: %llu kernel launches per generated token; the "
                   "roofline above is the host CPU's\n",

@@ -11,7 +11,9 @@
 
 #include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
+#include "llama-mlir/Transforms/Dequant.h"
 #include "llama-mlir/Transforms/Passes.h"
+#include "runtime/gguf/GGMLType.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -31,7 +33,7 @@ namespace mlir::llama {
 std::string makeManifest(ModuleOp module, const std::string &targetName,
                          const std::string &targetTriple,
                          const std::vector<std::string> &cpuFeatures,
-                         const std::string &kvType) {
+                         const std::string &kvType, const std::string &intDot) {
   std::string m = LLAMA_ABI_MANIFEST_HEADER "\n";
   m += LLAMA_ABI_MANIFEST_TARGET " " + targetName + " " + targetTriple + "\n";
   m += LLAMA_ABI_MANIFEST_CPU_FEATURES;
@@ -53,6 +55,13 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
     }
   }
   m += LLAMA_ABI_MANIFEST_KV_TYPE " " + kvType + "\n";
+  if (intDot != "none") {
+    m += LLAMA_ABI_MANIFEST_INT_DOT " " + intDot;
+    for (const llamart::GGMLTypeTraits &t : llamart::kGGMLTypes)
+      if (llama::hasIntDot(static_cast<llama::GGMLType>(t.type)))
+        m += std::string(" ") + t.name;
+    m += "\n";
+  }
   for (auto [attr, line] :
        {std::pair(llama::kGPUDeviceOnlyArgsAttrName,
                   LLAMA_ABI_MANIFEST_GPU_DEVICE_ONLY_ARGS),

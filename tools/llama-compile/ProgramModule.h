@@ -23,7 +23,8 @@ namespace mlir::llama {
 std::string makeManifest(ModuleOp module, const std::string &targetName,
                          const std::string &targetTriple,
                          const std::vector<std::string> &cpuFeatures,
-                         const std::string &kvType);
+                         const std::string &kvType,
+                         const std::string &intDot = "none");
 
 /// --gpu-emulate: registers each kernel's host copy with the runtime's
 /// emulator from a global constructor (GPUEmulator.h).

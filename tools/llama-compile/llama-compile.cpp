@@ -470,7 +470,7 @@ int main(int argc, char **argv) {
       gpu ? llama::makeManifest(*module, gpu->name, llama::kNVPTXTriple, {},
                                 kvType)
           : llama::makeManifest(*module, td->name, td->triple, td->cpuFeatures,
-                                kvType);
+                                kvType, intDot == "off" ? "none" : td->intDot);
   llvm::LLVMContext llctx;
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
   if (!llmod)

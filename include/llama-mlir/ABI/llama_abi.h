@@ -104,6 +104,9 @@ void _mlir_ciface_llama_decode(
  *   kv_type f32|f16
  *   gpu_device_only_args N...    (llama_abi_arg numbers)
  *   gpu_host_only_args N...
+ *   int_dot KIND TYPE...         (CPU programs with integer dot products:
+ *                                 the llama.int8_dot kind and the GGML type
+ *                                 names whose matmuls use it)
  *   weight NAME GGML_TYPE NE0 NE1...   (one per weight, in binding order)
  *
  * Unknown keywords are ignored by the reader.
@@ -117,6 +120,7 @@ void _mlir_ciface_llama_decode(
 #define LLAMA_ABI_MANIFEST_GPU_DEVICE_ONLY_ARGS "gpu_device_only_args"
 #define LLAMA_ABI_MANIFEST_GPU_HOST_ONLY_ARGS "gpu_host_only_args"
 #define LLAMA_ABI_MANIFEST_WEIGHT "weight"
+#define LLAMA_ABI_MANIFEST_INT_DOT "int_dot"
 
 /* The hyperparameters (integers, except the two floats and tied_output, a
  * 0/1 flag); the runtime checks a GGUF file against the shape ones. */

@@ -109,9 +109,13 @@ std::optional<IntDotISA> parseIntDotISA(StringRef name);
 /// Elements per activation quantization block (= Q8_0 / Q4_0 block size).
 constexpr int64_t kIntDotBlock = 32;
 
-/// Whether `w` (rows of `k` elements) has an integer dot product: Q8_0,
-/// Q4_0, Q4_K, Q5_K and Q6_K, whose 32-element groups are small integers
-/// with one scale per 16 or 32 elements (and a min for Q4_K/Q5_K).
+/// Whether weights of `type` have an integer dot product: Q8_0, Q4_0,
+/// Q4_K, Q5_K and Q6_K, whose 32-element groups are small integers with one
+/// scale per 16 or 32 elements (and a min for Q4_K/Q5_K).
+bool hasIntDot(GGMLType type);
+
+/// Whether `w` (rows of `k` elements) has an integer dot product: its type
+/// has one and `k` is a whole number of its blocks and of 32.
 bool canIntDot(const WeightView &w, int64_t k);
 
 /// One 32-element group of a weight block in integer form:

@@ -1,0 +1,36 @@
+"""The roofline a program's --bench reports: measured peaks of the widest
+instructions the CPU has, and prefill's bound taken at the int8-dot peak for
+the matmuls whose weights go through integer dot products."""
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from test_compiled import compile_model, gen
+
+
+def test_bench_divides_int_dot_matmuls_by_the_int8_peak(tmp_path):
+    gguf = gen(str(tmp_path / "q8.gguf"), "--preset", "tiny", "--type", "q8_0")
+    exe = compile_model(gguf, str(tmp_path / "q8"), "--target=host")
+    r = subprocess.run([exe, "-m", gguf, "--bench", "--bench-pp", "16",
+                        "--bench-tg", "4", "--bench-reps", "1",
+                        "--bench-format", "json", "-t", "1"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    b = json.loads(r.stdout)
+    cpu = open("/proc/cpuinfo").read()
+    vnni = re.search(r"\b(avx512_vnni|avx_vnni)\b", cpu) is not None
+    assert b["fma_peak_gflop_s"] > 0 and b["read_bandwidth_gb_s"] > 0
+    assert b["int_dot_params"] == pytest.approx(b["matmul_params"])
+    pp = next(t for t in b["tests"] if t["test"].startswith("pp"))
+    if vnni:
+        # One vpdpbusd does 4x the multiply-adds of an FMA on the same
+        # width: the int8 peak is well above the fp32 one.
+        assert b["int8_dot_peak_gop_s"] > 1.5 * b["fma_peak_gflop_s"]
+        expect = b["int8_dot_peak_gop_s"] * 1e9 / (2 * b["matmul_params"])
+    else:
+        assert b["int8_dot_peak_gop_s"] == 0
+        expect = b["fma_peak_gflop_s"] * 1e9 / (2 * b["matmul_params"])
+    assert pp["roofline_tokens_per_s"] == pytest.approx(expect, rel=1e-3)
