@@ -35,13 +35,24 @@ while [ $# -gt 0 ]; do
   esac
 done
 BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/build.sh" >/dev/null
+# The real Llama-2 vocabulary where ../shared has it: llama.cpp cannot load
+# the synthetic one.
+shared="${LLAMA_MLIR_SHARED_DIR:-$ROOT/../shared}"
+vocab=()
+if [ -f "$shared/models/llama2-vocab/llama2-vocab.gguf" ]; then
+  vocab=(--vocab-from "$shared/models/llama2-vocab/llama2-vocab.gguf")
+elif [ -n "$llama_bench" ]; then
+  echo "bench/run.sh: no $shared/models/llama2-vocab (llama.cpp needs a real vocabulary)" >&2
+  exit 2
+fi
 mkdir -p "$out"
 : > "$out/bench.md"
 : > "$out/bench.json"
 : > "$out/llama-bench.jsonl"
 for t in $types; do
   model="$out/tinyllama-$t.gguf"
-  [ -f "$model" ] || "$BUILD_DIR/bin/llama-gguf" gen -o "$model" --preset tinyllama --type "$t" >&2
+  [ -f "$model" ] || "$BUILD_DIR/bin/llama-gguf" gen -o "$model" --preset tinyllama --type "$t" \
+    "${vocab[@]}" >&2
   exe="$out/tinyllama-$t"
   "$BUILD_DIR/bin/llama-compile" "$model" -o "$exe" --target=host >&2
   echo "== $t" | tee -a "$out/bench.md"
