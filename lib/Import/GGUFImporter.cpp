@@ -177,26 +177,14 @@ OwningOpRef<ModuleOp> Importer::run(std::string &error) {
   auto cacheType =
       KVCacheType::get(ctx, {hp.nLayers, nCtx, hp.nKVHeads, hp.headDim},
                        opts.kvF16 ? Type(b.getF16Type()) : b.getF32Type());
-  auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
   module->getOperation()->setAttr(
       "llama.hparams",
-      b.getDictionaryAttr({
-          b.getNamedAttr(LLAMA_ABI_HPARAM_DIM, i64(hp.dim)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_HIDDEN_DIM, i64(hp.hiddenDim)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_N_LAYERS, i64(hp.nLayers)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_N_HEADS, i64(hp.nHeads)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_N_KV_HEADS, i64(hp.nKVHeads)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_HEAD_DIM, i64(hp.headDim)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_N_ROT, i64(hp.nRot)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_N_VOCAB, i64(hp.nVocab)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_N_CTX, i64(nCtx)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_N_CTX_TRAIN, i64(hp.nCtxTrain)),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_ROPE_THETA,
-                         b.getF32FloatAttr(static_cast<float>(hp.ropeTheta))),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_RMS_EPS,
-                         b.getF32FloatAttr(static_cast<float>(hp.rmsEps))),
-          b.getNamedAttr(LLAMA_ABI_HPARAM_TIED_OUTPUT, b.getBoolAttr(hp.tiedOutput)),
-      }));
+      HParamsAttr::get(ctx, hp.dim, hp.hiddenDim, hp.nLayers, hp.nHeads,
+                       hp.nKVHeads, hp.headDim, hp.nRot, hp.nVocab, nCtx,
+                       hp.nCtxTrain,
+                       b.getF32FloatAttr(static_cast<float>(hp.ropeTheta)),
+                       b.getF32FloatAttr(static_cast<float>(hp.rmsEps)),
+                       b.getBoolAttr(hp.tiedOutput)));
   if (failed(buildForward(LLAMA_ABI_PREFILL, ShapedType::kDynamic, cacheType,
                           error)) ||
       failed(buildForward(LLAMA_ABI_DECODE, 1, cacheType, error)))

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "llama-mlir/ABI/llama_abi.h"
+#include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -129,9 +129,8 @@ struct LlamaPlanMemoryPass
     ModuleOp module = getOperation();
     int64_t bound = maxDynamicSize;
     if (bound <= 0)
-      if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams"))
-        if (auto n = hp.getAs<IntegerAttr>(LLAMA_ABI_HPARAM_N_CTX))
-          bound = n.getInt();
+      if (auto hp = module->getAttrOfType<llama::HParamsAttr>("llama.hparams"))
+        bound = hp.getNCtx();
 
     if (module.lookupSymbol(kArenaName)) {
       module.emitError() << "llama-plan-memory: the module already has a "

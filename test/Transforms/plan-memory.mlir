@@ -57,7 +57,7 @@ module {
 // CHECK: memref.view %[[ARENA]][%{{.*}}][%[[N]]] : memref<256xi8> to memref<?x4xf32>
 // CHECK-LABEL: func.func @decode
 // CHECK: memref.view %{{.*}}[%{{.*}}][] : memref<256xi8> to memref<1x4xf32>
-module attributes {llama.hparams = {n_ctx = 8 : i64}} {
+module attributes {llama.hparams = #llama.hparams<dim = 4, hidden_dim = 4, n_layers = 1, n_heads = 1, n_kv_heads = 1, head_dim = 4, n_rot = 4, n_vocab = 4, n_ctx = 8, n_ctx_train = 8, rope_theta = 1.0e+04 : f32, rms_eps = 1.0e-05 : f32, tied_output = false>} {
   func.func @prefill(%x: memref<?x4xf32>) {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index

@@ -40,19 +40,30 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
   for (const std::string &f : cpuFeatures)
     m += " " + f;
   m += "\n";
-  if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams")) {
-    for (NamedAttribute a : hp) {
-      m += LLAMA_ABI_MANIFEST_HPARAM " " + a.getName().str() + " ";
-      if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
-        m += std::to_string(i.getInt());
-      else if (auto f = dyn_cast<FloatAttr>(a.getValue())) {
-        char buf[32];
-        std::snprintf(buf, sizeof(buf), "%.17g", f.getValueAsDouble());
-        m += buf;
-      } else if (auto bl = dyn_cast<BoolAttr>(a.getValue()))
-        m += bl.getValue() ? "1" : "0";
-      m += "\n";
-    }
+  if (auto hp = module->getAttrOfType<llama::HParamsAttr>("llama.hparams")) {
+    auto line = [&](const char *key, const std::string &value) {
+      m +=
+          std::string(LLAMA_ABI_MANIFEST_HPARAM " ") + key + " " + value + "\n";
+    };
+    auto real = [](FloatAttr f) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.17g", f.getValueAsDouble());
+      return std::string(buf);
+    };
+    line(LLAMA_ABI_HPARAM_DIM, std::to_string(hp.getDim()));
+    line(LLAMA_ABI_HPARAM_HIDDEN_DIM, std::to_string(hp.getHiddenDim()));
+    line(LLAMA_ABI_HPARAM_N_LAYERS, std::to_string(hp.getNLayers()));
+    line(LLAMA_ABI_HPARAM_N_HEADS, std::to_string(hp.getNHeads()));
+    line(LLAMA_ABI_HPARAM_N_KV_HEADS, std::to_string(hp.getNKvHeads()));
+    line(LLAMA_ABI_HPARAM_HEAD_DIM, std::to_string(hp.getHeadDim()));
+    line(LLAMA_ABI_HPARAM_N_ROT, std::to_string(hp.getNRot()));
+    line(LLAMA_ABI_HPARAM_N_VOCAB, std::to_string(hp.getNVocab()));
+    line(LLAMA_ABI_HPARAM_N_CTX, std::to_string(hp.getNCtx()));
+    line(LLAMA_ABI_HPARAM_N_CTX_TRAIN, std::to_string(hp.getNCtxTrain()));
+    line(LLAMA_ABI_HPARAM_ROPE_THETA, real(hp.getRopeTheta()));
+    line(LLAMA_ABI_HPARAM_RMS_EPS, real(hp.getRmsEps()));
+    line(LLAMA_ABI_HPARAM_TIED_OUTPUT,
+         hp.getTiedOutput().getValue() ? "1" : "0");
   }
   m += LLAMA_ABI_MANIFEST_KV_TYPE " " + kvType + "\n";
   if (intDot != "none") {

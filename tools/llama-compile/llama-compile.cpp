@@ -293,8 +293,8 @@ void printMemoryPlan(ModuleOp module) {
     return v ? v.getInt() : 0;
   };
   int64_t ctxTokens = 0;
-  if (auto hp = module->getAttrOfType<DictionaryAttr>("llama.hparams"))
-    ctxTokens = get(hp, LLAMA_ABI_HPARAM_N_CTX);
+  if (auto hp = module->getAttrOfType<llama::HParamsAttr>("llama.hparams"))
+    ctxTokens = hp.getNCtx();
   llvm::errs() << "llama-compile: memory plan (intermediates, sized for "
                << ctxTokens << " tokens):\n";
   for (NamedAttribute fn : plan) {
@@ -430,8 +430,8 @@ int main(int argc, char **argv) {
     return fail(error);
   timer.lap("import");
   if (ctxLen == 0) {
-    auto hp = (*module)->getAttrOfType<DictionaryAttr>("llama.hparams");
-    int64_t train = cast<IntegerAttr>(hp.get(LLAMA_ABI_HPARAM_N_CTX_TRAIN)).getInt();
+    auto hp = (*module)->getAttrOfType<llama::HParamsAttr>("llama.hparams");
+    int64_t train = hp ? hp.getNCtxTrain() : 0;
     if (train > llama::kDefaultContextCap)
       llvm::errs() << "llama-compile: note: llama.context_length is " << train
                    << "; the program's context is " << llama::kDefaultContextCap

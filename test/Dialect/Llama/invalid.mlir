@@ -723,3 +723,27 @@ func.func @qkv_rope_unranked(%x: tensor<*xf32>, %w: !llama.weight<64x64xf32>, %p
   %q, %k, %v = llama.qkv_rope %x, %w, %w, %w, %p {n_rot = 8 : i64, theta = 1.0e+04 : f32} : (tensor<*xf32>, !llama.weight<64x64xf32>, !llama.weight<64x64xf32>, !llama.weight<64x64xf32>, tensor<?xi32>) -> (tensor<?x8x8xf32>, tensor<?x8x8xf32>, tensor<?x8x8xf32>)
   return
 }
+
+// -----
+
+// hparams_c1_positive
+// expected-error @+1 {{n_layers must be positive, got 0}}
+module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 0, n_heads = 8, n_kv_heads = 4, head_dim = 8, n_rot = 8, n_vocab = 512, n_ctx = 128, n_ctx_train = 128, rope_theta = 1.000000e+04 : f32, rms_eps = 9.99999974E-6 : f32, tied_output = false>} {}
+
+// -----
+
+// hparams_c2_kv_heads
+// expected-error @+1 {{n_kv_heads (3) must divide n_heads (8)}}
+module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 5, n_heads = 8, n_kv_heads = 3, head_dim = 8, n_rot = 8, n_vocab = 512, n_ctx = 128, n_ctx_train = 128, rope_theta = 1.000000e+04 : f32, rms_eps = 9.99999974E-6 : f32, tied_output = false>} {}
+
+// -----
+
+// hparams_c3_n_rot
+// expected-error @+1 {{n_rot (10) must be even and at most head_dim (8)}}
+module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 5, n_heads = 8, n_kv_heads = 4, head_dim = 8, n_rot = 10, n_vocab = 512, n_ctx = 128, n_ctx_train = 128, rope_theta = 1.000000e+04 : f32, rms_eps = 9.99999974E-6 : f32, tied_output = false>} {}
+
+// -----
+
+// hparams_c4_rms_eps
+// expected-error @+1 {{rms_eps must be a positive f32}}
+module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 5, n_heads = 8, n_kv_heads = 4, head_dim = 8, n_rot = 8, n_vocab = 512, n_ctx = 128, n_ctx_train = 128, rope_theta = 1.000000e+04 : f32, rms_eps = 1.0e-05 : f64, tied_output = false>} {}

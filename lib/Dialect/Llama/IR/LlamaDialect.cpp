@@ -24,16 +24,66 @@ using namespace mlir::llama;
 #define GET_TYPEDEF_CLASSES
 #include "llama-mlir/Dialect/Llama/IR/LlamaOpsTypes.cpp.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "llama-mlir/Dialect/Llama/IR/LlamaAttrs.cpp.inc"
+
 //===----------------------------------------------------------------------===//
 // Dialect
 //===----------------------------------------------------------------------===//
 
 void LlamaDialect::initialize() {
   registerTypes();
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "llama-mlir/Dialect/Llama/IR/LlamaOps.cpp.inc"
       >();
+}
+
+void LlamaDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "llama-mlir/Dialect/Llama/IR/LlamaAttrs.cpp.inc"
+      >();
+}
+
+// hparams_c1..c4 (LlamaAttrs.td).
+LogicalResult HParamsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  int64_t dim, int64_t hiddenDim,
+                                  int64_t nLayers, int64_t nHeads,
+                                  int64_t nKVHeads, int64_t headDim,
+                                  int64_t nRot, int64_t nVocab, int64_t nCtx,
+                                  int64_t nCtxTrain, FloatAttr ropeTheta,
+                                  FloatAttr rmsEps, BoolAttr tied) {
+  const std::pair<const char *, int64_t> counts[] = {
+      {"dim", dim},
+      {"hidden_dim", hiddenDim},
+      {"n_layers", nLayers},
+      {"n_heads", nHeads},
+      {"n_kv_heads", nKVHeads},
+      {"head_dim", headDim},
+      {"n_rot", nRot},
+      {"n_vocab", nVocab},
+      {"n_ctx", nCtx},
+      {"n_ctx_train", nCtxTrain}};
+  for (auto [name, v] : counts)
+    if (v <= 0)
+      return emitError() << name << " must be positive, got " << v;
+  if (nHeads % nKVHeads != 0)
+    return emitError() << "n_kv_heads (" << nKVHeads
+                       << ") must divide n_heads (" << nHeads << ")";
+  if (nRot % 2 != 0 || nRot > headDim)
+    return emitError() << "n_rot (" << nRot
+                       << ") must be even and at most head_dim (" << headDim
+                       << ")";
+  for (auto [name, f] :
+       {std::pair<const char *, FloatAttr>{"rope_theta", ropeTheta},
+        std::pair<const char *, FloatAttr>{"rms_eps", rmsEps}})
+    if (!f || !f.getType().isF32() || !(f.getValueAsDouble() > 0))
+      return emitError() << name << " must be a positive f32";
+  if (!tied)
+    return emitError() << "tied_output must be true or false";
+  return success();
 }
 
 void LlamaDialect::registerTypes() {

@@ -10,6 +10,7 @@
 #define LLAMA_MLIR_DIALECT_LLAMA_IR_LLAMA_H
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
@@ -18,6 +19,9 @@
 #include "llama-mlir/Dialect/Llama/IR/LlamaOpsDialect.h.inc"
 
 #include "llama-mlir/Dialect/Llama/IR/LlamaEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "llama-mlir/Dialect/Llama/IR/LlamaAttrs.h.inc"
 
 #define GET_TYPEDEF_CLASSES
 #include "llama-mlir/Dialect/Llama/IR/LlamaOpsTypes.h.inc"

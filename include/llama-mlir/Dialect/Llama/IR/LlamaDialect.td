@@ -31,8 +31,10 @@ def Llama_Dialect : Dialect {
     `[seq, features]` or `[seq, heads, head_dim]`; `seq` may be dynamic.
   }];
   let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
   let extraClassDeclaration = [{
     void registerTypes();
+    void registerAttributes();
   }];
 }
 

@@ -10,6 +10,7 @@
 #ifndef LLAMA_OPS_TD
 #define LLAMA_OPS_TD
 
+include "llama-mlir/Dialect/Llama/IR/LlamaAttrs.td"
 include "llama-mlir/Dialect/Llama/IR/LlamaTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
