@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
 
 #include <algorithm>
 
@@ -177,14 +178,27 @@ OwningOpRef<ModuleOp> Importer::run(std::string &error) {
   auto cacheType =
       KVCacheType::get(ctx, {hp.nLayers, nCtx, hp.nKVHeads, hp.headDim},
                        opts.kvF16 ? Type(b.getF16Type()) : b.getF32Type());
-  module->getOperation()->setAttr(
-      "llama.hparams",
-      HParamsAttr::get(ctx, hp.dim, hp.hiddenDim, hp.nLayers, hp.nHeads,
-                       hp.nKVHeads, hp.headDim, hp.nRot, hp.nVocab, nCtx,
-                       hp.nCtxTrain,
-                       b.getF32FloatAttr(static_cast<float>(hp.ropeTheta)),
-                       b.getF32FloatAttr(static_cast<float>(hp.rmsEps)),
-                       b.getBoolAttr(hp.tiedOutput)));
+  // The GGUF reader validated the values (LlamaHParams.cpp); the attribute's
+  // verifier also sees what narrowing to f32 made of theta and epsilon.
+  std::string why;
+  HParamsAttr hpAttr;
+  {
+    ScopedDiagnosticHandler capture(ctx, [&](Diagnostic &d) {
+      why = d.str();
+      return success();
+    });
+    hpAttr = HParamsAttr::getChecked(
+        [&] { return emitError(module->getLoc()); }, ctx, hp.dim, hp.hiddenDim,
+        hp.nLayers, hp.nHeads, hp.nKVHeads, hp.headDim, hp.nRot, hp.nVocab,
+        nCtx, hp.nCtxTrain, b.getF32FloatAttr(static_cast<float>(hp.ropeTheta)),
+        b.getF32FloatAttr(static_cast<float>(hp.rmsEps)),
+        b.getBoolAttr(hp.tiedOutput));
+  }
+  if (!hpAttr) {
+    error = file.name() + ": hyperparameters the compiler cannot take: " + why;
+    return nullptr;
+  }
+  module->getOperation()->setAttr("llama.hparams", hpAttr);
   if (failed(buildForward(LLAMA_ABI_PREFILL, ShapedType::kDynamic, cacheType,
                           error)) ||
       failed(buildForward(LLAMA_ABI_DECODE, 1, cacheType, error)))

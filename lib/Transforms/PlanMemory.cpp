@@ -12,6 +12,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/CallInterfaces.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -27,6 +28,10 @@ using namespace mlir;
 namespace {
 
 constexpr int64_t kAlign = 64;
+/// A function whose plan would need more is left alone: the arena is a
+/// static global, and programs use the small code model (under 2 GiB of
+/// code and data).
+constexpr int64_t kMaxArenaBytes = int64_t(1) << 30;
 constexpr StringLiteral kArenaName = "__llama_arena";
 
 int64_t alignUp(int64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
@@ -66,8 +71,10 @@ Operation *topLevel(Operation *op, Block &block) {
 }
 
 /// The last top-level op (by `index`) that uses the buffer of `root` or a
-/// memref derived from it; nullopt if the buffer escapes: returned, passed
-/// to a call (which may keep it), stored, or freed other than in `block`.
+/// memref an op derives from it (views, reshapes, casts, loop results);
+/// nullopt if the buffer escapes: returned, passed to a call (which may keep
+/// it), yielded out of a region (the region's op results would alias it),
+/// stored, or freed other than in `block`.
 std::optional<int64_t> lastUse(Value root, Block &block,
                                const DenseMap<Operation *, int64_t> &index,
                                SmallVectorImpl<memref::DeallocOp> &deallocs) {
@@ -86,7 +93,8 @@ std::optional<int64_t> lastUse(Value root, Block &block,
         deallocs.push_back(d);
         continue;
       }
-      if (isa<func::ReturnOp, CallOpInterface>(user))
+      if (isa<func::ReturnOp, CallOpInterface,
+              RegionBranchTerminatorOpInterface>(user))
         return std::nullopt;
       if (auto store = dyn_cast<memref::StoreOp>(user))
         if (store.getValueToStore() == v)
@@ -144,10 +152,12 @@ struct LlamaPlanMemoryPass
       std::vector<Buffer> buffers;
       int64_t arena = 0;
     };
-    std::vector<Plan> plans;
+    std::vector<Plan> plans, tooLarge;
     int64_t arenaBytes = 0;
     for (auto fn : module.getOps<func::FuncOp>()) {
-      if (fn.isPrivate() || fn.isExternal() || !fn.getBody().hasOneBlock())
+      // A function another calls would reuse bytes its caller holds.
+      if (fn.isPrivate() || fn.isExternal() || !fn.getBody().hasOneBlock() ||
+          !SymbolTable::symbolKnownUseEmpty(fn, module))
         continue;
       Plan plan{fn, collect(fn, bound), 0};
       if (plan.buffers.empty())
@@ -164,21 +174,25 @@ struct LlamaPlanMemoryPass
         placed.push_back(b);
         plan.arena = std::max(plan.arena, alignUp(b->offset + b->bytes));
       }
+      if (plan.arena > kMaxArenaBytes) {
+        tooLarge.push_back(std::move(plan));
+        continue;
+      }
       arenaBytes = std::max(arenaBytes, plan.arena);
       plans.push_back(std::move(plan));
     }
-    if (plans.empty())
+    if (plans.empty() && tooLarge.empty())
       return;
 
     OpBuilder b(module.getBodyRegion());
     auto arenaType = MemRefType::get({arenaBytes}, b.getI8Type());
-    memref::GlobalOp::create(
-        b, module.getLoc(), kArenaName, b.getStringAttr("private"), arenaType,
-        b.getUnitAttr(), /*constant=*/false, b.getI64IntegerAttr(kAlign));
+    if (!plans.empty())
+      memref::GlobalOp::create(
+          b, module.getLoc(), kArenaName, b.getStringAttr("private"), arenaType,
+          b.getUnitAttr(), /*constant=*/false, b.getI64IntegerAttr(kAlign));
 
     SmallVector<NamedAttribute> summary;
-    for (Plan &plan : plans) {
-      rewrite(plan.fn, plan.buffers, arenaType, bound);
+    auto describe = [&](Plan &plan, bool planned) {
       int64_t sum = 0;
       for (const Buffer &buf : plan.buffers)
         sum += buf.bytes;
@@ -188,8 +202,15 @@ struct LlamaPlanMemoryPass
               {b.getNamedAttr("buffers",
                               b.getI64IntegerAttr(plan.buffers.size())),
                b.getNamedAttr("bytes", b.getI64IntegerAttr(sum)),
-               b.getNamedAttr("arena", b.getI64IntegerAttr(plan.arena))})));
+               b.getNamedAttr("arena", b.getI64IntegerAttr(plan.arena)),
+               b.getNamedAttr("planned", b.getBoolAttr(planned))})));
+    };
+    for (Plan &plan : plans) {
+      rewrite(plan.fn, plan.buffers, arenaType, bound);
+      describe(plan, true);
     }
+    for (Plan &plan : tooLarge)
+      describe(plan, false);
     summary.push_back(
         b.getNamedAttr("arena_bytes", b.getI64IntegerAttr(arenaBytes)));
     module->setAttr("llama.memory_plan", b.getDictionaryAttr(summary));
@@ -206,7 +227,8 @@ struct LlamaPlanMemoryPass
     for (Operation &op : block) {
       auto alloc = dyn_cast<memref::AllocOp>(&op);
       if (!alloc || !alloc.getType().getLayout().isIdentity() ||
-          alloc.getType().getMemorySpace())
+          alloc.getType().getMemorySpace() ||
+          alloc.getAlignment().value_or(0) > kAlign)
         continue;
       Buffer buf;
       buf.alloc = alloc;

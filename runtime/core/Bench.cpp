@@ -16,6 +16,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 namespace llamart {
@@ -110,7 +112,7 @@ __attribute__((target("avx2,fma"))) float fmaLoopAVX2(long iters) {
     s = _mm256_add_ps(s, a[k]);
   float out[8];
   _mm256_storeu_ps(out, s);
-  return out[0];
+  return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
 }
 
 __attribute__((target("avx512f,avx512vnni"))) int64_t
@@ -134,10 +136,28 @@ __attribute__((target("avx2,avxvnni"))) int64_t dotLoopVNNI256(long iters) {
   for (long i = 0; i < iters; ++i)
     for (int k = 0; k < kChains; ++k)
       a[k] = _mm256_dpbusd_avx_epi32(a[k], x, y);
-  int64_t s = 0;
+  __m256i s = a[0];
+  for (int k = 1; k < kChains; ++k)
+    s = _mm256_add_epi32(s, a[k]);
+  int32_t out[8];
+  _mm256_storeu_si256((__m256i *)out, s);
+  return int64_t(out[0]) + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] +
+         out[7];
+}
+#endif
+
+#if defined(__aarch64__)
+float fmaLoopNEON(long iters) {
+  float32x4_t a[kChains], x = vdupq_n_f32(0.999f), y = vdupq_n_f32(0.001f);
   for (int k = 0; k < kChains; ++k)
-    s += _mm256_extract_epi32(a[k], 0);
-  return s;
+    a[k] = vdupq_n_f32(static_cast<float>(k));
+  for (long i = 0; i < iters; ++i)
+    for (int k = 0; k < kChains; ++k)
+      a[k] = vfmaq_f32(y, a[k], x);
+  float32x4_t s = a[0];
+  for (int k = 1; k < kChains; ++k)
+    s = vaddq_f32(s, a[k]);
+  return vaddvq_f32(s);
 }
 #endif
 
@@ -210,6 +230,8 @@ double measureFmaPeak(int threads, int reps) {
     loop = fmaLoopAVX512, lanes = 16, chains = kChains;
   else if (cpuHas("avx2"))
     loop = fmaLoopAVX2, lanes = 8, chains = kChains;
+#elif defined(__aarch64__)
+  loop = fmaLoopNEON, lanes = 4, chains = kChains; // NEON is baseline
 #endif
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {

@@ -22,8 +22,8 @@ namespace llamart {
 double measureReadBandwidth(int threads, int reps = 7);
 
 /// fp32 multiply-adds per second × 2 (FLOP/s) of `threads` threads, with
-/// AVX-512 or AVX2 FMA when the CPU has it, scalar otherwise (best of
-/// `reps`).
+/// AVX-512 or AVX2 FMA when the CPU has it, NEON fmla on AArch64, scalar
+/// otherwise (best of `reps`).
 double measureFmaPeak(int threads, int reps = 5);
 
 /// int8 multiply-adds per second × 2 (OP/s) of `threads` threads with

@@ -1,10 +1,11 @@
-//===- ProgramBench.cpp - --bench: pp and tg against the roofline -*- C++
-//-*-===//
+//===- ProgramBench.cpp - --bench: pp and tg against the roofline --------===//
 //
 // llama-bench's two tests on the compiled model: pp (one prefill call of N
 // random tokens) and tg (N greedy decode calls), each repeated, the median
 // reported with the min and max, against the roofline of this machine's
-// measured read bandwidth (tg) and FMA peak (pp).
+// measured read bandwidth (tg) and its FMA and int8-dot peaks (pp: each
+// matmul at the peak of the instruction family its weight type uses; the
+// machine's peak, whatever instructions the program was compiled for).
 //
 //===----------------------------------------------------------------------===//
 

@@ -5,7 +5,7 @@
 // %a (1 KiB) and %c (1 KiB) at 4096. Views alias their buffer: the
 // collapse of %a keeps it alive until its use.
 
-// CHECK: module attributes {llama.memory_plan = {arena_bytes = 5120 : i64, straight = {arena = 5120 : i64, buffers = 3 : i64, bytes = 6144 : i64}}}
+// CHECK: module attributes {llama.memory_plan = {arena_bytes = 5120 : i64, straight = {arena = 5120 : i64, buffers = 3 : i64, bytes = 6144 : i64, planned = true}}}
 // CHECK: memref.global "private" @__llama_arena : memref<5120xi8> = uninitialized {alignment = 64 : i64}
 // CHECK-LABEL: func.func @straight
 // CHECK: %[[ARENA:.*]] = memref.get_global @__llama_arena : memref<5120xi8>
@@ -45,7 +45,7 @@ module {
 // on its own; the arena is the larger plan. A use inside a loop counts at
 // the loop.
 
-// CHECK: llama.memory_plan = {arena_bytes = 256 : i64, decode = {arena = 64 : i64, buffers = 1 : i64, bytes = 16 : i64}, prefill = {arena = 256 : i64, buffers = 2 : i64, bytes = 256 : i64}}
+// CHECK: llama.memory_plan = {arena_bytes = 256 : i64, decode = {arena = 64 : i64, buffers = 1 : i64, bytes = 16 : i64, planned = true}, prefill = {arena = 256 : i64, buffers = 2 : i64, bytes = 256 : i64, planned = true}}
 // CHECK: memref.global "private" @__llama_arena : memref<256xi8>
 // CHECK-LABEL: func.func @prefill
 // CHECK: %[[ARENA:.*]] = memref.get_global @__llama_arena
@@ -86,8 +86,10 @@ module attributes {llama.hparams = #llama.hparams<dim = 4, hidden_dim = 4, n_lay
 
 // negative_: left alone: a dynamic size with no bound (no n_ctx, no
 // option), a returned buffer, one freed only in a nested region, one
-// passed to a call (which may keep it), one in a private function, and one
-// in a loop.
+// passed to a call (which may keep it), one yielded out of an scf.if (the
+// if's result would alias it), one aligned beyond the arena's 64 bytes,
+// one in a private function, one in a public function another calls, and
+// one in a loop.
 
 // CHECK-NOT: llama.memory_plan
 // CHECK-NOT: @__llama_arena
@@ -99,7 +101,13 @@ module attributes {llama.hparams = #llama.hparams<dim = 4, hidden_dim = 4, n_lay
 // CHECK: memref.alloc() : memref<4xf32>
 // CHECK-LABEL: func.func @negative_called
 // CHECK: memref.alloc() : memref<4xf32>
+// CHECK-LABEL: func.func @negative_yielded
+// CHECK: memref.alloc() : memref<4xf32>
+// CHECK-LABEL: func.func @negative_overaligned
+// CHECK: memref.alloc() {alignment = 128 : i64} : memref<4xf32>
 // CHECK-LABEL: func.func private @negative_private
+// CHECK: memref.alloc() : memref<4xf32>
+// CHECK-LABEL: func.func @negative_callee
 // CHECK: memref.alloc() : memref<4xf32>
 // CHECK-LABEL: func.func @negative_in_loop
 // CHECK: memref.alloc() : memref<4xf32>
@@ -127,9 +135,35 @@ module {
     memref.dealloc %a : memref<4xf32>
     return
   }
+  func.func @negative_yielded(%c: i1, %b: memref<4xf32>) {
+    %c0 = arith.constant 0 : index
+    %a = memref.alloc() : memref<4xf32>
+    %r = scf.if %c -> memref<4xf32> {
+      scf.yield %a : memref<4xf32>
+    } else {
+      scf.yield %b : memref<4xf32>
+    }
+    %v = memref.load %r[%c0] : memref<4xf32>
+    memref.dealloc %a : memref<4xf32>
+    return
+  }
+  func.func @negative_overaligned() {
+    %a = memref.alloc() {alignment = 128 : i64} : memref<4xf32>
+    memref.dealloc %a : memref<4xf32>
+    return
+  }
   func.func private @negative_private() {
     %a = memref.alloc() : memref<4xf32>
     memref.dealloc %a : memref<4xf32>
+    return
+  }
+  func.func @negative_callee() {
+    %a = memref.alloc() : memref<4xf32>
+    memref.dealloc %a : memref<4xf32>
+    return
+  }
+  func.func @negative_caller() {
+    func.call @negative_callee() : () -> ()
     return
   }
   func.func @negative_in_loop(%n: index) {
@@ -152,6 +186,21 @@ module {
   func.func @f() {
     %a = memref.alloc() : memref<4xf32>
     memref.dealloc %a : memref<4xf32>
+    return
+  }
+}
+
+// -----
+
+// negative_: a plan over 1 GiB is not made (the arena is a static global
+// of a small-code-model program): the allocs stay, the summary says why.
+// CHECK: llama.memory_plan = {arena_bytes = 0 : i64, negative_too_large = {arena = 1100000000 : i64, buffers = 1 : i64, bytes = 1100000000 : i64, planned = false}}
+// CHECK-NOT: @__llama_arena
+// CHECK: memref.alloc() : memref<1100000000xi8>
+module {
+  func.func @negative_too_large() {
+    %a = memref.alloc() : memref<1100000000xi8>
+    memref.dealloc %a : memref<1100000000xi8>
     return
   }
 }

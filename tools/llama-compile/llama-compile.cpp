@@ -301,10 +301,16 @@ void printMemoryPlan(ModuleOp module) {
     auto d = dyn_cast<DictionaryAttr>(fn.getValue());
     if (!d)
       continue;
-    llvm::errs() << "  " << fn.getName().getValue() << ": "
-                 << get(d, "buffers") << " buffers, " << mib(get(d, "bytes"))
-                 << " if allocated separately, " << mib(get(d, "arena"))
-                 << " planned\n";
+    llvm::errs() << "  " << fn.getName().getValue() << ": " << get(d, "buffers")
+                 << " buffers, " << mib(get(d, "bytes"))
+                 << " if allocated separately, ";
+    if (d.get("planned") == BoolAttr::get(module.getContext(), true))
+      llvm::errs() << mib(get(d, "arena")) << " planned\n";
+    else
+      llvm::errs() << "not planned: its arena would take "
+                   << mib(get(d, "arena"))
+                   << ", over the 1 GiB a static arena may have (one "
+                      "allocation per buffer)\n";
   }
   llvm::errs() << "  arena: " << mib(get(plan, "arena_bytes"))
                << " (peak; allocated once, reused by every call)\n";

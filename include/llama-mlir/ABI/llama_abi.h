@@ -2,8 +2,8 @@
  *
  * Everything a program produced by llama-compile and its runtime must agree
  * on, in one plain-C header that both sides include (the compiler's passes
- * and llama-compile for the names they emit, runtime/ for the functions
- * it defines and calls):
+ * and llama-compile for the names they emit; runtime/ for the functions
+ * it defines and calls, test/lib/GPUEmulator for the emulator's):
  *
  *   - the GGML element type ids of GGUF files;
  *   - the generated entry points, their arguments and memref descriptors;
@@ -50,6 +50,9 @@ enum llama_abi_ggml_type {
  * The compiler generates two functions with MLIR's C interface
  * (`_mlir_ciface_` + name, every memref argument passed as a pointer to its
  * descriptor): prefill takes any number of tokens, decode exactly one.
+ * CPU programs are not reentrant: both functions keep their intermediates
+ * in one static arena (llama-plan-memory), so a caller runs one call at a
+ * time.
  */
 #define LLAMA_ABI_PREFILL "llama_prefill"
 #define LLAMA_ABI_DECODE "llama_decode"
@@ -62,8 +65,9 @@ enum llama_abi_arg {
                                   in the manifest's weight order */
   LLAMA_ABI_ARG_TOKENS = 2,    /* memref<?xi32>: token ids */
   LLAMA_ABI_ARG_POSITIONS = 3, /* memref<?xi32>: their positions */
-  LLAMA_ABI_ARG_K_CACHE = 4,   /* memref<LxHkvxCxD x kv_type> */
-  LLAMA_ABI_ARG_V_CACHE = 5,   /* memref<LxHkvxCxD x kv_type> */
+  LLAMA_ABI_ARG_K_CACHE = 4,   /* memref<n_layers x n_ctx x n_kv_heads x
+                                  head_dim x kv_type> */
+  LLAMA_ABI_ARG_V_CACHE = 5,   /* the same */
   LLAMA_ABI_ARG_LOGITS = 6,    /* memref<?xVxf32>: one row per token */
   LLAMA_ABI_NUM_ARGS = 7
 };
@@ -105,8 +109,9 @@ void _mlir_ciface_llama_decode(
  *   gpu_device_only_args N...    (llama_abi_arg numbers)
  *   gpu_host_only_args N...
  *   int_dot KIND TYPE...         (CPU programs with integer dot products:
- *                                 the llama.int8_dot kind and the GGML type
- *                                 names whose matmuls use it)
+ *                                 the target's int-dot name, e.g. avx2,
+ *                                 avx512vnni, neon-dotprod, and the GGML
+ *                                 type names whose matmuls use it)
  *   weight NAME GGML_TYPE NE0 NE1...   (one per weight, in binding order)
  *
  * Unknown keywords are ignored by the reader.

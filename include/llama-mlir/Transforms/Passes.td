@@ -464,13 +464,13 @@ def LlamaPlanMemoryPass : Pass<"llama-plan-memory", "ModuleOp"> {
   let summary = "Place the entry points' intermediate buffers in one static "
                 "arena, reusing the bytes of dead ones";
   let description = [{
-    A static memory plan for CPU code. In every public function, each
-    `memref.alloc` of the function's top-level block whose buffer is freed
-    by a `memref.dealloc` of that block and never escapes (returned, passed
-    to a call, or stored) gets a live interval:
-    from the alloc to the last top-level op that uses the buffer or a view
-    of it (subview, reshape, cast, view: any op returning a memref from
-    it). Buffers whose intervals overlap get disjoint byte ranges; the
+    A static memory plan for CPU code. In every public function that no
+    other function calls, each `memref.alloc` of the function's top-level
+    block whose buffer is freed by a `memref.dealloc` of that block and
+    never escapes (returned, passed to a call, yielded out of a region, or
+    stored) gets a live interval: from the alloc to the last top-level op
+    that uses the buffer or a memref an op derives from it (subview,
+    reshape, cast, view, a loop's result). Buffers whose intervals overlap get disjoint byte ranges; the
     others share bytes. Offsets are chosen greedily, largest buffer first,
     each at the lowest 64-byte-aligned offset that fits.
 
@@ -482,15 +482,18 @@ def LlamaPlanMemoryPass : Pass<"llama-plan-memory", "ModuleOp"> {
     produced program calls prefill or decode, one at a time). The module
     gets `llama.memory_plan`, a dictionary per function: `buffers`
     (planned), `bytes` (their sum: what separate allocations would take at
-    the bound) and `arena` (the plan's bytes), and `arena_bytes` overall.
+    the bound), `arena` (the plan's bytes) and `planned`, and
+    `arena_bytes` overall. A function whose plan would exceed 1 GiB keeps
+    its allocations (`planned = false`): the arena is a static global and
+    programs use the small code model.
 
     Dynamic sizes are bounded by `max-dynamic-size`, or else the module's
     `llama.hparams` `n_ctx` (every dynamic dimension of the entry points'
-    intermediates is a token count, at most the context length); each
-    function then starts with a `cf.assert` that its dynamic sizes are
+    intermediates is a token count, at most the context length); a
+    `cf.assert` before the first view of each dynamic size checks it is
     within the bound. Without a bound, allocs with dynamic sizes are left
     alone; so are allocs in nested regions, allocs without a top-level
-    dealloc, and private functions.
+    dealloc, allocs aligned beyond 64 bytes, and private functions.
   }];
   let options = [
     Option<"maxDynamicSize", "max-dynamic-size", "int64_t", "0",
