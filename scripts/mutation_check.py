@@ -116,7 +116,7 @@ MUTATIONS = [
      [("        sc[:, j] = (s[:, j + 4] & 0xF) | ((s[:, j - 4] >> 6) << 4)",
        "        sc[:, j] = (s[:, j + 4] & 0xF) | ((s[:, j] >> 6) << 4)")],
      pytest("test_handmade_blocks.py", "-k", "runtime and q4_k")),
-    ("gguf-data-past-the-end", "runtime/gguf/GGUF.cpp",
+    ("gguf-data-past-the-end", "runtime/gguf/GGUFParser.cpp",
      [("    if (end > dataSize)", "    if (end > dataSize + 4096)")],
      ctest("GGUF")),
     ("tokenizer-merges-lowest-first", "runtime/core/Tokenizer.cpp",
