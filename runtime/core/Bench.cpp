@@ -6,12 +6,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/core/Bench.h"
+#include "runtime/core/CPUFeatures.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <string>
 #include <thread>
 
 #if defined(__x86_64__)
@@ -169,20 +172,10 @@ float fmaLoopScalar(long iters) {
   return a[0] + a[7];
 }
 
-bool cpuHas(const char *feature) {
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (!std::strcmp(feature, "avx512f"))
-    return __builtin_cpu_supports("avx512f");
-  if (!std::strcmp(feature, "avx512vnni"))
-    return __builtin_cpu_supports("avx512vnni");
-  if (!std::strcmp(feature, "avxvnni"))
-    return __builtin_cpu_supports("avxvnni");
-  if (!std::strcmp(feature, "avx2"))
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-  (void)feature;
-  return false;
+/// Whether the processor has every one of `features` (CPUFeatures.h names:
+/// cpuid and the OS's register state, as the program's own check reads).
+bool cpuHas(std::initializer_list<std::string> features) {
+  return missingCPUFeatures(features).empty();
 }
 
 } // namespace
@@ -194,7 +187,7 @@ double measureReadBandwidth(int threads, int reps) {
     return 0;
   auto *buf = static_cast<int64_t *>(mem);
   std::memset(buf, 1, bytes); // touch every page
-  bool avx512 = cpuHas("avx512f"), avx2 = cpuHas("avx2");
+  bool avx512 = cpuHas({"avx512f"}), avx2 = cpuHas({"avx2"});
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {
     double t = timeThreads(threads, [&](int i) {
@@ -226,9 +219,9 @@ double measureFmaPeak(int threads, int reps) {
   double lanes = 1, chains = 8;
   float (*loop)(long) = fmaLoopScalar;
 #if defined(__x86_64__)
-  if (cpuHas("avx512f"))
+  if (cpuHas({"avx512f"}))
     loop = fmaLoopAVX512, lanes = 16, chains = kChains;
-  else if (cpuHas("avx2"))
+  else if (cpuHas({"avx2", "fma"}))
     loop = fmaLoopAVX2, lanes = 8, chains = kChains;
 #elif defined(__aarch64__)
   loop = fmaLoopNEON, lanes = 4, chains = kChains; // NEON is baseline
@@ -246,9 +239,9 @@ double measureInt8DotPeak(int threads, int reps) {
   const long iters = 20'000'000;
   int64_t (*loop)(long) = nullptr;
   double bytes = 0;
-  if (cpuHas("avx512vnni") && cpuHas("avx512f"))
+  if (cpuHas({"avx512f", "avx512vnni"}))
     loop = dotLoopVNNI512, bytes = 64;
-  else if (cpuHas("avxvnni"))
+  else if (cpuHas({"avx2", "avxvnni"}))
     loop = dotLoopVNNI256, bytes = 32;
   if (!loop)
     return 0;
