@@ -17,6 +17,8 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
 
 namespace mlir::llama {
 #define GEN_PASS_DEF_LLAMAPLANMEMORYPASS
@@ -290,3 +292,41 @@ struct LlamaPlanMemoryPass
 };
 
 } // namespace
+
+void mlir::llama::printMemoryPlan(ModuleOp module, llvm::raw_ostream &os) {
+  auto plan = module->getAttrOfType<DictionaryAttr>("llama.memory_plan");
+  if (!plan)
+    return;
+  auto size = [](int64_t bytes) {
+    char buf[32];
+    if (bytes < (1 << 20))
+      std::snprintf(buf, sizeof(buf), "%.1f KiB", bytes / 1024.0);
+    else
+      std::snprintf(buf, sizeof(buf), "%.1f MiB", bytes / 1048576.0);
+    return std::string(buf);
+  };
+  auto get = [](DictionaryAttr d, StringRef key) {
+    auto v = d.getAs<IntegerAttr>(key);
+    return v ? v.getInt() : 0;
+  };
+  int64_t ctxTokens = 0;
+  if (auto hp = module->getAttrOfType<llama::HParamsAttr>("llama.hparams"))
+    ctxTokens = hp.getNCtx();
+  os << "memory plan (intermediates, sized for " << ctxTokens
+     << " tokens):\n";
+  for (NamedAttribute fn : plan) {
+    auto d = dyn_cast<DictionaryAttr>(fn.getValue());
+    if (!d)
+      continue;
+    os << "  " << fn.getName().getValue() << ": " << get(d, "buffers")
+       << " buffers, " << size(get(d, "bytes")) << " if allocated separately, ";
+    if (d.get("planned") == BoolAttr::get(module.getContext(), true))
+      os << size(get(d, "arena")) << " planned\n";
+    else
+      os << "not planned: its arena would take " << size(get(d, "arena"))
+         << ", over the " << (kMaxArenaBytes >> 30)
+         << " GiB a static arena may have (one allocation per buffer)\n";
+  }
+  os << "  arena: " << size(get(plan, "arena_bytes"))
+     << " (peak; allocated once, reused by every call)\n";
+}

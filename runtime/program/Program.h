@@ -1,8 +1,8 @@
 //===- Program.h - The pieces of every produced program's main -*- C++ -*-===//
 //
-// Private to runtime/program: the command line (ProgramOptions.cpp), the compiled
-// model bound to a GGUF file with its KV cache (ProgramSession.cpp) and
-// --bench (ProgramBench.cpp), which Program.cpp's main() puts together. The
+// Private to runtime/program: the command line (ProgramOptions.cpp), the
+// compiled model bound to a GGUF file with its KV cache (ProgramSession.cpp)
+// and --bench (ProgramBench.cpp), which Program.cpp's main() puts together. The
 // generated entry points are declared here with MLIR's memref descriptors
 // (docs/Pipeline.md: the runtime ABI).
 //

@@ -58,8 +58,6 @@
 #include "llvm/TargetParser/Triple.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
-#include <cstdio>
-
 using namespace mlir;
 namespace cl = llvm::cl;
 
@@ -273,49 +271,6 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
       out, [&](llvm::raw_ostream &os) { os << object.getObject().getValue(); });
 }
 
-/// -v: the static memory plan of llama-plan-memory (llama.memory_plan):
-/// per entry point its planned buffers, what separate allocations would
-/// take, and its share of the arena.
-void printMemoryPlan(ModuleOp module) {
-  auto plan = module->getAttrOfType<DictionaryAttr>("llama.memory_plan");
-  if (!plan)
-    return;
-  auto mib = [](int64_t bytes) {
-    char buf[32];
-    if (bytes < (1 << 20))
-      std::snprintf(buf, sizeof(buf), "%.1f KiB", bytes / 1024.0);
-    else
-      std::snprintf(buf, sizeof(buf), "%.1f MiB", bytes / 1048576.0);
-    return std::string(buf);
-  };
-  auto get = [](DictionaryAttr d, StringRef key) {
-    auto v = d.getAs<IntegerAttr>(key);
-    return v ? v.getInt() : 0;
-  };
-  int64_t ctxTokens = 0;
-  if (auto hp = module->getAttrOfType<llama::HParamsAttr>("llama.hparams"))
-    ctxTokens = hp.getNCtx();
-  llvm::errs() << "llama-compile: memory plan (intermediates, sized for "
-               << ctxTokens << " tokens):\n";
-  for (NamedAttribute fn : plan) {
-    auto d = dyn_cast<DictionaryAttr>(fn.getValue());
-    if (!d)
-      continue;
-    llvm::errs() << "  " << fn.getName().getValue() << ": " << get(d, "buffers")
-                 << " buffers, " << mib(get(d, "bytes"))
-                 << " if allocated separately, ";
-    if (d.get("planned") == BoolAttr::get(module.getContext(), true))
-      llvm::errs() << mib(get(d, "arena")) << " planned\n";
-    else
-      llvm::errs() << "not planned: its arena would take "
-                   << mib(get(d, "arena"))
-                   << ", over the 1 GiB a static arena may have (one "
-                      "allocation per buffer)\n";
-  }
-  llvm::errs() << "  arena: " << mib(get(plan, "arena_bytes"))
-               << " (peak; allocated once, reused by every call)\n";
-}
-
 /// The CPU path: the CPU pipeline for target `td`, then the stage --emit
 /// asks for. Returns -1 when the LLVM IR stages follow.
 int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
@@ -334,8 +289,10 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
   if (failed(pm.run(module)))
     return fail("the MLIR pipeline failed on " + inputFile);
   timer.lap("mlir pipeline");
-  if (verbose)
-    printMemoryPlan(module);
+  if (verbose) {
+    llvm::errs() << "llama-compile: ";
+    llama::printMemoryPlan(module, llvm::errs());
+  }
   if (emit == Emit::Linalg || emit == Emit::LLVMMLIR)
     return writeTextFile(out, [&](llvm::raw_ostream &os) { module.print(os); });
   return -1;

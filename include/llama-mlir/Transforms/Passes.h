@@ -36,6 +36,12 @@ namespace llama {
 #define GEN_PASS_DECL
 #include "llama-mlir/Transforms/Passes.h.inc"
 
+/// Prints the plan llama-plan-memory recorded on `module` (its
+/// `llama.memory_plan`): per entry point the planned buffers, what separate
+/// allocations would take and the plan's bytes (or why there is none), then
+/// the arena. Prints nothing for a module without a plan.
+void printMemoryPlan(ModuleOp module, llvm::raw_ostream &os);
+
 /// Patterns lowering llama.swiglu and llama.rope to linalg.generic.
 void populateLlamaElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 
