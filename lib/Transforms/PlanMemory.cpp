@@ -312,8 +312,7 @@ void mlir::llama::printMemoryPlan(ModuleOp module, llvm::raw_ostream &os) {
   int64_t ctxTokens = 0;
   if (auto hp = module->getAttrOfType<llama::HParamsAttr>("llama.hparams"))
     ctxTokens = hp.getNCtx();
-  os << "memory plan (intermediates, sized for " << ctxTokens
-     << " tokens):\n";
+  os << "memory plan (intermediates, sized for " << ctxTokens << " tokens):\n";
   for (NamedAttribute fn : plan) {
     auto d = dyn_cast<DictionaryAttr>(fn.getValue());
     if (!d)

@@ -96,11 +96,10 @@ Error bindWeights(const Manifest &m, const GGUFView &file,
                        std::to_string(v) +
                        " but the program was compiled for " +
                        std::to_string(m.hparam(key)));
-  for (auto [key, v] :
-       {std::pair<const char *, double>{LLAMA_ABI_HPARAM_ROPE_THETA,
-                                        hp->ropeTheta},
-        std::pair<const char *, double>{LLAMA_ABI_HPARAM_RMS_EPS,
-                                        hp->rmsEps}}) {
+  for (auto [key, v] : {std::pair<const char *, double>{
+                            LLAMA_ABI_HPARAM_ROPE_THETA, hp->ropeTheta},
+                        std::pair<const char *, double>{
+                            LLAMA_ABI_HPARAM_RMS_EPS, hp->rmsEps}}) {
     auto it = m.hparams.find(key);
     if (it != m.hparams.end() &&
         std::fabs(it->second - v) > 1e-6 * std::fabs(v) + 1e-12)

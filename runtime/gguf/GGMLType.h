@@ -37,8 +37,8 @@ enum class GGMLType : uint32_t {
 /// Geometry and name of one supported element type.
 struct GGMLTypeTraits {
   GGMLType type;
-  const char *name;      ///< Lower-case name, as in `--type` and the dialect.
-  uint32_t blockSize;    ///< Elements per block (1 for plain floats).
+  const char *name;   ///< Lower-case name, as in `--type` and the dialect.
+  uint32_t blockSize; ///< Elements per block (1 for plain floats).
   uint32_t bytesPerBlock;
   bool isQuantized;
 };

@@ -115,7 +115,8 @@ int main(int argc, char **argv) {
     llama_rt_gpu_describe(dev, sizeof(dev));
     std::fprintf(stderr, "GPU: %s\n", dev);
   }
-  int64_t nVocab = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB), nCtx = m.hparam(LLAMA_ABI_HPARAM_N_CTX);
+  int64_t nVocab = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB),
+          nCtx = m.hparam(LLAMA_ABI_HPARAM_N_CTX);
   if (!o.kvType.empty() && o.kvType != m.kvType)
     die(prog,
         "--kv-type " + o.kvType + ": this program was compiled for " +

@@ -11,10 +11,10 @@
 #ifndef LLAMA_MLIR_LIB_RUNTIME_PROGRAM_H
 #define LLAMA_MLIR_LIB_RUNTIME_PROGRAM_H
 
-#include "runtime/gguf/GGUF.h"
 #include "llama-mlir/ABI/llama_abi.h"
 #include "runtime/core/Manifest.h"
 #include "runtime/core/Sampler.h"
+#include "runtime/gguf/GGUF.h"
 
 #include <chrono>
 #include <cstddef>

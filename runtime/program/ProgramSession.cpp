@@ -91,7 +91,8 @@ Session::Session(const Manifest &m, const GGUFView &view,
     : offsets_(std::move(offsets)), ctx_(ctx) {
   nVocab_ = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB);
   int64_t nCtx = m.hparam(LLAMA_ABI_HPARAM_N_CTX);
-  int64_t shape[4] = {m.hparam(LLAMA_ABI_HPARAM_N_LAYERS), nCtx, m.hparam(LLAMA_ABI_HPARAM_N_KV_HEADS),
+  int64_t shape[4] = {m.hparam(LLAMA_ABI_HPARAM_N_LAYERS), nCtx,
+                      m.hparam(LLAMA_ABI_HPARAM_N_KV_HEADS),
                       m.hparam(LLAMA_ABI_HPARAM_HEAD_DIM)};
   size_t elems = static_cast<size_t>(shape[0] * shape[1] * shape[2] * shape[3]);
   size_t elem = m.kvType == "f16" ? 2 : 4;

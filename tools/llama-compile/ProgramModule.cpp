@@ -73,11 +73,10 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
         m += std::string(" ") + t.name;
     m += "\n";
   }
-  for (auto [attr, line] :
-       {std::pair(llama::kGPUDeviceOnlyArgsAttrName,
-                  LLAMA_ABI_MANIFEST_GPU_DEVICE_ONLY_ARGS),
-        std::pair(llama::kGPUHostOnlyArgsAttrName,
-                  LLAMA_ABI_MANIFEST_GPU_HOST_ONLY_ARGS)}) {
+  for (auto [attr, line] : {std::pair(llama::kGPUDeviceOnlyArgsAttrName,
+                                      LLAMA_ABI_MANIFEST_GPU_DEVICE_ONLY_ARGS),
+                            std::pair(llama::kGPUHostOnlyArgsAttrName,
+                                      LLAMA_ABI_MANIFEST_GPU_HOST_ONLY_ARGS)}) {
     auto args = module->getAttrOfType<DenseI64ArrayAttr>(attr);
     if (!args)
       continue;
@@ -89,7 +88,8 @@ std::string makeManifest(ModuleOp module, const std::string &targetName,
   if (auto table = module->getAttrOfType<ArrayAttr>("llama.weight_table")) {
     for (Attribute e : table) {
       auto d = cast<DictionaryAttr>(e);
-      m += LLAMA_ABI_MANIFEST_WEIGHT " " + cast<StringAttr>(d.get("name")).getValue().str() + " " +
+      m += LLAMA_ABI_MANIFEST_WEIGHT " " +
+           cast<StringAttr>(d.get("name")).getValue().str() + " " +
            std::to_string(cast<IntegerAttr>(d.get("type")).getInt());
       for (Attribute n : cast<ArrayAttr>(d.get("ne")))
         m += " " + std::to_string(cast<IntegerAttr>(n).getInt());

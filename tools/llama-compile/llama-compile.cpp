@@ -21,11 +21,11 @@
 #include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Import/GGUFImporter.h"
-#include "runtime/core/FileIO.h"
-#include "runtime/gguf/GGUF.h"
 #include "llama-mlir/Target/CPUTargets.h"
 #include "llama-mlir/Target/GPUTargets.h"
 #include "llama-mlir/Transforms/Passes.h"
+#include "runtime/core/FileIO.h"
+#include "runtime/gguf/GGUF.h"
 #include "test/lib/Transforms/TestPasses.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"

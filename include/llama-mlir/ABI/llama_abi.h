@@ -86,16 +86,20 @@ LLAMA_ABI_MEMREF(2);
 LLAMA_ABI_MEMREF(4);
 #undef LLAMA_ABI_MEMREF
 
-void _mlir_ciface_llama_prefill(
-    struct llama_abi_memref1 *file, struct llama_abi_memref1 *offsets,
-    struct llama_abi_memref1 *tokens, struct llama_abi_memref1 *positions,
-    struct llama_abi_memref4 *k_cache, struct llama_abi_memref4 *v_cache,
-    struct llama_abi_memref2 *logits);
-void _mlir_ciface_llama_decode(
-    struct llama_abi_memref1 *file, struct llama_abi_memref1 *offsets,
-    struct llama_abi_memref1 *tokens, struct llama_abi_memref1 *positions,
-    struct llama_abi_memref4 *k_cache, struct llama_abi_memref4 *v_cache,
-    struct llama_abi_memref2 *logits);
+void _mlir_ciface_llama_prefill(struct llama_abi_memref1 *file,
+                                struct llama_abi_memref1 *offsets,
+                                struct llama_abi_memref1 *tokens,
+                                struct llama_abi_memref1 *positions,
+                                struct llama_abi_memref4 *k_cache,
+                                struct llama_abi_memref4 *v_cache,
+                                struct llama_abi_memref2 *logits);
+void _mlir_ciface_llama_decode(struct llama_abi_memref1 *file,
+                               struct llama_abi_memref1 *offsets,
+                               struct llama_abi_memref1 *tokens,
+                               struct llama_abi_memref1 *positions,
+                               struct llama_abi_memref4 *k_cache,
+                               struct llama_abi_memref4 *v_cache,
+                               struct llama_abi_memref2 *logits);
 
 /*===-- Manifest -----------------------------------------------------------===*
  * A NUL-terminated text constant `llama_manifest` in every program: the

@@ -3,14 +3,14 @@
 // Implements the `llama-emulate-gpu-kernels` pass (see TestPasses.td): every
 // kernel of the module's gpu.modules is copied into the host code as a
 // public func.func whose GPU index, shuffle and barrier ops call the
-// runtime's CPU emulator (test/lib/GPUEmulator/GPUEmulator.cpp). The copies are how
-// CI runs the generated kernels without a GPU.
+// runtime's CPU emulator (test/lib/GPUEmulator/GPUEmulator.cpp). The copies are
+// how CI runs the generated kernels without a GPU.
 //
 //===----------------------------------------------------------------------===//
 
-#include "test/lib/Transforms/TestPasses.h"
 #include "llama-mlir/Transforms/Passes.h"
 #include "llama-mlir/Transforms/RuntimeDecl.h"
+#include "test/lib/Transforms/TestPasses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
