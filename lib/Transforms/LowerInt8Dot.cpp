@@ -1,8 +1,9 @@
 //===- LowerInt8Dot.cpp - llama.int8_dot to target instructions -*- C++ -*-===//
 //
 // Implements the `llama-lower-int8-dot` pass (see Passes.td): each
-// llama.int8_dot becomes the instruction sequence its `kind` names, as
-// LLVM intrinsic calls (x86, AArch64) or plain vector ops (generic). Runs
+// llama.int8_dot and llama.dot4_acc becomes the instruction sequence its
+// `kind` names, as LLVM intrinsic calls (x86, AArch64) or plain vector ops
+// (generic). Runs
 // after bufferization: the intrinsic calls have no declared memory effects.
 //
 //===----------------------------------------------------------------------===//
@@ -103,11 +104,48 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
   }
 };
 
+/// llama.dot4_acc: one vpdpbusd, or the same sums in generic vector ops.
+struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(Dot4AccOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto accType = cast<VectorType>(op.getAcc().getType());
+    int64_t n = accType.getDimSize(0);
+    if (op.getKind() == IntDotKind::AVX512VNNI) {
+      std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(32 * n);
+      rewriter.replaceOp(
+          op, LLVM::CallIntrinsicOp::create(
+                  rewriter, loc, accType, rewriter.getStringAttr(name),
+                  ValueRange{op.getAcc(), op.getLhs(), op.getRhs()})
+                  .getResult(0));
+      return success();
+    }
+    // generic: widen, multiply, add each group of 4 consecutive products.
+    auto wide = VectorType::get({4 * n}, rewriter.getI32Type());
+    Value p = arith::MulIOp::create(
+        rewriter, loc, arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs()),
+        arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs()));
+    Value result = op.getAcc();
+    for (int64_t q = 0; q < 4; ++q) {
+      SmallVector<int64_t> mask;
+      for (int64_t j = 0; j < n; ++j)
+        mask.push_back(4 * j + q);
+      result = arith::AddIOp::create(
+          rewriter, loc, result,
+          vector::ShuffleOp::create(rewriter, loc, p, p, mask));
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct LlamaLowerInt8DotPass
     : llama::impl::LlamaLowerInt8DotPassBase<LlamaLowerInt8DotPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerInt8Dot>(&getContext());
+    patterns.add<LowerInt8Dot, LowerDot4Acc>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -101,3 +101,38 @@ func.func @negative_plain_muli(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<3
   %p = arith.muli %w, %x : vector<32xi8>
   return %p : vector<32xi8>
 }
+
+// -----
+
+// dot4_acc avx512vnni: one vpdpbusd of the accumulator's width.
+// CHECK-LABEL: func.func @dot4_acc_vnni
+// CHECK-SAME: (%[[A:.*]]: vector<16xi32>, %[[W:.*]]: vector<64xi8>, %[[X:.*]]: vector<64xi8>, %[[B:.*]]: vector<4xi32>, %[[V:.*]]: vector<16xi8>)
+// CHECK: %[[R:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[A]], %[[W]], %[[X]]) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK: %[[S:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.128"(%[[B]], %[[V]], %[[V]]) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// CHECK: return %[[R]], %[[S]]
+// CHECK-NOT: llama.dot4_acc
+func.func @dot4_acc_vnni(%a: vector<16xi32>, %w: vector<64xi8>, %x: vector<64xi8>, %b: vector<4xi32>, %v: vector<16xi8>) -> (vector<16xi32>, vector<4xi32>) {
+  %s = llama.dot4_acc avx512vnni %a, %w, %x : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %t = llama.dot4_acc avx512vnni %b, %v, %v : vector<16xi8>, vector<16xi8> -> vector<4xi32>
+  return %s, %t : vector<16xi32>, vector<4xi32>
+}
+
+// -----
+
+// dot4_acc generic: lhs zero-extended, rhs sign-extended (unsigned by
+// signed, as vpdpbusd), lane j adding products 4j..4j+3 onto acc.
+// CHECK-LABEL: func.func @dot4_acc_generic
+// CHECK-SAME: (%[[A:.*]]: vector<4xi32>, %[[W:.*]]: vector<16xi8>, %[[X:.*]]: vector<16xi8>)
+// CHECK-DAG: %[[WU:.*]] = arith.extui %[[W]] : vector<16xi8> to vector<16xi32>
+// CHECK-DAG: %[[XS:.*]] = arith.extsi %[[X]] : vector<16xi8> to vector<16xi32>
+// CHECK: %[[P:.*]] = arith.muli %[[WU]], %[[XS]]
+// CHECK: %[[P0:.*]] = vector.shuffle %[[P]], %[[P]] [0, 4, 8, 12]
+// CHECK: %[[S0:.*]] = arith.addi %[[A]], %[[P0]]
+// CHECK: vector.shuffle %[[P]], %[[P]] [1, 5, 9, 13]
+// CHECK: vector.shuffle %[[P]], %[[P]] [2, 6, 10, 14]
+// CHECK: vector.shuffle %[[P]], %[[P]] [3, 7, 11, 15]
+// CHECK-NOT: llvm.call_intrinsic
+func.func @dot4_acc_generic(%a: vector<4xi32>, %w: vector<16xi8>, %x: vector<16xi8>) -> vector<4xi32> {
+  %s = llama.dot4_acc generic %a, %w, %x : vector<16xi8>, vector<16xi8> -> vector<4xi32>
+  return %s : vector<4xi32>
+}

@@ -136,7 +136,8 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
 }
 
 def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
-  let summary = "Lower llama.int8_dot to the target's integer dot product";
+  let summary = "Lower llama.int8_dot and llama.dot4_acc to the target's "
+                "integer dot products";
   let description = [{
     Replaces every `llama.int8_dot` by the instructions its `kind` names:
     `avx2`: `vpsignb` (|w|, x with w's sign), `vpmaddubsw`, `vpmaddwd` with
@@ -147,6 +148,10 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
     four give the same exact int32 lanes (lane j: elements 4j..4j+3).
     With `lhs_nonneg` (the K-quants' unsigned quants) the x86 forms skip
     both `vpsignb`.
+    Each `llama.dot4_acc` (the packed row-tile kernels' step) becomes one
+    `vpdpbusd` of its width (`avx512vnni`: `llvm.x86.avx512.vpdpbusd.128`,
+    `.256` or `.512`), or for `generic` `arith.extui`/`extsi` to i32,
+    `muli` and four adds of strided shuffles onto the accumulator.
     The target forms are `llvm.call_intrinsic` ops, which have no declared
     memory effects: the pipeline runs this pass after bufferization and
     buffer deallocation.

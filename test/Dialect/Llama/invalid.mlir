@@ -638,6 +638,38 @@ func.func @int8_dot_c3_kind(%w: vector<32xi8>, %x: vector<32xi8>) {
 
 // -----
 
+func.func @dot4_acc_c1_width(%a: vector<2xi32>, %w: vector<8xi8>) {
+  // expected-error @+1 {{'llama.dot4_acc' op accumulator must be vector<4xi32>, vector<8xi32> or vector<16xi32>}}
+  %s = llama.dot4_acc generic %a, %w, %w : vector<8xi8>, vector<8xi8> -> vector<2xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_acc_c1_operands(%a: vector<16xi32>, %w: vector<32xi8>) {
+  // expected-error @+1 {{'llama.dot4_acc' op operands must be vector<64xi8> for a 'vector<16xi32>' accumulator}}
+  %s = llama.dot4_acc avx512vnni %a, %w, %w : vector<32xi8>, vector<32xi8> -> vector<16xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_acc_c1_operand_types(%a: vector<16xi32>, %w: vector<64xi8>, %x: vector<32xi8>) {
+  // expected-error @+1 {{'llama.dot4_acc' op failed to verify that all of {lhs, rhs} have same type}}
+  %s = llama.dot4_acc avx512vnni %a, %w, %x : vector<64xi8>, vector<32xi8> -> vector<16xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_acc_c2_kind(%a: vector<8xi32>, %w: vector<32xi8>) {
+  // expected-error @+1 {{'llama.dot4_acc' op kind must be avx512vnni or generic}}
+  %s = llama.dot4_acc avx2 %a, %w, %w : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
 // Unranked tensors are refused by every op's operand and result types (the
 // verifiers and lowerings read static ranks).
 

@@ -200,6 +200,17 @@ func.func @int8_dot(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 
 // -----
 
+// CHECK-LABEL: func.func @dot4_acc
+// CHECK: llama.dot4_acc avx512vnni %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// CHECK: llama.dot4_acc generic %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8>, vector<16xi8> -> vector<4xi32>
+func.func @dot4_acc(%a: vector<16xi32>, %w: vector<64xi8>, %b: vector<4xi32>, %v: vector<16xi8>) -> (vector<16xi32>, vector<4xi32>) {
+  %s = llama.dot4_acc avx512vnni %a, %w, %w : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %t = llama.dot4_acc generic %b, %v, %v : vector<16xi8>, vector<16xi8> -> vector<4xi32>
+  return %s, %t : vector<16xi32>, vector<4xi32>
+}
+
+// -----
+
 // The typed hyperparameters of a module.
 // CHECK: module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 5, n_heads = 8, n_kv_heads = 4, head_dim = 8, n_rot = 8, n_vocab = 512, n_ctx = 128, n_ctx_train = 512, rope_theta = 1.000000e+04 : f32, rms_eps = 9.99999974E-6 : f32, tied_output = true>}
 module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 5, n_heads = 8, n_kv_heads = 4, head_dim = 8, n_rot = 8, n_vocab = 512, n_ctx = 128, n_ctx_train = 512, rope_theta = 10000.0 : f32, rms_eps = 1.0e-05 : f32, tied_output = true>} {}

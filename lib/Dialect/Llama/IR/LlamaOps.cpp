@@ -458,3 +458,20 @@ LogicalResult Int8DotOp::verify() {
     return emitOpError("result must be vector<8xi32>");
   return success();
 }
+
+LogicalResult Dot4AccOp::verify() {
+  // dot4_acc_c1 (AllTypesMatch ties acc to the result and lhs to rhs)
+  auto acc = cast<VectorType>(getAcc().getType());
+  auto lhs = cast<VectorType>(getLhs().getType());
+  int64_t n = acc.getRank() == 1 && !acc.isScalable() ? acc.getDimSize(0) : 0;
+  if (n != 4 && n != 8 && n != 16)
+    return emitOpError("accumulator must be vector<4xi32>, vector<8xi32> or "
+                       "vector<16xi32>");
+  if (lhs.getRank() != 1 || lhs.isScalable() || lhs.getDimSize(0) != 4 * n)
+    return emitOpError("operands must be vector<")
+           << 4 * n << "xi8> for a " << acc << " accumulator";
+  // dot4_acc_c2
+  if (getKind() != IntDotKind::AVX512VNNI && getKind() != IntDotKind::Generic)
+    return emitOpError("kind must be avx512vnni or generic");
+  return success();
+}

@@ -521,4 +521,46 @@ def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
   }];
 }
 
+def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
+    [Pure, AllTypesMatch<["acc", "result"]>, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "unsigned-by-signed int8 dot products of 4-element groups, "
+            "accumulated";
+  let description = [{
+    The building block of the packed row-tile kernels (`llama-lower-to-loops`
+    `packed-rows`): each int32 lane adds the dot product of its 4 bytes of
+    `lhs`, read as unsigned, with its 4 bytes of `rhs`, read as signed:
+
+        out[j] = acc[j] + sum_{i = 4j}^{4j+3} zext(lhs[i]) * sext(rhs[i])
+
+    for j = 0..N-1 (int32, wrapping; no intermediate saturates). In a packed
+    tile, lane j is weight row j and the 4 bytes are 4 consecutive quants of
+    that row; `rhs` is one token's 4 activation quants broadcast to every
+    lane. Lowered by `llama-lower-int8-dot` to what `kind` names:
+    `avx512vnni` (one `vpdpbusd` on ZMM, YMM or XMM for N = 16, 8, 4) or
+    `generic` (`arith.extui`/`extsi` to i32, `muli`, and three adds of
+    strided shuffles; any target).
+
+    Constraints:
+    (C1) `lhs` and `rhs` are vector<4N x i8> and `acc` and the result
+         vector<N x i32>, N one of 4, 8, 16;
+    (C2) `kind` is `avx512vnni` or `generic` (the other kinds have no
+         unsigned-by-signed accumulating form here).
+
+    Example:
+    ```mlir
+    %s = llama.dot4_acc avx512vnni %acc, %w, %x
+        : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfNonZeroRankOf<[I32]>:$acc,
+                       VectorOfNonZeroRankOf<[I8]>:$lhs,
+                       VectorOfNonZeroRankOf<[I8]>:$rhs,
+                       Llama_IntDotKind:$kind);
+  let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
+  let assemblyFormat = [{
+    $kind $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->`
+    type($result)
+  }];
+}
+
 #endif // LLAMA_OPS_TD
