@@ -121,6 +121,9 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
     pm.addPass(createLlamaOutlineParallelLoopsPass());
   else
     pm.addPass(createParallelForToNestedForsPass());
+  //    Stack buffers of loop bodies (packed row tiles) then sit in serial
+  //    loops: one per function, not one per iteration.
+  pm.addNestedPass<func::FuncOp>(createLlamaHoistLoopAllocasPass());
   // 8. Down to the LLVM dialect.
   addLoopsToLLVMPasses(pm);
   pm.addPass(createConvertMathToLibmPass());

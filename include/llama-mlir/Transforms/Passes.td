@@ -540,6 +540,29 @@ def LlamaOutlineParallelLoopsPass
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::scf::SCFDialect"];
 }
 
+def LlamaHoistLoopAllocasPass
+    : Pass<"llama-hoist-loop-allocas", "::mlir::func::FuncOp"> {
+  let summary = "Move fixed-size stack buffers out of sequential loops";
+  let description = [{
+    Every `memref.alloca` of static shape (no operands) that is nested in
+    the function through `scf.for` and `scf.if` only, inside at least one
+    `scf.for`, moves to the start of the function's entry block; nothing
+    else changes.
+
+    `scf.for` is an automatic allocation scope: its body's allocas are freed
+    at the end of each iteration. `convert-scf-to-cf` emits no stack
+    save/restore for that, so the alloca would take new stack on every
+    iteration (the packed row tiles of `llama-lower-to-loops`: about 100 KiB
+    per tile). As the iterations run one after another and each buffer is
+    dead at its iteration's end, one buffer serves them all. Allocas under
+    an `scf.parallel` (concurrent iterations) or of dynamic size stay. The
+    CPU pipeline runs this after `llama-outline-parallel-loops` (whose body
+    functions run their share of a parallel loop as an `scf.for`) or after
+    the serial pipeline's parallel-to-for conversion.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def LlamaMaterializeParallelPass
     : Pass<"llama-materialize-parallel", "ModuleOp"> {
   let summary = "Define the dispatch functions of outlined parallel loops";
