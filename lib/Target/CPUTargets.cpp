@@ -16,8 +16,9 @@ static const char *kArm = "aarch64-unknown-linux-gnu";
 
 /// What the pipeline does with the target's features, in one place for the
 /// named table, the host and explicit triples: the integer dot product,
-/// scalable vectors on SVE, and with AVX-512 512-bit vectors and 8-token
-/// prefill blocks (32 vector registers).
+/// scalable vectors on SVE, with AVX-512 512-bit vectors and 8-token
+/// prefill blocks (32 vector registers), with AVX-512 VNNI packed tiles of
+/// 16 rows.
 static void deriveKernelChoices(CPUTarget &t) {
   auto has = [&](const char *f) {
     return llvm::is_contained(t.cpuFeatures, f);
@@ -35,6 +36,7 @@ static void deriveKernelChoices(CPUTarget &t) {
     t.vectorBits = 512;
     t.tokenBlock = 8;
   }
+  t.packedRows = t.intDot == "avx512vnni" && has("avx512f") ? 16 : 0;
 }
 
 std::vector<CPUTarget> mlir::llama::namedCPUTargets() {

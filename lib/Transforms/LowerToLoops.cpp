@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "PackedRowTiles.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Transforms/Dequant.h"
 #include "llama-mlir/Transforms/Passes.h"
@@ -311,6 +312,13 @@ struct Kernels {
   int64_t blockThreads = 128;
   /// GPU prefill GEMMs on tensor cores (mmaMatmul).
   bool tensorCores = false;
+  /// CPU prefills of integer-dot weights in packed tiles of this many rows
+  /// (PackedRowTiles.h; 0: row by row).
+  int64_t packedRows = 0;
+
+  /// Whether a prefill multiplies `ws` (n rows of k) in packed row tiles.
+  bool packsRows(ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
+                 const Activation &x) const;
 
   bool vectorizes(const WeightView &w, int64_t k) const {
     return vectorize && canVectorizeDot(w, k);
@@ -364,6 +372,34 @@ static void parallelRows(Emitter &e, bool warp, Value n,
 static void parallelRows(Emitter &e, bool warp, int64_t n,
                          function_ref<void(Value)> body) {
   parallelRows(e, warp, e.idx(n), body);
+}
+
+bool Kernels::packsRows(ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
+                        const Activation &x) const {
+  return packedRows == kPackedRows && !gpu && x.xq && n % kPackedRows == 0 &&
+         llvm::all_of(ws,
+                      [&](const WeightView *w) { return canPackRows(*w, k); });
+}
+
+/// The llama.dot4_acc kind of the packed tiles: vpdpbusd where the target
+/// has it, otherwise the generic form (same sums).
+static IntDotKind packedDotKind(IntDotISA isa) {
+  return isa == IntDotISA::AVX512VNNI ? IntDotKind::AVX512VNNI
+                                      : IntDotKind::Generic;
+}
+
+/// for tile in [0, n / 16) in parallel: body(first row of the tile). The
+/// loop body is an allocation scope: each tile's stack buffers are its own
+/// (llama-hoist-loop-allocas later gives each thread one set).
+static void parallelRowTiles(Emitter &e, int64_t n,
+                             function_ref<void(Value r0)> body) {
+  parallelFor(e, e.idx(n / kPackedRows), [&](Value tile) {
+    body(arith::MulIOp::create(e.b, e.loc, tile, e.idx(kPackedRows)));
+  });
+}
+
+static PackedActivations packedActivations(const Activation &x) {
+  return {x.xq, x.xd, x.xs, x.scales};
 }
 
 /// for (i0, i1, ...) in [0, n0) x [0, n1) x ...: nested serial loops on
@@ -2026,7 +2062,28 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
-  if (rt.isDynamicDim(0) && tiledMatmulApplies(kernels, {{&w}}, n, k, x)) {
+  if (rt.isDynamicDim(0) && kernels.packsRows({&w}, n, k, x)) {
+    // A CPU prefill in packed tiles of 16 rows: vector loads and stores of
+    // the 16 results (and residuals) of a token.
+    auto vt = VectorType::get({kPackedRows}, b.getF32Type());
+    parallelRowTiles(e, n, [&](Value r0) {
+      emitPackedRowTile(
+          b, e.loc, packedDotKind(kernels.intDot), {&w}, k,
+          packedActivations(x), r0, seq, tokenBlock,
+          [&](Value s, ArrayRef<Value> ys) {
+            Value y = ys[0];
+            if (residual) {
+              Value r = vector::LoadOp::create(b, e.loc, vt, residual,
+                                               ValueRange{s, r0});
+              y = add.getLhs() == op.getResult()
+                      ? arith::AddFOp::create(b, e.loc, y, r)
+                      : arith::AddFOp::create(b, e.loc, r, y);
+            }
+            vector::StoreOp::create(b, e.loc, y, out, ValueRange{s, r0});
+          });
+    });
+  } else if (rt.isDynamicDim(0) &&
+             tiledMatmulApplies(kernels, {{&w}}, n, k, x)) {
     // A GPU prefill: the GEMM tiled in shared memory.
     tiledMatmul(
         e, kernels, {{&w}}, n, k, x, seq,
@@ -2100,6 +2157,26 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   };
   bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
                  rt.isDynamicDim(0);
+  if (rt.isDynamicDim(0) && kernels.packsRows({&wg, &wu}, n, k, x)) {
+    // A CPU prefill in packed tiles: gate and up tiles side by side, the
+    // epilogue per row.
+    parallelRowTiles(e, n, [&](Value r0) {
+      emitPackedRowTile(
+          b, e.loc, packedDotKind(kernels.intDot), {&wg, &wu}, k,
+          packedActivations(x), r0, seq, tokenBlock,
+          [&](Value s, ArrayRef<Value> gu) {
+            for (int64_t i = 0; i < kPackedRows; ++i)
+              memref::StoreOp::create(
+                  b, e.loc,
+                  epilogue(vector::ExtractOp::create(b, e.loc, gu[0], i),
+                           vector::ExtractOp::create(b, e.loc, gu[1], i)),
+                  out,
+                  ValueRange{s, arith::AddIOp::create(b, e.loc, r0, e.idx(i))});
+          });
+    });
+    e.replaceWithBuffer(op, out, rt);
+    return success();
+  }
   if (rt.isDynamicDim(0) &&
       tiledMatmulApplies(kernels, {{&wg}, {&wu}}, n, k, x)) {
     // A GPU prefill: gate and up in one GEMM tiled in shared memory.
@@ -2319,6 +2396,49 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     gemm(wq, nq, qOut, true, Value());
     gemm(wk, nk, kOut, true, kCache);
     gemm(wv, nk, vOut, false, vCache);
+    op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
+    op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
+    op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
+    op->erase();
+    return success();
+  }
+
+  // A CPU prefill in packed tiles of 16 rows (8 pairs) of [wq; wk; wv].
+  if (qt.isDynamicDim(0) && kernels.packsRows({&wq}, nq, k, x) &&
+      kernels.packsRows({&wk, &wv}, nk, k, x)) {
+    auto tileRows = [&](const WeightView &w, Value r0, Value out, bool rope,
+                        Value cache) {
+      SmallVector<Pair> pairs;
+      for (int64_t p = 0; p < kPackedRows / 2; ++p)
+        pairs.push_back(
+            pairOf(arith::AddIOp::create(b, loc, r0, e.idx(2 * p)), rope));
+      emitPackedRowTile(
+          b, loc, packedDotKind(kernels.intDot), {&w}, k, packedActivations(x),
+          r0, seq, tokenBlock, [&](Value s, ArrayRef<Value> ys) {
+            for (auto [p, pr] : llvm::enumerate(pairs))
+              storePair(
+                  pr, out, rope, cache, s,
+                  vector::ExtractOp::create(b, loc, ys[0], int64_t(2 * p)),
+                  vector::ExtractOp::create(b, loc, ys[0], int64_t(2 * p + 1)));
+          });
+    };
+    parallelRowTiles(e, nq + 2 * nk, [&](Value r0) {
+      auto below = [&](int64_t n) {
+        return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, r0,
+                                     e.idx(n));
+      };
+      auto minus = [&](int64_t n) {
+        return arith::SubIOp::create(b, loc, r0, e.idx(n));
+      };
+      e.ifElse(
+          below(nq), [&] { tileRows(wq, r0, qOut, true, Value()); },
+          [&] {
+            e.ifElse(
+                below(nq + nk),
+                [&] { tileRows(wk, minus(nq), kOut, true, kCache); },
+                [&] { tileRows(wv, minus(nq + nk), vOut, false, vCache); });
+          });
+    });
     op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
     op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
     op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
@@ -2828,9 +2948,11 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
 }
 
 LogicalResult FunctionLowering::run() {
-  // Model-level llama ops; llama.int8_dot is a kernel op this pass emits.
+  // Model-level llama ops; llama.int8_dot and llama.dot4_acc are kernel ops
+  // this pass emits.
   auto isModelOp = [](Operation *op) {
-    return isa<LlamaDialect>(op->getDialect()) && !isa<Int8DotOp>(op);
+    return isa<LlamaDialect>(op->getDialect()) &&
+           !isa<Int8DotOp, Dot4AccOp>(op);
   };
   bool usesLlama = false;
   fn.walk([&](Operation *op) {
@@ -2917,6 +3039,13 @@ struct LlamaLowerToLoopsPass
           << static_cast<int64_t>(gpuBlockThreads);
       return signalPassFailure();
     }
+    if (packedRows != 0 &&
+        (packedRows != kPackedRows ||
+         (*isa != IntDotISA::AVX512VNNI && *isa != IntDotISA::Generic))) {
+      getOperation().emitError("llama-lower-to-loops: packed-rows must be 0 "
+                               "or 16, with int-dot avx512vnni or generic");
+      return signalPassFailure();
+    }
     if (gpuTensorCores && !gpuKernels) {
       getOperation().emitError(
           "llama-lower-to-loops: gpu-tensor-cores needs gpu");
@@ -2929,7 +3058,8 @@ struct LlamaLowerToLoopsPass
       FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock,
                                 Kernels{*isa, scalableVectors, vectorKernels,
                                         gpuKernels, gpuQuantizedRowNorms,
-                                        gpuBlockThreads, gpuTensorCores});
+                                        gpuBlockThreads, gpuTensorCores,
+                                        packedRows});
       if (failed(lowering.run()))
         return signalPassFailure();
     }

@@ -67,6 +67,7 @@ static bool buildLoopsStages(OpPassManager &pm,
   loopOpts.tokenBlock = opts.tokenBlock;
   loopOpts.intDotName = opts.intDot;
   loopOpts.scalableVectors = opts.scalableVectors;
+  loopOpts.packedRows = opts.packedRows;
   loopOpts.vectorKernels = opts.vectorKernels;
   loopOpts.gpuKernels = opts.gpuKernels;
   loopOpts.gpuQuantizedRowNorms = opts.gpuQuantizedRowNorms;

@@ -8,6 +8,9 @@
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-tensor-cores=true" -verify-diagnostics | FileCheck %s --check-prefix=GPUTC
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="gpu-tensor-cores=true" 2>&1 | FileCheck %s --check-prefix=BADTC
 // BADTC: error: llama-lower-to-loops: gpu-tensor-cores needs gpu
+// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx512vnni packed-rows=16" -verify-diagnostics | FileCheck %s --check-prefix=PACK
+// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx2 packed-rows=16" 2>&1 | FileCheck %s --check-prefix=BADPACK
+// BADPACK: error: llama-lower-to-loops: packed-rows must be 0 or 16, with int-dot avx512vnni or generic
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul a loop nest that
@@ -931,4 +934,53 @@ func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16x
   %r2 = arith.mulf %r, %r : tensor<1x16xf32>
   %z = arith.addf %r2, %y : tensor<1x16xf32>
   return %z : tensor<1x16xf32>
+}
+
+// -----
+
+// packed-rows=16: a prefill (dynamic token count) of Q4_0 rows runs in
+// tiles of 16 rows, in parallel. Each tile is decoded into stack buffers,
+// 4 quants of each row per int32 lane ([group][4-quant step][row]), stored
+// + 128 (xor 0x80) with the group scales per row; then per token one
+// llama.dot4_acc per step for all 16 rows, the dot corrected by
+// 128 * sum(xq), scaled by the rows' scales as a vector, and the 16
+// results stored as one vector.
+// PACK-LABEL: func.func @packed_prefill
+// PACK: scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%c2{{.*}})
+// PACK: %[[R0:.*]] = arith.muli %[[T]], %{{.*}} : index
+// PACK-DAG: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x16xi32>
+// PACK-DAG: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x16xf32>
+// PACK: arith.xori %{{.*}}, %{{.*}} : vector<32xi8>
+// PACK: memref.store %{{.*}}, %[[Q]][
+// PACK: memref.store %{{.*}}, %[[S]][
+// PACK: vector.load %[[Q]][{{.*}}] : memref<2x8x16xi32>, vector<16xi32>
+// PACK: llama.dot4_acc avx512vnni {{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// PACK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// PACK: arith.subf %{{.*}} : vector<16xf32>
+// PACK: vector.load %[[S]][{{.*}}] : memref<2x16xf32>, vector<16xf32>
+// PACK: vector.fma
+// PACK: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %[[R0]]] : memref<?x32xf32>, vector<16xf32>
+func.func @packed_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// negative_: a decode step (one token: packing would cost more than the
+// dot products), Q6_K rows (two scales per 32 quants), and a row count
+// that is not a multiple of 16 keep the row kernels.
+// PACK-LABEL: func.func @negative_packed
+// PACK-NOT: llama.dot4_acc
+// PACK-NOT: memref.alloca
+// PACK: return
+func.func @negative_packed(%x: tensor<1x256xf32>, %p: tensor<?x256xf32>) -> (tensor<1x32xf32>, tensor<?x32xf32>, tensor<?x40xf32>) {
+  %w = llama.weight "w" : !llama.weight<32x256xq4_0>
+  %d = llama.matmul %x, %w : (tensor<1x256xf32>, !llama.weight<32x256xq4_0>) -> tensor<1x32xf32>
+  %w6 = llama.weight "w6" : !llama.weight<32x256xq6_k>
+  %e = llama.matmul %p, %w6 : (tensor<?x256xf32>, !llama.weight<32x256xq6_k>) -> tensor<?x32xf32>
+  %w40 = llama.weight "w40" : !llama.weight<40x256xq8_0>
+  %f = llama.matmul %p, %w40 : (tensor<?x256xf32>, !llama.weight<40x256xq8_0>) -> tensor<?x40xf32>
+  return %d, %e, %f : tensor<1x32xf32>, tensor<?x32xf32>, tensor<?x40xf32>
 }

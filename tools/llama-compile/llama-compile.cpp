@@ -283,6 +283,7 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
   po.tokenBlock = td.tokenBlock;
   po.intDot = intDot == "off" ? "none" : td.intDot;
   po.scalableVectors = td.scalable;
+  po.packedRows = intDot == "off" ? 0 : td.packedRows;
   po.disabledFusions = disabled;
   po.planMemory = memoryPlan;
   llama::buildLlamaCPUPipeline(pm, po);

@@ -40,6 +40,10 @@ struct CPUTarget {
   std::string intDot = "generic";
   /// Unquantized rows in scalable vectors (the target has SVE).
   bool scalable = false;
+  /// Prefill matmuls of integer-dot weights in packed tiles of this many
+  /// rows (llama-lower-to-loops{packed-rows}): 16 with AVX-512 VNNI (one
+  /// ZMM vpdpbusd serves 16 rows), 0 elsewhere.
+  int64_t packedRows = 0;
 };
 
 /// The named targets, in --list-targets order.

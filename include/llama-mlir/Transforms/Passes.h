@@ -113,6 +113,9 @@ struct LlamaCPUPipelineOptions {
   std::string intDot = "none";
   /// Scalable vectors for unquantized rows (SVE targets).
   bool scalableVectors = false;
+  /// Prefills of integer-dot weights in packed tiles of this many rows
+  /// (llama-lower-to-loops{packed-rows}; 0: off, 16 on AVX-512 VNNI).
+  int64_t packedRows = 0;
   /// Dot products vectorized by weight block (llama-lower-to-loops
   /// {vector-kernels}); the GPU pipeline turns it off.
   bool vectorKernels = true;

@@ -67,11 +67,14 @@ def ttype(shape, elt):
 
 
 def run(op_src, args, out_shape, offsets=(0,),
-        lower=("--llama-to-loops-pipeline",)):
+        lower=("--llama-to-loops-pipeline",), dynamic=False):
     """Lowers `op_src` (func @op), calls it from @main with `args` (a list of
     (shape, elt, data) globals; the first is the weight file bytes, holding
     the weights at `offsets` in the order the op function names them) and
-    returns the printed result."""
+    returns the printed result. `dynamic`: @op takes every argument and
+    result with a dynamic first dimension (a token count)."""
+    def dyn(shape, elt):
+        return mtype(("?",) + tuple(shape[1:]), elt)
     lowered = sh(LLAMA_OPT, *lower, input=op_src)
     body = lowered.rstrip()
     assert body.endswith("}")
@@ -96,6 +99,9 @@ def run(op_src, args, out_shape, offsets=(0,),
         main.append(f"  %a{k} = memref.get_global @g{k} : {mtype(shape, elt)}")
         operands.append(f"%a{k}")
         types.append(mtype(shape, elt))
+        if dynamic:
+            main.append(f"  %ad{k} = memref.cast %a{k} : {mtype(shape, elt)} to {dyn(shape, elt)}")
+            operands[-1], types[-1] = f"%ad{k}", dyn(shape, elt)
     for k, (shape, elt) in enumerate(out_shape):
         main.append(f"  %r{k} = memref.alloc() : {mtype(shape, elt)}")
         if elt in ("f32", "f16"):
@@ -104,6 +110,9 @@ def run(op_src, args, out_shape, offsets=(0,),
             main.append(f"  linalg.fill ins(%zr{k} : {elt}) outs(%r{k} : {mtype(shape, elt)})")
         operands.append(f"%r{k}")
         types.append(mtype(shape, elt))
+        if dynamic:
+            main.append(f"  %rd{k} = memref.cast %r{k} : {mtype(shape, elt)} to {dyn(shape, elt)}")
+            operands[-1], types[-1] = f"%rd{k}", dyn(shape, elt)
     main.append(f"  call @op({', '.join(operands)}) : ({', '.join(types)}) -> ()")
     shape, elt = out_shape[-1]
     main.append(f"  %u = memref.cast %r{len(out_shape) - 1} : {mtype(shape, elt)} to memref<*xf32>")
@@ -220,6 +229,37 @@ def matmul_int8_cases():
                           lower=lower)
                 ok &= compare(f"matmul int8 {typ} {kind} seq={seq}", got,
                               ops.matmul_int8(x, w))
+    return ok & packed_rows_cases(kinds)
+
+
+def packed_rows_cases(kinds):
+    """Prefills (a dynamic token count) in packed tiles of 16 rows
+    (llama-lower-to-loops{packed-rows=16}, llama.dot4_acc): 3 tiles of 48
+    rows, token counts below, at and past a 4-token block; Q6_K is not
+    packed and takes the row kernel."""
+    ok = True
+    for typ in ("q8_0", "q4_0", "q4_k", "q5_k", "q6_k"):
+        for kind in [k for k in kinds if k in ("generic", "avx512vnni")]:
+            f = model(typ, 96 if typ in ("q8_0", "q4_0") else 512, 48)
+            t = f.tensors["blk.0.ffn_gate.weight"]            # [48, K]
+            n, k = t.shape
+            w = f.tensor(t.name).astype(np.float64)
+            raw = np.array(t.data)
+            for seq in (1, 4, 10):
+                x = (3 * rng.standard_normal((seq, k))).astype(np.float32)
+                x[0, :32] = 0
+                src = (f"func.func @op(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> {{\n"
+                       f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
+                       f"  %y = llama.matmul %x, %w : (tensor<?x{k}xf32>, !llama.weight<{n}x{k}x{typ}>) -> tensor<?x{n}xf32>\n"
+                       f"  return %y : tensor<?x{n}xf32>\n}}\n")
+                lower = ("--pass-pipeline=builtin.module(llama-lower-to-loops"
+                         f"{{int-dot={kind} packed-rows=16 token-block=4}},"
+                         "canonicalize,cse)",)
+                got = run(src, [(raw.shape, "i8", raw.view(np.int8)),
+                                ((seq, k), "f32", x)], [((seq, n), "f32")],
+                          lower=lower, dynamic=True)
+                ok &= compare(f"matmul int8 packed {typ} {kind} seq={seq}",
+                              got, ops.matmul_int8(x, w))
     return ok
 
 

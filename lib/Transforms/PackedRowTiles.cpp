@@ -1,0 +1,251 @@
+//===- PackedRowTiles.cpp - Matmuls in packed tiles of 16 rows --*- C++ -*-===//
+//
+// The packed row-tile kernel of llama-lower-to-loops (PackedRowTiles.h).
+//
+// Why: a kernel that reduces along K inside one weight row pays, per
+// 32-element group and token, a horizontal int8 dot product and a scalar
+// scale epilogue (convert, two scale multiplies, an FMA). With 16 rows side
+// by side in the lanes of one vector, a group costs 8 llama.dot4_acc (512
+// multiply-adds: 16 rows x 32 elements) and the epilogue is one vector
+// convert, multiply and FMA for all 16 rows.
+//
+// The packed tile of a weight, for groups g = 0 .. K/32 - 1:
+//   quants[g][j][r] : i32 = the 4 bytes q[r, 32 g + 4 j .. + 3]
+//                           (+ 128 as unsigned bytes for signed quants)
+//   scales[g][r]    : f32 = the group's scale     (w = scale * q - min)
+//   mins[g][r]      : f32 = the group's min       (Q4_K, Q5_K)
+// so that, with activations x = dx * xq per group,
+//   sum_i w[r, i] x[i] = dx * (scale[r] * (dot4(quants, xq) - 128 sum(xq))
+//                              - min[r] * sum(xq))
+// in which the int32 sums are exact and so is their f32 difference
+// (|sum| < 2^24).
+//
+//===----------------------------------------------------------------------===//
+
+#include "PackedRowTiles.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::llama;
+
+bool mlir::llama::canPackRows(const WeightView &w, int64_t k) {
+  return canIntDot(w, k) && w.type != GGMLType::Q6_K;
+}
+
+namespace {
+
+/// One weight's packed tile (see the file comment).
+struct PackedTile {
+  Value quants, scales, mins;
+  /// Signed quants, stored + 128: the dot products carry 128 sum(xq).
+  bool biased = false;
+};
+
+struct TileBuilder {
+  OpBuilder &b;
+  Location loc;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value a, int64_t c) {
+    return c ? Value(arith::AddIOp::create(b, loc, a, idx(c))) : a;
+  }
+  Value mul(Value a, int64_t c) {
+    return arith::MulIOp::create(b, loc, a, idx(c));
+  }
+  Value splat(VectorType t, Attribute v) {
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(t, v));
+  }
+  /// for i in [lo, hi) step `step`, carrying `inits`; body returns the next
+  /// values.
+  scf::ForOp loop(Value lo, Value hi, int64_t step, ValueRange inits,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return scf::ForOp::create(
+        b, loc, lo, hi, idx(step), inits,
+        [&](OpBuilder &nb, Location, Value i, ValueRange iters) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(b, loc, body(i, iters));
+        });
+  }
+};
+
+} // namespace
+
+/// Decodes rows [r0, r0 + 16) of `w` into a packed tile.
+static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
+                           Value r0) {
+  OpBuilder &b = e.b;
+  int64_t groups = k / kIntDotBlock, perBlock = w.blockSize / kIntDotBlock;
+  auto stackBuffer = [&](ArrayRef<int64_t> shape, Type et) -> Value {
+    return memref::AllocaOp::create(b, e.loc, MemRefType::get(shape, et),
+                                    b.getI64IntegerAttr(64));
+  };
+  PackedTile t;
+  t.quants = stackBuffer({groups, 8, kPackedRows}, b.getI32Type());
+  t.scales = stackBuffer({groups, kPackedRows}, b.getF32Type());
+  if (int8GroupsHaveMin(w.type))
+    t.mins = stackBuffer({groups, kPackedRows}, b.getF32Type());
+  auto i8x32 = VectorType::get({kIntDotBlock}, b.getI8Type());
+  auto i32x8 = VectorType::get({8}, b.getI32Type());
+  e.loop(e.idx(0), e.idx(kPackedRows), 1, {}, [&](Value r, ValueRange) {
+    Value row = arith::AddIOp::create(b, e.loc, r0, r);
+    e.loop(e.idx(0), e.idx(k / w.blockSize), 1, {}, [&](Value blk, ValueRange) {
+      Value g0 = e.mul(blk, perBlock);
+      SmallVector<Int8Group> grps = emitBlockInt8Groups(b, e.loc, w, row, blk);
+      for (const Int8Group &grp : grps) {
+        Value g = e.add(g0, grp.offset / kIntDotBlock);
+        Value q = grp.q;
+        t.biased = !grp.nonneg;
+        if (t.biased)
+          q = arith::XOrIOp::create(b, e.loc, q,
+                                    e.splat(i8x32, b.getI8IntegerAttr(-128)));
+        Value q32 = vector::BitCastOp::create(b, e.loc, i32x8, q);
+        for (int64_t j = 0; j < 8; ++j)
+          memref::StoreOp::create(b, e.loc,
+                                  vector::ExtractOp::create(b, e.loc, q32, j),
+                                  t.quants, ValueRange{g, e.idx(j), r});
+        memref::StoreOp::create(
+            b, e.loc, vector::ExtractOp::create(b, e.loc, grp.laneScale, 0),
+            t.scales, ValueRange{g, r});
+        if (grp.minCoef)
+          memref::StoreOp::create(b, e.loc, grp.minCoef, t.mins,
+                                  ValueRange{g, r});
+      }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+  return t;
+}
+
+/// The 16-row dot products of every tile with tokens `toks`: one
+/// vector<16xf32> per (tile, token), tile-major.
+static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
+                                   ArrayRef<PackedTile> tiles, int64_t k,
+                                   const PackedActivations &x,
+                                   ArrayRef<Value> toks) {
+  OpBuilder &b = e.b;
+  int64_t nt = toks.size();
+  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  auto i32x16 = VectorType::get({kPackedRows}, b.getI32Type());
+  auto i8x64 = VectorType::get({4 * kPackedRows}, b.getI8Type());
+  auto i8x4 = VectorType::get({4}, b.getI8Type());
+  auto i32x1 = VectorType::get({1}, b.getI32Type());
+  Value fzero = e.splat(f32x16, b.getF32FloatAttr(0));
+  Value izero = e.splat(i32x16, b.getI32IntegerAttr(0));
+  auto kindAttr = IntDotKindAttr::get(b.getContext(), kind);
+  auto bcast = [&](Value f) {
+    return vector::BroadcastOp::create(b, e.loc, f32x16, f);
+  };
+  SmallVector<Value> inits(tiles.size() * nt, fzero);
+  auto loop = e.loop(
+      e.idx(0), e.idx(k / kIntDotBlock), 1, inits,
+      [&](Value g, ValueRange accs) {
+        Value k0 = e.mul(g, kIntDotBlock);
+        SmallVector<Value> dots(tiles.size() * nt, izero);
+        for (int64_t j = 0; j < 8; ++j) {
+          Value kk = e.add(k0, 4 * j);
+          // Token t's 4 quants as one int32 in every lane.
+          SmallVector<Value> xs;
+          for (Value s : toks) {
+            Value v =
+                vector::LoadOp::create(b, e.loc, i8x4, x.xq, ValueRange{s, kk});
+            Value w = vector::ExtractOp::create(
+                b, e.loc, vector::BitCastOp::create(b, e.loc, i32x1, v), 0);
+            xs.push_back(vector::BitCastOp::create(
+                b, e.loc, i8x64,
+                vector::BroadcastOp::create(b, e.loc, i32x16, w)));
+          }
+          for (auto [i, tile] : llvm::enumerate(tiles)) {
+            Value wv = vector::BitCastOp::create(
+                b, e.loc, i8x64,
+                vector::LoadOp::create(b, e.loc, i32x16, tile.quants,
+                                       ValueRange{g, e.idx(j), e.idx(0)}));
+            for (int64_t t = 0; t < nt; ++t)
+              dots[i * nt + t] = Dot4AccOp::create(
+                  b, e.loc, i32x16, dots[i * nt + t], wv, xs[t], kindAttr);
+          }
+        }
+        SmallVector<Value> next(accs.begin(), accs.end());
+        for (auto [t, s] : llvm::enumerate(toks)) {
+          Value dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, g});
+          Value xsum = memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, g});
+          for (auto [i, tile] : llvm::enumerate(tiles)) {
+            Value &acc = next[i * nt + t];
+            Value f =
+                arith::SIToFPOp::create(b, e.loc, f32x16, dots[i * nt + t]);
+            if (tile.biased)
+              f = arith::SubFOp::create(
+                  b, e.loc, f,
+                  bcast(arith::MulFOp::create(
+                      b, e.loc, xsum,
+                      arith::ConstantOp::create(b, e.loc,
+                                                b.getF32FloatAttr(128)))));
+            Value sc = vector::LoadOp::create(b, e.loc, f32x16, tile.scales,
+                                              ValueRange{g, e.idx(0)});
+            acc = vector::FMAOp::create(
+                b, e.loc, f, arith::MulFOp::create(b, e.loc, sc, bcast(dx)),
+                acc);
+            if (tile.mins) {
+              Value m = vector::LoadOp::create(b, e.loc, f32x16, tile.mins,
+                                               ValueRange{g, e.idx(0)});
+              Value dxs = arith::NegFOp::create(
+                  b, e.loc, arith::MulFOp::create(b, e.loc, dx, xsum));
+              acc = vector::FMAOp::create(b, e.loc, m, bcast(dxs), acc);
+            }
+          }
+        }
+        return next;
+      });
+  SmallVector<Value> ys;
+  for (int64_t i = 0; i < int64_t(tiles.size()); ++i)
+    for (auto [t, s] : llvm::enumerate(toks)) {
+      Value y = loop.getResult(i * nt + t);
+      if (x.scales)
+        y = arith::MulFOp::create(
+            b, e.loc, y,
+            bcast(memref::LoadOp::create(b, e.loc, x.scales, ValueRange{s})));
+      ys.push_back(y);
+    }
+  return ys;
+}
+
+void mlir::llama::emitPackedRowTile(
+    OpBuilder &b, Location loc, IntDotKind kind,
+    ArrayRef<const WeightView *> ws, int64_t k, const PackedActivations &x,
+    Value r0, Value seq, int64_t tokenBlock,
+    function_ref<void(Value s, ArrayRef<Value> ys)> store) {
+  TileBuilder e{b, loc};
+  SmallVector<PackedTile> tiles;
+  for (const WeightView *w : ws)
+    tiles.push_back(packTile(e, *w, k, r0));
+  int64_t nw = tiles.size();
+  auto emit = [&](ArrayRef<Value> toks) {
+    SmallVector<Value> ys = tileDots(e, kind, tiles, k, x, toks);
+    for (auto [t, s] : llvm::enumerate(toks)) {
+      SmallVector<Value> per;
+      for (int64_t i = 0; i < nw; ++i)
+        per.push_back(ys[i * toks.size() + t]);
+      store(s, per);
+    }
+  };
+  // Blocks of T tokens, then the rest one by one.
+  int64_t T = std::max<int64_t>(1, tokenBlock / nw);
+  Value full = arith::SubIOp::create(
+      b, loc, seq, arith::RemUIOp::create(b, loc, seq, e.idx(T)));
+  e.loop(e.idx(0), full, T, {}, [&](Value s0, ValueRange) {
+    SmallVector<Value> toks;
+    for (int64_t t = 0; t < T; ++t)
+      toks.push_back(e.add(s0, t));
+    emit(toks);
+    return SmallVector<Value>{};
+  });
+  e.loop(full, seq, 1, {}, [&](Value s, ValueRange) {
+    emit({s});
+    return SmallVector<Value>{};
+  });
+}

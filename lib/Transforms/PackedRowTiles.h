@@ -1,0 +1,54 @@
+//===- PackedRowTiles.h - Matmuls in packed tiles of 16 rows ----*- C++ -*-===//
+//
+// The prefill kernel of llama-lower-to-loops{packed-rows=16} for weights
+// with integer dot products: a tile of 16 weight rows is decoded once into
+// a stack buffer in which each 4 consecutive quants of the 16 rows are one
+// 64-byte vector (row r in int32 lane r), with the rows' scales as
+// vector<16xf32>; every token then multiplies the whole tile with one
+// llama.dot4_acc per 4 elements, and the scales apply as vectors. See
+// docs/Codegen.md.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLAMA_MLIR_LIB_TRANSFORMS_PACKEDROWTILES_H
+#define LLAMA_MLIR_LIB_TRANSFORMS_PACKEDROWTILES_H
+
+#include "llama-mlir/Dialect/Llama/IR/Llama.h"
+#include "llama-mlir/Transforms/Dequant.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::llama {
+
+/// Rows per packed tile: one int32 lane of a vector<16xi32> each.
+constexpr int64_t kPackedRows = 16;
+
+/// Whether rows of `w` with `k` elements can be multiplied in packed tiles:
+/// canIntDot, and one scale per 32-element group (Q8_0, Q4_0, Q4_K, Q5_K;
+/// Q6_K's 16-element sub-blocks are not packed).
+bool canPackRows(const WeightView &w, int64_t k);
+
+/// The activations of a packed-tile matmul, quantized per block of 32 as in
+/// llama-lower-to-loops: `xq : [seq, K] x i8`, `xd`, `xs : [seq, K/32] x f32`
+/// (scales and quant sums), and the RMSNorm row scales `scales : [seq]` or
+/// null.
+struct PackedActivations {
+  Value xq, xd, xs, scales;
+};
+
+/// Rows [r0, r0 + 16) of each weight of `ws` (all n x k, canPackRows),
+/// multiplied with every token s in [0, seq) of `x`, `tokenBlock` tokens at
+/// a time: calls store(s, ys) with ys[i] the vector<16xf32> of the 16 dot
+/// products of ws[i] (times the token's norm scale). The packed tile lives
+/// in stack buffers (memref.alloca) of the enclosing allocation scope, per
+/// weight 16 K bytes of quants and 2 K of scales (4 K with mins): 144 KiB
+/// for two weights of K = 4096.
+void emitPackedRowTile(OpBuilder &b, Location loc, IntDotKind kind,
+                       ArrayRef<const WeightView *> ws, int64_t k,
+                       const PackedActivations &x, Value r0, Value seq,
+                       int64_t tokenBlock,
+                       function_ref<void(Value s, ArrayRef<Value> ys)> store);
+
+} // namespace mlir::llama
+
+#endif // LLAMA_MLIR_LIB_TRANSFORMS_PACKEDROWTILES_H
