@@ -376,9 +376,11 @@ static void parallelRows(Emitter &e, bool warp, int64_t n,
 
 bool Kernels::packsRows(ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
                         const Activation &x) const {
-  return packedRows == kPackedRows && !gpu && x.xq && n % kPackedRows == 0 &&
-         llvm::all_of(ws,
-                      [&](const WeightView *w) { return canPackRows(*w, k); });
+  if (packedRows != kPackedRows || gpu || n % kPackedRows != 0)
+    return false;
+  return llvm::all_of(ws, [&](const WeightView *w) {
+    return x.xq ? canPackRows(*w, k) : canPackFloatRows(*w, k);
+  });
 }
 
 /// The llama.dot4_acc kind of the packed tiles: vpdpbusd where the target
@@ -398,8 +400,26 @@ static void parallelRowTiles(Emitter &e, int64_t n,
   });
 }
 
-static PackedActivations packedActivations(const Activation &x) {
-  return {x.xq, x.xd, x.xs, x.scales};
+/// The activations of packed tiles, emitted before their parallel loop:
+/// for float tiles x times the RMSNorm weight, computed once here rather
+/// than per tile and token.
+static PackedActivations packedActivations(Emitter &e, const Activation &x) {
+  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x};
+  if (x.xq || !x.gamma)
+    return p;
+  auto mt = cast<MemRefType>(x.x.getType());
+  int64_t dim = mt.getDimSize(1);
+  Value seq = e.dim(x.x, 0);
+  p.x = memref::AllocOp::create(
+      e.b, e.loc, mt, mt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  e.loop(e.idx(0), seq, [&](Value s) {
+    e.loop(e.idx(0), e.idx(dim / kDotLanes), [&](Value blk) {
+      Value k0 = arith::MulIOp::create(e.b, e.loc, blk, e.idx(kDotLanes));
+      vector::StoreOp::create(e.b, e.loc, x.load(e, s, k0, kDotLanes), p.x,
+                              ValueRange{s, k0});
+    });
+  });
+  return p;
 }
 
 /// for (i0, i1, ...) in [0, n0) x [0, n1) x ...: nested serial loops on
@@ -2066,11 +2086,11 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     // A CPU prefill in packed tiles of 16 rows: vector loads and stores of
     // the 16 results (and residuals) of a token.
     auto vt = VectorType::get({kPackedRows}, b.getF32Type());
+    PackedActivations px = packedActivations(e, x);
     parallelRowTiles(e, n, [&](Value r0) {
       emitPackedRowTile(
-          b, e.loc, packedDotKind(kernels.intDot), {&w}, k,
-          packedActivations(x), r0, seq, tokenBlock,
-          [&](Value s, ArrayRef<Value> ys) {
+          b, e.loc, packedDotKind(kernels.intDot), {&w}, k, px, r0, seq,
+          tokenBlock, [&](Value s, ArrayRef<Value> ys) {
             Value y = ys[0];
             if (residual) {
               Value r = vector::LoadOp::create(b, e.loc, vt, residual,
@@ -2160,11 +2180,11 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   if (rt.isDynamicDim(0) && kernels.packsRows({&wg, &wu}, n, k, x)) {
     // A CPU prefill in packed tiles: gate and up tiles side by side, the
     // epilogue per row.
+    PackedActivations px = packedActivations(e, x);
     parallelRowTiles(e, n, [&](Value r0) {
       emitPackedRowTile(
-          b, e.loc, packedDotKind(kernels.intDot), {&wg, &wu}, k,
-          packedActivations(x), r0, seq, tokenBlock,
-          [&](Value s, ArrayRef<Value> gu) {
+          b, e.loc, packedDotKind(kernels.intDot), {&wg, &wu}, k, px, r0, seq,
+          tokenBlock, [&](Value s, ArrayRef<Value> gu) {
             for (int64_t i = 0; i < kPackedRows; ++i)
               memref::StoreOp::create(
                   b, e.loc,
@@ -2406,6 +2426,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   // A CPU prefill in packed tiles of 16 rows (8 pairs) of [wq; wk; wv].
   if (qt.isDynamicDim(0) && kernels.packsRows({&wq}, nq, k, x) &&
       kernels.packsRows({&wk, &wv}, nk, k, x)) {
+    PackedActivations px = packedActivations(e, x);
     auto tileRows = [&](const WeightView &w, Value r0, Value out, bool rope,
                         Value cache) {
       SmallVector<Pair> pairs;
@@ -2413,8 +2434,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
         pairs.push_back(
             pairOf(arith::AddIOp::create(b, loc, r0, e.idx(2 * p)), rope));
       emitPackedRowTile(
-          b, loc, packedDotKind(kernels.intDot), {&w}, k, packedActivations(x),
-          r0, seq, tokenBlock, [&](Value s, ArrayRef<Value> ys) {
+          b, loc, packedDotKind(kernels.intDot), {&w}, k, px, r0, seq,
+          tokenBlock, [&](Value s, ArrayRef<Value> ys) {
             for (auto [p, pr] : llvm::enumerate(pairs))
               storePair(
                   pr, out, rope, cache, s,

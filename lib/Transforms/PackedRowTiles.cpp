@@ -36,6 +36,11 @@ bool mlir::llama::canPackRows(const WeightView &w, int64_t k) {
   return canIntDot(w, k) && w.type != GGMLType::Q6_K;
 }
 
+bool mlir::llama::canPackFloatRows(const WeightView &w, int64_t k) {
+  return (w.type == GGMLType::F16 || w.type == GGMLType::BF16) &&
+         k % kDotLanes == 0;
+}
+
 namespace {
 
 /// One weight's packed tile (see the file comment).
@@ -214,18 +219,98 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
   return ys;
 }
 
+/// Rows [r0, r0 + 16) of an f16/bf16 weight as f32, transposed:
+/// tile[k][r] (memref<K x 16 x f32>).
+static Value packFloatTile(TileBuilder &e, const WeightView &w, int64_t k,
+                           Value r0) {
+  OpBuilder &b = e.b;
+  Value tile = memref::AllocaOp::create(
+      b, e.loc, MemRefType::get({k, kPackedRows}, b.getF32Type()),
+      b.getI64IntegerAttr(64));
+  e.loop(e.idx(0), e.idx(kPackedRows), 1, {}, [&](Value r, ValueRange) {
+    Value row = arith::AddIOp::create(b, e.loc, r0, r);
+    e.loop(e.idx(0), e.idx(k / kDotLanes), 1, {}, [&](Value blk, ValueRange) {
+      Value k0 = e.mul(blk, kDotLanes);
+      for (auto [off, v] : emitBlockWeights(b, e.loc, w, row, blk)) {
+        int64_t lanes = cast<VectorType>(v.getType()).getDimSize(0);
+        for (int64_t i = 0; i < lanes; ++i)
+          memref::StoreOp::create(b, e.loc,
+                                  vector::ExtractOp::create(b, e.loc, v, i),
+                                  tile, ValueRange{e.add(k0, off + i), r});
+      }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+  return tile;
+}
+
+/// The 16-row dot products of every float tile with tokens `toks`, one
+/// vector<16xf32> per (tile, token), tile-major: per element k one vector
+/// load of the tile's 16 weights and, per token, a broadcast FMA.
+static SmallVector<Value> floatTileDots(TileBuilder &e, ArrayRef<Value> tiles,
+                                        int64_t k, const PackedActivations &x,
+                                        ArrayRef<Value> toks) {
+  OpBuilder &b = e.b;
+  constexpr int64_t kUnroll = 4;
+  int64_t nt = toks.size();
+  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  SmallVector<Value> inits(tiles.size() * nt,
+                           e.splat(f32x16, b.getF32FloatAttr(0)));
+  auto loop = e.loop(
+      e.idx(0), e.idx(k), kUnroll, inits, [&](Value k0, ValueRange accs) {
+        SmallVector<Value> next(accs.begin(), accs.end());
+        for (int64_t u = 0; u < kUnroll; ++u) {
+          Value kk = e.add(k0, u);
+          SmallVector<Value> wv;
+          for (Value tile : tiles)
+            wv.push_back(vector::LoadOp::create(b, e.loc, f32x16, tile,
+                                                ValueRange{kk, e.idx(0)}));
+          for (auto [t, s] : llvm::enumerate(toks)) {
+            Value xb = vector::BroadcastOp::create(
+                b, e.loc, f32x16,
+                memref::LoadOp::create(b, e.loc, x.x, ValueRange{s, kk}));
+            for (auto [i, w] : llvm::enumerate(wv))
+              next[i * nt + t] =
+                  vector::FMAOp::create(b, e.loc, xb, w, next[i * nt + t]);
+          }
+        }
+        return next;
+      });
+  SmallVector<Value> ys;
+  for (int64_t i = 0; i < int64_t(tiles.size()); ++i)
+    for (auto [t, s] : llvm::enumerate(toks)) {
+      Value y = loop.getResult(i * nt + t);
+      if (x.scales)
+        y = arith::MulFOp::create(
+            b, e.loc, y,
+            vector::BroadcastOp::create(
+                b, e.loc, f32x16,
+                memref::LoadOp::create(b, e.loc, x.scales, ValueRange{s})));
+      ys.push_back(y);
+    }
+  return ys;
+}
+
 void mlir::llama::emitPackedRowTile(
     OpBuilder &b, Location loc, IntDotKind kind,
     ArrayRef<const WeightView *> ws, int64_t k, const PackedActivations &x,
     Value r0, Value seq, int64_t tokenBlock,
     function_ref<void(Value s, ArrayRef<Value> ys)> store) {
   TileBuilder e{b, loc};
+  // Integer tiles with quantized activations, otherwise f16/bf16 tiles.
   SmallVector<PackedTile> tiles;
-  for (const WeightView *w : ws)
-    tiles.push_back(packTile(e, *w, k, r0));
-  int64_t nw = tiles.size();
+  SmallVector<Value> floatTiles;
+  for (const WeightView *w : ws) {
+    if (x.xq)
+      tiles.push_back(packTile(e, *w, k, r0));
+    else
+      floatTiles.push_back(packFloatTile(e, *w, k, r0));
+  }
+  int64_t nw = ws.size();
   auto emit = [&](ArrayRef<Value> toks) {
-    SmallVector<Value> ys = tileDots(e, kind, tiles, k, x, toks);
+    SmallVector<Value> ys = x.xq ? tileDots(e, kind, tiles, k, x, toks)
+                                 : floatTileDots(e, floatTiles, k, x, toks);
     for (auto [t, s] : llvm::enumerate(toks)) {
       SmallVector<Value> per;
       for (int64_t i = 0; i < nw; ++i)

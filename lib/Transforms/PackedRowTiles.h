@@ -28,21 +28,27 @@ constexpr int64_t kPackedRows = 16;
 /// Q6_K's 16-element sub-blocks are not packed).
 bool canPackRows(const WeightView &w, int64_t k);
 
-/// The activations of a packed-tile matmul, quantized per block of 32 as in
-/// llama-lower-to-loops: `xq : [seq, K] x i8`, `xd`, `xs : [seq, K/32] x f32`
-/// (scales and quant sums), and the RMSNorm row scales `scales : [seq]` or
-/// null.
+/// Whether f16/bf16 rows of `k` elements (a multiple of 16) can be packed:
+/// as f32, 16 rows per vector, for activations that are not quantized.
+bool canPackFloatRows(const WeightView &w, int64_t k);
+
+/// The activations of a packed-tile matmul: for integer tiles quantized per
+/// block of 32 as in llama-lower-to-loops, `xq : [seq, K] x i8`, `xd`,
+/// `xs : [seq, K/32] x f32` (scales and quant sums); for f16/bf16 tiles
+/// (xq null) `x : [seq, K] x f32`, already times the RMSNorm weight; and
+/// the RMSNorm row scales `scales : [seq]` or null.
 struct PackedActivations {
-  Value xq, xd, xs, scales;
+  Value xq, xd, xs, scales, x;
 };
 
-/// Rows [r0, r0 + 16) of each weight of `ws` (all n x k, canPackRows),
+/// Rows [r0, r0 + 16) of each weight of `ws` (all n x k; canPackRows with
+/// quantized activations, canPackFloatRows without),
 /// multiplied with every token s in [0, seq) of `x`, `tokenBlock` tokens at
 /// a time: calls store(s, ys) with ys[i] the vector<16xf32> of the 16 dot
 /// products of ws[i] (times the token's norm scale). The packed tile lives
 /// in stack buffers (memref.alloca) of the enclosing allocation scope, per
 /// weight 16 K bytes of quants and 2 K of scales (4 K with mins): 144 KiB
-/// for two weights of K = 4096.
+/// for two weights of K = 4096; f16/bf16 tiles hold f32, 64 K bytes.
 void emitPackedRowTile(OpBuilder &b, Location loc, IntDotKind kind,
                        ArrayRef<const WeightView *> ws, int64_t k,
                        const PackedActivations &x, Value r0, Value seq,

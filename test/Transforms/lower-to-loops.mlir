@@ -984,3 +984,23 @@ func.func @negative_packed(%x: tensor<1x256xf32>, %p: tensor<?x256xf32>) -> (ten
   %f = llama.matmul %p, %w40 : (tensor<?x256xf32>, !llama.weight<40x256xq8_0>) -> tensor<?x40xf32>
   return %d, %e, %f : tensor<1x32xf32>, tensor<?x32xf32>, tensor<?x40xf32>
 }
+
+// -----
+
+// packed-rows=16 with F16 rows (activations not quantized): each tile is
+// the 16 rows in f32, transposed ([K][16]), and each token costs one
+// broadcast vector.fma per element.
+// PACK-LABEL: func.func @packed_f16_prefill
+// PACK: scf.parallel
+// PACK: %[[T:.*]] = memref.alloca() {alignment = 64 : i64} : memref<64x16xf32>
+// PACK: memref.store %{{.*}}, %[[T]][
+// PACK: %[[W:.*]] = vector.load %[[T]][{{.*}}] : memref<64x16xf32>, vector<16xf32>
+// PACK: %[[X:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// PACK: vector.fma %[[X]], %[[W]], %{{.*}} : vector<16xf32>
+// PACK-NOT: llama.dot4_acc
+// PACK: vector.store %{{.*}} : memref<?x32xf32>, vector<16xf32>
+func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xf16>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<32x64xf16>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}

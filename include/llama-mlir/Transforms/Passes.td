@@ -133,13 +133,14 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "high and low parts, f32 sums; sm_80 and later) instead of f32 "
            "multiply-adds">,
     Option<"packedRows", "packed-rows", "int64_t", /*default=*/"0",
-           "CPU prefills (a dynamic token count) of Q8_0, Q4_0, Q4_K and "
-           "Q5_K weights with int-dot avx512vnni or generic, in tiles of "
-           "this many rows (0: off; 16): each tile's quants decoded once "
-           "into stack buffers (memref.alloca in the scf.parallel body over "
-           "tiles) with 4 quants of each of the 16 rows per 64-byte vector, "
-           "then every token multiplied with llama.dot4_acc and the rows' "
-           "scales applied as vector<16xf32>">,
+           "CPU prefills (a dynamic token count) in tiles of this many "
+           "weight rows (0: off; 16, with int-dot avx512vnni or generic), "
+           "each tile decoded once into stack buffers (memref.alloca in the "
+           "scf.parallel body over tiles): Q8_0, Q4_0, Q4_K and Q5_K rows "
+           "as 4 quants of each of the 16 rows per 64-byte vector, every "
+           "token multiplied with llama.dot4_acc and the rows' scales "
+           "applied as vector<16xf32>; F16 and BF16 rows as f32 [K][16], "
+           "every token a broadcast vector.fma per element">,
   ];
 }
 

@@ -354,10 +354,20 @@ def pack(tensors):
 
 
 def fused_projection_cases():
-    """The fused ops' extra math: the RMSNorm prologue and RoPE epilogue."""
+    """The fused ops' extra math: the RMSNorm prologue and RoPE epilogue.
+    The f16 case also runs as a prefill (a dynamic token count) in packed
+    tiles of 16 rows (llama-lower-to-loops{packed-rows=16}): the
+    activations times the norm weight computed once, the RoPE pairs taken
+    from the tiles' vectors, 2 tokens per block and one left over."""
     ok = True
     eps = 1e-5
-    for typ in ("f32", "q8_0", "q4_k", "q6_k"):
+    packed = dict(
+        lower=("--pass-pipeline=builtin.module(llama-lower-to-loops"
+               "{int-dot=generic packed-rows=16 token-block=2},canonicalize,cse)",),
+        dynamic=True)
+    for typ, how in (("f32", {}), ("q8_0", {}), ("q4_k", {}), ("q6_k", {}),
+                     ("f16", {}), ("f16", packed)):
+        label = typ + (" packed" if how else "")
         k = BLOCK.get(typ, 32) * (1 if typ in ("q4_k", "q6_k") else 2)
         f = model(typ, k, 64, heads=k // 16)     # head_dim 16
         wq_t = f.tensors["blk.0.attn_q.weight"]   # [k, k]
@@ -376,10 +386,12 @@ def fused_projection_cases():
                f'  %g = llama.weight "g" : {gty}\n'
                f"  %y = llama.matmul %x, %w norm(%g) {{epsilon = 1.0e-05 : f32}} : ({xt}, {wty}, {gty}) -> {xt}\n"
                f"  return %y : {xt}\n}}\n")
+        if how:
+            src = src.replace(xt, ttype(("?", k), "f32"))
         got = run(src, [(raw.shape, "i8", raw), ((seq, k), "f32", x)],
-                  [((seq, k), "f32")], offs)
+                  [((seq, k), "f32")], offs, **how)
         xn = ops.rms_norm(x.astype(np.float64), g, eps)
-        ok &= compare(f"matmul norm(g) {typ} K={k}", got, ops.matmul(xn, wq))
+        ok &= compare(f"matmul norm(g) {label} K={k}", got, ops.matmul(xn, wq))
         # qkv_rope: wq [k, k], wk = wv = the first k/2 rows of another
         # weight; n_rot 8 of head_dim 16 (a partial rotation).
         hd, nh, nkv, n_rot, theta = 16, k // 16, k // 32, 8, 10000.0
@@ -411,10 +423,14 @@ def fused_projection_cases():
                        f"({xt}, {wty}, {kvty}, {kvty}, {pt}{nty}) -> ({qt3}, {kt3}, {kt3})\n"
                        f"  return %{name} : {rty}\n}}\n")
                 shape = (seq, nh if name == "q" else nkv, hd)
+                if how:
+                    for t in (xt, pt, qt3, kt3):
+                        src = src.replace(t, t.replace(f"<{seq}x", "<?x"))
                 got = run(src, [(raw.shape, "i8", raw), ((seq, k), "f32", x),
-                                ((seq,), "i32", pos)], [(shape, "f32")], offs)
-                ok &= compare(f"qkv_rope {name} {typ} K={k} norm={norm}", got,
-                              want[which])
+                                ((seq,), "i32", pos)], [(shape, "f32")], offs,
+                          **how)
+                ok &= compare(f"qkv_rope {name} {label} K={k} norm={norm}",
+                              got, want[which])
     return ok
 
 
