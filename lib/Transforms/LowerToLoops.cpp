@@ -2423,6 +2423,27 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     return success();
   }
 
+  // Row `row` of [wq; wk; wv]: body(weight, its row, output, rope, cache)
+  // in the branch of the weight it falls in.
+  using ProjectionBody =
+      function_ref<void(const WeightView &, Value, Value, bool, Value)>;
+  auto forProjection = [&](Value row, ProjectionBody body) {
+    auto below = [&](int64_t n) {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                   e.idx(n));
+    };
+    auto minus = [&](int64_t n) {
+      return arith::SubIOp::create(b, loc, row, e.idx(n));
+    };
+    e.ifElse(
+        below(nq), [&] { body(wq, row, qOut, true, Value()); },
+        [&] {
+          e.ifElse(
+              below(nq + nk), [&] { body(wk, minus(nq), kOut, true, kCache); },
+              [&] { body(wv, minus(nq + nk), vOut, false, vCache); });
+        });
+  };
+
   // A CPU prefill in packed tiles of 16 rows (8 pairs) of [wq; wk; wv].
   if (qt.isDynamicDim(0) && kernels.packsRows({&wq}, nq, k, x) &&
       kernels.packsRows({&wk, &wv}, nk, k, x)) {
@@ -2443,23 +2464,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
                   vector::ExtractOp::create(b, loc, ys[0], int64_t(2 * p + 1)));
           });
     };
-    parallelRowTiles(e, nq + 2 * nk, [&](Value r0) {
-      auto below = [&](int64_t n) {
-        return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, r0,
-                                     e.idx(n));
-      };
-      auto minus = [&](int64_t n) {
-        return arith::SubIOp::create(b, loc, r0, e.idx(n));
-      };
-      e.ifElse(
-          below(nq), [&] { tileRows(wq, r0, qOut, true, Value()); },
-          [&] {
-            e.ifElse(
-                below(nq + nk),
-                [&] { tileRows(wk, minus(nq), kOut, true, kCache); },
-                [&] { tileRows(wv, minus(nq + nk), vOut, false, vCache); });
-          });
-    });
+    parallelRowTiles(e, nq + 2 * nk,
+                     [&](Value r0) { forProjection(r0, tileRows); });
     op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
     op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
     op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
@@ -2469,22 +2475,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
 
   // One parallel loop over the row pairs of [wq; wk; wv].
   parallelRows(e, kernels.gpu, (nq + 2 * nk) / 2, [&](Value pair) {
-    Value row = arith::MulIOp::create(b, loc, pair, e.idx(2));
-    auto below = [&](int64_t n) {
-      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
-                                   e.idx(n));
-    };
-    auto minus = [&](int64_t n) {
-      return arith::SubIOp::create(b, loc, row, e.idx(n));
-    };
-    e.ifElse(
-        below(nq), [&] { pairRows(wq, row, qOut, true, Value()); },
-        [&] {
-          e.ifElse(
-              below(nq + nk),
-              [&] { pairRows(wk, minus(nq), kOut, true, kCache); },
-              [&] { pairRows(wv, minus(nq + nk), vOut, false, vCache); });
-        });
+    forProjection(arith::MulIOp::create(b, loc, pair, e.idx(2)), pairRows);
   });
   op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
   op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));

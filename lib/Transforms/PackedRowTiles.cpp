@@ -127,6 +127,29 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
   return t;
 }
 
+/// The results of a tile loop carrying one vector<16xf32> per (tile, token),
+/// tile-major, each times its token's norm scale where there is one.
+static SmallVector<Value> finishTileDots(TileBuilder &e, scf::ForOp loop,
+                                         int64_t ntiles,
+                                         const PackedActivations &x,
+                                         ArrayRef<Value> toks) {
+  OpBuilder &b = e.b;
+  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  SmallVector<Value> ys;
+  for (int64_t i = 0; i < ntiles; ++i)
+    for (auto [t, s] : llvm::enumerate(toks)) {
+      Value y = loop.getResult(i * toks.size() + t);
+      if (x.scales)
+        y = arith::MulFOp::create(
+            b, e.loc, y,
+            vector::BroadcastOp::create(
+                b, e.loc, f32x16,
+                memref::LoadOp::create(b, e.loc, x.scales, ValueRange{s})));
+      ys.push_back(y);
+    }
+  return ys;
+}
+
 /// The 16-row dot products of every tile with tokens `toks`: one
 /// vector<16xf32> per (tile, token), tile-major.
 static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
@@ -206,17 +229,7 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
         }
         return next;
       });
-  SmallVector<Value> ys;
-  for (int64_t i = 0; i < int64_t(tiles.size()); ++i)
-    for (auto [t, s] : llvm::enumerate(toks)) {
-      Value y = loop.getResult(i * nt + t);
-      if (x.scales)
-        y = arith::MulFOp::create(
-            b, e.loc, y,
-            bcast(memref::LoadOp::create(b, e.loc, x.scales, ValueRange{s})));
-      ys.push_back(y);
-    }
-  return ys;
+  return finishTileDots(e, loop, tiles.size(), x, toks);
 }
 
 /// Rows [r0, r0 + 16) of an f16/bf16 weight as f32, transposed:
@@ -277,19 +290,7 @@ static SmallVector<Value> floatTileDots(TileBuilder &e, ArrayRef<Value> tiles,
         }
         return next;
       });
-  SmallVector<Value> ys;
-  for (int64_t i = 0; i < int64_t(tiles.size()); ++i)
-    for (auto [t, s] : llvm::enumerate(toks)) {
-      Value y = loop.getResult(i * nt + t);
-      if (x.scales)
-        y = arith::MulFOp::create(
-            b, e.loc, y,
-            vector::BroadcastOp::create(
-                b, e.loc, f32x16,
-                memref::LoadOp::create(b, e.loc, x.scales, ValueRange{s})));
-      ys.push_back(y);
-    }
-  return ys;
+  return finishTileDots(e, loop, tiles.size(), x, toks);
 }
 
 void mlir::llama::emitPackedRowTile(
