@@ -25,6 +25,25 @@ using namespace mlir::llama;
 
 namespace {
 
+/// Lane j of the sums of each 4 consecutive elements of `products`
+/// (vector<4N x i32>): products[4j] + ... + products[4j+3], added in that
+/// order onto `init` (or starting from products[4j] when `init` is null).
+static Value addGroupsOf4(PatternRewriter &rewriter, Location loc,
+                          Value products, Value init) {
+  int64_t n = cast<VectorType>(products.getType()).getDimSize(0) / 4;
+  Value result = init;
+  for (int64_t q = 0; q < 4; ++q) {
+    SmallVector<int64_t> mask;
+    for (int64_t j = 0; j < n; ++j)
+      mask.push_back(4 * j + q);
+    Value part =
+        vector::ShuffleOp::create(rewriter, loc, products, products, mask);
+    result = result ? Value(arith::AddIOp::create(rewriter, loc, result, part))
+                    : part;
+  }
+  return result;
+}
+
 struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -88,16 +107,9 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
       Value p = arith::MulIOp::create(
           rewriter, loc, arith::ExtSIOp::create(rewriter, loc, vec(32, i16), w),
           arith::ExtSIOp::create(rewriter, loc, vec(32, i16), x));
-      Value p32 = arith::ExtSIOp::create(rewriter, loc, vec(32, i32), p);
-      for (int64_t q = 0; q < 4; ++q) {
-        SmallVector<int64_t> mask;
-        for (int64_t j = 0; j < 8; ++j)
-          mask.push_back(4 * j + q);
-        Value part = vector::ShuffleOp::create(rewriter, loc, p32, p32, mask);
-        result = result
-                     ? Value(arith::AddIOp::create(rewriter, loc, result, part))
-                     : part;
-      }
+      result = addGroupsOf4(
+          rewriter, loc, arith::ExtSIOp::create(rewriter, loc, vec(32, i32), p),
+          Value());
     }
     rewriter.replaceOp(op, result);
     return success();
@@ -127,16 +139,7 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     Value p = arith::MulIOp::create(
         rewriter, loc, arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs()),
         arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs()));
-    Value result = op.getAcc();
-    for (int64_t q = 0; q < 4; ++q) {
-      SmallVector<int64_t> mask;
-      for (int64_t j = 0; j < n; ++j)
-        mask.push_back(4 * j + q);
-      result = arith::AddIOp::create(
-          rewriter, loc, result,
-          vector::ShuffleOp::create(rewriter, loc, p, p, mask));
-    }
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, addGroupsOf4(rewriter, loc, p, op.getAcc()));
     return success();
   }
 };
