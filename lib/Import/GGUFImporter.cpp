@@ -109,8 +109,8 @@ FailureOr<func::FuncOp> Importer::buildForward(StringRef fnName, int64_t seq,
   FailureOr<Value> embd = weight("token_embd.weight", error);
   if (failed(embd))
     return failure();
-  Value x = EmbeddingOp::create(b, loc("token_embd"), act({seq, dim}), *embd,
-                                tokens);
+  Value x =
+      EmbeddingOp::create(b, loc("token_embd"), act({seq, dim}), *embd, tokens);
   for (int64_t l = 0; l < hp.nLayers; ++l) {
     std::string p = "blk." + std::to_string(l) + ".";
     auto w = [&](const char *n) { return weight(p + n + ".weight", error); };
@@ -123,34 +123,34 @@ FailureOr<func::FuncOp> Importer::buildForward(StringRef fnName, int64_t seq,
         return failure();
     Value xn = RMSNormOp::create(b, loc(p + "attn_norm"), act({seq, dim}), x,
                                  *an, eps);
-    Value q = MatmulOp::create(b, loc(p + "attn_q"), act({seq, nh * hd}), xn,
-                               *wq);
-    Value k = MatmulOp::create(b, loc(p + "attn_k"), act({seq, nkv * hd}), xn,
-                               *wk);
-    Value v = MatmulOp::create(b, loc(p + "attn_v"), act({seq, nkv * hd}), xn,
-                               *wv);
+    Value q =
+        MatmulOp::create(b, loc(p + "attn_q"), act({seq, nh * hd}), xn, *wq);
+    Value k =
+        MatmulOp::create(b, loc(p + "attn_k"), act({seq, nkv * hd}), xn, *wk);
+    Value v =
+        MatmulOp::create(b, loc(p + "attn_v"), act({seq, nkv * hd}), xn, *wv);
     Value q3 = heads(q, nh, p + "attn_q.heads");
     Value k3 = heads(k, nkv, p + "attn_k.heads");
     Value v3 = heads(v, nkv, p + "attn_v.heads");
     FloatAttr theta = b.getF32FloatAttr(static_cast<float>(hp.ropeTheta));
     IntegerAttr nRot = b.getI64IntegerAttr(hp.nRot);
-    Value qr = RoPEOp::create(b, loc(p + "rope_q"), q3.getType(), q3, pos,
-                              nRot, theta);
-    Value kr = RoPEOp::create(b, loc(p + "rope_k"), k3.getType(), k3, pos,
-                              nRot, theta);
-    Value att = AttentionOp::create(b, loc(p + "attn"), qr.getType(), qr, kr,
-                                    v3, pos, cache, b.getI64IntegerAttr(l),
-                                    FloatAttr());
+    Value qr = RoPEOp::create(b, loc(p + "rope_q"), q3.getType(), q3, pos, nRot,
+                              theta);
+    Value kr = RoPEOp::create(b, loc(p + "rope_k"), k3.getType(), k3, pos, nRot,
+                              theta);
+    Value att =
+        AttentionOp::create(b, loc(p + "attn"), qr.getType(), qr, kr, v3, pos,
+                            cache, b.getI64IntegerAttr(l), FloatAttr());
     Value att2 = tensor::CollapseShapeOp::create(
         b, loc(p + "attn.merge"), act({seq, nh * hd}), att,
         ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-    Value o = MatmulOp::create(b, loc(p + "attn_output"), act({seq, dim}),
-                               att2, *wo);
+    Value o =
+        MatmulOp::create(b, loc(p + "attn_output"), act({seq, dim}), att2, *wo);
     Value h = arith::AddFOp::create(b, loc(p + "attn_residual"), x, o);
     Value hn = RMSNormOp::create(b, loc(p + "ffn_norm"), act({seq, dim}), h,
                                  *fn_, eps);
-    Value g = MatmulOp::create(b, loc(p + "ffn_gate"),
-                               act({seq, hp.hiddenDim}), hn, *wg);
+    Value g = MatmulOp::create(b, loc(p + "ffn_gate"), act({seq, hp.hiddenDim}),
+                               hn, *wg);
     Value u = MatmulOp::create(b, loc(p + "ffn_up"), act({seq, hp.hiddenDim}),
                                hn, *wu);
     Value s = SwiGLUOp::create(b, loc(p + "ffn_swiglu"), g.getType(), g, u);
@@ -158,12 +158,12 @@ FailureOr<func::FuncOp> Importer::buildForward(StringRef fnName, int64_t seq,
     x = arith::AddFOp::create(b, loc(p + "ffn_residual"), h, d);
   }
   FailureOr<Value> on = weight("output_norm.weight", error);
-  FailureOr<Value> out = weight(
-      hp.tiedOutput ? "token_embd.weight" : "output.weight", error);
+  FailureOr<Value> out =
+      weight(hp.tiedOutput ? "token_embd.weight" : "output.weight", error);
   if (failed(on) || failed(out))
     return failure();
-  Value xf = RMSNormOp::create(b, loc("output_norm"), act({seq, dim}), x, *on,
-                               eps);
+  Value xf =
+      RMSNormOp::create(b, loc("output_norm"), act({seq, dim}), x, *on, eps);
   Value logits = MatmulOp::create(b, loc("output"), logitsType, xf, *out);
   func::ReturnOp::create(b, loc("return"), logits);
   return fn;
