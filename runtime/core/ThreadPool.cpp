@@ -16,6 +16,39 @@
 
 namespace {
 
+/// A hint to the core that this is a spin-wait (x86 `pause`, Arm `yield`):
+/// no system call, unlike std::this_thread::yield.
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Spins until `ready()`: on the CPU for the first `spinFor` (the other
+/// threads run on their own cores and finish within microseconds), then
+/// giving the core away between checks (more threads than cores). Returns
+/// whether `ready()` became true before `giveUpAfter` (never, if zero).
+template <typename F>
+bool spinUntil(F ready, std::chrono::microseconds spinFor,
+               std::chrono::microseconds giveUpAfter) {
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 0;; ++i) {
+    if (ready())
+      return true;
+    if (i % 64 != 63) {
+      cpuRelax();
+      continue;
+    }
+    auto spent = std::chrono::steady_clock::now() - start;
+    if (giveUpAfter.count() && spent >= giveUpAfter)
+      return false;
+    if (spent >= spinFor)
+      std::this_thread::yield();
+  }
+}
+
 class Pool {
 public:
   ~Pool() { resize(1); }
@@ -64,8 +97,9 @@ public:
     }
     cv_.notify_all();
     share(0);
-    while (done_.load(std::memory_order_acquire) != nThreads_ - 1)
-      std::this_thread::yield();
+    spinUntil(
+        [&] { return done_.load(std::memory_order_acquire) == nThreads_ - 1; },
+        std::chrono::microseconds(1000), std::chrono::microseconds(0));
   }
 
 private:
@@ -80,12 +114,10 @@ private:
     for (;;) {
       // Spin for a while (the next loop usually comes within microseconds),
       // then sleep until told.
-      auto until =
-          std::chrono::steady_clock::now() + std::chrono::microseconds(200);
-      while (generation_.load(std::memory_order_acquire) == seen &&
-             std::chrono::steady_clock::now() < until)
-        std::this_thread::yield();
-      if (generation_.load(std::memory_order_acquire) == seen) {
+      bool announced = spinUntil(
+          [&] { return generation_.load(std::memory_order_acquire) != seen; },
+          std::chrono::microseconds(100), std::chrono::microseconds(200));
+      if (!announced) {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] {
           return generation_.load(std::memory_order_acquire) != seen;
