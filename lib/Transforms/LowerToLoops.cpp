@@ -13,6 +13,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "PackedRowTiles.h"
+
+#include "llama-mlir/Codegen/PackedWeights.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Transforms/Dequant.h"
 #include "llama-mlir/Transforms/Passes.h"
@@ -381,6 +383,20 @@ bool Kernels::packsRows(ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
   return llvm::all_of(ws, [&](const WeightView *w) {
     return x.xq ? canPackRows(*w, k) : canPackFloatRows(*w, k);
   });
+}
+
+/// Weights prepacked at compile time are only readable by the packed tiles:
+/// an error where `op` would not take them (`tiles`) or where only some of
+/// its weights are prepacked (selectPrepackedWeights rules both out).
+static LogicalResult
+checkPrepacked(Operation *op, ArrayRef<const WeightView *> ws, bool tiles) {
+  bool any = llvm::any_of(ws, [](const WeightView *w) { return w->prepacked; });
+  bool all = llvm::all_of(ws, [](const WeightView *w) { return w->prepacked; });
+  if (any && (!all || !tiles))
+    return op->emitOpError("llama-lower-to-loops: weights prepacked in the "
+                           "rows16 layout need the packed row tiles of all "
+                           "of the op's weights");
+  return success();
 }
 
 /// The llama.dot4_acc kind of the packed tiles: vpdpbusd where the target
@@ -764,10 +780,12 @@ static Value normalizedRows(Emitter &e, int64_t threads, Value x, Value gamma,
 class FunctionLowering {
 public:
   FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
-                   SmallVectorImpl<Attribute> &weightTable, int64_t tokenBlock,
+                   SmallVectorImpl<Attribute> &weightTable,
+                   const llvm::StringSet<> &prepacked, int64_t tokenBlock,
                    Kernels kernels)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable), tokenBlock(tokenBlock), kernels(kernels) {}
+        weightTable(weightTable), prepacked(prepacked), tokenBlock(tokenBlock),
+        kernels(kernels) {}
 
   LogicalResult run();
 
@@ -776,6 +794,8 @@ private:
   OpBuilder b;
   llvm::StringMap<int64_t> &weightIndex;
   SmallVectorImpl<Attribute> &weightTable;
+  /// The weights read in the rows16 layout packed at compile time.
+  const llvm::StringSet<> &prepacked;
   /// Tokens per register block of the prefill GEMM.
   int64_t tokenBlock;
   /// The target's kernel choices (integer dot products, scalable vectors).
@@ -878,13 +898,17 @@ LogicalResult FunctionLowering::lowerWeight(WeightOp op) {
     index = static_cast<int64_t>(weightTable.size());
     weightIndex[op.getName()] = index;
     SmallVector<int64_t> ne(wt.getShape().rbegin(), wt.getShape().rend());
-    weightTable.push_back(b.getDictionaryAttr({
+    SmallVector<NamedAttribute> entry = {
         b.getNamedAttr("name", op.getNameAttr()),
         b.getNamedAttr("type", b.getI64IntegerAttr(
                                    static_cast<int64_t>(wt.getGgmlType()))),
-        b.getNamedAttr("ne", b.getI64ArrayAttr(ne)),
-    }));
+        b.getNamedAttr("ne", b.getI64ArrayAttr(ne))};
+    if (prepacked.contains(op.getName()))
+      entry.push_back(b.getNamedAttr(
+          "layout", b.getStringAttr(llama_mlir::packed::kRows16)));
+    weightTable.push_back(b.getDictionaryAttr(entry));
   }
+  bool packed = prepacked.contains(op.getName());
   // Views are created at the top of the function, after the ABI setup.
   b.setInsertionPoint(op);
   Location loc = op.getLoc();
@@ -893,12 +917,18 @@ LogicalResult FunctionLowering::lowerWeight(WeightOp op) {
   Value offIdx = arith::IndexCastOp::create(b, loc, b.getIndexType(), off);
   MemRefType vt = weightViewType(fn.getContext(), wt.getGgmlType(),
                                  wt.getNumRows(), wt.getShape().back());
+  if (packed) // tiles x groups x bytes (PackedWeights.h)
+    vt = MemRefType::get({wt.getShape()[0] / kPackedRows,
+                          wt.getShape()[1] / kIntDotBlock,
+                          llama_mlir::packed::rows16GroupBytes(
+                              static_cast<uint32_t>(wt.getGgmlType()))},
+                         b.getI8Type());
   Value view = memref::ViewOp::create(b, loc, vt, file, offIdx, ValueRange{});
   const llamart::GGMLTypeTraits &tr = llamart::getGGMLTypeTraits(
       static_cast<llamart::GGMLType>(static_cast<uint32_t>(wt.getGgmlType())));
   weights[op.getResult()] = {view, wt.getGgmlType(),
                              static_cast<int64_t>(tr.blockSize),
-                             static_cast<int64_t>(tr.bytesPerBlock)};
+                             static_cast<int64_t>(tr.bytesPerBlock), packed};
   return success();
 }
 
@@ -2082,7 +2112,9 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
-  if (rt.isDynamicDim(0) && kernels.packsRows({&w}, n, k, x)) {
+  if (failed(checkPrepacked(op, {&w}, kernels.packsRows({&w}, n, k, x))))
+    return failure();
+  if ((rt.isDynamicDim(0) || w.prepacked) && kernels.packsRows({&w}, n, k, x)) {
     // A CPU prefill in packed tiles of 16 rows: vector loads and stores of
     // the 16 results (and residuals) of a token.
     auto vt = VectorType::get({kPackedRows}, b.getF32Type());
@@ -2177,7 +2209,10 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   };
   bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
                  rt.isDynamicDim(0);
-  if (rt.isDynamicDim(0) && kernels.packsRows({&wg, &wu}, n, k, x)) {
+  bool tiles = kernels.packsRows({&wg, &wu}, n, k, x);
+  if (failed(checkPrepacked(op, {&wg, &wu}, tiles)))
+    return failure();
+  if ((rt.isDynamicDim(0) || wg.prepacked) && tiles) {
     // A CPU prefill in packed tiles: gate and up tiles side by side, the
     // epilogue per row.
     PackedActivations px = packedActivations(e, x);
@@ -2445,8 +2480,11 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   };
 
   // A CPU prefill in packed tiles of 16 rows (8 pairs) of [wq; wk; wv].
-  if (qt.isDynamicDim(0) && kernels.packsRows({&wq}, nq, k, x) &&
-      kernels.packsRows({&wk, &wv}, nk, k, x)) {
+  bool tiles = kernels.packsRows({&wq}, nq, k, x) &&
+               kernels.packsRows({&wk, &wv}, nk, k, x);
+  if (failed(checkPrepacked(op, {&wq, &wk, &wv}, tiles)))
+    return failure();
+  if ((qt.isDynamicDim(0) || wq.prepacked) && tiles) {
     PackedActivations px = packedActivations(e, x);
     auto tileRows = [&](const WeightView &w, Value r0, Value out, bool rope,
                         Value cache) {
@@ -3063,15 +3101,23 @@ struct LlamaLowerToLoopsPass
           "llama-lower-to-loops: gpu-tensor-cores needs gpu");
       return signalPassFailure();
     }
+    if (packedWeights && (packedRows != kPackedRows || gpuKernels)) {
+      getOperation().emitError("llama-lower-to-loops: packed-weights needs "
+                               "packed-rows=16 (and no gpu)");
+      return signalPassFailure();
+    }
     ModuleOp module = getOperation();
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
+    llvm::StringSet<> prepacked;
+    if (packedWeights)
+      prepacked = selectPrepackedWeights(module);
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(fn, weightIndex, weightTable, tokenBlock,
-                                Kernels{*isa, scalableVectors, vectorKernels,
-                                        gpuKernels, gpuQuantizedRowNorms,
-                                        gpuBlockThreads, gpuTensorCores,
-                                        packedRows});
+      FunctionLowering lowering(
+          fn, weightIndex, weightTable, prepacked, tokenBlock,
+          Kernels{*isa, scalableVectors, vectorKernels, gpuKernels,
+                  gpuQuantizedRowNorms, gpuBlockThreads, gpuTensorCores,
+                  packedRows});
       if (failed(lowering.run()))
         return signalPassFailure();
     }

@@ -18,15 +18,20 @@
 //   sum_i w[r, i] x[i] = dx * (scale[r] * (dot4(quants, xq) - 128 sum(xq))
 //                              - min[r] * sum(xq))
 // in which the int32 sums are exact and so is their f32 difference
-// (|sum| < 2^24).
+// (|sum| < 2^24). A weight prepacked at compile time (rows16,
+// PackedWeights.h) holds the same quants tile by tile in the file (Q4_0 as
+// nibbles, bias 8; scales as f16), and the same loops read it in place.
 //
 //===----------------------------------------------------------------------===//
 
 #include "PackedRowTiles.h"
 
+#include "llama-mlir/Codegen/PackedWeights.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -41,13 +46,81 @@ bool mlir::llama::canPackFloatRows(const WeightView &w, int64_t k) {
          k % kDotLanes == 0;
 }
 
+/// The weight operands of a matmul-family op (none for other ops).
+static SmallVector<Value> matmulWeights(Operation *op) {
+  if (auto m = dyn_cast<MatmulOp>(op))
+    return {m.getWeight()};
+  if (auto m = dyn_cast<MatmulSwiGLUOp>(op))
+    return {m.getGate(), m.getUp()};
+  if (auto m = dyn_cast<QKVRoPEOp>(op))
+    return {m.getWq(), m.getWk(), m.getWv()};
+  return {};
+}
+
+llvm::StringSet<> mlir::llama::selectPrepackedWeights(ModuleOp module) {
+  auto typeOf = [](Value w) {
+    return static_cast<uint32_t>(cast<WeightType>(w.getType()).getGgmlType());
+  };
+  auto hasLayout = [&](Value w) {
+    auto wt = cast<WeightType>(w.getType());
+    return wt.getShape().size() == 2 &&
+           llama_mlir::packed::hasRows16(typeOf(w), wt.getShape()[0],
+                                         wt.getShape()[1]);
+  };
+  // A use as a weight of a matmul all of whose weights have the layout and
+  // make one kind of tile: integer (quantized activations) or float.
+  auto tiledUse = [&](OpOperand &use) {
+    SmallVector<Value> ws = matmulWeights(use.getOwner());
+    auto quantized = [&](Value w) {
+      return llama_mlir::packed::rows16IsQuantized(typeOf(w));
+    };
+    return llvm::is_contained(ws, use.get()) && llvm::all_of(ws, hasLayout) &&
+           (llvm::all_of(ws, quantized) || llvm::none_of(ws, quantized));
+  };
+  llvm::StringSet<> names, refused;
+  SmallVector<SmallVector<StringRef>> ops; // each op's weight names
+  module.walk([&](Operation *op) {
+    if (auto w = dyn_cast<WeightOp>(op)) {
+      names.insert(w.getName());
+      if (w->use_empty() || !llvm::all_of(w->getUses(), tiledUse))
+        refused.insert(w.getName());
+    }
+    SmallVector<StringRef> opNames;
+    for (Value v : matmulWeights(op))
+      if (auto w = v.getDefiningOp<WeightOp>())
+        opNames.push_back(w.getName());
+    if (!opNames.empty())
+      ops.push_back(opNames);
+  });
+  // An op takes the tiles for all of its weights or for none: one refused
+  // weight refuses the others of its ops, until nothing changes.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (ArrayRef<StringRef> op : ops)
+      if (llvm::any_of(op, [&](StringRef n) { return refused.contains(n); }))
+        for (StringRef n : op)
+          changed |= refused.insert(n).second;
+  }
+  llvm::StringSet<> chosen;
+  for (const auto &n : names)
+    if (!refused.contains(n.getKey()))
+      chosen.insert(n.getKey());
+  return chosen;
+}
+
 namespace {
 
-/// One weight's packed tile (see the file comment).
+/// One weight's tile (see the file comment): stack buffers packed per call,
+/// or a tile of a weight prepacked at compile time.
 struct PackedTile {
   Value quants, scales, mins;
-  /// Signed quants, stored + 128: the dot products carry 128 sum(xq).
-  bool biased = false;
+  /// Prepacked: the weight's view memref<n/16 x k/32 x bytes x i8> and the
+  /// tile's index in it.
+  Value packed, index;
+  GGMLType type = GGMLType::F32;
+  /// What the stored unsigned quants carry over the signed ones: the dot
+  /// products carry bias * sum(xq) (0 for the K-quants' unsigned quants).
+  int64_t bias = 0;
 };
 
 struct TileBuilder {
@@ -104,8 +177,8 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
       for (const Int8Group &grp : grps) {
         Value g = e.add(g0, grp.offset / kIntDotBlock);
         Value q = grp.q;
-        t.biased = !grp.nonneg;
-        if (t.biased)
+        t.bias = grp.nonneg ? 0 : 128;
+        if (t.bias)
           q = arith::XOrIOp::create(b, e.loc, q,
                                     e.splat(i8x32, b.getI8IntegerAttr(-128)));
         Value q32 = vector::BitCastOp::create(b, e.loc, i32x8, q);
@@ -125,6 +198,58 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
     return SmallVector<Value>{};
   });
   return t;
+}
+
+/// Rows [r0, r0 + 16) of a weight prepacked in the rows16 layout.
+static PackedTile prepackedTile(TileBuilder &e, const WeightView &w, Value r0) {
+  PackedTile t;
+  t.packed = w.view;
+  t.index = arith::DivUIOp::create(e.b, e.loc, r0, e.idx(kPackedRows));
+  t.type = w.type;
+  t.bias = llama_mlir::packed::rows16QuantBias(static_cast<uint32_t>(w.type));
+  return t;
+}
+
+/// The 4 quants at step j (elements 4j .. 4j+3) of group g of the tile's 16
+/// rows: vector<64xi8>, row r in bytes 4r .. 4r+3.
+static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
+                        int64_t j) {
+  OpBuilder &b = e.b;
+  auto i8x64 = VectorType::get({4 * kPackedRows}, b.getI8Type());
+  if (!t.packed)
+    return vector::BitCastOp::create(
+        b, e.loc, i8x64,
+        vector::LoadOp::create(b, e.loc,
+                               VectorType::get({kPackedRows}, b.getI32Type()),
+                               t.quants, ValueRange{g, e.idx(j), e.idx(0)}));
+  if (t.type == GGMLType::Q8_0)
+    return vector::LoadOp::create(b, e.loc, i8x64, t.packed,
+                                  ValueRange{t.index, g, e.idx(64 * j)});
+  // Q4_0: steps j and j + 4 are the low and high nibbles of one load.
+  Value v = vector::LoadOp::create(b, e.loc, i8x64, t.packed,
+                                   ValueRange{t.index, g, e.idx(64 * (j % 4))});
+  if (j < 4)
+    return arith::AndIOp::create(b, e.loc, v,
+                                 e.splat(i8x64, b.getI8IntegerAttr(0x0F)));
+  return arith::ShRUIOp::create(b, e.loc, v,
+                                e.splat(i8x64, b.getI8IntegerAttr(4)));
+}
+
+/// The 16 rows' scales of group g: vector<16xf32>.
+static Value tileScales(TileBuilder &e, const PackedTile &t, Value g) {
+  OpBuilder &b = e.b;
+  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  if (!t.packed)
+    return vector::LoadOp::create(b, e.loc, f32x16, t.scales,
+                                  ValueRange{g, e.idx(0)});
+  int64_t at =
+      llama_mlir::packed::rows16QuantBytes(static_cast<uint32_t>(t.type));
+  Value raw = vector::LoadOp::create(
+      b, e.loc, VectorType::get({2 * kPackedRows}, b.getI8Type()), t.packed,
+      ValueRange{t.index, g, e.idx(at)});
+  Value h = vector::BitCastOp::create(
+      b, e.loc, VectorType::get({kPackedRows}, b.getF16Type()), raw);
+  return arith::ExtFOp::create(b, e.loc, f32x16, h);
 }
 
 /// The results of a tile loop carrying one vector<16xf32> per (tile, token),
@@ -189,10 +314,7 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
                 vector::BroadcastOp::create(b, e.loc, i32x16, w)));
           }
           for (auto [i, tile] : llvm::enumerate(tiles)) {
-            Value wv = vector::BitCastOp::create(
-                b, e.loc, i8x64,
-                vector::LoadOp::create(b, e.loc, i32x16, tile.quants,
-                                       ValueRange{g, e.idx(j), e.idx(0)}));
+            Value wv = tileQuants(e, tile, g, j);
             for (int64_t t = 0; t < nt; ++t)
               dots[i * nt + t] = Dot4AccOp::create(
                   b, e.loc, i32x16, dots[i * nt + t], wv, xs[t], kindAttr);
@@ -206,15 +328,15 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
             Value &acc = next[i * nt + t];
             Value f =
                 arith::SIToFPOp::create(b, e.loc, f32x16, dots[i * nt + t]);
-            if (tile.biased)
+            if (tile.bias)
               f = arith::SubFOp::create(
                   b, e.loc, f,
                   bcast(arith::MulFOp::create(
                       b, e.loc, xsum,
-                      arith::ConstantOp::create(b, e.loc,
-                                                b.getF32FloatAttr(128)))));
-            Value sc = vector::LoadOp::create(b, e.loc, f32x16, tile.scales,
-                                              ValueRange{g, e.idx(0)});
+                      arith::ConstantOp::create(
+                          b, e.loc,
+                          b.getF32FloatAttr(static_cast<float>(tile.bias))))));
+            Value sc = tileScales(e, tile, g);
             acc = vector::FMAOp::create(
                 b, e.loc, f, arith::MulFOp::create(b, e.loc, sc, bcast(dx)),
                 acc);
@@ -258,27 +380,68 @@ static Value packFloatTile(TileBuilder &e, const WeightView &w, int64_t k,
   return tile;
 }
 
+/// A float tile: the f32 stack buffer packed per call, or a tile of an
+/// f16/bf16 weight prepacked at compile time (its view, the tile's index).
+struct FloatTile {
+  Value buffer, packed, index;
+  GGMLType type = GGMLType::F32;
+};
+
+/// Element k0 + u of the tile's 16 rows as vector<16xf32>; prepacked tiles
+/// step k0 by whole groups of 32 (g = k0 / 32).
+static Value floatTileColumn(TileBuilder &e, const FloatTile &t, Value k0,
+                             Value g, int64_t u) {
+  OpBuilder &b = e.b;
+  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  if (!t.packed)
+    return vector::LoadOp::create(b, e.loc, f32x16, t.buffer,
+                                  ValueRange{e.add(k0, u), e.idx(0)});
+  Value raw = vector::LoadOp::create(
+      b, e.loc, VectorType::get({2 * kPackedRows}, b.getI8Type()), t.packed,
+      ValueRange{t.index, g, e.idx(2 * kPackedRows * u)});
+  if (t.type == GGMLType::F16)
+    return arith::ExtFOp::create(
+        b, e.loc, f32x16,
+        Value(vector::BitCastOp::create(
+            b, e.loc, VectorType::get({kPackedRows}, b.getF16Type()), raw)));
+  // bf16: the high half of an f32.
+  auto i32x16 = VectorType::get({kPackedRows}, b.getI32Type());
+  Value wide = arith::ExtUIOp::create(
+      b, e.loc, i32x16,
+      vector::BitCastOp::create(
+          b, e.loc, VectorType::get({kPackedRows}, b.getI16Type()), raw));
+  return vector::BitCastOp::create(
+      b, e.loc, f32x16,
+      arith::ShLIOp::create(b, e.loc, wide,
+                            e.splat(i32x16, b.getI32IntegerAttr(16))));
+}
+
 /// The 16-row dot products of every float tile with tokens `toks`, one
 /// vector<16xf32> per (tile, token), tile-major: per element k one vector
 /// load of the tile's 16 weights and, per token, a broadcast FMA.
-static SmallVector<Value> floatTileDots(TileBuilder &e, ArrayRef<Value> tiles,
-                                        int64_t k, const PackedActivations &x,
+static SmallVector<Value> floatTileDots(TileBuilder &e,
+                                        ArrayRef<FloatTile> tiles, int64_t k,
+                                        const PackedActivations &x,
                                         ArrayRef<Value> toks) {
   OpBuilder &b = e.b;
-  constexpr int64_t kUnroll = 4;
+  // Prepacked tiles: a group of 32 elements per iteration.
+  bool packed = tiles.front().packed != nullptr;
+  int64_t unroll = packed ? llama_mlir::packed::kGroup : 4;
   int64_t nt = toks.size();
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
   SmallVector<Value> inits(tiles.size() * nt,
                            e.splat(f32x16, b.getF32FloatAttr(0)));
-  auto loop = e.loop(
-      e.idx(0), e.idx(k), kUnroll, inits, [&](Value k0, ValueRange accs) {
+  auto loop =
+      e.loop(e.idx(0), e.idx(k), unroll, inits, [&](Value k0, ValueRange accs) {
         SmallVector<Value> next(accs.begin(), accs.end());
-        for (int64_t u = 0; u < kUnroll; ++u) {
+        Value g =
+            packed ? Value(arith::DivUIOp::create(b, e.loc, k0, e.idx(unroll)))
+                   : Value();
+        for (int64_t u = 0; u < unroll; ++u) {
           Value kk = e.add(k0, u);
           SmallVector<Value> wv;
-          for (Value tile : tiles)
-            wv.push_back(vector::LoadOp::create(b, e.loc, f32x16, tile,
-                                                ValueRange{kk, e.idx(0)}));
+          for (const FloatTile &tile : tiles)
+            wv.push_back(floatTileColumn(e, tile, k0, g, u));
           for (auto [t, s] : llvm::enumerate(toks)) {
             Value xb = vector::BroadcastOp::create(
                 b, e.loc, f32x16,
@@ -293,6 +456,19 @@ static SmallVector<Value> floatTileDots(TileBuilder &e, ArrayRef<Value> tiles,
   return finishTileDots(e, loop, tiles.size(), x, toks);
 }
 
+/// The token count `seq` where it is known at compile time (a constant, or
+/// the static size of a memref.dim).
+static std::optional<int64_t> staticCount(Value seq) {
+  if (std::optional<int64_t> c = getConstantIntValue(seq))
+    return c;
+  if (auto d = seq.getDefiningOp<memref::DimOp>())
+    if (std::optional<int64_t> i = d.getConstantIndex())
+      if (auto mt = dyn_cast<MemRefType>(d.getSource().getType()))
+        if (!mt.isDynamicDim(*i))
+          return mt.getDimSize(*i);
+  return std::nullopt;
+}
+
 void mlir::llama::emitPackedRowTile(
     OpBuilder &b, Location loc, IntDotKind kind,
     ArrayRef<const WeightView *> ws, int64_t k, const PackedActivations &x,
@@ -301,12 +477,18 @@ void mlir::llama::emitPackedRowTile(
   TileBuilder e{b, loc};
   // Integer tiles with quantized activations, otherwise f16/bf16 tiles.
   SmallVector<PackedTile> tiles;
-  SmallVector<Value> floatTiles;
+  SmallVector<FloatTile> floatTiles;
   for (const WeightView *w : ws) {
     if (x.xq)
-      tiles.push_back(packTile(e, *w, k, r0));
+      tiles.push_back(w->prepacked ? prepackedTile(e, *w, r0)
+                                   : packTile(e, *w, k, r0));
+    else if (w->prepacked)
+      floatTiles.push_back(
+          {Value(), w->view,
+           arith::DivUIOp::create(b, loc, r0, e.idx(kPackedRows)), w->type});
     else
-      floatTiles.push_back(packFloatTile(e, *w, k, r0));
+      floatTiles.push_back(
+          {packFloatTile(e, *w, k, r0), Value(), Value(), w->type});
   }
   int64_t nw = ws.size();
   auto emit = [&](ArrayRef<Value> toks) {
@@ -319,8 +501,15 @@ void mlir::llama::emitPackedRowTile(
       store(s, per);
     }
   };
-  // Blocks of T tokens, then the rest one by one.
+  // Blocks of T tokens, then the rest one by one (a decode step: one).
   int64_t T = std::max<int64_t>(1, tokenBlock / nw);
+  if (std::optional<int64_t> n = staticCount(seq); n && *n < T) {
+    e.loop(e.idx(0), seq, 1, {}, [&](Value s, ValueRange) {
+      emit({s});
+      return SmallVector<Value>{};
+    });
+    return;
+  }
   Value full = arith::SubIOp::create(
       b, loc, seq, arith::RemUIOp::create(b, loc, seq, e.idx(T)));
   e.loop(e.idx(0), full, T, {}, [&](Value s0, ValueRange) {

@@ -5,8 +5,9 @@
 // a stack buffer in which each 4 consecutive quants of the 16 rows are one
 // 64-byte vector (row r in int32 lane r), with the rows' scales as
 // vector<16xf32>; every token then multiplies the whole tile with one
-// llama.dot4_acc per 4 elements, and the scales apply as vectors. See
-// docs/Codegen.md.
+// llama.dot4_acc per 4 elements, and the scales apply as vectors. Weights
+// prepacked at compile time in the rows16 layout (PackedWeights.h) are read
+// in place instead, decode steps included. See docs/Codegen.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,8 @@
 #include "llama-mlir/Transforms/Dequant.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::llama {
 
@@ -32,6 +35,13 @@ bool canPackRows(const WeightView &w, int64_t k);
 /// as f32, 16 rows per vector, for activations that are not quantized.
 bool canPackFloatRows(const WeightView &w, int64_t k);
 
+/// The weights of `module` read in the `rows16` layout packed at compile
+/// time (llama-lower-to-loops{packed-weights}, PackedWeights.h), by name:
+/// Q8_0 and Q4_0 weights whose every use, in every function, is a weight of
+/// a llama.matmul, llama.matmul_swiglu or llama.qkv_rope whose weights all
+/// have that layout (so each of those ops takes the packed tiles).
+llvm::StringSet<> selectPrepackedWeights(ModuleOp module);
+
 /// The activations of a packed-tile matmul: for integer tiles quantized per
 /// block of 32 as in llama-lower-to-loops, `xq : [seq, K] x i8`, `xd`,
 /// `xs : [seq, K/32] x f32` (scales and quant sums); for f16/bf16 tiles
@@ -42,7 +52,8 @@ struct PackedActivations {
 };
 
 /// Rows [r0, r0 + 16) of each weight of `ws` (all n x k; canPackRows with
-/// quantized activations, canPackFloatRows without),
+/// quantized activations, canPackFloatRows without; read in place where
+/// the weight is prepacked, otherwise packed first),
 /// multiplied with every token s in [0, seq) of `x`, `tokenBlock` tokens at
 /// a time: calls store(s, ys) with ys[i] the vector<16xf32> of the 16 dot
 /// products of ws[i] (times the token's norm scale). The packed tile lives

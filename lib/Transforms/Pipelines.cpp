@@ -68,6 +68,7 @@ static bool buildLoopsStages(OpPassManager &pm,
   loopOpts.intDotName = opts.intDot;
   loopOpts.scalableVectors = opts.scalableVectors;
   loopOpts.packedRows = opts.packedRows;
+  loopOpts.packedWeights = opts.packedWeights;
   loopOpts.vectorKernels = opts.vectorKernels;
   loopOpts.gpuKernels = opts.gpuKernels;
   loopOpts.gpuQuantizedRowNorms = opts.gpuQuantizedRowNorms;

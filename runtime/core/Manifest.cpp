@@ -50,6 +50,8 @@ Expected<Manifest> parseManifest(const char *text) {
       while (ls >> name)
         if (std::optional<GGMLType> t = parseGGMLTypeName(name.c_str()))
           m.intDotTypes.push_back(static_cast<uint32_t>(*t));
+    } else if (kind == LLAMA_ABI_MANIFEST_WEIGHTS_FILE) {
+      ls >> std::hex >> m.weightsHash >> std::dec >> m.weightsBytes;
     } else if (kind == LLAMA_ABI_MANIFEST_WEIGHT) {
       ManifestWeight w;
       ls >> w.name >> w.type;

@@ -39,6 +39,9 @@ struct Manifest {
   /// the GGML type ids whose matmuls use it ("none" and empty otherwise).
   std::string intDot = "none";
   std::vector<uint32_t> intDotTypes;
+  /// Programs with weights packed at compile time: the PROGRAM.weights
+  /// file's content hash and size (0: the weights come from the GGUF).
+  uint64_t weightsHash = 0, weightsBytes = 0;
   /// GPU programs: the entry points' arguments (by number, in the runtime
   /// ABI) that only kernels use, which the runtime may put in device memory.
   std::vector<int64_t> gpuDeviceOnlyArgs;

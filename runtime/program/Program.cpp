@@ -137,6 +137,26 @@ int main(int argc, char **argv) {
   std::vector<int64_t> offsets;
   if (Error e = bindWeights(m, view, offsets))
     die(prog, e.message(), 1);
+  // Weights packed at compile time: PROGRAM.weights, mapped read-only (the
+  // GGUF file then supplies the tokenizer and was checked for shape).
+  std::unique_ptr<WeightsFile> packed;
+  if (m.weightsBytes) {
+    std::string path = o.weights.empty() ? defaultWeightsPath() : o.weights;
+    if (path.empty())
+      die(prog,
+          "cannot locate this program's packed weights file; pass it with "
+          "--weights FILE",
+          1);
+    Expected<std::unique_ptr<WeightsFile>> w = WeightsFile::open(path, m);
+    if (!w)
+      die(prog, w.error().message(), 1);
+    packed = std::move(*w);
+  } else if (!o.weights.empty()) {
+    die(prog,
+        "--weights " + o.weights +
+            ": this program reads its weights from the GGUF file (-m)",
+        2);
+  }
   Expected<Tokenizer> tokenizer = Tokenizer::fromGGUF(view);
   bool needText = !o.printIds || o.chat || o.hasPrompt || !o.promptFile.empty();
   if (!tokenizer && needText)
@@ -148,7 +168,7 @@ int main(int argc, char **argv) {
           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   llama_rt_set_threads(threads);
   if (o.bench)
-    return runBench(o, m, view, offsets, ctx, threads);
+    return runBench(o, m, view, packed.get(), offsets, ctx, threads);
 
   // The prompt. A text of B bytes has at least B / maxTokenBytes tokens:
   // what cannot fit the context is refused before it is read in full or
@@ -211,7 +231,7 @@ int main(int argc, char **argv) {
   uint32_t seed =
       o.seed < 0 ? std::random_device{}() : static_cast<uint32_t>(o.seed);
   Sampler sampler(o.sampling, seed);
-  Session session(m, view, offsets, ctx);
+  Session session(m, view, packed.get(), offsets, ctx);
   int32_t eos = tokenizer ? tokenizer->eos() : -1;
   // The logits file: written beside its path and renamed when complete, and
   // never the model file itself.

@@ -14,6 +14,7 @@
 #include "llama-mlir/ABI/llama_abi.h"
 #include "runtime/core/Manifest.h"
 #include "runtime/core/Sampler.h"
+#include "runtime/core/WeightsFile.h"
 #include "runtime/gguf/GGUF.h"
 
 #include <chrono>
@@ -77,7 +78,8 @@ constexpr int64_t kArgFile = LLAMA_ABI_ARG_FILE,
 
 /// The program's command line (ProgramOptions.cpp; --help lists it).
 struct Options {
-  std::string model, prompt, promptFile, tokens, logitsOut, kvType, system;
+  std::string model, prompt, promptFile, tokens, logitsOut, kvType, system,
+      weights;
   bool hasPrompt = false, chat = false, printIds = false, ignoreEos = false;
   bool bench = false;
   long long benchPP = 512, benchTG = 128, benchReps = 5;
@@ -117,8 +119,10 @@ Buffers &buffers();
 /// The compiled model bound to a GGUF file, with its KV cache.
 class Session {
 public:
-  Session(const Manifest &m, const GGUFView &view, std::vector<int64_t> offsets,
-          int64_t ctx);
+  /// The weights are `packed`'s where the program has a weights file,
+  /// otherwise the GGUF file's at `offsets`.
+  Session(const Manifest &m, const GGUFView &view, const WeightsFile *packed,
+          std::vector<int64_t> offsets, int64_t ctx);
 
   int64_t pos() const { return pos_; }
   int64_t ctx() const { return ctx_; }
@@ -147,7 +151,8 @@ private:
 
 /// --bench: pp and tg like llama-bench, against the measured roofline.
 int runBench(const Options &o, const Manifest &m, const GGUFView &view,
-             const std::vector<int64_t> &offsets, int64_t ctx, int threads);
+             const WeightsFile *packed, const std::vector<int64_t> &offsets,
+             int64_t ctx, int threads);
 
 } // namespace llamart
 

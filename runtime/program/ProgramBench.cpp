@@ -21,7 +21,8 @@ namespace llamart {
 
 /// --bench: pp and tg like llama-bench, against the measured roofline.
 int runBench(const Options &o, const Manifest &m, const GGUFView &view,
-             const std::vector<int64_t> &offsets, int64_t ctx, int threads) {
+             const WeightsFile *packed, const std::vector<int64_t> &offsets,
+             int64_t ctx, int threads) {
   // What one token costs: every weight byte once for decode (one embedding
   // row), 2 operations per matmul parameter for prefill: int8 ones for the
   // weight types the program's matmuls take through integer dot products,
@@ -54,7 +55,7 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
   {
     // Warm-up, untimed (like llama-bench's): page-in of the weights, and on
     // a GPU the PTX's JIT and the weights' move to the device.
-    Session s(m, view, offsets, ctx);
+    Session s(m, view, packed, offsets, ctx);
     if (pp > 1)
       s.eval({1, 2});
     s.eval({1});
@@ -63,7 +64,7 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
   uint64_t launches = 0;
   for (long long r = 0; r < o.benchReps; ++r) {
     if (pp > 0) {
-      Session s(m, view, offsets, ctx);
+      Session s(m, view, packed, offsets, ctx);
       std::vector<int32_t> toks(static_cast<size_t>(pp));
       for (int32_t &t : toks)
         t = static_cast<int32_t>(rng() % static_cast<uint32_t>(nVocab));
@@ -72,7 +73,7 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
       ppRate.push_back(pp / seconds(a, std::chrono::steady_clock::now()));
     }
     if (tg > 0) {
-      Session s(m, view, offsets, ctx);
+      Session s(m, view, packed, offsets, ctx);
       const std::vector<float> *last = &s.eval({1});
       uint64_t before = gpu ? llama_rt_gpu_launch_count() : 0;
       auto a = std::chrono::steady_clock::now();

@@ -26,6 +26,11 @@ const char *kUsage =
     "compiled for)\n"
     "  -p, --prompt TEXT       prompt text (default: empty, generation starts "
     "at BOS)\n"
+    "  --weights FILE          the packed weights llama-compile wrote with "
+    "the program\n"
+    "                          (default: PROGRAM.weights next to it; only "
+    "for programs\n"
+    "                          compiled with packed weights)\n"
     "  -f, --file FILE         read the prompt from a file\n"
     "  --tokens IDS            prompt as comma-separated token ids (BOS "
     "included)\n"
@@ -139,6 +144,8 @@ Options parseArgs(int argc, char **argv) {
       o.system = v;
     else if (a == "--logits-out")
       o.logitsOut = v;
+    else if (a == "--weights")
+      o.weights = v;
     else if (a == "--kv-type")
       o.kvType = v;
     else if (a == "--bench-format") {

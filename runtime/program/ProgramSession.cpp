@@ -87,8 +87,9 @@ const uint8_t *gpuWeights(const GGUFView &view, bool device) {
 } // namespace
 
 Session::Session(const Manifest &m, const GGUFView &view,
-                 std::vector<int64_t> offsets, int64_t ctx)
-    : offsets_(std::move(offsets)), ctx_(ctx) {
+                 const WeightsFile *packed, std::vector<int64_t> offsets,
+                 int64_t ctx)
+    : offsets_(packed ? packed->offsets() : std::move(offsets)), ctx_(ctx) {
   nVocab_ = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB);
   int64_t nCtx = m.hparam(LLAMA_ABI_HPARAM_N_CTX);
   int64_t shape[4] = {m.hparam(LLAMA_ABI_HPARAM_N_LAYERS), nCtx,
@@ -128,8 +129,12 @@ Session::Session(const Manifest &m, const GGUFView &view,
   }
   hostIds_ = !gpu || (m.hostOnly(kArgTokens) && m.hostOnly(kArgPositions));
   hostLogits_ = !gpu || m.hostOnly(kArgLogits);
-  file_ = memref(const_cast<uint8_t *>(bytes),
-                 {static_cast<int64_t>(view.fileSize())});
+  int64_t fileBytes = static_cast<int64_t>(view.fileSize());
+  if (packed) { // CPU programs only (llama-compile packs for CPU targets)
+    bytes = packed->data();
+    fileBytes = static_cast<int64_t>(packed->size());
+  }
+  file_ = memref(const_cast<uint8_t *>(bytes), {fileBytes});
   off_ = memref(offsets_.data(), {static_cast<int64_t>(offsets_.size())});
 }
 

@@ -11,6 +11,9 @@
 // RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx512vnni packed-rows=16" -verify-diagnostics | FileCheck %s --check-prefix=PACK
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx2 packed-rows=16" 2>&1 | FileCheck %s --check-prefix=BADPACK
 // BADPACK: error: llama-lower-to-loops: packed-rows must be 0 or 16, with int-dot avx512vnni or generic
+// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx512vnni packed-rows=16 packed-weights=true" -verify-diagnostics | FileCheck %s --check-prefix=PACKW
+// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx512vnni packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
+// BADPACKW: error: llama-lower-to-loops: packed-weights needs packed-rows=16 (and no gpu)
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul a loop nest that
@@ -1003,4 +1006,73 @@ func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xf16>
   %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<32x64xf16>) -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// packed-weights=true: a Q4_0 weight that only a matmul reads is prepacked
+// in the rows16 layout (the weight table says so; llama-compile writes the
+// bytes) and viewed as tiles x groups x 288 bytes. Even a decode step takes
+// the tiles, reading them in place: no stack buffers, one 64-byte load per
+// 4-quant step (low nibbles, then high nibbles shifted down), the 16 rows'
+// f16 scales converted as one vector.
+// negative_: "e", a Q8_0 table that llama.embedding reads too, keeps the
+// GGUF layout and the row kernel.
+// PACKW: llama.weight_table = [{layout = "rows16", name = "wp", ne = [64, 32], type = 2 : i64}, {name = "e", ne = [64, 32], type = 8 : i64}]
+// PACKW-LABEL: func.func @prepacked
+// PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x288xi8>
+// PACKW: scf.parallel
+// PACKW-NOT: memref.alloca
+// PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<2x2x288xi8>, vector<64xi8>
+// PACKW: %[[LO:.*]] = arith.andi %[[L]], %{{.*}} : vector<64xi8>
+// PACKW: llama.dot4_acc avx512vnni %{{.*}}, %[[LO]], %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// PACKW: %[[H:.*]] = vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c0{{.*}}] : memref<2x2x288xi8>, vector<64xi8>
+// PACKW-NEXT: arith.constant dense<4> : vector<64xi8>
+// PACKW-NEXT: arith.shrui %[[H]], %{{.*}} : vector<64xi8>
+// PACKW: %[[S:.*]] = vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c256{{.*}}] : memref<2x2x288xi8>, vector<32xi8>
+// PACKW: %[[SH:.*]] = vector.bitcast %[[S]] : vector<32xi8> to vector<16xf16>
+// PACKW: arith.extf %[[SH]] : vector<16xf16> to vector<16xf32>
+// PACKW: vector.store %{{.*}} : memref<1x32xf32>, vector<16xf32>
+// PACKW: memref.view %{{.*}} : memref<?xi8> to memref<32x68xi8>
+// PACKW: llama.int8_dot
+// PACKW: return
+func.func @prepacked(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x32xf32>, tensor<1x32xf32>) {
+  %w = llama.weight "wp" : !llama.weight<32x64xq4_0>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  %e = llama.weight "e" : !llama.weight<32x64xq8_0>
+  %emb = llama.embedding %e, %t : (!llama.weight<32x64xq8_0>, tensor<1xi32>) -> tensor<1x64xf32>
+  %z = llama.matmul %emb, %e : (tensor<1x64xf32>, !llama.weight<32x64xq8_0>) -> tensor<1x32xf32>
+  return %y, %z : tensor<1x32xf32>, tensor<1x32xf32>
+}
+
+// -----
+
+// packed-weights=true with F16 rows: prepacked as 2-byte elements [group]
+// [element][row]; per element one 32-byte load of the 16 rows, converted
+// to f32, and a broadcast FMA per token.
+// negative_: gate and up share one op, and "u" (Q8_0) is also read by
+// llama.embedding, so neither it nor "g" is prepacked (an op takes the
+// tiles for all of its weights or none); "q" (Q8_0) and "h" (F16) would
+// need two kinds of tile in one op and are not prepacked either.
+// PACKW: llama.weight_table = [{layout = "rows16", name = "wf", ne = [64, 32], type = 1 : i64}, {name = "g", {{.*}}}, {name = "u", {{.*}}}, {name = "q", {{.*}}}, {name = "h", {{.*}}}]
+// PACKW-LABEL: func.func @prepacked_f16
+// PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x1024xi8>
+// PACKW: scf.parallel
+// PACKW-NOT: memref.alloca
+// PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<2x2x1024xi8>, vector<32xi8>
+// PACKW-NEXT: %[[H:.*]] = vector.bitcast %[[L]] : vector<32xi8> to vector<16xf16>
+// PACKW-NEXT: %[[W:.*]] = arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
+// PACKW: vector.fma %{{.*}}, %[[W]], %{{.*}} : vector<16xf32>
+// PACKW: return
+func.func @prepacked_f16(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x64xf32>) {
+  %w = llama.weight "wf" : !llama.weight<32x64xf16>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<32x64xf16>) -> tensor<1x32xf32>
+  %g = llama.weight "g" : !llama.weight<32x64xq8_0>
+  %u = llama.weight "u" : !llama.weight<32x64xq8_0>
+  %s = llama.matmul_swiglu %x, %g, %u : (tensor<1x64xf32>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xq8_0>) -> tensor<1x32xf32>
+  %e = llama.embedding %u, %t : (!llama.weight<32x64xq8_0>, tensor<1xi32>) -> tensor<1x64xf32>
+  %q = llama.weight "q" : !llama.weight<32x64xq8_0>
+  %h = llama.weight "h" : !llama.weight<32x64xf16>
+  %m = llama.matmul_swiglu %x, %q, %h : (tensor<1x64xf32>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xf16>) -> tensor<1x32xf32>
+  return %y, %s, %e : tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x64xf32>
 }

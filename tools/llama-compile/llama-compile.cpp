@@ -17,6 +17,7 @@
 
 #include "ProgramModule.h"
 #include "StageTimer.h"
+#include "WeightsFile.h"
 
 #include "llama-mlir/ABI/llama_abi.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
@@ -284,6 +285,9 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
   po.intDot = intDot == "off" ? "none" : td.intDot;
   po.scalableVectors = td.scalable;
   po.packedRows = intDot == "off" ? 0 : td.packedRows;
+  // The packed tiles read their Q8_0/Q4_0 weights from PROGRAM.weights,
+  // packed below.
+  po.packedWeights = po.packedRows != 0;
   po.disabledFusions = disabled;
   po.planMemory = memoryPlan;
   llama::buildLlamaCPUPipeline(pm, po);
@@ -428,13 +432,33 @@ int main(int argc, char **argv) {
   if (staged >= 0)
     return staged;
 
-  // LLVM IR, optimized for the target.
-  timer.begin("llvm ir");
   std::string manifest =
       gpu ? llama::makeManifest(*module, gpu->name, llama::kNVPTXTriple, {},
                                 kvType)
           : llama::makeManifest(*module, td->name, td->triple, td->cpuFeatures,
                                 kvType, intDot == "off" ? "none" : td->intDot);
+  // Weights in a layout packed at compile time: OUT.weights, which the
+  // program maps (only hashed when the output goes to stdout).
+  if (llama::needsWeightsFile(*module)) {
+    timer.begin("pack weights");
+    std::string path = out == "-" ? "" : out + LLAMA_ABI_WEIGHTS_SUFFIX;
+    if (!path.empty())
+      if (llamart::Error e = llamart::checkNotInput("-o", path, inputFile))
+        return fail(e.message());
+    llamart::Expected<llama::WeightsFileInfo> w =
+        llama::writeWeightsFile(*module, (*file)->view(), path);
+    if (!w)
+      return fail(w.error().message());
+    char line[64];
+    std::snprintf(line, sizeof(line), "%016llx %llu",
+                  static_cast<unsigned long long>(w->hash),
+                  static_cast<unsigned long long>(w->bytes));
+    manifest += LLAMA_ABI_MANIFEST_WEIGHTS_FILE " " + std::string(line) + "\n";
+    timer.lap("pack weights");
+  }
+
+  // LLVM IR, optimized for the target.
+  timer.begin("llvm ir");
   llvm::LLVMContext llctx;
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx);
   if (!llmod)

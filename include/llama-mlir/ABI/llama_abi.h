@@ -117,6 +117,9 @@ void _mlir_ciface_llama_decode(struct llama_abi_memref1 *file,
  *                                 avx512vnni, neon-dotprod, and the GGML
  *                                 type names whose matmuls use it)
  *   weight NAME GGML_TYPE NE0 NE1...   (one per weight, in binding order)
+ *   weights_file HASH BYTES      (programs whose weights are in a packed
+ *                                 weights file: its content hash, 16 hex
+ *                                 digits, and its size)
  *
  * Unknown keywords are ignored by the reader.
  */
@@ -130,6 +133,7 @@ void _mlir_ciface_llama_decode(struct llama_abi_memref1 *file,
 #define LLAMA_ABI_MANIFEST_GPU_HOST_ONLY_ARGS "gpu_host_only_args"
 #define LLAMA_ABI_MANIFEST_WEIGHT "weight"
 #define LLAMA_ABI_MANIFEST_INT_DOT "int_dot"
+#define LLAMA_ABI_MANIFEST_WEIGHTS_FILE "weights_file"
 
 /* The hyperparameters (integers, except the two floats and tied_output, a
  * 0/1 flag); the runtime checks a GGUF file against the shape ones. */
@@ -148,6 +152,39 @@ void _mlir_ciface_llama_decode(struct llama_abi_memref1 *file,
 #define LLAMA_ABI_HPARAM_RMS_EPS "rms_eps"
 
 extern const char llama_manifest[];
+
+/*===-- Packed weights file ------------------------------------------------===*
+ * Where kernels read weights in a layout packed at compile time (the
+ * llama.weight_table's `layout`, e.g. row tiles of 16 rows), llama-compile
+ * writes every weight the program binds, packed or as in the GGUF, into
+ * PROGRAM.weights, and the manifest's `weights_file` line records its hash
+ * and size. The program maps that file read-only and passes it as
+ * LLAMA_ABI_ARG_FILE, with the offsets of its table as
+ * LLAMA_ABI_ARG_OFFSETS; the GGUF file then only supplies the tokenizer
+ * and is checked for shape. Layout, little-endian:
+ *
+ *   struct llama_abi_weights_header        (64 bytes)
+ *   struct llama_abi_weights_entry [n_weights], in the manifest's order
+ *   the weights, each at a multiple of LLAMA_ABI_WEIGHTS_ALIGN
+ *
+ * content_hash is XXH3-64 of the 8-byte little-endian XXH3-64 of each
+ * weight's bytes, in order: computed once by the compiler, compared (not
+ * recomputed) by the program.
+ */
+#define LLAMA_ABI_WEIGHTS_MAGIC "LLMWGT01"
+#define LLAMA_ABI_WEIGHTS_SUFFIX ".weights"
+#define LLAMA_ABI_WEIGHTS_ALIGN 64
+struct llama_abi_weights_header {
+  char magic[8];         /* LLAMA_ABI_WEIGHTS_MAGIC, no NUL */
+  uint64_t content_hash; /* as the manifest's weights_file line */
+  uint64_t file_bytes;   /* the whole file */
+  uint64_t n_weights;
+  uint64_t reserved[4]; /* zero */
+};
+struct llama_abi_weights_entry {
+  uint64_t offset; /* from the start of the file */
+  uint64_t bytes;
+};
 
 /*===-- Thread pool --------------------------------------------------------===*
  * Every parallel loop of CPU code is outlined into a body and handed to the

@@ -26,6 +26,10 @@ struct WeightView {
   GGMLType type;
   int64_t blockSize;
   int64_t bytesPerBlock;
+  /// The bytes are in the `rows16` layout packed at compile time
+  /// (PackedWeights.h): `view` is memref<n/16 x k/32 x group bytes x i8>,
+  /// which only the packed row-tile kernels read.
+  bool prepacked = false;
 };
 
 /// The memref type of the view of a weight of type `type` with `rows` rows of

@@ -116,6 +116,10 @@ struct LlamaCPUPipelineOptions {
   /// Prefills of integer-dot weights in packed tiles of this many rows
   /// (llama-lower-to-loops{packed-rows}; 0: off, 16 on AVX-512 VNNI).
   int64_t packedRows = 0;
+  /// With packedRows: Q8_0/Q4_0 weights read in the rows16 layout packed at
+  /// compile time (llama-lower-to-loops{packed-weights}); the caller must
+  /// then provide the packed bytes (llama-compile's PROGRAM.weights).
+  bool packedWeights = false;
   /// Dot products vectorized by weight block (llama-lower-to-loops
   /// {vector-kernels}); the GPU pipeline turns it off.
   bool vectorKernels = true;

@@ -141,6 +141,18 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
            "token multiplied with llama.dot4_acc and the rows' scales "
            "applied as vector<16xf32>; F16 and BF16 rows as f32 [K][16], "
            "every token a broadcast vector.fma per element">,
+    Option<"packedWeights", "packed-weights", "bool", /*default=*/"false",
+           "With packed-rows=16: Q8_0, Q4_0, F16 and BF16 weights whose "
+           "every use is a matmul, matmul_swiglu or qkv_rope all of whose "
+           "weights can be (one kind of tile per op), are read in the "
+           "rows16 layout packed at compile time (PackedWeights.h: per "
+           "tile of 16 rows and group of 32, the quants as the lanes of "
+           "64-byte vectors, Q4_0 kept 4-bit, then 16 f16 scales; f16/bf16 "
+           "elements as [element][row]), viewed as "
+           "memref<n/16 x k/32 x bytes x i8>; "
+           "their matmuls take the tiles in decode steps too, with no "
+           "stack buffers, and the llama.weight_table entry says "
+           "layout = \"rows16\" (llama-compile writes PROGRAM.weights)">,
   ];
 }
 

@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..",
                                 "python"))
 from llama_ref import ops  # noqa: E402
 from llama_ref.gguf import read_gguf  # noqa: E402
+from llama_ref.packed import pack_rows16  # noqa: E402
 
 FAMILY, LLAMA_OPT, LLAMA_GGUF, RUNNER, LIBS, TMP = sys.argv[1:7]
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
@@ -260,6 +261,50 @@ def packed_rows_cases(kinds):
                           lower=lower, dynamic=True)
                 ok &= compare(f"matmul int8 packed {typ} {kind} seq={seq}",
                               got, ops.matmul_int8(x, w))
+    return ok & prepacked_cases(kinds)
+
+
+def prepacked_cases(kinds):
+    """Q8_0, Q4_0, F16 and BF16 weights prepacked in the rows16 layout
+    (llama-lower-to-loops{packed-weights}), the bytes packed here by
+    llama_ref.packed from the layout's definition: decode steps (one
+    static token) and prefills take the same tiles, read in place."""
+    ok = True
+    for typ in ("q8_0", "q4_0", "f16", "bf16"):
+        float_rows = typ in ("f16", "bf16")
+        for kind in [k for k in kinds if k in ("generic", "avx512vnni")
+                     and not (float_rows and k != "generic")]:
+            f = model(typ, 96, 48)
+            t = f.tensors["blk.0.ffn_gate.weight"]            # [48, 96]
+            n, k = t.shape
+            w = f.tensor(t.name).astype(np.float64)
+            raw = np.array(t.data)
+            if typ == "q8_0":  # quants -128 in row 5 (stored as 0)
+                rows = raw.reshape(n, -1)
+                rows[5, 2:34] = 0x80
+                raw = rows.reshape(raw.shape)
+                w = read_back_q8_0(rows, n, k)
+            blob = pack_rows16(typ, raw, n, k).view(np.int8)
+            for seq, dynamic in ((1, False), (1, True), (10, True)):
+                x = (3 * rng.standard_normal((seq, k))).astype(np.float32)
+                x[0, :32] = 0
+                xt = f"tensor<{'?' if dynamic else seq}x{k}xf32>"
+                yt = f"tensor<{'?' if dynamic else seq}x{n}xf32>"
+                src = (f"func.func @op(%x: {xt}) -> {yt} {{\n"
+                       f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
+                       f"  %y = llama.matmul %x, %w : ({xt}, !llama.weight<{n}x{k}x{typ}>) -> {yt}\n"
+                       f"  return %y : {yt}\n}}\n")
+                lower = ("--pass-pipeline=builtin.module(llama-lower-to-loops"
+                         f"{{int-dot={kind} packed-rows=16 packed-weights=true "
+                         "token-block=4},canonicalize,cse)",)
+                got = run(src, [(blob.shape, "i8", blob),
+                                ((seq, k), "f32", x)], [((seq, n), "f32")],
+                          lower=lower, dynamic=dynamic)
+                want = (ops.matmul(x.astype(np.float64), w) if float_rows
+                        else ops.matmul_int8(x, w))
+                ok &= compare(f"matmul prepacked {typ} {kind} seq={seq} "
+                              f"{'prefill' if dynamic else 'decode'}",
+                              got, want)
     return ok
 
 
