@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -827,6 +828,36 @@ private:
   void quantizeActivations(Emitter &e, Activation &a, int64_t dim);
 };
 
+/// A result with a dynamic row count made by a llama.matmul used only by the
+/// return (the logits): the matmul takes only the last rows of its input,
+/// as many as the caller's out-buffer has (all tokens, or fewer: a prompt's
+/// last token is all that generation needs, and its output matmul is a
+/// large share of a prefill).
+static void lastRowsOnly(Value result, Value out) {
+  auto mm = result.getDefiningOp<MatmulOp>();
+  auto rt = dyn_cast<RankedTensorType>(result.getType());
+  if (!mm || !result.hasOneUse() || !rt || !rt.isDynamicDim(0))
+    return;
+  OpBuilder b(mm);
+  Location loc = mm.getLoc();
+  Value x = mm.getInput();
+  auto xt = cast<RankedTensorType>(x.getType());
+  Value seq = tensor::DimOp::create(b, loc, x, 0);
+  Value want = memref::DimOp::create(b, loc, out, 0);
+  Value rows = arith::MinUIOp::create(b, loc, want, seq);
+  Value first = arith::SubIOp::create(b, loc, seq, rows);
+  SmallVector<OpFoldResult> offsets = {first, b.getIndexAttr(0)},
+                            sizes = {rows, b.getIndexAttr(xt.getDimSize(1))},
+                            strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
+  Value last =
+      tensor::ExtractSliceOp::create(b, loc, xt, x, offsets, sizes, strides);
+  // Copied into a tensor of its own: the kernels take identity-layout
+  // buffers (the copy becomes loops, no memref.copy runtime call).
+  Value empty = tensor::EmptyOp::create(b, loc, xt, ValueRange{rows});
+  mm.getInputMutable().assign(
+      linalg::CopyOp::create(b, loc, last, empty).getResult(0));
+}
+
 LogicalResult FunctionLowering::rewriteSignature() {
   Block &entry = fn.front();
   Location loc = fn.getLoc();
@@ -878,6 +909,8 @@ LogicalResult FunctionLowering::rewriteSignature() {
     if (!ret)
       continue;
     OpBuilder rb(ret);
+    for (auto [v, out] : llvm::zip(ret.getOperands(), outs))
+      lastRowsOnly(v, out);
     for (auto [v, out] : llvm::zip(ret.getOperands(), outs))
       bufferization::MaterializeInDestinationOp::create(
           rb, ret.getLoc(), TypeRange{}, v, out, /*restrict=*/true,

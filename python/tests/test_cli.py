@@ -42,6 +42,21 @@ def test_text_prompt_reproduces_the_golden_text(stories, n):
     assert "prompt %d tokens" % len(g["prompt_ids"]) in r.stderr
 
 
+def test_last_token_logits_only_change_nothing(stories, tmp_path):
+    """Without --logits-out the prompt's prefill computes only the last
+    token's logits (the output matmul of one row); with it, every row. Same
+    text either way, and every row is in the file."""
+    gguf, exe, _ = stories
+    args = ["-p", "Once upon a time, there was a", "-n", "12", "--temp", "0"]
+    a = run(exe, gguf, *args)
+    out = tmp_path / "l.f32"
+    b = run(exe, gguf, *args, "--logits-out", str(out))
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    assert a.stdout == b.stdout
+    prompt = int(a.stderr.split("prompt ")[1].split()[0])
+    assert out.stat().st_size == (prompt + 11) * 512 * 4
+
+
 def test_prompt_from_file(stories, tmp_path):
     gguf, exe, _ = stories
     p = tmp_path / "prompt.txt"

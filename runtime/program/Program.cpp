@@ -266,12 +266,15 @@ int main(int argc, char **argv) {
     for (size_t i = accepted; i < input.size(); ++i)
       sampler.accept(input[i]);
     int64_t first = session.pos();
-    const std::vector<float> *logits = &session.eval(input);
+    // Every position's logits only for --logits-out: sampling needs the
+    // last.
+    const std::vector<float> *logits =
+        &session.eval(input, /*allLogits=*/logitsFile != nullptr);
     saveLogits(*logits);
     auto tb = std::chrono::steady_clock::now();
     stats.promptSec += seconds(ta, tb);
     stats.promptTokens += static_cast<long long>(input.size());
-    const float *last = logits->data() + (input.size() - 1) * nVocab;
+    const float *last = logits->data() + logits->size() - nVocab;
     int64_t lastPos = first + static_cast<int64_t>(input.size()) - 1;
     while (limit < 0 || static_cast<long long>(out.size()) < limit) {
       // Weights that overflow (or NaN/Inf stored in the file) give logits

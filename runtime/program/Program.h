@@ -129,9 +129,11 @@ public:
   int64_t vocab() const { return nVocab_; }
 
   /// Evaluates `tokens` at the next positions; returns the logits of every
-  /// token (rows of n_vocab). One prefill call for several tokens, one decode
-  /// call for one.
-  const std::vector<float> &eval(const std::vector<int32_t> &tokens);
+  /// token (rows of n_vocab), or with `allLogits` false of the last one
+  /// only (the generated code then skips the others' output matmul). One
+  /// prefill call for several tokens, one decode call for one.
+  const std::vector<float> &eval(const std::vector<int32_t> &tokens,
+                                 bool allLogits = true);
 
 private:
   std::vector<int64_t> offsets_;

@@ -27,7 +27,9 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
   // row), 2 operations per matmul parameter for prefill: int8 ones for the
   // weight types the program's matmuls take through integer dot products,
   // fp32 FMAs for the others.
-  double bytes = 0, params = 0, intParams = 0;
+  // The output matmul runs once per prompt (only the last token's logits),
+  // once per token in decode.
+  double bytes = 0, params = 0, intParams = 0, outParams = 0, outInt = 0;
   for (const ManifestWeight &w : m.weights) {
     const GGUFTensor *t = view.findTensor(w.name);
     if (!t)
@@ -37,10 +39,13 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
     bytes += embd && !tied ? double(t->nbytes) / double(t->rows())
                            : double(t->nbytes);
     if (t->nDims == 2 && (!embd || tied)) {
+      bool out = embd || w.name == "output.weight";
+      bool isInt = std::find(m.intDotTypes.begin(), m.intDotTypes.end(),
+                             w.type) != m.intDotTypes.end();
       params += double(t->numElements);
-      if (std::find(m.intDotTypes.begin(), m.intDotTypes.end(), w.type) !=
-          m.intDotTypes.end())
-        intParams += double(t->numElements);
+      intParams += isInt ? double(t->numElements) : 0;
+      outParams += out ? double(t->numElements) : 0;
+      outInt += out && isInt ? double(t->numElements) : 0;
     }
   }
   double bw = measureReadBandwidth(threads), flops = measureFmaPeak(threads);
@@ -69,7 +74,7 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
       for (int32_t &t : toks)
         t = static_cast<int32_t>(rng() % static_cast<uint32_t>(nVocab));
       auto a = std::chrono::steady_clock::now();
-      s.eval(toks);
+      s.eval(toks, /*allLogits=*/false);
       ppRate.push_back(pp / seconds(a, std::chrono::steady_clock::now()));
     }
     if (tg > 0) {
@@ -89,19 +94,27 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
     }
   }
   Summary pps = summarize(ppRate), tgs = summarize(tgRate);
-  double tgRoof = bw / bytes, ppRoof = 1 / (2 * (params - intParams) / flops +
-                                            2 * intParams / intPeak);
+  // Seconds of matmul per prompt token: every layer's, plus the output's
+  // shared by the prompt's pp tokens.
+  auto cost = [&](double all, double ints) {
+    return 2 * (all - ints) / flops + 2 * ints / intPeak;
+  };
+  double tgRoof = bw / bytes,
+         ppRoof =
+             1 / (cost(params - outParams, intParams - outInt) +
+                  cost(outParams, outInt) / double(std::max<int64_t>(pp, 1)));
   std::string name = view.name().substr(view.name().find_last_of('/') + 1);
   if (o.benchFormat == "json") {
     std::printf("{\"model\": \"%s\", \"weight_bytes_per_token\": %.0f, "
-                "\"matmul_params\": %.0f, \"threads\": %d, "
+                "\"matmul_params\": %.0f, \"output_params\": %.0f, "
+                "\"threads\": %d, "
                 "\"int_dot_params\": %.0f, "
                 "\"read_bandwidth_gb_s\": %.2f, \"fma_peak_gflop_s\": %.2f, "
                 "\"int8_dot_peak_gop_s\": %.2f, "
                 "\"repetitions\": %lld, \"gpu_launches_per_token\": %llu, "
                 "\"tests\": [",
-                name.c_str(), bytes, params, threads, intParams, bw / 1e9,
-                flops / 1e9, iops / 1e9, o.benchReps,
+                name.c_str(), bytes, params, outParams, threads, intParams,
+                bw / 1e9, flops / 1e9, iops / 1e9, o.benchReps,
                 static_cast<unsigned long long>(launches));
     bool first = true;
     auto row = [&](const char *test, int64_t n, const Summary &s, double roof) {
@@ -138,8 +151,10 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
                 bw / 1e9, flops / 1e9, iops / 1e9, threads, o.benchReps);
     std::printf("roofline: tg = bandwidth / weight bytes per token; pp = 1 / "
                 "(2 x %.0f fp32-dot matmul parameters / FMA peak + 2 x %.0f "
-                "int8-dot parameters / %s peak)\n",
-                params - intParams, intParams, iops > 0 ? "int8 dot" : "FMA");
+                "int8-dot parameters / %s peak), the %.0f of the output "
+                "matmul once per prompt\n",
+                params - intParams, intParams, iops > 0 ? "int8 dot" : "FMA",
+                outParams);
     if (gpu)
       std::printf("GPU: %llu kernel launches per generated token; the "
                   "roofline above is the host CPU's\n",

@@ -138,12 +138,16 @@ Session::Session(const Manifest &m, const GGUFView &view,
   off_ = memref(offsets_.data(), {static_cast<int64_t>(offsets_.size())});
 }
 
-const std::vector<float> &Session::eval(const std::vector<int32_t> &tokens) {
+const std::vector<float> &Session::eval(const std::vector<int32_t> &tokens,
+                                        bool allLogits) {
   int64_t n = static_cast<int64_t>(tokens.size());
   std::vector<int32_t> tok(tokens), ps(tokens.size());
   for (int64_t i = 0; i < n; ++i)
     ps[i] = static_cast<int32_t>(pos_ + i);
-  logits_.assign(static_cast<size_t>(n * nVocab_), 0.0f);
+  // The logits buffer's rows: the entry points compute the last that many
+  // tokens' logits (llama_abi.h).
+  int64_t rows = allLogits ? n : 1;
+  logits_.assign(static_cast<size_t>(rows * nVocab_), 0.0f);
   size_t ids = static_cast<size_t>(n) * sizeof(int32_t);
   size_t out = logits_.size() * sizeof(float);
   // GPU programs: the tokens and positions in device, managed or host
@@ -167,7 +171,7 @@ const std::vector<float> &Session::eval(const std::vector<int32_t> &tokens) {
   if (!hostLogits_)
     lp = static_cast<float *>(buffers().alloc(out, false));
   MemRef<1> t = memref(tp, {n}), p = memref(pp, {n});
-  MemRef<2> l = memref(lp, {n, nVocab_});
+  MemRef<2> l = memref(lp, {rows, nVocab_});
   if (n == 1)
     _mlir_ciface_llama_decode(&file_, &off_, &t, &p, &kc_, &vc_, &l);
   else

@@ -1076,3 +1076,38 @@ func.func @prepacked_f16(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x3
   %m = llama.matmul_swiglu %x, %q, %h : (tensor<1x64xf32>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xf16>) -> tensor<1x32xf32>
   return %y, %s, %e : tensor<1x32xf32>, tensor<1x32xf32>, tensor<1x64xf32>
 }
+
+// -----
+
+// A result with a dynamic token count made by a matmul (the logits): the
+// matmul reads only the last rows of its input, as many as the caller's
+// out-buffer has (generation asks for the last token's only), copied into
+// a tensor of their own.
+// CHECK-LABEL: func.func @last_rows
+// CHECK-SAME: %[[OUT:[a-z0-9]+]]: memref<?x16xf32>)
+// CHECK: %[[N:.*]] = tensor.dim %{{.*}}, %{{.*}} : tensor<?x64xf32>
+// CHECK: %[[R:.*]] = memref.dim %[[OUT]], %{{.*}} : memref<?x16xf32>
+// CHECK: %[[M:.*]] = arith.minui %[[R]], %[[N]] : index
+// CHECK: %[[F:.*]] = arith.subi %[[N]], %[[M]] : index
+// CHECK: %[[S:.*]] = tensor.extract_slice %{{.*}}[%[[F]], 0] [%[[M]], 64] [1, 1]
+// CHECK: linalg.copy ins(%[[S]] : tensor<?x64xf32>)
+// CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]
+func.func @last_rows(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x64xf32>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<16x64xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// negative_: a decode step's (static) result and a dynamic one with another
+// use keep every row.
+// CHECK-LABEL: func.func @negative_last_rows
+// CHECK-NOT: tensor.extract_slice
+// CHECK: return
+func.func @negative_last_rows(%x: tensor<1x64xf32>, %p: tensor<?x64xf32>) -> (tensor<1x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) {
+  %w = llama.weight "w" : !llama.weight<16x64xf32>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xf32>) -> tensor<1x16xf32>
+  %z = llama.matmul %p, %w : (tensor<?x64xf32>, !llama.weight<16x64xf32>) -> tensor<?x16xf32>
+  return %y, %z, %z : tensor<1x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+}

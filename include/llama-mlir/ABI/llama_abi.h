@@ -68,7 +68,9 @@ enum llama_abi_arg {
   LLAMA_ABI_ARG_K_CACHE = 4,   /* memref<n_layers x n_ctx x n_kv_heads x
                                   head_dim x kv_type> */
   LLAMA_ABI_ARG_V_CACHE = 5,   /* the same */
-  LLAMA_ABI_ARG_LOGITS = 6,    /* memref<?xVxf32>: one row per token */
+  LLAMA_ABI_ARG_LOGITS = 6,    /* memref<?xVxf32>: the logits of the last
+                                  R tokens, R its row count (one row per
+                                  token, or 1 for the last token only) */
   LLAMA_ABI_NUM_ARGS = 7
 };
 

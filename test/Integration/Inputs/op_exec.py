@@ -166,6 +166,30 @@ def matmul_cases():
                             ((seq, k), "f32", x)], [((seq, n), "f32")])
             ok &= compare(f"matmul {t.type_name} seq={seq} N={n} K={k}", got,
                           ops.matmul(x.astype(np.float64), w))
+    return ok & last_rows_cases()
+
+
+def last_rows_cases():
+    """A function's result made by a matmul with a dynamic token count (the
+    logits) has as many rows as the caller's buffer: the last tokens'
+    (llama-lower-to-loops slices the matmul's input)."""
+    ok = True
+    for typ, rows in (("f32", 1), ("q8_0", 2), ("q8_0", 5)):
+        f = model(typ, 64, 48)
+        t = f.tensors["blk.0.ffn_gate.weight"]            # [48, 64]
+        n, k = t.shape
+        w = f.tensor(t.name).astype(np.float64)
+        x = rng.standard_normal((5, k)).astype(np.float32)
+        wty = f"!llama.weight<{n}x{k}x{typ}>"
+        src = (f"func.func @op(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> {{\n"
+               f'  %w = llama.weight "{t.name}" : {wty}\n'
+               f"  %y = llama.matmul %x, %w : (tensor<?x{k}xf32>, {wty}) -> tensor<?x{n}xf32>\n"
+               f"  return %y : tensor<?x{n}xf32>\n}}\n")
+        raw = np.asarray(t.data)
+        got = run(src, [(raw.shape, "i8", raw.view(np.int8)), ((5, k), "f32", x)],
+                  [((rows, n), "f32")], dynamic=True)
+        ok &= compare(f"matmul {typ} of 5 tokens into {rows} rows: the last",
+                      got, ops.matmul(x[5 - rows:].astype(np.float64), w))
     return ok
 
 
