@@ -1013,9 +1013,10 @@ func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 // packed-weights=true: a Q4_0 weight that only a matmul reads is prepacked
 // in the rows16 layout (the weight table says so; llama-compile writes the
 // bytes) and viewed as tiles x groups x 288 bytes. Even a decode step takes
-// the tiles, reading them in place: no stack buffers, one 64-byte load per
-// 4-quant step (low nibbles, then high nibbles shifted down), the 16 rows'
-// f16 scales converted as one vector.
+// the tiles, reading them in place: no stack buffers, a software prefetch
+// of the group 16 ahead (clamped to the last), one 64-byte load per 4-quant
+// step (low nibbles, then high nibbles shifted down), the 16 rows' f16
+// scales converted as one vector.
 // negative_: "e", a Q8_0 table that llama.embedding reads too, keeps the
 // GGUF layout and the row kernel.
 // PACKW: llama.weight_table = [{layout = "rows16", name = "wp", ne = [64, 32], type = 2 : i64}, {name = "e", ne = [64, 32], type = 8 : i64}]
@@ -1023,6 +1024,8 @@ func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 // PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x288xi8>
 // PACKW: scf.parallel
 // PACKW-NOT: memref.alloca
+// PACKW: %[[G:.*]] = arith.minui %{{.*}}, %{{.*}} : index
+// PACKW: memref.prefetch %{{.*}}[%{{.*}}, %[[G]], %{{.*}}], read, locality<3>, data : memref<2x2x288xi8>
 // PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<2x2x288xi8>, vector<64xi8>
 // PACKW: %[[LO:.*]] = arith.andi %[[L]], %{{.*}} : vector<64xi8>
 // PACKW: llama.dot4_acc avx512vnni %{{.*}}, %[[LO]], %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
