@@ -18,6 +18,7 @@
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/xxhash.h"
 
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -137,4 +138,24 @@ mlir::llama::writeWeightsFile(ModuleOp module, const llamart::GGUFView &gguf,
       return e;
   }
   return WeightsFileInfo{h.content_hash, end};
+}
+
+llamart::Error mlir::llama::packWeightsFile(ModuleOp module,
+                                            const llamart::GGUFView &gguf,
+                                            const std::string &out,
+                                            const std::string &input,
+                                            std::string &manifest) {
+  std::string path = out == "-" ? "" : out + LLAMA_ABI_WEIGHTS_SUFFIX;
+  if (!path.empty())
+    if (Error e = llamart::checkNotInput("-o", path, input))
+      return e;
+  llamart::Expected<WeightsFileInfo> w = writeWeightsFile(module, gguf, path);
+  if (!w)
+    return w.error();
+  char line[64];
+  std::snprintf(line, sizeof(line), "%016llx %llu",
+                static_cast<unsigned long long>(w->hash),
+                static_cast<unsigned long long>(w->bytes));
+  manifest += LLAMA_ABI_MANIFEST_WEIGHTS_FILE " " + std::string(line) + "\n";
+  return Error::success();
 }

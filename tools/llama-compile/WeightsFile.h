@@ -33,6 +33,13 @@ llamart::Expected<WeightsFileInfo>
 writeWeightsFile(ModuleOp module, const llamart::GGUFView &gguf,
                  const std::string &path);
 
+/// llama-compile's step: writes OUT.weights for output `out` (only hashes
+/// for "-"), refusing a path that is the input model, and appends the
+/// weights_file line to `manifest`.
+llamart::Error packWeightsFile(ModuleOp module, const llamart::GGUFView &gguf,
+                               const std::string &out, const std::string &input,
+                               std::string &manifest);
+
 } // namespace mlir::llama
 
 #endif // LLAMA_MLIR_TOOLS_LLAMA_COMPILE_WEIGHTSFILE_H

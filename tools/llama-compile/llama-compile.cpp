@@ -441,19 +441,9 @@ int main(int argc, char **argv) {
   // program maps (only hashed when the output goes to stdout).
   if (llama::needsWeightsFile(*module)) {
     timer.begin("pack weights");
-    std::string path = out == "-" ? "" : out + LLAMA_ABI_WEIGHTS_SUFFIX;
-    if (!path.empty())
-      if (llamart::Error e = llamart::checkNotInput("-o", path, inputFile))
-        return fail(e.message());
-    llamart::Expected<llama::WeightsFileInfo> w =
-        llama::writeWeightsFile(*module, (*file)->view(), path);
-    if (!w)
-      return fail(w.error().message());
-    char line[64];
-    std::snprintf(line, sizeof(line), "%016llx %llu",
-                  static_cast<unsigned long long>(w->hash),
-                  static_cast<unsigned long long>(w->bytes));
-    manifest += LLAMA_ABI_MANIFEST_WEIGHTS_FILE " " + std::string(line) + "\n";
+    if (llamart::Error e = llama::packWeightsFile(*module, (*file)->view(), out,
+                                                  inputFile, manifest))
+      return fail(e.message());
     timer.lap("pack weights");
   }
 
