@@ -386,18 +386,21 @@ bool Kernels::packsRows(ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
   });
 }
 
-/// Weights prepacked at compile time are only readable by the packed tiles:
-/// an error where `op` would not take them (`tiles`) or where only some of
-/// its weights are prepacked (selectPrepackedWeights rules both out).
-static LogicalResult
-checkPrepacked(Operation *op, ArrayRef<const WeightView *> ws, bool tiles) {
+/// Whether `op` runs in packed row tiles (`tiles`: its weights can be): in a
+/// prefill (`prefill`: a dynamic token count), and in any step where its
+/// weights are prepacked at compile time, which only the tiles can read.
+/// An error where prepacked weights would not take them, or only some of
+/// the op's weights are prepacked (selectPrepackedWeights rules both out).
+static FailureOr<bool> takesTiles(Operation *op,
+                                  ArrayRef<const WeightView *> ws, bool tiles,
+                                  bool prefill) {
   bool any = llvm::any_of(ws, [](const WeightView *w) { return w->prepacked; });
   bool all = llvm::all_of(ws, [](const WeightView *w) { return w->prepacked; });
   if (any && (!all || !tiles))
     return op->emitOpError("llama-lower-to-loops: weights prepacked in the "
                            "rows16 layout need the packed row tiles of all "
                            "of the op's weights");
-  return success();
+  return tiles && (prefill || all);
 }
 
 /// The llama.dot4_acc kind of the packed tiles: vpdpbusd where the target
@@ -923,6 +926,7 @@ LogicalResult FunctionLowering::rewriteSignature() {
 
 LogicalResult FunctionLowering::lowerWeight(WeightOp op) {
   WeightType wt = op.getType();
+  bool packed = prepacked.contains(op.getName());
   int64_t index;
   auto it = weightIndex.find(op.getName());
   if (it != weightIndex.end()) {
@@ -936,12 +940,11 @@ LogicalResult FunctionLowering::lowerWeight(WeightOp op) {
         b.getNamedAttr("type", b.getI64IntegerAttr(
                                    static_cast<int64_t>(wt.getGgmlType()))),
         b.getNamedAttr("ne", b.getI64ArrayAttr(ne))};
-    if (prepacked.contains(op.getName()))
+    if (packed)
       entry.push_back(b.getNamedAttr(
           "layout", b.getStringAttr(llama_mlir::packed::kRows16)));
     weightTable.push_back(b.getDictionaryAttr(entry));
   }
-  bool packed = prepacked.contains(op.getName());
   // Views are created at the top of the function, after the ABI setup.
   b.setInsertionPoint(op);
   Location loc = op.getLoc();
@@ -2145,9 +2148,11 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
-  if (failed(checkPrepacked(op, {&w}, kernels.packsRows({&w}, n, k, x))))
+  FailureOr<bool> tiles = takesTiles(op, {&w}, kernels.packsRows({&w}, n, k, x),
+                                     rt.isDynamicDim(0));
+  if (failed(tiles))
     return failure();
-  if ((rt.isDynamicDim(0) || w.prepacked) && kernels.packsRows({&w}, n, k, x)) {
+  if (*tiles) {
     // A CPU prefill in packed tiles of 16 rows: vector loads and stores of
     // the 16 results (and residuals) of a token.
     auto vt = VectorType::get({kPackedRows}, b.getF32Type());
@@ -2242,10 +2247,12 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   };
   bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
                  rt.isDynamicDim(0);
-  bool tiles = kernels.packsRows({&wg, &wu}, n, k, x);
-  if (failed(checkPrepacked(op, {&wg, &wu}, tiles)))
+  FailureOr<bool> tiles =
+      takesTiles(op, {&wg, &wu}, kernels.packsRows({&wg, &wu}, n, k, x),
+                 rt.isDynamicDim(0));
+  if (failed(tiles))
     return failure();
-  if ((rt.isDynamicDim(0) || wg.prepacked) && tiles) {
+  if (*tiles) {
     // A CPU prefill in packed tiles: gate and up tiles side by side, the
     // epilogue per row.
     PackedActivations px = packedActivations(e, x);
@@ -2513,11 +2520,14 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   };
 
   // A CPU prefill in packed tiles of 16 rows (8 pairs) of [wq; wk; wv].
-  bool tiles = kernels.packsRows({&wq}, nq, k, x) &&
-               kernels.packsRows({&wk, &wv}, nk, k, x);
-  if (failed(checkPrepacked(op, {&wq, &wk, &wv}, tiles)))
+  FailureOr<bool> tiles =
+      takesTiles(op, {&wq, &wk, &wv},
+                 kernels.packsRows({&wq}, nq, k, x) &&
+                     kernels.packsRows({&wk, &wv}, nk, k, x),
+                 qt.isDynamicDim(0));
+  if (failed(tiles))
     return failure();
-  if ((qt.isDynamicDim(0) || wq.prepacked) && tiles) {
+  if (*tiles) {
     PackedActivations px = packedActivations(e, x);
     auto tileRows = [&](const WeightView &w, Value r0, Value out, bool rope,
                         Value cache) {

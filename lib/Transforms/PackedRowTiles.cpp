@@ -200,11 +200,16 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
   return t;
 }
 
+/// The index of the tile of rows [r0, r0 + 16) in a prepacked weight's view.
+static Value tileIndex(TileBuilder &e, Value r0) {
+  return arith::DivUIOp::create(e.b, e.loc, r0, e.idx(kPackedRows));
+}
+
 /// Rows [r0, r0 + 16) of a weight prepacked in the rows16 layout.
 static PackedTile prepackedTile(TileBuilder &e, const WeightView &w, Value r0) {
   PackedTile t;
   t.packed = w.view;
-  t.index = arith::DivUIOp::create(e.b, e.loc, r0, e.idx(kPackedRows));
+  t.index = tileIndex(e, r0);
   t.type = w.type;
   t.bias = llama_mlir::packed::rows16QuantBias(static_cast<uint32_t>(w.type));
   return t;
@@ -322,14 +327,14 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
     return vector::BroadcastOp::create(b, e.loc, f32x16, f);
   };
   SmallVector<Value> inits(tiles.size() * nt, fzero);
+  SmallVector<std::pair<Value, Value>> views; // the prepacked tiles'
+  for (const PackedTile &t : tiles)
+    if (t.packed)
+      views.push_back({t.packed, t.index});
   auto loop = e.loop(
       e.idx(0), e.idx(k / kIntDotBlock), 1, inits,
       [&](Value g, ValueRange accs) {
         Value k0 = e.mul(g, kIntDotBlock);
-        SmallVector<std::pair<Value, Value>> views;
-        for (const PackedTile &t : tiles)
-          if (t.packed)
-            views.push_back({t.packed, t.index});
         prefetchAhead(e, views, g, k / kIntDotBlock);
         SmallVector<Value> dots(tiles.size() * nt, izero);
         for (int64_t j = 0; j < 8; ++j) {
@@ -463,18 +468,18 @@ static SmallVector<Value> floatTileDots(TileBuilder &e,
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
   SmallVector<Value> inits(tiles.size() * nt,
                            e.splat(f32x16, b.getF32FloatAttr(0)));
+  SmallVector<std::pair<Value, Value>> views; // the prepacked tiles'
+  for (const FloatTile &t : tiles)
+    if (t.packed)
+      views.push_back({t.packed, t.index});
   auto loop =
       e.loop(e.idx(0), e.idx(k), unroll, inits, [&](Value k0, ValueRange accs) {
         SmallVector<Value> next(accs.begin(), accs.end());
         Value g =
             packed ? Value(arith::DivUIOp::create(b, e.loc, k0, e.idx(unroll)))
                    : Value();
-        if (packed) {
-          SmallVector<std::pair<Value, Value>> views;
-          for (const FloatTile &t : tiles)
-            views.push_back({t.packed, t.index});
+        if (packed)
           prefetchAhead(e, views, g, k / unroll);
-        }
         for (int64_t u = 0; u < unroll; ++u) {
           Value kk = e.add(k0, u);
           SmallVector<Value> wv;
@@ -521,9 +526,7 @@ void mlir::llama::emitPackedRowTile(
       tiles.push_back(w->prepacked ? prepackedTile(e, *w, r0)
                                    : packTile(e, *w, k, r0));
     else if (w->prepacked)
-      floatTiles.push_back(
-          {Value(), w->view,
-           arith::DivUIOp::create(b, loc, r0, e.idx(kPackedRows)), w->type});
+      floatTiles.push_back({Value(), w->view, tileIndex(e, r0), w->type});
     else
       floatTiles.push_back(
           {packFloatTile(e, *w, k, r0), Value(), Value(), w->type});
