@@ -1,6 +1,7 @@
 //===- CPUTargets.cpp - The CPU targets of llama-compile --------*- C++ -*-===//
 
 #include "llama-mlir/Target/CPUTargets.h"
+#include "llama-mlir/Codegen/KernelConfig.h"
 #include "runtime/core/CPUFeatures.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -19,24 +20,13 @@ static const char *kArm = "aarch64-unknown-linux-gnu";
 /// scalable vectors on SVE, with AVX-512 512-bit vectors and 8-token
 /// prefill blocks (32 vector registers), with AVX-512 VNNI packed tiles of
 /// 16 rows.
+/// The kernel table row of the target's features, and the vector width.
 static void deriveKernelChoices(CPUTarget &t) {
-  auto has = [&](const char *f) {
-    return llvm::is_contained(t.cpuFeatures, f);
-  };
-  if (has("avx512vnni") && has("avx512vl") && has("avx2"))
-    t.intDot = "avx512vnni";
-  else if (has("avx2"))
-    t.intDot = "avx2";
-  else if (has("asimddp"))
-    t.intDot = "neon-dotprod";
-  else
-    t.intDot = "generic";
-  t.scalable = has("sve");
-  if (has("avx512f")) {
+  const CPUKernelTarget &row = selectCPUKernelTarget(t.cpuFeatures);
+  t.kernelTarget = row.name;
+  t.intDot = manifestIntDotName(row.intDot).str();
+  if (llvm::is_contained(t.cpuFeatures, "avx512f"))
     t.vectorBits = 512;
-    t.tokenBlock = 8;
-  }
-  t.packedRows = t.intDot == "avx512vnni" && has("avx512f") ? 16 : 0;
 }
 
 std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
@@ -48,26 +38,26 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
   vnni.push_back("avx512vnni");
   // clang-format off
   // name, triple, LLVM CPU, LLVM features, runtime-checked features,
-  // vector bits, prefill token block, arch, description
+  // vector bits, arch, description
   std::vector<CPUTarget> targets = {
-      {"x86-64", kX86, "x86-64", "", {}, 128, 4, "x86_64",
+      {"x86-64", kX86, "x86-64", "", {}, 128, "x86_64",
        "baseline x86-64 (SSE2): runs on any x86-64 CPU"},
-      {"avx2", kX86, "x86-64-v3", "", avx2, 256, 4, "x86_64",
+      {"avx2", kX86, "x86-64-v3", "", avx2, 256, "x86_64",
        "AVX2 + FMA + F16C (Haswell and later, Zen)"},
-      {"avx512", kX86, "x86-64-v4", "", avx512, 512, 8, "x86_64",
+      {"avx512", kX86, "x86-64-v4", "", avx512, 512, "x86_64",
        "AVX-512 F/BW/DQ/VL with 512-bit vectors (Skylake-SP and later, "
        "Zen 4)"},
-      {"avx512-vnni", kX86, "x86-64-v4", "+avx512vnni", vnni, 512, 8, "x86_64",
+      {"avx512-vnni", kX86, "x86-64-v4", "+avx512vnni", vnni, 512, "x86_64",
        "avx512 + VNNI (Cascade Lake and later, Zen 4)"},
-      {"neon", kArm, "generic", "+neon", {"asimd"}, 128, 4, "aarch64",
+      {"neon", kArm, "generic", "+neon", {"asimd"}, 128, "aarch64",
        "AArch64 Advanced SIMD (every ARMv8-A core)"},
       {"neon-dotprod", kArm, "generic", "+neon,+dotprod", {"asimd", "asimddp"},
-       128, 4, "aarch64",
+       128, "aarch64",
        "neon + SDOT/UDOT (ARMv8.2-A+: Cortex-A55/A76, Graviton 2, Apple M)"},
-      {"sve", kArm, "generic", "+neon,+sve", {"asimd", "sve"}, 128, 4,
+      {"sve", kArm, "generic", "+neon,+sve", {"asimd", "sve"}, 128,
        "aarch64", "neon + SVE (Graviton 3, A64FX, Neoverse V1)"},
       {"sve2", kArm, "generic", "+neon,+sve,+sve2", {"asimd", "sve", "sve2"},
-       128, 4, "aarch64", "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
+       128, "aarch64", "sve + SVE2 (ARMv9-A: Neoverse N2/V2, Cortex-X2)"},
   };
   // clang-format on
   for (CPUTarget &t : targets)
@@ -102,7 +92,6 @@ static std::optional<CPUTarget> hostTarget(std::string &error) {
       t.cpuFeatures.push_back(info->name);
   }
   t.vectorBits = 256;
-  t.tokenBlock = 4;
   deriveKernelChoices(t);
   return t;
 }

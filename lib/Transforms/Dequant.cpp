@@ -303,14 +303,6 @@ Value mlir::llama::emitLoadWeightElement(OpBuilder &b, Location loc,
 // Vectorized block dot products
 //===----------------------------------------------------------------------===//
 
-int64_t mlir::llama::dotBlockElements(const WeightView &w) {
-  return w.blockSize == 1 ? kDotLanes : w.blockSize;
-}
-
-bool mlir::llama::canVectorizeDot(const WeightView &w, int64_t k) {
-  return k % dotBlockElements(w) == 0;
-}
-
 namespace {
 
 /// Vector helpers over one block's bytes.
@@ -540,23 +532,6 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
   }
   default:
     llvm_unreachable("handled above");
-  }
-}
-
-int64_t mlir::llama::dotBlockParts(const WeightView &w) {
-  switch (w.type) {
-  case GGMLType::Q4_0:
-  case GGMLType::Q4_1:
-  case GGMLType::Q5_0:
-  case GGMLType::Q5_1:
-  case GGMLType::Q8_0:
-    return 4;
-  case GGMLType::Q4_K:
-  case GGMLType::Q5_K:
-  case GGMLType::Q6_K:
-    return 32;
-  default:
-    return 1;
   }
 }
 
@@ -794,33 +769,6 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
 //===----------------------------------------------------------------------===//
 // Integer dot products
 //===----------------------------------------------------------------------===//
-
-std::optional<IntDotISA> mlir::llama::parseIntDotISA(StringRef name) {
-  return llvm::StringSwitch<std::optional<IntDotISA>>(name)
-      .Case("none", IntDotISA::None)
-      .Case("generic", IntDotISA::Generic)
-      .Case("avx2", IntDotISA::AVX2)
-      .Case("avx512vnni", IntDotISA::AVX512VNNI)
-      .Case("neon-dotprod", IntDotISA::NEONDot)
-      .Default(std::nullopt);
-}
-
-bool mlir::llama::hasIntDot(GGMLType type) {
-  switch (type) {
-  case GGMLType::Q8_0:
-  case GGMLType::Q4_0:
-  case GGMLType::Q4_K:
-  case GGMLType::Q5_K:
-  case GGMLType::Q6_K:
-    return true;
-  default:
-    return false;
-  }
-}
-
-bool mlir::llama::canIntDot(const WeightView &w, int64_t k) {
-  return hasIntDot(w.type) && k % w.blockSize == 0 && k % kIntDotBlock == 0;
-}
 
 bool mlir::llama::int8GroupsHaveMin(GGMLType type) {
   return type == GGMLType::Q4_K || type == GGMLType::Q5_K;

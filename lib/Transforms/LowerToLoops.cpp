@@ -14,6 +14,7 @@
 
 #include "PackedRowTiles.h"
 
+#include "llama-mlir/Codegen/KernelConfig.h"
 #include "llama-mlir/Codegen/PackedWeights.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Transforms/Dequant.h"
@@ -34,6 +35,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
@@ -52,9 +54,6 @@ namespace {
 
 /// GPU threads that share a weight row's dot product (one warp).
 constexpr int64_t kWarp = 32;
-/// Elements of a row a lane takes per unit (warpUnitDots): an f32/f16/bf16
-/// piece, or a part of a quantized block (emitBlockPartWeights).
-constexpr int64_t kWarpPiece = 8;
 
 /// Builder helpers for the loop nests.
 struct Emitter {
@@ -296,13 +295,17 @@ static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
                            eps);
 }
 
-/// The kernel choices of a target: its integer dot product, whether
-/// unquantized rows use scalable vectors (SVE), and whether dot products are
-/// vectorized by weight block at all (off for GPUs, where each thread
-/// computes its row with scalar code and vectors would only be unrolled).
+/// An op's #llama.kernel_config (llama-configure-kernels), decoded for the
+/// emitters below.
 struct Kernels {
+  /// The int8 dot instructions of the weights that have integer dots (their
+  /// activations quantized per block of 32); None: f32 dot products.
   IntDotISA intDot = IntDotISA::None;
+  /// f32/f16/bf16 rows in scalable vectors (SVE).
   bool scalable = false;
+  /// Dot products vectorized by weight block (off for GPUs, where each
+  /// thread computes its row with scalar code and vectors would only be
+  /// unrolled).
   bool vectorize = true;
   /// GPU code: a warp per weight row (parallelRows), parallel elementwise
   /// loops (forAll), block sums for the norms' row scales.
@@ -312,16 +315,37 @@ struct Kernels {
   bool quantizedRowNorms = false;
   /// GPU code: the threads of a block (the pipeline's tiling of parallel
   /// loops), for the kernels that take a block per task (parallelBlocks).
-  int64_t blockThreads = 128;
+  int64_t blockThreads = 0;
   /// GPU prefill GEMMs on tensor cores (mmaMatmul).
   bool tensorCores = false;
-  /// CPU prefills of integer-dot weights in packed tiles of this many rows
-  /// (PackedRowTiles.h; 0: row by row).
-  int64_t packedRows = 0;
+  /// Matmuls in packed tiles of this many rows (PackedRowTiles.h; 0: row
+  /// by row).
+  int64_t tileRows = 0;
+  /// Tokens per register block of the prefill GEMM (1: none).
+  int64_t tokenBlock = 1;
 
-  /// Whether a prefill multiplies `ws` (n rows of k) in packed row tiles.
-  bool packsRows(ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
-                 const Activation &x) const;
+  static Kernels of(KernelConfigAttr c) {
+    Kernels k;
+    k.intDot = c.getIntDot();
+    k.scalable = c.getDot() == KernelDot::Scalable;
+    k.vectorize = c.getDot() != KernelDot::Scalar;
+    k.gpu = c.getDispatch() == KernelDispatch::Warps;
+    k.quantizedRowNorms = c.getRowNorms();
+    k.blockThreads = c.getBlockThreads();
+    k.tensorCores = c.getTensorCores();
+    k.tileRows = c.getTileRows();
+    k.tokenBlock = c.getTokenBlock();
+    return k;
+  }
+
+  /// Whether `ws` (n rows of k) can be multiplied in packed row tiles with
+  /// activations `x` (quantized: integer tiles; else f16/bf16 float tiles).
+  static bool packable(ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
+                       const Activation &x) {
+    return n % kPackedRows == 0 && llvm::all_of(ws, [&](const WeightView *w) {
+             return x.xq ? canPackRows(*w, k) : canPackFloatRows(*w, k);
+           });
+  }
 
   bool vectorizes(const WeightView &w, int64_t k) const {
     return vectorize && canVectorizeDot(w, k);
@@ -377,26 +401,22 @@ static void parallelRows(Emitter &e, bool warp, int64_t n,
   parallelRows(e, warp, e.idx(n), body);
 }
 
-bool Kernels::packsRows(ArrayRef<const WeightView *> ws, int64_t n, int64_t k,
-                        const Activation &x) const {
-  if (packedRows != kPackedRows || gpu || n % kPackedRows != 0)
-    return false;
-  return llvm::all_of(ws, [&](const WeightView *w) {
-    return x.xq ? canPackRows(*w, k) : canPackFloatRows(*w, k);
-  });
-}
-
-/// Whether `op` runs in packed row tiles (`tiles`: its weights can be): in a
-/// prefill (`prefill`: a dynamic token count), and in any step where its
-/// weights are prepacked at compile time, which only the tiles can read.
-/// An error where prepacked weights would not take them, or only some of
-/// the op's weights are prepacked (selectPrepackedWeights rules both out).
+/// Whether `op` runs in packed row tiles (`tiles`: its configuration says
+/// tile_rows = 16; `packable`: its weights can be): in a prefill
+/// (`prefill`: a dynamic token count), and in any step where its weights
+/// are prepacked at compile time, which only the tiles can read. An error
+/// where the weights cannot be packed, or only some of the op's weights are
+/// prepacked (llama-configure-kernels rules both out).
 static FailureOr<bool> takesTiles(Operation *op,
                                   ArrayRef<const WeightView *> ws, bool tiles,
-                                  bool prefill) {
+                                  bool packable, bool prefill) {
+  if (tiles && !packable)
+    return op->emitOpError("llama-lower-to-loops: kernel_config tile_rows = "
+                           "16, but the op's weights cannot be packed in "
+                           "16-row tiles");
   bool any = llvm::any_of(ws, [](const WeightView *w) { return w->prepacked; });
   bool all = llvm::all_of(ws, [](const WeightView *w) { return w->prepacked; });
-  if (any && (!all || !tiles))
+  if (any && !all)
     return op->emitOpError("llama-lower-to-loops: weights prepacked in the "
                            "rows16 layout need the packed row tiles of all "
                            "of the op's weights");
@@ -785,11 +805,9 @@ class FunctionLowering {
 public:
   FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
                    SmallVectorImpl<Attribute> &weightTable,
-                   const llvm::StringSet<> &prepacked, int64_t tokenBlock,
-                   Kernels kernels)
+                   const llvm::StringSet<> &prepacked)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable), prepacked(prepacked), tokenBlock(tokenBlock),
-        kernels(kernels) {}
+        weightTable(weightTable), prepacked(prepacked) {}
 
   LogicalResult run();
 
@@ -800,10 +818,10 @@ private:
   SmallVectorImpl<Attribute> &weightTable;
   /// The weights read in the rows16 layout packed at compile time.
   const llvm::StringSet<> &prepacked;
-  /// Tokens per register block of the prefill GEMM.
-  int64_t tokenBlock;
-  /// The target's kernel choices (integer dot products, scalable vectors).
+  /// The kernel configuration of the op being lowered, and its prefill
+  /// register block.
   Kernels kernels;
+  int64_t tokenBlock = 1;
   Value file, offsets;
   DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
   DenseMap<Value, WeightView> weights;
@@ -1078,24 +1096,19 @@ static Value scalableRowDot(Emitter &e, const WeightView &w, int64_t k,
       vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
 }
 
-static bool isUnquantized(const WeightView &w) {
-  return w.type == GGMLType::F32 || w.type == GGMLType::F16 ||
-         w.type == GGMLType::BF16;
-}
+static bool isUnquantized(const WeightView &w) { return isUnquantized(w.type); }
 
 /// Whether a warp takes `w`'s rows in 8-element units: pieces of
 /// f32/f16/bf16 rows (kWarpPiece), parts of the quantized blocks
 /// (emitBlockPartWeights); every GGML type the importer takes has them.
 static bool hasEightElementUnits(const WeightView &w) {
-  return isUnquantized(w) ||
-         (dotBlockParts(w) > 1 &&
-          dotBlockElements(w) / dotBlockParts(w) == kWarpPiece);
+  return hasEightElementUnits(w.type);
 }
 
 bool Kernels::blocksTokens(const WeightView &w, int64_t k) const {
-  return vectorizes(w, k) ||
-         (gpu && canVectorizeDot(w, k) &&
-          (dotBlockElements(w) <= 32 || hasEightElementUnits(w)));
+  return tokenBlock > 1 && (vectorizes(w, k) || (gpu && canVectorizeDot(w, k) &&
+                                                 (dotBlockElements(w) <= 32 ||
+                                                  hasEightElementUnits(w))));
 }
 
 /// A weight row: which weight, which row.
@@ -2148,8 +2161,9 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
   bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
-  FailureOr<bool> tiles = takesTiles(op, {&w}, kernels.packsRows({&w}, n, k, x),
-                                     rt.isDynamicDim(0));
+  FailureOr<bool> tiles =
+      takesTiles(op, {&w}, kernels.tileRows == kPackedRows,
+                 Kernels::packable({&w}, n, k, x), rt.isDynamicDim(0));
   if (failed(tiles))
     return failure();
   if (*tiles) {
@@ -2248,8 +2262,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
                  rt.isDynamicDim(0);
   FailureOr<bool> tiles =
-      takesTiles(op, {&wg, &wu}, kernels.packsRows({&wg, &wu}, n, k, x),
-                 rt.isDynamicDim(0));
+      takesTiles(op, {&wg, &wu}, kernels.tileRows == kPackedRows,
+                 Kernels::packable({&wg, &wu}, n, k, x), rt.isDynamicDim(0));
   if (failed(tiles))
     return failure();
   if (*tiles) {
@@ -2521,9 +2535,9 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
 
   // A CPU prefill in packed tiles of 16 rows (8 pairs) of [wq; wk; wv].
   FailureOr<bool> tiles =
-      takesTiles(op, {&wq, &wk, &wv},
-                 kernels.packsRows({&wq}, nq, k, x) &&
-                     kernels.packsRows({&wk, &wv}, nk, k, x),
+      takesTiles(op, {&wq, &wk, &wv}, kernels.tileRows == kPackedRows,
+                 Kernels::packable({&wq}, nq, k, x) &&
+                     Kernels::packable({&wk, &wv}, nk, k, x),
                  qt.isDynamicDim(0));
   if (failed(tiles))
     return failure();
@@ -3070,6 +3084,15 @@ LogicalResult FunctionLowering::run() {
       weightOps.push_back(w);
   });
   for (Operation *op : ops) {
+    if (!isa<WeightOp>(op)) {
+      auto config =
+          op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+      if (!config && takesKernelConfig(op))
+        return op->emitOpError("needs a llama.kernel_config (run "
+                               "llama-configure-kernels first)");
+      kernels = config ? Kernels::of(config) : Kernels();
+      tokenBlock = kernels.tokenBlock;
+    }
     LogicalResult r =
         llvm::TypeSwitch<Operation *, LogicalResult>(op)
             .Case<WeightOp>([&](auto o) { return lowerWeight(o); })
@@ -3107,60 +3130,69 @@ LogicalResult FunctionLowering::run() {
   return success();
 }
 
+/// The weights read in the rows16 layout, by name: those of the ops whose
+/// kernel configuration says layout = rows16. An error where another use
+/// of such a weight reads the GGUF layout, or the weight has no rows16
+/// layout (PackedWeights.h).
+static FailureOr<llvm::StringSet<>> prepackedWeights(ModuleOp module) {
+  llvm::StringSet<> names;
+  llvm::StringMap<Operation *> ggufUse;
+  WalkResult r = module.walk([&](Operation *op) {
+    auto config =
+        op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+    bool rows16 = config && config.getLayout() == WeightLayout::Rows16;
+    SmallVector<Value> ws = matmulWeights(op);
+    if (rows16 && ws.empty()) {
+      op->emitOpError("llama-lower-to-loops: layout = rows16 is for "
+                      "llama.matmul, llama.matmul_swiglu and llama.qkv_rope");
+      return WalkResult::interrupt();
+    }
+    for (OpOperand &use : op->getOpOperands()) {
+      auto w = use.get().getDefiningOp<WeightOp>();
+      if (!w)
+        continue;
+      if (!rows16 || !llvm::is_contained(ws, use.get())) {
+        ggufUse.try_emplace(w.getName(), op);
+        continue;
+      }
+      auto wt = cast<WeightType>(w.getType());
+      if (wt.getShape().size() != 2 ||
+          !llama_mlir::packed::hasRows16(
+              static_cast<uint32_t>(wt.getGgmlType()), wt.getShape()[0],
+              wt.getShape()[1])) {
+        op->emitOpError("llama-lower-to-loops: layout = rows16, but weight '")
+            << w.getName() << "' (" << wt << ") has no rows16 layout";
+        return WalkResult::interrupt();
+      }
+      names.insert(w.getName());
+    }
+    return WalkResult::advance();
+  });
+  if (r.wasInterrupted())
+    return failure();
+  for (const auto &n : names)
+    if (Operation *op = ggufUse.lookup(n.getKey())) {
+      op->emitOpError("llama-lower-to-loops: weight '")
+          << n.getKey()
+          << "' is read in the rows16 layout by another op, but in the GGUF "
+             "layout here";
+      return failure();
+    }
+  return names;
+}
+
 struct LlamaLowerToLoopsPass
     : llama::impl::LlamaLowerToLoopsPassBase<LlamaLowerToLoopsPass> {
   using LlamaLowerToLoopsPassBase::LlamaLowerToLoopsPassBase;
   void runOnOperation() override {
-    if (tokenBlock < 1 || tokenBlock > 16) {
-      getOperation().emitError("llama-lower-to-loops: token-block must be in "
-                               "1..16, got ")
-          << static_cast<int64_t>(tokenBlock);
-      return signalPassFailure();
-    }
-    std::optional<IntDotISA> isa = parseIntDotISA(intDotName);
-    if (!isa) {
-      getOperation().emitError("llama-lower-to-loops: int-dot must be none, "
-                               "generic, avx2, avx512vnni or neon-dotprod, "
-                               "got '")
-          << intDotName << "'";
-      return signalPassFailure();
-    }
-    if (gpuBlockThreads < kWarp || gpuBlockThreads > 1024 ||
-        gpuBlockThreads % kWarp != 0) {
-      getOperation().emitError("llama-lower-to-loops: gpu-block-threads must "
-                               "be a multiple of 32 in 32..1024, got ")
-          << static_cast<int64_t>(gpuBlockThreads);
-      return signalPassFailure();
-    }
-    if (packedRows != 0 &&
-        (packedRows != kPackedRows ||
-         (*isa != IntDotISA::AVX512VNNI && *isa != IntDotISA::Generic))) {
-      getOperation().emitError("llama-lower-to-loops: packed-rows must be 0 "
-                               "or 16, with int-dot avx512vnni or generic");
-      return signalPassFailure();
-    }
-    if (gpuTensorCores && !gpuKernels) {
-      getOperation().emitError(
-          "llama-lower-to-loops: gpu-tensor-cores needs gpu");
-      return signalPassFailure();
-    }
-    if (packedWeights && (packedRows != kPackedRows || gpuKernels)) {
-      getOperation().emitError("llama-lower-to-loops: packed-weights needs "
-                               "packed-rows=16 (and no gpu)");
-      return signalPassFailure();
-    }
     ModuleOp module = getOperation();
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
-    llvm::StringSet<> prepacked;
-    if (packedWeights)
-      prepacked = selectPrepackedWeights(module);
+    FailureOr<llvm::StringSet<>> prepacked = prepackedWeights(module);
+    if (failed(prepacked))
+      return signalPassFailure();
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(
-          fn, weightIndex, weightTable, prepacked, tokenBlock,
-          Kernels{*isa, scalableVectors, vectorKernels, gpuKernels,
-                  gpuQuantizedRowNorms, gpuBlockThreads, gpuTensorCores,
-                  packedRows});
+      FunctionLowering lowering(fn, weightIndex, weightTable, *prepacked);
       if (failed(lowering.run()))
         return signalPassFailure();
     }

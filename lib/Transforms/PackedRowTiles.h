@@ -19,28 +19,16 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "llvm/ADT/StringSet.h"
 
 namespace mlir::llama {
 
-/// Rows per packed tile: one int32 lane of a vector<16xi32> each.
-constexpr int64_t kPackedRows = 16;
-
-/// Whether rows of `w` with `k` elements can be multiplied in packed tiles:
-/// canIntDot, and one scale per 32-element group (Q8_0, Q4_0, Q4_K, Q5_K;
-/// Q6_K's 16-element sub-blocks are not packed).
-bool canPackRows(const WeightView &w, int64_t k);
-
-/// Whether f16/bf16 rows of `k` elements (a multiple of 16) can be packed:
-/// as f32, 16 rows per vector, for activations that are not quantized.
-bool canPackFloatRows(const WeightView &w, int64_t k);
-
-/// The weights of `module` read in the `rows16` layout packed at compile
-/// time (llama-lower-to-loops{packed-weights}, PackedWeights.h), by name:
-/// Q8_0 and Q4_0 weights whose every use, in every function, is a weight of
-/// a llama.matmul, llama.matmul_swiglu or llama.qkv_rope whose weights all
-/// have that layout (so each of those ops takes the packed tiles).
-llvm::StringSet<> selectPrepackedWeights(ModuleOp module);
+/// The packed-tile predicates of the formats (Formats.h) for a weight view.
+inline bool canPackRows(const WeightView &w, int64_t k) {
+  return canPackRows(w.type, k);
+}
+inline bool canPackFloatRows(const WeightView &w, int64_t k) {
+  return canPackFloatRows(w.type, k);
+}
 
 /// The activations of a packed-tile matmul: for integer tiles quantized per
 /// block of 32 as in llama-lower-to-loops, `xq : [seq, K] x i8`, `xd`,

@@ -39,10 +39,19 @@ static void addLoopsToLLVMPasses(OpPassManager &pm) {
   pm.addPass(createConvertMathToLLVMPass());
 }
 
+/// What the CPU and GPU pipelines share down to loops.
+struct LoopsStages {
+  std::vector<std::string> disabledFusions;
+  LlamaConfigureKernelsPassOptions kernels;
+  bool stopAfterKernelConfig = false;
+  bool stopAfterLlamaLowering = false;
+  /// The remaining linalg ops become parallel loops (GPU warp kernels).
+  bool parallelLinalg = false;
+};
+
 /// Steps 0-7, shared by the CPU and GPU pipelines: llama ops to loops over
 /// buffers. Returns false when asked to stop after the llama lowering.
-static bool buildLoopsStages(OpPassManager &pm,
-                             const LlamaCPUPipelineOptions &opts) {
+static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   // 0. Fusions at the model level (llama-fuse-*), each of which can be
   //    disabled by name.
   auto enabled = [&](StringRef name) {
@@ -60,47 +69,41 @@ static bool buildLoopsStages(OpPassManager &pm,
     pm.addPass(createLlamaFuseGQAPass());
   // 1. RoPE and the remaining SwiGLU become linalg.generic on tensors.
   pm.addPass(createLlamaLowerToLinalgPass());
-  // 2. Weights, embedding, norms, matmuls and attention become loops over the
-  //    runtime's buffers (file bytes, offsets, KV cache); entry points get the
-  //    runtime ABI.
-  LlamaLowerToLoopsPassOptions loopOpts;
-  loopOpts.tokenBlock = opts.tokenBlock;
-  loopOpts.intDotName = opts.intDot;
-  loopOpts.scalableVectors = opts.scalableVectors;
-  loopOpts.packedRows = opts.packedRows;
-  loopOpts.packedWeights = opts.packedWeights;
-  loopOpts.vectorKernels = opts.vectorKernels;
-  loopOpts.gpuKernels = opts.gpuKernels;
-  loopOpts.gpuQuantizedRowNorms = opts.gpuQuantizedRowNorms;
-  loopOpts.gpuBlockThreads = opts.gpuBlockThreads;
-  loopOpts.gpuTensorCores = opts.gpuTensorCores;
-  pm.addPass(createLlamaLowerToLoopsPass(loopOpts));
+  // 2. Every model-level op gets its kernel configuration from the target
+  //    family's table (#llama.kernel_config: the choices, visible in the IR).
+  pm.addPass(createLlamaConfigureKernelsPass(opts.kernels));
+  if (opts.stopAfterKernelConfig)
+    return false;
+  // 3. Weights, embedding, norms, matmuls and attention become loops over the
+  //    runtime's buffers (file bytes, offsets, KV cache), each as its
+  //    configuration says; entry points get the runtime ABI.
+  pm.addPass(createLlamaLowerToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (opts.stopAfterLlamaLowering)
     return false;
-  // 3. Residual adds (arith.addf on tensors) become linalg.generic, the form
+  // 4. Residual adds (arith.addf on tensors) become linalg.generic, the form
   //    bufferization understands.
   pm.addPass(createConvertElementwiseToLinalgPass());
-  // 4. Tensors become buffers; the reshapes become views of them.
+  // 5. Tensors become buffers; the reshapes become views of them.
   bufferization::OneShotBufferizePassOptions bufOpts;
   bufOpts.bufferizeFunctionBoundaries = false;
   pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
   pm.addPass(createCanonicalizerPass());
-  // 5. Free every buffer allocated for an intermediate once it is dead.
+  // 6. Free every buffer allocated for an intermediate once it is dead.
   bufferization::BufferDeallocationPipelineOptions deallocOpts;
   bufferization::buildBufferDeallocationPipeline(pm, deallocOpts);
   pm.addPass(createConvertBufferizationToMemRefPass());
-  // 5b. Integer dot products become the target's instructions (intrinsic
+  // 6b. Integer dot products become the target's instructions (intrinsic
   //     calls, which buffer deallocation could not reason about).
   pm.addPass(createLlamaLowerInt8DotPass());
-  // 6. The remaining linalg.generic ops become loops (parallel ones on
-  //    GPUs: kernels).
-  if (opts.gpuKernels)
+  // 7. The remaining linalg.generic ops become loops (parallel ones for GPU
+  //    warp kernels).
+  if (opts.parallelLinalg)
     pm.addPass(createConvertLinalgToParallelLoopsPass());
   else
     pm.addPass(createConvertLinalgToLoopsPass());
-  // 7. exp/sin/cos become polynomials, not scalar libm calls.
+  // 8. exp/sin/cos become polynomials, not scalar libm calls.
   pm.addPass(createLlamaApproximateMathPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -110,13 +113,21 @@ static bool buildLoopsStages(OpPassManager &pm,
 
 void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
                                         const LlamaCPUPipelineOptions &opts) {
-  if (!buildLoopsStages(pm, opts))
+  LoopsStages loops;
+  loops.disabledFusions = opts.disabledFusions;
+  loops.stopAfterKernelConfig = opts.stopAfterKernelConfig;
+  loops.stopAfterLlamaLowering = opts.stopAfterLlamaLowering;
+  loops.kernels.target = opts.kernelTarget;
+  loops.kernels.intDot = opts.intDot;
+  loops.kernels.tokenBlock = opts.tokenBlock;
+  loops.kernels.packedWeights = opts.packedWeights;
+  if (!buildLoopsStages(pm, loops))
     return;
-  // 7a. The entry points' intermediates become views of one static arena,
+  // 8a. The entry points' intermediates become views of one static arena,
   //     dead buffers' bytes reused (sized for the context length).
   if (opts.planMemory)
     pm.addPass(createLlamaPlanMemoryPass());
-  // 7b. Parallel loops (the rows of every matmul) either go to the runtime's
+  // 8b. Parallel loops (the rows of every matmul) either go to the runtime's
   //     thread pool (outlined here, dispatched after LLVM conversion) or
   //     become plain loops.
   if (opts.threads)
@@ -126,7 +137,7 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   //    Stack buffers of loop bodies (packed row tiles) then sit in serial
   //    loops: one per function, not one per iteration.
   pm.addNestedPass<func::FuncOp>(createLlamaHoistLoopAllocasPass());
-  // 8. Down to the LLVM dialect.
+  // 9. Down to the LLVM dialect.
   addLoopsToLLVMPasses(pm);
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
@@ -137,20 +148,22 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
 
 void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
                                         const LlamaGPUPipelineOptions &opts) {
-  // 0-7 as on CPUs, with float dot products (no llama.int8_dot on NVPTX)
+  // 0-8 as on CPUs, with float dot products (no llama.int8_dot on NVPTX)
   // and scalar code per row: a thread's vectors would only be unrolled
   // into scalar registers (8.6 MB of PTX for a 2-layer Q6_K model).
-  LlamaCPUPipelineOptions loops;
-  loops.vectorKernels = false;
-  loops.gpuKernels = opts.warpKernels;
-  loops.gpuQuantizedRowNorms = opts.quantizedRowNorms;
-  loops.gpuBlockThreads = opts.threadsPerBlock;
-  loops.gpuTensorCores = opts.tensorCores;
+  LoopsStages loops;
+  loops.kernels.target = "nvptx";
+  loops.kernels.gpuWarps = opts.warpKernels;
+  loops.kernels.quantizedRowNorms = opts.quantizedRowNorms;
+  loops.kernels.blockThreads = opts.threadsPerBlock;
+  loops.kernels.tensorCores = opts.tensorCores;
+  loops.parallelLinalg = opts.warpKernels;
+  loops.stopAfterKernelConfig = opts.stopAfterKernelConfig;
   loops.stopAfterLlamaLowering = opts.stopAfterLlamaLowering;
   loops.disabledFusions = opts.disabledFusions;
   if (!buildLoopsStages(pm, loops))
     return;
-  // 8. Every parallel loop becomes a kernel: flattened to one dimension,
+  // 9. Every parallel loop becomes a kernel: flattened to one dimension,
   //    tiled by the block size, the tile loop mapped to blocks and the loop
   //    inside to threads, then outlined; all kernels go into one gpu.module.
   if (opts.warpKernels)
@@ -175,7 +188,7 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
     opts.afterKernelOutlining(pm);
   if (opts.stopAfterOutlining)
     return;
-  // 9. Device code to NVVM: the target (chip, PTX ISA) on the module, launch
+  // 10. Device code to NVVM: the target (chip, PTX ISA) on the module, launch
   //    bounds, math to NVVM intrinsics (no libdevice), then the
   //    gpu/memref/scf/vector ops to the NVVM and LLVM dialects.
   GpuNVVMAttachTargetOptions target;
@@ -198,12 +211,12 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   dev.addPass(createCanonicalizerPass());
   dev.addPass(createCSEPass());
   dev.addPass(createReconcileUnrealizedCastsPass());
-  // 10. The gpu.module becomes PTX text (in-process NVPTX backend; no CUDA
+  // 11. The gpu.module becomes PTX text (in-process NVPTX backend; no CUDA
   //     toolkit), held by a gpu.binary.
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = "isa";
   pm.addPass(createGpuModuleToBinaryPass(binary));
-  // 11. Host code: its buffers in managed memory where the host loops
+  // 12. Host code: its buffers in managed memory where the host loops
   //     between launches use them too, else in device memory (the logits
   //     copied out), then the LLVM dialect. The launches and the binary
   //     keep their gpu ops with LLVM operands; the

@@ -1,19 +1,13 @@
-// RUN: llama-opt %s -split-input-file -llama-lower-to-loops -verify-diagnostics | FileCheck %s
-// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx2" -verify-diagnostics | FileCheck %s --check-prefix=INT
-// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="scalable-vectors=true" -verify-diagnostics | FileCheck %s --check-prefix=SVE
-// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true" -verify-diagnostics | FileCheck %s --check-prefix=GPU
-// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-quantized-row-norms=true" -verify-diagnostics | FileCheck %s --check-prefix=GPUQ
-// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-block-threads=48" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
-// BADBLOCK: error: llama-lower-to-loops: gpu-block-threads must be a multiple of 32 in 32..1024, got 48
-// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="vector-kernels=false gpu=true gpu-tensor-cores=true" -verify-diagnostics | FileCheck %s --check-prefix=GPUTC
-// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="gpu-tensor-cores=true" 2>&1 | FileCheck %s --check-prefix=BADTC
-// BADTC: error: llama-lower-to-loops: gpu-tensor-cores needs gpu
-// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx512vnni packed-rows=16" -verify-diagnostics | FileCheck %s --check-prefix=PACK
-// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx2 packed-rows=16" 2>&1 | FileCheck %s --check-prefix=BADPACK
-// BADPACK: error: llama-lower-to-loops: packed-rows must be 0 or 16, with int-dot avx512vnni or generic
-// RUN: llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx512vnni packed-rows=16 packed-weights=true" -verify-diagnostics | FileCheck %s --check-prefix=PACKW
-// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops="int-dot=avx512vnni packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
-// BADPACKW: error: llama-lower-to-loops: packed-weights needs packed-rows=16 (and no gpu)
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels -llama-lower-to-loops -verify-diagnostics | FileCheck %s
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=INT
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=sve" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=SVE
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPU
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true quantized-row-norms=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUQ
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true tensor-cores=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUTC
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=PACK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=PACKW
+// RUN: not llama-opt %s -split-input-file -llama-lower-to-loops 2>&1 | FileCheck %s --check-prefix=NOCONFIG
+// NOCONFIG: error: 'llama.matmul' op needs a llama.kernel_config (run llama-configure-kernels first)
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul a loop nest that
@@ -1113,4 +1107,63 @@ func.func @negative_last_rows(%x: tensor<1x64xf32>, %p: tensor<?x64xf32>) -> (te
   %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xf32>) -> tensor<1x16xf32>
   %z = llama.matmul %p, %w : (tensor<?x64xf32>, !llama.weight<16x64xf32>) -> tensor<?x16xf32>
   return %y, %z, %z : tensor<1x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+}
+
+// -----
+
+// A configuration written by hand is obeyed, whatever the run's target:
+// int8 activations and the AVX2 dot instructions, 2 tokens per block.
+// CHECK-LABEL: func.func @configured_by_hand
+// CHECK: math.round %{{.*}} : vector<32xf32>
+// CHECK: scf.parallel
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2
+// CHECK: llama.int8_dot avx2
+// CHECK: return
+func.func @configured_by_hand(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x64xq8_0>
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2>} : (tensor<?x64xf32>, !llama.weight<16x64xq8_0>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// negative_: 16-row tiles of Q6_K rows (16-element sub-blocks: no packed
+// layout) are not a kernel this op can have.
+func.func @negative_config_tiles_q6_k(%x: tensor<?x256xf32>) -> tensor<?x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x256xq6_k>
+  // expected-error @+1 {{kernel_config tile_rows = 16, but the op's weights cannot be packed in 16-row tiles}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16>} : (tensor<?x256xf32>, !llama.weight<16x256xq6_k>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// negative_: the rows16 layout of a weight that has none (Q6_K).
+func.func @negative_config_rows16_q6_k(%x: tensor<?x256xf32>) -> tensor<?x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x256xq6_k>
+  // expected-error @+1 {{layout = rows16, but weight 'w' ('!llama.weight<16x256xq6_k>') has no rows16 layout}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16, layout = rows16>} : (tensor<?x256xf32>, !llama.weight<16x256xq6_k>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// negative_: a weight read in the rows16 layout by one op and in the GGUF
+// layout by another (the packed file holds one layout per weight).
+func.func @negative_config_rows16_shared(%x: tensor<?x64xf32>) -> (tensor<?x16xf32>, tensor<?x16xf32>) {
+  %w = llama.weight "w" : !llama.weight<16x64xq8_0>
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16, layout = rows16>} : (tensor<?x64xf32>, !llama.weight<16x64xq8_0>) -> tensor<?x16xf32>
+  // expected-error @+1 {{weight 'w' is read in the rows16 layout by another op, but in the GGUF layout here}}
+  %z = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4>} : (tensor<?x64xf32>, !llama.weight<16x64xq8_0>) -> tensor<?x16xf32>
+  return %y, %z : tensor<?x16xf32>, tensor<?x16xf32>
+}
+
+// -----
+
+// negative_: only the matmul-family ops read packed tiles.
+func.func @negative_config_rows16_embedding(%tok: tensor<?xi32>) -> tensor<?x64xf32> {
+  %t = llama.weight "t" : !llama.weight<512x64xq8_0>
+  // expected-error @+1 {{layout = rows16 is for llama.matmul, llama.matmul_swiglu and llama.qkv_rope}}
+  %x = llama.embedding %t, %tok {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16, layout = rows16>} : (!llama.weight<512x64xq8_0>, tensor<?xi32>) -> tensor<?x64xf32>
+  return %x : tensor<?x64xf32>
 }

@@ -1,7 +1,7 @@
 //===- llama-compile.cpp - GGUF model to native program ---------*- C++ -*-===//
 //
 //   llama-compile MODEL.gguf -o OUT [--target=NAME|TRIPLE[+feature...]]
-//                 [--emit=llama|linalg|llvm-mlir|llvm-ir|asm|obj|exe]
+//                 [--emit=llama|kernels|linalg|llvm-mlir|llvm-ir|asm|obj|exe]
 //                 [-O0..3] [-c N] [--kv-type=f32|f16] [-v]
 //                 [MLIR pass-manager flags, e.g. --mlir-print-ir-after-all]
 //   llama-compile --list-targets
@@ -20,6 +20,7 @@
 #include "WeightsFile.h"
 
 #include "llama-mlir/ABI/llama_abi.h"
+#include "llama-mlir/Codegen/KernelConfig.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Import/GGUFImporter.h"
 #include "llama-mlir/Target/CPUTargets.h"
@@ -68,7 +69,18 @@ namespace {
 /// --mlir-print-ir-after-all) still work and are listed by --help-hidden.
 cl::OptionCategory compileCategory("llama-compile options");
 
-enum class Emit { Llama, Linalg, GPU, LLVMMLIR, PTX, LLVMIR, Asm, Obj, Exe };
+enum class Emit {
+  Llama,
+  Kernels,
+  Linalg,
+  GPU,
+  LLVMMLIR,
+  PTX,
+  LLVMIR,
+  Asm,
+  Obj,
+  Exe
+};
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.gguf>"),
                                cl::cat(compileCategory));
@@ -81,6 +93,9 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file"),
 cl::opt<Emit> emit(
     "emit", cl::desc("Stage to stop at"), cl::init(Emit::Exe),
     cl::values(clEnumValN(Emit::Llama, "llama", "the llama dialect module"),
+               clEnumValN(Emit::Kernels, "kernels",
+                          "the llama ops fused, each with the "
+                          "#llama.kernel_config of its target"),
                clEnumValN(Emit::Linalg, "linalg",
                           "after the llama ops are lowered (loops, linalg, "
                           "tensors)"),
@@ -249,6 +264,7 @@ int compileForGPU(ModuleOp module, PassManager &pm, const llama::GPUTarget &gpu,
   go.chip = gpu.chip;
   go.ptxFeatures = gpu.ptxFeatures;
   go.disabledFusions = disabled;
+  go.stopAfterKernelConfig = emit == Emit::Kernels;
   go.stopAfterLlamaLowering = emit == Emit::Linalg;
   go.stopAfterOutlining = emit == Emit::GPU;
   llama::buildLlamaGPUPipeline(pm, go);
@@ -280,14 +296,13 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
   if (intDot != "auto" && intDot != "off")
     return fail("--int-dot: expected auto or off, got '" + intDot + "'");
   llama::LlamaCPUPipelineOptions po;
+  po.stopAfterKernelConfig = emit == Emit::Kernels;
   po.stopAfterLlamaLowering = emit == Emit::Linalg;
-  po.tokenBlock = td.tokenBlock;
-  po.intDot = intDot == "off" ? "none" : td.intDot;
-  po.scalableVectors = td.scalable;
-  po.packedRows = intDot == "off" ? 0 : td.packedRows;
-  // The packed tiles read their Q8_0/Q4_0 weights from PROGRAM.weights,
-  // packed below.
-  po.packedWeights = po.packedRows != 0;
+  po.kernelTarget = td.kernelTarget;
+  po.intDot = intDot != "off";
+  // The packed tiles read their weights from PROGRAM.weights, packed below.
+  po.packedWeights =
+      po.intDot && llama::findCPUKernelTarget(td.kernelTarget)->tileRows != 0;
   po.disabledFusions = disabled;
   po.planMemory = memoryPlan;
   llama::buildLlamaCPUPipeline(pm, po);
@@ -298,7 +313,7 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
     llvm::errs() << "llama-compile: ";
     llama::printMemoryPlan(module, llvm::errs());
   }
-  if (emit == Emit::Linalg || emit == Emit::LLVMMLIR)
+  if (emit == Emit::Kernels || emit == Emit::Linalg || emit == Emit::LLVMMLIR)
     return writeTextFile(out, [&](llvm::raw_ostream &os) { module.print(os); });
   return -1;
 }

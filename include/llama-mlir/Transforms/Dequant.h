@@ -11,6 +11,7 @@
 #ifndef LLAMA_MLIR_TRANSFORMS_DEQUANT_H
 #define LLAMA_MLIR_TRANSFORMS_DEQUANT_H
 
+#include "llama-mlir/Codegen/Formats.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 
 #include "mlir/IR/Builders.h"
@@ -42,16 +43,19 @@ MemRefType weightViewType(MLIRContext *ctx, GGMLType type, int64_t rows,
 Value emitLoadWeightElement(OpBuilder &b, Location loc, const WeightView &w,
                             Value row, Value blk, Value j);
 
-/// Width of the accumulator of the vectorized dot products.
-constexpr int64_t kDotLanes = 16;
-
-/// Elements per step of emitBlockDot: the block size of quantized types, 16
-/// for f32/f16/bf16.
-int64_t dotBlockElements(const WeightView &w);
-
-/// Whether rows of `k` elements can use emitBlockDot (f32/f16/bf16 rows must
-/// be a multiple of 16 elements).
-bool canVectorizeDot(const WeightView &w, int64_t k);
+/// The format facts of Formats.h for a weight view.
+inline int64_t dotBlockElements(const WeightView &w) {
+  return dotBlockElements(w.type);
+}
+inline bool canVectorizeDot(const WeightView &w, int64_t k) {
+  return canVectorizeDot(w.type, k);
+}
+inline int64_t dotBlockParts(const WeightView &w) {
+  return dotBlockParts(w.type);
+}
+inline bool canIntDot(const WeightView &w, int64_t k) {
+  return canIntDot(w.type, k);
+}
 
 /// acc + the products of weight block `blk` of `row` with the matching
 /// activations, as a vector<16xf32> partial sum. `loadX(k0, n)` returns the
@@ -61,11 +65,6 @@ bool canVectorizeDot(const WeightView &w, int64_t k);
 Value emitBlockDot(OpBuilder &b, Location loc, const WeightView &w, Value row,
                    Value blk, function_ref<Value(Value, int64_t)> loadX,
                    Value acc);
-
-/// Parts emitBlockPartWeights splits a block of `w` into, 8 elements each:
-/// 32 for the 256-element K-quant blocks, 4 for the 32-element blocks
-/// (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0); 1 (no parts) for f32/f16/bf16.
-int64_t dotBlockParts(const WeightView &w);
 
 /// The 8 weights of part `part` (an index in [0, dotBlockParts(w)), not
 /// necessarily constant; dotBlockParts(w) > 1) of block `blk` of `row`,
@@ -100,27 +99,11 @@ SmallVector<std::pair<int64_t, Value>> emitBlockWeights(OpBuilder &b,
 // Integer dot products (Q8_0 / Q4_0 weights times int8 activations)
 //===----------------------------------------------------------------------===//
 
-/// How the 32-lane int8 dot product of a block is computed. Every choice
-/// gives the same exact int32 sums; they differ in the instructions:
-/// `Generic` sign-extends and multiplies in vector ops (any target),
-/// `AVX2` uses vpsignb + vpmaddubsw + vpmaddwd, `AVX512VNNI` vpsignb +
-/// vpdpbusd, `NEONDot` two sdot.
-enum class IntDotISA { None, Generic, AVX2, AVX512VNNI, NEONDot };
-
-/// Parses `none`, `generic`, `avx2`, `avx512vnni`, `neon-dotprod`.
-std::optional<IntDotISA> parseIntDotISA(StringRef name);
-
-/// Elements per activation quantization block (= Q8_0 / Q4_0 block size).
-constexpr int64_t kIntDotBlock = 32;
-
-/// Whether weights of `type` have an integer dot product: Q8_0, Q4_0,
-/// Q4_K, Q5_K and Q6_K, whose 32-element groups are small integers with one
-/// scale per 16 or 32 elements (and a min for Q4_K/Q5_K).
-bool hasIntDot(GGMLType type);
-
-/// Whether `w` (rows of `k` elements) has an integer dot product: its type
-/// has one and `k` is a whole number of its blocks and of 32.
-bool canIntDot(const WeightView &w, int64_t k);
+// The instruction family of the int8 dot products is the IntDotISA of the
+// op's #llama.kernel_config. Every choice gives the same exact int32 sums;
+// they differ in the instructions: `Generic` sign-extends and multiplies in
+// vector ops (any target), `AVX2` uses vpsignb + vpmaddubsw + vpmaddwd,
+// `AVX512VNNI` vpsignb + vpdpbusd, `NEONDot` two sdot.
 
 /// One 32-element group of a weight block in integer form:
 ///   w[offset + i] = laneScale[lane(i)] * q[i] - minCoef

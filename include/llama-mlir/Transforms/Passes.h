@@ -97,6 +97,8 @@ inline constexpr llvm::StringLiteral kLlamaFusionNames[] = {"rope", "swiglu",
 
 /// Options of the CPU compilation pipeline.
 struct LlamaCPUPipelineOptions {
+  /// Stop once every llama op has its kernel configuration.
+  bool stopAfterKernelConfig = false;
   /// Stop after the llama ops are lowered (before bufferization).
   bool stopAfterLlamaLowering = false;
   /// Split the parallel loops across the runtime's thread pool (off: run
@@ -105,33 +107,18 @@ struct LlamaCPUPipelineOptions {
   /// The entry points' intermediates in one arena planned at compile time
   /// (llama-plan-memory); off: one allocation per buffer and call.
   bool planMemory = true;
-  /// Tokens per register block of the prefill GEMM (per target: 4 for 16
-  /// vector registers, 8 for 32).
-  int64_t tokenBlock = 4;
-  /// Integer dot products for Q8_0/Q4_0 weights: none, generic, avx2,
-  /// avx512vnni or neon-dotprod (llama-lower-to-loops{int-dot}).
-  std::string intDot = "none";
-  /// Scalable vectors for unquantized rows (SVE targets).
-  bool scalableVectors = false;
-  /// Prefills of integer-dot weights in packed tiles of this many rows
-  /// (llama-lower-to-loops{packed-rows}; 0: off, 16 on AVX-512 VNNI).
-  int64_t packedRows = 0;
-  /// With packedRows: Q8_0/Q4_0 weights read in the rows16 layout packed at
-  /// compile time (llama-lower-to-loops{packed-weights}); the caller must
-  /// then provide the packed bytes (llama-compile's PROGRAM.weights).
+  /// The CPU kernel table row (llama-configure-kernels{target}):
+  /// avx512vnni, avx512, avx2, sve-dotprod, sve, neon-dotprod or generic.
+  std::string kernelTarget = "generic";
+  /// The row's integer dot products and 16-row tiles
+  /// (llama-configure-kernels{int-dot}); off: f32 dot products.
+  bool intDot = false;
+  /// Nonzero: this prefill token block instead of the row's.
+  int64_t tokenBlock = 0;
+  /// With tiles: weights read in the rows16 layout packed at compile time
+  /// (llama-configure-kernels{packed-weights}); the caller must then
+  /// provide the packed bytes (llama-compile's PROGRAM.weights).
   bool packedWeights = false;
-  /// Dot products vectorized by weight block (llama-lower-to-loops
-  /// {vector-kernels}); the GPU pipeline turns it off.
-  bool vectorKernels = true;
-  /// GPU code (llama-lower-to-loops{gpu}) and linalg ops to parallel loops
-  /// (kernels); set by the GPU pipeline.
-  bool gpuKernels = false;
-  /// llama-lower-to-loops{gpu-quantized-row-norms}.
-  bool gpuQuantizedRowNorms = false;
-  /// llama-lower-to-loops{gpu-block-threads}: the GPU pipeline's block size.
-  int64_t gpuBlockThreads = 128;
-  /// llama-lower-to-loops{gpu-tensor-cores}.
-  bool gpuTensorCores = false;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };
@@ -143,6 +130,8 @@ void buildLlamaCPUPipeline(OpPassManager &pm,
 
 /// Options of the NVPTX pipeline (see docs/GPU.md).
 struct LlamaGPUPipelineOptions {
+  /// Stop once every llama op has its kernel configuration.
+  bool stopAfterKernelConfig = false;
   /// Stop after the llama ops are lowered (before bufferization).
   bool stopAfterLlamaLowering = false;
   /// Stop after the kernels are outlined (gpu dialect, host and device).

@@ -40,6 +40,71 @@ def LlamaLowerToLinalgPass : Pass<"llama-lower-to-linalg"> {
   ];
 }
 
+def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
+  let summary = "Give every model-level op a #llama.kernel_config from its "
+                "target family's table";
+  let description = [{
+    Attaches `llama.kernel_config = #llama.kernel_config<...>` (LlamaAttrs.td)
+    to every `llama.embedding`, `llama.rms_norm`, `llama.matmul`,
+    `llama.matmul_swiglu`, `llama.qkv_rope`, `llama.attention` and
+    `llama.gqa_attention` that has none; `llama-lower-to-loops` then writes
+    each op's kernel from its configuration alone.
+
+    `target` names a row of the CPU table (lib/Codegen/CPU/KernelConfig.cpp:
+    `avx512vnni`, `avx512`, `avx2`, `sve-dotprod`, `sve`, `neon-dotprod`,
+    `generic`) or the GPU table (`nvptx`, lib/Codegen/GPU/KernelConfig.cpp).
+    A row gives the int8 dot instructions, the prefill token block, 16-row
+    tiles and the vector form; per op they apply where the weights allow
+    (Formats.h):
+
+    * `int_dot`: the row's, where `int-dot` is on, K is a multiple of 32 and
+      a weight of the op has integer dots (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K);
+      else `none`.
+    * `tile_rows = 16`: on rows with tiles, with `int-dot` on, where every
+      weight has a multiple of 16 rows and packs (Q8_0, Q4_0, Q4_K, Q5_K with
+      int8 activations; F16, BF16 without).
+    * `token_block`: the row's (or `token-block`) where the op takes tiles or
+      every weight has vectorized block dots; else 1.
+    * `layout = rows16` (`packed-weights`): on the tiled ops all of whose
+      Q8_0, Q4_0, F16 or BF16 weights are used only by tiled ops of one kind
+      of tile (an op takes the layout for all its weights or none, to a
+      fixed point); llama-compile then writes PROGRAM.weights.
+    * `nvptx`: `dot = scalar`, `block_threads`, `dispatch = threads` (a
+      thread per row) or `warps` (`gpu-warps`: a warp per row, with
+      `token_block` where the weights have 8-element units or blocks of at
+      most 32), `tensor_cores` and `row_norms` as asked.
+
+    Output IR: the input, with the attribute on every such op.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"generic\"",
+           "The kernel table row: avx512vnni, avx512, avx2, sve-dotprod, "
+           "sve, neon-dotprod, generic, or nvptx">,
+    Option<"intDot", "int-dot", "bool", /*default=*/"false",
+           "CPU: int8 activations and the row's integer dot instructions, "
+           "and the row's 16-row tiles (off: f32 dot products, no tiles; "
+           "llama-compile turns it on unless --int-dot=off)">,
+    Option<"tokenBlock", "token-block", "int64_t", /*default=*/"0",
+           "Tokens per register block of the prefill GEMM (0: the row's)">,
+    Option<"packedWeights", "packed-weights", "bool", /*default=*/"false",
+           "CPU rows with 16-row tiles: read the tiled ops' weights in the "
+           "rows16 layout packed at compile time where they can">,
+    Option<"gpuWarps", "gpu-warps", "bool", /*default=*/"false",
+           "nvptx: a warp of 32 threads per weight row (lane l taking "
+           "units l, l+32, ...; sums by gpu.shuffle xor), norms a block per "
+           "token, every buffer loop a flat parallel loop">,
+    Option<"blockThreads", "block-threads", "int64_t", /*default=*/"128",
+           "nvptx: threads per block (a multiple of 32 in 32..1024)">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
+           "nvptx with gpu-warps: prefill GEMMs in shared memory on tensor "
+           "cores (nvgpu.mma.sync m16n8k16 on f16 high and low parts)">,
+    Option<"quantizedRowNorms", "quantized-row-norms", "bool",
+           /*default=*/"false",
+           "nvptx with gpu-warps: in a decode step quantized rows' warps "
+           "compute their RMSNorm scale, as f32/f16/bf16 rows' do">,
+  ];
+}
+
 def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
   let summary = "Lower weight-reading llama ops and attention to loops over "
                 "runtime buffers, and give entry points the runtime ABI";
@@ -74,8 +139,21 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     result is a fresh buffer wrapped by `bufferization.to_tensor restrict`,
     so One-Shot Bufferize can take over the remaining tensor code.
 
+    Each op's kernel follows its `llama.kernel_config` (LlamaAttrs.td, from
+    `llama-configure-kernels`) and nothing else: `dispatch`, `dot` and
+    `int_dot` choose the loops and dot products (int8 activations quantized
+    per block of 32 and `llama.int8_dot`, or f32), `token_block` the prefill
+    register block, `tile_rows = 16` the packed 16-row tiles (PackedRowTiles.h,
+    `llama.dot4_acc`), `layout = rows16` weights packed at compile time,
+    viewed as `memref<n/16 x k/32 x bytes x i8>` and listed with
+    `layout = "rows16"` in `llama.weight_table`; the GPU fields the warp,
+    block and tensor-core forms. A configuration the op's weights cannot
+    take (tiles of unpackable rows, rows16 of a weight another op reads in
+    the GGUF layout) is an error.
+
     Input invariant: `llama.rope` and `llama.swiglu` already lowered
-    (`llama-lower-to-linalg`); functions with `!llama.kv_cache` or weights.
+    (`llama-lower-to-linalg`); every model-level op configured; functions
+    with `!llama.kv_cache` or weights.
     Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor ops.
   }];
   let dependentDialects = [
@@ -90,70 +168,6 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
-  ];
-  let options = [
-    Option<"tokenBlock", "token-block", "int64_t", /*default=*/"4",
-           "Tokens per register block of the prefill GEMM: each weight "
-           "block is dequantized once for this many tokens">,
-    Option<"intDotName", "int-dot", "std::string", /*default=*/"\"none\"",
-           "Integer dot products for Q8_0/Q4_0 weights (activations "
-           "quantized to int8 per block of 32): none, generic, avx2, "
-           "avx512vnni or neon-dotprod">,
-    Option<"scalableVectors", "scalable-vectors", "bool", /*default=*/"false",
-           "Dot products of f32/f16/bf16 rows in scalable vectors "
-           "(vector<[4]xf32>, SVE): steps of 4 x vscale, masked remainder">,
-    Option<"vectorKernels", "vector-kernels", "bool", /*default=*/"true",
-           "Dot products vectorized by weight block (and the prefill GEMM "
-           "register-blocked over tokens); off: scalar code per row, the "
-           "form the GPU pipeline maps to one thread per row">,
-    Option<"gpuKernels", "gpu", "bool", /*default=*/"false",
-           "GPU code (with vector-kernels=false): a warp of 32 threads per "
-           "weight row, lane l taking blocks l, l+32, ... and the partial "
-           "sums added with gpu.shuffle xor; RMSNorm scales a block per "
-           "token (in a decode step of f32/f16/bf16 rows, each row's warp "
-           "computes it); embedding, norm and KV-cache loops as flat "
-           "parallel loops (kernels), so the host touches no buffer "
-           "between launches">,
-    Option<"gpuQuantizedRowNorms", "gpu-quantized-row-norms", "bool",
-           /*default=*/"false",
-           "With gpu: in a decode step, the warps of quantized rows compute "
-           "their RMSNorm scale too (as f32/f16/bf16 rows' always do), "
-           "instead of a kernel normalizing the row first: a launch fewer "
-           "per norm, more L1 reads per row (x and gamma where the "
-           "normalized row was one read); for measuring which wins">,
-    Option<"gpuBlockThreads", "gpu-block-threads", "int64_t",
-           /*default=*/"128",
-           "With gpu: the threads of a block, the size the GPU pipeline "
-           "tiles parallel loops by (a multiple of 32, at most 1024). The "
-           "RMSNorm kernels take a block per token: each warp sums its "
-           "lanes' squares with shuffles, the warps' sums meet in "
-           "workgroup memory after a gpu.barrier">,
-    Option<"gpuTensorCores", "gpu-tensor-cores", "bool", /*default=*/"false",
-           "With gpu: the prefill GEMMs in shared memory on tensor cores "
-           "(nvgpu.mma.sync m16n8k16, f16 products of each operand's f16 "
-           "high and low parts, f32 sums; sm_80 and later) instead of f32 "
-           "multiply-adds">,
-    Option<"packedRows", "packed-rows", "int64_t", /*default=*/"0",
-           "CPU prefills (a dynamic token count) in tiles of this many "
-           "weight rows (0: off; 16, with int-dot avx512vnni or generic), "
-           "each tile decoded once into stack buffers (memref.alloca in the "
-           "scf.parallel body over tiles): Q8_0, Q4_0, Q4_K and Q5_K rows "
-           "as 4 quants of each of the 16 rows per 64-byte vector, every "
-           "token multiplied with llama.dot4_acc and the rows' scales "
-           "applied as vector<16xf32>; F16 and BF16 rows as f32 [K][16], "
-           "every token a broadcast vector.fma per element">,
-    Option<"packedWeights", "packed-weights", "bool", /*default=*/"false",
-           "With packed-rows=16: Q8_0, Q4_0, F16 and BF16 weights whose "
-           "every use is a matmul, matmul_swiglu or qkv_rope all of whose "
-           "weights can be (one kind of tile per op), are read in the "
-           "rows16 layout packed at compile time (PackedWeights.h: per "
-           "tile of 16 rows and group of 32, the quants as the lanes of "
-           "64-byte vectors, Q4_0 kept 4-bit, then 16 f16 scales; f16/bf16 "
-           "elements as [element][row]), viewed as "
-           "memref<n/16 x k/32 x bytes x i8>; "
-           "their matmuls take the tiles in decode steps too, with no "
-           "stack buffers, and the llama.weight_table entry says "
-           "layout = \"rows16\" (llama-compile writes PROGRAM.weights)">,
   ];
 }
 

@@ -779,3 +779,93 @@ module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_
 // hparams_c4_rms_eps
 // expected-error @+1 {{rms_eps must be a positive f32}}
 module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 5, n_heads = 8, n_kv_heads = 4, head_dim = 8, n_rot = 8, n_vocab = 512, n_ctx = 128, n_ctx_train = 128, rope_theta = 1.000000e+04 : f32, rms_eps = 1.0e-05 : f64, tied_output = false>} {}
+
+// -----
+
+// kernel_config_c1_token_block
+func.func @kernel_config_c1_token_block(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{token_block must be in 1..16, got 17}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 17>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c1_tile_rows
+func.func @kernel_config_c1_tile_rows(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{tile_rows must be 0 or 16, got 8}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 8>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c2_tiles_gpu
+func.func @kernel_config_c2_tiles_gpu(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{tile_rows = 16 needs dispatch = threads and dot = vector}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, tile_rows = 16, block_threads = 128>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c3_layout
+func.func @kernel_config_c3_layout(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{layout = rows16 needs tile_rows = 16}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, layout = rows16>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c4_block_threads
+func.func @kernel_config_c4_block_threads(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{block_threads must be 0 or a multiple of 32 in 32..1024, got 48}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 48>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c4_scalar_cpu
+func.func @kernel_config_c4_scalar_cpu(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{block_threads is set exactly for GPU code (dot = scalar)}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c4_tensor_cores
+func.func @kernel_config_c4_tensor_cores(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{tensor_cores and row_norms need dispatch = warps}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128, tensor_cores = true>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c5_int_dot_gpu
+func.func @kernel_config_c5_int_dot_gpu(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{int_dot is a CPU choice (block_threads = 0)}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = warps, dot = scalar, int_dot = generic, block_threads = 128>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_attribute_kind
+func.func @kernel_config_attribute_kind(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{'llama.kernel_config' must be a #llama.kernel_config, got "avx512"}}
+  %y = llama.matmul %x, %w {llama.kernel_config = "avx512"} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}

@@ -214,3 +214,19 @@ func.func @dot4_acc(%a: vector<16xi32>, %w: vector<64xi8>, %b: vector<4xi32>, %v
 // The typed hyperparameters of a module.
 // CHECK: module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 5, n_heads = 8, n_kv_heads = 4, head_dim = 8, n_rot = 8, n_vocab = 512, n_ctx = 128, n_ctx_train = 512, rope_theta = 1.000000e+04 : f32, rms_eps = 9.99999974E-6 : f32, tied_output = true>}
 module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_layers = 5, n_heads = 8, n_kv_heads = 4, head_dim = 8, n_rot = 8, n_vocab = 512, n_ctx = 128, n_ctx_train = 512, rope_theta = 10000.0 : f32, rms_eps = 1.0e-05 : f32, tied_output = true>} {}
+
+// -----
+
+// Kernel configurations: parameters at their defaults are not printed (so
+// the second spells out int_dot = none and layout = gguf for nothing).
+// CHECK-LABEL: func.func @kernel_configs
+// CHECK: {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>}
+// CHECK: {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable>}
+// CHECK: {llama.kernel_config = #llama.kernel_config<dispatch = warps, dot = scalar, token_block = 4, block_threads = 256, tensor_cores = true, row_norms = true>}
+func.func @kernel_configs(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>) {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  %a = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  %b = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, int_dot = none, layout = gguf>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  %c = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = warps, dot = scalar, token_block = 4, block_threads = 256, tensor_cores = true, row_norms = true>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  return %a, %b, %c : tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>
+}

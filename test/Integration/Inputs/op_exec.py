@@ -212,6 +212,19 @@ def read_back_q8_0(rows, n, k):
     return out
 
 
+def configured(int_dot="none", token_block=4, tile_rows=0, layout="gguf"):
+    """The kernel configuration of a CPU op, written into the source
+    (llama-configure-kernels keeps it): the op's kernel is exactly this one,
+    whatever the table would choose."""
+    return ("{llama.kernel_config = #llama.kernel_config<dispatch = threads, "
+            f"dot = vector, int_dot = {int_dot}, token_block = {token_block}, "
+            f"tile_rows = {tile_rows}, layout = {layout}>}}")
+
+
+CONFIGURED = ("--pass-pipeline=builtin.module(llama-configure-kernels,"
+              "llama-lower-to-loops,canonicalize,cse)",)
+
+
 def matmul_int8_cases():
     """Q8_0/Q4_0/K-quant matmuls with integer dot products (llama.int8_dot) in every
     form this CPU can execute, against ops.matmul_int8 (activations
@@ -234,7 +247,7 @@ def matmul_int8_cases():
                 x[0, :32] = 0  # an all-zero block: d = 0
                 src = (f"func.func @op(%x: {ttype((seq, k), 'f32')}) -> {ttype((seq, n), 'f32')} {{\n"
                        f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
-                       f"  %y = llama.matmul %x, %w : ({ttype((seq, k), 'f32')}, !llama.weight<{n}x{k}x{typ}>) -> {ttype((seq, n), 'f32')}\n"
+                       f"  %y = llama.matmul %x, %w {configured(kind)} : ({ttype((seq, k), 'f32')}, !llama.weight<{n}x{k}x{typ}>) -> {ttype((seq, n), 'f32')}\n"
                        f"  return %y : {ttype((seq, n), 'f32')}\n}}\n")
                 raw = np.array(t.data)
                 if typ == "q8_0":
@@ -247,11 +260,9 @@ def matmul_int8_cases():
                     raw = rows.reshape(raw.shape)
                     w = read_back_q8_0(rows, n, k)
                     x[-1, 32:64] = np.where(np.arange(32) % 2, 50.0, -50.0)
-                lower = ("--pass-pipeline=builtin.module(llama-lower-to-loops"
-                         f"{{int-dot={kind}}},canonicalize,cse)",)
                 got = run(src, [(raw.shape, "i8", raw.view(np.int8)),
                                 ((seq, k), "f32", x)], [((seq, n), "f32")],
-                          lower=lower)
+                          lower=CONFIGURED)
                 ok &= compare(f"matmul int8 {typ} {kind} seq={seq}", got,
                               ops.matmul_int8(x, w))
     return ok & packed_rows_cases(kinds)
@@ -259,7 +270,7 @@ def matmul_int8_cases():
 
 def packed_rows_cases(kinds):
     """Prefills (a dynamic token count) in packed tiles of 16 rows
-    (llama-lower-to-loops{packed-rows=16}, llama.dot4_acc): 3 tiles of 48
+    (tile_rows = 16, llama.dot4_acc): 3 tiles of 48
     rows, token counts below, at and past a 4-token block; Q6_K is not
     packed and takes the row kernel."""
     ok = True
@@ -270,19 +281,17 @@ def packed_rows_cases(kinds):
             n, k = t.shape
             w = f.tensor(t.name).astype(np.float64)
             raw = np.array(t.data)
+            tiles = 0 if typ == "q6_k" else 16
             for seq in (1, 4, 10):
                 x = (3 * rng.standard_normal((seq, k))).astype(np.float32)
                 x[0, :32] = 0
                 src = (f"func.func @op(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> {{\n"
                        f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
-                       f"  %y = llama.matmul %x, %w : (tensor<?x{k}xf32>, !llama.weight<{n}x{k}x{typ}>) -> tensor<?x{n}xf32>\n"
+                       f"  %y = llama.matmul %x, %w {configured(kind, tile_rows=tiles)} : (tensor<?x{k}xf32>, !llama.weight<{n}x{k}x{typ}>) -> tensor<?x{n}xf32>\n"
                        f"  return %y : tensor<?x{n}xf32>\n}}\n")
-                lower = ("--pass-pipeline=builtin.module(llama-lower-to-loops"
-                         f"{{int-dot={kind} packed-rows=16 token-block=4}},"
-                         "canonicalize,cse)",)
                 got = run(src, [(raw.shape, "i8", raw.view(np.int8)),
                                 ((seq, k), "f32", x)], [((seq, n), "f32")],
-                          lower=lower, dynamic=True)
+                          lower=CONFIGURED, dynamic=True)
                 ok &= compare(f"matmul int8 packed {typ} {kind} seq={seq}",
                               got, ops.matmul_int8(x, w))
     return ok & prepacked_cases(kinds)
@@ -290,7 +299,7 @@ def packed_rows_cases(kinds):
 
 def prepacked_cases(kinds):
     """Q8_0, Q4_0, F16 and BF16 weights prepacked in the rows16 layout
-    (llama-lower-to-loops{packed-weights}), the bytes packed here by
+    (layout = rows16), the bytes packed here by
     llama_ref.packed from the layout's definition: decode steps (one
     static token) and prefills take the same tiles, read in place."""
     ok = True
@@ -309,6 +318,8 @@ def prepacked_cases(kinds):
                 raw = rows.reshape(raw.shape)
                 w = read_back_q8_0(rows, n, k)
             blob = pack_rows16(typ, raw, n, k).view(np.int8)
+            config = configured("none" if float_rows else kind, tile_rows=16,
+                                layout="rows16")
             for seq, dynamic in ((1, False), (1, True), (10, True)):
                 x = (3 * rng.standard_normal((seq, k))).astype(np.float32)
                 x[0, :32] = 0
@@ -316,14 +327,11 @@ def prepacked_cases(kinds):
                 yt = f"tensor<{'?' if dynamic else seq}x{n}xf32>"
                 src = (f"func.func @op(%x: {xt}) -> {yt} {{\n"
                        f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
-                       f"  %y = llama.matmul %x, %w : ({xt}, !llama.weight<{n}x{k}x{typ}>) -> {yt}\n"
+                       f"  %y = llama.matmul %x, %w {config} : ({xt}, !llama.weight<{n}x{k}x{typ}>) -> {yt}\n"
                        f"  return %y : {yt}\n}}\n")
-                lower = ("--pass-pipeline=builtin.module(llama-lower-to-loops"
-                         f"{{int-dot={kind} packed-rows=16 packed-weights=true "
-                         "token-block=4},canonicalize,cse)",)
                 got = run(src, [(blob.shape, "i8", blob),
                                 ((seq, k), "f32", x)], [((seq, n), "f32")],
-                          lower=lower, dynamic=dynamic)
+                          lower=CONFIGURED, dynamic=dynamic)
                 want = (ops.matmul(x.astype(np.float64), w) if float_rows
                         else ops.matmul_int8(x, w))
                 ok &= compare(f"matmul prepacked {typ} {kind} seq={seq} "
@@ -425,14 +433,16 @@ def pack(tensors):
 def fused_projection_cases():
     """The fused ops' extra math: the RMSNorm prologue and RoPE epilogue.
     The f16 case also runs as a prefill (a dynamic token count) in packed
-    tiles of 16 rows (llama-lower-to-loops{packed-rows=16}): the
-    activations times the norm weight computed once, the RoPE pairs taken
-    from the tiles' vectors, 2 tokens per block and one left over."""
+    tiles of 16 rows (the avx512vnni row's tile_rows = 16, float tiles in
+    generic vector ops): the activations times the norm weight computed
+    once, the RoPE pairs taken from the tiles' vectors, 2 tokens per block
+    and one left over."""
     ok = True
     eps = 1e-5
     packed = dict(
-        lower=("--pass-pipeline=builtin.module(llama-lower-to-loops"
-               "{int-dot=generic packed-rows=16 token-block=2},canonicalize,cse)",),
+        lower=("--pass-pipeline=builtin.module(llama-configure-kernels"
+               "{target=avx512vnni int-dot=true token-block=2},"
+               "llama-lower-to-loops,canonicalize,cse)",),
         dynamic=True)
     for typ, how in (("f32", {}), ("q8_0", {}), ("q4_k", {}), ("q6_k", {}),
                      ("f16", {}), ("f16", packed)):

@@ -86,6 +86,51 @@ LogicalResult HParamsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+// kernel_config_c1..c5 (LlamaAttrs.td).
+LogicalResult
+KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         KernelDispatch dispatch, KernelDot dot,
+                         IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
+                         WeightLayout layout, int64_t blockThreads,
+                         bool tensorCores, bool rowNorms) {
+  if (tokenBlock < 1 || tokenBlock > 16)
+    return emitError() << "token_block must be in 1..16, got " << tokenBlock;
+  if (tileRows != 0 && tileRows != 16)
+    return emitError() << "tile_rows must be 0 or 16, got " << tileRows;
+  if (tileRows &&
+      (dispatch != KernelDispatch::Threads || dot != KernelDot::Vector))
+    return emitError() << "tile_rows = 16 needs dispatch = threads and "
+                          "dot = vector";
+  if (layout == WeightLayout::Rows16 && tileRows != 16)
+    return emitError() << "layout = rows16 needs tile_rows = 16";
+  if (blockThreads != 0 &&
+      (blockThreads < 32 || blockThreads > 1024 || blockThreads % 32 != 0))
+    return emitError() << "block_threads must be 0 or a multiple of 32 in "
+                          "32..1024, got "
+                       << blockThreads;
+  if ((blockThreads != 0) != (dot == KernelDot::Scalar))
+    return emitError() << "block_threads is set exactly for GPU code "
+                          "(dot = scalar)";
+  if ((tensorCores || rowNorms) && dispatch != KernelDispatch::Warps)
+    return emitError() << "tensor_cores and row_norms need dispatch = warps";
+  if (dispatch == KernelDispatch::Warps && blockThreads == 0)
+    return emitError() << "dispatch = warps is GPU code: it needs "
+                          "block_threads";
+  if (intDot != IntDotISA::None && blockThreads != 0)
+    return emitError() << "int_dot is a CPU choice (block_threads = 0)";
+  return success();
+}
+
+LogicalResult LlamaDialect::verifyOperationAttribute(Operation *op,
+                                                     NamedAttribute attr) {
+  if (attr.getName() == KernelConfigAttr::kAttrName &&
+      !isa<KernelConfigAttr>(attr.getValue()))
+    return op->emitOpError()
+           << "'" << KernelConfigAttr::kAttrName
+           << "' must be a #llama.kernel_config, got " << attr.getValue();
+  return success();
+}
+
 void LlamaDialect::registerTypes() {
   addTypes<
 #define GET_TYPEDEF_LIST

@@ -1,6 +1,7 @@
 //===- LlamaAttrs.td - Attributes of the llama dialect -----*- tablegen -*-===//
 //
 // #llama.hparams: a model's hyperparameters, typed.
+// #llama.kernel_config: the kernel an op is lowered to.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 include "llama-mlir/Dialect/Llama/IR/LlamaDialect.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/BuiltinAttributes.td"
+include "llama-mlir/Dialect/Llama/IR/LlamaTypes.td"
 
 def Llama_HParamsAttr : AttrDef<Llama_Dialect, "HParams"> {
   let mnemonic = "hparams";
@@ -49,6 +51,86 @@ def Llama_HParamsAttr : AttrDef<Llama_Dialect, "HParams"> {
                         "BoolAttr":$tied_output);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+}
+
+class Llama_DefaultEnumParameter<EnumAttrInfo info, string value>
+    : EnumParameter<info> {
+  let defaultValue = value;
+}
+
+def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
+  let mnemonic = "kernel_config";
+  let summary = "the kernel a llama op is lowered to on its target";
+  let description = [{
+    The discardable attribute `llama.kernel_config` of a model-level op says
+    how `llama-lower-to-loops` writes its kernel. `llama-configure-kernels`
+    chooses it from the target family's table (lib/Codegen/CPU/KernelConfig.cpp,
+    lib/Codegen/GPU/KernelConfig.cpp) and the op's weight formats and shapes;
+    the lowering reads it and nothing else, so every target choice is in
+    the IR. A configuration written by hand is kept by the configure pass
+    (the lowering rejects one the op's weights cannot take).
+
+    * `dispatch`: `threads` (scf.parallel over rows, row tiles, tokens or
+      heads: the CPU thread pool, on GPUs a thread per iteration) or
+      `warps` (GPUs: a warp per weight row).
+    * `dot`: `scalar` (one element at a time), `vector` (vector<16xf32>
+      partial sums, a weight block per step) or `scalable` (f32/f16/bf16
+      rows in SVE vectors).
+    * `int_dot`: `none` (f32 activations) or the int8 dot instruction family
+      of activations quantized per block of 32 (`generic`, `avx2`,
+      `avx512vnni`, `neon_dotprod`), for the weights that have one.
+    * `token_block`: tokens per register block of a prefill (each weight
+      block decoded once for them); 1: none.
+    * `tile_rows`: 16 for a matmul computed in tiles of 16 weight rows, one
+      row per int32 or f32 lane of a 512-bit vector (PackedRowTiles.h); 0:
+      row by row.
+    * `layout`: `gguf` (the file's blocks) or `rows16` (the weights packed
+      at compile time for the 16-row tiles, PackedWeights.h).
+    * GPUs only: `block_threads` (threads per block, the tiling of the
+      parallel loops), `tensor_cores` (prefill GEMMs on nvgpu.mma.sync),
+      `row_norms` (in a decode step, quantized rows' warps compute their
+      RMSNorm scale themselves).
+
+    Constraints:
+    (C1) `token_block` in 1..16; `tile_rows` 0 or 16;
+    (C2) `tile_rows = 16` needs `dispatch = threads`, `dot = vector`;
+    (C3) `layout = rows16` needs `tile_rows = 16`;
+    (C4) `warps`, `block_threads`, `tensor_cores` and `row_norms` are GPU
+         choices: `block_threads` is 0 or a multiple of 32 in 32..1024, and
+         nonzero exactly when `dot = scalar` (GPU code);
+         `tensor_cores` and `row_norms` need `warps`;
+    (C5) `int_dot` needs a CPU configuration (`block_threads = 0`).
+
+    Example (a Q4_0 matmul on AVX-512 VNNI, weights packed at compile
+    time; parameters at their default values are not printed):
+    ```mlir
+    %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<
+        dispatch = threads, dot = vector, int_dot = avx512vnni,
+        token_block = 8, tile_rows = 16, layout = rows16>}
+        : (tensor<?x2048xf32>, !llama.weight<2048x2048xq4_0>)
+        -> tensor<?x2048xf32>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Llama_KernelDispatch>:$dispatch,
+    EnumParameter<Llama_KernelDot>:$dot,
+    Llama_DefaultEnumParameter<Llama_IntDotISA,
+                               "::mlir::llama::IntDotISA::None">:$int_dot,
+    DefaultValuedParameter<"int64_t", "1">:$token_block,
+    DefaultValuedParameter<"int64_t", "0">:$tile_rows,
+    Llama_DefaultEnumParameter<Llama_WeightLayout,
+                               "::mlir::llama::WeightLayout::GGUF">:$layout,
+    DefaultValuedParameter<"int64_t", "0">:$block_threads,
+    DefaultValuedParameter<"bool", "false">:$tensor_cores,
+    DefaultValuedParameter<"bool", "false">:$row_norms);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The name of the discardable attribute that holds it on an op.
+    static constexpr ::llvm::StringLiteral kAttrName = "llama.kernel_config";
+    /// GPU code (a GPU pipeline lowers the loops to kernels).
+    bool isGPU() const { return getBlockThreads() != 0; }
+  }];
 }
 
 #endif // LLAMA_ATTRS_TD

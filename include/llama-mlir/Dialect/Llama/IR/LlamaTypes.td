@@ -44,6 +44,57 @@ def Llama_IntDotKind : I32EnumAttr<"IntDotKind",
   let cppNamespace = "::mlir::llama";
 }
 
+// The enums of #llama.kernel_config (LlamaAttrs.td).
+
+// How a weight-reading op multiplies its activations: in f32, or quantized
+// to int8 per block of 32 and multiplied with one of the int8 dot families.
+def Llama_IntDotISA : I32EnumAttr<"IntDotISA",
+    "the integer dot products of a kernel configuration", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Generic", 1, "generic">,
+    I32EnumAttrCase<"AVX2", 2, "avx2">,
+    I32EnumAttrCase<"AVX512VNNI", 3, "avx512vnni">,
+    I32EnumAttrCase<"NEONDot", 4, "neon_dotprod">]> {
+  let cppNamespace = "::mlir::llama";
+  let genSpecializedAttr = 0;
+}
+
+// How an op's loops are distributed.
+def Llama_KernelDispatch : I32EnumAttr<"KernelDispatch",
+    "how a kernel's rows are distributed", [
+    // scf.parallel over rows (or row tiles, tokens, heads): the CPU
+    // runtime's thread pool, or on GPUs one thread per iteration.
+    I32EnumAttrCase<"Threads", 0, "threads">,
+    // GPUs: a warp of 32 threads per weight row (or pair of rows).
+    I32EnumAttrCase<"Warps", 1, "warps">]> {
+  let cppNamespace = "::mlir::llama";
+  let genSpecializedAttr = 0;
+}
+
+// How a dot product of a row is computed.
+def Llama_KernelDot : I32EnumAttr<"KernelDot",
+    "the vector form of a kernel's dot products", [
+    // One element at a time (GPU threads, whose vectors would be unrolled).
+    I32EnumAttrCase<"Scalar", 0, "scalar">,
+    // vector<16xf32> partial sums, a weight block per step.
+    I32EnumAttrCase<"Vector", 1, "vector">,
+    // f32/f16/bf16 rows in scalable vectors (SVE), the rest as `vector`.
+    I32EnumAttrCase<"Scalable", 2, "scalable">]> {
+  let cppNamespace = "::mlir::llama";
+  let genSpecializedAttr = 0;
+}
+
+// Where a weight's bytes come from.
+def Llama_WeightLayout : I32EnumAttr<"WeightLayout",
+    "the byte layout a kernel reads its weights in", [
+    // The GGUF's own blocks, row by row.
+    I32EnumAttrCase<"GGUF", 0, "gguf">,
+    // Packed at compile time in 16-row tiles (PackedWeights.h).
+    I32EnumAttrCase<"Rows16", 1, "rows16">]> {
+  let cppNamespace = "::mlir::llama";
+  let genSpecializedAttr = 0;
+}
+
 //===----------------------------------------------------------------------===//
 // Types
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,195 @@
+//===- KernelConfig.cpp - The CPU kernel table ------------------*- C++ -*-===//
+//
+// The kernel choices of each family of CPUs, and the per-op refinement by
+// weight format and shape. The rows are ordered most specific first;
+// llama-compile picks one from the target's CPU features
+// (selectCPUKernelTarget), llama-opt users by name.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Codegen/KernelConfig.h"
+#include "llama-mlir/Codegen/Formats.h"
+#include "llama-mlir/Codegen/PackedWeights.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace mlir::llama;
+
+const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
+  // One 512-bit vpdpbusd multiplies 4 quants of 16 rows: the 16-row tiles.
+  // 32 vector registers (AVX-512) hold 8 tokens' sums, 16 hold 4.
+  static const std::vector<CPUKernelTarget> table = {
+      {"avx512vnni",
+       {"avx2", "avx512f", "avx512vl", "avx512vnni"},
+       IntDotISA::AVX512VNNI,
+       8,
+       kPackedRows,
+       KernelDot::Vector},
+      {"avx512", {"avx2", "avx512f"}, IntDotISA::AVX2, 8, 0, KernelDot::Vector},
+      {"avx2", {"avx2"}, IntDotISA::AVX2, 4, 0, KernelDot::Vector},
+      {"sve-dotprod",
+       {"sve", "asimddp"},
+       IntDotISA::NEONDot,
+       4,
+       0,
+       KernelDot::Scalable},
+      {"sve", {"sve"}, IntDotISA::Generic, 4, 0, KernelDot::Scalable},
+      {"neon-dotprod",
+       {"asimddp"},
+       IntDotISA::NEONDot,
+       4,
+       0,
+       KernelDot::Vector},
+      {"generic", {}, IntDotISA::Generic, 4, 0, KernelDot::Vector},
+  };
+  return table;
+}
+
+const CPUKernelTarget *mlir::llama::findCPUKernelTarget(StringRef name) {
+  for (const CPUKernelTarget &t : cpuKernelTable())
+    if (name == t.name)
+      return &t;
+  return nullptr;
+}
+
+const CPUKernelTarget &
+mlir::llama::selectCPUKernelTarget(const std::vector<std::string> &features) {
+  for (const CPUKernelTarget &t : cpuKernelTable())
+    if (llvm::all_of(t.features, [&](const char *f) {
+          return llvm::is_contained(features, f);
+        }))
+      return t;
+  llvm_unreachable("the generic row needs no feature");
+}
+
+StringRef mlir::llama::manifestIntDotName(IntDotISA isa) {
+  return isa == IntDotISA::NEONDot ? "neon-dotprod" : stringifyIntDotISA(isa);
+}
+
+/// The table's choice for `op` (a model-level op without a configuration).
+static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
+                                  const CPUKernelOptions &o) {
+  auto make = [&](IntDotISA isa, int64_t block, int64_t tiles) {
+    return KernelConfigAttr::get(op->getContext(), KernelDispatch::Threads,
+                                 t.dot, isa, block, tiles, WeightLayout::GGUF,
+                                 /*blockThreads=*/0, /*tensorCores=*/false,
+                                 /*rowNorms=*/false);
+  };
+  SmallVector<Value> ws = matmulWeights(op);
+  if (ws.empty())
+    return make(IntDotISA::None, 1, 0);
+  auto type = [](Value w) {
+    return cast<WeightType>(w.getType()).getGgmlType();
+  };
+  auto rows = [](Value w) {
+    return cast<WeightType>(w.getType()).getShape()[0];
+  };
+  int64_t k = cast<WeightType>(ws[0].getType()).getShape()[1];
+  // Activations quantized to int8 where a weight has integer dots (the
+  // others multiply the same activations in f32).
+  bool quantize =
+      o.intDot && k % kIntDotBlock == 0 &&
+      llvm::any_of(ws, [&](Value w) { return canIntDot(type(w), k); });
+  bool tiles =
+      o.intDot && t.tileRows == kPackedRows && llvm::all_of(ws, [&](Value w) {
+        return rows(w) % kPackedRows == 0 &&
+               (quantize ? canPackRows(type(w), k)
+                         : canPackFloatRows(type(w), k));
+      });
+  bool blocked =
+      llvm::all_of(ws, [&](Value w) { return canVectorizeDot(type(w), k); });
+  int64_t block = o.tokenBlock ? o.tokenBlock : t.tokenBlock;
+  return make(quantize ? t.intDot : IntDotISA::None,
+              tiles || blocked ? block : 1, tiles ? kPackedRows : 0);
+}
+
+/// The weights read in the rows16 layout, by name: Q8_0, Q4_0, F16 and BF16
+/// weights whose every use, in every function, is a weight of a matmul-family
+/// op configured for 16-row tiles all of whose weights have the layout and
+/// make one kind of tile (integer or float). An op takes the layout for all
+/// of its weights or for none: a refused weight refuses the others of its
+/// ops, until nothing changes.
+static llvm::StringSet<> selectPrepackedWeights(ModuleOp module) {
+  auto typeOf = [](Value w) {
+    return static_cast<uint32_t>(cast<WeightType>(w.getType()).getGgmlType());
+  };
+  auto hasLayout = [&](Value w) {
+    auto wt = cast<WeightType>(w.getType());
+    return wt.getShape().size() == 2 &&
+           llama_mlir::packed::hasRows16(typeOf(w), wt.getShape()[0],
+                                         wt.getShape()[1]);
+  };
+  auto tiledUse = [&](OpOperand &use) {
+    Operation *op = use.getOwner();
+    SmallVector<Value> ws = matmulWeights(op);
+    auto config =
+        op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+    auto quantized = [&](Value w) {
+      return llama_mlir::packed::rows16IsQuantized(typeOf(w));
+    };
+    return config && config.getTileRows() == kPackedRows &&
+           llvm::is_contained(ws, use.get()) && llvm::all_of(ws, hasLayout) &&
+           (llvm::all_of(ws, quantized) || llvm::none_of(ws, quantized));
+  };
+  llvm::StringSet<> names, refused;
+  SmallVector<SmallVector<StringRef>> ops; // each op's weight names
+  module.walk([&](Operation *op) {
+    if (auto w = dyn_cast<WeightOp>(op)) {
+      names.insert(w.getName());
+      if (w->use_empty() || !llvm::all_of(w->getUses(), tiledUse))
+        refused.insert(w.getName());
+    }
+    SmallVector<StringRef> opNames;
+    for (Value v : matmulWeights(op))
+      if (auto w = v.getDefiningOp<WeightOp>())
+        opNames.push_back(w.getName());
+    if (!opNames.empty())
+      ops.push_back(opNames);
+  });
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (ArrayRef<StringRef> op : ops)
+      if (llvm::any_of(op, [&](StringRef n) { return refused.contains(n); }))
+        for (StringRef n : op)
+          changed |= refused.insert(n).second;
+  }
+  llvm::StringSet<> chosen;
+  for (const auto &n : names)
+    if (!refused.contains(n.getKey()))
+      chosen.insert(n.getKey());
+  return chosen;
+}
+
+LogicalResult mlir::llama::configureCPUKernels(ModuleOp module,
+                                               const CPUKernelTarget &t,
+                                               const CPUKernelOptions &o) {
+  if (o.packedWeights && (!o.intDot || t.tileRows != kPackedRows))
+    return module.emitError("llama-configure-kernels: packed-weights needs "
+                            "a target with 16-row tiles (avx512vnni) and "
+                            "int-dot");
+  module.walk([&](Operation *op) {
+    if (takesKernelConfig(op) && !op->hasAttr(KernelConfigAttr::kAttrName))
+      op->setAttr(KernelConfigAttr::kAttrName, cpuConfig(op, t, o));
+  });
+  if (!o.packedWeights)
+    return success();
+  llvm::StringSet<> chosen = selectPrepackedWeights(module);
+  module.walk([&](Operation *op) {
+    SmallVector<Value> ws = matmulWeights(op);
+    if (ws.empty() || !llvm::all_of(ws, [&](Value w) {
+          auto def = w.getDefiningOp<WeightOp>();
+          return def && chosen.contains(def.getName());
+        }))
+      return;
+    auto c = op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+    op->setAttr(KernelConfigAttr::kAttrName,
+                KernelConfigAttr::get(op->getContext(), c.getDispatch(),
+                                      c.getDot(), c.getIntDot(),
+                                      c.getTokenBlock(), c.getTileRows(),
+                                      WeightLayout::Rows16, c.getBlockThreads(),
+                                      c.getTensorCores(), c.getRowNorms()));
+  });
+  return success();
+}

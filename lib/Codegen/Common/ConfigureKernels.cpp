@@ -1,0 +1,84 @@
+//===- ConfigureKernels.cpp - Choose each op's kernel -----------*- C++ -*-===//
+//
+// Implements the `llama-configure-kernels` pass (see Passes.td): every
+// model-level op llama-lower-to-loops lowers gets a #llama.kernel_config
+// from the table of its target family (CPU/KernelConfig.cpp,
+// GPU/KernelConfig.cpp); configurations already on ops are kept.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Codegen/KernelConfig.h"
+#include "llama-mlir/Transforms/Passes.h"
+
+namespace mlir::llama {
+#define GEN_PASS_DEF_LLAMACONFIGUREKERNELSPASS
+#include "llama-mlir/Transforms/Passes.h.inc"
+} // namespace mlir::llama
+
+using namespace mlir;
+using namespace mlir::llama;
+
+bool mlir::llama::takesKernelConfig(Operation *op) {
+  return isa<EmbeddingOp, RMSNormOp, MatmulOp, MatmulSwiGLUOp, QKVRoPEOp,
+             AttentionOp, GQAAttentionOp>(op);
+}
+
+SmallVector<Value> mlir::llama::matmulWeights(Operation *op) {
+  if (auto m = dyn_cast<MatmulOp>(op))
+    return {m.getWeight()};
+  if (auto m = dyn_cast<MatmulSwiGLUOp>(op))
+    return {m.getGate(), m.getUp()};
+  if (auto m = dyn_cast<QKVRoPEOp>(op))
+    return {m.getWq(), m.getWk(), m.getWv()};
+  return {};
+}
+
+namespace {
+
+struct LlamaConfigureKernelsPass
+    : llama::impl::LlamaConfigureKernelsPassBase<LlamaConfigureKernelsPass> {
+  using LlamaConfigureKernelsPassBase::LlamaConfigureKernelsPassBase;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (tokenBlock < 0 || tokenBlock > 16) {
+      module.emitError("llama-configure-kernels: token-block must be in "
+                       "0..16, got ")
+          << static_cast<int64_t>(tokenBlock);
+      return signalPassFailure();
+    }
+    if (target == "nvptx") {
+      GPUKernelOptions o;
+      o.warps = gpuWarps;
+      o.blockThreads = blockThreads;
+      o.tensorCores = tensorCores;
+      o.rowNorms = quantizedRowNorms;
+      if (tokenBlock)
+        o.tokenBlock = tokenBlock;
+      if (failed(configureGPUKernels(module, o)))
+        return signalPassFailure();
+      return;
+    }
+    const CPUKernelTarget *t = findCPUKernelTarget(target);
+    if (!t) {
+      std::string known;
+      for (const CPUKernelTarget &row : cpuKernelTable())
+        known += std::string(row.name) + ", ";
+      module.emitError("llama-configure-kernels: unknown target '")
+          << target << "' (known: " << known << "nvptx)";
+      return signalPassFailure();
+    }
+    if (gpuWarps || tensorCores || quantizedRowNorms) {
+      module.emitError("llama-configure-kernels: gpu-warps, tensor-cores "
+                       "and quantized-row-norms need target=nvptx");
+      return signalPassFailure();
+    }
+    CPUKernelOptions o;
+    o.intDot = intDot;
+    o.tokenBlock = tokenBlock;
+    o.packedWeights = packedWeights;
+    if (failed(configureCPUKernels(module, *t, o)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

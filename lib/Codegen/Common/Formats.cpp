@@ -1,0 +1,77 @@
+//===- Formats.cpp - What each GGML format allows a kernel ------*- C++ -*-===//
+
+#include "llama-mlir/Codegen/Formats.h"
+#include "runtime/gguf/GGMLType.h"
+
+using namespace mlir;
+using namespace mlir::llama;
+
+int64_t mlir::llama::blockElements(GGMLType type) {
+  return llamart::getGGMLTypeTraits(
+             static_cast<llamart::GGMLType>(static_cast<uint32_t>(type)))
+      .blockSize;
+}
+
+bool mlir::llama::isUnquantized(GGMLType type) {
+  return type == GGMLType::F32 || type == GGMLType::F16 ||
+         type == GGMLType::BF16;
+}
+
+int64_t mlir::llama::dotBlockElements(GGMLType type) {
+  int64_t block = blockElements(type);
+  return block == 1 ? kDotLanes : block;
+}
+
+bool mlir::llama::canVectorizeDot(GGMLType type, int64_t k) {
+  return k % dotBlockElements(type) == 0;
+}
+
+int64_t mlir::llama::dotBlockParts(GGMLType type) {
+  switch (type) {
+  case GGMLType::Q4_0:
+  case GGMLType::Q4_1:
+  case GGMLType::Q5_0:
+  case GGMLType::Q5_1:
+  case GGMLType::Q8_0:
+    return 4;
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K:
+  case GGMLType::Q6_K:
+    return 32;
+  default:
+    return 1;
+  }
+}
+
+bool mlir::llama::hasEightElementUnits(GGMLType type) {
+  return isUnquantized(type) ||
+         (dotBlockParts(type) > 1 &&
+          dotBlockElements(type) / dotBlockParts(type) == kWarpPiece);
+}
+
+bool mlir::llama::hasIntDot(GGMLType type) {
+  switch (type) {
+  case GGMLType::Q8_0:
+  case GGMLType::Q4_0:
+  case GGMLType::Q4_K:
+  case GGMLType::Q5_K:
+  case GGMLType::Q6_K:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool mlir::llama::canIntDot(GGMLType type, int64_t k) {
+  return hasIntDot(type) && k % blockElements(type) == 0 &&
+         k % kIntDotBlock == 0;
+}
+
+bool mlir::llama::canPackRows(GGMLType type, int64_t k) {
+  return canIntDot(type, k) && type != GGMLType::Q6_K;
+}
+
+bool mlir::llama::canPackFloatRows(GGMLType type, int64_t k) {
+  return (type == GGMLType::F16 || type == GGMLType::BF16) &&
+         k % kDotLanes == 0;
+}

@@ -1,0 +1,168 @@
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels -verify-diagnostics | FileCheck %s --check-prefix=GENERIC
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=GENINT
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=AVX2
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512 int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=AVX512
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=VNNI
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true packed-weights=true" -verify-diagnostics | FileCheck %s --check-prefix=PACKW
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni" -verify-diagnostics | FileCheck %s --check-prefix=NOINT
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=neon-dotprod int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=NEON
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=sve-dotprod int-dot=true token-block=2" -verify-diagnostics | FileCheck %s --check-prefix=SVE
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx" -verify-diagnostics | FileCheck %s --check-prefix=NVPTX
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true tensor-cores=true block-threads=256" -verify-diagnostics | FileCheck %s --check-prefix=WARPS
+
+// RUN: not llama-opt %s -llama-configure-kernels="target=avx1024" 2>&1 | FileCheck %s --check-prefix=BADTARGET
+// BADTARGET: error: llama-configure-kernels: unknown target 'avx1024' (known: avx512vnni, avx512, avx2, sve-dotprod, sve, neon-dotprod, generic, nvptx)
+// RUN: not llama-opt %s -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
+// BADPACKW: error: llama-configure-kernels: packed-weights needs a target with 16-row tiles (avx512vnni) and int-dot
+// RUN: not llama-opt %s -llama-configure-kernels="target=nvptx block-threads=48" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+// BADBLOCK: error: llama-configure-kernels: block-threads must be a multiple of 32 in 32..1024, got 48
+// RUN: not llama-opt %s -llama-configure-kernels="target=nvptx tensor-cores=true" 2>&1 | FileCheck %s --check-prefix=BADTC
+// BADTC: error: llama-configure-kernels: tensor-cores and quantized-row-norms need gpu-warps
+// RUN: not llama-opt %s -llama-configure-kernels="target=avx2 gpu-warps=true" 2>&1 | FileCheck %s --check-prefix=BADCPUGPU
+// BADCPUGPU: error: llama-configure-kernels: gpu-warps, tensor-cores and quantized-row-norms need target=nvptx
+// RUN: not llama-opt %s -llama-configure-kernels="token-block=17" 2>&1 | FileCheck %s --check-prefix=BADBLOCKT
+// BADBLOCKT: error: llama-configure-kernels: token-block must be in 0..16, got 17
+
+// Each op's configuration per target. The weights: Q4_0 and F16 with rows
+// in whole 16-row tiles, Q6_K (integer dots, no packed tiles), F32 rows
+// of 24 (not whole tiles), and a Q8_0 matrix that is both the embedding
+// and the output (so not prepacked: the embedding reads the GGUF rows).
+
+// GENERIC-LABEL: func.func @configs
+// GENERIC: llama.embedding {{.*}} {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+// GENERIC: %[[A:.*]] = llama.matmul {{.*}} {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>} {{.*}}q4_0
+// GENERIC: llama.matmul {{.*}} {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f16
+// GENERIC: llama.matmul {{.*}} {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>} {{.*}}q6_k
+// GENERIC: llama.matmul {{.*}} {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f32
+// GENERIC: llama.matmul {{.*}} {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>} {{.*}}q8_0
+
+// GENINT-LABEL: func.func @configs
+// GENINT: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
+// GENINT: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = generic, token_block = 4>} {{.*}}q4_0
+// GENINT: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f16
+// GENINT: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = generic, token_block = 4>} {{.*}}q6_k
+// GENINT: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f32
+// GENINT: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = generic, token_block = 4>} {{.*}}q8_0
+
+// AVX2-LABEL: func.func @configs
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q4_0
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f16
+
+// AVX-512 without VNNI takes the AVX2 dot instructions, 8 tokens per block
+// in 32 registers.
+// AVX512-LABEL: func.func @configs
+// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 8>} {{.*}}q4_0
+// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f16
+
+// AVX-512 VNNI has 16-row tiles for Q4_0 (integer) and F16 (float), not
+// for Q6_K nor for 24 rows.
+// VNNI-LABEL: func.func @configs
+// VNNI: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_0
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8, tile_rows = 16>} {{.*}}f16
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8>} {{.*}}q6_k
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
+
+// PACKW-LABEL: func.func @configs
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_0
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}f16
+// PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
+
+// Without int-dot, f32 dot products and no tiles (llama-compile
+// --int-dot=off).
+// NOINT-LABEL: func.func @configs
+// NOINT-NOT: int_dot
+// NOINT-NOT: tile_rows
+// NOINT: return
+
+// NEON-LABEL: func.func @configs
+// NEON: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = neon_dotprod, token_block = 4>} {{.*}}q4_0
+
+// SVE takes f32/f16/bf16 rows in scalable vectors.
+// SVE-LABEL: func.func @configs
+// SVE: llama.matmul {{.*}}<dispatch = threads, dot = scalable, int_dot = neon_dotprod, token_block = 2>} {{.*}}q4_0
+// SVE: llama.matmul {{.*}}<dispatch = threads, dot = scalable, token_block = 2>} {{.*}}f16
+
+// A GPU thread per row: scalar code, no token blocks.
+// NVPTX-LABEL: func.func @configs
+// NVPTX: llama.embedding {{.*}}<dispatch = threads, dot = scalar, block_threads = 128>}
+// NVPTX: llama.matmul {{.*}}<dispatch = threads, dot = scalar, block_threads = 128>} {{.*}}q4_0
+
+// A warp per row: token blocks (every type here has 8-element units),
+// tensor cores for the matmuls.
+// WARPS-LABEL: func.func @configs
+// WARPS: llama.embedding {{.*}}<dispatch = warps, dot = scalar, block_threads = 256>}
+// WARPS: llama.matmul {{.*}}<dispatch = warps, dot = scalar, token_block = 4, block_threads = 256, tensor_cores = true>} {{.*}}q4_0
+// WARPS: llama.matmul {{.*}}<dispatch = warps, dot = scalar, token_block = 4, block_threads = 256, tensor_cores = true>} {{.*}}q6_k
+func.func @configs(%x: tensor<?x64xf32>, %y: tensor<?x256xf32>, %tok: tensor<?xi32>) -> (tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x24xf32>, tensor<?x512xf32>) {
+  %e = llama.weight "e" : !llama.weight<512x64xq8_0>
+  %w4 = llama.weight "w4" : !llama.weight<32x64xq4_0>
+  %h = llama.weight "h" : !llama.weight<32x64xf16>
+  %w6 = llama.weight "w6" : !llama.weight<16x256xq6_k>
+  %f = llama.weight "f" : !llama.weight<24x64xf32>
+  %x0 = llama.embedding %e, %tok : (!llama.weight<512x64xq8_0>, tensor<?xi32>) -> tensor<?x64xf32>
+  %a = llama.matmul %x, %w4 : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  %b = llama.matmul %x, %h : (tensor<?x64xf32>, !llama.weight<32x64xf16>) -> tensor<?x32xf32>
+  %c = llama.matmul %y, %w6 : (tensor<?x256xf32>, !llama.weight<16x256xq6_k>) -> tensor<?x16xf32>
+  %d = llama.matmul %x, %f : (tensor<?x64xf32>, !llama.weight<24x64xf32>) -> tensor<?x24xf32>
+  %l = llama.matmul %x, %e : (tensor<?x64xf32>, !llama.weight<512x64xq8_0>) -> tensor<?x512xf32>
+  return %x0, %a, %b, %c, %d, %l : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x24xf32>, tensor<?x512xf32>
+}
+
+// -----
+
+// An op takes the rows16 layout for all its weights or none: a fused
+// gate/up pair whose gate is also read by a plain matmul of another
+// function keeps the GGUF layout only where that use cannot be tiled (here
+// every use can: both take rows16); the Q/K/V projection with a Q6_K value
+// weight takes no tiles, so its Q4_0 query weight is not prepacked and
+// neither is the matmul that shares it.
+// PACKW-LABEL: func.func @all_or_none
+// PACKW: llama.matmul_swiglu {{.*}}tile_rows = 16, layout = rows16>}
+// PACKW: llama.qkv_rope {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8>,
+// PACKW-LABEL: func.func @all_or_none_other
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>, tag = "g"}
+// PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>, tag = "q"}
+func.func @all_or_none(%x: tensor<?x256xf32>, %p: tensor<?xi32>) -> (tensor<?x32xf32>, tensor<?x2x16xf32>, tensor<?x1x16xf32>, tensor<?x1x16xf32>) {
+  %g = llama.weight "g" : !llama.weight<32x256xq4_0>
+  %u = llama.weight "u" : !llama.weight<32x256xq4_0>
+  %wq = llama.weight "q" : !llama.weight<32x256xq4_0>
+  %wk = llama.weight "k" : !llama.weight<16x256xq4_0>
+  %wv = llama.weight "v" : !llama.weight<16x256xq6_k>
+  %m = llama.matmul_swiglu %x, %g, %u : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>, !llama.weight<32x256xq4_0>) -> tensor<?x32xf32>
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 16 : i64, theta = 1.0e+04 : f32} : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>, !llama.weight<16x256xq4_0>, !llama.weight<16x256xq6_k>, tensor<?xi32>) -> (tensor<?x2x16xf32>, tensor<?x1x16xf32>, tensor<?x1x16xf32>)
+  return %m, %q, %k, %v : tensor<?x32xf32>, tensor<?x2x16xf32>, tensor<?x1x16xf32>, tensor<?x1x16xf32>
+}
+func.func @all_or_none_other(%x: tensor<?x256xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {
+  %g = llama.weight "g" : !llama.weight<32x256xq4_0>
+  %wq = llama.weight "q" : !llama.weight<32x256xq4_0>
+  %a = llama.matmul %x, %g {tag = "g"} : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>) -> tensor<?x32xf32>
+  %b = llama.matmul %x, %wq {tag = "q"} : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>) -> tensor<?x32xf32>
+  return %a, %b : tensor<?x32xf32>, tensor<?x32xf32>
+}
+
+// -----
+
+// negative_: a configuration already on an op is kept, whatever the target.
+// VNNI-LABEL: func.func @negative_configured_by_hand
+// VNNI: llama.matmul {{.*}}{llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 2>}
+// NVPTX-LABEL: func.func @negative_configured_by_hand
+// NVPTX: llama.matmul {{.*}}{llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 2>}
+func.func @negative_configured_by_hand(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  %a = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 2>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  return %a : tensor<?x32xf32>
+}
+
+// -----
+
+// negative_: functions without model-level ops, and llama.weight itself,
+// get no configuration.
+// GENERIC-LABEL: func.func @negative_nothing_to_configure
+// GENERIC-NOT: kernel_config
+// GENERIC: return
+func.func @negative_nothing_to_configure(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  return %x : tensor<4xf32>
+}
