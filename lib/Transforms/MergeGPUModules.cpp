@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FunctionDedupe.h"
+
 #include "llama-mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -16,7 +18,6 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/Support/raw_ostream.h"
 
 namespace mlir::llama {
 #define GEN_PASS_DEF_LLAMAMERGEGPUMODULESPASS
@@ -26,58 +27,6 @@ namespace mlir::llama {
 using namespace mlir;
 
 namespace {
-
-/// The kernel's text under a fixed name: equal for kernels that differ in
-/// name only.
-std::string kernelText(gpu::GPUFuncOp fn) {
-  Operation *copy = fn->clone();
-  auto f = cast<gpu::GPUFuncOp>(copy);
-  f.setName("kernel");
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  // Without locations, whatever --mlir-print-debuginfo says: layers differ
-  // in their ops' locations only.
-  copy->print(os, OpPrintingFlags().printGenericOpForm().enableDebugInfo(
-                      /*enable=*/false));
-  copy->destroy();
-  return text;
-}
-
-/// Whether a kernel only loads, stores and asks the sizes of `arg`: then
-/// its layout's offset can be a run-time value.
-bool onlyAccessed(BlockArgument arg) {
-  return llvm::all_of(arg.getUsers(), [](Operation *u) {
-    return isa<memref::LoadOp, memref::StoreOp, memref::DimOp, vector::LoadOp,
-               vector::StoreOp>(u);
-  });
-}
-
-/// Memref views among the arguments of `fn` with a static offset (one layer
-/// of the KV cache, each at its own offset) take it at run time instead, where
-/// the kernel only accesses them (onlyAccessed): kernels on views of
-/// different parts of a buffer become the same code.
-void generalizeOffsets(gpu::GPUFuncOp fn) {
-  SmallVector<Type> inputs(fn.getArgumentTypes());
-  for (BlockArgument arg : fn.getArguments()) {
-    auto t = dyn_cast<MemRefType>(arg.getType());
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    // Views (a strided layout); buffers of their own (identity layout)
-    // are left alone.
-    if (!t || !isa<StridedLayoutAttr>(t.getLayout()) ||
-        failed(t.getStridesAndOffset(strides, offset)) ||
-        ShapedType::isDynamic(offset) || !onlyAccessed(arg))
-      continue;
-    auto layout =
-        StridedLayoutAttr::get(t.getContext(), ShapedType::kDynamic, strides);
-    auto general = MemRefType::get(t.getShape(), t.getElementType(), layout,
-                                   t.getMemorySpace());
-    arg.setType(general);
-    inputs[arg.getArgNumber()] = general;
-  }
-  fn.setFunctionType(
-      FunctionType::get(fn.getContext(), inputs, fn.getResultTypes()));
-}
 
 struct LlamaMergeGPUModulesPass
     : llama::impl::LlamaMergeGPUModulesPassBase<LlamaMergeGPUModulesPass> {
@@ -150,9 +99,9 @@ struct LlamaMergeGPUModulesPass
            llvm::make_early_inc_range(merged.getOps<gpu::GPUFuncOp>())) {
         if (!fn.isKernel())
           continue;
-        generalizeOffsets(fn);
-        auto [it, first] =
-            firstWithText.try_emplace(kernelText(fn), fn.getNameAttr());
+        llama::generalizeViewOffsets(fn);
+        auto [it, first] = firstWithText.try_emplace(
+            llama::textUnderFixedName(fn), fn.getNameAttr());
         if (!first) {
           sameAs[fn.getNameAttr()] = it->second;
           fn.erase();
@@ -174,7 +123,7 @@ struct LlamaMergeGPUModulesPass
       launch.setKernelAttr(SymbolRefAttr::get(merged.getNameAttr(),
                                               {FlatSymbolRefAttr::get(name)}));
       // Arguments whose offset the kernel takes at run time
-      // (generalizeOffsets): the launch casts its static view.
+      // (generalizeViewOffsets): the launch casts its static view.
       auto kernel = merged.lookupSymbol<gpu::GPUFuncOp>(name);
       if (!kernel)
         return WalkResult::advance();

@@ -4,9 +4,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FunctionDedupe.h"
+
 #include "llama-mlir/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -23,6 +26,8 @@ namespace {
 struct LlamaOutlineParallelLoopsPass
     : llama::impl::LlamaOutlineParallelLoopsPassBase<
           LlamaOutlineParallelLoopsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<scf::ParallelOp> loops;
@@ -32,9 +37,49 @@ struct LlamaOutlineParallelLoopsPass
         loops.push_back(op);
     });
     unsigned counter = 0;
-    for (scf::ParallelOp loop : loops)
-      if (failed(outline(module, loop, counter++)))
+    SmallVector<std::pair<func::FuncOp, func::FuncOp>> outlined;
+    for (scf::ParallelOp loop : loops) {
+      FailureOr<std::pair<func::FuncOp, func::FuncOp>> f =
+          outline(module, loop, counter++);
+      if (failed(f))
         return signalPassFailure();
+      outlined.push_back(*f);
+    }
+    if (dedupe)
+      dedupeBodies(module, outlined);
+  }
+
+  /// Keeps the first of each set of identical bodies (see Passes.td); the
+  /// calls of the others' dispatch functions go to the first's.
+  static void
+  dedupeBodies(ModuleOp module,
+               ArrayRef<std::pair<func::FuncOp, func::FuncOp>> outlined) {
+    llvm::DenseMap<StringAttr, SmallVector<func::CallOp>> calls;
+    module.walk([&](func::CallOp call) {
+      calls[call.getCalleeAttr().getAttr()].push_back(call);
+    });
+    llvm::StringMap<func::FuncOp> firstWithText;
+    for (auto [body, dispatch] : outlined) {
+      llama::generalizeViewOffsets(body);
+      auto [it, first] =
+          firstWithText.try_emplace(llama::textUnderFixedName(body), dispatch);
+      func::FuncOp target = it->second;
+      if (first)
+        dispatch.setType(body.getFunctionType());
+      for (func::CallOp call : calls[dispatch.getSymNameAttr()]) {
+        OpBuilder b(call);
+        for (auto [operand, type] : llvm::zip(
+                 call->getOpOperands(), target.getFunctionType().getInputs()))
+          if (operand.get().getType() != type)
+            operand.set(
+                memref::CastOp::create(b, call.getLoc(), type, operand.get()));
+        call.setCallee(target.getSymName());
+      }
+      if (!first) {
+        body.erase();
+        dispatch.erase();
+      }
+    }
   }
 
   static LogicalResult sinkScalableValues(scf::ParallelOp loop) {
@@ -63,7 +108,9 @@ struct LlamaOutlineParallelLoopsPass
     return success();
   }
 
-  LogicalResult outline(ModuleOp module, scf::ParallelOp loop, unsigned n) {
+  /// Outlines `loop`: its body function and dispatch declaration.
+  FailureOr<std::pair<func::FuncOp, func::FuncOp>>
+  outline(ModuleOp module, scf::ParallelOp loop, unsigned n) {
     if (loop.getNumLoops() != 1 || loop.getNumResults() != 0)
       return loop.emitOpError("llama-outline-parallel-loops handles "
                               "one-dimensional loops without reductions");
@@ -126,7 +173,7 @@ struct LlamaOutlineParallelLoopsPass
     operands.append({loop.getLowerBound()[0], loop.getUpperBound()[0]});
     func::CallOp::create(cb, loc, dispatch, operands);
     loop.erase();
-    return success();
+    return std::make_pair(body, dispatch);
   }
 };
 

@@ -94,21 +94,30 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   bufferization::BufferDeallocationPipelineOptions deallocOpts;
   bufferization::buildBufferDeallocationPipeline(pm, deallocOpts);
   pm.addPass(createConvertBufferizationToMemRefPass());
-  // 6b. Integer dot products become the target's instructions (intrinsic
-  //     calls, which buffer deallocation could not reason about).
-  pm.addPass(createLlamaLowerInt8DotPass());
   // 7. The remaining linalg.generic ops become loops (parallel ones for GPU
   //    warp kernels).
   if (opts.parallelLinalg)
     pm.addPass(createConvertLinalgToParallelLoopsPass());
   else
     pm.addPass(createConvertLinalgToLoopsPass());
-  // 8. exp/sin/cos become polynomials, not scalar libm calls.
-  pm.addPass(createLlamaApproximateMathPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
   return true;
+}
+
+/// The kernel ops that expand into many instructions, once the code is in
+/// its final functions (on CPUs after the parallel loops' identical bodies
+/// are merged, so that each is expanded once, not once per layer).
+static void addKernelExpansionPasses(OpPassManager &pm) {
+  // Integer dot products become the target's instructions (intrinsic calls,
+  // which buffer deallocation could not reason about); exp/sin/cos become
+  // polynomials, not scalar libm calls.
+  pm.addPass(createLlamaLowerInt8DotPass());
+  pm.addPass(createLlamaApproximateMathPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
 }
 
 void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
@@ -123,21 +132,23 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   loops.kernels.packedWeights = opts.packedWeights;
   if (!buildLoopsStages(pm, loops))
     return;
-  // 8a. The entry points' intermediates become views of one static arena,
+  // 8. The entry points' intermediates become views of one static arena,
   //     dead buffers' bytes reused (sized for the context length).
   if (opts.planMemory)
     pm.addPass(createLlamaPlanMemoryPass());
-  // 8b. Parallel loops (the rows of every matmul) either go to the runtime's
+  // 9. Parallel loops (the rows of every matmul) either go to the runtime's
   //     thread pool (outlined here, dispatched after LLVM conversion) or
   //     become plain loops.
   if (opts.threads)
     pm.addPass(createLlamaOutlineParallelLoopsPass());
   else
     pm.addPass(createParallelForToNestedForsPass());
+  // 10. Integer dot products and polynomial math expanded.
+  addKernelExpansionPasses(pm);
   //    Stack buffers of loop bodies (packed row tiles) then sit in serial
   //    loops: one per function, not one per iteration.
   pm.addNestedPass<func::FuncOp>(createLlamaHoistLoopAllocasPass());
-  // 9. Down to the LLVM dialect.
+  // 11. Down to the LLVM dialect.
   addLoopsToLLVMPasses(pm);
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
@@ -148,9 +159,10 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
 
 void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
                                         const LlamaGPUPipelineOptions &opts) {
-  // 0-8 as on CPUs, with float dot products (no llama.int8_dot on NVPTX)
-  // and scalar code per row: a thread's vectors would only be unrolled
-  // into scalar registers (8.6 MB of PTX for a 2-layer Q6_K model).
+  // 0-7 as on CPUs, and the kernel expansion (step 10 there), with float dot
+  // products (no llama.int8_dot on NVPTX) and scalar code per row: a thread's
+  // vectors would only be unrolled into scalar registers (8.6 MB of PTX for a
+  // 2-layer Q6_K model).
   LoopsStages loops;
   loops.kernels.target = "nvptx";
   loops.kernels.gpuWarps = opts.warpKernels;
@@ -163,6 +175,7 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   loops.disabledFusions = opts.disabledFusions;
   if (!buildLoopsStages(pm, loops))
     return;
+  addKernelExpansionPasses(pm);
   // 9. Every parallel loop becomes a kernel: flattened to one dimension,
   //    tiled by the block size, the tile loop mapped to blocks and the loop
   //    inside to threads, then outlined; all kernels go into one gpu.module.

@@ -1,4 +1,5 @@
 // RUN: llama-opt %s -split-input-file -llama-outline-parallel-loops -verify-diagnostics | FileCheck %s
+// RUN: llama-opt %s -split-input-file -llama-outline-parallel-loops=dedupe=false -verify-diagnostics | FileCheck %s --check-prefix=NODEDUPE
 
 // A parallel loop over rows becomes a body function over [lo, hi) and a call
 // of its dispatch declaration; constants are cloned, buffers captured.
@@ -80,6 +81,86 @@ func.func @scalable_mask(%n: index, %out: memref<8x64xf32>) {
   %m = vector.create_mask %n : vector<[4]xi1>
   scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
     vector.maskedstore %out[%i, %c0], %m, %z : memref<8x64xf32>, vector<[4]xi1>, vector<[4]xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Two layers' loops: the same code (but for the locations) on two layers
+// of a cache (views at static offsets 0 and 64, only loaded from) and two
+// weights. One body and
+// one dispatch stay; the views are passed with a dynamic offset.
+// CHECK-LABEL: func.func @layers
+// CHECK: %[[L0:.*]] = memref.subview %{{.*}}[0, 0] [1, 64] [1, 1]
+// CHECK: %[[L1:.*]] = memref.subview %{{.*}}[1, 0] [1, 64] [1, 1]
+// CHECK: %[[G0:.*]] = memref.cast %[[L0]] : memref<64xf32, strided<[1]>> to memref<64xf32, strided<[1], offset: ?>>
+// CHECK: call @__llama_par_0_dispatch(%[[G0]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK: %[[G1:.*]] = memref.cast %[[L1]] : memref<64xf32, strided<[1], offset: 64>> to memref<64xf32, strided<[1], offset: ?>>
+// CHECK: call @__llama_par_0_dispatch(%[[G1]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK: func.func private @__llama_par_0(%{{.*}}: memref<64xf32, strided<[1], offset: ?>>,
+// CHECK-NOT: func.func private @__llama_par_1
+// CHECK: func.func private @__llama_par_0_dispatch(memref<64xf32, strided<[1], offset: ?>>, memref<64xf32>, memref<64xf32>, index, index) attributes {llama.parallel_body = @__llama_par_0}
+// CHECK-NOT: func.func private @__llama_par_1
+// NODEDUPE-LABEL: func.func @layers
+// NODEDUPE: call @__llama_par_0_dispatch
+// NODEDUPE: call @__llama_par_1_dispatch
+// NODEDUPE: func.func private @__llama_par_0(%{{.*}}: memref<64xf32, strided<[1]>>,
+// NODEDUPE: func.func private @__llama_par_1(%{{.*}}: memref<64xf32, strided<[1], offset: 64>>,
+func.func @layers(%cache: memref<2x64xf32>, %w0: memref<64xf32>, %w1: memref<64xf32>, %out: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %l0 = memref.subview %cache[0, 0] [1, 64] [1, 1] : memref<2x64xf32> to memref<64xf32, strided<[1]>>
+  %l1 = memref.subview %cache[1, 0] [1, 64] [1, 1] : memref<2x64xf32> to memref<64xf32, strided<[1], offset: 64>>
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %k = memref.load %l0[%i] : memref<64xf32, strided<[1]>>
+    %w = memref.load %w0[%i] : memref<64xf32>
+    %p = arith.mulf %k, %w : f32 loc("blk.0.mul")
+    memref.store %p, %out[%i] : memref<64xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %k = memref.load %l1[%i] : memref<64xf32, strided<[1], offset: 64>>
+    %w = memref.load %w1[%i] : memref<64xf32>
+    %p = arith.mulf %k, %w : f32 loc("blk.1.mul")
+    memref.store %p, %out[%i] : memref<64xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// negative_: bodies that differ (a constant, a view used by a subview, so
+// its offset stays static) are kept apart.
+// CHECK-LABEL: func.func @negative_different_bodies
+// CHECK: call @__llama_par_0_dispatch
+// CHECK: call @__llama_par_1_dispatch
+// CHECK: call @__llama_par_2_dispatch
+// CHECK: func.func private @__llama_par_0(
+// CHECK: func.func private @__llama_par_1(
+// CHECK: func.func private @__llama_par_2(%{{.*}}: memref<2x64xf32, strided<[64, 1], offset: 64>>
+func.func @negative_different_bodies(%cache: memref<4x64xf32>, %out: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %two = arith.constant 2.0 : f32
+  %three = arith.constant 3.0 : f32
+  %v = memref.subview %cache[1, 0] [2, 64] [1, 1] : memref<4x64xf32> to memref<2x64xf32, strided<[64, 1], offset: 64>>
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    memref.store %two, %out[%i] : memref<64xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    memref.store %three, %out[%i] : memref<64xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %row = memref.subview %v[0, 0] [1, 64] [1, 1] : memref<2x64xf32, strided<[64, 1], offset: 64>> to memref<64xf32, strided<[1], offset: 64>>
+    %k = memref.load %row[%i] : memref<64xf32, strided<[1], offset: 64>>
+    memref.store %k, %out[%i] : memref<64xf32>
     scf.reduce
   }
   return

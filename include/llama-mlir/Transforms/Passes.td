@@ -572,8 +572,23 @@ def LlamaOutlineParallelLoopsPass
     Scalable vectors (SVE) have no size and cannot be captured: a pure op
     above the loop that defines one (e.g. a tail mask hoisted by LICM) is
     cloned into the loop body first, and its operands are captured instead.
+
+    Identical bodies are kept once: every layer's loops are the same code on
+    other views of the weights, the KV cache and the arena. A body's view
+    arguments with a static offset that it only loads from, stores to and
+    asks the sizes of take the offset at run time (the calls pass them
+    through `memref.cast`); then bodies whose text (generic form, without
+    locations, under one name) is equal share the first one's body and
+    dispatch function, the others' are erased. `dedupe=false` keeps one
+    body per loop.
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"dedupe", "dedupe", "bool", /*default=*/"true",
+           "Keep one of each set of identical bodies">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def LlamaHoistLoopAllocasPass
