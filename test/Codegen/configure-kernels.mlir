@@ -20,6 +20,8 @@
 // BADTC: error: llama-configure-kernels: tensor-cores and quantized-row-norms need gpu-warps
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx2 gpu-warps=true" 2>&1 | FileCheck %s --check-prefix=BADCPUGPU
 // BADCPUGPU: error: llama-configure-kernels: gpu-warps, tensor-cores and quantized-row-norms need target=nvptx
+// RUN: not llama-opt %s -llama-configure-kernels="target=nvptx int-dot=true" 2>&1 | FileCheck %s --check-prefix=BADGPUCPU
+// BADGPUCPU: error: llama-configure-kernels: int-dot and packed-weights are CPU options (target=nvptx)
 // RUN: not llama-opt %s -llama-configure-kernels="token-block=17" 2>&1 | FileCheck %s --check-prefix=BADBLOCKT
 // BADBLOCKT: error: llama-configure-kernels: token-block must be in 0..16, got 17
 

@@ -72,7 +72,8 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
     * `nvptx`: `dot = scalar`, `block_threads`, `dispatch = threads` (a
       thread per row) or `warps` (`gpu-warps`: a warp per row, with
       `token_block` where the weights have 8-element units or blocks of at
-      most 32), `tensor_cores` and `row_norms` as asked.
+      most 32), `tensor_cores` and `row_norms` as asked; the CPU options
+      `int-dot` and `packed-weights` are refused there.
 
     Output IR: the input, with the attribute on every such op.
   }];

@@ -47,6 +47,11 @@ struct LlamaConfigureKernelsPass
       return signalPassFailure();
     }
     if (target == "nvptx") {
+      if (intDot || packedWeights) {
+        module.emitError("llama-configure-kernels: int-dot and "
+                         "packed-weights are CPU options (target=nvptx)");
+        return signalPassFailure();
+      }
       GPUKernelOptions o;
       o.warps = gpuWarps;
       o.blockThreads = blockThreads;

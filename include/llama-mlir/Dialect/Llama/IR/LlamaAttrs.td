@@ -128,8 +128,6 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
   let extraClassDeclaration = [{
     /// The name of the discardable attribute that holds it on an op.
     static constexpr ::llvm::StringLiteral kAttrName = "llama.kernel_config";
-    /// GPU code (a GPU pipeline lowers the loops to kernels).
-    bool isGPU() const { return getBlockThreads() != 0; }
   }];
 }
 
