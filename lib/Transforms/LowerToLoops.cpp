@@ -1800,8 +1800,8 @@ static void tiledMatmul(
 /// (rows 80 bytes apart).
 constexpr int64_t kMmaRowHalves = kTileK + 8;
 
-/// tiledMatmul on tensor cores (kc.tensorCores; llama-lower-to-loops
-/// {gpu-tensor-cores}): the same tiles and staging, but the block keeps its
+/// tiledMatmul on tensor cores (kc.tensorCores; the kernel configuration's
+/// tensor_cores): the same tiles and staging, but the block keeps its
 /// tiles as f16 rows ([slot][k], [token][k], kMmaRowHalves apart) and warp
 /// w computes slots 16w .. 16w + 15 of the tile times its 32 tokens as 4
 /// nvgpu.mma.sync m16n8k16 (f16 products, f32 sums) per 16 of K. Each value

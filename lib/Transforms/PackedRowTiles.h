@@ -1,7 +1,8 @@
 //===- PackedRowTiles.h - Matmuls in packed tiles of 16 rows ----*- C++ -*-===//
 //
-// The prefill kernel of llama-lower-to-loops{packed-rows=16} for weights
-// with integer dot products: a tile of 16 weight rows is decoded once into
+// The kernel of llama-lower-to-loops for ops configured with
+// tile_rows = 16, for weights with integer dot products (and f16/bf16
+// weights, as f32 tiles): a tile of 16 weight rows is decoded once into
 // a stack buffer in which each 4 consecutive quants of the 16 rows are one
 // 64-byte vector (row r in int32 lane r), with the rows' scales as
 // vector<16xf32>; every token then multiplies the whole tile with one

@@ -55,9 +55,9 @@ const uint8_t *gpuWeights(const GGUFView &view, bool device) {
     return copy;
   if (copy)
     buffers().free(copy);
-  // The kernels read f32/f16/bf16 weights with 16-byte loads
-  // (llama-lower-to-loops{gpu}): every tensor must start at a multiple of
-  // 16 bytes, which an alignment of 16 or more gives.
+  // The GPU warp kernels (dispatch = warps) read f32/f16/bf16 weights with
+  // 16-byte loads: every tensor must start at a multiple of 16 bytes, which
+  // an alignment of 16 or more gives.
   if (view.alignment() % 16 != 0) {
     std::fprintf(stderr,
                  "%s: general.alignment is %llu; GPU programs need tensors "

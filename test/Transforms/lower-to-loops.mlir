@@ -935,7 +935,7 @@ func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16x
 
 // -----
 
-// packed-rows=16: a prefill (dynamic token count) of Q4_0 rows runs in
+// tile_rows = 16: a prefill (dynamic token count) of Q4_0 rows runs in
 // tiles of 16 rows, in parallel. Each tile is decoded into stack buffers,
 // 4 quants of each row per int32 lane ([group][4-quant step][row]), stored
 // + 128 (xor 0x80) with the group scales per row; then per token one
@@ -984,7 +984,7 @@ func.func @negative_packed(%x: tensor<1x256xf32>, %p: tensor<?x256xf32>) -> (ten
 
 // -----
 
-// packed-rows=16 with F16 rows (activations not quantized): each tile is
+// tile_rows = 16 with F16 rows (activations not quantized): each tile is
 // the 16 rows in f32, transposed ([K][16]), and each token costs one
 // broadcast vector.fma per element.
 // PACK-LABEL: func.func @packed_f16_prefill

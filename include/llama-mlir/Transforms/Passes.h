@@ -143,17 +143,17 @@ struct LlamaGPUPipelineOptions {
   /// one head of attention, ...).
   int64_t threadsPerBlock = 128;
   /// A warp per weight row and every buffer loop a kernel
-  /// (llama-lower-to-loops{gpu}, llama-flatten-parallel-loops, tiling
+  /// (dispatch = warps, llama-flatten-parallel-loops, tiling
   /// without min/max bounds). Off by default: on an H200 it ran 7B F16
   /// decode at 26.6 tok/s but its logits differed from the CPU's, which
   /// the default (a thread per row, host loops between launches) matches;
   /// see docs/GPU.md.
   bool warpKernels = false;
   /// With warpKernels: quantized rows' warps compute the decode RMSNorm
-  /// scale too (llama-lower-to-loops{gpu-quantized-row-norms}).
+  /// scale too (the kernel configuration's row_norms).
   bool quantizedRowNorms = false;
   /// With warpKernels: the prefill GEMMs on tensor cores
-  /// (llama-lower-to-loops{gpu-tensor-cores}); not yet run on a GPU.
+  /// (the kernel configuration's tensor_cores); not yet run on a GPU.
   bool tensorCores = false;
   /// Passes to run once the kernels are outlined with their workgroup
   /// buffers, before they are lowered to NVVM: llama-compile --gpu-emulate

@@ -357,9 +357,10 @@ def LlamaGPUWorkgroupBuffersPass
     threads must wait instead.
 
     This is how the GPU pipeline's kernels get shared memory:
-    `llama-lower-to-loops{gpu}` puts such an alloca in the body of a
-    parallel loop whose iterations are a block's threads (the RMSNorm
-    kernels' block sums and the prefill GEMM's tiles, `gpu-block-threads`),
+    `llama-lower-to-loops` (`dispatch = warps`) puts such an alloca in the
+    body of a parallel loop whose iterations are a block's threads (the
+    RMSNorm kernels' block sums and the prefill GEMM's tiles,
+    `block_threads`),
     and `convert-parallel-loops-to-gpu` and `gpu-kernel-outlining` carry
     it into the kernel; in the kernel it means one buffer for the block, which
     its threads share across the barrier. A workgroup alloca or a marker
@@ -377,7 +378,7 @@ def LlamaGPULaunchBoundsPass
   let summary = "Give kernels with batched loads an occupancy for ptxas";
   let description = [{
     A kernel (`gpu.func ... kernel`) holding an op marked
-    `llama.batched_loads` (by `llama-lower-to-loops{gpu}`: a decode step's
+    `llama.batched_loads` (by `llama-lower-to-loops`, `dispatch = warps`: a decode step's
     warp row loop that loads several pieces of each row before the first
     multiply-add) gets `nvvm.minctasm = min-blocks`, PTX's
     `.minnctapersm`, CUDA's `__launch_bounds__(threads, min-blocks)`;

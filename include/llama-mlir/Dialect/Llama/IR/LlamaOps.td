@@ -526,8 +526,8 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
   let summary = "unsigned-by-signed int8 dot products of 4-element groups, "
             "accumulated";
   let description = [{
-    The building block of the packed row-tile kernels (`llama-lower-to-loops`
-    `packed-rows`): each int32 lane adds the dot product of its 4 bytes of
+    The building block of the packed row-tile kernels (`llama-lower-to-loops`,
+    `tile_rows = 16`): each int32 lane adds the dot product of its 4 bytes of
     `lhs`, read as unsigned, with its 4 bytes of `rhs`, read as signed:
 
         out[j] = acc[j] + sum_{i = 4j}^{4j+3} zext(lhs[i]) * sext(rhs[i])
