@@ -352,10 +352,11 @@ struct Kernels {
   }
   /// Whether a prefill computes a row's dot products tokenBlock tokens at a
   /// time (blockedRowDots: each weight block loaded and dequantized once
-  /// for them). On GPUs for blocks of at most 32 elements and for the types
-  /// taken in 8-element parts (blockedRowsDots): the dequantized pieces of
-  /// a whole K-quant block are too many registers.
-  bool blocksTokens(const WeightView &w, int64_t k) const;
+  /// for them); on GPUs where warpBlocksTokens (blockedRowsDots).
+  bool blocksTokens(const WeightView &w, int64_t k) const {
+    return tokenBlock > 1 &&
+           (vectorizes(w, k) || (gpu && warpBlocksTokens(w.type, k)));
+  }
 };
 
 /// for i in [0, n) in parallel (the runtime's thread pool splits the range).
@@ -818,10 +819,8 @@ private:
   SmallVectorImpl<Attribute> &weightTable;
   /// The weights read in the rows16 layout packed at compile time.
   const llvm::StringSet<> &prepacked;
-  /// The kernel configuration of the op being lowered, and its prefill
-  /// register block.
+  /// The kernel configuration of the op being lowered.
   Kernels kernels;
-  int64_t tokenBlock = 1;
   Value file, offsets;
   DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
   DenseMap<Value, WeightView> weights;
@@ -1094,21 +1093,6 @@ static Value scalableRowDot(Emitter &e, const WeightView &w, int64_t k,
   return x.finish(
       e, s,
       vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
-}
-
-static bool isUnquantized(const WeightView &w) { return isUnquantized(w.type); }
-
-/// Whether a warp takes `w`'s rows in 8-element units: pieces of
-/// f32/f16/bf16 rows (kWarpPiece), parts of the quantized blocks
-/// (emitBlockPartWeights); every GGML type the importer takes has them.
-static bool hasEightElementUnits(const WeightView &w) {
-  return hasEightElementUnits(w.type);
-}
-
-bool Kernels::blocksTokens(const WeightView &w, int64_t k) const {
-  return tokenBlock > 1 && (vectorizes(w, k) || (gpu && canVectorizeDot(w, k) &&
-                                                 (dotBlockElements(w) <= 32 ||
-                                                  hasEightElementUnits(w))));
 }
 
 /// A weight row: which weight, which row.
@@ -2174,7 +2158,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     parallelRowTiles(e, n, [&](Value r0) {
       emitPackedRowTile(
           b, e.loc, packedDotKind(kernels.intDot), {&w}, k, px, r0, seq,
-          tokenBlock, [&](Value s, ArrayRef<Value> ys) {
+          kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
             Value y = ys[0];
             if (residual) {
               Value r = vector::LoadOp::create(b, e.loc, vt, residual,
@@ -2200,11 +2184,11 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
       Value r0 = arith::MulIOp::create(b, e.loc, pair, e.idx(2));
       Value r1 = arith::AddIOp::create(b, e.loc, r0, e.idx(1));
       forTokens(
-          e, seq, blocked, tokenBlock,
+          e, seq, blocked, kernels.tokenBlock,
           [&](Value s0) {
             SmallVector<SmallVector<Value>> d = blockedRowsDots(
-                e, kernels, {{&w, r0}, {&w, r1}}, k, x, s0, tokenBlock);
-            for (int64_t t = 0; t < tokenBlock; ++t) {
+                e, kernels, {{&w, r0}, {&w, r1}}, k, x, s0, kernels.tokenBlock);
+            for (int64_t t = 0; t < kernels.tokenBlock; ++t) {
               Value s = arith::AddIOp::create(b, e.loc, s0, e.idx(t));
               store(d[0][t], s, r0);
               store(d[1][t], s, r1);
@@ -2219,11 +2203,11 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     });
   } else
     forRowsAndTokens(
-        e, kernels.gpu, n, seq, blocked, tokenBlock,
+        e, kernels.gpu, n, seq, blocked, kernels.tokenBlock,
         [&](Value row, Value s0) {
           SmallVector<Value> sums =
-              blockedRowDots(e, kernels, w, k, x, s0, tokenBlock, row);
-          for (int64_t t = 0; t < tokenBlock; ++t)
+              blockedRowDots(e, kernels, w, k, x, s0, kernels.tokenBlock, row);
+          for (int64_t t = 0; t < kernels.tokenBlock; ++t)
             store(sums[t], arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row);
         },
         [&](Value row, Value s) {
@@ -2273,7 +2257,7 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
     parallelRowTiles(e, n, [&](Value r0) {
       emitPackedRowTile(
           b, e.loc, packedDotKind(kernels.intDot), {&wg, &wu}, k, px, r0, seq,
-          tokenBlock, [&](Value s, ArrayRef<Value> gu) {
+          kernels.tokenBlock, [&](Value s, ArrayRef<Value> gu) {
             for (int64_t i = 0; i < kPackedRows; ++i)
               memref::StoreOp::create(
                   b, e.loc,
@@ -2298,11 +2282,11 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
     return success();
   }
   forRowsAndTokens(
-      e, kernels.gpu, n, seq, blocked, tokenBlock,
+      e, kernels.gpu, n, seq, blocked, kernels.tokenBlock,
       [&](Value row, Value s0) {
         SmallVector<SmallVector<Value>> gu = blockedRowsDots(
-            e, kernels, {{&wg, row}, {&wu, row}}, k, x, s0, tokenBlock);
-        for (int64_t t = 0; t < tokenBlock; ++t)
+            e, kernels, {{&wg, row}, {&wu, row}}, k, x, s0, kernels.tokenBlock);
+        for (int64_t t = 0; t < kernels.tokenBlock; ++t)
           memref::StoreOp::create(
               b, e.loc, epilogue(gu[0][t], gu[1][t]), out,
               ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
@@ -2470,11 +2454,11 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
       storePair(pr, out, rope, cache, s, a0, a1);
     };
     forTokens(
-        e, seq, blocked, tokenBlock,
+        e, seq, blocked, kernels.tokenBlock,
         [&](Value s0) {
           SmallVector<SmallVector<Value>> x01 = blockedRowsDots(
-              e, kernels, {{&w, r}, {&w, r1}}, k, x, s0, tokenBlock);
-          for (int64_t t = 0; t < tokenBlock; ++t)
+              e, kernels, {{&w, r}, {&w, r1}}, k, x, s0, kernels.tokenBlock);
+          for (int64_t t = 0; t < kernels.tokenBlock; ++t)
             store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x01[0][t],
                   x01[1][t]);
         },
@@ -2551,7 +2535,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
             pairOf(arith::AddIOp::create(b, loc, r0, e.idx(2 * p)), rope));
       emitPackedRowTile(
           b, loc, packedDotKind(kernels.intDot), {&w}, k, px, r0, seq,
-          tokenBlock, [&](Value s, ArrayRef<Value> ys) {
+          kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
             for (auto [p, pr] : llvm::enumerate(pairs))
               storePair(
                   pr, out, rope, cache, s,
@@ -3091,7 +3075,6 @@ LogicalResult FunctionLowering::run() {
         return op->emitOpError("needs a llama.kernel_config (run "
                                "llama-configure-kernels first)");
       kernels = config ? Kernels::of(config) : Kernels();
-      tokenBlock = kernels.tokenBlock;
     }
     LogicalResult r =
         llvm::TypeSwitch<Operation *, LogicalResult>(op)

@@ -47,6 +47,12 @@ int64_t dotBlockParts(GGMLType type);
 /// Whether a GPU warp can take rows of `type` in kWarpPiece-element units.
 bool hasEightElementUnits(GGMLType type);
 
+/// Whether a GPU warp's prefill can take a block of tokens per weight block
+/// it loads, for rows of `k` elements: vectorized block dots whose blocks
+/// have at most 32 elements or come in kWarpPiece-element units (the
+/// dequantized pieces of a whole K-quant block are too many registers).
+bool warpBlocksTokens(GGMLType type, int64_t k);
+
 /// Whether weights of `type` have an integer dot product: Q8_0, Q4_0,
 /// Q4_K, Q5_K and Q6_K, whose 32-element groups are small integers with one
 /// scale per 16 or 32 elements (and a min for Q4_K/Q5_K).

@@ -56,6 +56,12 @@ inline int64_t dotBlockParts(const WeightView &w) {
 inline bool canIntDot(const WeightView &w, int64_t k) {
   return canIntDot(w.type, k);
 }
+inline bool isUnquantized(const WeightView &w) { return isUnquantized(w.type); }
+/// Pieces of f32/f16/bf16 rows (kWarpPiece), parts of the quantized blocks
+/// (emitBlockPartWeights); every GGML type the importer takes has them.
+inline bool hasEightElementUnits(const WeightView &w) {
+  return hasEightElementUnits(w.type);
+}
 
 /// acc + the products of weight block `blk` of `row` with the matching
 /// activations, as a vector<16xf32> partial sum. `loadX(k0, n)` returns the

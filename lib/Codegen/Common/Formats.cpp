@@ -49,6 +49,11 @@ bool mlir::llama::hasEightElementUnits(GGMLType type) {
           dotBlockElements(type) / dotBlockParts(type) == kWarpPiece);
 }
 
+bool mlir::llama::warpBlocksTokens(GGMLType type, int64_t k) {
+  return canVectorizeDot(type, k) &&
+         (dotBlockElements(type) <= 32 || hasEightElementUnits(type));
+}
+
 bool mlir::llama::hasIntDot(GGMLType type) {
   switch (type) {
   case GGMLType::Q8_0:

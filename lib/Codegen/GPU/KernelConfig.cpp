@@ -19,14 +19,10 @@ using namespace mlir::llama;
 static KernelConfigAttr gpuConfig(Operation *op, const GPUKernelOptions &o) {
   SmallVector<Value> ws = matmulWeights(op);
   int64_t k = ws.empty() ? 0 : cast<WeightType>(ws[0].getType()).getShape()[1];
-  // A warp's prefill takes a block of tokens per weight block loaded where
-  // the block's pieces fit its registers: blocks of at most 32 elements, or
-  // types taken in 8-element units.
-  bool blocked = o.warps && !ws.empty() && llvm::all_of(ws, [&](Value w) {
-                   GGMLType t = cast<WeightType>(w.getType()).getGgmlType();
-                   return canVectorizeDot(t, k) && (dotBlockElements(t) <= 32 ||
-                                                    hasEightElementUnits(t));
-                 });
+  bool blocked =
+      o.warps && !ws.empty() && llvm::all_of(ws, [&](Value w) {
+        return warpBlocksTokens(cast<WeightType>(w.getType()).getGgmlType(), k);
+      });
   return KernelConfigAttr::get(
       op->getContext(),
       o.warps ? KernelDispatch::Warps : KernelDispatch::Threads,
