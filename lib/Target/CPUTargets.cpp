@@ -22,9 +22,7 @@ static const char *kArm = "aarch64-unknown-linux-gnu";
 /// 16 rows.
 /// The kernel table row of the target's features, and the vector width.
 static void deriveKernelChoices(CPUTarget &t) {
-  const CPUKernelTarget &row = selectCPUKernelTarget(t.cpuFeatures);
-  t.kernelTarget = row.name;
-  t.intDot = manifestIntDotName(row.intDot).str();
+  t.kernels = &selectCPUKernelTarget(t.cpuFeatures);
   if (llvm::is_contained(t.cpuFeatures, "avx512f"))
     t.vectorBits = 512;
 }

@@ -298,11 +298,10 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
   llama::LlamaCPUPipelineOptions po;
   po.stopAfterKernelConfig = emit == Emit::Kernels;
   po.stopAfterLlamaLowering = emit == Emit::Linalg;
-  po.kernelTarget = td.kernelTarget;
+  po.kernelTarget = td.kernels->name;
   po.intDot = intDot != "off";
   // The packed tiles read their weights from PROGRAM.weights, packed below.
-  po.packedWeights =
-      po.intDot && llama::findCPUKernelTarget(td.kernelTarget)->tileRows != 0;
+  po.packedWeights = po.intDot && td.kernels->tileRows != 0;
   po.disabledFusions = disabled;
   po.planMemory = memoryPlan;
   llama::buildLlamaCPUPipeline(pm, po);
@@ -450,8 +449,11 @@ int main(int argc, char **argv) {
   std::string manifest =
       gpu ? llama::makeManifest(*module, gpu->name, llama::kNVPTXTriple, {},
                                 kvType)
-          : llama::makeManifest(*module, td->name, td->triple, td->cpuFeatures,
-                                kvType, intDot == "off" ? "none" : td->intDot);
+          : llama::makeManifest(
+                *module, td->name, td->triple, td->cpuFeatures, kvType,
+                intDot == "off"
+                    ? "none"
+                    : llama::manifestIntDotName(td->kernels->intDot).str());
   // Weights in a layout packed at compile time: OUT.weights, which the
   // program maps (only hashed when the output goes to stdout).
   if (llama::needsWeightsFile(*module)) {

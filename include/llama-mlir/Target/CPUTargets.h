@@ -18,6 +18,8 @@
 
 namespace mlir::llama {
 
+struct CPUKernelTarget;
+
 struct CPUTarget {
   std::string name;         // as given to --target
   std::string triple;       // LLVM target triple
@@ -32,11 +34,9 @@ struct CPUTarget {
   /// "x86_64" or "aarch64".
   std::string arch;
   std::string description;
-  /// The row of the CPU kernel table (Codegen/KernelConfig.h) the
-  /// features select: llama-configure-kernels{target}.
-  std::string kernelTarget = "generic";
-  /// Its integer dot instructions, as the manifest names them.
-  std::string intDot = "generic";
+  /// The row of the CPU kernel table the features select
+  /// (selectCPUKernelTarget; its name is llama-configure-kernels{target}).
+  const CPUKernelTarget *kernels = nullptr;
 };
 
 /// The named targets, in --list-targets order.
