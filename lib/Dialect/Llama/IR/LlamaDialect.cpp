@@ -222,8 +222,7 @@ LogicalResult WeightType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (shape.back() % block != 0)
     return emitError() << "!llama.weight row length " << shape.back()
                        << " is not a multiple of the " << block
-                       << "-element block of "
-                       << stringifyGGMLType(ggmlType);
+                       << "-element block of " << stringifyGGMLType(ggmlType);
   return success();
 }
 
@@ -245,9 +244,7 @@ int64_t WeightType::getNumRows() const {
     rows *= d;
   return rows;
 }
-int64_t WeightType::getNumBytes() const {
-  return getNumRows() * getRowBytes();
-}
+int64_t WeightType::getNumBytes() const { return getNumRows() * getRowBytes(); }
 
 //===----------------------------------------------------------------------===//
 // KVCacheType
