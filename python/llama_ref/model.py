@@ -68,7 +68,7 @@ class HParams:
 
 
 # The weight types the compiled programs multiply with int8 activations
-# (llama-compile --int-dot=auto; lib/Transforms/Dequant.cpp canIntDot).
+# (llama-compile --int-dot=auto; lib/Codegen/Common/Formats.cpp hasIntDot).
 INT_DOT_TYPES = ("q8_0", "q4_0", "q4_k", "q5_k", "q6_k")
 
 

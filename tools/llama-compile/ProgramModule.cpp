@@ -10,8 +10,8 @@
 #include "ProgramModule.h"
 
 #include "llama-mlir/ABI/llama_abi.h"
+#include "llama-mlir/Codegen/Formats.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
-#include "llama-mlir/Transforms/Dequant.h"
 #include "llama-mlir/Transforms/Passes.h"
 #include "runtime/gguf/GGMLType.h"
 

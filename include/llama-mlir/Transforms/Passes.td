@@ -1,7 +1,8 @@
 //===- Passes.td - Passes of llama-mlir --------------------*- tablegen -*-===//
 //
-// Every llama-mlir pass: one def here, one .cpp in lib/Transforms named after
-// the flag, one lit file in test/Transforms.
+// Every llama-mlir pass: one def here, one .cpp named after the flag (in
+// lib/Transforms, lib/Conversion/LlamaTo* or lib/Codegen), one lit file in
+// test/Transforms (test/Codegen for the kernel configuration).
 //
 //===----------------------------------------------------------------------===//
 

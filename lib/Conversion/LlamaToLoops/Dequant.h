@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LLAMA_MLIR_TRANSFORMS_DEQUANT_H
-#define LLAMA_MLIR_TRANSFORMS_DEQUANT_H
+#ifndef LLAMA_MLIR_LIB_CONVERSION_LLAMATOLOOPS_DEQUANT_H
+#define LLAMA_MLIR_LIB_CONVERSION_LLAMATOLOOPS_DEQUANT_H
 
 #include "llama-mlir/Codegen/Formats.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
@@ -141,4 +141,4 @@ Value emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa, Value w, Value x,
 
 } // namespace mlir::llama
 
-#endif // LLAMA_MLIR_TRANSFORMS_DEQUANT_H
+#endif // LLAMA_MLIR_LIB_CONVERSION_LLAMATOLOOPS_DEQUANT_H

@@ -12,11 +12,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LLAMA_MLIR_LIB_TRANSFORMS_PACKEDROWTILES_H
-#define LLAMA_MLIR_LIB_TRANSFORMS_PACKEDROWTILES_H
+#ifndef LLAMA_MLIR_LIB_CONVERSION_LLAMATOLOOPS_PACKEDROWTILES_H
+#define LLAMA_MLIR_LIB_CONVERSION_LLAMATOLOOPS_PACKEDROWTILES_H
 
+#include "Dequant.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
-#include "llama-mlir/Transforms/Dequant.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -57,4 +57,4 @@ void emitPackedRowTile(OpBuilder &b, Location loc, IntDotKind kind,
 
 } // namespace mlir::llama
 
-#endif // LLAMA_MLIR_LIB_TRANSFORMS_PACKEDROWTILES_H
+#endif // LLAMA_MLIR_LIB_CONVERSION_LLAMATOLOOPS_PACKEDROWTILES_H

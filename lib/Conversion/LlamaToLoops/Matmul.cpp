@@ -1,0 +1,370 @@
+//===- Matmul.cpp - llama.matmul and llama.matmul_swiglu --------*- C++ -*-===//
+//
+// llama.matmul and llama.matmul_swiglu: the activation prologue (RMSNorm,
+// int8 quantization), then packed row tiles, the GPU GEMM, token blocks or
+// row-by-row dot products, as the op's kernel configuration says.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::llama;
+
+namespace mlir::llama::loops {
+
+FailureOr<bool> takesTiles(Operation *op, ArrayRef<const WeightView *> ws,
+                           bool tiles, bool packable, bool prefill) {
+  if (tiles && !packable)
+    return op->emitOpError("llama-lower-to-loops: kernel_config tile_rows = "
+                           "16, but the op's weights cannot be packed in "
+                           "16-row tiles");
+  bool any = llvm::any_of(ws, [](const WeightView *w) { return w->prepacked; });
+  bool all = llvm::all_of(ws, [](const WeightView *w) { return w->prepacked; });
+  if (any && !all)
+    return op->emitOpError("llama-lower-to-loops: weights prepacked in the "
+                           "rows16 layout need the packed row tiles of all "
+                           "of the op's weights");
+  return tiles && (prefill || all);
+}
+
+IntDotKind packedDotKind(IntDotISA isa) {
+  return isa == IntDotISA::AVX512VNNI ? IntDotKind::AVX512VNNI
+                                      : IntDotKind::Generic;
+}
+
+PackedActivations packedActivations(Emitter &e, const Activation &x) {
+  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x};
+  if (x.xq || !x.gamma)
+    return p;
+  auto mt = cast<MemRefType>(x.x.getType());
+  int64_t dim = mt.getDimSize(1);
+  Value seq = e.dim(x.x, 0);
+  p.x = memref::AllocOp::create(
+      e.b, e.loc, mt, mt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  e.loop(e.idx(0), seq, [&](Value s) {
+    e.loop(e.idx(0), e.idx(dim / kDotLanes), [&](Value blk) {
+      Value k0 = arith::MulIOp::create(e.b, e.loc, blk, e.idx(kDotLanes));
+      vector::StoreOp::create(e.b, e.loc, x.load(e, s, k0, kDotLanes), p.x,
+                              ValueRange{s, k0});
+    });
+  });
+  return p;
+}
+
+/// The activation operand of a matmul-like op whose weights are `rows`,
+/// with its optional RMSNorm prologue: the norm weight is converted to f32
+/// once and the row scale of every token computed once, before the
+/// parallel loop (on GPUs, see normPrologue).
+Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
+                                        std::optional<APFloat> eps,
+                                        bool quantize,
+                                        ArrayRef<const WeightView *> rows) {
+  Activation a;
+  a.x = e.buffer(input);
+  int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
+  if (norm)
+    normPrologue(e, a, norm, eps, rows);
+  if (quantize && kernels.intDot != IntDotISA::None && dim % kIntDotBlock == 0)
+    quantizeActivations(e, a, dim);
+  return a;
+}
+
+/// gamma as f32 and the row scale of every token (see Activation).
+void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
+                                    std::optional<APFloat> eps,
+                                    ArrayRef<const WeightView *> rows) {
+  int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
+  const WeightView &g = weights.lookup(norm);
+  Value seq = e.dim(a.x, 0);
+  if (g.type == GGMLType::F32) {
+    // The weight itself (its [1, dim] view as [dim]): no copy, and on GPUs
+    // no kernel launch per norm and token.
+    a.gamma = memref::CollapseShapeOp::create(
+        b, e.loc, g.view, ArrayRef<ReassociationIndices>{{0, 1}});
+  } else {
+    a.gamma = memref::AllocOp::create(b, e.loc,
+                                      MemRefType::get({dim}, b.getF32Type()));
+    forAll(e, kernels.gpu, {e.idx(dim)}, [&](ArrayRef<Value> iv) {
+      memref::StoreOp::create(b, e.loc, e.weightAt(g, e.idx(0), iv[0]), a.gamma,
+                              iv);
+    });
+  }
+  FloatAttr epsAttr = b.getF32FloatAttr(eps->convertToFloat());
+  // A decode step (one token, a static row count) of f32/f16/bf16 rows,
+  // with the norm weight used in place: every warp of the row kernel
+  // computes the scale from the x pieces it loads anyway (warpUnitDots),
+  // so no kernel normalizes the row first. A decode norm was one warp on
+  // the whole GPU, 2 passes over the row, and a kernel boundary, twice a
+  // layer, ahead of the row kernels. What it costs them: one gamma piece
+  // per unit from L1 (the same for every warp) and an FMA, under 16-byte
+  // f16 loads from HBM; quantized rows, 9 bytes of Q4_0 per 8 elements,
+  // would make the activations the larger read, so they keep the kernel
+  // unless kernels.quantizedRowNorms (gpu-quantized-row-norms) says
+  // otherwise.
+  if (kernels.gpu && g.type == GGMLType::F32 &&
+      !cast<MemRefType>(a.x.getType()).isDynamicDim(0) &&
+      llvm::all_of(rows, [&](const WeightView *w) {
+        return (isUnquantized(*w) || kernels.quantizedRowNorms) &&
+               hasEightElementUnits(*w) && canVectorizeDot(*w, dim);
+      })) {
+    a.normDim = dim;
+    a.normEps = epsAttr;
+    return;
+  }
+  if (kernels.gpu) {
+    // Normalized once per token by the kernel that computes the scales:
+    // the row kernels then load one activation piece per step, not x and
+    // gamma (on GPUs these loads, repeated by every row, cost L1
+    // bandwidth; on CPUs the prologue stays fused: no extra pass over x).
+    a.x = normalizedRows(e, kernels.blockThreads, a.x, a.gamma, seq, dim,
+                         epsAttr);
+    a.gamma = {};
+    return;
+  }
+  a.scales = rowScales(e, kernels, a.x, seq, dim, epsAttr);
+}
+
+/// xq, xd of the activations (times gamma), block by block:
+///   d = max|v| / 127,  q = round(v * (d != 0 ? 1/d : 0))
+/// with round-half-away-from-zero, in f32 (the numpy reference does the
+/// same, python/llama_ref/ops.py quantize_q8_0).
+void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
+                                           int64_t dim) {
+  Value seq = e.dim(a.x, 0);
+  int64_t nb = dim / kIntDotBlock;
+  a.xq = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic, dim}, b.getI8Type()),
+      ValueRange{seq});
+  a.xd = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic, nb}, b.getF32Type()),
+      ValueRange{seq});
+  a.xs = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic, nb}, b.getF32Type()),
+      ValueRange{seq});
+  auto vt = VectorType::get({kIntDotBlock}, b.getF32Type());
+  e.loop(e.idx(0), seq, [&](Value s) {
+    e.loop(e.idx(0), e.idx(nb), [&](Value blk) {
+      Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(kIntDotBlock));
+      Value v = a.load(e, s, k0, kIntDotBlock);
+      Value amax =
+          vector::ReductionOp::create(b, e.loc, vector::CombiningKind::MAXNUMF,
+                                      math::AbsFOp::create(b, e.loc, v));
+      Value d = arith::DivFOp::create(b, e.loc, amax, e.f32(127.0));
+      Value nz = arith::CmpFOp::create(b, e.loc, arith::CmpFPredicate::UNE, d,
+                                       e.f32(0.0));
+      Value id = arith::SelectOp::create(
+          b, e.loc, nz, arith::DivFOp::create(b, e.loc, e.f32(1.0), d),
+          e.f32(0.0));
+      Value q = math::RoundOp::create(
+          b, e.loc,
+          arith::MulFOp::create(b, e.loc, v,
+                                vector::BroadcastOp::create(b, e.loc, vt, id)));
+      Value qi = arith::FPToSIOp::create(
+          b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), q);
+      vector::StoreOp::create(b, e.loc, qi, a.xq, ValueRange{s, k0});
+      memref::StoreOp::create(b, e.loc, d, a.xd, ValueRange{s, blk});
+      // The quants are integers in [-127, 127]: their f32 sum is exact.
+      memref::StoreOp::create(
+          b, e.loc,
+          vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, q),
+          a.xs, ValueRange{s, blk});
+    });
+  });
+}
+
+LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  auto rt = cast<RankedTensorType>(op.getType());
+  const WeightView &w = weights.lookup(op.getWeight());
+  WeightType wt = op.getWeight().getType();
+  int64_t n = wt.getShape()[0], k = wt.getShape()[1];
+  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
+                            canIntDot(w, k), {&w});
+  Value seq = e.dim(x.x, 0);
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  // The residual add of the result (its only use: `r + y` or `y + r`, `r`
+  // defined before the matmul), folded into the stores: the same sums, one
+  // pass over the activations fewer (on GPUs a kernel launch fewer).
+  arith::AddFOp add;
+  Value residual;
+  if (op->hasOneUse())
+    if ((add = dyn_cast<arith::AddFOp>(*op->user_begin()))) {
+      Value r = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
+      Operation *def = r.getDefiningOp();
+      if (r != op.getResult() && r.getType() == rt &&
+          (!def
+               ? cast<BlockArgument>(r).getOwner() == op->getBlock()
+               : def->getBlock() == op->getBlock() && def->isBeforeInBlock(op)))
+        residual = e.buffer(r);
+    }
+  auto store = [&](Value y, Value s, Value row) {
+    if (residual) {
+      Value r = memref::LoadOp::create(b, e.loc, residual, ValueRange{s, row});
+      y = add.getLhs() == op.getResult()
+              ? arith::AddFOp::create(b, e.loc, y, r)
+              : arith::AddFOp::create(b, e.loc, r, y);
+    }
+    memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
+  };
+  bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
+  FailureOr<bool> tiles =
+      takesTiles(op, {&w}, kernels.tileRows == kPackedRows,
+                 Kernels::packable({&w}, n, k, x), rt.isDynamicDim(0));
+  if (failed(tiles))
+    return failure();
+  if (*tiles) {
+    // A CPU prefill in packed tiles of 16 rows: vector loads and stores of
+    // the 16 results (and residuals) of a token.
+    auto vt = VectorType::get({kPackedRows}, b.getF32Type());
+    PackedActivations px = packedActivations(e, x);
+    parallelRowTiles(e, n, [&](Value r0) {
+      emitPackedRowTile(
+          b, e.loc, packedDotKind(kernels.intDot), {&w}, k, px, r0, seq,
+          kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
+            Value y = ys[0];
+            if (residual) {
+              Value r = vector::LoadOp::create(b, e.loc, vt, residual,
+                                               ValueRange{s, r0});
+              y = add.getLhs() == op.getResult()
+                      ? arith::AddFOp::create(b, e.loc, y, r)
+                      : arith::AddFOp::create(b, e.loc, r, y);
+            }
+            vector::StoreOp::create(b, e.loc, y, out, ValueRange{s, r0});
+          });
+    });
+  } else if (rt.isDynamicDim(0) &&
+             tiledMatmulApplies(kernels, {{&w}}, n, k, x)) {
+    // A GPU prefill: the GEMM tiled in shared memory.
+    tiledMatmul(
+        e, kernels, {{&w}}, n, k, x, seq,
+        [&](Value s, Value row, ArrayRef<Value> y) { store(y[0], s, row); });
+  } else if (kernels.gpu && n % 2 == 0 && canVectorizeDot(w, k) &&
+             (!blocked || hasEightElementUnits(w))) {
+    // On GPUs two rows per warp: they share the activation loads
+    // (warpRowDots; in a prefill blockedRowsDots, T tokens at a time).
+    parallelRows(e, /*warp=*/true, n / 2, [&](Value pair) {
+      Value r0 = arith::MulIOp::create(b, e.loc, pair, e.idx(2));
+      Value r1 = arith::AddIOp::create(b, e.loc, r0, e.idx(1));
+      forTokens(
+          e, seq, blocked, kernels.tokenBlock,
+          [&](Value s0) {
+            SmallVector<SmallVector<Value>> d = blockedRowsDots(
+                e, kernels, {{&w, r0}, {&w, r1}}, k, x, s0, kernels.tokenBlock);
+            for (int64_t t = 0; t < kernels.tokenBlock; ++t) {
+              Value s = arith::AddIOp::create(b, e.loc, s0, e.idx(t));
+              store(d[0][t], s, r0);
+              store(d[1][t], s, r1);
+            }
+          },
+          [&](Value s) {
+            SmallVector<Value> d =
+                rowDots(e, kernels, {{&w, r0}, {&w, r1}}, k, x, s);
+            store(d[0], s, r0);
+            store(d[1], s, r1);
+          });
+    });
+  } else
+    forRowsAndTokens(
+        e, kernels.gpu, n, seq, blocked, kernels.tokenBlock,
+        [&](Value row, Value s0) {
+          SmallVector<Value> sums =
+              blockedRowDots(e, kernels, w, k, x, s0, kernels.tokenBlock, row);
+          for (int64_t t = 0; t < kernels.tokenBlock; ++t)
+            store(sums[t], arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row);
+        },
+        [&](Value row, Value s) {
+          store(rowDot(e, kernels, w, k, x, s, row), s, row);
+        });
+  if (residual) {
+    add.getResult().replaceAllUsesWith(e.toTensor(out, rt));
+    add->erase();
+    op->erase();
+    return success();
+  }
+  e.replaceWithBuffer(op, out, rt);
+  return success();
+}
+
+LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  auto rt = cast<RankedTensorType>(op.getType());
+  const WeightView &wg = weights.lookup(op.getGate());
+  const WeightView &wu = weights.lookup(op.getUp());
+  WeightType wt = op.getGate().getType();
+  int64_t n = wt.getShape()[0], k = wt.getShape()[1];
+  Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
+                            canIntDot(wg, k) || canIntDot(wu, k), {&wg, &wu});
+  Value seq = e.dim(x.x, 0);
+  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
+  auto epilogue = [&](Value g, Value u) -> Value {
+    Value ex =
+        math::ExpOp::create(b, e.loc, arith::NegFOp::create(b, e.loc, g));
+    Value silu = arith::DivFOp::create(
+        b, e.loc, g, arith::AddFOp::create(b, e.loc, e.f32(1.0), ex));
+    return arith::MulFOp::create(b, e.loc, silu, u);
+  };
+  bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
+                 rt.isDynamicDim(0);
+  FailureOr<bool> tiles =
+      takesTiles(op, {&wg, &wu}, kernels.tileRows == kPackedRows,
+                 Kernels::packable({&wg, &wu}, n, k, x), rt.isDynamicDim(0));
+  if (failed(tiles))
+    return failure();
+  if (*tiles) {
+    // A CPU prefill in packed tiles: gate and up tiles side by side, the
+    // epilogue per row.
+    PackedActivations px = packedActivations(e, x);
+    parallelRowTiles(e, n, [&](Value r0) {
+      emitPackedRowTile(
+          b, e.loc, packedDotKind(kernels.intDot), {&wg, &wu}, k, px, r0, seq,
+          kernels.tokenBlock, [&](Value s, ArrayRef<Value> gu) {
+            for (int64_t i = 0; i < kPackedRows; ++i)
+              memref::StoreOp::create(
+                  b, e.loc,
+                  epilogue(vector::ExtractOp::create(b, e.loc, gu[0], i),
+                           vector::ExtractOp::create(b, e.loc, gu[1], i)),
+                  out,
+                  ValueRange{s, arith::AddIOp::create(b, e.loc, r0, e.idx(i))});
+          });
+    });
+    e.replaceWithBuffer(op, out, rt);
+    return success();
+  }
+  if (rt.isDynamicDim(0) &&
+      tiledMatmulApplies(kernels, {{&wg}, {&wu}}, n, k, x)) {
+    // A GPU prefill: gate and up in one GEMM tiled in shared memory.
+    tiledMatmul(e, kernels, {{&wg}, {&wu}}, n, k, x, seq,
+                [&](Value s, Value row, ArrayRef<Value> gu) {
+                  memref::StoreOp::create(b, e.loc, epilogue(gu[0], gu[1]), out,
+                                          ValueRange{s, row});
+                });
+    e.replaceWithBuffer(op, out, rt);
+    return success();
+  }
+  forRowsAndTokens(
+      e, kernels.gpu, n, seq, blocked, kernels.tokenBlock,
+      [&](Value row, Value s0) {
+        SmallVector<SmallVector<Value>> gu = blockedRowsDots(
+            e, kernels, {{&wg, row}, {&wu, row}}, k, x, s0, kernels.tokenBlock);
+        for (int64_t t = 0; t < kernels.tokenBlock; ++t)
+          memref::StoreOp::create(
+              b, e.loc, epilogue(gu[0][t], gu[1][t]), out,
+              ValueRange{arith::AddIOp::create(b, e.loc, s0, e.idx(t)), row});
+      },
+      [&](Value row, Value s) {
+        SmallVector<Value> gu =
+            rowDots(e, kernels, {{&wg, row}, {&wu, row}}, k, x, s);
+        memref::StoreOp::create(b, e.loc, epilogue(gu[0], gu[1]), out,
+                                ValueRange{s, row});
+      });
+  e.replaceWithBuffer(op, out, rt);
+  return success();
+}
+
+} // namespace mlir::llama::loops

@@ -1,0 +1,229 @@
+//===- Norms.cpp - RMSNorm kernels ------------------------------*- C++ -*-===//
+//
+// llama.rms_norm, and the RMSNorm row scales and normalized rows that the
+// matmul prologues use: serial on CPUs, a block of threads per token on
+// GPUs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <algorithm>
+
+using namespace mlir;
+using namespace mlir::llama;
+
+namespace mlir::llama::loops {
+
+Value scaleOfSumSquares(Emitter &e, Value ss, int64_t dim, FloatAttr eps) {
+  OpBuilder &b = e.b;
+  Value mean = arith::DivFOp::create(b, e.loc, ss, e.f32(double(dim)));
+  Value epsV = arith::ConstantOp::create(b, e.loc, eps);
+  return arith::DivFOp::create(
+      b, e.loc, e.f32(1.0),
+      math::SqrtOp::create(b, e.loc,
+                           arith::AddFOp::create(b, e.loc, mean, epsV)));
+}
+
+/// The sum of x[s, k]^2 over k = lo, lo + step, ... < dim.
+static Value sumOfSquares(Emitter &e, Value x, Value s, Value lo, int64_t dim,
+                          int64_t step) {
+  OpBuilder &b = e.b;
+  return e.reduce(
+      lo, e.idx(dim), e.f32(0),
+      [&](Value i, Value acc) {
+        Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, i});
+        return arith::AddFOp::create(b, e.loc, acc,
+                                     arith::MulFOp::create(b, e.loc, v, v));
+      },
+      step);
+}
+
+/// 1/sqrt(mean_k(x[s, k]^2) + eps) for the row `s` of `x : [seq, dim]`.
+static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
+                      FloatAttr eps) {
+  return scaleOfSumSquares(e, sumOfSquares(e, x, s, e.idx(0), dim, 1), dim,
+                           eps);
+}
+
+/// f32 elements a thread of a norm's block takes per unit (one 16-byte
+/// load), and at most this many units per step (strideUnits): a
+/// 4096-element row is one step of 8 loads for each of 128 threads. The
+/// decode norm was one warp on the whole GPU: 4 dependent steps of 8 loads
+/// per pass, and before that 16 of 8 scalar loads.
+constexpr int64_t kNormPiece = 4;
+
+constexpr int64_t kNormBatch = 8;
+
+/// The sum of `v` over the `threads` threads of a block (`thread`, with its
+/// lane in e.lane): a warp sum (shuffles), lane 0 of each warp writing it to
+/// workgroup memory (a memref.alloca in the workgroup address space, which
+/// llama-gpu-workgroup-buffers makes the kernel's workgroup buffer), a
+/// barrier (that pass's gpu.barrier after the write, which is marked
+/// kBarrierAfterAttrName), and every thread adding the warps' sums in the
+/// same order (the same value in every thread).
+static Value blockSum(Emitter &e, Value v, Value thread, int64_t threads) {
+  OpBuilder &b = e.b;
+  int64_t warps = threads / kWarp;
+  Value warpSum = e.warpSum(v);
+  if (warps == 1)
+    return warpSum;
+  auto space =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  Value sums = memref::AllocaOp::create(
+      b, e.loc,
+      MemRefType::get({warps}, b.getF32Type(), MemRefLayoutAttrInterface{},
+                      space));
+  Value first = arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::eq,
+                                      e.lane, e.idx(0));
+  auto write =
+      scf::IfOp::create(b, e.loc, first, [&](OpBuilder &nb, Location l) {
+        Value w = arith::DivUIOp::create(nb, l, thread, e.idx(kWarp));
+        memref::StoreOp::create(nb, l, warpSum, sums, ValueRange{w});
+        scf::YieldOp::create(nb, l);
+      });
+  // The barrier comes with the kernel (the buffer deallocation passes
+  // reject gpu.barrier, whose memory effects are unknown).
+  write->setAttr(kBarrierAfterAttrName, b.getUnitAttr());
+  Value total = memref::LoadOp::create(b, e.loc, sums, ValueRange{e.idx(0)});
+  for (int64_t w = 1; w < warps; ++w)
+    total = arith::AddFOp::create(
+        b, e.loc, total,
+        memref::LoadOp::create(b, e.loc, sums, ValueRange{e.idx(w)}));
+  return total;
+}
+
+/// Units per step of a norm's threads over `pieces` units: up to
+/// kNormBatch, as many as each thread has.
+static int64_t normBatch(int64_t pieces, int64_t threads) {
+  return std::clamp<int64_t>(pieces / threads, 1, kNormBatch);
+}
+
+/// rowScale(x, s) computed by a block (parallelBlocks): thread t sums the
+/// squares of pieces t, t + threads, ... of kNormPiece elements (elements
+/// where the row is not a whole number of pieces); blockSum adds the sums.
+static Value blockRowScale(Emitter &e, Value x, Value s, Value thread,
+                           int64_t threads, int64_t dim, FloatAttr eps) {
+  OpBuilder &b = e.b;
+  if (dim % kNormPiece != 0)
+    return scaleOfSumSquares(
+        e,
+        blockSum(e, sumOfSquares(e, x, s, thread, dim, threads), thread,
+                 threads),
+        dim, eps);
+  auto vt = VectorType::get({kNormPiece}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, e.loc, DenseElementsAttr::get(vt, b.getF32FloatAttr(0)));
+  int64_t pieces = dim / kNormPiece;
+  SmallVector<Value> acc = strideUnits(
+      e, thread, threads, pieces, normBatch(pieces, threads), {zero},
+      [&](Value unit) -> SmallVector<Value> {
+        Value k0 = arith::MulIOp::create(b, e.loc, unit, e.idx(kNormPiece));
+        return {vector::LoadOp::create(b, e.loc, vt, x, ValueRange{s, k0})};
+      },
+      [&](Value, ArrayRef<Value> v, ValueRange accs) -> SmallVector<Value> {
+        return {vector::FMAOp::create(b, e.loc, vt, v[0], v[0], accs[0])};
+      });
+  Value sum =
+      vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, acc[0]);
+  return scaleOfSumSquares(e, blockSum(e, sum, thread, threads), dim, eps);
+}
+
+Value rowScales(Emitter &e, const Kernels &kernels, Value x, Value seq,
+                int64_t dim, FloatAttr eps) {
+  OpBuilder &b = e.b;
+  Value scales = memref::AllocOp::create(
+      b, e.loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
+      ValueRange{seq});
+  if (!kernels.gpu) {
+    e.loop(e.idx(0), seq, [&](Value s) {
+      memref::StoreOp::create(b, e.loc, rowScale(e, x, s, dim, eps), scales,
+                              ValueRange{s});
+    });
+    return scales;
+  }
+  int64_t threads = kernels.blockThreads;
+  parallelBlocks(e, seq, threads, [&](Value s, Value t) {
+    Value scale = blockRowScale(e, x, s, t, threads, dim, eps);
+    Value first =
+        arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::eq, t, e.idx(0));
+    scf::IfOp::create(b, e.loc, first, [&](OpBuilder &nb, Location l) {
+      memref::StoreOp::create(nb, l, scale, scales, ValueRange{s});
+      scf::YieldOp::create(nb, l);
+    });
+  });
+  return scales;
+}
+
+Value normalizedRows(Emitter &e, int64_t threads, Value x, Value gamma,
+                     Value seq, int64_t dim, FloatAttr eps) {
+  OpBuilder &b = e.b;
+  auto xt = cast<MemRefType>(x.getType());
+  Value out = memref::AllocOp::create(
+      b, e.loc, MemRefType::get(xt.getShape(), b.getF32Type()),
+      xt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  parallelBlocks(e, seq, threads, [&](Value s, Value t) {
+    Value scale = blockRowScale(e, x, s, t, threads, dim, eps);
+    if (dim % kNormPiece != 0) {
+      e.loop(
+          t, e.idx(dim),
+          [&](Value k) {
+            Value v = memref::LoadOp::create(b, e.loc, x, ValueRange{s, k});
+            Value g = memref::LoadOp::create(b, e.loc, gamma, ValueRange{k});
+            Value y = arith::MulFOp::create(
+                b, e.loc, arith::MulFOp::create(b, e.loc, v, scale), g);
+            memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, k});
+          },
+          threads);
+      return;
+    }
+    auto vt = VectorType::get({kNormPiece}, b.getF32Type());
+    Value scaleV = vector::BroadcastOp::create(b, e.loc, vt, scale);
+    auto k0Of = [&](Value unit) -> Value {
+      return arith::MulIOp::create(b, e.loc, unit, e.idx(kNormPiece));
+    };
+    int64_t pieces = dim / kNormPiece;
+    strideUnits(
+        e, t, threads, pieces, normBatch(pieces, threads), {},
+        [&](Value unit) -> SmallVector<Value> {
+          Value k0 = k0Of(unit);
+          return {vector::LoadOp::create(b, e.loc, vt, x, ValueRange{s, k0}),
+                  vector::LoadOp::create(b, e.loc, vt, gamma, ValueRange{k0})};
+        },
+        [&](Value unit, ArrayRef<Value> v, ValueRange) -> SmallVector<Value> {
+          Value y = arith::MulFOp::create(
+              b, e.loc, arith::MulFOp::create(b, e.loc, v[0], scaleV), v[1]);
+          vector::StoreOp::create(b, e.loc, y, out, ValueRange{s, k0Of(unit)});
+          return {};
+        });
+  });
+  return out;
+}
+
+LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  auto rt = cast<RankedTensorType>(op.getType());
+  if (rt.getRank() != 2)
+    return op.emitOpError("llama-lower-to-loops supports rank-2 inputs only");
+  const WeightView &w = weights.lookup(op.getWeight());
+  Value x, seq, out;
+  std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
+  int64_t dim = rt.getDimSize(1);
+  // out = x * scale * w, the scales first (on GPUs a block per token).
+  Value scales = rowScales(e, kernels, x, seq, dim, op.getEpsilonAttr());
+  forAll(e, kernels.gpu, {seq, e.idx(dim)}, [&](ArrayRef<Value> iv) {
+    Value v = memref::LoadOp::create(b, e.loc, x, iv);
+    Value sc = memref::LoadOp::create(b, e.loc, scales, ValueRange{iv[0]});
+    Value y =
+        arith::MulFOp::create(b, e.loc, arith::MulFOp::create(b, e.loc, v, sc),
+                              e.weightAt(w, e.idx(0), iv[1]));
+    memref::StoreOp::create(b, e.loc, y, out, iv);
+  });
+  e.replaceWithBuffer(op, out, rt);
+  return success();
+}
+
+} // namespace mlir::llama::loops

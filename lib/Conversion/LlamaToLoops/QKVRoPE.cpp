@@ -1,0 +1,303 @@
+//===- QKVRoPE.cpp - llama.qkv_rope -----------------------------*- C++ -*-===//
+//
+// llama.qkv_rope: the fused Q/K/V projections with RoPE, whose keys and
+// values go straight into the KV cache, and the KV cache buffers shared
+// with the attention kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::llama;
+
+namespace mlir::llama::loops {
+
+Value cacheLayer(OpBuilder &b, Location loc, Value cache, int64_t layer) {
+  auto t = cast<MemRefType>(cache.getType());
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
+      sizes = memref::getMixedSizes(b, loc, cache),
+      strides(4, b.getIndexAttr(1));
+  offsets[0] = b.getIndexAttr(layer);
+  sizes[0] = b.getIndexAttr(1);
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      t.getShape().drop_front(), t, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, viewType, cache, offsets, sizes,
+                                   strides);
+}
+
+void storeToCache(OpBuilder &b, Location loc, Value x, Value cache,
+                  ValueRange indices) {
+  Type elt = cast<MemRefType>(cache.getType()).getElementType();
+  if (elt.isF16())
+    x = arith::TruncFOp::create(b, loc, elt, x);
+  memref::StoreOp::create(b, loc, x, cache, indices);
+}
+
+/// The attention op (llama.attention or llama.gqa_attention) that is the
+/// only user of `op`'s keys and values, appending them to its cache at
+/// `op`'s positions; null if there is none.
+static Operation *soleAttentionUser(QKVRoPEOp op) {
+  Value k = op.getKey(), v = op.getValue();
+  if (!k.hasOneUse() || !v.hasOneUse() || *k.user_begin() != *v.user_begin())
+    return nullptr;
+  Operation *user = *k.user_begin();
+  auto matches = [&](auto attn) {
+    return attn.getKey() == k && attn.getValue() == v &&
+           attn.getPositions() == op.getPositions();
+  };
+  if (auto a = dyn_cast<AttentionOp>(user))
+    return matches(a) ? user : nullptr;
+  if (auto a = dyn_cast<GQAAttentionOp>(user))
+    return matches(a) ? user : nullptr;
+  return nullptr;
+}
+
+LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
+  b.setInsertionPoint(op);
+  Emitter e{b, op.getLoc()};
+  Location loc = op.getLoc();
+  auto qt = cast<RankedTensorType>(op.getQuery().getType());
+  auto kt = cast<RankedTensorType>(op.getKey().getType());
+  int64_t hd = qt.getDimSize(2), nRot = op.getNRot();
+  int64_t nq = qt.getDimSize(1) * hd, nk = kt.getDimSize(1) * hd;
+  int64_t k = cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
+  const WeightView &wq = weights.lookup(op.getWq());
+  const WeightView &wk = weights.lookup(op.getWk());
+  const WeightView &wv = weights.lookup(op.getWv());
+  Activation x =
+      activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
+                 canIntDot(wq, k) || canIntDot(wk, k) || canIntDot(wv, k),
+                 {&wq, &wk, &wv});
+  Value seq = e.dim(x.x, 0);
+  Value pos = e.buffer(op.getPositions());
+  auto dyn = [&](RankedTensorType t) {
+    return t.isDynamicDim(0) ? SmallVector<Value>{seq} : SmallVector<Value>{};
+  };
+  Value qOut = e.alloc(qt, dyn(qt)), kOut = e.alloc(kt, dyn(kt)),
+        vOut = e.alloc(kt, dyn(kt));
+  // Where the keys and values only go into the attention's cache, the
+  // projection also stores them there, at the token's position, and the
+  // attention skips its own copy: on GPUs a kernel launch per layer fewer.
+  Value kCache, vCache;
+  Operation *attn = soleAttentionUser(op);
+  if (attn) {
+    auto cacheIt = caches.find(attn->getOperand(4));
+    int64_t layer = attn->getAttrOfType<IntegerAttr>("layer").getInt();
+    if (cacheIt != caches.end()) {
+      kCache = cacheLayer(b, loc, cacheIt->second.first, layer);
+      vCache = cacheLayer(b, loc, cacheIt->second.second, layer);
+      appended.insert(attn);
+    }
+  }
+  bool blocked = qt.isDynamicDim(0) && kernels.blocksTokens(wq, k) &&
+                 kernels.blocksTokens(wk, k) && kernels.blocksTokens(wv, k);
+  // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
+  double freqScale =
+      -2.0 * std::log(double(op.getTheta().convertToFloat())) / double(nRot);
+  Type f32 = b.getF32Type();
+
+  // The head, dims and rotation of the pair of rows r, r+1 (an adjacent
+  // pair of features of one head).
+  struct Pair {
+    Value h, d, d1, freq, inRot;
+  };
+  auto pairOf = [&](Value r, bool rope) {
+    Pair p;
+    p.h = arith::DivUIOp::create(b, loc, r, e.idx(hd));
+    p.d = arith::RemUIOp::create(b, loc, r, e.idx(hd));
+    p.d1 = arith::AddIOp::create(b, loc, p.d, e.idx(1));
+    if (rope) {
+      Value i = arith::DivUIOp::create(b, loc, p.d, e.idx(2));
+      Value iF = arith::UIToFPOp::create(
+          b, loc, f32, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i));
+      p.freq = math::ExpOp::create(
+          b, loc, arith::MulFOp::create(b, loc, iF, e.f32(freqScale)));
+      p.inRot = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p.d,
+                                      e.idx(nRot));
+    }
+    return p;
+  };
+  // Token s's dot products a0, a1 with the pair, rotated when `rope` and
+  // d < n_rot, stored into `out` (and into `cache` at the token's
+  // position).
+  auto storePair = [&](const Pair &pr, Value out, bool rope, Value cache,
+                       Value s, Value a0, Value a1) {
+    Value p;
+    if (rope || cache)
+      p = memref::LoadOp::create(b, loc, pos, ValueRange{s});
+    if (rope) {
+      Value angle = arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, f32, p), pr.freq);
+      Value c = math::CosOp::create(b, loc, angle);
+      Value sn = math::SinOp::create(b, loc, angle);
+      Value y0 =
+          arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, c),
+                                arith::MulFOp::create(b, loc, a1, sn));
+      Value y1 =
+          arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, sn),
+                                arith::MulFOp::create(b, loc, a1, c));
+      a0 = arith::SelectOp::create(b, loc, pr.inRot, y0, a0);
+      a1 = arith::SelectOp::create(b, loc, pr.inRot, y1, a1);
+    }
+    memref::StoreOp::create(b, loc, a0, out, ValueRange{s, pr.h, pr.d});
+    memref::StoreOp::create(b, loc, a1, out, ValueRange{s, pr.h, pr.d1});
+    if (cache) {
+      Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), p);
+      storeToCache(b, loc, a0, cache, {row, pr.h, pr.d});
+      storeToCache(b, loc, a1, cache, {row, pr.h, pr.d1});
+    }
+  };
+
+  // Rows r, r+1 of `w` for every token (storePair).
+  auto pairRows = [&](const WeightView &w, Value r, Value out, bool rope,
+                      Value cache) {
+    Value r1 = arith::AddIOp::create(b, loc, r, e.idx(1));
+    Pair pr = pairOf(r, rope);
+    auto store = [&](Value s, Value a0, Value a1) {
+      storePair(pr, out, rope, cache, s, a0, a1);
+    };
+    forTokens(
+        e, seq, blocked, kernels.tokenBlock,
+        [&](Value s0) {
+          SmallVector<SmallVector<Value>> x01 = blockedRowsDots(
+              e, kernels, {{&w, r}, {&w, r1}}, k, x, s0, kernels.tokenBlock);
+          for (int64_t t = 0; t < kernels.tokenBlock; ++t)
+            store(arith::AddIOp::create(b, loc, s0, e.idx(t)), x01[0][t],
+                  x01[1][t]);
+        },
+        [&](Value s) {
+          SmallVector<Value> pair =
+              rowDots(e, kernels, {{&w, r}, {&w, r1}}, k, x, s);
+          store(s, pair[0], pair[1]);
+        });
+  };
+
+  // A GPU prefill: Q, K and V each a GEMM tiled in shared memory whose
+  // groups are the pairs (tiledMatmul).
+  auto pairsOf = [](const WeightView &w) {
+    return SmallVector<TileRows>{{&w, 2, 0}, {&w, 2, 1}};
+  };
+  if (qt.isDynamicDim(0) &&
+      tiledMatmulApplies(kernels, pairsOf(wq), nq / 2, k, x) &&
+      tiledMatmulApplies(kernels, pairsOf(wk), nk / 2, k, x) &&
+      tiledMatmulApplies(kernels, pairsOf(wv), nk / 2, k, x)) {
+    auto gemm = [&](const WeightView &w, int64_t rows, Value out, bool rope,
+                    Value cache) {
+      tiledMatmul(e, kernels, pairsOf(w), rows / 2, k, x, seq,
+                  [&](Value s, Value g, ArrayRef<Value> a) {
+                    Value r = arith::MulIOp::create(b, loc, g, e.idx(2));
+                    storePair(pairOf(r, rope), out, rope, cache, s, a[0], a[1]);
+                  });
+    };
+    gemm(wq, nq, qOut, true, Value());
+    gemm(wk, nk, kOut, true, kCache);
+    gemm(wv, nk, vOut, false, vCache);
+    op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
+    op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
+    op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
+    op->erase();
+    return success();
+  }
+
+  // Row `row` of [wq; wk; wv]: body(weight, its row, output, rope, cache)
+  // in the branch of the weight it falls in.
+  using ProjectionBody =
+      function_ref<void(const WeightView &, Value, Value, bool, Value)>;
+  auto forProjection = [&](Value row, ProjectionBody body) {
+    auto below = [&](int64_t n) {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                   e.idx(n));
+    };
+    auto minus = [&](int64_t n) {
+      return arith::SubIOp::create(b, loc, row, e.idx(n));
+    };
+    e.ifElse(
+        below(nq), [&] { body(wq, row, qOut, true, Value()); },
+        [&] {
+          e.ifElse(
+              below(nq + nk), [&] { body(wk, minus(nq), kOut, true, kCache); },
+              [&] { body(wv, minus(nq + nk), vOut, false, vCache); });
+        });
+  };
+
+  // A CPU prefill in packed tiles of 16 rows (8 pairs) of [wq; wk; wv].
+  FailureOr<bool> tiles =
+      takesTiles(op, {&wq, &wk, &wv}, kernels.tileRows == kPackedRows,
+                 Kernels::packable({&wq}, nq, k, x) &&
+                     Kernels::packable({&wk, &wv}, nk, k, x),
+                 qt.isDynamicDim(0));
+  if (failed(tiles))
+    return failure();
+  if (*tiles) {
+    PackedActivations px = packedActivations(e, x);
+    auto tileRows = [&](const WeightView &w, Value r0, Value out, bool rope,
+                        Value cache) {
+      SmallVector<Pair> pairs;
+      for (int64_t p = 0; p < kPackedRows / 2; ++p)
+        pairs.push_back(
+            pairOf(arith::AddIOp::create(b, loc, r0, e.idx(2 * p)), rope));
+      emitPackedRowTile(
+          b, loc, packedDotKind(kernels.intDot), {&w}, k, px, r0, seq,
+          kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
+            for (auto [p, pr] : llvm::enumerate(pairs))
+              storePair(
+                  pr, out, rope, cache, s,
+                  vector::ExtractOp::create(b, loc, ys[0], int64_t(2 * p)),
+                  vector::ExtractOp::create(b, loc, ys[0], int64_t(2 * p + 1)));
+          });
+    };
+    parallelRowTiles(e, nq + 2 * nk,
+                     [&](Value r0) { forProjection(r0, tileRows); });
+    op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
+    op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
+    op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
+    op->erase();
+    return success();
+  }
+
+  // One parallel loop over the row pairs of [wq; wk; wv].
+  parallelRows(e, kernels.gpu, (nq + 2 * nk) / 2, [&](Value pair) {
+    forProjection(arith::MulIOp::create(b, loc, pair, e.idx(2)), pairRows);
+  });
+  op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
+  op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
+  op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
+  op->erase();
+  return success();
+}
+
+/// Writes this step's keys and values into layer `layer` of the cache at
+/// their positions (the first half of llama.attention / gqa_attention).
+LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
+                                              Value value, Value positions,
+                                              Value cache, int64_t layer) {
+  auto it = caches.find(cache);
+  if (it == caches.end())
+    return op->emitOpError("KV cache must be a function argument");
+  if (appended.contains(op))
+    return success();
+  Emitter e{b, op->getLoc()};
+  Location loc = op->getLoc();
+  Value kc = cacheLayer(b, loc, it->second.first, layer),
+        vc = cacheLayer(b, loc, it->second.second, layer);
+  Value k = e.buffer(key), v = e.buffer(value), pos = e.buffer(positions);
+  auto kt = cast<MemRefType>(k.getType());
+  int64_t nkv = kt.getDimSize(1), hd = kt.getDimSize(2);
+  forAll(e, kernels.gpu, {e.dim(k, 0), e.idx(nkv), e.idx(hd)},
+         [&](ArrayRef<Value> iv) {
+           Value s = iv[0], g = iv[1], d = iv[2];
+           Value p = arith::IndexCastOp::create(
+               b, loc, b.getIndexType(),
+               memref::LoadOp::create(b, loc, pos, ValueRange{s}));
+           Value kv = memref::LoadOp::create(b, loc, k, ValueRange{s, g, d});
+           Value vv = memref::LoadOp::create(b, loc, v, ValueRange{s, g, d});
+           storeToCache(b, loc, kv, kc, {p, g, d});
+           storeToCache(b, loc, vv, vc, {p, g, d});
+         });
+  return success();
+}
+
+} // namespace mlir::llama::loops
