@@ -10,11 +10,13 @@
 // (lib/Transforms/Pipelines.cpp), translates to LLVM IR, emits an object file
 // with the target's TargetMachine, and links it with the runtime by running
 // clang-22 -fuse-ld=lld. Weights are not compiled in: the program maps the
-// GGUF file given with -m at run time, so compile time does not grow with the
-// weight bytes.
+// GGUF file given with -m at run time, and OUT.weights where the target's
+// kernels read weights packed at compile time (WeightsFile.h), so the
+// object code does not grow with the weight bytes.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Output.h"
 #include "ProgramModule.h"
 #include "StageTimer.h"
 #include "WeightsFile.h"
@@ -61,6 +63,10 @@
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 using namespace mlir;
+using mlir::llama::fail;
+using mlir::llama::RemoveTemporaryOnSignal;
+using mlir::llama::writeOutput;
+using mlir::llama::writeTextFile;
 namespace cl = llvm::cl;
 
 namespace {
@@ -173,72 +179,7 @@ cl::list<std::string> disableFusion(
              "swiglu, gqa, or all"),
     cl::CommaSeparated, cl::cat(compileCategory));
 
-int fail(const llvm::Twine &msg) {
-  llama::clearProgress();
-  llvm::errs() << "llama-compile: " << msg << "\n";
-  return 1;
-}
-
 } // namespace
-
-/// A temporary output removed if the compile is interrupted by a signal (its
-/// AtomicOutputFile removes it on every other way out).
-struct RemoveTemporaryOnSignal {
-  std::string path;
-  explicit RemoveTemporaryOnSignal(std::string p) : path(std::move(p)) {
-    if (!path.empty())
-      llvm::sys::RemoveFileOnSignal(path);
-  }
-  ~RemoveTemporaryOnSignal() {
-    if (!path.empty())
-      llvm::sys::DontRemoveFileOnSignal(path);
-  }
-};
-
-/// Writes an output: to stdout for "-", else to a temporary beside `path`
-/// renamed over it once complete (FileIO.h), so that a failed or interrupted
-/// compile leaves an existing file as it was. Every write is checked;
-/// `writeFn` returns false (having said why) to abandon the output.
-int writeOutput(const std::string &path,
-                llvm::function_ref<bool(llvm::raw_pwrite_stream &)> writeFn) {
-  llama::clearProgress();
-  if (path == "-") {
-    if (!writeFn(llvm::outs()))
-      return 1;
-    llvm::outs().flush();
-    if (std::error_code ec = llvm::outs().error()) {
-      llvm::outs().clear_error();
-      return fail("standard output: write failed: " + ec.message());
-    }
-    return 0;
-  }
-  llamart::Expected<llamart::AtomicOutputFile> f =
-      llamart::AtomicOutputFile::create(path);
-  if (!f)
-    return fail("-o " + f.error().message());
-  RemoveTemporaryOnSignal guard(f->tempPath());
-  {
-    llvm::raw_fd_ostream os(::fileno(f->stream()), /*shouldClose=*/false);
-    if (!writeFn(os))
-      return 1;
-    os.flush();
-    if (std::error_code ec = os.error()) {
-      os.clear_error();
-      return fail(path + ": write failed: " + ec.message());
-    }
-  }
-  if (llamart::Error e = f->commit())
-    return fail(e.message());
-  return 0;
-}
-
-int writeTextFile(const std::string &path,
-                  llvm::function_ref<void(llvm::raw_ostream &)> printFn) {
-  return writeOutput(path, [&](llvm::raw_pwrite_stream &os) {
-    printFn(os);
-    return true;
-  });
-}
 
 /// The GPU path: the NVPTX pipeline, then the stage --emit asks for. With
 /// --emit=ptx, the PTX text of the one gpu.binary (all kernels). Returns -1
