@@ -3,7 +3,7 @@
 // Implements the `llama-emulate-gpu-kernels` pass (see TestPasses.td): every
 // kernel of the module's gpu.modules is copied into the host code as a
 // public func.func whose GPU index, shuffle and barrier ops call the
-// runtime's CPU emulator (test/lib/GPUEmulator/GPUEmulator.cpp). The copies are
+// runtime's CPU emulator (test/lib/GPUEmulator/). The copies are
 // how CI runs the generated kernels without a GPU.
 //
 //===----------------------------------------------------------------------===//
