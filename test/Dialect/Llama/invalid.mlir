@@ -342,6 +342,30 @@ func.func @attention_c4_cache_heads(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>
 
 // -----
 
+func.func @kv_cache_layer_c1_layer(%c: !llama.kv_cache<5x128x4x8xf32>) {
+  // expected-error @+1 {{'llama.kv_cache_layer' op layer 5 is outside the KV cache's 5 layers}}
+  %l = llama.kv_cache_layer %c[5] : !llama.kv_cache<5x128x4x8xf32> -> !llama.kv_cache<1x128x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @kv_cache_layer_c2_shape(%c: !llama.kv_cache<5x128x4x8xf32>) {
+  // expected-error @+1 {{'llama.kv_cache_layer' op result must be the cache of one layer, '!llama.kv_cache<1x128x4x8xf32>', got '!llama.kv_cache<2x128x4x8xf32>'}}
+  %l = llama.kv_cache_layer %c[1] : !llama.kv_cache<5x128x4x8xf32> -> !llama.kv_cache<2x128x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @kv_cache_layer_c2_element(%c: !llama.kv_cache<5x128x4x8xf32>) {
+  // expected-error @+1 {{'llama.kv_cache_layer' op result must be the cache of one layer, '!llama.kv_cache<1x128x4x8xf32>', got '!llama.kv_cache<1x128x4x8xf16>'}}
+  %l = llama.kv_cache_layer %c[1] : !llama.kv_cache<5x128x4x8xf32> -> !llama.kv_cache<1x128x4x8xf16>
+  return
+}
+
+// -----
+
 func.func @attention_c5_layer_too_large(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<5x128x4x8xf32>) {
   // expected-error @+1 {{'llama.attention' op layer 5 is outside the KV cache's 5 layers}}
   %o = llama.attention %q, %k, %k, %p, %c {layer = 5 : i64} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32>

@@ -115,6 +115,15 @@ func.func @attention(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %v: tensor<?x
 
 // -----
 
+// CHECK-LABEL: func.func @kv_cache_layer
+// CHECK: llama.kv_cache_layer %{{.*}}[3] : !llama.kv_cache<5x128x4x8xf16> -> !llama.kv_cache<1x128x4x8xf16>
+func.func @kv_cache_layer(%c: !llama.kv_cache<5x128x4x8xf16>) -> !llama.kv_cache<1x128x4x8xf16> {
+  %l = llama.kv_cache_layer %c[3] : !llama.kv_cache<5x128x4x8xf16> -> !llama.kv_cache<1x128x4x8xf16>
+  return %l : !llama.kv_cache<1x128x4x8xf16>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @attention_mha_scale_f16_cache
 // CHECK: llama.attention {{.*}} {layer = 0 : i64, scale = 1.250000e-01 : f32} : (tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1x4x64xf32>, tensor<1xi64>, !llama.kv_cache<1x16x4x64xf16>) -> tensor<1x4x64xf32>
 func.func @attention_mha_scale_f16_cache(%q: tensor<1x4x64xf32>, %p: tensor<1xi64>,

@@ -320,6 +320,29 @@ LLAMA_ATTENTION_METHODS(GQAAttentionOp)
 #undef LLAMA_ATTENTION_METHODS
 
 //===----------------------------------------------------------------------===//
+// KVCacheLayerOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KVCacheLayerOp::verify() {
+  KVCacheType cache = getCache().getType(), result = getResult().getType();
+  // kv_cache_layer_c1
+  int64_t layer = getLayer();
+  if (layer < 0 || layer >= cache.getNumLayers())
+    return emitOpError() << "layer " << layer << " is outside the KV cache's "
+                         << cache.getNumLayers() << " layers";
+  // kv_cache_layer_c2
+  SmallVector<int64_t> want(cache.getShape());
+  want[0] = 1;
+  if (result.getShape() != ArrayRef<int64_t>(want) ||
+      result.getElementType() != cache.getElementType())
+    return emitOpError() << "result must be the cache of one layer, "
+                         << KVCacheType::get(getContext(), want,
+                                             cache.getElementType())
+                         << ", got " << result;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // SwiGLUOp
 //===----------------------------------------------------------------------===//
 

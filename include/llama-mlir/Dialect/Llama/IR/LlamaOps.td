@@ -215,6 +215,39 @@ def Llama_RoPEOp : Llama_Op<"rope", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// llama.kv_cache_layer
+//===----------------------------------------------------------------------===//
+
+def Llama_KVCacheLayerOp : Llama_Op<"kv_cache_layer", [Pure]> {
+  let summary = "one layer of the KV cache, as a cache of one layer";
+  let description = [{
+    A handle to layer `layer` of `cache`, typed as a cache of one layer. It
+    is the same runtime buffer: what an attention op writes through the
+    result at its layer 0 is layer `layer` of `cache`, and the reverse. With
+    it one function serves every layer whose weights have the same types
+    (`llama-share-layers` passes each call its layer's cache).
+
+    Constraints:
+    (C1) `0 <= layer < n_layers` of `cache`;
+    (C2) the result has one layer and otherwise the shape and element type
+         of `cache`.
+
+    Example:
+    ```mlir
+    %c3 = llama.kv_cache_layer %cache[3]
+        : !llama.kv_cache<5x128x4x8xf32> -> !llama.kv_cache<1x128x4x8xf32>
+    ```
+  }];
+  let arguments = (ins Llama_KVCacheType:$cache, I64Attr:$layer);
+  let results = (outs Llama_KVCacheType:$result);
+  let assemblyFormat = [{
+    $cache `[` $layer `]` attr-dict `:` qualified(type($cache)) `->`
+    qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // llama.attention
 //===----------------------------------------------------------------------===//
 
