@@ -47,6 +47,8 @@ struct LoopsStages {
   bool stopAfterLlamaLowering = false;
   /// The remaining linalg ops become parallel loops (GPU warp kernels).
   bool parallelLinalg = false;
+  /// Layers outlined into shared functions (CPU).
+  bool shareLayers = false;
 };
 
 /// Steps 0-7, shared by the CPU and GPU pipelines: llama ops to loops over
@@ -74,6 +76,10 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   pm.addPass(createLlamaConfigureKernelsPass(opts.kernels));
   if (opts.stopAfterKernelConfig)
     return false;
+  //    Each distinct layer becomes one function that the entry points call
+  //    once per layer, so that what follows compiles it once.
+  if (opts.shareLayers)
+    pm.addPass(createLlamaShareLayersPass());
   // 3. Weights, embedding, norms, matmuls and attention become loops over the
   //    runtime's buffers (file bytes, offsets, KV cache), each as its
   //    configuration says; entry points get the runtime ABI.
@@ -130,6 +136,7 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   loops.kernels.intDot = opts.intDot;
   loops.kernels.tokenBlock = opts.tokenBlock;
   loops.kernels.packedWeights = opts.packedWeights;
+  loops.shareLayers = opts.shareLayers;
   if (!buildLoopsStages(pm, loops))
     return;
   // 8. The entry points' intermediates become views of one static arena,

@@ -14,6 +14,7 @@
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <algorithm>
@@ -65,6 +66,23 @@ int64_t boundedBytes(MemRefType type, int64_t bound) {
   return bytes;
 }
 
+/// The indices of the first and last top-level ops of `fn` that call
+/// `callee`.
+std::pair<int64_t, int64_t> callSpan(func::FuncOp fn, Operation *callee) {
+  int64_t i = 0, first = -1, last = -1;
+  auto name = cast<SymbolOpInterface>(callee).getNameAttr();
+  for (Operation &op : fn.getBody().front()) {
+    if (auto call = dyn_cast<func::CallOp>(&op);
+        call && call.getCalleeAttr().getAttr() == name) {
+      if (first < 0)
+        first = i;
+      last = i;
+    }
+    ++i;
+  }
+  return {first, last};
+}
+
 /// The top-level op of `block` that holds `op` (itself or an ancestor).
 Operation *topLevel(Operation *op, Block &block) {
   while (op && op->getBlock() != &block)
@@ -72,10 +90,20 @@ Operation *topLevel(Operation *op, Block &block) {
   return op;
 }
 
+/// Whether `call` calls a function of the module with a body that returns no
+/// memref: one that cannot keep a buffer it is passed (the IR has no way to
+/// store a memref), so that the call is a use like any other.
+bool callKeepsNothing(CallOpInterface call) {
+  auto callee = dyn_cast_if_present<func::FuncOp>(call.resolveCallable());
+  return callee && !callee.isExternal() &&
+         llvm::none_of(callee.getResultTypes(),
+                       [](Type t) { return isa<BaseMemRefType>(t); });
+}
+
 /// The last top-level op (by `index`) that uses the buffer of `root` or a
 /// memref an op derives from it (views, reshapes, casts, loop results);
-/// nullopt if the buffer escapes: returned, passed to a call (which may keep
-/// it), yielded out of a region (the region's op results would alias it),
+/// nullopt if the buffer escapes: returned, passed to a call that may keep
+/// it, yielded out of a region (the region's op results would alias it),
 /// stored, or freed other than in `block`.
 std::optional<int64_t> lastUse(Value root, Block &block,
                                const DenseMap<Operation *, int64_t> &index,
@@ -95,8 +123,10 @@ std::optional<int64_t> lastUse(Value root, Block &block,
         deallocs.push_back(d);
         continue;
       }
-      if (isa<func::ReturnOp, CallOpInterface,
-              RegionBranchTerminatorOpInterface>(user))
+      if (auto call = dyn_cast<CallOpInterface>(user);
+          call && !callKeepsNothing(call))
+        return std::nullopt;
+      if (isa<func::ReturnOp, RegionBranchTerminatorOpInterface>(user))
         return std::nullopt;
       if (auto store = dyn_cast<memref::StoreOp>(user))
         if (store.getValueToStore() == v)
@@ -116,7 +146,7 @@ std::optional<int64_t> lastUse(Value root, Block &block,
 
 /// Lowest aligned offset for `b` that overlaps no placed buffer live at the
 /// same time.
-int64_t place(const Buffer &b, ArrayRef<const Buffer *> placed) {
+int64_t placeBuffer(const Buffer &b, ArrayRef<const Buffer *> placed) {
   SmallVector<std::pair<int64_t, int64_t>> taken;
   for (const Buffer *p : placed)
     if (p->first <= b.last && b.first <= p->last)
@@ -153,34 +183,113 @@ struct LlamaPlanMemoryPass
       func::FuncOp fn;
       std::vector<Buffer> buffers;
       int64_t arena = 0;
+      /// Where the function's part of the arena starts.
+      int64_t base = 0;
     };
-    std::vector<Plan> plans, tooLarge;
-    int64_t arenaBytes = 0;
+    // Entry points (public, never called) share the arena from 0: they never
+    // run at once. A private function that only entry points call (a layer
+    // function) gets its part of the arena placed like one more buffer of
+    // its caller, live from its first call to its last: the caller's buffers
+    // live across the calls go elsewhere, the others may share its bytes.
+    // One that several entry points call gets the part after all of theirs.
+    SmallVector<func::FuncOp> entries;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (!fn.isExternal() && fn.getBody().hasOneBlock() && !fn.isPrivate() &&
+          SymbolTable::symbolKnownUseEmpty(fn, module))
+        entries.push_back(fn);
+    // Callee -> its calls' caller (null: several).
+    llvm::MapVector<Operation *, func::FuncOp> callees;
     for (auto fn : module.getOps<func::FuncOp>()) {
-      // A function another calls would reuse bytes its caller holds.
-      if (fn.isPrivate() || fn.isExternal() || !fn.getBody().hasOneBlock() ||
-          !SymbolTable::symbolKnownUseEmpty(fn, module))
+      if (fn.isExternal() || !fn.getBody().hasOneBlock() || !fn.isPrivate())
         continue;
-      Plan plan{fn, collect(fn, bound), 0};
-      if (plan.buffers.empty())
+      std::optional<SymbolTable::UseRange> uses = fn.getSymbolUses(module);
+      if (!uses || uses->empty())
         continue;
+      func::FuncOp only;
+      bool ok = true, several = false;
+      for (const SymbolTable::SymbolUse &u : *uses) {
+        auto caller = u.getUser()->getParentOfType<func::FuncOp>();
+        ok &= isa<func::CallOp>(u.getUser()) &&
+              u.getUser()->getParentOp() == caller &&
+              llvm::is_contained(entries, caller);
+        several |= only && only != caller;
+        only = caller;
+      }
+      if (ok)
+        callees.insert({fn, several ? func::FuncOp() : only});
+    }
+
+    // Largest first, each at the lowest offset free while it is live.
+    auto place = [](std::vector<Buffer> &buffers) {
       std::vector<Buffer *> order;
-      for (Buffer &b : plan.buffers)
+      for (Buffer &b : buffers)
         order.push_back(&b);
       std::stable_sort(order.begin(), order.end(), [](Buffer *a, Buffer *b) {
         return a->bytes > b->bytes;
       });
       SmallVector<const Buffer *> placed;
+      int64_t arena = 0;
       for (Buffer *b : order) {
-        b->offset = place(*b, placed);
+        b->offset = placeBuffer(*b, placed);
         placed.push_back(b);
-        plan.arena = std::max(plan.arena, alignUp(b->offset + b->bytes));
+        arena = std::max(arena, alignUp(b->offset + b->bytes));
       }
-      if (plan.arena > kMaxArenaBytes) {
+      return arena;
+    };
+    DenseMap<Operation *, Plan> calleePlans;
+    for (auto &[callee, caller] : callees) {
+      Plan plan{cast<func::FuncOp>(callee),
+                collect(cast<func::FuncOp>(callee), bound)};
+      plan.arena = place(plan.buffers);
+      if (!plan.buffers.empty())
+        calleePlans[callee] = std::move(plan);
+    }
+    std::vector<Plan> plans, tooLarge;
+    int64_t arenaBytes = 0;
+    for (func::FuncOp fn : entries) {
+      Plan plan{fn, collect(fn, bound)};
+      // Its callees' parts, as buffers without an alloc after its own.
+      size_t numOwn = plan.buffers.size();
+      SmallVector<Operation *> own;
+      for (auto &[callee, caller] : callees)
+        if (caller == fn && calleePlans.count(callee)) {
+          Buffer part;
+          std::tie(part.first, part.last) = callSpan(fn, callee);
+          part.bytes = calleePlans[callee].arena;
+          plan.buffers.push_back(part);
+          own.push_back(callee);
+        }
+      if (plan.buffers.empty())
+        continue;
+      plan.arena = place(plan.buffers);
+      bool fits = plan.arena <= kMaxArenaBytes;
+      for (auto [k, callee] : llvm::enumerate(own)) {
+        Plan &cp = calleePlans[callee];
+        cp.base = plan.buffers[numOwn + k].offset;
+        (fits ? plans : tooLarge).push_back(std::move(cp));
+        calleePlans.erase(callee);
+      }
+      plan.buffers.resize(numOwn);
+      if (!fits) {
         tooLarge.push_back(std::move(plan));
         continue;
       }
       arenaBytes = std::max(arenaBytes, plan.arena);
+      plans.push_back(std::move(plan));
+    }
+    // Callees of several entry points: after every entry point's part.
+    int64_t shared = alignUp(arenaBytes);
+    for (auto &[callee, caller] : callees) {
+      auto it = calleePlans.find(callee);
+      if (caller || it == calleePlans.end())
+        continue;
+      Plan plan = std::move(it->second);
+      plan.base = shared;
+      if (shared + plan.arena > kMaxArenaBytes) {
+        tooLarge.push_back(std::move(plan));
+        continue;
+      }
+      arenaBytes = std::max(arenaBytes, shared + plan.arena);
       plans.push_back(std::move(plan));
     }
     if (plans.empty() && tooLarge.empty())
@@ -208,7 +317,7 @@ struct LlamaPlanMemoryPass
                b.getNamedAttr("planned", b.getBoolAttr(planned))})));
     };
     for (Plan &plan : plans) {
-      rewrite(plan.fn, plan.buffers, arenaType, bound);
+      rewrite(plan.fn, plan.buffers, plan.base, arenaType, bound);
       describe(plan, true);
     }
     for (Plan &plan : tooLarge)
@@ -251,7 +360,7 @@ struct LlamaPlanMemoryPass
   /// Replaces the allocs by views of the arena and erases their deallocs;
   /// asserts at the function's start that the dynamic sizes are in bounds.
   static void rewrite(func::FuncOp fn, std::vector<Buffer> &buffers,
-                      MemRefType arenaType, int64_t bound) {
+                      int64_t base, MemRefType arenaType, int64_t bound) {
     Block &block = fn.getBody().front();
     OpBuilder b = OpBuilder::atBlockBegin(&block);
     Location loc = fn.getLoc();
@@ -260,7 +369,7 @@ struct LlamaPlanMemoryPass
     llvm::SetVector<Value> dynamicSizes;
     for (Buffer &buf : buffers) {
       b.setInsertionPoint(buf.alloc);
-      Value offset = arith::ConstantIndexOp::create(b, loc, buf.offset);
+      Value offset = arith::ConstantIndexOp::create(b, loc, base + buf.offset);
       auto view =
           memref::ViewOp::create(b, buf.alloc.getLoc(), buf.alloc.getType(),
                                  arena, offset, buf.alloc.getDynamicSizes());

@@ -310,6 +310,20 @@ def test_fusions_on_and_off_agree(fused_programs, typ, off):
     check_against_reference(gguf, plain)
 
 
+@pytest.mark.parametrize("typ", ["f32", "q4_k_m"])
+def test_shared_and_inline_layers_agree(fused_programs, typ):
+    """llama-share-layers moves each layer into a function its calls share
+    (q4_k_m: two, its layers alternate Q4_K and Q6_K tensors); the kernels
+    are the same, so the logits are equal bit for bit."""
+    d, out = fused_programs
+    gguf, _, (ids_f, lf) = out[typ]
+    inline = compile_model(gguf, str(d / f"{typ}-inline"),
+                           "--share-layers=false")
+    ids_i, li = run(inline, gguf, [1, 259, 262, 270], 5)
+    assert ids_f == ids_i
+    assert lf.tobytes() == li.tobytes()
+
+
 def test_unknown_fusion_name_is_refused(tmp_path):
     gguf = gen(str(tmp_path / "m.gguf"), "--layers", "1")
     r = subprocess.run([tool("llama-compile"), gguf, "-o", str(tmp_path / "x"),

@@ -80,6 +80,23 @@ def test_weights_file_holds_every_weight_packed_by_its_definition(tmp_path,
     assert packed >= 2 * 7  # q, k, v, o, gate, up, down of both layers
 
 
+def test_shared_layers_read_their_packed_weights(tmp_path, packed_model):
+    """The layer function reads each call's packed weights: the same
+    logits, bit for bit, as the layers inline."""
+    if not has_vnni():
+        pytest.skip("this CPU has no AVX-512 VNNI")
+    d, gguf, exe = packed_model
+    inline = compile_model(gguf, str(tmp_path / "inline"),
+                           "--target=avx512-vnni", "--share-layers=false")
+    out = {}
+    for name, e in (("shared", exe), ("inline", inline)):
+        logits = str(tmp_path / (name + ".logits"))
+        r = run(e, gguf, "--logits-out", logits)
+        assert r.returncode == 0, r.stderr
+        out[name] = open(logits, "rb").read()
+    assert out["shared"] == out["inline"]
+
+
 def test_avx2_programs_have_no_weights_file(tmp_path):
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q4_0",
                "--layers", "1")

@@ -538,6 +538,61 @@ func.func @negative_plain_function(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// A layer function of llama-share-layers takes buffers: its tensors', the K
+// and V of its one-layer cache (any offset), its weights' views and, last,
+// the buffer of its result; no runtime ABI. The caller passes subviews of
+// its cache's layer, cast to any offset, and allocates the result with the
+// rows of argument 0 (llama.result_rows).
+// CHECK-LABEL: func.func private @m_layer_0
+// CHECK-SAME: (%{{.*}}: memref<?x8xf32>, %{{.*}}: memref<8x8xf32>, %{{.*}}: memref<?xi32>, %{{.*}}: memref<1x16x2x4xf32, strided<[128, 8, 4, 1], offset: ?>>, %{{.*}}: memref<1x16x2x4xf32, strided<[128, 8, 4, 1], offset: ?>>, %[[OUT:.*]]: memref<?x8xf32>) {
+// CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]
+// CHECK-NEXT: return
+// CHECK-LABEL: func.func @m
+// CHECK-SAME: (%{{.*}}: memref<?xi8>, %{{.*}}: memref<?xi64>, %[[X:.*]]: memref<?x8xf32>, %{{.*}}: memref<?xi32>, %[[K:.*]]: memref<2x16x2x4xf32>, %{{.*}}: memref<2x16x2x4xf32>, %{{.*}}: memref<?x8xf32>) attributes {llvm.emit_c_interface}
+// CHECK: %[[K0:.*]] = memref.subview %[[K]][0, 0, 0, 0] [1, 16, 2, 4] [1, 1, 1, 1]
+// CHECK: %[[K0C:.*]] = memref.cast %[[K0]] : {{.*}} to memref<1x16x2x4xf32, strided<[128, 8, 4, 1], offset: ?>>
+// CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?x8xf32>
+// CHECK: %[[H:.*]] = memref.alloc(%[[ROWS]]) : memref<?x8xf32>
+// CHECK: call @m_layer_0(%{{.*}}, %{{.*}}, %{{.*}}, %[[K0C]], %{{.*}}, %[[H]])
+// CHECK: memref.subview %[[K]][1, 0, 0, 0] [1, 16, 2, 4] [1, 1, 1, 1] : memref<2x16x2x4xf32> to memref<1x16x2x4xf32, strided<[128, 8, 4, 1], offset: 128>>
+// CHECK: call @m_layer_0
+// CHECK-NOT: llama.kv_cache_layer
+// CHECK-NOT: llama.result_rows
+func.func private @m_layer_0(%x: tensor<?x8xf32>, %w: !llama.weight<8x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<1x16x2x4xf32>) -> tensor<?x8xf32> attributes {llama.result_rows = array<i64: 0>} {
+  %c0 = arith.constant 0 : index
+  %q = llama.matmul %x, %w : (tensor<?x8xf32>, !llama.weight<8x8xf32>) -> tensor<?x8xf32>
+  %n = tensor.dim %q, %c0 : tensor<?x8xf32>
+  %qe = tensor.expand_shape %q [[0], [1, 2]] output_shape [%n, 2, 4] : tensor<?x8xf32> into tensor<?x2x4xf32>
+  %a = llama.attention %qe, %qe, %qe, %p, %c {layer = 0 : i64} : (tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<?xi32>, !llama.kv_cache<1x16x2x4xf32>) -> tensor<?x2x4xf32>
+  %ac = tensor.collapse_shape %a [[0], [1, 2]] : tensor<?x2x4xf32> into tensor<?x8xf32>
+  %r = arith.addf %x, %ac : tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+func.func @m(%x: tensor<?x8xf32>, %p: tensor<?xi32>, %cache: !llama.kv_cache<2x16x2x4xf32>) -> tensor<?x8xf32> {
+  %w0 = llama.weight "blk.0.attn_q.weight" : !llama.weight<8x8xf32>
+  %c0 = llama.kv_cache_layer %cache[0] : !llama.kv_cache<2x16x2x4xf32> -> !llama.kv_cache<1x16x2x4xf32>
+  %h0 = func.call @m_layer_0(%x, %w0, %p, %c0) : (tensor<?x8xf32>, !llama.weight<8x8xf32>, tensor<?xi32>, !llama.kv_cache<1x16x2x4xf32>) -> tensor<?x8xf32>
+  %w1 = llama.weight "blk.1.attn_q.weight" : !llama.weight<8x8xf32>
+  %c1 = llama.kv_cache_layer %cache[1] : !llama.kv_cache<2x16x2x4xf32> -> !llama.kv_cache<1x16x2x4xf32>
+  %h1 = func.call @m_layer_0(%h0, %w1, %p, %c1) : (tensor<?x8xf32>, !llama.weight<8x8xf32>, tensor<?xi32>, !llama.kv_cache<1x16x2x4xf32>) -> tensor<?x8xf32>
+  return %h1 : tensor<?x8xf32>
+}
+
+// -----
+
+// negative_: a layer function whose llama.result_rows does not cover its
+// results.
+// expected-error @+1 {{'func.func' op llama-lower-to-loops: llama.result_rows must have one entry per result}}
+func.func private @negative_rows_layer_0(%x: tensor<?x8xf32>) -> tensor<?x8xf32> attributes {llama.result_rows = array<i64>} {
+  return %x : tensor<?x8xf32>
+}
+func.func @negative_rows(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %h = func.call @negative_rows_layer_0(%x) : (tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %h : tensor<?x8xf32>
+}
+
+// -----
+
 // RoPE must have been lowered by llama-lower-to-linalg first.
 func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -> tensor<1x2x8xf32> {
   // expected-error @+1 {{must be lowered before llama-lower-to-loops}}

@@ -84,12 +84,65 @@ module attributes {llama.hparams = #llama.hparams<dim = 4, hidden_dim = 4, n_lay
 
 // -----
 
+// A layer function (private, called only by entry points): its part of the
+// arena is placed like one more buffer of its caller, live from the first
+// call to the last (2 KiB): %f, made after the calls, shares its bytes
+// (both at 0); %h0 and %h1, live across the calls, go after them. A buffer
+// passed to a function of the module that returns no memref is used
+// there, not kept: %h0 and %h1 are planned, %h1 beside %h0 (both live at
+// the second call).
+// CHECK: module attributes {llama.memory_plan = {arena_bytes = 4096 : i64, entry = {arena = 4096 : i64, buffers = 3 : i64, bytes = 4096 : i64, planned = true}, layer = {arena = 2048 : i64, buffers = 1 : i64, bytes = 2048 : i64, planned = true}}}
+// CHECK-LABEL: func.func private @layer
+// CHECK: %[[OT:.*]] = arith.constant 0 : index
+// CHECK: memref.view %{{.*}}[%[[OT]]][] : memref<4096xi8> to memref<512xf32>
+// CHECK-NOT: memref.alloc
+// CHECK-LABEL: func.func @entry
+// CHECK: %[[O0:.*]] = arith.constant 2048 : index
+// CHECK: %[[H0:.*]] = memref.view %{{.*}}[%[[O0]]][] : memref<4096xi8> to memref<256xf32>
+// CHECK: call @layer(%{{.*}}, %[[H0]])
+// CHECK: %[[O1:.*]] = arith.constant 3072 : index
+// CHECK: %[[H1:.*]] = memref.view %{{.*}}[%[[O1]]][] : memref<4096xi8> to memref<256xf32>
+// CHECK: call @layer(%[[H0]], %[[H1]])
+// CHECK: %[[OF:.*]] = arith.constant 0 : index
+// CHECK: memref.view %{{.*}}[%[[OF]]][] : memref<4096xi8> to memref<512xf32>
+// CHECK-NOT: memref.alloc
+module {
+  func.func private @layer(%x: memref<256xf32>, %out: memref<256xf32>) {
+    %c1 = arith.constant 1 : index
+    %t = memref.alloc() : memref<512xf32>
+    %v = memref.load %x[%c1] : memref<256xf32>
+    memref.store %v, %t[%c1] : memref<512xf32>
+    %w = memref.load %t[%c1] : memref<512xf32>
+    memref.store %w, %out[%c1] : memref<256xf32>
+    memref.dealloc %t : memref<512xf32>
+    return
+  }
+  func.func @entry(%x: memref<256xf32>, %out: memref<256xf32>) {
+    %h0 = memref.alloc() : memref<256xf32>
+    func.call @layer(%x, %h0) : (memref<256xf32>, memref<256xf32>) -> ()
+    %h1 = memref.alloc() : memref<256xf32>
+    func.call @layer(%h0, %h1) : (memref<256xf32>, memref<256xf32>) -> ()
+    %c1 = arith.constant 1 : index
+    %f = memref.alloc() : memref<512xf32>
+    %v = memref.load %h1[%c1] : memref<256xf32>
+    memref.store %v, %f[%c1] : memref<512xf32>
+    %w = memref.load %f[%c1] : memref<512xf32>
+    memref.store %w, %out[%c1] : memref<256xf32>
+    memref.dealloc %h0 : memref<256xf32>
+    memref.dealloc %h1 : memref<256xf32>
+    memref.dealloc %f : memref<512xf32>
+    return
+  }
+}
+
+// -----
+
 // negative_: left alone: a dynamic size with no bound (no n_ctx, no
 // option), a returned buffer, one freed only in a nested region, one
-// passed to a call (which may keep it), one yielded out of an scf.if (the
-// if's result would alias it), one aligned beyond the arena's 64 bytes,
-// one in a private function, one in a public function another calls, and
-// one in a loop.
+// passed to a function without a body (which may keep it), one yielded
+// out of an scf.if (the if's result would alias it), one aligned beyond
+// the arena's 64 bytes, one in a private function nothing calls, one in a
+// public function another calls, and one in a loop.
 
 // CHECK-NOT: llama.memory_plan
 // CHECK-NOT: @__llama_arena

@@ -173,6 +173,12 @@ cl::opt<bool> memoryPlan(
     cl::desc("CPU targets: the intermediates in one arena planned at compile "
              "time (=false: one allocation per buffer and call, to compare)"),
     cl::init(true), cl::cat(compileCategory));
+cl::opt<bool> shareLayers(
+    "share-layers",
+    cl::desc("CPU targets: each distinct decoder layer compiled once and "
+             "called by every layer like it (=false: every layer inline, to "
+             "compare)"),
+    cl::init(true), cl::cat(compileCategory));
 cl::list<std::string> disableFusion(
     "disable-fusion",
     cl::desc("Leave out fusion passes (comma-separated): rmsnorm, rope, "
@@ -245,6 +251,7 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
   po.packedWeights = po.intDot && td.kernels->tileRows != 0;
   po.disabledFusions = disabled;
   po.planMemory = memoryPlan;
+  po.shareLayers = shareLayers;
   llama::buildLlamaCPUPipeline(pm, po);
   if (failed(pm.run(module)))
     return fail("the MLIR pipeline failed on " + inputFile);

@@ -75,6 +75,12 @@ inline constexpr llvm::StringLiteral kBatchedLoadsAttrName =
 inline constexpr llvm::StringLiteral kBarrierAfterAttrName =
     "llama.barrier_after";
 
+/// llama-share-layers marks each layer function with, per result, the
+/// argument its row count comes from (dense i64 array: the argument's
+/// dimension 0 for a tensor, its value for an index; -1 for static rows);
+/// llama-lower-to-loops sizes the callers' result buffers from it.
+inline constexpr llvm::StringLiteral kResultRowsAttrName = "llama.result_rows";
+
 /// llama-gpu-host-buffers records on the module, as a dense i64 array, the
 /// memref arguments of the entry points that the host code only hands to
 /// kernels (by argument number); llama-compile lists them in the program's
@@ -119,6 +125,9 @@ struct LlamaCPUPipelineOptions {
   /// (llama-configure-kernels{packed-weights}); the caller must then
   /// provide the packed bytes (llama-compile's PROGRAM.weights).
   bool packedWeights = false;
+  /// Each distinct decoder layer compiled once, called by every layer like
+  /// it (llama-share-layers); off: every layer inline in the entry points.
+  bool shareLayers = true;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
 };

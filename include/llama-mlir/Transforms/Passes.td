@@ -107,6 +107,43 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
   ];
 }
 
+def LlamaShareLayersPass : Pass<"llama-share-layers", "ModuleOp"> {
+  let summary = "Outline each decoder layer into a function that every layer "
+                "with the same weight types and kernels calls";
+  let description = [{
+    In every public function, the ops of layer N (those that use a weight
+    named `blk.N.*`, an attention op with `layer = N`, and the ops computed
+    only from layer N's results and values from before it) become a call of
+    a private function `@<function>_layer_<k>` that takes what the layer
+    uses (the hidden state, positions, weights, index values; constants are
+    cloned in) and returns what later ops use. Where the layer uses the KV
+    cache, the call gets `llama.kv_cache_layer %cache[N]` and the function's
+    attention ops use layer 0 of that one-layer cache. Functions whose text
+    (generic form, without locations, under one name) is equal are kept
+    once: a model whose layers have the same weight types compiles one
+    layer per entry point, so that compile time no longer grows with depth.
+
+    Each function records in `llama.result_rows` (one i64 per result) which
+    argument its result's row count (dimension 0) comes from: the argument's
+    dimension 0 for a tensor, its value for an index, -1 where the rows are
+    static; `llama-lower-to-loops` sizes the callers' result buffers from
+    it.
+
+    A layer whose result the function returns is left in place (the
+    lowering computes only the rows of a returned matmul its caller asks
+    for, which a call could not know). One is left in place with a remark
+    where its ops cannot move to one point (an op outside the layer that
+    uses its results, or has side effects, lies between its first and last
+    op), an op uses the KV cache without a `layer`, or a result's rows
+    cannot be traced to an argument.
+
+    Input: llama ops after fusion and `llama-configure-kernels` (the
+    configurations take part in the comparison). Output IR: the entry
+    points as calls of the layer functions.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
   let summary = "Lower weight-reading llama ops and attention to loops over "
                 "runtime buffers, and give entry points the runtime ABI";
@@ -122,6 +159,13 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
       `!llama.kv_cache` argument becomes two memrefs
       `[n_layers, n_ctx, n_kv_heads, head_dim]` (K and V); each result is
       written into its out-memref with `bufferization.materialize_in_destination`.
+    * A layer function of `llama-share-layers` (private, with
+      `llama.result_rows`) takes buffers instead: each tensor its memref,
+      each one-layer KV cache its K and V as memrefs with any offset, each
+      weight the view its caller made, then one out-memref per result. A
+      call of it passes those (`llama.kv_cache_layer` becomes subviews of
+      the caller's K and V, cast to any offset) and allocates the results
+      with the rows `llama.result_rows` names.
     * `llama.weight "name"` becomes a `memref.view` of `%file` at
       `%offsets[i]`: `[rows, K] x f32`, `[rows, K] x i16` (f16, bf16) or
       `[rows, row_bytes] x i8` (block-quantized). The module attribute

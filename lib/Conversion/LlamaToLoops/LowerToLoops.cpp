@@ -69,6 +69,7 @@ LogicalResult FunctionLowering::rewriteSignature() {
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
       MemRefType::get({ShapedType::kDynamic}, b.getI64Type())};
   unsigned nOld = entry.getNumArguments();
+  numOldArgs = nOld;
   for (Type t : fn.getArgumentTypes()) {
     if (auto tt = dyn_cast<RankedTensorType>(t)) {
       newInputs.push_back(MemRefType::get(tt.getShape(), tt.getElementType()));
@@ -152,20 +153,9 @@ LogicalResult FunctionLowering::lowerWeight(WeightOp op) {
   Emitter e{b, loc};
   Value off = memref::LoadOp::create(b, loc, offsets, ValueRange{e.idx(index)});
   Value offIdx = arith::IndexCastOp::create(b, loc, b.getIndexType(), off);
-  MemRefType vt = weightViewType(fn.getContext(), wt.getGgmlType(),
-                                 wt.getNumRows(), wt.getShape().back());
-  if (packed) // tiles x groups x bytes (PackedWeights.h)
-    vt = MemRefType::get({wt.getShape()[0] / kPackedRows,
-                          wt.getShape()[1] / kIntDotBlock,
-                          llama_mlir::packed::rows16GroupBytes(
-                              static_cast<uint32_t>(wt.getGgmlType()))},
-                         b.getI8Type());
+  MemRefType vt = weightBufferType(wt, packed);
   Value view = memref::ViewOp::create(b, loc, vt, file, offIdx, ValueRange{});
-  const llamart::GGMLTypeTraits &tr = llamart::getGGMLTypeTraits(
-      static_cast<llamart::GGMLType>(static_cast<uint32_t>(wt.getGgmlType())));
-  weights[op.getResult()] = {view, wt.getGgmlType(),
-                             static_cast<int64_t>(tr.blockSize),
-                             static_cast<int64_t>(tr.bytesPerBlock), packed};
+  weights[op.getResult()] = weightView(view, wt, packed);
   return success();
 }
 
@@ -201,23 +191,30 @@ LogicalResult FunctionLowering::run() {
   });
   for (Type t : fn.getArgumentTypes())
     usesLlama |= isa<KVCacheType>(t);
-  if (!usesLlama || fn.isExternal())
+  bool layer = isLayerFunction(fn);
+  if ((!usesLlama && !layer) || fn.isExternal())
     return success();
   if (!fn.getBody().hasOneBlock())
     return fn.emitOpError("llama-lower-to-loops expects a single block");
-  if (failed(rewriteSignature()))
+  if (failed(layer ? rewriteLayerSignature() : rewriteSignature()))
     return failure();
 
   SmallVector<Operation *> ops;
-  SmallVector<WeightOp> weightOps; // erased last, once nothing uses them
+  // Weight and cache-layer handles, erased last, once nothing uses them.
+  SmallVector<Operation *> handles;
   fn.walk([&](Operation *op) {
     if (isModelOp(op))
       ops.push_back(op);
-    if (auto w = dyn_cast<WeightOp>(op))
-      weightOps.push_back(w);
+    if (auto call = dyn_cast<func::CallOp>(op))
+      if (auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+              call, call.getCalleeAttr());
+          callee && isLayerFunction(callee))
+        ops.push_back(call);
+    if (isa<WeightOp, KVCacheLayerOp>(op))
+      handles.push_back(op);
   });
   for (Operation *op : ops) {
-    if (!isa<WeightOp>(op)) {
+    if (!isa<WeightOp, KVCacheLayerOp, func::CallOp>(op)) {
       auto config =
           op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
       if (!config && takesKernelConfig(op))
@@ -235,6 +232,12 @@ LogicalResult FunctionLowering::run() {
             .Case<QKVRoPEOp>([&](auto o) { return lowerQKVRoPE(o); })
             .Case<AttentionOp>([&](auto o) { return lowerAttention(o); })
             .Case<GQAAttentionOp>([&](auto o) { return lowerGQAAttention(o); })
+            .Case<KVCacheLayerOp>([&](auto o) { return lowerKVCacheLayer(o); })
+            .Case<func::CallOp>([&](func::CallOp o) {
+              return lowerCall(
+                  o, SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+                         o, o.getCalleeAttr()));
+            })
             .Default([&](Operation *o) {
               return o->emitOpError(
                   "must be lowered before llama-lower-to-loops (run "
@@ -243,33 +246,70 @@ LogicalResult FunctionLowering::run() {
     if (failed(r))
       return failure();
   }
-  // The weight handles are dead now (the other ops were erased as lowered).
-  for (WeightOp w : weightOps)
-    w.erase();
+  // The handles are dead now (the other ops were erased as lowered).
+  for (Operation *h : llvm::reverse(handles))
+    h->erase();
 
   Block &entry = fn.front();
-  unsigned nOld = 0;
-  for (BlockArgument a : entry.getArguments())
-    if (isa<RankedTensorType, KVCacheType>(a.getType()))
-      ++nOld;
-  for (unsigned i = 0; i < nOld; ++i)
+  for (unsigned i = 0; i < numOldArgs; ++i)
     if (!entry.getArgument(i).use_empty())
       return fn.emitOpError("argument ") << i << " still has uses";
-  entry.eraseArguments(0, nOld);
+  entry.eraseArguments(0, numOldArgs);
   fn.setFunctionType(
       FunctionType::get(fn.getContext(), entry.getArgumentTypes(), {}));
+  if (layer)
+    return success();
   fn->setAttr("llvm.emit_c_interface", UnitAttr::get(fn.getContext()));
   return success();
 }
 
+/// The calls of each layer function (isLayerFunction) in `module`.
+static DenseMap<Operation *, SmallVector<func::CallOp>>
+layerCalls(ModuleOp module) {
+  DenseMap<Operation *, SmallVector<func::CallOp>> calls;
+  module.walk([&](func::CallOp call) {
+    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+        call, call.getCalleeAttr());
+    if (callee && isLayerFunction(callee))
+      calls[callee].push_back(call);
+  });
+  return calls;
+}
+
+/// The llama.weight ops whose handle `v` is: its own, or, for an argument
+/// of a layer function, those its calls pass.
+static SmallVector<WeightOp>
+weightOpsOf(Value v,
+            const DenseMap<Operation *, SmallVector<func::CallOp>> &calls) {
+  if (auto w = v.getDefiningOp<WeightOp>())
+    return {w};
+  SmallVector<WeightOp> ws;
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg || !isa<WeightType>(arg.getType()))
+    return ws;
+  auto it = calls.find(arg.getOwner()->getParentOp());
+  if (it == calls.end())
+    return ws;
+  for (func::CallOp call : it->second)
+    if (auto w = call.getOperand(arg.getArgNumber()).getDefiningOp<WeightOp>())
+      ws.push_back(w);
+  return ws;
+}
+
 /// The weights read in the rows16 layout, by name: those of the ops whose
-/// kernel configuration says layout = rows16. An error where another use
-/// of such a weight reads the GGUF layout, or the weight has no rows16
-/// layout (PackedWeights.h).
-static FailureOr<llvm::StringSet<>> prepackedWeights(ModuleOp module) {
+/// kernel configuration says layout = rows16 (in a layer function: the
+/// weights its calls pass). An error where another use of such a weight
+/// reads the GGUF layout, or the weight has no rows16 layout
+/// (PackedWeights.h).
+static FailureOr<llvm::StringSet<>> prepackedWeights(
+    ModuleOp module,
+    const DenseMap<Operation *, SmallVector<func::CallOp>> &calls) {
   llvm::StringSet<> names;
   llvm::StringMap<Operation *> ggufUse;
   WalkResult r = module.walk([&](Operation *op) {
+    // A call passes its weights on: the layer function's ops read them.
+    if (isa<func::CallOp>(op))
+      return WalkResult::advance();
     auto config =
         op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
     bool rows16 = config && config.getLayout() == WeightLayout::Rows16;
@@ -280,23 +320,22 @@ static FailureOr<llvm::StringSet<>> prepackedWeights(ModuleOp module) {
       return WalkResult::interrupt();
     }
     for (OpOperand &use : op->getOpOperands()) {
-      auto w = use.get().getDefiningOp<WeightOp>();
-      if (!w)
-        continue;
-      if (!rows16 || !llvm::is_contained(ws, use.get())) {
-        ggufUse.try_emplace(w.getName(), op);
-        continue;
+      for (WeightOp w : weightOpsOf(use.get(), calls)) {
+        if (!rows16 || !llvm::is_contained(ws, use.get())) {
+          ggufUse.try_emplace(w.getName(), op);
+          continue;
+        }
+        auto wt = cast<WeightType>(w.getType());
+        if (wt.getShape().size() != 2 ||
+            !llama_mlir::packed::hasRows16(
+                static_cast<uint32_t>(wt.getGgmlType()), wt.getShape()[0],
+                wt.getShape()[1])) {
+          op->emitOpError("llama-lower-to-loops: layout = rows16, but weight '")
+              << w.getName() << "' (" << wt << ") has no rows16 layout";
+          return WalkResult::interrupt();
+        }
+        names.insert(w.getName());
       }
-      auto wt = cast<WeightType>(w.getType());
-      if (wt.getShape().size() != 2 ||
-          !llama_mlir::packed::hasRows16(
-              static_cast<uint32_t>(wt.getGgmlType()), wt.getShape()[0],
-              wt.getShape()[1])) {
-        op->emitOpError("llama-lower-to-loops: layout = rows16, but weight '")
-            << w.getName() << "' (" << wt << ") has no rows16 layout";
-        return WalkResult::interrupt();
-      }
-      names.insert(w.getName());
     }
     return WalkResult::advance();
   });
@@ -313,6 +352,32 @@ static FailureOr<llvm::StringSet<>> prepackedWeights(ModuleOp module) {
   return names;
 }
 
+/// Per layer function and argument, whether its calls pass a weight read in
+/// the rows16 layout; an error where calls disagree.
+static FailureOr<LayerPacking>
+layerPacking(const DenseMap<Operation *, SmallVector<func::CallOp>> &calls,
+             const llvm::StringSet<> &prepacked) {
+  LayerPacking packing;
+  for (const auto &[callee, sites] : calls) {
+    SmallVector<bool> &p = packing[callee];
+    for (auto [n, site] : llvm::enumerate(sites)) {
+      func::CallOp call = site;
+      for (auto [i, v] : llvm::enumerate(call.getOperands())) {
+        auto w = v.getDefiningOp<WeightOp>();
+        bool packed = w && prepacked.contains(w.getName());
+        if (n == 0) {
+          p.push_back(packed);
+        } else if (p[i] != packed) {
+          return call.emitOpError("llama-lower-to-loops: operand ")
+                 << i << " is a weight in another layout than at the other "
+                 << "calls of the layer function";
+        }
+      }
+    }
+  }
+  return packing;
+}
+
 namespace {
 
 struct LlamaLowerToLoopsPass
@@ -322,14 +387,21 @@ struct LlamaLowerToLoopsPass
     ModuleOp module = getOperation();
     llvm::StringMap<int64_t> weightIndex;
     SmallVector<Attribute> weightTable;
-    FailureOr<llvm::StringSet<>> prepacked = prepackedWeights(module);
+    auto calls = layerCalls(module);
+    FailureOr<llvm::StringSet<>> prepacked = prepackedWeights(module, calls);
     if (failed(prepacked))
       return signalPassFailure();
+    FailureOr<LayerPacking> packing = layerPacking(calls, *prepacked);
+    if (failed(packing))
+      return signalPassFailure();
     for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
-      FunctionLowering lowering(fn, weightIndex, weightTable, *prepacked);
+      FunctionLowering lowering(fn, weightIndex, weightTable, *prepacked,
+                                *packing);
       if (failed(lowering.run()))
         return signalPassFailure();
     }
+    for (auto fn : module.getOps<func::FuncOp>())
+      fn->removeAttr(kResultRowsAttrName);
     if (!weightTable.empty())
       module->setAttr("llama.weight_table",
                       ArrayAttr::get(&getContext(), weightTable));

@@ -291,13 +291,40 @@ Value cacheLayer(OpBuilder &b, Location loc, Value cache, int64_t layer);
 void storeToCache(OpBuilder &b, Location loc, Value x, Value cache,
                   ValueRange indices);
 
+//===----------------------------------------------------------------------===//
+// Calls.cpp: layer functions (llama-share-layers) and their calls
+//===----------------------------------------------------------------------===//
+
+/// Whether `fn` is a layer function of llama-share-layers (private, with
+/// kResultRowsAttrName).
+bool isLayerFunction(func::FuncOp fn);
+
+/// The buffer types a value of type `t` becomes as an argument of a layer
+/// function: a tensor its identity-layout memref, a KV cache its K and V
+/// (one layer, any offset: each call passes its layer), a weight its view
+/// (`packed`: the rows16 view), anything else itself.
+SmallVector<Type> layerArgumentTypes(Type t, bool packed);
+
+/// The view type of the bytes of a weight of type `wt`, in the GGUF layout
+/// or (`packed`) the rows16 layout packed at compile time.
+MemRefType weightBufferType(WeightType wt, bool packed);
+
+/// The WeightView of a weight of type `wt` whose bytes are `view`.
+WeightView weightView(Value view, WeightType wt, bool packed);
+
+/// For each layer function, per argument, whether it is a weight read in
+/// the rows16 layout: that of the weights its calls pass, which must agree.
+using LayerPacking = DenseMap<Operation *, SmallVector<bool>>;
+
 class FunctionLowering {
 public:
   FunctionLowering(func::FuncOp fn, llvm::StringMap<int64_t> &weightIndex,
                    SmallVectorImpl<Attribute> &weightTable,
-                   const llvm::StringSet<> &prepacked)
+                   const llvm::StringSet<> &prepacked,
+                   const LayerPacking &layerPacking)
       : fn(fn), b(fn.getContext()), weightIndex(weightIndex),
-        weightTable(weightTable), prepacked(prepacked) {}
+        weightTable(weightTable), prepacked(prepacked),
+        layerPacking(layerPacking) {}
 
   LogicalResult run();
 
@@ -308,9 +335,12 @@ private:
   SmallVectorImpl<Attribute> &weightTable;
   /// The weights read in the rows16 layout packed at compile time.
   const llvm::StringSet<> &prepacked;
+  const LayerPacking &layerPacking;
   /// The kernel configuration of the op being lowered.
   Kernels kernels;
   Value file, offsets;
+  /// The function's arguments before the rewrite (erased at the end).
+  unsigned numOldArgs = 0;
   DenseMap<Value, std::pair<Value, Value>> caches; // kv_cache -> (K, V)
   DenseMap<Value, WeightView> weights;
   /// Attention ops whose keys and values the Q/K/V projection stored into
@@ -318,6 +348,9 @@ private:
   DenseSet<Operation *> appended;
 
   LogicalResult rewriteSignature();
+  LogicalResult rewriteLayerSignature();
+  /// Per argument of layer function `callee`, whether it is a packed weight.
+  ArrayRef<bool> packedArguments(func::FuncOp callee) const;
   LogicalResult lowerWeight(WeightOp op);
   LogicalResult lowerEmbedding(EmbeddingOp op);
   LogicalResult lowerRMSNorm(RMSNormOp op);
@@ -328,6 +361,8 @@ private:
                               Value positions, Value cache, int64_t layer);
   LogicalResult lowerAttention(AttentionOp op);
   LogicalResult lowerGQAAttention(GQAAttentionOp op);
+  LogicalResult lowerKVCacheLayer(KVCacheLayerOp op);
+  LogicalResult lowerCall(func::CallOp call, func::FuncOp callee);
   Activation activation(Emitter &e, Value input, Value norm,
                         std::optional<APFloat> eps, bool quantize,
                         ArrayRef<const WeightView *> rows);
