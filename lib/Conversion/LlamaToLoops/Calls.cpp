@@ -75,6 +75,16 @@ ArrayRef<bool> FunctionLowering::packedArguments(func::FuncOp callee) const {
   return it == layerPacking.end() ? ArrayRef<bool>() : ArrayRef(it->second);
 }
 
+void returnIntoOutBuffers(func::ReturnOp ret, ArrayRef<Value> outs) {
+  OpBuilder rb(ret);
+  for (auto [v, out] : llvm::zip(ret.getOperands(), outs))
+    bufferization::MaterializeInDestinationOp::create(
+        rb, ret.getLoc(), TypeRange{}, v, out, /*restrict=*/true,
+        /*writable=*/true);
+  func::ReturnOp::create(rb, ret.getLoc());
+  ret.erase();
+}
+
 LogicalResult FunctionLowering::rewriteLayerSignature() {
   Block &entry = fn.front();
   Location loc = fn.getLoc();
@@ -114,14 +124,7 @@ LogicalResult FunctionLowering::rewriteLayerSignature() {
     outs.push_back(entry.addArgument(
         MemRefType::get(tt.getShape(), tt.getElementType()), loc));
   }
-  auto ret = cast<func::ReturnOp>(entry.getTerminator());
-  OpBuilder rb(ret);
-  for (auto [v, out] : llvm::zip(ret.getOperands(), outs))
-    bufferization::MaterializeInDestinationOp::create(
-        rb, ret.getLoc(), TypeRange{}, v, out, /*restrict=*/true,
-        /*writable=*/true);
-  func::ReturnOp::create(rb, ret.getLoc());
-  ret.erase();
+  returnIntoOutBuffers(cast<func::ReturnOp>(entry.getTerminator()), outs);
   return success();
 }
 

@@ -113,15 +113,9 @@ LogicalResult FunctionLowering::rewriteSignature() {
     auto ret = dyn_cast<func::ReturnOp>(blk.getTerminator());
     if (!ret)
       continue;
-    OpBuilder rb(ret);
     for (auto [v, out] : llvm::zip(ret.getOperands(), outs))
       lastRowsOnly(v, out);
-    for (auto [v, out] : llvm::zip(ret.getOperands(), outs))
-      bufferization::MaterializeInDestinationOp::create(
-          rb, ret.getLoc(), TypeRange{}, v, out, /*restrict=*/true,
-          /*writable=*/true);
-    func::ReturnOp::create(rb, ret.getLoc());
-    ret.erase();
+    returnIntoOutBuffers(ret, outs);
   }
   return success();
 }

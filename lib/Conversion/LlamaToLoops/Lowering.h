@@ -309,6 +309,11 @@ SmallVector<Type> layerArgumentTypes(Type t, bool packed);
 /// or (`packed`) the rows16 layout packed at compile time.
 MemRefType weightBufferType(WeightType wt, bool packed);
 
+/// Replaces `ret` by stores of its operands into `outs` (one out-buffer
+/// per result: bufferization.materialize_in_destination) and a return of
+/// nothing.
+void returnIntoOutBuffers(func::ReturnOp ret, ArrayRef<Value> outs);
+
 /// The WeightView of a weight of type `wt` whose bytes are `view`.
 WeightView weightView(Value view, WeightType wt, bool packed);
 
