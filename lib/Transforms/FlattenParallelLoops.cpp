@@ -1,6 +1,6 @@
 //===- FlattenParallelLoops.cpp - scf.parallel to one dimension -*- C++ -*-===//
 //
-// Implements the `llama-flatten-parallel-loops` pass (see Passes.td): every
+// Implements the `llama-flatten-parallel-loops` pass (see GPUPasses.td): every
 // multi-dimensional scf.parallel becomes a one-dimensional one over the
 // product of its extents, so that the GPU pipeline's tiling by the block
 // size gives every thread of a block work.

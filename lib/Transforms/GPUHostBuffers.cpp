@@ -1,6 +1,6 @@
 //===- GPUHostBuffers.cpp - Host buffers kernels can reach ------*- C++ -*-===//
 //
-// Implements the `llama-gpu-host-buffers` pass (see Passes.td): in the host
+// Implements the `llama-gpu-host-buffers` pass (see GPUPasses.td): in the host
 // functions of a GPU module, every memref.alloc becomes a `gpu.alloc`
 // (through the runtime's mgpuMemAlloc): managed memory where host code
 // touches the buffer, device memory where only kernels do (whole copies

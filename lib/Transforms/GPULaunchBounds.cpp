@@ -1,6 +1,6 @@
 //===- GPULaunchBounds.cpp - occupancy of kernels with batched loads -----===//
 //
-// Implements the `llama-gpu-launch-bounds` pass (see Passes.td): kernels
+// Implements the `llama-gpu-launch-bounds` pass (see GPUPasses.td): kernels
 // whose loops issue several loads before their first use (marked by
 // llama-lower-to-loops) state the blocks per multiprocessor they must fit,
 // so that ptxas schedules their loads for latency rather than registers.

@@ -1,6 +1,6 @@
 //===- GPUWorkgroupBuffers.cpp - Kernels' workgroup memory ---*- C++ -*-===//
 //
-// Implements the `llama-gpu-workgroup-buffers` pass (see Passes.td): the
+// Implements the `llama-gpu-workgroup-buffers` pass (see GPUPasses.td): the
 // memref.allocas in the workgroup address space that llama-lower-to-loops
 // puts in a block's code (the RMSNorm kernels' cross-warp sums, the prefill
 // GEMM's tiles) become the kernel's workgroup attributions, which

@@ -1,6 +1,6 @@
 //===- LowerGPUMath.cpp - math ops to NVVM instructions ---------*- C++ -*-===//
 //
-// Implements the `llama-lower-gpu-math` pass (see Passes.td): the math ops
+// Implements the `llama-lower-gpu-math` pass (see GPUPasses.td): the math ops
 // that reach device code become NVVM intrinsics, so that PTX needs no
 // libdevice (`__nv_*` functions) and no CUDA toolkit at compile time.
 //

@@ -1,6 +1,6 @@
 //===- MergeGPUModules.cpp - All kernels in one gpu.module ------*- C++ -*-===//
 //
-// Implements the `llama-merge-gpu-modules` pass (see Passes.td):
+// Implements the `llama-merge-gpu-modules` pass (see GPUPasses.td):
 // gpu-kernel-outlining puts each kernel in a gpu.module of its own; this
 // pass moves them all into one, so that the model's device code is one
 // PTX module (one cuModuleLoadData at start-up, one file for --emit=ptx),
