@@ -51,13 +51,13 @@ struct SwiGLUToLinalg : OpRewritePattern<SwiGLUOp> {
         ValueRange{init}, ArrayRef<AffineMap>{id, id, id}, iterators,
         [](OpBuilder &b, Location l, ValueRange args) {
           Value g = args[0], u = args[1];
-          Value one = arith::ConstantOp::create(
-              b, l, b.getFloatAttr(g.getType(), 1.0));
+          Value one =
+              arith::ConstantOp::create(b, l, b.getFloatAttr(g.getType(), 1.0));
           Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, g));
-          Value silu =
-              arith::DivFOp::create(b, l, g, arith::AddFOp::create(b, l, one, e));
-          linalg::YieldOp::create(b, l,
-                                  ValueRange{arith::MulFOp::create(b, l, silu, u)});
+          Value silu = arith::DivFOp::create(
+              b, l, g, arith::AddFOp::create(b, l, one, e));
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::MulFOp::create(b, l, silu, u)});
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();
@@ -103,11 +103,10 @@ struct RoPEToLinalg : OpRewritePattern<RoPEOp> {
                i = getAffineDimExpr(2, ctx);
     AffineExpr c0 = getAffineConstantExpr(0, ctx),
                c1 = getAffineConstantExpr(1, ctx);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(4, 0, {s, h, i, c0}, ctx),
-        AffineMap::get(4, 0, {s, h, i, c1}, ctx),
-        AffineMap::get(4, 0, {s}, ctx),
-        rewriter.getMultiDimIdentityMap(4)};
+    SmallVector<AffineMap> maps = {AffineMap::get(4, 0, {s, h, i, c0}, ctx),
+                                   AffineMap::get(4, 0, {s, h, i, c1}, ctx),
+                                   AffineMap::get(4, 0, {s}, ctx),
+                                   rewriter.getMultiDimIdentityMap(4)};
     SmallVector<utils::IteratorType> iterators(4,
                                                utils::IteratorType::parallel);
 
@@ -130,28 +129,28 @@ struct RoPEToLinalg : OpRewritePattern<RoPEOp> {
           Value pF = arith::SIToFPOp::create(b, l, f32, pos);
           Value scale = arith::ConstantOp::create(
               b, l, b.getF32FloatAttr(static_cast<float>(freqScale)));
-          Value freq = math::ExpOp::create(
-              b, l, arith::MulFOp::create(b, l, iF, scale));
+          Value freq =
+              math::ExpOp::create(b, l, arith::MulFOp::create(b, l, iF, scale));
           Value angle = arith::MulFOp::create(b, l, pF, freq);
           Value cosA = math::CosOp::create(b, l, angle);
           Value sinA = math::SinOp::create(b, l, angle);
-          Value r0 = arith::SubFOp::create(
-              b, l, arith::MulFOp::create(b, l, a, cosA),
-              arith::MulFOp::create(b, l, bv, sinA));
-          Value r1 = arith::AddFOp::create(
-              b, l, arith::MulFOp::create(b, l, a, sinA),
-              arith::MulFOp::create(b, l, bv, cosA));
+          Value r0 =
+              arith::SubFOp::create(b, l, arith::MulFOp::create(b, l, a, cosA),
+                                    arith::MulFOp::create(b, l, bv, sinA));
+          Value r1 =
+              arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, a, sinA),
+                                    arith::MulFOp::create(b, l, bv, cosA));
           Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                                idxC, zero);
+          Value isFirst =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idxC, zero);
           Value rotated = arith::SelectOp::create(b, l, isFirst, r0, r1);
           Value kept = arith::SelectOp::create(b, l, isFirst, a, bv);
           Value limit = arith::ConstantIndexOp::create(b, l, halfRot);
           Value inRot = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
                                               idxI, limit);
           linalg::YieldOp::create(
-              b, l, ValueRange{arith::SelectOp::create(b, l, inRot, rotated,
-                                                       kept)});
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, inRot, rotated, kept)});
         });
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, type, generic.getResult(0), reassoc);
