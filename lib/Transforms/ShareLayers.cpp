@@ -65,10 +65,11 @@ DenseMap<Operation *, int64_t> assignLayers(Block &block) {
         other |= n < 0 || (weightLayer != -2 && weightLayer != n);
         weightLayer = n;
       }
-    int64_t layer = -1;
     auto attr = op.getAttrOfType<IntegerAttr>("layer");
-    if (other || (attr && weightLayer != -2 && attr.getInt() != weightLayer)) {
-      layer = -1;
+    other |= attr && weightLayer != -2 && attr.getInt() != weightLayer;
+    int64_t layer = -1;
+    if (other) {
+      // Stays in the entry point.
     } else if (attr && isa<LlamaDialect>(op.getDialect())) {
       layer = attr.getInt();
     } else if (weightLayer != -2) {
@@ -94,7 +95,8 @@ DenseMap<Operation *, int64_t> assignLayers(Block &block) {
 /// tensor.dim of dimension 0.
 std::optional<int64_t> rowsSource(Value v,
                                   const DenseMap<Value, int64_t> &args) {
-  for (int guard = 0; guard < 1000; ++guard) {
+  // Each step goes to an earlier op of the block: the walk ends.
+  while (true) {
     if (auto it = args.find(v); it != args.end())
       return it->second;
     Operation *def = v.getDefiningOp();
@@ -131,7 +133,6 @@ std::optional<int64_t> rowsSource(Value v,
       return std::nullopt;
     }
   }
-  return std::nullopt;
 }
 
 struct LlamaShareLayersPass
@@ -184,18 +185,15 @@ struct LlamaShareLayersPass
     // Live-ins in order of first use (constants are cloned instead) and
     // live-outs.
     llvm::SetVector<Value> liveIns;
-    SmallVector<Operation *> constants;
-    llvm::SmallPtrSet<Operation *, 8> constantSet;
+    llvm::SetVector<Operation *> constants;
     auto addLiveIn = [&](Value v) {
       Operation *def = v.getDefiningOp();
       if (def && inLayer.contains(def))
         return;
-      if (def && def->hasTrait<OpTrait::ConstantLike>()) {
-        if (constantSet.insert(def).second)
-          constants.push_back(def);
-        return;
-      }
-      liveIns.insert(v);
+      if (def && def->hasTrait<OpTrait::ConstantLike>())
+        constants.insert(def);
+      else
+        liveIns.insert(v);
     };
     for (Operation *op : ops) {
       for (Value v : op->getOperands())
@@ -231,11 +229,8 @@ struct LlamaShareLayersPass
     DenseMap<Value, int64_t> argIndex;
     for (Value v : liveIns) {
       Type t = v.getType();
-      if (auto c = dyn_cast<KVCacheType>(t)) {
-        SmallVector<int64_t> shape(c.getShape());
-        shape[0] = 1;
-        t = KVCacheType::get(ctx, shape, c.getElementType());
-      }
+      if (auto c = dyn_cast<KVCacheType>(t))
+        t = c.getLayerType();
       argIndex[v] = argTypes.size();
       argTypes.push_back(t);
     }
@@ -299,7 +294,7 @@ struct LlamaShareLayersPass
     Location loc = last->getLoc();
     SmallVector<Value> operands;
     for (Value v : liveIns) {
-      if (auto c = dyn_cast<KVCacheType>(v.getType()))
+      if (isa<KVCacheType>(v.getType()))
         v = KVCacheLayerOp::create(b, loc, argTypes[operands.size()], v,
                                    b.getI64IntegerAttr(layer));
       operands.push_back(v);

@@ -26,6 +26,12 @@ bool isLayerFunction(func::FuncOp fn) {
   return fn.isPrivate() && !fn.isExternal() && fn->hasAttr(kResultRowsAttrName);
 }
 
+func::FuncOp layerCallee(func::CallOp call) {
+  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+      call, call.getCalleeAttr());
+  return callee && isLayerFunction(callee) ? callee : func::FuncOp();
+}
+
 MemRefType weightBufferType(WeightType wt, bool packed) {
   MLIRContext *ctx = wt.getContext();
   if (!packed)
@@ -136,16 +142,8 @@ LogicalResult FunctionLowering::lowerKVCacheLayer(KVCacheLayerOp op) {
   b.setInsertionPoint(op);
   MemRefType t = layerCacheType(op.getType());
   auto layer = [&](Value cache) -> Value {
-    auto ct = cast<MemRefType>(cache.getType());
-    SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
-        sizes = memref::getMixedSizes(b, op.getLoc(), cache),
-        strides(4, b.getIndexAttr(1));
-    offsets[0] = b.getIndexAttr(op.getLayer());
-    sizes[0] = b.getIndexAttr(1);
-    auto viewType =
-        memref::SubViewOp::inferResultType(ct, offsets, sizes, strides);
-    Value view = memref::SubViewOp::create(b, op.getLoc(), viewType, cache,
-                                           offsets, sizes, strides);
+    Value view = cacheLayer(b, op.getLoc(), cache, op.getLayer(),
+                            /*keepLayerDim=*/true);
     return memref::CastOp::create(b, op.getLoc(), t, view);
   };
   caches[op.getResult()] = {layer(it->second.first), layer(it->second.second)};

@@ -199,11 +199,8 @@ LogicalResult FunctionLowering::run() {
   fn.walk([&](Operation *op) {
     if (isModelOp(op))
       ops.push_back(op);
-    if (auto call = dyn_cast<func::CallOp>(op))
-      if (auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
-              call, call.getCalleeAttr());
-          callee && isLayerFunction(callee))
-        ops.push_back(call);
+    if (auto call = dyn_cast<func::CallOp>(op); call && layerCallee(call))
+      ops.push_back(call);
     if (isa<WeightOp, KVCacheLayerOp>(op))
       handles.push_back(op);
   });
@@ -227,11 +224,8 @@ LogicalResult FunctionLowering::run() {
             .Case<AttentionOp>([&](auto o) { return lowerAttention(o); })
             .Case<GQAAttentionOp>([&](auto o) { return lowerGQAAttention(o); })
             .Case<KVCacheLayerOp>([&](auto o) { return lowerKVCacheLayer(o); })
-            .Case<func::CallOp>([&](func::CallOp o) {
-              return lowerCall(
-                  o, SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
-                         o, o.getCalleeAttr()));
-            })
+            .Case<func::CallOp>(
+                [&](func::CallOp o) { return lowerCall(o, layerCallee(o)); })
             .Default([&](Operation *o) {
               return o->emitOpError(
                   "must be lowered before llama-lower-to-loops (run "
@@ -262,9 +256,7 @@ static DenseMap<Operation *, SmallVector<func::CallOp>>
 layerCalls(ModuleOp module) {
   DenseMap<Operation *, SmallVector<func::CallOp>> calls;
   module.walk([&](func::CallOp call) {
-    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
-        call, call.getCalleeAttr());
-    if (callee && isLayerFunction(callee))
+    if (func::FuncOp callee = layerCallee(call))
       calls[callee].push_back(call);
   });
   return calls;

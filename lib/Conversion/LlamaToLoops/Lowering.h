@@ -284,7 +284,10 @@ PackedActivations packedActivations(Emitter &e, const Activation &x);
 /// cache with the layer as a constant: on GPUs the view is a kernel
 /// argument, so every layer's KV-write and attention kernels are the same
 /// code (one kernel for all layers after llama-merge-gpu-modules).
-Value cacheLayer(OpBuilder &b, Location loc, Value cache, int64_t layer);
+/// With `keepLayerDim`, the view keeps the cache's rank: [1, ctx, kv heads,
+/// head dim] (llama.kv_cache_layer's buffers).
+Value cacheLayer(OpBuilder &b, Location loc, Value cache, int64_t layer,
+                 bool keepLayerDim = false);
 
 /// Stores the f32 `x` at `indices` of a cache (layer) buffer, rounded to
 /// f16 where the cache holds f16.
@@ -298,6 +301,9 @@ void storeToCache(OpBuilder &b, Location loc, Value x, Value cache,
 /// Whether `fn` is a layer function of llama-share-layers (private, with
 /// kResultRowsAttrName).
 bool isLayerFunction(func::FuncOp fn);
+
+/// The layer function `call` calls; null where it calls another function.
+func::FuncOp layerCallee(func::CallOp call);
 
 /// The buffer types a value of type `t` becomes as an argument of a layer
 /// function: a tensor its identity-layout memref, a KV cache its K and V

@@ -15,15 +15,19 @@ using namespace mlir::llama;
 
 namespace mlir::llama::loops {
 
-Value cacheLayer(OpBuilder &b, Location loc, Value cache, int64_t layer) {
+Value cacheLayer(OpBuilder &b, Location loc, Value cache, int64_t layer,
+                 bool keepLayerDim) {
   auto t = cast<MemRefType>(cache.getType());
   SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
       sizes = memref::getMixedSizes(b, loc, cache),
       strides(4, b.getIndexAttr(1));
   offsets[0] = b.getIndexAttr(layer);
   sizes[0] = b.getIndexAttr(1);
+  SmallVector<int64_t> shape(t.getShape());
+  shape[0] = 1;
   auto viewType = memref::SubViewOp::inferRankReducedResultType(
-      t.getShape().drop_front(), t, offsets, sizes, strides);
+      keepLayerDim ? ArrayRef(shape) : t.getShape().drop_front(), t, offsets,
+      sizes, strides);
   return memref::SubViewOp::create(b, loc, viewType, cache, offsets, sizes,
                                    strides);
 }

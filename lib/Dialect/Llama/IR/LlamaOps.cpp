@@ -331,14 +331,9 @@ LogicalResult KVCacheLayerOp::verify() {
     return emitOpError() << "layer " << layer << " is outside the KV cache's "
                          << cache.getNumLayers() << " layers";
   // kv_cache_layer_c2
-  SmallVector<int64_t> want(cache.getShape());
-  want[0] = 1;
-  if (result.getShape() != ArrayRef<int64_t>(want) ||
-      result.getElementType() != cache.getElementType())
+  if (result != cache.getLayerType())
     return emitOpError() << "result must be the cache of one layer, "
-                         << KVCacheType::get(getContext(), want,
-                                             cache.getElementType())
-                         << ", got " << result;
+                         << cache.getLayerType() << ", got " << result;
   return success();
 }
 

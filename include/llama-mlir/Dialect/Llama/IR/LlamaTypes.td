@@ -175,6 +175,12 @@ def Llama_KVCacheType : Llama_Type<"KVCache", "kv_cache"> {
     int64_t getContextLength() const { return getShape()[1]; }
     int64_t getNumKVHeads() const { return getShape()[2]; }
     int64_t getHeadDim() const { return getShape()[3]; }
+    /// The cache of one of its layers (llama.kv_cache_layer's result).
+    KVCacheType getLayerType() const {
+      ::llvm::SmallVector<int64_t> shape(getShape());
+      shape[0] = 1;
+      return KVCacheType::get(getContext(), shape, getElementType());
+    }
   }];
 }
 
