@@ -17,6 +17,8 @@
 #include "llama-mlir/Transforms/Passes.h"
 #include "runtime/gguf/GGMLType.h"
 
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+
 using namespace mlir;
 using namespace mlir::llama;
 
@@ -55,13 +57,10 @@ WeightView weightView(Value view, WeightType wt, bool packed) {
 /// The K or V buffer of one layer of a cache of type `ct`: its shape, with
 /// the strides of a whole cache's layer and any offset.
 static MemRefType layerCacheType(KVCacheType ct) {
-  ArrayRef<int64_t> shape = ct.getShape();
-  SmallVector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * shape[d + 1];
   return MemRefType::get(
-      shape, ct.getElementType(),
-      StridedLayoutAttr::get(ct.getContext(), ShapedType::kDynamic, strides));
+      ct.getShape(), ct.getElementType(),
+      StridedLayoutAttr::get(ct.getContext(), ShapedType::kDynamic,
+                             computeSuffixProduct(ct.getShape())));
 }
 
 SmallVector<Type> layerArgumentTypes(Type t, bool packed) {
