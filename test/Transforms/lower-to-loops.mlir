@@ -51,8 +51,9 @@
 // CHECK: %[[ACC:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
 // CHECK: memref.load %[[W]]
 // CHECK: arith.bitcast %{{.*}} : i16 to f16
-// CHECK: vector.load %[[W]][%{{.*}}, %{{.*}}] : memref<16x68xi8>, vector<32xi8>
-// CHECK: arith.sitofp %{{.*}} : vector<32xi8> to vector<32xf32>
+// CHECK: vector.load %[[W]][%{{.*}}, %{{.*}}] : memref<16x68xi8>, vector<16xi8>
+// CHECK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
 // CHECK: vector.fma
 // CHECK: vector.reduction <add>, %[[ACC]] : vector<16xf32> into f32
 // CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]

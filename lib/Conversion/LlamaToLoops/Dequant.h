@@ -1,10 +1,11 @@
 //===- Dequant.h - Generated dequantization of GGML blocks ------*- C++ -*-===//
 //
-// Emits the IR that reads one weight element as f32 from a view of the GGUF
-// bytes, for every supported GGML type: the code the compiler generates in
-// place of hand-written dequantization kernels. The formulas are those of
-// shared/docs/GGUF.md, rounded once per operation like the references
-// (runtime/gguf/Quant.cpp, python/llama_ref/quant.py).
+// The ways the lowering reads a weight from a view of the GGUF bytes: one
+// element as f32, 8-element parts, 16-element pieces, a block dot product
+// with f32 activations, 32-element int8 groups. Each is written once for
+// every quantized type, on top of the format's one decoder (Decoders.h);
+// the values are those of shared/docs/GGUF.md, rounded once per operation
+// like the references (runtime/gguf/Quant.cpp, python/llama_ref/quant.py).
 //
 //===----------------------------------------------------------------------===//
 

@@ -85,8 +85,8 @@ void forAll(Emitter &e, bool parallel, ArrayRef<Value> extents,
 }
 
 /// The largest power of two (at most 2^20) known to divide every value of
-/// the index `v`: constants, products and sums of such; 0 for the constant
-/// 0 (divisible by anything); 1 for anything else.
+/// the index `v`: constants, products, sums and remainders of such; 0 for
+/// the constant 0 (divisible by anything); 1 for anything else.
 static int64_t knownDivisor(Value v) {
   constexpr int64_t kCap = int64_t(1) << 20;
   APInt c;
@@ -105,6 +105,11 @@ static int64_t knownDivisor(Value v) {
   if (auto add = v.getDefiningOp<arith::AddIOp>()) {
     auto [a, b] = both(add);
     return a == 0 ? b : b == 0 ? a : std::min(a, b);
+  }
+  // x % m = x - m * (x / m): what divides both divides it.
+  if (auto rem = v.getDefiningOp<arith::RemUIOp>()) {
+    auto [a, b] = both(rem);
+    return a == 0 ? 0 : b == 0 ? a : std::min(a, b);
   }
   // A loop's induction variable: lb + i * step (a loop being built has no
   // parent op yet).
