@@ -22,7 +22,7 @@ TYPES = {
     "q5_1": (7, 32, 24), "q4_k": (12, 256, 144), "q5_k": (13, 256, 176),
     "q6_k": (14, 256, 210),
 }
-INT_DOT = ("q8_0", "q4_0", "q4_k", "q5_k", "q6_k")
+INT_DOT = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k")
 SANITIZED_TYPES = ("q4_k", "q5_1")  # compiled in the ASan+UBSan build
 MATMUL_RTOL = 2.0 ** -19   # int8 path (float paths: measured bit-exact)
 FLOAT_RTOL = 2.0 ** -22    # float paths: an rsqrt an ulp off at most

@@ -5,7 +5,7 @@ type and attention shape) and with llama.cpp's goldens (stories260K).
 Tolerances: logits within 1e-4 absolute of the float64 reference for
 synthetic models whose logits have a standard deviation of a few units (the
 compiled code computes in float32 with a different summation order); greedy
-ids identical. With integer dot products (Q8_0, Q4_0 and K-quant weights;
+ids identical. With integer dot products (quantized weights;
 the reference quantizes the activations the same way), an activation that
 lands within float32 rounding of a .5 boundary rounds to a different int8 in
 the two computations: one activation moves by one quantization step (its

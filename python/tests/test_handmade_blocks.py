@@ -29,8 +29,8 @@ rows give x itself: the embedding gather decoder, element by element. A
 prefill of all 512 tokens runs the prefill kernels, single tokens the
 decode kernels.
 
-With integer dot products (--int-dot=auto for Q8_0, Q4_0 and the K-quants:
-lib/Transforms/Dequant.cpp canIntDot; Q4_1/Q5_0/Q5_1 have none) the
+With integer dot products (--int-dot=auto for every quantized type:
+lib/Codegen/Common/Formats.cpp canIntDot) the
 activations are quantized to int8 per block of 32: a one-hot block
 quantizes exactly (q = 127, d = s/127), so the matmul check keeps a tight
 tolerance (float32 rounding of a few products: 2^-19 of |d·sc·q| +

@@ -168,3 +168,32 @@ func.func @negative_nothing_to_configure(%x: tensor<4xf32>) -> tensor<4xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>
   return %x : tensor<4xf32>
 }
+
+// -----
+
+// Q4_1, Q5_0 and Q5_1 have integer dots and 16-row tiles packed per call
+// like Q4_0's, but no rows16 layout: packed-weights leaves them in the GGUF
+// layout.
+// VNNI-LABEL: func.func @small_formats
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_1
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_0
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_1
+// AVX2-LABEL: func.func @small_formats
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q4_1
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q5_0
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q5_1
+// PACKW-LABEL: func.func @small_formats
+// PACKW-NOT: layout = rows16
+// PACKW: return
+// NOINT-LABEL: func.func @small_formats
+// NOINT-NOT: int_dot
+// NOINT: return
+func.func @small_formats(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>) {
+  %w1 = llama.weight "w1" : !llama.weight<32x64xq4_1>
+  %w2 = llama.weight "w2" : !llama.weight<32x64xq5_0>
+  %w3 = llama.weight "w3" : !llama.weight<32x64xq5_1>
+  %a = llama.matmul %x, %w1 : (tensor<?x64xf32>, !llama.weight<32x64xq4_1>) -> tensor<?x32xf32>
+  %b = llama.matmul %x, %w2 : (tensor<?x64xf32>, !llama.weight<32x64xq5_0>) -> tensor<?x32xf32>
+  %c = llama.matmul %x, %w3 : (tensor<?x64xf32>, !llama.weight<32x64xq5_1>) -> tensor<?x32xf32>
+  return %a, %b, %c : tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>
+}

@@ -125,7 +125,7 @@ cl::opt<std::string>
            cl::init("avx2"), cl::cat(compileCategory));
 cl::opt<std::string>
     intDot("int-dot",
-           cl::desc("Integer dot products for Q8_0/Q4_0 weights: auto (the "
+           cl::desc("Integer dot products for quantized weights: auto (the "
                     "target's best: VNNI, AVX2, SDOT or generic) or off (float "
                     "dot products, activations not quantized)"),
            cl::init("auto"), cl::cat(compileCategory));

@@ -53,9 +53,10 @@ bool hasEightElementUnits(GGMLType type);
 /// dequantized pieces of a whole K-quant block are too many registers).
 bool warpBlocksTokens(GGMLType type, int64_t k);
 
-/// Whether weights of `type` have an integer dot product: Q8_0, Q4_0,
-/// Q4_K, Q5_K and Q6_K, whose 32-element groups are small integers with one
-/// scale per 16 or 32 elements (and a min for Q4_K/Q5_K).
+/// Whether weights of `type` have an integer dot product: every quantized
+/// type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K), whose 32-element
+/// groups are small integers with one scale per 16 or 32 elements (and a
+/// min for Q4_1, Q5_1, Q4_K and Q5_K).
 bool hasIntDot(GGMLType type);
 
 /// Whether rows of `k` elements have an integer dot product: the type has
@@ -63,8 +64,8 @@ bool hasIntDot(GGMLType type);
 bool canIntDot(GGMLType type, int64_t k);
 
 /// Whether rows of `k` elements can be multiplied in packed 16-row integer
-/// tiles: canIntDot, and one scale per 32-element group (Q8_0, Q4_0, Q4_K,
-/// Q5_K; Q6_K's 16-element sub-blocks are not packed).
+/// tiles: canIntDot, and one scale per 32-element group (all but Q6_K,
+/// whose 16-element sub-blocks are not packed).
 bool canPackRows(GGMLType type, int64_t k);
 
 /// Whether f16/bf16 rows of `k` elements (a multiple of 16) can be packed as

@@ -60,11 +60,11 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
     (Formats.h):
 
     * `int_dot`: the row's, where `int-dot` is on, K is a multiple of 32 and
-      a weight of the op has integer dots (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K);
+      a weight of the op has integer dots (every quantized type);
       else `none`.
     * `tile_rows = 16`: on rows with tiles, with `int-dot` on, where every
-      weight has a multiple of 16 rows and packs (Q8_0, Q4_0, Q4_K, Q5_K with
-      int8 activations; F16, BF16 without).
+      weight has a multiple of 16 rows and packs (the quantized types but
+      Q6_K with int8 activations; F16, BF16 without).
     * `token_block`: the row's (or `token-block`) where the op takes tiles or
       every weight has vectorized block dots; else 1.
     * `layout = rows16` (`packed-weights`): on the tiled ops all of whose

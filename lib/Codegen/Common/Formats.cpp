@@ -58,6 +58,9 @@ bool mlir::llama::hasIntDot(GGMLType type) {
   switch (type) {
   case GGMLType::Q8_0:
   case GGMLType::Q4_0:
+  case GGMLType::Q4_1:
+  case GGMLType::Q5_0:
+  case GGMLType::Q5_1:
   case GGMLType::Q4_K:
   case GGMLType::Q5_K:
   case GGMLType::Q6_K:

@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..",
                                 "python"))
 from llama_ref import ops  # noqa: E402
 from llama_ref.gguf import read_gguf  # noqa: E402
+from llama_ref.model import INT_DOT_TYPES  # noqa: E402
 from llama_ref.packed import pack_rows16  # noqa: E402
 
 FAMILY, LLAMA_OPT, LLAMA_GGUF, RUNNER, LIBS, TMP = sys.argv[1:7]
@@ -226,7 +227,7 @@ CONFIGURED = ("--pass-pipeline=builtin.module(llama-configure-kernels,"
 
 
 def matmul_int8_cases():
-    """Q8_0/Q4_0/K-quant matmuls with integer dot products (llama.int8_dot) in every
+    """Matmuls of every quantized type with integer dot products (llama.int8_dot) in every
     form this CPU can execute, against ops.matmul_int8 (activations
     quantized per block of 32): the int32 sums are exact, so only the f32
     accumulation differs."""
@@ -236,10 +237,10 @@ def matmul_int8_cases():
         kinds.append("avx2")
     if cpu_has("avx512_vnni", "avx512vl"):
         kinds.append("avx512vnni")
-    for typ in ("q8_0", "q4_0", "q4_k", "q5_k", "q6_k"):
+    for typ in INT_DOT_TYPES:
         for kind in kinds:
             for seq in (1, 3):
-                f = model(typ, 96 if typ in ("q8_0", "q4_0") else 512, 40)
+                f = model(typ, 512 if typ.endswith("_k") else 96, 40)
                 t = f.tensors["blk.0.ffn_gate.weight"]        # [40, 96]
                 n, k = t.shape
                 w = f.tensor(t.name).astype(np.float64)
@@ -274,9 +275,9 @@ def packed_rows_cases(kinds):
     rows, token counts below, at and past a 4-token block; Q6_K is not
     packed and takes the row kernel."""
     ok = True
-    for typ in ("q8_0", "q4_0", "q4_k", "q5_k", "q6_k"):
+    for typ in INT_DOT_TYPES:
         for kind in [k for k in kinds if k in ("generic", "avx512vnni")]:
-            f = model(typ, 96 if typ in ("q8_0", "q4_0") else 512, 48)
+            f = model(typ, 512 if typ.endswith("_k") else 96, 48)
             t = f.tensors["blk.0.ffn_gate.weight"]            # [48, K]
             n, k = t.shape
             w = f.tensor(t.name).astype(np.float64)

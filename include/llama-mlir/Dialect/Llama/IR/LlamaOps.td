@@ -508,7 +508,7 @@ def Llama_QKVRoPEOp : Llama_Op<"qkv_rope", [Pure]> {
 def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
   let summary = "exact int8 dot product of a 32-element block, 8 partial sums";
   let description = [{
-    The kernel building block of the integer dot products (Q8_0/Q4_0
+    The kernel building block of the integer dot products (quantized
     weights times activations quantized to int8), emitted by
     `llama-lower-to-loops{int-dot=...}` and lowered by
     `llama-lower-int8-dot` to the instructions `kind` names:
