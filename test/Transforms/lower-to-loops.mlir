@@ -910,15 +910,17 @@ func.func @prefill_kquant_parts_blocked(%x: tensor<?x256xf32>) -> tensor<?x2xf32
 
 // A GPU prefill of Q5_1 rows: 4 parts of 8 elements per block, like
 // Q4_0's; a part's quants are 8 bytes (8-byte aligned in 24-byte blocks),
-// its fifth bits one qh byte shifted by the lane's index, then d q + m (one
-// FMA) and one FMA per token, for both rows of a pair.
+// its fifth bits one qh byte spread to the 8 lanes and tested against each
+// lane's bit, then d q + m (one FMA) and one FMA per token, for both rows
+// of a pair.
 // GPU-LABEL: func.func @prefill_q5_1_parts
 // GPU: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
 // GPU: scf.for {{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // GPU-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x64xf32>, vector<8xf32>
 // GPU: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x48xi8>, vector<8xi8>
-// GPU: memref.load %{{.*}} : memref<2x48xi8>
-// GPU: arith.shrui %{{.*}}, %cst{{.*}} : vector<8xi32>
+// GPU: vector.load %{{.*}} : memref<2x48xi8>, vector<1xi8>
+// GPU: vector.shuffle %{{.*}} [0, 0, 0, 0, 0, 0, 0, 0] : vector<1xi8>, vector<1xi8>
+// GPU: arith.cmpi ne, %{{.*}} : vector<8xi8>
 // GPU-COUNT-5: vector.fma
 // GPU-NOT: vector.fma
 // GPU: vector.load %{{.*}} {alignment = 8 : i64} : memref<2x48xi8>, vector<8xi8>

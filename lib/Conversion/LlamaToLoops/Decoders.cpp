@@ -57,33 +57,58 @@ struct SmallBlockDecoder : BlockDecoder {
     // The min is added: it is subtracted negated.
     return {d, arith::NegFOp::create(k.b, k.loc, oneLane(k, k.f16At(2)))};
   }
+  /// Bit first + i of qh as bit 4 of lane i (16 or 0).
+  Value fifthBits(BlockBytes &k, Value first, int64_t n,
+                  IntegerType lane) const {
+    OpBuilder &b = k.b;
+    Location loc = k.loc;
+    Lanes l{b, loc};
+    auto laneType = VectorType::get({n}, lane);
+    if (n == 1) {
+      // One element: its byte, shifted.
+      Value byte = k.byteAt(k.addc(k.divc(first, 8), qhOff));
+      Value bit = arith::AndIOp::create(
+          b, loc,
+          arith::ShRUIOp::create(b, loc, byte,
+                                 arith::IndexCastUIOp::create(
+                                     b, loc, b.getI32Type(), k.remc(first, 8))),
+          k.i32(1));
+      Value v = vector::BroadcastOp::create(
+          b, loc, VectorType::get({1}, b.getI32Type()), bit);
+      if (!lane.isInteger(32))
+        v = arith::TruncIOp::create(b, loc, laneType, v);
+      return l.shl(v, 4);
+    }
+    // n a multiple of 8 from a multiple of 8: the n / 8 bytes spread so
+    // that lane i holds byte i / 8, tested against bit i % 8.
+    Value bytes = k.bytes(k.addc(k.divc(first, 8), qhOff), n / 8);
+    SmallVector<int64_t> spread(n);
+    SmallVector<int8_t> bits(n);
+    for (int64_t i = 0; i < n; ++i) {
+      spread[i] = i / 8;
+      bits[i] = static_cast<int8_t>(1u << (i % 8));
+    }
+    Value lanes = vector::ShuffleOp::create(b, loc, bytes, bytes, spread);
+    auto i8v = VectorType::get({n}, b.getI8Type());
+    Value masked = arith::AndIOp::create(
+        b, loc, lanes,
+        arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(i8v, ArrayRef<int8_t>(bits))));
+    Value set = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, masked,
+                                      l.splat(masked, 0));
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(laneType, IntegerAttr::get(lane, 0)));
+    return arith::SelectOp::create(b, loc, set, l.splat(zero, 16), zero);
+  }
+
   Value quants(BlockBytes &k, Value first, int64_t n,
                IntegerType lane) const override {
     Lanes l{k.b, k.loc};
     Value half = k.divc(first, 16);
     Value raw = k.bytes(k.addc(k.remc(first, 16), qsOff), n, lane);
     Value q = l.andc(l.shr(raw, k.mulc(half, 4)), 0xF);
-    if (five) {
-      // Lane i: bit first + i of qh; up to 8 lanes (a run that n divides
-      // stays in one byte) from the byte holding them.
-      auto i32v = VectorType::get({n}, k.b.getI32Type());
-      Value bits =
-          n <= 8 ? k.byteAt(k.addc(k.divc(first, 8), qhOff)) : k.u32At(qhOff);
-      Value word = vector::BroadcastOp::create(k.b, k.loc, i32v, bits);
-      Value shift = n <= 8 ? k.remc(first, 8) : first;
-      SmallVector<int32_t> iota(n);
-      for (int64_t i = 0; i < n; ++i)
-        iota[i] = static_cast<int32_t>(i);
-      Value lanes = arith::ConstantOp::create(
-          k.b, k.loc, DenseElementsAttr::get(i32v, ArrayRef<int32_t>(iota)));
-      if (!BlockBytes::constant(shift) || *BlockBytes::constant(shift))
-        lanes = arith::AddIOp::create(k.b, k.loc, lanes, l.splat(lanes, shift));
-      Value bit = l.andc(arith::ShRUIOp::create(k.b, k.loc, word, lanes), 1);
-      if (!lane.isInteger(32))
-        bit = arith::TruncIOp::create(k.b, k.loc, VectorType::get({n}, lane),
-                                      bit);
-      q = l.orr(q, l.shl(bit, 4));
-    }
+    if (five)
+      q = l.orr(q, fifthBits(k, first, n, lane));
     return hasMin ? q : l.subc(q, five ? 16 : 8);
   }
 };
