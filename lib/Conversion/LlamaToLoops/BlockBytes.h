@@ -20,7 +20,8 @@ namespace mlir::llama::dequant {
 
 /// Helpers over one block's bytes. Index arithmetic on constants folds as
 /// it is built, so that a decoder called with a constant element index
-/// emits constant offsets and shifts.
+/// emits constant offsets and shifts (indices are never negative: the
+/// folds' signed C++ arithmetic agrees with the unsigned ops).
 struct BlockBytes {
   OpBuilder &b;
   Location loc;
@@ -54,10 +55,6 @@ struct BlockBytes {
   Value remc(Value x, int64_t c) {
     if (auto cx = constant(x))
       return idx(*cx % c);
-    // (y * m) % c = 0 where c divides m.
-    if (auto mul = x.getDefiningOp<arith::MulIOp>())
-      if (auto m = constant(mul.getRhs()); m && *m % c == 0)
-        return idx(0);
     return arith::RemUIOp::create(b, loc, x, idx(c));
   }
   Value i32(int64_t v) {
@@ -79,15 +76,6 @@ struct BlockBytes {
     Value h = arith::TruncIOp::create(b, loc, b.getI16Type(), bits);
     Value f = arith::BitcastOp::create(b, loc, b.getF16Type(), h);
     return arith::ExtFOp::create(b, loc, b.getF32Type(), f);
-  }
-  /// Little-endian u32 at `base + off`, as i32.
-  Value u32At(int64_t off) {
-    Value w = byteAt(off);
-    for (int64_t i = 1; i < 4; ++i)
-      w = arith::OrIOp::create(
-          b, loc, w,
-          arith::ShLIOp::create(b, loc, byteAt(off + i), i32(8 * i)));
-    return w;
   }
   /// n bytes at `base + off`: vector<n x i8>, or extended to `lane` lanes
   /// (sign-extended if `isSigned`).

@@ -9,6 +9,8 @@
 
 #include "Decoders.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 using namespace mlir::llama;
 using namespace mlir::llama::dequant;
@@ -81,6 +83,7 @@ struct SmallBlockDecoder : BlockDecoder {
     }
     // n a multiple of 8 from a multiple of 8: the n / 8 bytes spread so
     // that lane i holds byte i / 8, tested against bit i % 8.
+    assert(n % 8 == 0 && "a run of the fifth bits is 1 or 8k lanes");
     Value bytes = k.bytes(k.addc(k.divc(first, 8), qhOff), n / 8);
     SmallVector<int64_t> spread(n);
     SmallVector<int8_t> bits(n);
@@ -242,6 +245,8 @@ Value mlir::llama::dequant::emitQuants(BlockBytes &k, const BlockDecoder &d,
   if (n <= d.run)
     return d.quants(k, first, n, lane);
   // Runs concatenated: first + r * run ..
+  assert(n % d.run == 0 && llvm::isPowerOf2_64(n / d.run) &&
+         "runs are joined pairwise");
   SmallVector<Value> runs;
   for (int64_t r = 0; r < n / d.run; ++r)
     runs.push_back(d.quants(k, k.addc(first, r * d.run), d.run, lane));
@@ -263,7 +268,9 @@ Value mlir::llama::dequant::emitQuants(BlockBytes &k, const BlockDecoder &d,
 std::pair<Value, Value>
 mlir::llama::dequant::scaleOf(BlockBytes &k, const BlockDecoder &d,
                               std::pair<Value, Value> scales, Value e) {
-  Value sub = k.divc(e, d.subBlock);
+  // One sub-block: lane 0, whatever e is.
+  Value sub = Lanes::width(scales.first) == 1 ? k.idx(0)
+                                               : k.divc(e, d.subBlock);
   OpFoldResult pos = sub;
   if (auto c = BlockBytes::constant(sub))
     pos = k.b.getIndexAttr(*c);

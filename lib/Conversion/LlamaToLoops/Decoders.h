@@ -46,7 +46,8 @@ public:
   /// `k.base`, as vector<n x lane> (i8 for int8 dot products, i32 where
   /// they become f32: the bytes are widened first, which converts with
   /// fewer instructions than widening the result). `first` is an index,
-  /// constant or not; n divides run and first is a multiple of n.
+  /// constant or not; n divides run and first is a multiple of n (Q5_0 and
+  /// Q5_1: n is 1 or a multiple of 8).
   virtual Value quants(BlockBytes &k, Value first, int64_t n,
                        IntegerType lane) const = 0;
 };

@@ -103,7 +103,7 @@ SmallVector<std::pair<int64_t, Value>> emitBlockWeights(OpBuilder &b,
                                                         Value row, Value blk);
 
 //===----------------------------------------------------------------------===//
-// Integer dot products (Q8_0 / Q4_0 weights times int8 activations)
+// Integer dot products (quantized weights times int8 activations)
 //===----------------------------------------------------------------------===//
 
 // The instruction family of the int8 dot products is the IntDotISA of the
@@ -126,11 +126,12 @@ struct Int8Group {
   bool nonneg = false; // q in [0, 127] (llama.int8_dot lhs_nonneg)
 };
 
-/// Whether the groups of `type` have a min (minCoef): Q4_K, Q5_K.
+/// Whether the groups of `type` have a min (minCoef): Q4_1, Q5_1, Q4_K,
+/// Q5_K; false for the unquantized types.
 bool int8GroupsHaveMin(GGMLType type);
 
-/// The 32-element groups of block `blk` of `row` (1 for Q8_0/Q4_0, 8 for
-/// the K-quants).
+/// The 32-element groups of block `blk` of `row` (1 for the 32-element
+/// formats, 8 for the K-quants).
 SmallVector<Int8Group> emitBlockInt8Groups(OpBuilder &b, Location loc,
                                            const WeightView &w, Value row,
                                            Value blk);

@@ -14,7 +14,7 @@ using namespace mlir::llama;
 using namespace mlir::llama::dequant;
 
 bool mlir::llama::int8GroupsHaveMin(GGMLType type) {
-  return dequant::getBlockDecoder(type).hasMin;
+  return !isUnquantized(type) && dequant::getBlockDecoder(type).hasMin;
 }
 
 SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
