@@ -27,6 +27,13 @@ struct BlockBytes {
   Location loc;
   Value view, row, base; // base: byte index of the block in the row
 
+  /// Block `blk` of `row` of `w`.
+  static BlockBytes at(OpBuilder &b, Location loc, const WeightView &w,
+                       Value row, Value blk) {
+    BlockBytes k{b, loc, w.view, row, nullptr};
+    k.base = k.mulc(blk, w.bytesPerBlock);
+    return k;
+  }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   static std::optional<int64_t> constant(Value v) {
     return getConstantIntValue(v);

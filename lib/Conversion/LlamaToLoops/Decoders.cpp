@@ -9,6 +9,7 @@
 
 #include "Decoders.h"
 
+#include "llvm/ADT/Sequence.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -253,10 +254,8 @@ Value mlir::llama::dequant::emitQuants(BlockBytes &k, const BlockDecoder &d,
   while (runs.size() > 1) {
     SmallVector<Value> joined;
     for (size_t i = 0; i + 1 < runs.size(); i += 2) {
-      int64_t w = Lanes::width(runs[i]);
-      SmallVector<int64_t> iota(2 * w);
-      for (int64_t e = 0; e < 2 * w; ++e)
-        iota[e] = e;
+      auto iota =
+          llvm::to_vector(llvm::seq<int64_t>(0, 2 * Lanes::width(runs[i])));
       joined.push_back(
           vector::ShuffleOp::create(k.b, k.loc, runs[i], runs[i + 1], iota));
     }
@@ -269,8 +268,8 @@ std::pair<Value, Value>
 mlir::llama::dequant::scaleOf(BlockBytes &k, const BlockDecoder &d,
                               std::pair<Value, Value> scales, Value e) {
   // One sub-block: lane 0, whatever e is.
-  Value sub = Lanes::width(scales.first) == 1 ? k.idx(0)
-                                               : k.divc(e, d.subBlock);
+  Value sub =
+      Lanes::width(scales.first) == 1 ? k.idx(0) : k.divc(e, d.subBlock);
   OpFoldResult pos = sub;
   if (auto c = BlockBytes::constant(sub))
     pos = k.b.getIndexAttr(*c);

@@ -55,8 +55,7 @@ Value mlir::llama::emitLoadWeightElement(OpBuilder &b, Location loc,
   }
   // w = scale q - min, from the format's decoder.
   const BlockDecoder &d = getBlockDecoder(w.type);
-  BlockBytes k{b, loc, w.view, row, nullptr};
-  k.base = k.mulc(blk, w.bytesPerBlock);
+  BlockBytes k = BlockBytes::at(b, loc, w, row, blk);
   Value q = vector::ExtractOp::create(
       b, loc, emitQuants(k, d, j, 1, b.getI32Type()), 0);
   auto [scale, min] = scaleOf(k, d, d.scales(k), j);

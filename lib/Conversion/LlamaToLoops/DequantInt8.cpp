@@ -22,8 +22,7 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
                                                         const WeightView &w,
                                                         Value row, Value blk) {
   const BlockDecoder &d = getBlockDecoder(w.type);
-  BlockBytes k{b, loc, w.view, row, nullptr};
-  k.base = k.mulc(blk, w.bytesPerBlock);
+  BlockBytes k = BlockBytes::at(b, loc, w, row, blk);
   auto [scales, mins] = d.scales(k);
   int64_t subs = Lanes::width(scales);
   SmallVector<Int8Group> groups;

@@ -17,16 +17,8 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
                                 Value row, Value blk,
                                 function_ref<Value(Value, int64_t)> loadX,
                                 Value acc) {
-  auto idx = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
-  auto mulIdx = [&](Value x, int64_t c) {
-    return arith::MulIOp::create(b, loc, x, idx(c));
-  };
-  auto addIdx = [&](Value x, int64_t c) {
-    return c ? Value(arith::AddIOp::create(b, loc, x, idx(c))) : x;
-  };
-  Value k0 = mulIdx(blk, dotBlockElements(w));
+  Value k0 = arith::MulIOp::create(
+      b, loc, blk, arith::ConstantIndexOp::create(b, loc, dotBlockElements(w)));
   switch (w.type) {
   case GGMLType::F32:
   case GGMLType::F16:
@@ -41,14 +33,13 @@ Value mlir::llama::emitBlockDot(OpBuilder &b, Location loc, const WeightView &w,
   // Quantized, per sub-block u of S elements in 16-element pieces:
   //   acc += scale_u * sum(q x) - min_u * sum(x)
   const BlockDecoder &d = getBlockDecoder(w.type);
-  BlockBytes k{b, loc, w.view, row, nullptr};
-  k.base = k.mulc(blk, w.bytesPerBlock);
+  BlockBytes k = BlockBytes::at(b, loc, w, row, blk);
   auto f32v = VectorType::get({kDotLanes}, b.getF32Type());
   auto scales = d.scales(k);
   for (int64_t u = 0; u < dotBlockElements(w); u += d.subBlock) {
     SmallVector<Value> xs, qs;
     for (int64_t e = u; e < u + d.subBlock; e += kDotLanes) {
-      xs.push_back(loadX(addIdx(k0, e), kDotLanes));
+      xs.push_back(loadX(k.addc(k0, e), kDotLanes));
       qs.push_back(arith::SIToFPOp::create(
           b, loc, f32v, emitQuants(k, d, k.idx(e), kDotLanes, b.getI32Type())));
     }
@@ -86,8 +77,7 @@ Value mlir::llama::emitBlockPartWeights(OpBuilder &b, Location loc,
   // Part p is elements 8p .. 8p + 7 of the block: scale q - min as one
   // multiply-add.
   const BlockDecoder &d = getBlockDecoder(w.type);
-  BlockBytes k{b, loc, w.view, row, nullptr};
-  k.base = k.mulc(blk, w.bytesPerBlock);
+  BlockBytes k = BlockBytes::at(b, loc, w, row, blk);
   auto f32v = VectorType::get({8}, b.getF32Type());
   Value e = k.mulc(part, 8);
   Value q = arith::SIToFPOp::create(b, loc, f32v,
@@ -136,14 +126,12 @@ SmallVector<std::pair<int64_t, Value>>
 mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
                               Value row, Value blk) {
   SmallVector<std::pair<int64_t, Value>> pieces;
-  auto idx = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
   switch (w.type) {
   case GGMLType::F32:
   case GGMLType::F16:
   case GGMLType::BF16: {
-    Value k0 = arith::MulIOp::create(b, loc, blk, idx(kDotLanes));
+    Value k0 = arith::MulIOp::create(
+        b, loc, blk, arith::ConstantIndexOp::create(b, loc, kDotLanes));
     pieces.push_back({0, emitUnquantizedPiece(b, loc, w, row, k0, kDotLanes)});
     return pieces;
   }
@@ -152,8 +140,7 @@ mlir::llama::emitBlockWeights(OpBuilder &b, Location loc, const WeightView &w,
   }
   // scale q - min, a piece at a time.
   const BlockDecoder &d = getBlockDecoder(w.type);
-  BlockBytes k{b, loc, w.view, row, nullptr};
-  k.base = k.mulc(blk, w.bytesPerBlock);
+  BlockBytes k = BlockBytes::at(b, loc, w, row, blk);
   auto f32v = VectorType::get({kDotLanes}, b.getF32Type());
   auto scales = d.scales(k);
   for (int64_t e = 0; e < dotBlockElements(w); e += kDotLanes) {
