@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Rotation.h"
+
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 #include "llama-mlir/Transforms/Passes.h"
 
@@ -132,14 +134,7 @@ struct RoPEToLinalg : OpRewritePattern<RoPEOp> {
           Value freq =
               math::ExpOp::create(b, l, arith::MulFOp::create(b, l, iF, scale));
           Value angle = arith::MulFOp::create(b, l, pF, freq);
-          Value cosA = math::CosOp::create(b, l, angle);
-          Value sinA = math::SinOp::create(b, l, angle);
-          Value r0 =
-              arith::SubFOp::create(b, l, arith::MulFOp::create(b, l, a, cosA),
-                                    arith::MulFOp::create(b, l, bv, sinA));
-          Value r1 =
-              arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, a, sinA),
-                                    arith::MulFOp::create(b, l, bv, cosA));
+          auto [r0, r1] = emitRotation(b, l, a, bv, angle);
           Value zero = arith::ConstantIndexOp::create(b, l, 0);
           Value isFirst =
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idxC, zero);

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Rotation.h"
 #include "Lowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -135,14 +136,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     if (rope) {
       Value angle = arith::MulFOp::create(
           b, loc, arith::SIToFPOp::create(b, loc, f32, p), pr.freq);
-      Value c = math::CosOp::create(b, loc, angle);
-      Value sn = math::SinOp::create(b, loc, angle);
-      Value y0 =
-          arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, c),
-                                arith::MulFOp::create(b, loc, a1, sn));
-      Value y1 =
-          arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, a0, sn),
-                                arith::MulFOp::create(b, loc, a1, c));
+      auto [y0, y1] = emitRotation(b, loc, a0, a1, angle);
       a0 = arith::SelectOp::create(b, loc, pr.inRot, y0, a0);
       a1 = arith::SelectOp::create(b, loc, pr.inRot, y1, a1);
     }
