@@ -197,3 +197,22 @@ func.func @small_formats(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32
   %c = llama.matmul %x, %w3 : (tensor<?x64xf32>, !llama.weight<32x64xq5_1>) -> tensor<?x32xf32>
   return %a, %b, %c : tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>
 }
+
+// -----
+
+// Q4_K has a rows16 layout (per tile of 16 rows and super-block of 256):
+// packed-weights gives it to the Q4_K weight whose K is whole super-blocks;
+// Q5_K keeps its tiles packed per call, in the GGUF layout.
+// VNNI-LABEL: func.func @k_quants
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_k
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_k
+// PACKW-LABEL: func.func @k_quants
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_k
+// PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_k
+func.func @k_quants(%x: tensor<?x256xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {
+  %w1 = llama.weight "w1" : !llama.weight<32x256xq4_k>
+  %w2 = llama.weight "w2" : !llama.weight<32x256xq5_k>
+  %a = llama.matmul %x, %w1 : (tensor<?x256xf32>, !llama.weight<32x256xq4_k>) -> tensor<?x32xf32>
+  %b = llama.matmul %x, %w2 : (tensor<?x256xf32>, !llama.weight<32x256xq5_k>) -> tensor<?x32xf32>
+  return %a, %b : tensor<?x32xf32>, tensor<?x32xf32>
+}

@@ -1134,6 +1134,40 @@ func.func @prepacked_f16(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x3
 
 // -----
 
+// packed-weights=true: a Q4_K weight is prepacked per tile and super-block
+// (tiles x super-blocks x 2304 bytes). Group g is sub-block g % 8 of unit
+// g / 8; each group prefetches its share (5 lines, clamped to the unit) of
+// the unit 2 ahead; the quants are nibble steps like Q4_0's; the 16 rows'
+// 6-bit scales and mins are rebuilt from one byte of low bits per row and
+// the word of high bits shifted by 4 (g % 8), times d and dmin.
+// PACKW: llama.weight_table = [{layout = "rows16", name = "wk", ne = [512, 32], type = 12 : i64}]
+// PACKW-LABEL: func.func @prepacked_q4_k
+// PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x2304xi8>
+// PACKW: scf.parallel
+// PACKW-NOT: memref.alloca
+// PACKW: %[[U:.*]] = arith.divui %[[G:.*]], %c8 : index
+// PACKW: arith.minui %{{.*}}, %c2240 : index
+// PACKW: memref.prefetch
+// PACKW: %[[SUB:.*]] = arith.remui %[[G]], %c8
+// PACKW: vector.load %{{.*}}[%{{.*}}, %[[UNIT:.*]], %{{.*}}] : memref<2x2x2304xi8>, vector<64xi8>
+// PACKW: llama.dot4_acc avx512vnni
+// PACKW: %[[D:.*]] = vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2240{{.*}}] : memref<2x2x2304xi8>, vector<32xi8>
+// PACKW: %[[LOW:.*]] = vector.load %{{.*}} : memref<2x2x2304xi8>, vector<16xi8>
+// PACKW: arith.extui %[[LOW]] : vector<16xi8> to vector<16xi32>
+// PACKW: %[[HI:.*]] = vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2176] : memref<2x2x2304xi8>, vector<64xi8>
+// PACKW: arith.shrui %{{.*}}, %{{.*}} : vector<16xi32>
+// PACKW: arith.uitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// PACKW: arith.uitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// PACKW: vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2272] : memref<2x2x2304xi8>, vector<32xi8>
+// PACKW: return
+func.func @prepacked_q4_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "wk" : !llama.weight<32x512xq4_k>
+  %y = llama.matmul %x, %w : (tensor<1x512xf32>, !llama.weight<32x512xq4_k>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
 // A result with a dynamic token count made by a matmul (the logits): the
 // matmul reads only the last rows of its input, as many as the caller's
 // out-buffer has (generation asks for the last token's only), copied into

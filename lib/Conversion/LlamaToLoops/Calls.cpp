@@ -39,12 +39,14 @@ MemRefType weightBufferType(WeightType wt, bool packed) {
   if (!packed)
     return weightViewType(ctx, wt.getGgmlType(), wt.getNumRows(),
                           wt.getShape().back());
-  // tiles x groups x bytes (PackedWeights.h)
-  return MemRefType::get({wt.getShape()[0] / kPackedRows,
-                          wt.getShape()[1] / kIntDotBlock,
-                          llama_mlir::packed::rows16GroupBytes(
-                              static_cast<uint32_t>(wt.getGgmlType()))},
-                         IntegerType::get(ctx, 8));
+  // tiles x units x bytes (PackedWeights.h)
+  auto type = static_cast<uint32_t>(wt.getGgmlType());
+  return MemRefType::get(
+      {wt.getShape()[0] / kPackedRows,
+       wt.getShape()[1] /
+           (kIntDotBlock * llama_mlir::packed::rows16UnitGroups(type)),
+       llama_mlir::packed::rows16UnitBytes(type)},
+      IntegerType::get(ctx, 8));
 }
 
 WeightView weightView(Value view, WeightType wt, bool packed) {

@@ -19,8 +19,9 @@
 //                              - min[r] * sum(xq))
 // in which the int32 sums are exact and so is their f32 difference
 // (|sum| < 2^24). A weight prepacked at compile time (rows16,
-// PackedWeights.h) holds the same quants tile by tile in the file (Q4_0 as
-// nibbles, bias 8; scales as f16), and the same loops read it in place.
+// PackedWeights.h) holds the same quants tile by tile in the file (Q4_0 and
+// Q4_K as nibbles; scales as f16, Q4_K's sub-block scales and mins as their
+// 6 bits), and the same loops read it in place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -129,6 +130,21 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
   return t;
 }
 
+/// Where group g of a prepacked tile is: its unit (dimension 1 of the view)
+/// and, in units of several groups (Q4_K), the group's index in the unit.
+struct GroupAt {
+  Value unit, sub;
+};
+
+static GroupAt groupAt(TileBuilder &e, const PackedTile &t, Value g) {
+  int64_t per =
+      llama_mlir::packed::rows16UnitGroups(static_cast<uint32_t>(t.type));
+  if (per == 1)
+    return {g, Value()};
+  return {arith::DivUIOp::create(e.b, e.loc, g, e.idx(per)),
+          arith::RemUIOp::create(e.b, e.loc, g, e.idx(per))};
+}
+
 /// The index of the tile of rows [r0, r0 + 16) in a prepacked weight's view.
 static Value tileIndex(TileBuilder &e, Value r0) {
   return arith::DivUIOp::create(e.b, e.loc, r0, e.idx(kPackedRows));
@@ -147,7 +163,7 @@ static PackedTile prepackedTile(TileBuilder &e, const WeightView &w, Value r0) {
 /// The 4 quants at step j (elements 4j .. 4j+3) of group g of the tile's 16
 /// rows: vector<64xi8>, row r in bytes 4r .. 4r+3.
 static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
-                        int64_t j) {
+                        const GroupAt &at, int64_t j) {
   OpBuilder &b = e.b;
   auto i8x64 = VectorType::get({4 * kPackedRows}, b.getI8Type());
   if (!t.packed)
@@ -158,10 +174,17 @@ static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
                                t.quants, ValueRange{g, e.idx(j), e.idx(0)}));
   if (t.type == GGMLType::Q8_0)
     return vector::LoadOp::create(b, e.loc, i8x64, t.packed,
-                                  ValueRange{t.index, g, e.idx(64 * j)});
-  // Q4_0: steps j and j + 4 are the low and high nibbles of one load.
+                                  ValueRange{t.index, at.unit, e.idx(64 * j)});
+  // Q4_0, Q4_K: steps j and j + 4 are the low and high nibbles of one load.
+  Value first = e.idx(64 * (j % 4));
+  if (at.sub)
+    first = arith::AddIOp::create(
+        b, e.loc,
+        e.mul(at.sub, llama_mlir::packed::rows16QuantsAt(
+                          static_cast<uint32_t>(t.type), 1)),
+        first);
   Value v = vector::LoadOp::create(b, e.loc, i8x64, t.packed,
-                                   ValueRange{t.index, g, e.idx(64 * (j % 4))});
+                                   ValueRange{t.index, at.unit, first});
   if (j < 4)
     return arith::AndIOp::create(b, e.loc, v,
                                  e.splat(i8x64, b.getI8IntegerAttr(0x0F)));
@@ -169,21 +192,65 @@ static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
                                 e.splat(i8x64, b.getI8IntegerAttr(4)));
 }
 
-/// The 16 rows' scales of group g: vector<16xf32>.
-static Value tileScales(TileBuilder &e, const PackedTile &t, Value g) {
+/// The 16 rows' scales of group g and, for formats with mins (Q4_K, Q5_K),
+/// their mins: vector<16xf32> (w = scale q - min).
+static std::pair<Value, Value> tileScales(TileBuilder &e, const PackedTile &t,
+                                          Value g, const GroupAt &at) {
   OpBuilder &b = e.b;
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  auto i32x16 = VectorType::get({kPackedRows}, b.getI32Type());
   if (!t.packed)
-    return vector::LoadOp::create(b, e.loc, f32x16, t.scales,
-                                  ValueRange{g, e.idx(0)});
-  int64_t at =
-      llama_mlir::packed::rows16QuantBytes(static_cast<uint32_t>(t.type));
-  Value raw = vector::LoadOp::create(
-      b, e.loc, VectorType::get({2 * kPackedRows}, b.getI8Type()), t.packed,
-      ValueRange{t.index, g, e.idx(at)});
-  Value h = vector::BitCastOp::create(
-      b, e.loc, VectorType::get({kPackedRows}, b.getF16Type()), raw);
-  return arith::ExtFOp::create(b, e.loc, f32x16, h);
+    return {vector::LoadOp::create(b, e.loc, f32x16, t.scales,
+                                   ValueRange{g, e.idx(0)}),
+            t.mins ? Value(vector::LoadOp::create(b, e.loc, f32x16, t.mins,
+                                                  ValueRange{g, e.idx(0)}))
+                   : Value()};
+  auto type = static_cast<uint32_t>(t.type);
+  auto load = [&](int64_t n, Value first) -> Value {
+    return vector::LoadOp::create(b, e.loc, VectorType::get({n}, b.getI8Type()),
+                                  t.packed,
+                                  ValueRange{t.index, at.unit, first});
+  };
+  // 16 f16 scales at byte `first`.
+  auto halves = [&](int64_t first) -> Value {
+    return arith::ExtFOp::create(
+        b, e.loc, f32x16,
+        Value(vector::BitCastOp::create(
+            b, e.loc, VectorType::get({kPackedRows}, b.getF16Type()),
+            load(2 * kPackedRows, e.idx(first)))));
+  };
+  Value d = halves(llama_mlir::packed::rows16ScalesAt(type));
+  if (t.type != GGMLType::Q4_K)
+    return {d, Value()};
+  // Q4_K: the 6-bit sc and m of sub-block s, low 4 bits in one byte per
+  // row, high 2 bits at bits 4s .. 4s+3 of one word per row.
+  auto splat = [&](int64_t v) {
+    return e.splat(i32x16, b.getI32IntegerAttr(static_cast<int32_t>(v)));
+  };
+  Value low = arith::ExtUIOp::create(
+      b, e.loc, i32x16,
+      load(kPackedRows, e.add(e.mul(at.sub, kPackedRows),
+                              llama_mlir::packed::kQ4KScaleLowAt)));
+  Value words = vector::BitCastOp::create(
+      b, e.loc, i32x16,
+      load(4 * kPackedRows, e.idx(llama_mlir::packed::kQ4KScaleHighAt)));
+  Value shift = vector::BroadcastOp::create(
+      b, e.loc, i32x16,
+      arith::IndexCastUIOp::create(b, e.loc, b.getI32Type(), e.mul(at.sub, 4)));
+  Value high = arith::ShRUIOp::create(b, e.loc, words, shift);
+  auto sixBits = [&](Value lo4, int64_t highAt) -> Value {
+    Value hi2 = arith::AndIOp::create(
+        b, e.loc, arith::ShLIOp::create(b, e.loc, high, splat(4 - highAt)),
+        splat(48));
+    return arith::UIToFPOp::create(b, e.loc, f32x16,
+                                   arith::OrIOp::create(b, e.loc, lo4, hi2));
+  };
+  Value sc = sixBits(arith::AndIOp::create(b, e.loc, low, splat(15)), 0);
+  Value m = sixBits(arith::ShRUIOp::create(b, e.loc, low, splat(4)), 2);
+  Value dmin =
+      halves(llama_mlir::packed::rows16ScalesAt(type) + 2 * kPackedRows);
+  return {arith::MulFOp::create(b, e.loc, sc, d),
+          arith::MulFOp::create(b, e.loc, m, dmin)};
 }
 
 /// The results of a tile loop carrying one vector<16xf32> per (tile, token),
@@ -214,25 +281,38 @@ static SmallVector<Value> finishTileDots(TileBuilder &e, scf::ForOp loop,
 /// the same distance in bytes for the other layouts.
 constexpr int64_t kPrefetchBytes = 16 * 288;
 
-/// Software prefetch of every 64-byte line of the group kPrefetchBytes
-/// ahead of group g (clamped to the last) of each prepacked tile (`views`:
-/// memref<tiles x groups x bytes x i8> and the tile's index): the hardware
-/// prefetchers alone leave the tile loops of 7B-sized weights waiting on
-/// their loads.
+/// Software prefetch, at group g of `groups`, of the unit kPrefetchBytes
+/// ahead of g's (clamped to the last) of each prepacked tile (`views`:
+/// memref<tiles x units x bytes x i8> and the tile's index): every 64-byte
+/// line of it, or, where a unit has several groups (Q4_K), the group's
+/// share of its lines. The hardware prefetchers alone leave the tile loops
+/// of 7B-sized weights waiting on their loads.
 static void prefetchAhead(TileBuilder &e,
                           ArrayRef<std::pair<Value, Value>> views, Value g,
                           int64_t groups) {
   OpBuilder &b = e.b;
   for (auto [view, index] : views) {
-    int64_t bytes = cast<MemRefType>(view.getType()).getDimSize(2);
+    auto mt = cast<MemRefType>(view.getType());
+    int64_t units = mt.getDimSize(1), bytes = mt.getDimSize(2);
+    int64_t per = groups / units, lines = (bytes + 63) / 64;
+    int64_t share = (lines + per - 1) / per;
+    Value unit =
+        per == 1 ? g : Value(arith::DivUIOp::create(b, e.loc, g, e.idx(per)));
     Value ahead = arith::MinUIOp::create(
-        b, e.loc, e.add(g, (kPrefetchBytes + bytes - 1) / bytes),
-        e.idx(groups - 1));
-    for (int64_t off = 0; off < bytes; off += 64)
-      memref::PrefetchOp::create(b, e.loc, view,
-                                 ValueRange{index, ahead, e.idx(off)},
+        b, e.loc, e.add(unit, (kPrefetchBytes + bytes - 1) / bytes),
+        e.idx(units - 1));
+    Value first = per == 1
+                      ? e.idx(0)
+                      : e.mul(arith::RemUIOp::create(b, e.loc, g, e.idx(per)),
+                              64 * share);
+    for (int64_t i = 0; i < share; ++i) {
+      Value off = e.add(first, 64 * i);
+      if (per != 1)
+        off = arith::MinUIOp::create(b, e.loc, off, e.idx(bytes - 64));
+      memref::PrefetchOp::create(b, e.loc, view, ValueRange{index, ahead, off},
                                  /*isWrite=*/false, /*localityHint=*/3,
                                  /*isDataCache=*/true);
+    }
   }
 }
 
@@ -265,6 +345,9 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
       [&](Value g, ValueRange accs) {
         Value k0 = e.mul(g, kIntDotBlock);
         prefetchAhead(e, views, g, k / kIntDotBlock);
+        SmallVector<GroupAt> at;
+        for (const PackedTile &tile : tiles)
+          at.push_back(tile.packed ? groupAt(e, tile, g) : GroupAt{});
         SmallVector<Value> dots(tiles.size() * nt, izero);
         for (int64_t j = 0; j < 8; ++j) {
           Value kk = e.add(k0, 4 * j);
@@ -280,12 +363,15 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
                 vector::BroadcastOp::create(b, e.loc, i32x16, w)));
           }
           for (auto [i, tile] : llvm::enumerate(tiles)) {
-            Value wv = tileQuants(e, tile, g, j);
+            Value wv = tileQuants(e, tile, g, at[i], j);
             for (int64_t t = 0; t < nt; ++t)
               dots[i * nt + t] = Dot4AccOp::create(
                   b, e.loc, i32x16, dots[i * nt + t], wv, xs[t], kindAttr);
           }
         }
+        SmallVector<std::pair<Value, Value>> scales;
+        for (auto [i, tile] : llvm::enumerate(tiles))
+          scales.push_back(tileScales(e, tile, g, at[i]));
         SmallVector<Value> next(accs.begin(), accs.end());
         for (auto [t, s] : llvm::enumerate(toks)) {
           Value dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, g});
@@ -302,13 +388,11 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
                       arith::ConstantOp::create(
                           b, e.loc,
                           b.getF32FloatAttr(static_cast<float>(tile.bias))))));
-            Value sc = tileScales(e, tile, g);
+            auto [sc, m] = scales[i];
             acc = vector::FMAOp::create(
                 b, e.loc, f, arith::MulFOp::create(b, e.loc, sc, bcast(dx)),
                 acc);
-            if (tile.mins) {
-              Value m = vector::LoadOp::create(b, e.loc, f32x16, tile.mins,
-                                               ValueRange{g, e.idx(0)});
+            if (m) {
               Value dxs = arith::NegFOp::create(
                   b, e.loc, arith::MulFOp::create(b, e.loc, dx, xsum));
               acc = vector::FMAOp::create(b, e.loc, m, bcast(dxs), acc);
