@@ -56,13 +56,13 @@
 // AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 8>} {{.*}}q4_0
 // AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f16
 
-// AVX-512 VNNI has 16-row tiles for Q4_0 (integer) and F16 (float), not
-// for Q6_K nor for 24 rows.
+// AVX-512 VNNI has 16-row tiles for Q4_0 and Q6_K (integer) and F16
+// (float), not for 24 rows.
 // VNNI-LABEL: func.func @configs
 // VNNI: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_0
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8, tile_rows = 16>} {{.*}}f16
-// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8>} {{.*}}q6_k
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q6_k
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
 
@@ -118,11 +118,11 @@ func.func @configs(%x: tensor<?x64xf32>, %y: tensor<?x256xf32>, %tok: tensor<?xi
 // gate/up pair whose gate is also read by a plain matmul of another
 // function keeps the GGUF layout only where that use cannot be tiled (here
 // every use can: both take rows16); the Q/K/V projection with a Q6_K value
-// weight takes no tiles, so its Q4_0 query weight is not prepacked and
-// neither is the matmul that shares it.
+// weight takes tiles but not the rows16 layout (Q6_K has none), so its Q4_0
+// query weight is not prepacked and neither is the matmul that shares it.
 // PACKW-LABEL: func.func @all_or_none
 // PACKW: llama.matmul_swiglu {{.*}}tile_rows = 16, layout = rows16>}
-// PACKW: llama.qkv_rope {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8>,
+// PACKW: llama.qkv_rope {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>,
 // PACKW-LABEL: func.func @all_or_none_other
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>, tag = "g"}
 // PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>, tag = "q"}

@@ -1023,21 +1023,46 @@ func.func @packed_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 
 // -----
 
+// Q6_K tiles: each group of 32 has two scales (16-element sub-blocks),
+// packed per half; the activations also keep the sum of each block's first
+// 16 quants. Steps 0..3 and 4..7 sum apart, and each half's sum is
+// scaled with its own scale and bias sum (the second half's: xs - xl).
+// PACK-LABEL: func.func @packed_prefill_q6_k
+// PACK: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
+// PACK: %[[SUM:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// PACK: memref.store %[[SUM]], %[[XL:[a-z0-9_]+]][
+// PACK: scf.parallel
+// PACK: memref.alloca() {alignment = 64 : i64} : memref<8x8x16xi32>
+// PACK: memref.alloca() {alignment = 64 : i64} : memref<8x2x16xf32>
+// PACK: %[[LO:.*]] = llama.dot4_acc avx512vnni %cst{{.*}}
+// PACK: %[[HI:.*]] = llama.dot4_acc avx512vnni %cst{{.*}}
+// PACK: %[[L:.*]] = memref.load %[[XL]]
+// PACK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// PACK: vector.fma
+// PACK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// PACK: vector.fma
+// PACK: return
+func.func @packed_prefill_q6_k(%x: tensor<?x256xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w6" : !llama.weight<32x256xq6_k>
+  %y = llama.matmul %x, %w : (tensor<?x256xf32>, !llama.weight<32x256xq6_k>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
 // negative_: a decode step (one token: packing would cost more than the
-// dot products), Q6_K rows (two scales per 32 quants), and a row count
-// that is not a multiple of 16 keep the row kernels.
+// dot products) and a row count that is not a multiple of 16 keep the row
+// kernels.
 // PACK-LABEL: func.func @negative_packed
 // PACK-NOT: llama.dot4_acc
 // PACK-NOT: memref.alloca
 // PACK: return
-func.func @negative_packed(%x: tensor<1x256xf32>, %p: tensor<?x256xf32>) -> (tensor<1x32xf32>, tensor<?x32xf32>, tensor<?x40xf32>) {
+func.func @negative_packed(%x: tensor<1x256xf32>, %p: tensor<?x256xf32>) -> (tensor<1x32xf32>, tensor<?x40xf32>) {
   %w = llama.weight "w" : !llama.weight<32x256xq4_0>
   %d = llama.matmul %x, %w : (tensor<1x256xf32>, !llama.weight<32x256xq4_0>) -> tensor<1x32xf32>
-  %w6 = llama.weight "w6" : !llama.weight<32x256xq6_k>
-  %e = llama.matmul %p, %w6 : (tensor<?x256xf32>, !llama.weight<32x256xq6_k>) -> tensor<?x32xf32>
   %w40 = llama.weight "w40" : !llama.weight<40x256xq8_0>
   %f = llama.matmul %p, %w40 : (tensor<?x256xf32>, !llama.weight<40x256xq8_0>) -> tensor<?x40xf32>
-  return %d, %e, %f : tensor<1x32xf32>, tensor<?x32xf32>, tensor<?x40xf32>
+  return %d, %f : tensor<1x32xf32>, tensor<?x40xf32>
 }
 
 // -----
@@ -1219,13 +1244,13 @@ func.func @configured_by_hand(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
 
 // -----
 
-// negative_: 16-row tiles of Q6_K rows (16-element sub-blocks: no packed
-// layout) are not a kernel this op can have.
-func.func @negative_config_tiles_q6_k(%x: tensor<?x256xf32>) -> tensor<?x16xf32> {
-  %w = llama.weight "w" : !llama.weight<16x256xq6_k>
+// negative_: 16-row tiles of 24 rows (not a whole number of tiles) are not
+// a kernel this op can have.
+func.func @negative_config_tiles_24_rows(%x: tensor<?x64xf32>) -> tensor<?x24xf32> {
+  %w = llama.weight "w" : !llama.weight<24x64xq4_0>
   // expected-error @+1 {{kernel_config tile_rows = 16, but the op's weights cannot be packed in 16-row tiles}}
-  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16>} : (tensor<?x256xf32>, !llama.weight<16x256xq6_k>) -> tensor<?x16xf32>
-  return %y : tensor<?x16xf32>
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16>} : (tensor<?x64xf32>, !llama.weight<24x64xq4_0>) -> tensor<?x24xf32>
+  return %y : tensor<?x24xf32>
 }
 
 // -----

@@ -64,8 +64,8 @@ bool hasIntDot(GGMLType type);
 bool canIntDot(GGMLType type, int64_t k);
 
 /// Whether rows of `k` elements can be multiplied in packed 16-row integer
-/// tiles: canIntDot, and one scale per 32-element group (all but Q6_K,
-/// whose 16-element sub-blocks are not packed).
+/// tiles: canIntDot (Q6_K's groups have two scales, one per 16-element
+/// sub-block).
 bool canPackRows(GGMLType type, int64_t k);
 
 /// Whether f16/bf16 rows of `k` elements (a multiple of 16) can be packed as

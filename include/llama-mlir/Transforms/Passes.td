@@ -63,8 +63,8 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
       a weight of the op has integer dots (every quantized type);
       else `none`.
     * `tile_rows = 16`: on rows with tiles, with `int-dot` on, where every
-      weight has a multiple of 16 rows and packs (the quantized types but
-      Q6_K with int8 activations; F16, BF16 without).
+      weight has a multiple of 16 rows and packs (the quantized types with
+      int8 activations; F16, BF16 without).
     * `token_block`: the row's (or `token-block`) where the op takes tiles or
       every weight has vectorized block dots; else 1.
     * `layout = rows16` (`packed-weights`): on the tiled ops all of whose

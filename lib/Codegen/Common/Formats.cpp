@@ -76,7 +76,7 @@ bool mlir::llama::canIntDot(GGMLType type, int64_t k) {
 }
 
 bool mlir::llama::canPackRows(GGMLType type, int64_t k) {
-  return canIntDot(type, k) && type != GGMLType::Q6_K;
+  return canIntDot(type, k);
 }
 
 bool mlir::llama::canPackFloatRows(GGMLType type, int64_t k) {

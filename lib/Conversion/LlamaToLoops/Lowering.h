@@ -42,8 +42,10 @@ struct Activation {
   /// With integer dot products: the activations (times gamma) quantized per
   /// block of 32 to int8, `xq : [seq, K] x i8` with scales `xd : [seq, K/32]`
   /// (round(v * 127 / max|v|), as llama.cpp's Q8_0), and the sum of each
-  /// block's quants `xs : [seq, K/32] x f32` (for the K-quants' mins).
-  Value xq, xd, xs;
+  /// block's quants `xs : [seq, K/32] x f32` (for the K-quants' mins);
+  /// for the 16-row tiles of Q6_K (two sub-blocks per block) also the sum
+  /// of each block's first 16 quants, `xl : [seq, K/32] x f32`.
+  Value xq, xd, xs, xl;
 
   /// x[s, k0 : k0 + lanes] (times gamma).
   Value load(Emitter &e, Value s, Value k0, int64_t lanes) const {
@@ -380,7 +382,8 @@ private:
   void normPrologue(Emitter &e, Activation &a, Value norm,
                     std::optional<APFloat> eps,
                     ArrayRef<const WeightView *> rows);
-  void quantizeActivations(Emitter &e, Activation &a, int64_t dim);
+  void quantizeActivations(Emitter &e, Activation &a, int64_t dim,
+                           bool halfSums);
 };
 
 } // namespace mlir::llama::loops

@@ -36,7 +36,7 @@ IntDotKind packedDotKind(IntDotISA isa) {
 }
 
 PackedActivations packedActivations(Emitter &e, const Activation &x) {
-  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x};
+  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, x.xl};
   if (x.xq || !x.gamma)
     return p;
   auto mt = cast<MemRefType>(x.x.getType());
@@ -67,8 +67,13 @@ Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   if (norm)
     normPrologue(e, a, norm, eps, rows);
+  // Q6_K tiles subtract the quants' bias per 16-element sub-block.
+  bool halfSums =
+      kernels.tileRows && llvm::any_of(rows, [](const WeightView *w) {
+        return w->type == GGMLType::Q6_K;
+      });
   if (quantize && kernels.intDot != IntDotISA::None && dim % kIntDotBlock == 0)
-    quantizeActivations(e, a, dim);
+    quantizeActivations(e, a, dim, halfSums);
   return a;
 }
 
@@ -132,7 +137,7 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
 /// with round-half-away-from-zero, in f32 (the numpy reference does the
 /// same, python/llama_ref/ops.py quantize_q8_0).
 void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
-                                           int64_t dim) {
+                                           int64_t dim, bool halfSums) {
   Value seq = e.dim(a.x, 0);
   int64_t nb = dim / kIntDotBlock;
   a.xq = memref::AllocOp::create(
@@ -144,6 +149,10 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
   a.xs = memref::AllocOp::create(
       b, e.loc, MemRefType::get({ShapedType::kDynamic, nb}, b.getF32Type()),
       ValueRange{seq});
+  if (halfSums)
+    a.xl = memref::AllocOp::create(
+        b, e.loc, MemRefType::get({ShapedType::kDynamic, nb}, b.getF32Type()),
+        ValueRange{seq});
   auto vt = VectorType::get({kIntDotBlock}, b.getF32Type());
   e.loop(e.idx(0), seq, [&](Value s) {
     e.loop(e.idx(0), e.idx(nb), [&](Value blk) {
@@ -171,6 +180,15 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
           b, e.loc,
           vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD, q),
           a.xs, ValueRange{s, blk});
+      if (a.xl)
+        memref::StoreOp::create(
+            b, e.loc,
+            vector::ReductionOp::create(b, e.loc, vector::CombiningKind::ADD,
+                                        vector::ExtractStridedSliceOp::create(
+                                            b, e.loc, q, ArrayRef<int64_t>{0},
+                                            ArrayRef<int64_t>{kIntDotBlock / 2},
+                                            ArrayRef<int64_t>{1})),
+            a.xl, ValueRange{s, blk});
     });
   });
 }

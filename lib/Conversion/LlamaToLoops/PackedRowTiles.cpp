@@ -12,11 +12,13 @@
 // The packed tile of a weight, for groups g = 0 .. K/32 - 1:
 //   quants[g][j][r] : i32 = the 4 bytes q[r, 32 g + 4 j .. + 3]
 //                           (+ 128 as unsigned bytes for signed quants)
-//   scales[g][r]    : f32 = the group's scale     (w = scale * q - min)
+//   scales[g][h][r] : f32 = the group's scale     (w = scale * q - min),
+//                           h < 2 for Q6_K's two 16-element sub-blocks
 //   mins[g][r]      : f32 = the group's min       (Q4_K, Q5_K)
 // so that, with activations x = dx * xq per group,
 //   sum_i w[r, i] x[i] = dx * (scale[r] * (dot4(quants, xq) - 128 sum(xq))
 //                              - min[r] * sum(xq))
+// (for Q6_K, per half: steps 0..3 and 4..7, with the half's sum of xq)
 // in which the int32 sums are exact and so is their f32 difference
 // (|sum| < 2^24). A weight prepacked at compile time (rows16,
 // PackedWeights.h) holds the same quants tile by tile in the file (Q4_0 and
@@ -51,6 +53,15 @@ struct PackedTile {
   /// What the stored unsigned quants carry over the signed ones: the dot
   /// products carry bias * sum(xq) (0 for the K-quants' unsigned quants).
   int64_t bias = 0;
+  /// Two scales per group (Q6_K): the dot products of steps 0..3 and 4..7
+  /// are scaled apart.
+  bool halves = false;
+};
+
+/// A tile's scales for one group: vector<16xf32> each; `high` the second
+/// half's (Q6_K), `min` for formats with mins.
+struct GroupScales {
+  Value scale, high, min;
 };
 
 struct TileBuilder {
@@ -93,8 +104,11 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
                                     b.getI64IntegerAttr(64));
   };
   PackedTile t;
+  t.type = w.type;
+  t.halves = w.type == GGMLType::Q6_K;
   t.quants = stackBuffer({groups, 8, kPackedRows}, b.getI32Type());
-  t.scales = stackBuffer({groups, kPackedRows}, b.getF32Type());
+  t.scales = t.halves ? stackBuffer({groups, 2, kPackedRows}, b.getF32Type())
+                      : stackBuffer({groups, kPackedRows}, b.getF32Type());
   if (int8GroupsHaveMin(w.type))
     t.mins = stackBuffer({groups, kPackedRows}, b.getF32Type());
   auto i8x32 = VectorType::get({kIntDotBlock}, b.getI8Type());
@@ -116,9 +130,16 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
           memref::StoreOp::create(b, e.loc,
                                   vector::ExtractOp::create(b, e.loc, q32, j),
                                   t.quants, ValueRange{g, e.idx(j), r});
-        memref::StoreOp::create(
-            b, e.loc, vector::ExtractOp::create(b, e.loc, grp.laneScale, 0),
-            t.scales, ValueRange{g, r});
+        // Lanes 0 and 4: elements 0 and 16 of the group.
+        for (int64_t h = 0; h < (t.halves ? 2 : 1); ++h) {
+          SmallVector<Value> at = {g, r};
+          if (t.halves)
+            at.insert(at.begin() + 1, e.idx(h));
+          memref::StoreOp::create(
+              b, e.loc,
+              vector::ExtractOp::create(b, e.loc, grp.laneScale, 4 * h),
+              t.scales, at);
+        }
         if (grp.minCoef)
           memref::StoreOp::create(b, e.loc, grp.minCoef, t.mins,
                                   ValueRange{g, r});
@@ -192,19 +213,27 @@ static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
                                 e.splat(i8x64, b.getI8IntegerAttr(4)));
 }
 
-/// The 16 rows' scales of group g and, for formats with mins (Q4_K, Q5_K),
-/// their mins: vector<16xf32> (w = scale q - min).
-static std::pair<Value, Value> tileScales(TileBuilder &e, const PackedTile &t,
-                                          Value g, const GroupAt &at) {
+/// The 16 rows' scales of group g (GroupScales).
+static GroupScales tileScales(TileBuilder &e, const PackedTile &t, Value g,
+                              const GroupAt &at) {
   OpBuilder &b = e.b;
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
   auto i32x16 = VectorType::get({kPackedRows}, b.getI32Type());
-  if (!t.packed)
-    return {vector::LoadOp::create(b, e.loc, f32x16, t.scales,
-                                   ValueRange{g, e.idx(0)}),
-            t.mins ? Value(vector::LoadOp::create(b, e.loc, f32x16, t.mins,
-                                                  ValueRange{g, e.idx(0)}))
-                   : Value()};
+  if (!t.packed) {
+    auto load = [&](Value buf, ValueRange at) -> Value {
+      return vector::LoadOp::create(b, e.loc, f32x16, buf, at);
+    };
+    GroupScales s;
+    if (t.halves) {
+      s.scale = load(t.scales, {g, e.idx(0), e.idx(0)});
+      s.high = load(t.scales, {g, e.idx(1), e.idx(0)});
+    } else {
+      s.scale = load(t.scales, {g, e.idx(0)});
+    }
+    if (t.mins)
+      s.min = load(t.mins, {g, e.idx(0)});
+    return s;
+  }
   auto type = static_cast<uint32_t>(t.type);
   auto load = [&](int64_t n, Value first) -> Value {
     return vector::LoadOp::create(b, e.loc, VectorType::get({n}, b.getI8Type()),
@@ -221,7 +250,7 @@ static std::pair<Value, Value> tileScales(TileBuilder &e, const PackedTile &t,
   };
   Value d = halves(llama_mlir::packed::rows16ScalesAt(type));
   if (t.type != GGMLType::Q4_K)
-    return {d, Value()};
+    return {d, Value(), Value()};
   // Q4_K: the 6-bit sc and m of sub-block s, low 4 bits in one byte per
   // row, high 2 bits at bits 4s .. 4s+3 of one word per row.
   auto splat = [&](int64_t v) {
@@ -249,7 +278,7 @@ static std::pair<Value, Value> tileScales(TileBuilder &e, const PackedTile &t,
   Value m = sixBits(arith::ShRUIOp::create(b, e.loc, low, splat(4)), 2);
   Value dmin =
       halves(llama_mlir::packed::rows16ScalesAt(type) + 2 * kPackedRows);
-  return {arith::MulFOp::create(b, e.loc, sc, d),
+  return {arith::MulFOp::create(b, e.loc, sc, d), Value(),
           arith::MulFOp::create(b, e.loc, m, dmin)};
 }
 
@@ -348,7 +377,8 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
         SmallVector<GroupAt> at;
         for (const PackedTile &tile : tiles)
           at.push_back(tile.packed ? groupAt(e, tile, g) : GroupAt{});
-        SmallVector<Value> dots(tiles.size() * nt, izero);
+        // Q6_K tiles: steps 4..7 (the second sub-block) sum apart.
+        SmallVector<Value> dots(tiles.size() * nt, izero), high(dots);
         for (int64_t j = 0; j < 8; ++j) {
           Value kk = e.add(k0, 4 * j);
           // Token t's 4 quants as one int32 in every lane.
@@ -364,38 +394,55 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
           }
           for (auto [i, tile] : llvm::enumerate(tiles)) {
             Value wv = tileQuants(e, tile, g, at[i], j);
+            SmallVector<Value> &sums = tile.halves && j >= 4 ? high : dots;
             for (int64_t t = 0; t < nt; ++t)
-              dots[i * nt + t] = Dot4AccOp::create(
-                  b, e.loc, i32x16, dots[i * nt + t], wv, xs[t], kindAttr);
+              sums[i * nt + t] = Dot4AccOp::create(
+                  b, e.loc, i32x16, sums[i * nt + t], wv, xs[t], kindAttr);
           }
         }
-        SmallVector<std::pair<Value, Value>> scales;
+        SmallVector<GroupScales> scales;
         for (auto [i, tile] : llvm::enumerate(tiles))
           scales.push_back(tileScales(e, tile, g, at[i]));
+        bool anyHalves =
+            llvm::any_of(tiles, [](const PackedTile &t) { return t.halves; });
         SmallVector<Value> next(accs.begin(), accs.end());
         for (auto [t, s] : llvm::enumerate(toks)) {
           Value dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, g});
           Value xsum = memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, g});
+          Value xlow, xhigh; // the halves' sums of xq
+          if (anyHalves) {
+            xlow = memref::LoadOp::create(b, e.loc, x.xl, ValueRange{s, g});
+            xhigh = arith::SubFOp::create(b, e.loc, xsum, xlow);
+          }
           for (auto [i, tile] : llvm::enumerate(tiles)) {
             Value &acc = next[i * nt + t];
-            Value f =
-                arith::SIToFPOp::create(b, e.loc, f32x16, dots[i * nt + t]);
-            if (tile.bias)
-              f = arith::SubFOp::create(
+            const GroupScales &sc = scales[i];
+            // acc += (dot - bias * sum) * scale * dx
+            auto scaled = [&](Value dot, Value sum, Value scale) {
+              Value f = arith::SIToFPOp::create(b, e.loc, f32x16, dot);
+              if (tile.bias)
+                f = arith::SubFOp::create(
+                    b, e.loc, f,
+                    bcast(arith::MulFOp::create(
+                        b, e.loc, sum,
+                        arith::ConstantOp::create(
+                            b, e.loc,
+                            b.getF32FloatAttr(
+                                static_cast<float>(tile.bias))))));
+              acc = vector::FMAOp::create(
                   b, e.loc, f,
-                  bcast(arith::MulFOp::create(
-                      b, e.loc, xsum,
-                      arith::ConstantOp::create(
-                          b, e.loc,
-                          b.getF32FloatAttr(static_cast<float>(tile.bias))))));
-            auto [sc, m] = scales[i];
-            acc = vector::FMAOp::create(
-                b, e.loc, f, arith::MulFOp::create(b, e.loc, sc, bcast(dx)),
-                acc);
-            if (m) {
+                  arith::MulFOp::create(b, e.loc, scale, bcast(dx)), acc);
+            };
+            if (tile.halves) {
+              scaled(dots[i * nt + t], xlow, sc.scale);
+              scaled(high[i * nt + t], xhigh, sc.high);
+            } else {
+              scaled(dots[i * nt + t], xsum, sc.scale);
+            }
+            if (sc.min) {
               Value dxs = arith::NegFOp::create(
                   b, e.loc, arith::MulFOp::create(b, e.loc, dx, xsum));
-              acc = vector::FMAOp::create(b, e.loc, m, bcast(dxs), acc);
+              acc = vector::FMAOp::create(b, e.loc, sc.min, bcast(dxs), acc);
             }
           }
         }

@@ -38,6 +38,8 @@ inline bool canPackFloatRows(const WeightView &w, int64_t k) {
 /// the RMSNorm row scales `scales : [seq]` or null.
 struct PackedActivations {
   Value xq, xd, xs, scales, x;
+  /// The sums of each block's first 16 quants (Q6_K tiles), or null.
+  Value xl;
 };
 
 /// Rows [r0, r0 + 16) of each weight of `ws` (all n x k; canPackRows with

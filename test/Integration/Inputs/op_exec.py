@@ -272,8 +272,8 @@ def matmul_int8_cases():
 def packed_rows_cases(kinds):
     """Prefills (a dynamic token count) in packed tiles of 16 rows
     (tile_rows = 16, llama.dot4_acc): 3 tiles of 48
-    rows, token counts below, at and past a 4-token block; Q6_K is not
-    packed and takes the row kernel."""
+    rows, token counts below, at and past a 4-token block (Q6_K with two
+    scales per group of 32)."""
     ok = True
     for typ in INT_DOT_TYPES:
         for kind in [k for k in kinds if k in ("generic", "avx512vnni")]:
@@ -282,13 +282,12 @@ def packed_rows_cases(kinds):
             n, k = t.shape
             w = f.tensor(t.name).astype(np.float64)
             raw = np.array(t.data)
-            tiles = 0 if typ == "q6_k" else 16
             for seq in (1, 4, 10):
                 x = (3 * rng.standard_normal((seq, k))).astype(np.float32)
                 x[0, :32] = 0
                 src = (f"func.func @op(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> {{\n"
                        f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
-                       f"  %y = llama.matmul %x, %w {configured(kind, tile_rows=tiles)} : (tensor<?x{k}xf32>, !llama.weight<{n}x{k}x{typ}>) -> tensor<?x{n}xf32>\n"
+                       f"  %y = llama.matmul %x, %w {configured(kind, tile_rows=16)} : (tensor<?x{k}xf32>, !llama.weight<{n}x{k}x{typ}>) -> tensor<?x{n}xf32>\n"
                        f"  return %y : tensor<?x{n}xf32>\n}}\n")
                 got = run(src, [(raw.shape, "i8", raw.view(np.int8)),
                                 ((seq, k), "f32", x)], [((seq, n), "f32")],
@@ -299,17 +298,17 @@ def packed_rows_cases(kinds):
 
 
 def prepacked_cases(kinds):
-    """Q8_0, Q4_0, F16 and BF16 weights prepacked in the rows16 layout
+    """Q8_0, Q4_0, Q4_K, F16 and BF16 weights prepacked in the rows16 layout
     (layout = rows16), the bytes packed here by
     llama_ref.packed from the layout's definition: decode steps (one
     static token) and prefills take the same tiles, read in place."""
     ok = True
-    for typ in ("q8_0", "q4_0", "f16", "bf16"):
+    for typ in ("q8_0", "q4_0", "q4_k", "f16", "bf16"):
         float_rows = typ in ("f16", "bf16")
         for kind in [k for k in kinds if k in ("generic", "avx512vnni")
                      and not (float_rows and k != "generic")]:
-            f = model(typ, 96, 48)
-            t = f.tensors["blk.0.ffn_gate.weight"]            # [48, 96]
+            f = model(typ, 512 if typ == "q4_k" else 96, 48)
+            t = f.tensors["blk.0.ffn_gate.weight"]            # [48, K]
             n, k = t.shape
             w = f.tensor(t.name).astype(np.float64)
             raw = np.array(t.data)
