@@ -13,6 +13,11 @@ of the 16 rows as unsigned bytes, 4 consecutive quants of row r at bytes
         byte 2048 + 16s + r = (sc & 15) | (m & 15) << 4; the uint32 at
         2176 + 4r holds sc >> 4 at bits 4s, m >> 4 at bits 4s + 2; then
         the 16 float16 d, then the 16 float16 dmin.
+  Q6_K: per super-block of 256 (8 sub-blocks s of 32), q the 6-bit quant:
+        the low 4 bits of sub-block s as Q4_0's nibble steps at byte 256s;
+        byte 2048 + 128s + 64h + 4r + i holds at bits 2c, 2c + 1 the high
+        2 bits of q[r, 32s + 16h + 4c + i]; byte 3072 + 16t + r the int8
+        scale of 16-element sub-block t; then the 16 float16 d.
 F16/BF16: no scales; element e of row r at bytes 32e + 2r of the group.
 """
 
@@ -26,8 +31,8 @@ GROUP = 32
 
 
 def has_rows16(type_name, n, k):
-    unit = 256 if type_name == "q4_k" else GROUP
-    return (type_name in ("q8_0", "q4_0", "q4_k", "f16", "bf16")
+    unit = 256 if type_name in ("q4_k", "q6_k") else GROUP
+    return (type_name in ("q8_0", "q4_0", "q4_k", "q6_k", "f16", "bf16")
             and n % TILE_ROWS == 0 and k % unit == 0)
 
 
@@ -38,6 +43,34 @@ def _nibble_steps(q):
     b = (lo | (hi << 4)).astype(np.uint8)           # [..., row, 16]
     b = b.reshape(b.shape[:-1] + (4, 4))            # [..., row, c, i]
     return np.swapaxes(b, -3, -2)                   # [..., c, row, i]
+
+
+def _pack_q6_k(raw, n, k):
+    units = k // 256
+    b = np.asarray(raw, dtype=np.uint8).reshape(n // TILE_ROWS, TILE_ROWS,
+                                                units, 210)
+    b = b.transpose(0, 2, 1, 3)                     # [tile, unit, row, byte]
+    lead = b.shape[:3]
+    # Element e = 128h + 32p + l: low 4 bits in nibble p // 2 of
+    # ql[64h + 32(p % 2) + l], high 2 bits at bit 2p of qh[32h + l].
+    ql = b[..., :128].reshape(lead + (2, 2, 32))    # [.., h, p % 2, l]
+    low = np.stack([ql & 0xF, ql >> 4], axis=-3)    # [.., h, p // 2, p % 2, l]
+    low = low.reshape(lead + (256,))
+    qh = b[..., 128:192].reshape(lead + (2, 1, 32))
+    high = (qh >> (2 * np.arange(4, dtype=np.uint8)[:, None])) & 3
+    high = high.reshape(lead + (256,))              # [.., h, p, l]
+    low = low.reshape(lead + (8, 32))               # [.., row, s, 32]
+    steps = _nibble_steps(np.swapaxes(low, -3, -2))  # [.., s, c, row, i]
+    steps = steps.reshape(b.shape[:2] + (2048,))
+    hi = high.reshape(lead + (8, 2, 4, 4))          # [.., row, s, h, c, i]
+    hb = np.zeros(lead + (8, 2, 4), np.uint8)
+    for c in range(4):
+        hb |= (hi[..., c, :] << (2 * c)).astype(np.uint8)
+    hb = hb.transpose(0, 1, 3, 4, 2, 5)             # [tile, unit, s, h, row, i]
+    hb = hb.reshape(b.shape[:2] + (1024,))
+    sc = np.swapaxes(b[..., 192:208], -1, -2).reshape(b.shape[:2] + (256,))
+    d = b[..., 208:210].reshape(b.shape[:2] + (32,))
+    return np.concatenate([steps, hb, sc, d], axis=2).reshape(-1)
 
 
 def _pack_q4_k(raw, n, k):
@@ -67,9 +100,9 @@ def _pack_q4_k(raw, n, k):
 
 def pack_rows16(type_name, raw, n, k):
     """The rows16 bytes of `n` rows of `k` elements given as GGUF bytes."""
-    if type_name == "q4_k":
+    if type_name in ("q4_k", "q6_k"):
         assert has_rows16(type_name, n, k)
-        return _pack_q4_k(raw, n, k)
+        return (_pack_q4_k if type_name == "q4_k" else _pack_q6_k)(raw, n, k)
     if type_name in ("f16", "bf16"):
         # Per tile and group, element e of row r at bytes 32e + 2r.
         assert has_rows16(type_name, n, k)

@@ -204,12 +204,12 @@ def test_avx2_program_runs_on_a_cpu_model_with_avx2(tmp_path, synthetic):
 
 
 def test_every_int_dot_form_agrees(tmp_path):
-    """Q4_0, Q8_0 and Q4_K weights through the generic (x86-64), AVX2 and,
-    where the CPU has it, AVX-512 VNNI integer dot products (whose tiles read
-    the weights packed at compile time): exact int32 sums, so the same
-    tokens and logits up to the f32 accumulation order."""
+    """Q4_0, Q8_0, Q4_K and Q6_K weights through the generic (x86-64),
+    AVX2 and, where the CPU has it, AVX-512 VNNI integer dot products (whose
+    tiles read the weights packed at compile time): exact int32 sums, so the
+    same tokens and logits up to the f32 accumulation order."""
     light_in_sanitized_build("every integer dot product form")
-    for typ in ("q4_0", "q8_0", "q4_k"):
+    for typ in ("q4_0", "q8_0", "q4_k", "q6_k"):
         gguf = gen(str(tmp_path / f"{typ}.gguf"), "--preset", "tiny", "--type",
                    typ, "--layers", "2", "--kv-heads", "2")
         targets = ["x86-64", "avx2"]

@@ -1193,6 +1193,36 @@ func.func @prepacked_q4_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
 
 // -----
 
+// packed-weights=true: a Q6_K weight is prepacked per tile and super-block
+// (3360 bytes). Each step's quants are the nibble of one load or'ed with
+// the high 2 bits of another (at 2048 + 128 (g % 8) + 64 (step / 4)),
+// shifted to bits 4 and 5 and masked; steps 0..3 and 4..7 sum apart; the
+// two halves' int8 scales (at 3072) are converted and times d (at 3328).
+// PACKW: llama.weight_table = [{layout = "rows16", name = "w6", ne = [512, 32], type = 14 : i64}]
+// PACKW-LABEL: func.func @prepacked_q6_k
+// PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x3360xi8>
+// PACKW: scf.parallel
+// PACKW-NOT: memref.alloca
+// PACKW: %[[NIB:.*]] = vector.load %{{.*}} : memref<2x2x3360xi8>, vector<64xi8>
+// PACKW: %[[HIGH:.*]] = vector.load %{{.*}} : memref<2x2x3360xi8>, vector<64xi8>
+// PACKW-NEXT: arith.constant dense<4> : vector<64xi8>
+// PACKW-NEXT: %[[SH:.*]] = arith.shli %[[HIGH]], %{{.*}} : vector<64xi8>
+// PACKW-NEXT: arith.constant dense<48> : vector<64xi8>
+// PACKW-NEXT: %[[HB:.*]] = arith.andi %[[SH]], %{{.*}} : vector<64xi8>
+// PACKW-NEXT: %[[Q:.*]] = arith.ori %{{.*}}, %[[HB]] : vector<64xi8>
+// PACKW-NEXT: llama.dot4_acc avx512vnni %{{.*}}, %[[Q]], %{{.*}}
+// PACKW: vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c3328{{.*}}] : memref<2x2x3360xi8>, vector<32xi8>
+// PACKW: %[[SC:.*]] = vector.load %{{.*}} : memref<2x2x3360xi8>, vector<16xi8>
+// PACKW: arith.sitofp %[[SC]] : vector<16xi8> to vector<16xf32>
+// PACKW: return
+func.func @prepacked_q6_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w6" : !llama.weight<32x512xq6_k>
+  %y = llama.matmul %x, %w : (tensor<1x512xf32>, !llama.weight<32x512xq6_k>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
 // A result with a dynamic token count made by a matmul (the logits): the
 // matmul reads only the last rows of its input, as many as the caller's
 // out-buffer has (generation asks for the last token's only), copied into
@@ -1255,11 +1285,11 @@ func.func @negative_config_tiles_24_rows(%x: tensor<?x64xf32>) -> tensor<?x24xf3
 
 // -----
 
-// negative_: the rows16 layout of a weight that has none (Q6_K).
-func.func @negative_config_rows16_q6_k(%x: tensor<?x256xf32>) -> tensor<?x16xf32> {
-  %w = llama.weight "w" : !llama.weight<16x256xq6_k>
-  // expected-error @+1 {{layout = rows16, but weight 'w' ('!llama.weight<16x256xq6_k>') has no rows16 layout}}
-  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16, layout = rows16>} : (tensor<?x256xf32>, !llama.weight<16x256xq6_k>) -> tensor<?x16xf32>
+// negative_: the rows16 layout of a weight that has none (Q5_K).
+func.func @negative_config_rows16_q5_k(%x: tensor<?x256xf32>) -> tensor<?x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x256xq5_k>
+  // expected-error @+1 {{layout = rows16, but weight 'w' ('!llama.weight<16x256xq5_k>') has no rows16 layout}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16, layout = rows16>} : (tensor<?x256xf32>, !llama.weight<16x256xq5_k>) -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
 

@@ -24,6 +24,8 @@ int64_t rowUnitBytes(uint32_t type) {
     return 18;
   case LLAMA_GGML_TYPE_Q4_K:
     return 144;
+  case LLAMA_GGML_TYPE_Q6_K:
+    return 210;
   default:
     return 2 * kGroup;
   }
@@ -71,23 +73,58 @@ void packQ4KUnit(const uint8_t *rows, int64_t stride, uint8_t *out) {
   }
 }
 
+/// One Q6_K (tile, super-block), as packQ4KUnit. A GGUF block: ql[128],
+/// qh[64], int8 scales[16], f16 d; element e = 128 h + 32 p + l has the low
+/// 4 bits in nibble p / 2 of ql[64 h + 32 (p % 2) + l] and the high 2 bits
+/// at bit 2 p of qh[32 h + l].
+void packQ6KUnit(const uint8_t *rows, int64_t stride, uint8_t *out) {
+  for (int64_t r = 0; r < kTileRows; ++r) {
+    const uint8_t *blk = rows + r * stride;
+    auto low = [&](int64_t e) {
+      int64_t h = e / 128, p = (e % 128) / 32, l = e % 32;
+      return (blk[64 * h + 32 * (p % 2) + l] >> (4 * (p / 2))) & 0xF;
+    };
+    auto high = [&](int64_t e) {
+      int64_t h = e / 128, p = (e % 128) / 32, l = e % 32;
+      return (blk[128 + 32 * h + l] >> (2 * p)) & 3;
+    };
+    for (int64_t s = 0; s < 8; ++s)
+      for (int64_t i = 0; i < 4; ++i) {
+        uint8_t hb[2] = {0, 0};
+        for (int64_t c = 0; c < 4; ++c) {
+          int64_t e = 32 * s + 4 * c + i;
+          out[256 * s + 64 * c + 4 * r + i] =
+              static_cast<uint8_t>(low(e) | low(e + 16) << 4);
+          for (int64_t h = 0; h < 2; ++h)
+            hb[h] = static_cast<uint8_t>(hb[h] | high(e + 16 * h) << (2 * c));
+        }
+        for (int64_t h = 0; h < 2; ++h)
+          out[kQ6KHighAt + 128 * s + 64 * h + 4 * r + i] = hb[h];
+      }
+    for (int64_t t = 0; t < 16; ++t)
+      out[kQ6KScalesAt + 16 * t + r] = blk[192 + t];
+    std::memcpy(out + rows16ScalesAt(LLAMA_GGML_TYPE_Q6_K) + 2 * r, blk + 208,
+                2);
+  }
+}
+
 } // namespace
 
 bool hasRows16(uint32_t type, int64_t n, int64_t k) {
   bool known = type == LLAMA_GGML_TYPE_Q8_0 || type == LLAMA_GGML_TYPE_Q4_0 ||
-               type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_F16 ||
-               type == LLAMA_GGML_TYPE_BF16;
+               type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_Q6_K ||
+               type == LLAMA_GGML_TYPE_F16 || type == LLAMA_GGML_TYPE_BF16;
   return known && n > 0 && n % kTileRows == 0 && k > 0 &&
          k % (kGroup * rows16UnitGroups(type)) == 0;
 }
 
 bool rows16IsQuantized(uint32_t type) {
   return type == LLAMA_GGML_TYPE_Q8_0 || type == LLAMA_GGML_TYPE_Q4_0 ||
-         type == LLAMA_GGML_TYPE_Q4_K;
+         type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_Q6_K;
 }
 
 int64_t rows16UnitGroups(uint32_t type) {
-  return type == LLAMA_GGML_TYPE_Q4_K ? 8 : 1;
+  return type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_Q6_K ? 8 : 1;
 }
 
 int64_t rows16UnitBytes(uint32_t type) {
@@ -95,7 +132,7 @@ int64_t rows16UnitBytes(uint32_t type) {
 }
 
 int64_t rows16QuantsAt(uint32_t type, int64_t s) {
-  return type == LLAMA_GGML_TYPE_Q4_K ? 256 * s : 0;
+  return rows16UnitGroups(type) == 8 ? 256 * s : 0;
 }
 
 int64_t rows16ScalesAt(uint32_t type) {
@@ -104,6 +141,8 @@ int64_t rows16ScalesAt(uint32_t type) {
     return kTileRows * kGroup;
   case LLAMA_GGML_TYPE_Q4_0:
     return kTileRows * kGroup / 2;
+  case LLAMA_GGML_TYPE_Q6_K:
+    return kQ6KScalesAt + 16 * kTileRows;
   default: // Q4_K: after the quants and the sub-block scales
     return kQ4KScaleHighAt + 4 * kTileRows;
   }
@@ -115,6 +154,8 @@ int64_t rows16QuantBias(uint32_t type) {
     return 128;
   case LLAMA_GGML_TYPE_Q4_0:
     return 8;
+  case LLAMA_GGML_TYPE_Q6_K:
+    return 32;
   default:
     return 0;
   }
@@ -131,6 +172,10 @@ void packRows16(uint32_t type, int64_t n, int64_t k, const uint8_t *src,
       uint8_t *out = dst + (t * units + u) * rows16UnitBytes(type);
       if (type == LLAMA_GGML_TYPE_Q4_K) {
         packQ4KUnit(rows, rowBytes, out);
+        continue;
+      }
+      if (type == LLAMA_GGML_TYPE_Q6_K) {
+        packQ6KUnit(rows, rowBytes, out);
         continue;
       }
       if (!rows16IsQuantized(type)) {

@@ -178,6 +178,7 @@ static PackedTile prepackedTile(TileBuilder &e, const WeightView &w, Value r0) {
   t.index = tileIndex(e, r0);
   t.type = w.type;
   t.bias = llama_mlir::packed::rows16QuantBias(static_cast<uint32_t>(w.type));
+  t.halves = w.type == GGMLType::Q6_K;
   return t;
 }
 
@@ -196,21 +197,39 @@ static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
   if (t.type == GGMLType::Q8_0)
     return vector::LoadOp::create(b, e.loc, i8x64, t.packed,
                                   ValueRange{t.index, at.unit, e.idx(64 * j)});
-  // Q4_0, Q4_K: steps j and j + 4 are the low and high nibbles of one load.
-  Value first = e.idx(64 * (j % 4));
-  if (at.sub)
-    first = arith::AddIOp::create(
-        b, e.loc,
-        e.mul(at.sub, llama_mlir::packed::rows16QuantsAt(
-                          static_cast<uint32_t>(t.type), 1)),
-        first);
-  Value v = vector::LoadOp::create(b, e.loc, i8x64, t.packed,
-                                   ValueRange{t.index, at.unit, first});
-  if (j < 4)
-    return arith::AndIOp::create(b, e.loc, v,
-                                 e.splat(i8x64, b.getI8IntegerAttr(0x0F)));
-  return arith::ShRUIOp::create(b, e.loc, v,
-                                e.splat(i8x64, b.getI8IntegerAttr(4)));
+  // Q4_0, Q4_K, Q6_K: steps j and j + 4 are the low and high nibbles of
+  // one load.
+  auto splat = [&](int64_t v) {
+    return e.splat(i8x64, b.getI8IntegerAttr(static_cast<int8_t>(v)));
+  };
+  auto at64 = [&](int64_t perSub, int64_t off) -> Value {
+    if (!at.sub)
+      return e.idx(off);
+    return e.add(e.mul(at.sub, perSub), off);
+  };
+  auto type = static_cast<uint32_t>(t.type);
+  Value v = vector::LoadOp::create(
+      b, e.loc, i8x64, t.packed,
+      ValueRange{
+          t.index, at.unit,
+          at64(llama_mlir::packed::rows16QuantsAt(type, 1), 64 * (j % 4))});
+  Value q = j < 4 ? Value(arith::AndIOp::create(b, e.loc, v, splat(0x0F)))
+                  : Value(arith::ShRUIOp::create(b, e.loc, v, splat(4)));
+  if (t.type != GGMLType::Q6_K)
+    return q;
+  // Q6_K: the high 2 bits of steps 4h .. 4h + 3 are bits 2c, 2c + 1 of one
+  // load (c = j % 4), moved to bits 4 and 5.
+  Value hv = vector::LoadOp::create(
+      b, e.loc, i8x64, t.packed,
+      ValueRange{t.index, at.unit,
+                 at64(128, llama_mlir::packed::kQ6KHighAt + 64 * (j / 4))});
+  int64_t shift = 4 - 2 * (j % 4);
+  if (shift > 0)
+    hv = arith::ShLIOp::create(b, e.loc, hv, splat(shift));
+  else if (shift < 0)
+    hv = arith::ShRUIOp::create(b, e.loc, hv, splat(-shift));
+  return arith::OrIOp::create(b, e.loc, q,
+                              arith::AndIOp::create(b, e.loc, hv, splat(0x30)));
 }
 
 /// The 16 rows' scales of group g (GroupScales).
@@ -249,6 +268,17 @@ static GroupScales tileScales(TileBuilder &e, const PackedTile &t, Value g,
             load(2 * kPackedRows, e.idx(first)))));
   };
   Value d = halves(llama_mlir::packed::rows16ScalesAt(type));
+  if (t.type == GGMLType::Q6_K) {
+    // The int8 scales of the group's sub-blocks 2s and 2s + 1.
+    auto sub = [&](int64_t h) -> Value {
+      Value sc = load(kPackedRows, e.add(e.mul(at.sub, 2 * kPackedRows),
+                                         llama_mlir::packed::kQ6KScalesAt +
+                                             kPackedRows * h));
+      return arith::MulFOp::create(
+          b, e.loc, arith::SIToFPOp::create(b, e.loc, f32x16, sc), d);
+    };
+    return {sub(0), sub(1), Value()};
+  }
   if (t.type != GGMLType::Q4_K)
     return {d, Value(), Value()};
   // Q4_K: the 6-bit sc and m of sub-block s, low 4 bits in one byte per

@@ -298,16 +298,16 @@ def packed_rows_cases(kinds):
 
 
 def prepacked_cases(kinds):
-    """Q8_0, Q4_0, Q4_K, F16 and BF16 weights prepacked in the rows16 layout
-    (layout = rows16), the bytes packed here by
+    """Q8_0, Q4_0, Q4_K, Q6_K, F16 and BF16 weights prepacked in the rows16
+    layout (layout = rows16), the bytes packed here by
     llama_ref.packed from the layout's definition: decode steps (one
     static token) and prefills take the same tiles, read in place."""
     ok = True
-    for typ in ("q8_0", "q4_0", "q4_k", "f16", "bf16"):
+    for typ in ("q8_0", "q4_0", "q4_k", "q6_k", "f16", "bf16"):
         float_rows = typ in ("f16", "bf16")
         for kind in [k for k in kinds if k in ("generic", "avx512vnni")
                      and not (float_rows and k != "generic")]:
-            f = model(typ, 512 if typ == "q4_k" else 96, 48)
+            f = model(typ, 512 if typ.endswith("_k") else 96, 48)
             t = f.tensors["blk.0.ffn_gate.weight"]            # [48, K]
             n, k = t.shape
             w = f.tensor(t.name).astype(np.float64)
