@@ -49,7 +49,8 @@ def packed_model(tmp_path_factory):
     return d, gguf, exe
 
 
-@pytest.mark.parametrize("typ", ["q4_0", "q8_0", "q4_k", "q6_k", "f16", "bf16"])
+@pytest.mark.parametrize("typ", ["q4_0", "q4_1", "q5_0", "q5_1", "q8_0",
+                                 "q4_k", "q5_k", "q6_k", "f16", "bf16"])
 def test_weights_file_holds_every_weight_packed_by_its_definition(tmp_path,
                                                                   typ):
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,

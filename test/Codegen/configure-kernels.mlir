@@ -117,12 +117,12 @@ func.func @configs(%x: tensor<?x64xf32>, %y: tensor<?x256xf32>, %tok: tensor<?xi
 // An op takes the rows16 layout for all its weights or none: a fused
 // gate/up pair whose gate is also read by a plain matmul of another
 // function keeps the GGUF layout only where that use cannot be tiled (here
-// every use can: both take rows16); the Q/K/V projection with a Q5_K value
-// weight takes tiles but not the rows16 layout (Q5_K has none), so its Q4_0
-// query weight is not prepacked and neither is the matmul that shares it.
+// every use can: both take rows16); the Q/K/V projection with an F32 value
+// weight takes no tiles, so its Q4_0 query weight is not prepacked and
+// neither is the matmul that shares it.
 // PACKW-LABEL: func.func @all_or_none
 // PACKW: llama.matmul_swiglu {{.*}}tile_rows = 16, layout = rows16>}
-// PACKW: llama.qkv_rope {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>,
+// PACKW: llama.qkv_rope {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8>,
 // PACKW-LABEL: func.func @all_or_none_other
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>, tag = "g"}
 // PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>, tag = "q"}
@@ -131,9 +131,9 @@ func.func @all_or_none(%x: tensor<?x256xf32>, %p: tensor<?xi32>) -> (tensor<?x32
   %u = llama.weight "u" : !llama.weight<32x256xq4_0>
   %wq = llama.weight "q" : !llama.weight<32x256xq4_0>
   %wk = llama.weight "k" : !llama.weight<16x256xq4_0>
-  %wv = llama.weight "v" : !llama.weight<16x256xq5_k>
+  %wv = llama.weight "v" : !llama.weight<16x256xf32>
   %m = llama.matmul_swiglu %x, %g, %u : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>, !llama.weight<32x256xq4_0>) -> tensor<?x32xf32>
-  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 16 : i64, theta = 1.0e+04 : f32} : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>, !llama.weight<16x256xq4_0>, !llama.weight<16x256xq5_k>, tensor<?xi32>) -> (tensor<?x2x16xf32>, tensor<?x1x16xf32>, tensor<?x1x16xf32>)
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 16 : i64, theta = 1.0e+04 : f32} : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>, !llama.weight<16x256xq4_0>, !llama.weight<16x256xf32>, tensor<?xi32>) -> (tensor<?x2x16xf32>, tensor<?x1x16xf32>, tensor<?x1x16xf32>)
   return %m, %q, %k, %v : tensor<?x32xf32>, tensor<?x2x16xf32>, tensor<?x1x16xf32>, tensor<?x1x16xf32>
 }
 func.func @all_or_none_other(%x: tensor<?x256xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {
@@ -171,9 +171,8 @@ func.func @negative_nothing_to_configure(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// Q4_1, Q5_0 and Q5_1 have integer dots and 16-row tiles packed per call
-// like Q4_0's, but no rows16 layout: packed-weights leaves them in the GGUF
-// layout.
+// Q4_1, Q5_0 and Q5_1 have integer dots, 16-row tiles and rows16 layouts
+// like Q4_0's.
 // VNNI-LABEL: func.func @small_formats
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_1
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_0
@@ -183,8 +182,9 @@ func.func @negative_nothing_to_configure(%x: tensor<4xf32>) -> tensor<4xf32> {
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q5_0
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q5_1
 // PACKW-LABEL: func.func @small_formats
-// PACKW-NOT: layout = rows16
-// PACKW: return
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_1
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q5_0
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q5_1
 // NOINT-LABEL: func.func @small_formats
 // NOINT-NOT: int_dot
 // NOINT: return
@@ -200,15 +200,14 @@ func.func @small_formats(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32
 
 // -----
 
-// Q4_K and Q6_K have a rows16 layout (per tile of 16 rows and super-block
-// of 256): packed-weights gives it to their weights; Q5_K keeps its tiles
-// packed per call, in the GGUF layout.
+// The K-quants' rows16 layouts are per tile of 16 rows and super-block of
+// 256.
 // VNNI-LABEL: func.func @k_quants
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_k
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_k
 // PACKW-LABEL: func.func @k_quants
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_k
-// PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_k
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q5_k
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q6_k
 func.func @k_quants(%x: tensor<?x256xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>) {
   %w1 = llama.weight "w1" : !llama.weight<32x256xq4_k>

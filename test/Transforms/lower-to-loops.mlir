@@ -1285,11 +1285,11 @@ func.func @negative_config_tiles_24_rows(%x: tensor<?x64xf32>) -> tensor<?x24xf3
 
 // -----
 
-// negative_: the rows16 layout of a weight that has none (Q5_K).
-func.func @negative_config_rows16_q5_k(%x: tensor<?x256xf32>) -> tensor<?x16xf32> {
-  %w = llama.weight "w" : !llama.weight<16x256xq5_k>
-  // expected-error @+1 {{layout = rows16, but weight 'w' ('!llama.weight<16x256xq5_k>') has no rows16 layout}}
-  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16, layout = rows16>} : (tensor<?x256xf32>, !llama.weight<16x256xq5_k>) -> tensor<?x16xf32>
+// negative_: the rows16 layout of a weight that has none (F32).
+func.func @negative_config_rows16_f32(%x: tensor<?x256xf32>) -> tensor<?x16xf32> {
+  %w = llama.weight "w" : !llama.weight<16x256xf32>
+  // expected-error @+1 {{layout = rows16, but weight 'w' ('!llama.weight<16x256xf32>') has no rows16 layout}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16, layout = rows16>} : (tensor<?x256xf32>, !llama.weight<16x256xf32>) -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
 

@@ -68,8 +68,8 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
     * `token_block`: the row's (or `token-block`) where the op takes tiles or
       every weight has vectorized block dots; else 1.
     * `layout = rows16` (`packed-weights`): on the tiled ops all of whose
-      Q8_0, Q4_0, Q4_K, Q6_K, F16 or BF16 weights are used only by tiled ops
-      of one kind of tile (an op takes the layout for all its weights or none, to a
+      quantized, F16 or BF16 weights are used only by tiled ops of one kind
+      of tile (an op takes the layout for all its weights or none, to a
       fixed point); llama-compile then writes PROGRAM.weights.
     * `nvptx`: `dot = scalar`, `block_threads`, `dispatch = threads` (a
       thread per row) or `warps` (`gpu-warps`: a warp per row, with

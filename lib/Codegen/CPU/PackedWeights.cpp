@@ -14,16 +14,29 @@ namespace llama_mlir::packed {
 
 namespace {
 
-/// The GGUF bytes of one row's unit: a Q8_0/Q4_0 block, a Q4_K super-block,
-/// 32 f16/bf16 elements.
+bool isKQuant(uint32_t type) {
+  return type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_Q5_K ||
+         type == LLAMA_GGML_TYPE_Q6_K;
+}
+
+/// The GGUF bytes of one row's unit: a 32-element block, a super-block of
+/// 256, or 32 f16/bf16 elements.
 int64_t rowUnitBytes(uint32_t type) {
   switch (type) {
   case LLAMA_GGML_TYPE_Q8_0:
     return 34;
   case LLAMA_GGML_TYPE_Q4_0:
     return 18;
+  case LLAMA_GGML_TYPE_Q4_1:
+    return 20;
+  case LLAMA_GGML_TYPE_Q5_0:
+    return 22;
+  case LLAMA_GGML_TYPE_Q5_1:
+    return 24;
   case LLAMA_GGML_TYPE_Q4_K:
     return 144;
+  case LLAMA_GGML_TYPE_Q5_K:
+    return 176;
   case LLAMA_GGML_TYPE_Q6_K:
     return 210;
   default:
@@ -31,8 +44,43 @@ int64_t rowUnitBytes(uint32_t type) {
   }
 }
 
-/// Q4_K's 6-bit scale and min of sub-block s from its 12 scale bytes.
-void q4kScaleMin(const uint8_t *s, int64_t j, uint8_t &sc, uint8_t &m) {
+/// The stored (unsigned, biased) 4- or 5-bit quant of element e of a row's
+/// unit `blk` of a nibble format: Q4_0, Q4_1, Q5_0, Q5_1 (element e in the
+/// low nibble of qs[e] for e < 16, else the high nibble of qs[e - 16]; the
+/// fifth bit at bit e of the uint32 qh), Q4_K, Q5_K (element 32 j + l in
+/// nibble j % 2 of qs[32 (j / 2) + l], the fifth bit at bit j of qh[l]).
+unsigned nibbleQuant(uint32_t type, const uint8_t *blk, int64_t e) {
+  auto small = [&](int64_t qs) -> unsigned {
+    return (blk[qs + e % 16] >> (e < 16 ? 0 : 4)) & 0xF;
+  };
+  auto fifth = [&](int64_t qh) -> unsigned {
+    uint32_t h = blk[qh] | blk[qh + 1] << 8 | blk[qh + 2] << 16 |
+                 static_cast<uint32_t>(blk[qh + 3]) << 24;
+    return ((h >> e) & 1) << 4;
+  };
+  int64_t j = e / 32, l = e % 32;
+  auto kNibble = [&](int64_t qs) -> unsigned {
+    return (blk[qs + 32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF;
+  };
+  switch (type) {
+  case LLAMA_GGML_TYPE_Q4_0:
+    return small(2);
+  case LLAMA_GGML_TYPE_Q4_1:
+    return small(4);
+  case LLAMA_GGML_TYPE_Q5_0:
+    return small(6) | fifth(2);
+  case LLAMA_GGML_TYPE_Q5_1:
+    return small(8) | fifth(4);
+  case LLAMA_GGML_TYPE_Q4_K:
+    return kNibble(16);
+  default: // Q5_K
+    return kNibble(48) | ((blk[16 + l] >> j) & 1) << 4;
+  }
+}
+
+/// The 6-bit scale and min of sub-block j of a Q4_K/Q5_K block from its 12
+/// scale bytes `s`.
+void kScaleMin(const uint8_t *s, int64_t j, uint8_t &sc, uint8_t &m) {
   if (j < 4) {
     sc = s[j] & 63;
     m = s[j + 4] & 63;
@@ -42,38 +90,47 @@ void q4kScaleMin(const uint8_t *s, int64_t j, uint8_t &sc, uint8_t &m) {
   }
 }
 
-/// One Q4_K (tile, super-block): `rows` points at row 0's super-block,
+/// One (tile, unit) of a nibble format: `rows` points at row 0's unit,
 /// `stride` bytes between rows.
-void packQ4KUnit(const uint8_t *rows, int64_t stride, uint8_t *out) {
+void packNibbleUnit(uint32_t type, const uint8_t *rows, int64_t stride,
+                    uint8_t *out) {
+  int64_t groups = rows16UnitGroups(type);
   for (int64_t r = 0; r < kTileRows; ++r) {
     const uint8_t *blk = rows + r * stride;
-    const uint8_t *qs = blk + 16;
+    for (int64_t s = 0; s < groups; ++s)
+      for (int64_t i = 0; i < 4; ++i) {
+        uint8_t plane = 0;
+        for (int64_t j = 0; j < 8; ++j) {
+          // Step j: elements 4 j + i (j < 4), 16 + 4 (j - 4) + i.
+          int64_t e = 32 * s + (j < 4 ? 4 * j : 16 + 4 * (j - 4)) + i;
+          unsigned q = nibbleQuant(type, blk, e);
+          uint8_t &b = out[rows16QuantsAt(type, s) + 64 * (j % 4) + 4 * r + i];
+          b = static_cast<uint8_t>(j < 4 ? q & 0xF : b | (q & 0xF) << 4);
+          plane = static_cast<uint8_t>(plane | (q >> 4) << j);
+        }
+        if (int64_t at = rows16FifthBitsAt(type, s); at >= 0)
+          out[at + 4 * r + i] = plane;
+      }
+    // d (and m or dmin) are the block's first f16s.
+    std::memcpy(out + rows16ScalesAt(type) + 2 * r, blk, 2);
+    if (int64_t at = rows16MinsAt(type); at >= 0)
+      std::memcpy(out + at + 2 * r, blk + 2, 2);
+    if (groups == 1)
+      continue;
     uint32_t high = 0;
     for (int64_t s = 0; s < 8; ++s) {
-      // Sub-block s: the nibble s % 2 of the 32 bytes at 32 (s / 2).
-      for (int64_t c = 0; c < 4; ++c)
-        for (int64_t i = 0; i < 4; ++i) {
-          auto q = [&](int64_t x) {
-            return (qs[32 * (s / 2) + x] >> (4 * (s % 2))) & 0xF;
-          };
-          out[256 * s + 64 * c + 4 * r + i] =
-              static_cast<uint8_t>(q(4 * c + i) | q(16 + 4 * c + i) << 4);
-        }
       uint8_t sc, m;
-      q4kScaleMin(blk + 4, s, sc, m);
-      out[kQ4KScaleLowAt + 16 * s + r] =
+      kScaleMin(blk + 4, s, sc, m);
+      out[kKScaleLowAt + 16 * s + r] =
           static_cast<uint8_t>((sc & 15) | (m & 15) << 4);
       high |= static_cast<uint32_t>((sc >> 4) | (m >> 4) << 2) << (4 * s);
     }
     for (int64_t i = 0; i < 4; ++i)
-      out[kQ4KScaleHighAt + 4 * r + i] = static_cast<uint8_t>(high >> (8 * i));
-    std::memcpy(out + rows16ScalesAt(LLAMA_GGML_TYPE_Q4_K) + 2 * r, blk, 2);
-    std::memcpy(out + rows16ScalesAt(LLAMA_GGML_TYPE_Q4_K) + 32 + 2 * r,
-                blk + 2, 2);
+      out[kKScaleHighAt + 4 * r + i] = static_cast<uint8_t>(high >> (8 * i));
   }
 }
 
-/// One Q6_K (tile, super-block), as packQ4KUnit. A GGUF block: ql[128],
+/// One Q6_K (tile, super-block), as packNibbleUnit. A GGUF block: ql[128],
 /// qh[64], int8 scales[16], f16 d; element e = 128 h + 32 p + l has the low
 /// 4 bits in nibble p / 2 of ql[64 h + 32 (p % 2) + l] and the high 2 bits
 /// at bit 2 p of qh[32 h + l].
@@ -108,43 +165,88 @@ void packQ6KUnit(const uint8_t *rows, int64_t stride, uint8_t *out) {
   }
 }
 
+/// One Q8_0 (tile, block): byte 64 j + 4 r + i = q[r, 4 j + i] + 128.
+void packQ8_0Unit(const uint8_t *rows, int64_t stride, uint8_t *out) {
+  for (int64_t r = 0; r < kTileRows; ++r) {
+    const uint8_t *blk = rows + r * stride;
+    std::memcpy(out + rows16ScalesAt(LLAMA_GGML_TYPE_Q8_0) + 2 * r, blk, 2);
+    for (int64_t j = 0; j < 8; ++j)
+      for (int64_t i = 0; i < 4; ++i)
+        out[64 * j + 4 * r + i] =
+            static_cast<uint8_t>(blk[2 + 4 * j + i] ^ 0x80);
+  }
+}
+
 } // namespace
 
 bool hasRows16(uint32_t type, int64_t n, int64_t k) {
-  bool known = type == LLAMA_GGML_TYPE_Q8_0 || type == LLAMA_GGML_TYPE_Q4_0 ||
-               type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_Q6_K ||
-               type == LLAMA_GGML_TYPE_F16 || type == LLAMA_GGML_TYPE_BF16;
+  bool known = rows16IsQuantized(type) || type == LLAMA_GGML_TYPE_F16 ||
+               type == LLAMA_GGML_TYPE_BF16;
   return known && n > 0 && n % kTileRows == 0 && k > 0 &&
          k % (kGroup * rows16UnitGroups(type)) == 0;
 }
 
 bool rows16IsQuantized(uint32_t type) {
-  return type == LLAMA_GGML_TYPE_Q8_0 || type == LLAMA_GGML_TYPE_Q4_0 ||
-         type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_Q6_K;
+  switch (type) {
+  case LLAMA_GGML_TYPE_Q8_0:
+  case LLAMA_GGML_TYPE_Q4_0:
+  case LLAMA_GGML_TYPE_Q4_1:
+  case LLAMA_GGML_TYPE_Q5_0:
+  case LLAMA_GGML_TYPE_Q5_1:
+  case LLAMA_GGML_TYPE_Q4_K:
+  case LLAMA_GGML_TYPE_Q5_K:
+  case LLAMA_GGML_TYPE_Q6_K:
+    return true;
+  default:
+    return false;
+  }
 }
 
-int64_t rows16UnitGroups(uint32_t type) {
-  return type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_Q6_K ? 8 : 1;
-}
+int64_t rows16UnitGroups(uint32_t type) { return isKQuant(type) ? 8 : 1; }
 
 int64_t rows16UnitBytes(uint32_t type) {
   return kTileRows * rowUnitBytes(type);
 }
 
 int64_t rows16QuantsAt(uint32_t type, int64_t s) {
-  return rows16UnitGroups(type) == 8 ? 256 * s : 0;
+  return isKQuant(type) ? 256 * s : 0;
 }
 
 int64_t rows16ScalesAt(uint32_t type) {
   switch (type) {
   case LLAMA_GGML_TYPE_Q8_0:
     return kTileRows * kGroup;
-  case LLAMA_GGML_TYPE_Q4_0:
-    return kTileRows * kGroup / 2;
+  case LLAMA_GGML_TYPE_Q4_K:
+  case LLAMA_GGML_TYPE_Q5_K: // after the quants and the sub-block scales
+    return kKScaleHighAt + 4 * kTileRows;
   case LLAMA_GGML_TYPE_Q6_K:
     return kQ6KScalesAt + 16 * kTileRows;
-  default: // Q4_K: after the quants and the sub-block scales
-    return kQ4KScaleHighAt + 4 * kTileRows;
+  default: // the 32-element nibble formats: after the quants
+    return kTileRows * kGroup / 2;
+  }
+}
+
+int64_t rows16MinsAt(uint32_t type) {
+  switch (type) {
+  case LLAMA_GGML_TYPE_Q4_1:
+  case LLAMA_GGML_TYPE_Q5_1:
+  case LLAMA_GGML_TYPE_Q4_K:
+  case LLAMA_GGML_TYPE_Q5_K:
+    return rows16ScalesAt(type) + 2 * kTileRows;
+  default:
+    return -1;
+  }
+}
+
+int64_t rows16FifthBitsAt(uint32_t type, int64_t s) {
+  switch (type) {
+  case LLAMA_GGML_TYPE_Q5_0:
+    return rows16ScalesAt(type) + 2 * kTileRows;
+  case LLAMA_GGML_TYPE_Q5_1:
+  case LLAMA_GGML_TYPE_Q5_K:
+    return rows16MinsAt(type) + 2 * kTileRows + 4 * kTileRows * s;
+  default:
+    return -1;
   }
 }
 
@@ -154,6 +256,8 @@ int64_t rows16QuantBias(uint32_t type) {
     return 128;
   case LLAMA_GGML_TYPE_Q4_0:
     return 8;
+  case LLAMA_GGML_TYPE_Q5_0:
+    return 16;
   case LLAMA_GGML_TYPE_Q6_K:
     return 32;
   default:
@@ -170,35 +274,18 @@ void packRows16(uint32_t type, int64_t n, int64_t k, const uint8_t *src,
       const uint8_t *rows =
           src + t * kTileRows * rowBytes + u * rowUnitBytes(type);
       uint8_t *out = dst + (t * units + u) * rows16UnitBytes(type);
-      if (type == LLAMA_GGML_TYPE_Q4_K) {
-        packQ4KUnit(rows, rowBytes, out);
-        continue;
-      }
-      if (type == LLAMA_GGML_TYPE_Q6_K) {
+      if (type == LLAMA_GGML_TYPE_Q8_0) {
+        packQ8_0Unit(rows, rowBytes, out);
+      } else if (type == LLAMA_GGML_TYPE_Q6_K) {
         packQ6KUnit(rows, rowBytes, out);
-        continue;
-      }
-      if (!rows16IsQuantized(type)) {
+      } else if (rows16IsQuantized(type)) {
+        packNibbleUnit(type, rows, rowBytes, out);
+      } else {
         // 2-byte elements, transposed: [e][r].
         for (int64_t e = 0; e < kGroup; ++e)
           for (int64_t r = 0; r < kTileRows; ++r)
             std::memcpy(out + 2 * (e * kTileRows + r),
                         rows + r * rowBytes + 2 * e, 2);
-        continue;
-      }
-      // A Q8_0/Q4_0 block: f16 d, then 32 int8 quants (Q8_0) or 16 bytes
-      // of nibbles (Q4_0: element i in byte i % 16, low nibble for i < 16).
-      bool q8 = type == LLAMA_GGML_TYPE_Q8_0;
-      for (int64_t r = 0; r < kTileRows; ++r) {
-        const uint8_t *blk = rows + r * rowBytes;
-        std::memcpy(out + rows16ScalesAt(type) + 2 * r, blk, 2);
-        // 4-byte steps: Q8_0 has 8 of its 32 quants, Q4_0 4 of its 16
-        // bytes (each two quants, 16 apart).
-        for (int64_t j = 0; j < (q8 ? 8 : 4); ++j)
-          for (int64_t i = 0; i < 4; ++i) {
-            uint8_t q = blk[2 + 4 * j + i];
-            out[64 * j + 4 * r + i] = q8 ? static_cast<uint8_t>(q ^ 0x80) : q;
-          }
       }
     }
 }

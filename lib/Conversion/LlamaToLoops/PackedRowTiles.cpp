@@ -28,6 +28,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "PackedRowTiles.h"
+#include "TileBuilder.h"
 
 #include "llama-mlir/Codegen/PackedWeights.h"
 
@@ -39,6 +40,7 @@
 
 using namespace mlir;
 using namespace mlir::llama;
+using namespace mlir::llama::tiles;
 
 namespace {
 
@@ -46,8 +48,8 @@ namespace {
 /// or a tile of a weight prepacked at compile time.
 struct PackedTile {
   Value quants, scales, mins;
-  /// Prepacked: the weight's view memref<n/16 x k/32 x bytes x i8> and the
-  /// tile's index in it.
+  /// Prepacked: the weight's view memref<n/16 x units x bytes x i8> and
+  /// the tile's index in it.
   Value packed, index;
   GGMLType type = GGMLType::F32;
   /// What the stored unsigned quants carry over the signed ones: the dot
@@ -62,34 +64,6 @@ struct PackedTile {
 /// half's (Q6_K), `min` for formats with mins.
 struct GroupScales {
   Value scale, high, min;
-};
-
-struct TileBuilder {
-  OpBuilder &b;
-  Location loc;
-
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value a, int64_t c) {
-    return c ? Value(arith::AddIOp::create(b, loc, a, idx(c))) : a;
-  }
-  Value mul(Value a, int64_t c) {
-    return arith::MulIOp::create(b, loc, a, idx(c));
-  }
-  Value splat(VectorType t, Attribute v) {
-    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(t, v));
-  }
-  /// for i in [lo, hi) step `step`, carrying `inits`; body returns the next
-  /// values.
-  scf::ForOp loop(Value lo, Value hi, int64_t step, ValueRange inits,
-                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    return scf::ForOp::create(
-        b, loc, lo, hi, idx(step), inits,
-        [&](OpBuilder &nb, Location, Value i, ValueRange iters) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          scf::YieldOp::create(b, loc, body(i, iters));
-        });
-  }
 };
 
 } // namespace
@@ -167,7 +141,7 @@ static GroupAt groupAt(TileBuilder &e, const PackedTile &t, Value g) {
 }
 
 /// The index of the tile of rows [r0, r0 + 16) in a prepacked weight's view.
-static Value tileIndex(TileBuilder &e, Value r0) {
+Value tiles::tileIndex(TileBuilder &e, Value r0) {
   return arith::DivUIOp::create(e.b, e.loc, r0, e.idx(kPackedRows));
 }
 
@@ -197,8 +171,8 @@ static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
   if (t.type == GGMLType::Q8_0)
     return vector::LoadOp::create(b, e.loc, i8x64, t.packed,
                                   ValueRange{t.index, at.unit, e.idx(64 * j)});
-  // Q4_0, Q4_K, Q6_K: steps j and j + 4 are the low and high nibbles of
-  // one load.
+  // The nibble formats and Q6_K: steps j and j + 4 are the low and high
+  // nibbles of one load.
   auto splat = [&](int64_t v) {
     return e.splat(i8x64, b.getI8IntegerAttr(static_cast<int8_t>(v)));
   };
@@ -215,6 +189,19 @@ static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
           at64(llama_mlir::packed::rows16QuantsAt(type, 1), 64 * (j % 4))});
   Value q = j < 4 ? Value(arith::AndIOp::create(b, e.loc, v, splat(0x0F)))
                   : Value(arith::ShRUIOp::create(b, e.loc, v, splat(4)));
+  if (int64_t fifth = llama_mlir::packed::rows16FifthBitsAt(type, 0);
+      fifth >= 0) {
+    // Q5_x: step j's fifth bits are bit j of one load, moved to bit 4.
+    Value p = vector::LoadOp::create(
+        b, e.loc, i8x64, t.packed,
+        ValueRange{t.index, at.unit, at64(4 * kPackedRows, fifth)});
+    if (j < 4)
+      p = arith::ShLIOp::create(b, e.loc, p, splat(4 - j));
+    else if (j > 4)
+      p = arith::ShRUIOp::create(b, e.loc, p, splat(j - 4));
+    return arith::OrIOp::create(
+        b, e.loc, q, arith::AndIOp::create(b, e.loc, p, splat(0x10)));
+  }
   if (t.type != GGMLType::Q6_K)
     return q;
   // Q6_K: the high 2 bits of steps 4h .. 4h + 3 are bits 2c, 2c + 1 of one
@@ -279,9 +266,14 @@ static GroupScales tileScales(TileBuilder &e, const PackedTile &t, Value g,
     };
     return {sub(0), sub(1), Value()};
   }
-  if (t.type != GGMLType::Q4_K)
-    return {d, Value(), Value()};
-  // Q4_K: the 6-bit sc and m of sub-block s, low 4 bits in one byte per
+  int64_t minsAt = llama_mlir::packed::rows16MinsAt(type);
+  if (t.type != GGMLType::Q4_K && t.type != GGMLType::Q5_K) {
+    // Q4_1, Q5_1: w = d q + m, the tile's min is -m.
+    if (minsAt < 0)
+      return {d, Value(), Value()};
+    return {d, Value(), arith::NegFOp::create(b, e.loc, halves(minsAt))};
+  }
+  // Q4_K, Q5_K: the 6-bit sc and m of sub-block s, low 4 bits in one byte per
   // row, high 2 bits at bits 4s .. 4s+3 of one word per row.
   auto splat = [&](int64_t v) {
     return e.splat(i32x16, b.getI32IntegerAttr(static_cast<int32_t>(v)));
@@ -289,10 +281,10 @@ static GroupScales tileScales(TileBuilder &e, const PackedTile &t, Value g,
   Value low = arith::ExtUIOp::create(
       b, e.loc, i32x16,
       load(kPackedRows, e.add(e.mul(at.sub, kPackedRows),
-                              llama_mlir::packed::kQ4KScaleLowAt)));
+                              llama_mlir::packed::kKScaleLowAt)));
   Value words = vector::BitCastOp::create(
       b, e.loc, i32x16,
-      load(4 * kPackedRows, e.idx(llama_mlir::packed::kQ4KScaleHighAt)));
+      load(4 * kPackedRows, e.idx(llama_mlir::packed::kKScaleHighAt)));
   Value shift = vector::BroadcastOp::create(
       b, e.loc, i32x16,
       arith::IndexCastUIOp::create(b, e.loc, b.getI32Type(), e.mul(at.sub, 4)));
@@ -306,15 +298,14 @@ static GroupScales tileScales(TileBuilder &e, const PackedTile &t, Value g,
   };
   Value sc = sixBits(arith::AndIOp::create(b, e.loc, low, splat(15)), 0);
   Value m = sixBits(arith::ShRUIOp::create(b, e.loc, low, splat(4)), 2);
-  Value dmin =
-      halves(llama_mlir::packed::rows16ScalesAt(type) + 2 * kPackedRows);
+  Value dmin = halves(minsAt);
   return {arith::MulFOp::create(b, e.loc, sc, d), Value(),
           arith::MulFOp::create(b, e.loc, m, dmin)};
 }
 
 /// The results of a tile loop carrying one vector<16xf32> per (tile, token),
 /// tile-major, each times its token's norm scale where there is one.
-static SmallVector<Value> finishTileDots(TileBuilder &e, scf::ForOp loop,
+SmallVector<Value> tiles::finishTileDots(TileBuilder &e, scf::ForOp loop,
                                          int64_t ntiles,
                                          const PackedActivations &x,
                                          ArrayRef<Value> toks) {
@@ -346,7 +337,7 @@ constexpr int64_t kPrefetchBytes = 16 * 288;
 /// line of it, or, where a unit has several groups (Q4_K), the group's
 /// share of its lines. The hardware prefetchers alone leave the tile loops
 /// of 7B-sized weights waiting on their loads.
-static void prefetchAhead(TileBuilder &e,
+void tiles::prefetchAhead(TileBuilder &e,
                           ArrayRef<std::pair<Value, Value>> views, Value g,
                           int64_t groups) {
   OpBuilder &b = e.b;
@@ -474,114 +465,6 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
                   b, e.loc, arith::MulFOp::create(b, e.loc, dx, xsum));
               acc = vector::FMAOp::create(b, e.loc, sc.min, bcast(dxs), acc);
             }
-          }
-        }
-        return next;
-      });
-  return finishTileDots(e, loop, tiles.size(), x, toks);
-}
-
-/// Rows [r0, r0 + 16) of an f16/bf16 weight as f32, transposed:
-/// tile[k][r] (memref<K x 16 x f32>).
-static Value packFloatTile(TileBuilder &e, const WeightView &w, int64_t k,
-                           Value r0) {
-  OpBuilder &b = e.b;
-  Value tile = memref::AllocaOp::create(
-      b, e.loc, MemRefType::get({k, kPackedRows}, b.getF32Type()),
-      b.getI64IntegerAttr(64));
-  e.loop(e.idx(0), e.idx(kPackedRows), 1, {}, [&](Value r, ValueRange) {
-    Value row = arith::AddIOp::create(b, e.loc, r0, r);
-    e.loop(e.idx(0), e.idx(k / kDotLanes), 1, {}, [&](Value blk, ValueRange) {
-      Value k0 = e.mul(blk, kDotLanes);
-      for (auto [off, v] : emitBlockWeights(b, e.loc, w, row, blk)) {
-        int64_t lanes = cast<VectorType>(v.getType()).getDimSize(0);
-        for (int64_t i = 0; i < lanes; ++i)
-          memref::StoreOp::create(b, e.loc,
-                                  vector::ExtractOp::create(b, e.loc, v, i),
-                                  tile, ValueRange{e.add(k0, off + i), r});
-      }
-      return SmallVector<Value>{};
-    });
-    return SmallVector<Value>{};
-  });
-  return tile;
-}
-
-/// A float tile: the f32 stack buffer packed per call, or a tile of an
-/// f16/bf16 weight prepacked at compile time (its view, the tile's index).
-struct FloatTile {
-  Value buffer, packed, index;
-  GGMLType type = GGMLType::F32;
-};
-
-/// Element k0 + u of the tile's 16 rows as vector<16xf32>; prepacked tiles
-/// step k0 by whole groups of 32 (g = k0 / 32).
-static Value floatTileColumn(TileBuilder &e, const FloatTile &t, Value k0,
-                             Value g, int64_t u) {
-  OpBuilder &b = e.b;
-  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
-  if (!t.packed)
-    return vector::LoadOp::create(b, e.loc, f32x16, t.buffer,
-                                  ValueRange{e.add(k0, u), e.idx(0)});
-  Value raw = vector::LoadOp::create(
-      b, e.loc, VectorType::get({2 * kPackedRows}, b.getI8Type()), t.packed,
-      ValueRange{t.index, g, e.idx(2 * kPackedRows * u)});
-  if (t.type == GGMLType::F16)
-    return arith::ExtFOp::create(
-        b, e.loc, f32x16,
-        Value(vector::BitCastOp::create(
-            b, e.loc, VectorType::get({kPackedRows}, b.getF16Type()), raw)));
-  // bf16: the high half of an f32.
-  auto i32x16 = VectorType::get({kPackedRows}, b.getI32Type());
-  Value wide = arith::ExtUIOp::create(
-      b, e.loc, i32x16,
-      vector::BitCastOp::create(
-          b, e.loc, VectorType::get({kPackedRows}, b.getI16Type()), raw));
-  return vector::BitCastOp::create(
-      b, e.loc, f32x16,
-      arith::ShLIOp::create(b, e.loc, wide,
-                            e.splat(i32x16, b.getI32IntegerAttr(16))));
-}
-
-/// The 16-row dot products of every float tile with tokens `toks`, one
-/// vector<16xf32> per (tile, token), tile-major: per element k one vector
-/// load of the tile's 16 weights and, per token, a broadcast FMA.
-static SmallVector<Value> floatTileDots(TileBuilder &e,
-                                        ArrayRef<FloatTile> tiles, int64_t k,
-                                        const PackedActivations &x,
-                                        ArrayRef<Value> toks) {
-  OpBuilder &b = e.b;
-  // Prepacked tiles: a group of 32 elements per iteration.
-  bool packed = tiles.front().packed != nullptr;
-  int64_t unroll = packed ? llama_mlir::packed::kGroup : 4;
-  int64_t nt = toks.size();
-  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
-  SmallVector<Value> inits(tiles.size() * nt,
-                           e.splat(f32x16, b.getF32FloatAttr(0)));
-  SmallVector<std::pair<Value, Value>> views; // the prepacked tiles'
-  for (const FloatTile &t : tiles)
-    if (t.packed)
-      views.push_back({t.packed, t.index});
-  auto loop =
-      e.loop(e.idx(0), e.idx(k), unroll, inits, [&](Value k0, ValueRange accs) {
-        SmallVector<Value> next(accs.begin(), accs.end());
-        Value g =
-            packed ? Value(arith::DivUIOp::create(b, e.loc, k0, e.idx(unroll)))
-                   : Value();
-        if (packed)
-          prefetchAhead(e, views, g, k / unroll);
-        for (int64_t u = 0; u < unroll; ++u) {
-          Value kk = e.add(k0, u);
-          SmallVector<Value> wv;
-          for (const FloatTile &tile : tiles)
-            wv.push_back(floatTileColumn(e, tile, k0, g, u));
-          for (auto [t, s] : llvm::enumerate(toks)) {
-            Value xb = vector::BroadcastOp::create(
-                b, e.loc, f32x16,
-                memref::LoadOp::create(b, e.loc, x.x, ValueRange{s, kk}));
-            for (auto [i, w] : llvm::enumerate(wv))
-              next[i * nt + t] =
-                  vector::FMAOp::create(b, e.loc, xb, w, next[i * nt + t]);
           }
         }
         return next;

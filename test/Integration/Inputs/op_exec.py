@@ -298,12 +298,12 @@ def packed_rows_cases(kinds):
 
 
 def prepacked_cases(kinds):
-    """Q8_0, Q4_0, Q4_K, Q6_K, F16 and BF16 weights prepacked in the rows16
-    layout (layout = rows16), the bytes packed here by
+    """Every quantized type with integer dots, F16 and BF16, weights
+    prepacked in the rows16 layout (layout = rows16), the bytes packed by
     llama_ref.packed from the layout's definition: decode steps (one
     static token) and prefills take the same tiles, read in place."""
     ok = True
-    for typ in ("q8_0", "q4_0", "q4_k", "q6_k", "f16", "bf16"):
+    for typ in INT_DOT_TYPES + ("f16", "bf16"):
         float_rows = typ in ("f16", "bf16")
         for kind in [k for k in kinds if k in ("generic", "avx512vnni")
                      and not (float_rows and k != "generic")]:
