@@ -84,6 +84,16 @@ uint16_t floatToBf16(float f) {
 // Block helpers
 //===----------------------------------------------------------------------===//
 
+void kScaleMin(const uint8_t *s, int j, uint8_t *sc, uint8_t *m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
 namespace {
 float loadF16(const uint8_t *p) {
   uint16_t h;
@@ -95,16 +105,6 @@ void storeF16(uint8_t *p, float f) {
   std::memcpy(p, &h, 2);
 }
 
-/// Q4_K / Q5_K: the six-bit scale and min of sub-block j.
-void kScaleMin(const uint8_t *s, int j, uint8_t *sc, uint8_t *m) {
-  if (j < 4) {
-    *sc = s[j] & 63;
-    *m = s[j + 4] & 63;
-  } else {
-    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
 void kPackScales(const uint8_t sc[8], const uint8_t mn[8], uint8_t s[12]) {
   for (int j = 0; j < 4; ++j) {
     s[j] = (sc[j] & 63) | ((sc[j + 4] >> 4) << 6);

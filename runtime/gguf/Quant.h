@@ -27,6 +27,10 @@ uint16_t floatToBf16(float f); ///< round to nearest even
 /// Dequantizes `n` elements (a multiple of the block size) from `src`.
 void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n);
 
+/// Q4_K / Q5_K: the six-bit scale and min of sub-block j (< 8) from the
+/// block's 12 scale bytes `s`.
+void kScaleMin(const uint8_t *s, int j, uint8_t *sc, uint8_t *m);
+
 /// Quantizes `n` elements (a multiple of the block size) into `dst`, which
 /// must hold ggmlRowBytes(type, n) bytes.
 void quantizeRow(GGMLType type, const float *src, uint8_t *dst, int64_t n);

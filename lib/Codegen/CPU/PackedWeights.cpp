@@ -7,6 +7,7 @@
 #include "llama-mlir/Codegen/PackedWeights.h"
 
 #include "llama-mlir/ABI/llama_abi.h"
+#include "runtime/gguf/Quant.h"
 
 #include <cstring>
 
@@ -78,18 +79,6 @@ unsigned nibbleQuant(uint32_t type, const uint8_t *blk, int64_t e) {
   }
 }
 
-/// The 6-bit scale and min of sub-block j of a Q4_K/Q5_K block from its 12
-/// scale bytes `s`.
-void kScaleMin(const uint8_t *s, int64_t j, uint8_t &sc, uint8_t &m) {
-  if (j < 4) {
-    sc = s[j] & 63;
-    m = s[j + 4] & 63;
-  } else {
-    sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-    m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
-
 /// One (tile, unit) of a nibble format: `rows` points at row 0's unit,
 /// `stride` bytes between rows.
 void packNibbleUnit(uint32_t type, const uint8_t *rows, int64_t stride,
@@ -120,7 +109,7 @@ void packNibbleUnit(uint32_t type, const uint8_t *rows, int64_t stride,
     uint32_t high = 0;
     for (int64_t s = 0; s < 8; ++s) {
       uint8_t sc, m;
-      kScaleMin(blk + 4, s, sc, m);
+      llamart::kScaleMin(blk + 4, static_cast<int>(s), &sc, &m);
       out[kKScaleLowAt + 16 * s + r] =
           static_cast<uint8_t>((sc & 15) | (m & 15) << 4);
       high |= static_cast<uint32_t>((sc >> 4) | (m >> 4) << 2) << (4 * s);

@@ -130,6 +130,11 @@ struct Int8Group {
 /// Q5_K; false for the unquantized types.
 bool int8GroupsHaveMin(GGMLType type);
 
+/// Whether a 32-element group of `type` has two scales, one per 16-element
+/// sub-block (Q6_K: laneScale lanes 0..3 and 4..7 differ); false for the
+/// unquantized types.
+bool int8GroupsHaveTwoScales(GGMLType type);
+
 /// The 32-element groups of block `blk` of `row` (1 for the 32-element
 /// formats, 8 for the K-quants).
 SmallVector<Int8Group> emitBlockInt8Groups(OpBuilder &b, Location loc,

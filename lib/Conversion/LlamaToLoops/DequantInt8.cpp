@@ -17,6 +17,11 @@ bool mlir::llama::int8GroupsHaveMin(GGMLType type) {
   return !isUnquantized(type) && dequant::getBlockDecoder(type).hasMin;
 }
 
+bool mlir::llama::int8GroupsHaveTwoScales(GGMLType type) {
+  return !isUnquantized(type) &&
+         dequant::getBlockDecoder(type).subBlock < kIntDotBlock;
+}
+
 SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
                                                         Location loc,
                                                         const WeightView &w,

@@ -70,7 +70,7 @@ Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
   // Q6_K tiles subtract the quants' bias per 16-element sub-block.
   bool halfSums =
       kernels.tileRows && llvm::any_of(rows, [](const WeightView *w) {
-        return w->type == GGMLType::Q6_K;
+        return int8GroupsHaveTwoScales(w->type);
       });
   if (quantize && kernels.intDot != IntDotISA::None && dim % kIntDotBlock == 0)
     quantizeActivations(e, a, dim, halfSums);

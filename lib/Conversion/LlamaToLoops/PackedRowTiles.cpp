@@ -79,7 +79,7 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
   };
   PackedTile t;
   t.type = w.type;
-  t.halves = w.type == GGMLType::Q6_K;
+  t.halves = int8GroupsHaveTwoScales(w.type);
   t.quants = stackBuffer({groups, 8, kPackedRows}, b.getI32Type());
   t.scales = t.halves ? stackBuffer({groups, 2, kPackedRows}, b.getF32Type())
                       : stackBuffer({groups, kPackedRows}, b.getF32Type());
@@ -152,7 +152,7 @@ static PackedTile prepackedTile(TileBuilder &e, const WeightView &w, Value r0) {
   t.index = tileIndex(e, r0);
   t.type = w.type;
   t.bias = llama_mlir::packed::rows16QuantBias(static_cast<uint32_t>(w.type));
-  t.halves = w.type == GGMLType::Q6_K;
+  t.halves = int8GroupsHaveTwoScales(w.type);
   return t;
 }
 
