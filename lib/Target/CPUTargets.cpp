@@ -34,6 +34,9 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
     avx512.push_back(f);
   std::vector<std::string> vnni = avx512;
   vnni.push_back("avx512vnni");
+  std::vector<std::string> amx = vnni;
+  amx.push_back("amx_tile");
+  amx.push_back("amx_int8");
   // clang-format off
   // name, triple, LLVM CPU, LLVM features, runtime-checked features,
   // vector bits, arch, description
@@ -47,6 +50,10 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
        "Zen 4)"},
       {"avx512-vnni", kX86, "x86-64-v4", "+avx512vnni", vnni, 512, "x86_64",
        "avx512 + VNNI (Cascade Lake and later, Zen 4)"},
+      {"avx512-amx", kX86, "x86-64-v4", "+avx512vnni,+amx-tile,+amx-int8",
+       amx, 512, "x86_64",
+       "avx512-vnni + AMX-INT8 tiles for prefill (Sapphire Rapids and "
+       "later Xeons)"},
       {"neon", kArm, "generic", "+neon", {"asimd"}, 128, "aarch64",
        "AArch64 Advanced SIMD (every ARMv8-A core)"},
       {"neon-dotprod", kArm, "generic", "+neon,+dotprod", {"asimd", "asimddp"},
@@ -94,22 +101,28 @@ static std::optional<CPUTarget> hostTarget(std::string &error) {
   return t;
 }
 
+static std::optional<CPUTarget> findNamedCPUTarget(llvm::StringRef name) {
+  for (CPUTarget &t : namedCPUTargets())
+    if (t.name == name)
+      return t;
+  return std::nullopt;
+}
+
 std::optional<CPUTarget> mlir::llama::resolveCPUTarget(const std::string &spec,
                                                        std::string &error) {
   if (spec == "host")
     return hostTarget(error);
-  for (CPUTarget &t : namedCPUTargets())
-    if (t.name == spec)
-      return t;
+  if (std::optional<CPUTarget> t = findNamedCPUTarget(spec))
+    return t;
   // TRIPLE[+feature...]
   llvm::SmallVector<llvm::StringRef> parts;
   llvm::StringRef(spec).split(parts, '+');
   llvm::Triple triple(llvm::Triple::normalize(parts[0]));
   CPUTarget t;
   if (triple.getArch() == llvm::Triple::x86_64 && triple.isOSLinux()) {
-    t = namedCPUTargets()[0];
+    t = *findNamedCPUTarget("x86-64");
   } else if (triple.getArch() == llvm::Triple::aarch64 && triple.isOSLinux()) {
-    t = namedCPUTargets()[4];
+    t = *findNamedCPUTarget("neon");
   } else {
     error = "unknown target '" + spec +
             "': expected one of llama-compile --list-targets, or "

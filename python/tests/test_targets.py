@@ -74,7 +74,7 @@ def test_list_targets():
     r = subprocess.run([tool("llama-compile"), "--list-targets"],
                        capture_output=True, text=True)
     assert r.returncode == 0
-    for name in ("host", "avx2", "avx512", "avx512-vnni", "neon",
+    for name in ("host", "avx2", "avx512", "avx512-vnni", "avx512-amx", "neon",
                  "neon-dotprod", "sve", "sve2", "x86-64"):
         assert f"\n  {name} " in r.stdout, name
 
@@ -201,6 +201,46 @@ def test_avx2_program_runs_on_a_cpu_model_with_avx2(tmp_path, synthetic):
     ids, logits = run([qemu, "-cpu", "Haswell", str(d / "avx2")], gguf, PROMPT,
                       6, str(tmp_path / "q.logits"))
     assert ids == ids_ref and np.abs(logits - logits_ref).max() == 0
+
+
+def has_amx():
+    try:
+        flags = open("/proc/cpuinfo").read().split()
+    except OSError:
+        return False
+    return has_avx512() and all(
+        f in flags for f in ("avx512_vnni", "amx_tile", "amx_int8"))
+
+
+def test_amx_prefill_is_the_vnni_prefill(tmp_path):
+    """AMX tiles (blocks of 16 prompt tokens) sum the same exact int32 block
+    dot products as AVX-512 VNNI and scale them with the same f32 operations:
+    a 40-token prompt (two AMX blocks and 8 tokens left to VNNI) gives
+    byte-identical logits, for a format with a bias (Q4_0), one read as
+    signed bytes (Q8_0), one with mins (Q5_1) and the Q4_K/Q6_K mix (Q6_K's
+    two halves per group). Where the CPU has no AMX the program refuses to
+    start and names what is missing."""
+    light_in_sanitized_build("AMX against VNNI")
+    prompt = [1] + [20 + 11 * i for i in range(39)]
+    for typ in ("q4_0", "q8_0", "q5_1", "q4_k_m"):
+        gguf = gen(str(tmp_path / f"{typ}.gguf"), "--preset", "tiny", "--type",
+                   typ, "--layers", "2", "--kv-heads", "2")
+        amx = compile_model(gguf, str(tmp_path / f"{typ}-amx"),
+                            "--target=avx512-amx")
+        if not has_amx():
+            r = subprocess.run([amx, "-m", gguf, "--tokens", "1"],
+                               capture_output=True, text=True)
+            assert r.returncode == 3, r.stderr
+            assert "compiled for target 'avx512-amx'" in r.stderr
+            assert "amx_int8" in r.stderr, r.stderr
+            continue
+        vnni = compile_model(gguf, str(tmp_path / f"{typ}-vnni"),
+                             "--target=avx512-vnni")
+        ids_a, l_a = run([amx], gguf, prompt, 6, str(tmp_path / "a.logits"))
+        ids_v, l_v = run([vnni], gguf, prompt, 6, str(tmp_path / "v.logits"))
+        assert ids_a == ids_v, typ
+        assert l_a.tobytes() == l_v.tobytes(), (
+            typ, float(np.abs(l_a - l_v).max()))
 
 
 def test_every_int_dot_form_agrees(tmp_path):

@@ -7,6 +7,10 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #elif defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
@@ -26,6 +30,8 @@ const std::vector<CPUFeatureInfo> &knownCPUFeatures() {
       {"avx512vnni", "x86_64", "avx512vnni"},
       {"avx512bf16", "x86_64", "avx512bf16"},
       {"avxvnni", "x86_64", "avxvnni"},
+      {"amx_tile", "x86_64", "amx-tile"},
+      {"amx_int8", "x86_64", "amx-int8"},
       {"asimd", "aarch64", "neon"},
       {"asimddp", "aarch64", "dotprod"},
       {"fphp", "aarch64", "fullfp16"},
@@ -48,6 +54,22 @@ const CPUFeatureInfo *findCPUFeature(const std::string &arch,
 namespace {
 
 #if defined(__x86_64__)
+/// Whether this process may use the AMX tile registers: the OS saves their
+/// state (XCR0 bits 17, 18) and, on Linux, grants the 8 KiB of tile data to
+/// a process only when it asks (arch_prctl ARCH_REQ_XCOMP_PERM, Linux
+/// 5.16+; without it the first tile instruction raises SIGILL). Asking is
+/// idempotent and covers every thread of the process.
+bool osAMXPermitted(uint64_t xcr0) {
+  if ((xcr0 & 0x60000) != 0x60000)
+    return false;
+#if defined(__linux__)
+  constexpr long kReqXCompPerm = 0x1023, kXFeatureTileData = 18;
+  return syscall(SYS_arch_prctl, kReqXCompPerm, kXFeatureTileData) == 0;
+#else
+  return false;
+#endif
+}
+
 bool hasFeature(const std::string &name) {
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d))
@@ -63,10 +85,11 @@ bool hasFeature(const std::string &name) {
   // The OS saves the YMM (and for AVX-512 the opmask and ZMM) state.
   bool osAVX = (xcr0 & 0x6) == 0x6;
   bool osAVX512 = osAVX && (xcr0 & 0xe0) == 0xe0;
-  unsigned ebx7 = 0, ecx7 = 0, eax71 = 0;
+  unsigned ebx7 = 0, ecx7 = 0, edx7 = 0, eax71 = 0;
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     ebx7 = b;
     ecx7 = c;
+    edx7 = d;
   }
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d))
     eax71 = a;
@@ -93,6 +116,9 @@ bool hasFeature(const std::string &name) {
     return osAVX512 && bit(ecx7, 11);
   if (name == "avx512bf16")
     return osAVX512 && bit(eax71, 5);
+  if (name == "amx_tile" || name == "amx_int8")
+    return bit(edx7, 24) && (name == "amx_tile" || bit(edx7, 25)) &&
+           osAMXPermitted(xcr0);
   return false;
 }
 #elif defined(__aarch64__) && defined(__linux__)

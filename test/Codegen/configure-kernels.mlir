@@ -4,6 +4,8 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512 int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=AVX512
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=VNNI
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true packed-weights=true" -verify-diagnostics | FileCheck %s --check-prefix=PACKW
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -verify-diagnostics | FileCheck %s --check-prefix=AMX
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx" -verify-diagnostics | FileCheck %s --check-prefix=AMXNOINT
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni" -verify-diagnostics | FileCheck %s --check-prefix=NOINT
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=neon-dotprod int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=NEON
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=sve-dotprod int-dot=true token-block=2" -verify-diagnostics | FileCheck %s --check-prefix=SVE
@@ -11,7 +13,7 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true tensor-cores=true block-threads=256" -verify-diagnostics | FileCheck %s --check-prefix=WARPS
 
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx1024" 2>&1 | FileCheck %s --check-prefix=BADTARGET
-// BADTARGET: error: llama-configure-kernels: unknown target 'avx1024' (known: avx512vnni, avx512, avx2, sve-dotprod, sve, neon-dotprod, generic, nvptx)
+// BADTARGET: error: llama-configure-kernels: unknown target 'avx1024' (known: amx, avx512vnni, avx512, avx2, sve-dotprod, sve, neon-dotprod, generic, nvptx)
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
 // BADPACKW: error: llama-configure-kernels: packed-weights needs a target with 16-row tiles (avx512vnni) and int-dot
 // RUN: not llama-opt %s -llama-configure-kernels="target=nvptx block-threads=48" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
@@ -70,6 +72,21 @@
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_0
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}f16
 // PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
+
+// With AMX the integer tiles multiply in tile registers (dot = amx); the
+// float tiles and every other op stay `vector`.
+// AMX-LABEL: func.func @configs
+// AMX: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} {{.*}}q4_0
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8, tile_rows = 16, layout = rows16>} {{.*}}f16
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} {{.*}}q6_k
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
+
+// negative: without int-dot there is nothing to multiply in tiles.
+// AMXNOINT-LABEL: func.func @configs
+// AMXNOINT-NOT: dot = amx
+// AMXNOINT: return
 
 // Without int-dot, f32 dot products and no tiles (llama-compile
 // --int-dot=off).
@@ -202,6 +219,8 @@ func.func @small_formats(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32
 
 // The K-quants' rows16 layouts are per tile of 16 rows and super-block of
 // 256.
+// AMX-LABEL: func.func @k_quants
+// AMX-COUNT-3: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>}
 // VNNI-LABEL: func.func @k_quants
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_k
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_k

@@ -6,6 +6,7 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true tensor-cores=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUTC
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=PACK
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=PACKW
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=AMX
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 // NOCONFIG: error: 'llama.matmul' op needs a llama.kernel_config (run llama-configure-kernels first)
 
@@ -1218,6 +1219,77 @@ func.func @prepacked_q4_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
 func.func @prepacked_q6_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
   %w = llama.weight "w6" : !llama.weight<32x512xq6_k>
   %y = llama.matmul %x, %w : (tensor<1x512xf32>, !llama.weight<32x512xq6_k>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// dot = amx: the prefill's activations are quantized in parallel over the
+// tokens, and each full block of 16 tokens written again tile by tile
+// ([seq/16, K/32, 16, 32]); per 16-row tile, blocks of 16 tokens multiply
+// in AMX tiles: the decoded quants (made signed) of two chunks of 4 groups
+// in a stack buffer, their int32 sums in another, a three-stage pipeline
+// (chunk 0 decoded, chunk 1 decoded, chunk 0 multiplied; then per
+// iteration scaled, multiplied, decoded); the remaining tokens take
+// llama.dot4_acc as on avx512vnni.
+// AMX-LABEL: func.func @amx_prefill_q4_0
+// AMX: %[[XT:.*]] = memref.alloc(%{{.*}}) : memref<?x8x16x32xi8>
+// AMX: scf.parallel
+// AMX: scf.if
+// AMX: vector.store %{{.*}}, %[[XT]]{{.*}} : memref<?x8x16x32xi8>, vector<32xi8>
+// AMX: scf.parallel
+// AMX: scf.for %{{.*}} step %c16
+// AMX: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x4x8x64xi8>
+// AMX: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x4x1x16x16xi32>
+// AMX: arith.subi %{{.*}}, %{{.*}} : vector<64xi8>
+// AMX: vector.store %{{.*}}, %[[Q]]
+// AMX: %[[A:.*]] = amx.tile_load %[[XT]][{{.*}}] : memref<?x8x16x32xi8> into !amx.tile<16x32xi8>
+// AMX: %[[B:.*]] = amx.tile_load %[[Q]][{{.*}}] : memref<2x4x8x64xi8> into !amx.tile<8x64xi8>
+// AMX: %[[Z:.*]] = amx.tile_zero : !amx.tile<16x16xi32>
+// AMX: %[[C:.*]] = amx.tile_muli %[[A]], %[[B]], %[[Z]] : !amx.tile<16x32xi8>, !amx.tile<8x64xi8>, !amx.tile<16x16xi32>
+// AMX: amx.tile_store %[[S]][{{.*}}], %{{.*}} : memref<2x4x1x16x16xi32>, !amx.tile<16x16xi32>
+// AMX: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// AMX: vector.load %[[S]]{{.*}} : memref<2x4x1x16x16xi32>, vector<16xi32>
+// AMX: vector.fma
+// AMX: amx.tile_muli
+// AMX: llama.dot4_acc avx512vnni
+// AMX: return
+func.func @amx_prefill_q4_0(%x: tensor<?x256xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w4" : !llama.weight<32x256xq4_0>
+  %y = llama.matmul %x, %w : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// Q6_K in AMX tiles: each group's two halves of 16 multiply apart
+// (16x16 activation tiles, 4x64 quant tiles), two chunks of 2 groups.
+// AMX-LABEL: func.func @amx_prefill_q6_k
+// AMX: memref.alloca() {alignment = 64 : i64} : memref<2x2x8x64xi8>
+// AMX: memref.alloca() {alignment = 64 : i64} : memref<2x2x2x16x16xi32>
+// AMX: amx.tile_load %{{.*}} : memref<?x16x16x32xi8> into !amx.tile<16x16xi8>
+// AMX: amx.tile_load %{{.*}} : memref<2x2x8x64xi8> into !amx.tile<4x64xi8>
+// AMX: amx.tile_muli {{.*}} : !amx.tile<16x16xi8>, !amx.tile<4x64xi8>, !amx.tile<16x16xi32>
+// AMX: return
+func.func @amx_prefill_q6_k(%x: tensor<?x512xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w6" : !llama.weight<32x512xq6_k>
+  %y = llama.matmul %x, %w : (tensor<?x512xf32>, !llama.weight<32x512xq6_k>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// negative_: a decode step (one token) has no block of 16 tokens: no AMX
+// tiles, and its activations are quantized without a tile copy.
+// AMX-LABEL: func.func @negative_amx_decode
+// AMX-NOT: amx.
+// AMX-NOT: memref<?x2x16x32xi8>
+// AMX: llama.dot4_acc avx512vnni
+// AMX-NOT: amx.
+// AMX: return
+func.func @negative_amx_decode(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w4" : !llama.weight<32x64xq4_0>
+  %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 

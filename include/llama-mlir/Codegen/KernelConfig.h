@@ -38,7 +38,8 @@ struct CPUKernelTarget {
   /// 16: prefills (and prepacked decode steps) in tiles of 16 rows, one per
   /// lane of a 512-bit vector; 0: row by row.
   int64_t tileRows;
-  /// `vector`, or `scalable` for f32/f16/bf16 rows on SVE.
+  /// `vector`, `scalable` for f32/f16/bf16 rows on SVE, or `amx` for the
+  /// integer 16-row tiles in AMX tile registers.
   KernelDot dot;
 };
 

@@ -191,7 +191,8 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     `int_dot` choose the loops and dot products (int8 activations quantized
     per block of 32 and `llama.int8_dot`, or f32), `token_block` the prefill
     register block, `tile_rows = 16` the packed 16-row tiles (PackedRowTiles.h,
-    `llama.dot4_acc`), `layout = rows16` weights packed at compile time,
+    `llama.dot4_acc`; with `dot = amx` blocks of 16 tokens multiply in
+    `amx.tile_muli`), `layout = rows16` weights packed at compile time,
     viewed as `memref<n/16 x k/32 x bytes x i8>` and listed with
     `layout = "rows16"` in `llama.weight_table`; the GPU fields the warp,
     block and tensor-core forms. A configuration the op's weights cannot
@@ -201,9 +202,11 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     Input invariant: `llama.rope` and `llama.swiglu` already lowered
     (`llama-lower-to-linalg`); every model-level op configured; functions
     with `!llama.kv_cache` or weights.
-    Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor ops.
+    Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor
+    ops (and `amx` with `dot = amx`).
   }];
   let dependentDialects = [
+    "::mlir::amx::AMXDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::func::FuncDialect",

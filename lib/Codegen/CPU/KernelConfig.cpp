@@ -19,8 +19,16 @@ using namespace mlir::llama;
 
 const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
   // One 512-bit vpdpbusd multiplies 4 quants of 16 rows: the 16-row tiles.
-  // 32 vector registers (AVX-512) hold 8 tokens' sums, 16 hold 4.
+  // 32 vector registers (AVX-512) hold 8 tokens' sums, 16 hold 4. With AMX
+  // the integer tiles' prefill multiplies 16 tokens at a time in tile
+  // registers (the rest as on avx512vnni).
   static const std::vector<CPUKernelTarget> table = {
+      {"amx",
+       {"avx2", "avx512f", "avx512vl", "avx512vnni", "amx_int8"},
+       IntDotISA::AVX512VNNI,
+       8,
+       kPackedRows,
+       KernelDot::AMX},
       {"avx512vnni",
        {"avx2", "avx512f", "avx512vl", "avx512vnni"},
        IntDotISA::AVX512VNNI,
@@ -72,8 +80,12 @@ StringRef mlir::llama::manifestIntDotName(IntDotISA isa) {
 static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
                                   const CPUKernelOptions &o) {
   auto make = [&](IntDotISA isa, int64_t block, int64_t tiles) {
-    return KernelConfigAttr::get(op->getContext(), KernelDispatch::Threads,
-                                 t.dot, isa, block, tiles, WeightLayout::GGUF,
+    // AMX multiplies integer tiles only; everything else is `vector`.
+    KernelDot dot = t.dot;
+    if (dot == KernelDot::AMX && (!tiles || isa == IntDotISA::None))
+      dot = KernelDot::Vector;
+    return KernelConfigAttr::get(op->getContext(), KernelDispatch::Threads, dot,
+                                 isa, block, tiles, WeightLayout::GGUF,
                                  /*blockThreads=*/0, /*tensorCores=*/false,
                                  /*rowNorms=*/false);
   };

@@ -46,6 +46,9 @@ struct Activation {
   /// for the 16-row tiles of Q6_K (two sub-blocks per block) also the sum
   /// of each block's first 16 quants, `xl : [seq, K/32] x f32`.
   Value xq, xd, xs, xl;
+  /// For AMX tiles (Kernels::amx) the quants of each full block of 16
+  /// tokens again, tile by tile: `xt : [seq / 16, K/32, 16, 32] x i8`.
+  Value xt;
 
   /// x[s, k0 : k0 + lanes] (times gamma).
   Value load(Emitter &e, Value s, Value k0, int64_t lanes) const {
@@ -104,12 +107,15 @@ struct Kernels {
   int64_t tileRows = 0;
   /// Tokens per register block of the prefill GEMM (1: none).
   int64_t tokenBlock = 1;
+  /// Integer tiles: blocks of 16 tokens in AMX tile registers.
+  bool amx = false;
 
   static Kernels of(KernelConfigAttr c) {
     Kernels k;
     k.intDot = c.getIntDot();
     k.scalable = c.getDot() == KernelDot::Scalable;
     k.vectorize = c.getDot() != KernelDot::Scalar;
+    k.amx = c.getDot() == KernelDot::AMX;
     k.gpu = c.getDispatch() == KernelDispatch::Warps;
     k.quantizedRowNorms = c.getRowNorms();
     k.blockThreads = c.getBlockThreads();
@@ -383,7 +389,7 @@ private:
                     std::optional<APFloat> eps,
                     ArrayRef<const WeightView *> rows);
   void quantizeActivations(Emitter &e, Activation &a, int64_t dim,
-                           bool halfSums);
+                           bool halfSums, bool amxTiles);
 };
 
 } // namespace mlir::llama::loops

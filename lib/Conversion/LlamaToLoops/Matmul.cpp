@@ -36,7 +36,7 @@ IntDotKind packedDotKind(IntDotISA isa) {
 }
 
 PackedActivations packedActivations(Emitter &e, const Activation &x) {
-  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, x.xl};
+  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, x.xl, x.xt};
   if (x.xq || !x.gamma)
     return p;
   auto mt = cast<MemRefType>(x.x.getType());
@@ -73,7 +73,8 @@ Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
         return int8GroupsHaveTwoScales(w->type);
       });
   if (quantize && kernels.intDot != IntDotISA::None && dim % kIntDotBlock == 0)
-    quantizeActivations(e, a, dim, halfSums);
+    quantizeActivations(e, a, dim, halfSums,
+                        kernels.amx && kernels.tileRows == kPackedRows);
   return a;
 }
 
@@ -137,8 +138,17 @@ void FunctionLowering::normPrologue(Emitter &e, Activation &a, Value norm,
 /// with round-half-away-from-zero, in f32 (the numpy reference does the
 /// same, python/llama_ref/ops.py quantize_q8_0).
 void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
-                                           int64_t dim, bool halfSums) {
+                                           int64_t dim, bool halfSums,
+                                           bool amxTiles) {
   Value seq = e.dim(a.x, 0);
+  auto xType = cast<MemRefType>(a.x.getType());
+  // A prefill's tokens in parallel (each token's blocks are its own).
+  auto tokens = [&](function_ref<void(Value)> body) {
+    if (xType.isDynamicDim(0))
+      parallelFor(e, seq, body);
+    else
+      e.loop(e.idx(0), seq, body);
+  };
   int64_t nb = dim / kIntDotBlock;
   a.xq = memref::AllocOp::create(
       b, e.loc, MemRefType::get({ShapedType::kDynamic, dim}, b.getI8Type()),
@@ -154,7 +164,29 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
         b, e.loc, MemRefType::get({ShapedType::kDynamic, nb}, b.getF32Type()),
         ValueRange{seq});
   auto vt = VectorType::get({kIntDotBlock}, b.getF32Type());
-  e.loop(e.idx(0), seq, [&](Value s) {
+  auto i8x32 = VectorType::get({kIntDotBlock}, b.getI8Type());
+  // A decode step has no block of 16 tokens for AMX tiles.
+  if (!xType.isDynamicDim(0) && xType.getDimSize(0) < kAMXTokens)
+    amxTiles = false;
+  Value blocks16;
+  if (amxTiles) {
+    blocks16 = arith::DivUIOp::create(b, e.loc, seq, e.idx(kAMXTokens));
+    a.xt = memref::AllocOp::create(
+        b, e.loc,
+        MemRefType::get({ShapedType::kDynamic, nb, kAMXTokens, kIntDotBlock},
+                        b.getI8Type()),
+        ValueRange{blocks16});
+  }
+  tokens([&](Value s) {
+    Value t16 = blocks16
+                    ? arith::DivUIOp::create(b, e.loc, s, e.idx(kAMXTokens))
+                    : Value();
+    Value t = blocks16 ? arith::RemUIOp::create(b, e.loc, s, e.idx(kAMXTokens))
+                       : Value();
+    Value inTiles =
+        blocks16 ? arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::ult,
+                                         t16, blocks16)
+                 : Value();
     e.loop(e.idx(0), e.idx(nb), [&](Value blk) {
       Value k0 = arith::MulIOp::create(b, e.loc, blk, e.idx(kIntDotBlock));
       Value v = a.load(e, s, k0, kIntDotBlock);
@@ -171,9 +203,14 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
           b, e.loc,
           arith::MulFOp::create(b, e.loc, v,
                                 vector::BroadcastOp::create(b, e.loc, vt, id)));
-      Value qi = arith::FPToSIOp::create(
-          b, e.loc, VectorType::get({kIntDotBlock}, b.getI8Type()), q);
+      Value qi = arith::FPToSIOp::create(b, e.loc, i8x32, q);
       vector::StoreOp::create(b, e.loc, qi, a.xq, ValueRange{s, k0});
+      if (inTiles)
+        scf::IfOp::create(b, e.loc, inTiles, [&](OpBuilder &nb, Location l) {
+          vector::StoreOp::create(nb, l, qi, a.xt,
+                                  ValueRange{t16, blk, t, e.idx(0)});
+          scf::YieldOp::create(nb, l);
+        });
       memref::StoreOp::create(b, e.loc, d, a.xd, ValueRange{s, blk});
       // The quants are integers in [-127, 127]: their f32 sum is exact.
       memref::StoreOp::create(
@@ -241,8 +278,8 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     PackedActivations px = packedActivations(e, x);
     parallelRowTiles(e, n, [&](Value r0) {
       emitPackedRowTile(
-          b, e.loc, packedDotKind(kernels.intDot), {&w}, k, px, r0, seq,
-          kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
+          b, e.loc, packedDotKind(kernels.intDot), kernels.amx, {&w}, k, px, r0,
+          seq, kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
             Value y = ys[0];
             if (residual) {
               Value r = vector::LoadOp::create(b, e.loc, vt, residual,
@@ -340,8 +377,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
     PackedActivations px = packedActivations(e, x);
     parallelRowTiles(e, n, [&](Value r0) {
       emitPackedRowTile(
-          b, e.loc, packedDotKind(kernels.intDot), {&wg, &wu}, k, px, r0, seq,
-          kernels.tokenBlock, [&](Value s, ArrayRef<Value> gu) {
+          b, e.loc, packedDotKind(kernels.intDot), kernels.amx, {&wg, &wu}, k,
+          px, r0, seq, kernels.tokenBlock, [&](Value s, ArrayRef<Value> gu) {
             for (int64_t i = 0; i < kPackedRows; ++i)
               memref::StoreOp::create(
                   b, e.loc,

@@ -118,5 +118,5 @@ SmallVector<Value> tiles::floatTileDots(TileBuilder &e,
         }
         return next;
       });
-  return finishTileDots(e, loop, tiles.size(), x, toks);
+  return finishTileDots(e, loop.getResults(), tiles.size(), x, toks);
 }

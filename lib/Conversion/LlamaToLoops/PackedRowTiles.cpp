@@ -42,32 +42,6 @@ using namespace mlir;
 using namespace mlir::llama;
 using namespace mlir::llama::tiles;
 
-namespace {
-
-/// One weight's tile (see the file comment): stack buffers packed per call,
-/// or a tile of a weight prepacked at compile time.
-struct PackedTile {
-  Value quants, scales, mins;
-  /// Prepacked: the weight's view memref<n/16 x units x bytes x i8> and
-  /// the tile's index in it.
-  Value packed, index;
-  GGMLType type = GGMLType::F32;
-  /// What the stored unsigned quants carry over the signed ones: the dot
-  /// products carry bias * sum(xq) (0 for the K-quants' unsigned quants).
-  int64_t bias = 0;
-  /// Two scales per group (Q6_K): the dot products of steps 0..3 and 4..7
-  /// are scaled apart.
-  bool halves = false;
-};
-
-/// A tile's scales for one group: vector<16xf32> each; `high` the second
-/// half's (Q6_K), `min` for formats with mins.
-struct GroupScales {
-  Value scale, high, min;
-};
-
-} // namespace
-
 /// Decodes rows [r0, r0 + 16) of `w` into a packed tile.
 static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
                            Value r0) {
@@ -125,13 +99,7 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
   return t;
 }
 
-/// Where group g of a prepacked tile is: its unit (dimension 1 of the view)
-/// and, in units of several groups (Q4_K), the group's index in the unit.
-struct GroupAt {
-  Value unit, sub;
-};
-
-static GroupAt groupAt(TileBuilder &e, const PackedTile &t, Value g) {
+GroupAt tiles::groupAt(TileBuilder &e, const PackedTile &t, Value g) {
   int64_t per =
       llama_mlir::packed::rows16UnitGroups(static_cast<uint32_t>(t.type));
   if (per == 1)
@@ -158,7 +126,7 @@ static PackedTile prepackedTile(TileBuilder &e, const WeightView &w, Value r0) {
 
 /// The 4 quants at step j (elements 4j .. 4j+3) of group g of the tile's 16
 /// rows: vector<64xi8>, row r in bytes 4r .. 4r+3.
-static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
+Value tiles::tileQuants(TileBuilder &e, const PackedTile &t, Value g,
                         const GroupAt &at, int64_t j) {
   OpBuilder &b = e.b;
   auto i8x64 = VectorType::get({4 * kPackedRows}, b.getI8Type());
@@ -220,7 +188,7 @@ static Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
 }
 
 /// The 16 rows' scales of group g (GroupScales).
-static GroupScales tileScales(TileBuilder &e, const PackedTile &t, Value g,
+GroupScales tiles::tileScales(TileBuilder &e, const PackedTile &t, Value g,
                               const GroupAt &at) {
   OpBuilder &b = e.b;
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
@@ -303,9 +271,9 @@ static GroupScales tileScales(TileBuilder &e, const PackedTile &t, Value g,
           arith::MulFOp::create(b, e.loc, m, dmin)};
 }
 
-/// The results of a tile loop carrying one vector<16xf32> per (tile, token),
+/// The results of a tile loop, one vector<16xf32> per (tile, token),
 /// tile-major, each times its token's norm scale where there is one.
-SmallVector<Value> tiles::finishTileDots(TileBuilder &e, scf::ForOp loop,
+SmallVector<Value> tiles::finishTileDots(TileBuilder &e, ValueRange results,
                                          int64_t ntiles,
                                          const PackedActivations &x,
                                          ArrayRef<Value> toks) {
@@ -314,7 +282,7 @@ SmallVector<Value> tiles::finishTileDots(TileBuilder &e, scf::ForOp loop,
   SmallVector<Value> ys;
   for (int64_t i = 0; i < ntiles; ++i)
     for (auto [t, s] : llvm::enumerate(toks)) {
-      Value y = loop.getResult(i * toks.size() + t);
+      Value y = results[i * toks.size() + t];
       if (x.scales)
         y = arith::MulFOp::create(
             b, e.loc, y,
@@ -366,6 +334,55 @@ void tiles::prefetchAhead(TileBuilder &e,
   }
 }
 
+TokenGroup tiles::tokenGroup(TileBuilder &e, const PackedActivations &x,
+                             Value s, Value g, bool halves) {
+  OpBuilder &b = e.b;
+  TokenGroup tg;
+  tg.dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, g});
+  tg.sum = memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, g});
+  if (halves) {
+    tg.low = memref::LoadOp::create(b, e.loc, x.xl, ValueRange{s, g});
+    tg.high = arith::SubFOp::create(b, e.loc, tg.sum, tg.low);
+  }
+  return tg;
+}
+
+Value tiles::accumulateGroup(TileBuilder &e, const PackedTile &tile,
+                             const GroupScales &sc, Value dot, Value high,
+                             const TokenGroup &tg, Value acc) {
+  OpBuilder &b = e.b;
+  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  auto bcast = [&](Value f) {
+    return vector::BroadcastOp::create(b, e.loc, f32x16, f);
+  };
+  // acc += (dot - bias * sum) * scale * dx
+  auto scaled = [&](Value dot, Value sum, Value scale) {
+    Value f = arith::SIToFPOp::create(b, e.loc, f32x16, dot);
+    if (tile.bias)
+      f = arith::SubFOp::create(
+          b, e.loc, f,
+          bcast(arith::MulFOp::create(
+              b, e.loc, sum,
+              arith::ConstantOp::create(
+                  b, e.loc,
+                  b.getF32FloatAttr(static_cast<float>(tile.bias))))));
+    acc = vector::FMAOp::create(
+        b, e.loc, f, arith::MulFOp::create(b, e.loc, scale, bcast(tg.dx)), acc);
+  };
+  if (tile.halves) {
+    scaled(dot, tg.low, sc.scale);
+    scaled(high, tg.high, sc.high);
+  } else {
+    scaled(dot, tg.sum, sc.scale);
+  }
+  if (sc.min) {
+    Value dxs = arith::NegFOp::create(
+        b, e.loc, arith::MulFOp::create(b, e.loc, tg.dx, tg.sum));
+    acc = vector::FMAOp::create(b, e.loc, sc.min, bcast(dxs), acc);
+  }
+  return acc;
+}
+
 /// The 16-row dot products of every tile with tokens `toks`: one
 /// vector<16xf32> per (tile, token), tile-major.
 static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
@@ -382,9 +399,6 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
   Value fzero = e.splat(f32x16, b.getF32FloatAttr(0));
   Value izero = e.splat(i32x16, b.getI32IntegerAttr(0));
   auto kindAttr = IntDotKindAttr::get(b.getContext(), kind);
-  auto bcast = [&](Value f) {
-    return vector::BroadcastOp::create(b, e.loc, f32x16, f);
-  };
   SmallVector<Value> inits(tiles.size() * nt, fzero);
   SmallVector<std::pair<Value, Value>> views; // the prepacked tiles'
   for (const PackedTile &t : tiles)
@@ -428,48 +442,15 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
             llvm::any_of(tiles, [](const PackedTile &t) { return t.halves; });
         SmallVector<Value> next(accs.begin(), accs.end());
         for (auto [t, s] : llvm::enumerate(toks)) {
-          Value dx = memref::LoadOp::create(b, e.loc, x.xd, ValueRange{s, g});
-          Value xsum = memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, g});
-          Value xlow, xhigh; // the halves' sums of xq
-          if (anyHalves) {
-            xlow = memref::LoadOp::create(b, e.loc, x.xl, ValueRange{s, g});
-            xhigh = arith::SubFOp::create(b, e.loc, xsum, xlow);
-          }
-          for (auto [i, tile] : llvm::enumerate(tiles)) {
-            Value &acc = next[i * nt + t];
-            const GroupScales &sc = scales[i];
-            // acc += (dot - bias * sum) * scale * dx
-            auto scaled = [&](Value dot, Value sum, Value scale) {
-              Value f = arith::SIToFPOp::create(b, e.loc, f32x16, dot);
-              if (tile.bias)
-                f = arith::SubFOp::create(
-                    b, e.loc, f,
-                    bcast(arith::MulFOp::create(
-                        b, e.loc, sum,
-                        arith::ConstantOp::create(
-                            b, e.loc,
-                            b.getF32FloatAttr(
-                                static_cast<float>(tile.bias))))));
-              acc = vector::FMAOp::create(
-                  b, e.loc, f,
-                  arith::MulFOp::create(b, e.loc, scale, bcast(dx)), acc);
-            };
-            if (tile.halves) {
-              scaled(dots[i * nt + t], xlow, sc.scale);
-              scaled(high[i * nt + t], xhigh, sc.high);
-            } else {
-              scaled(dots[i * nt + t], xsum, sc.scale);
-            }
-            if (sc.min) {
-              Value dxs = arith::NegFOp::create(
-                  b, e.loc, arith::MulFOp::create(b, e.loc, dx, xsum));
-              acc = vector::FMAOp::create(b, e.loc, sc.min, bcast(dxs), acc);
-            }
-          }
+          TokenGroup tg = tokenGroup(e, x, s, g, anyHalves);
+          for (auto [i, tile] : llvm::enumerate(tiles))
+            next[i * nt + t] =
+                accumulateGroup(e, tile, scales[i], dots[i * nt + t],
+                                high[i * nt + t], tg, next[i * nt + t]);
         }
         return next;
       });
-  return finishTileDots(e, loop, tiles.size(), x, toks);
+  return finishTileDots(e, loop.getResults(), tiles.size(), x, toks);
 }
 
 /// The token count `seq` where it is known at compile time (a constant, or
@@ -486,7 +467,7 @@ static std::optional<int64_t> staticCount(Value seq) {
 }
 
 void mlir::llama::emitPackedRowTile(
-    OpBuilder &b, Location loc, IntDotKind kind,
+    OpBuilder &b, Location loc, IntDotKind kind, bool amx,
     ArrayRef<const WeightView *> ws, int64_t k, const PackedActivations &x,
     Value r0, Value seq, int64_t tokenBlock,
     function_ref<void(Value s, ArrayRef<Value> ys)> store) {
@@ -515,26 +496,50 @@ void mlir::llama::emitPackedRowTile(
       store(s, per);
     }
   };
-  // Blocks of T tokens, then the rest one by one (a decode step: one).
-  int64_t T = std::max<int64_t>(1, tokenBlock / nw);
-  if (std::optional<int64_t> n = staticCount(seq); n && *n < T) {
-    e.loop(e.idx(0), seq, 1, {}, [&](Value s, ValueRange) {
-      emit({s});
+  // for s0 in [lo, hi) by `step`: body(s0).
+  auto blocks = [&](Value lo, Value hi, int64_t step,
+                    function_ref<void(Value)> body) {
+    e.loop(lo, hi, step, {}, [&](Value s0, ValueRange) {
+      body(s0);
       return SmallVector<Value>{};
     });
+  };
+  // The multiple of `step` tokens from `lo` up to seq.
+  auto fullTo = [&](Value lo, int64_t step) -> Value {
+    Value n = arith::SubIOp::create(b, loc, seq, lo);
+    return arith::SubIOp::create(
+        b, loc, seq, arith::RemUIOp::create(b, loc, n, e.idx(step)));
+  };
+  std::optional<int64_t> n = staticCount(seq);
+  Value start = e.idx(0);
+  // AMX: blocks of 16 tokens, one weight at a time (each block's 16
+  // accumulators per weight fill half the vector registers).
+  if (amx && x.xt && (!n || *n >= kAMXTokens)) {
+    start = fullTo(start, kAMXTokens);
+    blocks(e.idx(0), start, kAMXTokens, [&](Value s0) {
+      SmallVector<SmallVector<Value>> ys;
+      for (const PackedTile &tile : tiles)
+        ys.push_back(amxTileDots(e, tile, k, x, s0));
+      for (int64_t t = 0; t < kAMXTokens; ++t) {
+        SmallVector<Value> per;
+        for (int64_t i = 0; i < nw; ++i)
+          per.push_back(ys[i][t]);
+        store(e.add(s0, t), per);
+      }
+    });
+  }
+  // Blocks of T tokens, then the rest one by one (a decode step: one).
+  int64_t T = std::max<int64_t>(1, tokenBlock / nw);
+  if (n && *n < T) {
+    blocks(start, seq, 1, [&](Value s) { emit({s}); });
     return;
   }
-  Value full = arith::SubIOp::create(
-      b, loc, seq, arith::RemUIOp::create(b, loc, seq, e.idx(T)));
-  e.loop(e.idx(0), full, T, {}, [&](Value s0, ValueRange) {
+  Value full = fullTo(start, T);
+  blocks(start, full, T, [&](Value s0) {
     SmallVector<Value> toks;
     for (int64_t t = 0; t < T; ++t)
       toks.push_back(e.add(s0, t));
     emit(toks);
-    return SmallVector<Value>{};
   });
-  e.loop(full, seq, 1, {}, [&](Value s, ValueRange) {
-    emit({s});
-    return SmallVector<Value>{};
-  });
+  blocks(full, seq, 1, [&](Value s) { emit({s}); });
 }

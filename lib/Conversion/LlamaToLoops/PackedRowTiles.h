@@ -31,6 +31,9 @@ inline bool canPackFloatRows(const WeightView &w, int64_t k) {
   return canPackFloatRows(w.type, k);
 }
 
+/// Tokens per AMX block: the rows of an activation tile.
+constexpr int64_t kAMXTokens = 16;
+
 /// The activations of a packed-tile matmul: for integer tiles quantized per
 /// block of 32 as in llama-lower-to-loops, `xq : [seq, K] x i8`, `xd`,
 /// `xs : [seq, K/32] x f32` (scales and quant sums); for f16/bf16 tiles
@@ -40,6 +43,9 @@ struct PackedActivations {
   Value xq, xd, xs, scales, x;
   /// The sums of each block's first 16 quants (Q6_K tiles), or null.
   Value xl;
+  /// AMX: xq's full blocks of 16 tokens as [seq / 16, K/32, 16, 32] x i8
+  /// (each activation tile 512 contiguous bytes).
+  Value xt;
 };
 
 /// Rows [r0, r0 + 16) of each weight of `ws` (all n x k; canPackRows with
@@ -47,11 +53,14 @@ struct PackedActivations {
 /// the weight is prepacked, otherwise packed first),
 /// multiplied with every token s in [0, seq) of `x`, `tokenBlock` tokens at
 /// a time: calls store(s, ys) with ys[i] the vector<16xf32> of the 16 dot
-/// products of ws[i] (times the token's norm scale). The packed tile lives
+/// products of ws[i] (times the token's norm scale). With `amx`, integer
+/// tiles multiply blocks of 16 tokens in AMX tile registers (AMXTiles.cpp)
+/// and the rest as above; both sum the same exact int32 block dot products
+/// and scale them with the same f32 operations. The packed tile lives
 /// in stack buffers (memref.alloca) of the enclosing allocation scope, per
 /// weight 16 K bytes of quants and 2 K of scales (4 K with mins): 144 KiB
 /// for two weights of K = 4096; f16/bf16 tiles hold f32, 64 K bytes.
-void emitPackedRowTile(OpBuilder &b, Location loc, IntDotKind kind,
+void emitPackedRowTile(OpBuilder &b, Location loc, IntDotKind kind, bool amx,
                        ArrayRef<const WeightView *> ws, int64_t k,
                        const PackedActivations &x, Value r0, Value seq,
                        int64_t tokenBlock,

@@ -238,8 +238,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
         pairs.push_back(
             pairOf(arith::AddIOp::create(b, loc, r0, e.idx(2 * p)), rope));
       emitPackedRowTile(
-          b, loc, packedDotKind(kernels.intDot), {&w}, k, px, r0, seq,
-          kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
+          b, loc, packedDotKind(kernels.intDot), kernels.amx, {&w}, k, px, r0,
+          seq, kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
             for (auto [p, pr] : llvm::enumerate(pairs))
               storePair(
                   pr, out, rope, cache, s,

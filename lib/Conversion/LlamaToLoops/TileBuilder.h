@@ -48,14 +48,77 @@ struct TileBuilder {
 /// The index of the tile of rows [r0, r0 + 16) in a prepacked weight's view.
 Value tileIndex(TileBuilder &e, Value r0);
 
+/// One weight's integer tile (PackedRowTiles.cpp): stack buffers packed per
+/// call, or a tile of a weight prepacked at compile time.
+struct PackedTile {
+  Value quants, scales, mins;
+  /// Prepacked: the weight's view memref<n/16 x units x bytes x i8> and
+  /// the tile's index in it.
+  Value packed, index;
+  GGMLType type = GGMLType::F32;
+  /// What the stored unsigned quants carry over the signed ones: the dot
+  /// products carry bias * sum(xq) (0 for the K-quants' unsigned quants).
+  int64_t bias = 0;
+  /// Two scales per group (Q6_K): the dot products of steps 0..3 and 4..7
+  /// are scaled apart.
+  bool halves = false;
+};
+
+/// A tile's scales for one group: vector<16xf32> each; `high` the second
+/// half's (Q6_K), `min` for formats with mins.
+struct GroupScales {
+  Value scale, high, min;
+};
+
+/// Where group g of a prepacked tile is: its unit (dimension 1 of the view)
+/// and, in units of several groups (Q4_K), the group's index in the unit.
+struct GroupAt {
+  Value unit, sub;
+};
+GroupAt groupAt(TileBuilder &e, const PackedTile &t, Value g);
+
+/// The 4 quants at step j (elements 4j .. 4j+3) of group g of the tile's 16
+/// rows: vector<64xi8>, row r in bytes 4r .. 4r+3, unsigned.
+Value tileQuants(TileBuilder &e, const PackedTile &t, Value g,
+                 const GroupAt &at, int64_t j);
+
+/// The 16 rows' scales of group g.
+GroupScales tileScales(TileBuilder &e, const PackedTile &t, Value g,
+                       const GroupAt &at);
+
+/// Token s's activations in group g: the scale dx, the sum of its int8
+/// quants and, where a tile has two scales per group (`halves`), the sums
+/// of its first and second 16 quants.
+struct TokenGroup {
+  Value dx, sum, low, high;
+};
+TokenGroup tokenGroup(TileBuilder &e, const PackedActivations &x, Value s,
+                      Value g, bool halves);
+
+/// acc + one group's share of the 16 rows' dot products with one token:
+/// `dot` (and for halves `high`) the exact int32 dot products of the
+/// stored quants, turned into
+///   acc + (dot - bias * sum) * (scale * dx) [- min * (dx * sum)].
+/// Every integer tile kernel scales through this one function, so they all
+/// give the same f32 results.
+Value accumulateGroup(TileBuilder &e, const PackedTile &tile,
+                      const GroupScales &sc, Value dot, Value high,
+                      const TokenGroup &tg, Value acc);
+
+/// The 16-row dot products of one integer tile with the 16 tokens
+/// [s0, s0 + 16) of `x` (AMX tiles, AMXTiles.cpp): 16 vector<16xf32>, in
+/// token order, each times its token's norm scale where there is one.
+SmallVector<Value> amxTileDots(TileBuilder &e, const PackedTile &tile,
+                               int64_t k, const PackedActivations &x, Value s0);
+
 /// Software prefetch, at group g of `groups`, for each prepacked tile
 /// (`views`: memref<tiles x units x bytes x i8> and the tile's index).
 void prefetchAhead(TileBuilder &e, ArrayRef<std::pair<Value, Value>> views,
                    Value g, int64_t groups);
 
-/// The results of a tile loop carrying one vector<16xf32> per (tile, token),
+/// The results of a tile loop, one vector<16xf32> per (tile, token),
 /// tile-major, each times its token's norm scale where there is one.
-SmallVector<Value> finishTileDots(TileBuilder &e, scf::ForOp loop,
+SmallVector<Value> finishTileDots(TileBuilder &e, ValueRange results,
                                   int64_t ntiles, const PackedActivations &x,
                                   ArrayRef<Value> toks);
 

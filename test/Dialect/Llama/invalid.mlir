@@ -829,8 +829,28 @@ func.func @kernel_config_c1_tile_rows(%x: tensor<1x64xf32>) -> tensor<1x32xf32> 
 // kernel_config_c2_tiles_gpu
 func.func @kernel_config_c2_tiles_gpu(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>
-  // expected-error @+1 {{tile_rows = 16 needs dispatch = threads and dot = vector}}
+  // expected-error @+1 {{tile_rows = 16 needs dispatch = threads and dot = vector or amx}}
   %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, tile_rows = 16, block_threads = 128>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c2_amx_rows
+func.func @kernel_config_c2_amx_rows(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{dot = amx needs tile_rows = 16 and int_dot = avx512vnni}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c2_amx_float
+func.func @kernel_config_c2_amx_float(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xf16>
+  // expected-error @+1 {{dot = amx needs tile_rows = 16 and int_dot = avx512vnni}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = amx, token_block = 8, tile_rows = 16>} : (tensor<1x64xf32>, !llama.weight<32x64xf16>) -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 

@@ -97,10 +97,14 @@ KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "token_block must be in 1..16, got " << tokenBlock;
   if (tileRows != 0 && tileRows != 16)
     return emitError() << "tile_rows must be 0 or 16, got " << tileRows;
-  if (tileRows &&
-      (dispatch != KernelDispatch::Threads || dot != KernelDot::Vector))
+  if (tileRows && (dispatch != KernelDispatch::Threads ||
+                   (dot != KernelDot::Vector && dot != KernelDot::AMX)))
     return emitError() << "tile_rows = 16 needs dispatch = threads and "
-                          "dot = vector";
+                          "dot = vector or amx";
+  if (dot == KernelDot::AMX &&
+      (tileRows != 16 || intDot != IntDotISA::AVX512VNNI))
+    return emitError() << "dot = amx needs tile_rows = 16 and "
+                          "int_dot = avx512vnni";
   if (layout == WeightLayout::Rows16 && tileRows != 16)
     return emitError() << "layout = rows16 needs tile_rows = 16";
   if (blockThreads != 0 &&

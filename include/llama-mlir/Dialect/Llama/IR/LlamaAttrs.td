@@ -74,8 +74,10 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
       heads: the CPU thread pool, on GPUs a thread per iteration) or
       `warps` (GPUs: a warp per weight row).
     * `dot`: `scalar` (one element at a time), `vector` (vector<16xf32>
-      partial sums, a weight block per step) or `scalable` (f32/f16/bf16
-      rows in SVE vectors).
+      partial sums, a weight block per step), `scalable` (f32/f16/bf16
+      rows in SVE vectors) or `amx` (integer 16-row tiles whose prefill
+      multiplies blocks of 16 tokens in AMX tile registers, PackedRowTiles.h;
+      the remaining tokens as `vector`).
     * `int_dot`: `none` (f32 activations) or the int8 dot instruction family
       of activations quantized per block of 32 (`generic`, `avx2`,
       `avx512vnni`, `neon_dotprod`), for the weights that have one.
@@ -93,7 +95,9 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
 
     Constraints:
     (C1) `token_block` in 1..16; `tile_rows` 0 or 16;
-    (C2) `tile_rows = 16` needs `dispatch = threads`, `dot = vector`;
+    (C2) `tile_rows = 16` needs `dispatch = threads`, `dot = vector` or
+         `amx`; `dot = amx` needs `tile_rows = 16` and
+         `int_dot = avx512vnni`;
     (C3) `layout = rows16` needs `tile_rows = 16`;
     (C4) `warps`, `block_threads`, `tensor_cores` and `row_norms` are GPU
          choices: `block_threads` is 0 or a multiple of 32 in 32..1024, and

@@ -79,7 +79,10 @@ def Llama_KernelDot : I32EnumAttr<"KernelDot",
     // vector<16xf32> partial sums, a weight block per step.
     I32EnumAttrCase<"Vector", 1, "vector">,
     // f32/f16/bf16 rows in scalable vectors (SVE), the rest as `vector`.
-    I32EnumAttrCase<"Scalable", 2, "scalable">]> {
+    I32EnumAttrCase<"Scalable", 2, "scalable">,
+    // Integer 16-row tiles: blocks of 16 tokens multiplied in AMX tile
+    // registers (tdpbsud), the rest of the tokens as `vector`.
+    I32EnumAttrCase<"AMX", 3, "amx">]> {
   let cppNamespace = "::mlir::llama";
   let genSpecializedAttr = 0;
 }

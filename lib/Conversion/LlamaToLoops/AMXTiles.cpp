@@ -1,0 +1,174 @@
+//===- AMXTiles.cpp - Integer row tiles times 16 tokens in AMX -*- C++ -*-===//
+//
+// The AMX form of the integer packed row tiles (PackedRowTiles.h,
+// `#llama.kernel_config<dot = amx>`).
+//
+// Why: the vector tile kernel spends, per group of 32 and token, 8
+// llama.dot4_acc (vpdpbusd: 512 multiply-adds for 16 rows) before the
+// epilogue that scales them. One AMX tdpbssd multiplies 16 tokens x 32
+// quants by 32 quants x 16 rows (8192 multiply-adds) on the tile unit, so
+// the vector units are left with the decode of the tile's quants and the
+// same epilogue as before.
+//
+// Per group g of 32 (for Q6_K, per half of 16 with its own scale):
+//   A = the 16 tokens' int8 quants, xt[s0 / 16][g]            (tile 16x32 i8)
+//   B = the tile's 8 steps of 16 rows x 4 quants, q - bias    (tile 8x64 i8)
+//       -- exactly the vector<64xi8> steps of tileQuants, whose byte
+//       order (row r's 4 quants at 4r) is AMX's "4 bytes packed into dwords
+//       in the columns" layout of the right operand
+//   C = A . B (tdpbssd)                                       (tile 16x16 i32)
+// C's row t is token t's vector<16xi32> of the 16 rows' exact int32 dot
+// products of the signed quants: the vector kernel's vpdpbusd sums minus
+// bias * sum(xq), which it subtracts in f32 (exact: |sums| < 2^24). Both
+// scale through accumulateGroup, so the two kernels give identical f32
+// results.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TileBuilder.h"
+
+#include "mlir/Dialect/AMX/AMXDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::llama;
+using namespace mlir::llama::tiles;
+
+SmallVector<Value> tiles::amxTileDots(TileBuilder &e, const PackedTile &tile,
+                                      int64_t k, const PackedActivations &x,
+                                      Value s0) {
+  OpBuilder &b = e.b;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  int64_t groups = k / kIntDotBlock;
+  // Groups per chunk: their products are issued back to back into
+  // different accumulator tiles before any is stored.
+  int64_t unroll = groups % 4 == 0 ? 4 : groups % 2 == 0 ? 2 : 1;
+  // Dot products per group: Q6_K's halves are scaled apart.
+  int64_t parts = tile.halves ? 2 : 1;
+  if (parts == 2)
+    unroll = std::min<int64_t>(unroll, 2);
+  int64_t chunks = groups / unroll;
+  int64_t partK = kIntDotBlock / parts, steps = 8;
+  auto aType = amx::TileType::get({kAMXTokens, partK}, i8);
+  auto bType = amx::TileType::get({partK / 4, 4 * kPackedRows}, i8);
+  auto cType = amx::TileType::get({kAMXTokens, kPackedRows}, i32);
+  auto i8x64 = VectorType::get({4 * kPackedRows}, i8);
+  auto i32x16 = VectorType::get({kPackedRows}, i32);
+  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  auto stackBuffer = [&](ArrayRef<int64_t> shape, Type et) -> Value {
+    return memref::AllocaOp::create(b, e.loc, MemRefType::get(shape, et),
+                                    b.getI64IntegerAttr(64));
+  };
+  // Two chunks' decoded quants and sums: see the pipeline below.
+  Value decoded = stackBuffer({2, unroll, steps, 4 * kPackedRows}, i8);
+  Value sums = stackBuffer({2, unroll, parts, kAMXTokens, kPackedRows}, i32);
+  Value block = arith::DivUIOp::create(b, e.loc, s0, e.idx(kAMXTokens));
+  SmallVector<Value> toks;
+  for (int64_t t = 0; t < kAMXTokens; ++t)
+    toks.push_back(e.add(s0, t));
+  auto groupOf = [&](Value c, int64_t u) { return e.add(e.mul(c, unroll), u); };
+  auto slotOf = [&](Value c) {
+    return arith::RemUIOp::create(b, e.loc, c, e.idx(2));
+  };
+
+  // Chunk c's quants into its slot of `decoded`, made signed (q - bias):
+  // the integer sums then need no bias term.
+  auto decode = [&](Value c) {
+    Value slot = slotOf(c);
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value g = groupOf(c, u);
+      GroupAt at;
+      if (tile.packed) {
+        prefetchAhead(e, {{tile.packed, tile.index}}, g, groups);
+        at = groupAt(e, tile, g);
+      }
+      for (int64_t j = 0; j < steps; ++j) {
+        Value q = tileQuants(e, tile, g, at, j);
+        if (tile.bias)
+          q = arith::SubIOp::create(
+              b, e.loc, q,
+              e.splat(i8x64,
+                      b.getI8IntegerAttr(static_cast<int8_t>(tile.bias))));
+        vector::StoreOp::create(b, e.loc, q, decoded,
+                                ValueRange{slot, e.idx(u), e.idx(j), e.idx(0)});
+      }
+    }
+  };
+
+  // Chunk c's products into its slot of `sums`: every product first, into
+  // different accumulator tiles, then every store (at most 4 accumulators,
+  // the two operands and a zero tile live: within the 8 tile registers).
+  auto multiply = [&](Value c) {
+    Value slot = slotOf(c);
+    SmallVector<Value> cs;
+    for (int64_t u = 0; u < unroll; ++u)
+      for (int64_t p = 0; p < parts; ++p) {
+        Value a = amx::TileLoadOp::create(
+            b, e.loc, aType, x.xt,
+            ValueRange{block, groupOf(c, u), e.idx(0), e.idx(p * partK)});
+        Value w = amx::TileLoadOp::create(
+            b, e.loc, bType, decoded,
+            ValueRange{slot, e.idx(u), e.idx(p * partK / 4), e.idx(0)});
+        Value acc = amx::TileZeroOp::create(b, e.loc, cType);
+        cs.push_back(amx::TileMulIOp::create(b, e.loc, cType, a, w, acc));
+      }
+    for (int64_t u = 0; u < unroll; ++u)
+      for (int64_t p = 0; p < parts; ++p)
+        amx::TileStoreOp::create(
+            b, e.loc, sums,
+            ValueRange{slot, e.idx(u), e.idx(p), e.idx(0), e.idx(0)},
+            cs[u * parts + p]);
+  };
+
+  // Chunk c's sums scaled into the accumulators, group by group; the sums
+  // hold the bias's share already: scaled as unbiased quants.
+  PackedTile unbiased = tile;
+  unbiased.bias = 0;
+  // Chunk c's sums scaled into the accumulators, group by group.
+  auto scale = [&](Value c, ValueRange accs) {
+    Value slot = slotOf(c);
+    SmallVector<Value> next(accs.begin(), accs.end());
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value g = groupOf(c, u);
+      GroupScales scales =
+          tileScales(e, tile, g, tile.packed ? groupAt(e, tile, g) : GroupAt{});
+      for (int64_t t = 0; t < kAMXTokens; ++t) {
+        auto dot = [&](int64_t p) -> Value {
+          return vector::LoadOp::create(
+              b, e.loc, i32x16, sums,
+              ValueRange{slot, e.idx(u), e.idx(p), e.idx(t), e.idx(0)});
+        };
+        TokenGroup tg = tokenGroup(e, x, toks[t], g, tile.halves);
+        next[t] = accumulateGroup(e, unbiased, scales, dot(0),
+                                  tile.halves ? dot(1) : Value(), tg, next[t]);
+      }
+    }
+    return next;
+  };
+
+  // A three-stage software pipeline, in program order per iteration:
+  // chunk c's sums scaled (vector units), chunk c + 1 multiplied (tile
+  // unit), chunk c + 2 decoded (vector units). The tile registers are not
+  // renamed, and a tile reads vector stores, and vector loads read tile
+  // stores, only through L1: each stage reads what the one before it wrote
+  // an iteration earlier. The loads of chunk c's sums come before the
+  // stores of the next chunk's (which would otherwise alias them modulo
+  // 4 KiB and hold them back). The last iteration decodes the last chunk
+  // again (the same bytes into the slot it has).
+  decode(e.idx(0));
+  if (chunks > 1)
+    decode(e.idx(1));
+  multiply(e.idx(0));
+  SmallVector<Value> inits(kAMXTokens, e.splat(f32x16, b.getF32FloatAttr(0)));
+  auto loop = e.loop(e.idx(0), e.idx(chunks - 1), 1, inits,
+                     [&](Value c, ValueRange accs) {
+                       SmallVector<Value> next = scale(c, accs);
+                       multiply(e.add(c, 1));
+                       decode(arith::MinUIOp::create(b, e.loc, e.add(c, 2),
+                                                     e.idx(chunks - 1)));
+                       return next;
+                     });
+  SmallVector<Value> last = scale(e.idx(chunks - 1), loop.getResults());
+  return finishTileDots(e, last, 1, x, toks);
+}
