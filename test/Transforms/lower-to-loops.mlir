@@ -1226,30 +1226,37 @@ func.func @prepacked_q6_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
 
 // dot = amx: the prefill's activations are quantized in parallel over the
 // tokens, and each full block of 16 tokens written again tile by tile
-// ([seq/16, K/32, 16, 32]); per 16-row tile, blocks of 16 tokens multiply
-// in AMX tiles: the decoded quants (made signed) of two chunks of 4 groups
-// in a stack buffer, their int32 sums in another, a three-stage pipeline
-// (chunk 0 decoded, chunk 1 decoded, chunk 0 multiplied; then per
-// iteration scaled, multiplied, decoded); the remaining tokens take
-// llama.dot4_acc as on avx512vnni.
+// ([seq/16, K/32, 16, 32]). Per 16-row tile, the weight's quants are
+// decoded once, made signed, into a stack buffer ([K/32, 8, 64]) with the
+// groups' scales; then blocks of 16 tokens multiply in AMX tiles, two
+// groups per chunk (both products' operands loaded first), their int32 sums
+// through a two-slot stack buffer, a chunk scaled while the next one
+// multiplies; the remaining tokens take llama.dot4_acc as on avx512vnni.
 // AMX-LABEL: func.func @amx_prefill_q4_0
 // AMX: %[[XT:.*]] = memref.alloc(%{{.*}}) : memref<?x8x16x32xi8>
 // AMX: scf.parallel
 // AMX: scf.if
 // AMX: vector.store %{{.*}}, %[[XT]]{{.*}} : memref<?x8x16x32xi8>, vector<32xi8>
 // AMX: scf.parallel
-// AMX: scf.for %{{.*}} step %c16
-// AMX: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x4x8x64xi8>
-// AMX: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x4x1x16x16xi32>
+// AMX: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x8x64xi8>
+// AMX: %[[SC:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x1x16xf32>
+// AMX: scf.for
 // AMX: arith.subi %{{.*}}, %{{.*}} : vector<64xi8>
 // AMX: vector.store %{{.*}}, %[[Q]]
-// AMX: %[[A:.*]] = amx.tile_load %[[XT]][{{.*}}] : memref<?x8x16x32xi8> into !amx.tile<16x32xi8>
-// AMX: %[[B:.*]] = amx.tile_load %[[Q]][{{.*}}] : memref<2x4x8x64xi8> into !amx.tile<8x64xi8>
+// AMX: vector.store %{{.*}}, %[[SC]]
+// AMX: scf.for %{{.*}} step %c16
+// AMX: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x2x1x16x16xi32>
+// AMX: %[[A0:.*]] = amx.tile_load %[[XT]][{{.*}}] : memref<?x8x16x32xi8> into !amx.tile<16x32xi8>
+// AMX: %[[B0:.*]] = amx.tile_load %[[Q]][{{.*}}] : memref<8x8x64xi8> into !amx.tile<8x64xi8>
+// AMX: %[[A1:.*]] = amx.tile_load %[[XT]]
+// AMX: %[[B1:.*]] = amx.tile_load %[[Q]]
 // AMX: %[[Z:.*]] = amx.tile_zero : !amx.tile<16x16xi32>
-// AMX: %[[C:.*]] = amx.tile_muli %[[A]], %[[B]], %[[Z]] : !amx.tile<16x32xi8>, !amx.tile<8x64xi8>, !amx.tile<16x16xi32>
-// AMX: amx.tile_store %[[S]][{{.*}}], %{{.*}} : memref<2x4x1x16x16xi32>, !amx.tile<16x16xi32>
+// AMX: amx.tile_muli %[[A0]], %[[B0]], %[[Z]] : !amx.tile<16x32xi8>, !amx.tile<8x64xi8>, !amx.tile<16x16xi32>
+// AMX: amx.tile_muli %[[A1]], %[[B1]]
+// AMX: amx.tile_store %[[S]][{{.*}}], %{{.*}} : memref<2x2x1x16x16xi32>, !amx.tile<16x16xi32>
 // AMX: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// AMX: vector.load %[[S]]{{.*}} : memref<2x4x1x16x16xi32>, vector<16xi32>
+// AMX: vector.load %[[SC]]
+// AMX: vector.load %[[S]]{{.*}} : memref<2x2x1x16x16xi32>, vector<16xi32>
 // AMX: vector.fma
 // AMX: amx.tile_muli
 // AMX: llama.dot4_acc avx512vnni
@@ -1263,12 +1270,13 @@ func.func @amx_prefill_q4_0(%x: tensor<?x256xf32>) -> tensor<?x32xf32> {
 // -----
 
 // Q6_K in AMX tiles: each group's two halves of 16 multiply apart
-// (16x16 activation tiles, 4x64 quant tiles), two chunks of 2 groups.
+// (16x16 activation tiles, 4x64 quant tiles) with two scales per group.
 // AMX-LABEL: func.func @amx_prefill_q6_k
-// AMX: memref.alloca() {alignment = 64 : i64} : memref<2x2x8x64xi8>
-// AMX: memref.alloca() {alignment = 64 : i64} : memref<2x2x2x16x16xi32>
+// AMX: memref.alloca() {alignment = 64 : i64} : memref<16x8x64xi8>
+// AMX: memref.alloca() {alignment = 64 : i64} : memref<16x2x16xf32>
+// AMX: memref.alloca() {alignment = 64 : i64} : memref<2x1x2x16x16xi32>
 // AMX: amx.tile_load %{{.*}} : memref<?x16x16x32xi8> into !amx.tile<16x16xi8>
-// AMX: amx.tile_load %{{.*}} : memref<2x2x8x64xi8> into !amx.tile<4x64xi8>
+// AMX: amx.tile_load %{{.*}} : memref<16x8x64xi8> into !amx.tile<4x64xi8>
 // AMX: amx.tile_muli {{.*}} : !amx.tile<16x16xi8>, !amx.tile<4x64xi8>, !amx.tile<16x16xi32>
 // AMX: return
 func.func @amx_prefill_q6_k(%x: tensor<?x512xf32>) -> tensor<?x32xf32> {

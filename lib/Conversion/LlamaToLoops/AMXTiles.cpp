@@ -35,34 +35,90 @@ using namespace mlir;
 using namespace mlir::llama;
 using namespace mlir::llama::tiles;
 
-SmallVector<Value> tiles::amxTileDots(TileBuilder &e, const PackedTile &tile,
-                                      int64_t k, const PackedActivations &x,
-                                      Value s0) {
+namespace {
+/// The shapes of a tile's AMX products.
+struct AMXShapes {
+  int64_t groups, parts, partK, unroll, chunks;
+  AMXShapes(const PackedTile &tile, int64_t k) {
+    groups = k / kIntDotBlock;
+    // Dot products per group: Q6_K's halves are scaled apart.
+    parts = tile.halves ? 2 : 1;
+    partK = kIntDotBlock / parts;
+    // Groups per chunk: two products, whose four operands are loaded
+    // before either multiplies (into different tile registers: they are
+    // not renamed, and a load into the register a product still reads
+    // waits for it), then both stored; with the zero tile, 7 of the 8
+    // registers.
+    unroll = parts == 1 && groups % 2 == 0 ? 2 : 1;
+    chunks = groups / unroll;
+  }
+};
+} // namespace
+
+AMXTile tiles::decodeAMXTile(TileBuilder &e, const PackedTile &tile,
+                             int64_t k) {
   OpBuilder &b = e.b;
-  Type i8 = b.getI8Type(), i32 = b.getI32Type();
-  int64_t groups = k / kIntDotBlock;
-  // Groups per chunk: their products are issued back to back into
-  // different accumulator tiles before any is stored.
-  int64_t unroll = groups % 4 == 0 ? 4 : groups % 2 == 0 ? 2 : 1;
-  // Dot products per group: Q6_K's halves are scaled apart.
-  int64_t parts = tile.halves ? 2 : 1;
-  if (parts == 2)
-    unroll = std::min<int64_t>(unroll, 2);
-  int64_t chunks = groups / unroll;
-  int64_t partK = kIntDotBlock / parts, steps = 8;
-  auto aType = amx::TileType::get({kAMXTokens, partK}, i8);
-  auto bType = amx::TileType::get({partK / 4, 4 * kPackedRows}, i8);
-  auto cType = amx::TileType::get({kAMXTokens, kPackedRows}, i32);
+  AMXShapes sh(tile, k);
+  Type i8 = b.getI8Type(), f32 = b.getF32Type();
   auto i8x64 = VectorType::get({4 * kPackedRows}, i8);
-  auto i32x16 = VectorType::get({kPackedRows}, i32);
-  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
   auto stackBuffer = [&](ArrayRef<int64_t> shape, Type et) -> Value {
     return memref::AllocaOp::create(b, e.loc, MemRefType::get(shape, et),
                                     b.getI64IntegerAttr(64));
   };
-  // Two chunks' decoded quants and sums: see the pipeline below.
-  Value decoded = stackBuffer({2, unroll, steps, 4 * kPackedRows}, i8);
-  Value sums = stackBuffer({2, unroll, parts, kAMXTokens, kPackedRows}, i32);
+  AMXTile t;
+  t.tile = tile;
+  t.quants = stackBuffer({sh.groups, 8, 4 * kPackedRows}, i8);
+  t.scales = stackBuffer({sh.groups, sh.parts, kPackedRows}, f32);
+  bool mins = int8GroupsHaveMin(tile.type);
+  if (mins)
+    t.mins = stackBuffer({sh.groups, kPackedRows}, f32);
+  e.loop(e.idx(0), e.idx(sh.groups), 1, {}, [&](Value g, ValueRange) {
+    GroupAt at;
+    if (tile.packed) {
+      prefetchAhead(e, {{tile.packed, tile.index}}, g, sh.groups);
+      at = groupAt(e, tile, g);
+    }
+    for (int64_t j = 0; j < 8; ++j) {
+      Value q = tileQuants(e, tile, g, at, j);
+      if (tile.bias)
+        q = arith::SubIOp::create(
+            b, e.loc, q,
+            e.splat(i8x64, b.getI8IntegerAttr(static_cast<int8_t>(tile.bias))));
+      vector::StoreOp::create(b, e.loc, q, t.quants,
+                              ValueRange{g, e.idx(j), e.idx(0)});
+    }
+    GroupScales sc = tileScales(e, tile, g, at);
+    vector::StoreOp::create(b, e.loc, sc.scale, t.scales,
+                            ValueRange{g, e.idx(0), e.idx(0)});
+    if (sc.high)
+      vector::StoreOp::create(b, e.loc, sc.high, t.scales,
+                              ValueRange{g, e.idx(1), e.idx(0)});
+    if (mins)
+      vector::StoreOp::create(b, e.loc, sc.min, t.mins,
+                              ValueRange{g, e.idx(0)});
+    return SmallVector<Value>{};
+  });
+  return t;
+}
+
+SmallVector<Value> tiles::amxTileDots(TileBuilder &e, const AMXTile &decoded,
+                                      int64_t k, const PackedActivations &x,
+                                      Value s0) {
+  OpBuilder &b = e.b;
+  const PackedTile &tile = decoded.tile;
+  AMXShapes sh(tile, k);
+  int64_t unroll = sh.unroll, parts = sh.parts, partK = sh.partK;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto aType = amx::TileType::get({kAMXTokens, partK}, i8);
+  auto bType = amx::TileType::get({partK / 4, 4 * kPackedRows}, i8);
+  auto cType = amx::TileType::get({kAMXTokens, kPackedRows}, i32);
+  auto i32x16 = VectorType::get({kPackedRows}, i32);
+  auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
+  // Two chunks' sums: one being multiplied, one being scaled.
+  Value sums = memref::AllocaOp::create(
+      b, e.loc,
+      MemRefType::get({2, unroll, parts, kAMXTokens, kPackedRows}, i32),
+      b.getI64IntegerAttr(64));
   Value block = arith::DivUIOp::create(b, e.loc, s0, e.idx(kAMXTokens));
   SmallVector<Value> toks;
   for (int64_t t = 0; t < kAMXTokens; ++t)
@@ -72,47 +128,25 @@ SmallVector<Value> tiles::amxTileDots(TileBuilder &e, const PackedTile &tile,
     return arith::RemUIOp::create(b, e.loc, c, e.idx(2));
   };
 
-  // Chunk c's quants into its slot of `decoded`, made signed (q - bias):
-  // the integer sums then need no bias term.
-  auto decode = [&](Value c) {
-    Value slot = slotOf(c);
-    for (int64_t u = 0; u < unroll; ++u) {
-      Value g = groupOf(c, u);
-      GroupAt at;
-      if (tile.packed) {
-        prefetchAhead(e, {{tile.packed, tile.index}}, g, groups);
-        at = groupAt(e, tile, g);
-      }
-      for (int64_t j = 0; j < steps; ++j) {
-        Value q = tileQuants(e, tile, g, at, j);
-        if (tile.bias)
-          q = arith::SubIOp::create(
-              b, e.loc, q,
-              e.splat(i8x64,
-                      b.getI8IntegerAttr(static_cast<int8_t>(tile.bias))));
-        vector::StoreOp::create(b, e.loc, q, decoded,
-                                ValueRange{slot, e.idx(u), e.idx(j), e.idx(0)});
-      }
-    }
-  };
-
-  // Chunk c's products into its slot of `sums`: every product first, into
-  // different accumulator tiles, then every store (at most 4 accumulators,
-  // the two operands and a zero tile live: within the 8 tile registers).
+  // Chunk c's products into its slot of `sums`.
   auto multiply = [&](Value c) {
     Value slot = slotOf(c);
-    SmallVector<Value> cs;
+    SmallVector<std::pair<Value, Value>> operands;
     for (int64_t u = 0; u < unroll; ++u)
       for (int64_t p = 0; p < parts; ++p) {
-        Value a = amx::TileLoadOp::create(
-            b, e.loc, aType, x.xt,
-            ValueRange{block, groupOf(c, u), e.idx(0), e.idx(p * partK)});
-        Value w = amx::TileLoadOp::create(
-            b, e.loc, bType, decoded,
-            ValueRange{slot, e.idx(u), e.idx(p * partK / 4), e.idx(0)});
-        Value acc = amx::TileZeroOp::create(b, e.loc, cType);
-        cs.push_back(amx::TileMulIOp::create(b, e.loc, cType, a, w, acc));
+        Value g = groupOf(c, u);
+        operands.push_back(
+            {amx::TileLoadOp::create(
+                 b, e.loc, aType, x.xt,
+                 ValueRange{block, g, e.idx(0), e.idx(p * partK)}),
+             amx::TileLoadOp::create(
+                 b, e.loc, bType, decoded.quants,
+                 ValueRange{g, e.idx(p * partK / 4), e.idx(0)})});
       }
+    SmallVector<Value> cs;
+    for (auto [a, w] : operands)
+      cs.push_back(amx::TileMulIOp::create(
+          b, e.loc, cType, a, w, amx::TileZeroOp::create(b, e.loc, cType)));
     for (int64_t u = 0; u < unroll; ++u)
       for (int64_t p = 0; p < parts; ++p)
         amx::TileStoreOp::create(
@@ -121,18 +155,24 @@ SmallVector<Value> tiles::amxTileDots(TileBuilder &e, const PackedTile &tile,
             cs[u * parts + p]);
   };
 
-  // Chunk c's sums scaled into the accumulators, group by group; the sums
-  // hold the bias's share already: scaled as unbiased quants.
+  // Chunk c's sums scaled into the accumulators, group by group. The sums
+  // hold the bias's share already: they are scaled as unbiased quants.
   PackedTile unbiased = tile;
   unbiased.bias = 0;
-  // Chunk c's sums scaled into the accumulators, group by group.
   auto scale = [&](Value c, ValueRange accs) {
     Value slot = slotOf(c);
     SmallVector<Value> next(accs.begin(), accs.end());
     for (int64_t u = 0; u < unroll; ++u) {
       Value g = groupOf(c, u);
-      GroupScales scales =
-          tileScales(e, tile, g, tile.packed ? groupAt(e, tile, g) : GroupAt{});
+      auto load = [&](Value buf, ValueRange at) -> Value {
+        return vector::LoadOp::create(b, e.loc, f32x16, buf, at);
+      };
+      GroupScales sc;
+      sc.scale = load(decoded.scales, {g, e.idx(0), e.idx(0)});
+      if (tile.halves)
+        sc.high = load(decoded.scales, {g, e.idx(1), e.idx(0)});
+      if (decoded.mins)
+        sc.min = load(decoded.mins, {g, e.idx(0)});
       for (int64_t t = 0; t < kAMXTokens; ++t) {
         auto dot = [&](int64_t p) -> Value {
           return vector::LoadOp::create(
@@ -140,35 +180,28 @@ SmallVector<Value> tiles::amxTileDots(TileBuilder &e, const PackedTile &tile,
               ValueRange{slot, e.idx(u), e.idx(p), e.idx(t), e.idx(0)});
         };
         TokenGroup tg = tokenGroup(e, x, toks[t], g, tile.halves);
-        next[t] = accumulateGroup(e, unbiased, scales, dot(0),
+        next[t] = accumulateGroup(e, unbiased, sc, dot(0),
                                   tile.halves ? dot(1) : Value(), tg, next[t]);
       }
     }
     return next;
   };
 
-  // A three-stage software pipeline, in program order per iteration:
-  // chunk c's sums scaled (vector units), chunk c + 1 multiplied (tile
-  // unit), chunk c + 2 decoded (vector units). The tile registers are not
-  // renamed, and a tile reads vector stores, and vector loads read tile
-  // stores, only through L1: each stage reads what the one before it wrote
-  // an iteration earlier. The loads of chunk c's sums come before the
-  // stores of the next chunk's (which would otherwise alias them modulo
-  // 4 KiB and hold them back). The last iteration decodes the last chunk
-  // again (the same bytes into the slot it has).
-  decode(e.idx(0));
-  if (chunks > 1)
-    decode(e.idx(1));
+  // A two-stage software pipeline, in program order per iteration: chunk
+  // c's sums scaled (vector units), then chunk c + 1 multiplied (tile
+  // unit). The tile registers are not renamed, vector loads read tile
+  // stores only through L1, and a product takes tens of cycles: scaling a
+  // chunk right after its products would wait for them. The loads of chunk
+  // c's sums come before the stores of the next chunk's, which would
+  // otherwise alias them modulo 4 KiB and hold them back.
   multiply(e.idx(0));
   SmallVector<Value> inits(kAMXTokens, e.splat(f32x16, b.getF32FloatAttr(0)));
-  auto loop = e.loop(e.idx(0), e.idx(chunks - 1), 1, inits,
+  auto loop = e.loop(e.idx(0), e.idx(sh.chunks - 1), 1, inits,
                      [&](Value c, ValueRange accs) {
                        SmallVector<Value> next = scale(c, accs);
                        multiply(e.add(c, 1));
-                       decode(arith::MinUIOp::create(b, e.loc, e.add(c, 2),
-                                                     e.idx(chunks - 1)));
                        return next;
                      });
-  SmallVector<Value> last = scale(e.idx(chunks - 1), loop.getResults());
+  SmallVector<Value> last = scale(e.idx(sh.chunks - 1), loop.getResults());
   return finishTileDots(e, last, 1, x, toks);
 }

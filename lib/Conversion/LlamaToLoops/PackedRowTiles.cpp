@@ -516,9 +516,12 @@ void mlir::llama::emitPackedRowTile(
   // accumulators per weight fill half the vector registers).
   if (amx && x.xt && (!n || *n >= kAMXTokens)) {
     start = fullTo(start, kAMXTokens);
+    SmallVector<AMXTile> decoded;
+    for (const PackedTile &tile : tiles)
+      decoded.push_back(decodeAMXTile(e, tile, k));
     blocks(e.idx(0), start, kAMXTokens, [&](Value s0) {
       SmallVector<SmallVector<Value>> ys;
-      for (const PackedTile &tile : tiles)
+      for (const AMXTile &tile : decoded)
         ys.push_back(amxTileDots(e, tile, k, x, s0));
       for (int64_t t = 0; t < kAMXTokens; ++t) {
         SmallVector<Value> per;

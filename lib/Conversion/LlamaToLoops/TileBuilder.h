@@ -105,11 +105,22 @@ Value accumulateGroup(TileBuilder &e, const PackedTile &tile,
                       const GroupScales &sc, Value dot, Value high,
                       const TokenGroup &tg, Value acc);
 
-/// The 16-row dot products of one integer tile with the 16 tokens
-/// [s0, s0 + 16) of `x` (AMX tiles, AMXTiles.cpp): 16 vector<16xf32>, in
-/// token order, each times its token's norm scale where there is one.
-SmallVector<Value> amxTileDots(TileBuilder &e, const PackedTile &tile,
-                               int64_t k, const PackedActivations &x, Value s0);
+/// An integer tile decoded for AMX products (AMXTiles.cpp), once per
+/// tile: its quants made signed (q - bias), `quants : [K/32, 8, 64] x i8`
+/// (group g's step j: row r's 4 quants at bytes 4r .. 4r+3), and the
+/// groups' scales `scales : [K/32, halves, 16] x f32` and mins
+/// `mins : [K/32, 16] x f32` (or null), as tileScales computes them.
+struct AMXTile {
+  PackedTile tile;
+  Value quants, scales, mins;
+};
+AMXTile decodeAMXTile(TileBuilder &e, const PackedTile &tile, int64_t k);
+
+/// The 16-row dot products of one decoded tile with the 16 tokens
+/// [s0, s0 + 16) of `x` (in AMX tiles): 16 vector<16xf32>, in token order,
+/// each times its token's norm scale where there is one.
+SmallVector<Value> amxTileDots(TileBuilder &e, const AMXTile &tile, int64_t k,
+                               const PackedActivations &x, Value s0);
 
 /// Software prefetch, at group g of `groups`, for each prepacked tile
 /// (`views`: memref<tiles x units x bytes x i8> and the tile's index).
