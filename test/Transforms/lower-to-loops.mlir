@@ -512,6 +512,28 @@ func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tenso
 
 // -----
 
+// A CPU prefill takes its tokens in the order 0, seq - 1, 1, seq - 2, ...
+// (task i: j = i / n_kv_heads, token j / 2 or seq - 1 - j / 2 for odd j),
+// so that the contiguous task ranges of the thread pool cost the same under
+// the causal mask.
+// CHECK-LABEL: func.func @gqa_attention_prefill_order
+// CHECK: %[[SEQ:.*]] = memref.dim %{{.*}}, %c0{{.*}} : memref<?x8x8xf32>
+// CHECK: scf.parallel (%[[I:.*]]) =
+// CHECK: %[[J:.*]] = arith.divui %[[I]], %c2
+// CHECK: %[[H:.*]] = arith.divui %[[J]], %c2
+// CHECK: %[[R:.*]] = arith.remui %[[J]], %c2
+// CHECK: %[[ODD:.*]] = arith.cmpi ne, %[[R]], %c0
+// CHECK: %[[LAST:.*]] = arith.subi %[[SEQ]], %c1
+// CHECK: %[[BACK:.*]] = arith.subi %[[LAST]], %[[H]]
+// CHECK: %[[S:.*]] = arith.select %[[ODD]], %[[BACK]], %[[H]] : index
+// CHECK: memref.load %{{.*}}[%[[S]]] : memref<?xi32>
+func.func @gqa_attention_prefill_order(%q: tensor<?x8x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<1x16x2x8xf16>) -> tensor<?x8x8xf32> {
+  %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64} : (tensor<?x8x8xf32>, tensor<?x2x8xf32>, tensor<?x2x8xf32>, tensor<?xi32>, !llama.kv_cache<1x16x2x8xf16>) -> tensor<?x8x8xf32>
+  return %o : tensor<?x8x8xf32>
+}
+
+// -----
+
 // A prefill (a dynamic number of tokens: tasks enough) is not split into
 // runs: a warp per (token, KV head) walks rows 0 .. pos and writes the
 // output.
