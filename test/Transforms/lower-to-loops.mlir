@@ -1248,8 +1248,8 @@ func.func @prepacked_q6_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
 
 // dot = amx: the prefill's activations are quantized in parallel over the
 // tokens, and each full block of 16 tokens written again tile by tile
-// ([seq/16, K/32, 16, 32]). Per 16-row tile, the weight's quants are
-// decoded once, made signed, into a stack buffer ([K/32, 8, 64]) with the
+// ([seq/16, K/32, 16, 32]). Per 16-row tile, where the prompt has a block
+// of 16 tokens, the weight's quants are decoded once, made signed, into a stack buffer ([K/32, 8, 64]) with the
 // groups' scales; then blocks of 16 tokens multiply in AMX tiles, two
 // groups per chunk (both products' operands loaded first), their int32 sums
 // through a two-slot stack buffer, a chunk scaled while the next one
@@ -1260,6 +1260,8 @@ func.func @prepacked_q6_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
 // AMX: scf.if
 // AMX: vector.store %{{.*}}, %[[XT]]{{.*}} : memref<?x8x16x32xi8>, vector<32xi8>
 // AMX: scf.parallel
+// AMX: %[[ANY:.*]] = arith.cmpi ne, %{{.*}}, %c0{{.*}} : index
+// AMX: scf.if %[[ANY]] {
 // AMX: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x8x64xi8>
 // AMX: %[[SC:.*]] = memref.alloca() {alignment = 64 : i64} : memref<8x1x16xf32>
 // AMX: scf.for

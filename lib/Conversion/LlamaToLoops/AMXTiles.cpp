@@ -7,8 +7,8 @@
 // llama.dot4_acc (vpdpbusd: 512 multiply-adds for 16 rows) before the
 // epilogue that scales them. One AMX tdpbssd multiplies 16 tokens x 32
 // quants by 32 quants x 16 rows (8192 multiply-adds) on the tile unit, so
-// the vector units are left with the decode of the tile's quants and the
-// same epilogue as before.
+// the vector units are left with the same epilogue as before (the tile's
+// quants are decoded once per call, decodeAMXTile, not per token block).
 //
 // Per group g of 32 (for Q6_K, per half of 16 with its own scale):
 //   A = the 16 tokens' int8 quants, xt[s0 / 16][g]            (tile 16x32 i8)
@@ -61,17 +61,13 @@ AMXTile tiles::decodeAMXTile(TileBuilder &e, const PackedTile &tile,
   AMXShapes sh(tile, k);
   Type i8 = b.getI8Type(), f32 = b.getF32Type();
   auto i8x64 = VectorType::get({4 * kPackedRows}, i8);
-  auto stackBuffer = [&](ArrayRef<int64_t> shape, Type et) -> Value {
-    return memref::AllocaOp::create(b, e.loc, MemRefType::get(shape, et),
-                                    b.getI64IntegerAttr(64));
-  };
   AMXTile t;
   t.tile = tile;
-  t.quants = stackBuffer({sh.groups, 8, 4 * kPackedRows}, i8);
-  t.scales = stackBuffer({sh.groups, sh.parts, kPackedRows}, f32);
+  t.quants = e.stackBuffer({sh.groups, 8, 4 * kPackedRows}, i8);
+  t.scales = e.stackBuffer({sh.groups, sh.parts, kPackedRows}, f32);
   bool mins = int8GroupsHaveMin(tile.type);
   if (mins)
-    t.mins = stackBuffer({sh.groups, kPackedRows}, f32);
+    t.mins = e.stackBuffer({sh.groups, kPackedRows}, f32);
   e.loop(e.idx(0), e.idx(sh.groups), 1, {}, [&](Value g, ValueRange) {
     GroupAt at;
     if (tile.packed) {
@@ -115,10 +111,7 @@ SmallVector<Value> tiles::amxTileDots(TileBuilder &e, const AMXTile &decoded,
   auto i32x16 = VectorType::get({kPackedRows}, i32);
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
   // Two chunks' sums: one being multiplied, one being scaled.
-  Value sums = memref::AllocaOp::create(
-      b, e.loc,
-      MemRefType::get({2, unroll, parts, kAMXTokens, kPackedRows}, i32),
-      b.getI64IntegerAttr(64));
+  Value sums = e.stackBuffer({2, unroll, parts, kAMXTokens, kPackedRows}, i32);
   Value block = arith::DivUIOp::create(b, e.loc, s0, e.idx(kAMXTokens));
   SmallVector<Value> toks;
   for (int64_t t = 0; t < kAMXTokens; ++t)

@@ -25,9 +25,7 @@ using namespace mlir::llama::tiles;
 Value tiles::packFloatTile(TileBuilder &e, const WeightView &w, int64_t k,
                            Value r0) {
   OpBuilder &b = e.b;
-  Value tile = memref::AllocaOp::create(
-      b, e.loc, MemRefType::get({k, kPackedRows}, b.getF32Type()),
-      b.getI64IntegerAttr(64));
+  Value tile = e.stackBuffer({k, kPackedRows}, b.getF32Type());
   e.loop(e.idx(0), e.idx(kPackedRows), 1, {}, [&](Value r, ValueRange) {
     Value row = arith::AddIOp::create(b, e.loc, r0, r);
     e.loop(e.idx(0), e.idx(k / kDotLanes), 1, {}, [&](Value blk, ValueRange) {

@@ -47,18 +47,14 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
                            Value r0) {
   OpBuilder &b = e.b;
   int64_t groups = k / kIntDotBlock, perBlock = w.blockSize / kIntDotBlock;
-  auto stackBuffer = [&](ArrayRef<int64_t> shape, Type et) -> Value {
-    return memref::AllocaOp::create(b, e.loc, MemRefType::get(shape, et),
-                                    b.getI64IntegerAttr(64));
-  };
   PackedTile t;
   t.type = w.type;
   t.halves = int8GroupsHaveTwoScales(w.type);
-  t.quants = stackBuffer({groups, 8, kPackedRows}, b.getI32Type());
-  t.scales = t.halves ? stackBuffer({groups, 2, kPackedRows}, b.getF32Type())
-                      : stackBuffer({groups, kPackedRows}, b.getF32Type());
+  t.quants = e.stackBuffer({groups, 8, kPackedRows}, b.getI32Type());
+  t.scales = t.halves ? e.stackBuffer({groups, 2, kPackedRows}, b.getF32Type())
+                      : e.stackBuffer({groups, kPackedRows}, b.getF32Type());
   if (int8GroupsHaveMin(w.type))
-    t.mins = stackBuffer({groups, kPackedRows}, b.getF32Type());
+    t.mins = e.stackBuffer({groups, kPackedRows}, b.getF32Type());
   auto i8x32 = VectorType::get({kIntDotBlock}, b.getI8Type());
   auto i32x8 = VectorType::get({8}, b.getI32Type());
   e.loop(e.idx(0), e.idx(kPackedRows), 1, {}, [&](Value r, ValueRange) {
@@ -514,21 +510,29 @@ void mlir::llama::emitPackedRowTile(
   Value start = e.idx(0);
   // AMX: blocks of 16 tokens, one weight at a time (each block's 16
   // accumulators per weight fill half the vector registers).
+  // The tiles are decoded for AMX only where a prompt has a block of 16.
   if (amx && x.xt && (!n || *n >= kAMXTokens)) {
     start = fullTo(start, kAMXTokens);
-    SmallVector<AMXTile> decoded;
-    for (const PackedTile &tile : tiles)
-      decoded.push_back(decodeAMXTile(e, tile, k));
-    blocks(e.idx(0), start, kAMXTokens, [&](Value s0) {
-      SmallVector<SmallVector<Value>> ys;
-      for (const AMXTile &tile : decoded)
-        ys.push_back(amxTileDots(e, tile, k, x, s0));
-      for (int64_t t = 0; t < kAMXTokens; ++t) {
-        SmallVector<Value> per;
-        for (int64_t i = 0; i < nw; ++i)
-          per.push_back(ys[i][t]);
-        store(e.add(s0, t), per);
-      }
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, start,
+                                      e.idx(0));
+    scf::IfOp::create(b, loc, any, [&](OpBuilder &nb, Location) {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+      SmallVector<AMXTile> decoded;
+      for (const PackedTile &tile : tiles)
+        decoded.push_back(decodeAMXTile(e, tile, k));
+      blocks(e.idx(0), start, kAMXTokens, [&](Value s0) {
+        SmallVector<SmallVector<Value>> ys;
+        for (const AMXTile &tile : decoded)
+          ys.push_back(amxTileDots(e, tile, k, x, s0));
+        for (int64_t t = 0; t < kAMXTokens; ++t) {
+          SmallVector<Value> per;
+          for (int64_t i = 0; i < nw; ++i)
+            per.push_back(ys[i][t]);
+          store(e.add(s0, t), per);
+        }
+      });
+      scf::YieldOp::create(b, loc);
     });
   }
   // Blocks of T tokens, then the rest one by one (a decode step: one).

@@ -13,6 +13,7 @@
 #include "PackedRowTiles.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::llama::tiles {
@@ -30,6 +31,11 @@ struct TileBuilder {
   }
   Value splat(VectorType t, Attribute v) {
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(t, v));
+  }
+  /// A 64-byte aligned stack buffer (memref.alloca) of `shape` x `et`.
+  Value stackBuffer(ArrayRef<int64_t> shape, Type et) {
+    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, et),
+                                    b.getI64IntegerAttr(64));
   }
   /// for i in [lo, hi) step `step`, carrying `inits`; body returns the next
   /// values.
