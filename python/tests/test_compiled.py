@@ -142,6 +142,32 @@ def test_every_weight_type_matches_the_reference(tmp_path, typ):
     check_against_reference(gguf, str(tmp_path / "m"))
 
 
+def has_avx512_vnni():
+    try:
+        flags = open("/proc/cpuinfo").read().split()
+    except OSError:
+        return False
+    return all(f in flags for f in ("avx512f", "avx512bw", "avx512dq",
+                                    "avx512vl", "avx512_vnni"))
+
+
+@pytest.mark.parametrize("typ", ["f16", "bf16"])
+def test_float_tiles_match_the_reference(tmp_path, typ):
+    """AVX-512 float tiles (16 F16/BF16 rows at a time, token_block 24): a
+    53-token prompt makes two blocks of 24 tokens for one weight (four of 12
+    for gate and up side by side), read from the prefill's element-major copy
+    of the activations, and 5 tokens left over that read x in place, times
+    the norm weight as they load it. Both against the numpy reference; where
+    the CPU lacks AVX-512 VNNI the program is only compiled."""
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,
+               "--layers", "2", "--kv-heads", "2")
+    exe = compile_model(gguf, str(tmp_path / "m"), "--target=avx512-vnni")
+    if not has_avx512_vnni():
+        pytest.skip("the CPU has no AVX-512 VNNI to run the program")
+    check_against_reference(gguf, exe, [1] + [20 + 7 * i for i in range(52)],
+                            4)
+
+
 @pytest.mark.parametrize("shape", [
     # (name, generator args): MHA, GQA 2:1 and 8:1, head_dim 8..128, tied,
     # odd sizes (f32 allows any row length).

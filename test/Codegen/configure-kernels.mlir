@@ -59,11 +59,12 @@
 // AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f16
 
 // AVX-512 VNNI has 16-row tiles for Q4_0 and Q6_K (integer) and F16
-// (float), not for 24 rows.
+// (float), not for 24 rows. Float tiles need no registers to decode: 24
+// tokens per block.
 // VNNI-LABEL: func.func @configs
 // VNNI: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_0
-// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8, tile_rows = 16>} {{.*}}f16
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16>} {{.*}}f16
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q6_k
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
@@ -78,7 +79,7 @@
 // AMX-LABEL: func.func @configs
 // AMX: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} {{.*}}q4_0
-// AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8, tile_rows = 16, layout = rows16>} {{.*}}f16
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, layout = rows16>} {{.*}}f16
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} {{.*}}q6_k
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0

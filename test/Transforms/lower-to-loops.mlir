@@ -1092,14 +1092,27 @@ func.func @negative_packed(%x: tensor<1x256xf32>, %p: tensor<?x256xf32>) -> (ten
 
 // tile_rows = 16 with F16 rows (activations not quantized): each tile is
 // the 16 rows in f32, transposed ([K][16]), and each token costs one
-// broadcast vector.fma per element.
+// broadcast vector.fma per element. The prompt's full blocks of T = 4
+// tokens (token_block 4, one weight) are first copied, in parallel over the
+// tokens, element-major ([seq/4, K, 4]: a block's activations of one
+// element share a cache line), and the blocks read them from there; the
+// last seq % 4 tokens read x itself.
 // PACK-LABEL: func.func @packed_f16_prefill
+// PACK: %[[XB:.*]] = memref.alloc(%{{.*}}) : memref<?x64xf32>
+// PACK: %[[XC:.*]] = memref.collapse_shape %[[XB]]
+// PACK: %[[XF:.*]] = memref.expand_shape %[[XC]] {{.*}} output_shape [%{{.*}}, 64, 4] : memref<?xf32> into memref<?x64x4xf32>
+// PACK: scf.parallel
+// PACK: memref.store %{{.*}}, %[[XF]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x64x4xf32>
 // PACK: scf.parallel
 // PACK: %[[T:.*]] = memref.alloca() {alignment = 64 : i64} : memref<64x16xf32>
 // PACK: memref.store %{{.*}}, %[[T]][
 // PACK: %[[W:.*]] = vector.load %[[T]][{{.*}}] : memref<64x16xf32>, vector<16xf32>
-// PACK: %[[X:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// PACK: %[[XS:.*]] = memref.load %[[XF]][%{{.*}}, %{{.*}}, %c0{{.*}}] : memref<?x64x4xf32>
+// PACK: %[[X:.*]] = vector.broadcast %[[XS]] : f32 to vector<16xf32>
 // PACK: vector.fma %[[X]], %[[W]], %{{.*}} : vector<16xf32>
+// PACK: memref.load %[[XF]][%{{.*}}, %{{.*}}, %c3{{.*}}] : memref<?x64x4xf32>
+// PACK: memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x64xf32>
+// PACK: vector.fma
 // PACK-NOT: llama.dot4_acc
 // PACK: vector.store %{{.*}} : memref<?x32xf32>, vector<16xf32>
 func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
@@ -1152,7 +1165,9 @@ func.func @prepacked(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x32xf3
 
 // packed-weights=true with F16 rows: prepacked as 2-byte elements [group]
 // [element][row]; per element one 32-byte load of the 16 rows, converted
-// to f32, and a broadcast FMA per token.
+// to f32, and a broadcast FMA per token; a group's 32 elements in a loop
+// of steps of 4 (the whole group unrolled is too much code for the
+// decoded-instruction cache). A decode step has no token blocks to copy.
 // negative_: gate and up share one op, and "u" (Q8_0) is also read by
 // llama.embedding, so neither it nor "g" is prepacked (an op takes the
 // tiles for all of its weights or none); "q" (Q8_0) and "h" (F16) would
@@ -1160,8 +1175,10 @@ func.func @prepacked(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x32xf3
 // PACKW: llama.weight_table = [{layout = "rows16", name = "wf", ne = [64, 32], type = 1 : i64}, {name = "g", {{.*}}}, {name = "u", {{.*}}}, {name = "q", {{.*}}}, {name = "h", {{.*}}}]
 // PACKW-LABEL: func.func @prepacked_f16
 // PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x1024xi8>
+// PACKW-NOT: memref.expand_shape
 // PACKW: scf.parallel
 // PACKW-NOT: memref.alloca
+// PACKW: scf.for %{{.*}} = %c0{{.*}} to %c32{{.*}} step %c4
 // PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<2x2x1024xi8>, vector<32xi8>
 // PACKW-NEXT: %[[H:.*]] = vector.bitcast %[[L]] : vector<32xi8> to vector<16xf16>
 // PACKW-NEXT: %[[W:.*]] = arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
@@ -1255,7 +1272,10 @@ func.func @prepacked_q6_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
 // through a two-slot stack buffer, a chunk scaled while the next one
 // multiplies; the remaining tokens take llama.dot4_acc as on avx512vnni.
 // AMX-LABEL: func.func @amx_prefill_q4_0
-// AMX: %[[XT:.*]] = memref.alloc(%{{.*}}) : memref<?x8x16x32xi8>
+// The buffer is allocated as [blocks * 16, K] (the memory plan bounds every
+// dynamic size by the context length) and viewed as [blocks, K/32, 16, 32].
+// AMX: %[[XF:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1]] : memref<?x256xi8> into memref<?xi8>
+// AMX: %[[XT:.*]] = memref.expand_shape %[[XF]] {{\[\[}}0, 1, 2, 3]] output_shape [%{{.*}}, 8, 16, 32] : memref<?xi8> into memref<?x8x16x32xi8>
 // AMX: scf.parallel
 // AMX: scf.if
 // AMX: vector.store %{{.*}}, %[[XT]]{{.*}} : memref<?x8x16x32xi8>, vector<32xi8>

@@ -17,6 +17,9 @@
 using namespace mlir;
 using namespace mlir::llama;
 
+/// The token block of f16/bf16 16-row tiles (AVX-512).
+static constexpr int64_t kFloatTileTokens = 24;
+
 const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
   // One 512-bit vpdpbusd multiplies 4 quants of 16 rows: the 16-row tiles.
   // 32 vector registers (AVX-512) hold 8 tokens' sums, 16 hold 4. With AMX
@@ -112,7 +115,11 @@ static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
       });
   bool blocked =
       llvm::all_of(ws, [&](Value w) { return canVectorizeDot(type(w), k); });
-  int64_t block = o.tokenBlock ? o.tokenBlock : t.tokenBlock;
+  // F16/BF16 tiles keep one vector<16xf32> sum per token and weight and
+  // need no registers to decode: 24 of the 32 hold sums.
+  int64_t block = o.tokenBlock         ? o.tokenBlock
+                  : tiles && !quantize ? kFloatTileTokens
+                                       : t.tokenBlock;
   return make(quantize ? t.intDot : IntDotISA::None,
               tiles || blocked ? block : 1, tiles ? kPackedRows : 0);
 }

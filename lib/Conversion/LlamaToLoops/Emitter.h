@@ -205,6 +205,15 @@ using UnitUse = function_ref<SmallVector<Value>(
 /// for i in [0, n) in parallel (the runtime's thread pool splits the range).
 void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body);
 
+/// A buffer of `blocks` blocks of `tokens` tokens, each block laid out as
+/// `inner` (its elements: `tokens` times a token's), viewed as
+/// [blocks, inner...]. It is allocated as [blocks * tokens, elements of a
+/// token], so that the memory plan, which bounds every dynamic size by
+/// the context length, sizes it for the context's tokens (not for as many
+/// blocks).
+Value tokenBlocksBuffer(Emitter &e, Value blocks, int64_t tokens,
+                        ArrayRef<int64_t> inner, Type element);
+
 /// for task in [0, n) in parallel on GPUs, a block of `threads` threads per
 /// task: body(task, thread) with the thread's lane in e.lane (the thread
 /// itself when the block is one warp). The GPU pipeline tiles the loop of

@@ -248,3 +248,30 @@ void forRowsAndTokens(Emitter &e, bool warp, int64_t rows, Value seq,
 }
 
 } // namespace mlir::llama::loops
+
+Value loops::tokenBlocksBuffer(Emitter &e, Value blocks, int64_t tokens,
+                               ArrayRef<int64_t> inner, Type element) {
+  OpBuilder &b = e.b;
+  int64_t perBlock = 1;
+  for (int64_t d : inner)
+    perBlock *= d;
+  assert(perBlock % tokens == 0 && "a block holds whole tokens");
+  Value rows = arith::MulIOp::create(b, e.loc, blocks, e.idx(tokens));
+  Value buf = memref::AllocOp::create(
+      b, e.loc,
+      MemRefType::get({ShapedType::kDynamic, perBlock / tokens}, element),
+      ValueRange{rows});
+  Value flat = memref::CollapseShapeOp::create(
+      b, e.loc, buf, ArrayRef<ReassociationIndices>{{0, 1}});
+  SmallVector<int64_t> shape{ShapedType::kDynamic};
+  shape.append(inner.begin(), inner.end());
+  ReassociationIndices all;
+  for (size_t i = 0; i < shape.size(); ++i)
+    all.push_back(i);
+  SmallVector<OpFoldResult> sizes{blocks};
+  for (int64_t d : inner)
+    sizes.push_back(b.getIndexAttr(d));
+  return memref::ExpandShapeOp::create(
+      b, e.loc, MemRefType::get(shape, element), flat,
+      ArrayRef<ReassociationIndices>{all}, sizes);
+}

@@ -280,8 +280,10 @@ IntDotKind packedDotKind(IntDotISA isa);
 
 /// The activations of packed tiles, emitted before their parallel loop:
 /// for float tiles x times the RMSNorm weight, computed once here rather
-/// than per tile and token.
-PackedActivations packedActivations(Emitter &e, const Activation &x);
+/// than per tile and token, and for a prefill also in blocks of
+/// `floatTokens` tokens (the tiles' token blocks: tileTokens), element-major.
+PackedActivations packedActivations(Emitter &e, const Activation &x,
+                                    int64_t floatTokens);
 
 //===----------------------------------------------------------------------===//
 // QKVRoPE.cpp: the KV cache as buffers

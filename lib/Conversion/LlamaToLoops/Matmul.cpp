@@ -35,20 +35,50 @@ IntDotKind packedDotKind(IntDotISA isa) {
                                       : IntDotKind::Generic;
 }
 
-PackedActivations packedActivations(Emitter &e, const Activation &x) {
+PackedActivations packedActivations(Emitter &e, const Activation &x,
+                                    int64_t floatTokens) {
   PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, x.xl, x.xt};
-  if (x.xq || !x.gamma)
+  if (x.xq)
     return p;
   auto mt = cast<MemRefType>(x.x.getType());
   int64_t dim = mt.getDimSize(1);
   Value seq = e.dim(x.x, 0);
-  p.x = memref::AllocOp::create(
-      e.b, e.loc, mt, mt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
-  e.loop(e.idx(0), seq, [&](Value s) {
+  bool blocks = mt.isDynamicDim(0) && floatTokens > 1;
+  if (x.gamma && blocks) {
+    // Tokens past the last full block meet gamma as they are loaded.
+    p.gamma = x.gamma;
+  } else if (x.gamma) {
+    p.x = memref::AllocOp::create(
+        e.b, e.loc, mt, mt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+    e.loop(e.idx(0), seq, [&](Value s) {
+      e.loop(e.idx(0), e.idx(dim / kDotLanes), [&](Value blk) {
+        Value k0 = arith::MulIOp::create(e.b, e.loc, blk, e.idx(kDotLanes));
+        vector::StoreOp::create(e.b, e.loc, x.load(e, s, k0, kDotLanes), p.x,
+                                ValueRange{s, k0});
+      });
+    });
+  }
+  if (!blocks)
+    return p;
+  // A prefill's full blocks of T tokens, element-major within a block:
+  // xf[s / T, k, s % T]. A token block's loop then reads one line of
+  // activations per element; in rows of K f32 (8 KiB apart when K = 2048)
+  // its T tokens would sit in one L1 set.
+  Value n = arith::DivUIOp::create(e.b, e.loc, seq, e.idx(floatTokens));
+  p.xf = tokenBlocksBuffer(e, n, floatTokens, {dim, floatTokens},
+                           e.b.getF32Type());
+  p.xfTokens = floatTokens;
+  Value full = arith::MulIOp::create(e.b, e.loc, n, e.idx(floatTokens));
+  parallelFor(e, full, [&](Value s) {
+    Value sb = arith::DivUIOp::create(e.b, e.loc, s, e.idx(floatTokens));
+    Value t = arith::RemUIOp::create(e.b, e.loc, s, e.idx(floatTokens));
     e.loop(e.idx(0), e.idx(dim / kDotLanes), [&](Value blk) {
       Value k0 = arith::MulIOp::create(e.b, e.loc, blk, e.idx(kDotLanes));
-      vector::StoreOp::create(e.b, e.loc, x.load(e, s, k0, kDotLanes), p.x,
-                              ValueRange{s, k0});
+      Value v = x.load(e, s, k0, kDotLanes);
+      for (int64_t i = 0; i < kDotLanes; ++i)
+        memref::StoreOp::create(
+            e.b, e.loc, vector::ExtractOp::create(e.b, e.loc, v, i), p.xf,
+            ValueRange{sb, arith::AddIOp::create(e.b, e.loc, k0, e.idx(i)), t});
     });
   });
   return p;
@@ -171,11 +201,8 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
   Value blocks16;
   if (amxTiles) {
     blocks16 = arith::DivUIOp::create(b, e.loc, seq, e.idx(kAMXTokens));
-    a.xt = memref::AllocOp::create(
-        b, e.loc,
-        MemRefType::get({ShapedType::kDynamic, nb, kAMXTokens, kIntDotBlock},
-                        b.getI8Type()),
-        ValueRange{blocks16});
+    a.xt = tokenBlocksBuffer(e, blocks16, kAMXTokens,
+                             {nb, kAMXTokens, kIntDotBlock}, b.getI8Type());
   }
   tokens([&](Value s) {
     Value t16 = blocks16
@@ -275,7 +302,8 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     // A CPU prefill in packed tiles of 16 rows: vector loads and stores of
     // the 16 results (and residuals) of a token.
     auto vt = VectorType::get({kPackedRows}, b.getF32Type());
-    PackedActivations px = packedActivations(e, x);
+    PackedActivations px =
+        packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
     parallelRowTiles(e, n, [&](Value r0) {
       emitPackedRowTile(
           b, e.loc, packedDotKind(kernels.intDot), kernels.amx, {&w}, k, px, r0,
@@ -374,7 +402,8 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   if (*tiles) {
     // A CPU prefill in packed tiles: gate and up tiles side by side, the
     // epilogue per row.
-    PackedActivations px = packedActivations(e, x);
+    PackedActivations px =
+        packedActivations(e, x, tileTokens(kernels.tokenBlock, 2));
     parallelRowTiles(e, n, [&](Value r0) {
       emitPackedRowTile(
           b, e.loc, packedDotKind(kernels.intDot), kernels.amx, {&wg, &wu}, k,

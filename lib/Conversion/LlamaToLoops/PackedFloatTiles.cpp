@@ -20,6 +20,9 @@ using namespace mlir;
 using namespace mlir::llama;
 using namespace mlir::llama::tiles;
 
+/// Elements of K per unrolled step of the float tiles' loop.
+static constexpr int64_t kFloatStep = 4;
+
 /// Rows [r0, r0 + 16) of an f16/bf16 weight as f32, transposed:
 /// tile[k][r] (memref<K x 16 x f32>).
 Value tiles::packFloatTile(TileBuilder &e, const WeightView &w, int64_t k,
@@ -44,18 +47,18 @@ Value tiles::packFloatTile(TileBuilder &e, const WeightView &w, int64_t k,
   return tile;
 }
 
-/// Element k0 + u of the tile's 16 rows as vector<16xf32>; prepacked tiles
-/// step k0 by whole groups of 32 (g = k0 / 32).
-static Value floatTileColumn(TileBuilder &e, const FloatTile &t, Value k0,
-                             Value g, int64_t u) {
+/// Element kk of the tile's 16 rows as vector<16xf32>; prepacked tiles
+/// read it as element `u` of group g (kk = 32 g + u).
+static Value floatTileColumn(TileBuilder &e, const FloatTile &t, Value kk,
+                             Value g, Value u) {
   OpBuilder &b = e.b;
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
   if (!t.packed)
     return vector::LoadOp::create(b, e.loc, f32x16, t.buffer,
-                                  ValueRange{e.add(k0, u), e.idx(0)});
+                                  ValueRange{kk, e.idx(0)});
   Value raw = vector::LoadOp::create(
       b, e.loc, VectorType::get({2 * kPackedRows}, b.getI8Type()), t.packed,
-      ValueRange{t.index, g, e.idx(2 * kPackedRows * u)});
+      ValueRange{t.index, g, e.mul(u, 2 * kPackedRows)});
   if (t.type == GGMLType::F16)
     return arith::ExtFOp::create(
         b, e.loc, f32x16,
@@ -81,40 +84,62 @@ SmallVector<Value> tiles::floatTileDots(TileBuilder &e,
                                         const PackedActivations &x,
                                         ArrayRef<Value> toks) {
   OpBuilder &b = e.b;
-  // Prepacked tiles: a group of 32 elements per iteration.
+  // Prepacked tiles: a group of 32 elements per iteration, in steps of 4
+  // (an unrolled group outgrows the decoded-instruction cache).
   bool packed = tiles.front().packed != nullptr;
-  int64_t unroll = packed ? llama_mlir::packed::kGroup : 4;
+  int64_t group = packed ? llama_mlir::packed::kGroup : kFloatStep;
   int64_t nt = toks.size();
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
   SmallVector<Value> inits(tiles.size() * nt,
                            e.splat(f32x16, b.getF32FloatAttr(0)));
+  // A full block of tokens reads them from xf (element-major), others x.
+  bool blocked = x.xf && nt == x.xfTokens;
+  Value sb = blocked ? Value(arith::DivUIOp::create(b, e.loc, toks.front(),
+                                                    e.idx(x.xfTokens)))
+                     : Value();
   SmallVector<std::pair<Value, Value>> views; // the prepacked tiles'
   for (const FloatTile &t : tiles)
     if (t.packed)
       views.push_back({t.packed, t.index});
+  // Elements k0 + j .. k0 + j + kFloatStep - 1 (j within group g).
+  auto step = [&](Value k0, Value g, Value j, ValueRange accs) {
+    SmallVector<Value> next(accs.begin(), accs.end());
+    for (int64_t u = 0; u < kFloatStep; ++u) {
+      Value ju = e.add(j, u);
+      Value kk = arith::AddIOp::create(b, e.loc, k0, ju);
+      SmallVector<Value> wv;
+      for (const FloatTile &tile : tiles)
+        wv.push_back(floatTileColumn(e, tile, kk, g, ju));
+      for (auto [t, s] : llvm::enumerate(toks)) {
+        Value xs =
+            blocked ? memref::LoadOp::create(
+                          b, e.loc, x.xf, ValueRange{sb, kk, e.idx(int64_t(t))})
+                    : memref::LoadOp::create(b, e.loc, x.x, ValueRange{s, kk});
+        if (!blocked && x.gamma)
+          xs = arith::MulFOp::create(
+              b, e.loc, xs,
+              memref::LoadOp::create(b, e.loc, x.gamma, ValueRange{kk}));
+        Value xb = vector::BroadcastOp::create(b, e.loc, f32x16, xs);
+        for (auto [i, w] : llvm::enumerate(wv))
+          next[i * nt + t] =
+              vector::FMAOp::create(b, e.loc, xb, w, next[i * nt + t]);
+      }
+    }
+    return next;
+  };
   auto loop =
-      e.loop(e.idx(0), e.idx(k), unroll, inits, [&](Value k0, ValueRange accs) {
-        SmallVector<Value> next(accs.begin(), accs.end());
-        Value g =
-            packed ? Value(arith::DivUIOp::create(b, e.loc, k0, e.idx(unroll)))
-                   : Value();
-        if (packed)
-          prefetchAhead(e, views, g, k / unroll);
-        for (int64_t u = 0; u < unroll; ++u) {
-          Value kk = e.add(k0, u);
-          SmallVector<Value> wv;
-          for (const FloatTile &tile : tiles)
-            wv.push_back(floatTileColumn(e, tile, k0, g, u));
-          for (auto [t, s] : llvm::enumerate(toks)) {
-            Value xb = vector::BroadcastOp::create(
-                b, e.loc, f32x16,
-                memref::LoadOp::create(b, e.loc, x.x, ValueRange{s, kk}));
-            for (auto [i, w] : llvm::enumerate(wv))
-              next[i * nt + t] =
-                  vector::FMAOp::create(b, e.loc, xb, w, next[i * nt + t]);
-          }
-        }
-        return next;
-      });
+      e.loop(e.idx(0), e.idx(k), group, inits,
+             [&](Value k0, ValueRange accs) -> SmallVector<Value> {
+               if (!packed)
+                 return step(k0, Value(), e.idx(0), accs);
+               Value g = arith::DivUIOp::create(b, e.loc, k0, e.idx(group));
+               prefetchAhead(e, views, g, k / group);
+               return SmallVector<Value>(e.loop(e.idx(0), e.idx(group),
+                                                kFloatStep, accs,
+                                                [&](Value j, ValueRange inner) {
+                                                  return step(k0, g, j, inner);
+                                                })
+                                             .getResults());
+             });
   return finishTileDots(e, loop.getResults(), tiles.size(), x, toks);
 }

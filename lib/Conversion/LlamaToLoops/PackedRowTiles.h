@@ -46,7 +46,21 @@ struct PackedActivations {
   /// AMX: xq's full blocks of 16 tokens as [seq / 16, K/32, 16, 32] x i8
   /// (each activation tile 512 contiguous bytes).
   Value xt;
+  /// Float tiles' prefill: the full blocks of xfTokens tokens of x (times
+  /// gamma) as [seq / T, K, T] x f32, or null.
+  Value xf = {};
+  int64_t xfTokens = 0;
+  /// With xf: the RMSNorm weight (f32 [K]) the other tokens' x is
+  /// multiplied with as it is loaded, or null.
+  Value gamma = {};
 };
+
+/// The tokens a packed row tile multiplies at a time with `nWeights`
+/// weights side by side: the kernel configuration's token block shared
+/// among them.
+inline int64_t tileTokens(int64_t tokenBlock, int64_t nWeights) {
+  return std::max<int64_t>(1, tokenBlock / nWeights);
+}
 
 /// Rows [r0, r0 + 16) of each weight of `ws` (all n x k; canPackRows with
 /// quantized activations, canPackFloatRows without; read in place where

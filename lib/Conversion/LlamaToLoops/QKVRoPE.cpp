@@ -230,7 +230,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   if (failed(tiles))
     return failure();
   if (*tiles) {
-    PackedActivations px = packedActivations(e, x);
+    PackedActivations px =
+        packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
     auto tileRows = [&](const WeightView &w, Value r0, Value out, bool rope,
                         Value cache) {
       SmallVector<Pair> pairs;
