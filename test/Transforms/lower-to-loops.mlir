@@ -1127,7 +1127,8 @@ func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 // in the rows16 layout (the weight table says so; llama-compile writes the
 // bytes) and viewed as tiles x groups x 288 bytes. Even a decode step takes
 // the tiles, reading them in place: no stack buffers, a software prefetch
-// of the group 16 ahead (clamped to the last), one 64-byte load per 4-quant
+// of the group 16 ahead (past the tile's end, in the next tile, clamped to
+// the last tile: here 2 groups a tile, so tile + 8, group 0), one 64-byte load per 4-quant
 // step (low nibbles, then high nibbles shifted down), the 16 rows' f16
 // scales converted as one vector.
 // negative_: "e", a Q8_0 table that llama.embedding reads too, keeps the
@@ -1137,8 +1138,12 @@ func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 // PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x288xi8>
 // PACKW: scf.parallel
 // PACKW-NOT: memref.alloca
-// PACKW: %[[G:.*]] = arith.minui %{{.*}}, %{{.*}} : index
-// PACKW: memref.prefetch %{{.*}}[%{{.*}}, %[[G]], %{{.*}}], read, locality<3>, data : memref<2x2x288xi8>
+// PACKW: %[[A:.*]] = arith.addi %{{.*}}, %c16{{.*}} : index
+// PACKW: %[[TD:.*]] = arith.divui %[[A]], %c2{{.*}} : index
+// PACKW: %[[TA:.*]] = arith.addi %{{.*}}, %[[TD]] : index
+// PACKW: %[[T:.*]] = arith.minui %[[TA]], %c1{{.*}} : index
+// PACKW: %[[G:.*]] = arith.remui %[[A]], %c2{{.*}} : index
+// PACKW: memref.prefetch %{{.*}}[%[[T]], %[[G]], %{{.*}}], read, locality<3>, data : memref<2x2x288xi8>
 // PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<2x2x288xi8>, vector<64xi8>
 // PACKW: %[[LO:.*]] = arith.andi %[[L]], %{{.*}} : vector<64xi8>
 // PACKW: llama.dot4_acc avx512vnni %{{.*}}, %[[LO]], %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
@@ -1202,7 +1207,7 @@ func.func @prepacked_f16(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x3
 // packed-weights=true: a Q4_K weight is prepacked per tile and super-block
 // (tiles x super-blocks x 2304 bytes). Group g is sub-block g % 8 of unit
 // g / 8; each group prefetches its share (5 lines, clamped to the unit) of
-// the unit 2 ahead; the quants are nibble steps like Q4_0's; the 16 rows'
+// the unit 2 ahead (in the next tile past the last unit); the quants are nibble steps like Q4_0's; the 16 rows'
 // 6-bit scales and mins are rebuilt from one byte of low bits per row and
 // the word of high bits shifted by 4 (g % 8), times d and dmin.
 // PACKW: llama.weight_table = [{layout = "rows16", name = "wk", ne = [512, 32], type = 12 : i64}]

@@ -296,11 +296,13 @@ SmallVector<Value> tiles::finishTileDots(TileBuilder &e, ValueRange results,
 constexpr int64_t kPrefetchBytes = 16 * 288;
 
 /// Software prefetch, at group g of `groups`, of the unit kPrefetchBytes
-/// ahead of g's (clamped to the last) of each prepacked tile (`views`:
-/// memref<tiles x units x bytes x i8> and the tile's index): every 64-byte
-/// line of it, or, where a unit has several groups (Q4_K), the group's
-/// share of its lines. The hardware prefetchers alone leave the tile loops
-/// of 7B-sized weights waiting on their loads.
+/// ahead of g's in each prepacked tile (`views`: memref<tiles x units x
+/// bytes x i8> and the tile's index), past the tile's end in the next tile
+/// (a thread's tiles are consecutive; clamped to the last tile): every
+/// 64-byte line of it, or, where a unit has several groups (Q4_K), the
+/// group's share of its lines. The hardware prefetchers alone leave the
+/// tile loops of 7B-sized weights waiting on their loads; stopping at each
+/// tile's end would leave the next tile's first loads to them.
 void tiles::prefetchAhead(TileBuilder &e,
                           ArrayRef<std::pair<Value, Value>> views, Value g,
                           int64_t groups) {
@@ -312,9 +314,16 @@ void tiles::prefetchAhead(TileBuilder &e,
     int64_t share = (lines + per - 1) / per;
     Value unit =
         per == 1 ? g : Value(arith::DivUIOp::create(b, e.loc, g, e.idx(per)));
-    Value ahead = arith::MinUIOp::create(
-        b, e.loc, e.add(unit, (kPrefetchBytes + bytes - 1) / bytes),
-        e.idx(units - 1));
+    Value ahead = e.add(unit, (kPrefetchBytes + bytes - 1) / bytes);
+    // Past the tile's last unit: the next tile's first units (a thread's
+    // tiles are consecutive), clamped to the last tile.
+    Value tile = arith::MinUIOp::create(
+        b, e.loc,
+        arith::AddIOp::create(
+            b, e.loc, index,
+            arith::DivUIOp::create(b, e.loc, ahead, e.idx(units))),
+        e.idx(mt.getDimSize(0) - 1));
+    ahead = arith::RemUIOp::create(b, e.loc, ahead, e.idx(units));
     Value first = per == 1
                       ? e.idx(0)
                       : e.mul(arith::RemUIOp::create(b, e.loc, g, e.idx(per)),
@@ -323,7 +332,7 @@ void tiles::prefetchAhead(TileBuilder &e,
       Value off = e.add(first, 64 * i);
       if (per != 1)
         off = arith::MinUIOp::create(b, e.loc, off, e.idx(bytes - 64));
-      memref::PrefetchOp::create(b, e.loc, view, ValueRange{index, ahead, off},
+      memref::PrefetchOp::create(b, e.loc, view, ValueRange{tile, ahead, off},
                                  /*isWrite=*/false, /*localityHint=*/3,
                                  /*isDataCache=*/true);
     }
