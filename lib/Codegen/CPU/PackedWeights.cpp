@@ -45,61 +45,70 @@ int64_t rowUnitBytes(uint32_t type) {
   }
 }
 
-/// The stored (unsigned, biased) 4- or 5-bit quant of element e of a row's
-/// unit `blk` of a nibble format: Q4_0, Q4_1, Q5_0, Q5_1 (element e in the
-/// low nibble of qs[e] for e < 16, else the high nibble of qs[e - 16]; the
-/// fifth bit at bit e of the uint32 qh), Q4_K, Q5_K (element 32 j + l in
-/// nibble j % 2 of qs[32 (j / 2) + l], the fifth bit at bit j of qh[l]).
-unsigned nibbleQuant(uint32_t type, const uint8_t *blk, int64_t e) {
-  auto small = [&](int64_t qs) -> unsigned {
-    return (blk[qs + e % 16] >> (e < 16 ? 0 : 4)) & 0xF;
-  };
-  auto fifth = [&](int64_t qh) -> unsigned {
-    uint32_t h = blk[qh] | blk[qh + 1] << 8 | blk[qh + 2] << 16 |
-                 static_cast<uint32_t>(blk[qh + 3]) << 24;
-    return ((h >> e) & 1) << 4;
-  };
-  int64_t j = e / 32, l = e % 32;
-  auto kNibble = [&](int64_t qs) -> unsigned {
-    return (blk[qs + 32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF;
-  };
-  switch (type) {
-  case LLAMA_GGML_TYPE_Q4_0:
-    return small(2);
-  case LLAMA_GGML_TYPE_Q4_1:
-    return small(4);
-  case LLAMA_GGML_TYPE_Q5_0:
-    return small(6) | fifth(2);
-  case LLAMA_GGML_TYPE_Q5_1:
-    return small(8) | fifth(4);
-  case LLAMA_GGML_TYPE_Q4_K:
-    return kNibble(16);
-  default: // Q5_K
-    return kNibble(48) | ((blk[16 + l] >> j) & 1) << 4;
+/// The stored (unsigned, biased) 4- or 5-bit quants of group s (elements
+/// 32 s .. 32 s + 31) of a row's unit `blk` of a nibble format: Q4_0, Q4_1,
+/// Q5_0, Q5_1 (element e in the low nibble of qs[e] for e < 16, else the
+/// high nibble of qs[e - 16]; the fifth bit at bit e of the uint32 qh),
+/// Q4_K, Q5_K (element 32 j + l in nibble j % 2 of qs[32 (j / 2) + l], the
+/// fifth bit at bit j of qh[l]).
+void groupQuants(uint32_t type, const uint8_t *blk, int64_t s, uint8_t *q) {
+  if (type == LLAMA_GGML_TYPE_Q4_K || type == LLAMA_GGML_TYPE_Q5_K) {
+    bool five = type == LLAMA_GGML_TYPE_Q5_K;
+    const uint8_t *qs = blk + (five ? 48 : 16) + 32 * (s / 2);
+    int shift = static_cast<int>(4 * (s % 2));
+    for (int64_t l = 0; l < kGroup; ++l)
+      q[l] = static_cast<uint8_t>((qs[l] >> shift) & 0xF);
+    if (five)
+      for (int64_t l = 0; l < kGroup; ++l)
+        q[l] = static_cast<uint8_t>(q[l] | ((blk[16 + l] >> s) & 1) << 4);
+    return;
   }
+  int64_t qsAt = type == LLAMA_GGML_TYPE_Q4_0   ? 2
+                 : type == LLAMA_GGML_TYPE_Q4_1 ? 4
+                 : type == LLAMA_GGML_TYPE_Q5_0 ? 6
+                                                : 8;
+  for (int64_t e = 0; e < kGroup / 2; ++e) {
+    q[e] = blk[qsAt + e] & 0xF;
+    q[e + kGroup / 2] = blk[qsAt + e] >> 4;
+  }
+  if (type != LLAMA_GGML_TYPE_Q5_0 && type != LLAMA_GGML_TYPE_Q5_1)
+    return;
+  const uint8_t *h = blk + qsAt - 4;
+  uint32_t qh =
+      h[0] | h[1] << 8 | h[2] << 16 | static_cast<uint32_t>(h[3]) << 24;
+  for (int64_t e = 0; e < kGroup; ++e)
+    q[e] = static_cast<uint8_t>(q[e] | ((qh >> e) & 1) << 4);
 }
 
 /// One (tile, unit) of a nibble format: `rows` points at row 0's unit,
-/// `stride` bytes between rows.
+/// `stride` bytes between rows. Step j of a group (4 quants of each row)
+/// is elements 4 j + i (j < 4) or 16 + 4 (j - 4) + i: steps j and j + 4
+/// share bytes 64 j + 4 r + i, low and high nibble.
 void packNibbleUnit(uint32_t type, const uint8_t *rows, int64_t stride,
                     uint8_t *out) {
   int64_t groups = rows16UnitGroups(type);
   for (int64_t r = 0; r < kTileRows; ++r) {
     const uint8_t *blk = rows + r * stride;
-    for (int64_t s = 0; s < groups; ++s)
+    for (int64_t s = 0; s < groups; ++s) {
+      uint8_t q[kGroup];
+      groupQuants(type, blk, s, q);
+      uint8_t *qo = out + rows16QuantsAt(type, s) + 4 * r;
+      for (int64_t j = 0; j < 4; ++j)
+        for (int64_t i = 0; i < 4; ++i)
+          qo[64 * j + i] = static_cast<uint8_t>((q[4 * j + i] & 0xF) |
+                                                (q[16 + 4 * j + i] & 0xF) << 4);
+      int64_t at = rows16FifthBitsAt(type, s);
+      if (at < 0)
+        continue;
       for (int64_t i = 0; i < 4; ++i) {
         uint8_t plane = 0;
         for (int64_t j = 0; j < 8; ++j) {
-          // Step j: elements 4 j + i (j < 4), 16 + 4 (j - 4) + i.
-          int64_t e = 32 * s + (j < 4 ? 4 * j : 16 + 4 * (j - 4)) + i;
-          unsigned q = nibbleQuant(type, blk, e);
-          uint8_t &b = out[rows16QuantsAt(type, s) + 64 * (j % 4) + 4 * r + i];
-          b = static_cast<uint8_t>(j < 4 ? q & 0xF : b | (q & 0xF) << 4);
-          plane = static_cast<uint8_t>(plane | (q >> 4) << j);
+          int64_t e = (j < 4 ? 4 * j : 16 + 4 * (j - 4)) + i;
+          plane = static_cast<uint8_t>(plane | (q[e] >> 4) << j);
         }
-        if (int64_t at = rows16FifthBitsAt(type, s); at >= 0)
-          out[at + 4 * r + i] = plane;
+        out[at + 4 * r + i] = plane;
       }
+    }
     // d (and m or dmin) are the block's first f16s.
     std::memcpy(out + rows16ScalesAt(type) + 2 * r, blk, 2);
     if (int64_t at = rows16MinsAt(type); at >= 0)
