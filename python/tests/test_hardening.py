@@ -344,6 +344,21 @@ def test_verbose_stage_times_are_readable(tmp_path, stories_exe):
         re.fullmatch(r"llama-compile: import: \d+\.\d\d s", line), line
 
 
+def test_mlir_timing_lists_the_pipeline_passes(tmp_path, stories_exe):
+    """--mlir-timing prints MLIR's per-pass time report for the compiler's
+    pipeline (its own passes named), once the pipeline is done."""
+    model, _ = stories_exe
+    r = run([tool("llama-compile"), model, "--mlir-timing",
+             "--mlir-timing-display=list", "--emit=llvm-mlir", "-o",
+             str(tmp_path / "m.mlir")])
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert "Execution time report" in err
+    for name in ("LlamaConfigureKernelsPass", "LlamaLowerToLoopsPass",
+                 "LlamaPlanMemoryPass", "Canonicalizer"):
+        assert name in err, name
+
+
 def test_compile_shows_its_stages_on_a_terminal_only(tmp_path, stories_exe):
     import pty
     model, _ = stories_exe

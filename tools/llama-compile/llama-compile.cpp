@@ -39,6 +39,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -269,6 +270,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
   registerAsmPrinterCLOptions();
   // --help lists llama-compile's options; MLIR's and LLVM's are hidden, not
   // removed: --help-hidden lists them all.
@@ -377,6 +379,11 @@ int main(int argc, char **argv) {
   PassManager pm(&ctx);
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("bad pass manager options");
+  // --mlir-timing: each pass's time, printed when the pipeline is done.
+  DefaultTimingManager passTimes;
+  applyDefaultTimingManagerCLOptions(passTimes);
+  TimingScope passTiming = passTimes.getRootScope();
+  pm.enableTiming(passTiming);
   std::vector<std::string> disabled;
   for (const std::string &f : disableFusion) {
     if (f == "all") {
@@ -391,6 +398,8 @@ int main(int argc, char **argv) {
   }
   int staged = gpu ? compileForGPU(*module, pm, *gpu, disabled, out, timer)
                    : compileForCPU(*module, pm, *td, disabled, out, timer);
+  passTiming.stop();
+  passTimes.print();
   if (staged >= 0)
     return staged;
 
