@@ -61,8 +61,9 @@ for t in $types; do
     /usr/bin/python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print("machine: read %.1f GB/s, fp32 FMA %.0f GFLOP/s, int8 dot %.0f GOP/s" % (
-    r["read_bandwidth_gb_s"], r["fma_peak_gflop_s"], r["int8_dot_peak_gop_s"]))
+print("machine: read %.1f GB/s, fp32 FMA %.0f GFLOP/s, int8 dot %.0f GOP/s, AMX int8 %.0f GOP/s" % (
+    r["read_bandwidth_gb_s"], r["fma_peak_gflop_s"], r["int8_dot_peak_gop_s"],
+    r.get("amx_int8_peak_gop_s", 0)))
 for t in r["tests"]:
     print("| %s | %s | %.2f (%.2f - %.2f) | %.1f%% of %.2f |" % (r["model"], t["test"],
           t["tokens_per_s"], t["min"], t["max"], t["percent_of_roofline"], t["roofline_tokens_per_s"]))

@@ -149,6 +149,60 @@ __attribute__((target("avx2,avxvnni"))) int64_t dotLoopVNNI256(long iters) {
 }
 #endif
 
+#if defined(__x86_64__)
+/// AMX tile configuration (palette 1): 8 tiles of 16 rows x 64 bytes.
+struct alignas(64) AMXTileConfig {
+  uint8_t palette = 1, startRow = 0, reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+/// `iters` rounds of 4 independent tdpbssd (accumulators 0-3, operands 4-7).
+__attribute__((target("amx-tile,amx-int8"))) int64_t dotLoopAMX(long iters) {
+  AMXTileConfig cfg;
+  for (int t = 0; t < 8; ++t) {
+    cfg.rows[t] = 16;
+    cfg.colsb[t] = 64;
+  }
+  alignas(64) int8_t a[16 * 64], b[16 * 64];
+  alignas(64) int32_t c[16 * 16];
+  for (int i = 0; i < 16 * 64; ++i) {
+    a[i] = static_cast<int8_t>(i % 7 - 3);
+    b[i] = static_cast<int8_t>(i % 5 - 2);
+  }
+  _tile_loadconfig(&cfg);
+  _tile_loadd(4, a, 64);
+  _tile_loadd(5, b, 64);
+  _tile_loadd(6, b, 64);
+  _tile_loadd(7, a, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (long i = 0; i < iters; ++i) {
+    _tile_dpbssd(0, 4, 5);
+    _tile_dpbssd(1, 4, 7);
+    _tile_dpbssd(2, 6, 5);
+    _tile_dpbssd(3, 6, 7);
+  }
+  int64_t sum = 0;
+  auto add = [&] {
+    for (int32_t v : c)
+      sum += v;
+  };
+  _tile_stored(0, c, 64);
+  add();
+  _tile_stored(1, c, 64);
+  add();
+  _tile_stored(2, c, 64);
+  add();
+  _tile_stored(3, c, 64);
+  add();
+  _tile_release();
+  return sum;
+}
+#endif
+
 #if defined(__aarch64__)
 float fmaLoopNEON(long iters) {
   float32x4_t a[kChains], x = vdupq_n_f32(0.999f), y = vdupq_n_f32(0.001f);
@@ -251,6 +305,26 @@ double measureInt8DotPeak(int threads, int reps) {
     best = std::min(best, t);
   }
   return 2.0 * kChains * bytes * double(iters) * threads / best;
+#else
+  (void)threads;
+  (void)reps;
+  return 0;
+#endif
+}
+
+double measureAMXInt8Peak(int threads, int reps) {
+#if defined(__x86_64__)
+  // Asking for amx_int8 also asks Linux for the tile state (CPUFeatures).
+  if (!cpuHas({"amx_tile", "amx_int8"}))
+    return 0;
+  const long iters = 1'000'000;
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    double t = timeThreads(threads, [&](int) { gSinkInt = dotLoopAMX(iters); });
+    best = std::min(best, t);
+  }
+  // Each tdpbssd: 16 x 16 sums of 64 products.
+  return 2.0 * 4 * 16 * 16 * 64 * double(iters) * threads / best;
 #else
   (void)threads;
   (void)reps;

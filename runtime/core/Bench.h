@@ -4,7 +4,7 @@
 // memory read bandwidth (a streaming sum over a buffer far larger than the
 // caches), fp32 FMA peak and int8 dot peak (independent chains of the
 // widest instruction the CPU has: AVX-512 or AVX2 FMA, vpdpbusd on ZMM or
-// YMM), each with a given number of threads. Decode is bounded by
+// YMM, AMX tdpbssd), each with a given number of threads. Decode is bounded by
 // bandwidth / weight bytes, prefill by the matmuls' operations at the peak
 // of the instruction each weight type uses.
 //
@@ -30,6 +30,11 @@ double measureFmaPeak(int threads, int reps = 5);
 /// vpdpbusd (AVX-512 VNNI on ZMM, else AVX-VNNI on YMM); 0 where the CPU has
 /// neither (best of `reps`).
 double measureInt8DotPeak(int threads, int reps = 5);
+
+/// int8 multiply-adds per second × 2 (OP/s) of `threads` threads with AMX
+/// tdpbssd (independent accumulators in tile registers); 0 where the CPU
+/// or the OS has no AMX (best of `reps`).
+double measureAMXInt8Peak(int threads, int reps = 5);
 
 /// Median, minimum and maximum of `v`.
 struct Summary {

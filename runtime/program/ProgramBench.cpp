@@ -52,6 +52,13 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
   double iops = intParams > 0 ? measureInt8DotPeak(threads) : 0;
   // Without an int8 peak (no VNNI), integer dots are counted at the FMA's.
   double intPeak = iops > 0 ? iops : flops;
+  // AMX programs multiply a prompt's blocks of 16 tokens in tile registers:
+  // the layers' integer-dot matmuls at the AMX peak (the output matmul, one
+  // token, stays on vpdpbusd).
+  bool amx = std::find(m.cpuFeatures.begin(), m.cpuFeatures.end(),
+                       "amx_int8") != m.cpuFeatures.end();
+  double amxOps = amx && intParams > 0 ? measureAMXInt8Peak(threads) : 0;
+  double layerIntPeak = amxOps > 0 ? amxOps : intPeak;
   int64_t pp = std::min<int64_t>(o.benchPP, ctx);
   int64_t tg = std::min<int64_t>(o.benchTG, ctx - 1);
   int64_t nVocab = m.hparam(LLAMA_ABI_HPARAM_N_VOCAB);
@@ -96,13 +103,14 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
   Summary pps = summarize(ppRate), tgs = summarize(tgRate);
   // Seconds of matmul per prompt token: every layer's, plus the output's
   // shared by the prompt's pp tokens.
-  auto cost = [&](double all, double ints) {
-    return 2 * (all - ints) / flops + 2 * ints / intPeak;
+  auto cost = [&](double all, double ints, double peak) {
+    return 2 * (all - ints) / flops + 2 * ints / peak;
   };
   double tgRoof = bw / bytes,
          ppRoof =
-             1 / (cost(params - outParams, intParams - outInt) +
-                  cost(outParams, outInt) / double(std::max<int64_t>(pp, 1)));
+             1 / (cost(params - outParams, intParams - outInt, layerIntPeak) +
+                  cost(outParams, outInt, intPeak) /
+                      double(std::max<int64_t>(pp, 1)));
   std::string name = view.name().substr(view.name().find_last_of('/') + 1);
   if (o.benchFormat == "json") {
     std::printf("{\"model\": \"%s\", \"weight_bytes_per_token\": %.0f, "
@@ -110,11 +118,11 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
                 "\"threads\": %d, "
                 "\"int_dot_params\": %.0f, "
                 "\"read_bandwidth_gb_s\": %.2f, \"fma_peak_gflop_s\": %.2f, "
-                "\"int8_dot_peak_gop_s\": %.2f, "
+                "\"int8_dot_peak_gop_s\": %.2f, \"amx_int8_peak_gop_s\": %.2f, "
                 "\"repetitions\": %lld, \"gpu_launches_per_token\": %llu, "
                 "\"tests\": [",
                 name.c_str(), bytes, params, outParams, threads, intParams,
-                bw / 1e9, flops / 1e9, iops / 1e9, o.benchReps,
+                bw / 1e9, flops / 1e9, iops / 1e9, amxOps / 1e9, o.benchReps,
                 static_cast<unsigned long long>(launches));
     bool first = true;
     auto row = [&](const char *test, int64_t n, const Summary &s, double roof) {
@@ -146,15 +154,20 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
     row("pp", pp, pps, ppRoof);
     row("tg", tg, tgs, tgRoof);
     std::printf("\nmachine: read bandwidth %.2f GB/s, fp32 FMA peak %.1f "
-                "GFLOP/s, int8 dot peak %.1f GOP/s (%d threads); %lld "
-                "repetitions\n",
-                bw / 1e9, flops / 1e9, iops / 1e9, threads, o.benchReps);
+                "GFLOP/s, int8 dot peak %.1f GOP/s",
+                bw / 1e9, flops / 1e9, iops / 1e9);
+    if (amxOps > 0)
+      std::printf(", AMX int8 peak %.1f GOP/s", amxOps / 1e9);
+    std::printf(" (%d threads); %lld repetitions\n", threads, o.benchReps);
     std::printf("roofline: tg = bandwidth / weight bytes per token; pp = 1 / "
                 "(2 x %.0f fp32-dot matmul parameters / FMA peak + 2 x %.0f "
                 "int8-dot parameters / %s peak), the %.0f of the output "
-                "matmul once per prompt\n",
-                params - intParams, intParams, iops > 0 ? "int8 dot" : "FMA",
-                outParams);
+                "matmul once per prompt%s\n",
+                params - intParams, intParams,
+                amxOps > 0 ? "AMX int8"
+                : iops > 0 ? "int8 dot"
+                           : "FMA",
+                outParams, amxOps > 0 ? " (at the int8 dot peak)" : "");
     if (gpu)
       std::printf("GPU: %llu kernel launches per generated token; the "
                   "roofline above is the host CPU's\n",
