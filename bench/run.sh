@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-#===- bench/run.sh - TinyLlama-shaped benchmark, like llama-bench ---------===#
+#===- bench/run.sh - Side-by-side benchmark with llama.cpp, like llama-bench ===#
 #
 #   bench/run.sh [--types "q4_0 q8_0 q4_k_m f16"] [--reps N] [--threads N]
+#                [--preset tinyllama|llama2-7b] [--pp N] [--tg N]
 #                [--llama-bench /path/to/llama-bench] [--out DIR]
 #
-# Writes TinyLlama-1.1B-shaped models (random weights) with llama-gguf gen,
-# compiles each with llama-compile --target=host, and runs the program's
-# --bench (pp512 and tg128, median of N runs, against the measured memory
-# bandwidth and FMA / int8-dot peaks). With --llama-bench, runs that binary
+# Writes TinyLlama-1.1B-shaped models (or another llama-gguf gen preset's:
+# --preset llama2-7b --types q4_0 --pp 128 --tg 32 for the 7B comparison)
+# with random weights, compiles each with llama-compile --target=host, and
+# runs the program's --bench (pp512 and tg128 unless --pp/--tg say
+# otherwise; median of N runs, against the measured memory bandwidth and
+# FMA / int8-dot / AMX peaks). With --llama-bench, runs that binary
 # on the same file right after ours, type by type, and ends with a table of
 # both medians and their ratios (ours / llama.cpp: above 1 is faster), the
 # only comparison that holds on a machine whose speed moves by the hour
@@ -24,6 +27,9 @@ reps=5
 threads=$(nproc)
 llama_bench=""
 out="$BUILD_DIR/bench"
+preset=tinyllama
+pp=512
+tg=128
 while [ $# -gt 0 ]; do
   case "$1" in
     --types) types="$2"; shift 2 ;;
@@ -31,6 +37,9 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --llama-bench) llama_bench="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --preset) preset="$2"; shift 2 ;;
+    --pp) pp="$2"; shift 2 ;;
+    --tg) tg="$2"; shift 2 ;;
     *) echo "bench/run.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -50,13 +59,14 @@ mkdir -p "$out"
 : > "$out/bench.json"
 : > "$out/llama-bench.jsonl"
 for t in $types; do
-  model="$out/tinyllama-$t.gguf"
-  [ -f "$model" ] || "$BUILD_DIR/bin/llama-gguf" gen -o "$model" --preset tinyllama --type "$t" \
+  model="$out/$preset-$t.gguf"
+  [ -f "$model" ] || "$BUILD_DIR/bin/llama-gguf" gen -o "$model" --preset "$preset" --type "$t" \
     "${vocab[@]}" >&2
-  exe="$out/tinyllama-$t"
+  exe="$out/$preset-$t"
   "$BUILD_DIR/bin/llama-compile" "$model" -o "$exe" --target=host >&2
   echo "== $t" | tee -a "$out/bench.md"
-  "$exe" -m "$model" --bench --bench-reps "$reps" -t "$threads" --bench-format json |
+  "$exe" -m "$model" --bench --bench-pp "$pp" --bench-tg "$tg" --bench-reps "$reps" \
+    -t "$threads" --bench-format json |
     tee -a "$out/bench.json" |
     /usr/bin/python3 -c '
 import json, sys
@@ -70,7 +80,7 @@ for t in r["tests"]:
 ' | tee -a "$out/bench.md"
   if [ -n "$llama_bench" ]; then
     echo "== llama.cpp ($llama_bench)" | tee -a "$out/bench.md"
-    "$llama_bench" -m "$model" -p 512 -n 128 -t "$threads" -r "$reps" -o jsonl |
+    "$llama_bench" -m "$model" -p "$pp" -n "$tg" -t "$threads" -r "$reps" -o jsonl |
       tee -a "$out/llama-bench.jsonl" |
       /usr/bin/python3 -c '
 import json, sys
