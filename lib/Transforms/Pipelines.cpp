@@ -25,6 +25,16 @@
 using namespace mlir;
 using namespace mlir::llama;
 
+/// Canonicalization, CSE (and loop-invariant code motion) function by
+/// function: the pass manager runs them on the functions in parallel.
+static void addCleanupPasses(OpPassManager &pm, bool licm) {
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createCanonicalizerPass());
+  fn.addPass(createCSEPass());
+  if (licm)
+    fn.addPass(createLoopInvariantCodeMotionPass());
+}
+
 /// Loops over buffers to the LLVM dialect's vector and math ops, for CPU
 /// code, device code and GPU host code alike: strided metadata, affine and
 /// scf to cf, then vector and math ops. Horizontal sums (vector.reduction)
@@ -84,8 +94,7 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   //    runtime's buffers (file bytes, offsets, KV cache), each as its
   //    configuration says; entry points get the runtime ABI.
   pm.addPass(createLlamaLowerToLoopsPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  addCleanupPasses(pm, /*licm=*/false);
   if (opts.stopAfterLlamaLowering)
     return false;
   // 4. Residual adds (arith.addf on tensors) become linalg.generic, the form
@@ -106,9 +115,7 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
     pm.addPass(createConvertLinalgToParallelLoopsPass());
   else
     pm.addPass(createConvertLinalgToLoopsPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createLoopInvariantCodeMotionPass());
+  addCleanupPasses(pm, /*licm=*/true);
   return true;
 }
 
@@ -121,9 +128,7 @@ static void addKernelExpansionPasses(OpPassManager &pm) {
   // polynomials, not scalar libm calls.
   pm.addPass(createLlamaLowerInt8DotPass());
   pm.addPass(createLlamaApproximateMathPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createLoopInvariantCodeMotionPass());
+  addCleanupPasses(pm, /*licm=*/true);
 }
 
 void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
