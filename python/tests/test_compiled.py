@@ -191,6 +191,21 @@ def test_attention_shapes_match_the_reference(tmp_path, shape):
     check_against_reference(gguf, str(tmp_path / name))
 
 
+def test_codegen_threads_give_the_same_program(tmp_path):
+    """Machine code generated on several threads (the functions split among
+    them, one object file each) and on one: the same tokens and
+    byte-identical logits."""
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q4_k",
+               "--layers", "2")
+    outs = []
+    for n in ("1", "3"):
+        exe = compile_model(gguf, str(tmp_path / f"m{n}"),
+                            f"--codegen-threads={n}")
+        outs.append(run(exe, gguf, [1, 300, 301, 302], 4))
+    assert outs[0][0] == outs[1][0]
+    assert outs[0][1].tobytes() == outs[1][1].tobytes()
+
+
 def test_decode_after_prefill_equals_recompute(tmp_path):
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q8_0")
     exe = compile_model(gguf, str(tmp_path / "m"))

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Output.h"
+#include "ParallelCodegen.h"
 #include "ProgramModule.h"
 #include "StageTimer.h"
 #include "WeightsFile.h"
@@ -62,6 +63,9 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <algorithm>
+#include <thread>
 
 using namespace mlir;
 using mlir::llama::fail;
@@ -180,6 +184,11 @@ cl::opt<bool> shareLayers(
              "called by every layer like it (=false: every layer inline, to "
              "compare)"),
     cl::init(true), cl::cat(compileCategory));
+cl::opt<unsigned> codegenThreads(
+    "codegen-threads",
+    cl::desc("CPU targets: threads generating machine code, the functions "
+             "split among them (0: one per core, up to 4)"),
+    cl::init(0), cl::cat(compileCategory));
 cl::list<std::string> disableFusion(
     "disable-fusion",
     cl::desc("Leave out fusion passes (comma-separated): rmsnorm, rope, "
@@ -440,13 +449,16 @@ int main(int argc, char **argv) {
   // as clang emits them: the default, .ctors, is never run when lld links.
   llvm::TargetOptions options;
   options.UseInitArray = true;
-  std::unique_ptr<llvm::TargetMachine> tm(tgt->createTargetMachine(
-      triple, td->cpu, td->llvmFeatures, options, llvm::Reloc::PIC_,
-      std::nullopt,
-      optLevel == 0   ? llvm::CodeGenOptLevel::None
-      : optLevel == 1 ? llvm::CodeGenOptLevel::Less
-      : optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                      : llvm::CodeGenOptLevel::Aggressive));
+  auto makeTarget = [&] {
+    return std::unique_ptr<llvm::TargetMachine>(tgt->createTargetMachine(
+        triple, td->cpu, td->llvmFeatures, options, llvm::Reloc::PIC_,
+        std::nullopt,
+        optLevel == 0   ? llvm::CodeGenOptLevel::None
+        : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+        : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                        : llvm::CodeGenOptLevel::Aggressive));
+  };
+  std::unique_ptr<llvm::TargetMachine> tm = makeTarget();
   llmod->setDataLayout(tm->createDataLayout());
   llmod->setTargetTriple(triple);
   if (gpu && gpuEmulate)
@@ -498,22 +510,40 @@ int main(int argc, char **argv) {
     timer.lap("codegen");
     return rc;
   }
-  llvm::SmallString<128> tmpObj;
-  if (llvm::sys::fs::createTemporaryFile("llama-model", "o", tmpObj))
-    return fail("cannot create a temporary object file");
-  std::string objPath = tmpObj.str().str();
-  {
+  // CPU programs: the functions split among one thread per core (up to 4);
+  // GPU programs (one module of host code and registered PTX): one.
+  std::vector<std::string> objects;
+  auto removeObjects = [&] {
+    for (const std::string &o : objects)
+      llvm::sys::fs::remove(o);
+  };
+  unsigned parts =
+      gpu ? 1
+      : codegenThreads
+          ? codegenThreads
+          : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  if (parts > 1) {
+    if (llvm::Error e =
+            llama::emitObjectsInParallel(*llmod, parts, makeTarget, objects)) {
+      removeObjects();
+      return fail(llvm::toString(std::move(e)));
+    }
+  } else {
+    llvm::SmallString<128> tmpObj;
+    if (llvm::sys::fs::createTemporaryFile("llama-model", "o", tmpObj))
+      return fail("cannot create a temporary object file");
+    objects.push_back(tmpObj.str().str());
     std::error_code ec;
-    llvm::ToolOutputFile f(objPath, ec, llvm::sys::fs::OF_None);
+    llvm::ToolOutputFile f(objects[0], ec, llvm::sys::fs::OF_None);
     if (ec)
-      return fail(objPath + ": " + ec.message());
+      return fail(objects[0] + ": " + ec.message());
     if (!emitCode(f.os()))
       return fail("the target cannot emit this file type");
     f.os().flush();
     if (f.os().has_error()) {
       std::string msg = f.os().error().message();
       f.os().clear_error();
-      return fail(objPath + ": write failed: " + msg);
+      return fail(objects[0] + ": write failed: " + msg);
     }
     f.keep();
   }
@@ -525,7 +555,7 @@ int main(int argc, char **argv) {
   llamart::Expected<llamart::AtomicOutputFile> exe =
       llamart::AtomicOutputFile::create(out, /*executable=*/true);
   if (!exe) {
-    llvm::sys::fs::remove(objPath);
+    removeObjects();
     return fail("-o " + exe.error().message());
   }
   std::string linkOut = exe->tempPath().empty() ? out : exe->tempPath();
@@ -534,7 +564,7 @@ int main(int argc, char **argv) {
   if (!clang)
     clang = llvm::sys::findProgramByName("clang");
   if (!clang) {
-    llvm::sys::fs::remove(objPath);
+    removeObjects();
     return fail("clang-22 not found on PATH; it links the program");
   }
   const char *env = std::getenv("LLAMA_MLIR_RUNTIME_DIR");
@@ -548,16 +578,17 @@ int main(int argc, char **argv) {
     std::string gnuTriple = td->arch + "-linux-gnu";
     rtDir += "/" + gnuTriple;
     if (!llvm::sys::fs::exists(rtDir + "/libLlamaRuntime.a")) {
-      llvm::sys::fs::remove(objPath);
+      removeObjects();
       return fail("no runtime for " + gnuTriple + " in " + rtDir +
                   " (the build cross-compiles it where Debian's " + gnuTriple +
                   " libc is installed: scripts/setup.sh)");
     }
     args.insert(args.end(), {"--target=" + gnuTriple, "-static"});
   }
+  args.insert(args.end(), objects.begin(), objects.end());
   args.insert(args.end(),
-              {objPath, rtDir + "/libLlamaProgram.a",
-               rtDir + "/libLlamaRuntime.a", "-lstdc++", "-lm", "-lpthread"});
+              {rtDir + "/libLlamaProgram.a", rtDir + "/libLlamaRuntime.a",
+               "-lstdc++", "-lm", "-lpthread"});
   if (gpu && gpuEmulate) // the driver emulated on the CPU (tests)
     args.push_back(rtDir + "/libLlamaGPUEmulator.a");
   if (gpu) // the CUDA driver, loaded at run time
@@ -570,7 +601,7 @@ int main(int argc, char **argv) {
   std::string linkErr;
   int rc = llvm::sys::ExecuteAndWait(*clang, argRefs, std::nullopt, {}, 0, 0,
                                      &linkErr);
-  llvm::sys::fs::remove(objPath);
+  removeObjects();
   if (rc != 0)
     return fail("linking failed (" + *clang + "): " + linkErr);
   if (llamart::Error e = exe->commit())

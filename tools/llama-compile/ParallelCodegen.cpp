@@ -1,0 +1,92 @@
+//===- ParallelCodegen.cpp - Object code on several threads ----*- C++ -*-===//
+//
+// Implements ParallelCodegen.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ParallelCodegen.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
+
+#include <thread>
+
+using namespace llvm;
+
+Error mlir::llama::emitObjectsInParallel(
+    Module &module, unsigned parts,
+    function_ref<std::unique_ptr<TargetMachine>()> makeTarget,
+    std::vector<std::string> &objects) {
+  // Each partition as bitcode: a context is not shared between threads.
+  std::vector<SmallString<0>> bitcode;
+  SplitModule(
+      module, parts,
+      [&](std::unique_ptr<Module> part) {
+        SmallString<0> &buf = bitcode.emplace_back();
+        raw_svector_ostream os(buf);
+        WriteBitcodeToFile(*part, os);
+      },
+      /*PreserveLocals=*/false);
+  size_t first = objects.size();
+  for (size_t i = 0; i < bitcode.size(); ++i) {
+    SmallString<128> path;
+    if (std::error_code ec =
+            sys::fs::createTemporaryFile("llama-model", "o", path))
+      return createStringError(ec, "cannot create a temporary object file");
+    objects.push_back(path.str().str());
+  }
+  // The machines are made here, not on the threads (the factory may use
+  // state that is not thread-safe).
+  std::vector<std::unique_ptr<TargetMachine>> machines;
+  for (size_t i = 0; i < bitcode.size(); ++i)
+    machines.push_back(makeTarget());
+  std::vector<std::string> errors(bitcode.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < bitcode.size(); ++i)
+    threads.emplace_back([&, i] {
+      LLVMContext ctx;
+      Expected<std::unique_ptr<Module>> m = parseBitcodeFile(
+          MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()),
+                          "partition"),
+          ctx);
+      if (!m) {
+        errors[i] = toString(m.takeError());
+        return;
+      }
+      std::error_code ec;
+      ToolOutputFile f(objects[first + i], ec, sys::fs::OF_None);
+      if (ec) {
+        errors[i] = objects[first + i] + ": " + ec.message();
+        return;
+      }
+      legacy::PassManager cg;
+      if (machines[i]->addPassesToEmitFile(cg, f.os(), nullptr,
+                                           CodeGenFileType::ObjectFile)) {
+        errors[i] = "the target cannot emit object files";
+        return;
+      }
+      cg.run(**m);
+      f.os().flush();
+      if (f.os().has_error()) {
+        errors[i] =
+            objects[first + i] + ": write failed: " + f.os().error().message();
+        f.os().clear_error();
+        return;
+      }
+      f.keep();
+    });
+  for (std::thread &t : threads)
+    t.join();
+  for (const std::string &e : errors)
+    if (!e.empty())
+      return createStringError(inconvertibleErrorCode(), e);
+  return Error::success();
+}
