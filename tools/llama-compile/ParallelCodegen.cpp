@@ -17,13 +17,17 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
+#include <algorithm>
+#include <atomic>
+#include <numeric>
 #include <thread>
 
 using namespace llvm;
 
 Error mlir::llama::emitObjectsInParallel(
-    Module &module, unsigned parts,
+    Module &module, unsigned parts, unsigned threads,
     function_ref<std::unique_ptr<TargetMachine>()> makeTarget,
+    function_ref<Error(Module &, TargetMachine *)> optimize,
     std::vector<std::string> &objects) {
   // Each partition as bitcode: a context is not shared between threads.
   std::vector<SmallString<0>> bitcode;
@@ -49,41 +53,57 @@ Error mlir::llama::emitObjectsInParallel(
   for (size_t i = 0; i < bitcode.size(); ++i)
     machines.push_back(makeTarget());
   std::vector<std::string> errors(bitcode.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < bitcode.size(); ++i)
-    threads.emplace_back([&, i] {
-      LLVMContext ctx;
-      Expected<std::unique_ptr<Module>> m = parseBitcodeFile(
-          MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()),
-                          "partition"),
-          ctx);
-      if (!m) {
-        errors[i] = toString(m.takeError());
-        return;
-      }
-      std::error_code ec;
-      ToolOutputFile f(objects[first + i], ec, sys::fs::OF_None);
-      if (ec) {
-        errors[i] = objects[first + i] + ": " + ec.message();
-        return;
-      }
-      legacy::PassManager cg;
-      if (machines[i]->addPassesToEmitFile(cg, f.os(), nullptr,
-                                           CodeGenFileType::ObjectFile)) {
-        errors[i] = "the target cannot emit object files";
-        return;
-      }
-      cg.run(**m);
-      f.os().flush();
-      if (f.os().has_error()) {
-        errors[i] =
-            objects[first + i] + ": write failed: " + f.os().error().message();
-        f.os().clear_error();
-        return;
-      }
-      f.keep();
+  auto compile = [&](size_t i) {
+    LLVMContext ctx;
+    Expected<std::unique_ptr<Module>> m = parseBitcodeFile(
+        MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()),
+                        "partition"),
+        ctx);
+    if (!m) {
+      errors[i] = toString(m.takeError());
+      return;
+    }
+    if (Error e = optimize(**m, machines[i].get())) {
+      errors[i] = "LLVM optimization failed: " + toString(std::move(e));
+      return;
+    }
+    std::error_code ec;
+    ToolOutputFile f(objects[first + i], ec, sys::fs::OF_None);
+    if (ec) {
+      errors[i] = objects[first + i] + ": " + ec.message();
+      return;
+    }
+    legacy::PassManager cg;
+    if (machines[i]->addPassesToEmitFile(cg, f.os(), nullptr,
+                                         CodeGenFileType::ObjectFile)) {
+      errors[i] = "the target cannot emit object files";
+      return;
+    }
+    cg.run(**m);
+    f.os().flush();
+    if (f.os().has_error()) {
+      errors[i] =
+          objects[first + i] + ": write failed: " + f.os().error().message();
+      f.os().clear_error();
+      return;
+    }
+    f.keep();
+  };
+  // The partitions' sizes differ (a function is never split): more
+  // partitions than threads, taken largest first, keep the threads busy.
+  std::vector<size_t> order(bitcode.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return bitcode[a].size() > bitcode[b].size();
+  });
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (size_t k; (k = next.fetch_add(1)) < order.size();)
+        compile(order[k]);
     });
-  for (std::thread &t : threads)
+  for (std::thread &t : pool)
     t.join();
   for (const std::string &e : errors)
     if (!e.empty())

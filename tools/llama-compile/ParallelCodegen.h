@@ -1,12 +1,12 @@
 //===- ParallelCodegen.h - Object code on several threads ------*- C++ -*-===//
 //
-// Machine code generation of a large module on several threads: the module
-// is split into partitions by function (llvm::SplitModule), each partition
-// is moved through bitcode into its own LLVMContext and compiled on its own
-// thread into its own object file, and the program is linked from all of
-// them. Each partition's code is the code the whole module would get (code
-// generation works function by function); only the symbols the partitions
-// share become visible between them.
+// Optimization and machine code generation of a large module on several
+// threads: the module is split into partitions by function
+// (llvm::SplitModule), each partition is moved through bitcode into its own
+// LLVMContext, optimized and compiled on its own thread into its own object
+// file, and the program is linked from all of them. What the optimizer
+// gives up is inlining across partitions; the symbols the partitions share
+// become visible between them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,13 +27,16 @@ class TargetMachine;
 
 namespace mlir::llama {
 
-/// Writes `module` (optimized) as `parts` object files in temporary files,
-/// whose paths are appended to `objects` (also when it fails part way, so
-/// that the caller removes them). `makeTarget` makes one TargetMachine per
-/// thread. The module is consumed (split).
+/// Writes `module` as `parts` object files in temporary files, whose paths
+/// are appended to `objects` (also when it fails part way, so that the
+/// caller removes them): `threads` threads take the partitions in turn,
+/// each optimized by `optimize` and compiled with its own TargetMachine
+/// from `makeTarget`. The module is consumed (split).
 llvm::Error emitObjectsInParallel(
-    llvm::Module &module, unsigned parts,
+    llvm::Module &module, unsigned parts, unsigned threads,
     llvm::function_ref<std::unique_ptr<llvm::TargetMachine>()> makeTarget,
+    llvm::function_ref<llvm::Error(llvm::Module &, llvm::TargetMachine *)>
+        optimize,
     std::vector<std::string> &objects);
 
 } // namespace mlir::llama

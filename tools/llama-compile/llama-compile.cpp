@@ -186,8 +186,8 @@ cl::opt<bool> shareLayers(
     cl::init(true), cl::cat(compileCategory));
 cl::opt<unsigned> codegenThreads(
     "codegen-threads",
-    cl::desc("CPU targets: threads generating machine code, the functions "
-             "split among them (0: one per core, up to 4)"),
+    cl::desc("CPU targets: threads optimizing and generating machine code, "
+             "the functions split among them (0: one per core, up to 4)"),
     cl::init(0), cl::cat(compileCategory));
 cl::list<std::string> disableFusion(
     "disable-fusion",
@@ -481,8 +481,24 @@ int main(int argc, char **argv) {
   new llvm::GlobalVariable(*llmod, arr->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, arr,
                            LLAMA_ABI_MANIFEST_SYMBOL);
-  if (auto err = makeOptimizingTransformer(optLevel, 0, tm.get())(llmod.get()))
-    return fail("LLVM optimization failed: " + llvm::toString(std::move(err)));
+  // A CPU program is optimized and compiled function by function on one
+  // thread per core (up to 4): the module is split first, each partition
+  // optimized on its own thread (--emit=llvm-ir optimizes the whole).
+  unsigned threads =
+      gpu || emit != Emit::Exe ? 1
+      : codegenThreads
+          ? codegenThreads
+          : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  // Four partitions a thread: a function is never split, and the largest
+  // ones would otherwise leave threads idle.
+  unsigned parts = threads == 1 ? 1 : 4 * threads;
+  auto optimize = [&](llvm::Module &m, llvm::TargetMachine *machine) {
+    return makeOptimizingTransformer(optLevel, 0, machine)(&m);
+  };
+  if (parts == 1)
+    if (auto err = optimize(*llmod, tm.get()))
+      return fail("LLVM optimization failed: " +
+                  llvm::toString(std::move(err)));
   timer.lap("llvm ir");
   if (emit == Emit::LLVMIR)
     return writeTextFile(
@@ -510,21 +526,14 @@ int main(int argc, char **argv) {
     timer.lap("codegen");
     return rc;
   }
-  // CPU programs: the functions split among one thread per core (up to 4);
-  // GPU programs (one module of host code and registered PTX): one.
   std::vector<std::string> objects;
   auto removeObjects = [&] {
     for (const std::string &o : objects)
       llvm::sys::fs::remove(o);
   };
-  unsigned parts =
-      gpu ? 1
-      : codegenThreads
-          ? codegenThreads
-          : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   if (parts > 1) {
-    if (llvm::Error e =
-            llama::emitObjectsInParallel(*llmod, parts, makeTarget, objects)) {
+    if (llvm::Error e = llama::emitObjectsInParallel(
+            *llmod, parts, threads, makeTarget, optimize, objects)) {
       removeObjects();
       return fail(llvm::toString(std::move(e)));
     }
