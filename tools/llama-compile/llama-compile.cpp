@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Link.h"
 #include "Output.h"
 #include "ParallelCodegen.h"
 #include "ProgramModule.h"
@@ -558,63 +559,12 @@ int main(int argc, char **argv) {
   }
   timer.lap("codegen");
 
-  // Link with the runtime, into a temporary beside the output that replaces
-  // it once linked.
   timer.begin("link");
-  llamart::Expected<llamart::AtomicOutputFile> exe =
-      llamart::AtomicOutputFile::create(out, /*executable=*/true);
-  if (!exe) {
-    removeObjects();
-    return fail("-o " + exe.error().message());
-  }
-  std::string linkOut = exe->tempPath().empty() ? out : exe->tempPath();
-  RemoveTemporaryOnSignal exeGuard(exe->tempPath());
-  llvm::ErrorOr<std::string> clang = llvm::sys::findProgramByName("clang-22");
-  if (!clang)
-    clang = llvm::sys::findProgramByName("clang");
-  if (!clang) {
-    removeObjects();
-    return fail("clang-22 not found on PATH; it links the program");
-  }
-  const char *env = std::getenv("LLAMA_MLIR_RUNTIME_DIR");
-  std::string rtDir = env ? env : LLAMA_MLIR_RUNTIME_DIR;
-  bool cross = llvm::Triple(td->triple).getArch() !=
-               llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch();
-  std::vector<std::string> args = {*clang, "-fuse-ld=lld", "-o", linkOut};
-  if (cross) {
-    // The cross-built runtime (runtime/CMakeLists.txt); the program is
-    // linked statically so that it runs on any Linux of its architecture.
-    std::string gnuTriple = td->arch + "-linux-gnu";
-    rtDir += "/" + gnuTriple;
-    if (!llvm::sys::fs::exists(rtDir + "/libLlamaRuntime.a")) {
-      removeObjects();
-      return fail("no runtime for " + gnuTriple + " in " + rtDir +
-                  " (the build cross-compiles it where Debian's " + gnuTriple +
-                  " libc is installed: scripts/setup.sh)");
-    }
-    args.insert(args.end(), {"--target=" + gnuTriple, "-static"});
-  }
-  args.insert(args.end(), objects.begin(), objects.end());
-  args.insert(args.end(),
-              {rtDir + "/libLlamaProgram.a", rtDir + "/libLlamaRuntime.a",
-               "-lstdc++", "-lm", "-lpthread"});
-  if (gpu && gpuEmulate) // the driver emulated on the CPU (tests)
-    args.push_back(rtDir + "/libLlamaGPUEmulator.a");
-  if (gpu) // the CUDA driver, loaded at run time
-    args.insert(args.end(), {rtDir + "/libLlamaCUDA.a", "-ldl"});
-#ifdef LLAMA_MLIR_RUNTIME_LINK_FLAGS
-  if (!cross)
-    args.push_back(LLAMA_MLIR_RUNTIME_LINK_FLAGS);
-#endif
-  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
-  std::string linkErr;
-  int rc = llvm::sys::ExecuteAndWait(*clang, argRefs, std::nullopt, {}, 0, 0,
-                                     &linkErr);
+  std::string linkErr = llama::linkProgram(objects, out, td->triple, td->arch,
+                                           gpu.has_value(), gpuEmulate);
   removeObjects();
-  if (rc != 0)
-    return fail("linking failed (" + *clang + "): " + linkErr);
-  if (llamart::Error e = exe->commit())
-    return fail(e.message());
+  if (!linkErr.empty())
+    return fail(linkErr);
   timer.lap("link");
   return 0;
 }
