@@ -24,6 +24,38 @@
 
 using namespace llvm;
 
+Error mlir::llama::addTemporaryObject(std::vector<std::string> &objects) {
+  SmallString<128> path;
+  if (std::error_code ec =
+          sys::fs::createTemporaryFile("llama-model", "o", path))
+    return createStringError(ec, "cannot create a temporary object file");
+  objects.push_back(path.str().str());
+  return Error::success();
+}
+
+Error mlir::llama::writeObjectFile(Module &module, TargetMachine &target,
+                                   const std::string &path) {
+  std::error_code ec;
+  ToolOutputFile f(path, ec, sys::fs::OF_None);
+  if (ec)
+    return createStringError(ec, path + ": " + ec.message());
+  legacy::PassManager cg;
+  if (target.addPassesToEmitFile(cg, f.os(), nullptr,
+                                 CodeGenFileType::ObjectFile))
+    return createStringError(inconvertibleErrorCode(),
+                             "the target cannot emit object files");
+  cg.run(module);
+  f.os().flush();
+  if (f.os().has_error()) {
+    std::string msg = f.os().error().message();
+    f.os().clear_error();
+    return createStringError(inconvertibleErrorCode(),
+                             path + ": write failed: " + msg);
+  }
+  f.keep();
+  return Error::success();
+}
+
 Error mlir::llama::emitObjectsInParallel(
     Module &module, unsigned parts, unsigned threads,
     function_ref<std::unique_ptr<TargetMachine>()> makeTarget,
@@ -40,13 +72,9 @@ Error mlir::llama::emitObjectsInParallel(
       },
       /*PreserveLocals=*/false);
   size_t first = objects.size();
-  for (size_t i = 0; i < bitcode.size(); ++i) {
-    SmallString<128> path;
-    if (std::error_code ec =
-            sys::fs::createTemporaryFile("llama-model", "o", path))
-      return createStringError(ec, "cannot create a temporary object file");
-    objects.push_back(path.str().str());
-  }
+  for (size_t i = 0; i < bitcode.size(); ++i)
+    if (Error e = addTemporaryObject(objects))
+      return e;
   // The machines are made here, not on the threads (the factory may use
   // state that is not thread-safe).
   std::vector<std::unique_ptr<TargetMachine>> machines;
@@ -67,34 +95,16 @@ Error mlir::llama::emitObjectsInParallel(
       errors[i] = "LLVM optimization failed: " + toString(std::move(e));
       return;
     }
-    std::error_code ec;
-    ToolOutputFile f(objects[first + i], ec, sys::fs::OF_None);
-    if (ec) {
-      errors[i] = objects[first + i] + ": " + ec.message();
-      return;
-    }
-    legacy::PassManager cg;
-    if (machines[i]->addPassesToEmitFile(cg, f.os(), nullptr,
-                                         CodeGenFileType::ObjectFile)) {
-      errors[i] = "the target cannot emit object files";
-      return;
-    }
-    cg.run(**m);
-    f.os().flush();
-    if (f.os().has_error()) {
-      errors[i] =
-          objects[first + i] + ": write failed: " + f.os().error().message();
-      f.os().clear_error();
-      return;
-    }
-    f.keep();
+    if (Error e = writeObjectFile(**m, *machines[i], objects[first + i]))
+      errors[i] = toString(std::move(e));
   };
   // The partitions' sizes differ (a function is never split): more
   // partitions than threads, taken largest first, keep the threads busy.
   std::vector<size_t> order(bitcode.size());
   std::iota(order.begin(), order.end(), size_t(0));
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return bitcode[a].size() > bitcode[b].size();
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    size_t sa = bitcode[a].size(), sb = bitcode[b].size();
+    return sa != sb ? sa > sb : a < b;
   });
   std::atomic<size_t> next{0};
   std::vector<std::thread> pool;

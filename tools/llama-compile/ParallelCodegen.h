@@ -27,6 +27,13 @@ class TargetMachine;
 
 namespace mlir::llama {
 
+/// Appends the path of a new temporary object file to `objects`.
+llvm::Error addTemporaryObject(std::vector<std::string> &objects);
+
+/// Compiles `module` with `target` into the object file `path`.
+llvm::Error writeObjectFile(llvm::Module &module, llvm::TargetMachine &target,
+                            const std::string &path);
+
 /// Writes `module` as `parts` object files in temporary files, whose paths
 /// are appended to `objects` (also when it fails part way, so that the
 /// caller removes them): `threads` threads take the partitions in turn,

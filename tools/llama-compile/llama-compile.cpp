@@ -538,24 +538,12 @@ int main(int argc, char **argv) {
       removeObjects();
       return fail(llvm::toString(std::move(e)));
     }
-  } else {
-    llvm::SmallString<128> tmpObj;
-    if (llvm::sys::fs::createTemporaryFile("llama-model", "o", tmpObj))
-      return fail("cannot create a temporary object file");
-    objects.push_back(tmpObj.str().str());
-    std::error_code ec;
-    llvm::ToolOutputFile f(objects[0], ec, llvm::sys::fs::OF_None);
-    if (ec)
-      return fail(objects[0] + ": " + ec.message());
-    if (!emitCode(f.os()))
-      return fail("the target cannot emit this file type");
-    f.os().flush();
-    if (f.os().has_error()) {
-      std::string msg = f.os().error().message();
-      f.os().clear_error();
-      return fail(objects[0] + ": write failed: " + msg);
-    }
-    f.keep();
+  } else if (llvm::Error e = llama::addTemporaryObject(objects)) {
+    return fail(llvm::toString(std::move(e)));
+  } else if (llvm::Error e =
+                 llama::writeObjectFile(*llmod, *tm, objects.front())) {
+    removeObjects();
+    return fail(llvm::toString(std::move(e)));
   }
   timer.lap("codegen");
 

@@ -247,10 +247,8 @@ void forRowsAndTokens(Emitter &e, bool warp, int64_t rows, Value seq,
   });
 }
 
-} // namespace mlir::llama::loops
-
-Value loops::tokenBlocksBuffer(Emitter &e, Value blocks, int64_t tokens,
-                               ArrayRef<int64_t> inner, Type element) {
+Value tokenBlocksBuffer(Emitter &e, Value blocks, int64_t tokens,
+                        ArrayRef<int64_t> inner, Type element) {
   OpBuilder &b = e.b;
   int64_t perBlock = 1;
   for (int64_t d : inner)
@@ -275,3 +273,5 @@ Value loops::tokenBlocksBuffer(Emitter &e, Value blocks, int64_t tokens,
       b, e.loc, MemRefType::get(shape, element), flat,
       ArrayRef<ReassociationIndices>{all}, sizes);
 }
+
+} // namespace mlir::llama::loops
