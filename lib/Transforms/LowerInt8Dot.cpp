@@ -120,6 +120,71 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
 struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   using OpRewritePattern::OpRewritePattern;
 
+  /// vpmaddubsw, then vpmaddwd against ones (pairs of pairs: the groups of
+  /// 4), added to the accumulator, on each 256-bit (or the one 128-bit)
+  /// part. vpmaddubsw saturates a pair sum beyond 16 bits; two products of
+  /// a byte below 128 (or of 128 itself) with a signed byte never do. So
+  /// without lhs_small, lhs & 0x7f and lhs & 0x80 are multiplied apart and
+  /// their int32 group sums added: exact for every operand.
+  static Value lowerAVX2(PatternRewriter &rewriter, Location loc,
+                         Dot4AccOp op) {
+    auto accType = cast<VectorType>(op.getAcc().getType());
+    int64_t n = accType.getDimSize(0), part = std::min<int64_t>(n, 8);
+    bool xmm = part == 4;
+    Type i8 = rewriter.getI8Type(), i16 = rewriter.getI16Type(),
+         i32 = rewriter.getI32Type();
+    auto vec = [](int64_t m, Type t) { return VectorType::get({m}, t); };
+    auto splat = [&](VectorType t, int64_t v) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(
+              t, rewriter.getIntegerAttr(t.getElementType(), v)));
+    };
+    auto call = [&](StringRef name, Type result, ValueRange args) -> Value {
+      return LLVM::CallIntrinsicOp::create(rewriter, loc, result,
+                                           rewriter.getStringAttr(name), args)
+          .getResult(0);
+    };
+    auto slice = [&](Value v, int64_t off, int64_t m) -> Value {
+      if (off == 0 && m == cast<VectorType>(v.getType()).getDimSize(0))
+        return v;
+      return vector::ExtractStridedSliceOp::create(
+          rewriter, loc, v, ArrayRef<int64_t>{off}, ArrayRef<int64_t>{m},
+          ArrayRef<int64_t>{1});
+    };
+    StringRef maddubs =
+        xmm ? "llvm.x86.ssse3.pmadd.ub.sw.128" : "llvm.x86.avx2.pmadd.ub.sw";
+    StringRef maddwd =
+        xmm ? "llvm.x86.sse2.pmadd.wd" : "llvm.x86.avx2.pmadd.wd";
+    Value ones = splat(vec(2 * part, i16), 1);
+    auto groupSums = [&](Value u, Value s) {
+      Value pairs = call(maddubs, vec(2 * part, i16), {u, s});
+      return call(maddwd, vec(part, i32), {pairs, ones});
+    };
+    Value result = op.getAcc();
+    for (int64_t p0 = 0; p0 < n; p0 += part) {
+      Value u = slice(op.getLhs(), 4 * p0, 4 * part);
+      Value s = slice(op.getRhs(), 4 * p0, 4 * part);
+      Value acc = slice(op.getAcc(), p0, part);
+      if (op.getLhsSmall()) {
+        acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(u, s));
+      } else {
+        Value low = arith::AndIOp::create(rewriter, loc, u,
+                                          splat(vec(4 * part, i8), 0x7f));
+        Value top = arith::AndIOp::create(rewriter, loc, u,
+                                          splat(vec(4 * part, i8), -128));
+        acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(low, s));
+        acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(top, s));
+      }
+      result = part == n ? acc
+                         : vector::InsertStridedSliceOp::create(
+                               rewriter, loc, acc, result,
+                               ArrayRef<int64_t>{p0}, ArrayRef<int64_t>{1})
+                               .getResult();
+    }
+    return result;
+  }
+
   LogicalResult matchAndRewrite(Dot4AccOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -132,6 +197,10 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
                   rewriter, loc, accType, rewriter.getStringAttr(name),
                   ValueRange{op.getAcc(), op.getLhs(), op.getRhs()})
                   .getResult(0));
+      return success();
+    }
+    if (op.getKind() == IntDotKind::AVX2) {
+      rewriter.replaceOp(op, lowerAVX2(rewriter, loc, op));
       return success();
     }
     // generic: widen, multiply, add each group of 4 consecutive products.

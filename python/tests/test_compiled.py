@@ -168,6 +168,22 @@ def test_float_tiles_match_the_reference(tmp_path, typ):
                             4)
 
 
+@pytest.mark.parametrize("typ", ["q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
+                                 "q4_k", "q5_k", "q6_k", "f16", "bf16"])
+def test_avx2_tiles_match_the_reference(tmp_path, typ):
+    """AVX2 16-row tiles (llama.dot4_acc avx2; Q8_0's 8-bit stored quants
+    multiplied in two parts): a 19-token prompt makes full token blocks
+    (2 for integer tiles, 6 for float ones) and a remainder, then decode
+    steps on the same prepacked tiles, against the numpy reference."""
+    if "avx2" not in open("/proc/cpuinfo").read().split():
+        pytest.skip("the CPU has no AVX2")
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,
+               "--layers", "2", "--kv-heads", "2")
+    exe = compile_model(gguf, str(tmp_path / "m"), "--target=avx2")
+    check_against_reference(gguf, exe, [1] + [20 + 7 * i for i in range(18)],
+                            4)
+
+
 @pytest.mark.parametrize("shape", [
     # (name, generator args): MHA, GQA 2:1 and 8:1, head_dim 8..128, tied,
     # odd sizes (f32 allows any row length).

@@ -1,12 +1,13 @@
 """Weights packed at compile time (llama_abi.h "Packed weights file"):
 llama-compile writes PROGRAM.weights for targets whose kernels read the
-rows16 layout (AVX-512 VNNI), the program maps it, and refuses one that is
-missing, damaged or another program's with one line and exit 1.
+rows16 layout (the 16-row tiles of x86 CPUs with AVX2 and later), the
+program maps it, and refuses one that is missing, damaged or another
+program's with one line and exit 1.
 
 The packed bytes are checked against llama_ref.packed, written from the
 layout's definition, not against the C++ packer; that the programs compute
-the same tokens as the unpacked avx2 ones is test_targets.py's
-test_every_int_dot_form_agrees.
+the same tokens as the generic (x86-64) ones, which read the GGUF rows, is
+test_targets.py's test_every_int_dot_form_agrees.
 """
 
 import os
@@ -26,10 +27,9 @@ HEADER = struct.Struct("<8sQQQ32x")
 ENTRY = struct.Struct("<QQ")
 
 
-def has_vnni():
+def has_avx2():
     cpu = open("/proc/cpuinfo").read().split()
-    return all(f in cpu for f in ("avx512_vnni", "avx512vl", "avx512bw",
-                                  "avx512dq", "avx512f"))
+    return all(f in cpu for f in ("avx2", "fma", "f16c"))
 
 
 def manifest(exe):
@@ -41,11 +41,11 @@ def manifest(exe):
 @pytest.fixture(scope="module")
 def packed_model(tmp_path_factory):
     """A Q4_0 model with Q8_0 layers' mix of both types, compiled for
-    avx512-vnni: (dir, gguf, exe)."""
+    avx2: (dir, gguf, exe)."""
     d = tmp_path_factory.mktemp("packed")
     gguf = gen(str(d / "m.gguf"), "--preset", "tiny", "--type", "q4_0",
                "--layers", "2", "--kv-heads", "2")
-    exe = compile_model(gguf, str(d / "m"), "--target=avx512-vnni")
+    exe = compile_model(gguf, str(d / "m"), "--target=avx2")
     return d, gguf, exe
 
 
@@ -55,7 +55,7 @@ def test_weights_file_holds_every_weight_packed_by_its_definition(tmp_path,
                                                                   typ):
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,
                "--layers", "2", "--kv-heads", "2")
-    exe = compile_model(gguf, str(tmp_path / "m"), "--target=avx512-vnni")
+    exe = compile_model(gguf, str(tmp_path / "m"), "--target=avx2")
     lines = manifest(exe)
     names = [ln.split()[1] for ln in lines if ln.startswith("weight ")]
     (wf,) = [ln.split() for ln in lines if ln.startswith("weights_file ")]
@@ -79,16 +79,19 @@ def test_weights_file_holds_every_weight_packed_by_its_definition(tmp_path,
         assert off % 64 == 0 and nbytes == want.size, name
         assert raw[off:off + nbytes] == want.tobytes(), name
     assert packed >= 2 * 7  # q, k, v, o, gate, up, down of both layers
+    # One layout for every x86 tile: AVX-512 VNNI programs read the same.
+    vnni = compile_model(gguf, str(tmp_path / "v"), "--target=avx512-vnni")
+    assert open(vnni + ".weights", "rb").read() == raw
 
 
 def test_shared_layers_read_their_packed_weights(tmp_path, packed_model):
     """The layer function reads each call's packed weights: the same
     logits, bit for bit, as the layers inline."""
-    if not has_vnni():
-        pytest.skip("this CPU has no AVX-512 VNNI")
+    if not has_avx2():
+        pytest.skip("this CPU has no AVX2")
     d, gguf, exe = packed_model
     inline = compile_model(gguf, str(tmp_path / "inline"),
-                           "--target=avx512-vnni", "--share-layers=false")
+                           "--target=avx2", "--share-layers=false")
     out = {}
     for name, e in (("shared", exe), ("inline", inline)):
         logits = str(tmp_path / (name + ".logits"))
@@ -98,14 +101,14 @@ def test_shared_layers_read_their_packed_weights(tmp_path, packed_model):
     assert out["shared"] == out["inline"]
 
 
-def test_avx2_programs_have_no_weights_file(tmp_path):
+def test_generic_programs_have_no_weights_file(tmp_path):
+    """Targets without 16-row tiles (x86-64: the generic row) read the GGUF
+    rows and refuse a weights file."""
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q4_0",
                "--layers", "1")
-    exe = compile_model(gguf, str(tmp_path / "m"), "--target=avx2")
+    exe = compile_model(gguf, str(tmp_path / "m"), "--target=x86-64")
     assert not os.path.exists(exe + ".weights")
     assert not any(ln.startswith("weights_file") for ln in manifest(exe))
-    if not has_vnni():
-        return
     r = subprocess.run([exe, "-m", gguf, "--tokens", "1", "-n", "1",
                         "--weights", exe], capture_output=True, text=True)
     assert r.returncode == 2
@@ -119,8 +122,8 @@ def run(exe, gguf, *args):
 
 
 def test_program_finds_its_weights_wherever_it_goes(tmp_path, packed_model):
-    if not has_vnni():
-        pytest.skip("this CPU has no AVX-512 VNNI")
+    if not has_avx2():
+        pytest.skip("this CPU has no AVX2")
     d, gguf, exe = packed_model
     r0 = run(exe, gguf)
     assert r0.returncode == 0, r0.stderr
@@ -168,8 +171,8 @@ def damaged(tmp_path, raw, how):
 ])
 def test_damaged_weights_files_are_refused(tmp_path, packed_model, how,
                                            message):
-    if not has_vnni():
-        pytest.skip("this CPU has no AVX-512 VNNI")
+    if not has_avx2():
+        pytest.skip("this CPU has no AVX2")
     _, gguf, exe = packed_model
     path = damaged(tmp_path, open(exe + ".weights", "rb").read(), how)
     r = run(exe, gguf, "--weights", path)
@@ -179,13 +182,12 @@ def test_damaged_weights_files_are_refused(tmp_path, packed_model, how,
 
 
 def test_another_programs_weights_are_refused(tmp_path, packed_model):
-    if not has_vnni():
-        pytest.skip("this CPU has no AVX-512 VNNI")
+    if not has_avx2():
+        pytest.skip("this CPU has no AVX2")
     _, gguf, exe = packed_model
     other = gen(str(tmp_path / "o.gguf"), "--preset", "tiny", "--type",
                 "q4_0", "--layers", "2", "--kv-heads", "2", "--seed", "7")
-    other_exe = compile_model(other, str(tmp_path / "o"),
-                              "--target=avx512-vnni")
+    other_exe = compile_model(other, str(tmp_path / "o"), "--target=avx2")
     r = run(exe, gguf, "--weights", other_exe + ".weights")
     assert r.returncode == 1
     assert "do not belong to this program" in r.stderr

@@ -14,8 +14,9 @@
 
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx1024" 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // BADTARGET: error: llama-configure-kernels: unknown target 'avx1024' (known: amx, avx512vnni, avx512, avx2, sve-dotprod, sve, neon-dotprod, generic, nvptx)
-// RUN: not llama-opt %s -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
-// BADPACKW: error: llama-configure-kernels: packed-weights needs a target with 16-row tiles (avx512vnni) and int-dot
+// RUN: not llama-opt %s -llama-configure-kernels="target=avx2 packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
+// RUN: not llama-opt %s -llama-configure-kernels="target=neon-dotprod int-dot=true packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
+// BADPACKW: error: llama-configure-kernels: packed-weights needs a target with 16-row tiles (x86 with AVX2) and int-dot
 // RUN: not llama-opt %s -llama-configure-kernels="target=nvptx block-threads=48" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 // BADBLOCK: error: llama-configure-kernels: block-threads must be a multiple of 32 in 32..1024, got 48
 // RUN: not llama-opt %s -llama-configure-kernels="target=nvptx tensor-cores=true" 2>&1 | FileCheck %s --check-prefix=BADTC
@@ -48,15 +49,22 @@
 // GENINT: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f32
 // GENINT: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = generic, token_block = 4>} {{.*}}q8_0
 
+// AVX2 has 16-row tiles too, each in two 256-bit halves: with 16
+// registers, 2 tokens per block for integer tiles and 6 for float ones;
+// rows that are not whole tiles keep the row kernel's 4.
 // AVX2-LABEL: func.func @configs
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q4_0
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f16
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q4_0
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>} {{.*}}f16
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q6_k
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f32
 
-// AVX-512 without VNNI takes the AVX2 dot instructions, 8 tokens per block
-// in 32 registers.
+// AVX-512 without VNNI takes the AVX2 dot instructions in the same tiles,
+// 4 tokens per block (24 for float tiles) in 32 registers, 8 in the row
+// kernel.
 // AVX512-LABEL: func.func @configs
-// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 8>} {{.*}}q4_0
-// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f16
+// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q4_0
+// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16>} {{.*}}f16
+// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 
 // AVX-512 VNNI has 16-row tiles for Q4_0 and Q6_K (integer) and F16
 // (float), not for 24 rows. Float tiles need no registers to decode: 24
@@ -196,9 +204,9 @@ func.func @negative_nothing_to_configure(%x: tensor<4xf32>) -> tensor<4xf32> {
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_0
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_1
 // AVX2-LABEL: func.func @small_formats
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q4_1
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q5_0
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4>} {{.*}}q5_1
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q4_1
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q5_0
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q5_1
 // PACKW-LABEL: func.func @small_formats
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_1
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q5_0

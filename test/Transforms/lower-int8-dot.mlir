@@ -136,3 +136,52 @@ func.func @dot4_acc_generic(%a: vector<4xi32>, %w: vector<16xi8>, %x: vector<16x
   %s = llama.dot4_acc generic %a, %w, %x : vector<16xi8>, vector<16xi8> -> vector<4xi32>
   return %s : vector<4xi32>
 }
+
+// -----
+
+// dot4_acc avx2 with lhs_small: per 256-bit half of a 16-lane accumulator,
+// vpmaddubsw, vpmaddwd against ones and one add; the halves joined.
+// CHECK-LABEL: func.func @dot4_acc_avx2_small
+// CHECK-SAME: (%[[A:.*]]: vector<16xi32>, %[[W:.*]]: vector<64xi8>, %[[X:.*]]: vector<64xi8>)
+// CHECK-DAG: %[[ONES:.*]] = arith.constant dense<1> : vector<16xi16>
+// CHECK: %[[W0:.*]] = vector.extract_strided_slice %[[W]] {offsets = [0], sizes = [32], strides = [1]}
+// CHECK: %[[X0:.*]] = vector.extract_strided_slice %[[X]] {offsets = [0], sizes = [32], strides = [1]}
+// CHECK: %[[A0:.*]] = vector.extract_strided_slice %[[A]] {offsets = [0], sizes = [8], strides = [1]}
+// CHECK: %[[P0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[W0]], %[[X0]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// CHECK: %[[G0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P0]], %[[ONES]]) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// CHECK: %[[S0:.*]] = arith.addi %[[A0]], %[[G0]] : vector<8xi32>
+// CHECK: %[[R0:.*]] = vector.insert_strided_slice %[[S0]], %[[A]] {offsets = [0], strides = [1]}
+// CHECK: vector.extract_strided_slice %[[W]] {offsets = [32], sizes = [32], strides = [1]}
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// CHECK: %[[S1:.*]] = arith.addi
+// CHECK: %[[R1:.*]] = vector.insert_strided_slice %[[S1]], %[[R0]] {offsets = [8], strides = [1]}
+// CHECK: return %[[R1]]
+// CHECK-NOT: arith.andi
+func.func @dot4_acc_avx2_small(%a: vector<16xi32>, %w: vector<64xi8>, %x: vector<64xi8>) -> vector<16xi32> {
+  %s = llama.dot4_acc avx2 %a, %w, %x {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  return %s : vector<16xi32>
+}
+
+// -----
+
+// dot4_acc avx2 without the promise: lhs's low 7 bits and its top bit
+// multiplied apart (each pair sum fits 16 bits), both group sums added. On
+// 128 bits (4 lanes): the SSSE3/SSE2 forms, no slicing.
+// CHECK-LABEL: func.func @negative_dot4_acc_avx2_any_lhs
+// CHECK-SAME: (%[[A:.*]]: vector<4xi32>, %[[W:.*]]: vector<16xi8>, %[[X:.*]]: vector<16xi8>)
+// CHECK-DAG: %[[LOW7:.*]] = arith.constant dense<127> : vector<16xi8>
+// CHECK-DAG: %[[TOP:.*]] = arith.constant dense<-128> : vector<16xi8>
+// CHECK-NOT: vector.extract_strided_slice
+// CHECK: %[[L:.*]] = arith.andi %[[W]], %[[LOW7]]
+// CHECK: %[[T:.*]] = arith.andi %[[W]], %[[TOP]]
+// CHECK: %[[PL:.*]] = llvm.call_intrinsic "llvm.x86.ssse3.pmadd.ub.sw.128"(%[[L]], %[[X]]) : (vector<16xi8>, vector<16xi8>) -> vector<8xi16>
+// CHECK: %[[GL:.*]] = llvm.call_intrinsic "llvm.x86.sse2.pmadd.wd"(%[[PL]], %{{.*}}) : (vector<8xi16>, vector<8xi16>) -> vector<4xi32>
+// CHECK: %[[S:.*]] = arith.addi %[[A]], %[[GL]]
+// CHECK: %[[PT:.*]] = llvm.call_intrinsic "llvm.x86.ssse3.pmadd.ub.sw.128"(%[[T]], %[[X]])
+// CHECK: %[[GT:.*]] = llvm.call_intrinsic "llvm.x86.sse2.pmadd.wd"(%[[PT]], %{{.*}})
+// CHECK: %[[R:.*]] = arith.addi %[[S]], %[[GT]]
+// CHECK: return %[[R]]
+func.func @negative_dot4_acc_avx2_any_lhs(%a: vector<4xi32>, %w: vector<16xi8>, %x: vector<16xi8>) -> vector<4xi32> {
+  %s = llama.dot4_acc avx2 %a, %w, %x : vector<16xi8>, vector<16xi8> -> vector<4xi32>
+  return %s : vector<4xi32>
+}

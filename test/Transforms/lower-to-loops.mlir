@@ -7,6 +7,7 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=PACK
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=PACKW
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=AMX
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=AVX2T
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 // NOCONFIG: error: 'llama.matmul' op needs a llama.kernel_config (run llama-configure-kernels first)
 
@@ -1019,21 +1020,24 @@ func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16x
 // tile_rows = 16: a prefill (dynamic token count) of Q4_0 rows runs in
 // tiles of 16 rows, in parallel. Each tile is decoded into stack buffers,
 // 4 quants of each row per int32 lane ([group][4-quant step][row]), stored
-// + 128 (xor 0x80) with the group scales per row; then per token one
-// llama.dot4_acc per step for all 16 rows, the dot corrected by
-// 128 * sum(xq), scaled by the rows' scales as a vector, and the 16
-// results stored as one vector.
+// + 8 (Q4_0's offset: 4-bit unsigned, so the dots are {lhs_small}) with
+// the group scales per row; then per token one llama.dot4_acc per step for
+// all 16 rows, the dot corrected by 8 * sum(xq), scaled by the rows'
+// scales as a vector, and the 16 results stored as one vector.
 // PACK-LABEL: func.func @packed_prefill
 // PACK: scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%c2{{.*}})
 // PACK: %[[R0:.*]] = arith.muli %[[T]], %{{.*}} : index
 // PACK-DAG: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x16xi32>
 // PACK-DAG: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x16xf32>
-// PACK: arith.xori %{{.*}}, %{{.*}} : vector<32xi8>
+// PACK: %[[EIGHT:.*]] = arith.constant dense<8> : vector<32xi8>
+// PACK: arith.addi %{{.*}}, %[[EIGHT]] : vector<32xi8>
 // PACK: memref.store %{{.*}}, %[[Q]][
 // PACK: memref.store %{{.*}}, %[[S]][
 // PACK: vector.load %[[Q]][{{.*}}] : memref<2x8x16xi32>, vector<16xi32>
-// PACK: llama.dot4_acc avx512vnni {{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// PACK: llama.dot4_acc avx512vnni {{.*}} {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
 // PACK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// PACK: %[[B:.*]] = arith.constant 8.000000e+00 : f32
+// PACK: arith.mulf %{{.*}}, %[[B]] : f32
 // PACK: arith.subf %{{.*}} : vector<16xf32>
 // PACK: vector.load %[[S]][{{.*}}] : memref<2x16xf32>, vector<16xf32>
 // PACK: vector.fma
@@ -1442,4 +1446,26 @@ func.func @negative_config_rows16_embedding(%tok: tensor<?xi32>) -> tensor<?x64x
   // expected-error @+1 {{layout = rows16 is for llama.matmul, llama.matmul_swiglu and llama.qkv_rope}}
   %x = llama.embedding %t, %tok {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, token_block = 4, tile_rows = 16, layout = rows16>} : (!llama.weight<512x64xq8_0>, tensor<?xi32>) -> tensor<?x64xf32>
   return %x : tensor<?x64xf32>
+}
+
+// -----
+
+// AVX2 takes the same 16-row tiles, prepacked, with llama.dot4_acc avx2
+// (two 256-bit halves each, lowered by llama-lower-int8-dot): Q8_0's
+// quants stored + 128 take 8 bits (no lhs_small: each product split in
+// two), Q4_0's nibbles 4 bits (lhs_small); 2 tokens per block.
+// AVX2T-LABEL: func.func @avx2_tiles
+// AVX2T: scf.parallel
+// AVX2T: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// AVX2T: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// AVX2T: scf.parallel
+// AVX2T: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// AVX2T-NOT: llama.int8_dot
+// AVX2T: return
+func.func @avx2_tiles(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {
+  %w8 = llama.weight "w8" : !llama.weight<32x64xq8_0>
+  %w4 = llama.weight "w4" : !llama.weight<32x64xq4_0>
+  %a = llama.matmul %x, %w8 : (tensor<?x64xf32>, !llama.weight<32x64xq8_0>) -> tensor<?x32xf32>
+  %b = llama.matmul %x, %w4 : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  return %a, %b : tensor<?x32xf32>, tensor<?x32xf32>
 }

@@ -36,11 +36,14 @@ struct CPUKernelTarget {
   /// registers, 8 for 32.
   int64_t tokenBlock;
   /// 16: prefills (and prepacked decode steps) in tiles of 16 rows, one per
-  /// lane of a 512-bit vector; 0: row by row.
+  /// lane of a 512-bit vector (two 256-bit halves on AVX2); 0: row by row.
   int64_t tileRows;
   /// `vector`, `scalable` for f32/f16/bf16 rows on SVE, or `amx` for the
   /// integer 16-row tiles in AMX tile registers.
   KernelDot dot;
+  /// With tiles: the token blocks of the integer tiles and of the f16/bf16
+  /// (float) tiles, which keep 16 sums per token and weight in registers.
+  int64_t intTileTokens = 0, floatTileTokens = 0;
 };
 
 /// The CPU kernel table, most specific row first.

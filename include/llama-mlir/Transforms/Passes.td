@@ -236,8 +236,13 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
     both `vpsignb`.
     Each `llama.dot4_acc` (the packed row-tile kernels' step) becomes one
     `vpdpbusd` of its width (`avx512vnni`: `llvm.x86.avx512.vpdpbusd.128`,
-    `.256` or `.512`), or for `generic` `arith.extui`/`extsi` to i32,
-    `muli` and four adds of strided shuffles onto the accumulator.
+    `.256` or `.512`); for `avx2`, on each 256-bit part (or the one
+    128-bit part), `vpmaddubsw`, `vpmaddwd` with ones and an add onto the
+    accumulator (with `lhs_small`; without, that twice, for `lhs & 0x7f`
+    and `lhs & 0x80`, so that no 16-bit pair sum saturates), the parts
+    joined with `vector.insert_strided_slice`; for `generic`
+    `arith.extui`/`extsi` to i32, `muli` and four adds of strided shuffles
+    onto the accumulator.
     The target forms are `llvm.call_intrinsic` ops, which have no declared
     memory effects: the pipeline runs this pass after bufferization and
     buffer deallocation.

@@ -17,29 +17,48 @@
 using namespace mlir;
 using namespace mlir::llama;
 
-/// The token block of f16/bf16 16-row tiles (AVX-512).
-static constexpr int64_t kFloatTileTokens = 24;
-
 const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
-  // One 512-bit vpdpbusd multiplies 4 quants of 16 rows: the 16-row tiles.
-  // 32 vector registers (AVX-512) hold 8 tokens' sums, 16 hold 4. With AMX
-  // the integer tiles' prefill multiplies 16 tokens at a time in tile
-  // registers (the rest as on avx512vnni).
+  // A 16-row tile keeps, per token and weight, 16 int32 dot products and
+  // 16 f32 sums: one register each on AVX-512 (32 registers: 8 tokens; the
+  // float tiles need no int32 ones nor registers to decode: 24), two on
+  // AVX2 (16 registers: 2 tokens, 6 for float tiles). One 512-bit vpdpbusd
+  // multiplies 4 quants of all 16 rows; without VNNI vpmaddubsw and
+  // vpmaddwd do it in two 256-bit halves. With AMX the integer tiles'
+  // prefill multiplies 16 tokens at a time in tile registers (the rest as
+  // on avx512vnni).
   static const std::vector<CPUKernelTarget> table = {
       {"amx",
        {"avx2", "avx512f", "avx512vl", "avx512vnni", "amx_int8"},
        IntDotISA::AVX512VNNI,
        8,
        kPackedRows,
-       KernelDot::AMX},
+       KernelDot::AMX,
+       8,
+       24},
       {"avx512vnni",
        {"avx2", "avx512f", "avx512vl", "avx512vnni"},
        IntDotISA::AVX512VNNI,
        8,
        kPackedRows,
-       KernelDot::Vector},
-      {"avx512", {"avx2", "avx512f"}, IntDotISA::AVX2, 8, 0, KernelDot::Vector},
-      {"avx2", {"avx2"}, IntDotISA::AVX2, 4, 0, KernelDot::Vector},
+       KernelDot::Vector,
+       8,
+       24},
+      {"avx512",
+       {"avx2", "avx512f"},
+       IntDotISA::AVX2,
+       8,
+       kPackedRows,
+       KernelDot::Vector,
+       4,
+       24},
+      {"avx2",
+       {"avx2"},
+       IntDotISA::AVX2,
+       4,
+       kPackedRows,
+       KernelDot::Vector,
+       2,
+       6},
       {"sve-dotprod",
        {"sve", "asimddp"},
        IntDotISA::NEONDot,
@@ -115,11 +134,10 @@ static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
       });
   bool blocked =
       llvm::all_of(ws, [&](Value w) { return canVectorizeDot(type(w), k); });
-  // F16/BF16 tiles keep one vector<16xf32> sum per token and weight and
-  // need no registers to decode: 24 of the 32 hold sums.
-  int64_t block = o.tokenBlock         ? o.tokenBlock
-                  : tiles && !quantize ? kFloatTileTokens
-                                       : t.tokenBlock;
+  int64_t block = o.tokenBlock ? o.tokenBlock
+                  : !tiles     ? t.tokenBlock
+                  : quantize   ? t.intTileTokens
+                               : t.floatTileTokens;
   return make(quantize ? t.intDot : IntDotISA::None,
               tiles || blocked ? block : 1, tiles ? kPackedRows : 0);
 }
@@ -186,7 +204,7 @@ LogicalResult mlir::llama::configureCPUKernels(ModuleOp module,
                                                const CPUKernelOptions &o) {
   if (o.packedWeights && (!o.intDot || t.tileRows != kPackedRows))
     return module.emitError("llama-configure-kernels: packed-weights needs "
-                            "a target with 16-row tiles (avx512vnni) and "
+                            "a target with 16-row tiles (x86 with AVX2) and "
                             "int-dot");
   module.walk([&](Operation *op) {
     if (takesKernelConfig(op) && !op->hasAttr(KernelConfigAttr::kAttrName))

@@ -32,6 +32,7 @@ FailureOr<bool> takesTiles(Operation *op, ArrayRef<const WeightView *> ws,
 
 IntDotKind packedDotKind(IntDotISA isa) {
   return isa == IntDotISA::AVX512VNNI ? IntDotKind::AVX512VNNI
+         : isa == IntDotISA::AVX2     ? IntDotKind::AVX2
                                       : IntDotKind::Generic;
 }
 

@@ -11,12 +11,13 @@
 //
 // The packed tile of a weight, for groups g = 0 .. K/32 - 1:
 //   quants[g][j][r] : i32 = the 4 bytes q[r, 32 g + 4 j .. + 3]
-//                           (+ 128 as unsigned bytes for signed quants)
+//                           (+ the format's offset as unsigned bytes for
+//                           signed quants: 8 for Q4_0, ..., 128 for Q8_0)
 //   scales[g][h][r] : f32 = the group's scale     (w = scale * q - min),
 //                           h < 2 for Q6_K's two 16-element sub-blocks
 //   mins[g][r]      : f32 = the group's min       (Q4_K, Q5_K)
 // so that, with activations x = dx * xq per group,
-//   sum_i w[r, i] x[i] = dx * (scale[r] * (dot4(quants, xq) - 128 sum(xq))
+//   sum_i w[r, i] x[i] = dx * (scale[r] * (dot4(quants, xq) - bias sum(xq))
 //                              - min[r] * sum(xq))
 // (for Q6_K, per half: steps 0..3 and 4..7, with the half's sum of xq)
 // in which the int32 sums are exact and so is their f32 difference
@@ -42,6 +43,15 @@ using namespace mlir;
 using namespace mlir::llama;
 using namespace mlir::llama::tiles;
 
+/// What a tile adds to the signed quants of `type` to store them unsigned:
+/// the format's offset, as in the rows16 layout (Q4_0's quants then take 4
+/// bits, not 8: see llama.dot4_acc's lhs_small), or 128.
+static int64_t quantBias(GGMLType type) {
+  int64_t bias =
+      llama_mlir::packed::rows16QuantBias(static_cast<uint32_t>(type));
+  return bias ? bias : 128;
+}
+
 /// Decodes rows [r0, r0 + 16) of `w` into a packed tile.
 static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
                            Value r0) {
@@ -65,10 +75,11 @@ static PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k,
       for (const Int8Group &grp : grps) {
         Value g = e.add(g0, grp.offset / kIntDotBlock);
         Value q = grp.q;
-        t.bias = grp.nonneg ? 0 : 128;
+        t.bias = grp.nonneg ? 0 : quantBias(w.type);
         if (t.bias)
-          q = arith::XOrIOp::create(b, e.loc, q,
-                                    e.splat(i8x32, b.getI8IntegerAttr(-128)));
+          q = arith::AddIOp::create(
+              b, e.loc, q,
+              e.splat(i8x32, b.getI8IntegerAttr(static_cast<int8_t>(t.bias))));
         Value q32 = vector::BitCastOp::create(b, e.loc, i32x8, q);
         for (int64_t j = 0; j < 8; ++j)
           memref::StoreOp::create(b, e.loc,
@@ -437,7 +448,8 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
             SmallVector<Value> &sums = tile.halves && j >= 4 ? high : dots;
             for (int64_t t = 0; t < nt; ++t)
               sums[i * nt + t] = Dot4AccOp::create(
-                  b, e.loc, i32x16, sums[i * nt + t], wv, xs[t], kindAttr);
+                  b, e.loc, i32x16, sums[i * nt + t], wv, xs[t], kindAttr,
+                  tile.smallQuants() ? b.getUnitAttr() : UnitAttr());
           }
         }
         SmallVector<GroupScales> scales;

@@ -65,6 +65,10 @@ struct PackedTile {
   /// What the stored unsigned quants carry over the signed ones: the dot
   /// products carry bias * sum(xq) (0 for the K-quants' unsigned quants).
   int64_t bias = 0;
+  /// Whether every stored quant is below 128 (all formats but Q8_0: the
+  /// unsigned K-quants and offsets of 8 to 32), as llama.dot4_acc's
+  /// lhs_small promises.
+  bool smallQuants() const { return bias < 128; }
   /// Two scales per group (Q6_K): the dot products of steps 0..3 and 4..7
   /// are scaled apart.
   bool halves = false;

@@ -489,7 +489,7 @@ LogicalResult Dot4AccOp::verify() {
     return emitOpError("operands must be vector<")
            << 4 * n << "xi8> for a " << acc << " accumulator";
   // dot4_acc_c2
-  if (getKind() != IntDotKind::AVX512VNNI && getKind() != IntDotKind::Generic)
-    return emitOpError("kind must be avx512vnni or generic");
+  if (getKind() == IntDotKind::NEONDot)
+    return emitOpError("kind must be avx512vnni, avx2 or generic");
   return success();
 }

@@ -569,26 +569,37 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
     tile, lane j is weight row j and the 4 bytes are 4 consecutive quants of
     that row; `rhs` is one token's 4 activation quants broadcast to every
     lane. Lowered by `llama-lower-int8-dot` to what `kind` names:
-    `avx512vnni` (one `vpdpbusd` on ZMM, YMM or XMM for N = 16, 8, 4) or
-    `generic` (`arith.extui`/`extsi` to i32, `muli`, and three adds of
-    strided shuffles; any target).
+    `avx512vnni` (one `vpdpbusd` on ZMM, YMM or XMM for N = 16, 8, 4),
+    `avx2` (per 256 or 128 bits: `vpmaddubsw`, `vpmaddwd` against ones,
+    `vpaddd`) or `generic` (`arith.extui`/`extsi` to i32, `muli`, and three
+    adds of strided shuffles; any target).
+
+    `vpmaddubsw` adds two unsigned-by-signed byte products in 16 bits with
+    signed saturation, exact only while both lie within 127 x 128. So the
+    `avx2` form multiplies `lhs`'s low 7 bits and its top bit apart (two of
+    each instruction), unless `lhs_small` promises that every `lhs` byte
+    is at most 127 (the packed tiles of formats whose quants, offset to
+    unsigned, take 7 bits or fewer: all but Q8_0). If the promise is
+    broken the result is undefined (like `nsw`); the other kinds ignore it.
 
     Constraints:
     (C1) `lhs` and `rhs` are vector<4N x i8> and `acc` and the result
          vector<N x i32>, N one of 4, 8, 16;
-    (C2) `kind` is `avx512vnni` or `generic` (the other kinds have no
+    (C2) `kind` is `avx512vnni`, `avx2` or `generic` (`neon_dotprod` has no
          unsigned-by-signed accumulating form here).
 
     Example:
     ```mlir
     %s = llama.dot4_acc avx512vnni %acc, %w, %x
         : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+    %t = llama.dot4_acc avx2 %acc, %q4, %x {lhs_small}
+        : vector<64xi8>, vector<64xi8> -> vector<16xi32>
     ```
   }];
   let arguments = (ins VectorOfNonZeroRankOf<[I32]>:$acc,
                        VectorOfNonZeroRankOf<[I8]>:$lhs,
                        VectorOfNonZeroRankOf<[I8]>:$rhs,
-                       Llama_IntDotKind:$kind);
+                       Llama_IntDotKind:$kind, UnitAttr:$lhs_small);
   let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
   let assemblyFormat = [{
     $kind $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->`
