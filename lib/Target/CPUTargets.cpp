@@ -29,6 +29,8 @@ static void deriveKernelChoices(CPUTarget &t) {
 
 std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
   std::vector<std::string> avx2 = {"avx", "avx2", "fma", "f16c"};
+  std::vector<std::string> avxvnni = avx2;
+  avxvnni.push_back("avxvnni");
   std::vector<std::string> avx512 = avx2;
   for (const char *f : {"avx512f", "avx512bw", "avx512dq", "avx512vl"})
     avx512.push_back(f);
@@ -45,6 +47,9 @@ std::vector<CPUTarget> mlir::llama::namedCPUTargets() {
        "baseline x86-64 (SSE2): runs on any x86-64 CPU"},
       {"avx2", kX86, "x86-64-v3", "", avx2, 256, "x86_64",
        "AVX2 + FMA + F16C (Haswell and later, Zen)"},
+      {"avx2-vnni", kX86, "x86-64-v3", "+avxvnni", avxvnni, 256, "x86_64",
+       "avx2 + AVX-VNNI (Alder Lake and later client cores, Sierra "
+       "Forest)"},
       {"avx512", kX86, "x86-64-v4", "", avx512, 512, "x86_64",
        "AVX-512 F/BW/DQ/VL with 512-bit vectors (Skylake-SP and later, "
        "Zen 4)"},

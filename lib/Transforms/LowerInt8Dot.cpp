@@ -72,7 +72,8 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
     };
     Value result;
     IntDotKind kind = op.getKind();
-    if (kind == IntDotKind::AVX2 || kind == IntDotKind::AVX512VNNI) {
+    if (kind == IntDotKind::AVX2 || kind == IntDotKind::AVX512VNNI ||
+        kind == IntDotKind::AVXVNNI) {
       // |w| as unsigned bytes times x carrying w's sign: the u8 x s8 form of
       // vpmaddubsw / vpdpbusd. |w| <= 128, |x| <= 127: vpmaddubsw's pair
       // sums stay below 2^15 (no saturation), so the sums are exact.
@@ -83,7 +84,9 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
       Value sgnX = op.getLhsNonneg()
                        ? x
                        : call("llvm.x86.avx2.psign.b", vec(32, i8), {x, w});
-      if (kind == IntDotKind::AVX512VNNI) {
+      if (kind != IntDotKind::AVX2) {
+        // One intrinsic for both encodings: LLVM emits the VEX form
+        // (AVX-VNNI) or the EVEX one (AVX512-VNNI + VL), as the target has.
         result = call("llvm.x86.avx512.vpdpbusd.256", vec(8, i32),
                       {splat(vec(8, i32), 0), absW, sgnX});
       } else {
@@ -120,6 +123,49 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
 struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   using OpRewritePattern::OpRewritePattern;
 
+  /// One vpdpbusd (VEX: AVX-VNNI has no 512-bit form) per 256-bit part, or
+  /// the one 128-bit part.
+  static Value lowerAVXVNNI(PatternRewriter &rewriter, Location loc,
+                            Dot4AccOp op) {
+    auto accType = cast<VectorType>(op.getAcc().getType());
+    int64_t n = accType.getDimSize(0), part = std::min<int64_t>(n, 8);
+    std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(32 * part);
+    Value result = op.getAcc();
+    for (int64_t p0 = 0; p0 < n; p0 += part) {
+      Value acc = slice(rewriter, loc, op.getAcc(), p0, part);
+      Value sum =
+          LLVM::CallIntrinsicOp::create(
+              rewriter, loc, acc.getType(), rewriter.getStringAttr(name),
+              ValueRange{acc,
+                         slice(rewriter, loc, op.getLhs(), 4 * p0, 4 * part),
+                         slice(rewriter, loc, op.getRhs(), 4 * p0, 4 * part)})
+              .getResult(0);
+      result = join(rewriter, loc, sum, result, p0, part == n);
+    }
+    return result;
+  }
+
+  /// v[off .. off + m), or v itself where that is all of it.
+  static Value slice(PatternRewriter &rewriter, Location loc, Value v,
+                     int64_t off, int64_t m) {
+    if (off == 0 && m == cast<VectorType>(v.getType()).getDimSize(0))
+      return v;
+    return vector::ExtractStridedSliceOp::create(
+        rewriter, loc, v, ArrayRef<int64_t>{off}, ArrayRef<int64_t>{m},
+        ArrayRef<int64_t>{1});
+  }
+
+  /// `part` inserted into `into` at `off` (or `part` itself when `whole`).
+  static Value join(PatternRewriter &rewriter, Location loc, Value part,
+                    Value into, int64_t off, bool whole) {
+    if (whole)
+      return part;
+    return vector::InsertStridedSliceOp::create(rewriter, loc, part, into,
+                                                ArrayRef<int64_t>{off},
+                                                ArrayRef<int64_t>{1})
+        .getResult();
+  }
+
   /// vpmaddubsw, then vpmaddwd against ones (pairs of pairs: the groups of
   /// 4), added to the accumulator, on each 256-bit (or the one 128-bit)
   /// part. vpmaddubsw saturates a pair sum beyond 16 bits; two products of
@@ -145,13 +191,6 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
                                            rewriter.getStringAttr(name), args)
           .getResult(0);
     };
-    auto slice = [&](Value v, int64_t off, int64_t m) -> Value {
-      if (off == 0 && m == cast<VectorType>(v.getType()).getDimSize(0))
-        return v;
-      return vector::ExtractStridedSliceOp::create(
-          rewriter, loc, v, ArrayRef<int64_t>{off}, ArrayRef<int64_t>{m},
-          ArrayRef<int64_t>{1});
-    };
     StringRef maddubs =
         xmm ? "llvm.x86.ssse3.pmadd.ub.sw.128" : "llvm.x86.avx2.pmadd.ub.sw";
     StringRef maddwd =
@@ -163,9 +202,9 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     };
     Value result = op.getAcc();
     for (int64_t p0 = 0; p0 < n; p0 += part) {
-      Value u = slice(op.getLhs(), 4 * p0, 4 * part);
-      Value s = slice(op.getRhs(), 4 * p0, 4 * part);
-      Value acc = slice(op.getAcc(), p0, part);
+      Value u = slice(rewriter, loc, op.getLhs(), 4 * p0, 4 * part);
+      Value s = slice(rewriter, loc, op.getRhs(), 4 * p0, 4 * part);
+      Value acc = slice(rewriter, loc, op.getAcc(), p0, part);
       if (op.getLhsSmall()) {
         acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(u, s));
       } else {
@@ -176,11 +215,7 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
         acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(low, s));
         acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(top, s));
       }
-      result = part == n ? acc
-                         : vector::InsertStridedSliceOp::create(
-                               rewriter, loc, acc, result,
-                               ArrayRef<int64_t>{p0}, ArrayRef<int64_t>{1})
-                               .getResult();
+      result = join(rewriter, loc, acc, result, p0, part == n);
     }
     return result;
   }
@@ -201,6 +236,10 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     }
     if (op.getKind() == IntDotKind::AVX2) {
       rewriter.replaceOp(op, lowerAVX2(rewriter, loc, op));
+      return success();
+    }
+    if (op.getKind() == IntDotKind::AVXVNNI) {
+      rewriter.replaceOp(op, lowerAVXVNNI(rewriter, loc, op));
       return success();
     }
     // generic: widen, multiply, add each group of 4 consecutive products.

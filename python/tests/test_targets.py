@@ -74,7 +74,8 @@ def test_list_targets():
     r = subprocess.run([tool("llama-compile"), "--list-targets"],
                        capture_output=True, text=True)
     assert r.returncode == 0
-    for name in ("host", "avx2", "avx512", "avx512-vnni", "avx512-amx", "neon",
+    for name in ("host", "avx2", "avx2-vnni", "avx512", "avx512-vnni",
+                 "avx512-amx", "neon",
                  "neon-dotprod", "sve", "sve2", "x86-64"):
         assert f"\n  {name} " in r.stdout, name
 
@@ -182,6 +183,7 @@ def test_avx512_programs_use_zmm_and_match_avx2(tmp_path, synthetic, stories):
 @pytest.mark.parametrize("target,cpu,missing", [
     ("avx512", "Haswell", "avx512f, avx512bw, avx512dq, avx512vl"),
     ("avx2", "Nehalem", "avx, avx2, fma, f16c"),
+    ("avx2-vnni", "Haswell", "avxvnni"),
 ])
 def test_x86_programs_refuse_cpus_without_their_features(tmp_path, target, cpu,
                                                          missing):
@@ -244,16 +246,19 @@ def test_amx_prefill_is_the_vnni_prefill(tmp_path):
 
 
 def test_every_int_dot_form_agrees(tmp_path):
-    """Q4_0, Q8_0, Q4_K and Q6_K weights through the generic (x86-64),
-    AVX2 and, where the CPU has it, AVX-512 VNNI integer dot products (whose
-    tiles read the weights packed at compile time): exact int32 sums, so the
-    same tokens and logits up to the f32 accumulation order."""
+    """Q4_0, Q8_0, Q4_K and Q6_K weights through the generic (x86-64)
+    integer dot products on GGUF rows, and the tiles on weights packed at
+    compile time of AVX2 and, where the CPU has them, AVX-VNNI and AVX-512
+    VNNI: exact int32 sums, so the same tokens and logits up to the f32
+    accumulation order."""
     light_in_sanitized_build("every integer dot product form")
     for typ in ("q4_0", "q8_0", "q4_k", "q6_k"):
         gguf = gen(str(tmp_path / f"{typ}.gguf"), "--preset", "tiny", "--type",
                    typ, "--layers", "2", "--kv-heads", "2")
         targets = ["x86-64", "avx2"]
         cpu = open("/proc/cpuinfo").read().split()
+        if "avx_vnni" in cpu:
+            targets.append("avx2-vnni")
         if all(f in cpu for f in ("avx512_vnni", "avx512vl", "avx512bw",
                                   "avx512dq", "avx512f")):
             targets.append("avx512-vnni")

@@ -1,6 +1,7 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels -verify-diagnostics | FileCheck %s --check-prefix=GENERIC
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=GENINT
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=AVX2
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avxvnni int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=AVXVNNI
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512 int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=AVX512
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true" -verify-diagnostics | FileCheck %s --check-prefix=VNNI
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true packed-weights=true" -verify-diagnostics | FileCheck %s --check-prefix=PACKW
@@ -13,7 +14,7 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true tensor-cores=true block-threads=256" -verify-diagnostics | FileCheck %s --check-prefix=WARPS
 
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx1024" 2>&1 | FileCheck %s --check-prefix=BADTARGET
-// BADTARGET: error: llama-configure-kernels: unknown target 'avx1024' (known: amx, avx512vnni, avx512, avx2, sve-dotprod, sve, neon-dotprod, generic, nvptx)
+// BADTARGET: error: llama-configure-kernels: unknown target 'avx1024' (known: amx, avx512vnni, avx512, avxvnni, avx2, sve-dotprod, sve, neon-dotprod, generic, nvptx)
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx2 packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
 // RUN: not llama-opt %s -llama-configure-kernels="target=neon-dotprod int-dot=true packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
 // BADPACKW: error: llama-configure-kernels: packed-weights needs a target with 16-row tiles (x86 with AVX2) and int-dot
@@ -57,6 +58,11 @@
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>} {{.*}}f16
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q6_k
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f32
+
+// AVX-VNNI: the avx2 row's tiles and blocks, its VEX vpdpbusd.
+// AVXVNNI-LABEL: func.func @configs
+// AVXVNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avxvnni, token_block = 2, tile_rows = 16>} {{.*}}q4_0
+// AVXVNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>} {{.*}}f16
 
 // AVX-512 without VNNI takes the AVX2 dot instructions in the same tiles,
 // 4 tokens per block (24 for float tiles) in 32 registers, 8 in the row

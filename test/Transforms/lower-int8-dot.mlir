@@ -185,3 +185,30 @@ func.func @negative_dot4_acc_avx2_any_lhs(%a: vector<4xi32>, %w: vector<16xi8>, 
   %s = llama.dot4_acc avx2 %a, %w, %x : vector<16xi8>, vector<16xi8> -> vector<4xi32>
   return %s : vector<4xi32>
 }
+
+// -----
+
+// AVX-VNNI: the 256-bit vpdpbusd (LLVM encodes it VEX where the target has
+// AVX-VNNI and no AVX512-VNNI) on the sign-adjusted operands; for
+// dot4_acc one per 256-bit half of the 16 lanes, no 512-bit form.
+// CHECK-LABEL: func.func @avxvnni
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-LABEL: func.func @dot4_acc_avxvnni
+// CHECK-SAME: (%[[A:.*]]: vector<16xi32>, %[[W:.*]]: vector<64xi8>, %[[X:.*]]: vector<64xi8>)
+// CHECK: %[[A0:.*]] = vector.extract_strided_slice %[[A]] {offsets = [0], sizes = [8], strides = [1]}
+// CHECK: %[[S0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[A0]], %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// CHECK: %[[R0:.*]] = vector.insert_strided_slice %[[S0]], %[[A]] {offsets = [0], strides = [1]}
+// CHECK: %[[S1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK: %[[R1:.*]] = vector.insert_strided_slice %[[S1]], %[[R0]] {offsets = [8], strides = [1]}
+// CHECK: return %[[R1]]
+// CHECK-NOT: vpdpbusd.512
+func.func @avxvnni(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.int8_dot avxvnni %w, %x : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+func.func @dot4_acc_avxvnni(%a: vector<16xi32>, %w: vector<64xi8>, %x: vector<64xi8>) -> vector<16xi32> {
+  %s = llama.dot4_acc avxvnni %a, %w, %x : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  return %s : vector<16xi32>
+}

@@ -65,8 +65,11 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
     * `tile_rows = 16`: on rows with tiles, with `int-dot` on, where every
       weight has a multiple of 16 rows and packs (the quantized types with
       int8 activations; F16, BF16 without).
-    * `token_block`: the row's (or `token-block`) where the op takes tiles or
-      every weight has vectorized block dots; else 1.
+    * `token_block`: where the op takes tiles, the row's integer or float
+      tile block (AVX-512: 8 / 24, AVX2 and AVX-VNNI: 2 / 6; AVX-512
+      without VNNI: 4 / 24); where every weight has vectorized block dots,
+      the row's block for rows (8 on AVX-512, else 4); else 1.
+      `token-block` overrides both.
     * `layout = rows16` (`packed-weights`): on the tiled ops all of whose
       quantized, F16 or BF16 weights are used only by tiled ops of one kind
       of tile (an op takes the layout for all its weights or none, to a
@@ -81,8 +84,8 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"generic\"",
-           "The kernel table row: avx512vnni, avx512, avx2, sve-dotprod, "
-           "sve, neon-dotprod, generic, or nvptx">,
+           "The kernel table row: amx, avx512vnni, avx512, avxvnni, avx2, "
+           "sve-dotprod, sve, neon-dotprod, generic, or nvptx">,
     Option<"intDot", "int-dot", "bool", /*default=*/"false",
            "CPU: int8 activations and the row's integer dot instructions, "
            "and the row's 16-row tiles (off: f32 dot products, no tiles; "
@@ -227,16 +230,19 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
   let description = [{
     Replaces every `llama.int8_dot` by the instructions its `kind` names:
     `avx2`: `vpsignb` (|w|, x with w's sign), `vpmaddubsw`, `vpmaddwd` with
-    ones; `avx512vnni`: `vpsignb` and one `vpdpbusd`; `neon_dotprod`: two
+    ones; `avx512vnni` and `avxvnni`: `vpsignb` and one 256-bit `vpdpbusd`
+    (`llvm.x86.avx512.vpdpbusd.256`, which LLVM encodes as EVEX or VEX as
+    the target has AVX512-VNNI or AVX-VNNI); `neon_dotprod`: two
     `sdot` on the 16-byte halves; `generic`: `arith.extsi` to i16, `muli`,
     `extsi` to i32, and three adds of shuffles that sum each group of 4
     consecutive products (any target; LLVM picks the instructions). All
-    four give the same exact int32 lanes (lane j: elements 4j..4j+3).
+    five give the same exact int32 lanes (lane j: elements 4j..4j+3).
     With `lhs_nonneg` (the K-quants' unsigned quants) the x86 forms skip
     both `vpsignb`.
     Each `llama.dot4_acc` (the packed row-tile kernels' step) becomes one
     `vpdpbusd` of its width (`avx512vnni`: `llvm.x86.avx512.vpdpbusd.128`,
-    `.256` or `.512`); for `avx2`, on each 256-bit part (or the one
+    `.256` or `.512`); for `avxvnni` one `.256` (or `.128`) per 256-bit
+    part; for `avx2`, on each 256-bit part (or the one
     128-bit part), `vpmaddubsw`, `vpmaddwd` with ones and an add onto the
     accumulator (with `lhs_small`; without, that twice, for `lhs & 0x7f`
     and `lhs & 0x80`, so that no 16-bit pair sum saturates), the parts

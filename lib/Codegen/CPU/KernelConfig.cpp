@@ -22,10 +22,10 @@ const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
   // 16 f32 sums: one register each on AVX-512 (32 registers: 8 tokens; the
   // float tiles need no int32 ones nor registers to decode: 24), two on
   // AVX2 (16 registers: 2 tokens, 6 for float tiles). One 512-bit vpdpbusd
-  // multiplies 4 quants of all 16 rows; without VNNI vpmaddubsw and
-  // vpmaddwd do it in two 256-bit halves. With AMX the integer tiles'
-  // prefill multiplies 16 tokens at a time in tile registers (the rest as
-  // on avx512vnni).
+  // multiplies 4 quants of all 16 rows; AVX-VNNI does it with two 256-bit
+  // ones, and without VNNI vpmaddubsw and vpmaddwd do in each half. With AMX
+  // the integer tiles' prefill multiplies 16 tokens at a time in tile registers
+  // (the rest as on avx512vnni).
   static const std::vector<CPUKernelTarget> table = {
       {"amx",
        {"avx2", "avx512f", "avx512vl", "avx512vnni", "amx_int8"},
@@ -51,6 +51,14 @@ const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
        KernelDot::Vector,
        4,
        24},
+      {"avxvnni",
+       {"avx2", "avxvnni"},
+       IntDotISA::AVXVNNI,
+       4,
+       kPackedRows,
+       KernelDot::Vector,
+       2,
+       6},
       {"avx2",
        {"avx2"},
        IntDotISA::AVX2,

@@ -110,7 +110,11 @@ SmallVector<std::pair<int64_t, Value>> emitBlockWeights(OpBuilder &b,
 // op's #llama.kernel_config. Every choice gives the same exact int32 sums;
 // they differ in the instructions: `Generic` sign-extends and multiplies in
 // vector ops (any target), `AVX2` uses vpsignb + vpmaddubsw + vpmaddwd,
-// `AVX512VNNI` vpsignb + vpdpbusd, `NEONDot` two sdot.
+// `AVX512VNNI` and `AVXVNNI` vpsignb + vpdpbusd (EVEX or VEX encoded),
+// `NEONDot` two sdot.
+
+/// The llama.int8_dot kind of an IntDotISA (Generic for None).
+IntDotKind int8DotKind(IntDotISA isa);
 
 /// One 32-element group of a weight block in integer form:
 ///   w[offset + i] = laneScale[lane(i)] * q[i] - minCoef

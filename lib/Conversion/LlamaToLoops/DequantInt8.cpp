@@ -56,12 +56,26 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
   return groups;
 }
 
+IntDotKind mlir::llama::int8DotKind(IntDotISA isa) {
+  switch (isa) {
+  case IntDotISA::AVX2:
+    return IntDotKind::AVX2;
+  case IntDotISA::AVXVNNI:
+    return IntDotKind::AVXVNNI;
+  case IntDotISA::AVX512VNNI:
+    return IntDotKind::AVX512VNNI;
+  case IntDotISA::NEONDot:
+    return IntDotKind::NEONDot;
+  case IntDotISA::None:
+  case IntDotISA::Generic:
+    break;
+  }
+  return IntDotKind::Generic;
+}
+
 Value mlir::llama::emitInt8Dot(OpBuilder &b, Location loc, IntDotISA isa,
                                Value w, Value x, bool wNonneg) {
-  IntDotKind kind = isa == IntDotISA::AVX2         ? IntDotKind::AVX2
-                    : isa == IntDotISA::AVX512VNNI ? IntDotKind::AVX512VNNI
-                    : isa == IntDotISA::NEONDot    ? IntDotKind::NEONDot
-                                                   : IntDotKind::Generic;
+  IntDotKind kind = int8DotKind(isa);
   return Int8DotOp::create(b, loc, VectorType::get({8}, b.getI32Type()), w, x,
                            IntDotKindAttr::get(b.getContext(), kind),
                            wNonneg ? b.getUnitAttr() : UnitAttr());

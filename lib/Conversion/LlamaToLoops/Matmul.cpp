@@ -31,9 +31,8 @@ FailureOr<bool> takesTiles(Operation *op, ArrayRef<const WeightView *> ws,
 }
 
 IntDotKind packedDotKind(IntDotISA isa) {
-  return isa == IntDotISA::AVX512VNNI ? IntDotKind::AVX512VNNI
-         : isa == IntDotISA::AVX2     ? IntDotKind::AVX2
-                                      : IntDotKind::Generic;
+  // NEON's sdot is signed by signed: no unsigned-by-signed step (yet).
+  return isa == IntDotISA::NEONDot ? IntDotKind::Generic : int8DotKind(isa);
 }
 
 PackedActivations packedActivations(Emitter &e, const Activation &x,

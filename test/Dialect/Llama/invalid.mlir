@@ -655,7 +655,7 @@ func.func @int8_dot_c2_result(%w: vector<32xi8>, %x: vector<32xi8>) {
 // -----
 
 func.func @int8_dot_c3_kind(%w: vector<32xi8>, %x: vector<32xi8>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'kind' [generic, avx2, avx512vnni, neon_dotprod]}}
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'kind' [generic, avx2, avx512vnni, neon_dotprod, avxvnni]}}
   %s = llama.int8_dot sse9 %w, %x : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return
 }
@@ -687,7 +687,7 @@ func.func @dot4_acc_c1_operand_types(%a: vector<16xi32>, %w: vector<64xi8>, %x: 
 // -----
 
 func.func @dot4_acc_c2_kind(%a: vector<8xi32>, %w: vector<32xi8>) {
-  // expected-error @+1 {{'llama.dot4_acc' op kind must be avx512vnni, avx2 or generic}}
+  // expected-error @+1 {{'llama.dot4_acc' op kind must be avx512vnni, avxvnni, avx2 or generic}}
   %s = llama.dot4_acc neon_dotprod %a, %w, %w : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return
 }

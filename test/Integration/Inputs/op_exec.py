@@ -235,6 +235,8 @@ def matmul_int8_cases():
     kinds = ["generic"]
     if cpu_has("avx2"):
         kinds.append("avx2")
+    if cpu_has("avx_vnni"):
+        kinds.append("avxvnni")
     if cpu_has("avx512_vnni", "avx512vl"):
         kinds.append("avx512vnni")
     for typ in INT_DOT_TYPES:

@@ -490,6 +490,6 @@ LogicalResult Dot4AccOp::verify() {
            << 4 * n << "xi8> for a " << acc << " accumulator";
   // dot4_acc_c2
   if (getKind() == IntDotKind::NEONDot)
-    return emitOpError("kind must be avx512vnni, avx2 or generic");
+    return emitOpError("kind must be avx512vnni, avxvnni, avx2 or generic");
   return success();
 }

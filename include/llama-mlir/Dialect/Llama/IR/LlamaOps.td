@@ -523,7 +523,8 @@ def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
 
     `kind` (an `IntDotKind`, written first): `generic` (sign-extend and
     multiply in vector ops, any target), `avx2` (vpsignb, vpmaddubsw,
-    vpmaddwd), `avx512vnni` (vpsignb, vpdpbusd), `neon_dotprod` (two sdot).
+    vpmaddwd), `avx512vnni` and `avxvnni` (vpsignb, vpdpbusd: EVEX or VEX),
+    `neon_dotprod` (two sdot).
 
     `lhs_nonneg` promises that every `lhs` element lies in [0, 127] (the
     unsigned K-quant quants): the result is the same, and the x86 forms
@@ -534,7 +535,7 @@ def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
     Constraints:
     (C1) `lhs` and `rhs` are vector<32xi8>;
     (C2) the result is vector<8xi32>;
-    (C3) `kind` is one of the four above (the parser enforces it).
+    (C3) `kind` is one of the five above (the parser enforces it).
 
     Example:
     ```mlir
@@ -570,7 +571,8 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
     that row; `rhs` is one token's 4 activation quants broadcast to every
     lane. Lowered by `llama-lower-int8-dot` to what `kind` names:
     `avx512vnni` (one `vpdpbusd` on ZMM, YMM or XMM for N = 16, 8, 4),
-    `avx2` (per 256 or 128 bits: `vpmaddubsw`, `vpmaddwd` against ones,
+    `avxvnni` (the VEX `vpdpbusd` per 256 or 128 bits), `avx2` (per 256 or
+    128 bits: `vpmaddubsw`, `vpmaddwd` against ones,
     `vpaddd`) or `generic` (`arith.extui`/`extsi` to i32, `muli`, and three
     adds of strided shuffles; any target).
 
@@ -585,8 +587,8 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
     Constraints:
     (C1) `lhs` and `rhs` are vector<4N x i8> and `acc` and the result
          vector<N x i32>, N one of 4, 8, 16;
-    (C2) `kind` is `avx512vnni`, `avx2` or `generic` (`neon_dotprod` has no
-         unsigned-by-signed accumulating form here).
+    (C2) `kind` is `avx512vnni`, `avxvnni`, `avx2` or `generic`
+         (`neon_dotprod` has no unsigned-by-signed accumulating form here).
 
     Example:
     ```mlir

@@ -40,7 +40,8 @@ def Llama_IntDotKind : I32EnumAttr<"IntDotKind",
     I32EnumAttrCase<"Generic", 0, "generic">,
     I32EnumAttrCase<"AVX2", 1, "avx2">,
     I32EnumAttrCase<"AVX512VNNI", 2, "avx512vnni">,
-    I32EnumAttrCase<"NEONDot", 3, "neon_dotprod">]> {
+    I32EnumAttrCase<"NEONDot", 3, "neon_dotprod">,
+    I32EnumAttrCase<"AVXVNNI", 4, "avxvnni">]> {
   let cppNamespace = "::mlir::llama";
 }
 
@@ -54,7 +55,8 @@ def Llama_IntDotISA : I32EnumAttr<"IntDotISA",
     I32EnumAttrCase<"Generic", 1, "generic">,
     I32EnumAttrCase<"AVX2", 2, "avx2">,
     I32EnumAttrCase<"AVX512VNNI", 3, "avx512vnni">,
-    I32EnumAttrCase<"NEONDot", 4, "neon_dotprod">]> {
+    I32EnumAttrCase<"NEONDot", 4, "neon_dotprod">,
+    I32EnumAttrCase<"AVXVNNI", 5, "avxvnni">]> {
   let cppNamespace = "::mlir::llama";
   let genSpecializedAttr = 0;
 }
