@@ -3,11 +3,12 @@
 #
 #   bench/run.sh [--types "q4_0 q8_0 q4_k_m f16"] [--reps N] [--threads N]
 #                [--preset tinyllama|llama2-7b] [--pp N] [--tg N]
-#                [--llama-bench /path/to/llama-bench] [--out DIR]
+#                [--target T] [--llama-bench /path/to/llama-bench] [--out DIR]
 #
 # Writes TinyLlama-1.1B-shaped models (or another llama-gguf gen preset's:
 # --preset llama2-7b --types q4_0 --pp 128 --tg 32 for the 7B comparison)
-# with random weights, compiles each with llama-compile --target=host, and
+# with random weights, compiles each with llama-compile --target=host (or
+# --target T: e.g. avx2, against a llama.cpp built for AVX2 only), and
 # runs the program's --bench (pp512 and tg128 unless --pp/--tg say
 # otherwise; median of N runs, against the measured memory bandwidth and
 # FMA / int8-dot / AMX peaks). With --llama-bench, runs that binary
@@ -30,6 +31,7 @@ out="$BUILD_DIR/bench"
 preset=tinyllama
 pp=512
 tg=128
+target=host
 while [ $# -gt 0 ]; do
   case "$1" in
     --types) types="$2"; shift 2 ;;
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     --preset) preset="$2"; shift 2 ;;
     --pp) pp="$2"; shift 2 ;;
     --tg) tg="$2"; shift 2 ;;
+    --target) target="$2"; shift 2 ;;
     *) echo "bench/run.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -63,7 +66,7 @@ for t in $types; do
   [ -f "$model" ] || "$BUILD_DIR/bin/llama-gguf" gen -o "$model" --preset "$preset" --type "$t" \
     "${vocab[@]}" >&2
   exe="$out/$preset-$t"
-  "$BUILD_DIR/bin/llama-compile" "$model" -o "$exe" --target=host >&2
+  "$BUILD_DIR/bin/llama-compile" "$model" -o "$exe" --target="$target" >&2
   echo "== $t" | tee -a "$out/bench.md"
   "$exe" -m "$model" --bench --bench-pp "$pp" --bench-tg "$tg" --bench-reps "$reps" \
     -t "$threads" --bench-format json |

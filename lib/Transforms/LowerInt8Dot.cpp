@@ -44,6 +44,46 @@ static Value addGroupsOf4(PatternRewriter &rewriter, Location loc,
   return result;
 }
 
+static VectorType vec(int64_t n, Type t) { return VectorType::get({n}, t); }
+
+/// A vector constant of integer type `t`, every lane `v`.
+static Value splatInt(PatternRewriter &rewriter, Location loc, VectorType t,
+                      int64_t v) {
+  return arith::ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(t,
+                             rewriter.getIntegerAttr(t.getElementType(), v)));
+}
+
+/// A call of the LLVM intrinsic `name`.
+static Value intrinsic(PatternRewriter &rewriter, Location loc, StringRef name,
+                       Type result, ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(rewriter, loc, result,
+                                       rewriter.getStringAttr(name), args)
+      .getResult(0);
+}
+
+/// v[off .. off + m), or v itself where that is all of it.
+static Value slice(PatternRewriter &rewriter, Location loc, Value v,
+                   int64_t off, int64_t m) {
+  if (off == 0 && m == cast<VectorType>(v.getType()).getDimSize(0))
+    return v;
+  return vector::ExtractStridedSliceOp::create(
+      rewriter, loc, v, ArrayRef<int64_t>{off}, ArrayRef<int64_t>{m},
+      ArrayRef<int64_t>{1});
+}
+
+/// `part` inserted into `into` at `off` (or `part` itself when `whole`).
+static Value join(PatternRewriter &rewriter, Location loc, Value part,
+                  Value into, int64_t off, bool whole) {
+  if (whole)
+    return part;
+  return vector::InsertStridedSliceOp::create(rewriter, loc, part, into,
+                                              ArrayRef<int64_t>{off},
+                                              ArrayRef<int64_t>{1})
+      .getResult();
+}
+
 struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -51,24 +91,16 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value w = op.getLhs(), x = op.getRhs();
-    auto vec = [&](int64_t n, Type t) { return VectorType::get({n}, t); };
     Type i8 = rewriter.getI8Type(), i16 = rewriter.getI16Type(),
          i32 = rewriter.getI32Type();
-    auto splat = [&](VectorType t, int64_t v) -> Value {
-      return arith::ConstantOp::create(
-          rewriter, loc,
-          DenseElementsAttr::get(
-              t, rewriter.getIntegerAttr(t.getElementType(), v)));
+    auto splat = [&](VectorType t, int64_t v) {
+      return splatInt(rewriter, loc, t, v);
     };
-    auto call = [&](StringRef name, Type result, ValueRange args) -> Value {
-      return LLVM::CallIntrinsicOp::create(rewriter, loc, result,
-                                           rewriter.getStringAttr(name), args)
-          .getResult(0);
+    auto call = [&](StringRef name, Type result, ValueRange args) {
+      return intrinsic(rewriter, loc, name, result, args);
     };
-    auto slice = [&](Value v, int64_t off, int64_t n) -> Value {
-      return vector::ExtractStridedSliceOp::create(
-          rewriter, loc, v, ArrayRef<int64_t>{off}, ArrayRef<int64_t>{n},
-          ArrayRef<int64_t>{1});
+    auto half = [&](Value v, int64_t off) {
+      return slice(rewriter, loc, v, off, 16);
     };
     Value result;
     IntDotKind kind = op.getKind();
@@ -96,12 +128,10 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
                       {pairs, splat(vec(16, i16), 1)});
       }
     } else if (kind == IntDotKind::NEONDot) {
-      Value lo =
-          call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
-               {splat(vec(4, i32), 0), slice(w, 0, 16), slice(x, 0, 16)});
-      Value hi =
-          call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
-               {splat(vec(4, i32), 0), slice(w, 16, 16), slice(x, 16, 16)});
+      Value lo = call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
+                      {splat(vec(4, i32), 0), half(w, 0), half(x, 0)});
+      Value hi = call("llvm.aarch64.neon.sdot.v4i32.v16i8", vec(4, i32),
+                      {splat(vec(4, i32), 0), half(w, 16), half(x, 16)});
       result = vector::ShuffleOp::create(
           rewriter, loc, lo, hi, ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
     } else {
@@ -123,55 +153,46 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
 struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   using OpRewritePattern::OpRewritePattern;
 
+  /// The operands of one 256-bit (or 128-bit) part, unsigned by signed:
+  /// with lhs_signed, |lhs| and rhs carrying lhs's sign (vpsignb; |lhs| <=
+  /// 128 and |rhs| <= 127, so vpmaddubsw's pair sums do not saturate).
+  static std::pair<Value, Value> partOperands(PatternRewriter &rewriter,
+                                              Location loc, Dot4AccOp op,
+                                              int64_t p0, int64_t part) {
+    Value u = slice(rewriter, loc, op.getLhs(), 4 * p0, 4 * part);
+    Value s = slice(rewriter, loc, op.getRhs(), 4 * p0, 4 * part);
+    if (!op.getLhsSigned())
+      return {u, s};
+    StringRef psign =
+        part == 4 ? "llvm.x86.ssse3.psign.b.128" : "llvm.x86.avx2.psign.b";
+    return {intrinsic(rewriter, loc, psign, u.getType(), {u, u}),
+            intrinsic(rewriter, loc, psign, s.getType(), {s, u})};
+  }
+
   /// One vpdpbusd (VEX: AVX-VNNI has no 512-bit form) per 256-bit part, or
   /// the one 128-bit part.
-  static Value lowerAVXVNNI(PatternRewriter &rewriter, Location loc,
-                            Dot4AccOp op) {
+  static Value lowerVNNIParts(PatternRewriter &rewriter, Location loc,
+                              Dot4AccOp op) {
     auto accType = cast<VectorType>(op.getAcc().getType());
     int64_t n = accType.getDimSize(0), part = std::min<int64_t>(n, 8);
     std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(32 * part);
     Value result = op.getAcc();
     for (int64_t p0 = 0; p0 < n; p0 += part) {
       Value acc = slice(rewriter, loc, op.getAcc(), p0, part);
-      Value sum =
-          LLVM::CallIntrinsicOp::create(
-              rewriter, loc, acc.getType(), rewriter.getStringAttr(name),
-              ValueRange{acc,
-                         slice(rewriter, loc, op.getLhs(), 4 * p0, 4 * part),
-                         slice(rewriter, loc, op.getRhs(), 4 * p0, 4 * part)})
-              .getResult(0);
+      auto [u, s] = partOperands(rewriter, loc, op, p0, part);
+      Value sum = intrinsic(rewriter, loc, name, acc.getType(), {acc, u, s});
       result = join(rewriter, loc, sum, result, p0, part == n);
     }
     return result;
-  }
-
-  /// v[off .. off + m), or v itself where that is all of it.
-  static Value slice(PatternRewriter &rewriter, Location loc, Value v,
-                     int64_t off, int64_t m) {
-    if (off == 0 && m == cast<VectorType>(v.getType()).getDimSize(0))
-      return v;
-    return vector::ExtractStridedSliceOp::create(
-        rewriter, loc, v, ArrayRef<int64_t>{off}, ArrayRef<int64_t>{m},
-        ArrayRef<int64_t>{1});
-  }
-
-  /// `part` inserted into `into` at `off` (or `part` itself when `whole`).
-  static Value join(PatternRewriter &rewriter, Location loc, Value part,
-                    Value into, int64_t off, bool whole) {
-    if (whole)
-      return part;
-    return vector::InsertStridedSliceOp::create(rewriter, loc, part, into,
-                                                ArrayRef<int64_t>{off},
-                                                ArrayRef<int64_t>{1})
-        .getResult();
   }
 
   /// vpmaddubsw, then vpmaddwd against ones (pairs of pairs: the groups of
   /// 4), added to the accumulator, on each 256-bit (or the one 128-bit)
   /// part. vpmaddubsw saturates a pair sum beyond 16 bits; two products of
   /// a byte below 128 (or of 128 itself) with a signed byte never do. So
-  /// without lhs_small, lhs & 0x7f and lhs & 0x80 are multiplied apart and
-  /// their int32 group sums added: exact for every operand.
+  /// without lhs_small (or lhs_signed, which makes lhs at most 128), lhs &
+  /// 0x7f and lhs & 0x80 are multiplied apart and their int32 group sums
+  /// added: exact for every operand.
   static Value lowerAVX2(PatternRewriter &rewriter, Location loc,
                          Dot4AccOp op) {
     auto accType = cast<VectorType>(op.getAcc().getType());
@@ -179,17 +200,11 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     bool xmm = part == 4;
     Type i8 = rewriter.getI8Type(), i16 = rewriter.getI16Type(),
          i32 = rewriter.getI32Type();
-    auto vec = [](int64_t m, Type t) { return VectorType::get({m}, t); };
-    auto splat = [&](VectorType t, int64_t v) -> Value {
-      return arith::ConstantOp::create(
-          rewriter, loc,
-          DenseElementsAttr::get(
-              t, rewriter.getIntegerAttr(t.getElementType(), v)));
+    auto splat = [&](VectorType t, int64_t v) {
+      return splatInt(rewriter, loc, t, v);
     };
-    auto call = [&](StringRef name, Type result, ValueRange args) -> Value {
-      return LLVM::CallIntrinsicOp::create(rewriter, loc, result,
-                                           rewriter.getStringAttr(name), args)
-          .getResult(0);
+    auto call = [&](StringRef name, Type result, ValueRange args) {
+      return intrinsic(rewriter, loc, name, result, args);
     };
     StringRef maddubs =
         xmm ? "llvm.x86.ssse3.pmadd.ub.sw.128" : "llvm.x86.avx2.pmadd.ub.sw";
@@ -202,10 +217,9 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     };
     Value result = op.getAcc();
     for (int64_t p0 = 0; p0 < n; p0 += part) {
-      Value u = slice(rewriter, loc, op.getLhs(), 4 * p0, 4 * part);
-      Value s = slice(rewriter, loc, op.getRhs(), 4 * p0, 4 * part);
+      auto [u, s] = partOperands(rewriter, loc, op, p0, part);
       Value acc = slice(rewriter, loc, op.getAcc(), p0, part);
-      if (op.getLhsSmall()) {
+      if (op.getLhsSmall() || op.getLhsSigned()) {
         acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(u, s));
       } else {
         Value low = arith::AndIOp::create(rewriter, loc, u,
@@ -225,27 +239,31 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     Location loc = op.getLoc();
     auto accType = cast<VectorType>(op.getAcc().getType());
     int64_t n = accType.getDimSize(0);
-    if (op.getKind() == IntDotKind::AVX512VNNI) {
+    if (op.getKind() == IntDotKind::AVX512VNNI && !op.getLhsSigned()) {
       std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(32 * n);
-      rewriter.replaceOp(
-          op, LLVM::CallIntrinsicOp::create(
-                  rewriter, loc, accType, rewriter.getStringAttr(name),
-                  ValueRange{op.getAcc(), op.getLhs(), op.getRhs()})
-                  .getResult(0));
+      rewriter.replaceOp(op,
+                         intrinsic(rewriter, loc, name, accType,
+                                   {op.getAcc(), op.getLhs(), op.getRhs()}));
       return success();
     }
     if (op.getKind() == IntDotKind::AVX2) {
       rewriter.replaceOp(op, lowerAVX2(rewriter, loc, op));
       return success();
     }
-    if (op.getKind() == IntDotKind::AVXVNNI) {
-      rewriter.replaceOp(op, lowerAVXVNNI(rewriter, loc, op));
+    if (op.getKind() == IntDotKind::AVXVNNI ||
+        op.getKind() == IntDotKind::AVX512VNNI) {
+      // (AVX-512 has no vpsignb on ZMM: signed lhs goes by halves.)
+      rewriter.replaceOp(op, lowerVNNIParts(rewriter, loc, op));
       return success();
     }
     // generic: widen, multiply, add each group of 4 consecutive products.
     auto wide = VectorType::get({4 * n}, rewriter.getI32Type());
+    Value lhs =
+        op.getLhsSigned()
+            ? Value(arith::ExtSIOp::create(rewriter, loc, wide, op.getLhs()))
+            : Value(arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs()));
     Value p = arith::MulIOp::create(
-        rewriter, loc, arith::ExtUIOp::create(rewriter, loc, wide, op.getLhs()),
+        rewriter, loc, lhs,
         arith::ExtSIOp::create(rewriter, loc, wide, op.getRhs()));
     rewriter.replaceOp(op, addGroupsOf4(rewriter, loc, p, op.getAcc()));
     return success();

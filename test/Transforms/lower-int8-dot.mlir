@@ -212,3 +212,40 @@ func.func @dot4_acc_avxvnni(%a: vector<16xi32>, %w: vector<64xi8>, %x: vector<64
   %s = llama.dot4_acc avxvnni %a, %w, %x : vector<64xi8>, vector<64xi8> -> vector<16xi32>
   return %s : vector<16xi32>
 }
+
+// -----
+
+// dot4_acc avx2 {lhs_signed}: per half, |lhs| and rhs with lhs's sign
+// (vpsignb), then one vpmaddubsw (|lhs| <= 128: no saturation) and
+// vpmaddwd; no split of lhs.
+// CHECK-LABEL: func.func @dot4_acc_avx2_signed
+// CHECK-SAME: (%[[A:.*]]: vector<8xi32>, %[[W:.*]]: vector<32xi8>, %[[X:.*]]: vector<32xi8>)
+// CHECK: %[[ABS:.*]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[W]], %[[W]])
+// CHECK: %[[SX:.*]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[X]], %[[W]])
+// CHECK: %[[P:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[ABS]], %[[SX]])
+// CHECK: %[[G:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.*}})
+// CHECK: %[[R:.*]] = arith.addi %[[A]], %[[G]]
+// CHECK: return %[[R]]
+// CHECK-NOT: arith.andi
+func.func @dot4_acc_avx2_signed(%a: vector<8xi32>, %w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s = llama.dot4_acc avx2 %a, %w, %x {lhs_signed} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s : vector<8xi32>
+}
+
+// -----
+
+// {lhs_signed} on the other kinds: generic sign-extends lhs; avx512vnni
+// goes by 256-bit halves (no vpsignb on ZMM).
+// CHECK-LABEL: func.func @negative_dot4_acc_signed_other_kinds
+// CHECK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK-NOT: arith.extui
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-NOT: vpdpbusd.512
+func.func @negative_dot4_acc_signed_other_kinds(%a: vector<4xi32>, %w: vector<16xi8>, %b: vector<16xi32>, %v: vector<64xi8>) -> (vector<4xi32>, vector<16xi32>) {
+  %s = llama.dot4_acc generic %a, %w, %w {lhs_signed} : vector<16xi8>, vector<16xi8> -> vector<4xi32>
+  %t = llama.dot4_acc avx512vnni %b, %v, %v {lhs_signed} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  return %s, %t : vector<4xi32>, vector<16xi32>
+}

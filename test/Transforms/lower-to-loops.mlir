@@ -1452,12 +1452,16 @@ func.func @negative_config_rows16_embedding(%tok: tensor<?xi32>) -> tensor<?x64x
 
 // AVX2 takes the same 16-row tiles, prepacked, with llama.dot4_acc avx2
 // (two 256-bit halves each, lowered by llama-lower-int8-dot): Q8_0's
-// quants stored + 128 take 8 bits (no lhs_small: each product split in
-// two), Q4_0's nibbles 4 bits (lhs_small); 2 tokens per block.
+// quants stored + 128 take 8 bits, so each step flips them back to signed
+// (one xor for both tokens) and multiplies them {lhs_signed}, the dots
+// then carrying no bias; Q4_0's nibbles take 4 bits (lhs_small). 2 tokens
+// per block.
 // AVX2T-LABEL: func.func @avx2_tiles
 // AVX2T: scf.parallel
-// AVX2T: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
-// AVX2T: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// AVX2T: %[[FLIP:.*]] = arith.xori %{{.*}}, %{{.*}} : vector<64xi8>
+// AVX2T: llama.dot4_acc avx2 %{{.*}}, %[[FLIP]], %{{.*}} {lhs_signed} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// AVX2T: llama.dot4_acc avx2 %{{.*}}, %[[FLIP]], %{{.*}} {lhs_signed} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// AVX2T-NOT: arith.constant 1.280000e+02
 // AVX2T: scf.parallel
 // AVX2T: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
 // AVX2T-NOT: llama.int8_dot

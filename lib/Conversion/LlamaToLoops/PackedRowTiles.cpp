@@ -416,6 +416,17 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
   Value izero = e.splat(i32x16, b.getI32IntegerAttr(0));
   auto kindAttr = IntDotKindAttr::get(b.getContext(), kind);
   SmallVector<Value> inits(tiles.size() * nt, fzero);
+  // AVX2 multiplies 8-bit stored quants (Q8_0's, + 128) as the signed
+  // quants they were: the flip is one xor per step for all tokens, the
+  // signed step one vpsignb per token instead of a second multiply (see
+  // llama.dot4_acc); those tiles' dots then carry no bias.
+  SmallVector<bool> signedSteps;
+  SmallVector<PackedTile> scaled(tiles.begin(), tiles.end());
+  for (PackedTile &t : scaled) {
+    signedSteps.push_back(kind == IntDotKind::AVX2 && !t.smallQuants());
+    if (signedSteps.back())
+      t.bias = 0;
+  }
   SmallVector<std::pair<Value, Value>> views; // the prepacked tiles'
   for (const PackedTile &t : tiles)
     if (t.packed)
@@ -445,11 +456,15 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
           }
           for (auto [i, tile] : llvm::enumerate(tiles)) {
             Value wv = tileQuants(e, tile, g, at[i], j);
+            if (signedSteps[i])
+              wv = arith::XOrIOp::create(
+                  b, e.loc, wv, e.splat(i8x64, b.getI8IntegerAttr(-128)));
             SmallVector<Value> &sums = tile.halves && j >= 4 ? high : dots;
             for (int64_t t = 0; t < nt; ++t)
               sums[i * nt + t] = Dot4AccOp::create(
                   b, e.loc, i32x16, sums[i * nt + t], wv, xs[t], kindAttr,
-                  tile.smallQuants() ? b.getUnitAttr() : UnitAttr());
+                  tile.smallQuants() ? b.getUnitAttr() : UnitAttr(),
+                  signedSteps[i] ? b.getUnitAttr() : UnitAttr());
           }
         }
         SmallVector<GroupScales> scales;
@@ -460,7 +475,7 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
         SmallVector<Value> next(accs.begin(), accs.end());
         for (auto [t, s] : llvm::enumerate(toks)) {
           TokenGroup tg = tokenGroup(e, x, s, g, anyHalves);
-          for (auto [i, tile] : llvm::enumerate(tiles))
+          for (auto [i, tile] : llvm::enumerate(scaled))
             next[i * nt + t] =
                 accumulateGroup(e, tile, scales[i], dots[i * nt + t],
                                 high[i * nt + t], tg, next[i * nt + t]);

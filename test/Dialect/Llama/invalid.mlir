@@ -694,6 +694,14 @@ func.func @dot4_acc_c2_kind(%a: vector<8xi32>, %w: vector<32xi8>) {
 
 // -----
 
+func.func @dot4_acc_c3_small_and_signed(%a: vector<8xi32>, %w: vector<32xi8>) {
+  // expected-error @+1 {{'llama.dot4_acc' op lhs_small and lhs_signed exclude each other}}
+  %s = llama.dot4_acc avx2 %a, %w, %w {lhs_small, lhs_signed} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
 // Unranked tensors are refused by every op's operand and result types (the
 // verifiers and lowerings read static ranks).
 

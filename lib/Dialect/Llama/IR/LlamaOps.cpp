@@ -491,5 +491,8 @@ LogicalResult Dot4AccOp::verify() {
   // dot4_acc_c2
   if (getKind() == IntDotKind::NEONDot)
     return emitOpError("kind must be avx512vnni, avxvnni, avx2 or generic");
+  // dot4_acc_c3
+  if (getLhsSmall() && getLhsSigned())
+    return emitOpError("lhs_small and lhs_signed exclude each other");
   return success();
 }

@@ -584,11 +584,20 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
     unsigned, take 7 bits or fewer: all but Q8_0). If the promise is
     broken the result is undefined (like `nsw`); the other kinds ignore it.
 
+    With `lhs_signed` `lhs` is read as signed instead,
+    `out[j] = acc[j] + sum sext(lhs[i]) * sext(rhs[i])`, and `rhs` must lie
+    in [-127, 127]: the x86 forms multiply |lhs| by `rhs` carrying lhs's
+    sign (`vpsignb`), as `llama.int8_dot` does. The AVX2 tiles of Q8_0 use
+    it: their stored quants + 128, flipped back to signed once per tile
+    step for all tokens, then cost one `vpsignb` per token instead of a
+    second `vpmaddubsw`, `vpmaddwd` and add.
+
     Constraints:
     (C1) `lhs` and `rhs` are vector<4N x i8> and `acc` and the result
          vector<N x i32>, N one of 4, 8, 16;
     (C2) `kind` is `avx512vnni`, `avxvnni`, `avx2` or `generic`
-         (`neon_dotprod` has no unsigned-by-signed accumulating form here).
+         (`neon_dotprod` has no unsigned-by-signed accumulating form here);
+    (C3) `lhs_small` and `lhs_signed` are not both set.
 
     Example:
     ```mlir
@@ -596,12 +605,15 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
         : vector<64xi8>, vector<64xi8> -> vector<16xi32>
     %t = llama.dot4_acc avx2 %acc, %q4, %x {lhs_small}
         : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+    %u = llama.dot4_acc avx2 %acc, %q8, %x {lhs_signed}
+        : vector<64xi8>, vector<64xi8> -> vector<16xi32>
     ```
   }];
   let arguments = (ins VectorOfNonZeroRankOf<[I32]>:$acc,
                        VectorOfNonZeroRankOf<[I8]>:$lhs,
                        VectorOfNonZeroRankOf<[I8]>:$rhs,
-                       Llama_IntDotKind:$kind, UnitAttr:$lhs_small);
+                       Llama_IntDotKind:$kind, UnitAttr:$lhs_small,
+                       UnitAttr:$lhs_signed);
   let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
   let assemblyFormat = [{
     $kind $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->`
