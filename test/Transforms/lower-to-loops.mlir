@@ -1147,7 +1147,7 @@ func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 // PACKW: %[[TA:.*]] = arith.addi %{{.*}}, %[[TD]] : index
 // PACKW: %[[T:.*]] = arith.minui %[[TA]], %c1{{.*}} : index
 // PACKW: %[[G:.*]] = arith.remui %[[A]], %c2{{.*}} : index
-// PACKW: memref.prefetch %{{.*}}[%[[T]], %[[G]], %{{.*}}], read, locality<3>, data : memref<2x2x288xi8>
+// PACKW: memref.prefetch %{{.*}}[%[[T]], %[[G]], %{{.*}}], read, locality<2>, data : memref<2x2x288xi8>
 // PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<2x2x288xi8>, vector<64xi8>
 // PACKW: %[[LO:.*]] = arith.andi %[[L]], %{{.*}} : vector<64xi8>
 // PACKW: llama.dot4_acc avx512vnni %{{.*}}, %[[LO]], %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>

@@ -343,8 +343,11 @@ void tiles::prefetchAhead(TileBuilder &e,
       Value off = e.add(first, 64 * i);
       if (per != 1)
         off = arith::MinUIOp::create(b, e.loc, off, e.idx(bytes - 64));
+      // Into L2 (prefetcht1), not L1: a decode step streams the weights,
+      // and prefetches into L1 held the L1 fill buffers that its loads
+      // wait on (perf put most of a decode's samples on prefetcht0).
       memref::PrefetchOp::create(b, e.loc, view, ValueRange{tile, ahead, off},
-                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isWrite=*/false, /*localityHint=*/2,
                                  /*isDataCache=*/true);
     }
   }
