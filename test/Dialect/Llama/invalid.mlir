@@ -921,3 +921,91 @@ func.func @kernel_config_attribute_kind(%x: tensor<1x64xf32>) -> tensor<1x32xf32
   %y = llama.matmul %x, %w {llama.kernel_config = "avx512"} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
+
+// -----
+
+func.func @packed_matmul_c1_weights(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op epilogue swiglu takes 2 weight(s), got 1}}
+  %y = llama.packed_matmul swiglu weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c1_types(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op weight_types must name one GGML type per weight}}
+  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c1_unknown_type(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op unknown GGML type 'q3_k' in weight_types}}
+  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q3_k"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c1_accumulate(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op accumulate needs epilogue none}}
+  %y = llama.packed_matmul swiglu weights(%w, %w : memref<16x36xi8>, memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {accumulate, weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c2_int_operands(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op integer tiles (xq) need xd and xs}}
+  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c2_int_and_float(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %x: tensor<1x64xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op integer tiles (xq) take no x, xf or gamma}}
+  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c2_float_needs_x(%w: memref<16x64xi16>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op float tiles need x}}
+  %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c2_float_with_int_operands(%w: memref<16x64xi16>, %x: tensor<1x64xf32>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op xd, xs, xl and xt belong to integer tiles (xq)}}
+  %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) xd(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c3_rows(%w: memref<24x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x24xf32>) -> tensor<1x24xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op init must be f32 [tokens, N] with N a static multiple of 16, got 'tensor<1x24xf32>'}}
+  %y = llama.packed_matmul none weights(%w : memref<24x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x24xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x24xf32>
+  return %y : tensor<1x24xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c3_result(%w: memref<16x64xi16>, %x: memref<1x64xf32>, %init: memref<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op a buffer init takes no result}}
+  %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) x(%x : memref<1x64xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c4_no_tiles(%w: memref<16x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op kernel_config must have tile_rows = 16}}
+  %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}

@@ -89,6 +89,17 @@ def Llama_KernelDot : I32EnumAttr<"KernelDot",
   let genSpecializedAttr = 0;
 }
 
+// What a packed-tile matmul (llama.packed_matmul) does with its dot
+// products before it stores them.
+def Llama_TileEpilogue : I32EnumAttr<"TileEpilogue",
+    "the epilogue of a packed-tile matmul", [
+    // Store them (or, with `accumulate`, add them to the destination).
+    I32EnumAttrCase<"None", 0, "none">,
+    // Two weights, gate and up: store silu(gate) * up.
+    I32EnumAttrCase<"SwiGLU", 1, "swiglu">]> {
+  let cppNamespace = "::mlir::llama";
+}
+
 // Where a weight's bytes come from.
 def Llama_WeightLayout : I32EnumAttr<"WeightLayout",
     "the byte layout a kernel reads its weights in", [

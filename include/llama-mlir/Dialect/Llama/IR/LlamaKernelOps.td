@@ -1,0 +1,239 @@
+//===- LlamaKernelOps.td - Kernel-level ops of the llama dialect -*- tablegen -*-===//
+//
+// The ops that the lowering of the model-level ops produces and later
+// passes expand: the configured, tileable matmul over packed row tiles and
+// the integer dot products of the kernels. Included by LlamaOps.td (one
+// generated op list); the same constraint labels (C1, C2, ...) as there.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLAMA_KERNEL_OPS_TD
+#define LLAMA_KERNEL_OPS_TD
+
+include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/TilingInterface.td"
+
+//===----------------------------------------------------------------------===//
+// llama.packed_matmul
+//===----------------------------------------------------------------------===//
+
+def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
+    AttrSizedOperandSegments,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<TilingInterface, [
+        "getLoopIteratorTypes", "getIterationDomain",
+        "getTiledImplementation", "getResultTilePosition"]>,
+    DeclareOpInterfaceMethods<BufferizableOpInterface, [
+        "bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+        "getAliasingValues", "bufferize"]>]> {
+  let summary = "a matmul over weights in 16-row tiles, configured and "
+                "tileable";
+  let description = [{
+    The structured form of a matmul whose kernel configuration has
+    `tile_rows = 16` (`llama-lower-to-loops` writes it for `llama.matmul`
+    and `llama.matmul_swiglu`, after their activation prologue). With one
+    weight `W` (N x K) and `epilogue = none`:
+
+        init[s, n] = (accumulate ? init[s, n] : 0) + r[s] * sum_k W[n, k] x[s, k]
+
+    for every token s and row n, where x is the activation row (times the
+    RMSNorm weight `gamma` where given) and r[s] the token's RMSNorm scale
+    (`scales`, 1 when absent). With `epilogue = swiglu` and two weights
+    `G`, `U`: `init[s, n] = silu(g) * u` of the two dot products. The dot
+    products are the exact int32 block sums of the weights' quants with the
+    activations quantized per block of 32 (`xq`, scales `xd`, quant sums
+    `xs`; Q6_K tiles also `xl`, AMX also `xt`), scaled in f32 as
+    `llama-lower-to-loops` documents, or for f16/bf16 weights f32 dot
+    products of `x` (prefills: full blocks of tokens also as `xf`).
+
+    The weights are buffers (views of the mapped file, in the GGUF layout
+    or, with `layout = rows16` in the configuration, packed at compile
+    time); `gamma` too. Everything else is a tensor before bufferization
+    and a buffer after it (then the op has no result and writes `init`).
+
+    The iteration space is (tokens, rows), both parallel
+    (`TilingInterface`): `llama-tile-kernels` tiles the rows by the
+    configuration's `tile_rows` into an `scf.forall`, and a tile slices
+    `init` and the per-token operands and views each weight from the
+    tile's first row to its end (the op reads a weight's first N rows; the
+    packed tiles' software prefetch reaches into the next tile). On buffers,
+    `llama-lower-packed-matmul` writes each tile of 16 rows as the packed
+    row-tile kernel (docs/Codegen.md).
+
+    Constraints:
+    (C1) one weight with `epilogue = none`, two with `swiglu`;
+         `weight_types` names one GGML type per weight; `accumulate` only
+         with `none`;
+    (C2) integer tiles (`xq` given) have `xd` and `xs` and no `x`, `xf` or
+         `gamma`; float tiles have `x` and none of `xq`, `xd`, `xs`, `xl`,
+         `xt`;
+    (C3) `init` is f32 [tokens, N] with N a multiple of 16; a tensor `init`
+         has the result of its type, a buffer none;
+    (C4) the configuration has `tile_rows = 16`.
+
+    Example (a Q4_0 decode step on AVX-512 VNNI, with its residual add):
+    ```mlir
+    %y = llama.packed_matmul none weights(%w : memref<4x2x576xi8>)
+        xq(%q : tensor<1x64xi8>) xd(%d : tensor<1x2xf32>)
+        xs(%s : tensor<1x2xf32>) outs(%r : tensor<1x64xf32>)
+        {accumulate, weight_types = ["q4_0"],
+         kernel_config = #llama.kernel_config<dispatch = threads,
+             dot = vector, int_dot = avx512vnni, token_block = 8,
+             tile_rows = 16, layout = rows16>} -> tensor<1x64xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyMemRef>:$weights,
+                       Optional<AnyShaped>:$x, Optional<AnyShaped>:$xq,
+                       Optional<AnyShaped>:$xd, Optional<AnyShaped>:$xs,
+                       Optional<AnyShaped>:$xl, Optional<AnyShaped>:$xt,
+                       Optional<AnyShaped>:$xf, Optional<AnyMemRef>:$gamma,
+                       Optional<AnyShaped>:$scales, AnyShaped:$init,
+                       StrArrayAttr:$weight_types,
+                       Llama_TileEpilogue:$epilogue, UnitAttr:$accumulate,
+                       Llama_KernelConfigAttr:$kernel_config);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $epilogue `weights` `(` $weights `:` type($weights) `)`
+    (`x` `(` $x^ `:` type($x) `)`)?
+    (`xq` `(` $xq^ `:` type($xq) `)`)?
+    (`xd` `(` $xd^ `:` type($xd) `)`)?
+    (`xs` `(` $xs^ `:` type($xs) `)`)?
+    (`xl` `(` $xl^ `:` type($xl) `)`)?
+    (`xt` `(` $xt^ `:` type($xt) `)`)?
+    (`xf` `(` $xf^ `:` type($xf) `)`)?
+    (`gamma` `(` $gamma^ `:` type($gamma) `)`)?
+    (`scales` `(` $scales^ `:` type($scales) `)`)?
+    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    /// The operands indexed by token (sliced when tokens are tiled).
+    ::llvm::SmallVector<::mlir::OpOperand *> getTokenOperands();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// llama.int8_dot
+//===----------------------------------------------------------------------===//
+
+def Llama_Int8DotOp : Llama_Op<"int8_dot", [Pure]> {
+  let summary = "exact int8 dot product of a 32-element block, 8 partial sums";
+  let description = [{
+    The kernel building block of the integer dot products (quantized
+    weights times activations quantized to int8), emitted by
+    `llama-lower-to-loops{int-dot=...}` and lowered by
+    `llama-lower-int8-dot` to the instructions `kind` names:
+
+        out[j] = sum_{i = 4j}^{4j+3} lhs[i] * rhs[i]     (int32, exact)
+
+    for j = 0..7: lanes 0-3 hold the first 16 elements' products, lanes 4-7
+    the last 16 (so that 16-element sub-blocks can be scaled separately);
+    the lanes add up to `sum_i lhs[i] * rhs[i]`. Operands must lie in
+    [-128, 127] for `lhs` and [-127, 127] for `rhs` (the x86 forms multiply
+    |lhs| as unsigned with rhs carrying lhs's sign).
+
+    `kind` (an `IntDotKind`, written first): `generic` (sign-extend and
+    multiply in vector ops, any target), `avx2` (vpsignb, vpmaddubsw,
+    vpmaddwd), `avx512vnni` and `avxvnni` (vpsignb, vpdpbusd: EVEX or VEX),
+    `neon_dotprod` (two sdot).
+
+    `lhs_nonneg` promises that every `lhs` element lies in [0, 127] (the
+    unsigned K-quant quants): the result is the same, and the x86 forms
+    multiply `lhs` as unsigned bytes directly, without the two vpsignb. If
+    the promise is broken the result is undefined (like `nsw`), so only
+    code that constructs `lhs` from such values sets it.
+
+    Constraints:
+    (C1) `lhs` and `rhs` are vector<32xi8>;
+    (C2) the result is vector<8xi32>;
+    (C3) `kind` is one of the five above (the parser enforces it).
+
+    Example:
+    ```mlir
+    %s = llama.int8_dot avx2 %w, %x
+        : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+    %u = llama.int8_dot avx512vnni %q4k, %x {lhs_nonneg}
+        : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfNonZeroRankOf<[I8]>:$lhs,
+                       VectorOfNonZeroRankOf<[I8]>:$rhs, Llama_IntDotKind:$kind,
+                       UnitAttr:$lhs_nonneg);
+  let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
+  let assemblyFormat = [{
+    $kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->`
+    type($result)
+  }];
+}
+
+def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
+    [Pure, AllTypesMatch<["acc", "result"]>, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "unsigned-by-signed int8 dot products of 4-element groups, "
+            "accumulated";
+  let description = [{
+    The building block of the packed row-tile kernels (`llama-lower-to-loops`,
+    `tile_rows = 16`): each int32 lane adds the dot product of its 4 bytes of
+    `lhs`, read as unsigned, with its 4 bytes of `rhs`, read as signed:
+
+        out[j] = acc[j] + sum_{i = 4j}^{4j+3} zext(lhs[i]) * sext(rhs[i])
+
+    for j = 0..N-1 (int32, wrapping; no intermediate saturates). In a packed
+    tile, lane j is weight row j and the 4 bytes are 4 consecutive quants of
+    that row; `rhs` is one token's 4 activation quants broadcast to every
+    lane. Lowered by `llama-lower-int8-dot` to what `kind` names:
+    `avx512vnni` (one `vpdpbusd` on ZMM, YMM or XMM for N = 16, 8, 4),
+    `avxvnni` (the VEX `vpdpbusd` per 256 or 128 bits), `avx2` (per 256 or
+    128 bits: `vpmaddubsw`, `vpmaddwd` against ones,
+    `vpaddd`) or `generic` (`arith.extui`/`extsi` to i32, `muli`, and three
+    adds of strided shuffles; any target).
+
+    `vpmaddubsw` adds two unsigned-by-signed byte products in 16 bits with
+    signed saturation, exact only while both lie within 127 x 128. So the
+    `avx2` form multiplies `lhs`'s low 7 bits and its top bit apart (two of
+    each instruction), unless `lhs_small` promises that every `lhs` byte
+    is at most 127 (the packed tiles of formats whose quants, offset to
+    unsigned, take 7 bits or fewer: all but Q8_0). If the promise is
+    broken the result is undefined (like `nsw`); the other kinds ignore it.
+
+    With `lhs_signed` `lhs` is read as signed instead,
+    `out[j] = acc[j] + sum sext(lhs[i]) * sext(rhs[i])`, and `rhs` must lie
+    in [-127, 127]: the x86 forms multiply |lhs| by `rhs` carrying lhs's
+    sign (`vpsignb`), as `llama.int8_dot` does. The AVX2 tiles of Q8_0 use
+    it: their stored quants + 128, flipped back to signed once per tile
+    step for all tokens, then cost one `vpsignb` per token instead of a
+    second `vpmaddubsw`, `vpmaddwd` and add.
+
+    Constraints:
+    (C1) `lhs` and `rhs` are vector<4N x i8> and `acc` and the result
+         vector<N x i32>, N one of 4, 8, 16;
+    (C2) `kind` is `avx512vnni`, `avxvnni`, `avx2` or `generic`
+         (`neon_dotprod` has no unsigned-by-signed accumulating form here);
+    (C3) `lhs_small` and `lhs_signed` are not both set.
+
+    Example:
+    ```mlir
+    %s = llama.dot4_acc avx512vnni %acc, %w, %x
+        : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+    %t = llama.dot4_acc avx2 %acc, %q4, %x {lhs_small}
+        : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+    %u = llama.dot4_acc avx2 %acc, %q8, %x {lhs_signed}
+        : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfNonZeroRankOf<[I32]>:$acc,
+                       VectorOfNonZeroRankOf<[I8]>:$lhs,
+                       VectorOfNonZeroRankOf<[I8]>:$rhs,
+                       Llama_IntDotKind:$kind, UnitAttr:$lhs_small,
+                       UnitAttr:$lhs_signed);
+  let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
+  let assemblyFormat = [{
+    $kind $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->`
+    type($result)
+  }];
+}
+
+#endif // LLAMA_KERNEL_OPS_TD

@@ -1,0 +1,309 @@
+//===- PackedMatmul.cpp - llama.packed_matmul -------------------*- C++ -*-===//
+//
+// The verifier of llama.packed_matmul and its interfaces: destination
+// style, memory effects on buffers, tiling over (tokens, rows) and
+// bufferization (the tensor operands become their buffers, `init` is
+// written in place).
+//
+//===----------------------------------------------------------------------===//
+
+#include "llama-mlir/Dialect/Llama/IR/Llama.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+using namespace mlir::llama;
+using namespace mlir::bufferization;
+
+static constexpr int64_t kTileRows = 16;
+
+LogicalResult PackedMatmulOp::verify() {
+  // (C1)
+  size_t expected = getEpilogue() == TileEpilogue::SwiGLU ? 2 : 1;
+  if (getWeights().size() != expected)
+    return emitOpError("epilogue ")
+           << stringifyTileEpilogue(getEpilogue()) << " takes " << expected
+           << " weight(s), got " << getWeights().size();
+  if (getWeightTypes().size() != getWeights().size())
+    return emitOpError("weight_types must name one GGML type per weight");
+  for (Attribute a : getWeightTypes())
+    if (!symbolizeGGMLType(cast<StringAttr>(a).getValue()))
+      return emitOpError("unknown GGML type '")
+             << cast<StringAttr>(a).getValue() << "' in weight_types";
+  if (getAccumulate() && getEpilogue() != TileEpilogue::None)
+    return emitOpError("accumulate needs epilogue none");
+  // (C2)
+  if (getXq()) {
+    if (!getXd() || !getXs())
+      return emitOpError("integer tiles (xq) need xd and xs");
+    if (getX() || getXf() || getGamma())
+      return emitOpError("integer tiles (xq) take no x, xf or gamma");
+  } else {
+    if (!getX())
+      return emitOpError("float tiles need x");
+    if (getXd() || getXs() || getXl() || getXt())
+      return emitOpError("xd, xs, xl and xt belong to integer tiles (xq)");
+  }
+  // (C3)
+  auto init = cast<ShapedType>(getInit().getType());
+  if (init.getRank() != 2 || !init.getElementType().isF32() ||
+      init.isDynamicDim(1) || init.getDimSize(1) % kTileRows != 0)
+    return emitOpError("init must be f32 [tokens, N] with N a static "
+                       "multiple of 16, got ")
+           << init;
+  if (isa<RankedTensorType>(init)) {
+    if (getResult().size() != 1 || getResult()[0].getType() != init)
+      return emitOpError("a tensor init needs one result of its type");
+  } else if (!getResult().empty()) {
+    return emitOpError("a buffer init takes no result");
+  }
+  // (C4)
+  if (getKernelConfig().getTileRows() != kTileRows)
+    return emitOpError("kernel_config must have tile_rows = 16");
+  return success();
+}
+
+SmallVector<OpOperand *> PackedMatmulOp::getTokenOperands() {
+  SmallVector<OpOperand *> ops;
+  for (MutableOperandRange r :
+       {getXMutable(), getXqMutable(), getXdMutable(), getXsMutable(),
+        getXlMutable(), getScalesMutable()})
+    for (OpOperand &o : r)
+      ops.push_back(&o);
+  return ops;
+}
+
+//===----------------------------------------------------------------------===//
+// Memory effects (buffer form)
+//===----------------------------------------------------------------------===//
+
+void PackedMatmulOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &o : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(o.get().getType()))
+      continue;
+    bool isInit = &o == &getInitMutable();
+    if (!isInit || getAccumulate())
+      effects.emplace_back(MemoryEffects::Read::get(), &o,
+                           SideEffects::DefaultResource::get());
+    if (isInit)
+      effects.emplace_back(MemoryEffects::Write::get(), &o,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Tiling
+//===----------------------------------------------------------------------===//
+
+SmallVector<utils::IteratorType> PackedMatmulOp::getLoopIteratorTypes() {
+  return {utils::IteratorType::parallel, utils::IteratorType::parallel};
+}
+
+SmallVector<Range> PackedMatmulOp::getIterationDomain(OpBuilder &b) {
+  Location loc = getLoc();
+  Value init = getInit();
+  auto size = [&](int64_t d) -> OpFoldResult {
+    if (isa<RankedTensorType>(init.getType()))
+      return tensor::getMixedSize(b, loc, init, d);
+    return memref::getMixedSize(b, loc, init, d);
+  };
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  return {Range{zero, size(0), one}, Range{zero, size(1), one}};
+}
+
+/// The first index of a weight view's first dimension that rows
+/// [offset, ...) start at: a GGUF view holds one row per index, a rows16
+/// view one tile of 16.
+static OpFoldResult firstWeightIndex(OpBuilder &b, Location loc,
+                                     OpFoldResult offset, bool packed) {
+  if (!packed)
+    return offset;
+  if (std::optional<int64_t> c = getConstantIntValue(offset))
+    return b.getIndexAttr(*c / kTileRows);
+  return arith::DivUIOp::create(
+             b, loc, getValueOrCreateConstantIndexOp(b, loc, offset),
+             arith::ConstantIndexOp::create(b, loc, kTileRows))
+      .getResult();
+}
+
+/// A weight view's rows from index `first` of its first dimension
+/// (firstWeightIndex) to its end, with all of its other dimensions. The
+/// tile reads its first rows; the rest are there for its software
+/// prefetch, which reaches into the next tile (a thread's tiles are
+/// consecutive) rather than stop at its own end.
+static Value weightRows(OpBuilder &b, Location loc, Value w,
+                        OpFoldResult first) {
+  auto t = cast<MemRefType>(w.getType());
+  OpFoldResult rest;
+  std::optional<int64_t> c = getConstantIntValue(first);
+  if (c && !t.isDynamicDim(0))
+    rest = b.getIndexAttr(t.getDimSize(0) - *c);
+  else
+    rest =
+        arith::SubIOp::create(b, loc,
+                              getValueOrCreateConstantIndexOp(
+                                  b, loc, memref::getMixedSize(b, loc, w, 0)),
+                              getValueOrCreateConstantIndexOp(b, loc, first))
+            .getResult();
+  SmallVector<OpFoldResult> offsets(t.getRank(), b.getIndexAttr(0)),
+      sizes = {rest}, strides(t.getRank(), b.getIndexAttr(1));
+  offsets[0] = first;
+  for (int64_t d = 1; d < t.getRank(); ++d)
+    sizes.push_back(memref::getMixedSize(b, loc, w, d));
+  return memref::SubViewOp::create(b, loc, w, offsets, sizes, strides);
+}
+
+/// Tokens [offset, offset + size) of a per-token operand (all of its other
+/// dimensions).
+static Value tokenRows(OpBuilder &b, Location loc, Value v, OpFoldResult offset,
+                       OpFoldResult size) {
+  auto t = cast<ShapedType>(v.getType());
+  SmallVector<OpFoldResult> offsets(t.getRank(), b.getIndexAttr(0)),
+      sizes = {size}, strides(t.getRank(), b.getIndexAttr(1));
+  offsets[0] = offset;
+  for (int64_t d = 1; d < t.getRank(); ++d)
+    sizes.push_back(isa<RankedTensorType>(t)
+                        ? tensor::getMixedSize(b, loc, v, d)
+                        : memref::getMixedSize(b, loc, v, d));
+  if (isa<RankedTensorType>(t))
+    return tensor::ExtractSliceOp::create(b, loc, v, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, v, offsets, sizes, strides);
+}
+
+FailureOr<TilingResult>
+PackedMatmulOp::getTiledImplementation(OpBuilder &b,
+                                       ArrayRef<OpFoldResult> offsets,
+                                       ArrayRef<OpFoldResult> sizes) {
+  Location loc = getLoc();
+  std::optional<int64_t> rows = getConstantIntValue(sizes[1]);
+  if (!rows || *rows % kTileRows != 0)
+    return emitOpError("rows can only be tiled by static multiples of 16");
+  std::optional<int64_t> rowOffset = getConstantIntValue(offsets[1]);
+  if (rowOffset && *rowOffset % kTileRows != 0)
+    return emitOpError("row tiles must start at a multiple of 16");
+  // xt and xf hold blocks of tokens: only a tile from the first token keeps
+  // its blocks where they were.
+  if ((getXt() || getXf()) && !isZeroInteger(offsets[0]))
+    return emitOpError("tokens in blocks (xt, xf) cannot be tiled");
+
+  bool packed = getKernelConfig().getLayout() == WeightLayout::Rows16;
+  IRMapping map;
+  SmallVector<Operation *> slices;
+  OpFoldResult first = firstWeightIndex(b, loc, offsets[1], packed);
+  for (Value w : getWeights()) {
+    Value rowsOf = weightRows(b, loc, w, first);
+    slices.push_back(rowsOf.getDefiningOp());
+    map.map(w, rowsOf);
+  }
+  // All tokens (a tile size of 0): the per-token operands stay whole.
+  // The tiling driver hands this op its destination as the loop's shared
+  // output; the token count was taken from the destination outside.
+  Value init = getInit();
+  auto isInit = [&](Value v) {
+    if (v == init)
+      return true;
+    auto arg = dyn_cast<BlockArgument>(init);
+    auto forall = arg ? dyn_cast<scf::ForallOp>(arg.getOwner()->getParentOp())
+                      : scf::ForallOp();
+    OpOperand *tied = forall ? forall.getTiedOpOperand(arg) : nullptr;
+    return tied && tied->get() == v;
+  };
+  auto whole = [&](OpFoldResult size) {
+    if (std::optional<int64_t> c = getConstantIntValue(size))
+      return !cast<ShapedType>(init.getType()).isDynamicDim(0) &&
+             *c == cast<ShapedType>(init.getType()).getDimSize(0);
+    auto v = dyn_cast<Value>(size);
+    if (auto d = v ? v.getDefiningOp<tensor::DimOp>() : tensor::DimOp())
+      return isInit(d.getSource()) && getConstantIntValue(d.getIndex()) == 0;
+    if (auto d = v ? v.getDefiningOp<memref::DimOp>() : memref::DimOp())
+      return isInit(d.getSource()) && getConstantIntValue(d.getIndex()) == 0;
+    return false;
+  };
+  bool allTokens = isZeroInteger(offsets[0]) && whole(sizes[0]);
+  for (OpOperand *o :
+       allTokens ? SmallVector<OpOperand *>() : getTokenOperands()) {
+    Value t = tokenRows(b, loc, o->get(), offsets[0], sizes[0]);
+    slices.push_back(t.getDefiningOp());
+    map.map(o->get(), t);
+  }
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  Value initTile = isa<RankedTensorType>(init.getType())
+                       ? Value(tensor::ExtractSliceOp::create(
+                             b, loc, init, offsets, sizes, strides))
+                       : Value(memref::SubViewOp::create(b, loc, init, offsets,
+                                                         sizes, strides));
+  slices.push_back(initTile.getDefiningOp());
+  map.map(init, initTile);
+  Operation *tiled = b.clone(*getOperation(), map);
+  if (!tiled->getResults().empty())
+    tiled->getResult(0).setType(initTile.getType());
+  return TilingResult{{tiled}, SmallVector<Value>(tiled->getResults()), slices};
+}
+
+LogicalResult PackedMatmulOp::getResultTilePosition(
+    OpBuilder &, unsigned, ArrayRef<OpFoldResult> offsets,
+    ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
+    SmallVector<OpFoldResult> &resultSizes) {
+  resultOffsets.assign(offsets.begin(), offsets.end());
+  resultSizes.assign(sizes.begin(), sizes.end());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Bufferization
+//===----------------------------------------------------------------------===//
+
+bool PackedMatmulOp::bufferizesToMemoryRead(OpOperand &operand,
+                                            const AnalysisState &) {
+  return &operand != &getInitMutable() || getAccumulate();
+}
+
+bool PackedMatmulOp::bufferizesToMemoryWrite(OpOperand &operand,
+                                             const AnalysisState &) {
+  return &operand == &getInitMutable();
+}
+
+AliasingValueList PackedMatmulOp::getAliasingValues(OpOperand &operand,
+                                                    const AnalysisState &) {
+  if (&operand != &getInitMutable() || getResult().empty())
+    return {};
+  return {{getResult()[0], BufferRelation::Equivalent}};
+}
+
+LogicalResult PackedMatmulOp::bufferize(RewriterBase &rewriter,
+                                        const BufferizationOptions &options,
+                                        BufferizationState &state) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(*this);
+  // The same op on buffers: tensors replaced by their buffers, no result.
+  bool failedBuffer = false;
+  auto buffer = [&](Value v) -> Value {
+    if (!v || !isa<RankedTensorType>(v.getType()))
+      return v;
+    FailureOr<Value> buf = getBuffer(rewriter, v, options, state);
+    if (failed(buf)) {
+      failedBuffer = true;
+      return v;
+    }
+    return *buf;
+  };
+  Value init = buffer(getInit());
+  Value x = buffer(getX()), xq = buffer(getXq()), xd = buffer(getXd()),
+        xs = buffer(getXs()), xl = buffer(getXl()), xt = buffer(getXt()),
+        xf = buffer(getXf()), scales = buffer(getScales());
+  if (failedBuffer)
+    return failure();
+  PackedMatmulOp::create(rewriter, getLoc(), TypeRange{}, getWeights(), x, xq,
+                         xd, xs, xl, xt, xf, getGamma(), scales, init,
+                         getWeightTypes(), getEpilogue(), getAccumulate(),
+                         getKernelConfig());
+  replaceOpWithBufferizedValues(rewriter, getOperation(), {init});
+  return success();
+}
