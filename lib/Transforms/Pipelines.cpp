@@ -95,6 +95,10 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   //    configuration says; entry points get the runtime ABI.
   pm.addPass(createLlamaLowerToLoopsPass());
   addCleanupPasses(pm, /*licm=*/false);
+  //    The configured structured ops (llama.packed_matmul) are tiled by
+  //    their configuration's row tiles into scf.forall: one parallel task
+  //    per tile.
+  pm.addPass(createLlamaTileKernelsPass());
   if (opts.stopAfterLlamaLowering)
     return false;
   // 4. Residual adds (arith.addf on tensors) become linalg.generic, the form
@@ -104,6 +108,12 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   bufferization::OneShotBufferizePassOptions bufOpts;
   bufOpts.bufferizeFunctionBoundaries = false;
   pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
+  pm.addPass(createCanonicalizerPass());
+  //    The tiles' loops become scf.parallel (the form the thread pool and
+  //    the GPU mapping take), and each tile the packed row-tile kernel.
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addPass(createLlamaLowerPackedMatmulPass());
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   // 6. Free every buffer allocated for an intermediate once it is dead.
   bufferization::BufferDeallocationPipelineOptions deallocOpts;

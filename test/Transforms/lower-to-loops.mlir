@@ -4,10 +4,10 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPU
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true quantized-row-norms=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUQ
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true tensor-cores=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUTC
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=PACK
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=PACKW
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=AMX
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=AVX2T
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACKW
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=AMX
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=AVX2T
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 // NOCONFIG: error: 'llama.matmul' op needs a llama.kernel_config (run llama-configure-kernels first)
 
@@ -1026,7 +1026,8 @@ func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16x
 // scales as a vector, and the 16 results stored as one vector.
 // PACK-LABEL: func.func @packed_prefill
 // PACK: scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%c2{{.*}})
-// PACK: %[[R0:.*]] = arith.muli %[[T]], %{{.*}} : index
+// PACK: %[[R0:.*]] = affine.apply #{{.*}}(%[[T]])
+// PACK: %[[OUT:.*]] = memref.subview %{{.*}}[0, %[[R0]]] [%{{.*}}, 16] [1, 1] : memref<?x32xf32> to memref<?x16xf32, strided<[32, 1], offset: ?>>
 // PACK-DAG: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x16xi32>
 // PACK-DAG: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x16xf32>
 // PACK: %[[EIGHT:.*]] = arith.constant dense<8> : vector<32xi8>
@@ -1041,7 +1042,7 @@ func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16x
 // PACK: arith.subf %{{.*}} : vector<16xf32>
 // PACK: vector.load %[[S]][{{.*}}] : memref<2x16xf32>, vector<16xf32>
 // PACK: vector.fma
-// PACK: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %[[R0]]] : memref<?x32xf32>, vector<16xf32>
+// PACK: vector.store %{{.*}}, %[[OUT]][%{{.*}}, %c0{{.*}}] : memref<?x16xf32, strided<[32, 1], offset: ?>>, vector<16xf32>
 func.func @packed_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>
   %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
@@ -1118,7 +1119,7 @@ func.func @negative_packed(%x: tensor<1x256xf32>, %p: tensor<?x256xf32>) -> (ten
 // PACK: memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<?x64xf32>
 // PACK: vector.fma
 // PACK-NOT: llama.dot4_acc
-// PACK: vector.store %{{.*}} : memref<?x32xf32>, vector<16xf32>
+// PACK: vector.store %{{.*}} : memref<?x16xf32, strided<[32, 1], offset: ?>>, vector<16xf32>
 func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xf16>
   %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<32x64xf16>) -> tensor<?x32xf32>
@@ -1145,19 +1146,19 @@ func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 // PACKW: %[[A:.*]] = arith.addi %{{.*}}, %c16{{.*}} : index
 // PACKW: %[[TD:.*]] = arith.divui %[[A]], %c2{{.*}} : index
 // PACKW: %[[TA:.*]] = arith.addi %{{.*}}, %[[TD]] : index
-// PACKW: %[[T:.*]] = arith.minui %[[TA]], %c1{{.*}} : index
+// PACKW: %[[T:.*]] = arith.minui %[[TA]], %{{.*}} : index
 // PACKW: %[[G:.*]] = arith.remui %[[A]], %c2{{.*}} : index
-// PACKW: memref.prefetch %{{.*}}[%[[T]], %[[G]], %{{.*}}], read, locality<2>, data : memref<2x2x288xi8>
-// PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<2x2x288xi8>, vector<64xi8>
+// PACKW: memref.prefetch %{{.*}}[%[[T]], %[[G]], %{{.*}}], read, locality<2>, data : memref<?x2x288xi8, strided<[{{[0-9]+}}, 288, 1], offset: ?>>
+// PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<?x2x288xi8, strided<[{{[0-9]+}}, 288, 1], offset: ?>>, vector<64xi8>
 // PACKW: %[[LO:.*]] = arith.andi %[[L]], %{{.*}} : vector<64xi8>
 // PACKW: llama.dot4_acc avx512vnni %{{.*}}, %[[LO]], %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
-// PACKW: %[[H:.*]] = vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c0{{.*}}] : memref<2x2x288xi8>, vector<64xi8>
+// PACKW: %[[H:.*]] = vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c0{{.*}}] : memref<?x2x288xi8, strided<[{{[0-9]+}}, 288, 1], offset: ?>>, vector<64xi8>
 // PACKW-NEXT: arith.constant dense<4> : vector<64xi8>
 // PACKW-NEXT: arith.shrui %[[H]], %{{.*}} : vector<64xi8>
-// PACKW: %[[S:.*]] = vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c256{{.*}}] : memref<2x2x288xi8>, vector<32xi8>
+// PACKW: %[[S:.*]] = vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c256{{.*}}] : memref<?x2x288xi8, strided<[{{[0-9]+}}, 288, 1], offset: ?>>, vector<32xi8>
 // PACKW: %[[SH:.*]] = vector.bitcast %[[S]] : vector<32xi8> to vector<16xf16>
 // PACKW: arith.extf %[[SH]] : vector<16xf16> to vector<16xf32>
-// PACKW: vector.store %{{.*}} : memref<1x32xf32>, vector<16xf32>
+// PACKW: vector.store %{{.*}} : memref<1x16xf32, strided<[32, 1], offset: ?>>, vector<16xf32>
 // PACKW: memref.view %{{.*}} : memref<?xi8> to memref<32x68xi8>
 // PACKW: llama.int8_dot
 // PACKW: return
@@ -1188,7 +1189,7 @@ func.func @prepacked(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x32xf3
 // PACKW: scf.parallel
 // PACKW-NOT: memref.alloca
 // PACKW: scf.for %{{.*}} = %c0{{.*}} to %c32{{.*}} step %c4
-// PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<2x2x1024xi8>, vector<32xi8>
+// PACKW: %[[L:.*]] = vector.load %{{.*}} : memref<?x2x1024xi8, strided<[{{[0-9]+}}, 1024, 1], offset: ?>>, vector<32xi8>
 // PACKW-NEXT: %[[H:.*]] = vector.bitcast %[[L]] : vector<32xi8> to vector<16xf16>
 // PACKW-NEXT: %[[W:.*]] = arith.extf %[[H]] : vector<16xf16> to vector<16xf32>
 // PACKW: vector.fma %{{.*}}, %[[W]], %{{.*}} : vector<16xf32>
@@ -1223,16 +1224,16 @@ func.func @prepacked_f16(%x: tensor<1x64xf32>, %t: tensor<1xi32>) -> (tensor<1x3
 // PACKW: arith.minui %{{.*}}, %c2240 : index
 // PACKW: memref.prefetch
 // PACKW: %[[SUB:.*]] = arith.remui %[[G]], %c8
-// PACKW: vector.load %{{.*}}[%{{.*}}, %[[UNIT:.*]], %{{.*}}] : memref<2x2x2304xi8>, vector<64xi8>
+// PACKW: vector.load %{{.*}}[%{{.*}}, %[[UNIT:.*]], %{{.*}}] : memref<?x2x2304xi8, strided<[{{[0-9]+}}, 2304, 1], offset: ?>>, vector<64xi8>
 // PACKW: llama.dot4_acc avx512vnni
-// PACKW: %[[D:.*]] = vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2240{{.*}}] : memref<2x2x2304xi8>, vector<32xi8>
-// PACKW: %[[LOW:.*]] = vector.load %{{.*}} : memref<2x2x2304xi8>, vector<16xi8>
+// PACKW: %[[D:.*]] = vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2240{{.*}}] : memref<?x2x2304xi8, strided<[{{[0-9]+}}, 2304, 1], offset: ?>>, vector<32xi8>
+// PACKW: %[[LOW:.*]] = vector.load %{{.*}} : memref<?x2x2304xi8, strided<[{{[0-9]+}}, 2304, 1], offset: ?>>, vector<16xi8>
 // PACKW: arith.extui %[[LOW]] : vector<16xi8> to vector<16xi32>
-// PACKW: %[[HI:.*]] = vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2176] : memref<2x2x2304xi8>, vector<64xi8>
+// PACKW: %[[HI:.*]] = vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2176] : memref<?x2x2304xi8, strided<[{{[0-9]+}}, 2304, 1], offset: ?>>, vector<64xi8>
 // PACKW: arith.shrui %{{.*}}, %{{.*}} : vector<16xi32>
 // PACKW: arith.uitofp %{{.*}} : vector<16xi32> to vector<16xf32>
 // PACKW: arith.uitofp %{{.*}} : vector<16xi32> to vector<16xf32>
-// PACKW: vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2272] : memref<2x2x2304xi8>, vector<32xi8>
+// PACKW: vector.load %{{.*}}[%{{.*}}, %[[UNIT]], %c2272] : memref<?x2x2304xi8, strided<[{{[0-9]+}}, 2304, 1], offset: ?>>, vector<32xi8>
 // PACKW: return
 func.func @prepacked_q4_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
   %w = llama.weight "wk" : !llama.weight<32x512xq4_k>
@@ -1252,16 +1253,16 @@ func.func @prepacked_q4_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {
 // PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x3360xi8>
 // PACKW: scf.parallel
 // PACKW-NOT: memref.alloca
-// PACKW: %[[NIB:.*]] = vector.load %{{.*}} : memref<2x2x3360xi8>, vector<64xi8>
-// PACKW: %[[HIGH:.*]] = vector.load %{{.*}} : memref<2x2x3360xi8>, vector<64xi8>
+// PACKW: %[[NIB:.*]] = vector.load %{{.*}} : memref<?x2x3360xi8, strided<[{{[0-9]+}}, 3360, 1], offset: ?>>, vector<64xi8>
+// PACKW: %[[HIGH:.*]] = vector.load %{{.*}} : memref<?x2x3360xi8, strided<[{{[0-9]+}}, 3360, 1], offset: ?>>, vector<64xi8>
 // PACKW-NEXT: arith.constant dense<4> : vector<64xi8>
 // PACKW-NEXT: %[[SH:.*]] = arith.shli %[[HIGH]], %{{.*}} : vector<64xi8>
 // PACKW-NEXT: arith.constant dense<48> : vector<64xi8>
 // PACKW-NEXT: %[[HB:.*]] = arith.andi %[[SH]], %{{.*}} : vector<64xi8>
 // PACKW-NEXT: %[[Q:.*]] = arith.ori %{{.*}}, %[[HB]] : vector<64xi8>
 // PACKW-NEXT: llama.dot4_acc avx512vnni %{{.*}}, %[[Q]], %{{.*}}
-// PACKW: vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c3328{{.*}}] : memref<2x2x3360xi8>, vector<32xi8>
-// PACKW: %[[SC:.*]] = vector.load %{{.*}} : memref<2x2x3360xi8>, vector<16xi8>
+// PACKW: vector.load %{{.*}}[%{{.*}}, %{{.*}}, %c3328{{.*}}] : memref<?x2x3360xi8, strided<[{{[0-9]+}}, 3360, 1], offset: ?>>, vector<32xi8>
+// PACKW: %[[SC:.*]] = vector.load %{{.*}} : memref<?x2x3360xi8, strided<[{{[0-9]+}}, 3360, 1], offset: ?>>, vector<16xi8>
 // PACKW: arith.sitofp %[[SC]] : vector<16xi8> to vector<16xf32>
 // PACKW: return
 func.func @prepacked_q6_k(%x: tensor<1x512xf32>) -> tensor<1x32xf32> {

@@ -195,7 +195,10 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     per block of 32 and `llama.int8_dot`, or f32), `token_block` the prefill
     register block, `tile_rows = 16` the packed 16-row tiles (PackedRowTiles.h,
     `llama.dot4_acc`; with `dot = amx` blocks of 16 tokens multiply in
-    `amx.tile_muli`), `layout = rows16` weights packed at compile time,
+    `amx.tile_muli`: `llama.matmul` and `llama.matmul_swiglu` write their
+    activation prologue and then a `llama.packed_matmul` on tensors, which
+    `llama-tile-kernels` and `llama-lower-packed-matmul` take from there),
+    `layout = rows16` weights packed at compile time,
     viewed as `memref<n/16 x k/32 x bytes x i8>` and listed with
     `layout = "rows16"` in `llama.weight_table`; the GPU fields the warp,
     block and tensor-core forms. A configuration the op's weights cannot
@@ -220,6 +223,61 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
+  let summary = "Tile configured kernel ops into scf.forall over their row "
+                "tiles";
+  let description = [{
+    Every op that implements `TilingInterface` and carries a
+    `#llama.kernel_config` with `tile_rows` > 0 (today `llama.packed_matmul`)
+    is tiled with the upstream `scf::tileUsingSCF`: tile sizes
+    `[0, tile_rows]` (all tokens, `tile_rows` rows), loops of type
+    `scf.forall`, so each iteration is one parallel task. Each iteration
+    holds a `tensor.extract_slice` of the destination, subviews of the
+    weights' rows and the op on them, and a `tensor.parallel_insert_slice`
+    of its result; the op's configuration is kept on the tiled op.
+
+    An op whose rows cannot be tiled that way (not a static multiple of
+    `tile_rows`) is an error. Ops without a configuration, without tiles or
+    already inside an `scf.forall` are left alone.
+
+    Output IR: the input with each such op replaced by its `scf.forall`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def LlamaLowerPackedMatmulPass : Pass<"llama-lower-packed-matmul"> {
+  let summary = "Write each llama.packed_matmul on buffers as the packed "
+                "row-tile kernel";
+  let description = [{
+    Runs after bufferization. Each `llama.packed_matmul` whose `init` is a
+    buffer becomes, for each 16 rows of `init`, the packed row-tile kernel
+    of `llama-lower-to-loops` (PackedRowTiles.h, docs/Codegen.md): the rows'
+    tile read in place (`layout = rows16`) or decoded into stack buffers
+    (`memref.alloca`), then every token multiplied with it,
+    `token_block` tokens at a time, by `llama.dot4_acc` of the kind the
+    configuration's `int_dot` names (AMX tiles with `dot = amx`; f32 FMAs
+    for float tiles); the results (plus `init` with `accumulate`; with
+    `epilogue = swiglu`, `silu(gate) * up` per lane) are stored into `init`.
+    Ops on tensors are an error (bufferize first).
+
+    Output IR: `scf`, `memref`, `vector`, `arith`, `math`, `llama.dot4_acc`
+    (and `amx`) ops.
+  }];
+  let dependentDialects = [
+    "::mlir::amx::AMXDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
   ];
 }

@@ -172,11 +172,11 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
 }
 
 LogicalResult FunctionLowering::run() {
-  // Model-level llama ops; llama.int8_dot and llama.dot4_acc are kernel ops
-  // this pass emits.
+  // Model-level llama ops; llama.int8_dot, llama.dot4_acc and
+  // llama.packed_matmul are kernel ops this pass emits.
   auto isModelOp = [](Operation *op) {
     return isa<LlamaDialect>(op->getDialect()) &&
-           !isa<Int8DotOp, Dot4AccOp>(op);
+           !isa<Int8DotOp, Dot4AccOp, PackedMatmulOp>(op);
   };
   bool usesLlama = false;
   fn.walk([&](Operation *op) {

@@ -285,6 +285,14 @@ IntDotKind packedDotKind(IntDotISA isa);
 PackedActivations packedActivations(Emitter &e, const Activation &x,
                                     int64_t floatTokens);
 
+/// The llama.packed_matmul of `op` (its llama.kernel_config) over the
+/// weights `ws` and the activations `x` (their prologue buffers as
+/// tensors), writing `init` (a tensor of [tokens, N]): the structured form
+/// that llama-tile-kernels tiles and llama-lower-packed-matmul lowers.
+Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
+                   const PackedActivations &x, Value init,
+                   TileEpilogue epilogue, bool accumulate);
+
 //===----------------------------------------------------------------------===//
 // QKVRoPE.cpp: the KV cache as buffers
 //===----------------------------------------------------------------------===//

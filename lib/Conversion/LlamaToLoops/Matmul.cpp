@@ -257,6 +257,39 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
   });
 }
 
+/// The tensor a prologue buffer (or the op's own input, read through
+/// bufferization.to_buffer) holds.
+static Value tensorOf(Emitter &e, Value buffer) {
+  if (!buffer)
+    return {};
+  if (auto tb = buffer.getDefiningOp<bufferization::ToBufferOp>())
+    return tb.getTensor();
+  auto m = cast<MemRefType>(buffer.getType());
+  return e.toTensor(buffer,
+                    RankedTensorType::get(m.getShape(), m.getElementType()));
+}
+
+Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
+                   const PackedActivations &x, Value init,
+                   TileEpilogue epilogue, bool accumulate) {
+  SmallVector<Value> views;
+  SmallVector<StringRef> types;
+  for (const WeightView *w : ws) {
+    views.push_back(w->view);
+    types.push_back(stringifyGGMLType(w->type));
+  }
+  auto config =
+      op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+  return PackedMatmulOp::create(
+             e.b, e.loc, TypeRange{init.getType()}, views,
+             x.xq ? Value() : tensorOf(e, x.x), tensorOf(e, x.xq),
+             tensorOf(e, x.xd), tensorOf(e, x.xs), tensorOf(e, x.xl),
+             tensorOf(e, x.xt), tensorOf(e, x.xf), x.gamma,
+             tensorOf(e, x.scales), init, e.b.getStrArrayAttr(types), epilogue,
+             accumulate, config)
+      .getResult()[0];
+}
+
 LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   b.setInsertionPoint(op);
   Emitter e{b, op.getLoc()};
@@ -272,16 +305,18 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   // defined before the matmul), folded into the stores: the same sums, one
   // pass over the activations fewer (on GPUs a kernel launch fewer).
   arith::AddFOp add;
-  Value residual;
+  Value residual, residualTensor;
   if (op->hasOneUse())
     if ((add = dyn_cast<arith::AddFOp>(*op->user_begin()))) {
       Value r = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
       Operation *def = r.getDefiningOp();
       if (r != op.getResult() && r.getType() == rt &&
-          (!def
-               ? cast<BlockArgument>(r).getOwner() == op->getBlock()
-               : def->getBlock() == op->getBlock() && def->isBeforeInBlock(op)))
+          (!def ? cast<BlockArgument>(r).getOwner() == op->getBlock()
+                : def->getBlock() == op->getBlock() &&
+                      def->isBeforeInBlock(op))) {
+        residualTensor = r;
         residual = e.buffer(r);
+      }
     }
   auto store = [&](Value y, Value s, Value row) {
     if (residual) {
@@ -299,28 +334,25 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   if (failed(tiles))
     return failure();
   if (*tiles) {
-    // A CPU prefill in packed tiles of 16 rows: vector loads and stores of
-    // the 16 results (and residuals) of a token.
-    auto vt = VectorType::get({kPackedRows}, b.getF32Type());
+    // Packed tiles of 16 rows: the structured op, tiled and lowered by
+    // llama-tile-kernels and llama-lower-packed-matmul; the residual add
+    // becomes its accumulation into the residual.
     PackedActivations px =
         packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
-    parallelRowTiles(e, n, [&](Value r0) {
-      emitPackedRowTile(
-          b, e.loc, packedDotKind(kernels.intDot), kernels.amx, {&w}, k, px, r0,
-          seq, kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
-            Value y = ys[0];
-            if (residual) {
-              Value r = vector::LoadOp::create(b, e.loc, vt, residual,
-                                               ValueRange{s, r0});
-              y = add.getLhs() == op.getResult()
-                      ? arith::AddFOp::create(b, e.loc, y, r)
-                      : arith::AddFOp::create(b, e.loc, r, y);
-            }
-            vector::StoreOp::create(b, e.loc, y, out, ValueRange{s, r0});
-          });
-    });
-  } else if (rt.isDynamicDim(0) &&
-             tiledMatmulApplies(kernels, {{&w}}, n, k, x)) {
+    Value y = packedMatmul(e, op, {&w}, px,
+                           residual ? residualTensor : e.toTensor(out, rt),
+                           TileEpilogue::None, bool(residual));
+    if (residual) {
+      add.getResult().replaceAllUsesWith(y);
+      add->erase();
+      op->erase();
+      return success();
+    }
+    op.getResult().replaceAllUsesWith(y);
+    op->erase();
+    return success();
+  }
+  if (rt.isDynamicDim(0) && tiledMatmulApplies(kernels, {{&w}}, n, k, x)) {
     // A GPU prefill: the GEMM tiled in shared memory.
     tiledMatmul(
         e, kernels, {{&w}}, n, k, x, seq,
@@ -400,24 +432,14 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   if (failed(tiles))
     return failure();
   if (*tiles) {
-    // A CPU prefill in packed tiles: gate and up tiles side by side, the
-    // epilogue per row.
+    // Packed tiles: gate and up tiles side by side in the structured op,
+    // the epilogue per row.
     PackedActivations px =
         packedActivations(e, x, tileTokens(kernels.tokenBlock, 2));
-    parallelRowTiles(e, n, [&](Value r0) {
-      emitPackedRowTile(
-          b, e.loc, packedDotKind(kernels.intDot), kernels.amx, {&wg, &wu}, k,
-          px, r0, seq, kernels.tokenBlock, [&](Value s, ArrayRef<Value> gu) {
-            for (int64_t i = 0; i < kPackedRows; ++i)
-              memref::StoreOp::create(
-                  b, e.loc,
-                  epilogue(vector::ExtractOp::create(b, e.loc, gu[0], i),
-                           vector::ExtractOp::create(b, e.loc, gu[1], i)),
-                  out,
-                  ValueRange{s, arith::AddIOp::create(b, e.loc, r0, e.idx(i))});
-          });
-    });
-    e.replaceWithBuffer(op, out, rt);
+    op.getResult().replaceAllUsesWith(
+        packedMatmul(e, op, {&wg, &wu}, px, e.toTensor(out, rt),
+                     TileEpilogue::SwiGLU, /*accumulate=*/false));
+    op->erase();
     return success();
   }
   if (rt.isDynamicDim(0) &&

@@ -328,12 +328,18 @@ void tiles::prefetchAhead(TileBuilder &e,
     Value ahead = e.add(unit, (kPrefetchBytes + bytes - 1) / bytes);
     // Past the tile's last unit: the next tile's first units (a thread's
     // tiles are consecutive), clamped to the last tile.
+    Value last =
+        mt.isDynamicDim(0)
+            ? arith::SubIOp::create(
+                  b, e.loc, memref::DimOp::create(b, e.loc, view, 0), e.idx(1))
+                  .getResult()
+            : e.idx(mt.getDimSize(0) - 1);
     Value tile = arith::MinUIOp::create(
         b, e.loc,
         arith::AddIOp::create(
             b, e.loc, index,
             arith::DivUIOp::create(b, e.loc, ahead, e.idx(units))),
-        e.idx(mt.getDimSize(0) - 1));
+        last);
     ahead = arith::RemUIOp::create(b, e.loc, ahead, e.idx(units));
     Value first = per == 1
                       ? e.idx(0)

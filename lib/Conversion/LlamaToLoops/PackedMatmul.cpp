@@ -1,0 +1,130 @@
+//===- PackedMatmul.cpp - llama.packed_matmul on buffers to loops -*- C++
+//-*-===//
+//
+// Implements `llama-lower-packed-matmul`: after bufferization, each
+// llama.packed_matmul (a tile of rows, or all of them) becomes the packed
+// row-tile kernel, 16 rows at a time, writing into its `init` buffer. See
+// Passes.td for the contract and docs/Codegen.md for the kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+#include "llama-mlir/Transforms/Passes.h"
+#include "runtime/gguf/GGMLType.h"
+
+#include "mlir/Dialect/AMX/AMXDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+namespace mlir::llama {
+#define GEN_PASS_DEF_LLAMALOWERPACKEDMATMULPASS
+#include "llama-mlir/Transforms/Passes.h.inc"
+} // namespace mlir::llama
+
+using namespace mlir;
+using namespace mlir::llama;
+using namespace mlir::llama::loops;
+
+namespace {
+
+/// The weight views of the op: its buffers, with their formats.
+SmallVector<WeightView> weightViews(PackedMatmulOp op) {
+  bool packed = op.getKernelConfig().getLayout() == WeightLayout::Rows16;
+  SmallVector<WeightView> ws;
+  for (auto [w, name] : llvm::zip(op.getWeights(), op.getWeightTypes())) {
+    GGMLType type = *symbolizeGGMLType(cast<StringAttr>(name).getValue());
+    const llamart::GGMLTypeTraits &tr = llamart::getGGMLTypeTraits(
+        static_cast<llamart::GGMLType>(static_cast<uint32_t>(type)));
+    ws.push_back({w, type, static_cast<int64_t>(tr.blockSize),
+                  static_cast<int64_t>(tr.bytesPerBlock), packed});
+  }
+  return ws;
+}
+
+LogicalResult lowerPackedMatmul(PackedMatmulOp op) {
+  if (!op.getResult().empty())
+    return op.emitOpError(
+        "llama-lower-packed-matmul: bufferize the op first (init is a tensor)");
+  OpBuilder b(op);
+  Emitter e{b, op.getLoc()};
+  Location loc = op.getLoc();
+  KernelConfigAttr config = op.getKernelConfig();
+  Value out = op.getInit();
+  auto outType = cast<MemRefType>(out.getType());
+  int64_t n = outType.getDimSize(1);
+  Value act = op.getXq() ? op.getXq() : op.getX();
+  int64_t k = cast<MemRefType>(act.getType()).getDimSize(1);
+  Value seq = e.dim(out, 0);
+
+  SmallVector<WeightView> views = weightViews(op);
+  SmallVector<const WeightView *> ws;
+  for (const WeightView &w : views) {
+    if (!(op.getXq() ? canPackRows(w, k) : canPackFloatRows(w, k)))
+      return op.emitOpError("llama-lower-packed-matmul: ")
+             << stringifyGGMLType(w.type) << " rows of " << k
+             << " elements cannot be packed in 16-row tiles";
+    ws.push_back(&w);
+  }
+  PackedActivations x{op.getXq(), op.getXd(), op.getXs(), op.getScales(),
+                      op.getX(),  op.getXl(), op.getXt()};
+  if (Value xf = op.getXf()) {
+    x.xf = xf;
+    x.xfTokens = cast<MemRefType>(xf.getType()).getDimSize(2);
+    x.gamma = op.getGamma();
+  } else if (op.getGamma()) {
+    return op.emitOpError(
+        "llama-lower-packed-matmul: gamma applies with xf only");
+  }
+
+  auto vt = VectorType::get({kPackedRows}, b.getF32Type());
+  TileEpilogue epilogue = op.getEpilogue();
+  bool accumulate = op.getAccumulate();
+  auto tile = [&](Value r0) {
+    emitPackedRowTile(
+        b, loc, packedDotKind(config.getIntDot()),
+        config.getDot() == KernelDot::AMX, ws, k, x, r0, seq,
+        config.getTokenBlock(), [&](Value s, ArrayRef<Value> ys) {
+          if (epilogue == TileEpilogue::None) {
+            Value y = ys[0];
+            if (accumulate)
+              y = arith::AddFOp::create(
+                  b, loc,
+                  vector::LoadOp::create(b, loc, vt, out, ValueRange{s, r0}),
+                  y);
+            vector::StoreOp::create(b, loc, y, out, ValueRange{s, r0});
+            return;
+          }
+          // silu(g) * u = g / (1 + exp(-g)) * u, lane by lane.
+          for (int64_t i = 0; i < kPackedRows; ++i) {
+            Value g = vector::ExtractOp::create(b, loc, ys[0], i);
+            Value u = vector::ExtractOp::create(b, loc, ys[1], i);
+            Value ex =
+                math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g));
+            Value silu = arith::DivFOp::create(
+                b, loc, g, arith::AddFOp::create(b, loc, e.f32(1.0), ex));
+            memref::StoreOp::create(
+                b, loc, arith::MulFOp::create(b, loc, silu, u), out,
+                ValueRange{s, arith::AddIOp::create(b, loc, r0, e.idx(i))});
+          }
+        });
+  };
+  if (n == kPackedRows)
+    tile(e.idx(0));
+  else
+    e.loop(e.idx(0), e.idx(n), tile, kPackedRows);
+  op->erase();
+  return success();
+}
+
+struct LlamaLowerPackedMatmulPass
+    : llama::impl::LlamaLowerPackedMatmulPassBase<LlamaLowerPackedMatmulPass> {
+  void runOnOperation() override {
+    SmallVector<PackedMatmulOp> ops;
+    getOperation()->walk([&](PackedMatmulOp op) { ops.push_back(op); });
+    for (PackedMatmulOp op : ops)
+      if (failed(lowerPackedMatmul(op)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,60 @@
+// RUN: llama-opt %s -split-input-file -llama-tile-kernels -verify-diagnostics | FileCheck %s
+
+// A Q4_0 prefill's llama.packed_matmul (64 rows) becomes an scf.forall of
+// 4 row tiles: each takes rows [16 i, 16 i + 16) of the destination, all
+// tokens, the weight's GGUF view from row 16 i on (the tile reads 16 rows,
+// its prefetch the next tile's), and keeps the configuration.
+// CHECK-LABEL: func.func @tile_rows
+// CHECK: %[[R:.*]] = scf.forall (%[[I:.*]]) in (4) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: %[[R0:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: %[[REST:.*]] = arith.subi %c64{{.*}}, %[[R0]] : index
+// CHECK: %[[W:.*]] = memref.subview %{{.*}}[%[[R0]], 0] [%[[REST]], 36] [1, 1] : memref<64x36xi8> to memref<?x36xi8, strided<[36, 1], offset: ?>>
+// CHECK: %[[T:.*]] = tensor.extract_slice %[[O]][0, %[[R0]]] [%{{.*}}, 16] [1, 1] : tensor<?x64xf32> to tensor<?x16xf32>
+// CHECK: %[[Y:.*]] = llama.packed_matmul none weights(%[[W]] : memref<?x36xi8, strided<[36, 1], offset: ?>>) xq(%{{.*}} : tensor<?x64xi8>) xd(%{{.*}} : tensor<?x2xf32>) xs(%{{.*}} : tensor<?x2xf32>) outs(%[[T]] : tensor<?x16xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>, weight_types = ["q4_0"]} -> tensor<?x16xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK: tensor.parallel_insert_slice %[[Y]] into %[[O]][0, %[[R0]]] [%{{.*}}, 16] [1, 1]
+// CHECK: return %[[R]]
+func.func @tile_rows(%w: memref<64x36xi8>, %xq: tensor<?x64xi8>, %xd: tensor<?x2xf32>, %xs: tensor<?x2xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = llama.packed_matmul none weights(%w : memref<64x36xi8>) xq(%xq : tensor<?x64xi8>) xd(%xd : tensor<?x2xf32>) xs(%xs : tensor<?x2xf32>) outs(%init : tensor<?x64xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// Weights prepacked at compile time (layout = rows16) are viewed as
+// [tiles, groups, bytes]: a row tile views each from its tile on, gate
+// and up side by side; the residual accumulation of a decode step keeps its one
+// token.
+// CHECK-LABEL: func.func @tile_rows16_swiglu
+// CHECK: scf.forall (%[[I:.*]]) in (2) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<1x32xf32>)
+// CHECK: %[[R0:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: %[[TILE:.*]] = arith.divui %[[R0]], %c16
+// CHECK: %[[REST:.*]] = arith.subi %c2{{.*}}, %[[TILE]] : index
+// CHECK: memref.subview %{{.*}}[%[[TILE]], 0, 0] [%[[REST]], 2, 288] [1, 1, 1] : memref<2x2x288xi8> to memref<?x2x288xi8, strided<[576, 288, 1], offset: ?>>
+// CHECK: memref.subview %{{.*}}[%[[TILE]], 0, 0] [%{{.*}}, 2, 288] [1, 1, 1] : memref<2x2x288xi8> to memref<?x2x288xi8, strided<[576, 288, 1], offset: ?>>
+// CHECK: tensor.extract_slice %[[O]][0, %[[R0]]] [1, 16] [1, 1] : tensor<1x32xf32> to tensor<1x16xf32>
+// CHECK: llama.packed_matmul swiglu weights({{.*}}) xq({{.*}}) xd({{.*}}) xs({{.*}}) scales(%{{.*}} : tensor<1xf32>) outs(%{{.*}} : tensor<1x16xf32>)
+func.func @tile_rows16_swiglu(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %xs: tensor<1x2xf32>, %r: tensor<1xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  %y = llama.packed_matmul swiglu weights(%g, %u : memref<2x2x288xi8>, memref<2x2x288xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xs : tensor<1x2xf32>) scales(%r : tensor<1xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// negative_: an op already inside an scf.forall (a tile) and the
+// model-level ops, which are not structured, are left alone.
+// CHECK-LABEL: func.func @negative_tiled_or_model_level
+// CHECK: scf.forall (%{{.*}}) in (1)
+// CHECK-NOT: scf.forall (
+// CHECK: llama.matmul
+func.func @negative_tiled_or_model_level(%w: memref<16x36xi8>, %xq: tensor<?x64xi8>, %xd: tensor<?x2xf32>, %xs: tensor<?x2xf32>, %init: tensor<?x16xf32>, %x: tensor<?x64xf32>) -> (tensor<?x16xf32>, tensor<?x16xf32>) {
+  %t = scf.forall (%i) in (1) shared_outs(%o = %init) -> (tensor<?x16xf32>) {
+    %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<?x64xi8>) xd(%xd : tensor<?x2xf32>) xs(%xs : tensor<?x2xf32>) outs(%o : tensor<?x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} -> tensor<?x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %y into %o[0, 0] [%i, 16] [1, 1] : tensor<?x16xf32> into tensor<?x16xf32>
+    }
+  }
+  %wm = llama.weight "w" : !llama.weight<16x64xq4_0>
+  %m = llama.matmul %x, %wm {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} : (tensor<?x64xf32>, !llama.weight<16x64xq4_0>) -> tensor<?x16xf32>
+  return %t, %m : tensor<?x16xf32>, tensor<?x16xf32>
+}

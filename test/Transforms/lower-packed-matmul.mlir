@@ -1,0 +1,55 @@
+// RUN: llama-opt %s -split-input-file -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s
+
+// One tile of 16 Q4_0 rows (GGUF layout) on buffers: the rows are decoded
+// into stack buffers (4 quants of each row per int32 lane, + 8, and the
+// rows' scales), then every token multiplies the tile with one
+// llama.dot4_acc per 4-quant step; with `accumulate` the 16 results are
+// added to the destination's and stored back as one vector.
+// CHECK-LABEL: func.func @tile_accumulate
+// CHECK-DAG: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x16xi32>
+// CHECK-DAG: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x16xf32>
+// CHECK: llama.dot4_acc avx512vnni {{.*}} {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// CHECK: %[[OLD:.*]] = vector.load %[[OUT:.*]][%{{.*}}, %c0{{.*}}] : memref<?x16xf32, strided<[64, 1], offset: ?>>, vector<16xf32>
+// CHECK: %[[SUM:.*]] = arith.addf %[[OLD]], %{{.*}} : vector<16xf32>
+// CHECK: vector.store %[[SUM]], %[[OUT]][%{{.*}}, %c0{{.*}}] : memref<?x16xf32, strided<[64, 1], offset: ?>>, vector<16xf32>
+// CHECK-NOT: llama.packed_matmul
+func.func @tile_accumulate(%w: memref<16x36xi8, strided<[36, 1], offset: ?>>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %out: memref<?x16xf32, strided<[64, 1], offset: ?>>) {
+  llama.packed_matmul none weights(%w : memref<16x36xi8, strided<[36, 1], offset: ?>>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x16xf32, strided<[64, 1], offset: ?>>) {accumulate, weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 4, tile_rows = 16>}
+  return
+}
+
+// -----
+
+// Gate and up prepacked (rows16: read in place, no stack buffers), the
+// AVX2 step, two tiles of 16 rows in a loop; the SwiGLU epilogue per lane
+// (silu(g) * u, 16 scalar stores per token and tile).
+// CHECK-LABEL: func.func @tiles_swiglu_rows16
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %[[R0:.*]] = %c0{{.*}} to %c32{{.*}} step %c16
+// CHECK: llama.dot4_acc avx2 {{.*}} {lhs_small}
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: %[[ROW:.*]] = arith.addi %[[R0]], %c0{{.*}} : index
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[ROW]]] : memref<?x32xf32>
+func.func @tiles_swiglu_rows16(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %out: memref<?x32xf32>) {
+  llama.packed_matmul swiglu weights(%g, %u : memref<2x2x288xi8>, memref<2x2x288xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16, layout = rows16>}
+  return
+}
+
+// -----
+
+// negative_: on tensors the op is not lowered (bufferize first).
+func.func @negative_tensors(%w: memref<16x36xi8>, %xq: tensor<?x64xi8>, %xd: tensor<?x2xf32>, %xs: tensor<?x2xf32>, %init: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  // expected-error @+1 {{llama-lower-packed-matmul: bufferize the op first (init is a tensor)}}
+  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<?x64xi8>) xd(%xd : tensor<?x2xf32>) xs(%xs : tensor<?x2xf32>) outs(%init : tensor<?x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// negative_: f32 rows have no packed tile (float tiles are f16/bf16).
+func.func @negative_unpackable(%w: memref<16x64xf32>, %x: memref<?x64xf32>, %out: memref<?x16xf32>) {
+  // expected-error @+1 {{llama-lower-packed-matmul: f32 rows of 64 elements cannot be packed in 16-row tiles}}
+  llama.packed_matmul none weights(%w : memref<16x64xf32>) x(%x : memref<?x64xf32>) outs(%out : memref<?x16xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
+  return
+}
