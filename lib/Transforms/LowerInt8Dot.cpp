@@ -234,6 +234,25 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     return result;
   }
 
+  /// One sdot per 128-bit part (4 lanes): signed by signed, so exact for
+  /// lhs_signed and for lhs_small (bytes of at most 127 read as signed are
+  /// the same numbers).
+  static Value lowerSDot(PatternRewriter &rewriter, Location loc,
+                         Dot4AccOp op) {
+    auto accType = cast<VectorType>(op.getAcc().getType());
+    int64_t n = accType.getDimSize(0);
+    Value result = op.getAcc();
+    for (int64_t p0 = 0; p0 < n; p0 += 4) {
+      Value acc = slice(rewriter, loc, op.getAcc(), p0, 4);
+      Value sum = intrinsic(rewriter, loc, "llvm.aarch64.neon.sdot.v4i32.v16i8",
+                            acc.getType(),
+                            {acc, slice(rewriter, loc, op.getLhs(), 4 * p0, 16),
+                             slice(rewriter, loc, op.getRhs(), 4 * p0, 16)});
+      result = join(rewriter, loc, sum, result, p0, n == 4);
+    }
+    return result;
+  }
+
   LogicalResult matchAndRewrite(Dot4AccOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -248,6 +267,10 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     }
     if (op.getKind() == IntDotKind::AVX2) {
       rewriter.replaceOp(op, lowerAVX2(rewriter, loc, op));
+      return success();
+    }
+    if (op.getKind() == IntDotKind::NEONDot) {
+      rewriter.replaceOp(op, lowerSDot(rewriter, loc, op));
       return success();
     }
     if (op.getKind() == IntDotKind::AVXVNNI ||

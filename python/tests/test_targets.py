@@ -141,6 +141,9 @@ def test_aarch64_programs_match_x86(tmp_path, synthetic, stories, target, cpu):
     sexe = compile_model(sgguf, str(tmp_path / "s"), f"--target={target}")
     assert b"\x7fELF\x02\x01\x01" in open(exe, "rb").read(8)
     assert open(exe, "rb").read(20)[18] == 0xB7  # e_machine = EM_AARCH64
+    # With the dot product extension the matmuls take the 16-row tiles
+    # (llama.dot4_acc neon_dotprod: sdot) on weights packed at compile time.
+    assert os.path.exists(exe + ".weights") == (target == "neon-dotprod")
     check([qemu, "-cpu", cpu, exe], [qemu, "-cpu", cpu, sexe], synthetic,
           stories, tmp_path)
 

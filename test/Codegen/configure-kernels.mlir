@@ -16,8 +16,8 @@
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx1024" 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // BADTARGET: error: llama-configure-kernels: unknown target 'avx1024' (known: amx, avx512vnni, avx512, avxvnni, avx2, sve-dotprod, sve, neon-dotprod, generic, nvptx)
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx2 packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
-// RUN: not llama-opt %s -llama-configure-kernels="target=neon-dotprod int-dot=true packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
-// BADPACKW: error: llama-configure-kernels: packed-weights needs a target with 16-row tiles (x86 with AVX2) and int-dot
+// RUN: not llama-opt %s -llama-configure-kernels="target=sve-dotprod int-dot=true packed-weights=true" 2>&1 | FileCheck %s --check-prefix=BADPACKW
+// BADPACKW: error: llama-configure-kernels: packed-weights needs a target with 16-row tiles (x86 with AVX2, AArch64 with the dot product extension) and int-dot
 // RUN: not llama-opt %s -llama-configure-kernels="target=nvptx block-threads=48" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 // BADBLOCK: error: llama-configure-kernels: block-threads must be a multiple of 32 in 32..1024, got 48
 // RUN: not llama-opt %s -llama-configure-kernels="target=nvptx tensor-cores=true" 2>&1 | FileCheck %s --check-prefix=BADTC
@@ -110,8 +110,11 @@
 // NOINT-NOT: tile_rows
 // NOINT: return
 
+// NEON with the dot product extension: 16-row tiles (sdot), token blocks
+// of 4 (integer) and 6 (float).
 // NEON-LABEL: func.func @configs
-// NEON: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = neon_dotprod, token_block = 4>} {{.*}}q4_0
+// NEON: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = neon_dotprod, token_block = 4, tile_rows = 16>} {{.*}}q4_0
+// NEON: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>} {{.*}}f16
 
 // SVE takes f32/f16/bf16 rows in scalable vectors.
 // SVE-LABEL: func.func @configs

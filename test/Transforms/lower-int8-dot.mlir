@@ -249,3 +249,18 @@ func.func @negative_dot4_acc_signed_other_kinds(%a: vector<4xi32>, %w: vector<16
   %t = llama.dot4_acc avx512vnni %b, %v, %v {lhs_signed} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
   return %s, %t : vector<4xi32>, vector<16xi32>
 }
+
+// -----
+
+// dot4_acc neon_dotprod: one sdot per 4 lanes (signed by signed: exact for
+// lhs_small quants and lhs_signed ones).
+// CHECK-LABEL: func.func @dot4_acc_neon
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// CHECK: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// CHECK-NOT: vector.insert_strided_slice
+// CHECK-NOT: llama.dot4_acc
+func.func @dot4_acc_neon(%a: vector<16xi32>, %w: vector<64xi8>, %x: vector<64xi8>, %b: vector<4xi32>, %v: vector<16xi8>) -> (vector<16xi32>, vector<4xi32>) {
+  %s = llama.dot4_acc neon_dotprod %a, %w, %x {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %t = llama.dot4_acc neon_dotprod %b, %v, %v {lhs_signed} : vector<16xi8>, vector<16xi8> -> vector<4xi32>
+  return %s, %t : vector<16xi32>, vector<4xi32>
+}

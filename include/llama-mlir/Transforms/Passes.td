@@ -67,7 +67,7 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
       int8 activations; F16, BF16 without).
     * `token_block`: where the op takes tiles, the row's integer or float
       tile block (AVX-512: 8 / 24, AVX2 and AVX-VNNI: 2 / 6; AVX-512
-      without VNNI: 4 / 24); where every weight has vectorized block dots,
+      without VNNI: 4 / 24; NEON with dot products: 4 / 6); where every weight has vectorized block dots,
       the row's block for rows (8 on AVX-512, else 4); else 1.
       `token-block` overrides both.
     * `layout = rows16` (`packed-weights`): on the tiled ops all of whose
@@ -304,7 +304,9 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
     128-bit part), `vpmaddubsw`, `vpmaddwd` with ones and an add onto the
     accumulator (with `lhs_small`; without, that twice, for `lhs & 0x7f`
     and `lhs & 0x80`, so that no 16-bit pair sum saturates), the parts
-    joined with `vector.insert_strided_slice`; for `generic`
+    joined with `vector.insert_strided_slice`; for `neon_dotprod` one
+    `llvm.aarch64.neon.sdot.v4i32.v16i8` per 4 lanes, joined likewise; for
+    `generic`
     `arith.extui`/`extsi` to i32, `muli` and four adds of strided shuffles
     onto the accumulator.
     The target forms are `llvm.call_intrinsic` ops, which have no declared

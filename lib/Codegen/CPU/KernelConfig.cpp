@@ -25,7 +25,9 @@ const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
   // multiplies 4 quants of all 16 rows; AVX-VNNI does it with two 256-bit
   // ones, and without VNNI vpmaddubsw and vpmaddwd do in each half. With AMX
   // the integer tiles' prefill multiplies 16 tokens at a time in tile registers
-  // (the rest as on avx512vnni).
+  // (the rest as on avx512vnni). NEON with the dot product extension takes
+  // four 128-bit sdot per step, 4 registers per 16 sums (32 registers: 4
+  // tokens, 6 for float tiles).
   static const std::vector<CPUKernelTarget> table = {
       {"amx",
        {"avx2", "avx512f", "avx512vl", "avx512vnni", "amx_int8"},
@@ -78,8 +80,10 @@ const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
        {"asimddp"},
        IntDotISA::NEONDot,
        4,
-       0,
-       KernelDot::Vector},
+       kPackedRows,
+       KernelDot::Vector,
+       4,
+       6},
       {"generic", {}, IntDotISA::Generic, 4, 0, KernelDot::Vector},
   };
   return table;
@@ -212,7 +216,8 @@ LogicalResult mlir::llama::configureCPUKernels(ModuleOp module,
                                                const CPUKernelOptions &o) {
   if (o.packedWeights && (!o.intDot || t.tileRows != kPackedRows))
     return module.emitError("llama-configure-kernels: packed-weights needs "
-                            "a target with 16-row tiles (x86 with AVX2) and "
+                            "a target with 16-row tiles (x86 with AVX2, "
+                            "AArch64 with the dot product extension) and "
                             "int-dot");
   module.walk([&](Operation *op) {
     if (takesKernelConfig(op) && !op->hasAttr(KernelConfigAttr::kAttrName))

@@ -275,7 +275,8 @@ FailureOr<bool> takesTiles(Operation *op, ArrayRef<const WeightView *> ws,
                            bool tiles, bool packable, bool prefill);
 
 /// The llama.dot4_acc kind of the packed tiles: vpdpbusd where the target
-/// has it, vpmaddubsw on AVX2, otherwise the generic form (same sums).
+/// has it, vpmaddubsw on AVX2, sdot with the dot product extension,
+/// otherwise the generic form (same sums).
 IntDotKind packedDotKind(IntDotISA isa);
 
 /// The activations of packed tiles, emitted before their parallel loop:

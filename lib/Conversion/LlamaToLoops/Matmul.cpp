@@ -30,10 +30,7 @@ FailureOr<bool> takesTiles(Operation *op, ArrayRef<const WeightView *> ws,
   return tiles && (prefill || all);
 }
 
-IntDotKind packedDotKind(IntDotISA isa) {
-  // NEON's sdot is signed by signed: no unsigned-by-signed step (yet).
-  return isa == IntDotISA::NEONDot ? IntDotKind::Generic : int8DotKind(isa);
-}
+IntDotKind packedDotKind(IntDotISA isa) { return int8DotKind(isa); }
 
 PackedActivations packedActivations(Emitter &e, const Activation &x,
                                     int64_t floatTokens) {

@@ -425,14 +425,17 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
   Value izero = e.splat(i32x16, b.getI32IntegerAttr(0));
   auto kindAttr = IntDotKindAttr::get(b.getContext(), kind);
   SmallVector<Value> inits(tiles.size() * nt, fzero);
-  // AVX2 multiplies 8-bit stored quants (Q8_0's, + 128) as the signed
-  // quants they were: the flip is one xor per step for all tokens, the
-  // signed step one vpsignb per token instead of a second multiply (see
-  // llama.dot4_acc); those tiles' dots then carry no bias.
+  // AVX2 and NEON multiply 8-bit stored quants (Q8_0's, + 128) as the
+  // signed quants they were: the flip is one xor per step for all tokens,
+  // the signed step on AVX2 one vpsignb per token instead of a second
+  // multiply, NEON's sdot is signed by signed anyway (see llama.dot4_acc);
+  // those tiles' dots then carry no bias.
   SmallVector<bool> signedSteps;
   SmallVector<PackedTile> scaled(tiles.begin(), tiles.end());
   for (PackedTile &t : scaled) {
-    signedSteps.push_back(kind == IntDotKind::AVX2 && !t.smallQuants());
+    signedSteps.push_back(
+        (kind == IntDotKind::AVX2 || kind == IntDotKind::NEONDot) &&
+        !t.smallQuants());
     if (signedSteps.back())
       t.bias = 0;
   }

@@ -687,7 +687,7 @@ func.func @dot4_acc_c1_operand_types(%a: vector<16xi32>, %w: vector<64xi8>, %x: 
 // -----
 
 func.func @dot4_acc_c2_kind(%a: vector<8xi32>, %w: vector<32xi8>) {
-  // expected-error @+1 {{'llama.dot4_acc' op kind must be avx512vnni, avxvnni, avx2 or generic}}
+  // expected-error @+1 {{'llama.dot4_acc' op kind neon_dotprod (sdot: signed by signed) needs lhs_small or lhs_signed}}
   %s = llama.dot4_acc neon_dotprod %a, %w, %w : vector<32xi8>, vector<32xi8> -> vector<8xi32>
   return
 }

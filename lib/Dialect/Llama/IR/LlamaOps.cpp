@@ -489,8 +489,9 @@ LogicalResult Dot4AccOp::verify() {
     return emitOpError("operands must be vector<")
            << 4 * n << "xi8> for a " << acc << " accumulator";
   // dot4_acc_c2
-  if (getKind() == IntDotKind::NEONDot)
-    return emitOpError("kind must be avx512vnni, avxvnni, avx2 or generic");
+  if (getKind() == IntDotKind::NEONDot && !getLhsSmall() && !getLhsSigned())
+    return emitOpError("kind neon_dotprod (sdot: signed by signed) needs "
+                       "lhs_small or lhs_signed");
   // dot4_acc_c3
   if (getLhsSmall() && getLhsSigned())
     return emitOpError("lhs_small and lhs_signed exclude each other");

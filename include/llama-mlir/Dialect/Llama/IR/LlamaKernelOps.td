@@ -188,8 +188,10 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
     `avx512vnni` (one `vpdpbusd` on ZMM, YMM or XMM for N = 16, 8, 4),
     `avxvnni` (the VEX `vpdpbusd` per 256 or 128 bits), `avx2` (per 256 or
     128 bits: `vpmaddubsw`, `vpmaddwd` against ones,
-    `vpaddd`) or `generic` (`arith.extui`/`extsi` to i32, `muli`, and three
-    adds of strided shuffles; any target).
+    `vpaddd`), `neon_dotprod` (one `sdot` per 4 lanes: signed by signed, so
+    only with `lhs_small` or `lhs_signed`, below) or `generic`
+    (`arith.extui`/`extsi` to i32, `muli`, and three adds of strided
+    shuffles; any target).
 
     `vpmaddubsw` adds two unsigned-by-signed byte products in 16 bits with
     signed saturation, exact only while both lie within 127 x 128. So the
@@ -197,21 +199,24 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
     each instruction), unless `lhs_small` promises that every `lhs` byte
     is at most 127 (the packed tiles of formats whose quants, offset to
     unsigned, take 7 bits or fewer: all but Q8_0). If the promise is
-    broken the result is undefined (like `nsw`); the other kinds ignore it.
+    broken the result is undefined (like `nsw`); the VNNI and generic
+    kinds ignore it.
 
     With `lhs_signed` `lhs` is read as signed instead,
     `out[j] = acc[j] + sum sext(lhs[i]) * sext(rhs[i])`, and `rhs` must lie
     in [-127, 127]: the x86 forms multiply |lhs| by `rhs` carrying lhs's
-    sign (`vpsignb`), as `llama.int8_dot` does. The AVX2 tiles of Q8_0 use
-    it: their stored quants + 128, flipped back to signed once per tile
-    step for all tokens, then cost one `vpsignb` per token instead of a
-    second `vpmaddubsw`, `vpmaddwd` and add.
+    sign (`vpsignb`), as `llama.int8_dot` does; `neon_dotprod` is one
+    `sdot`. The AVX2 and NEON tiles of Q8_0 use it: their stored quants +
+    128, flipped back to signed once per tile step for all tokens, then
+    cost on AVX2 one `vpsignb` per token instead of a second `vpmaddubsw`,
+    `vpmaddwd` and add.
 
     Constraints:
     (C1) `lhs` and `rhs` are vector<4N x i8> and `acc` and the result
          vector<N x i32>, N one of 4, 8, 16;
-    (C2) `kind` is `avx512vnni`, `avxvnni`, `avx2` or `generic`
-         (`neon_dotprod` has no unsigned-by-signed accumulating form here);
+    (C2) `kind` `neon_dotprod` needs `lhs_small` or `lhs_signed` (`sdot`
+         has no unsigned-by-signed form; bytes of at most 127 read as
+         signed are the same numbers);
     (C3) `lhs_small` and `lhs_signed` are not both set.
 
     Example:
