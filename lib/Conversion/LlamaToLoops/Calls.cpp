@@ -49,11 +49,15 @@ MemRefType weightBufferType(WeightType wt, bool packed) {
       IntegerType::get(ctx, 8));
 }
 
-WeightView weightView(Value view, WeightType wt, bool packed) {
+WeightView weightView(Value view, GGMLType type, bool packed) {
   const llamart::GGMLTypeTraits &tr = llamart::getGGMLTypeTraits(
-      static_cast<llamart::GGMLType>(static_cast<uint32_t>(wt.getGgmlType())));
-  return {view, wt.getGgmlType(), static_cast<int64_t>(tr.blockSize),
+      static_cast<llamart::GGMLType>(static_cast<uint32_t>(type)));
+  return {view, type, static_cast<int64_t>(tr.blockSize),
           static_cast<int64_t>(tr.bytesPerBlock), packed};
+}
+
+WeightView weightView(Value view, WeightType wt, bool packed) {
+  return weightView(view, wt.getGgmlType(), packed);
 }
 
 /// The K or V buffer of one layer of a cache of type `ct`: its shape, with

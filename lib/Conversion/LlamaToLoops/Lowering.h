@@ -286,6 +286,10 @@ IntDotKind packedDotKind(IntDotISA isa);
 PackedActivations packedActivations(Emitter &e, const Activation &x,
                                     int64_t floatTokens);
 
+/// silu(g) * u = g / (1 + exp(-g)) * u: the SwiGLU epilogue of
+/// llama.matmul_swiglu's kernels.
+Value siluTimes(Emitter &e, Value g, Value u);
+
 /// The llama.packed_matmul of `op` (its llama.kernel_config) over the
 /// weights `ws` and the activations `x` (their prologue buffers as
 /// tensors), writing `init` (a tensor of [tokens, N]): the structured form
@@ -339,8 +343,10 @@ MemRefType weightBufferType(WeightType wt, bool packed);
 /// nothing.
 void returnIntoOutBuffers(func::ReturnOp ret, ArrayRef<Value> outs);
 
-/// The WeightView of a weight of type `wt` whose bytes are `view`.
+/// The WeightView of a weight of type `wt` (or of GGML type `type`) whose
+/// bytes are `view`.
 WeightView weightView(Value view, WeightType wt, bool packed);
+WeightView weightView(Value view, GGMLType type, bool packed);
 
 /// For each layer function, per argument, whether it is a weight read in
 /// the rows16 layout: that of the weights its calls pass, which must agree.

@@ -254,6 +254,14 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
   });
 }
 
+Value siluTimes(Emitter &e, Value g, Value u) {
+  Value ex =
+      math::ExpOp::create(e.b, e.loc, arith::NegFOp::create(e.b, e.loc, g));
+  Value silu = arith::DivFOp::create(
+      e.b, e.loc, g, arith::AddFOp::create(e.b, e.loc, e.f32(1.0), ex));
+  return arith::MulFOp::create(e.b, e.loc, silu, u);
+}
+
 /// The tensor a prologue buffer (or the op's own input, read through
 /// bufferization.to_buffer) holds.
 static Value tensorOf(Emitter &e, Value buffer) {
@@ -297,24 +305,54 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   Activation x = activation(e, op.getInput(), op.getNorm(), op.getEpsilon(),
                             canIntDot(w, k), {&w});
   Value seq = e.dim(x.x, 0);
-  Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   // The residual add of the result (its only use: `r + y` or `y + r`, `r`
   // defined before the matmul), folded into the stores: the same sums, one
   // pass over the activations fewer (on GPUs a kernel launch fewer).
   arith::AddFOp add;
-  Value residual, residualTensor;
+  Value residualTensor;
   if (op->hasOneUse())
     if ((add = dyn_cast<arith::AddFOp>(*op->user_begin()))) {
       Value r = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
       Operation *def = r.getDefiningOp();
       if (r != op.getResult() && r.getType() == rt &&
-          (!def ? cast<BlockArgument>(r).getOwner() == op->getBlock()
-                : def->getBlock() == op->getBlock() &&
-                      def->isBeforeInBlock(op))) {
+          (!def
+               ? cast<BlockArgument>(r).getOwner() == op->getBlock()
+               : def->getBlock() == op->getBlock() && def->isBeforeInBlock(op)))
         residualTensor = r;
-        residual = e.buffer(r);
-      }
     }
+  // The op's result, or with the residual folded in the add's.
+  auto replace = [&](Value result) {
+    if (residualTensor) {
+      add.getResult().replaceAllUsesWith(result);
+      add->erase();
+    } else {
+      op.getResult().replaceAllUsesWith(result);
+    }
+    op->erase();
+    return success();
+  };
+  bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
+  FailureOr<bool> tiles =
+      takesTiles(op, {&w}, kernels.tileRows == kPackedRows,
+                 Kernels::packable({&w}, n, k, x), rt.isDynamicDim(0));
+  if (failed(tiles))
+    return failure();
+  auto newOut = [&] {
+    return e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
+  };
+  if (*tiles) {
+    // Packed tiles of 16 rows: the structured op, tiled and lowered by
+    // llama-tile-kernels and llama-lower-packed-matmul; the residual add
+    // becomes its accumulation into the residual.
+    PackedActivations px =
+        packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
+    return replace(
+        packedMatmul(e, op, {&w}, px,
+                     residualTensor ? residualTensor : e.toTensor(newOut(), rt),
+                     TileEpilogue::None, bool(residualTensor)));
+  }
+  Value out = newOut();
+  Value residual = residualTensor ? e.buffer(residualTensor) : Value();
   auto store = [&](Value y, Value s, Value row) {
     if (residual) {
       Value r = memref::LoadOp::create(b, e.loc, residual, ValueRange{s, row});
@@ -324,31 +362,6 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     }
     memref::StoreOp::create(b, e.loc, y, out, ValueRange{s, row});
   };
-  bool blocked = kernels.blocksTokens(w, k) && rt.isDynamicDim(0);
-  FailureOr<bool> tiles =
-      takesTiles(op, {&w}, kernels.tileRows == kPackedRows,
-                 Kernels::packable({&w}, n, k, x), rt.isDynamicDim(0));
-  if (failed(tiles))
-    return failure();
-  if (*tiles) {
-    // Packed tiles of 16 rows: the structured op, tiled and lowered by
-    // llama-tile-kernels and llama-lower-packed-matmul; the residual add
-    // becomes its accumulation into the residual.
-    PackedActivations px =
-        packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
-    Value y = packedMatmul(e, op, {&w}, px,
-                           residual ? residualTensor : e.toTensor(out, rt),
-                           TileEpilogue::None, bool(residual));
-    if (residual) {
-      add.getResult().replaceAllUsesWith(y);
-      add->erase();
-      op->erase();
-      return success();
-    }
-    op.getResult().replaceAllUsesWith(y);
-    op->erase();
-    return success();
-  }
   if (rt.isDynamicDim(0) && tiledMatmulApplies(kernels, {{&w}}, n, k, x)) {
     // A GPU prefill: the GEMM tiled in shared memory.
     tiledMatmul(
@@ -391,14 +404,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
         [&](Value row, Value s) {
           store(rowDot(e, kernels, w, k, x, s, row), s, row);
         });
-  if (residual) {
-    add.getResult().replaceAllUsesWith(e.toTensor(out, rt));
-    add->erase();
-    op->erase();
-    return success();
-  }
-  e.replaceWithBuffer(op, out, rt);
-  return success();
+  return replace(e.toTensor(out, rt));
 }
 
 LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
@@ -413,14 +419,7 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
                             canIntDot(wg, k) || canIntDot(wu, k), {&wg, &wu});
   Value seq = e.dim(x.x, 0);
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
-  // silu(g) * u = g / (1 + exp(-g)) * u, in the epilogue.
-  auto epilogue = [&](Value g, Value u) -> Value {
-    Value ex =
-        math::ExpOp::create(b, e.loc, arith::NegFOp::create(b, e.loc, g));
-    Value silu = arith::DivFOp::create(
-        b, e.loc, g, arith::AddFOp::create(b, e.loc, e.f32(1.0), ex));
-    return arith::MulFOp::create(b, e.loc, silu, u);
-  };
+  auto epilogue = [&](Value g, Value u) { return siluTimes(e, g, u); };
   bool blocked = kernels.blocksTokens(wg, k) && kernels.blocksTokens(wu, k) &&
                  rt.isDynamicDim(0);
   FailureOr<bool> tiles =

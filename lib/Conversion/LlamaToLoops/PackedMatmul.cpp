@@ -1,5 +1,4 @@
-//===- PackedMatmul.cpp - llama.packed_matmul on buffers to loops -*- C++
-//-*-===//
+//===- PackedMatmul.cpp - llama.packed_matmul to the tiles ------*- C++ -*-===//
 //
 // Implements `llama-lower-packed-matmul`: after bufferization, each
 // llama.packed_matmul (a tile of rows, or all of them) becomes the packed
@@ -11,10 +10,8 @@
 #include "Lowering.h"
 
 #include "llama-mlir/Transforms/Passes.h"
-#include "runtime/gguf/GGMLType.h"
 
 #include "mlir/Dialect/AMX/AMXDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 
 namespace mlir::llama {
 #define GEN_PASS_DEF_LLAMALOWERPACKEDMATMULPASS
@@ -31,13 +28,9 @@ namespace {
 SmallVector<WeightView> weightViews(PackedMatmulOp op) {
   bool packed = op.getKernelConfig().getLayout() == WeightLayout::Rows16;
   SmallVector<WeightView> ws;
-  for (auto [w, name] : llvm::zip(op.getWeights(), op.getWeightTypes())) {
-    GGMLType type = *symbolizeGGMLType(cast<StringAttr>(name).getValue());
-    const llamart::GGMLTypeTraits &tr = llamart::getGGMLTypeTraits(
-        static_cast<llamart::GGMLType>(static_cast<uint32_t>(type)));
-    ws.push_back({w, type, static_cast<int64_t>(tr.blockSize),
-                  static_cast<int64_t>(tr.bytesPerBlock), packed});
-  }
+  for (auto [w, name] : llvm::zip(op.getWeights(), op.getWeightTypes()))
+    ws.push_back(weightView(
+        w, *symbolizeGGMLType(cast<StringAttr>(name).getValue()), packed));
   return ws;
 }
 
@@ -94,18 +87,14 @@ LogicalResult lowerPackedMatmul(PackedMatmulOp op) {
             vector::StoreOp::create(b, loc, y, out, ValueRange{s, r0});
             return;
           }
-          // silu(g) * u = g / (1 + exp(-g)) * u, lane by lane.
-          for (int64_t i = 0; i < kPackedRows; ++i) {
-            Value g = vector::ExtractOp::create(b, loc, ys[0], i);
-            Value u = vector::ExtractOp::create(b, loc, ys[1], i);
-            Value ex =
-                math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g));
-            Value silu = arith::DivFOp::create(
-                b, loc, g, arith::AddFOp::create(b, loc, e.f32(1.0), ex));
+          // silu(g) * u, lane by lane.
+          for (int64_t i = 0; i < kPackedRows; ++i)
             memref::StoreOp::create(
-                b, loc, arith::MulFOp::create(b, loc, silu, u), out,
+                b, loc,
+                siluTimes(e, vector::ExtractOp::create(b, loc, ys[0], i),
+                          vector::ExtractOp::create(b, loc, ys[1], i)),
+                out,
                 ValueRange{s, arith::AddIOp::create(b, loc, r0, e.idx(i))});
-          }
         });
   };
   if (n == kPackedRows)
