@@ -41,6 +41,35 @@ func.func @tile_rows16_swiglu(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %x
 
 // -----
 
+// A query projection with the rope epilogue (2 heads of 32 features): its
+// rotation table (W = 32 columns) is indexed by row mod 32, so a tile of
+// 16 rows takes the table's columns [r0 mod 32, + 16) of all tokens.
+// CHECK-LABEL: func.func @tile_rope
+// CHECK: scf.forall (%[[I:.*]]) in (4) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: %[[R0:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: %[[C:.*]] = arith.remui %[[R0]], %c32{{.*}} : index
+// CHECK: %[[T:.*]] = tensor.extract_slice %{{.*}}[0, 0, %[[C]]] [%{{.*}}, 2, 16] [1, 1, 1] : tensor<?x2x32xf32> to tensor<?x2x16xf32>
+// CHECK: llama.packed_matmul rope weights({{.*}}) xq({{.*}}) xd({{.*}}) xs({{.*}}) rotation(%[[T]] : tensor<?x2x16xf32>) outs(%{{.*}} : tensor<?x16xf32>)
+func.func @tile_rope(%w: memref<64x68xi8>, %xq: tensor<?x64xi8>, %xd: tensor<?x2xf32>, %xs: tensor<?x2xf32>, %rot: tensor<?x2x32xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = llama.packed_matmul rope weights(%w : memref<64x68xi8>) xq(%xq : tensor<?x64xi8>) xd(%xd : tensor<?x2xf32>) xs(%xs : tensor<?x2xf32>) rotation(%rot : tensor<?x2x32xf32>) outs(%init : tensor<?x64xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// A table of 16 columns (heads of 8 features, two per tile) serves every
+// tile whole: a decode step's one token is not sliced either.
+// CHECK-LABEL: func.func @tile_rope_whole_table
+// CHECK: scf.forall
+// CHECK-NOT: tensor.extract_slice %{{.*}} : tensor<1x2x16xf32>
+// CHECK: llama.packed_matmul rope {{.*}} rotation(%{{.*}} : tensor<1x2x16xf32>) outs(%{{.*}} : tensor<1x16xf32>)
+func.func @tile_rope_whole_table(%w: memref<32x68xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %xs: tensor<1x2xf32>, %rot: tensor<1x2x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  %y = llama.packed_matmul rope weights(%w : memref<32x68xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xs : tensor<1x2xf32>) rotation(%rot : tensor<1x2x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
 // negative_: an op already inside an scf.forall (a tile) and the
 // model-level ops, which are not structured, are left alone.
 // CHECK-LABEL: func.func @negative_tiled_or_model_level

@@ -38,6 +38,28 @@ func.func @tiles_swiglu_rows16(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %
 
 // -----
 
+// The rope epilogue on two tiles whose table has 16 columns: each token's
+// 16 dot products y, their pair-swapped copy, and the table's cos and
+// (-sin | sin) rows at column r0 mod 16, y * cos + swap(y) * sin stored
+// as one vector.
+// CHECK-LABEL: func.func @tiles_rope
+// CHECK: scf.for %[[R0:.*]] = %c0{{.*}} to %c32{{.*}} step %c16
+// CHECK: %[[COL:.*]] = arith.remui %[[R0]], %c16{{.*}} : index
+// CHECK: llama.dot4_acc avx512vnni
+// CHECK: %[[SW:.*]] = vector.shuffle %[[Y:.*]], %[[Y]] [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14] : vector<16xf32>, vector<16xf32>
+// CHECK: %[[COS:.*]] = vector.load %[[ROT:.*]][%[[S:.*]], %c0{{.*}}, %[[COL]]] : memref<?x2x16xf32>, vector<16xf32>
+// CHECK: %[[A:.*]] = arith.mulf %[[Y]], %[[COS]] : vector<16xf32>
+// CHECK: %[[SIN:.*]] = vector.load %[[ROT]][%[[S]], %c1{{.*}}, %[[COL]]] : memref<?x2x16xf32>, vector<16xf32>
+// CHECK: %[[B:.*]] = arith.mulf %[[SW]], %[[SIN]] : vector<16xf32>
+// CHECK: %[[R:.*]] = arith.addf %[[A]], %[[B]] : vector<16xf32>
+// CHECK: vector.store %[[R]], %{{.*}}[%[[S]], %[[R0]]] : memref<?x32xf32>, vector<16xf32>
+func.func @tiles_rope(%w: memref<32x68xi8>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %rot: memref<?x2x16xf32>, %out: memref<?x32xf32>) {
+  llama.packed_matmul rope weights(%w : memref<32x68xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) rotation(%rot : memref<?x2x16xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 1, tile_rows = 16>}
+  return
+}
+
+// -----
+
 // negative_: on tensors the op is not lowered (bufferize first).
 func.func @negative_tensors(%w: memref<16x36xi8>, %xq: tensor<?x64xi8>, %xd: tensor<?x2xf32>, %xs: tensor<?x2xf32>, %init: tensor<?x16xf32>) -> tensor<?x16xf32> {
   // expected-error @+1 {{llama-lower-packed-matmul: bufferize the op first (init is a tensor)}}

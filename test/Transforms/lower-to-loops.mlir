@@ -1474,3 +1474,38 @@ func.func @avx2_tiles(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf3
   %b = llama.matmul %x, %w4 : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
   return %a, %b : tensor<?x32xf32>, tensor<?x32xf32>
 }
+
+// -----
+
+// llama.qkv_rope in packed tiles: one activation prologue, the rotation
+// table of the tokens' angles (a linalg.generic: [tokens, 2, 32] for heads
+// of 32 features), then Q, K and V as three row-tiled llama.packed_matmul,
+// Q and K with the rope epilogue reading their tile's 16 columns of the
+// table (y * cos + swap(y) * sin), V plain. The outputs are the [tokens,
+// rows] results viewed as [tokens, heads, head_dim]; the attention appends
+// K and V to its cache.
+// PACK-LABEL: func.func @packed_qkv_rope
+// PACK: %[[TABLE:.*]] = memref.alloc(%{{.*}}) {{.*}}: memref<?x2x32xf32>
+// PACK: linalg.generic {{.*}} ins(%{{.*}} : memref<?xi32>) outs(%[[TABLE]] : memref<?x2x32xf32>)
+// PACK: math.exp
+// PACK: math.sin
+// PACK: math.cos
+// PACK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c4{{.*}})
+// PACK: %[[COL:.*]] = arith.remui %{{.*}}, %c32{{.*}} : index
+// PACK: %[[T:.*]] = memref.subview %[[TABLE]][0, 0, %[[COL]]] [%{{.*}}, 2, 16] [1, 1, 1]
+// PACK: llama.dot4_acc avx512vnni
+// PACK: vector.shuffle
+// PACK: vector.load %[[T]]
+// PACK: memref.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [%{{.*}}, 2, 32] : memref<?x64xf32> into memref<?x2x32xf32>
+// PACK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c2{{.*}})
+// PACK: vector.shuffle
+// PACK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c2{{.*}})
+// PACK-NOT: vector.shuffle
+// PACK: return
+func.func @packed_qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (tensor<?x2x32xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32>) {
+  %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
+  %wk = llama.weight "wk" : !llama.weight<32x64xq8_0>
+  %wv = llama.weight "wv" : !llama.weight<32x64xq8_0>
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 32 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xq8_0>, tensor<?xi32>) -> (tensor<?x2x32xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32>)
+  return %q, %k, %v : tensor<?x2x32xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32>
+}

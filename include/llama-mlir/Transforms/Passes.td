@@ -196,8 +196,11 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     register block, `tile_rows = 16` the packed 16-row tiles (PackedRowTiles.h,
     `llama.dot4_acc`; with `dot = amx` blocks of 16 tokens multiply in
     `amx.tile_muli`: `llama.matmul` and `llama.matmul_swiglu` write their
-    activation prologue and then a `llama.packed_matmul` on tensors, which
-    `llama-tile-kernels` and `llama-lower-packed-matmul` take from there),
+    activation prologue and then a `llama.packed_matmul` on tensors;
+    `llama.qkv_rope` its prologue, a rotation table (`linalg.generic`) and
+    three, Q and K with `epilogue = rope`, its keys and values then
+    appended to the cache by the attention; `llama-tile-kernels` and
+    `llama-lower-packed-matmul` take them from there),
     `layout = rows16` weights packed at compile time,
     viewed as `memref<n/16 x k/32 x bytes x i8>` and listed with
     `layout = "rows16"` in `llama.weight_table`; the GPU fields the warp,
@@ -266,7 +269,9 @@ def LlamaLowerPackedMatmulPass : Pass<"llama-lower-packed-matmul"> {
     `token_block` tokens at a time, by `llama.dot4_acc` of the kind the
     configuration's `int_dot` names (AMX tiles with `dot = amx`; f32 FMAs
     for float tiles); the results (plus `init` with `accumulate`; with
-    `epilogue = swiglu`, `silu(gate) * up` per lane) are stored into `init`.
+    `epilogue = swiglu`, `silu(gate) * up`; with `epilogue = rope`, rotated
+    by the rotation table's columns, `y * cos + swap(y) * sin` on the
+    16-lane vectors) are stored into `init`.
     Ops on tensors are an error (bufferize first).
 
     Output IR: `scf`, `memref`, `vector`, `arith`, `math`, `llama.dot4_acc`

@@ -231,11 +231,6 @@ void parallelRows(Emitter &e, bool warp, Value n,
 void parallelRows(Emitter &e, bool warp, int64_t n,
                   function_ref<void(Value)> body);
 
-/// for tile in [0, n / 16) in parallel: body(first row of the tile). The
-/// loop body is an allocation scope: each tile's stack buffers are its own
-/// (llama-hoist-loop-allocas later gives each thread one set).
-void parallelRowTiles(Emitter &e, int64_t n, function_ref<void(Value r0)> body);
-
 /// for (i0, i1, ...) in [0, n0) x [0, n1) x ...: nested serial loops on
 /// CPUs (the elementwise work between the parallel matmuls), one parallel
 /// loop on GPUs (a kernel, flattened by llama-flatten-parallel-loops; the

@@ -53,13 +53,6 @@ void parallelRows(Emitter &e, bool warp, int64_t n,
   parallelRows(e, warp, e.idx(n), body);
 }
 
-void parallelRowTiles(Emitter &e, int64_t n,
-                      function_ref<void(Value r0)> body) {
-  parallelFor(e, e.idx(n / kPackedRows), [&](Value tile) {
-    body(arith::MulIOp::create(e.b, e.loc, tile, e.idx(kPackedRows)));
-  });
-}
-
 void forAll(Emitter &e, bool parallel, ArrayRef<Value> extents,
             function_ref<void(ArrayRef<Value>)> body) {
   OpBuilder &b = e.b;

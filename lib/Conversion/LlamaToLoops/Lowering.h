@@ -294,9 +294,11 @@ Value siluTimes(Emitter &e, Value g, Value u);
 /// weights `ws` and the activations `x` (their prologue buffers as
 /// tensors), writing `init` (a tensor of [tokens, N]): the structured form
 /// that llama-tile-kernels tiles and llama-lower-packed-matmul lowers.
+/// `rotation` is the table of `epilogue = rope`.
 Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
                    const PackedActivations &x, Value init,
-                   TileEpilogue epilogue, bool accumulate);
+                   TileEpilogue epilogue, bool accumulate,
+                   Value rotation = Value());
 
 //===----------------------------------------------------------------------===//
 // QKVRoPE.cpp: the KV cache as buffers

@@ -276,7 +276,7 @@ static Value tensorOf(Emitter &e, Value buffer) {
 
 Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
                    const PackedActivations &x, Value init,
-                   TileEpilogue epilogue, bool accumulate) {
+                   TileEpilogue epilogue, bool accumulate, Value rotation) {
   SmallVector<Value> views;
   SmallVector<StringRef> types;
   for (const WeightView *w : ws) {
@@ -290,8 +290,8 @@ Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
              x.xq ? Value() : tensorOf(e, x.x), tensorOf(e, x.xq),
              tensorOf(e, x.xd), tensorOf(e, x.xs), tensorOf(e, x.xl),
              tensorOf(e, x.xt), tensorOf(e, x.xf), x.gamma,
-             tensorOf(e, x.scales), init, e.b.getStrArrayAttr(types), epilogue,
-             accumulate, config)
+             tensorOf(e, x.scales), rotation, init, e.b.getStrArrayAttr(types),
+             epilogue, accumulate, config)
       .getResult()[0];
 }
 

@@ -72,11 +72,36 @@ LogicalResult lowerPackedMatmul(PackedMatmulOp op) {
   auto vt = VectorType::get({kPackedRows}, b.getF32Type());
   TileEpilogue epilogue = op.getEpilogue();
   bool accumulate = op.getAccumulate();
+  // rope: the rotation table's columns of rows r0 .. r0 + 15, and the
+  // shuffle that swaps the lanes of each pair.
+  Value rot = op.getRotation();
+  int64_t width = rot ? cast<MemRefType>(rot.getType()).getDimSize(2) : 0;
+  SmallVector<int64_t> swapPairs;
+  for (int64_t i = 0; i < kPackedRows; ++i)
+    swapPairs.push_back(i ^ 1);
   auto tile = [&](Value r0) {
+    Value col;
+    if (rot)
+      col = width == n ? r0 : arith::RemUIOp::create(b, loc, r0, e.idx(width));
     emitPackedRowTile(
         b, loc, packedDotKind(config.getIntDot()),
         config.getDot() == KernelDot::AMX, ws, k, x, r0, seq,
         config.getTokenBlock(), [&](Value s, ArrayRef<Value> ys) {
+          if (epilogue == TileEpilogue::RoPE) {
+            // y * cos + swap(y) * (-sin | sin), lane by lane: exactly
+            // (a cos - b sin, b cos + a sin) of the pair (a, b).
+            auto table = [&](int64_t c) -> Value {
+              return vector::LoadOp::create(b, loc, vt, rot,
+                                            ValueRange{s, e.idx(c), col});
+            };
+            Value y = ys[0];
+            Value swapped = vector::ShuffleOp::create(b, loc, y, y, swapPairs);
+            Value r = arith::AddFOp::create(
+                b, loc, arith::MulFOp::create(b, loc, y, table(0)),
+                arith::MulFOp::create(b, loc, swapped, table(1)));
+            vector::StoreOp::create(b, loc, r, out, ValueRange{s, r0});
+            return;
+          }
           if (epilogue == TileEpilogue::None) {
             Value y = ys[0];
             if (accumulate)

@@ -1,15 +1,19 @@
 //===- QKVRoPE.cpp - llama.qkv_rope -----------------------------*- C++ -*-===//
 //
-// llama.qkv_rope: the fused Q/K/V projections with RoPE, whose keys and
-// values go straight into the KV cache, and the KV cache buffers shared
-// with the attention kernels.
+// llama.qkv_rope: the fused Q/K/V projections with RoPE (on CPUs with
+// packed tiles, three llama.packed_matmul whose epilogue rotates; otherwise
+// kernels whose keys and values go straight into the KV cache), and the KV
+// cache buffers shared with the attention kernels.
 //
 //===----------------------------------------------------------------------===//
 
 #include "../Rotation.h"
 #include "Lowering.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::llama;
@@ -60,6 +64,65 @@ static Operation *soleAttentionUser(QKVRoPEOp op) {
   return nullptr;
 }
 
+/// The rotation table of llama.packed_matmul's rope epilogue for tokens at
+/// `positions`: [tokens, 2, W] with W = lcm(head_dim, 16), column j the
+/// feature d = j mod head_dim of pair i = d / 2, at angle
+/// t = pos * exp(i * freqScale): (cos t, -sin t) for even d, (cos t, sin t)
+/// for odd d, (1, 0) where d >= n_rot. The angle is rounded as the row
+/// kernels' (storePair below) and llama.rope's.
+static Value rotationTable(Emitter &e, Value positions, Value seq, int64_t hd,
+                           int64_t nRot, double freqScale, bool dynamic) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  int64_t width = std::lcm(hd, kPackedRows);
+  auto pt = cast<RankedTensorType>(positions.getType());
+  auto type = RankedTensorType::get({pt.getDimSize(0), 2, width}, f32);
+  Value empty = tensor::EmptyOp::create(
+      b, loc, type, dynamic ? ValueRange{seq} : ValueRange{});
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(3, 0, {getAffineDimExpr(0, ctx)}, ctx),
+      AffineMap::getMultiDimIdentityMap(3, ctx)};
+  SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{positions}, ValueRange{empty},
+             maps, iters,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Emitter n{nb, l};
+               Value c = linalg::IndexOp::create(nb, l, 1);
+               Value d = arith::RemUIOp::create(
+                   nb, l, linalg::IndexOp::create(nb, l, 2), n.idx(hd));
+               Value i = arith::DivUIOp::create(nb, l, d, n.idx(2));
+               Value iF = arith::UIToFPOp::create(
+                   nb, l, f32,
+                   arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), i));
+               Value freq = math::ExpOp::create(
+                   nb, l, arith::MulFOp::create(nb, l, iF, n.f32(freqScale)));
+               Value angle = arith::MulFOp::create(
+                   nb, l, arith::SIToFPOp::create(nb, l, f32, args[0]), freq);
+               Value sin = math::SinOp::create(nb, l, angle);
+               Value odd = arith::CmpIOp::create(
+                   nb, l, arith::CmpIPredicate::ne,
+                   arith::RemUIOp::create(nb, l, d, n.idx(2)), n.idx(0));
+               Value inRot = arith::CmpIOp::create(
+                   nb, l, arith::CmpIPredicate::ult, d, n.idx(nRot));
+               Value cosOr1 = arith::SelectOp::create(
+                   nb, l, inRot, math::CosOp::create(nb, l, angle), n.f32(1.0));
+               Value sinOr0 = arith::SelectOp::create(
+                   nb, l, inRot,
+                   arith::SelectOp::create(nb, l, odd, sin,
+                                           arith::NegFOp::create(nb, l, sin)),
+                   n.f32(0.0));
+               Value first = arith::CmpIOp::create(
+                   nb, l, arith::CmpIPredicate::eq, c, n.idx(0));
+               linalg::YieldOp::create(nb, l,
+                                       ValueRange{arith::SelectOp::create(
+                                           nb, l, first, cosOr1, sinOr0)});
+             })
+      .getResult(0);
+}
+
 LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   b.setInsertionPoint(op);
   Emitter e{b, op.getLoc()};
@@ -77,6 +140,46 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
                  canIntDot(wq, k) || canIntDot(wk, k) || canIntDot(wv, k),
                  {&wq, &wk, &wv});
   Value seq = e.dim(x.x, 0);
+  // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
+  double freqScale =
+      -2.0 * std::log(double(op.getTheta().convertToFloat())) / double(nRot);
+
+  // CPU tiles of 16 rows: three llama.packed_matmul, Q and K rotated in
+  // their epilogue by one table of the tokens' angles. The attention
+  // appends the keys and values to its cache.
+  FailureOr<bool> tiles =
+      takesTiles(op, {&wq, &wk, &wv}, kernels.tileRows == kPackedRows,
+                 Kernels::packable({&wq}, nq, k, x) &&
+                     Kernels::packable({&wk, &wv}, nk, k, x),
+                 qt.isDynamicDim(0));
+  if (failed(tiles))
+    return failure();
+  if (*tiles) {
+    PackedActivations px =
+        packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
+    Value table = rotationTable(e, op.getPositions(), seq, hd, nRot, freqScale,
+                                qt.isDynamicDim(0));
+    auto project = [&](const WeightView &w, RankedTensorType t, bool rope) {
+      auto flat = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1) * hd},
+                                        t.getElementType());
+      Value init = e.toTensor(
+          e.alloc(flat, t.isDynamicDim(0) ? ValueRange{seq} : ValueRange{}),
+          flat);
+      Value y = packedMatmul(e, op, {&w}, px, init,
+                             rope ? TileEpilogue::RoPE : TileEpilogue::None,
+                             false, rope ? table : Value());
+      return tensor::ExpandShapeOp::create(
+          b, loc, t, y, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    };
+    Value q = project(wq, qt, nRot > 0), key = project(wk, kt, nRot > 0),
+          v = project(wv, kt, false);
+    op.getQuery().replaceAllUsesWith(q);
+    op.getKey().replaceAllUsesWith(key);
+    op.getValue().replaceAllUsesWith(v);
+    op->erase();
+    return success();
+  }
+
   Value pos = e.buffer(op.getPositions());
   auto dyn = [&](RankedTensorType t) {
     return t.isDynamicDim(0) ? SmallVector<Value>{seq} : SmallVector<Value>{};
@@ -99,9 +202,6 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   }
   bool blocked = qt.isDynamicDim(0) && kernels.blocksTokens(wq, k) &&
                  kernels.blocksTokens(wk, k) && kernels.blocksTokens(wv, k);
-  // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
-  double freqScale =
-      -2.0 * std::log(double(op.getTheta().convertToFloat())) / double(nRot);
   Type f32 = b.getF32Type();
 
   // The head, dims and rotation of the pair of rows r, r+1 (an adjacent
@@ -220,42 +320,6 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
               [&] { body(wv, minus(nq + nk), vOut, false, vCache); });
         });
   };
-
-  // A CPU prefill in packed tiles of 16 rows (8 pairs) of [wq; wk; wv].
-  FailureOr<bool> tiles =
-      takesTiles(op, {&wq, &wk, &wv}, kernels.tileRows == kPackedRows,
-                 Kernels::packable({&wq}, nq, k, x) &&
-                     Kernels::packable({&wk, &wv}, nk, k, x),
-                 qt.isDynamicDim(0));
-  if (failed(tiles))
-    return failure();
-  if (*tiles) {
-    PackedActivations px =
-        packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
-    auto tileRows = [&](const WeightView &w, Value r0, Value out, bool rope,
-                        Value cache) {
-      SmallVector<Pair> pairs;
-      for (int64_t p = 0; p < kPackedRows / 2; ++p)
-        pairs.push_back(
-            pairOf(arith::AddIOp::create(b, loc, r0, e.idx(2 * p)), rope));
-      emitPackedRowTile(
-          b, loc, packedDotKind(kernels.intDot), kernels.amx, {&w}, k, px, r0,
-          seq, kernels.tokenBlock, [&](Value s, ArrayRef<Value> ys) {
-            for (auto [p, pr] : llvm::enumerate(pairs))
-              storePair(
-                  pr, out, rope, cache, s,
-                  vector::ExtractOp::create(b, loc, ys[0], int64_t(2 * p)),
-                  vector::ExtractOp::create(b, loc, ys[0], int64_t(2 * p + 1)));
-          });
-    };
-    parallelRowTiles(e, nq + 2 * nk,
-                     [&](Value r0) { forProjection(r0, tileRows); });
-    op.getQuery().replaceAllUsesWith(e.toTensor(qOut, qt));
-    op.getKey().replaceAllUsesWith(e.toTensor(kOut, kt));
-    op.getValue().replaceAllUsesWith(e.toTensor(vOut, kt));
-    op->erase();
-    return success();
-  }
 
   // One parallel loop over the row pairs of [wq; wk; wv].
   parallelRows(e, kernels.gpu, (nq + 2 * nk) / 2, [&](Value pair) {

@@ -1009,3 +1009,35 @@ func.func @packed_matmul_c4_no_tiles(%w: memref<16x64xi16>, %x: tensor<1x64xf32>
   %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
+
+// -----
+
+func.func @packed_matmul_c5_rope_no_table(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op epilogue rope needs a rotation table}}
+  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c5_table_no_rope(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op a rotation table needs epilogue rope}}
+  %y = llama.packed_matmul none weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c5_table_shape(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of 16 that divides N = 32, got 'tensor<1x16xf32>'}}
+  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c5_table_width(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x64xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of 16 that divides N = 32, got 'tensor<1x2x64xf32>'}}
+  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x64xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}

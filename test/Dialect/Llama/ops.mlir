@@ -245,12 +245,15 @@ func.func @kernel_configs(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x3
 // -----
 
 // llama.packed_matmul on tensors (integer tiles, accumulating) and on
-// buffers (f16 float tiles in a prefill: xf and gamma, no result).
+// buffers (f16 float tiles in a prefill: xf and gamma, no result; a rope
+// epilogue with its rotation table).
 // CHECK-LABEL: func.func @packed_matmul
 // CHECK: llama.packed_matmul none weights(%{{.*}} : memref<4x2x288xi8>) xq(%{{.*}} : tensor<1x64xi8>) xd(%{{.*}} : tensor<1x2xf32>) xs(%{{.*}} : tensor<1x2xf32>) outs(%{{.*}} : tensor<1x64xf32>) {accumulate, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>, weight_types = ["q4_0"]} -> tensor<1x64xf32>
 // CHECK: llama.packed_matmul swiglu weights(%{{.*}}, %{{.*}} : memref<32x64xi16>, memref<32x64xi16>) x(%{{.*}} : memref<?x64xf32>) xf(%{{.*}} : memref<?x64x6xf32>) gamma(%{{.*}} : memref<64xf32>) scales(%{{.*}} : memref<?xf32>) outs(%{{.*}} : memref<?x32xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>, weight_types = ["f16", "bf16"]}
-func.func @packed_matmul(%w: memref<4x2x288xi8>, %q: tensor<1x64xi8>, %d: tensor<1x2xf32>, %s: tensor<1x2xf32>, %r: tensor<1x64xf32>, %g: memref<32x64xi16>, %u: memref<32x64xi16>, %x: memref<?x64xf32>, %xf: memref<?x64x6xf32>, %gamma: memref<64xf32>, %sc: memref<?xf32>, %out: memref<?x32xf32>) -> tensor<1x64xf32> {
+// CHECK: llama.packed_matmul rope weights(%{{.*}} : memref<32x64xi16>) x(%{{.*}} : memref<?x64xf32>) rotation(%{{.*}} : memref<?x2x16xf32>) outs(%{{.*}} : memref<?x32xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>, weight_types = ["f16"]}
+func.func @packed_matmul(%w: memref<4x2x288xi8>, %q: tensor<1x64xi8>, %d: tensor<1x2xf32>, %s: tensor<1x2xf32>, %r: tensor<1x64xf32>, %g: memref<32x64xi16>, %u: memref<32x64xi16>, %x: memref<?x64xf32>, %xf: memref<?x64x6xf32>, %gamma: memref<64xf32>, %sc: memref<?xf32>, %out: memref<?x32xf32>, %rot: memref<?x2x16xf32>) -> tensor<1x64xf32> {
   %y = llama.packed_matmul none weights(%w : memref<4x2x288xi8>) xq(%q : tensor<1x64xi8>) xd(%d : tensor<1x2xf32>) xs(%s : tensor<1x2xf32>) outs(%r : tensor<1x64xf32>) {accumulate, weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} -> tensor<1x64xf32>
   llama.packed_matmul swiglu weights(%g, %u : memref<32x64xi16>, memref<32x64xi16>) x(%x : memref<?x64xf32>) xf(%xf : memref<?x64x6xf32>) gamma(%gamma : memref<64xf32>) scales(%sc : memref<?xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["f16", "bf16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
+  llama.packed_matmul rope weights(%g : memref<32x64xi16>) x(%x : memref<?x64xf32>) rotation(%rot : memref<?x2x16xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
   return %y : tensor<1x64xf32>
 }

@@ -65,6 +65,21 @@ LogicalResult PackedMatmulOp::verify() {
   // (C4)
   if (getKernelConfig().getTileRows() != kTileRows)
     return emitOpError("kernel_config must have tile_rows = 16");
+  // (C5)
+  bool rope = getEpilogue() == TileEpilogue::RoPE;
+  if (rope != bool(getRotation()))
+    return emitOpError(rope ? "epilogue rope needs a rotation table"
+                            : "a rotation table needs epilogue rope");
+  if (rope) {
+    auto rt = cast<ShapedType>(getRotation().getType());
+    if (rt.getRank() != 3 || !rt.getElementType().isF32() ||
+        rt.isDynamicDim(1) || rt.getDimSize(1) != 2 || rt.isDynamicDim(2) ||
+        rt.getDimSize(2) % kTileRows != 0 ||
+        init.getDimSize(1) % rt.getDimSize(2) != 0)
+      return emitOpError("rotation must be f32 [tokens, 2, W] with W a static "
+                         "multiple of 16 that divides N = ")
+             << init.getDimSize(1) << ", got " << rt;
+  }
   return success();
 }
 
@@ -177,6 +192,51 @@ static Value tokenRows(OpBuilder &b, Location loc, Value v, OpFoldResult offset,
   return memref::SubViewOp::create(b, loc, v, offsets, sizes, strides);
 }
 
+/// The rotation table of rows [offsets[1], + sizes[1]) and the tile's
+/// tokens: whole where the rows are whole multiples of its width W (row n
+/// reads column n mod W), columns [offset mod W, + size) where the size
+/// divides W (tiles start at multiples of their size). Null otherwise.
+static Value rotationTile(OpBuilder &b, Location loc, Value rot, bool allTokens,
+                          ArrayRef<OpFoldResult> offsets,
+                          ArrayRef<OpFoldResult> sizes) {
+  auto t = cast<ShapedType>(rot.getType());
+  int64_t width = t.getDimSize(2);
+  std::optional<int64_t> rows = getConstantIntValue(sizes[1]);
+  if (!rows)
+    return Value();
+  bool wholeColumns = *rows % width == 0;
+  if (!wholeColumns && width % *rows != 0)
+    return Value();
+  if (allTokens && wholeColumns)
+    return rot;
+  auto dimOf = [&](int64_t d) -> OpFoldResult {
+    return isa<RankedTensorType>(t) ? tensor::getMixedSize(b, loc, rot, d)
+                                    : memref::getMixedSize(b, loc, rot, d);
+  };
+  SmallVector<OpFoldResult> offs = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                    b.getIndexAttr(0)},
+                            szs = {dimOf(0), b.getIndexAttr(2),
+                                   b.getIndexAttr(width)},
+                            strides(3, b.getIndexAttr(1));
+  if (!allTokens) {
+    offs[0] = offsets[0];
+    szs[0] = sizes[0];
+  }
+  if (!wholeColumns) {
+    szs[2] = sizes[1];
+    if (std::optional<int64_t> c = getConstantIntValue(offsets[1]))
+      offs[2] = b.getIndexAttr(*c % width);
+    else
+      offs[2] = arith::RemUIOp::create(
+                    b, loc, getValueOrCreateConstantIndexOp(b, loc, offsets[1]),
+                    arith::ConstantIndexOp::create(b, loc, width))
+                    .getResult();
+  }
+  if (isa<RankedTensorType>(t))
+    return tensor::ExtractSliceOp::create(b, loc, rot, offs, szs, strides);
+  return memref::SubViewOp::create(b, loc, rot, offs, szs, strides);
+}
+
 FailureOr<TilingResult>
 PackedMatmulOp::getTiledImplementation(OpBuilder &b,
                                        ArrayRef<OpFoldResult> offsets,
@@ -232,6 +292,17 @@ PackedMatmulOp::getTiledImplementation(OpBuilder &b,
     Value t = tokenRows(b, loc, o->get(), offsets[0], sizes[0]);
     slices.push_back(t.getDefiningOp());
     map.map(o->get(), t);
+  }
+  if (Value rot = getRotation()) {
+    Value t = rotationTile(b, loc, rot, allTokens, offsets, sizes);
+    if (!t)
+      return emitOpError("row tiles of a rotation table of width ")
+             << cast<ShapedType>(rot.getType()).getDimSize(2)
+             << " must be multiples of its width or divide it";
+    if (t != rot) {
+      slices.push_back(t.getDefiningOp());
+      map.map(rot, t);
+    }
   }
   SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
   Value initTile = isa<RankedTensorType>(init.getType())
@@ -297,11 +368,12 @@ LogicalResult PackedMatmulOp::bufferize(RewriterBase &rewriter,
   Value init = buffer(getInit());
   Value x = buffer(getX()), xq = buffer(getXq()), xd = buffer(getXd()),
         xs = buffer(getXs()), xl = buffer(getXl()), xt = buffer(getXt()),
-        xf = buffer(getXf()), scales = buffer(getScales());
+        xf = buffer(getXf()), scales = buffer(getScales()),
+        rotation = buffer(getRotation());
   if (failedBuffer)
     return failure();
   PackedMatmulOp::create(rewriter, getLoc(), TypeRange{}, getWeights(), x, xq,
-                         xd, xs, xl, xt, xf, getGamma(), scales, init,
+                         xd, xs, xl, xt, xf, getGamma(), scales, rotation, init,
                          getWeightTypes(), getEpilogue(), getAccumulate(),
                          getKernelConfig());
   replaceOpWithBufferizedValues(rewriter, getOperation(), {init});

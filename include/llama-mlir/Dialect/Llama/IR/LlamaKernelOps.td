@@ -32,8 +32,9 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
                 "tileable";
   let description = [{
     The structured form of a matmul whose kernel configuration has
-    `tile_rows = 16` (`llama-lower-to-loops` writes it for `llama.matmul`
-    and `llama.matmul_swiglu`, after their activation prologue). With one
+    `tile_rows = 16` (`llama-lower-to-loops` writes it for `llama.matmul`,
+    `llama.matmul_swiglu` and `llama.qkv_rope`, after their activation
+    prologue). With one
     weight `W` (N x K) and `epilogue = none`:
 
         init[s, n] = (accumulate ? init[s, n] : 0) + r[s] * sum_k W[n, k] x[s, k]
@@ -41,7 +42,19 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
     for every token s and row n, where x is the activation row (times the
     RMSNorm weight `gamma` where given) and r[s] the token's RMSNorm scale
     (`scales`, 1 when absent). With `epilogue = swiglu` and two weights
-    `G`, `U`: `init[s, n] = silu(g) * u` of the two dot products. The dot
+    `G`, `U`: `init[s, n] = silu(g) * u` of the two dot products. With
+    `epilogue = rope` and one weight whose rows are pairs (2j, 2j + 1) of
+    features, and the rotation table `rotation` (f32 [tokens, 2, W]):
+
+        init[s, n] = y[s, n] * rotation[s, 0, n mod W]
+                   + y[s, n xor 1] * rotation[s, 1, n mod W]
+
+    of the dot products y. For RoPE the table holds, per token and column
+    j (feature d = j mod head_dim, angle t = pos * theta^(-2 floor(d/2) /
+    n_rot)), cos t in row 0 and -sin t (d even) or sin t (d odd) in row 1;
+    (1, 0) where d >= n_rot. `llama-lower-to-loops` writes it for
+    `llama.qkv_rope` with W = lcm(head_dim, 16), so that every tile of 16
+    rows reads 16 consecutive columns. The dot
     products are the exact int32 block sums of the weights' quants with the
     activations quantized per block of 32 (`xq`, scales `xd`, quant sums
     `xs`; Q6_K tiles also `xl`, AMX also `xt`), scaled in f32 as
@@ -63,7 +76,7 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
     row-tile kernel (docs/Codegen.md).
 
     Constraints:
-    (C1) one weight with `epilogue = none`, two with `swiglu`;
+    (C1) one weight with `epilogue = none` or `rope`, two with `swiglu`;
          `weight_types` names one GGML type per weight; `accumulate` only
          with `none`;
     (C2) integer tiles (`xq` given) have `xd` and `xs` and no `x`, `xf` or
@@ -71,7 +84,9 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
          `xt`;
     (C3) `init` is f32 [tokens, N] with N a multiple of 16; a tensor `init`
          has the result of its type, a buffer none;
-    (C4) the configuration has `tile_rows = 16`.
+    (C4) the configuration has `tile_rows = 16`;
+    (C5) `rotation` is given exactly with `epilogue = rope`: f32
+         [tokens, 2, W], W a static multiple of 16 that divides N.
 
     Example (a Q4_0 decode step on AVX-512 VNNI, with its residual add):
     ```mlir
@@ -89,7 +104,8 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
                        Optional<AnyShaped>:$xd, Optional<AnyShaped>:$xs,
                        Optional<AnyShaped>:$xl, Optional<AnyShaped>:$xt,
                        Optional<AnyShaped>:$xf, Optional<AnyMemRef>:$gamma,
-                       Optional<AnyShaped>:$scales, AnyShaped:$init,
+                       Optional<AnyShaped>:$scales,
+                       Optional<AnyShaped>:$rotation, AnyShaped:$init,
                        StrArrayAttr:$weight_types,
                        Llama_TileEpilogue:$epilogue, UnitAttr:$accumulate,
                        Llama_KernelConfigAttr:$kernel_config);
@@ -105,13 +121,15 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
     (`xf` `(` $xf^ `:` type($xf) `)`)?
     (`gamma` `(` $gamma^ `:` type($gamma) `)`)?
     (`scales` `(` $scales^ `:` type($scales) `)`)?
+    (`rotation` `(` $rotation^ `:` type($rotation) `)`)?
     `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
   }];
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {
       return getInitMutable();
     }
-    /// The operands indexed by token (sliced when tokens are tiled).
+    /// The operands indexed by token alone (sliced when tokens are tiled;
+    /// `rotation`, indexed by token and row, is not one of them).
     ::llvm::SmallVector<::mlir::OpOperand *> getTokenOperands();
   }];
 }

@@ -96,7 +96,10 @@ def Llama_TileEpilogue : I32EnumAttr<"TileEpilogue",
     // Store them (or, with `accumulate`, add them to the destination).
     I32EnumAttrCase<"None", 0, "none">,
     // Two weights, gate and up: store silu(gate) * up.
-    I32EnumAttrCase<"SwiGLU", 1, "swiglu">]> {
+    I32EnumAttrCase<"SwiGLU", 1, "swiglu">,
+    // One weight, the query or key projection: rotate each adjacent pair of
+    // rows by the angles of the op's rotation table (RoPE).
+    I32EnumAttrCase<"RoPE", 2, "rope">]> {
   let cppNamespace = "::mlir::llama";
 }
 
