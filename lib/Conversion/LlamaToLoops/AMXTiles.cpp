@@ -187,14 +187,23 @@ SmallVector<Value> tiles::amxTileDots(TileBuilder &e, const AMXTile &decoded,
   // chunk right after its products would wait for them. The loads of chunk
   // c's sums come before the stores of the next chunk's, which would
   // otherwise alias them modulo 4 KiB and hold them back.
+  // The last iteration has no next chunk: a branch, rather than a peeled
+  // copy of the scaling (the largest part of the kernel's code).
   multiply(e.idx(0));
   SmallVector<Value> inits(kAMXTokens, e.splat(f32x16, b.getF32FloatAttr(0)));
-  auto loop = e.loop(e.idx(0), e.idx(sh.chunks - 1), 1, inits,
-                     [&](Value c, ValueRange accs) {
-                       SmallVector<Value> next = scale(c, accs);
-                       multiply(e.add(c, 1));
-                       return next;
-                     });
-  SmallVector<Value> last = scale(e.idx(sh.chunks - 1), loop.getResults());
-  return finishTileDots(e, last, 1, x, toks);
+  Value lastChunk = e.idx(sh.chunks - 1);
+  auto loop = e.loop(
+      e.idx(0), e.idx(sh.chunks), 1, inits, [&](Value c, ValueRange accs) {
+        SmallVector<Value> next = scale(c, accs);
+        Value more = arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::ult,
+                                           c, lastChunk);
+        scf::IfOp::create(b, e.loc, more, [&](OpBuilder &nb, Location) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          multiply(e.add(c, 1));
+          scf::YieldOp::create(b, e.loc);
+        });
+        return next;
+      });
+  return finishTileDots(e, loop.getResults(), 1, x, toks);
 }
