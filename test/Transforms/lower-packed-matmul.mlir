@@ -21,16 +21,19 @@ func.func @tile_accumulate(%w: memref<16x36xi8, strided<[36, 1], offset: ?>>, %x
 // -----
 
 // Gate and up prepacked (rows16: read in place, no stack buffers), the
-// AVX2 step, two tiles of 16 rows in a loop; the SwiGLU epilogue per lane
-// (silu(g) * u, 16 scalar stores per token and tile).
+// AVX2 step, two tiles of 16 rows in a loop; the SwiGLU epilogue on the
+// 16 lanes (silu(g) * u, one vector store per token and tile).
 // CHECK-LABEL: func.func @tiles_swiglu_rows16
 // CHECK-NOT: memref.alloca
 // CHECK: scf.for %[[R0:.*]] = %c0{{.*}} to %c32{{.*}} step %c16
 // CHECK: llama.dot4_acc avx2 {{.*}} {lhs_small}
-// CHECK: math.exp
-// CHECK: arith.divf
-// CHECK: %[[ROW:.*]] = arith.addi %[[R0]], %c0{{.*}} : index
-// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[ROW]]] : memref<?x32xf32>
+// CHECK: %[[NG:.*]] = arith.negf %[[G:.*]] : vector<16xf32>
+// CHECK: %[[EX:.*]] = math.exp %[[NG]] : vector<16xf32>
+// CHECK: %[[D:.*]] = arith.addf %{{.*}}, %[[EX]] : vector<16xf32>
+// CHECK: %[[SILU:.*]] = arith.divf %[[G]], %[[D]] : vector<16xf32>
+// CHECK: %[[Y:.*]] = arith.mulf %[[SILU]], %{{.*}} : vector<16xf32>
+// CHECK: vector.store %[[Y]], %{{.*}}[%{{.*}}, %[[R0]]] : memref<?x32xf32>, vector<16xf32>
+// CHECK-NOT: memref.store
 func.func @tiles_swiglu_rows16(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %out: memref<?x32xf32>) {
   llama.packed_matmul swiglu weights(%g, %u : memref<2x2x288xi8>, memref<2x2x288xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16, layout = rows16>}
   return

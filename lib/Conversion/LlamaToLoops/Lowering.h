@@ -287,7 +287,8 @@ PackedActivations packedActivations(Emitter &e, const Activation &x,
                                     int64_t floatTokens);
 
 /// silu(g) * u = g / (1 + exp(-g)) * u: the SwiGLU epilogue of
-/// llama.matmul_swiglu's kernels.
+/// llama.matmul_swiglu's kernels, on f32 scalars or vectors (lane by lane
+/// the same operations, so the same results).
 Value siluTimes(Emitter &e, Value g, Value u);
 
 /// The llama.packed_matmul of `op` (its llama.kernel_config) over the

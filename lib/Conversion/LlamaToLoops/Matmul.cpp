@@ -257,8 +257,11 @@ void FunctionLowering::quantizeActivations(Emitter &e, Activation &a,
 Value siluTimes(Emitter &e, Value g, Value u) {
   Value ex =
       math::ExpOp::create(e.b, e.loc, arith::NegFOp::create(e.b, e.loc, g));
+  Value one = e.f32(1.0);
+  if (auto vt = dyn_cast<VectorType>(g.getType()))
+    one = vector::BroadcastOp::create(e.b, e.loc, vt, one);
   Value silu = arith::DivFOp::create(
-      e.b, e.loc, g, arith::AddFOp::create(e.b, e.loc, e.f32(1.0), ex));
+      e.b, e.loc, g, arith::AddFOp::create(e.b, e.loc, one, ex));
   return arith::MulFOp::create(e.b, e.loc, silu, u);
 }
 
