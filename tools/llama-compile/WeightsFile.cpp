@@ -3,8 +3,8 @@
 // Implements WeightsFile.h: the header and table of llama_abi.h, then each
 // weight at the next multiple of LLAMA_ABI_WEIGHTS_ALIGN, packed by
 // PackedWeights.h where its table entry names a layout. Weights are packed
-// one at a time into one reused buffer, so memory stays at the largest
-// weight whatever the model's size.
+// one at a time (each on several threads) into one reused buffer, so
+// memory stays at the largest weight whatever the model's size.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,8 +18,10 @@
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/xxhash.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 using namespace mlir;
@@ -37,6 +39,31 @@ struct Entry {
 uint64_t alignUp(uint64_t v) {
   uint64_t a = LLAMA_ABI_WEIGHTS_ALIGN;
   return (v + a - 1) / a * a;
+}
+
+/// A weight's rows16 packing, its 16-row tiles split among one thread per
+/// core (up to 4): packing is most of the weights file's time (a 7B
+/// model's 3.9 GB), and the tiles are independent. The bytes do not
+/// depend on the split.
+void packInParallel(const llamart::GGUFTensor &t, uint8_t *dst) {
+  auto type = static_cast<uint32_t>(t.type);
+  auto k = static_cast<int64_t>(t.ne[0]);
+  int64_t tiles = static_cast<int64_t>(t.rows()) / 16;
+  int64_t threads =
+      std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 4);
+  // Small weights are not worth a thread.
+  threads = std::min(threads, std::max<int64_t>(1, (tiles * k) >> 20));
+  int64_t per = (tiles + threads - 1) / threads;
+  std::vector<std::thread> workers;
+  for (int64_t i = 1; i < threads; ++i)
+    workers.emplace_back([=] {
+      llama_mlir::packed::packRows16Tiles(type, k, t.data, dst, i * per,
+                                          std::min(tiles, (i + 1) * per));
+    });
+  llama_mlir::packed::packRows16Tiles(type, k, t.data, dst, 0,
+                                      std::min(tiles, per));
+  for (std::thread &w : workers)
+    w.join();
 }
 
 } // namespace
@@ -115,10 +142,7 @@ mlir::llama::writeWeightsFile(ModuleOp module, const llamart::GGUFView &gguf,
     const uint8_t *bytes = e.tensor->data;
     if (!e.layout.empty()) {
       buf.resize(e.tensor->nbytes);
-      llama_mlir::packed::packRows16(static_cast<uint32_t>(e.tensor->type),
-                                     static_cast<int64_t>(e.tensor->rows()),
-                                     static_cast<int64_t>(e.tensor->ne[0]),
-                                     bytes, buf.data());
+      packInParallel(*e.tensor, buf.data());
       bytes = buf.data();
     }
     uint8_t le[8];

@@ -94,6 +94,11 @@ int64_t rows16QuantBias(uint32_t type);
 /// which has the same number of bytes.
 void packRows16(uint32_t type, int64_t n, int64_t k, const uint8_t *src,
                 uint8_t *dst);
+/// The same for tiles [firstTile, endTile) only (tile t: rows 16 t .. 16 t
+/// + 15; `src` and `dst` are still the whole weight's): tile ranges are
+/// independent, so threads may pack disjoint ones at once.
+void packRows16Tiles(uint32_t type, int64_t k, const uint8_t *src, uint8_t *dst,
+                     int64_t firstTile, int64_t endTile);
 
 } // namespace llama_mlir::packed
 

@@ -265,9 +265,14 @@ int64_t rows16QuantBias(uint32_t type) {
 
 void packRows16(uint32_t type, int64_t n, int64_t k, const uint8_t *src,
                 uint8_t *dst) {
+  packRows16Tiles(type, k, src, dst, 0, n / kTileRows);
+}
+
+void packRows16Tiles(uint32_t type, int64_t k, const uint8_t *src, uint8_t *dst,
+                     int64_t firstTile, int64_t endTile) {
   int64_t units = k / (kGroup * rows16UnitGroups(type));
   int64_t rowBytes = units * rowUnitBytes(type);
-  for (int64_t t = 0; t < n / kTileRows; ++t)
+  for (int64_t t = firstTile; t < endTile; ++t)
     for (int64_t u = 0; u < units; ++u) {
       const uint8_t *rows =
           src + t * kTileRows * rowBytes + u * rowUnitBytes(type);
