@@ -428,6 +428,21 @@ func.func @negative_prefill_norm_kernel(%x: tensor<?x1280xf32>) -> tensor<?x2xf3
 // CHECK: scf.parallel
 // CHECK-NOT: memref.store %{{.*}} : memref<16x2x8xf16
 // CHECK: return
+// In packed tiles the projections store only their results (K and V of
+// one tile each: a loop over tokens, not a parallel one); the attention
+// then appends K and V to layer 1 of the cache itself.
+// PACKW-LABEL: func.func @qkv_into_cache
+// PACKW: linalg.generic
+// PACKW: vector.shuffle
+// PACKW-NOT: memref.store %{{.*}} : memref<16x2x8xf16
+// PACKW: %[[KC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
+// PACKW: %[[VC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
+// PACKW: arith.truncf %{{.*}} : f32 to f16
+// PACKW: memref.store %{{.*}}, %[[KC]][
+// PACKW: arith.truncf %{{.*}} : f32 to f16
+// PACKW: memref.store %{{.*}}, %[[VC]][
+// PACKW: scf.parallel
+// PACKW: return
 func.func @qkv_into_cache(%x: tensor<1x64xf32>, %p: tensor<1xi32>, %c: !llama.kv_cache<2x16x2x8xf16>) -> tensor<1x8x8xf32> {
   %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
   %wk = llama.weight "wk" : !llama.weight<16x64xq8_0>
@@ -1481,15 +1496,17 @@ func.func @avx2_tiles(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf3
 // table of the tokens' angles (a linalg.generic: [tokens, 2, 32] for heads
 // of 32 features), then Q, K and V as three row-tiled llama.packed_matmul,
 // Q and K with the rope epilogue reading their tile's 16 columns of the
-// table (y * cos + swap(y) * sin), V plain. The outputs are the [tokens,
-// rows] results viewed as [tokens, heads, head_dim]; the attention appends
-// K and V to its cache.
+// table (y * cos + swap(y) * sin), V plain; features from n_rot = 16 on
+// are left as they are (cos 1, sin 0 in the table). The outputs are the
+// [tokens, rows] results viewed as [tokens, heads, head_dim].
 // PACK-LABEL: func.func @packed_qkv_rope
 // PACK: %[[TABLE:.*]] = memref.alloc(%{{.*}}) {{.*}}: memref<?x2x32xf32>
 // PACK: linalg.generic {{.*}} ins(%{{.*}} : memref<?xi32>) outs(%[[TABLE]] : memref<?x2x32xf32>)
 // PACK: math.exp
 // PACK: math.sin
+// PACK: arith.cmpi ult, %{{.*}}, %c16{{.*}} : index
 // PACK: math.cos
+// PACK: arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
 // PACK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c4{{.*}})
 // PACK: %[[COL:.*]] = arith.remui %{{.*}}, %c32{{.*}} : index
 // PACK: %[[T:.*]] = memref.subview %[[TABLE]][0, 0, %[[COL]]] [%{{.*}}, 2, 16] [1, 1, 1]
@@ -1506,6 +1523,6 @@ func.func @packed_qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (tensor<?
   %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
   %wk = llama.weight "wk" : !llama.weight<32x64xq8_0>
   %wv = llama.weight "wv" : !llama.weight<32x64xq8_0>
-  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 32 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xq8_0>, tensor<?xi32>) -> (tensor<?x2x32xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32>)
+  %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 16 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xq8_0>, tensor<?xi32>) -> (tensor<?x2x32xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32>)
   return %q, %k, %v : tensor<?x2x32xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32>
 }

@@ -16,6 +16,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/xxhash.h"
 
 #include <algorithm>
@@ -41,29 +42,25 @@ uint64_t alignUp(uint64_t v) {
   return (v + a - 1) / a * a;
 }
 
-/// A weight's rows16 packing, its 16-row tiles split among one thread per
-/// core (up to 4): packing is most of the weights file's time (a 7B
-/// model's 3.9 GB), and the tiles are independent. The bytes do not
+/// A weight's rows16 packing, its 16-row tiles split into one range per
+/// core (up to 4; about a million elements at least a range) that LLVM's
+/// thread pool packs at once: packing is most of the weights file's time
+/// (a 7B model's 3.9 GB), and the tiles are independent. The bytes do not
 /// depend on the split.
 void packInParallel(const llamart::GGUFTensor &t, uint8_t *dst) {
   auto type = static_cast<uint32_t>(t.type);
   auto k = static_cast<int64_t>(t.ne[0]);
-  int64_t tiles = static_cast<int64_t>(t.rows()) / 16;
-  int64_t threads =
+  auto rows = static_cast<int64_t>(t.rows());
+  int64_t tiles = rows / 16;
+  int64_t ranges =
       std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 4);
-  // Small weights are not worth a thread.
-  threads = std::min(threads, std::max<int64_t>(1, (tiles * k) >> 20));
-  int64_t per = (tiles + threads - 1) / threads;
-  std::vector<std::thread> workers;
-  for (int64_t i = 1; i < threads; ++i)
-    workers.emplace_back([=] {
-      llama_mlir::packed::packRows16Tiles(type, k, t.data, dst, i * per,
-                                          std::min(tiles, (i + 1) * per));
-    });
-  llama_mlir::packed::packRows16Tiles(type, k, t.data, dst, 0,
-                                      std::min(tiles, per));
-  for (std::thread &w : workers)
-    w.join();
+  ranges = std::clamp<int64_t>((rows * k) >> 20, 1, ranges);
+  int64_t per = (tiles + ranges - 1) / ranges;
+  llvm::parallelFor(0, ranges, [&](size_t i) {
+    int64_t first = static_cast<int64_t>(i) * per;
+    llama_mlir::packed::packRows16Tiles(type, k, t.data, dst, first,
+                                        std::min(tiles, first + per));
+  });
 }
 
 } // namespace

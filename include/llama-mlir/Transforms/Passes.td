@@ -212,7 +212,8 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     (`llama-lower-to-linalg`); every model-level op configured; functions
     with `!llama.kv_cache` or weights.
     Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor
-    ops (and `amx` with `dot = amx`).
+    ops, `llama.packed_matmul` and `linalg.generic` (packed tiles), and
+    `amx` with `dot = amx`.
   }];
   let dependentDialects = [
     "::mlir::amx::AMXDialect",
@@ -361,10 +362,11 @@ def LlamaFuseRoPEPass : Pass<"llama-fuse-rope"> {
         %k = llama.rope (expand_shape (llama.matmul %x, %wk)), %pos
         %v =             expand_shape (llama.matmul %x, %wv)
 
-    into `%q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %pos`: one parallel
-    pass over the rows of the three weights, two adjacent rows at a time, so
-    that the rotation of each pair happens in the epilogue of its dot
-    products and the unrotated Q and K are never stored. Requires one `%x`,
+    into `%q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %pos`: one
+    activation prologue for the three, and the rotation in the epilogue of
+    the dot products (`llama-lower-to-loops`: the packed tiles' `rope`
+    epilogue, or one parallel pass over row pairs), so that the unrotated Q
+    and K are never stored. Requires one `%x`,
     equal positions, `n_rot` and `theta` on both ropes, an even head_dim,
     and that every intermediate has no other user; misses are explained.
   }];

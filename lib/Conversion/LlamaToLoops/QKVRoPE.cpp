@@ -71,13 +71,14 @@ static Operation *soleAttentionUser(QKVRoPEOp op) {
 /// for odd d, (1, 0) where d >= n_rot. The angle is rounded as the row
 /// kernels' (storePair below) and llama.rope's.
 static Value rotationTable(Emitter &e, Value positions, Value seq, int64_t hd,
-                           int64_t nRot, double freqScale, bool dynamic) {
+                           int64_t nRot, double freqScale) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
   int64_t width = std::lcm(hd, kPackedRows);
   auto pt = cast<RankedTensorType>(positions.getType());
   auto type = RankedTensorType::get({pt.getDimSize(0), 2, width}, f32);
+  bool dynamic = pt.isDynamicDim(0);
   Value empty = tensor::EmptyOp::create(
       b, loc, type, dynamic ? ValueRange{seq} : ValueRange{});
   MLIRContext *ctx = b.getContext();
@@ -157,8 +158,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   if (*tiles) {
     PackedActivations px =
         packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
-    Value table = rotationTable(e, op.getPositions(), seq, hd, nRot, freqScale,
-                                qt.isDynamicDim(0));
+    Value table = rotationTable(e, op.getPositions(), seq, hd, nRot, freqScale);
     auto project = [&](const WeightView &w, RankedTensorType t, bool rope) {
       auto flat = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1) * hd},
                                         t.getElementType());

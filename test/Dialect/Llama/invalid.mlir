@@ -1041,3 +1041,27 @@ func.func @packed_matmul_c5_table_width(%w: memref<32x64xi16>, %x: tensor<1x64xf
   %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x64xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
+
+// -----
+
+func.func @packed_matmul_c5_table_zero_width(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x0xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of 16 that divides N = 32, got 'tensor<1x2x0xf32>'}}
+  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x0xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c5_table_tokens(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<2x2x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.packed_matmul' op rotation has 2 tokens, init 1}}
+  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<2x2x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+func.func @packed_matmul_c5_table_kind(%w: memref<32x64xi16>, %x: memref<1x64xf32>, %r: tensor<1x2x16xf32>, %init: memref<1x32xf32>) {
+  // expected-error @+1 {{'llama.packed_matmul' op rotation must be a buffer exactly when init is one}}
+  llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : memref<1x64xf32>) rotation(%r : tensor<1x2x16xf32>) outs(%init : memref<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>}
+  return
+}

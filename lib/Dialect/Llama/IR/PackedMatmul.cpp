@@ -51,8 +51,9 @@ LogicalResult PackedMatmulOp::verify() {
   }
   // (C3)
   auto init = cast<ShapedType>(getInit().getType());
-  if (init.getRank() != 2 || !init.getElementType().isF32() ||
-      init.isDynamicDim(1) || init.getDimSize(1) % kTileRows != 0)
+  if (!init.hasRank() || init.getRank() != 2 ||
+      !init.getElementType().isF32() || init.isDynamicDim(1) ||
+      init.getDimSize(1) % kTileRows != 0)
     return emitOpError("init must be f32 [tokens, N] with N a static "
                        "multiple of 16, got ")
            << init;
@@ -72,13 +73,19 @@ LogicalResult PackedMatmulOp::verify() {
                             : "a rotation table needs epilogue rope");
   if (rope) {
     auto rt = cast<ShapedType>(getRotation().getType());
-    if (rt.getRank() != 3 || !rt.getElementType().isF32() ||
+    if (!rt.hasRank() || rt.getRank() != 3 || !rt.getElementType().isF32() ||
         rt.isDynamicDim(1) || rt.getDimSize(1) != 2 || rt.isDynamicDim(2) ||
-        rt.getDimSize(2) % kTileRows != 0 ||
+        rt.getDimSize(2) <= 0 || rt.getDimSize(2) % kTileRows != 0 ||
         init.getDimSize(1) % rt.getDimSize(2) != 0)
       return emitOpError("rotation must be f32 [tokens, 2, W] with W a static "
                          "multiple of 16 that divides N = ")
              << init.getDimSize(1) << ", got " << rt;
+    if (isa<MemRefType>(rt) != isa<MemRefType>(init))
+      return emitOpError("rotation must be a buffer exactly when init is one");
+    if (!rt.isDynamicDim(0) && !init.isDynamicDim(0) &&
+        rt.getDimSize(0) != init.getDimSize(0))
+      return emitOpError("rotation has ")
+             << rt.getDimSize(0) << " tokens, init " << init.getDimSize(0);
   }
   return success();
 }
@@ -195,18 +202,14 @@ static Value tokenRows(OpBuilder &b, Location loc, Value v, OpFoldResult offset,
 /// The rotation table of rows [offsets[1], + sizes[1]) and the tile's
 /// tokens: whole where the rows are whole multiples of its width W (row n
 /// reads column n mod W), columns [offset mod W, + size) where the size
-/// divides W (tiles start at multiples of their size). Null otherwise.
+/// divides W (tiles start at multiples of their size; the caller checked
+/// that one of the two holds).
 static Value rotationTile(OpBuilder &b, Location loc, Value rot, bool allTokens,
                           ArrayRef<OpFoldResult> offsets,
                           ArrayRef<OpFoldResult> sizes) {
   auto t = cast<ShapedType>(rot.getType());
   int64_t width = t.getDimSize(2);
-  std::optional<int64_t> rows = getConstantIntValue(sizes[1]);
-  if (!rows)
-    return Value();
-  bool wholeColumns = *rows % width == 0;
-  if (!wholeColumns && width % *rows != 0)
-    return Value();
+  bool wholeColumns = *getConstantIntValue(sizes[1]) % width == 0;
   if (allTokens && wholeColumns)
     return rot;
   auto dimOf = [&](int64_t d) -> OpFoldResult {
@@ -253,6 +256,12 @@ PackedMatmulOp::getTiledImplementation(OpBuilder &b,
   if ((getXt() || getXf()) && !isZeroInteger(offsets[0]))
     return emitOpError("tokens in blocks (xt, xf) cannot be tiled");
 
+  if (Value rot = getRotation()) {
+    int64_t width = cast<ShapedType>(rot.getType()).getDimSize(2);
+    if (*rows % width != 0 && width % *rows != 0)
+      return emitOpError("row tiles of a rotation table of width ")
+             << width << " must be multiples of its width or divide it";
+  }
   bool packed = getKernelConfig().getLayout() == WeightLayout::Rows16;
   IRMapping map;
   SmallVector<Operation *> slices;
@@ -295,10 +304,6 @@ PackedMatmulOp::getTiledImplementation(OpBuilder &b,
   }
   if (Value rot = getRotation()) {
     Value t = rotationTile(b, loc, rot, allTokens, offsets, sizes);
-    if (!t)
-      return emitOpError("row tiles of a rotation table of width ")
-             << cast<ShapedType>(rot.getType()).getDimSize(2)
-             << " must be multiples of its width or divide it";
     if (t != rot) {
       slices.push_back(t.getDefiningOp());
       map.map(rot, t);

@@ -86,7 +86,8 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
          has the result of its type, a buffer none;
     (C4) the configuration has `tile_rows = 16`;
     (C5) `rotation` is given exactly with `epilogue = rope`: f32
-         [tokens, 2, W], W a static multiple of 16 that divides N.
+         [tokens, 2, W] (the tokens of `init`), W a static positive
+         multiple of 16 that divides N; a buffer exactly when `init` is.
 
     Example (a Q4_0 decode step on AVX-512 VNNI, with its residual add):
     ```mlir
