@@ -113,10 +113,8 @@ struct RoPEToLinalg : OpRewritePattern<RoPEOp> {
                                                utils::IteratorType::parallel);
 
     int64_t halfRot = op.getNRot() / 2;
-    // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)).
     double freqScale =
-        -2.0 * std::log(static_cast<double>(op.getTheta().convertToFloat())) /
-        static_cast<double>(op.getNRot());
+        ropeFreqScale(op.getTheta().convertToFloat(), op.getNRot());
 
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{pairType},
@@ -125,14 +123,8 @@ struct RoPEToLinalg : OpRewritePattern<RoPEOp> {
           Value a = args[0], bv = args[1], pos = args[2];
           Value idxI = linalg::IndexOp::create(b, l, 2);
           Value idxC = linalg::IndexOp::create(b, l, 3);
-          Value iF = arith::UIToFPOp::create(
-              b, l, f32,
-              arith::IndexCastUIOp::create(b, l, b.getI64Type(), idxI));
           Value pF = arith::SIToFPOp::create(b, l, f32, pos);
-          Value scale = arith::ConstantOp::create(
-              b, l, b.getF32FloatAttr(static_cast<float>(freqScale)));
-          Value freq =
-              math::ExpOp::create(b, l, arith::MulFOp::create(b, l, iF, scale));
+          Value freq = emitRopeFreq(b, l, idxI, freqScale);
           Value angle = arith::MulFOp::create(b, l, pF, freq);
           auto [r0, r1] = emitRotation(b, l, a, bv, angle);
           Value zero = arith::ConstantIndexOp::create(b, l, 0);

@@ -94,12 +94,9 @@ static Value rotationTable(Emitter &e, Value positions, Value seq, int64_t hd,
                Value c = linalg::IndexOp::create(nb, l, 1);
                Value d = arith::RemUIOp::create(
                    nb, l, linalg::IndexOp::create(nb, l, 2), n.idx(hd));
-               Value i = arith::DivUIOp::create(nb, l, d, n.idx(2));
-               Value iF = arith::UIToFPOp::create(
-                   nb, l, f32,
-                   arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), i));
-               Value freq = math::ExpOp::create(
-                   nb, l, arith::MulFOp::create(nb, l, iF, n.f32(freqScale)));
+               Value freq = emitRopeFreq(
+                   nb, l, arith::DivUIOp::create(nb, l, d, n.idx(2)),
+                   freqScale);
                Value angle = arith::MulFOp::create(
                    nb, l, arith::SIToFPOp::create(nb, l, f32, args[0]), freq);
                Value sin = math::SinOp::create(nb, l, angle);
@@ -141,9 +138,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
                  canIntDot(wq, k) || canIntDot(wk, k) || canIntDot(wv, k),
                  {&wq, &wk, &wv});
   Value seq = e.dim(x.x, 0);
-  // theta^(-2i/n_rot) = exp(i * (-2 ln(theta) / n_rot)), as llama.rope.
-  double freqScale =
-      -2.0 * std::log(double(op.getTheta().convertToFloat())) / double(nRot);
+  double freqScale = ropeFreqScale(op.getTheta().convertToFloat(), nRot);
 
   // CPU tiles of 16 rows: three llama.packed_matmul, Q and K rotated in
   // their epilogue by one table of the tokens' angles. The attention
@@ -215,11 +210,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     p.d = arith::RemUIOp::create(b, loc, r, e.idx(hd));
     p.d1 = arith::AddIOp::create(b, loc, p.d, e.idx(1));
     if (rope) {
-      Value i = arith::DivUIOp::create(b, loc, p.d, e.idx(2));
-      Value iF = arith::UIToFPOp::create(
-          b, loc, f32, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), i));
-      p.freq = math::ExpOp::create(
-          b, loc, arith::MulFOp::create(b, loc, iF, e.f32(freqScale)));
+      p.freq = emitRopeFreq(
+          b, loc, arith::DivUIOp::create(b, loc, p.d, e.idx(2)), freqScale);
       p.inRot = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p.d,
                                       e.idx(nRot));
     }
