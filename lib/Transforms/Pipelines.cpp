@@ -96,8 +96,8 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   pm.addPass(createLlamaLowerToLoopsPass());
   addCleanupPasses(pm, /*licm=*/false);
   //    The configured structured ops (llama.packed_matmul) are tiled by
-  //    their configuration's row tiles into scf.forall: one parallel task
-  //    per tile.
+  //    their row step (16-row tiles, or a row or RoPE pair of the row
+  //    kernels) into scf.forall: one parallel task per tile.
   pm.addPass(createLlamaTileKernelsPass());
   if (opts.stopAfterLlamaLowering)
     return false;
@@ -110,7 +110,8 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
   pm.addPass(createCanonicalizerPass());
   //    The tiles' loops become scf.parallel (the form the thread pool and
-  //    the GPU mapping take), and each tile the packed row-tile kernel.
+  //    the GPU mapping take), and each tile its packed row-tile or row
+  //    kernel.
   pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createLlamaLowerPackedMatmulPass());
   pm.addPass(createCSEPass());

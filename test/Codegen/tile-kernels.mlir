@@ -70,6 +70,38 @@ func.func @tile_rope_whole_table(%w: memref<32x68xi8>, %xq: tensor<1x64xi8>, %xd
 
 // -----
 
+// Row kernels (tile_rows = 0): a task per row. A Q8_0 decode step's 3 rows
+// (not a multiple of 16) become an scf.forall of 3 one-row tiles, each with
+// the weight's GGUF view from its row on.
+// CHECK-LABEL: func.func @tile_row_kernels
+// CHECK: scf.forall (%[[I:.*]]) in (3) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<1x3xf32>)
+// CHECK: %[[REST:.*]] = arith.subi %c3{{.*}}, %[[I]] : index
+// CHECK: %[[W:.*]] = memref.subview %{{.*}}[%[[I]], 0] [%[[REST]], 68] [1, 1] : memref<3x68xi8> to memref<?x68xi8, strided<[68, 1], offset: ?>>
+// CHECK: %[[T:.*]] = tensor.extract_slice %[[O]][0, %[[I]]] [1, 1] [1, 1] : tensor<1x3xf32> to tensor<1x1xf32>
+// CHECK: llama.packed_matmul none weights(%[[W]] : {{.*}}) x(%{{.*}} : tensor<1x64xf32>) outs(%[[T]] : tensor<1x1xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>, weight_types = ["q8_0"]} -> tensor<1x1xf32>
+func.func @tile_row_kernels(%w: memref<3x68xi8>, %x: tensor<1x64xf32>, %init: tensor<1x3xf32>) -> tensor<1x3xf32> {
+  %y = llama.packed_matmul none weights(%w : memref<3x68xi8>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x3xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>} -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}
+
+// -----
+
+// Row kernels with the rope epilogue take a RoPE pair per task: 32 rows in
+// 16 tiles of 2, each with the table's 2 columns [r0 mod 8, + 2) (a head of
+// 8 features).
+// CHECK-LABEL: func.func @tile_row_pairs_rope
+// CHECK: scf.forall (%[[I:.*]]) in (16) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<?x32xf32>)
+// CHECK: %[[R0:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: %[[C:.*]] = arith.remui %[[R0]], %c8{{.*}} : index
+// CHECK: %[[T:.*]] = tensor.extract_slice %{{.*}}[0, 0, %[[C]]] [%{{.*}}, 2, 2] [1, 1, 1] : tensor<?x2x8xf32> to tensor<?x2x2xf32>
+// CHECK: llama.packed_matmul rope {{.*}} rotation(%[[T]] : tensor<?x2x2xf32>) outs(%{{.*}} : tensor<?x2xf32>)
+func.func @tile_row_pairs_rope(%w: memref<32x64xf32>, %x: tensor<?x64xf32>, %rot: tensor<?x2x8xf32>, %init: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %y = llama.packed_matmul rope weights(%w : memref<32x64xf32>) x(%x : tensor<?x64xf32>) rotation(%rot : tensor<?x2x8xf32>) outs(%init : tensor<?x32xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>} -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
 // negative_: an op already inside an scf.forall (a tile) and the
 // model-level ops, which are not structured, are left alone.
 // CHECK-LABEL: func.func @negative_tiled_or_model_level

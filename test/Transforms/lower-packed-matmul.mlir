@@ -63,6 +63,82 @@ func.func @tiles_rope(%w: memref<32x68xi8>, %xq: memref<?x64xi8>, %xd: memref<?x
 
 // -----
 
+// Row kernels (tile_rows = 0) on buffers: a prefill's Q8_0 row reduced
+// along K in the GGUF layout, 4 tokens per block (each weight block
+// decoded once for them: 4 accumulators), the rest one token at a time;
+// with `accumulate` each result is added to the destination's as a
+// scalar.
+// CHECK-LABEL: func.func @row_kernel_accumulate
+// CHECK: %[[N:.*]] = memref.dim %[[OUT:.*]], %c0
+// CHECK: %[[FULL:.*]] = arith.subi %[[N]], %{{.*}} : index
+// CHECK: scf.for %[[S0:.*]] = %c0{{.*}} to %[[FULL]] step %c4
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-4: vector.reduction <add>
+// CHECK: %[[T0:.*]] = arith.addi %[[S0]], %c0
+// CHECK: %[[OLD:.*]] = memref.load %[[OUT]][%[[T0]], %c0{{.*}}] : memref<?x1xf32, strided<[3, 1], offset: ?>>
+// CHECK: %[[SUM:.*]] = arith.addf %[[OLD]], %{{.*}} : f32
+// CHECK: memref.store %[[SUM]], %[[OUT]][%[[T0]], %c0{{.*}}]
+// CHECK-COUNT-3: memref.store
+// CHECK: scf.for %{{.*}} = %[[FULL]] to %[[N]] step %c1
+// CHECK-NOT: llama.packed_matmul
+func.func @row_kernel_accumulate(%w: memref<?x68xi8, strided<[68, 1], offset: ?>>, %x: memref<?x64xf32>, %out: memref<?x1xf32, strided<[3, 1], offset: ?>>) {
+  llama.packed_matmul none weights(%w : memref<?x68xi8, strided<[68, 1], offset: ?>>) x(%x : memref<?x64xf32>) outs(%out : memref<?x1xf32, strided<[3, 1], offset: ?>>) {accumulate, weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>}
+  return
+}
+
+// -----
+
+// Row kernels with integer dots: Q4_0 gate and up rows meet the int8
+// activations in llama.int8_dot of the configuration's kind (no RMSNorm
+// here: no row scales), and the SwiGLU epilogue, silu(g) * u, is stored
+// per row and token as a scalar.
+// CHECK-LABEL: func.func @row_kernels_swiglu_int
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c2{{.*}} step %c1
+// CHECK: llama.int8_dot avx2
+// CHECK: %[[G:.*]] = vector.reduction <add>
+// CHECK: llama.int8_dot avx2
+// CHECK: %[[U:.*]] = vector.reduction <add>
+// CHECK: %[[NG:.*]] = arith.negf %[[G]] : f32
+// CHECK: math.exp %[[NG]] : f32
+// CHECK: %[[SILU:.*]] = arith.divf %[[G]], %{{.*}} : f32
+// CHECK: %[[Y:.*]] = arith.mulf %[[SILU]], %[[U]] : f32
+// CHECK: memref.store %[[Y]], %{{.*}}[%{{.*}}, %{{.*}}] : memref<1x2xf32>
+func.func @row_kernels_swiglu_int(%g: memref<2x36xi8>, %u: memref<2x36xi8>, %x: memref<1x64xf32>, %xq: memref<1x64xi8>, %xd: memref<1x2xf32>, %xs: memref<1x2xf32>, %out: memref<1x2xf32>) {
+  llama.packed_matmul swiglu weights(%g, %u : memref<2x36xi8>, memref<2x36xi8>) x(%x : memref<1x64xf32>) xq(%xq : memref<1x64xi8>) xd(%xd : memref<1x2xf32>) xs(%xs : memref<1x2xf32>) outs(%out : memref<1x2xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>}
+  return
+}
+
+// -----
+
+// The rope epilogue of row kernels: a pair of f32 rows (a, b) per step,
+// both rows' dot products (times the RMSNorm row scale, gamma multiplied
+// into the loads), then a cos + b (-sin) and b cos + a sin from the
+// table's columns r0 mod 8 and r0 mod 8 + 1.
+// CHECK-LABEL: func.func @row_pairs_rope
+// CHECK: scf.for %[[R0:.*]] = %c0{{.*}} to %c16{{.*}} step %c2
+// CHECK: %[[R1:.*]] = arith.addi %[[R0]], %c1
+// CHECK: %[[A:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: %[[B:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: %[[C0:.*]] = arith.remui %[[R0]], %c8
+// CHECK: %[[COS0:.*]] = memref.load %[[ROT:.*]][%[[S:.*]], %c0{{.*}}, %[[C0]]] : memref<1x2x8xf32>
+// CHECK: %[[X0:.*]] = arith.mulf %[[A]], %[[COS0]]
+// CHECK: %[[SIN0:.*]] = memref.load %[[ROT]][%[[S]], %c1{{.*}}, %[[C0]]]
+// CHECK: %[[X1:.*]] = arith.mulf %[[B]], %[[SIN0]]
+// CHECK: %[[Y0:.*]] = arith.addf %[[X0]], %[[X1]] : f32
+// CHECK: memref.store %[[Y0]], %{{.*}}[%[[S]], %[[R0]]]
+// CHECK: %[[C1:.*]] = arith.addi %[[C0]], %c1
+// CHECK: %[[COS1:.*]] = memref.load %[[ROT]][%[[S]], %c0{{.*}}, %[[C1]]]
+// CHECK: arith.mulf %[[B]], %[[COS1]]
+// CHECK: %[[SIN1:.*]] = memref.load %[[ROT]][%[[S]], %c1{{.*}}, %[[C1]]]
+// CHECK: arith.mulf %[[A]], %[[SIN1]]
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[S]], %{{.*}}]
+func.func @row_pairs_rope(%w: memref<16x64xf32>, %x: memref<1x64xf32>, %gamma: memref<64xf32>, %r: memref<1xf32>, %rot: memref<1x2x8xf32>, %out: memref<1x16xf32>) {
+  llama.packed_matmul rope weights(%w : memref<16x64xf32>) x(%x : memref<1x64xf32>) gamma(%gamma : memref<64xf32>) scales(%r : memref<1xf32>) rotation(%rot : memref<1x2x8xf32>) outs(%out : memref<1x16xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>}
+  return
+}
+
+// -----
+
 // negative_: on tensors the op is not lowered (bufferize first).
 func.func @negative_tensors(%w: memref<16x36xi8>, %xq: tensor<?x64xi8>, %xd: tensor<?x2xf32>, %xs: tensor<?x2xf32>, %init: tensor<?x16xf32>) -> tensor<?x16xf32> {
   // expected-error @+1 {{llama-lower-packed-matmul: bufferize the op first (init is a tensor)}}
@@ -76,5 +152,15 @@ func.func @negative_tensors(%w: memref<16x36xi8>, %xq: tensor<?x64xi8>, %xd: ten
 func.func @negative_unpackable(%w: memref<16x64xf32>, %x: memref<?x64xf32>, %out: memref<?x16xf32>) {
   // expected-error @+1 {{llama-lower-packed-matmul: f32 rows of 64 elements cannot be packed in 16-row tiles}}
   llama.packed_matmul none weights(%w : memref<16x64xf32>) x(%x : memref<?x64xf32>) outs(%out : memref<?x16xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
+  return
+}
+
+// -----
+
+// negative_: row kernels check the weights' GGUF rows against K (here Q8_0
+// rows of 64 elements are 68 bytes, not 72).
+func.func @negative_row_kernel_row_bytes(%w: memref<16x72xi8>, %x: memref<1x64xf32>, %out: memref<1x16xf32>) {
+  // expected-error @+1 {{llama-lower-packed-matmul: the row kernels need q8_0 weights of 16 GGUF rows of 64 elements, got 'memref<16x72xi8>'}}
+  llama.packed_matmul none weights(%w : memref<16x72xi8>) x(%x : memref<1x64xf32>) outs(%out : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
   return
 }

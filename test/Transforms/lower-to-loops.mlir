@@ -8,12 +8,18 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACKW
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=AMX
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=AVX2T
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=RK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=INTRK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=sve" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=SVERK
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 // NOCONFIG: error: 'llama.matmul' op needs a llama.kernel_config (run llama-configure-kernels first)
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
-// weight a view of the file at its offset, the matmul a loop nest that
-// dequantizes q8_0 in the inner loop, the result an out-buffer.
+// weight a view of the file at its offset, the matmul (on CPUs) the
+// structured llama.packed_matmul of the row kernels, configured without
+// tiles, the result an out-buffer. After tiling and bufferization
+// (ROWS) each row is a parallel task whose kernel dequantizes q8_0 in the
+// inner loop.
 
 // CHECK: module attributes {llama.weight_table = [{name = "blk.0.attn_q.weight", ne = [64, 16], type = 8 : i64}]}
 // GPU code: two rows per warp (8 warps of 32 threads); lane l takes the
@@ -48,19 +54,26 @@
 // CHECK: %[[O:.*]] = memref.load %[[OFF]][%{{.*}}] : memref<?xi64>
 // CHECK: %[[OI:.*]] = arith.index_cast %[[O]] : i64 to index
 // CHECK: %[[W:.*]] = memref.view %[[FILE]][%[[OI]]][] : memref<?xi8> to memref<16x68xi8>
-// CHECK: scf.parallel
-// CHECK: scf.for
-// CHECK: %[[ACC:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
-// CHECK: memref.load %[[W]]
-// CHECK: arith.bitcast %{{.*}} : i16 to f16
-// CHECK: vector.load %[[W]][%{{.*}}, %{{.*}}] : memref<16x68xi8>, vector<16xi8>
-// CHECK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
-// CHECK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
-// CHECK: vector.fma
-// CHECK: vector.reduction <add>, %[[ACC]] : vector<16xf32> into f32
-// CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]
+// CHECK: %[[Y:.*]] = llama.packed_matmul none weights(%[[W]] : memref<16x68xi8>) x(%[[XT]] : tensor<1x64xf32>) outs(%{{.*}} : tensor<1x16xf32>)
+// CHECK-SAME: {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>, weight_types = ["q8_0"]} -> tensor<1x16xf32>
+// CHECK: bufferization.materialize_in_destination %[[Y]] in restrict writable %[[OUT]]
 // CHECK-NOT: llama.
 // CHECK: return
+// RK-LABEL: func.func @q8_0_matmul
+// RK: %[[W:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<16x68xi8>
+// RK: scf.parallel (%[[R:.*]]) = (%{{.*}}) to (%{{.*}}) step
+// RK: %[[WR:.*]] = memref.subview %[[W]][%[[R]], 0]
+// RK: scf.for
+// RK: %[[ACC:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
+// RK: memref.load %[[WR]]
+// RK: arith.bitcast %{{.*}} : i16 to f16
+// RK: vector.load %[[WR]][%{{.*}}, %{{.*}}] : memref<?x68xi8, strided<[68, 1], offset: ?>>, vector<16xi8>
+// RK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+// RK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// RK: vector.fma
+// RK: vector.reduction <add>, %[[ACC]] : vector<16xf32> into f32
+// RK-NOT: llama.
+// RK: return
 // With integer dot products the activations are quantized once per block
 // of 32 (max |x| / 127, round), then every weight block meets them in
 // llama.int8_dot and the two scales in one FMA. One token: the groups go
@@ -73,16 +86,21 @@
 // INT: math.round %{{.*}} : vector<32xf32>
 // INT: arith.fptosi %{{.*}} : vector<32xf32> to vector<32xi8>
 // INT: vector.store %{{.*}}, %[[XQ]]
-// INT: scf.parallel
-// INT: %[[CH:.*]]:2 = scf.for {{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
-// INT: %[[WQ:.*]] = vector.load %{{.*}} : memref<16x68xi8>, vector<32xi8>
-// INT: %[[XV:.*]] = vector.load %[[XQ]][%{{.*}}, %{{.*}}] : memref<?x64xi8>, vector<32xi8>
-// INT: llama.int8_dot avx2 %[[WQ]], %[[XV]]
-// INT: memref.load %[[XD]]
-// INT: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
-// INT: vector.fma
-// INT: %[[SUM:.*]] = arith.addf %[[CH]]#0, %[[CH]]#1 : vector<8xf32>
-// INT: vector.reduction <add>, %[[SUM]]
+// INT: llama.packed_matmul none weights(%{{.*}} : memref<16x68xi8>) x(%{{.*}} : tensor<1x64xf32>) xq(%{{.*}} : tensor<?x64xi8>) xd(%{{.*}} : tensor<?x2xf32>) xs(%{{.*}} : tensor<?x2xf32>)
+// INT-SAME: kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>,
+// INTRK-LABEL: func.func @q8_0_matmul
+// INTRK: %[[XQ:.*]] = memref.cast %{{.*}} : memref<1x64xi8> to memref<?x64xi8>
+// INTRK: %[[XD:.*]] = memref.cast %{{.*}} : memref<1x2xf32> to memref<?x2xf32>
+// INTRK: scf.parallel
+// INTRK: %[[CH:.*]]:2 = scf.for {{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>)
+// INTRK: %[[WQ:.*]] = vector.load %{{.*}} : memref<?x68xi8, strided<[68, 1], offset: ?>>, vector<32xi8>
+// INTRK: %[[XV:.*]] = vector.load %[[XQ]][%{{.*}}, %{{.*}}] : memref<?x64xi8>, vector<32xi8>
+// INTRK: llama.int8_dot avx2 %[[WQ]], %[[XV]]
+// INTRK: memref.load %[[XD]]
+// INTRK: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
+// INTRK: vector.fma
+// INTRK: %[[SUM:.*]] = arith.addf %[[CH]]#0, %[[CH]]#1 : vector<8xf32>
+// INTRK: vector.reduction <add>, %[[SUM]]
 func.func @q8_0_matmul(%x: tensor<1x64xf32>) -> tensor<1x16xf32> {
   %w = llama.weight "blk.0.attn_q.weight" : !llama.weight<16x64xq8_0>
   %y = llama.matmul %x, %w : (tensor<1x64xf32>, !llama.weight<16x64xq8_0>) -> tensor<1x16xf32>
@@ -117,16 +135,19 @@ func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?x
 // With scalable vectors the f32 and bf16 rows step by 4 x vscale with a
 // masked remainder; the quantized types keep their fixed-width blocks.
 // SVE-LABEL: func.func @types
-// SVE: %[[VS:.*]] = vector.vscale
-// SVE: %[[VL:.*]] = arith.muli %[[VS]], %{{.*}} : index
-// SVE: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[VL]] iter_args(%{{.*}} = %{{.*}}) -> (vector<[4]xf32>)
-// SVE: vector.load %{{.*}} : memref<2x64xf32>, vector<[4]xf32>
-// SVE: vector.fma %{{.*}} : vector<[4]xf32>
-// SVE: %[[M:.*]] = vector.create_mask %{{.*}} : vector<[4]xi1>
-// SVE: vector.maskedload %{{.*}}, %[[M]], %{{.*}} : memref<1x64xf32>, vector<[4]xi1>, vector<[4]xf32> into vector<[4]xf32>
-// SVE: vector.reduction <add>, %{{.*}} : vector<[4]xf32> into f32
-// SVE: vector.load %{{.*}} : memref<2x64xi16>, vector<[4]xi16>
-// SVE: vector.load %{{.*}} : memref<2x36xi8>, vector<16xi8>
+// SVE: llama.packed_matmul none weights(%{{.*}} : memref<2x64xf32>) {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, token_block = 4>, weight_types = ["f32"]}
+// SVE: llama.packed_matmul none weights(%{{.*}} : memref<2x64xi16>) {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, token_block = 4>, weight_types = ["bf16"]}
+// SVERK-LABEL: func.func @types
+// SVERK: %[[VS:.*]] = vector.vscale
+// SVERK: %[[VL:.*]] = arith.muli %[[VS]], %{{.*}} : index
+// SVERK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[VL]] iter_args(%{{.*}} = %{{.*}}) -> (vector<[4]xf32>)
+// SVERK: vector.load %{{.*}} : memref<?x64xf32, strided<[64, 1], offset: ?>>, vector<[4]xf32>
+// SVERK: vector.fma %{{.*}} : vector<[4]xf32>
+// SVERK: %[[M:.*]] = vector.create_mask %{{.*}} : vector<[4]xi1>
+// SVERK: vector.maskedload %{{.*}}, %[[M]], %{{.*}} : memref<1x64xf32>, vector<[4]xi1>, vector<[4]xf32> into vector<[4]xf32>
+// SVERK: vector.reduction <add>, %{{.*}} : vector<[4]xf32> into f32
+// SVERK: vector.load %{{.*}} : memref<?x64xi16, strided<[64, 1], offset: ?>>, vector<[4]xi16>
+// SVERK: vector.load %{{.*}} : memref<?x36xi8, strided<[36, 1], offset: ?>>, vector<16xi8>
 // On GPUs every vector load is marked with the alignment its indices give:
 // 8-element pieces of f32/bf16 rows (consecutive lanes, consecutive pieces)
 // 16, Q4_K's quants (8 bytes at 16 + 32c + 8i of 144-byte blocks) 8, Q4_0's
@@ -211,9 +232,13 @@ func.func @negative_prefill_one_unit_per_step(%x: tensor<?x2048xf32>) -> tensor<
 
 // Rows that are not whole 16-element vectors use the scalar dot product.
 // CHECK-LABEL: func.func @scalar_dot_for_odd_rows
-// CHECK-NOT: vector.
-// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
-// CHECK: memref.load
+// CHECK: llama.packed_matmul none weights(%{{.*}} : memref<3x37xf32>)
+// RK-LABEL: func.func @scalar_dot_for_odd_rows
+// RK-NOT: vector.
+// RK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
+// RK: memref.load
+// RK-NOT: vector.
+// RK: return
 func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
   %w = llama.weight "w" : !llama.weight<3x37xf32>
   %y = llama.matmul %x, %w : (tensor<1x37xf32>, !llama.weight<3x37xf32>) -> tensor<1x3xf32>
@@ -222,24 +247,50 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 
 // -----
 
-// The fused projections: one parallel loop over row pairs of [wq; wk; wv],
-// dispatching on the row to the weight it belongs to; the RMSNorm prologue
-// computes the row scales before it, and the rotation happens on the pair of
-// dot products (cos/sin of the token's angle) before the stores. The f32
-// norm weight is used in place (no copy into a buffer of its own).
+// The fused projections on CPUs: after the RMSNorm prologue (the row
+// scales; the f32 norm weight used in place, not copied) one table of the
+// tokens' rotations, a head wide (the row kernels take RoPE pairs), and
+// three llama.packed_matmul of the row kernels, Q and K with the rope
+// epilogue. After tiling (ROWS) each task is a pair of rows: both rows'
+// dot products, then (a cos - b sin, b cos + a sin) from the pair's two
+// columns of the table.
 // CHECK-LABEL: func.func @qkv_rope
 // CHECK: %[[G:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<1x64xf32>
-// CHECK: memref.collapse_shape %[[G]] {{\[\[}}0, 1]] : memref<1x64xf32> into memref<64xf32>
+// CHECK: %[[GC:.*]] = memref.collapse_shape %[[G]] {{\[\[}}0, 1]] : memref<1x64xf32> into memref<64xf32>
 // CHECK-NOT: memref.alloc() : memref<64xf32>
 // CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
 // CHECK: math.sqrt
-// CHECK: scf.parallel (%[[PAIR:.*]]) = (%{{.*}}) to (%c48) step
-// CHECK: scf.if
-// CHECK: math.cos
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x8xf32>)
 // CHECK: math.sin
-// CHECK: } else {
-// CHECK: scf.if
-// CHECK-NOT: scf.parallel
+// CHECK: math.cos
+// CHECK: llama.packed_matmul rope weights(%{{.*}} : memref<64x68xi8>) x(%{{.*}} : tensor<1x64xf32>) gamma(%[[GC]] : memref<64xf32>) scales(%{{.*}} : tensor<?xf32>) rotation(%[[T]] : tensor<1x2x8xf32>) outs(%{{.*}} : tensor<1x64xf32>)
+// CHECK-SAME: kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>
+// CHECK: tensor.expand_shape
+// CHECK: llama.packed_matmul rope weights(%{{.*}} : memref<16x68xi8>) {{.*}} rotation(%[[T]] : tensor<1x2x8xf32>)
+// CHECK: llama.packed_matmul none weights(%{{.*}} : memref<16x68xi8>)
+// CHECK: return
+// RK-LABEL: func.func @qkv_rope
+// RK: %[[T:.*]] = memref.alloc() {{.*}}: memref<1x2x8xf32>
+// RK: linalg.generic {{.*}} outs(%[[T]] : memref<1x2x8xf32>)
+// RK: scf.parallel (%[[P:.*]]) = (%{{.*}}) to (%c32) step
+// RK: %[[R0:.*]] = affine.apply #{{.*}}(%[[P]])
+// RK: %[[C:.*]] = arith.remui %[[R0]], %c8
+// RK: %[[TT:.*]] = memref.subview %[[T]][0, 0, %[[C]]] [1, 2, 2] [1, 1, 1]
+// RK: %[[A:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// RK: scf.for
+// RK: %[[B:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// RK: %[[COS0:.*]] = memref.load %[[TT]][%{{.*}}, %c0{{.*}}, %c0{{.*}}]
+// RK: %[[ACOS:.*]] = arith.mulf %[[A]], %[[COS0]] : f32
+// RK: %[[SIN0:.*]] = memref.load %[[TT]][%{{.*}}, %c1{{.*}}, %c0{{.*}}]
+// RK: %[[BSIN:.*]] = arith.mulf %[[B]], %[[SIN0]] : f32
+// RK: arith.addf %[[ACOS]], %[[BSIN]] : f32
+// RK: %[[COS1:.*]] = memref.load %[[TT]][%{{.*}}, %c0{{.*}}, %{{.*}}]
+// RK: %[[BCOS:.*]] = arith.mulf %[[B]], %[[COS1]] : f32
+// RK: %[[SIN1:.*]] = memref.load %[[TT]][%{{.*}}, %c1{{.*}}, %{{.*}}]
+// RK: %[[ASIN:.*]] = arith.mulf %[[A]], %[[SIN1]] : f32
+// RK: arith.addf %[[BCOS]], %[[ASIN]] : f32
+// RK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c8{{.*}}) step
+// RK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c16{{.*}}) step
 // On GPUs a block per token computes its scale and writes the normalized
 // row (x * scale * gamma) once; the row loops then read that row alone.
 // GPU-LABEL: func.func @qkv_rope
@@ -411,22 +462,34 @@ func.func @negative_prefill_norm_kernel(%x: tensor<?x1280xf32>) -> tensor<?x2xf3
 }
 // -----
 
-// Keys and values whose only user is the attention of the same positions
-// go from the projection straight into the cache (layer 1's view, f16, at
-// the token's position); the attention copies nothing (on GPUs a launch
-// fewer).
+// On GPUs keys and values whose only user is the attention of the same
+// positions go from the projection straight into the cache (layer 1's
+// view, f16, at the token's position); the attention copies nothing (a
+// launch fewer).
+// GPU-LABEL: func.func @qkv_into_cache
+// GPU: %[[KC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
+// GPU: %[[VC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
+// GPU: scf.parallel
+// GPU: %[[ROW:.*]] = arith.index_cast %{{.*}} : i32 to index
+// GPU-NEXT: arith.truncf %{{.*}} : f32 to f16
+// GPU: memref.store %{{.*}}, %[[KC]][%[[ROW]], %{{.*}}, %{{.*}}]
+// GPU: memref.store %{{.*}}, %[[VC]][%{{.*}}, %{{.*}}, %{{.*}}]
+// GPU: memref.store %{{.*}}, %[[VC]][%{{.*}}, %{{.*}}, %{{.*}}]
+// GPU-NOT: memref.store %{{.*}} : memref<16x2x8xf16
+// GPU: scf.parallel
+// GPU-NOT: memref.store %{{.*}} : memref<16x2x8xf16
+// GPU: return
+// On CPUs the projections (row kernels here) store only their results;
+// the attention then appends K and V to layer 1 of the cache itself.
 // CHECK-LABEL: func.func @qkv_into_cache
+// CHECK-COUNT-3: llama.packed_matmul
 // CHECK: %[[KC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
 // CHECK: %[[VC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: memref.store %{{.*}}, %[[KC]][
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: memref.store %{{.*}}, %[[VC]][
 // CHECK: scf.parallel
-// CHECK: %[[ROW:.*]] = arith.index_cast %{{.*}} : i32 to index
-// CHECK-NEXT: arith.truncf %{{.*}} : f32 to f16
-// CHECK: memref.store %{{.*}}, %[[KC]][%[[ROW]], %{{.*}}, %{{.*}}]
-// CHECK: memref.store %{{.*}}, %[[VC]][%{{.*}}, %{{.*}}, %{{.*}}]
-// CHECK: memref.store %{{.*}}, %[[VC]][%{{.*}}, %{{.*}}, %{{.*}}]
-// CHECK-NOT: memref.store %{{.*}} : memref<16x2x8xf16
-// CHECK: scf.parallel
-// CHECK-NOT: memref.store %{{.*}} : memref<16x2x8xf16
 // CHECK: return
 // In packed tiles the projections store only their results (K and V of
 // one tile each: a loop over tokens, not a parallel one); the attention
@@ -454,17 +517,18 @@ func.func @qkv_into_cache(%x: tensor<1x64xf32>, %p: tensor<1xi32>, %c: !llama.kv
 
 // -----
 
-// negative_: keys with another user (returned here) are not stored into
-// the cache by the projection; the attention appends them itself.
-// CHECK-LABEL: func.func @negative_qkv_keys_used_twice
-// CHECK: scf.parallel
-// CHECK-NOT: ] : memref<16x2x8xf16
-// CHECK: memref.subview
-// CHECK: memref.subview
-// CHECK: memref.store %{{.*}} : memref<16x2x8xf16
-// CHECK: memref.store %{{.*}} : memref<16x2x8xf16
-// CHECK: scf.parallel
-// CHECK: return
+// negative_: on GPUs keys with another user (returned here) are not
+// stored into the cache by the projection; the attention appends them
+// itself.
+// GPU-LABEL: func.func @negative_qkv_keys_used_twice
+// GPU: scf.parallel
+// GPU-NOT: ] : memref<16x2x8xf16
+// GPU: memref.subview
+// GPU: memref.subview
+// GPU: memref.store %{{.*}} : memref<16x2x8xf16
+// GPU: memref.store %{{.*}} : memref<16x2x8xf16
+// GPU: scf.parallel
+// GPU: return
 func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>, %c: !llama.kv_cache<2x16x2x8xf16>) -> (tensor<1x8x8xf32>, tensor<1x2x8xf32>) {
   %wq = llama.weight "wq" : !llama.weight<64x64xq8_0>
   %wk = llama.weight "wk" : !llama.weight<16x64xq8_0>
@@ -642,14 +706,19 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
 
 // -----
 
-// The residual add of a matmul's result is folded into the matmul's stores
-// (r + y, in that order); no tensor add is left.
+// The residual add of a matmul's result is folded into the matmul: it
+// accumulates into the residual, each row kernel's store r + y (in that
+// order); no tensor add is left.
 // CHECK-LABEL: func.func @matmul_residual
-// CHECK: scf.parallel
-// CHECK: %[[R:.*]] = memref.load %{{.*}} : memref<1x16xf32>
-// CHECK-NEXT: %[[Z:.*]] = arith.addf %[[R]], %{{.*}} : f32
-// CHECK-NEXT: memref.store %[[Z]]
+// CHECK: %[[R:.*]] = bufferization.to_tensor %arg3
+// CHECK: llama.packed_matmul none weights(%{{.*}} : memref<16x64xf32>) x(%{{.*}} : tensor<1x64xf32>) outs(%[[R]] : tensor<1x16xf32>) {accumulate,
 // CHECK-NOT: arith.addf %{{.*}} : tensor
+// RK-LABEL: func.func @matmul_residual
+// RK: scf.parallel
+// RK: %[[Y:.*]] = vector.reduction <add>
+// RK-NEXT: %[[R:.*]] = memref.load %{{.*}} : memref<1x1xf32, strided<[16, 1], offset: ?>>
+// RK-NEXT: %[[Z:.*]] = arith.addf %[[R]], %[[Y]] : f32
+// RK-NEXT: memref.store %[[Z]]
 // On GPUs two f32 rows (2p, 2p+1) per warp, in one loop over 8-element
 // pieces (lane l takes pieces l, l + 32, ...: a load instruction reads 32
 // consecutive pieces), the activation piece loaded once for both rows.
@@ -1411,10 +1480,14 @@ func.func @negative_last_rows(%x: tensor<1x64xf32>, %p: tensor<?x64xf32>) -> (te
 // int8 activations and the AVX2 dot instructions, 2 tokens per block.
 // CHECK-LABEL: func.func @configured_by_hand
 // CHECK: math.round %{{.*}} : vector<32xf32>
-// CHECK: scf.parallel
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2
-// CHECK: llama.int8_dot avx2
+// CHECK: llama.packed_matmul none {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2>
 // CHECK: return
+// RK-LABEL: func.func @configured_by_hand
+// RK: math.round %{{.*}} : vector<32xf32>
+// RK: scf.parallel
+// RK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2
+// RK: llama.int8_dot avx2
+// RK: return
 func.func @configured_by_hand(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
   %w = llama.weight "w" : !llama.weight<16x64xq8_0>
   %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2>} : (tensor<?x64xf32>, !llama.weight<16x64xq8_0>) -> tensor<?x16xf32>

@@ -175,10 +175,13 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
       `[rows, row_bytes] x i8` (block-quantized). The module attribute
       `llama.weight_table` lists the weights in index order (name, ggml type,
       GGUF shape) for the runtime to bind and check.
-    * `llama.matmul`, `llama.embedding` and `llama.rms_norm` become `scf.for`
-      nests that dequantize each weight element in the inner loop (no
-      dequantized copy of a weight is ever made), for f32, f16, bf16, q8_0,
-      q4_0, q4_1, q5_0, q5_1, q4_k, q5_k and q6_k, with the formulas of
+    * `llama.matmul`, `llama.matmul_swiglu` and `llama.qkv_rope` on CPUs
+      become their activation prologue (RMSNorm row scales, int8
+      quantization) and `llama.packed_matmul` on tensors (below); on GPUs,
+      and `llama.embedding` and `llama.rms_norm` everywhere, `scf` nests
+      that dequantize each weight element in the inner loop (no dequantized
+      copy of a weight is ever made), for f32, f16, bf16, q8_0, q4_0, q4_1,
+      q5_0, q5_1, q4_k, q5_k and q6_k, with the formulas of
       shared/docs/GGUF.md (one rounding per operation, as the reference).
     * `llama.attention` stores the step's keys and values into the cache at
       `positions`, then computes, per token and query head, the scaled
@@ -195,12 +198,15 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     per block of 32 and `llama.int8_dot`, or f32), `token_block` the prefill
     register block, `tile_rows = 16` the packed 16-row tiles (PackedRowTiles.h,
     `llama.dot4_acc`; with `dot = amx` blocks of 16 tokens multiply in
-    `amx.tile_muli`: `llama.matmul` and `llama.matmul_swiglu` write their
-    activation prologue and then a `llama.packed_matmul` on tensors;
-    `llama.qkv_rope` its prologue, a rotation table (`linalg.generic`) and
-    three, Q and K with `epilogue = rope`, its keys and values then
-    appended to the cache by the attention; `llama-tile-kernels` and
-    `llama-lower-packed-matmul` take them from there),
+    `amx.tile_muli`), `tile_rows = 0` on CPUs the row kernels
+    (RowDots.cpp). Either way `llama.matmul` and `llama.matmul_swiglu`
+    write their activation prologue and then a `llama.packed_matmul` on
+    tensors with the configuration (without tiles in a decode step whose
+    weights are not prepacked); `llama.qkv_rope` its prologue, a rotation
+    table (`linalg.generic`) and three, Q and K with `epilogue = rope`, its
+    keys and values then appended to the cache by the attention;
+    `llama-tile-kernels` and `llama-lower-packed-matmul` take them from
+    there,
     `layout = rows16` weights packed at compile time,
     viewed as `memref<n/16 x k/32 x bytes x i8>` and listed with
     `layout = "rows16"` in `llama.weight_table`; the GPU fields the warp,
@@ -212,8 +218,8 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     (`llama-lower-to-linalg`); every model-level op configured; functions
     with `!llama.kv_cache` or weights.
     Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor
-    ops, `llama.packed_matmul` and `linalg.generic` (packed tiles), and
-    `amx` with `dot = amx`.
+    ops, `llama.packed_matmul` and `linalg.generic` (CPU matmuls; RoPE
+    tables).
   }];
   let dependentDialects = [
     "::mlir::amx::AMXDialect",
@@ -235,18 +241,21 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
   let summary = "Tile configured kernel ops into scf.forall over their row "
                 "tiles";
   let description = [{
-    Every op that implements `TilingInterface` and carries a
-    `#llama.kernel_config` with `tile_rows` > 0 (today `llama.packed_matmul`)
-    is tiled with the upstream `scf::tileUsingSCF`: tile sizes
-    `[0, tile_rows]` (all tokens, `tile_rows` rows), loops of type
+    Every `llama.packed_matmul` (today the one op that implements
+    `TilingInterface` and carries a `#llama.kernel_config`; another such op
+    would be tiled by its configuration's `tile_rows`) is tiled with the
+    upstream
+    `scf::tileUsingSCF` by its row step: tile sizes `[0, step]` (all
+    tokens; `step` = the configuration's `tile_rows` for packed tiles, 1
+    row for row kernels, 2 for their RoPE pairs), loops of type
     `scf.forall`, so each iteration is one parallel task. Each iteration
     holds a `tensor.extract_slice` of the destination, subviews of the
     weights' rows and the op on them, and a `tensor.parallel_insert_slice`
     of its result; the op's configuration is kept on the tiled op.
 
     An op whose rows cannot be tiled that way (not a static multiple of
-    `tile_rows`) is an error. Ops without a configuration, without tiles or
-    already inside an `scf.forall` are left alone.
+    the step) is an error. Ops already inside an `scf.forall` or on
+    buffers are left alone.
 
     Output IR: the input with each such op replaced by its `scf.forall`.
   }];
@@ -259,24 +268,31 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
 }
 
 def LlamaLowerPackedMatmulPass : Pass<"llama-lower-packed-matmul"> {
-  let summary = "Write each llama.packed_matmul on buffers as the packed "
-                "row-tile kernel";
+  let summary = "Write each llama.packed_matmul on buffers as its packed "
+                "row-tile or row kernel";
   let description = [{
     Runs after bufferization. Each `llama.packed_matmul` whose `init` is a
-    buffer becomes, for each 16 rows of `init`, the packed row-tile kernel
-    of `llama-lower-to-loops` (PackedRowTiles.h, docs/Codegen.md): the rows'
-    tile read in place (`layout = rows16`) or decoded into stack buffers
-    (`memref.alloca`), then every token multiplied with it,
-    `token_block` tokens at a time, by `llama.dot4_acc` of the kind the
-    configuration's `int_dot` names (AMX tiles with `dot = amx`; f32 FMAs
-    for float tiles); the results (plus `init` with `accumulate`; with
-    `epilogue = swiglu`, `silu(gate) * up`; with `epilogue = rope`, rotated
-    by the rotation table's columns, `y * cos + swap(y) * sin` on the
-    16-lane vectors) are stored into `init`.
+    buffer becomes its kernel, step by step over the rows of `init`:
+    * `tile_rows = 16`: for each 16 rows the packed row-tile kernel of
+      `llama-lower-to-loops` (PackedRowTiles.h, docs/Codegen.md): the rows'
+      tile read in place (`layout = rows16`) or decoded into stack buffers
+      (`memref.alloca`), then every token multiplied with it,
+      `token_block` tokens at a time, by `llama.dot4_acc` of the kind the
+      configuration's `int_dot` names (AMX tiles with `dot = amx`; f32
+      FMAs for float tiles), the results as 16-lane vectors;
+    * `tile_rows = 0`: for each row (a RoPE pair of rows) the row kernel
+      of `llama-lower-to-loops` (RowDots.cpp): the row's dot products with
+      the tokens, reduced along K block by block in the GGUF layout
+      (vectorized per the configuration's `dot`, `llama.int8_dot` of its
+      `int_dot` for the weights that have integer dots), `token_block`
+      tokens per block of a prefill, the rest one by one, as f32 scalars.
+    The results (plus `init` with `accumulate`; with `epilogue = swiglu`,
+    `silu(gate) * up`; with `epilogue = rope`, rotated by the rotation
+    table's columns: `y * cos + swap(y) * sin`) are stored into `init`.
     Ops on tensors are an error (bufferize first).
 
-    Output IR: `scf`, `memref`, `vector`, `arith`, `math`, `llama.dot4_acc`
-    (and `amx`) ops.
+    Output IR: `scf`, `memref`, `vector`, `arith`, `math`, `llama.dot4_acc`,
+    `llama.int8_dot` (and `amx`) ops.
   }];
   let dependentDialects = [
     "::mlir::amx::AMXDialect",

@@ -1,7 +1,7 @@
 //===- TileKernels.cpp - configured kernel ops to scf.forall ----*- C++ -*-===//
 //
 // Implements `llama-tile-kernels`: the configured kernel ops are tiled by
-// their configuration's row tile with the upstream tiling of
+// their row step with the upstream tiling of
 // TilingInterface ops, into an scf.forall whose iterations are the
 // parallel tasks. See Passes.td for the contract.
 //
@@ -28,37 +28,39 @@ using namespace mlir::llama;
 
 namespace {
 
-/// The kernel configuration of an op: the property of the kernel ops that
-/// have one, else the discardable attribute of the model-level ops.
-KernelConfigAttr kernelConfigOf(Operation *op) {
+/// The rows of one tile of a configured kernel op: the row step of
+/// llama.packed_matmul (its tile_rows, or 1 or 2 rows for row kernels);
+/// for the model-level ops, their configuration's tile_rows (0: untiled).
+int64_t rowTileOf(Operation *op) {
   if (auto pm = dyn_cast<PackedMatmulOp>(op))
-    return pm.getKernelConfig();
-  return op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+    return pm.getRowStep();
+  auto config =
+      op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+  return config ? config.getTileRows() : 0;
 }
 
 struct LlamaTileKernelsPass
     : llama::impl::LlamaTileKernelsPassBase<LlamaTileKernelsPass> {
   void runOnOperation() override {
-    SmallVector<std::pair<TilingInterface, KernelConfigAttr>> ops;
+    SmallVector<std::pair<TilingInterface, int64_t>> ops;
     getOperation()->walk([&](TilingInterface op) {
-      KernelConfigAttr config = kernelConfigOf(op);
-      if (!config || config.getTileRows() == 0 ||
-          op->getParentOfType<scf::ForallOp>() || op->getNumResults() == 0)
+      int64_t rows = rowTileOf(op);
+      if (rows == 0 || op->getParentOfType<scf::ForallOp>() ||
+          op->getNumResults() == 0)
         return;
-      ops.push_back({op, config});
+      ops.push_back({op, rows});
     });
     IRRewriter rewriter(&getContext());
-    for (auto [op, config] : ops) {
+    for (auto [op, rows] : ops) {
       rewriter.setInsertionPoint(op);
       scf::SCFTilingOptions options;
       options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-      options.setTileSizes({rewriter.getIndexAttr(0),
-                            rewriter.getIndexAttr(config.getTileRows())});
+      options.setTileSizes(
+          {rewriter.getIndexAttr(0), rewriter.getIndexAttr(rows)});
       FailureOr<scf::SCFTilingResult> tiled =
           scf::tileUsingSCF(rewriter, op, options);
       if (failed(tiled)) {
-        op->emitOpError("llama-tile-kernels: cannot tile the rows by ")
-            << config.getTileRows();
+        op->emitOpError("llama-tile-kernels: cannot tile the rows by ") << rows;
         return signalPassFailure();
       }
       rewriter.replaceOp(op, tiled->replacements);

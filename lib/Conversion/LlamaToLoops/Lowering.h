@@ -110,6 +110,9 @@ struct Kernels {
   /// Integer tiles: blocks of 16 tokens in AMX tile registers.
   bool amx = false;
 
+  /// CPU code (GPU configurations have threads per block).
+  bool cpu() const { return blockThreads == 0; }
+
   static Kernels of(KernelConfigAttr c) {
     Kernels k;
     k.intDot = c.getIntDot();
@@ -300,6 +303,14 @@ Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
                    const PackedActivations &x, Value init,
                    TileEpilogue epilogue, bool accumulate,
                    Value rotation = Value());
+
+/// The llama.packed_matmul of `op`'s CPU row kernels (its configuration
+/// with tile_rows = 0) over the weights `ws` in the GGUF layout: the
+/// activations `x` as they are (the input, gamma and the row scales; the
+/// int8 quants where computed), writing `init`.
+Value rowMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
+                const Activation &x, Value init, TileEpilogue epilogue,
+                bool accumulate, Value rotation = Value());
 
 //===----------------------------------------------------------------------===//
 // QKVRoPE.cpp: the KV cache as buffers

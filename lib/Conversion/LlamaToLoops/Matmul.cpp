@@ -1,8 +1,9 @@
 //===- Matmul.cpp - llama.matmul and llama.matmul_swiglu --------*- C++ -*-===//
 //
 // llama.matmul and llama.matmul_swiglu: the activation prologue (RMSNorm,
-// int8 quantization), then packed row tiles, the GPU GEMM, token blocks or
-// row-by-row dot products, as the op's kernel configuration says.
+// int8 quantization), then on CPUs the structured llama.packed_matmul
+// (packed row tiles or row kernels, as the op's kernel configuration
+// says), on GPUs the shared-memory GEMM or the row loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -277,25 +278,54 @@ static Value tensorOf(Emitter &e, Value buffer) {
                     RankedTensorType::get(m.getShape(), m.getElementType()));
 }
 
-Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
-                   const PackedActivations &x, Value init,
-                   TileEpilogue epilogue, bool accumulate, Value rotation) {
+/// The llama.packed_matmul of weights `ws` with configuration `config`
+/// and the activation operands given (null where absent).
+static Value matmulOp(Emitter &e, ArrayRef<const WeightView *> ws,
+                      KernelConfigAttr config, const PackedActivations &x,
+                      Value xTensor, Value init, TileEpilogue epilogue,
+                      bool accumulate, Value rotation) {
   SmallVector<Value> views;
   SmallVector<StringRef> types;
   for (const WeightView *w : ws) {
     views.push_back(w->view);
     types.push_back(stringifyGGMLType(w->type));
   }
-  auto config =
-      op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
   return PackedMatmulOp::create(
-             e.b, e.loc, TypeRange{init.getType()}, views,
-             x.xq ? Value() : tensorOf(e, x.x), tensorOf(e, x.xq),
-             tensorOf(e, x.xd), tensorOf(e, x.xs), tensorOf(e, x.xl),
-             tensorOf(e, x.xt), tensorOf(e, x.xf), x.gamma,
+             e.b, e.loc, TypeRange{init.getType()}, views, xTensor,
+             tensorOf(e, x.xq), tensorOf(e, x.xd), tensorOf(e, x.xs),
+             tensorOf(e, x.xl), tensorOf(e, x.xt), tensorOf(e, x.xf), x.gamma,
              tensorOf(e, x.scales), rotation, init, e.b.getStrArrayAttr(types),
              epilogue, accumulate, config)
       .getResult()[0];
+}
+
+Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
+                   const PackedActivations &x, Value init,
+                   TileEpilogue epilogue, bool accumulate, Value rotation) {
+  auto config =
+      op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+  return matmulOp(e, ws, config, x, x.xq ? Value() : tensorOf(e, x.x), init,
+                  epilogue, accumulate, rotation);
+}
+
+Value rowMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
+                const Activation &x, Value init, TileEpilogue epilogue,
+                bool accumulate, Value rotation) {
+  // The op's configuration without its tiles: a tiled op's decode step
+  // (a static token count: no token blocks) whose weights are not
+  // prepacked takes the row kernels.
+  auto c = op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+  auto config = c;
+  if (c.getTileRows())
+    config = KernelConfigAttr::get(
+        op->getContext(), c.getDispatch(),
+        c.getDot() == KernelDot::AMX ? KernelDot::Vector : c.getDot(),
+        c.getIntDot(), /*tokenBlock=*/1, /*tileRows=*/0, WeightLayout::GGUF,
+        c.getBlockThreads(), c.getTensorCores(), c.getRowNorms());
+  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, {}, {}};
+  p.gamma = x.gamma;
+  return matmulOp(e, ws, config, p, tensorOf(e, x.x), init, epilogue,
+                  accumulate, rotation);
 }
 
 LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
@@ -354,6 +384,12 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
                      residualTensor ? residualTensor : e.toTensor(newOut(), rt),
                      TileEpilogue::None, bool(residualTensor)));
   }
+  if (kernels.cpu())
+    // Row by row on CPUs: the structured op with the row kernels.
+    return replace(
+        rowMatmul(e, op, {&w}, x,
+                  residualTensor ? residualTensor : e.toTensor(newOut(), rt),
+                  TileEpilogue::None, bool(residualTensor)));
   Value out = newOut();
   Value residual = residualTensor ? e.buffer(residualTensor) : Value();
   auto store = [&](Value y, Value s, Value row) {
@@ -438,6 +474,14 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
     op.getResult().replaceAllUsesWith(
         packedMatmul(e, op, {&wg, &wu}, px, e.toTensor(out, rt),
                      TileEpilogue::SwiGLU, /*accumulate=*/false));
+    op->erase();
+    return success();
+  }
+  if (kernels.cpu()) {
+    // Row by row on CPUs: the structured op with the row kernels.
+    op.getResult().replaceAllUsesWith(
+        rowMatmul(e, op, {&wg, &wu}, x, e.toTensor(out, rt),
+                  TileEpilogue::SwiGLU, /*accumulate=*/false));
     op->erase();
     return success();
   }

@@ -1,9 +1,10 @@
 //===- PackedMatmul.cpp - llama.packed_matmul to the tiles ------*- C++ -*-===//
 //
 // Implements `llama-lower-packed-matmul`: after bufferization, each
-// llama.packed_matmul (a tile of rows, or all of them) becomes the packed
-// row-tile kernel, 16 rows at a time, writing into its `init` buffer. See
-// Passes.td for the contract and docs/Codegen.md for the kernel.
+// llama.packed_matmul (a tile of rows, or all of them) becomes its kernel,
+// writing into its `init` buffer: the packed row-tile kernel, 16 rows at a
+// time, or the row kernel, a row (a RoPE pair) at a time. See Passes.td
+// for the contract and docs/Codegen.md for the kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,10 +35,120 @@ SmallVector<WeightView> weightViews(PackedMatmulOp op) {
   return ws;
 }
 
+/// The row kernels (tile_rows = 0): for each row (each RoPE pair) of
+/// `init`, its dot products with every token, token_block tokens at a time
+/// in a prefill, then the epilogue on the f32 scalars.
+LogicalResult lowerRowKernels(PackedMatmulOp op) {
+  OpBuilder b(op);
+  Emitter e{b, op.getLoc()};
+  Location loc = op.getLoc();
+  Kernels kernels = Kernels::of(op.getKernelConfig());
+  Value out = op.getInit();
+  auto outType = cast<MemRefType>(out.getType());
+  int64_t n = outType.getDimSize(1);
+  int64_t k = cast<MemRefType>(op.getX().getType()).getDimSize(1);
+  Value seq = e.dim(out, 0);
+  SmallVector<WeightView> ws = weightViews(op);
+  for (const WeightView &w : ws) {
+    // GGUF rows of K elements, at least N of them.
+    auto vt = cast<MemRefType>(w.view.getType());
+    MemRefType rowType =
+        weightViewType(op.getContext(), w.type, ShapedType::kDynamic, k);
+    if (vt.getRank() != 2 || vt.getElementType() != rowType.getElementType() ||
+        vt.getDimSize(1) != rowType.getDimSize(1) ||
+        (!vt.isDynamicDim(0) && vt.getDimSize(0) < n) || k % w.blockSize != 0)
+      return op.emitOpError("llama-lower-packed-matmul: the row kernels need ")
+             << stringifyGGMLType(w.type) << " weights of " << n
+             << " GGUF rows of " << k << " elements, got " << vt;
+  }
+  Activation x;
+  x.x = op.getX();
+  x.gamma = op.getGamma();
+  x.scales = op.getScales();
+  x.xq = op.getXq();
+  x.xd = op.getXd();
+  x.xs = op.getXs();
+  bool blocked =
+      outType.isDynamicDim(0) && llvm::all_of(ws, [&](const WeightView &w) {
+        return kernels.blocksTokens(w, k);
+      });
+  TileEpilogue epilogue = op.getEpilogue();
+  Value rot = op.getRotation();
+  int64_t width = rot ? cast<MemRefType>(rot.getType()).getDimSize(2) : 0;
+  int64_t step = op.getRowStep();
+  // Token s's results of rows r0 .. r0 + step - 1 (`ys`, per weight a
+  // value per row: [weight * step + row]), stored into init.
+  auto store = [&](Value s, Value r0, ArrayRef<Value> ys) {
+    auto at = [&](int64_t i) {
+      return i ? Value(arith::AddIOp::create(b, loc, r0, e.idx(i))) : r0;
+    };
+    if (epilogue == TileEpilogue::SwiGLU) {
+      memref::StoreOp::create(b, loc, siluTimes(e, ys[0], ys[1]), out,
+                              ValueRange{s, r0});
+      return;
+    }
+    if (epilogue == TileEpilogue::RoPE) {
+      // (a, b) -> (a cos + b (-sin), b cos + a sin) from the table's
+      // columns of the pair: exactly a cos - b sin, a sin + b cos.
+      Value col =
+          width == n ? r0 : arith::RemUIOp::create(b, loc, r0, e.idx(width));
+      for (int64_t i = 0; i < 2; ++i) {
+        Value c = i ? Value(arith::AddIOp::create(b, loc, col, e.idx(1))) : col;
+        auto table = [&](int64_t row) -> Value {
+          return memref::LoadOp::create(b, loc, rot,
+                                        ValueRange{s, e.idx(row), c});
+        };
+        Value y = arith::AddFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, ys[i], table(0)),
+            arith::MulFOp::create(b, loc, ys[1 - i], table(1)));
+        memref::StoreOp::create(b, loc, y, out, ValueRange{s, at(i)});
+      }
+      return;
+    }
+    Value y = ys[0];
+    if (op.getAccumulate())
+      y = arith::AddFOp::create(
+          b, loc, memref::LoadOp::create(b, loc, out, ValueRange{s, r0}), y);
+    memref::StoreOp::create(b, loc, y, out, ValueRange{s, r0});
+  };
+  auto rowsAt = [&](Value r0) {
+    SmallVector<WeightRow> rows;
+    for (const WeightView &w : ws)
+      for (int64_t i = 0; i < step; ++i)
+        rows.push_back(
+            {&w, i ? Value(arith::AddIOp::create(b, loc, r0, e.idx(i))) : r0});
+    return rows;
+  };
+  auto rowStep = [&](Value r0) {
+    SmallVector<WeightRow> rows = rowsAt(r0);
+    forTokens(
+        e, seq, blocked, kernels.tokenBlock,
+        [&](Value s0) {
+          SmallVector<SmallVector<Value>> y =
+              blockedRowsDots(e, kernels, rows, k, x, s0, kernels.tokenBlock);
+          for (int64_t t = 0; t < kernels.tokenBlock; ++t) {
+            SmallVector<Value> ys;
+            for (SmallVector<Value> &r : y)
+              ys.push_back(r[t]);
+            store(arith::AddIOp::create(b, loc, s0, e.idx(t)), r0, ys);
+          }
+        },
+        [&](Value s) { store(s, r0, rowDots(e, kernels, rows, k, x, s)); });
+  };
+  if (n == step)
+    rowStep(e.idx(0));
+  else
+    e.loop(e.idx(0), e.idx(n), rowStep, step);
+  op->erase();
+  return success();
+}
+
 LogicalResult lowerPackedMatmul(PackedMatmulOp op) {
   if (!op.getResult().empty())
     return op.emitOpError(
         "llama-lower-packed-matmul: bufferize the op first (init is a tensor)");
+  if (op.getKernelConfig().getTileRows() == 0)
+    return lowerRowKernels(op);
   OpBuilder b(op);
   Emitter e{b, op.getLoc()};
   Location loc = op.getLoc();

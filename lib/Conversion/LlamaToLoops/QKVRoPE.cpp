@@ -1,9 +1,9 @@
 //===- QKVRoPE.cpp - llama.qkv_rope -----------------------------*- C++ -*-===//
 //
-// llama.qkv_rope: the fused Q/K/V projections with RoPE (on CPUs with
-// packed tiles, three llama.packed_matmul whose epilogue rotates; otherwise
-// kernels whose keys and values go straight into the KV cache), and the KV
-// cache buffers shared with the attention kernels.
+// llama.qkv_rope: the fused Q/K/V projections with RoPE (on CPUs three
+// llama.packed_matmul whose epilogue rotates; on GPUs kernels whose keys
+// and values go straight into the KV cache), and the KV cache buffers
+// shared with the attention kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,17 +65,17 @@ static Operation *soleAttentionUser(QKVRoPEOp op) {
 }
 
 /// The rotation table of llama.packed_matmul's rope epilogue for tokens at
-/// `positions`: [tokens, 2, W] with W = lcm(head_dim, 16), column j the
+/// `positions`: [tokens, 2, W] (W a multiple of head_dim), column j the
 /// feature d = j mod head_dim of pair i = d / 2, at angle
 /// t = pos * exp(i * freqScale): (cos t, -sin t) for even d, (cos t, sin t)
-/// for odd d, (1, 0) where d >= n_rot. The angle is rounded as the row
+/// for odd d, (1, 0) where d >= n_rot. The angle is rounded as the GPU
 /// kernels' (storePair below) and llama.rope's.
-static Value rotationTable(Emitter &e, Value positions, Value seq, int64_t hd,
-                           int64_t nRot, double freqScale) {
+static Value rotationTable(Emitter &e, Value positions, Value seq,
+                           int64_t width, int64_t hd, int64_t nRot,
+                           double freqScale) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
-  int64_t width = std::lcm(hd, kPackedRows);
   auto pt = cast<RankedTensorType>(positions.getType());
   auto type = RankedTensorType::get({pt.getDimSize(0), 2, width}, f32);
   bool dynamic = pt.isDynamicDim(0);
@@ -140,9 +140,11 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   Value seq = e.dim(x.x, 0);
   double freqScale = ropeFreqScale(op.getTheta().convertToFloat(), nRot);
 
-  // CPU tiles of 16 rows: three llama.packed_matmul, Q and K rotated in
-  // their epilogue by one table of the tokens' angles. The attention
-  // appends the keys and values to its cache.
+  // On CPUs three llama.packed_matmul, Q and K rotated in their epilogue
+  // by one table of the tokens' angles: in tiles of 16 rows (the table's
+  // width lcm(head_dim, 16), so that a tile reads 16 consecutive columns)
+  // or row by row (a head's width). The attention appends the keys and
+  // values to its cache.
   FailureOr<bool> tiles =
       takesTiles(op, {&wq, &wk, &wv}, kernels.tileRows == kPackedRows,
                  Kernels::packable({&wq}, nq, k, x) &&
@@ -150,19 +152,27 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
                  qt.isDynamicDim(0));
   if (failed(tiles))
     return failure();
-  if (*tiles) {
-    PackedActivations px =
-        packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
-    Value table = rotationTable(e, op.getPositions(), seq, hd, nRot, freqScale);
+  if (*tiles || kernels.cpu()) {
+    PackedActivations px;
+    if (*tiles)
+      px = packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));
+    Value table;
+    if (nRot > 0)
+      table = rotationTable(e, op.getPositions(), seq,
+                            *tiles ? std::lcm(hd, kPackedRows) : hd, hd, nRot,
+                            freqScale);
     auto project = [&](const WeightView &w, RankedTensorType t, bool rope) {
       auto flat = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1) * hd},
                                         t.getElementType());
       Value init = e.toTensor(
           e.alloc(flat, t.isDynamicDim(0) ? ValueRange{seq} : ValueRange{}),
           flat);
-      Value y = packedMatmul(e, op, {&w}, px, init,
-                             rope ? TileEpilogue::RoPE : TileEpilogue::None,
-                             false, rope ? table : Value());
+      TileEpilogue epilogue = rope ? TileEpilogue::RoPE : TileEpilogue::None;
+      Value rotation = rope ? table : Value();
+      Value y =
+          *tiles
+              ? packedMatmul(e, op, {&w}, px, init, epilogue, false, rotation)
+              : rowMatmul(e, op, {&w}, x, init, epilogue, false, rotation);
       return tensor::ExpandShapeOp::create(
           b, loc, t, y, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
     };
@@ -175,6 +185,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     return success();
   }
 
+  // GPUs: kernels whose keys and values go straight into the KV cache.
   Value pos = e.buffer(op.getPositions());
   auto dyn = [&](RankedTensorType t) {
     return t.isDynamicDim(0) ? SmallVector<Value>{seq} : SmallVector<Value>{};

@@ -257,3 +257,15 @@ func.func @packed_matmul(%w: memref<4x2x288xi8>, %q: tensor<1x64xi8>, %d: tensor
   llama.packed_matmul rope weights(%g : memref<32x64xi16>) x(%x : memref<?x64xf32>) rotation(%rot : memref<?x2x16xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
   return %y : tensor<1x64xf32>
 }
+
+// -----
+
+// Row kernels (tile_rows = 0): the raw activations with gamma and the row
+// scales, int8 quants for the weights with integer dots, and a RoPE table
+// a head wide.
+// CHECK-LABEL: func.func @packed_matmul_row_kernels
+// CHECK: llama.packed_matmul rope weights(%{{.*}} : memref<16x68xi8>) x(%{{.*}} : tensor<?x64xf32>) xq(%{{.*}} : tensor<?x64xi8>) xd(%{{.*}} : tensor<?x2xf32>) xs(%{{.*}} : tensor<?x2xf32>) gamma(%{{.*}} : memref<64xf32>) scales(%{{.*}} : tensor<?xf32>) rotation(%{{.*}} : tensor<?x2x8xf32>) outs(%{{.*}} : tensor<?x16xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = neon_dotprod, token_block = 4>, weight_types = ["q8_0"]} -> tensor<?x16xf32>
+func.func @packed_matmul_row_kernels(%w: memref<16x68xi8>, %x: tensor<?x64xf32>, %q: tensor<?x64xi8>, %d: tensor<?x2xf32>, %s: tensor<?x2xf32>, %gamma: memref<64xf32>, %sc: tensor<?xf32>, %rot: tensor<?x2x8xf32>, %init: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %y = llama.packed_matmul rope weights(%w : memref<16x68xi8>) x(%x : tensor<?x64xf32>) xq(%q : tensor<?x64xi8>) xd(%d : tensor<?x2xf32>) xs(%s : tensor<?x2xf32>) gamma(%gamma : memref<64xf32>) scales(%sc : tensor<?xf32>) rotation(%rot : tensor<?x2x8xf32>) outs(%init : tensor<?x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = neon_dotprod, token_block = 4>} -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}

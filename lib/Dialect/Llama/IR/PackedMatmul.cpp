@@ -37,8 +37,21 @@ LogicalResult PackedMatmulOp::verify() {
              << cast<StringAttr>(a).getValue() << "' in weight_types";
   if (getAccumulate() && getEpilogue() != TileEpilogue::None)
     return emitOpError("accumulate needs epilogue none");
+  // (C4): tile_rows is 16 or 0 (the attribute's own C1).
+  int64_t tileRows = getKernelConfig().getTileRows();
+  if (getKernelConfig().getBlockThreads() != 0)
+    return emitOpError("kernel_config must be a CPU configuration "
+                       "(block_threads = 0)");
+  int64_t step = getRowStep();
   // (C2)
-  if (getXq()) {
+  if (tileRows == 0) {
+    if (!getX())
+      return emitOpError("row kernels need x");
+    if (bool(getXq()) != bool(getXd()) || bool(getXq()) != bool(getXs()))
+      return emitOpError("row kernels take xq, xd and xs together or none");
+    if (getXl() || getXt() || getXf())
+      return emitOpError("xl, xt and xf belong to packed row tiles");
+  } else if (getXq()) {
     if (!getXd() || !getXs())
       return emitOpError("integer tiles (xq) need xd and xs");
     if (getX() || getXf() || getGamma())
@@ -53,19 +66,38 @@ LogicalResult PackedMatmulOp::verify() {
   auto init = cast<ShapedType>(getInit().getType());
   if (!init.hasRank() || init.getRank() != 2 ||
       !init.getElementType().isF32() || init.isDynamicDim(1) ||
-      init.getDimSize(1) % kTileRows != 0)
+      init.getDimSize(1) % step != 0)
     return emitOpError("init must be f32 [tokens, N] with N a static "
-                       "multiple of 16, got ")
-           << init;
+                       "multiple of the row step ")
+           << step << ", got " << init;
+  // (C6)
+  if (Value x = getX()) {
+    auto xt = cast<ShapedType>(x.getType());
+    if (!xt.hasRank() || xt.getRank() != 2 || !xt.getElementType().isF32() ||
+        xt.isDynamicDim(1))
+      return emitOpError("x must be f32 [tokens, K] with a static K, got ")
+             << xt;
+  }
+  if (Value xq = getXq()) {
+    auto qt = cast<ShapedType>(xq.getType());
+    if (!qt.hasRank() || qt.getRank() != 2 ||
+        !qt.getElementType().isInteger(8) || qt.isDynamicDim(1) ||
+        (getX() &&
+         qt.getDimSize(1) != cast<ShapedType>(getX().getType()).getDimSize(1)))
+      return emitOpError("xq must be i8 [tokens, K] with the K of x, got ")
+             << qt;
+  }
+  for (Value v : {getX(), getXq(), getXd(), getXs(), getXl(), getXt(), getXf(),
+                  getScales()})
+    if (v && isa<MemRefType>(v.getType()) != isa<MemRefType>(init))
+      return emitOpError("the activations must be buffers exactly when init "
+                         "is one");
   if (isa<RankedTensorType>(init)) {
     if (getResult().size() != 1 || getResult()[0].getType() != init)
       return emitOpError("a tensor init needs one result of its type");
   } else if (!getResult().empty()) {
     return emitOpError("a buffer init takes no result");
   }
-  // (C4)
-  if (getKernelConfig().getTileRows() != kTileRows)
-    return emitOpError("kernel_config must have tile_rows = 16");
   // (C5)
   bool rope = getEpilogue() == TileEpilogue::RoPE;
   if (rope != bool(getRotation()))
@@ -75,11 +107,12 @@ LogicalResult PackedMatmulOp::verify() {
     auto rt = cast<ShapedType>(getRotation().getType());
     if (!rt.hasRank() || rt.getRank() != 3 || !rt.getElementType().isF32() ||
         rt.isDynamicDim(1) || rt.getDimSize(1) != 2 || rt.isDynamicDim(2) ||
-        rt.getDimSize(2) <= 0 || rt.getDimSize(2) % kTileRows != 0 ||
+        rt.getDimSize(2) <= 0 || rt.getDimSize(2) % step != 0 ||
         init.getDimSize(1) % rt.getDimSize(2) != 0)
       return emitOpError("rotation must be f32 [tokens, 2, W] with W a static "
-                         "multiple of 16 that divides N = ")
-             << init.getDimSize(1) << ", got " << rt;
+                         "multiple of the row step ")
+             << step << " that divides N = " << init.getDimSize(1) << ", got "
+             << rt;
     if (isa<MemRefType>(rt) != isa<MemRefType>(init))
       return emitOpError("rotation must be a buffer exactly when init is one");
     if (!rt.isDynamicDim(0) && !init.isDynamicDim(0) &&
@@ -88,6 +121,12 @@ LogicalResult PackedMatmulOp::verify() {
              << rt.getDimSize(0) << " tokens, init " << init.getDimSize(0);
   }
   return success();
+}
+
+int64_t PackedMatmulOp::getRowStep() {
+  if (int64_t tileRows = getKernelConfig().getTileRows())
+    return tileRows;
+  return getEpilogue() == TileEpilogue::RoPE ? 2 : 1;
 }
 
 SmallVector<OpOperand *> PackedMatmulOp::getTokenOperands() {
@@ -245,12 +284,16 @@ PackedMatmulOp::getTiledImplementation(OpBuilder &b,
                                        ArrayRef<OpFoldResult> offsets,
                                        ArrayRef<OpFoldResult> sizes) {
   Location loc = getLoc();
+  int64_t step = getRowStep();
   std::optional<int64_t> rows = getConstantIntValue(sizes[1]);
-  if (!rows || *rows % kTileRows != 0)
-    return emitOpError("rows can only be tiled by static multiples of 16");
+  if (!rows || *rows % step != 0)
+    return emitOpError("rows can only be tiled by static multiples of the "
+                       "row step ")
+           << step;
   std::optional<int64_t> rowOffset = getConstantIntValue(offsets[1]);
-  if (rowOffset && *rowOffset % kTileRows != 0)
-    return emitOpError("row tiles must start at a multiple of 16");
+  if (rowOffset && *rowOffset % step != 0)
+    return emitOpError("row tiles must start at a multiple of the row step ")
+           << step;
   // xt and xf hold blocks of tokens: only a tile from the first token keeps
   // its blocks where they were.
   if ((getXt() || getXf()) && !isZeroInteger(offsets[0]))
@@ -261,6 +304,10 @@ PackedMatmulOp::getTiledImplementation(OpBuilder &b,
     if (*rows % width != 0 && width % *rows != 0)
       return emitOpError("row tiles of a rotation table of width ")
              << width << " must be multiples of its width or divide it";
+    // A tile's columns [offset mod W, + size) stay inside the table.
+    if (*rows % width != 0 && rowOffset && *rowOffset % *rows != 0)
+      return emitOpError("row tiles of ")
+             << *rows << " rows must start at a multiple of " << *rows;
   }
   bool packed = getKernelConfig().getLayout() == WeightLayout::Rows16;
   IRMapping map;

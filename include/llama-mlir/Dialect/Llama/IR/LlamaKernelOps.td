@@ -28,14 +28,13 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
     DeclareOpInterfaceMethods<BufferizableOpInterface, [
         "bufferizesToMemoryRead", "bufferizesToMemoryWrite",
         "getAliasingValues", "bufferize"]>]> {
-  let summary = "a matmul over weights in 16-row tiles, configured and "
-                "tileable";
+  let summary = "a configured, tileable matmul over weight rows or 16-row "
+                "tiles";
   let description = [{
-    The structured form of a matmul whose kernel configuration has
-    `tile_rows = 16` (`llama-lower-to-loops` writes it for `llama.matmul`,
-    `llama.matmul_swiglu` and `llama.qkv_rope`, after their activation
-    prologue). With one
-    weight `W` (N x K) and `epilogue = none`:
+    The structured form of the CPU matmuls: `llama-lower-to-loops` writes it
+    for `llama.matmul`, `llama.matmul_swiglu` and `llama.qkv_rope` after
+    their activation prologue. With one weight `W` (N x K) and
+    `epilogue = none`:
 
         init[s, n] = (accumulate ? init[s, n] : 0) + r[s] * sum_k W[n, k] x[s, k]
 
@@ -53,13 +52,23 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
     j (feature d = j mod head_dim, angle t = pos * theta^(-2 floor(d/2) /
     n_rot)), cos t in row 0 and -sin t (d even) or sin t (d odd) in row 1;
     (1, 0) where d >= n_rot. `llama-lower-to-loops` writes it for
-    `llama.qkv_rope` with W = lcm(head_dim, 16), so that every tile of 16
-    rows reads 16 consecutive columns. The dot
-    products are the exact int32 block sums of the weights' quants with the
-    activations quantized per block of 32 (`xq`, scales `xd`, quant sums
-    `xs`; Q6_K tiles also `xl`, AMX also `xt`), scaled in f32 as
-    `llama-lower-to-loops` documents, or for f16/bf16 weights f32 dot
-    products of `x` (prefills: full blocks of tokens also as `xf`).
+    `llama.qkv_rope` with W = lcm(head_dim, 16) for tiles (every tile of 16
+    rows reads 16 consecutive columns) and W = head_dim for row kernels.
+
+    The configuration's `tile_rows` says how the rows are computed, and
+    the op's row step (the rows one kernel step takes) follows from it:
+    * `tile_rows = 16`: packed row tiles (docs/Codegen.md), 16 rows per
+      step, one per lane. The dot products are the exact int32 block sums
+      of the weights' quants with the activations quantized per block of
+      32 (`xq`, scales `xd`, quant sums `xs`; Q6_K tiles also `xl`, AMX
+      also `xt`), scaled in f32 as `llama-lower-to-loops` documents, or
+      for f16/bf16 weights f32 dot products of `x` (prefills: full blocks
+      of tokens also as `xf`, `gamma` multiplied into the other tokens).
+    * `tile_rows = 0`: row kernels, each row's dot products reduced along K
+      in the GGUF layout, the prefill's tokens in blocks of `token_block`.
+      One row per step, two (a RoPE pair) with `epilogue = rope`. `x` and
+      `gamma` are the raw activations and the norm weight; `xq`, `xd`,
+      `xs`, where given, serve the weights that have integer dots.
 
     The weights are buffers (views of the mapped file, in the GGUF layout
     or, with `layout = rows16` in the configuration, packed at compile
@@ -67,13 +76,12 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
     and a buffer after it (then the op has no result and writes `init`).
 
     The iteration space is (tokens, rows), both parallel
-    (`TilingInterface`): `llama-tile-kernels` tiles the rows by the
-    configuration's `tile_rows` into an `scf.forall`, and a tile slices
-    `init` and the per-token operands and views each weight from the
-    tile's first row to its end (the op reads a weight's first N rows; the
-    packed tiles' software prefetch reaches into the next tile). On buffers,
-    `llama-lower-packed-matmul` writes each tile of 16 rows as the packed
-    row-tile kernel (docs/Codegen.md).
+    (`TilingInterface`): `llama-tile-kernels` tiles the rows by the row
+    step into an `scf.forall`, and a tile slices `init` and the per-token
+    operands and views each weight from the tile's first row to its end
+    (the op reads a weight's first N rows; the packed tiles' software
+    prefetch reaches into the next tile). On buffers,
+    `llama-lower-packed-matmul` writes each step as its kernel.
 
     Constraints:
     (C1) one weight with `epilogue = none` or `rope`, two with `swiglu`;
@@ -81,13 +89,19 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
          with `none`;
     (C2) integer tiles (`xq` given) have `xd` and `xs` and no `x`, `xf` or
          `gamma`; float tiles have `x` and none of `xq`, `xd`, `xs`, `xl`,
-         `xt`;
-    (C3) `init` is f32 [tokens, N] with N a multiple of 16; a tensor `init`
-         has the result of its type, a buffer none;
-    (C4) the configuration has `tile_rows = 16`;
+         `xt`; row kernels have `x`, `xq` with `xd` and `xs` or none of
+         them, and no `xl`, `xt` or `xf`;
+    (C3) `init` is f32 [tokens, N] with N a multiple of the row step; a
+         tensor `init` has the result of its type, a buffer none;
+    (C4) the configuration is a CPU one (`block_threads = 0`; its
+         `tile_rows` is 16 or 0);
     (C5) `rotation` is given exactly with `epilogue = rope`: f32
          [tokens, 2, W] (the tokens of `init`), W a static positive
-         multiple of 16 that divides N; a buffer exactly when `init` is.
+         multiple of the row step that divides N; a buffer exactly when
+         `init` is;
+    (C6) `x` is f32 [tokens, K] and `xq` i8 [tokens, K], K static (the
+         same for both); the activations are buffers exactly when `init`
+         is one.
 
     Example (a Q4_0 decode step on AVX-512 VNNI, with its residual add):
     ```mlir
@@ -132,6 +146,10 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
     /// The operands indexed by token alone (sliced when tokens are tiled;
     /// `rotation`, indexed by token and row, is not one of them).
     ::llvm::SmallVector<::mlir::OpOperand *> getTokenOperands();
+    /// The rows one step of the kernel computes: the configuration's
+    /// `tile_rows` for tiles; for row kernels 2 with `epilogue = rope` (a
+    /// pair), else 1. Row tiles are multiples of it.
+    int64_t getRowStep();
   }];
 }
 
