@@ -95,7 +95,7 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   //    configuration says; entry points get the runtime ABI.
   pm.addPass(createLlamaLowerToLoopsPass());
   addCleanupPasses(pm, /*licm=*/false);
-  //    The configured structured ops (llama.packed_matmul) are tiled by
+  //    The configured structured ops (llama.kernel_matmul) are tiled by
   //    their row step (16-row tiles, or a row or RoPE pair of the row
   //    kernels) into scf.forall: one parallel task per tile.
   pm.addPass(createLlamaTileKernelsPass());
@@ -113,7 +113,7 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   //    the GPU mapping take), and each tile its packed row-tile or row
   //    kernel.
   pm.addPass(createForallToParallelLoopPass());
-  pm.addPass(createLlamaLowerPackedMatmulPass());
+  pm.addPass(createLlamaLowerKernelMatmulPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   // 6. Free every buffer allocated for an intermediate once it is dead.

@@ -4,19 +4,19 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPU
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true quantized-row-norms=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUQ
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true tensor-cores=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUTC
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACK
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACKW
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=AMX
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=AVX2T
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=RK
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=INTRK
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=sve" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s --check-prefix=SVERK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACKW
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=AMX
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=AVX2T
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=RK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=INTRK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=sve" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=SVERK
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 // NOCONFIG: error: 'llama.matmul' op needs a llama.kernel_config (run llama-configure-kernels first)
 
 // A decode-shaped function: the signature becomes the runtime ABI, the
 // weight a view of the file at its offset, the matmul (on CPUs) the
-// structured llama.packed_matmul of the row kernels, configured without
+// structured llama.kernel_matmul of the row kernels, configured without
 // tiles, the result an out-buffer. After tiling and bufferization
 // (ROWS) each row is a parallel task whose kernel dequantizes q8_0 in the
 // inner loop.
@@ -54,7 +54,7 @@
 // CHECK: %[[O:.*]] = memref.load %[[OFF]][%{{.*}}] : memref<?xi64>
 // CHECK: %[[OI:.*]] = arith.index_cast %[[O]] : i64 to index
 // CHECK: %[[W:.*]] = memref.view %[[FILE]][%[[OI]]][] : memref<?xi8> to memref<16x68xi8>
-// CHECK: %[[Y:.*]] = llama.packed_matmul none weights(%[[W]] : memref<16x68xi8>) x(%[[XT]] : tensor<1x64xf32>) outs(%{{.*}} : tensor<1x16xf32>)
+// CHECK: %[[Y:.*]] = llama.kernel_matmul none weights(%[[W]] : memref<16x68xi8>) x(%[[XT]] : tensor<1x64xf32>) outs(%{{.*}} : tensor<1x16xf32>)
 // CHECK-SAME: {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>, weight_types = ["q8_0"]} -> tensor<1x16xf32>
 // CHECK: bufferization.materialize_in_destination %[[Y]] in restrict writable %[[OUT]]
 // CHECK-NOT: llama.
@@ -86,7 +86,7 @@
 // INT: math.round %{{.*}} : vector<32xf32>
 // INT: arith.fptosi %{{.*}} : vector<32xf32> to vector<32xi8>
 // INT: vector.store %{{.*}}, %[[XQ]]
-// INT: llama.packed_matmul none weights(%{{.*}} : memref<16x68xi8>) x(%{{.*}} : tensor<1x64xf32>) xq(%{{.*}} : tensor<?x64xi8>) xd(%{{.*}} : tensor<?x2xf32>) xs(%{{.*}} : tensor<?x2xf32>)
+// INT: llama.kernel_matmul none weights(%{{.*}} : memref<16x68xi8>) x(%{{.*}} : tensor<1x64xf32>) xq(%{{.*}} : tensor<?x64xi8>) xd(%{{.*}} : tensor<?x2xf32>) xs(%{{.*}} : tensor<?x2xf32>)
 // INT-SAME: kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>,
 // INTRK-LABEL: func.func @q8_0_matmul
 // INTRK: %[[XQ:.*]] = memref.cast %{{.*}} : memref<1x64xi8> to memref<?x64xi8>
@@ -135,8 +135,8 @@ func.func @attention(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?x
 // With scalable vectors the f32 and bf16 rows step by 4 x vscale with a
 // masked remainder; the quantized types keep their fixed-width blocks.
 // SVE-LABEL: func.func @types
-// SVE: llama.packed_matmul none weights(%{{.*}} : memref<2x64xf32>) {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, token_block = 4>, weight_types = ["f32"]}
-// SVE: llama.packed_matmul none weights(%{{.*}} : memref<2x64xi16>) {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, token_block = 4>, weight_types = ["bf16"]}
+// SVE: llama.kernel_matmul none weights(%{{.*}} : memref<2x64xf32>) {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, token_block = 4>, weight_types = ["f32"]}
+// SVE: llama.kernel_matmul none weights(%{{.*}} : memref<2x64xi16>) {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, token_block = 4>, weight_types = ["bf16"]}
 // SVERK-LABEL: func.func @types
 // SVERK: %[[VS:.*]] = vector.vscale
 // SVERK: %[[VL:.*]] = arith.muli %[[VS]], %{{.*}} : index
@@ -232,7 +232,7 @@ func.func @negative_prefill_one_unit_per_step(%x: tensor<?x2048xf32>) -> tensor<
 
 // Rows that are not whole 16-element vectors use the scalar dot product.
 // CHECK-LABEL: func.func @scalar_dot_for_odd_rows
-// CHECK: llama.packed_matmul none weights(%{{.*}} : memref<3x37xf32>)
+// CHECK: llama.kernel_matmul none weights(%{{.*}} : memref<3x37xf32>)
 // RK-LABEL: func.func @scalar_dot_for_odd_rows
 // RK-NOT: vector.
 // RK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
@@ -250,7 +250,7 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // The fused projections on CPUs: after the RMSNorm prologue (the row
 // scales; the f32 norm weight used in place, not copied) one table of the
 // tokens' rotations, a head wide (the row kernels take RoPE pairs), and
-// three llama.packed_matmul of the row kernels, Q and K with the rope
+// three llama.kernel_matmul of the row kernels, Q and K with the rope
 // epilogue. After tiling (ROWS) each task is a pair of rows: both rows'
 // dot products, then (a cos - b sin, b cos + a sin) from the pair's two
 // columns of the table.
@@ -263,11 +263,11 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // CHECK: %[[T:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x8xf32>)
 // CHECK: math.sin
 // CHECK: math.cos
-// CHECK: llama.packed_matmul rope weights(%{{.*}} : memref<64x68xi8>) x(%{{.*}} : tensor<1x64xf32>) gamma(%[[GC]] : memref<64xf32>) scales(%{{.*}} : tensor<?xf32>) rotation(%[[T]] : tensor<1x2x8xf32>) outs(%{{.*}} : tensor<1x64xf32>)
+// CHECK: llama.kernel_matmul rope weights(%{{.*}} : memref<64x68xi8>) x(%{{.*}} : tensor<1x64xf32>) gamma(%[[GC]] : memref<64xf32>) scales(%{{.*}} : tensor<?xf32>) rotation(%[[T]] : tensor<1x2x8xf32>) outs(%{{.*}} : tensor<1x64xf32>)
 // CHECK-SAME: kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>
 // CHECK: tensor.expand_shape
-// CHECK: llama.packed_matmul rope weights(%{{.*}} : memref<16x68xi8>) {{.*}} rotation(%[[T]] : tensor<1x2x8xf32>)
-// CHECK: llama.packed_matmul none weights(%{{.*}} : memref<16x68xi8>)
+// CHECK: llama.kernel_matmul rope weights(%{{.*}} : memref<16x68xi8>) {{.*}} rotation(%[[T]] : tensor<1x2x8xf32>)
+// CHECK: llama.kernel_matmul none weights(%{{.*}} : memref<16x68xi8>)
 // CHECK: return
 // RK-LABEL: func.func @qkv_rope
 // RK: %[[T:.*]] = memref.alloc() {{.*}}: memref<1x2x8xf32>
@@ -482,7 +482,7 @@ func.func @negative_prefill_norm_kernel(%x: tensor<?x1280xf32>) -> tensor<?x2xf3
 // On CPUs the projections (row kernels here) store only their results;
 // the attention then appends K and V to layer 1 of the cache itself.
 // CHECK-LABEL: func.func @qkv_into_cache
-// CHECK-COUNT-3: llama.packed_matmul
+// CHECK-COUNT-3: llama.kernel_matmul
 // CHECK: %[[KC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
 // CHECK: %[[VC:.*]] = memref.subview %{{.*}}[1, 0, 0, 0] [1, 16, 2, 8]
 // CHECK: arith.truncf %{{.*}} : f32 to f16
@@ -711,7 +711,7 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
 // order); no tensor add is left.
 // CHECK-LABEL: func.func @matmul_residual
 // CHECK: %[[R:.*]] = bufferization.to_tensor %arg3
-// CHECK: llama.packed_matmul none weights(%{{.*}} : memref<16x64xf32>) x(%{{.*}} : tensor<1x64xf32>) outs(%[[R]] : tensor<1x16xf32>) {accumulate,
+// CHECK: llama.kernel_matmul none weights(%{{.*}} : memref<16x64xf32>) x(%{{.*}} : tensor<1x64xf32>) outs(%[[R]] : tensor<1x16xf32>) {accumulate,
 // CHECK-NOT: arith.addf %{{.*}} : tensor
 // RK-LABEL: func.func @matmul_residual
 // RK: scf.parallel
@@ -1480,7 +1480,7 @@ func.func @negative_last_rows(%x: tensor<1x64xf32>, %p: tensor<?x64xf32>) -> (te
 // int8 activations and the AVX2 dot instructions, 2 tokens per block.
 // CHECK-LABEL: func.func @configured_by_hand
 // CHECK: math.round %{{.*}} : vector<32xf32>
-// CHECK: llama.packed_matmul none {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2>
+// CHECK: llama.kernel_matmul none {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2>
 // CHECK: return
 // RK-LABEL: func.func @configured_by_hand
 // RK: math.round %{{.*}} : vector<32xf32>
@@ -1567,7 +1567,7 @@ func.func @avx2_tiles(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf3
 
 // llama.qkv_rope in packed tiles: one activation prologue, the rotation
 // table of the tokens' angles (a linalg.generic: [tokens, 2, 32] for heads
-// of 32 features), then Q, K and V as three row-tiled llama.packed_matmul,
+// of 32 features), then Q, K and V as three row-tiled llama.kernel_matmul,
 // Q and K with the rope epilogue reading their tile's 16 columns of the
 // table (y * cos + swap(y) * sin), V plain; features from n_rot = 16 on
 // are left as they are (cos 1, sin 0 in the table). The outputs are the

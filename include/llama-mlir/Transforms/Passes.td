@@ -177,7 +177,7 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
       GGUF shape) for the runtime to bind and check.
     * `llama.matmul`, `llama.matmul_swiglu` and `llama.qkv_rope` on CPUs
       become their activation prologue (RMSNorm row scales, int8
-      quantization) and `llama.packed_matmul` on tensors (below); on GPUs,
+      quantization) and `llama.kernel_matmul` on tensors (below); on GPUs,
       and `llama.embedding` and `llama.rms_norm` everywhere, `scf` nests
       that dequantize each weight element in the inner loop (no dequantized
       copy of a weight is ever made), for f32, f16, bf16, q8_0, q4_0, q4_1,
@@ -200,12 +200,12 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     `llama.dot4_acc`; with `dot = amx` blocks of 16 tokens multiply in
     `amx.tile_muli`), `tile_rows = 0` on CPUs the row kernels
     (RowDots.cpp). Either way `llama.matmul` and `llama.matmul_swiglu`
-    write their activation prologue and then a `llama.packed_matmul` on
+    write their activation prologue and then a `llama.kernel_matmul` on
     tensors with the configuration (without tiles in a decode step whose
     weights are not prepacked); `llama.qkv_rope` its prologue, a rotation
     table (`linalg.generic`) and three, Q and K with `epilogue = rope`, its
     keys and values then appended to the cache by the attention;
-    `llama-tile-kernels` and `llama-lower-packed-matmul` take them from
+    `llama-tile-kernels` and `llama-lower-kernel-matmul` take them from
     there,
     `layout = rows16` weights packed at compile time,
     viewed as `memref<n/16 x k/32 x bytes x i8>` and listed with
@@ -218,7 +218,7 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     (`llama-lower-to-linalg`); every model-level op configured; functions
     with `!llama.kv_cache` or weights.
     Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor
-    ops, `llama.packed_matmul` and `linalg.generic` (CPU matmuls; RoPE
+    ops, `llama.kernel_matmul` and `linalg.generic` (CPU matmuls; RoPE
     tables).
   }];
   let dependentDialects = [
@@ -241,7 +241,7 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
   let summary = "Tile configured kernel ops into scf.forall over their row "
                 "tiles";
   let description = [{
-    Every `llama.packed_matmul` (today the one op that implements
+    Every `llama.kernel_matmul` (today the one op that implements
     `TilingInterface` and carries a `#llama.kernel_config`; another such op
     would be tiled by its configuration's `tile_rows`) is tiled with the
     upstream
@@ -267,11 +267,11 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
   ];
 }
 
-def LlamaLowerPackedMatmulPass : Pass<"llama-lower-packed-matmul"> {
-  let summary = "Write each llama.packed_matmul on buffers as its packed "
+def LlamaLowerKernelMatmulPass : Pass<"llama-lower-kernel-matmul"> {
+  let summary = "Write each llama.kernel_matmul on buffers as its packed "
                 "row-tile or row kernel";
   let description = [{
-    Runs after bufferization. Each `llama.packed_matmul` whose `init` is a
+    Runs after bufferization. Each `llama.kernel_matmul` whose `init` is a
     buffer becomes its kernel, step by step over the rows of `init`:
     * `tile_rows = 16`: for each 16 rows the packed row-tile kernel of
       `llama-lower-to-loops` (PackedRowTiles.h, docs/Codegen.md): the rows'

@@ -29,10 +29,10 @@ using namespace mlir::llama;
 namespace {
 
 /// The rows of one tile of a configured kernel op: the row step of
-/// llama.packed_matmul (its tile_rows, or 1 or 2 rows for row kernels);
+/// llama.kernel_matmul (its tile_rows, or 1 or 2 rows for row kernels);
 /// for the model-level ops, their configuration's tile_rows (0: untiled).
 int64_t rowTileOf(Operation *op) {
-  if (auto pm = dyn_cast<PackedMatmulOp>(op))
+  if (auto pm = dyn_cast<KernelMatmulOp>(op))
     return pm.getRowStep();
   auto config =
       op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);

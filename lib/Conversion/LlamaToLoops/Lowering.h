@@ -294,17 +294,17 @@ PackedActivations packedActivations(Emitter &e, const Activation &x,
 /// the same operations, so the same results).
 Value siluTimes(Emitter &e, Value g, Value u);
 
-/// The llama.packed_matmul of `op` (its llama.kernel_config) over the
+/// The llama.kernel_matmul of `op` (its llama.kernel_config) over the
 /// weights `ws` and the activations `x` (their prologue buffers as
 /// tensors), writing `init` (a tensor of [tokens, N]): the structured form
-/// that llama-tile-kernels tiles and llama-lower-packed-matmul lowers.
+/// that llama-tile-kernels tiles and llama-lower-kernel-matmul lowers.
 /// `rotation` is the table of `epilogue = rope`.
 Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
                    const PackedActivations &x, Value init,
                    TileEpilogue epilogue, bool accumulate,
                    Value rotation = Value());
 
-/// The llama.packed_matmul of `op`'s CPU row kernels (its configuration
+/// The llama.kernel_matmul of `op`'s CPU row kernels (its configuration
 /// with tile_rows = 0) over the weights `ws` in the GGUF layout: the
 /// activations `x` as they are (the input, gamma and the row scales; the
 /// int8 quants where computed), writing `init`.

@@ -1,7 +1,7 @@
 //===- Matmul.cpp - llama.matmul and llama.matmul_swiglu --------*- C++ -*-===//
 //
 // llama.matmul and llama.matmul_swiglu: the activation prologue (RMSNorm,
-// int8 quantization), then on CPUs the structured llama.packed_matmul
+// int8 quantization), then on CPUs the structured llama.kernel_matmul
 // (packed row tiles or row kernels, as the op's kernel configuration
 // says), on GPUs the shared-memory GEMM or the row loops.
 //
@@ -278,7 +278,7 @@ static Value tensorOf(Emitter &e, Value buffer) {
                     RankedTensorType::get(m.getShape(), m.getElementType()));
 }
 
-/// The llama.packed_matmul of weights `ws` with configuration `config`
+/// The llama.kernel_matmul of weights `ws` with configuration `config`
 /// and the activation operands given (null where absent).
 static Value matmulOp(Emitter &e, ArrayRef<const WeightView *> ws,
                       KernelConfigAttr config, const PackedActivations &x,
@@ -290,7 +290,7 @@ static Value matmulOp(Emitter &e, ArrayRef<const WeightView *> ws,
     views.push_back(w->view);
     types.push_back(stringifyGGMLType(w->type));
   }
-  return PackedMatmulOp::create(
+  return KernelMatmulOp::create(
              e.b, e.loc, TypeRange{init.getType()}, views, xTensor,
              tensorOf(e, x.xq), tensorOf(e, x.xd), tensorOf(e, x.xs),
              tensorOf(e, x.xl), tensorOf(e, x.xt), tensorOf(e, x.xf), x.gamma,
@@ -375,7 +375,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
   };
   if (*tiles) {
     // Packed tiles of 16 rows: the structured op, tiled and lowered by
-    // llama-tile-kernels and llama-lower-packed-matmul; the residual add
+    // llama-tile-kernels and llama-lower-kernel-matmul; the residual add
     // becomes its accumulation into the residual.
     PackedActivations px =
         packedActivations(e, x, tileTokens(kernels.tokenBlock, 1));

@@ -1,7 +1,7 @@
 //===- QKVRoPE.cpp - llama.qkv_rope -----------------------------*- C++ -*-===//
 //
 // llama.qkv_rope: the fused Q/K/V projections with RoPE (on CPUs three
-// llama.packed_matmul whose epilogue rotates; on GPUs kernels whose keys
+// llama.kernel_matmul whose epilogue rotates; on GPUs kernels whose keys
 // and values go straight into the KV cache), and the KV cache buffers
 // shared with the attention kernels.
 //
@@ -64,7 +64,7 @@ static Operation *soleAttentionUser(QKVRoPEOp op) {
   return nullptr;
 }
 
-/// The rotation table of llama.packed_matmul's rope epilogue for tokens at
+/// The rotation table of llama.kernel_matmul's rope epilogue for tokens at
 /// `positions`: [tokens, 2, W] (W a multiple of head_dim), column j the
 /// feature d = j mod head_dim of pair i = d / 2, at angle
 /// t = pos * exp(i * freqScale): (cos t, -sin t) for even d, (cos t, sin t)
@@ -140,7 +140,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   Value seq = e.dim(x.x, 0);
   double freqScale = ropeFreqScale(op.getTheta().convertToFloat(), nRot);
 
-  // On CPUs three llama.packed_matmul, Q and K rotated in their epilogue
+  // On CPUs three llama.kernel_matmul, Q and K rotated in their epilogue
   // by one table of the tokens' angles: in tiles of 16 rows (the table's
   // width lcm(head_dim, 16), so that a tile reads 16 consecutive columns)
   // or row by row (a head's width). The attention appends the keys and

@@ -924,216 +924,216 @@ func.func @kernel_config_attribute_kind(%x: tensor<1x64xf32>) -> tensor<1x32xf32
 
 // -----
 
-func.func @packed_matmul_c1_weights(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op epilogue swiglu takes 2 weight(s), got 1}}
-  %y = llama.packed_matmul swiglu weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c1_weights(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op epilogue swiglu takes 2 weight(s), got 1}}
+  %y = llama.kernel_matmul swiglu weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c1_types(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op weight_types must name one GGML type per weight}}
-  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c1_types(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op weight_types must name one GGML type per weight}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c1_unknown_type(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op unknown GGML type 'q3_k' in weight_types}}
-  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q3_k"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c1_unknown_type(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op unknown GGML type 'q3_k' in weight_types}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q3_k"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c1_accumulate(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op accumulate needs epilogue none}}
-  %y = llama.packed_matmul swiglu weights(%w, %w : memref<16x36xi8>, memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {accumulate, weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c1_accumulate(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op accumulate needs epilogue none}}
+  %y = llama.kernel_matmul swiglu weights(%w, %w : memref<16x36xi8>, memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {accumulate, weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c2_int_operands(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op integer tiles (xq) need xd and xs}}
-  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c2_int_operands(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op integer tiles (xq) need xd and xs}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c2_int_and_float(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %x: tensor<1x64xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op integer tiles (xq) take no x, xf or gamma}}
-  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c2_int_and_float(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %x: tensor<1x64xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op integer tiles (xq) take no x, xf or gamma}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c2_float_needs_x(%w: memref<16x64xi16>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op float tiles need x}}
-  %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c2_float_needs_x(%w: memref<16x64xi16>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op float tiles need x}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x64xi16>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c2_float_with_int_operands(%w: memref<16x64xi16>, %x: tensor<1x64xf32>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op xd, xs, xl and xt belong to integer tiles (xq)}}
-  %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) xd(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c2_float_with_int_operands(%w: memref<16x64xi16>, %x: tensor<1x64xf32>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op xd, xs, xl and xt belong to integer tiles (xq)}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) xd(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c3_rows(%w: memref<24x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x24xf32>) -> tensor<1x24xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op init must be f32 [tokens, N] with N a static multiple of the row step 16, got 'tensor<1x24xf32>'}}
-  %y = llama.packed_matmul none weights(%w : memref<24x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x24xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x24xf32>
+func.func @kernel_matmul_c3_rows(%w: memref<24x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x24xf32>) -> tensor<1x24xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op init must be f32 [tokens, N] with N a static multiple of the row step 16, got 'tensor<1x24xf32>'}}
+  %y = llama.kernel_matmul none weights(%w : memref<24x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x24xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x24xf32>
   return %y : tensor<1x24xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c3_result(%w: memref<16x64xi16>, %x: memref<1x64xf32>, %init: memref<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op a buffer init takes no result}}
-  %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) x(%x : memref<1x64xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c3_result(%w: memref<16x64xi16>, %x: memref<1x64xf32>, %init: memref<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op a buffer init takes no result}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x64xi16>) x(%x : memref<1x64xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c4_gpu_config(%w: memref<16x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op kernel_config must be a CPU configuration (block_threads = 0)}}
-  %y = llama.packed_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c4_gpu_config(%w: memref<16x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op kernel_config must be a CPU configuration (block_threads = 0)}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c2_rows_need_x(%w: memref<16x68xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op row kernels need x}}
-  %y = llama.packed_matmul none weights(%w : memref<16x68xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c2_rows_need_x(%w: memref<16x68xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op row kernels need x}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x68xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c2_rows_partial_quants(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op row kernels take xq, xd and xs together or none}}
-  %y = llama.packed_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c2_rows_partial_quants(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op row kernels take xq, xd and xs together or none}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c2_rows_tile_operands(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op xl, xt and xf belong to packed row tiles}}
-  %y = llama.packed_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) xl(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c2_rows_tile_operands(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op xl, xt and xf belong to packed row tiles}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) xl(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c3_rope_pairs(%w: memref<3x64xf32>, %x: tensor<1x64xf32>, %r: tensor<1x2x3xf32>, %init: tensor<1x3xf32>) -> tensor<1x3xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op init must be f32 [tokens, N] with N a static multiple of the row step 2, got 'tensor<1x3xf32>'}}
-  %y = llama.packed_matmul rope weights(%w : memref<3x64xf32>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x3xf32>) outs(%init : tensor<1x3xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x3xf32>
+func.func @kernel_matmul_c3_rope_pairs(%w: memref<3x64xf32>, %x: tensor<1x64xf32>, %r: tensor<1x2x3xf32>, %init: tensor<1x3xf32>) -> tensor<1x3xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op init must be f32 [tokens, N] with N a static multiple of the row step 2, got 'tensor<1x3xf32>'}}
+  %y = llama.kernel_matmul rope weights(%w : memref<3x64xf32>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x3xf32>) outs(%init : tensor<1x3xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x3xf32>
   return %y : tensor<1x3xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c5_rows_table_width(%w: memref<8x64xf32>, %x: tensor<1x64xf32>, %r: tensor<1x2x3xf32>, %init: tensor<1x8xf32>) -> tensor<1x8xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of the row step 2 that divides N = 8, got 'tensor<1x2x3xf32>'}}
-  %y = llama.packed_matmul rope weights(%w : memref<8x64xf32>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x3xf32>) outs(%init : tensor<1x8xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x8xf32>
+func.func @kernel_matmul_c5_rows_table_width(%w: memref<8x64xf32>, %x: tensor<1x64xf32>, %r: tensor<1x2x3xf32>, %init: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of the row step 2 that divides N = 8, got 'tensor<1x2x3xf32>'}}
+  %y = llama.kernel_matmul rope weights(%w : memref<8x64xf32>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x3xf32>) outs(%init : tensor<1x8xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x8xf32>
   return %y : tensor<1x8xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c6_x_dynamic_k(%w: memref<16x68xi8>, %x: memref<1x?xf32>, %init: memref<1x16xf32>) {
-  // expected-error @+1 {{'llama.packed_matmul' op x must be f32 [tokens, K] with a static K, got 'memref<1x?xf32>'}}
-  llama.packed_matmul none weights(%w : memref<16x68xi8>) x(%x : memref<1x?xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+func.func @kernel_matmul_c6_x_dynamic_k(%w: memref<16x68xi8>, %x: memref<1x?xf32>, %init: memref<1x16xf32>) {
+  // expected-error @+1 {{'llama.kernel_matmul' op x must be f32 [tokens, K] with a static K, got 'memref<1x?xf32>'}}
+  llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : memref<1x?xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
   return
 }
 
 // -----
 
-func.func @packed_matmul_c6_x_unranked(%w: memref<16x68xi8>, %x: tensor<*xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op x must be f32 [tokens, K] with a static K, got 'tensor<*xf32>'}}
-  %y = llama.packed_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<*xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c6_x_unranked(%w: memref<16x68xi8>, %x: tensor<*xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op x must be f32 [tokens, K] with a static K, got 'tensor<*xf32>'}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<*xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c6_xq_k(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xq: tensor<1x32xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op xq must be i8 [tokens, K] with the K of x, got 'tensor<1x32xi8>'}}
-  %y = llama.packed_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x32xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
+func.func @kernel_matmul_c6_xq_k(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xq: tensor<1x32xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op xq must be i8 [tokens, K] with the K of x, got 'tensor<1x32xi8>'}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x32xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c6_mixed_buffers(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %init: memref<1x16xf32>) {
-  // expected-error @+1 {{'llama.packed_matmul' op the activations must be buffers exactly when init is one}}
-  llama.packed_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+func.func @kernel_matmul_c6_mixed_buffers(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %init: memref<1x16xf32>) {
+  // expected-error @+1 {{'llama.kernel_matmul' op the activations must be buffers exactly when init is one}}
+  llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
   return
 }
 
 // -----
 
-func.func @packed_matmul_c5_rope_no_table(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op epilogue rope needs a rotation table}}
-  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+func.func @kernel_matmul_c5_rope_no_table(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op epilogue rope needs a rotation table}}
+  %y = llama.kernel_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c5_table_no_rope(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op a rotation table needs epilogue rope}}
-  %y = llama.packed_matmul none weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+func.func @kernel_matmul_c5_table_no_rope(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op a rotation table needs epilogue rope}}
+  %y = llama.kernel_matmul none weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c5_table_shape(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of the row step 16 that divides N = 32, got 'tensor<1x16xf32>'}}
-  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+func.func @kernel_matmul_c5_table_shape(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of the row step 16 that divides N = 32, got 'tensor<1x16xf32>'}}
+  %y = llama.kernel_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c5_table_width(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x64xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of the row step 16 that divides N = 32, got 'tensor<1x2x64xf32>'}}
-  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x64xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+func.func @kernel_matmul_c5_table_width(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x64xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of the row step 16 that divides N = 32, got 'tensor<1x2x64xf32>'}}
+  %y = llama.kernel_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x64xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c5_table_zero_width(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x0xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of the row step 16 that divides N = 32, got 'tensor<1x2x0xf32>'}}
-  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x0xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+func.func @kernel_matmul_c5_table_zero_width(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<1x2x0xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op rotation must be f32 [tokens, 2, W] with W a static multiple of the row step 16 that divides N = 32, got 'tensor<1x2x0xf32>'}}
+  %y = llama.kernel_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<1x2x0xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c5_table_tokens(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<2x2x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
-  // expected-error @+1 {{'llama.packed_matmul' op rotation has 2 tokens, init 1}}
-  %y = llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<2x2x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
+func.func @kernel_matmul_c5_table_tokens(%w: memref<32x64xi16>, %x: tensor<1x64xf32>, %r: tensor<2x2x16xf32>, %init: tensor<1x32xf32>) -> tensor<1x32xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op rotation has 2 tokens, init 1}}
+  %y = llama.kernel_matmul rope weights(%w : memref<32x64xi16>) x(%x : tensor<1x64xf32>) rotation(%r : tensor<2x2x16xf32>) outs(%init : tensor<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>} -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 
 // -----
 
-func.func @packed_matmul_c5_table_kind(%w: memref<32x64xi16>, %x: memref<1x64xf32>, %r: tensor<1x2x16xf32>, %init: memref<1x32xf32>) {
-  // expected-error @+1 {{'llama.packed_matmul' op rotation must be a buffer exactly when init is one}}
-  llama.packed_matmul rope weights(%w : memref<32x64xi16>) x(%x : memref<1x64xf32>) rotation(%r : tensor<1x2x16xf32>) outs(%init : memref<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>}
+func.func @kernel_matmul_c5_table_kind(%w: memref<32x64xi16>, %x: memref<1x64xf32>, %r: tensor<1x2x16xf32>, %init: memref<1x32xf32>) {
+  // expected-error @+1 {{'llama.kernel_matmul' op rotation must be a buffer exactly when init is one}}
+  llama.kernel_matmul rope weights(%w : memref<32x64xi16>) x(%x : memref<1x64xf32>) rotation(%r : tensor<1x2x16xf32>) outs(%init : memref<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>}
   return
 }

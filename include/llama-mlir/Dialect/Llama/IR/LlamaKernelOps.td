@@ -15,10 +15,10 @@ include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/TilingInterface.td"
 
 //===----------------------------------------------------------------------===//
-// llama.packed_matmul
+// llama.kernel_matmul
 //===----------------------------------------------------------------------===//
 
-def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
+def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
     AttrSizedOperandSegments,
     DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
@@ -81,7 +81,7 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
     operands and views each weight from the tile's first row to its end
     (the op reads a weight's first N rows; the packed tiles' software
     prefetch reaches into the next tile). On buffers,
-    `llama-lower-packed-matmul` writes each step as its kernel.
+    `llama-lower-kernel-matmul` writes each step as its kernel.
 
     Constraints:
     (C1) one weight with `epilogue = none` or `rope`, two with `swiglu`;
@@ -105,7 +105,7 @@ def Llama_PackedMatmulOp : Llama_Op<"packed_matmul", [
 
     Example (a Q4_0 decode step on AVX-512 VNNI, with its residual add):
     ```mlir
-    %y = llama.packed_matmul none weights(%w : memref<4x2x576xi8>)
+    %y = llama.kernel_matmul none weights(%w : memref<4x2x576xi8>)
         xq(%q : tensor<1x64xi8>) xd(%d : tensor<1x2xf32>)
         xs(%s : tensor<1x2xf32>) outs(%r : tensor<1x64xf32>)
         {accumulate, weight_types = ["q4_0"],

@@ -89,7 +89,7 @@ def Llama_KernelDot : I32EnumAttr<"KernelDot",
   let genSpecializedAttr = 0;
 }
 
-// What a packed-tile matmul (llama.packed_matmul) does with its dot
+// What a packed-tile matmul (llama.kernel_matmul) does with its dot
 // products before it stores them.
 def Llama_TileEpilogue : I32EnumAttr<"TileEpilogue",
     "the epilogue of a packed-tile matmul", [

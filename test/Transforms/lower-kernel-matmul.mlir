@@ -1,4 +1,4 @@
-// RUN: llama-opt %s -split-input-file -llama-lower-packed-matmul -verify-diagnostics | FileCheck %s
+// RUN: llama-opt %s -split-input-file -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s
 
 // One tile of 16 Q4_0 rows (GGUF layout) on buffers: the rows are decoded
 // into stack buffers (4 quants of each row per int32 lane, + 8, and the
@@ -12,9 +12,9 @@
 // CHECK: %[[OLD:.*]] = vector.load %[[OUT:.*]][%{{.*}}, %c0{{.*}}] : memref<?x16xf32, strided<[64, 1], offset: ?>>, vector<16xf32>
 // CHECK: %[[SUM:.*]] = arith.addf %[[OLD]], %{{.*}} : vector<16xf32>
 // CHECK: vector.store %[[SUM]], %[[OUT]][%{{.*}}, %c0{{.*}}] : memref<?x16xf32, strided<[64, 1], offset: ?>>, vector<16xf32>
-// CHECK-NOT: llama.packed_matmul
+// CHECK-NOT: llama.kernel_matmul
 func.func @tile_accumulate(%w: memref<16x36xi8, strided<[36, 1], offset: ?>>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %out: memref<?x16xf32, strided<[64, 1], offset: ?>>) {
-  llama.packed_matmul none weights(%w : memref<16x36xi8, strided<[36, 1], offset: ?>>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x16xf32, strided<[64, 1], offset: ?>>) {accumulate, weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 4, tile_rows = 16>}
+  llama.kernel_matmul none weights(%w : memref<16x36xi8, strided<[36, 1], offset: ?>>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x16xf32, strided<[64, 1], offset: ?>>) {accumulate, weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 4, tile_rows = 16>}
   return
 }
 
@@ -35,7 +35,7 @@ func.func @tile_accumulate(%w: memref<16x36xi8, strided<[36, 1], offset: ?>>, %x
 // CHECK: vector.store %[[Y]], %{{.*}}[%{{.*}}, %[[R0]]] : memref<?x32xf32>, vector<16xf32>
 // CHECK-NOT: memref.store
 func.func @tiles_swiglu_rows16(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %out: memref<?x32xf32>) {
-  llama.packed_matmul swiglu weights(%g, %u : memref<2x2x288xi8>, memref<2x2x288xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16, layout = rows16>}
+  llama.kernel_matmul swiglu weights(%g, %u : memref<2x2x288xi8>, memref<2x2x288xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16, layout = rows16>}
   return
 }
 
@@ -57,7 +57,7 @@ func.func @tiles_swiglu_rows16(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %
 // CHECK: %[[R:.*]] = arith.addf %[[A]], %[[B]] : vector<16xf32>
 // CHECK: vector.store %[[R]], %{{.*}}[%[[S]], %[[R0]]] : memref<?x32xf32>, vector<16xf32>
 func.func @tiles_rope(%w: memref<32x68xi8>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %rot: memref<?x2x16xf32>, %out: memref<?x32xf32>) {
-  llama.packed_matmul rope weights(%w : memref<32x68xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) rotation(%rot : memref<?x2x16xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 1, tile_rows = 16>}
+  llama.kernel_matmul rope weights(%w : memref<32x68xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) rotation(%rot : memref<?x2x16xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 1, tile_rows = 16>}
   return
 }
 
@@ -80,9 +80,9 @@ func.func @tiles_rope(%w: memref<32x68xi8>, %xq: memref<?x64xi8>, %xd: memref<?x
 // CHECK: memref.store %[[SUM]], %[[OUT]][%[[T0]], %c0{{.*}}]
 // CHECK-COUNT-3: memref.store
 // CHECK: scf.for %{{.*}} = %[[FULL]] to %[[N]] step %c1
-// CHECK-NOT: llama.packed_matmul
+// CHECK-NOT: llama.kernel_matmul
 func.func @row_kernel_accumulate(%w: memref<?x68xi8, strided<[68, 1], offset: ?>>, %x: memref<?x64xf32>, %out: memref<?x1xf32, strided<[3, 1], offset: ?>>) {
-  llama.packed_matmul none weights(%w : memref<?x68xi8, strided<[68, 1], offset: ?>>) x(%x : memref<?x64xf32>) outs(%out : memref<?x1xf32, strided<[3, 1], offset: ?>>) {accumulate, weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>}
+  llama.kernel_matmul none weights(%w : memref<?x68xi8, strided<[68, 1], offset: ?>>) x(%x : memref<?x64xf32>) outs(%out : memref<?x1xf32, strided<[3, 1], offset: ?>>) {accumulate, weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>}
   return
 }
 
@@ -104,7 +104,7 @@ func.func @row_kernel_accumulate(%w: memref<?x68xi8, strided<[68, 1], offset: ?>
 // CHECK: %[[Y:.*]] = arith.mulf %[[SILU]], %[[U]] : f32
 // CHECK: memref.store %[[Y]], %{{.*}}[%{{.*}}, %{{.*}}] : memref<1x2xf32>
 func.func @row_kernels_swiglu_int(%g: memref<2x36xi8>, %u: memref<2x36xi8>, %x: memref<1x64xf32>, %xq: memref<1x64xi8>, %xd: memref<1x2xf32>, %xs: memref<1x2xf32>, %out: memref<1x2xf32>) {
-  llama.packed_matmul swiglu weights(%g, %u : memref<2x36xi8>, memref<2x36xi8>) x(%x : memref<1x64xf32>) xq(%xq : memref<1x64xi8>) xd(%xd : memref<1x2xf32>) xs(%xs : memref<1x2xf32>) outs(%out : memref<1x2xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>}
+  llama.kernel_matmul swiglu weights(%g, %u : memref<2x36xi8>, memref<2x36xi8>) x(%x : memref<1x64xf32>) xq(%xq : memref<1x64xi8>) xd(%xd : memref<1x2xf32>) xs(%xs : memref<1x2xf32>) outs(%out : memref<1x2xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>}
   return
 }
 
@@ -133,7 +133,7 @@ func.func @row_kernels_swiglu_int(%g: memref<2x36xi8>, %u: memref<2x36xi8>, %x: 
 // CHECK: arith.mulf %[[A]], %[[SIN1]]
 // CHECK: memref.store %{{.*}}, %{{.*}}[%[[S]], %{{.*}}]
 func.func @row_pairs_rope(%w: memref<16x64xf32>, %x: memref<1x64xf32>, %gamma: memref<64xf32>, %r: memref<1xf32>, %rot: memref<1x2x8xf32>, %out: memref<1x16xf32>) {
-  llama.packed_matmul rope weights(%w : memref<16x64xf32>) x(%x : memref<1x64xf32>) gamma(%gamma : memref<64xf32>) scales(%r : memref<1xf32>) rotation(%rot : memref<1x2x8xf32>) outs(%out : memref<1x16xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>}
+  llama.kernel_matmul rope weights(%w : memref<16x64xf32>) x(%x : memref<1x64xf32>) gamma(%gamma : memref<64xf32>) scales(%r : memref<1xf32>) rotation(%rot : memref<1x2x8xf32>) outs(%out : memref<1x16xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>}
   return
 }
 
@@ -141,8 +141,8 @@ func.func @row_pairs_rope(%w: memref<16x64xf32>, %x: memref<1x64xf32>, %gamma: m
 
 // negative_: on tensors the op is not lowered (bufferize first).
 func.func @negative_tensors(%w: memref<16x36xi8>, %xq: tensor<?x64xi8>, %xd: tensor<?x2xf32>, %xs: tensor<?x2xf32>, %init: tensor<?x16xf32>) -> tensor<?x16xf32> {
-  // expected-error @+1 {{llama-lower-packed-matmul: bufferize the op first (init is a tensor)}}
-  %y = llama.packed_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<?x64xi8>) xd(%xd : tensor<?x2xf32>) xs(%xs : tensor<?x2xf32>) outs(%init : tensor<?x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} -> tensor<?x16xf32>
+  // expected-error @+1 {{llama-lower-kernel-matmul: bufferize the op first (init is a tensor)}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<?x64xi8>) xd(%xd : tensor<?x2xf32>) xs(%xs : tensor<?x2xf32>) outs(%init : tensor<?x16xf32>) {weight_types = ["q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
 
@@ -150,8 +150,8 @@ func.func @negative_tensors(%w: memref<16x36xi8>, %xq: tensor<?x64xi8>, %xd: ten
 
 // negative_: f32 rows have no packed tile (float tiles are f16/bf16).
 func.func @negative_unpackable(%w: memref<16x64xf32>, %x: memref<?x64xf32>, %out: memref<?x16xf32>) {
-  // expected-error @+1 {{llama-lower-packed-matmul: f32 rows of 64 elements cannot be packed in 16-row tiles}}
-  llama.packed_matmul none weights(%w : memref<16x64xf32>) x(%x : memref<?x64xf32>) outs(%out : memref<?x16xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
+  // expected-error @+1 {{llama-lower-kernel-matmul: f32 rows of 64 elements cannot be packed in 16-row tiles}}
+  llama.kernel_matmul none weights(%w : memref<16x64xf32>) x(%x : memref<?x64xf32>) outs(%out : memref<?x16xf32>) {weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
   return
 }
 
@@ -160,7 +160,7 @@ func.func @negative_unpackable(%w: memref<16x64xf32>, %x: memref<?x64xf32>, %out
 // negative_: row kernels check the weights' GGUF rows against K (here Q8_0
 // rows of 64 elements are 68 bytes, not 72).
 func.func @negative_row_kernel_row_bytes(%w: memref<16x72xi8>, %x: memref<1x64xf32>, %out: memref<1x16xf32>) {
-  // expected-error @+1 {{llama-lower-packed-matmul: the row kernels need q8_0 weights of 16 GGUF rows of 64 elements, got 'memref<16x72xi8>'}}
-  llama.packed_matmul none weights(%w : memref<16x72xi8>) x(%x : memref<1x64xf32>) outs(%out : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+  // expected-error @+1 {{llama-lower-kernel-matmul: the row kernels need q8_0 weights of 16 GGUF rows of 64 elements, got 'memref<16x72xi8>'}}
+  llama.kernel_matmul none weights(%w : memref<16x72xi8>) x(%x : memref<1x64xf32>) outs(%out : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
   return
 }

@@ -1,6 +1,6 @@
-//===- PackedMatmul.cpp - llama.packed_matmul -------------------*- C++ -*-===//
+//===- KernelMatmul.cpp - llama.kernel_matmul -------------------*- C++ -*-===//
 //
-// The verifier of llama.packed_matmul and its interfaces: destination
+// The verifier of llama.kernel_matmul and its interfaces: destination
 // style, memory effects on buffers, tiling over (tokens, rows) and
 // bufferization (the tensor operands become their buffers, `init` is
 // written in place).
@@ -22,7 +22,7 @@ using namespace mlir::bufferization;
 
 static constexpr int64_t kTileRows = 16;
 
-LogicalResult PackedMatmulOp::verify() {
+LogicalResult KernelMatmulOp::verify() {
   // (C1)
   size_t expected = getEpilogue() == TileEpilogue::SwiGLU ? 2 : 1;
   if (getWeights().size() != expected)
@@ -123,13 +123,13 @@ LogicalResult PackedMatmulOp::verify() {
   return success();
 }
 
-int64_t PackedMatmulOp::getRowStep() {
+int64_t KernelMatmulOp::getRowStep() {
   if (int64_t tileRows = getKernelConfig().getTileRows())
     return tileRows;
   return getEpilogue() == TileEpilogue::RoPE ? 2 : 1;
 }
 
-SmallVector<OpOperand *> PackedMatmulOp::getTokenOperands() {
+SmallVector<OpOperand *> KernelMatmulOp::getTokenOperands() {
   SmallVector<OpOperand *> ops;
   for (MutableOperandRange r :
        {getXMutable(), getXqMutable(), getXdMutable(), getXsMutable(),
@@ -143,7 +143,7 @@ SmallVector<OpOperand *> PackedMatmulOp::getTokenOperands() {
 // Memory effects (buffer form)
 //===----------------------------------------------------------------------===//
 
-void PackedMatmulOp::getEffects(
+void KernelMatmulOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
   for (OpOperand &o : getOperation()->getOpOperands()) {
@@ -163,11 +163,11 @@ void PackedMatmulOp::getEffects(
 // Tiling
 //===----------------------------------------------------------------------===//
 
-SmallVector<utils::IteratorType> PackedMatmulOp::getLoopIteratorTypes() {
+SmallVector<utils::IteratorType> KernelMatmulOp::getLoopIteratorTypes() {
   return {utils::IteratorType::parallel, utils::IteratorType::parallel};
 }
 
-SmallVector<Range> PackedMatmulOp::getIterationDomain(OpBuilder &b) {
+SmallVector<Range> KernelMatmulOp::getIterationDomain(OpBuilder &b) {
   Location loc = getLoc();
   Value init = getInit();
   auto size = [&](int64_t d) -> OpFoldResult {
@@ -280,7 +280,7 @@ static Value rotationTile(OpBuilder &b, Location loc, Value rot, bool allTokens,
 }
 
 FailureOr<TilingResult>
-PackedMatmulOp::getTiledImplementation(OpBuilder &b,
+KernelMatmulOp::getTiledImplementation(OpBuilder &b,
                                        ArrayRef<OpFoldResult> offsets,
                                        ArrayRef<OpFoldResult> sizes) {
   Location loc = getLoc();
@@ -370,7 +370,7 @@ PackedMatmulOp::getTiledImplementation(OpBuilder &b,
   return TilingResult{{tiled}, SmallVector<Value>(tiled->getResults()), slices};
 }
 
-LogicalResult PackedMatmulOp::getResultTilePosition(
+LogicalResult KernelMatmulOp::getResultTilePosition(
     OpBuilder &, unsigned, ArrayRef<OpFoldResult> offsets,
     ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
     SmallVector<OpFoldResult> &resultSizes) {
@@ -383,24 +383,24 @@ LogicalResult PackedMatmulOp::getResultTilePosition(
 // Bufferization
 //===----------------------------------------------------------------------===//
 
-bool PackedMatmulOp::bufferizesToMemoryRead(OpOperand &operand,
+bool KernelMatmulOp::bufferizesToMemoryRead(OpOperand &operand,
                                             const AnalysisState &) {
   return &operand != &getInitMutable() || getAccumulate();
 }
 
-bool PackedMatmulOp::bufferizesToMemoryWrite(OpOperand &operand,
+bool KernelMatmulOp::bufferizesToMemoryWrite(OpOperand &operand,
                                              const AnalysisState &) {
   return &operand == &getInitMutable();
 }
 
-AliasingValueList PackedMatmulOp::getAliasingValues(OpOperand &operand,
+AliasingValueList KernelMatmulOp::getAliasingValues(OpOperand &operand,
                                                     const AnalysisState &) {
   if (&operand != &getInitMutable() || getResult().empty())
     return {};
   return {{getResult()[0], BufferRelation::Equivalent}};
 }
 
-LogicalResult PackedMatmulOp::bufferize(RewriterBase &rewriter,
+LogicalResult KernelMatmulOp::bufferize(RewriterBase &rewriter,
                                         const BufferizationOptions &options,
                                         BufferizationState &state) {
   OpBuilder::InsertionGuard guard(rewriter);
@@ -424,7 +424,7 @@ LogicalResult PackedMatmulOp::bufferize(RewriterBase &rewriter,
         rotation = buffer(getRotation());
   if (failedBuffer)
     return failure();
-  PackedMatmulOp::create(rewriter, getLoc(), TypeRange{}, getWeights(), x, xq,
+  KernelMatmulOp::create(rewriter, getLoc(), TypeRange{}, getWeights(), x, xq,
                          xd, xs, xl, xt, xf, getGamma(), scales, rotation, init,
                          getWeightTypes(), getEpilogue(), getAccumulate(),
                          getKernelConfig());

@@ -1,7 +1,7 @@
-//===- PackedMatmul.cpp - llama.packed_matmul to the tiles ------*- C++ -*-===//
+//===- KernelMatmul.cpp - llama.kernel_matmul to the tiles ------*- C++ -*-===//
 //
-// Implements `llama-lower-packed-matmul`: after bufferization, each
-// llama.packed_matmul (a tile of rows, or all of them) becomes its kernel,
+// Implements `llama-lower-kernel-matmul`: after bufferization, each
+// llama.kernel_matmul (a tile of rows, or all of them) becomes its kernel,
 // writing into its `init` buffer: the packed row-tile kernel, 16 rows at a
 // time, or the row kernel, a row (a RoPE pair) at a time. See Passes.td
 // for the contract and docs/Codegen.md for the kernels.
@@ -15,7 +15,7 @@
 #include "mlir/Dialect/AMX/AMXDialect.h"
 
 namespace mlir::llama {
-#define GEN_PASS_DEF_LLAMALOWERPACKEDMATMULPASS
+#define GEN_PASS_DEF_LLAMALOWERKERNELMATMULPASS
 #include "llama-mlir/Transforms/Passes.h.inc"
 } // namespace mlir::llama
 
@@ -26,7 +26,7 @@ using namespace mlir::llama::loops;
 namespace {
 
 /// The weight views of the op: its buffers, with their formats.
-SmallVector<WeightView> weightViews(PackedMatmulOp op) {
+SmallVector<WeightView> weightViews(KernelMatmulOp op) {
   bool packed = op.getKernelConfig().getLayout() == WeightLayout::Rows16;
   SmallVector<WeightView> ws;
   for (auto [w, name] : llvm::zip(op.getWeights(), op.getWeightTypes()))
@@ -38,7 +38,7 @@ SmallVector<WeightView> weightViews(PackedMatmulOp op) {
 /// The row kernels (tile_rows = 0): for each row (each RoPE pair) of
 /// `init`, its dot products with every token, token_block tokens at a time
 /// in a prefill, then the epilogue on the f32 scalars.
-LogicalResult lowerRowKernels(PackedMatmulOp op) {
+LogicalResult lowerRowKernels(KernelMatmulOp op) {
   OpBuilder b(op);
   Emitter e{b, op.getLoc()};
   Location loc = op.getLoc();
@@ -57,7 +57,7 @@ LogicalResult lowerRowKernels(PackedMatmulOp op) {
     if (vt.getRank() != 2 || vt.getElementType() != rowType.getElementType() ||
         vt.getDimSize(1) != rowType.getDimSize(1) ||
         (!vt.isDynamicDim(0) && vt.getDimSize(0) < n) || k % w.blockSize != 0)
-      return op.emitOpError("llama-lower-packed-matmul: the row kernels need ")
+      return op.emitOpError("llama-lower-kernel-matmul: the row kernels need ")
              << stringifyGGMLType(w.type) << " weights of " << n
              << " GGUF rows of " << k << " elements, got " << vt;
   }
@@ -143,10 +143,10 @@ LogicalResult lowerRowKernels(PackedMatmulOp op) {
   return success();
 }
 
-LogicalResult lowerPackedMatmul(PackedMatmulOp op) {
+LogicalResult lowerKernelMatmul(KernelMatmulOp op) {
   if (!op.getResult().empty())
     return op.emitOpError(
-        "llama-lower-packed-matmul: bufferize the op first (init is a tensor)");
+        "llama-lower-kernel-matmul: bufferize the op first (init is a tensor)");
   if (op.getKernelConfig().getTileRows() == 0)
     return lowerRowKernels(op);
   OpBuilder b(op);
@@ -164,7 +164,7 @@ LogicalResult lowerPackedMatmul(PackedMatmulOp op) {
   SmallVector<const WeightView *> ws;
   for (const WeightView &w : views) {
     if (!(op.getXq() ? canPackRows(w, k) : canPackFloatRows(w, k)))
-      return op.emitOpError("llama-lower-packed-matmul: ")
+      return op.emitOpError("llama-lower-kernel-matmul: ")
              << stringifyGGMLType(w.type) << " rows of " << k
              << " elements cannot be packed in 16-row tiles";
     ws.push_back(&w);
@@ -177,7 +177,7 @@ LogicalResult lowerPackedMatmul(PackedMatmulOp op) {
     x.gamma = op.getGamma();
   } else if (op.getGamma()) {
     return op.emitOpError(
-        "llama-lower-packed-matmul: gamma applies with xf only");
+        "llama-lower-kernel-matmul: gamma applies with xf only");
   }
 
   auto vt = VectorType::get({kPackedRows}, b.getF32Type());
@@ -236,13 +236,13 @@ LogicalResult lowerPackedMatmul(PackedMatmulOp op) {
   return success();
 }
 
-struct LlamaLowerPackedMatmulPass
-    : llama::impl::LlamaLowerPackedMatmulPassBase<LlamaLowerPackedMatmulPass> {
+struct LlamaLowerKernelMatmulPass
+    : llama::impl::LlamaLowerKernelMatmulPassBase<LlamaLowerKernelMatmulPass> {
   void runOnOperation() override {
-    SmallVector<PackedMatmulOp> ops;
-    getOperation()->walk([&](PackedMatmulOp op) { ops.push_back(op); });
-    for (PackedMatmulOp op : ops)
-      if (failed(lowerPackedMatmul(op)))
+    SmallVector<KernelMatmulOp> ops;
+    getOperation()->walk([&](KernelMatmulOp op) { ops.push_back(op); });
+    for (KernelMatmulOp op : ops)
+      if (failed(lowerKernelMatmul(op)))
         return signalPassFailure();
   }
 };
