@@ -35,6 +35,16 @@ SmallVector<WeightView> weightViews(KernelMatmulOp op) {
   return ws;
 }
 
+/// body(r0) for the first rows r0 = 0, step, ... of each step of n rows:
+/// once where the rows are one step (a tile of the forall).
+void forEachStep(Emitter &e, int64_t n, int64_t step,
+                 function_ref<void(Value)> body) {
+  if (n == step)
+    body(e.idx(0));
+  else
+    e.loop(e.idx(0), e.idx(n), body, step);
+}
+
 /// The row kernels (tile_rows = 0): for each row (each RoPE pair) of
 /// `init`, its dot products with every token, token_block tokens at a time
 /// in a prefill, then the epilogue on the f32 scalars.
@@ -135,10 +145,7 @@ LogicalResult lowerRowKernels(KernelMatmulOp op) {
         },
         [&](Value s) { store(s, r0, rowDots(e, kernels, rows, k, x, s)); });
   };
-  if (n == step)
-    rowStep(e.idx(0));
-  else
-    e.loop(e.idx(0), e.idx(n), rowStep, step);
+  forEachStep(e, n, step, rowStep);
   op->erase();
   return success();
 }
@@ -228,10 +235,7 @@ LogicalResult lowerKernelMatmul(KernelMatmulOp op) {
                                   ValueRange{s, r0});
         });
   };
-  if (n == kPackedRows)
-    tile(e.idx(0));
-  else
-    e.loop(e.idx(0), e.idx(n), tile, kPackedRows);
+  forEachStep(e, n, kPackedRows, tile);
   op->erase();
   return success();
 }
