@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
+#include "TileBuilder.h"
 
 #include "llama-mlir/Transforms/Passes.h"
 
@@ -86,12 +87,11 @@ LogicalResult lowerRowKernels(KernelMatmulOp op) {
   Value rot = op.getRotation();
   int64_t width = rot ? cast<MemRefType>(rot.getType()).getDimSize(2) : 0;
   int64_t step = op.getRowStep();
-  // Token s's results of rows r0 .. r0 + step - 1 (`ys`, per weight a
-  // value per row: [weight * step + row]), stored into init.
-  auto store = [&](Value s, Value r0, ArrayRef<Value> ys) {
-    auto at = [&](int64_t i) {
-      return i ? Value(arith::AddIOp::create(b, loc, r0, e.idx(i))) : r0;
-    };
+  tiles::TileBuilder t{b, loc};
+  // Token s's results of the step's rows `at` (r0 .. r0 + step - 1; `ys`,
+  // per weight a value per row: [weight * step + row]), stored into init.
+  auto store = [&](Value s, ArrayRef<Value> at, ArrayRef<Value> ys) {
+    Value r0 = at[0];
     if (epilogue == TileEpilogue::SwiGLU) {
       memref::StoreOp::create(b, loc, siluTimes(e, ys[0], ys[1]), out,
                               ValueRange{s, r0});
@@ -103,7 +103,7 @@ LogicalResult lowerRowKernels(KernelMatmulOp op) {
       Value col =
           width == n ? r0 : arith::RemUIOp::create(b, loc, r0, e.idx(width));
       for (int64_t i = 0; i < 2; ++i) {
-        Value c = i ? Value(arith::AddIOp::create(b, loc, col, e.idx(1))) : col;
+        Value c = t.add(col, i);
         auto table = [&](int64_t row) -> Value {
           return memref::LoadOp::create(b, loc, rot,
                                         ValueRange{s, e.idx(row), c});
@@ -111,7 +111,7 @@ LogicalResult lowerRowKernels(KernelMatmulOp op) {
         Value y = arith::AddFOp::create(
             b, loc, arith::MulFOp::create(b, loc, ys[i], table(0)),
             arith::MulFOp::create(b, loc, ys[1 - i], table(1)));
-        memref::StoreOp::create(b, loc, y, out, ValueRange{s, at(i)});
+        memref::StoreOp::create(b, loc, y, out, ValueRange{s, at[i]});
       }
       return;
     }
@@ -121,29 +121,28 @@ LogicalResult lowerRowKernels(KernelMatmulOp op) {
           b, loc, memref::LoadOp::create(b, loc, out, ValueRange{s, r0}), y);
     memref::StoreOp::create(b, loc, y, out, ValueRange{s, r0});
   };
-  auto rowsAt = [&](Value r0) {
+  auto rowStep = [&](Value r0) {
+    // The step's rows, once for all its tokens.
+    SmallVector<Value> at;
+    for (int64_t i = 0; i < step; ++i)
+      at.push_back(t.add(r0, i));
     SmallVector<WeightRow> rows;
     for (const WeightView &w : ws)
-      for (int64_t i = 0; i < step; ++i)
-        rows.push_back(
-            {&w, i ? Value(arith::AddIOp::create(b, loc, r0, e.idx(i))) : r0});
-    return rows;
-  };
-  auto rowStep = [&](Value r0) {
-    SmallVector<WeightRow> rows = rowsAt(r0);
+      for (Value row : at)
+        rows.push_back({&w, row});
     forTokens(
         e, seq, blocked, kernels.tokenBlock,
         [&](Value s0) {
           SmallVector<SmallVector<Value>> y =
               blockedRowsDots(e, kernels, rows, k, x, s0, kernels.tokenBlock);
-          for (int64_t t = 0; t < kernels.tokenBlock; ++t) {
+          for (int64_t i = 0; i < kernels.tokenBlock; ++i) {
             SmallVector<Value> ys;
             for (SmallVector<Value> &r : y)
-              ys.push_back(r[t]);
-            store(arith::AddIOp::create(b, loc, s0, e.idx(t)), r0, ys);
+              ys.push_back(r[i]);
+            store(arith::AddIOp::create(b, loc, s0, e.idx(i)), at, ys);
           }
         },
-        [&](Value s) { store(s, r0, rowDots(e, kernels, rows, k, x, s)); });
+        [&](Value s) { store(s, at, rowDots(e, kernels, rows, k, x, s)); });
   };
   forEachStep(e, n, step, rowStep);
   op->erase();
