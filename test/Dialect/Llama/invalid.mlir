@@ -310,6 +310,14 @@ func.func @attention_c3_dynamic_heads(%q: tensor<?x?x8xf32>, %k: tensor<?x4x8xf3
 
 // -----
 
+func.func @gqa_attention_c3_zero_kv_heads(%q: tensor<?x8x8xf32>, %k: tensor<?x0x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<5x128x4x8xf32>) {
+  // expected-error @+1 {{'llama.gqa_attention' op n_heads 8 must be a multiple of n_kv_heads 0}}
+  %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64} : (tensor<?x8x8xf32>, tensor<?x0x8xf32>, tensor<?x0x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x4x8xf32>) -> tensor<?x8x8xf32>
+  return
+}
+
+// -----
+
 func.func @attention_c3_grouping(%q: tensor<?x8x8xf32>, %k: tensor<?x3x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<5x128x3x8xf32>) {
   // expected-error @+1 {{'llama.attention' op n_heads 8 must be a multiple of n_kv_heads 3}}
   %o = llama.attention %q, %k, %k, %p, %c {layer = 0 : i64} : (tensor<?x8x8xf32>, tensor<?x3x8xf32>, tensor<?x3x8xf32>, tensor<?xi32>, !llama.kv_cache<5x128x3x8xf32>) -> tensor<?x8x8xf32>

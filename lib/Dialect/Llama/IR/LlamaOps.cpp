@@ -263,7 +263,7 @@ template <typename OpTy> static LogicalResult verifyAttention(OpTy op) {
   int64_t nHeads = q.getDimSize(1), nKVHeads = k.getDimSize(1);
   if (ShapedType::isDynamic(nHeads) || ShapedType::isDynamic(nKVHeads))
     return op.emitOpError("n_heads and n_kv_heads must be static");
-  if (nHeads % nKVHeads != 0)
+  if (nHeads <= 0 || nKVHeads <= 0 || nHeads % nKVHeads != 0)
     return op.emitOpError() << "n_heads " << nHeads
                             << " must be a multiple of n_kv_heads " << nKVHeads;
   // attention_c4
