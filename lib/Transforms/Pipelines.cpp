@@ -59,6 +59,8 @@ struct LoopsStages {
   bool parallelLinalg = false;
   /// Layers outlined into shared functions (CPU).
   bool shareLayers = false;
+  /// CPU code: the kernel tiles' loops are flattened for the thread pool.
+  bool cpu = false;
 };
 
 /// Steps 0-7, shared by the CPU and GPU pipelines: llama ops to loops over
@@ -95,9 +97,10 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   //    configuration says; entry points get the runtime ABI.
   pm.addPass(createLlamaLowerToLoopsPass());
   addCleanupPasses(pm, /*licm=*/false);
-  //    The configured structured ops (llama.kernel_matmul) are tiled by
-  //    their row step (16-row tiles, or a row or RoPE pair of the row
-  //    kernels) into scf.forall: one parallel task per tile.
+  //    The configured structured ops are tiled into scf.forall, one
+  //    parallel task per tile: llama.kernel_matmul by its row step (16-row
+  //    tiles, or a row or RoPE pair of the row kernels),
+  //    llama.kernel_attention by token and KV head.
   pm.addPass(createLlamaTileKernelsPass());
   if (opts.stopAfterLlamaLowering)
     return false;
@@ -109,11 +112,14 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   bufOpts.bufferizeFunctionBoundaries = false;
   pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
   pm.addPass(createCanonicalizerPass());
-  //    The tiles' loops become scf.parallel (the form the thread pool and
-  //    the GPU mapping take), and each tile its packed row-tile or row
-  //    kernel.
+  //    The tiles' loops become one-dimensional scf.parallel (the form the
+  //    thread pool and the GPU mapping take), and each tile its kernel: the
+  //    packed row-tile or row kernel, the attention's online softmax.
   pm.addPass(createForallToParallelLoopPass());
+  if (opts.cpu)
+    pm.addPass(createLlamaFlattenParallelLoopsPass());
   pm.addPass(createLlamaLowerKernelMatmulPass());
+  pm.addPass(createLlamaLowerKernelAttentionPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   // 6. Free every buffer allocated for an intermediate once it is dead.
@@ -153,6 +159,7 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
   loops.kernels.tokenBlock = opts.tokenBlock;
   loops.kernels.packedWeights = opts.packedWeights;
   loops.shareLayers = opts.shareLayers;
+  loops.cpu = true;
   if (!buildLoopsStages(pm, loops))
     return;
   // 8. The entry points' intermediates become views of one static arena,

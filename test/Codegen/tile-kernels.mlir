@@ -1,4 +1,5 @@
 // RUN: llama-opt %s -split-input-file -llama-tile-kernels -verify-diagnostics | FileCheck %s
+// RUN: llama-opt %s -split-input-file -llama-tile-kernels -cse | FileCheck %s --check-prefix=CSE
 
 // A Q4_0 prefill's llama.kernel_matmul (64 rows) becomes an scf.forall of
 // 4 row tiles: each takes rows [16 i, 16 i + 16) of the destination, all
@@ -118,4 +119,63 @@ func.func @negative_tiled_or_model_level(%w: memref<16x36xi8>, %xq: tensor<?x64x
   %wm = llama.weight "w" : !llama.weight<16x64xq4_0>
   %m = llama.matmul %x, %wm {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} : (tensor<?x64xf32>, !llama.weight<16x64xq4_0>) -> tensor<?x16xf32>
   return %t, %m : tensor<?x16xf32>, tensor<?x16xf32>
+}
+
+// -----
+
+// A prefill's llama.kernel_attention becomes a two-dimensional scf.forall
+// over (tokens, KV heads): iteration (i, g) takes token i / 2 (i even) or
+// seq - 1 - i / 2 (i odd), the query heads [4 g, 4 g + 4) of it, its
+// position, the cache column g of keys and values (all rows), and the same
+// slice of the destination. The tile (one token) is in no order.
+// CHECK-LABEL: func.func @tile_attention_prefill
+// CHECK: %[[SEQ:.*]] = tensor.dim %{{.*}}, %c0 : tensor<?x8x8xf32>
+// CHECK: scf.forall (%[[I:.*]], %[[G:.*]]) in (%[[SEQ]], 2) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<?x8x8xf32>)
+// CHECK: %[[HALF:.*]] = arith.divui %[[I]], %c2
+// CHECK: %[[ODD:.*]] = arith.cmpi ne
+// CHECK: %[[BACK:.*]] = arith.subi %{{.*}}, %[[HALF]] : index
+// CHECK: %[[S:.*]] = arith.select %[[ODD]], %[[BACK]], %[[HALF]] : index
+// CHECK: %[[H:.*]] = arith.muli %[[G]], %c4
+// CHECK: %[[Q:.*]] = tensor.extract_slice %{{.*}}[%[[S]], %[[H]], 0] [1, 4, 8] [1, 1, 1] : tensor<?x8x8xf32> to tensor<1x4x8xf32>
+// CHECK: %[[P:.*]] = tensor.extract_slice %{{.*}}[%[[S]]] [1] [1] : tensor<?xi32> to tensor<1xi32>
+// CHECK: %[[K:.*]] = memref.subview %{{.*}}[0, %[[G]], 0] [16, 1, 8] [1, 1, 1] : memref<16x2x8xf32> to memref<16x1x8xf32, strided<[16, 8, 1], offset: ?>>
+// CHECK: %[[V:.*]] = memref.subview %{{.*}}[0, %[[G]], 0] [16, 1, 8] [1, 1, 1] : memref<16x2x8xf32> to memref<16x1x8xf32, strided<[16, 8, 1], offset: ?>>
+// CHECK: %[[T:.*]] = tensor.extract_slice %[[O]][%[[S]], %[[H]], 0] [1, 4, 8]
+// CHECK: %[[R:.*]] = llama.kernel_attention q(%[[Q]] : tensor<1x4x8xf32>) positions(%[[P]] : tensor<1xi32>) cache(%[[K]], %[[V]] : {{.*}}) outs(%[[T]] : tensor<1x4x8xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, scale = 3.535530e-01 : f32} -> tensor<1x4x8xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK: tensor.parallel_insert_slice %[[R]] into %[[O]][%{{.*}}, %{{.*}}, 0] [1, 4, 8] [1, 1, 1]
+// With CSE, the result goes back where the iteration read its slices.
+// CSE-LABEL: func.func @tile_attention_prefill
+// CSE: %[[S:.*]] = arith.select
+// CSE: %[[H:.*]] = arith.muli
+// CSE: tensor.extract_slice %{{.*}}[%[[S]], %[[H]], 0] [1, 4, 8]
+// CSE: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%[[S]], %[[H]], 0] [1, 4, 8] [1, 1, 1]
+func.func @tile_attention_prefill(%q: tensor<?x8x8xf32>, %p: tensor<?xi32>, %k: memref<16x2x8xf32>, %v: memref<16x2x8xf32>, %init: tensor<?x8x8xf32>) -> tensor<?x8x8xf32> {
+  %o = llama.kernel_attention q(%q : tensor<?x8x8xf32>) positions(%p : tensor<?xi32>) cache(%k, %v : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<?x8x8xf32>) {outside_in, scale = 0.353553 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<?x8x8xf32>
+  return %o : tensor<?x8x8xf32>
+}
+
+// -----
+
+// A decode step (no outside_in): tokens in order, one task per KV head.
+// CHECK-LABEL: func.func @tile_attention_decode
+// CHECK: scf.forall (%[[I:.*]], %[[G:.*]]) in (1, 2)
+// CHECK-NOT: arith.select
+// CHECK: tensor.extract_slice %{{.*}}[%[[I]], %{{.*}}, 0] [1, 4, 8]
+// CHECK: llama.kernel_attention {{.*}} -> tensor<1x4x8xf32>
+func.func @tile_attention_decode(%q: tensor<1x8x8xf32>, %p: tensor<1xi32>, %k: memref<16x2x8xf16>, %init: tensor<1x8x8xf32>) -> tensor<1x8x8xf32> {
+  %o = llama.kernel_attention q(%q : tensor<1x8x8xf32>) positions(%p : tensor<1xi32>) cache(%k, %k : memref<16x2x8xf16>, memref<16x2x8xf16>) outs(%init : tensor<1x8x8xf32>) {scale = 0.353553 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<1x8x8xf32>
+  return %o : tensor<1x8x8xf32>
+}
+
+// -----
+
+// negative_: an attention on buffers (already a tile, or bufferized) is
+// left alone.
+// CHECK-LABEL: func.func @negative_attention_on_buffers
+// CHECK-NOT: scf.forall
+// CHECK: llama.kernel_attention
+func.func @negative_attention_on_buffers(%q: memref<4x8x8xf32>, %p: memref<4xi32>, %k: memref<16x2x8xf32>, %o: memref<4x8x8xf32>) {
+  llama.kernel_attention q(%q : memref<4x8x8xf32>) positions(%p : memref<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%o : memref<4x8x8xf32>) {outside_in, scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+  return
 }

@@ -8,7 +8,7 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACKW
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=AMX
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=AVX2T
-// RUN: llama-opt %s -split-input-file -llama-configure-kernels -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=RK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-flatten-parallel-loops -llama-lower-kernel-matmul -llama-lower-kernel-attention -verify-diagnostics | FileCheck %s --check-prefix=RK
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=INTRK
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=sve" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=SVERK
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops 2>&1 | FileCheck %s --check-prefix=NOCONFIG
@@ -489,7 +489,7 @@ func.func @negative_prefill_norm_kernel(%x: tensor<?x1280xf32>) -> tensor<?x2xf3
 // CHECK: memref.store %{{.*}}, %[[KC]][
 // CHECK: arith.truncf %{{.*}} : f32 to f16
 // CHECK: memref.store %{{.*}}, %[[VC]][
-// CHECK: scf.parallel
+// CHECK: llama.kernel_attention {{.*}} cache(%[[KCL:.*]], %[[VCL:.*]] : memref<16x2x8xf16
 // CHECK: return
 // In packed tiles the projections store only their results (K and V of
 // one tile each: a loop over tokens, not a parallel one); the attention
@@ -539,16 +539,34 @@ func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>,
 }
 // -----
 
-// GQA attention: one task per (token, KV head); cache rows are loaded once
-// per step as whole vectors and shared by the kv_mul = 4 query heads, whose
-// running max, sum and output row (4 + 4 + 4 values) are loop-carried.
+// GQA attention on CPUs: the cache append, then the structured op over
+// the layer's cache views, with the CPU configuration and the default
+// scale 1/sqrt(8); a decode step keeps its one token in order.
 // CHECK-LABEL: func.func @gqa_attention
-// CHECK: scf.parallel
-// CHECK-COUNT-4: vector.load %{{.*}} : memref<1x8x8xf32>, vector<8xf32>
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK-COUNT-2: vector.load %{{.*}} : memref<16x2x8xf16, strided<[16, 8, 1]>>, vector<8xf16>
-// CHECK-NOT: vector.load
-// CHECK: scf.yield
+// CHECK: memref.store
+// CHECK: %[[KC:.*]] = memref.subview %{{.*}}[0, 0, 0, 0] [1, 16, 2, 8]
+// CHECK: %[[VC:.*]] = memref.subview %{{.*}}[0, 0, 0, 0] [1, 16, 2, 8]
+// CHECK: llama.kernel_attention q(%{{.*}} : tensor<1x8x8xf32>) positions(%{{.*}} : tensor<1xi32>) cache(%[[KC]], %[[VC]] : memref<16x2x8xf16, strided<[16, 8, 1]>>, memref<16x2x8xf16, strided<[16, 8, 1]>>) outs(%{{.*}} : tensor<1x8x8xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, scale = 0.353553385 : f32} -> tensor<1x8x8xf32>
+// CHECK-NOT: scf.parallel
+// After tiling, bufferization and llama-lower-kernel-attention: one task
+// per (token, KV head), 2 here (the forall's unit token dimension folded
+// away); the task's 4 query heads and their cache column as views; cache
+// rows are loaded once per step as whole vectors and shared by the
+// kv_mul = 4 query heads, whose running max, sum and output row (4 + 4 + 4
+// values) are loop-carried.
+// RK-LABEL: func.func @gqa_attention
+// RK: scf.parallel (%[[G:.*]]) = (%c0{{.*}}) to (%c2{{.*}}) step
+// RK: %[[H0:.*]] = arith.muli %[[G]], %c4
+// RK: %[[Q:.*]] = memref.subview %{{.*}}[0, %[[H0]], 0] [1, 4, 8]
+// RK: memref.subview %{{.*}}[0, %[[G]], 0] [16, 1, 8]
+// RK: memref.subview %{{.*}}[0, %[[G]], 0] [16, 1, 8]
+// RK-COUNT-4: vector.load %[[Q]]
+// RK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// RK-COUNT-2: vector.load %{{.*}} : memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>, vector<8xf16>
+// RK-NOT: vector.load
+// RK: scf.yield
+// RK-COUNT-4: vector.store %{{.*}} : memref<1x4x8xf32, strided<[64, 8, 1], offset: ?>>, vector<8xf32>
+// RK: scf.reduce
 // On GPUs (decode: a static number of tokens) a warp per (task, run of
 // cache rows): up to 16 runs (the cache's 16 rows) of at least 4 rows each,
 // head_dim 8 over the lanes (lanes 8..31 read dim 7 and count zero); per
@@ -593,20 +611,27 @@ func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tenso
 // -----
 
 // A CPU prefill takes its tokens in the order 0, seq - 1, 1, seq - 2, ...
-// (task i: j = i / n_kv_heads, token j / 2 or seq - 1 - j / 2 for odd j),
-// so that the contiguous task ranges of the thread pool cost the same under
-// the causal mask.
+// (`outside_in`; task i: j = i / n_kv_heads, token j / 2 or seq - 1 - j / 2
+// for odd j), so that the contiguous task ranges of the thread pool cost
+// the same under the causal mask.
 // CHECK-LABEL: func.func @gqa_attention_prefill_order
-// CHECK: %[[SEQ:.*]] = memref.dim %{{.*}}, %c0{{.*}} : memref<?x8x8xf32>
-// CHECK: scf.parallel (%[[I:.*]]) =
-// CHECK: %[[J:.*]] = arith.divui %[[I]], %c2
-// CHECK: %[[H:.*]] = arith.divui %[[J]], %c2
-// CHECK: %[[R:.*]] = arith.remui %[[J]], %c2
-// CHECK: %[[ODD:.*]] = arith.cmpi ne, %[[R]], %c0
-// CHECK: %[[LAST:.*]] = arith.subi %[[SEQ]], %c1
-// CHECK: %[[BACK:.*]] = arith.subi %[[LAST]], %[[H]]
-// CHECK: %[[S:.*]] = arith.select %[[ODD]], %[[BACK]], %[[H]] : index
-// CHECK: memref.load %{{.*}}[%[[S]]] : memref<?xi32>
+// CHECK: llama.kernel_attention {{.*}} {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, outside_in, scale = 0.353553385 : f32} -> tensor<?x8x8xf32>
+// RK-LABEL: func.func @gqa_attention_prefill_order
+// RK: scf.parallel (%[[I:.*]]) =
+// RK: %[[J:.*]] = arith.divsi %[[I]], %c2
+// RK: %[[H:.*]] = arith.divui %[[J]], %c2
+// RK: %[[R:.*]] = arith.remui %[[J]], %c2
+// RK: %[[ODD:.*]] = arith.cmpi ne, %[[R]], %c0
+// RK: %[[SEQ:.*]] = memref.dim %{{.*}}, %c0{{.*}} : memref<?x8x8xf32>
+// RK: %[[LAST:.*]] = arith.subi %[[SEQ]], %c1{{.*}}
+// RK: %[[BACK:.*]] = arith.subi %[[LAST]], %[[H]]
+// RK: %[[S:.*]] = arith.select %[[ODD]], %[[BACK]], %[[H]] : index
+// RK: %[[Q:.*]] = memref.subview %{{.*}}[%[[S]], %[[HEAD:.*]], 0] [1, 4, 8] [1, 1, 1] : memref<?x8x8xf32>
+// RK: %[[P:.*]] = memref.subview %{{.*}}[%[[S]]] [1] [1] : memref<?xi32>
+// RK: %[[O:.*]] = memref.subview %{{.*}}[%[[S]], %[[HEAD]], 0] [1, 4, 8] [1, 1, 1] : memref<?x8x8xf32>
+// RK: memref.load %[[P]][%c0{{.*}}]
+// RK: vector.load %[[Q]]
+// RK: vector.store %{{.*}}, %[[O]]
 func.func @gqa_attention_prefill_order(%q: tensor<?x8x8xf32>, %k: tensor<?x2x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<1x16x2x8xf16>) -> tensor<?x8x8xf32> {
   %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64} : (tensor<?x8x8xf32>, tensor<?x2x8xf32>, tensor<?x2x8xf32>, tensor<?xi32>, !llama.kv_cache<1x16x2x8xf16>) -> tensor<?x8x8xf32>
   return %o : tensor<?x8x8xf32>

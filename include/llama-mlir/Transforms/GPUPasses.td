@@ -97,31 +97,6 @@ def LlamaGPUHostBuffersPass
   ];
 }
 
-def LlamaFlattenParallelLoopsPass : Pass<"llama-flatten-parallel-loops"> {
-  let summary = "Collapse every multi-dimensional scf.parallel into one "
-                "dimension";
-  let description = [{
-    An outermost `scf.parallel` over several dimensions (the residual adds
-    that `convert-linalg-to-parallel-loops` gives: tokens x features)
-    becomes a one-dimensional loop over the product of the trip counts,
-    the indices recovered by division and remainder:
-
-        scf.parallel (%s, %d) = (%c0, %c0) to (%n, %c4096) step (%c1, %c1)
-      becomes
-        scf.parallel (%i) = (%c0) to (%n * 4096) step (%c1)
-          // %s = %i / 4096, %d = %i % 4096
-
-    The GPU pipeline tiles parallel loops by the block size along their
-    first dimension; with one token (decode) an unflattened tokens x
-    features loop would use one thread per block. One-dimensional loops and
-    loops nested in another `scf.parallel` are left alone.
-  }];
-  let dependentDialects = [
-    "::mlir::arith::ArithDialect",
-    "::mlir::scf::SCFDialect",
-  ];
-}
-
 def LlamaLowerGPUMathPass : Pass<"llama-lower-gpu-math"> {
   let summary = "Lower math ops in device code to NVVM intrinsics";
   let description = [{

@@ -187,6 +187,12 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
       `positions`, then computes, per token and query head, the scaled
       scores against cache rows `0..pos`, a max-subtracted softmax, and the
       weighted sum of the value rows of KV head `h / kv_mul`.
+    * `llama.gqa_attention` stores them likewise, then on CPUs becomes a
+      `llama.kernel_attention` on tensors over the layer's cache views
+      (`outside_in` in a prefill), which `llama-tile-kernels` and
+      `llama-lower-kernel-attention` take from there; on GPUs a warp (or,
+      with thread kernels, a thread) per (token, KV head) task with an
+      online softmax.
 
     Each op's operands are read through `bufferization.to_buffer` and its
     result is a fresh buffer wrapped by `bufferization.to_tensor restrict`,
@@ -218,8 +224,8 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     (`llama-lower-to-linalg`); every model-level op configured; functions
     with `!llama.kv_cache` or weights.
     Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor
-    ops, `llama.kernel_matmul` and `linalg.generic` (CPU matmuls; RoPE
-    tables).
+    ops, `llama.kernel_matmul`, `llama.kernel_attention` and
+    `linalg.generic` (CPU matmuls and attention; RoPE tables).
   }];
   let dependentDialects = [
     "::mlir::amx::AMXDialect",
@@ -238,24 +244,27 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
 }
 
 def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
-  let summary = "Tile configured kernel ops into scf.forall over their row "
-                "tiles";
+  let summary = "Tile configured kernel ops into scf.forall over their "
+                "parallel tasks";
   let description = [{
-    Every `llama.kernel_matmul` (today the one op that implements
-    `TilingInterface` and carries a `#llama.kernel_config`; another such op
-    would be tiled by its configuration's `tile_rows`) is tiled with the
-    upstream
-    `scf::tileUsingSCF` by its row step: tile sizes `[0, step]` (all
-    tokens; `step` = the configuration's `tile_rows` for packed tiles, 1
-    row for row kernels, 2 for their RoPE pairs), loops of type
-    `scf.forall`, so each iteration is one parallel task. Each iteration
-    holds a `tensor.extract_slice` of the destination, subviews of the
-    weights' rows and the op on them, and a `tensor.parallel_insert_slice`
-    of its result; the op's configuration is kept on the tiled op.
+    The configured kernel ops on tensors are tiled with the upstream
+    `scf::tileUsingSCF`, loops of type `scf.forall` (normalized: from 0 by
+    1), so each iteration is one parallel task:
+    * `llama.kernel_matmul` by its row step: tile sizes `[0, step]` (all
+      tokens; `step` = the configuration's `tile_rows` for packed tiles, 1
+      row for row kernels, 2 for their RoPE pairs), a one-dimensional
+      forall over the row tiles;
+    * `llama.kernel_attention` by `[1, 1]`: a two-dimensional forall over
+      (tokens, KV heads), each iteration one token (in outside-in order
+      where the op has `outside_in`) and the query heads of one KV head.
+    Each iteration holds `tensor.extract_slice`s of the destination and the
+    per-token operands, subviews of the weights' rows or of the cache
+    layer's columns, the op on them and a `tensor.parallel_insert_slice` of
+    its result; the op's configuration is kept on the tiled op.
 
-    An op whose rows cannot be tiled that way (not a static multiple of
-    the step) is an error. Ops already inside an `scf.forall` or on
-    buffers are left alone.
+    An op that cannot be tiled that way (rows not a static multiple of the
+    step) is an error. Ops already inside an `scf.forall` or on buffers are
+    left alone.
 
     Output IR: the input with each such op replaced by its `scf.forall`.
   }];
@@ -264,6 +273,64 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def LlamaFlattenParallelLoopsPass : Pass<"llama-flatten-parallel-loops"> {
+  let summary = "Collapse every multi-dimensional scf.parallel into one "
+                "dimension";
+  let description = [{
+    An outermost `scf.parallel` over several dimensions (on CPUs the
+    tiles of `llama.kernel_attention`: tokens x KV heads; on GPUs also the
+    residual adds that `convert-linalg-to-parallel-loops` gives: tokens x
+    features) becomes a one-dimensional loop over the product of the trip counts,
+    the indices recovered by division and remainder:
+
+        scf.parallel (%s, %d) = (%c0, %c0) to (%n, %c4096) step (%c1, %c1)
+      becomes
+        scf.parallel (%i) = (%c0) to (%n * 4096) step (%c1)
+          // %s = %i / 4096, %d = %i % 4096
+
+    The CPU thread pool (`llama-outline-parallel-loops`) takes
+    one-dimensional loops, and splits their iterations into contiguous
+    ranges, the first dimension the slowest; the GPU pipeline tiles
+    parallel loops by the block size along their first dimension, so that
+    with one token (decode) an unflattened tokens x features loop would use
+    one thread per block. One-dimensional loops and loops nested in another
+    `scf.parallel` are left alone.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def LlamaLowerKernelAttentionPass : Pass<"llama-lower-kernel-attention"> {
+  let summary = "Write each llama.kernel_attention on buffers as its online "
+                "softmax";
+  let description = [{
+    Runs after bufferization. Each `llama.kernel_attention` whose `init` is
+    a buffer becomes, for each of its tokens s (in outside-in order with
+    `outside_in`) and each of its KV heads g, the kernel of one task: the
+    kv_mul query rows of the heads sharing g loaded as
+    `vector<head_dim x f32>`, then one `scf.for` over the cache rows
+    t = 1 .. positions[s] (row 0 starts the state) that loads K[t, g] and
+    V[t, g] once (`arith.extf` from an f16 cache) and updates, per head,
+    the running max m, sum l and output o, loop-carried:
+    x = scale * sum(q * K[t]) (`vector.reduction`), m' = max(m, x),
+    l' = l exp(m - m') + exp(x - m'), o' = fma(exp(x - m'), V[t],
+    o exp(m - m')); finally `init[s, h, :] = o * (1 / l)`. A tile of one
+    token and one KV head (what `llama-tile-kernels` gives) has no loops
+    around its task. Ops on tensors are an error (bufferize first).
+
+    Output IR: `scf`, `memref`, `vector`, `arith` and `math` ops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -1,9 +1,10 @@
 //===- TileKernels.cpp - configured kernel ops to scf.forall ----*- C++ -*-===//
 //
-// Implements `llama-tile-kernels`: the configured kernel ops are tiled by
-// their row step with the upstream tiling of
-// TilingInterface ops, into an scf.forall whose iterations are the
-// parallel tasks. See Passes.td for the contract.
+// Implements `llama-tile-kernels`: the configured kernel ops are tiled
+// into their parallel tasks (a matmul's row step, an attention's token and
+// KV head) with the upstream tiling of TilingInterface ops, into an
+// scf.forall whose iterations are the tasks. See Passes.td for the
+// contract.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::llama {
@@ -28,39 +30,40 @@ using namespace mlir::llama;
 
 namespace {
 
-/// The rows of one tile of a configured kernel op: the row step of
-/// llama.kernel_matmul (its tile_rows, or 1 or 2 rows for row kernels);
-/// for the model-level ops, their configuration's tile_rows (0: untiled).
-int64_t rowTileOf(Operation *op) {
-  if (auto pm = dyn_cast<KernelMatmulOp>(op))
-    return pm.getRowStep();
-  auto config =
-      op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
-  return config ? config.getTileRows() : 0;
+/// The tile sizes of a configured kernel op, one per dimension of its
+/// iteration space (0: untiled), or none for other ops: all tokens and the
+/// row step of llama.kernel_matmul (its tile_rows, or 1 or 2 rows for row
+/// kernels); one token and one KV head of llama.kernel_attention.
+SmallVector<int64_t> tileSizesOf(Operation *op) {
+  if (auto m = dyn_cast<KernelMatmulOp>(op))
+    return {0, m.getRowStep()};
+  if (isa<KernelAttentionOp>(op))
+    return {1, 1};
+  return {};
 }
 
 struct LlamaTileKernelsPass
     : llama::impl::LlamaTileKernelsPassBase<LlamaTileKernelsPass> {
   void runOnOperation() override {
-    SmallVector<std::pair<TilingInterface, int64_t>> ops;
+    SmallVector<std::pair<TilingInterface, SmallVector<int64_t>>> ops;
     getOperation()->walk([&](TilingInterface op) {
-      int64_t rows = rowTileOf(op);
-      if (rows == 0 || op->getParentOfType<scf::ForallOp>() ||
+      SmallVector<int64_t> sizes = tileSizesOf(op);
+      if (sizes.empty() || op->getParentOfType<scf::ForallOp>() ||
           op->getNumResults() == 0)
         return;
-      ops.push_back({op, rows});
+      ops.push_back({op, sizes});
     });
     IRRewriter rewriter(&getContext());
-    for (auto [op, rows] : ops) {
+    for (auto &[op, sizes] : ops) {
       rewriter.setInsertionPoint(op);
       scf::SCFTilingOptions options;
       options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-      options.setTileSizes(
-          {rewriter.getIndexAttr(0), rewriter.getIndexAttr(rows)});
+      options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
       FailureOr<scf::SCFTilingResult> tiled =
           scf::tileUsingSCF(rewriter, op, options);
       if (failed(tiled)) {
-        op->emitOpError("llama-tile-kernels: cannot tile the rows by ") << rows;
+        op->emitOpError("llama-tile-kernels: cannot tile by [")
+            << llvm::make_range(sizes.begin(), sizes.end()) << "]";
         return signalPassFailure();
       }
       rewriter.replaceOp(op, tiled->replacements);

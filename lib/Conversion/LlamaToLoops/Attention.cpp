@@ -1,9 +1,10 @@
-//===- Attention.cpp - llama.attention and llama.gqa_attention ---*- C++
-//-*-===//
+//===- Attention.cpp - llama.attention and llama.gqa_attention -*- C++ -*-===//
 //
-// The attention kernels: the cache append of an unfused attention, and
-// causal GQA attention with an online softmax over the KV cache (a task
-// per token and KV head; on GPUs a warp per task).
+// The attention kernels: the unfused attention (a score row per head), and
+// causal GQA attention with an online softmax over the KV cache, a task per
+// token and KV head: on CPUs the structured llama.kernel_attention (tiled
+// by llama-tile-kernels, each task written by llama-lower-kernel-attention
+// with attendKVHead), on GPUs a warp per task or a thread per task.
 //
 //===----------------------------------------------------------------------===//
 
@@ -128,16 +129,7 @@ static AttentionTask attentionTask(Emitter &e, Value i, int64_t nkv, Value pos,
   return {s, g, arith::AddIOp::create(b, e.loc, p, e.idx(1))};
 }
 
-/// One online-softmax step for score x with running max m and sum l:
-/// the new max, the factor `corr` = exp(m - new max) that rescales the
-/// previous sum and output, the row's weight p = exp(x - new max), and the
-/// new sum l * corr + p (unset by softmaxRescale, which merging partial
-/// results uses: there x is a run's max and p rescales its sum and output).
-struct SoftmaxStep {
-  Value max, corr, p, sum;
-};
-
-static SoftmaxStep softmaxRescale(Emitter &e, Value m, Value x) {
+SoftmaxStep softmaxRescale(Emitter &e, Value m, Value x) {
   OpBuilder &b = e.b;
   Value mNew = arith::MaximumFOp::create(b, e.loc, m, x);
   Value corr =
@@ -147,7 +139,7 @@ static SoftmaxStep softmaxRescale(Emitter &e, Value m, Value x) {
   return {mNew, corr, p, Value()};
 }
 
-static SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x) {
+SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x) {
   SoftmaxStep st = softmaxRescale(e, m, x);
   st.sum = arith::AddFOp::create(
       e.b, e.loc, arith::MulFOp::create(e.b, e.loc, l, st.corr), st.p);
@@ -380,6 +372,74 @@ static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
   });
 }
 
+/// The attention of token `s` (cache rows [0, end)) for KV head `g`: row 0
+/// starts each of the kv_mul query heads (m = its score, l = 1, o = V[0]), rows
+/// 1 .. end - 1 update them with an online softmax, each K and V row loaded
+/// once for all of them; then out[s, h, :] = o_h / l_h.
+void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
+                  Value g, Value end, float scaleValue, int64_t kvMul) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  int64_t hd = cast<MemRefType>(q.getType()).getDimSize(2);
+  Type cacheElt = cast<MemRefType>(kc.getType()).getElementType();
+  auto rowType = VectorType::get({hd}, b.getF32Type());
+  Value scale = e.f32(scaleValue);
+  auto bcast = [&](Value x) {
+    return vector::BroadcastOp::create(b, loc, rowType, x);
+  };
+  SmallVector<Value> heads, qs;
+  for (int64_t j = 0; j < kvMul; ++j) {
+    heads.push_back(arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, g, e.idx(kvMul)), e.idx(j)));
+    qs.push_back(vector::LoadOp::create(b, loc, rowType, q,
+                                        ValueRange{s, heads[j], e.idx(0)}));
+  }
+  auto cacheRow = [&](Value c, Value t) -> Value {
+    Value r = vector::LoadOp::create(b, loc, VectorType::get({hd}, cacheElt), c,
+                                     ValueRange{t, g, e.idx(0)});
+    return cacheElt.isF32() ? r
+                            : Value(arith::ExtFOp::create(b, loc, rowType, r));
+  };
+  auto score = [&](int64_t j, Value krow) -> Value {
+    Value dot =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                    arith::MulFOp::create(b, loc, qs[j], krow));
+    return arith::MulFOp::create(b, loc, dot, scale);
+  };
+  SmallVector<Value> init;
+  Value k0 = cacheRow(kc, e.idx(0)), v0 = cacheRow(vc, e.idx(0));
+  for (int64_t j = 0; j < kvMul; ++j)
+    init.push_back(score(j, k0));
+  init.append(kvMul, e.f32(1.0));
+  init.append(kvMul, v0);
+  auto loop = scf::ForOp::create(
+      b, loc, e.idx(1), end, e.idx(1), init,
+      [&](OpBuilder &nb, Location, Value t, ValueRange st) {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
+        SmallVector<Value> next(st.begin(), st.end());
+        for (int64_t j = 0; j < kvMul; ++j) {
+          SoftmaxStep st1 =
+              softmaxStep(e, st[j], st[kvMul + j], score(j, krow));
+          next[j] = st1.max;
+          next[kvMul + j] = st1.sum;
+          next[2 * kvMul + j] = vector::FMAOp::create(
+              b, loc, bcast(st1.p), vrow,
+              arith::MulFOp::create(b, loc, st[2 * kvMul + j],
+                                    bcast(st1.corr)));
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  for (int64_t j = 0; j < kvMul; ++j) {
+    Value inv =
+        arith::DivFOp::create(b, loc, e.f32(1.0), loop.getResult(kvMul + j));
+    Value o = arith::MulFOp::create(b, loc, loop.getResult(2 * kvMul + j),
+                                    bcast(inv));
+    vector::StoreOp::create(b, loc, o, out, ValueRange{s, heads[j], e.idx(0)});
+  }
+}
+
 LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   b.setInsertionPoint(op);
   if (failed(appendToCache(op, op.getKey(), op.getValue(), op.getPositions(),
@@ -390,11 +450,28 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   int64_t layer = op.getLayerAttr().getInt();
   Value kc = cacheLayer(b, loc, caches.lookup(op.getCache()).first, layer),
         vc = cacheLayer(b, loc, caches.lookup(op.getCache()).second, layer);
-  Type cacheElt = cast<MemRefType>(kc.getType()).getElementType();
-  int64_t nkv = op.getNumKVHeads(), hd = op.getHeadDim(), kvMul = op.getKVMul();
+  auto rt = cast<RankedTensorType>(op.getType());
+  if (kernels.cpu()) {
+    // The structured op over the cache layer, which llama-tile-kernels
+    // tiles into one task per (token, KV head) and
+    // llama-lower-kernel-attention writes as the online softmax; a
+    // prefill's tokens outside-in.
+    Value seq = tensor::DimOp::create(b, loc, op.getQuery(), 0);
+    Value init = e.toTensor(
+        e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{}), rt);
+    auto config =
+        op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+    auto kernel = KernelAttentionOp::create(
+        b, loc, TypeRange{rt}, op.getQuery(), op.getPositions(), kc, vc, init,
+        b.getF32FloatAttr(op.getScaleOrDefault()),
+        rt.isDynamicDim(0) ? b.getUnitAttr() : UnitAttr(), config);
+    op.getResult().replaceAllUsesWith(kernel.getResult()[0]);
+    op->erase();
+    return success();
+  }
+  int64_t nkv = op.getNumKVHeads();
   Value q = e.buffer(op.getQuery()), pos = e.buffer(op.getPositions());
   Value seq = e.dim(q, 0);
-  auto rt = cast<RankedTensorType>(op.getType());
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
   if (kernels.gpu) {
     // Decode (a static number of tokens): about 1024 warps in all, no
@@ -408,74 +485,14 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
     e.replaceWithBuffer(op, out, rt);
     return success();
   }
-  auto rowType = VectorType::get({hd}, b.getF32Type());
-  Value scale = e.f32(op.getScaleOrDefault());
-  auto bcast = [&](Value x) {
-    return vector::BroadcastOp::create(b, loc, rowType, x);
-  };
-  // One task per (token, KV head): i = s * n_kv_heads + g.
+  // GPU thread kernels: a thread per (token, KV head), i = s * n_kv_heads + g.
   Value tasks = arith::MulIOp::create(b, loc, seq, e.idx(nkv));
   parallelFor(e, tasks, [&](Value i) {
     AttentionTask task = attentionTask(
         e, i, nkv, pos,
         cast<MemRefType>(q.getType()).isDynamicDim(0) ? seq : Value());
-    Value s = task.s, g = task.g, end = task.end;
-    // The query rows of the kv_mul heads sharing KV head g.
-    SmallVector<Value> heads, qs;
-    for (int64_t j = 0; j < kvMul; ++j) {
-      heads.push_back(arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, g, e.idx(kvMul)), e.idx(j)));
-      qs.push_back(vector::LoadOp::create(b, loc, rowType, q,
-                                          ValueRange{s, heads[j], e.idx(0)}));
-    }
-    auto cacheRow = [&](Value c, Value t) -> Value {
-      Value r = vector::LoadOp::create(b, loc, VectorType::get({hd}, cacheElt),
-                                       c, ValueRange{t, g, e.idx(0)});
-      return cacheElt.isF32()
-                 ? r
-                 : Value(arith::ExtFOp::create(b, loc, rowType, r));
-    };
-    auto score = [&](int64_t j, Value krow) -> Value {
-      Value dot = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD,
-          arith::MulFOp::create(b, loc, qs[j], krow));
-      return arith::MulFOp::create(b, loc, dot, scale);
-    };
-    // Row t = 0 starts every head: m = score, l = 1, o = V[0].
-    SmallVector<Value> init;
-    Value k0 = cacheRow(kc, e.idx(0)), v0 = cacheRow(vc, e.idx(0));
-    for (int64_t j = 0; j < kvMul; ++j)
-      init.push_back(score(j, k0));
-    init.append(kvMul, e.f32(1.0));
-    init.append(kvMul, v0);
-    // Rows 1 .. pos: each K and V row is loaded once for the kv_mul heads.
-    auto loop = scf::ForOp::create(
-        b, loc, e.idx(1), end, e.idx(1), init,
-        [&](OpBuilder &nb, Location, Value t, ValueRange st) {
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          Value krow = cacheRow(kc, t), vrow = cacheRow(vc, t);
-          SmallVector<Value> next(st.begin(), st.end());
-          for (int64_t j = 0; j < kvMul; ++j) {
-            SoftmaxStep st1 =
-                softmaxStep(e, st[j], st[kvMul + j], score(j, krow));
-            next[j] = st1.max;
-            next[kvMul + j] = st1.sum;
-            next[2 * kvMul + j] = vector::FMAOp::create(
-                b, loc, bcast(st1.p), vrow,
-                arith::MulFOp::create(b, loc, st[2 * kvMul + j],
-                                      bcast(st1.corr)));
-          }
-          scf::YieldOp::create(b, loc, next);
-        });
-    for (int64_t j = 0; j < kvMul; ++j) {
-      Value inv =
-          arith::DivFOp::create(b, loc, e.f32(1.0), loop.getResult(kvMul + j));
-      Value o = arith::MulFOp::create(b, loc, loop.getResult(2 * kvMul + j),
-                                      bcast(inv));
-      vector::StoreOp::create(b, loc, o, out,
-                              ValueRange{s, heads[j], e.idx(0)});
-    }
+    attendKVHead(e, q, kc, vc, out, task.s, task.g, task.end,
+                 op.getScaleOrDefault(), op.getKVMul());
   });
   e.replaceWithBuffer(op, out, rt);
   return success();

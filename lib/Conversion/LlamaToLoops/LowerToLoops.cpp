@@ -173,10 +173,11 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
 
 LogicalResult FunctionLowering::run() {
   // Model-level llama ops; llama.int8_dot, llama.dot4_acc and
-  // llama.kernel_matmul are kernel ops this pass emits.
+  // llama.kernel_matmul and llama.kernel_attention are kernel ops this pass
+  // emits.
   auto isModelOp = [](Operation *op) {
     return isa<LlamaDialect>(op->getDialect()) &&
-           !isa<Int8DotOp, Dot4AccOp, KernelMatmulOp>(op);
+           !isa<Int8DotOp, Dot4AccOp, KernelMatmulOp, KernelAttentionOp>(op);
   };
   bool usesLlama = false;
   fn.walk([&](Operation *op) {

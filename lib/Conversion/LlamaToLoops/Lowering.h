@@ -313,6 +313,30 @@ Value rowMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
                 bool accumulate, Value rotation = Value());
 
 //===----------------------------------------------------------------------===//
+// Attention.cpp: the online softmax
+//===----------------------------------------------------------------------===//
+
+/// One online-softmax step for score x with running max m and sum l:
+/// the new max, the factor `corr` = exp(m - new max) that rescales the
+/// previous sum and output, the row's weight p = exp(x - new max), and the
+/// new sum l * corr + p (unset by softmaxRescale, which merging partial
+/// results uses: there x is a run's max and p rescales its sum and output).
+struct SoftmaxStep {
+  Value max, corr, p, sum;
+};
+
+SoftmaxStep softmaxRescale(Emitter &e, Value m, Value x);
+SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x);
+
+/// The attention of token `s` (cache rows [0, end)) for KV head `g` of the
+/// cache layer buffers `kc`, `vc` ([ctx, kv heads, head_dim]), the kv_mul
+/// query heads that share it read from `q` and written to `out` ([tokens,
+/// heads, head_dim]) in vectors of head_dim, with an online softmax: each
+/// K and V row is loaded once for all of them.
+void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
+                  Value g, Value end, float scale, int64_t kvMul);
+
+//===----------------------------------------------------------------------===//
 // QKVRoPE.cpp: the KV cache as buffers
 //===----------------------------------------------------------------------===//
 

@@ -1145,3 +1145,187 @@ func.func @kernel_matmul_c5_table_kind(%w: memref<32x64xi16>, %x: memref<1x64xf3
   llama.kernel_matmul rope weights(%w : memref<32x64xi16>) x(%x : memref<1x64xf32>) rotation(%r : tensor<1x2x16xf32>) outs(%init : memref<1x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, tile_rows = 16>}
   return
 }
+
+// -----
+
+func.func @kernel_attention_c1_query_rank(%q: tensor<4x64xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op query must be f32 [tokens, n_heads, head_dim] with static heads and head_dim, got 'tensor<4x64xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x64xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c1_unranked(%q: tensor<*xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op query, positions and init must be ranked tensors or buffers, got 'tensor<*xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<*xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c1_dynamic_heads(%q: tensor<4x?x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op query must be f32 [tokens, n_heads, head_dim] with static heads and head_dim, got 'tensor<4x?x8xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x?x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c1_init_shape(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x4xf32>) -> tensor<4x8x4xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op init must have the shape of query 'tensor<4x8x8xf32>', got 'tensor<4x8x4xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x4xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x4xf32>
+  return %o : tensor<4x8x4xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c2_cache_heads(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x3x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op the cache's KV heads must be a static divisor of the 8 query heads, got 'memref<16x3x8xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x3x8xf32>, memref<16x3x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c2_cache_type(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xbf16>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op the cache must be f32 or f16 [n_ctx, n_kv_heads, head_dim], got 'memref<16x2x8xbf16>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xbf16>, memref<16x2x8xbf16>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c2_head_dim(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x4xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op the cache's head_dim must be the query's 8, got 'memref<16x2x4xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x4xf32>, memref<16x2x4xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c3_positions(%q: tensor<4x8x8xf32>, %p: tensor<3xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op positions must be i32 or i64 [tokens] with the query's tokens, got 'tensor<3xi32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<3xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c2_values_type(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %v: memref<16x2x8xf16>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op keys and values must have one type, got 'memref<16x2x8xf32>' and 'memref<16x2x8xf16>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %v : memref<16x2x8xf32>, memref<16x2x8xf16>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c4_gpu_config(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op kernel_config must be a CPU configuration (block_threads = 0)}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c5_mixed(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: memref<4x8x8xf32>) {
+  // expected-error @+1 {{'llama.kernel_attention' op query and positions must be buffers exactly when init is one}}
+  llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : memref<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+  return
+}
+
+// -----
+
+func.func @kernel_attention_c5_no_result(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) {
+  // expected-error @+1 {{'llama.kernel_attention' op a tensor init needs one result of its type}}
+  llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+  return
+}
+
+// -----
+
+func.func @kernel_attention_c6_scale(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op scale must be finite and positive, got -5.000000e-01}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = -0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c1_vector_query(%q: vector<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op query, positions and init must be ranked tensors or buffers, got 'vector<4x8x8xf32>'}}
+  %o = llama.kernel_attention q(%q : vector<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c1_vector_positions(%q: tensor<4x8x8xf32>, %p: vector<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op query, positions and init must be ranked tensors or buffers, got 'vector<4xi32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : vector<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c1_query_type(%q: tensor<4x8x8xf16>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf16>) -> tensor<4x8x8xf16> {
+  // expected-error @+1 {{'llama.kernel_attention' op query must be f32 [tokens, n_heads, head_dim] with static heads and head_dim, got 'tensor<4x8x8xf16>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf16>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf16>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf16>
+  return %o : tensor<4x8x8xf16>
+}
+
+// -----
+
+func.func @kernel_attention_c2_zero_kv_heads(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x0x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op the cache's KV heads must be a static divisor of the 8 query heads, got 'memref<16x0x8xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x0x8xf32>, memref<16x0x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c2_dynamic_kv_heads(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x?x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op the cache's KV heads must be a static divisor of the 8 query heads, got 'memref<16x?x8xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x?x8xf32>, memref<16x?x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c2_no_rows(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<0x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op the cache must have rows, got 'memref<0x2x8xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<0x2x8xf32>, memref<0x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c3_positions_type(%q: tensor<4x8x8xf32>, %p: tensor<4xf32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op positions must be i32 or i64 [tokens] with the query's tokens, got 'tensor<4xf32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xf32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c3_positions_rank(%q: tensor<4x8x8xf32>, %p: tensor<4x1xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op positions must be i32 or i64 [tokens] with the query's tokens, got 'tensor<4x1xi32>'}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4x1xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c6_nan_scale(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op scale must be finite and positive, got nan}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0x7FC00000 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// -----
+
+func.func @kernel_attention_c5_buffer_result(%q: memref<4x8x8xf32>, %p: memref<4xi32>, %k: memref<16x2x8xf32>, %init: memref<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op a buffer init takes no result}}
+  %o = llama.kernel_attention q(%q : memref<4x8x8xf32>) positions(%p : memref<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : memref<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}

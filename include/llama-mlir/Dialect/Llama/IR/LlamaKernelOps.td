@@ -1,8 +1,9 @@
 //===- LlamaKernelOps.td - Kernel-level ops of the llama dialect -*- tablegen -*-===//
 //
 // The ops that the lowering of the model-level ops produces and later
-// passes expand: the configured, tileable matmul over packed row tiles and
-// the integer dot products of the kernels. Included by LlamaOps.td (one
+// passes expand: the configured, tileable matmul over packed row tiles or
+// rows, the configured attention over a cache layer, and the integer dot
+// products of the kernels. Included by LlamaOps.td (one
 // generated op list); the same constraint labels (C1, C2, ...) as there.
 //
 //===----------------------------------------------------------------------===//
@@ -150,6 +151,95 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
     /// `tile_rows` for tiles; for row kernels 2 with `epilogue = rope` (a
     /// pair), else 1. Row tiles are multiples of it.
     int64_t getRowStep();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// llama.kernel_attention
+//===----------------------------------------------------------------------===//
+
+def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<TilingInterface, [
+        "getLoopIteratorTypes", "getIterationDomain",
+        "getTiledImplementation", "getResultTilePosition"]>,
+    DeclareOpInterfaceMethods<BufferizableOpInterface, [
+        "bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+        "getAliasingValues", "bufferize"]>]> {
+  let summary = "configured, tileable causal GQA attention over a cache layer";
+  let description = [{
+    The structured form of the CPU's `llama.gqa_attention` after its keys
+    and values are in the cache: `llama-lower-to-loops` writes the cache
+    append, then this op, which only reads the cache layer (`keys`,
+    `values`: [n_ctx, n_kv_heads, head_dim], f32 or f16, views of the
+    runtime's cache). With kv_mul = n_heads / n_kv_heads and g(h) =
+    h / kv_mul, for every token s and query head h:
+
+        x_t = scale * dot(query[s, h, :], keys[t, g(h), :])
+              for 0 <= t <= positions[s]
+        init[s, h, :] = sum_t softmax_t(x)_t * values[t, g(h), :]
+
+    The iteration space is (tokens, KV heads), both parallel
+    (`TilingInterface`): `llama-tile-kernels` tiles it by (1, 1) into an
+    `scf.forall`, one task per token and KV head, each of which walks the
+    cache rows once for the kv_mul query heads that share them (an online
+    softmax, `llama-lower-kernel-attention`). A tile of KV heads
+    [g0, g0 + n) takes the query heads [g0 kv_mul, (g0 + n) kv_mul) and the
+    cache columns [g0, g0 + n).
+
+    With `outside_in`, iteration i of the token dimension computes token
+    i / 2 for even i and tokens - 1 - i / 2 for odd i: a causal token's
+    cost grows with its position, and the thread pool gives each thread a
+    contiguous range of tasks, so that in token order the last threads
+    would do most of a prefill's work. Such a token dimension can only be
+    tiled by 1 or taken whole; KV heads by static sizes that divide
+    n_kv_heads.
+
+    `query`, `positions` and `init` are tensors before bufferization and
+    buffers after it (then the op has no result and writes `init`).
+
+    Constraints:
+    (C1) `query`, `positions` and `init` are ranked tensors or buffers;
+         `query` is f32 [tokens, n_heads, head_dim] with static heads and
+         head_dim, `init` of a compatible shape;
+    (C2) `keys` and `values` are buffers of one type, f32 or f16
+         [n_ctx, n_kv_heads, head_dim] with n_ctx not 0, n_kv_heads a
+         static divisor of n_heads and head_dim that of `query`;
+    (C3) `positions` is i32 or i64 [tokens];
+    (C4) the configuration is a CPU one (`block_threads = 0`; the kernel
+         is the same for every `dot`);
+    (C5) `query` and `positions` are buffers exactly when `init` is one; a
+         tensor `init` has one result of its type, a buffer none;
+    (C6) `scale` is finite and positive.
+
+    Example (a stories260K prefill: 8 query heads share 4 KV heads):
+    ```mlir
+    %o = llama.kernel_attention q(%q : tensor<?x8x8xf32>)
+        positions(%p : tensor<?xi32>)
+        cache(%k, %v : memref<128x4x8xf32>, memref<128x4x8xf32>)
+        outs(%init : tensor<?x8x8xf32>) {outside_in, scale = 0.353553385 : f32,
+        kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+        -> tensor<?x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$query, AnyShaped:$positions,
+                       AnyMemRef:$keys, AnyMemRef:$values, AnyShaped:$init,
+                       F32Attr:$scale, UnitAttr:$outside_in,
+                       Llama_KernelConfigAttr:$kernel_config);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    `q` `(` $query `:` type($query) `)`
+    `positions` `(` $positions `:` type($positions) `)`
+    `cache` `(` $keys `,` $values `:` type($keys) `,` type($values) `)`
+    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    /// Query heads per KV head.
+    int64_t getKVMul();
   }];
 }
 
