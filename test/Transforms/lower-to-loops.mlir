@@ -619,10 +619,10 @@ func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tenso
 // RK-LABEL: func.func @gqa_attention_prefill_order
 // RK: scf.parallel (%[[I:.*]]) =
 // RK: %[[J:.*]] = arith.divsi %[[I]], %c2
+// RK: %[[SEQ:.*]] = memref.dim %{{.*}}, %c0{{.*}} : memref<?x8x8xf32>
 // RK: %[[H:.*]] = arith.divui %[[J]], %c2
 // RK: %[[R:.*]] = arith.remui %[[J]], %c2
 // RK: %[[ODD:.*]] = arith.cmpi ne, %[[R]], %c0
-// RK: %[[SEQ:.*]] = memref.dim %{{.*}}, %c0{{.*}} : memref<?x8x8xf32>
 // RK: %[[LAST:.*]] = arith.subi %[[SEQ]], %c1{{.*}}
 // RK: %[[BACK:.*]] = arith.subi %[[LAST]], %[[H]]
 // RK: %[[S:.*]] = arith.select %[[ODD]], %[[BACK]], %[[H]] : index

@@ -101,10 +101,10 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
 
 /// Task `i` of GQA attention: its token s = i / n_kv_heads, KV head
 /// g = i % n_kv_heads, and the cache rows it attends to, [0, pos[s] + 1).
-/// With `seq` (CPU prefills), the tokens are taken in the order 0, seq - 1,
-/// 1, seq - 2, ...: a causal token's cost grows with its position, and the
-/// thread pool gives each thread a contiguous range of tasks, which in
-/// token order leaves the first threads idle while the last ones work.
+/// With `seq` (prefills of the GPU thread kernels), the tokens are taken
+/// outside-in, as llama.kernel_attention's `outside_in` takes them on CPUs:
+/// 0, seq - 1, 1, seq - 2, ... (a causal token's cost grows with its
+/// position).
 struct AttentionTask {
   Value s, g, end;
 };
@@ -114,15 +114,8 @@ static AttentionTask attentionTask(Emitter &e, Value i, int64_t nkv, Value pos,
   OpBuilder &b = e.b;
   Value s = arith::DivUIOp::create(b, e.loc, i, e.idx(nkv));
   Value g = arith::RemUIOp::create(b, e.loc, i, e.idx(nkv));
-  if (seq) {
-    Value half = arith::DivUIOp::create(b, e.loc, s, e.idx(2));
-    Value odd = arith::CmpIOp::create(
-        b, e.loc, arith::CmpIPredicate::ne,
-        arith::RemUIOp::create(b, e.loc, s, e.idx(2)), e.idx(0));
-    Value fromEnd = arith::SubIOp::create(
-        b, e.loc, arith::SubIOp::create(b, e.loc, seq, e.idx(1)), half);
-    s = arith::SelectOp::create(b, e.loc, odd, fromEnd, half);
-  }
+  if (seq)
+    s = KernelAttentionOp::outsideInToken(b, e.loc, s, seq);
   Value p = arith::IndexCastOp::create(
       b, e.loc, b.getIndexType(),
       memref::LoadOp::create(b, e.loc, pos, ValueRange{s}));

@@ -35,19 +35,6 @@ void forEachIndex(Emitter &e, Value buffer, int64_t d,
          t.isDynamicDim(d) ? e.dim(buffer, d) : e.idx(t.getDimSize(d)), body);
 }
 
-/// Token `i` of `n` in outside-in order: i / 2 for even i, n - 1 - i / 2
-/// for odd i.
-Value outsideIn(Emitter &e, Value i, Value n) {
-  OpBuilder &b = e.b;
-  Value half = arith::DivUIOp::create(b, e.loc, i, e.idx(2));
-  Value odd = arith::CmpIOp::create(
-      b, e.loc, arith::CmpIPredicate::ne,
-      arith::RemUIOp::create(b, e.loc, i, e.idx(2)), e.idx(0));
-  Value fromEnd = arith::SubIOp::create(
-      b, e.loc, arith::SubIOp::create(b, e.loc, n, e.idx(1)), half);
-  return arith::SelectOp::create(b, e.loc, odd, fromEnd, half);
-}
-
 LogicalResult lowerKernelAttention(KernelAttentionOp op) {
   if (!isa<MemRefType>(op.getInit().getType()))
     return op.emitOpError("llama-lower-kernel-attention: the op must be on "
@@ -63,7 +50,9 @@ LogicalResult lowerKernelAttention(KernelAttentionOp op) {
   Value q = op.getQuery();
   bool outside = op.getOutsideIn();
   forEachIndex(e, q, 0, [&](Value i) {
-    Value s = outside ? outsideIn(e, i, e.dim(q, 0)) : i;
+    Value s = outside
+                  ? KernelAttentionOp::outsideInToken(b, e.loc, i, e.dim(q, 0))
+                  : i;
     Value p = arith::IndexCastOp::create(
         b, e.loc, b.getIndexType(),
         memref::LoadOp::create(b, e.loc, op.getPositions(), ValueRange{s}));

@@ -89,6 +89,20 @@ LogicalResult KernelAttentionOp::verify() {
   return success();
 }
 
+Value KernelAttentionOp::outsideInToken(OpBuilder &b, Location loc, Value i,
+                                        Value n) {
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value half = arith::DivUIOp::create(b, loc, i, idx(2));
+  Value odd =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                            arith::RemUIOp::create(b, loc, i, idx(2)), idx(0));
+  Value fromEnd = arith::SubIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, n, idx(1)), half);
+  return arith::SelectOp::create(b, loc, odd, fromEnd, half);
+}
+
 int64_t KernelAttentionOp::getKVMul() {
   return cast<ShapedType>(getQuery().getType()).getDimSize(1) /
          cast<ShapedType>(getKeys().getType()).getDimSize(1);
@@ -184,21 +198,9 @@ static FailureOr<AttentionSlice> sliceOf(KernelAttentionOp op, OpBuilder &b,
     if (getConstantIntValue(sizes[0]) != 1)
       return op.emitOpError("tokens in outside-in order can only be tiled "
                             "by 1 or taken whole");
-    // Iteration i: token i / 2 (i even), tokens - 1 - i / 2 (i odd).
-    Value i = getValueOrCreateConstantIndexOp(b, loc, offsets[0]);
-    Value two = arith::ConstantIndexOp::create(b, loc, 2);
-    Value half = arith::DivUIOp::create(b, loc, i, two);
-    Value odd =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
-                              arith::RemUIOp::create(b, loc, i, two),
-                              arith::ConstantIndexOp::create(b, loc, 0));
-    Value last = arith::SubIOp::create(
-        b, loc,
-        getValueOrCreateConstantIndexOp(b, loc, mixedSize(b, loc, q, 0)),
-        arith::ConstantIndexOp::create(b, loc, 1));
-    token = arith::SelectOp::create(
-                b, loc, odd, arith::SubIOp::create(b, loc, last, half), half)
-                .getResult();
+    token = KernelAttentionOp::outsideInToken(
+        b, loc, getValueOrCreateConstantIndexOp(b, loc, offsets[0]),
+        getValueOrCreateConstantIndexOp(b, loc, mixedSize(b, loc, q, 0)));
   }
   int64_t nkv = cast<MemRefType>(op.getKeys().getType()).getDimSize(1);
   std::optional<int64_t> heads = getConstantIntValue(sizes[1]);

@@ -240,6 +240,11 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
     }
     /// Query heads per KV head.
     int64_t getKVMul();
+    /// Token `i` of `n` in outside-in order: i / 2 for even i,
+    /// n - 1 - i / 2 for odd i (index values).
+    static ::mlir::Value outsideInToken(::mlir::OpBuilder &b,
+                                        ::mlir::Location loc,
+                                        ::mlir::Value i, ::mlir::Value n);
   }];
 }
 
