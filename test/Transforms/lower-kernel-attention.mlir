@@ -91,3 +91,54 @@ func.func @negative_attention_strided_rows(%q: memref<1x4x8xf32, strided<[64, 16
   llama.kernel_attention q(%q : memref<1x4x8xf32, strided<[64, 16, 2]>>) positions(%p : memref<1xi32>) cache(%k, %k : memref<16x1x8xf32>, memref<16x1x8xf32>) outs(%o : memref<1x4x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
   return
 }
+
+// -----
+
+// row_block = 4: after row 0, rows [1, 1 + 4 nb) in blocks of 4, nb =
+// positions[s] / 4, then the rows left (fewer than 4) one by one. A block:
+// a loop over its 4 rows loads each K row once and stores both heads'
+// scores into a [2, 4] stack buffer; per head, the 4 scores as one
+// vector: their max against the running one, one vector exp (stored back
+// as the weights), the sum, and one rescale of l and o; a loop over the 4
+// rows loads each V row once and adds p_i V_i to both heads' outputs.
+// CHECK-LABEL: func.func @attention_row_blocks
+// CHECK: %[[END:.*]] = arith.addi %{{.*}}, %c1
+// CHECK: %[[W:.*]] = memref.alloca() : memref<2x4xf32>
+// CHECK: %[[LAST:.*]] = arith.subi %[[END]], %c1
+// CHECK: %[[NB:.*]] = arith.divui %[[LAST]], %c4
+// CHECK: %[[N:.*]] = arith.muli %[[NB]], %c4
+// CHECK: %[[FIRST:.*]] = arith.addi %c1{{.*}}, %[[N]]
+// CHECK: %[[B:.*]]:6 = scf.for %[[R:.*]] = %c1{{.*}} to %[[FIRST]] step %c4{{.*}} iter_args(%[[M0:.*]] = %{{.*}}, %[[M1:.*]] = %{{.*}}, %[[L0:.*]] = %{{.*}}, %[[L1:.*]] = %{{.*}}, %[[O0:.*]] = %{{.*}}, %[[O1:.*]] = %{{.*}}) -> (f32, f32, f32, f32, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.for %[[I:.*]] = %c0{{.*}} to %c4{{.*}} step
+// CHECK: %[[T:.*]] = arith.addi %[[R]], %[[I]]
+// CHECK: vector.load %{{.*}}[%[[T]], %c0{{.*}}, %c0{{.*}}] : memref<16x1x8xf32>, vector<8xf32>
+// CHECK: memref.store %{{.*}}, %[[W]][%c0{{.*}}, %[[I]]]
+// CHECK: memref.store %{{.*}}, %[[W]][%c1{{.*}}, %[[I]]]
+// CHECK: %[[X:.*]] = vector.load %[[W]][%c0{{.*}}, %c0{{.*}}] : memref<2x4xf32>, vector<4xf32>
+// CHECK: %[[BM:.*]] = vector.reduction <maximumf>, %[[X]] : vector<4xf32> into f32
+// CHECK: %[[MN:.*]] = arith.maximumf %[[M0]], %[[BM]] : f32
+// CHECK: %[[D:.*]] = arith.subf %[[M0]], %[[MN]] : f32
+// CHECK: %[[C:.*]] = math.exp %[[D]] : f32
+// CHECK: %[[XB:.*]] = vector.broadcast %[[MN]] : f32 to vector<4xf32>
+// CHECK: %[[XS:.*]] = arith.subf %[[X]], %[[XB]] : vector<4xf32>
+// CHECK: %[[P:.*]] = math.exp %[[XS]] : vector<4xf32>
+// CHECK: vector.store %[[P]], %[[W]][%c0{{.*}}, %c0{{.*}}]
+// CHECK: %[[LC:.*]] = arith.mulf %[[L0]], %[[C]] : f32
+// CHECK: %[[PS:.*]] = vector.reduction <add>, %[[P]] : vector<4xf32> into f32
+// CHECK: arith.addf %[[LC]], %[[PS]] : f32
+// CHECK: %[[CB:.*]] = vector.broadcast %[[C]] : f32 to vector<8xf32>
+// CHECK: %[[OC:.*]] = arith.mulf %[[O0]], %[[CB]] : vector<8xf32>
+// CHECK: math.exp %{{.*}} : vector<4xf32>
+// CHECK: scf.for %[[J:.*]] = %c0{{.*}} to %c4{{.*}} step %{{.*}} iter_args(%[[A0:.*]] = %[[OC]], %{{.*}} = %{{.*}}) -> (vector<8xf32>, vector<8xf32>)
+// CHECK: %[[VT:.*]] = arith.addi %[[R]], %[[J]]
+// CHECK: %[[V:.*]] = vector.load %{{.*}}[%[[VT]], %c0{{.*}}, %c0{{.*}}] : memref<16x1x8xf32>, vector<8xf32>
+// CHECK: %[[PJ:.*]] = memref.load %[[W]][%c0{{.*}}, %[[J]]]
+// CHECK: %[[PB:.*]] = vector.broadcast %[[PJ]] : f32 to vector<8xf32>
+// CHECK: vector.fma %[[PB]], %[[V]], %[[A0]] : vector<8xf32>
+// CHECK: scf.yield
+// CHECK: scf.yield
+// CHECK: scf.for %{{.*}} = %[[FIRST]] to %[[END]] step %c1{{.*}} iter_args(%{{.*}} = %[[B]]#0, %{{.*}} = %[[B]]#1, %{{.*}} = %[[B]]#2, %{{.*}} = %[[B]]#3, %{{.*}} = %[[B]]#4, %{{.*}} = %[[B]]#5)
+func.func @attention_row_blocks(%q: memref<1x2x8xf32>, %p: memref<1xi32>, %k: memref<16x1x8xf32>, %o: memref<1x2x8xf32>) {
+  llama.kernel_attention q(%q : memref<1x2x8xf32>) positions(%p : memref<1xi32>) cache(%k, %k : memref<16x1x8xf32>, memref<16x1x8xf32>) outs(%o : memref<1x2x8xf32>) {scale = 0.5 : f32, row_block = 4 : i64, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+  return
+}

@@ -546,14 +546,16 @@ func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>,
 // CHECK: memref.store
 // CHECK: %[[KC:.*]] = memref.subview %{{.*}}[0, 0, 0, 0] [1, 16, 2, 8]
 // CHECK: %[[VC:.*]] = memref.subview %{{.*}}[0, 0, 0, 0] [1, 16, 2, 8]
-// CHECK: llama.kernel_attention q(%{{.*}} : tensor<1x8x8xf32>) positions(%{{.*}} : tensor<1xi32>) cache(%[[KC]], %[[VC]] : memref<16x2x8xf16, strided<[16, 8, 1]>>, memref<16x2x8xf16, strided<[16, 8, 1]>>) outs(%{{.*}} : tensor<1x8x8xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, scale = 0.353553385 : f32} -> tensor<1x8x8xf32>
+// CHECK: llama.kernel_attention q(%{{.*}} : tensor<1x8x8xf32>) positions(%{{.*}} : tensor<1xi32>) cache(%[[KC]], %[[VC]] : memref<16x2x8xf16, strided<[16, 8, 1]>>, memref<16x2x8xf16, strided<[16, 8, 1]>>) outs(%{{.*}} : tensor<1x8x8xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, row_block = 16 : i64, scale = 0.353553385 : f32} -> tensor<1x8x8xf32>
 // CHECK-NOT: scf.parallel
 // After tiling, bufferization and llama-lower-kernel-attention: one task
 // per (token, KV head), 2 here (the forall's unit token dimension folded
 // away); the task's 4 query heads and their cache column as views; cache
 // rows are loaded once per step as whole vectors and shared by the
 // kv_mul = 4 query heads, whose running max, sum and output row (4 + 4 + 4
-// values) are loop-carried.
+// values) are loop-carried: after row 0, blocks of 16 rows (each head's
+// 16 scores in a [4, 16] stack buffer, then one vector<16xf32>: its max,
+// one vector exp), then the rows left one by one.
 // RK-LABEL: func.func @gqa_attention
 // RK: scf.parallel (%[[G:.*]]) = (%c0{{.*}}) to (%c2{{.*}}) step
 // RK: %[[H0:.*]] = arith.muli %[[G]], %c4
@@ -561,7 +563,23 @@ func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>,
 // RK: memref.subview %{{.*}}[0, %[[G]], 0] [16, 1, 8]
 // RK: memref.subview %{{.*}}[0, %[[G]], 0] [16, 1, 8]
 // RK-COUNT-4: vector.load %[[Q]]
-// RK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// RK: %[[NB:.*]] = arith.divui %{{.*}}, %c16
+// RK: %[[BLOCKS:.*]] = arith.muli %[[NB]], %c16
+// RK: %[[FIRST:.*]] = arith.addi %c1{{.*}}, %[[BLOCKS]]
+// RK: scf.for %{{.*}} = %c1{{.*}} to %[[FIRST]] step %c16{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// RK: scf.for
+// RK: vector.load %{{.*}} : memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>, vector<8xf16>
+// RK-COUNT-4: memref.store %{{.*}} : memref<4x16xf32>
+// RK: vector.load %{{.*}} : memref<4x16xf32>, vector<16xf32>
+// RK: vector.reduction <maximumf>, %{{.*}} : vector<16xf32> into f32
+// RK: math.exp %{{.*}} : vector<16xf32>
+// RK: vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// RK: scf.for
+// RK: vector.load %{{.*}} : memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>, vector<8xf16>
+// RK-COUNT-4: vector.fma
+// RK: scf.yield
+// RK: scf.yield
+// RK: scf.for %{{.*}} = %[[FIRST]] to %{{.*}} step %c1{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // RK-COUNT-2: vector.load %{{.*}} : memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>, vector<8xf16>
 // RK-NOT: vector.load
 // RK: scf.yield
@@ -615,7 +633,7 @@ func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tenso
 // for odd j), so that the contiguous task ranges of the thread pool cost
 // the same under the causal mask.
 // CHECK-LABEL: func.func @gqa_attention_prefill_order
-// CHECK: llama.kernel_attention {{.*}} {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, outside_in, scale = 0.353553385 : f32} -> tensor<?x8x8xf32>
+// CHECK: llama.kernel_attention {{.*}} {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, outside_in, row_block = 16 : i64, scale = 0.353553385 : f32} -> tensor<?x8x8xf32>
 // RK-LABEL: func.func @gqa_attention_prefill_order
 // RK: scf.parallel (%[[I:.*]]) =
 // RK: %[[J:.*]] = arith.divsi %[[I]], %c2

@@ -313,15 +313,22 @@ def LlamaLowerKernelAttentionPass : Pass<"llama-lower-kernel-attention"> {
     a buffer becomes, for each of its tokens s (in outside-in order with
     `outside_in`) and each of its KV heads g, the kernel of one task: the
     kv_mul query rows of the heads sharing g loaded as
-    `vector<head_dim x f32>`, then one `scf.for` over the cache rows
-    t = 1 .. positions[s] (row 0 starts the state) that loads K[t, g] and
-    V[t, g] once (`arith.extf` from an f16 cache) and updates, per head,
-    the running max m, sum l and output o, loop-carried:
-    x = scale * sum(q * K[t]) (`vector.reduction`), m' = max(m, x),
-    l' = l exp(m - m') + exp(x - m'), o' = fma(exp(x - m'), V[t],
-    o exp(m - m')); finally `init[s, h, :] = o * (1 / l)`. A tile of one
-    token and one KV head (what `llama-tile-kernels` gives) has no loops
-    around its task. Ops on tensors are an error (bufferize first).
+    `vector<head_dim x f32>`; cache row 0 starts each head's state (m = its
+    score, l = 1, o = V[0]); then, with `row_block` B > 1, an `scf.for`
+    over the whole blocks of B rows after it: a loop over the block's rows
+    loads each K row once (`arith.extf` from an f16 cache) and stores every
+    head's score x = scale * sum(q * K[t]) (`vector.reduction`) into a
+    [kv_mul, B] `memref.alloca`; per head the B scores as one vector:
+    m' = max(m, max(x)), c = exp(m - m'), p = exp(x - m') (one vector exp,
+    stored back), l' = l c + sum(p), o' = o c; a loop over the block's
+    rows loads each V row once and adds p_t V[t] to every head's o' (FMA);
+    finally an `scf.for` over the rows left, one at a time, carrying the
+    same state: m' = max(m, x), l' = l exp(m - m') + exp(x - m'),
+    o' = fma(exp(x - m'), V[t], o exp(m - m')). The output is
+    `init[s, h, :] = o * (1 / l)`. A tile of one token and one KV head
+    (what `llama-tile-kernels` gives) has no loops around its task. Ops on
+    tensors are an error (bufferize first), as are rows of head_dim that
+    are not contiguous.
 
     Output IR: `scf`, `memref`, `vector`, `arith` and `math` ops.
   }];

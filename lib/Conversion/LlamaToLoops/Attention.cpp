@@ -365,12 +365,84 @@ static void warpGQAAttention(Emitter &e, GQAAttentionOp op, Value q, Value pos,
   });
 }
 
+/// One online-softmax step over the B = `rows` cache rows [r0, r0 + B) for
+/// the kv_mul heads whose state `st` is (m_1..m_k, l_1..l_k, o_1..o_k),
+/// with `scores` a [kv_mul, B] f32 stack buffer: a loop over the rows loads
+/// each K row once and stores every head's score x; per head, the B scores
+/// as one vector, M = max(x), m' = max(m, M), c = exp(m - m'),
+/// p = exp(x - m') (B lanes at once, stored back), l' = l c + sum(p),
+/// o' = o c; a loop over the rows loads each V row once and adds p_i V_i
+/// to every head's o'. Returns the new state.
+static SmallVector<Value>
+attentionBlock(Emitter &e, ValueRange st, Value r0, Value scores, Value kc,
+               Value vc, function_ref<Value(Value, Value)> cacheRow,
+               function_ref<Value(int64_t, Value)> score) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  int64_t kvMul = st.size() / 3;
+  int64_t rows = cast<MemRefType>(scores.getType()).getDimSize(1);
+  auto blockType = VectorType::get({rows}, b.getF32Type());
+  auto rowType = cast<VectorType>(st[2 * kvMul].getType());
+  auto row = [&](Value i) {
+    return arith::AddIOp::create(b, loc, r0, i).getResult();
+  };
+  e.loop(e.idx(0), e.idx(rows), [&](Value i) {
+    Value krow = cacheRow(kc, row(i));
+    for (int64_t j = 0; j < kvMul; ++j)
+      memref::StoreOp::create(b, loc, score(j, krow), scores,
+                              ValueRange{e.idx(j), i});
+  });
+  SmallVector<Value> next(st.begin(), st.end());
+  for (int64_t j = 0; j < kvMul; ++j) {
+    Value x = vector::LoadOp::create(b, loc, blockType, scores,
+                                     ValueRange{e.idx(j), e.idx(0)});
+    Value blockMax =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF, x);
+    Value mNew = arith::MaximumFOp::create(b, loc, st[j], blockMax);
+    Value corr =
+        math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, st[j], mNew));
+    Value p = math::ExpOp::create(
+        b, loc,
+        arith::SubFOp::create(
+            b, loc, x, vector::BroadcastOp::create(b, loc, blockType, mNew)));
+    vector::StoreOp::create(b, loc, p, scores, ValueRange{e.idx(j), e.idx(0)});
+    next[j] = mNew;
+    next[kvMul + j] = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, st[kvMul + j], corr),
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p));
+    next[2 * kvMul + j] = arith::MulFOp::create(
+        b, loc, st[2 * kvMul + j],
+        vector::BroadcastOp::create(b, loc, rowType, corr));
+  }
+  SmallVector<Value> outs(next.begin() + 2 * kvMul, next.end());
+  auto pv = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(rows), e.idx(1), outs,
+      [&](OpBuilder &nb, Location, Value i, ValueRange os) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value vrow = cacheRow(vc, row(i));
+        SmallVector<Value> o;
+        for (int64_t j = 0; j < kvMul; ++j) {
+          Value pi =
+              memref::LoadOp::create(b, loc, scores, ValueRange{e.idx(j), i});
+          o.push_back(vector::FMAOp::create(
+              b, loc, vector::BroadcastOp::create(b, loc, rowType, pi), vrow,
+              os[j]));
+        }
+        scf::YieldOp::create(b, loc, o);
+      });
+  for (int64_t j = 0; j < kvMul; ++j)
+    next[2 * kvMul + j] = pv.getResult(j);
+  return next;
+}
+
 /// The attention of token `s` (cache rows [0, end)) for KV head `g`: row 0
 /// starts each of the kv_mul query heads (m = its score, l = 1, o = V[0]), rows
 /// 1 .. end - 1 update them with an online softmax, each K and V row loaded
 /// once for all of them; then out[s, h, :] = o_h / l_h.
 void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
-                  Value g, Value end, float scaleValue, int64_t kvMul) {
+                  Value g, Value end, float scaleValue, int64_t kvMul,
+                  int64_t rowBlock) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   int64_t hd = cast<MemRefType>(q.getType()).getDimSize(2);
@@ -405,8 +477,29 @@ void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
     init.push_back(score(j, k0));
   init.append(kvMul, e.f32(1.0));
   init.append(kvMul, v0);
+  Value first = e.idx(1);
+  if (rowBlock > 1) {
+    // Rows [1, 1 + nb * B) in blocks of B = rowBlock, each block's scores
+    // and weights in a [kv_mul, B] stack buffer.
+    Value scores = memref::AllocaOp::create(
+        b, loc, MemRefType::get({kvMul, rowBlock}, b.getF32Type()));
+    Value nb = arith::DivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, end, e.idx(1)), e.idx(rowBlock));
+    first = arith::AddIOp::create(
+        b, loc, e.idx(1), arith::MulIOp::create(b, loc, nb, e.idx(rowBlock)));
+    auto blocks = scf::ForOp::create(
+        b, loc, e.idx(1), first, e.idx(rowBlock), init,
+        [&](OpBuilder &nb2, Location, Value r0, ValueRange st) {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(nb2.getInsertionBlock(), nb2.getInsertionPoint());
+          scf::YieldOp::create(
+              b, loc,
+              attentionBlock(e, st, r0, scores, kc, vc, cacheRow, score));
+        });
+    init.assign(blocks.getResults().begin(), blocks.getResults().end());
+  }
   auto loop = scf::ForOp::create(
-      b, loc, e.idx(1), end, e.idx(1), init,
+      b, loc, first, end, e.idx(1), init,
       [&](OpBuilder &nb, Location, Value t, ValueRange st) {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -433,6 +526,11 @@ void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
   }
 }
 
+/// Cache rows per online-softmax step of the CPU attention: the f32 lanes
+/// of a 512-bit vector, so that a head's scores, their max and their exp
+/// are one vector each (two on 256-bit targets).
+static constexpr int64_t kAttentionRowBlock = 16;
+
 LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   b.setInsertionPoint(op);
   if (failed(appendToCache(op, op.getKey(), op.getValue(), op.getPositions(),
@@ -457,7 +555,8 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
     auto kernel = KernelAttentionOp::create(
         b, loc, TypeRange{rt}, op.getQuery(), op.getPositions(), kc, vc, init,
         b.getF32FloatAttr(op.getScaleOrDefault()),
-        rt.isDynamicDim(0) ? b.getUnitAttr() : UnitAttr(), config);
+        rt.isDynamicDim(0) ? b.getUnitAttr() : UnitAttr(),
+        b.getI64IntegerAttr(kAttentionRowBlock), config);
     op.getResult().replaceAllUsesWith(kernel.getResult()[0]);
     op->erase();
     return success();

@@ -59,7 +59,8 @@ LogicalResult lowerKernelAttention(KernelAttentionOp op) {
     Value end = arith::AddIOp::create(b, e.loc, p, e.idx(1));
     forEachIndex(e, op.getKeys(), 1, [&](Value g) {
       attendKVHead(e, q, op.getKeys(), op.getValues(), op.getInit(), s, g, end,
-                   op.getScale().convertToFloat(), op.getKVMul());
+                   op.getScale().convertToFloat(), op.getKVMul(),
+                   op.getRowBlock());
     });
   });
   op->erase();

@@ -1329,3 +1329,11 @@ func.func @kernel_attention_c5_buffer_result(%q: memref<4x8x8xf32>, %p: memref<4
   %o = llama.kernel_attention q(%q : memref<4x8x8xf32>) positions(%p : memref<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : memref<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
   return %o : tensor<4x8x8xf32>
 }
+
+// -----
+
+func.func @kernel_attention_c6_row_block(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
+  // expected-error @+1 {{'llama.kernel_attention' op row_block must be in 1..64, got 0}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, row_block = 0 : i64, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
