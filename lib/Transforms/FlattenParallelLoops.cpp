@@ -1,7 +1,7 @@
 //===- FlattenParallelLoops.cpp - scf.parallel to one dimension -*- C++ -*-===//
 //
-// Implements the `llama-flatten-parallel-loops` pass (see Passes.td): every
-// multi-dimensional scf.parallel becomes a one-dimensional one over the
+// Implements the `llama-flatten-parallel-loops` pass (see KernelPasses.td):
+// every multi-dimensional scf.parallel becomes a one-dimensional one over the
 // product of its extents: the form the CPU thread pool takes (the attention
 // tiles), and on GPUs one whose tiling by the block size gives every
 // thread of a block work.

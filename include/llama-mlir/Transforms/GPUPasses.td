@@ -1,8 +1,8 @@
 //===- GPUPasses.td - The GPU pipeline's passes ------------*- tablegen -*-===//
 //
 // The passes only the NVPTX pipeline runs (docs/GPU.md), included by
-// Passes.td: kernels merged into one module, host and device buffers, flat
-// parallel loops, device math, workgroup buffers and launch bounds.
+// Passes.td: kernels merged into one module, host and device buffers,
+// device math, workgroup buffers and launch bounds.
 //
 //===----------------------------------------------------------------------===//
 
