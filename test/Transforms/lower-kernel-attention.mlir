@@ -95,23 +95,26 @@ func.func @negative_attention_strided_rows(%q: memref<1x4x8xf32, strided<[64, 16
 // -----
 
 // row_block = 4: after row 0, rows [1, 1 + 4 nb) in blocks of 4, nb =
-// positions[s] / 4, then the rows left (fewer than 4) one by one. A block:
+// positions[s] / 4 (a signed quotient), then the rows left (fewer than 4)
+// one by one. A block:
 // a loop over its 4 rows loads each K row once and stores both heads'
 // scores into a [2, 4] stack buffer; per head, the 4 scores as one
 // vector: their max against the running one, one vector exp (stored back
 // as the weights), the sum, and one rescale of l and o; a loop over the 4
 // rows loads each V row once and adds p_i V_i to both heads' outputs.
 // CHECK-LABEL: func.func @attention_row_blocks
+// CHECK-SAME: (%[[Q:.*]]: memref<1x2x8xf32>, %[[P:.*]]: memref<1xi32>, %[[K:.*]]: memref<16x1x8xf32>, %[[V:.*]]: memref<16x1x8xf32>, %[[O:.*]]: memref<1x2x8xf32>)
 // CHECK: %[[END:.*]] = arith.addi %{{.*}}, %c1
-// CHECK: %[[W:.*]] = memref.alloca() : memref<2x4xf32>
+// CHECK: %[[V0:.*]] = vector.load %[[V]][%c0{{.*}}, %c0{{.*}}, %c0{{.*}}]
+// CHECK: %[[W:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x4xf32>
 // CHECK: %[[LAST:.*]] = arith.subi %[[END]], %c1
-// CHECK: %[[NB:.*]] = arith.divui %[[LAST]], %c4
+// CHECK: %[[NB:.*]] = arith.divsi %[[LAST]], %c4
 // CHECK: %[[N:.*]] = arith.muli %[[NB]], %c4
 // CHECK: %[[FIRST:.*]] = arith.addi %c1{{.*}}, %[[N]]
-// CHECK: %[[B:.*]]:6 = scf.for %[[R:.*]] = %c1{{.*}} to %[[FIRST]] step %c4{{.*}} iter_args(%[[M0:.*]] = %{{.*}}, %[[M1:.*]] = %{{.*}}, %[[L0:.*]] = %{{.*}}, %[[L1:.*]] = %{{.*}}, %[[O0:.*]] = %{{.*}}, %[[O1:.*]] = %{{.*}}) -> (f32, f32, f32, f32, vector<8xf32>, vector<8xf32>)
+// CHECK: %[[B:.*]]:6 = scf.for %[[R:.*]] = %c1{{.*}} to %[[FIRST]] step %c4{{.*}} iter_args(%[[M0:.*]] = %{{.*}}, %[[M1:.*]] = %{{.*}}, %[[L0:.*]] = %{{.*}}, %[[L1:.*]] = %{{.*}}, %[[O0:.*]] = %[[V0]], %[[O1:.*]] = %[[V0]]) -> (f32, f32, f32, f32, vector<8xf32>, vector<8xf32>)
 // CHECK: scf.for %[[I:.*]] = %c0{{.*}} to %c4{{.*}} step
 // CHECK: %[[T:.*]] = arith.addi %[[R]], %[[I]]
-// CHECK: vector.load %{{.*}}[%[[T]], %c0{{.*}}, %c0{{.*}}] : memref<16x1x8xf32>, vector<8xf32>
+// CHECK: vector.load %[[K]][%[[T]], %c0{{.*}}, %c0{{.*}}] : memref<16x1x8xf32>, vector<8xf32>
 // CHECK: memref.store %{{.*}}, %[[W]][%c0{{.*}}, %[[I]]]
 // CHECK: memref.store %{{.*}}, %[[W]][%c1{{.*}}, %[[I]]]
 // CHECK: %[[X:.*]] = vector.load %[[W]][%c0{{.*}}, %c0{{.*}}] : memref<2x4xf32>, vector<4xf32>
@@ -121,24 +124,35 @@ func.func @negative_attention_strided_rows(%q: memref<1x4x8xf32, strided<[64, 16
 // CHECK: %[[C:.*]] = math.exp %[[D]] : f32
 // CHECK: %[[XB:.*]] = vector.broadcast %[[MN]] : f32 to vector<4xf32>
 // CHECK: %[[XS:.*]] = arith.subf %[[X]], %[[XB]] : vector<4xf32>
-// CHECK: %[[P:.*]] = math.exp %[[XS]] : vector<4xf32>
-// CHECK: vector.store %[[P]], %[[W]][%c0{{.*}}, %c0{{.*}}]
+// CHECK: %[[PR:.*]] = math.exp %[[XS]] : vector<4xf32>
+// CHECK: vector.store %[[PR]], %[[W]][%c0{{.*}}, %c0{{.*}}]
 // CHECK: %[[LC:.*]] = arith.mulf %[[L0]], %[[C]] : f32
-// CHECK: %[[PS:.*]] = vector.reduction <add>, %[[P]] : vector<4xf32> into f32
-// CHECK: arith.addf %[[LC]], %[[PS]] : f32
+// CHECK: %[[PS:.*]] = vector.reduction <add>, %[[PR]] : vector<4xf32> into f32
+// CHECK: %[[LN:.*]] = arith.addf %[[LC]], %[[PS]] : f32
 // CHECK: %[[CB:.*]] = vector.broadcast %[[C]] : f32 to vector<8xf32>
 // CHECK: %[[OC:.*]] = arith.mulf %[[O0]], %[[CB]] : vector<8xf32>
-// CHECK: math.exp %{{.*}} : vector<4xf32>
-// CHECK: scf.for %[[J:.*]] = %c0{{.*}} to %c4{{.*}} step %{{.*}} iter_args(%[[A0:.*]] = %[[OC]], %{{.*}} = %{{.*}}) -> (vector<8xf32>, vector<8xf32>)
+// The second head: its own scores (row 1 of the buffer) and state.
+// CHECK: %[[X1:.*]] = vector.load %[[W]][%c1{{.*}}, %c0{{.*}}] : memref<2x4xf32>, vector<4xf32>
+// CHECK: %[[BM1:.*]] = vector.reduction <maximumf>, %[[X1]]
+// CHECK: %[[MN1:.*]] = arith.maximumf %[[M1]], %[[BM1]] : f32
+// CHECK: %[[PR1:.*]] = math.exp %{{.*}} : vector<4xf32>
+// CHECK: vector.store %[[PR1]], %[[W]][%c1{{.*}}, %c0{{.*}}]
+// CHECK: %[[LC1:.*]] = arith.mulf %[[L1]], %{{.*}} : f32
+// CHECK: %[[LN1:.*]] = arith.addf %[[LC1]], %{{.*}} : f32
+// CHECK: %[[OC1:.*]] = arith.mulf %[[O1]], %{{.*}} : vector<8xf32>
+// CHECK: %[[PV:.*]]:2 = scf.for %[[J:.*]] = %c0{{.*}} to %c4{{.*}} step %{{.*}} iter_args(%[[A0:.*]] = %[[OC]], %[[A1:.*]] = %[[OC1]]) -> (vector<8xf32>, vector<8xf32>)
 // CHECK: %[[VT:.*]] = arith.addi %[[R]], %[[J]]
-// CHECK: %[[V:.*]] = vector.load %{{.*}}[%[[VT]], %c0{{.*}}, %c0{{.*}}] : memref<16x1x8xf32>, vector<8xf32>
+// CHECK: %[[VR:.*]] = vector.load %[[V]][%[[VT]], %c0{{.*}}, %c0{{.*}}] : memref<16x1x8xf32>, vector<8xf32>
 // CHECK: %[[PJ:.*]] = memref.load %[[W]][%c0{{.*}}, %[[J]]]
 // CHECK: %[[PB:.*]] = vector.broadcast %[[PJ]] : f32 to vector<8xf32>
-// CHECK: vector.fma %[[PB]], %[[V]], %[[A0]] : vector<8xf32>
-// CHECK: scf.yield
-// CHECK: scf.yield
+// CHECK: %[[F0:.*]] = vector.fma %[[PB]], %[[VR]], %[[A0]] : vector<8xf32>
+// CHECK: %[[PJ1:.*]] = memref.load %[[W]][%c1{{.*}}, %[[J]]]
+// CHECK: %[[PB1:.*]] = vector.broadcast %[[PJ1]] : f32 to vector<8xf32>
+// CHECK: %[[F1:.*]] = vector.fma %[[PB1]], %[[VR]], %[[A1]] : vector<8xf32>
+// CHECK: scf.yield %[[F0]], %[[F1]] : vector<8xf32>, vector<8xf32>
+// CHECK: scf.yield %[[MN]], %[[MN1]], %[[LN]], %[[LN1]], %[[PV]]#0, %[[PV]]#1 : f32, f32, f32, f32, vector<8xf32>, vector<8xf32>
 // CHECK: scf.for %{{.*}} = %[[FIRST]] to %[[END]] step %c1{{.*}} iter_args(%{{.*}} = %[[B]]#0, %{{.*}} = %[[B]]#1, %{{.*}} = %[[B]]#2, %{{.*}} = %[[B]]#3, %{{.*}} = %[[B]]#4, %{{.*}} = %[[B]]#5)
-func.func @attention_row_blocks(%q: memref<1x2x8xf32>, %p: memref<1xi32>, %k: memref<16x1x8xf32>, %o: memref<1x2x8xf32>) {
-  llama.kernel_attention q(%q : memref<1x2x8xf32>) positions(%p : memref<1xi32>) cache(%k, %k : memref<16x1x8xf32>, memref<16x1x8xf32>) outs(%o : memref<1x2x8xf32>) {scale = 0.5 : f32, row_block = 4 : i64, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+func.func @attention_row_blocks(%q: memref<1x2x8xf32>, %p: memref<1xi32>, %k: memref<16x1x8xf32>, %v: memref<16x1x8xf32>, %o: memref<1x2x8xf32>) {
+  llama.kernel_attention q(%q : memref<1x2x8xf32>) positions(%p : memref<1xi32>) cache(%k, %v : memref<16x1x8xf32>, memref<16x1x8xf32>) outs(%o : memref<1x2x8xf32>) {scale = 0.5 : f32, row_block = 4 : i64, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
   return
 }

@@ -563,7 +563,7 @@ func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>,
 // RK: memref.subview %{{.*}}[0, %[[G]], 0] [16, 1, 8]
 // RK: memref.subview %{{.*}}[0, %[[G]], 0] [16, 1, 8]
 // RK-COUNT-4: vector.load %[[Q]]
-// RK: %[[NB:.*]] = arith.divui %{{.*}}, %c16
+// RK: %[[NB:.*]] = arith.divsi %{{.*}}, %c16
 // RK: %[[BLOCKS:.*]] = arith.muli %[[NB]], %c16
 // RK: %[[FIRST:.*]] = arith.addi %c1{{.*}}, %[[BLOCKS]]
 // RK: scf.for %{{.*}} = %c1{{.*}} to %[[FIRST]] step %c16{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)

@@ -88,7 +88,9 @@ def LlamaLowerKernelAttentionPass : Pass<"llama-lower-kernel-attention"> {
     over the whole blocks of B rows after it: a loop over the block's rows
     loads each K row once (`arith.extf` from an f16 cache) and stores every
     head's score x = scale * sum(q * K[t]) (`vector.reduction`) into a
-    [kv_mul, B] `memref.alloca`; per head the B scores as one vector:
+    [kv_mul, B] `memref.alloca` (64-byte aligned, made in the task, which
+    `llama-hoist-loop-allocas` later moves to its function's entry); per
+    head the B scores as one vector:
     m' = max(m, max(x)), c = exp(m - m'), p = exp(x - m') (one vector exp,
     stored back), l' = l c + sum(p), o' = o c; a loop over the block's
     rows loads each V row once and adds p_t V[t] to every head's o' (FMA);

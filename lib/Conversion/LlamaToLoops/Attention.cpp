@@ -439,7 +439,9 @@ attentionBlock(Emitter &e, ValueRange st, Value r0, Value scores, Value kc,
 /// The attention of token `s` (cache rows [0, end)) for KV head `g`: row 0
 /// starts each of the kv_mul query heads (m = its score, l = 1, o = V[0]), rows
 /// 1 .. end - 1 update them with an online softmax, each K and V row loaded
-/// once for all of them; then out[s, h, :] = o_h / l_h.
+/// once for all of them (with rowBlock > 1 the whole blocks of rows first,
+/// attentionBlock, in a stack buffer that llama-hoist-loop-allocas moves to
+/// the function's entry); then out[s, h, :] = o_h / l_h.
 void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
                   Value g, Value end, float scaleValue, int64_t kvMul,
                   int64_t rowBlock) {
@@ -481,9 +483,12 @@ void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
   if (rowBlock > 1) {
     // Rows [1, 1 + nb * B) in blocks of B = rowBlock, each block's scores
     // and weights in a [kv_mul, B] stack buffer.
+    // (64-byte aligned: each head's 16 scores one cache line.) nb is a
+    // signed quotient so that an invalid position of -1 gives no rows.
     Value scores = memref::AllocaOp::create(
-        b, loc, MemRefType::get({kvMul, rowBlock}, b.getF32Type()));
-    Value nb = arith::DivUIOp::create(
+        b, loc, MemRefType::get({kvMul, rowBlock}, b.getF32Type()),
+        b.getI64IntegerAttr(64));
+    Value nb = arith::DivSIOp::create(
         b, loc, arith::SubIOp::create(b, loc, end, e.idx(1)), e.idx(rowBlock));
     first = arith::AddIOp::create(
         b, loc, e.idx(1), arith::MulIOp::create(b, loc, nb, e.idx(rowBlock)));

@@ -404,13 +404,16 @@ def rms_norm_cases():
 
 def attention_cases(op="llama.attention"):
     ok = True
-    for nh, nkv, hd, seq in ((4, 4, 8, 3), (4, 1, 16, 1), (2, 1, 128, 3),
-                             (6, 2, 32, 2)):
-        ctx = 8
+    # The last case's positions reach past one and two blocks of 16 cache
+    # rows (the CPU kernel's row_block) and stop at each block boundary.
+    for nh, nkv, hd, seq, ctx, positions in (
+            (4, 4, 8, 3, 8, [1, 3, 4]), (4, 1, 16, 1, 8, [1]),
+            (2, 1, 128, 3, 8, [1, 3, 4]), (6, 2, 32, 2, 8, [1, 3]),
+            (4, 2, 16, 7, 40, [0, 15, 16, 17, 31, 32, 33])):
         q = rng.standard_normal((seq, nh, hd)).astype(np.float32)
         k = rng.standard_normal((seq, nkv, hd)).astype(np.float32)
         v = rng.standard_normal((seq, nkv, hd)).astype(np.float32)
-        pos = np.array([1, 3, 4][:seq], dtype=np.int32)
+        pos = np.array(positions, dtype=np.int32)
         cache = (1, ctx, nkv, hd)
         kc = np.zeros(cache[1:])
         vc = np.zeros(cache[1:])
