@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelSlices.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -136,17 +137,11 @@ SmallVector<utils::IteratorType> KernelAttentionOp::getLoopIteratorTypes() {
   return {utils::IteratorType::parallel, utils::IteratorType::parallel};
 }
 
-static OpFoldResult mixedSize(OpBuilder &b, Location loc, Value v, int64_t d) {
-  if (isa<RankedTensorType>(v.getType()))
-    return tensor::getMixedSize(b, loc, v, d);
-  return memref::getMixedSize(b, loc, v, d);
-}
-
 SmallVector<Range> KernelAttentionOp::getIterationDomain(OpBuilder &b) {
   Location loc = getLoc();
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  return {Range{zero, mixedSize(b, loc, getQuery(), 0), one},
-          Range{zero, mixedSize(b, loc, getKeys(), 1), one}};
+  return {Range{zero, mixedDimSize(b, loc, getQuery(), 0), one},
+          Range{zero, mixedDimSize(b, loc, getKeys(), 1), one}};
 }
 
 namespace {
@@ -202,7 +197,7 @@ static FailureOr<AttentionSlice> sliceOf(KernelAttentionOp op, OpBuilder &b,
                             "by 1 or taken whole");
     token = KernelAttentionOp::outsideInToken(
         b, loc, getValueOrCreateConstantIndexOp(b, loc, offsets[0]),
-        getValueOrCreateConstantIndexOp(b, loc, mixedSize(b, loc, q, 0)));
+        getValueOrCreateConstantIndexOp(b, loc, mixedDimSize(b, loc, q, 0)));
   }
   int64_t nkv = cast<MemRefType>(op.getKeys().getType()).getDimSize(1);
   std::optional<int64_t> heads = getConstantIntValue(sizes[1]);
@@ -215,15 +210,6 @@ static FailureOr<AttentionSlice> sliceOf(KernelAttentionOp op, OpBuilder &b,
   s.sizes = {sizes[0], times(b, loc, sizes[1], kvMul),
              b.getIndexAttr(qt.getDimSize(2))};
   return s;
-}
-
-static Value slice(OpBuilder &b, Location loc, Value v,
-                   ArrayRef<OpFoldResult> offsets,
-                   ArrayRef<OpFoldResult> sizes) {
-  SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
-  if (isa<RankedTensorType>(v.getType()))
-    return tensor::ExtractSliceOp::create(b, loc, v, offsets, sizes, strides);
-  return memref::SubViewOp::create(b, loc, v, offsets, sizes, strides);
 }
 
 FailureOr<TilingResult>
@@ -240,20 +226,21 @@ KernelAttentionOp::getTiledImplementation(OpBuilder &b,
     slices.push_back(to.getDefiningOp());
     map.map(from, to);
   };
-  add(getQuery(), slice(b, loc, getQuery(), s->offsets, s->sizes));
+  add(getQuery(), unitStrideSlice(b, loc, getQuery(), s->offsets, s->sizes));
   if (!s->allTokens)
     add(getPositions(),
-        slice(b, loc, getPositions(), s->offsets[0], s->sizes[0]));
+        unitStrideSlice(b, loc, getPositions(), s->offsets[0], s->sizes[0]));
   // The cache columns of the tile's KV heads, all rows.
   auto k = cast<MemRefType>(getKeys().getType());
   SmallVector<OpFoldResult> cacheOffsets = {b.getIndexAttr(0), offsets[1],
                                             b.getIndexAttr(0)},
-                            cacheSizes = {mixedSize(b, loc, getKeys(), 0),
+                            cacheSizes = {mixedDimSize(b, loc, getKeys(), 0),
                                           sizes[1],
                                           b.getIndexAttr(k.getDimSize(2))};
-  add(getKeys(), slice(b, loc, getKeys(), cacheOffsets, cacheSizes));
-  add(getValues(), slice(b, loc, getValues(), cacheOffsets, cacheSizes));
-  Value initTile = slice(b, loc, getInit(), s->offsets, s->sizes);
+  add(getKeys(), unitStrideSlice(b, loc, getKeys(), cacheOffsets, cacheSizes));
+  add(getValues(),
+      unitStrideSlice(b, loc, getValues(), cacheOffsets, cacheSizes));
+  Value initTile = unitStrideSlice(b, loc, getInit(), s->offsets, s->sizes);
   add(getInit(), initTile);
   Operation *tiled = b.clone(*getOperation(), map);
   // One token has no order to keep.

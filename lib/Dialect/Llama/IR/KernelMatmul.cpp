@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelSlices.h"
 #include "llama-mlir/Dialect/Llama/IR/Llama.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -170,13 +171,9 @@ SmallVector<utils::IteratorType> KernelMatmulOp::getLoopIteratorTypes() {
 SmallVector<Range> KernelMatmulOp::getIterationDomain(OpBuilder &b) {
   Location loc = getLoc();
   Value init = getInit();
-  auto size = [&](int64_t d) -> OpFoldResult {
-    if (isa<RankedTensorType>(init.getType()))
-      return tensor::getMixedSize(b, loc, init, d);
-    return memref::getMixedSize(b, loc, init, d);
-  };
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  return {Range{zero, size(0), one}, Range{zero, size(1), one}};
+  return {Range{zero, mixedDimSize(b, loc, init, 0), one},
+          Range{zero, mixedDimSize(b, loc, init, 1), one}};
 }
 
 /// The first index of a weight view's first dimension that rows
@@ -227,15 +224,11 @@ static Value tokenRows(OpBuilder &b, Location loc, Value v, OpFoldResult offset,
                        OpFoldResult size) {
   auto t = cast<ShapedType>(v.getType());
   SmallVector<OpFoldResult> offsets(t.getRank(), b.getIndexAttr(0)),
-      sizes = {size}, strides(t.getRank(), b.getIndexAttr(1));
+      sizes = {size};
   offsets[0] = offset;
   for (int64_t d = 1; d < t.getRank(); ++d)
-    sizes.push_back(isa<RankedTensorType>(t)
-                        ? tensor::getMixedSize(b, loc, v, d)
-                        : memref::getMixedSize(b, loc, v, d));
-  if (isa<RankedTensorType>(t))
-    return tensor::ExtractSliceOp::create(b, loc, v, offsets, sizes, strides);
-  return memref::SubViewOp::create(b, loc, v, offsets, sizes, strides);
+    sizes.push_back(mixedDimSize(b, loc, v, d));
+  return unitStrideSlice(b, loc, v, offsets, sizes);
 }
 
 /// The rotation table of rows [offsets[1], + sizes[1]) and the tile's
@@ -251,15 +244,10 @@ static Value rotationTile(OpBuilder &b, Location loc, Value rot, bool allTokens,
   bool wholeColumns = *getConstantIntValue(sizes[1]) % width == 0;
   if (allTokens && wholeColumns)
     return rot;
-  auto dimOf = [&](int64_t d) -> OpFoldResult {
-    return isa<RankedTensorType>(t) ? tensor::getMixedSize(b, loc, rot, d)
-                                    : memref::getMixedSize(b, loc, rot, d);
-  };
   SmallVector<OpFoldResult> offs = {b.getIndexAttr(0), b.getIndexAttr(0),
                                     b.getIndexAttr(0)},
-                            szs = {dimOf(0), b.getIndexAttr(2),
-                                   b.getIndexAttr(width)},
-                            strides(3, b.getIndexAttr(1));
+                            szs = {mixedDimSize(b, loc, rot, 0),
+                                   b.getIndexAttr(2), b.getIndexAttr(width)};
   if (!allTokens) {
     offs[0] = offsets[0];
     szs[0] = sizes[0];
@@ -274,9 +262,7 @@ static Value rotationTile(OpBuilder &b, Location loc, Value rot, bool allTokens,
                     arith::ConstantIndexOp::create(b, loc, width))
                     .getResult();
   }
-  if (isa<RankedTensorType>(t))
-    return tensor::ExtractSliceOp::create(b, loc, rot, offs, szs, strides);
-  return memref::SubViewOp::create(b, loc, rot, offs, szs, strides);
+  return unitStrideSlice(b, loc, rot, offs, szs);
 }
 
 FailureOr<TilingResult>
@@ -356,12 +342,7 @@ KernelMatmulOp::getTiledImplementation(OpBuilder &b,
       map.map(rot, t);
     }
   }
-  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-  Value initTile = isa<RankedTensorType>(init.getType())
-                       ? Value(tensor::ExtractSliceOp::create(
-                             b, loc, init, offsets, sizes, strides))
-                       : Value(memref::SubViewOp::create(b, loc, init, offsets,
-                                                         sizes, strides));
+  Value initTile = unitStrideSlice(b, loc, init, offsets, sizes);
   slices.push_back(initTile.getDefiningOp());
   map.map(init, initTile);
   Operation *tiled = b.clone(*getOperation(), map);
