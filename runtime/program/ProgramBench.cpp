@@ -50,7 +50,8 @@ int runBench(const Options &o, const Manifest &m, const GGUFView &view,
   }
   double bw = measureReadBandwidth(threads), flops = measureFmaPeak(threads);
   double iops = intParams > 0 ? measureInt8DotPeak(threads) : 0;
-  // Without an int8 peak (no VNNI), integer dots are counted at the FMA's.
+  // Without an int8 peak (no AVX2: AArch64, baseline x86), integer dots
+  // are counted at the FMA's.
   double intPeak = iops > 0 ? iops : flops;
   // AMX programs multiply a prompt's blocks of 16 tokens in tile registers:
   // the layers' integer-dot matmuls at the AMX peak (the output matmul, one
