@@ -25,9 +25,13 @@
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx2 gpu-warps=true" 2>&1 | FileCheck %s --check-prefix=BADCPUGPU
 // BADCPUGPU: error: llama-configure-kernels: gpu-warps, tensor-cores and quantized-row-norms need target=nvptx
 // RUN: not llama-opt %s -llama-configure-kernels="target=nvptx int-dot=true" 2>&1 | FileCheck %s --check-prefix=BADGPUCPU
-// BADGPUCPU: error: llama-configure-kernels: int-dot and packed-weights are CPU options (target=nvptx)
+// BADGPUCPU: error: llama-configure-kernels: int-dot, kv-block and packed-weights are CPU options (target=nvptx)
 // RUN: not llama-opt %s -llama-configure-kernels="token-block=17" 2>&1 | FileCheck %s --check-prefix=BADBLOCKT
 // BADBLOCKT: error: llama-configure-kernels: token-block must be in 0..16, got 17
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 kv-block=4" -verify-diagnostics | FileCheck %s --check-prefix=KVB
+// RUN: not llama-opt %s -llama-configure-kernels="kv-block=65" 2>&1 | FileCheck %s --check-prefix=BADKVB
+// BADKVB: error: llama-configure-kernels: kv-block must be in 0..64, got 65
+// RUN: not llama-opt %s -llama-configure-kernels="target=nvptx kv-block=8" 2>&1 | FileCheck %s --check-prefix=BADGPUCPU
 
 // Each op's configuration per target. The weights: Q4_0 and F16 with rows
 // in whole 16-row tiles, Q6_K (integer dots, no packed tiles), F32 rows
@@ -177,6 +181,33 @@ func.func @all_or_none_other(%x: tensor<?x256xf32>) -> (tensor<?x32xf32>, tensor
   %a = llama.matmul %x, %g {tag = "g"} : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>) -> tensor<?x32xf32>
   %b = llama.matmul %x, %wq {tag = "q"} : (tensor<?x256xf32>, !llama.weight<32x256xq4_0>) -> tensor<?x32xf32>
   return %a, %b : tensor<?x32xf32>, tensor<?x32xf32>
+}
+
+// -----
+
+// The GQA attention: on CPUs the row's block of cache rows per
+// online-softmax step (kv-block overrides it), on GPUs none.
+// GENERIC-LABEL: func.func @gqa_attention
+// GENERIC: llama.gqa_attention {{.*}}llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>}
+// AVX2-LABEL: func.func @gqa_attention
+// AVX2: llama.gqa_attention {{.*}}llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>}
+// VNNI-LABEL: func.func @gqa_attention
+// VNNI: llama.gqa_attention {{.*}}llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>}
+// NEON-LABEL: func.func @gqa_attention
+// NEON: llama.gqa_attention {{.*}}llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>}
+// SVE-LABEL: func.func @gqa_attention
+// SVE: llama.gqa_attention {{.*}}llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, kv_block = 16>}
+// KVB-LABEL: func.func @gqa_attention
+// KVB: llama.gqa_attention {{.*}}llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 4>}
+// NVPTX-LABEL: func.func @gqa_attention
+// NVPTX: llama.gqa_attention {{.*}}llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>}
+// The matmul beside it keeps the default kv_block (not printed).
+// KVB: llama.matmul {{.*}}{llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>}
+func.func @gqa_attention(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %v: tensor<?x4x8xf32>, %p: tensor<?xi32>, %x: tensor<?x64xf32>, %c: !llama.kv_cache<1x16x4x8xf32>) -> (tensor<?x8x8xf32>, tensor<?x32xf32>) {
+  %o = llama.gqa_attention %q, %k, %v, %p, %c {layer = 0 : i64} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<1x16x4x8xf32>) -> tensor<?x8x8xf32>
+  %w = llama.weight "w" : !llama.weight<32x64xf32>
+  %y = llama.matmul %x, %w : (tensor<?x64xf32>, !llama.weight<32x64xf32>) -> tensor<?x32xf32>
+  return %o, %y : tensor<?x8x8xf32>, tensor<?x32xf32>
 }
 
 // -----

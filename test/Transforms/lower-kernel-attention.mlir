@@ -94,7 +94,7 @@ func.func @negative_attention_strided_rows(%q: memref<1x4x8xf32, strided<[64, 16
 
 // -----
 
-// row_block = 4: after row 0, rows [1, 1 + 4 nb) in blocks of 4, nb =
+// kv_block = 4: after row 0, rows [1, 1 + 4 nb) in blocks of 4, nb =
 // positions[s] / 4 (a signed quotient), then the rows left (fewer than 4)
 // one by one. A block:
 // a loop over its 4 rows loads each K row once and stores both heads'
@@ -153,6 +153,6 @@ func.func @negative_attention_strided_rows(%q: memref<1x4x8xf32, strided<[64, 16
 // CHECK: scf.yield %[[MN]], %[[MN1]], %[[LN]], %[[LN1]], %[[PV]]#0, %[[PV]]#1 : f32, f32, f32, f32, vector<8xf32>, vector<8xf32>
 // CHECK: scf.for %{{.*}} = %[[FIRST]] to %[[END]] step %c1{{.*}} iter_args(%{{.*}} = %[[B]]#0, %{{.*}} = %[[B]]#1, %{{.*}} = %[[B]]#2, %{{.*}} = %[[B]]#3, %{{.*}} = %[[B]]#4, %{{.*}} = %[[B]]#5)
 func.func @attention_row_blocks(%q: memref<1x2x8xf32>, %p: memref<1xi32>, %k: memref<16x1x8xf32>, %v: memref<16x1x8xf32>, %o: memref<1x2x8xf32>) {
-  llama.kernel_attention q(%q : memref<1x2x8xf32>) positions(%p : memref<1xi32>) cache(%k, %v : memref<16x1x8xf32>, memref<16x1x8xf32>) outs(%o : memref<1x2x8xf32>) {scale = 0.5 : f32, row_block = 4 : i64, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+  llama.kernel_attention q(%q : memref<1x2x8xf32>) positions(%p : memref<1xi32>) cache(%k, %v : memref<16x1x8xf32>, memref<16x1x8xf32>) outs(%o : memref<1x2x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 4>}
   return
 }

@@ -540,13 +540,14 @@ func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>,
 // -----
 
 // GQA attention on CPUs: the cache append, then the structured op over
-// the layer's cache views, with the CPU configuration and the default
-// scale 1/sqrt(8); a decode step keeps its one token in order.
+// the layer's cache views, with the CPU configuration (its kv_block the
+// blocks of cache rows below) and the default scale 1/sqrt(8); a decode
+// step keeps its one token in order.
 // CHECK-LABEL: func.func @gqa_attention
 // CHECK: memref.store
 // CHECK: %[[KC:.*]] = memref.subview %{{.*}}[0, 0, 0, 0] [1, 16, 2, 8]
 // CHECK: %[[VC:.*]] = memref.subview %{{.*}}[0, 0, 0, 0] [1, 16, 2, 8]
-// CHECK: llama.kernel_attention q(%{{.*}} : tensor<1x8x8xf32>) positions(%{{.*}} : tensor<1xi32>) cache(%[[KC]], %[[VC]] : memref<16x2x8xf16, strided<[16, 8, 1]>>, memref<16x2x8xf16, strided<[16, 8, 1]>>) outs(%{{.*}} : tensor<1x8x8xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, row_block = 16 : i64, scale = 0.353553385 : f32} -> tensor<1x8x8xf32>
+// CHECK: llama.kernel_attention q(%{{.*}} : tensor<1x8x8xf32>) positions(%{{.*}} : tensor<1xi32>) cache(%[[KC]], %[[VC]] : memref<16x2x8xf16, strided<[16, 8, 1]>>, memref<16x2x8xf16, strided<[16, 8, 1]>>) outs(%{{.*}} : tensor<1x8x8xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>, scale = 0.353553385 : f32} -> tensor<1x8x8xf32>
 // CHECK-NOT: scf.parallel
 // After tiling, bufferization and llama-lower-kernel-attention: one task
 // per (token, KV head), 2 here (the forall's unit token dimension folded
@@ -633,7 +634,7 @@ func.func @gqa_attention(%q: tensor<1x8x8xf32>, %k: tensor<1x2x8xf32>, %p: tenso
 // for odd j), so that the contiguous task ranges of the thread pool cost
 // the same under the causal mask.
 // CHECK-LABEL: func.func @gqa_attention_prefill_order
-// CHECK: llama.kernel_attention {{.*}} {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, outside_in, row_block = 16 : i64, scale = 0.353553385 : f32} -> tensor<?x8x8xf32>
+// CHECK: llama.kernel_attention {{.*}} {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>, outside_in, scale = 0.353553385 : f32} -> tensor<?x8x8xf32>
 // RK-LABEL: func.func @gqa_attention_prefill_order
 // RK: scf.parallel (%[[I:.*]]) =
 // RK: %[[J:.*]] = arith.divsi %[[I]], %c2

@@ -44,6 +44,8 @@ struct CPUKernelTarget {
   /// With tiles: the token blocks of the integer tiles and of the f16/bf16
   /// (float) tiles, which keep 16 sums per token and weight in registers.
   int64_t intTileTokens = 0, floatTileTokens = 0;
+  /// Cache rows per online-softmax step of the GQA attention (kv_block).
+  int64_t kvBlock = 16;
 };
 
 /// The CPU kernel table, most specific row first.
@@ -68,6 +70,8 @@ struct CPUKernelOptions {
   bool intDot = true;
   /// Nonzero: this prefill register block instead of the row's.
   int64_t tokenBlock = 0;
+  /// Nonzero: this attention cache-row block instead of the row's.
+  int64_t kvBlock = 0;
   /// The weights of ops in 16-row tiles read in the rows16 layout packed at
   /// compile time, where all their uses can (selectPrepackedWeights).
   bool packedWeights = false;

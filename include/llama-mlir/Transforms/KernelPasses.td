@@ -84,7 +84,8 @@ def LlamaLowerKernelAttentionPass : Pass<"llama-lower-kernel-attention"> {
     `outside_in`) and each of its KV heads g, the kernel of one task: the
     kv_mul query rows of the heads sharing g loaded as
     `vector<head_dim x f32>`; cache row 0 starts each head's state (m = its
-    score, l = 1, o = V[0]); then, with `row_block` B > 1, an `scf.for`
+    score, l = 1, o = V[0]); then, with the configuration's `kv_block`
+    B > 1, an `scf.for`
     over the whole blocks of B rows after it: a loop over the block's rows
     loads each K row once (`arith.extf` from an f16 cache) and stores every
     head's score x = scale * sum(q * K[t]) (`vector.reduction`) into a

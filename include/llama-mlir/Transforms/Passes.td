@@ -71,6 +71,8 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
       without VNNI: 4 / 24; NEON with dot products: 4 / 6); where every weight has vectorized block dots,
       the row's block for rows (8 on AVX-512, else 4); else 1.
       `token-block` overrides both.
+    * `kv_block` (llama.gqa_attention): the row's cache-row block of the
+      online softmax (16 on every row); `kv-block` overrides it.
     * `layout = rows16` (`packed-weights`): on the tiled ops all of whose
       quantized, F16 or BF16 weights are used only by tiled ops of one kind
       of tile (an op takes the layout for all its weights or none, to a
@@ -93,6 +95,9 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
            "llama-compile turns it on unless --int-dot=off)">,
     Option<"tokenBlock", "token-block", "int64_t", /*default=*/"0",
            "Tokens per register block of the prefill GEMM (0: the row's)">,
+    Option<"kvBlock", "kv-block", "int64_t", /*default=*/"0",
+           "CPU: cache rows per online-softmax step of the GQA attention "
+           "(0: the row's)">,
     Option<"packedWeights", "packed-weights", "bool", /*default=*/"false",
            "CPU rows with 16-row tiles: read the tiled ops' weights in the "
            "rows16 layout packed at compile time where they can">,

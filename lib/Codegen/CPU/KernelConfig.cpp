@@ -113,16 +113,19 @@ StringRef mlir::llama::manifestIntDotName(IntDotISA isa) {
 /// The table's choice for `op` (a model-level op without a configuration).
 static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
                                   const CPUKernelOptions &o) {
-  auto make = [&](IntDotISA isa, int64_t block, int64_t tiles) {
+  auto make = [&](IntDotISA isa, int64_t block, int64_t tiles,
+                  int64_t kvBlock = 1) {
     // AMX multiplies integer tiles only; everything else is `vector`.
     KernelDot dot = t.dot;
     if (dot == KernelDot::AMX && (!tiles || isa == IntDotISA::None))
       dot = KernelDot::Vector;
     return KernelConfigAttr::get(op->getContext(), KernelDispatch::Threads, dot,
-                                 isa, block, tiles, WeightLayout::GGUF,
+                                 isa, block, tiles, WeightLayout::GGUF, kvBlock,
                                  /*blockThreads=*/0, /*tensorCores=*/false,
                                  /*rowNorms=*/false);
   };
+  if (isa<GQAAttentionOp>(op))
+    return make(IntDotISA::None, 1, 0, o.kvBlock ? o.kvBlock : t.kvBlock);
   SmallVector<Value> ws = matmulWeights(op);
   if (ws.empty())
     return make(IntDotISA::None, 1, 0);
@@ -235,11 +238,11 @@ LogicalResult mlir::llama::configureCPUKernels(ModuleOp module,
       return;
     auto c = op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
     op->setAttr(KernelConfigAttr::kAttrName,
-                KernelConfigAttr::get(op->getContext(), c.getDispatch(),
-                                      c.getDot(), c.getIntDot(),
-                                      c.getTokenBlock(), c.getTileRows(),
-                                      WeightLayout::Rows16, c.getBlockThreads(),
-                                      c.getTensorCores(), c.getRowNorms()));
+                KernelConfigAttr::get(
+                    op->getContext(), c.getDispatch(), c.getDot(),
+                    c.getIntDot(), c.getTokenBlock(), c.getTileRows(),
+                    WeightLayout::Rows16, c.getKvBlock(), c.getBlockThreads(),
+                    c.getTensorCores(), c.getRowNorms()));
   });
   return success();
 }

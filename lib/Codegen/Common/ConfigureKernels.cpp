@@ -46,9 +46,15 @@ struct LlamaConfigureKernelsPass
           << static_cast<int64_t>(tokenBlock);
       return signalPassFailure();
     }
+    if (kvBlock < 0 || kvBlock > 64) {
+      module.emitError("llama-configure-kernels: kv-block must be in "
+                       "0..64, got ")
+          << static_cast<int64_t>(kvBlock);
+      return signalPassFailure();
+    }
     if (target == "nvptx") {
-      if (intDot || packedWeights) {
-        module.emitError("llama-configure-kernels: int-dot and "
+      if (intDot || packedWeights || kvBlock) {
+        module.emitError("llama-configure-kernels: int-dot, kv-block and "
                          "packed-weights are CPU options (target=nvptx)");
         return signalPassFailure();
       }
@@ -80,6 +86,7 @@ struct LlamaConfigureKernelsPass
     CPUKernelOptions o;
     o.intDot = intDot;
     o.tokenBlock = tokenBlock;
+    o.kvBlock = kvBlock;
     o.packedWeights = packedWeights;
     if (failed(configureCPUKernels(module, *t, o)))
       return signalPassFailure();

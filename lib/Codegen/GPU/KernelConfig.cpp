@@ -27,7 +27,7 @@ static KernelConfigAttr gpuConfig(Operation *op, const GPUKernelOptions &o) {
       op->getContext(),
       o.warps ? KernelDispatch::Warps : KernelDispatch::Threads,
       KernelDot::Scalar, IntDotISA::None, blocked ? o.tokenBlock : 1,
-      /*tileRows=*/0, WeightLayout::GGUF, o.blockThreads,
+      /*tileRows=*/0, WeightLayout::GGUF, /*kvBlock=*/1, o.blockThreads,
       o.warps && o.tensorCores && !ws.empty(),
       o.warps && o.rowNorms && !ws.empty());
 }

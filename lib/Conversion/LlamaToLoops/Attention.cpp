@@ -439,12 +439,12 @@ attentionBlock(Emitter &e, ValueRange st, Value r0, Value scores, Value kc,
 /// The attention of token `s` (cache rows [0, end)) for KV head `g`: row 0
 /// starts each of the kv_mul query heads (m = its score, l = 1, o = V[0]), rows
 /// 1 .. end - 1 update them with an online softmax, each K and V row loaded
-/// once for all of them (with rowBlock > 1 the whole blocks of rows first,
+/// once for all of them (with kvBlock > 1 the whole blocks of rows first,
 /// attentionBlock, in a stack buffer that llama-hoist-loop-allocas moves to
 /// the function's entry); then out[s, h, :] = o_h / l_h.
 void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
                   Value g, Value end, float scaleValue, int64_t kvMul,
-                  int64_t rowBlock) {
+                  int64_t kvBlock) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   int64_t hd = cast<MemRefType>(q.getType()).getDimSize(2);
@@ -480,20 +480,20 @@ void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
   init.append(kvMul, e.f32(1.0));
   init.append(kvMul, v0);
   Value first = e.idx(1);
-  if (rowBlock > 1) {
-    // Rows [1, 1 + nb * B) in blocks of B = rowBlock, each block's scores
+  if (kvBlock > 1) {
+    // Rows [1, 1 + nb * B) in blocks of B = kvBlock, each block's scores
     // and weights in a [kv_mul, B] stack buffer.
     // (64-byte aligned: each head's 16 scores one cache line.) nb is a
     // signed quotient so that an invalid position of -1 gives no rows.
     Value scores = memref::AllocaOp::create(
-        b, loc, MemRefType::get({kvMul, rowBlock}, b.getF32Type()),
+        b, loc, MemRefType::get({kvMul, kvBlock}, b.getF32Type()),
         b.getI64IntegerAttr(64));
     Value nb = arith::DivSIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, end, e.idx(1)), e.idx(rowBlock));
+        b, loc, arith::SubIOp::create(b, loc, end, e.idx(1)), e.idx(kvBlock));
     first = arith::AddIOp::create(
-        b, loc, e.idx(1), arith::MulIOp::create(b, loc, nb, e.idx(rowBlock)));
+        b, loc, e.idx(1), arith::MulIOp::create(b, loc, nb, e.idx(kvBlock)));
     auto blocks = scf::ForOp::create(
-        b, loc, e.idx(1), first, e.idx(rowBlock), init,
+        b, loc, e.idx(1), first, e.idx(kvBlock), init,
         [&](OpBuilder &nb2, Location, Value r0, ValueRange st) {
           OpBuilder::InsertionGuard g2(b);
           b.setInsertionPoint(nb2.getInsertionBlock(), nb2.getInsertionPoint());
@@ -531,11 +531,6 @@ void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
   }
 }
 
-/// Cache rows per online-softmax step of the CPU attention: the f32 lanes
-/// of a 512-bit vector, so that a head's scores, their max and their exp
-/// are one vector each (two on 256-bit targets).
-static constexpr int64_t kAttentionRowBlock = 16;
-
 LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   b.setInsertionPoint(op);
   if (failed(appendToCache(op, op.getKey(), op.getValue(), op.getPositions(),
@@ -551,7 +546,8 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
     // The structured op over the cache layer, which llama-tile-kernels
     // tiles into one task per (token, KV head) and
     // llama-lower-kernel-attention writes as the online softmax; a
-    // prefill's tokens outside-in.
+    // prefill's tokens outside-in, the cache rows in blocks of the
+    // configuration's kv_block.
     Value seq = tensor::DimOp::create(b, loc, op.getQuery(), 0);
     Value init = e.toTensor(
         e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{}), rt);
@@ -560,8 +556,7 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
     auto kernel = KernelAttentionOp::create(
         b, loc, TypeRange{rt}, op.getQuery(), op.getPositions(), kc, vc, init,
         b.getF32FloatAttr(op.getScaleOrDefault()),
-        rt.isDynamicDim(0) ? b.getUnitAttr() : UnitAttr(),
-        b.getI64IntegerAttr(kAttentionRowBlock), config);
+        rt.isDynamicDim(0) ? b.getUnitAttr() : UnitAttr(), config);
     op.getResult().replaceAllUsesWith(kernel.getResult()[0]);
     op->erase();
     return success();

@@ -60,7 +60,7 @@ LogicalResult lowerKernelAttention(KernelAttentionOp op) {
     forEachIndex(e, op.getKeys(), 1, [&](Value g) {
       attendKVHead(e, q, op.getKeys(), op.getValues(), op.getInit(), s, g, end,
                    op.getScale().convertToFloat(), op.getKVMul(),
-                   op.getRowBlock());
+                   op.getKernelConfig().getKvBlock());
     });
   });
   op->erase();

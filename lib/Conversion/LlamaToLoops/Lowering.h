@@ -332,13 +332,13 @@ SoftmaxStep softmaxStep(Emitter &e, Value m, Value l, Value x);
 /// cache layer buffers `kc`, `vc` ([ctx, kv heads, head_dim]), the kv_mul
 /// query heads that share it read from `q` and written to `out` ([tokens,
 /// heads, head_dim]) in vectors of head_dim, with an online softmax: each
-/// K and V row is loaded once for all of them. With `rowBlock` B > 1 the
+/// K and V row is loaded once for all of them. With `kvBlock` B > 1 the
 /// rows after the first are taken B at a time (the B scores of a head as
 /// one vector, one rescale of its state per block), the last (pos) mod B
 /// one by one.
 void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
                   Value g, Value end, float scale, int64_t kvMul,
-                  int64_t rowBlock = 1);
+                  int64_t kvBlock = 1);
 
 //===----------------------------------------------------------------------===//
 // QKVRoPE.cpp: the KV cache as buffers

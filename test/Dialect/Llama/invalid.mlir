@@ -922,6 +922,34 @@ func.func @kernel_config_c5_int_dot_gpu(%x: tensor<1x64xf32>) -> tensor<1x32xf32
 
 // -----
 
+// kernel_config_c5_kv_block_gpu
+func.func @kernel_config_c5_kv_block_gpu(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<1x16x4x8xf32>) -> tensor<?x8x8xf32> {
+  // expected-error @+1 {{kv_block is a CPU choice (block_threads = 0)}}
+  %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64, llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, kv_block = 16, block_threads = 128>} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<1x16x4x8xf32>) -> tensor<?x8x8xf32>
+  return %o : tensor<?x8x8xf32>
+}
+
+// -----
+
+// kernel_config_c6_kv_block
+func.func @kernel_config_c6_kv_block(%q: tensor<?x8x8xf32>, %k: tensor<?x4x8xf32>, %p: tensor<?xi32>, %c: !llama.kv_cache<1x16x4x8xf32>) -> tensor<?x8x8xf32> {
+  // expected-error @+1 {{kv_block must be in 1..64, got 0}}
+  %o = llama.gqa_attention %q, %k, %k, %p, %c {layer = 0 : i64, llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 0>} : (tensor<?x8x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>, !llama.kv_cache<1x16x4x8xf32>) -> tensor<?x8x8xf32>
+  return %o : tensor<?x8x8xf32>
+}
+
+// -----
+
+// kernel_config_kv_block_not_attention
+func.func @kernel_config_kv_block_not_attention(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{'llama.matmul' op kv_block > 1 configures a llama.gqa_attention only}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
 // kernel_config_attribute_kind
 func.func @kernel_config_attribute_kind(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>
@@ -1327,13 +1355,5 @@ func.func @kernel_attention_c6_nan_scale(%q: tensor<4x8x8xf32>, %p: tensor<4xi32
 func.func @kernel_attention_c5_buffer_result(%q: memref<4x8x8xf32>, %p: memref<4xi32>, %k: memref<16x2x8xf32>, %init: memref<4x8x8xf32>) -> tensor<4x8x8xf32> {
   // expected-error @+1 {{'llama.kernel_attention' op a buffer init takes no result}}
   %o = llama.kernel_attention q(%q : memref<4x8x8xf32>) positions(%p : memref<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : memref<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
-  return %o : tensor<4x8x8xf32>
-}
-
-// -----
-
-func.func @kernel_attention_c6_row_block(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
-  // expected-error @+1 {{'llama.kernel_attention' op row_block must be in 1..64, got 0}}
-  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, row_block = 0 : i64, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<4x8x8xf32>
   return %o : tensor<4x8x8xf32>
 }

@@ -274,12 +274,12 @@ func.func @kernel_matmul_row_kernels(%w: memref<16x68xi8>, %x: tensor<?x64xf32>,
 
 // llama.kernel_attention on tensors (a prefill, outside-in, blocks of 16
 // cache rows) and on buffers (a tile: one token, one KV head of an f16
-// cache, no result; row_block at its default 1 is not printed).
+// cache, no result; kv_block at its default 1 is not printed).
 // CHECK-LABEL: func.func @kernel_attention
-// CHECK: llama.kernel_attention q(%{{.*}} : tensor<?x8x8xf32>) positions(%{{.*}} : tensor<?xi32>) cache(%{{.*}}, %{{.*}} : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%{{.*}} : tensor<?x8x8xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, outside_in, row_block = 16 : i64, scale = 3.535530e-01 : f32} -> tensor<?x8x8xf32>
+// CHECK: llama.kernel_attention q(%{{.*}} : tensor<?x8x8xf32>) positions(%{{.*}} : tensor<?xi32>) cache(%{{.*}}, %{{.*}} : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%{{.*}} : tensor<?x8x8xf32>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>, outside_in, scale = 3.535530e-01 : f32} -> tensor<?x8x8xf32>
 // CHECK: llama.kernel_attention q(%{{.*}} : memref<1x4x8xf32, strided<[64, 8, 1], offset: ?>>) positions(%{{.*}} : memref<1xi32, strided<[1], offset: ?>>) cache(%{{.*}}, %{{.*}} : memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>, memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>) outs(%{{.*}} : memref<1x4x8xf32, strided<[64, 8, 1], offset: ?>>) {kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>, scale = 5.000000e-01 : f32}
 func.func @kernel_attention(%q: tensor<?x8x8xf32>, %p: tensor<?xi32>, %k: memref<16x2x8xf32>, %init: tensor<?x8x8xf32>, %bq: memref<1x4x8xf32, strided<[64, 8, 1], offset: ?>>, %bp: memref<1xi32, strided<[1], offset: ?>>, %bk: memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>, %bo: memref<1x4x8xf32, strided<[64, 8, 1], offset: ?>>) -> tensor<?x8x8xf32> {
-  %o = llama.kernel_attention q(%q : tensor<?x8x8xf32>) positions(%p : tensor<?xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<?x8x8xf32>) {outside_in, row_block = 16 : i64, scale = 0.353553 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>} -> tensor<?x8x8xf32>
+  %o = llama.kernel_attention q(%q : tensor<?x8x8xf32>) positions(%p : tensor<?xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<?x8x8xf32>) {outside_in, scale = 0.353553 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, kv_block = 16>} -> tensor<?x8x8xf32>
   llama.kernel_attention q(%bq : memref<1x4x8xf32, strided<[64, 8, 1], offset: ?>>) positions(%bp : memref<1xi32, strided<[1], offset: ?>>) cache(%bk, %bk : memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>, memref<16x1x8xf16, strided<[16, 8, 1], offset: ?>>) outs(%bo : memref<1x4x8xf32, strided<[64, 8, 1], offset: ?>>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
   return %o : tensor<?x8x8xf32>
 }

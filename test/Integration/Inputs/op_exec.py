@@ -405,7 +405,7 @@ def rms_norm_cases():
 def attention_cases(op="llama.attention"):
     ok = True
     # The last case's positions reach past one and two blocks of 16 cache
-    # rows (the CPU kernel's row_block) and stop at each block boundary.
+    # rows (the CPU table's kv_block) and stop at each block boundary.
     for nh, nkv, hd, seq, ctx, positions in (
             (4, 4, 8, 3, 8, [1, 3, 4]), (4, 1, 16, 1, 8, [1]),
             (2, 1, 128, 3, 8, [1, 3, 4]), (6, 2, 32, 2, 8, [1, 3]),

@@ -87,8 +87,6 @@ LogicalResult KernelAttentionOp::verify() {
   float scale = getScale().convertToFloat();
   if (!std::isfinite(scale) || scale <= 0)
     return emitOpError("scale must be finite and positive, got ") << scale;
-  if (getRowBlock() < 1 || getRowBlock() > 64)
-    return emitOpError("row_block must be in 1..64, got ") << getRowBlock();
   return success();
 }
 
@@ -304,7 +302,7 @@ LogicalResult KernelAttentionOp::bufferize(RewriterBase &rewriter,
   KernelAttentionOp::create(rewriter, getLoc(), TypeRange{}, buffers[0],
                             buffers[1], getKeys(), getValues(), buffers[2],
                             getScaleAttr(), getOutsideInAttr(),
-                            getRowBlockAttr(), getKernelConfig());
+                            getKernelConfig());
   replaceOpWithBufferizedValues(rewriter, getOperation(), {buffers[2]});
   return success();
 }

@@ -86,13 +86,12 @@ LogicalResult HParamsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-// kernel_config_c1..c5 (LlamaAttrs.td).
-LogicalResult
-KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                         KernelDispatch dispatch, KernelDot dot,
-                         IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
-                         WeightLayout layout, int64_t blockThreads,
-                         bool tensorCores, bool rowNorms) {
+// kernel_config_c1..c6 (LlamaAttrs.td).
+LogicalResult KernelConfigAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, KernelDispatch dispatch,
+    KernelDot dot, IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
+    WeightLayout layout, int64_t kvBlock, int64_t blockThreads,
+    bool tensorCores, bool rowNorms) {
   if (tokenBlock < 1 || tokenBlock > 16)
     return emitError() << "token_block must be in 1..16, got " << tokenBlock;
   if (tileRows != 0 && tileRows != 16)
@@ -122,16 +121,25 @@ KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           "block_threads";
   if (intDot != IntDotISA::None && blockThreads != 0)
     return emitError() << "int_dot is a CPU choice (block_threads = 0)";
+  if (kvBlock < 1 || kvBlock > 64)
+    return emitError() << "kv_block must be in 1..64, got " << kvBlock;
+  if (kvBlock > 1 && blockThreads != 0)
+    return emitError() << "kv_block is a CPU choice (block_threads = 0)";
   return success();
 }
 
 LogicalResult LlamaDialect::verifyOperationAttribute(Operation *op,
                                                      NamedAttribute attr) {
-  if (attr.getName() == KernelConfigAttr::kAttrName &&
-      !isa<KernelConfigAttr>(attr.getValue()))
+  if (attr.getName() != KernelConfigAttr::kAttrName)
+    return success();
+  auto config = dyn_cast<KernelConfigAttr>(attr.getValue());
+  if (!config)
     return op->emitOpError()
            << "'" << KernelConfigAttr::kAttrName
            << "' must be a #llama.kernel_config, got " << attr.getValue();
+  if (config.getKvBlock() > 1 && !isa<GQAAttentionOp>(op))
+    return op->emitOpError() << "kv_block > 1 configures a "
+                                "llama.gqa_attention only";
   return success();
 }
 

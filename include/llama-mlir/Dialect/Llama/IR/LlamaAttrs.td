@@ -88,6 +88,9 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
       row by row.
     * `layout`: `gguf` (the file's blocks) or `rows16` (the weights packed
       at compile time for the 16-row tiles, PackedWeights.h).
+    * `kv_block`: CPU GQA attention (`llama.kernel_attention`): cache rows
+      per online-softmax step, whose scores are computed before one max,
+      one vector exp and one rescale per head; 1: row by row.
     * GPUs only: `block_threads` (threads per block, the tiling of the
       parallel loops), `tensor_cores` (prefill GEMMs on nvgpu.mma.sync),
       `row_norms` (in a decode step, quantized rows' warps compute their
@@ -103,7 +106,9 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
          choices: `block_threads` is 0 or a multiple of 32 in 32..1024, and
          nonzero exactly when `dot = scalar` (GPU code);
          `tensor_cores` and `row_norms` need `warps`;
-    (C5) `int_dot` needs a CPU configuration (`block_threads = 0`).
+    (C5) `int_dot` and `kv_block` > 1 need a CPU configuration
+         (`block_threads = 0`);
+    (C6) `kv_block` in 1..64.
 
     Example (a Q4_0 matmul on AVX-512 VNNI, weights packed at compile
     time; parameters at their default values are not printed):
@@ -124,6 +129,7 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
     DefaultValuedParameter<"int64_t", "0">:$tile_rows,
     Llama_DefaultEnumParameter<Llama_WeightLayout,
                                "::mlir::llama::WeightLayout::GGUF">:$layout,
+    DefaultValuedParameter<"int64_t", "1">:$kv_block,
     DefaultValuedParameter<"int64_t", "0">:$block_threads,
     DefaultValuedParameter<"bool", "false">:$tensor_cores,
     DefaultValuedParameter<"bool", "false">:$row_norms);

@@ -196,11 +196,11 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
     tiled by 1 or taken whole; KV heads by static sizes that divide
     n_kv_heads.
 
-    `row_block` B is the cache rows of one online-softmax step of a task:
-    with B > 1 a head's B scores are one vector<B> (one max, one vector
-    exp, one rescale of the head's state per block), the rows past the
-    last whole block one by one (`llama-lower-to-loops` writes 16, the f32
-    lanes of a 512-bit vector).
+    The configuration's `kv_block` B is the cache rows of one
+    online-softmax step of a task: with B > 1 a head's B scores are one
+    vector<B> (one max, one vector exp, one rescale of the head's state per
+    block), the rows past the last whole block one by one (the CPU kernel
+    table chooses B per target).
 
     `query`, `positions` and `init` are tensors before bufferization and
     buffers after it (then the op has no result and writes `init`).
@@ -217,7 +217,7 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
          is the same for every `dot`);
     (C5) `query` and `positions` are buffers exactly when `init` is one; a
          tensor `init` has one result of its type, a buffer none;
-    (C6) `scale` is finite and positive; `row_block` is in 1..64.
+    (C6) `scale` is finite and positive.
 
     Example (a stories260K prefill: 8 query heads share 4 KV heads):
     ```mlir
@@ -225,14 +225,14 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
         positions(%p : tensor<?xi32>)
         cache(%k, %v : memref<128x4x8xf32>, memref<128x4x8xf32>)
         outs(%init : tensor<?x8x8xf32>) {outside_in, scale = 0.353553385 : f32,
-        kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
+        kernel_config = #llama.kernel_config<dispatch = threads, dot = vector,
+                                             kv_block = 16>}
         -> tensor<?x8x8xf32>
     ```
   }];
   let arguments = (ins AnyShaped:$query, AnyShaped:$positions,
                        AnyMemRef:$keys, AnyMemRef:$values, AnyShaped:$init,
                        F32Attr:$scale, UnitAttr:$outside_in,
-                       DefaultValuedAttr<I64Attr, "1">:$row_block,
                        Llama_KernelConfigAttr:$kernel_config);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
