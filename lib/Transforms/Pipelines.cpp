@@ -173,8 +173,16 @@ void mlir::llama::buildLlamaCPUPipeline(OpPassManager &pm,
     pm.addPass(createLlamaOutlineParallelLoopsPass());
   else
     pm.addPass(createParallelForToNestedForsPass());
-  // 10. Integer dot products and polynomial math expanded.
+  // 10. Integer dot products and polynomial math expanded; on CPUs
+  //     without F16C or FMA (baseline x86-64) f16 conversions and FMAs as
+  //     plain arithmetic, not a libcall per element.
   addKernelExpansionPasses(pm);
+  if (!opts.f16c || !opts.fma) {
+    LlamaLegalizeFloatOpsPassOptions legal;
+    legal.f16c = opts.f16c;
+    legal.fma = opts.fma;
+    pm.addPass(createLlamaLegalizeFloatOpsPass(legal));
+  }
   //    Stack buffers of loop bodies (packed row tiles) then sit in serial
   //    loops: one per function, not one per iteration.
   pm.addNestedPass<func::FuncOp>(createLlamaHoistLoopAllocasPass());

@@ -208,6 +208,28 @@ def test_avx2_program_runs_on_a_cpu_model_with_avx2(tmp_path, synthetic):
     assert ids == ids_ref and np.abs(logits - logits_ref).max() == 0
 
 
+def test_baseline_x86_program_runs_without_f16c_or_fma(tmp_path, synthetic):
+    """The baseline x86-64 program converts the weights' f16 scales and
+    multiplies-adds in plain SSE2 code (llama-legalize-float-ops): it
+    neither calls fmaf nor links __extendhfsf2, runs on a CPU model without
+    F16C and FMA, and gives the AVX2 program's tokens and its logits (the
+    median position within 1e-5, each within the int8 bound)."""
+    qemu = need_x86_qemu()
+    _, gguf, (ids_ref, logits_ref) = synthetic
+    exe = compile_model(gguf, str(tmp_path / "base"), "--target=x86-64")
+    # Every symbol, defined or not: compiler-rt's __extendhfsf2 is linked
+    # statically.
+    nm = subprocess.run(["/usr/lib/llvm-22/bin/llvm-nm", exe],
+                        capture_output=True, text=True, check=True)
+    symbols = {line.split()[-1] for line in nm.stdout.splitlines() if line}
+    assert not symbols & {"fmaf", "__extendhfsf2"}, "a libcall is left"
+    ids, logits = run([qemu, "-cpu", "Nehalem", exe], gguf, PROMPT, 6,
+                      str(tmp_path / "q.logits"))
+    assert ids == ids_ref
+    assert_logits_close(logits, logits_ref.reshape(len(PROMPT) + 5, -1), 1e-5,
+                        int_tol_if_used(gguf, list(PROMPT) + ids[:5]))
+
+
 def has_amx():
     try:
         flags = open("/proc/cpuinfo").read().split()

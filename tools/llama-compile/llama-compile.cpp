@@ -263,6 +263,10 @@ int compileForCPU(ModuleOp module, PassManager &pm, const llama::CPUTarget &td,
   po.disabledFusions = disabled;
   po.planMemory = memoryPlan;
   po.shareLayers = shareLayers;
+  // Baseline x86-64 has neither; every AArch64 CPU has both.
+  bool x86 = td.arch == "x86_64";
+  po.f16c = !x86 || llvm::is_contained(td.cpuFeatures, "f16c");
+  po.fma = !x86 || llvm::is_contained(td.cpuFeatures, "fma");
   llama::buildLlamaCPUPipeline(pm, po);
   if (failed(pm.run(module)))
     return fail("the MLIR pipeline failed on " + inputFile);

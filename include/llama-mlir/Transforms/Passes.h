@@ -131,6 +131,9 @@ struct LlamaCPUPipelineOptions {
   bool shareLayers = true;
   /// Fusions to leave out, by name (see kLlamaFusionNames).
   std::vector<std::string> disabledFusions;
+  /// The CPU converts f16 to f32 and has fused multiply-adds; off (baseline
+  /// x86-64): llama-legalize-float-ops writes them as plain arithmetic.
+  bool f16c = true, fma = true;
 };
 
 /// The pipeline from the llama dialect to the LLVM dialect for CPUs; each

@@ -355,6 +355,42 @@ def LlamaApproximateMathPass : Pass<"llama-approximate-math"> {
   ];
 }
 
+def LlamaLegalizeFloatOpsPass : Pass<"llama-legalize-float-ops"> {
+  let summary = "Write f16 -> f32 conversions and FMAs as plain arithmetic "
+                "for CPUs without F16C or FMA";
+  let description = [{
+    For a CPU without the instructions (baseline x86-64: SSE2 only), LLVM
+    lowers every element of an `arith.extf` from f16 to f32 to a call of
+    `__extendhfsf2` and every `math.fma` / `vector.fma` element to a call
+    of `fmaf`: calls in the inner loops of the weight decoders, which no
+    longer vectorize.
+
+    With `f16c=false`, `arith.extf` from f16 to f32 (scalar or vector)
+    becomes integer code that vectorizes with SSE2 and is exact for every
+    input: the sign moved to bit 31, exponent and mantissa shifted into
+    place and the exponent rebiased by 112; the exponent all ones (inf,
+    NaN) rebiased by 112 more (to 255), NaNs made quiet (bit 22, as
+    `vcvtph2ps` does); zero and subnormals as (1 + m/1024) 2^-14 - 2^-14
+    in f32, an exact subtraction. Tensors and other conversions are left
+    alone.
+
+    With `fma=false`, `math.fma` and `vector.fma` become `arith.mulf` and
+    `arith.addf` (one rounding more than a fused multiply-add, as such a
+    CPU computes it).
+
+    Both options default to true (the instructions exist: nothing
+    changes). `llama-compile` sets them from the target's features, after
+    `llama-approximate-math` (whose polynomials use FMAs).
+  }];
+  let options = [
+    Option<"f16c", "f16c", "bool", /*default=*/"true",
+           "The CPU converts f16 to f32 (F16C, or any AArch64): keep extf">,
+    Option<"fma", "fma", "bool", /*default=*/"true",
+           "The CPU has fused multiply-adds: keep math.fma and vector.fma">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def LlamaPlanMemoryPass : Pass<"llama-plan-memory", "ModuleOp"> {
   let summary = "Place the entry points' intermediate buffers in one static "
                 "arena, reusing the bytes of dead ones";
