@@ -118,6 +118,25 @@ __attribute__((target("avx2,fma"))) float fmaLoopAVX2(long iters) {
   return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
 }
 
+/// The sum of every int32 lane of the kChains accumulators (the loops'
+/// results, kept alive through gSinkInt).
+__attribute__((target("avx512f"))) int64_t sumChains512(const __m512i *a) {
+  int64_t s = 0;
+  for (int k = 0; k < kChains; ++k)
+    s += _mm512_reduce_add_epi32(a[k]);
+  return s;
+}
+
+__attribute__((target("avx2"))) int64_t sumChains256(const __m256i *a) {
+  __m256i s = a[0];
+  for (int k = 1; k < kChains; ++k)
+    s = _mm256_add_epi32(s, a[k]);
+  int32_t out[8];
+  _mm256_storeu_si256((__m256i *)out, s);
+  return int64_t(out[0]) + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] +
+         out[7];
+}
+
 __attribute__((target("avx512f,avx512vnni"))) int64_t
 dotLoopVNNI512(long iters) {
   __m512i a[kChains], x = _mm512_set1_epi8(3), y = _mm512_set1_epi8(5);
@@ -126,47 +145,7 @@ dotLoopVNNI512(long iters) {
   for (long i = 0; i < iters; ++i)
     for (int k = 0; k < kChains; ++k)
       a[k] = _mm512_dpbusd_epi32(a[k], x, y);
-  int64_t s = 0;
-  for (int k = 0; k < kChains; ++k)
-    s += _mm512_reduce_add_epi32(a[k]);
-  return s;
-}
-
-/// The AVX2 int8 dot without VNNI, as the integer kernels do it: vpmaddubsw
-/// (u8 x s8 pair sums to s16), vpmaddwd against ones (to s32), vpaddd: 64
-/// operations per 32 byte pairs, like one 256-bit vpdpbusd. Each chain
-/// multiplies its own accumulator's bytes, so no product is loop-invariant.
-/// The same on ZMM (AVX-512 BW without VNNI).
-__attribute__((target("avx512f,avx512bw"))) int64_t
-dotLoopAVX512BW(long iters) {
-  __m512i a[kChains], y = _mm512_set1_epi8(3), ones = _mm512_set1_epi16(1);
-  for (int k = 0; k < kChains; ++k)
-    a[k] = _mm512_set1_epi32(k);
-  for (long i = 0; i < iters; ++i)
-    for (int k = 0; k < kChains; ++k)
-      a[k] = _mm512_add_epi32(
-          a[k], _mm512_madd_epi16(_mm512_maddubs_epi16(a[k], y), ones));
-  int64_t s = 0;
-  for (int k = 0; k < kChains; ++k)
-    s += _mm512_reduce_add_epi32(a[k]);
-  return s;
-}
-
-__attribute__((target("avx2"))) int64_t dotLoopAVX2(long iters) {
-  __m256i a[kChains], y = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
-  for (int k = 0; k < kChains; ++k)
-    a[k] = _mm256_set1_epi32(k);
-  for (long i = 0; i < iters; ++i)
-    for (int k = 0; k < kChains; ++k)
-      a[k] = _mm256_add_epi32(
-          a[k], _mm256_madd_epi16(_mm256_maddubs_epi16(a[k], y), ones));
-  __m256i s = a[0];
-  for (int k = 1; k < kChains; ++k)
-    s = _mm256_add_epi32(s, a[k]);
-  int32_t out[8];
-  _mm256_storeu_si256((__m256i *)out, s);
-  return int64_t(out[0]) + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] +
-         out[7];
+  return sumChains512(a);
 }
 
 __attribute__((target("avx2,avxvnni"))) int64_t dotLoopVNNI256(long iters) {
@@ -176,13 +155,35 @@ __attribute__((target("avx2,avxvnni"))) int64_t dotLoopVNNI256(long iters) {
   for (long i = 0; i < iters; ++i)
     for (int k = 0; k < kChains; ++k)
       a[k] = _mm256_dpbusd_avx_epi32(a[k], x, y);
-  __m256i s = a[0];
-  for (int k = 1; k < kChains; ++k)
-    s = _mm256_add_epi32(s, a[k]);
-  int32_t out[8];
-  _mm256_storeu_si256((__m256i *)out, s);
-  return int64_t(out[0]) + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] +
-         out[7];
+  return sumChains256(a);
+}
+
+/// The int8 dot without VNNI, as the integer kernels do it: vpmaddubsw
+/// (u8 x s8 pair sums to s16), vpmaddwd against ones (to s32), vpaddd: 64
+/// operations per 32 byte pairs, like one 256-bit vpdpbusd. Each chain
+/// multiplies its own accumulator's bytes, so no product is loop-invariant.
+__attribute__((target("avx2"))) int64_t dotLoopAVX2(long iters) {
+  __m256i a[kChains], y = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  for (int k = 0; k < kChains; ++k)
+    a[k] = _mm256_set1_epi32(k);
+  for (long i = 0; i < iters; ++i)
+    for (int k = 0; k < kChains; ++k)
+      a[k] = _mm256_add_epi32(
+          a[k], _mm256_madd_epi16(_mm256_maddubs_epi16(a[k], y), ones));
+  return sumChains256(a);
+}
+
+/// dotLoopAVX2 on ZMM (AVX-512 BW without VNNI).
+__attribute__((target("avx512f,avx512bw"))) int64_t
+dotLoopAVX512BW(long iters) {
+  __m512i a[kChains], y = _mm512_set1_epi8(3), ones = _mm512_set1_epi16(1);
+  for (int k = 0; k < kChains; ++k)
+    a[k] = _mm512_set1_epi32(k);
+  for (long i = 0; i < iters; ++i)
+    for (int k = 0; k < kChains; ++k)
+      a[k] = _mm512_add_epi32(
+          a[k], _mm512_madd_epi16(_mm512_maddubs_epi16(a[k], y), ones));
+  return sumChains512(a);
 }
 #endif
 
