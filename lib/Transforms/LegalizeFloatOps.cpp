@@ -52,9 +52,17 @@ struct ExpandExtF16 : OpRewritePattern<arith::ExtFOp> {
         a = DenseElementsAttr::get(vt, a);
       return arith::ConstantOp::create(b, loc, i32, a);
     };
-    auto op2 = [&](auto tag, Value x, uint32_t v) -> Value {
+    auto andi = [&](Value x, uint32_t v) -> Value {
       Value k = c(v);
-      return decltype(tag)::create(b, loc, x, k);
+      return arith::AndIOp::create(b, loc, x, k);
+    };
+    auto shli = [&](Value x, uint32_t v) -> Value {
+      Value k = c(v);
+      return arith::ShLIOp::create(b, loc, x, k);
+    };
+    auto addi = [&](Value x, uint32_t v) -> Value {
+      Value k = c(v);
+      return arith::AddIOp::create(b, loc, x, k);
     };
     auto eq = [&](Value x, uint32_t v) -> Value {
       Value k = c(v);
@@ -62,22 +70,23 @@ struct ExpandExtF16 : OpRewritePattern<arith::ExtFOp> {
     };
     Value h = arith::BitcastOp::create(b, loc, i16, op.getIn());
     Value x = arith::ExtUIOp::create(b, loc, i32, h);
-    Value sign = op2(arith::ShLIOp(), op2(arith::AndIOp(), x, 0x8000), 16);
+    Value sign = shli(andi(x, 0x8000), 16);
     // Exponent and mantissa in their f32 places, the exponent rebiased
     // from 15 to 127.
-    Value shifted = op2(arith::ShLIOp(), op2(arith::AndIOp(), x, 0x7fff), 13);
-    Value exp = op2(arith::AndIOp(), shifted, 0x0f800000);
-    Value normal = op2(arith::AddIOp(), shifted, 0x38000000);
+    Value shifted = shli(andi(x, 0x7fff), 13);
+    Value exp = andi(shifted, 0x0f800000);
+    Value normal = addi(shifted, 0x38000000);
     // Inf and NaN: the exponent 255 (112 << 23 added once more); a NaN
     // (a nonzero mantissa) quiet.
-    Value mantissaIsZero = eq(op2(arith::AndIOp(), x, 0x3ff), 0);
+    Value mantissaIsZero = eq(andi(x, 0x3ff), 0);
     Value zero = c(0), quietBit = c(0x00400000);
-    Value quiet = arith::SelectOp::create(b, loc, mantissaIsZero, zero, quietBit);
-    Value special = arith::OrIOp::create(
-        b, loc, op2(arith::AddIOp(), normal, 0x38000000), quiet);
+    Value quiet =
+        arith::SelectOp::create(b, loc, mantissaIsZero, zero, quietBit);
+    Value special =
+        arith::OrIOp::create(b, loc, addi(normal, 0x38000000), quiet);
     // Zero and subnormals: (1 + m/1024) 2^-14 - 2^-14 = m 2^-24, exactly.
-    Value biased = arith::BitcastOp::create(
-        b, loc, f32, op2(arith::AddIOp(), normal, 0x00800000));
+    Value biased =
+        arith::BitcastOp::create(b, loc, f32, addi(normal, 0x00800000));
     Value minNormal = arith::BitcastOp::create(b, loc, f32, c(0x38800000));
     Value difference = arith::SubFOp::create(b, loc, biased, minNormal);
     Value tiny = arith::BitcastOp::create(b, loc, i32, difference);

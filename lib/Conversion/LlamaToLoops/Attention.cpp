@@ -482,9 +482,9 @@ void attendKVHead(Emitter &e, Value q, Value kc, Value vc, Value out, Value s,
   Value first = e.idx(1);
   if (kvBlock > 1) {
     // Rows [1, 1 + nb * B) in blocks of B = kvBlock, each block's scores
-    // and weights in a [kv_mul, B] stack buffer.
-    // (64-byte aligned: each head's 16 scores one cache line.) nb is a
-    // signed quotient so that an invalid position of -1 gives no rows.
+    // and weights in a [kv_mul, B] stack buffer (64-byte aligned: with
+    // B = 16 each head's scores are one cache line). nb is a signed
+    // quotient so that an invalid position of -1 gives no rows.
     Value scores = memref::AllocaOp::create(
         b, loc, MemRefType::get({kvMul, kvBlock}, b.getF32Type()),
         b.getI64IntegerAttr(64));
