@@ -26,6 +26,15 @@ config.substitutions.append(
 if os.path.isdir(os.path.join(config.llama_mlir_shared_dir, "models")):
     config.available_features.add("shared-models")
 config.substitutions.append(("%shared", config.llama_mlir_shared_dir))
+
+# CPU features of this machine, for execution tests of target instructions.
+try:
+    with open("/proc/cpuinfo") as _f:
+        _cpu_flags = set(_f.read().split())
+except OSError:
+    _cpu_flags = set()
+if "avx2" in _cpu_flags:
+    config.available_features.add("cpu-avx2")
 config.excludes.append("Inputs")
 
 # mlir-runner and its support libraries (Debian mlir-22-tools) for the

@@ -28,8 +28,8 @@ namespace {
 /// Lane j of the sums of each 4 consecutive elements of `products`
 /// (vector<4N x i32>): products[4j] + ... + products[4j+3], added in that
 /// order onto `init` (or starting from products[4j] when `init` is null).
-static Value addGroupsOf4(PatternRewriter &rewriter, Location loc,
-                          Value products, Value init) {
+static Value addGroupsOf4(OpBuilder &rewriter, Location loc, Value products,
+                          Value init) {
   int64_t n = cast<VectorType>(products.getType()).getDimSize(0) / 4;
   Value result = init;
   for (int64_t q = 0; q < 4; ++q) {
@@ -47,7 +47,7 @@ static Value addGroupsOf4(PatternRewriter &rewriter, Location loc,
 static VectorType vec(int64_t n, Type t) { return VectorType::get({n}, t); }
 
 /// A vector constant of integer type `t`, every lane `v`.
-static Value splatInt(PatternRewriter &rewriter, Location loc, VectorType t,
+static Value splatInt(OpBuilder &rewriter, Location loc, VectorType t,
                       int64_t v) {
   return arith::ConstantOp::create(
       rewriter, loc,
@@ -56,7 +56,7 @@ static Value splatInt(PatternRewriter &rewriter, Location loc, VectorType t,
 }
 
 /// A call of the LLVM intrinsic `name`.
-static Value intrinsic(PatternRewriter &rewriter, Location loc, StringRef name,
+static Value intrinsic(OpBuilder &rewriter, Location loc, StringRef name,
                        Type result, ValueRange args) {
   return LLVM::CallIntrinsicOp::create(rewriter, loc, result,
                                        rewriter.getStringAttr(name), args)
@@ -64,8 +64,8 @@ static Value intrinsic(PatternRewriter &rewriter, Location loc, StringRef name,
 }
 
 /// v[off .. off + m), or v itself where that is all of it.
-static Value slice(PatternRewriter &rewriter, Location loc, Value v,
-                   int64_t off, int64_t m) {
+static Value slice(OpBuilder &rewriter, Location loc, Value v, int64_t off,
+                   int64_t m) {
   if (off == 0 && m == cast<VectorType>(v.getType()).getDimSize(0))
     return v;
   return vector::ExtractStridedSliceOp::create(
@@ -74,8 +74,8 @@ static Value slice(PatternRewriter &rewriter, Location loc, Value v,
 }
 
 /// `part` inserted into `into` at `off` (or `part` itself when `whole`).
-static Value join(PatternRewriter &rewriter, Location loc, Value part,
-                  Value into, int64_t off, bool whole) {
+static Value join(OpBuilder &rewriter, Location loc, Value part, Value into,
+                  int64_t off, bool whole) {
   if (whole)
     return part;
   return vector::InsertStridedSliceOp::create(rewriter, loc, part, into,
@@ -156,9 +156,9 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   /// The operands of one 256-bit (or 128-bit) part, unsigned by signed:
   /// with lhs_signed, |lhs| and rhs carrying lhs's sign (vpsignb; |lhs| <=
   /// 128 and |rhs| <= 127, so vpmaddubsw's pair sums do not saturate).
-  static std::pair<Value, Value> partOperands(PatternRewriter &rewriter,
-                                              Location loc, Dot4AccOp op,
-                                              int64_t p0, int64_t part) {
+  static std::pair<Value, Value> partOperands(OpBuilder &rewriter, Location loc,
+                                              Dot4AccOp op, int64_t p0,
+                                              int64_t part) {
     Value u = slice(rewriter, loc, op.getLhs(), 4 * p0, 4 * part);
     Value s = slice(rewriter, loc, op.getRhs(), 4 * p0, 4 * part);
     if (!op.getLhsSigned())
@@ -186,6 +186,28 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     return result;
   }
 
+  /// vpmaddubsw of one part of an lhs_small or lhs_signed step: 16-bit
+  /// pair sums, which cannot saturate (see lowerAVX2).
+  static Value pairSums(OpBuilder &b, Location loc, Dot4AccOp op, int64_t p0,
+                        int64_t part) {
+    auto [u, s] = partOperands(b, loc, op, p0, part);
+    return intrinsic(b, loc,
+                     part == 4 ? "llvm.x86.ssse3.pmadd.ub.sw.128"
+                               : "llvm.x86.avx2.pmadd.ub.sw",
+                     vec(2 * part, b.getI16Type()), {u, s});
+  }
+
+  /// acc + the sums of each two neighbouring 16-bit pair sums (vpmaddwd
+  /// against ones: the groups of 4) of one part.
+  static Value addPairs(OpBuilder &b, Location loc, Value acc, Value pairs,
+                        int64_t part) {
+    Value ones = splatInt(b, loc, vec(2 * part, b.getI16Type()), 1);
+    Value groups = intrinsic(
+        b, loc, part == 4 ? "llvm.x86.sse2.pmadd.wd" : "llvm.x86.avx2.pmadd.wd",
+        vec(part, b.getI32Type()), {pairs, ones});
+    return arith::AddIOp::create(b, loc, acc, groups);
+  }
+
   /// vpmaddubsw, then vpmaddwd against ones (pairs of pairs: the groups of
   /// 4), added to the accumulator, on each 256-bit (or the one 128-bit)
   /// part. vpmaddubsw saturates a pair sum beyond 16 bits; two products of
@@ -193,41 +215,30 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   /// without lhs_small (or lhs_signed, which makes lhs at most 128), lhs &
   /// 0x7f and lhs & 0x80 are multiplied apart and their int32 group sums
   /// added: exact for every operand.
-  static Value lowerAVX2(PatternRewriter &rewriter, Location loc,
-                         Dot4AccOp op) {
+  static Value lowerAVX2(OpBuilder &rewriter, Location loc, Dot4AccOp op) {
     auto accType = cast<VectorType>(op.getAcc().getType());
     int64_t n = accType.getDimSize(0), part = std::min<int64_t>(n, 8);
-    bool xmm = part == 4;
-    Type i8 = rewriter.getI8Type(), i16 = rewriter.getI16Type(),
-         i32 = rewriter.getI32Type();
-    auto splat = [&](VectorType t, int64_t v) {
-      return splatInt(rewriter, loc, t, v);
-    };
-    auto call = [&](StringRef name, Type result, ValueRange args) {
-      return intrinsic(rewriter, loc, name, result, args);
-    };
-    StringRef maddubs =
-        xmm ? "llvm.x86.ssse3.pmadd.ub.sw.128" : "llvm.x86.avx2.pmadd.ub.sw";
-    StringRef maddwd =
-        xmm ? "llvm.x86.sse2.pmadd.wd" : "llvm.x86.avx2.pmadd.wd";
-    Value ones = splat(vec(2 * part, i16), 1);
-    auto groupSums = [&](Value u, Value s) {
-      Value pairs = call(maddubs, vec(2 * part, i16), {u, s});
-      return call(maddwd, vec(part, i32), {pairs, ones});
-    };
+    Type i8 = rewriter.getI8Type(), i16 = rewriter.getI16Type();
+    StringRef maddubs = part == 4 ? "llvm.x86.ssse3.pmadd.ub.sw.128"
+                                  : "llvm.x86.avx2.pmadd.ub.sw";
     Value result = op.getAcc();
     for (int64_t p0 = 0; p0 < n; p0 += part) {
       auto [u, s] = partOperands(rewriter, loc, op, p0, part);
       Value acc = slice(rewriter, loc, op.getAcc(), p0, part);
+      auto multiply = [&](Value lhs) {
+        Value pairs =
+            intrinsic(rewriter, loc, maddubs, vec(2 * part, i16), {lhs, s});
+        acc = addPairs(rewriter, loc, acc, pairs, part);
+      };
       if (op.getLhsSmall() || op.getLhsSigned()) {
-        acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(u, s));
+        multiply(u);
       } else {
-        Value low = arith::AndIOp::create(rewriter, loc, u,
-                                          splat(vec(4 * part, i8), 0x7f));
-        Value top = arith::AndIOp::create(rewriter, loc, u,
-                                          splat(vec(4 * part, i8), -128));
-        acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(low, s));
-        acc = arith::AddIOp::create(rewriter, loc, acc, groupSums(top, s));
+        Value low = arith::AndIOp::create(
+            rewriter, loc, u, splatInt(rewriter, loc, vec(4 * part, i8), 0x7f));
+        Value top = arith::AndIOp::create(
+            rewriter, loc, u, splatInt(rewriter, loc, vec(4 * part, i8), -128));
+        multiply(low);
+        multiply(top);
       }
       result = join(rewriter, loc, acc, result, p0, part == n);
     }
@@ -293,9 +304,89 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   }
 };
 
+/// How many AVX2 steps with lhs_max `m` can add their vpmaddubsw sums in
+/// 16 bits: a lane adds 2 products of at most m x 128 per step, so L steps
+/// stay within [-32768, 32767] while L x 256 x m <= 32767 (8 steps for the
+/// 4-bit formats, 4 for the 5-bit ones, 2 for Q6_K, 1 for m = 127).
+static int64_t avx2ChainLimit(int64_t m) { return 32767 / (256 * m); }
+
+/// Whether `next` continues an AVX2 chain at `prev`: both promise the same
+/// lhs_max, `next` accumulates onto `prev`'s result, the only use of it,
+/// in the same block (so every operand of the chain dominates its last op).
+static bool chained(Dot4AccOp prev, Dot4AccOp next) {
+  auto fusable = [](Dot4AccOp op) {
+    return op.getKind() == IntDotKind::AVX2 && op.getLhsMax().has_value();
+  };
+  return fusable(prev) && fusable(next) &&
+         prev.getLhsMax() == next.getLhsMax() &&
+         next.getAcc() == prev.getResult() && prev.getResult().hasOneUse() &&
+         prev->getBlock() == next->getBlock();
+}
+
+/// Lowers each chain of AVX2 llama.dot4_acc steps with lhs_max (a packed
+/// tile's 8 steps over a group of 32 quants) in runs of avx2ChainLimit
+/// steps: one vpmaddwd and one add per run and 256-bit part, where each
+/// step alone costs a vpmaddwd and an add. Single steps are left to the
+/// patterns.
+static void fuseAVX2Chains(Operation *root) {
+  SmallVector<Dot4AccOp> heads;
+  root->walk([&](Dot4AccOp op) {
+    auto prev = op.getAcc().getDefiningOp<Dot4AccOp>();
+    if (op.getLhsMax() && !(prev && chained(prev, op)))
+      heads.push_back(op);
+  });
+  IRRewriter rewriter(root->getContext());
+  for (Dot4AccOp head : heads) {
+    SmallVector<Dot4AccOp> chain = {head};
+    while (true) {
+      Value r = chain.back().getResult();
+      auto next = r.hasOneUse() ? dyn_cast<Dot4AccOp>(*r.getUsers().begin())
+                                : Dot4AccOp();
+      if (!next || !chained(chain.back(), next))
+        break;
+      chain.push_back(next);
+    }
+    int64_t limit = avx2ChainLimit(*head.getLhsMax());
+    for (size_t i = 0; i < chain.size(); i += limit) {
+      ArrayRef<Dot4AccOp> run =
+          ArrayRef(chain).slice(i, std::min<size_t>(limit, chain.size() - i));
+      if (run.size() < 2)
+        continue;
+      // Each step's vpmaddubsw where the step was (its operands' last
+      // use), the vpmaddwd and add where the run ends.
+      Dot4AccOp first = run.front(), last = run.back();
+      int64_t n = cast<VectorType>(first.getAcc().getType()).getDimSize(0);
+      int64_t part = std::min<int64_t>(n, 8);
+      SmallVector<Value> pairs(n / part);
+      for (Dot4AccOp op : run) {
+        rewriter.setInsertionPoint(op);
+        for (int64_t p = 0; p < n / part; ++p) {
+          Value sums =
+              LowerDot4Acc::pairSums(rewriter, op.getLoc(), op, p * part, part);
+          pairs[p] = pairs[p] ? arith::AddIOp::create(rewriter, op.getLoc(),
+                                                      pairs[p], sums)
+                              : sums;
+        }
+      }
+      rewriter.setInsertionPoint(last);
+      Location loc = last.getLoc();
+      Value result = first.getAcc();
+      for (int64_t p = 0; p < n / part; ++p) {
+        Value acc = slice(rewriter, loc, first.getAcc(), p * part, part);
+        acc = LowerDot4Acc::addPairs(rewriter, loc, acc, pairs[p], part);
+        result = join(rewriter, loc, acc, result, p * part, part == n);
+      }
+      rewriter.replaceOp(last, result);
+      for (Dot4AccOp op : llvm::reverse(run.drop_back()))
+        rewriter.eraseOp(op);
+    }
+  }
+}
+
 struct LlamaLowerInt8DotPass
     : llama::impl::LlamaLowerInt8DotPassBase<LlamaLowerInt8DotPass> {
   void runOnOperation() override {
+    fuseAVX2Chains(getOperation());
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerInt8Dot, LowerDot4Acc>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

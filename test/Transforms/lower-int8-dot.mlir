@@ -164,6 +164,121 @@ func.func @dot4_acc_avx2_small(%a: vector<16xi32>, %w: vector<64xi8>, %x: vector
 
 // -----
 
+// A chain of avx2 steps with lhs_max = 15 (a 4-bit tile's 8 steps over a
+// group, each the accumulator of the next): each step's vpmaddubsw per
+// 256-bit half where the step was, added in 16 bits to the run's pair sums
+// (8 x 2 x 15 x 128 = 30720 fits); where the run ends, per half one
+// vpmaddwd against ones and one add onto the chain's accumulator.
+// CHECK-LABEL: func.func @dot4_acc_avx2_chain
+// CHECK-SAME: (%[[A:.*]]: vector<16xi32>, %[[W:.*]]: vector<64xi8>, %[[X:.*]]: vector<64xi8>, %[[Y:.*]]: vector<64xi8>)
+// CHECK: %[[P0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// CHECK: %[[H0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// CHECK: %[[Q1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// CHECK: %[[P1:.*]] = arith.addi %[[P0]], %[[Q1]] : vector<16xi16>
+// CHECK: %[[R1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// CHECK: %[[H1:.*]] = arith.addi %[[H0]], %[[R1]] : vector<16xi16>
+// CHECK-COUNT-12: arith.addi %{{.*}} : vector<16xi16>
+// CHECK-NOT: pmadd.ub.sw
+// CHECK: %[[A0:.*]] = vector.extract_strided_slice %[[A]] {offsets = [0], sizes = [8], strides = [1]}
+// CHECK: %[[G0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK: %[[S0:.*]] = arith.addi %[[A0]], %[[G0]] : vector<8xi32>
+// CHECK: %[[J0:.*]] = vector.insert_strided_slice %[[S0]], %[[A]] {offsets = [0], strides = [1]}
+// CHECK: %[[A1:.*]] = vector.extract_strided_slice %[[A]] {offsets = [8], sizes = [8], strides = [1]}
+// CHECK: %[[G1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK: %[[S1:.*]] = arith.addi %[[A1]], %[[G1]] : vector<8xi32>
+// CHECK: %[[J1:.*]] = vector.insert_strided_slice %[[S1]], %[[J0]] {offsets = [8], strides = [1]}
+// CHECK-NOT: pmadd
+// CHECK: return %[[J1]]
+// CHECK-NOT: llama.dot4_acc
+func.func @dot4_acc_avx2_chain(%a: vector<16xi32>, %w: vector<64xi8>, %x: vector<64xi8>, %y: vector<64xi8>) -> vector<16xi32> {
+  %s0 = llama.dot4_acc avx2 %a, %w, %x {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %s1 = llama.dot4_acc avx2 %s0, %w, %y {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %s2 = llama.dot4_acc avx2 %s1, %w, %x {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %s3 = llama.dot4_acc avx2 %s2, %w, %y {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %s4 = llama.dot4_acc avx2 %s3, %w, %x {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %s5 = llama.dot4_acc avx2 %s4, %w, %y {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %s6 = llama.dot4_acc avx2 %s5, %w, %x {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  %s7 = llama.dot4_acc avx2 %s6, %w, %y {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  return %s7 : vector<16xi32>
+}
+
+// -----
+
+// lhs_max = 31 (5-bit quants): runs of at most 4 steps (4 x 2 x 31 x 128 =
+// 31744; 5 would overflow 16 bits): 5 steps are a run of 4 (one vpmaddwd)
+// and a single step (its own vpmaddwd and add).
+// CHECK-LABEL: func.func @dot4_acc_avx2_chain_runs
+// CHECK-SAME: (%[[A:.*]]: vector<8xi32>,
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// CHECK-NOT: pmadd.ub.sw
+// CHECK: %[[G:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK: %[[S:.*]] = arith.addi %[[A]], %[[G]] : vector<8xi32>
+// CHECK: %[[P:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// CHECK: %[[G1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]]
+// CHECK: %[[R:.*]] = arith.addi %[[S]], %[[G1]] : vector<8xi32>
+// CHECK: return %[[R]]
+func.func @dot4_acc_avx2_chain_runs(%a: vector<8xi32>, %w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s0 = llama.dot4_acc avx2 %a, %w, %x {lhs_small, lhs_max = 31} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s1 = llama.dot4_acc avx2 %s0, %w, %x {lhs_small, lhs_max = 31} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s2 = llama.dot4_acc avx2 %s1, %w, %x {lhs_small, lhs_max = 31} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s3 = llama.dot4_acc avx2 %s2, %w, %x {lhs_small, lhs_max = 31} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s4 = llama.dot4_acc avx2 %s3, %w, %x {lhs_small, lhs_max = 31} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s4 : vector<8xi32>
+}
+
+// -----
+
+// No 16-bit sums: steps without lhs_max, lhs_max = 127 (one step per
+// run), a step whose result has a second use, and steps of different
+// lhs_max each take their own vpmaddwd.
+// CHECK-LABEL: func.func @negative_dot4_acc_avx2_no_chain
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK-NOT: arith.addi %{{.*}} : vector<16xi16>
+// CHECK-LABEL: func.func @negative_dot4_acc_avx2_max_127
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK-NOT: arith.addi %{{.*}} : vector<16xi16>
+// CHECK-LABEL: func.func @negative_dot4_acc_avx2_two_uses
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK-NOT: arith.addi %{{.*}} : vector<16xi16>
+// CHECK-LABEL: func.func @negative_dot4_acc_avx2_mixed_max
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK-NOT: arith.addi %{{.*}} : vector<16xi16>
+func.func @negative_dot4_acc_avx2_no_chain(%a: vector<8xi32>, %w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s0 = llama.dot4_acc avx2 %a, %w, %x {lhs_small} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s1 = llama.dot4_acc avx2 %s0, %w, %x {lhs_small} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s1 : vector<8xi32>
+}
+func.func @negative_dot4_acc_avx2_max_127(%a: vector<8xi32>, %w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s0 = llama.dot4_acc avx2 %a, %w, %x {lhs_small, lhs_max = 127} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s1 = llama.dot4_acc avx2 %s0, %w, %x {lhs_small, lhs_max = 127} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s1 : vector<8xi32>
+}
+func.func @negative_dot4_acc_avx2_two_uses(%a: vector<8xi32>, %w: vector<32xi8>, %x: vector<32xi8>) -> (vector<8xi32>, vector<8xi32>) {
+  %s0 = llama.dot4_acc avx2 %a, %w, %x {lhs_small, lhs_max = 15} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s1 = llama.dot4_acc avx2 %s0, %w, %x {lhs_small, lhs_max = 15} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s0, %s1 : vector<8xi32>, vector<8xi32>
+}
+func.func @negative_dot4_acc_avx2_mixed_max(%a: vector<8xi32>, %w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s0 = llama.dot4_acc avx2 %a, %w, %x {lhs_small, lhs_max = 15} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s1 = llama.dot4_acc avx2 %s0, %w, %x {lhs_small, lhs_max = 31} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s1 : vector<8xi32>
+}
+
+// -----
+
+// lhs_max is an AVX2 matter: the VNNI kinds multiply without 16-bit sums,
+// one vpdpbusd per step.
+// CHECK-LABEL: func.func @negative_dot4_acc_vnni_chain
+// CHECK-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// CHECK-NOT: pmadd
+func.func @negative_dot4_acc_vnni_chain(%a: vector<8xi32>, %w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
+  %s0 = llama.dot4_acc avx512vnni %a, %w, %x {lhs_small, lhs_max = 15} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  %s1 = llama.dot4_acc avx512vnni %s0, %w, %x {lhs_small, lhs_max = 15} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return %s1 : vector<8xi32>
+}
+
+// -----
+
 // dot4_acc avx2 without the promise: lhs's low 7 bits and its top bit
 // multiplied apart (each pair sum fits 16 bits), both group sums added. On
 // 128 bits (4 lanes): the SSSE3/SSE2 forms, no slicing.

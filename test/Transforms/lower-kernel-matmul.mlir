@@ -8,7 +8,7 @@
 // CHECK-LABEL: func.func @tile_accumulate
 // CHECK-DAG: %[[Q:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x8x16xi32>
 // CHECK-DAG: %[[S:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x16xf32>
-// CHECK: llama.dot4_acc avx512vnni {{.*}} {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// CHECK: llama.dot4_acc avx512vnni {{.*}} {lhs_max = 15 : i64, lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
 // CHECK: %[[OLD:.*]] = vector.load %[[OUT:.*]][%{{.*}}, %c0{{.*}}] : memref<?x16xf32, strided<[64, 1], offset: ?>>, vector<16xf32>
 // CHECK: %[[SUM:.*]] = arith.addf %[[OLD]], %{{.*}} : vector<16xf32>
 // CHECK: vector.store %[[SUM]], %[[OUT]][%{{.*}}, %c0{{.*}}] : memref<?x16xf32, strided<[64, 1], offset: ?>>, vector<16xf32>
@@ -26,7 +26,7 @@ func.func @tile_accumulate(%w: memref<16x36xi8, strided<[36, 1], offset: ?>>, %x
 // CHECK-LABEL: func.func @tiles_swiglu_rows16
 // CHECK-NOT: memref.alloca
 // CHECK: scf.for %[[R0:.*]] = %c0{{.*}} to %c32{{.*}} step %c16
-// CHECK: llama.dot4_acc avx2 {{.*}} {lhs_small}
+// CHECK: llama.dot4_acc avx2 {{.*}} {lhs_max = 15 : i64, lhs_small}
 // CHECK: %[[NG:.*]] = arith.negf %[[G:.*]] : vector<16xf32>
 // CHECK: %[[EX:.*]] = math.exp %[[NG]] : vector<16xf32>
 // CHECK: %[[D:.*]] = arith.addf %{{.*}}, %[[EX]] : vector<16xf32>
@@ -36,6 +36,26 @@ func.func @tile_accumulate(%w: memref<16x36xi8, strided<[36, 1], offset: ?>>, %x
 // CHECK-NOT: memref.store
 func.func @tiles_swiglu_rows16(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %out: memref<?x32xf32>) {
   llama.kernel_matmul swiglu weights(%g, %u : memref<2x2x288xi8>, memref<2x2x288xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["q4_0", "q4_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16, layout = rows16>}
+  return
+}
+
+// -----
+
+// Each tile's steps promise their format's largest stored quant: Q5_0's
+// quants + 16 take 5 bits (lhs_max = 31); Q8_0's, + 128, take 8 and are
+// flipped back to signed on AVX2 (lhs_signed, no lhs_max).
+// CHECK-LABEL: func.func @tiles_lhs_max
+// CHECK: llama.dot4_acc avx2 {{.*}} {lhs_max = 31 : i64, lhs_small}
+// CHECK-NOT: lhs_max = 15
+// CHECK-LABEL: func.func @tiles_q8_0_signed
+// CHECK: llama.dot4_acc avx2 {{.*}} {lhs_signed}
+// CHECK-NOT: lhs_max
+func.func @tiles_lhs_max(%w: memref<16x44xi8>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %out: memref<?x16xf32>) {
+  llama.kernel_matmul none weights(%w : memref<16x44xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x16xf32>) {weight_types = ["q5_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>}
+  return
+}
+func.func @tiles_q8_0_signed(%w: memref<16x68xi8>, %xq: memref<?x64xi8>, %xd: memref<?x2xf32>, %xs: memref<?x2xf32>, %out: memref<?x16xf32>) {
+  llama.kernel_matmul none weights(%w : memref<16x68xi8>) xq(%xq : memref<?x64xi8>) xd(%xd : memref<?x2xf32>) xs(%xs : memref<?x2xf32>) outs(%out : memref<?x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>}
   return
 }
 

@@ -1148,7 +1148,7 @@ func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16x
 // tile_rows = 16: a prefill (dynamic token count) of Q4_0 rows runs in
 // tiles of 16 rows, in parallel. Each tile is decoded into stack buffers,
 // 4 quants of each row per int32 lane ([group][4-quant step][row]), stored
-// + 8 (Q4_0's offset: 4-bit unsigned, so the dots are {lhs_small}) with
+// + 8 (Q4_0's offset: 4-bit unsigned, so the dots are {lhs_max = 15 : i64, lhs_small}) with
 // the group scales per row; then per token one llama.dot4_acc per step for
 // all 16 rows, the dot corrected by 8 * sum(xq), scaled by the rows'
 // scales as a vector, and the 16 results stored as one vector.
@@ -1163,7 +1163,7 @@ func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16x
 // PACK: memref.store %{{.*}}, %[[Q]][
 // PACK: memref.store %{{.*}}, %[[S]][
 // PACK: vector.load %[[Q]][{{.*}}] : memref<2x8x16xi32>, vector<16xi32>
-// PACK: llama.dot4_acc avx512vnni {{.*}} {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// PACK: llama.dot4_acc avx512vnni {{.*}} {lhs_max = 15 : i64, lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
 // PACK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
 // PACK: %[[B:.*]] = arith.constant 8.000000e+00 : f32
 // PACK: arith.mulf %{{.*}}, %[[B]] : f32
@@ -1587,7 +1587,7 @@ func.func @negative_config_rows16_embedding(%tok: tensor<?xi32>) -> tensor<?x64x
 // (two 256-bit halves each, lowered by llama-lower-int8-dot): Q8_0's
 // quants stored + 128 take 8 bits, so each step flips them back to signed
 // (one xor for both tokens) and multiplies them {lhs_signed}, the dots
-// then carrying no bias; Q4_0's nibbles take 4 bits (lhs_small). 2 tokens
+// then carrying no bias; Q4_0's nibbles take 4 bits (lhs_small, lhs_max = 15). 2 tokens
 // per block.
 // AVX2T-LABEL: func.func @avx2_tiles
 // AVX2T: scf.parallel
@@ -1596,7 +1596,7 @@ func.func @negative_config_rows16_embedding(%tok: tensor<?xi32>) -> tensor<?x64x
 // AVX2T: llama.dot4_acc avx2 %{{.*}}, %[[FLIP]], %{{.*}} {lhs_signed} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
 // AVX2T-NOT: arith.constant 1.280000e+02
 // AVX2T: scf.parallel
-// AVX2T: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+// AVX2T: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} {lhs_max = 15 : i64, lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
 // AVX2T-NOT: llama.int8_dot
 // AVX2T: return
 func.func @avx2_tiles(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {

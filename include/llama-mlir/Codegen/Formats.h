@@ -59,6 +59,12 @@ bool warpBlocksTokens(GGMLType type, int64_t k);
 /// min for Q4_1, Q5_1, Q4_K and Q5_K).
 bool hasIntDot(GGMLType type);
 
+/// The largest quant a packed integer tile of `type` stores (the quants
+/// offset to unsigned): 15 for the 4-bit formats (Q4_0, Q4_1, Q4_K), 31
+/// for the 5-bit ones (Q5_0, Q5_1, Q5_K), 63 for Q6_K, 255 for Q8_0; 0 for
+/// types without an integer dot.
+int64_t maxStoredQuant(GGMLType type);
+
 /// Whether rows of `k` elements have an integer dot product: the type has
 /// one and `k` is a whole number of its blocks and of 32.
 bool canIntDot(GGMLType type, int64_t k);

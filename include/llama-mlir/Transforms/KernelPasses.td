@@ -173,7 +173,13 @@ def LlamaLowerInt8DotPass : Pass<"llama-lower-int8-dot"> {
     128-bit part), `vpmaddubsw`, `vpmaddwd` with ones and an add onto the
     accumulator (with `lhs_small`; without, that twice, for `lhs & 0x7f`
     and `lhs & 0x80`, so that no 16-bit pair sum saturates), the parts
-    joined with `vector.insert_strided_slice`; for `neon_dotprod` one
+    joined with `vector.insert_strided_slice`; a chain of `avx2` steps
+    with the same `lhs_max`, each the only use of the previous one's
+    result as its accumulator, in runs of at most 32767 / (256 x lhs_max)
+    steps (8 for lhs_max = 15, 4 for 31, 2 for 63): per part, the
+    run's `vpmaddubsw` results added in 16 bits (`arith.addi` on
+    vector<16xi16>), one `vpmaddwd` with ones and one add onto the run's
+    accumulator; for `neon_dotprod` one
     `llvm.aarch64.neon.sdot.v4i32.v16i8` per 4 lanes, joined likewise; for
     `generic`
     `arith.extui`/`extsi` to i32, `muli` and four adds of strided shuffles

@@ -70,6 +70,25 @@ bool mlir::llama::hasIntDot(GGMLType type) {
   }
 }
 
+int64_t mlir::llama::maxStoredQuant(GGMLType type) {
+  switch (type) {
+  case GGMLType::Q4_0:
+  case GGMLType::Q4_1:
+  case GGMLType::Q4_K:
+    return 15;
+  case GGMLType::Q5_0:
+  case GGMLType::Q5_1:
+  case GGMLType::Q5_K:
+    return 31;
+  case GGMLType::Q6_K:
+    return 63;
+  case GGMLType::Q8_0:
+    return 255;
+  default:
+    return 0;
+  }
+}
+
 bool mlir::llama::canIntDot(GGMLType type, int64_t k) {
   return hasIntDot(type) && k % blockElements(type) == 0 &&
          k % kIntDotBlock == 0;

@@ -476,7 +476,9 @@ static SmallVector<Value> tileDots(TileBuilder &e, IntDotKind kind,
               sums[i * nt + t] = Dot4AccOp::create(
                   b, e.loc, i32x16, sums[i * nt + t], wv, xs[t], kindAttr,
                   tile.smallQuants() ? b.getUnitAttr() : UnitAttr(),
-                  signedSteps[i] ? b.getUnitAttr() : UnitAttr());
+                  signedSteps[i] ? b.getUnitAttr() : UnitAttr(),
+                  tile.smallQuants() ? b.getI64IntegerAttr(tile.maxQuant())
+                                     : IntegerAttr());
           }
         }
         SmallVector<GroupScales> scales;

@@ -12,6 +12,8 @@
 
 #include "PackedRowTiles.h"
 
+#include "llama-mlir/Codegen/Formats.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -69,6 +71,13 @@ struct PackedTile {
   /// unsigned K-quants and offsets of 8 to 32), as llama.dot4_acc's
   /// lhs_small promises.
   bool smallQuants() const { return bias < 128; }
+  /// The largest stored quant (llama.dot4_acc's lhs_max); every type with
+  /// integer tiles has one.
+  int64_t maxQuant() const {
+    int64_t max = maxStoredQuant(type);
+    assert(max > 0 && "an integer tile's type without a largest quant");
+    return max;
+  }
   /// Two scales per group (Q6_K): the dot products of steps 0..3 and 4..7
   /// are scaled apart.
   bool halves = false;

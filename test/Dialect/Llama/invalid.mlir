@@ -710,6 +710,30 @@ func.func @dot4_acc_c3_small_and_signed(%a: vector<8xi32>, %w: vector<32xi8>) {
 
 // -----
 
+func.func @dot4_acc_c4_max_range(%a: vector<8xi32>, %w: vector<32xi8>) {
+  // expected-error @+1 {{'llama.dot4_acc' op lhs_max must lie in [1, 127], not 128}}
+  %s = llama.dot4_acc avx2 %a, %w, %w {lhs_small, lhs_max = 128} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_acc_c4_max_zero(%a: vector<8xi32>, %w: vector<32xi8>) {
+  // expected-error @+1 {{'llama.dot4_acc' op lhs_max must lie in [1, 127], not 0}}
+  %s = llama.dot4_acc avx2 %a, %w, %w {lhs_small, lhs_max = 0} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_acc_c4_max_not_small(%a: vector<8xi32>, %w: vector<32xi8>) {
+  // expected-error @+1 {{'llama.dot4_acc' op lhs_max needs lhs_small}}
+  %s = llama.dot4_acc avx2 %a, %w, %w {lhs_max = 15} : vector<32xi8>, vector<32xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
 // Unranked tensors are refused by every op's operand and result types (the
 // verifiers and lowerings read static ranks).
 

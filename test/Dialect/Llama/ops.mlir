@@ -213,11 +213,13 @@ func.func @int8_dot(%w: vector<32xi8>, %x: vector<32xi8>) -> vector<8xi32> {
 // CHECK: llama.dot4_acc avx512vnni %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
 // CHECK: llama.dot4_acc generic %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8>, vector<16xi8> -> vector<4xi32>
 // CHECK: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
-func.func @dot4_acc(%a: vector<16xi32>, %w: vector<64xi8>, %b: vector<4xi32>, %v: vector<16xi8>) -> (vector<16xi32>, vector<4xi32>, vector<16xi32>) {
+// CHECK: llama.dot4_acc avx2 %{{.*}}, %{{.*}}, %{{.*}} {lhs_max = 15 : i64, lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+func.func @dot4_acc(%a: vector<16xi32>, %w: vector<64xi8>, %b: vector<4xi32>, %v: vector<16xi8>) -> (vector<16xi32>, vector<4xi32>, vector<16xi32>, vector<16xi32>) {
   %s = llama.dot4_acc avx512vnni %a, %w, %w : vector<64xi8>, vector<64xi8> -> vector<16xi32>
   %t = llama.dot4_acc generic %b, %v, %v : vector<16xi8>, vector<16xi8> -> vector<4xi32>
   %u = llama.dot4_acc avx2 %a, %w, %w {lhs_small} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
-  return %s, %t, %u : vector<16xi32>, vector<4xi32>, vector<16xi32>
+  %m = llama.dot4_acc avx2 %u, %w, %w {lhs_small, lhs_max = 15} : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+  return %s, %t, %u, %m : vector<16xi32>, vector<4xi32>, vector<16xi32>, vector<16xi32>
 }
 
 // -----

@@ -495,5 +495,12 @@ LogicalResult Dot4AccOp::verify() {
   // dot4_acc_c3
   if (getLhsSmall() && getLhsSigned())
     return emitOpError("lhs_small and lhs_signed exclude each other");
+  // dot4_acc_c4
+  if (std::optional<int64_t> max = getLhsMax()) {
+    if (*max < 1 || *max > 127)
+      return emitOpError("lhs_max must lie in [1, 127], not ") << *max;
+    if (!getLhsSmall())
+      return emitOpError("lhs_max needs lhs_small");
+  }
   return success();
 }

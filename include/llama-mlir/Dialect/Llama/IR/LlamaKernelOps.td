@@ -350,19 +350,31 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
     cost on AVX2 one `vpsignb` per token instead of a second `vpmaddubsw`,
     `vpmaddwd` and add.
 
+    `lhs_max` promises more: every `lhs` byte is at most that value (the
+    packed tiles set it to their format's largest stored quant: 15 for the
+    4-bit formats, 31 for the 5-bit ones, 63 for Q6_K). Then a chain of
+    `avx2` steps, each the accumulator of the next, can add its
+    `vpmaddubsw` pair sums in 16 bits before one `vpmaddwd`: the lane sums
+    of L steps stay within L x 2 x lhs_max x 128, exact in 16 bits for up
+    to 8, 4 or 2 steps of those formats (`llama-lower-int8-dot`). Broken,
+    the result is undefined, as for `lhs_small`.
+
     Constraints:
     (C1) `lhs` and `rhs` are vector<4N x i8> and `acc` and the result
          vector<N x i32>, N one of 4, 8, 16;
     (C2) `kind` `neon_dotprod` needs `lhs_small` or `lhs_signed` (`sdot`
          has no unsigned-by-signed form; bytes of at most 127 read as
          signed are the same numbers);
-    (C3) `lhs_small` and `lhs_signed` are not both set.
+    (C3) `lhs_small` and `lhs_signed` are not both set;
+    (C4) `lhs_max` lies in [1, 127] and comes with `lhs_small`.
 
     Example:
     ```mlir
     %s = llama.dot4_acc avx512vnni %acc, %w, %x
         : vector<64xi8>, vector<64xi8> -> vector<16xi32>
     %t = llama.dot4_acc avx2 %acc, %q4, %x {lhs_small}
+        : vector<64xi8>, vector<64xi8> -> vector<16xi32>
+    %v = llama.dot4_acc avx2 %t, %q4b, %y {lhs_small, lhs_max = 15}
         : vector<64xi8>, vector<64xi8> -> vector<16xi32>
     %u = llama.dot4_acc avx2 %acc, %q8, %x {lhs_signed}
         : vector<64xi8>, vector<64xi8> -> vector<16xi32>
@@ -372,7 +384,8 @@ def Llama_Dot4AccOp : Llama_Op<"dot4_acc",
                        VectorOfNonZeroRankOf<[I8]>:$lhs,
                        VectorOfNonZeroRankOf<[I8]>:$rhs,
                        Llama_IntDotKind:$kind, UnitAttr:$lhs_small,
-                       UnitAttr:$lhs_signed);
+                       UnitAttr:$lhs_signed,
+                       OptionalAttr<I64Attr>:$lhs_max);
   let results = (outs VectorOfNonZeroRankOf<[I32]>:$result);
   let assemblyFormat = [{
     $kind $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->`
