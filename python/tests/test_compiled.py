@@ -173,7 +173,7 @@ def test_float_tiles_match_the_reference(tmp_path, typ):
 def test_avx2_tiles_match_the_reference(tmp_path, typ):
     """AVX2 16-row tiles (llama.dot4_acc avx2; Q8_0's 8-bit stored quants
     multiplied in two parts): a 19-token prompt makes full token blocks
-    (2 for integer tiles, 6 for float ones) and a remainder, then decode
+    (4 for integer tiles, 6 for float ones) and a remainder, then decode
     steps on the same prepacked tiles, against the numpy reference."""
     if "avx2" not in open("/proc/cpuinfo").read().split():
         pytest.skip("the CPU has no AVX2")

@@ -55,15 +55,16 @@
 // GENINT: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = generic, token_block = 4>} {{.*}}q8_0
 
 // AVX2 has 16-row tiles too, each in two 256-bit halves: with 16
-// registers, 2 tokens per block for integer tiles and 6 for float ones;
+// registers, 4 tokens per block for integer tiles and 6 for float ones;
 // rows that are not whole tiles keep the row kernel's 4.
 // AVX2-LABEL: func.func @configs
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q4_0
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q4_0
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>} {{.*}}f16
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q6_k
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q6_k
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 4>} {{.*}}f32
 
-// AVX-VNNI: the avx2 row's tiles and blocks, its VEX vpdpbusd.
+// AVX-VNNI: the avx2 row's tiles, 2 tokens per integer block (its vpdpbusd
+// chains have no 16-bit sums to save registers), its VEX vpdpbusd.
 // AVXVNNI-LABEL: func.func @configs
 // AVXVNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avxvnni, token_block = 2, tile_rows = 16>} {{.*}}q4_0
 // AVXVNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>} {{.*}}f16
@@ -244,9 +245,9 @@ func.func @negative_nothing_to_configure(%x: tensor<4xf32>) -> tensor<4xf32> {
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_0
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_1
 // AVX2-LABEL: func.func @small_formats
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q4_1
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q5_0
-// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 2, tile_rows = 16>} {{.*}}q5_1
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q4_1
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q5_0
+// AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q5_1
 // PACKW-LABEL: func.func @small_formats
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_1
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q5_0

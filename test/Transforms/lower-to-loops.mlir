@@ -1148,7 +1148,8 @@ func.func @negative_matmul_residual_after(%x: tensor<1x64xf32>, %r: tensor<1x16x
 // tile_rows = 16: a prefill (dynamic token count) of Q4_0 rows runs in
 // tiles of 16 rows, in parallel. Each tile is decoded into stack buffers,
 // 4 quants of each row per int32 lane ([group][4-quant step][row]), stored
-// + 8 (Q4_0's offset: 4-bit unsigned, so the dots are {lhs_max = 15 : i64, lhs_small}) with
+// + 8 (Q4_0's offset: 4-bit unsigned, so the dots are lhs_small, with
+// lhs_max = 15) with
 // the group scales per row; then per token one llama.dot4_acc per step for
 // all 16 rows, the dot corrected by 8 * sum(xq), scaled by the rows'
 // scales as a vector, and the 16 results stored as one vector.
@@ -1586,9 +1587,9 @@ func.func @negative_config_rows16_embedding(%tok: tensor<?xi32>) -> tensor<?x64x
 // AVX2 takes the same 16-row tiles, prepacked, with llama.dot4_acc avx2
 // (two 256-bit halves each, lowered by llama-lower-int8-dot): Q8_0's
 // quants stored + 128 take 8 bits, so each step flips them back to signed
-// (one xor for both tokens) and multiplies them {lhs_signed}, the dots
-// then carrying no bias; Q4_0's nibbles take 4 bits (lhs_small, lhs_max = 15). 2 tokens
-// per block.
+// (one xor for all the block's tokens) and multiplies them {lhs_signed},
+// the dots then carrying no bias; Q4_0's nibbles take 4 bits (lhs_small,
+// lhs_max = 15). 4 tokens per block.
 // AVX2T-LABEL: func.func @avx2_tiles
 // AVX2T: scf.parallel
 // AVX2T: %[[FLIP:.*]] = arith.xori %{{.*}}, %{{.*}} : vector<64xi8>

@@ -67,7 +67,7 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
       weight has a multiple of 16 rows and packs (the quantized types with
       int8 activations; F16, BF16 without).
     * `token_block`: where the op takes tiles, the row's integer or float
-      tile block (AVX-512: 8 / 24, AVX2 and AVX-VNNI: 2 / 6; AVX-512
+      tile block (AVX-512: 8 / 24, AVX2: 4 / 6, AVX-VNNI: 2 / 6; AVX-512
       without VNNI: 4 / 24; NEON with dot products: 4 / 6); where every weight has vectorized block dots,
       the row's block for rows (8 on AVX-512, else 4); else 1.
       `token-block` overrides both.

@@ -21,13 +21,14 @@ const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
   // A 16-row tile keeps, per token and weight, 16 int32 dot products and
   // 16 f32 sums: one register each on AVX-512 (32 registers: 8 tokens; the
   // float tiles need no int32 ones nor registers to decode: 24), two on
-  // AVX2 (16 registers: 2 tokens, 6 for float tiles). One 512-bit vpdpbusd
-  // multiplies 4 quants of all 16 rows; AVX-VNNI does it with two 256-bit
-  // ones, and without VNNI vpmaddubsw and vpmaddwd do in each half. With AMX
-  // the integer tiles' prefill multiplies 16 tokens at a time in tile registers
-  // (the rest as on avx512vnni). NEON with the dot product extension takes
-  // four 128-bit sdot per step, 4 registers per 16 sums (32 registers: 4
-  // tokens, 6 for float tiles).
+  // AVX2 (16 registers: 4 tokens, which spill a few registers yet beat 2,
+  // whose decoded quants serve too few multiplies; 6 for float tiles). One
+  // 512-bit vpdpbusd multiplies 4 quants of all 16 rows; AVX-VNNI does it
+  // with two 256-bit ones, and without VNNI vpmaddubsw and vpmaddwd do in
+  // each half. With AMX the integer tiles' prefill multiplies 16 tokens at a
+  // time in tile registers (the rest as on avx512vnni). NEON with the dot
+  // product extension takes four 128-bit sdot per step, 4 registers per 16
+  // sums (32 registers: 4 tokens, 6 for float tiles).
   static const std::vector<CPUKernelTarget> table = {
       {"amx",
        {"avx2", "avx512f", "avx512vl", "avx512vnni", "amx_int8"},
@@ -67,7 +68,7 @@ const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {
        4,
        kPackedRows,
        KernelDot::Vector,
-       2,
+       4,
        6},
       {"sve-dotprod",
        {"sve", "asimddp"},
