@@ -2,8 +2,9 @@
 //
 // Implements the verifiers of the `llama` operations. Each check is labelled
 // with the constraint it implements (`// matmul_c3` is constraint C3 of
-// llama.matmul in LlamaOps.td); test/Dialect/Llama/invalid.mlir exercises
-// every message.
+// llama.matmul in LlamaOps.td); test/Dialect/Llama/invalid-*.mlir exercise
+// every message (invalid-ops, invalid-fused-ops, invalid-kernel-ops and, for
+// the types and attributes, invalid-types-attrs).
 //
 //===----------------------------------------------------------------------===//
 

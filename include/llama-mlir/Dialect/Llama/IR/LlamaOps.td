@@ -2,8 +2,8 @@
 //
 // The model-level operations of a Llama-2 block. Each op lists numbered
 // constraints (C1, C2, ...); the verifier in LlamaOps.cpp checks them under the
-// same labels and test/Dialect/Llama/invalid.mlir has one case per message,
-// named `@<op>_c<N>_...`.
+// same labels and test/Dialect/Llama/invalid-ops.mlir (the fused ops:
+// invalid-fused-ops.mlir) has one case per message, named `@<op>_c<N>_...`.
 //
 //===----------------------------------------------------------------------===//
 
