@@ -121,7 +121,7 @@ def LlamaLowerKernelMatmulPass : Pass<"llama-lower-kernel-matmul"> {
     Runs after bufferization. Each `llama.kernel_matmul` whose `init` is a
     buffer becomes its kernel, step by step over the rows of `init`:
     * `tile_rows = 16`: for each 16 rows the packed row-tile kernel of
-      `llama-lower-to-loops` (PackedRowTiles.h, docs/Codegen.md): the rows'
+      `llama-lower-to-loops` (PackedRowTiles.h, docs/Tiles.md): the rows'
       tile read in place (`layout = rows16`) or decoded into stack buffers
       (`memref.alloca`), then every token multiplied with it,
       `token_block` tokens at a time, by `llama.dot4_acc` of the kind the

@@ -4,7 +4,7 @@
 // llama.kernel_matmul (a tile of rows, or all of them) becomes its kernel,
 // writing into its `init` buffer: the packed row-tile kernel, 16 rows at a
 // time, or the row kernel, a row (a RoPE pair) at a time. See Passes.td
-// for the contract and docs/Codegen.md for the kernels.
+// for the contract and docs/Tiles.md for the kernels.
 //
 //===----------------------------------------------------------------------===//
 

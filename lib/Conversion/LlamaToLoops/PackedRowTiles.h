@@ -8,7 +8,7 @@
 // vector<16xf32>; every token then multiplies the whole tile with one
 // llama.dot4_acc per 4 elements, and the scales apply as vectors. Weights
 // prepacked at compile time in the rows16 layout (PackedWeights.h) are read
-// in place instead, decode steps included. See docs/Codegen.md.
+// in place instead, decode steps included. See docs/Tiles.md.
 //
 //===----------------------------------------------------------------------===//
 

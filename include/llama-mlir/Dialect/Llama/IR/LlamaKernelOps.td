@@ -58,7 +58,7 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
 
     The configuration's `tile_rows` says how the rows are computed, and
     the op's row step (the rows one kernel step takes) follows from it:
-    * `tile_rows = 16`: packed row tiles (docs/Codegen.md), 16 rows per
+    * `tile_rows = 16`: packed row tiles (docs/Tiles.md), 16 rows per
       step, one per lane. The dot products are the exact int32 block sums
       of the weights' quants with the activations quantized per block of
       32 (`xq`, scales `xd`, quant sums `xs`; Q6_K tiles also `xl`, AMX
