@@ -67,6 +67,10 @@ for t in $types; do
     "${vocab[@]}" >&2
   exe="$out/$preset-$t"
   "$BUILD_DIR/bin/llama-compile" "$model" -o "$exe" --target="$target" >&2
+  # The model, program and weights file just written are dirty pages; their
+  # writeback would take memory bandwidth from the probes and timings below
+  # (a first --bench probe read 21 GB/s where the next types' read 30-34).
+  sync
   echo "== $t" | tee -a "$out/bench.md"
   "$exe" -m "$model" --bench --bench-pp "$pp" --bench-tg "$tg" --bench-reps "$reps" \
     -t "$threads" --bench-format json |
