@@ -23,7 +23,8 @@ def test_bench_divides_int_dot_matmuls_by_the_int8_peak(tmp_path):
     b = json.loads(r.stdout)
     cpu = open("/proc/cpuinfo").read()
     vnni = re.search(r"\b(avx512_vnni|avx_vnni)\b", cpu) is not None
-    # Without VNNI, x86 CPUs with AVX2 have the vpmaddubsw + vpmaddwd peak.
+    # Without VNNI, x86 CPUs with AVX2 have the peak of vpmaddubsw chains
+    # summed in 16 bits, then vpmaddwd.
     avx2 = re.search(r"\bavx2\b", cpu) is not None
     assert b["fma_peak_gflop_s"] > 0 and b["read_bandwidth_gb_s"] > 0
     assert b["int_dot_params"] == pytest.approx(b["matmul_params"])

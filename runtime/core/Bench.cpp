@@ -118,18 +118,20 @@ __attribute__((target("avx2,fma"))) float fmaLoopAVX2(long iters) {
   return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
 }
 
-/// The sum of every int32 lane of the kChains accumulators (the loops'
+/// The sum of every int32 lane of the `n` accumulators (the loops'
 /// results, kept alive through gSinkInt).
-__attribute__((target("avx512f"))) int64_t sumChains512(const __m512i *a) {
+__attribute__((target("avx512f"))) int64_t sumChains512(const __m512i *a,
+                                                        int n = kChains) {
   int64_t s = 0;
-  for (int k = 0; k < kChains; ++k)
+  for (int k = 0; k < n; ++k)
     s += _mm512_reduce_add_epi32(a[k]);
   return s;
 }
 
-__attribute__((target("avx2"))) int64_t sumChains256(const __m256i *a) {
+__attribute__((target("avx2"))) int64_t sumChains256(const __m256i *a,
+                                                     int n = kChains) {
   __m256i s = a[0];
-  for (int k = 1; k < kChains; ++k)
+  for (int k = 1; k < n; ++k)
     s = _mm256_add_epi32(s, a[k]);
   int32_t out[8];
   _mm256_storeu_si256((__m256i *)out, s);
@@ -158,32 +160,50 @@ __attribute__((target("avx2,avxvnni"))) int64_t dotLoopVNNI256(long iters) {
   return sumChains256(a);
 }
 
-/// The int8 dot without VNNI, as the integer kernels do it: vpmaddubsw
-/// (u8 x s8 pair sums to s16), vpmaddwd against ones (to s32), vpaddd: 64
-/// operations per 32 byte pairs, like one 256-bit vpdpbusd. Each chain
-/// multiplies its own accumulator's bytes, so no product is loop-invariant.
+/// Chains of the int8 dot without VNNI, and the 32-byte steps each chain
+/// takes per iteration.
+constexpr int kMaddChains = 6, kMaddSteps = 8;
+
+/// The int8 dot without VNNI, as the 4-bit tiles do it (llama.dot4_acc
+/// chains, llama-lower-int8-dot): per chain and iteration, 8 vpmaddubsw
+/// (u8 x s8 pair sums to s16) added with vpaddw, one vpmaddwd against ones
+/// (to s32) and one vpaddd: 64 operations per 32 byte pairs, like one
+/// 256-bit vpdpbusd, for 8 x 32 pairs. The fastest sequence any of our
+/// kernels uses, so no prefill can beat the roofline it gives (Q8_0's
+/// steps, one vpmaddwd each, reach less of it). Each chain multiplies its
+/// own accumulator's bytes, so no product is loop-invariant.
 __attribute__((target("avx2"))) int64_t dotLoopAVX2(long iters) {
-  __m256i a[kChains], y = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
-  for (int k = 0; k < kChains; ++k)
+  __m256i a[kMaddChains], y[kMaddSteps], ones = _mm256_set1_epi16(1);
+  for (int j = 0; j < kMaddSteps; ++j)
+    y[j] = _mm256_set1_epi8(static_cast<char>(j + 1));
+  for (int k = 0; k < kMaddChains; ++k)
     a[k] = _mm256_set1_epi32(k);
   for (long i = 0; i < iters; ++i)
-    for (int k = 0; k < kChains; ++k)
-      a[k] = _mm256_add_epi32(
-          a[k], _mm256_madd_epi16(_mm256_maddubs_epi16(a[k], y), ones));
-  return sumChains256(a);
+    for (int k = 0; k < kMaddChains; ++k) {
+      __m256i p = _mm256_maddubs_epi16(a[k], y[0]);
+      for (int j = 1; j < kMaddSteps; ++j)
+        p = _mm256_add_epi16(p, _mm256_maddubs_epi16(a[k], y[j]));
+      a[k] = _mm256_add_epi32(a[k], _mm256_madd_epi16(p, ones));
+    }
+  return sumChains256(a, kMaddChains);
 }
 
 /// dotLoopAVX2 on ZMM (AVX-512 BW without VNNI).
 __attribute__((target("avx512f,avx512bw"))) int64_t
 dotLoopAVX512BW(long iters) {
-  __m512i a[kChains], y = _mm512_set1_epi8(3), ones = _mm512_set1_epi16(1);
-  for (int k = 0; k < kChains; ++k)
+  __m512i a[kMaddChains], y[kMaddSteps], ones = _mm512_set1_epi16(1);
+  for (int j = 0; j < kMaddSteps; ++j)
+    y[j] = _mm512_set1_epi8(static_cast<char>(j + 1));
+  for (int k = 0; k < kMaddChains; ++k)
     a[k] = _mm512_set1_epi32(k);
   for (long i = 0; i < iters; ++i)
-    for (int k = 0; k < kChains; ++k)
-      a[k] = _mm512_add_epi32(
-          a[k], _mm512_madd_epi16(_mm512_maddubs_epi16(a[k], y), ones));
-  return sumChains512(a);
+    for (int k = 0; k < kMaddChains; ++k) {
+      __m512i p = _mm512_maddubs_epi16(a[k], y[0]);
+      for (int j = 1; j < kMaddSteps; ++j)
+        p = _mm512_add_epi16(p, _mm512_maddubs_epi16(a[k], y[j]));
+      a[k] = _mm512_add_epi32(a[k], _mm512_madd_epi16(p, ones));
+    }
+  return sumChains512(a, kMaddChains);
 }
 #endif
 
@@ -330,15 +350,16 @@ double measureInt8DotPeak(int threads, int reps) {
 #if defined(__x86_64__)
   const long iters = 20'000'000;
   int64_t (*loop)(long) = nullptr;
+  // Byte pairs multiplied per iteration, all chains.
   double bytes = 0;
   if (cpuHas({"avx512f", "avx512vnni"}))
-    loop = dotLoopVNNI512, bytes = 64;
+    loop = dotLoopVNNI512, bytes = kChains * 64;
   else if (cpuHas({"avx512f", "avx512bw"}))
-    loop = dotLoopAVX512BW, bytes = 64;
+    loop = dotLoopAVX512BW, bytes = kMaddChains * kMaddSteps * 64;
   else if (cpuHas({"avx2", "avxvnni"}))
-    loop = dotLoopVNNI256, bytes = 32;
+    loop = dotLoopVNNI256, bytes = kChains * 32;
   else if (cpuHas({"avx2"}))
-    loop = dotLoopAVX2, bytes = 32;
+    loop = dotLoopAVX2, bytes = kMaddChains * kMaddSteps * 32;
   if (!loop)
     return 0;
   double best = 1e30;
@@ -346,7 +367,7 @@ double measureInt8DotPeak(int threads, int reps) {
     double t = timeThreads(threads, [&](int) { gSinkInt = loop(iters); });
     best = std::min(best, t);
   }
-  return 2.0 * kChains * bytes * double(iters) * threads / best;
+  return 2.0 * bytes * double(iters) * threads / best;
 #else
   (void)threads;
   (void)reps;

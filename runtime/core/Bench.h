@@ -4,7 +4,7 @@
 // memory read bandwidth (a streaming sum over a buffer far larger than the
 // caches), fp32 FMA peak and int8 dot peak (independent chains of the
 // widest instruction the CPU has: AVX-512 or AVX2 FMA, vpdpbusd on ZMM or
-// YMM, without VNNI vpmaddubsw + vpmaddwd + vpaddd on ZMM or YMM, AMX
+// YMM, without VNNI vpmaddubsw chains + vpmaddwd + vpaddd on ZMM or YMM, AMX
 // tdpbssd), each with a given number of threads. Decode is bounded by
 // bandwidth / weight bytes, prefill by the matmuls' operations at the peak
 // of the instruction each weight type uses.
@@ -29,9 +29,9 @@ double measureFmaPeak(int threads, int reps = 5);
 
 /// int8 multiply-adds per second × 2 (OP/s) of `threads` threads with
 /// vpdpbusd (AVX-512 VNNI on ZMM, else AVX-VNNI on YMM), else with
-/// vpmaddubsw + vpmaddwd + vpaddd (the sequence of the integer kernels
-/// without VNNI; on ZMM with AVX-512 BW, else on YMM with AVX2); 0 on other
-/// CPUs (best of `reps`).
+/// vpmaddubsw summed in 16 bits over 8 steps, then vpmaddwd + vpaddd (the
+/// 4-bit tiles' sequence without VNNI; on ZMM with AVX-512 BW, else on YMM
+/// with AVX2); 0 on other CPUs (best of `reps`).
 double measureInt8DotPeak(int threads, int reps = 5);
 
 /// int8 multiply-adds per second × 2 (OP/s) of `threads` threads with AMX
