@@ -470,8 +470,10 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
   if (*tiles) {
     // Packed tiles: gate and up tiles side by side in the structured op,
     // the epilogue per row.
-    PackedActivations px =
-        packedActivations(e, x, tileTokens(kernels.tokenBlock, 2));
+    PackedActivations px = packedActivations(
+        e, x,
+        tileTokens(kernels.tokenBlock, 2,
+                   /*floatTiles=*/kernels.intDot == IntDotISA::None));
     op.getResult().replaceAllUsesWith(
         packedMatmul(e, op, {&wg, &wu}, px, e.toTensor(out, rt),
                      TileEpilogue::SwiGLU, /*accumulate=*/false));

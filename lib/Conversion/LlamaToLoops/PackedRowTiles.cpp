@@ -533,8 +533,21 @@ void mlir::llama::emitPackedRowTile(
   }
   int64_t nw = ws.size();
   auto emit = [&](ArrayRef<Value> toks) {
-    SmallVector<Value> ys = x.xq ? tileDots(e, kind, tiles, k, x, toks)
-                                 : floatTileDots(e, floatTiles, k, x, toks);
+    SmallVector<Value> ys;
+    if (x.xq) {
+      ys = tileDots(e, kind, tiles, k, x, toks);
+    } else if (toks.size() == 1) {
+      ys = floatTileDots(e, floatTiles, k, x, toks);
+    } else {
+      // A block of tokens takes the float tiles one after the other, each
+      // with the whole block (tileTokens): its sums fill the registers for
+      // one tile; two tiles side by side with half the block each would
+      // also keep both tiles' weights and, on AVX2 and NEON, spill.
+      for (const FloatTile &t : floatTiles) {
+        SmallVector<Value> one = floatTileDots(e, {t}, k, x, toks);
+        ys.append(one.begin(), one.end());
+      }
+    }
     for (auto [t, s] : llvm::enumerate(toks)) {
       SmallVector<Value> per;
       for (int64_t i = 0; i < nw; ++i)
@@ -586,7 +599,7 @@ void mlir::llama::emitPackedRowTile(
     });
   }
   // Blocks of T tokens, then the rest one by one (a decode step: one).
-  int64_t T = tileTokens(tokenBlock, nw);
+  int64_t T = tileTokens(tokenBlock, nw, /*floatTiles=*/!x.xq);
   if (n && *n < T) {
     blocks(start, seq, 1, [&](Value s) { emit({s}); });
     return;

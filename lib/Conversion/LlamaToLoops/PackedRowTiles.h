@@ -56,9 +56,13 @@ struct PackedActivations {
 };
 
 /// The tokens a packed row tile multiplies at a time with `nWeights`
-/// weights side by side: the kernel configuration's token block shared
-/// among them.
-inline int64_t tileTokens(int64_t tokenBlock, int64_t nWeights) {
+/// weights: integer tiles side by side share the kernel configuration's
+/// token block; float tiles (`floatTiles`) take the weights one after the
+/// other, each with the whole block.
+inline int64_t tileTokens(int64_t tokenBlock, int64_t nWeights,
+                          bool floatTiles = false) {
+  if (floatTiles)
+    return tokenBlock;
   return std::max<int64_t>(1, tokenBlock / nWeights);
 }
 
