@@ -83,6 +83,13 @@ struct PackedTile {
   bool halves = false;
 };
 
+/// Rows [r0, r0 + 16) of `w` packed per call into stack buffers (the
+/// layout of PackedRowTiles.cpp).
+PackedTile packTile(TileBuilder &e, const WeightView &w, int64_t k, Value r0);
+
+/// Rows [r0, r0 + 16) of a weight prepacked in the rows16 layout.
+PackedTile prepackedTile(TileBuilder &e, const WeightView &w, Value r0);
+
 /// A tile's scales for one group: vector<16xf32> each; `high` the second
 /// half's (Q6_K), `min` for formats with mins.
 struct GroupScales {
