@@ -296,21 +296,25 @@ void mlir::llama::emitPackedRowTile(
   }
   int64_t nw = ws.size();
   auto emit = [&](ArrayRef<Value> toks) {
+    // A decode step (one token) takes the weights' tiles side by side; a
+    // block of tokens takes them one after the other, each with the whole
+    // block: its sums fill the registers for one tile, and two tiles side
+    // by side with half the block each would also keep both tiles'
+    // operands (and spilled on AVX2).
     SmallVector<Value> ys;
-    if (x.xq) {
-      ys = tileDots(e, kind, tiles, k, x, toks);
-    } else if (toks.size() == 1) {
-      ys = floatTileDots(e, floatTiles, k, x, toks);
-    } else {
-      // A block of tokens takes the float tiles one after the other, each
-      // with the whole block (tileTokens): its sums fill the registers for
-      // one tile; two tiles side by side with half the block each would
-      // also keep both tiles' weights and, on AVX2 and NEON, spill.
-      for (const FloatTile &t : floatTiles) {
-        SmallVector<Value> one = floatTileDots(e, {t}, k, x, toks);
-        ys.append(one.begin(), one.end());
-      }
-    }
+    auto dots = [&](ArrayRef<PackedTile> its, ArrayRef<FloatTile> fts) {
+      SmallVector<Value> part = x.xq ? tileDots(e, kind, its, k, x, toks)
+                                     : floatTileDots(e, fts, k, x, toks);
+      ys.append(part.begin(), part.end());
+    };
+    if (toks.size() == 1)
+      dots(tiles, floatTiles);
+    else if (x.xq)
+      for (const PackedTile &t : tiles)
+        dots({t}, {});
+    else
+      for (const FloatTile &t : floatTiles)
+        dots({}, {t});
     for (auto [t, s] : llvm::enumerate(toks)) {
       SmallVector<Value> per;
       for (int64_t i = 0; i < nw; ++i)
@@ -362,7 +366,7 @@ void mlir::llama::emitPackedRowTile(
     });
   }
   // Blocks of T tokens, then the rest one by one (a decode step: one).
-  int64_t T = tileTokens(tokenBlock, nw, /*floatTiles=*/!x.xq);
+  int64_t T = std::max<int64_t>(1, tokenBlock);
   if (n && *n < T) {
     blocks(start, seq, 1, [&](Value s) { emit({s}); });
     return;
