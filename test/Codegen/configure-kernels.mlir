@@ -26,8 +26,8 @@
 // BADCPUGPU: error: llama-configure-kernels: gpu-warps, tensor-cores and quantized-row-norms need target=nvptx
 // RUN: not llama-opt %s -llama-configure-kernels="target=nvptx int-dot=true" 2>&1 | FileCheck %s --check-prefix=BADGPUCPU
 // BADGPUCPU: error: llama-configure-kernels: int-dot, kv-block and packed-weights are CPU options (target=nvptx)
-// RUN: not llama-opt %s -llama-configure-kernels="token-block=17" 2>&1 | FileCheck %s --check-prefix=BADBLOCKT
-// BADBLOCKT: error: llama-configure-kernels: token-block must be in 0..16, got 17
+// RUN: not llama-opt %s -llama-configure-kernels="token-block=33" 2>&1 | FileCheck %s --check-prefix=BADBLOCKT
+// BADBLOCKT: error: llama-configure-kernels: token-block must be in 0..32, got 33
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 kv-block=4" -verify-diagnostics | FileCheck %s --check-prefix=KVB
 // RUN: not llama-opt %s -llama-configure-kernels="kv-block=65" 2>&1 | FileCheck %s --check-prefix=BADKVB
 // BADKVB: error: llama-configure-kernels: kv-block must be in 0..64, got 65

@@ -94,7 +94,8 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
            "and the row's 16-row tiles (off: f32 dot products, no tiles; "
            "llama-compile turns it on unless --int-dot=off)">,
     Option<"tokenBlock", "token-block", "int64_t", /*default=*/"0",
-           "Tokens per register block of the prefill GEMM (0: the row's)">,
+           "Tokens per register block of the prefill GEMM, 0..32 (0: the "
+           "row's)">,
     Option<"kvBlock", "kv-block", "int64_t", /*default=*/"0",
            "CPU: cache rows per online-softmax step of the GQA attention "
            "(0: the row's)">,

@@ -40,9 +40,9 @@ struct LlamaConfigureKernelsPass
   using LlamaConfigureKernelsPassBase::LlamaConfigureKernelsPassBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (tokenBlock < 0 || tokenBlock > 16) {
+    if (tokenBlock < 0 || tokenBlock > 32) {
       module.emitError("llama-configure-kernels: token-block must be in "
-                       "0..16, got ")
+                       "0..32, got ")
           << static_cast<int64_t>(tokenBlock);
       return signalPassFailure();
     }

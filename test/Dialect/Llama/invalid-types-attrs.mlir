@@ -99,8 +99,8 @@ module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_
 // kernel_config_c1_token_block
 func.func @kernel_config_c1_token_block(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>
-  // expected-error @+1 {{token_block must be in 1..16, got 17}}
-  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 17>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  // expected-error @+1 {{token_block must be in 1..32, got 33}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 33>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
 

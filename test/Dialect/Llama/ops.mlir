@@ -244,6 +244,15 @@ func.func @kernel_configs(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x3
   return %a, %b, %c : tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>
 }
 
+// The AVX-512 float tiles' block of 24 tokens (C1 allows up to 32).
+// CHECK-LABEL: func.func @kernel_config_float_block
+// CHECK: {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16>}
+func.func @kernel_config_float_block(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xf16>
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16>} : (tensor<?x64xf32>, !llama.weight<32x64xf16>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
 // -----
 
 // llama.kernel_matmul on tensors (integer tiles, accumulating) and on

@@ -92,8 +92,8 @@ LogicalResult KernelConfigAttr::verify(
     KernelDot dot, IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
     WeightLayout layout, int64_t kvBlock, int64_t blockThreads,
     bool tensorCores, bool rowNorms) {
-  if (tokenBlock < 1 || tokenBlock > 16)
-    return emitError() << "token_block must be in 1..16, got " << tokenBlock;
+  if (tokenBlock < 1 || tokenBlock > 32)
+    return emitError() << "token_block must be in 1..32, got " << tokenBlock;
   if (tileRows != 0 && tileRows != 16)
     return emitError() << "tile_rows must be 0 or 16, got " << tileRows;
   if (tileRows && (dispatch != KernelDispatch::Threads ||

@@ -97,7 +97,8 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
       RMSNorm scale themselves).
 
     Constraints:
-    (C1) `token_block` in 1..16; `tile_rows` 0 or 16;
+    (C1) `token_block` in 1..32 (the AVX-512 float tiles take 24); `tile_rows`
+         0 or 16;
     (C2) `tile_rows = 16` needs `dispatch = threads`, `dot = vector` or
          `amx`; `dot = amx` needs `tile_rows = 16` and
          `int_dot = avx512vnni`;
