@@ -153,6 +153,10 @@ struct LowerInt8Dot : OpRewritePattern<Int8DotOp> {
 struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   using OpRewritePattern::OpRewritePattern;
 
+  /// The lanes of one part of an accumulator of `n` lanes: 8 (256 bits),
+  /// or the whole of a 4-lane one.
+  static int64_t partLanes(int64_t n) { return std::min<int64_t>(n, 8); }
+
   /// The operands of one 256-bit (or 128-bit) part, unsigned by signed:
   /// with lhs_signed, |lhs| and rhs carrying lhs's sign (vpsignb; |lhs| <=
   /// 128 and |rhs| <= 127, so vpmaddubsw's pair sums do not saturate).
@@ -174,7 +178,7 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   static Value lowerVNNIParts(PatternRewriter &rewriter, Location loc,
                               Dot4AccOp op) {
     auto accType = cast<VectorType>(op.getAcc().getType());
-    int64_t n = accType.getDimSize(0), part = std::min<int64_t>(n, 8);
+    int64_t n = accType.getDimSize(0), part = partLanes(n);
     std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(32 * part);
     Value result = op.getAcc();
     for (int64_t p0 = 0; p0 < n; p0 += part) {
@@ -186,15 +190,14 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
     return result;
   }
 
-  /// vpmaddubsw of one part of an lhs_small or lhs_signed step: 16-bit
-  /// pair sums, which cannot saturate (see lowerAVX2).
-  static Value pairSums(OpBuilder &b, Location loc, Dot4AccOp op, int64_t p0,
-                        int64_t part) {
-    auto [u, s] = partOperands(b, loc, op, p0, part);
+  /// vpmaddubsw of one part's unsigned and signed bytes (`u`, `s`: 16 or 32
+  /// bytes): the 16-bit sums of neighbouring products.
+  static Value maddubs(OpBuilder &b, Location loc, Value u, Value s) {
+    int64_t bytes = cast<VectorType>(u.getType()).getDimSize(0);
     return intrinsic(b, loc,
-                     part == 4 ? "llvm.x86.ssse3.pmadd.ub.sw.128"
-                               : "llvm.x86.avx2.pmadd.ub.sw",
-                     vec(2 * part, b.getI16Type()), {u, s});
+                     bytes == 16 ? "llvm.x86.ssse3.pmadd.ub.sw.128"
+                                 : "llvm.x86.avx2.pmadd.ub.sw",
+                     vec(bytes / 2, b.getI16Type()), {u, s});
   }
 
   /// acc + the sums of each two neighbouring 16-bit pair sums (vpmaddwd
@@ -217,18 +220,15 @@ struct LowerDot4Acc : OpRewritePattern<Dot4AccOp> {
   /// added: exact for every operand.
   static Value lowerAVX2(OpBuilder &rewriter, Location loc, Dot4AccOp op) {
     auto accType = cast<VectorType>(op.getAcc().getType());
-    int64_t n = accType.getDimSize(0), part = std::min<int64_t>(n, 8);
-    Type i8 = rewriter.getI8Type(), i16 = rewriter.getI16Type();
-    StringRef maddubs = part == 4 ? "llvm.x86.ssse3.pmadd.ub.sw.128"
-                                  : "llvm.x86.avx2.pmadd.ub.sw";
+    int64_t n = accType.getDimSize(0), part = partLanes(n);
+    Type i8 = rewriter.getI8Type();
     Value result = op.getAcc();
     for (int64_t p0 = 0; p0 < n; p0 += part) {
       auto [u, s] = partOperands(rewriter, loc, op, p0, part);
       Value acc = slice(rewriter, loc, op.getAcc(), p0, part);
       auto multiply = [&](Value lhs) {
-        Value pairs =
-            intrinsic(rewriter, loc, maddubs, vec(2 * part, i16), {lhs, s});
-        acc = addPairs(rewriter, loc, acc, pairs, part);
+        acc =
+            addPairs(rewriter, loc, acc, maddubs(rewriter, loc, lhs, s), part);
       };
       if (op.getLhsSmall() || op.getLhsSigned()) {
         multiply(u);
@@ -356,13 +356,14 @@ static void fuseAVX2Chains(Operation *root) {
       // use), the vpmaddwd and add where the run ends.
       Dot4AccOp first = run.front(), last = run.back();
       int64_t n = cast<VectorType>(first.getAcc().getType()).getDimSize(0);
-      int64_t part = std::min<int64_t>(n, 8);
+      int64_t part = LowerDot4Acc::partLanes(n);
       SmallVector<Value> pairs(n / part);
       for (Dot4AccOp op : run) {
         rewriter.setInsertionPoint(op);
         for (int64_t p = 0; p < n / part; ++p) {
-          Value sums =
-              LowerDot4Acc::pairSums(rewriter, op.getLoc(), op, p * part, part);
+          auto [u, s] = LowerDot4Acc::partOperands(rewriter, op.getLoc(), op,
+                                                   p * part, part);
+          Value sums = LowerDot4Acc::maddubs(rewriter, op.getLoc(), u, s);
           pairs[p] = pairs[p] ? arith::AddIOp::create(rewriter, op.getLoc(),
                                                       pairs[p], sums)
                               : sums;

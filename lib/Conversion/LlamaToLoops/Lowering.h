@@ -285,7 +285,7 @@ IntDotKind packedDotKind(IntDotISA isa);
 /// The activations of packed tiles, emitted before their parallel loop:
 /// for float tiles x times the RMSNorm weight, computed once here rather
 /// than per tile and token, and for a prefill also in blocks of
-/// `floatTokens` tokens (the tiles' token block), element-major.
+/// `floatTokens` tokens (the tiles' token block: tileTokens), element-major.
 PackedActivations packedActivations(Emitter &e, const Activation &x,
                                     int64_t floatTokens);
 

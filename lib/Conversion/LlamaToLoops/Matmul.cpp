@@ -379,7 +379,7 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
     // llama-tile-kernels and llama-lower-kernel-matmul; the residual add
     // becomes its accumulation into the residual.
     PackedActivations px =
-        packedActivations(e, x, std::max<int64_t>(1, kernels.tokenBlock));
+        packedActivations(e, x, tileTokens(kernels.tokenBlock));
     return replace(
         packedMatmul(e, op, {&w}, px,
                      residualTensor ? residualTensor : e.toTensor(newOut(), rt),
@@ -471,7 +471,7 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
     // Packed tiles: gate and up in one structured op, the epilogue per
     // row.
     PackedActivations px =
-        packedActivations(e, x, std::max<int64_t>(1, kernels.tokenBlock));
+        packedActivations(e, x, tileTokens(kernels.tokenBlock));
     op.getResult().replaceAllUsesWith(
         packedMatmul(e, op, {&wg, &wu}, px, e.toTensor(out, rt),
                      TileEpilogue::SwiGLU, /*accumulate=*/false));

@@ -366,7 +366,7 @@ void mlir::llama::emitPackedRowTile(
     });
   }
   // Blocks of T tokens, then the rest one by one (a decode step: one).
-  int64_t T = std::max<int64_t>(1, tokenBlock);
+  int64_t T = tileTokens(tokenBlock);
   if (n && *n < T) {
     blocks(start, seq, 1, [&](Value s) { emit({s}); });
     return;

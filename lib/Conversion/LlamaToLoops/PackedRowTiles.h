@@ -55,6 +55,13 @@ struct PackedActivations {
   Value gamma = {};
 };
 
+/// The tokens a packed row tile multiplies at a time, and the block of
+/// the activations' element-major copy: the configuration's token block
+/// (every weight takes the whole block, one after the other).
+inline int64_t tileTokens(int64_t tokenBlock) {
+  return std::max<int64_t>(1, tokenBlock);
+}
+
 /// Rows [r0, r0 + 16) of each weight of `ws` (all n x k; canPackRows with
 /// quantized activations, canPackFloatRows without; read in place where
 /// the weight is prepacked, otherwise packed first),

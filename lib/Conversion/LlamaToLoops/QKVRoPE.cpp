@@ -155,7 +155,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   if (*tiles || kernels.cpu()) {
     PackedActivations px;
     if (*tiles)
-      px = packedActivations(e, x, std::max<int64_t>(1, kernels.tokenBlock));
+      px = packedActivations(e, x, tileTokens(kernels.tokenBlock));
     Value table;
     if (nRot > 0)
       table = rotationTable(e, op.getPositions(), seq,

@@ -70,7 +70,7 @@ struct PackedTile {
   /// Whether every stored quant is below 128 (all formats but Q8_0: the
   /// unsigned K-quants and offsets of 8 to 32), as llama.dot4_acc's
   /// lhs_small promises.
-  bool smallQuants() const { return bias < 128; }
+  bool smallQuants() const { return maxQuant() <= 127; }
   /// The largest stored quant (llama.dot4_acc's lhs_max); every type with
   /// integer tiles has one.
   int64_t maxQuant() const {
