@@ -1,5 +1,5 @@
 // RUN: llama-opt %s -split-input-file -llama-tile-kernels -verify-diagnostics | FileCheck %s
-// RUN: llama-opt %s -split-input-file -llama-tile-kernels -cse | FileCheck %s --check-prefix=CSE
+// RUN: llama-opt %s -split-input-file -llama-tile-kernels -cse -verify-diagnostics | FileCheck %s --check-prefix=CSE
 
 // A Q4_0 prefill's llama.kernel_matmul (64 rows) becomes an scf.forall of
 // 4 row tiles: each takes rows [16 i, 16 i + 16) of the destination, all
@@ -178,4 +178,116 @@ func.func @tile_attention_decode(%q: tensor<1x8x8xf32>, %p: tensor<1xi32>, %k: m
 func.func @negative_attention_on_buffers(%q: memref<4x8x8xf32>, %p: memref<4xi32>, %k: memref<16x2x8xf32>, %o: memref<4x8x8xf32>) {
   llama.kernel_attention q(%q : memref<4x8x8xf32>) positions(%p : memref<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%o : memref<4x8x8xf32>) {outside_in, scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}
   return
+}
+
+// -----
+
+// A structured op whose configuration has `distribute` (here a prefill's
+// RMSNorm scales, as llama-lower-to-loops writes them) is tiled by those
+// sizes with its unconfigured structured producers fused in: each task
+// fills, sums and scales its token's element of the one destination, the
+// fill's (through the scale's destination, the sum's); nothing is left
+// computed whole.
+// CHECK-LABEL: func.func @distribute_structured
+// CHECK-NOT: linalg.
+// CHECK: %[[R:.*]] = scf.forall (%[[I:.*]]) in (%{{.*}}) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<?xf32>)
+// CHECK: %[[X:.*]] = tensor.extract_slice %{{.*}}[%[[I]], 0] [1, 8] [1, 1] : tensor<?x8xf32> to tensor<1x8xf32>
+// CHECK: %[[D:.*]] = tensor.extract_slice %[[O]][%[[I]]] [1] [1]
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[D]] : tensor<1xf32>)
+// CHECK: %[[S:.*]] = linalg.generic {{.*}}ins(%[[X]] : tensor<1x8xf32>) outs(%[[Z]] : tensor<1xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}}outs(%[[S]] : tensor<1xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>}
+// CHECK: tensor.parallel_insert_slice %[[Y]] into %[[O]][%[[I]]] [1] [1]
+// CHECK-NOT: linalg.
+// CHECK: return %[[R]]
+func.func @distribute_structured(%x: tensor<?x8xf32>) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<?x8xf32>) outs(%z : tensor<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %m = arith.mulf %a, %a : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<?xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%s : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>} {
+  ^bb0(%o: f32):
+    %q = math.sqrt %o : f32
+    linalg.yield %q : f32
+  } -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
+
+// -----
+
+// negative_: a producer that something else reads whole (here the
+// function's second result) stays whole, ahead of the loop, and is not
+// computed again in the tasks; a structured op without `distribute` is
+// left alone.
+// CHECK-LABEL: func.func @negative_distribute_shared_producer
+// CHECK: linalg.fill
+// CHECK: %[[S:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]}
+// CHECK: %[[R:.*]] = scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%{{.*}} = %[[S]])
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: "reduction"
+// CHECK: distribute = [1]
+// CHECK: %[[U:.*]] = linalg.generic {{.*}}outs(%[[S]] : tensor<?xf32>) {
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: math.exp
+// CHECK: return %[[R]], %[[S]], %[[U]]
+func.func @negative_distribute_shared_producer(%x: tensor<?x8xf32>) -> (tensor<?xf32>, tensor<?xf32>, tensor<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<?x8xf32>) outs(%z : tensor<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %m = arith.mulf %a, %a : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<?xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%s : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>} {
+  ^bb0(%o: f32):
+    %q = math.sqrt %o : f32
+    linalg.yield %q : f32
+  } -> tensor<?xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%s : tensor<?xf32>) {
+  ^bb0(%o: f32):
+    %q = math.exp %o : f32
+    linalg.yield %q : f32
+  } -> tensor<?xf32>
+  return %y, %s, %u : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>
+}
+
+// -----
+
+// negative_: tasks of 2 tokens of a dynamic token count are refused (the
+// loop's normalization to unit steps is built for static extents only);
+// of a static extent they are taken.
+func.func @negative_distribute_dynamic_size(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{'linalg.generic' op llama-tile-kernels: distribute size 2 of loop 0, whose extent is dynamic: only 0 or 1 there}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<?x4xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [2, 0]>} {
+  ^bb0(%o: f32):
+    %q = math.exp %o : f32
+    linalg.yield %q : f32
+  } -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @distribute_static_size
+// CHECK: scf.forall (%[[I:.*]]) in (3) shared_outs(%[[O:.*]] = %{{.*}})
+// CHECK: %[[R0:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: tensor.extract_slice %[[O]][%[[R0]], 0] [2, 4] [1, 1] : tensor<6x4xf32> to tensor<2x4xf32>
+// CHECK: math.exp
+func.func @distribute_static_size(%x: tensor<6x4xf32>) -> tensor<6x4xf32> {
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<6x4xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [2, 0]>} {
+  ^bb0(%o: f32):
+    %q = math.exp %o : f32
+    linalg.yield %q : f32
+  } -> tensor<6x4xf32>
+  return %y : tensor<6x4xf32>
 }

@@ -27,6 +27,14 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
     * `llama.kernel_attention` by `[1, 1]`: a two-dimensional forall over
       (tokens, KV heads), each iteration one token (in outside-in order
       where the op has `outside_in`) and the query heads of one KV head.
+    * any other TilingInterface op whose `llama.kernel_config` has
+      `distribute` (the structured ops of `llama-lower-to-loops`: a
+      prefill's RMSNorm scales, normalized rows and embedding rows) by
+      those sizes, with the upstream tile-and-fuse
+      (`scf::tileConsumerAndFuseProducersUsingSCF`): each structured
+      producer without a configuration of its own (the `linalg.fill` and
+      sum of squares ahead of the scales) is computed in each iteration,
+      for its slice, and erased where nothing else reads it whole.
     Each iteration holds `tensor.extract_slice`s of the destination and the
     per-token operands, subviews of the weights' rows or of the cache
     layer's columns, the op on them and a `tensor.parallel_insert_slice` of
@@ -40,6 +48,7 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",

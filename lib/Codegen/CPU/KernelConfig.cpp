@@ -123,7 +123,7 @@ static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
     return KernelConfigAttr::get(op->getContext(), KernelDispatch::Threads, dot,
                                  isa, block, tiles, WeightLayout::GGUF, kvBlock,
                                  /*blockThreads=*/0, /*tensorCores=*/false,
-                                 /*rowNorms=*/false);
+                                 /*rowNorms=*/false, /*distribute=*/nullptr);
   };
   if (isa<GQAAttentionOp>(op))
     return make(IntDotISA::None, 1, 0, o.kvBlock ? o.kvBlock : t.kvBlock);
@@ -243,7 +243,7 @@ LogicalResult mlir::llama::configureCPUKernels(ModuleOp module,
                     op->getContext(), c.getDispatch(), c.getDot(),
                     c.getIntDot(), c.getTokenBlock(), c.getTileRows(),
                     WeightLayout::Rows16, c.getKvBlock(), c.getBlockThreads(),
-                    c.getTensorCores(), c.getRowNorms()));
+                    c.getTensorCores(), c.getRowNorms(), c.getDistribute()));
   });
   return success();
 }

@@ -322,7 +322,7 @@ Value rowMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
         c.getDot() == KernelDot::AMX ? KernelDot::Vector : c.getDot(),
         c.getIntDot(), /*tokenBlock=*/1, /*tileRows=*/0, WeightLayout::GGUF,
         c.getKvBlock(), c.getBlockThreads(), c.getTensorCores(),
-        c.getRowNorms());
+        c.getRowNorms(), /*distribute=*/nullptr);
   PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, {}, {}};
   p.gamma = x.gamma;
   return matmulOp(e, ws, config, p, tensorOf(e, x.x), init, epilogue,

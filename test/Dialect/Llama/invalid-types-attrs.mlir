@@ -224,6 +224,73 @@ func.func @kernel_config_kv_block_not_attention(%x: tensor<1x64xf32>) -> tensor<
 
 // -----
 
+// kernel_config_c7_distribute_dispatch
+func.func @kernel_config_c7_distribute_dispatch(%x: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{distribute needs dispatch = threads}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%x : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = warps, dot = scalar, block_threads = 128, distribute = [1]>} {
+  ^bb0(%o: f32):
+    linalg.yield %o : f32
+  } -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
+
+// -----
+
+// kernel_config_c7_distribute_negative
+func.func @kernel_config_c7_distribute_negative(%x: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{distribute sizes must be >= 0 with at least one > 0, got [-1]}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%x : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [-1]>} {
+  ^bb0(%o: f32):
+    linalg.yield %o : f32
+  } -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
+
+// -----
+
+// kernel_config_c7_distribute_nothing
+func.func @kernel_config_c7_distribute_nothing(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{distribute sizes must be >= 0 with at least one > 0, got [0, 0]}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<?x4xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [0, 0]>} {
+  ^bb0(%o: f32):
+    linalg.yield %o : f32
+  } -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// kernel_config_c7_distribute_loops
+func.func @kernel_config_c7_distribute_loops(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{'linalg.generic' op distribute has 1 sizes for 2 loops}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<?x4xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>} {
+  ^bb0(%o: f32):
+    linalg.yield %o : f32
+  } -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// kernel_config_c7_distribute_llama_op
+func.func @kernel_config_c7_distribute_llama_op(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{'llama.matmul' op distribute configures structured ops outside the llama dialect}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// kernel_config_c7_distribute_untileable
+func.func @kernel_config_c7_distribute_untileable() -> f32 {
+  // expected-error @+1 {{'arith.constant' op distribute configures structured ops outside the llama dialect}}
+  %c = arith.constant {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>} 1.0 : f32
+  return %c : f32
+}
+
+// -----
+
 // kernel_config_attribute_kind
 func.func @kernel_config_attribute_kind(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>

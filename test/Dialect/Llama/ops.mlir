@@ -253,6 +253,17 @@ func.func @kernel_config_float_block(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
   return %y : tensor<?x32xf32>
 }
 
+// A structured op's distribution over the thread pool: one token per task.
+// CHECK-LABEL: func.func @kernel_config_distribute
+// CHECK: llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>
+func.func @kernel_config_distribute(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<?x4xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>} {
+  ^bb0(%o: f32):
+    linalg.yield %o : f32
+  } -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
 // -----
 
 // llama.kernel_matmul on tensors (integer tiles, accumulating) and on

@@ -91,7 +91,7 @@ LogicalResult KernelConfigAttr::verify(
     function_ref<InFlightDiagnostic()> emitError, KernelDispatch dispatch,
     KernelDot dot, IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
     WeightLayout layout, int64_t kvBlock, int64_t blockThreads,
-    bool tensorCores, bool rowNorms) {
+    bool tensorCores, bool rowNorms, DenseI64ArrayAttr distribute) {
   if (tokenBlock < 1 || tokenBlock > 32)
     return emitError() << "token_block must be in 1..32, got " << tokenBlock;
   if (tileRows != 0 && tileRows != 16)
@@ -125,6 +125,16 @@ LogicalResult KernelConfigAttr::verify(
     return emitError() << "kv_block must be in 1..64, got " << kvBlock;
   if (kvBlock > 1 && blockThreads != 0)
     return emitError() << "kv_block is a CPU choice (block_threads = 0)";
+  if (distribute) {
+    ArrayRef<int64_t> sizes = distribute.asArrayRef();
+    if (dispatch != KernelDispatch::Threads)
+      return emitError() << "distribute needs dispatch = threads";
+    if (llvm::any_of(sizes, [](int64_t s) { return s < 0; }) ||
+        llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
+      return emitError() << "distribute sizes must be >= 0 with at least "
+                            "one > 0, got ["
+                         << sizes << "]";
+  }
   return success();
 }
 
@@ -140,6 +150,18 @@ LogicalResult LlamaDialect::verifyOperationAttribute(Operation *op,
   if (config.getKvBlock() > 1 && !isa<GQAAttentionOp>(op))
     return op->emitOpError() << "kv_block > 1 configures a "
                                 "llama.gqa_attention only";
+  if (DenseI64ArrayAttr distribute = config.getDistribute()) {
+    auto tileable = dyn_cast<TilingInterface>(op);
+    if (!tileable || isa<LlamaDialect>(op->getDialect()))
+      return op->emitOpError()
+             << "distribute configures structured ops outside the llama "
+                "dialect (the llama kernel ops are distributed by their "
+                "own rule)";
+    size_t loops = tileable.getLoopIteratorTypes().size();
+    if (distribute.size() != static_cast<int64_t>(loops))
+      return op->emitOpError() << "distribute has " << distribute.size()
+                               << " sizes for " << loops << " loops";
+  }
   return success();
 }
 

@@ -95,6 +95,14 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
       parallel loops), `tensor_cores` (prefill GEMMs on nvgpu.mma.sync),
       `row_norms` (in a decode step, quantized rows' warps compute their
       RMSNorm scale themselves).
+    * `distribute` (structured ops only: the `linalg` ops that
+      `llama-lower-to-loops` writes, such as a prefill's RMSNorm scales and
+      embedding rows): the tile size of each loop of the op's iteration
+      space that `llama-tile-kernels` distributes over the thread pool
+      (0: not distributed); absent: not distributed. The `llama` kernel
+      ops are distributed by their own rule (`tile_rows` row tiles, one
+      token and KV head) and take none. On such a structured op,
+      `dispatch` and `dot` say no more than its body does.
 
     Constraints:
     (C1) `token_block` in 1..32 (the AVX-512 float tiles take 24); `tile_rows`
@@ -109,7 +117,11 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
          `tensor_cores` and `row_norms` need `warps`;
     (C5) `int_dot` and `kv_block` > 1 need a CPU configuration
          (`block_threads = 0`);
-    (C6) `kv_block` in 1..64.
+    (C6) `kv_block` in 1..64;
+    (C7) `distribute` needs `dispatch = threads`, has no negative size
+         and at least one that is not 0; on an op, it needs a
+         TilingInterface op outside the llama dialect with one size per
+         loop.
 
     Example (a Q4_0 matmul on AVX-512 VNNI, weights packed at compile
     time; parameters at their default values are not printed):
@@ -133,7 +145,8 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
     DefaultValuedParameter<"int64_t", "1">:$kv_block,
     DefaultValuedParameter<"int64_t", "0">:$block_threads,
     DefaultValuedParameter<"bool", "false">:$tensor_cores,
-    DefaultValuedParameter<"bool", "false">:$row_norms);
+    DefaultValuedParameter<"bool", "false">:$row_norms,
+    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$distribute);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
