@@ -258,12 +258,14 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // CHECK: %[[G:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<1x64xf32>
 // CHECK: %[[GC:.*]] = memref.collapse_shape %[[G]] {{\[\[}}0, 1]] : memref<1x64xf32> into memref<64xf32>
 // CHECK-NOT: memref.alloc() : memref<64xf32>
-// CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1xf32>)
+// CHECK: %[[SS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<1x64xf32>) outs(%[[Z]] : tensor<1xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel"]} outs(%[[SS]] : tensor<1xf32>) {
 // CHECK: math.sqrt
 // CHECK: %[[T:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x8xf32>)
 // CHECK: math.sin
 // CHECK: math.cos
-// CHECK: llama.kernel_matmul rope weights(%{{.*}} : memref<64x68xi8>) x(%{{.*}} : tensor<1x64xf32>) gamma(%[[GC]] : memref<64xf32>) scales(%{{.*}} : tensor<?xf32>) rotation(%[[T]] : tensor<1x2x8xf32>) outs(%{{.*}} : tensor<1x64xf32>)
+// CHECK: llama.kernel_matmul rope weights(%{{.*}} : memref<64x68xi8>) x(%{{.*}} : tensor<1x64xf32>) gamma(%[[GC]] : memref<64xf32>) scales(%{{.*}} : tensor<1xf32>) rotation(%[[T]] : tensor<1x2x8xf32>) outs(%{{.*}} : tensor<1x64xf32>)
 // CHECK-SAME: kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 4>
 // CHECK: tensor.expand_shape
 // CHECK: llama.kernel_matmul rope weights(%{{.*}} : memref<16x68xi8>) {{.*}} rotation(%[[T]] : tensor<1x2x8xf32>)
@@ -1643,4 +1645,66 @@ func.func @packed_qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (tensor<?
   %wv = llama.weight "wv" : !llama.weight<32x64xq8_0>
   %q, %k, %v = llama.qkv_rope %x, %wq, %wk, %wv, %p {n_rot = 16 : i64, theta = 1.0e+04 : f32} : (tensor<?x64xf32>, !llama.weight<64x64xq8_0>, !llama.weight<32x64xq8_0>, !llama.weight<32x64xq8_0>, tensor<?xi32>) -> (tensor<?x2x32xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32>)
   return %q, %k, %v : tensor<?x2x32xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32>
+}
+
+// -----
+
+// On CPUs llama.embedding and llama.rms_norm are structured ops on tensors.
+// The embedding is a gather: out[s, k] = table[tokens[s], k], decoded in
+// the body. The norm is the scales' fill, sum of squares and scale (in
+// place of the sums) and then x * scale * gamma over (tokens, k). In a
+// prefill (a dynamic token count) the gather, the scale and the product
+// carry `distribute`: one token per parallel task.
+// CHECK-LABEL: func.func @structured_embedding_and_norm
+// CHECK: %[[E:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%{{.*}} : tensor<?xi32>) outs(%{{.*}} : tensor<?x64xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>}
+// CHECK: arith.index_cast
+// CHECK: linalg.index 1
+// CHECK: arith.sitofp
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?xf32>)
+// CHECK: %[[SS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[E]] : tensor<?x64xf32>) outs(%[[Z]] : tensor<?xf32>)
+// CHECK: %[[SC:.*]] = linalg.generic {{.*}}iterator_types = ["parallel"]} outs(%[[SS]] : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>}
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[E]], %[[SC]] : tensor<?x64xf32>, tensor<?xf32>) outs(%{{.*}} : tensor<?x64xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>}
+// CHECK-NOT: scf.for
+// CHECK: return
+// After tiling and bufferization each is a parallel loop over tokens,
+// the scale's task the fill and sum of its token, all three into its
+// token's element of one buffer (no buffer per task).
+// RK-LABEL: func.func @structured_embedding_and_norm
+// RK: scf.parallel
+// RK: linalg.generic {{.*}}ins(%{{.*}} : memref<1xi32, {{.*}}>) outs(%{{.*}} : memref<1x64xf32, {{.*}}>)
+// RK: %[[SB:.*]] = memref.alloc(%{{.*}}) {{.*}}: memref<?xf32>
+// RK-NOT: memref.alloc
+// RK: scf.parallel (%[[I:.*]]) =
+// RK: %[[S:.*]] = memref.subview %[[SB]][%[[I]]] [1] [1]
+// RK-NOT: memref.alloc
+// RK: linalg.fill ins(%{{.*}} : f32) outs(%[[S]] : memref<1xf32, {{.*}}>)
+// RK: linalg.generic {{.*}}outs(%[[S]] : memref<1xf32, {{.*}}>)
+// RK: linalg.generic {{.*}}outs(%[[S]] : memref<1xf32, {{.*}}>)
+// RK: scf.parallel
+// RK-NOT: memref.alloc
+// RK: linalg.generic {{.*}}ins(%{{.*}}, %{{.*}} : memref<1x64xf32, {{.*}}>, memref<1xf32, {{.*}}>) outs(%{{.*}} : memref<1x64xf32, {{.*}}>)
+// RK: return
+func.func @structured_embedding_and_norm(%t: tensor<?xi32>) -> tensor<?x64xf32> {
+  %e = llama.weight "e" : !llama.weight<32x64xq8_0>
+  %g = llama.weight "g" : !llama.weight<64xf32>
+  %x = llama.embedding %e, %t : (!llama.weight<32x64xq8_0>, tensor<?xi32>) -> tensor<?x64xf32>
+  %y = llama.rms_norm %x, %g {epsilon = 1.0e-05 : f32} : (tensor<?x64xf32>, !llama.weight<64xf32>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// A decode step's single token stays in the calling thread: no
+// `distribute`.
+// CHECK-LABEL: func.func @negative_structured_single_token
+// CHECK: linalg.generic {{.*}}ins(%{{.*}} : tensor<1xi32>) outs(%{{.*}} : tensor<1x64xf32>) {
+// CHECK-NOT: distribute
+// CHECK: return
+func.func @negative_structured_single_token(%t: tensor<1xi32>) -> tensor<1x64xf32> {
+  %e = llama.weight "e" : !llama.weight<32x64xf32>
+  %g = llama.weight "g" : !llama.weight<64xf32>
+  %x = llama.embedding %e, %t : (!llama.weight<32x64xf32>, tensor<1xi32>) -> tensor<1x64xf32>
+  %y = llama.rms_norm %x, %g {epsilon = 1.0e-05 : f32} : (tensor<1x64xf32>, !llama.weight<64xf32>) -> tensor<1x64xf32>
+  return %y : tensor<1x64xf32>
 }

@@ -184,12 +184,22 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
       GGUF shape) for the runtime to bind and check.
     * `llama.matmul`, `llama.matmul_swiglu` and `llama.qkv_rope` on CPUs
       become their activation prologue (RMSNorm row scales, int8
-      quantization) and `llama.kernel_matmul` on tensors (below); on GPUs,
-      and `llama.embedding` and `llama.rms_norm` everywhere, `scf` nests
-      that dequantize each weight element in the inner loop (no dequantized
-      copy of a weight is ever made), for f32, f16, bf16, q8_0, q4_0, q4_1,
-      q5_0, q5_1, q4_k, q5_k and q6_k, with the formulas of
+      quantization) and `llama.kernel_matmul` on tensors (below); on GPUs
+      `scf` nests that dequantize each weight element in the inner loop (no
+      dequantized copy of a weight is ever made), for f32, f16, bf16, q8_0,
+      q4_0, q4_1, q5_0, q5_1, q4_k, q5_k and q6_k, with the formulas of
       shared/docs/GGUF.md (one rounding per operation, as the reference).
+    * On CPUs the RMSNorm row scales (of the prologues and of
+      `llama.rms_norm`) are structured ops on tensors: a `linalg.fill`, a
+      `linalg.generic` sum of squares (k reduced in order from 0) and an
+      element-wise `linalg.generic` for `1/sqrt(ss/dim + eps)` in place of
+      the sums; `llama.rms_norm` then one generic `x * scale * gamma` over
+      (tokens, k) and `llama.embedding` one gather generic over (tokens, k)
+      that decodes `table[tokens[s], k]` in its body. In a prefill (a
+      dynamic token count) the scale, product and gather ops get a
+      `llama.kernel_config` with `distribute` (one token per parallel task)
+      for `llama-tile-kernels`; a decode step's stay whole. On GPUs these
+      ops are `scf` nests, a block of threads per token for the norms.
     * `llama.attention` stores the step's keys and values into the cache at
       `positions`, then computes, per token and query head, the scaled
       scores against cache rows `0..pos`, a max-subtracted softmax, and the
@@ -231,8 +241,9 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     (`llama-lower-to-linalg`); every model-level op configured; functions
     with `!llama.kv_cache` or weights.
     Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor
-    ops, `llama.kernel_matmul`, `llama.kernel_attention` and
-    `linalg.generic` (CPU matmuls and attention; RoPE tables).
+    ops, `llama.kernel_matmul`, `llama.kernel_attention` (CPU matmuls and
+    attention), `linalg.fill` and `linalg.generic` (CPU norms and
+    embedding; RoPE tables).
   }];
   let dependentDialects = [
     "::mlir::amx::AMXDialect",

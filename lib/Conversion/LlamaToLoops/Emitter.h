@@ -59,6 +59,17 @@ struct Emitter {
     return bufferization::ToBufferOp::create(b, loc, m, tensor,
                                              /*read_only=*/true);
   }
+  /// The tensor a buffer holds: the tensor a bufferization.to_buffer
+  /// reads, else the buffer seen as a tensor. Null for null.
+  Value tensorOf(Value buffer) {
+    if (!buffer)
+      return {};
+    if (auto tb = buffer.getDefiningOp<bufferization::ToBufferOp>())
+      return tb.getTensor();
+    auto m = cast<MemRefType>(buffer.getType());
+    return toTensor(buffer,
+                    RankedTensorType::get(m.getShape(), m.getElementType()));
+  }
   /// The operand `input` as a buffer, its row count, and a new buffer for
   /// the result of type `t` (whose only dynamic dimension is the first).
   std::tuple<Value, Value, Value> rowsInOut(Value input, RankedTensorType t) {
@@ -204,6 +215,12 @@ using UnitUse = function_ref<SmallVector<Value>(
 
 /// for i in [0, n) in parallel (the runtime's thread pool splits the range).
 void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body);
+
+/// Configures the structured op `op`, whose first loop runs over tokens,
+/// to take one token per parallel task (`distribute = [1, 0, ...]`, which
+/// llama-tile-kernels reads) where the token count is dynamic (a prefill);
+/// a decode step's single token stays in the calling thread.
+void distributeTokens(Operation *op);
 
 /// A buffer of `blocks` blocks of `tokens` tokens, each block laid out as
 /// `inner` (its elements: `tokens` times a token's), viewed as

@@ -27,6 +27,22 @@ void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body) {
   body(par.getInductionVars()[0]);
 }
 
+void distributeTokens(Operation *op) {
+  auto tiled = cast<TilingInterface>(op);
+  if (!cast<ShapedType>(op->getResult(0).getType()).isDynamicDim(0))
+    return;
+  SmallVector<int64_t> sizes(tiled.getLoopIteratorTypes().size(), 0);
+  sizes[0] = 1;
+  MLIRContext *ctx = op->getContext();
+  op->setAttr(KernelConfigAttr::kAttrName,
+              KernelConfigAttr::get(
+                  ctx, KernelDispatch::Threads, KernelDot::Vector,
+                  IntDotISA::None, /*tokenBlock=*/1, /*tileRows=*/0,
+                  WeightLayout::GGUF, /*kvBlock=*/1, /*blockThreads=*/0,
+                  /*tensorCores=*/false, /*rowNorms=*/false,
+                  DenseI64ArrayAttr::get(ctx, sizes)));
+}
+
 void parallelBlocks(Emitter &e, Value n, int64_t threads,
                     function_ref<void(Value task, Value thread)> body) {
   OpBuilder &b = e.b;

@@ -158,6 +158,31 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
   Emitter e{b, op.getLoc()};
   const WeightView &w = weights.lookup(op.getTable());
   auto rt = cast<RankedTensorType>(op.getType());
+  if (!kernels.gpu) {
+    // A gather: out[s, k] = table[tokens[s], k], decoded, as a structured
+    // op over (tokens, k).
+    MLIRContext *ctx = b.getContext();
+    Value tokens = op.getTokens();
+    SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, e.loc, tokens, 0),
+                                    b.getIndexAttr(rt.getDimSize(1))};
+    Value init = tensor::EmptyOp::create(b, e.loc, sizes, rt.getElementType());
+    AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+    auto gather = linalg::GenericOp::create(
+        b, e.loc, TypeRange{rt}, ValueRange{tokens}, ValueRange{init},
+        ArrayRef<AffineMap>{rows, b.getMultiDimIdentityMap(2)},
+        {utils::IteratorType::parallel, utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Emitter be{nb, l};
+          Value row =
+              arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+          Value k = linalg::IndexOp::create(nb, l, 1);
+          linalg::YieldOp::create(nb, l, ValueRange{be.weightAt(w, row, k)});
+        });
+    distributeTokens(gather);
+    op.getResult().replaceAllUsesWith(gather.getResult(0));
+    op.erase();
+    return success();
+  }
   Value tokens, seq, out;
   std::tie(tokens, seq, out) = e.rowsInOut(op.getTokens(), rt);
   int64_t dim = rt.getDimSize(1);

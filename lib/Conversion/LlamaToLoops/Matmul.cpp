@@ -266,18 +266,6 @@ Value siluTimes(Emitter &e, Value g, Value u) {
   return arith::MulFOp::create(e.b, e.loc, silu, u);
 }
 
-/// The tensor a prologue buffer (or the op's own input, read through
-/// bufferization.to_buffer) holds.
-static Value tensorOf(Emitter &e, Value buffer) {
-  if (!buffer)
-    return {};
-  if (auto tb = buffer.getDefiningOp<bufferization::ToBufferOp>())
-    return tb.getTensor();
-  auto m = cast<MemRefType>(buffer.getType());
-  return e.toTensor(buffer,
-                    RankedTensorType::get(m.getShape(), m.getElementType()));
-}
-
 /// The llama.kernel_matmul of weights `ws` with configuration `config`
 /// and the activation operands given (null where absent).
 static Value matmulOp(Emitter &e, ArrayRef<const WeightView *> ws,
@@ -292,9 +280,9 @@ static Value matmulOp(Emitter &e, ArrayRef<const WeightView *> ws,
   }
   return KernelMatmulOp::create(
              e.b, e.loc, TypeRange{init.getType()}, views, xTensor,
-             tensorOf(e, x.xq), tensorOf(e, x.xd), tensorOf(e, x.xs),
-             tensorOf(e, x.xl), tensorOf(e, x.xt), tensorOf(e, x.xf), x.gamma,
-             tensorOf(e, x.scales), rotation, init, e.b.getStrArrayAttr(types),
+             e.tensorOf(x.xq), e.tensorOf(x.xd), e.tensorOf(x.xs),
+             e.tensorOf(x.xl), e.tensorOf(x.xt), e.tensorOf(x.xf), x.gamma,
+             e.tensorOf(x.scales), rotation, init, e.b.getStrArrayAttr(types),
              epilogue, accumulate, config)
       .getResult()[0];
 }
@@ -304,7 +292,7 @@ Value packedMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
                    TileEpilogue epilogue, bool accumulate, Value rotation) {
   auto config =
       op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
-  return matmulOp(e, ws, config, x, x.xq ? Value() : tensorOf(e, x.x), init,
+  return matmulOp(e, ws, config, x, x.xq ? Value() : e.tensorOf(x.x), init,
                   epilogue, accumulate, rotation);
 }
 
@@ -325,8 +313,8 @@ Value rowMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
         c.getRowNorms(), /*distribute=*/nullptr);
   PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, {}, {}};
   p.gamma = x.gamma;
-  return matmulOp(e, ws, config, p, tensorOf(e, x.x), init, epilogue,
-                  accumulate, rotation);
+  return matmulOp(e, ws, config, p, e.tensorOf(x.x), init, epilogue, accumulate,
+                  rotation);
 }
 
 LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {

@@ -1,14 +1,17 @@
 //===- Norms.cpp - RMSNorm kernels ------------------------------*- C++ -*-===//
 //
 // llama.rms_norm, and the RMSNorm row scales and normalized rows that the
-// matmul prologues use: serial on CPUs, a block of threads per token on
-// GPUs.
+// matmul prologues use: on CPUs structured ops on tensors (linalg.generic,
+// a prefill's tokens distributed over the thread pool), on GPUs a block of
+// threads per token.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <algorithm>
 
@@ -41,11 +44,48 @@ static Value sumOfSquares(Emitter &e, Value x, Value s, Value lo, int64_t dim,
       step);
 }
 
-/// 1/sqrt(mean_k(x[s, k]^2) + eps) for the row `s` of `x : [seq, dim]`.
-static Value rowScale(Emitter &e, Value x, Value s, int64_t dim,
-                      FloatAttr eps) {
-  return scaleOfSumSquares(e, sumOfSquares(e, x, s, e.idx(0), dim, 1), dim,
-                           eps);
+/// A new f32 tensor with the rows of `like` (a [seq, ...] tensor) and the
+/// shape `[seq] + inner`.
+static Value emptyRows(Emitter &e, Value like, ArrayRef<int64_t> inner) {
+  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(e.b, e.loc, like, 0)};
+  for (int64_t d : inner)
+    sizes.push_back(e.b.getIndexAttr(d));
+  return tensor::EmptyOp::create(e.b, e.loc, sizes, e.b.getF32Type());
+}
+
+/// 1/sqrt(mean_k(xt[s, k]^2) + eps) for every row s of the [seq, dim] f32
+/// tensor `xt`, as two linalg.generic ops: the sum of squares (tokens
+/// parallel; k reduced in order from 0 into a zero-filled tensor) and
+/// scaleOfSumSquares element-wise in place of the sums (so that a task of
+/// llama-tile-kernels writes all three into its token's element of one
+/// buffer). Returns the scale op.
+static linalg::GenericOp rowScaleOps(Emitter &e, Value xt, int64_t dim,
+                                     FloatAttr eps) {
+  OpBuilder &b = e.b;
+  MLIRContext *ctx = b.getContext();
+  Value zero = linalg::FillOp::create(b, e.loc, ValueRange{e.f32(0)},
+                                      ValueRange{emptyRows(e, xt, {})})
+                   .getResult(0);
+  AffineMap rowsK = b.getMultiDimIdentityMap(2);
+  AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  auto sum = linalg::GenericOp::create(
+      b, e.loc, TypeRange{zero.getType()}, ValueRange{xt}, ValueRange{zero},
+      ArrayRef<AffineMap>{rowsK, rows},
+      {utils::IteratorType::parallel, utils::IteratorType::reduction},
+      [](OpBuilder &nb, Location l, ValueRange a) {
+        Value sq = arith::MulFOp::create(nb, l, a[0], a[0]);
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddFOp::create(nb, l, a[1], sq)});
+      });
+  return linalg::GenericOp::create(
+      b, e.loc, TypeRange{zero.getType()}, ValueRange{}, sum.getResult(0),
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(1)},
+      {utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Emitter be{nb, l};
+        linalg::YieldOp::create(
+            nb, l, ValueRange{scaleOfSumSquares(be, a[0], dim, eps)});
+      });
 }
 
 /// f32 elements a thread of a norm's block takes per unit (one 16-byte
@@ -101,7 +141,8 @@ static int64_t normBatch(int64_t pieces, int64_t threads) {
   return std::clamp<int64_t>(pieces / threads, 1, kNormBatch);
 }
 
-/// rowScale(x, s) computed by a block (parallelBlocks): thread t sums the
+/// The RMSNorm scale of row s of `x` computed by a block (parallelBlocks):
+/// thread t sums the
 /// squares of pieces t, t + threads, ... of kNormPiece elements (elements
 /// where the row is not a whole number of pieces); blockSum adds the sums.
 static Value blockRowScale(Emitter &e, Value x, Value s, Value thread,
@@ -134,16 +175,14 @@ static Value blockRowScale(Emitter &e, Value x, Value s, Value thread,
 Value rowScales(Emitter &e, const Kernels &kernels, Value x, Value seq,
                 int64_t dim, FloatAttr eps) {
   OpBuilder &b = e.b;
+  if (!kernels.gpu) {
+    linalg::GenericOp scaleOp = rowScaleOps(e, e.tensorOf(x), dim, eps);
+    distributeTokens(scaleOp);
+    return e.buffer(scaleOp.getResult(0));
+  }
   Value scales = memref::AllocOp::create(
       b, e.loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
       ValueRange{seq});
-  if (!kernels.gpu) {
-    e.loop(e.idx(0), seq, [&](Value s) {
-      memref::StoreOp::create(b, e.loc, rowScale(e, x, s, dim, eps), scales,
-                              ValueRange{s});
-    });
-    return scales;
-  }
   int64_t threads = kernels.blockThreads;
   parallelBlocks(e, seq, threads, [&](Value s, Value t) {
     Value scale = blockRowScale(e, x, s, t, threads, dim, eps);
@@ -209,11 +248,40 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
   if (rt.getRank() != 2)
     return op.emitOpError("llama-lower-to-loops supports rank-2 inputs only");
   const WeightView &w = weights.lookup(op.getWeight());
+  int64_t dim = rt.getDimSize(1);
+  FloatAttr eps = op.getEpsilonAttr();
+  if (!kernels.gpu) {
+    // out = x * scale * w: one structured op over (tokens, k) after the
+    // scales'. Each is distributed on its own: a task of the second that
+    // computed its token's scale would need a buffer of its own for it.
+    Value xt = op.getInput();
+    linalg::GenericOp scaleOp = rowScaleOps(e, xt, dim, eps);
+    distributeTokens(scaleOp);
+    MLIRContext *ctx = b.getContext();
+    AffineMap rowsK = b.getMultiDimIdentityMap(2);
+    AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+    auto norm = linalg::GenericOp::create(
+        b, e.loc, TypeRange{rt}, ValueRange{xt, scaleOp.getResult(0)},
+        ValueRange{emptyRows(e, xt, {dim})},
+        ArrayRef<AffineMap>{rowsK, rows, rowsK},
+        {utils::IteratorType::parallel, utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Emitter be{nb, l};
+          Value k = linalg::IndexOp::create(nb, l, 1);
+          Value y = arith::MulFOp::create(
+              nb, l, arith::MulFOp::create(nb, l, a[0], a[1]),
+              be.weightAt(w, be.idx(0), k));
+          linalg::YieldOp::create(nb, l, ValueRange{y});
+        });
+    distributeTokens(norm);
+    op.getResult().replaceAllUsesWith(norm.getResult(0));
+    op.erase();
+    return success();
+  }
   Value x, seq, out;
   std::tie(x, seq, out) = e.rowsInOut(op.getInput(), rt);
-  int64_t dim = rt.getDimSize(1);
-  // out = x * scale * w, the scales first (on GPUs a block per token).
-  Value scales = rowScales(e, kernels, x, seq, dim, op.getEpsilonAttr());
+  // out = x * scale * w, the scales first (a block per token).
+  Value scales = rowScales(e, kernels, x, seq, dim, eps);
   forAll(e, kernels.gpu, {seq, e.idx(dim)}, [&](ArrayRef<Value> iv) {
     Value v = memref::LoadOp::create(b, e.loc, x, iv);
     Value sc = memref::LoadOp::create(b, e.loc, scales, ValueRange{iv[0]});
