@@ -1614,14 +1614,16 @@ func.func @avx2_tiles(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf3
 
 // llama.qkv_rope in packed tiles: one activation prologue, the rotation
 // table of the tokens' angles (a linalg.generic: [tokens, 2, 32] for heads
-// of 32 features), then Q, K and V as three row-tiled llama.kernel_matmul,
+// of 32 features, a token's row per parallel task), then Q, K and V as three row-tiled llama.kernel_matmul,
 // Q and K with the rope epilogue reading their tile's 16 columns of the
 // table (y * cos + swap(y) * sin), V plain; features from n_rot = 16 on
 // are left as they are (cos 1, sin 0 in the table). The outputs are the
 // [tokens, rows] results viewed as [tokens, heads, head_dim].
 // PACK-LABEL: func.func @packed_qkv_rope
 // PACK: %[[TABLE:.*]] = memref.alloc(%{{.*}}) {{.*}}: memref<?x2x32xf32>
-// PACK: linalg.generic {{.*}} ins(%{{.*}} : memref<?xi32>) outs(%[[TABLE]] : memref<?x2x32xf32>)
+// PACK: scf.parallel (%[[I:.*]]) =
+// PACK: %[[ROW:.*]] = memref.subview %[[TABLE]][%[[I]], 0, 0] [1, 2, 32] [1, 1, 1]
+// PACK: linalg.generic {{.*}} ins(%{{.*}} : memref<1xi32, {{.*}}>) outs(%[[ROW]] : memref<1x2x32xf32, {{.*}}>)
 // PACK: math.exp
 // PACK: math.sin
 // PACK: arith.cmpi ult, %{{.*}}, %c16{{.*}} : index

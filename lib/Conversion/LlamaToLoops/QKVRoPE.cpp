@@ -69,7 +69,8 @@ static Operation *soleAttentionUser(QKVRoPEOp op) {
 /// feature d = j mod head_dim of pair i = d / 2, at angle
 /// t = pos * exp(i * freqScale): (cos t, -sin t) for even d, (cos t, sin t)
 /// for odd d, (1, 0) where d >= n_rot. The angle is rounded as the GPU
-/// kernels' (storePair below) and llama.rope's.
+/// kernels' (storePair below) and llama.rope's. In a prefill the tokens
+/// are distributed, one per task (distributeTokens).
 static Value rotationTable(Emitter &e, Value positions, Value seq,
                            int64_t width, int64_t hd, int64_t nRot,
                            double freqScale) {
@@ -86,39 +87,39 @@ static Value rotationTable(Emitter &e, Value positions, Value seq,
       AffineMap::get(3, 0, {getAffineDimExpr(0, ctx)}, ctx),
       AffineMap::getMultiDimIdentityMap(3, ctx)};
   SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, ValueRange{positions}, ValueRange{empty},
-             maps, iters,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Emitter n{nb, l};
-               Value c = linalg::IndexOp::create(nb, l, 1);
-               Value d = arith::RemUIOp::create(
-                   nb, l, linalg::IndexOp::create(nb, l, 2), n.idx(hd));
-               Value freq = emitRopeFreq(
-                   nb, l, arith::DivUIOp::create(nb, l, d, n.idx(2)),
-                   freqScale);
-               Value angle = arith::MulFOp::create(
-                   nb, l, arith::SIToFPOp::create(nb, l, f32, args[0]), freq);
-               Value sin = math::SinOp::create(nb, l, angle);
-               Value odd = arith::CmpIOp::create(
-                   nb, l, arith::CmpIPredicate::ne,
-                   arith::RemUIOp::create(nb, l, d, n.idx(2)), n.idx(0));
-               Value inRot = arith::CmpIOp::create(
-                   nb, l, arith::CmpIPredicate::ult, d, n.idx(nRot));
-               Value cosOr1 = arith::SelectOp::create(
-                   nb, l, inRot, math::CosOp::create(nb, l, angle), n.f32(1.0));
-               Value sinOr0 = arith::SelectOp::create(
-                   nb, l, inRot,
-                   arith::SelectOp::create(nb, l, odd, sin,
-                                           arith::NegFOp::create(nb, l, sin)),
-                   n.f32(0.0));
-               Value first = arith::CmpIOp::create(
-                   nb, l, arith::CmpIPredicate::eq, c, n.idx(0));
-               linalg::YieldOp::create(nb, l,
-                                       ValueRange{arith::SelectOp::create(
-                                           nb, l, first, cosOr1, sinOr0)});
-             })
-      .getResult(0);
+  auto table = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{positions}, ValueRange{empty}, maps,
+      iters, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Emitter n{nb, l};
+        Value c = linalg::IndexOp::create(nb, l, 1);
+        Value d = arith::RemUIOp::create(
+            nb, l, linalg::IndexOp::create(nb, l, 2), n.idx(hd));
+        Value freq = emitRopeFreq(
+            nb, l, arith::DivUIOp::create(nb, l, d, n.idx(2)), freqScale);
+        Value angle = arith::MulFOp::create(
+            nb, l, arith::SIToFPOp::create(nb, l, f32, args[0]), freq);
+        Value sin = math::SinOp::create(nb, l, angle);
+        Value odd = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::ne,
+            arith::RemUIOp::create(nb, l, d, n.idx(2)), n.idx(0));
+        Value inRot = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, d,
+                                            n.idx(nRot));
+        Value cosOr1 = arith::SelectOp::create(
+            nb, l, inRot, math::CosOp::create(nb, l, angle), n.f32(1.0));
+        Value sinOr0 = arith::SelectOp::create(
+            nb, l, inRot,
+            arith::SelectOp::create(nb, l, odd, sin,
+                                    arith::NegFOp::create(nb, l, sin)),
+            n.f32(0.0));
+        Value first =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, c, n.idx(0));
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(nb, l, first, cosOr1, sinOr0)});
+      });
+  // A prefill's tokens' rows on every thread.
+  distributeTokens(table);
+  return table.getResult(0);
 }
 
 LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
