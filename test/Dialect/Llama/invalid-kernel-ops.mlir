@@ -245,6 +245,22 @@ func.func @kernel_matmul_c6_xq_k(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xq
 
 // -----
 
+func.func @kernel_matmul_c7_xf_block(%g: memref<32x64xi16>, %x: memref<?x64xf32>, %xf: memref<?x64x4xf32>, %out: memref<?x32xf32>) {
+  // expected-error @+1 {{'llama.kernel_matmul' op xf must be f32 [blocks, K, token_block] = [?, 64, 6], got 'memref<?x64x4xf32>'}}
+  llama.kernel_matmul none weights(%g : memref<32x64xi16>) x(%x : memref<?x64xf32>) xf(%xf : memref<?x64x4xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
+  return
+}
+
+// -----
+
+func.func @kernel_matmul_c7_xf_k(%g: memref<32x64xi16>, %x: memref<?x64xf32>, %xf: memref<?x32x6xf32>, %out: memref<?x32xf32>) {
+  // expected-error @+1 {{'llama.kernel_matmul' op xf must be f32 [blocks, K, token_block] = [?, 64, 6], got 'memref<?x32x6xf32>'}}
+  llama.kernel_matmul none weights(%g : memref<32x64xi16>) x(%x : memref<?x64xf32>) xf(%xf : memref<?x32x6xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16>}
+  return
+}
+
+// -----
+
 func.func @kernel_matmul_c6_mixed_buffers(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %init: memref<1x16xf32>) {
   // expected-error @+1 {{'llama.kernel_matmul' op the activations must be buffers exactly when init is one}}
   llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}

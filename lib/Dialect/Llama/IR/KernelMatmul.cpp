@@ -88,6 +88,18 @@ LogicalResult KernelMatmulOp::verify() {
       return emitOpError("xq must be i8 [tokens, K] with the K of x, got ")
              << qt;
   }
+  // (C7) xf holds the full blocks of the configuration's token block, the
+  // blocks the float tiles read from it (any other block size would send
+  // every token down the unblocked path, quietly slower).
+  if (Value xf = getXf()) {
+    auto ft = cast<ShapedType>(xf.getType());
+    int64_t k = cast<ShapedType>(getX().getType()).getDimSize(1);
+    int64_t block = std::max<int64_t>(1, getKernelConfig().getTokenBlock());
+    if (!ft.hasRank() || ft.getRank() != 3 || !ft.getElementType().isF32() ||
+        ft.getDimSize(1) != k || ft.getDimSize(2) != block)
+      return emitOpError("xf must be f32 [blocks, K, token_block] = [?, ")
+             << k << ", " << block << "], got " << ft;
+  }
   for (Value v : {getX(), getXq(), getXd(), getXs(), getXl(), getXt(), getXf(),
                   getScales()})
     if (v && isa<MemRefType>(v.getType()) != isa<MemRefType>(init))

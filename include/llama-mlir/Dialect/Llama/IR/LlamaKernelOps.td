@@ -102,7 +102,9 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
          `init` is;
     (C6) `x` is f32 [tokens, K] and `xq` i8 [tokens, K], K static (the
          same for both); the activations are buffers exactly when `init`
-         is one.
+         is one;
+    (C7) `xf` is f32 [blocks, K, T] with the K of `x` and T the
+         configuration's `token_block` (the blocks the tiles read from it).
 
     Example (a Q4_0 decode step on AVX-512 VNNI, with its residual add):
     ```mlir
