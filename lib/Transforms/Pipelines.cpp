@@ -104,6 +104,11 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   pm.addPass(createLlamaTileKernelsPass());
   if (opts.stopAfterLlamaLowering)
     return false;
+  //    GPU warp sums (gpu.subgroup_reduce) become xor-shuffle butterflies:
+  //    the buffer deallocation cannot reason about an op without memory
+  //    effects, and the NVVM lowering and the emulator then add alike.
+  if (!opts.cpu)
+    pm.addPass(createLlamaExpandSubgroupReducePass());
   // 4. Residual adds (arith.addf on tensors) become linalg.generic, the form
   //    bufferization understands.
   pm.addPass(createConvertElementwiseToLinalgPass());

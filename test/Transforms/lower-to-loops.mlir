@@ -40,11 +40,7 @@
 // GPU: vector.load %{{.*}}[%[[R0]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<8xi8>
 // GPU: vector.load %{{.*}}[%[[R1]], %{{.*}}] {alignment = 2 : i64} : memref<16x68xi8>, vector<8xi8>
 // GPU: scf.yield
-// GPU: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32{{.*}} : f32
-// GPU: gpu.shuffle  xor %{{.*}}, %c8_i32
-// GPU: gpu.shuffle  xor %{{.*}}, %c4_i32
-// GPU: gpu.shuffle  xor %{{.*}}, %c2_i32
-// GPU: gpu.shuffle  xor %{{.*}}, %c1_i32
+// GPU: gpu.subgroup_reduce add %{{.*}} uniform : (f32) -> f32
 // GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[R0]]] : memref<1x16xf32>
 // GPU: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[R1]]] : memref<1x16xf32>
 // CHECK-LABEL: func.func @q8_0_matmul
@@ -207,7 +203,7 @@ func.func @types(%x: tensor<1x64xf32>, %x2: tensor<1x256xf32>) -> (tensor<1x2xf3
 // GPU-NOT: vector.fma
 // GPU: scf.yield
 // GPU-NOT: llama.batched_loads
-// GPU: gpu.shuffle
+// GPU: gpu.subgroup_reduce
 func.func @decode_loads_in_flight(%x: tensor<1x1280xf32>) -> tensor<1x4xf32> {
   %w = llama.weight "w" : !llama.weight<4x1280xf16>
   %y = llama.matmul %x, %w : (tensor<1x1280xf32>, !llama.weight<4x1280xf16>) -> tensor<1x4xf32>
@@ -299,7 +295,7 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // GPU: %[[G:.*]] = memref.collapse_shape
 // GPU: %[[XN:.*]] = memref.alloc() : memref<1x64xf32>
 // GPU: scf.parallel
-// GPU: gpu.shuffle  xor
+// GPU: gpu.subgroup_reduce
 // GPU: math.sqrt
 // GPU: scf.for %[[U:.*]] = %{{.*}} to %c16{{.*}} step %c128
 // GPU: %[[K:.*]] = arith.muli %[[U]], %c4
@@ -341,7 +337,7 @@ func.func @qkv_rope(%x: tensor<1x64xf32>, %p: tensor<1xi32>) -> tensor<1x8x8xf32
 // GPU-COUNT-8: vector.fma
 // GPU: } {llama.batched_loads}
 // GPU: scf.for %{{.*}} = %{{.*}} to %c1152{{.*}} step %c128{{.*}} iter_args
-// GPU-COUNT-5: gpu.shuffle  xor
+// GPU: gpu.subgroup_reduce add
 // GPU: %[[SUMS:.*]] = memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
 // GPU: %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
 // GPU: scf.if %[[FIRST]] {
@@ -378,7 +374,7 @@ func.func @normalized_rows_in_pieces(%x: tensor<1x4608xf32>) -> tensor<1x2xf32> 
 // GPU: %[[S:.*]] = arith.divui %[[I]], %c128
 // GPU: scf.for %{{.*}} = %[[T]] to %c6{{.*}} step %c128{{.*}} iter_args
 // GPU: memref.load %{{.*}}[%[[S]], %{{.*}}] : memref<?x6xf32>
-// GPU-COUNT-5: gpu.shuffle  xor
+// GPU: gpu.subgroup_reduce add
 // GPU: memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
 // GPU: } {llama.barrier_after}
 // GPU: math.sqrt
@@ -610,7 +606,7 @@ func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>,
 // GPU: scf.if %[[NONEMPTY]] {
 // GPU: scf.for %{{.*}} = %{{.*}} to %[[LAST]] step %{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // GPU: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[DC]]] : memref<16x2x8xf16, strided<[16, 8, 1]>>
-// GPU-COUNT-5: gpu.shuffle  xor
+// GPU: gpu.subgroup_reduce add
 // GPU: math.exp
 // GPU: scf.yield
 // GPU: memref.store %{{.*}}, %[[PART]][%[[TASK]], %[[R]], %c0{{.*}}, %c8{{.*}}]
@@ -784,7 +780,7 @@ func.func @negative_rope_not_lowered(%x: tensor<1x2x8xf32>, %p: tensor<1xi32>) -
 // GPU: vector.fma %[[XV]], %[[W0]]
 // GPU: vector.fma %[[XV]], %[[W1]]
 // GPU: scf.yield
-// GPU-COUNT-10: gpu.shuffle
+// GPU-COUNT-2: gpu.subgroup_reduce add
 // GPU: arith.addf %{{.*}}, %{{.*}} : f32
 // GPU: memref.store %{{.*}}[%{{.*}}, %[[R0]]]
 // GPU: arith.addf %{{.*}}, %{{.*}} : f32
@@ -840,7 +836,7 @@ func.func @matmul_residual(%x: tensor<1x64xf32>, %r: tensor<1x16xf32>) -> tensor
 // GPU: memref.load %{{.*}}[%[[S]], %{{.*}}] : memref<?x64xf32>
 // GPU: arith.addf
 // GPU: memref.store %{{.*}}, %{{.*}}[%[[S]], %{{.*}}] : memref<?x64xf32>
-// GPU-NOT: gpu.shuffle
+// GPU-NOT: gpu.subgroup_reduce
 // GPU: return
 // With gpu-tensor-cores: the same tiles as f16 rows ([slot][k] and
 // [token][k], 40 halves apart), each value staged as a high and a low
@@ -909,7 +905,7 @@ func.func @prefill_tiled_gemm(%x: tensor<?x64xf32>, %r: tensor<?x64xf32>) -> ten
 // GPU: scf.if
 // GPU: math.exp
 // GPU: memref.store %{{.*}} : memref<?x32xf32>
-// GPU-NOT: gpu.shuffle
+// GPU-NOT: gpu.subgroup_reduce
 // GPU: return
 // With gpu-tensor-cores: f16 weights need no low half (2 mma.sync per
 // product); a warp's 16 slots are 8 gate rows then the same 8 up rows, so
@@ -973,24 +969,24 @@ func.func @prefill_tiled_qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (t
 // kernels: no workgroup buffer.
 // GPU-LABEL: func.func @negative_tiled_rows_not_whole
 // GPU-NOT: #gpu.address_space<workgroup>
-// GPU: gpu.shuffle
+// GPU: gpu.subgroup_reduce
 // GPU-LABEL: func.func @negative_tiled_qkv_small_keys
 // GPU-NOT: #gpu.address_space<workgroup>
-// GPU: gpu.shuffle
+// GPU: gpu.subgroup_reduce
 // GPU-LABEL: func.func @negative_tiled_decode
 // GPU-NOT: #gpu.address_space<workgroup>
-// GPU: gpu.shuffle
+// GPU: gpu.subgroup_reduce
 // GPU: return
 // negative_: with gpu-tensor-cores too, they take no tensor cores.
 // GPUTC-LABEL: func.func @negative_tiled_rows_not_whole
 // GPUTC-NOT: nvgpu.mma.sync
-// GPUTC: gpu.shuffle
+// GPUTC: gpu.subgroup_reduce
 // GPUTC-LABEL: func.func @negative_tiled_qkv_small_keys
 // GPUTC-NOT: nvgpu.mma.sync
-// GPUTC: gpu.shuffle
+// GPUTC: gpu.subgroup_reduce
 // GPUTC-LABEL: func.func @negative_tiled_decode
 // GPUTC-NOT: nvgpu.mma.sync
-// GPUTC: gpu.shuffle
+// GPUTC: gpu.subgroup_reduce
 // GPUTC: return
 func.func @negative_tiled_rows_not_whole(%x: tensor<?x64xf32>) -> tensor<?x48xf32> {
   %w = llama.weight "w" : !llama.weight<48x64xf16>
@@ -1025,7 +1021,7 @@ func.func @negative_tiled_decode(%x: tensor<1x64xf32>) -> tensor<1x64xf32> {
 // GPU-NOT: vector.load
 // GPU-COUNT-8: vector.fma
 // GPU: scf.yield
-// GPU-COUNT-40: gpu.shuffle  xor
+// GPU-COUNT-8: gpu.subgroup_reduce add
 // GPU-COUNT-8: memref.store %{{.*}} : memref<?x16xf32>
 // GPU: scf.for
 // GPU: scf.for %{{.*}} = %[[LANE]] to %c8{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>) {
@@ -1053,7 +1049,7 @@ func.func @prefill_blocked_tokens(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
 // GPU-COUNT-5: vector.fma
 // GPU-NOT: vector.fma
 // GPU: scf.yield
-// GPU-COUNT-40: gpu.shuffle  xor
+// GPU-COUNT-8: gpu.subgroup_reduce add
 func.func @prefill_kquant_parts_blocked(%x: tensor<?x256xf32>) -> tensor<?x2xf32> {
   %w = llama.weight "w" : !llama.weight<2x256xq4_k>
   %y = llama.matmul %x, %w : (tensor<?x256xf32>, !llama.weight<2x256xq4_k>) -> tensor<?x2xf32>

@@ -120,6 +120,31 @@ def LlamaLowerGPUMathPass : Pass<"llama-lower-gpu-math"> {
   ];
 }
 
+def LlamaExpandSubgroupReducePass : Pass<"llama-expand-subgroup-reduce"> {
+  let summary = "Expand warp reductions (gpu.subgroup_reduce) into shuffles";
+  let description = [{
+    Every `gpu.subgroup_reduce` (the warp sums of the GPU kernels: row dot
+    products, attention scores, norms) becomes upstream's butterfly of
+    `gpu.shuffle xor` over a 32-lane warp and the reduction's arith op
+    (`populateGpuLowerSubgroupReduceToShufflePatterns`), every lane ending
+    with the whole warp's result. The GPU pipeline runs it right after the
+    llama lowering: buffer deallocation rejects `gpu.subgroup_reduce`,
+    which declares no memory effects, and the NVVM lowering and the GPU
+    emulator then see the same shuffles, so they add in the same order.
+
+    A clustered reduction (`cluster_size`) or one the patterns cannot take
+    (values wider than 32 bits the patterns do not break down) is an error
+    naming it.
+
+    Output IR: `gpu.shuffle` and `arith` ops, no `gpu.subgroup_reduce`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def LlamaGPUWorkgroupBuffersPass
     : Pass<"llama-gpu-workgroup-buffers", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Make the kernels' workgroup allocas workgroup attributions";

@@ -104,7 +104,7 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
            "rows16 layout packed at compile time where they can">,
     Option<"gpuWarps", "gpu-warps", "bool", /*default=*/"false",
            "nvptx: a warp of 32 threads per weight row (lane l taking "
-           "units l, l+32, ...; sums by gpu.shuffle xor), norms a block per "
+           "units l, l+32, ...; sums by gpu.subgroup_reduce), norms a block per "
            "token, every buffer loop a flat parallel loop">,
     Option<"blockThreads", "block-threads", "int64_t", /*default=*/"128",
            "nvptx: threads per block (a multiple of 32 in 32..1024)">,

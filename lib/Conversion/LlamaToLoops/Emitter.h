@@ -178,14 +178,12 @@ struct Emitter {
       acc = term(idx(j), acc);
     return acc;
   }
-  /// The sum of v over the warp, in every lane: xor-shuffle butterfly.
+  /// The sum of v over the warp, in every lane (all lanes take part;
+  /// llama-expand-subgroup-reduce makes it shuffles).
   Value warpSum(Value v) {
-    for (int64_t off = kWarp / 2; off >= 1; off /= 2) {
-      auto sh =
-          gpu::ShuffleOp::create(b, loc, v, off, kWarp, gpu::ShuffleMode::XOR);
-      v = arith::AddFOp::create(b, loc, v, sh.getShuffleResult());
-    }
-    return v;
+    return gpu::SubgroupReduceOp::create(b, loc, v,
+                                         gpu::AllReduceOperation::ADD,
+                                         /*uniform=*/true);
   }
   /// The f32 weight element at logical column `k` of `row`.
   Value weightAt(const WeightView &w, Value row, Value k) {
