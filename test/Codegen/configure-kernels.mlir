@@ -25,7 +25,12 @@
 // RUN: not llama-opt %s -llama-configure-kernels="target=avx2 gpu-warps=true" 2>&1 | FileCheck %s --check-prefix=BADCPUGPU
 // BADCPUGPU: error: llama-configure-kernels: gpu-warps, tensor-cores and quantized-row-norms need target=nvptx
 // RUN: not llama-opt %s -llama-configure-kernels="target=nvptx int-dot=true" 2>&1 | FileCheck %s --check-prefix=BADGPUCPU
-// BADGPUCPU: error: llama-configure-kernels: int-dot, kv-block and packed-weights are CPU options (target=nvptx)
+// BADGPUCPU: error: llama-configure-kernels: int-dot, kv-block, prefetch and packed-weights are CPU options (target=nvptx)
+// RUN: not llama-opt %s -llama-configure-kernels="target=nvptx prefetch=0" 2>&1 | FileCheck %s --check-prefix=BADGPUCPU
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true packed-weights=true prefetch=0" -verify-diagnostics | FileCheck %s --check-prefix=PFNONE
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true prefetch=8192" -verify-diagnostics | FileCheck %s --check-prefix=PF8K
+// RUN: not llama-opt %s -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true prefetch=100" 2>&1 | FileCheck %s --check-prefix=BADPF
+// BADPF: error: llama-configure-kernels: prefetch must be -1 or a multiple of 64 in 0..1048576, got 100
 // RUN: not llama-opt %s -llama-configure-kernels="token-block=33" 2>&1 | FileCheck %s --check-prefix=BADBLOCKT
 // BADBLOCKT: error: llama-configure-kernels: token-block must be in 0..32, got 33
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 kv-block=4" -verify-diagnostics | FileCheck %s --check-prefix=KVB
@@ -88,18 +93,25 @@
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
 
+// The tile loops' prefetch distance is the row's (36 KiB on avx512vnni,
+// 4608 bytes on amx and avx2), or the option's; 0 prefetches nothing and
+// is not printed.
+// PFNONE-LABEL: func.func @configs
+// PFNONE: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_0
+// PF8K-LABEL: func.func @configs
+// PF8K: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 8192>} {{.*}}q4_0
 // PACKW-LABEL: func.func @configs
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_0
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}f16
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}q4_0
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}f16
 // PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
 
 // With AMX the integer tiles multiply in tile registers (dot = amx); the
 // float tiles and every other op stay `vector`.
 // AMX-LABEL: func.func @configs
 // AMX: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
-// AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} {{.*}}q4_0
-// AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, layout = rows16>} {{.*}}f16
-// AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} {{.*}}q6_k
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = 4608>} {{.*}}q4_0
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, layout = rows16, prefetch = 4608>} {{.*}}f16
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = 4608>} {{.*}}q6_k
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
 
@@ -161,10 +173,10 @@ func.func @configs(%x: tensor<?x64xf32>, %y: tensor<?x256xf32>, %tok: tensor<?xi
 // weight takes no tiles, so its Q4_0 query weight is not prepacked and
 // neither is the matmul that shares it.
 // PACKW-LABEL: func.func @all_or_none
-// PACKW: llama.matmul_swiglu {{.*}}tile_rows = 16, layout = rows16>}
+// PACKW: llama.matmul_swiglu {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>}
 // PACKW: llama.qkv_rope {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8>,
 // PACKW-LABEL: func.func @all_or_none_other
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>, tag = "g"}
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>, tag = "g"}
 // PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>, tag = "q"}
 func.func @all_or_none(%x: tensor<?x256xf32>, %p: tensor<?xi32>) -> (tensor<?x32xf32>, tensor<?x2x16xf32>, tensor<?x1x16xf32>, tensor<?x1x16xf32>) {
   %g = llama.weight "g" : !llama.weight<32x256xq4_0>
@@ -249,9 +261,9 @@ func.func @negative_nothing_to_configure(%x: tensor<4xf32>) -> tensor<4xf32> {
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q5_0
 // AVX2: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q5_1
 // PACKW-LABEL: func.func @small_formats
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_1
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q5_0
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q5_1
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}q4_1
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}q5_0
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}q5_1
 // NOINT-LABEL: func.func @small_formats
 // NOINT-NOT: int_dot
 // NOINT: return
@@ -270,14 +282,14 @@ func.func @small_formats(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32
 // The K-quants' rows16 layouts are per tile of 16 rows and super-block of
 // 256.
 // AMX-LABEL: func.func @k_quants
-// AMX-COUNT-3: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>}
+// AMX-COUNT-3: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = 4608>}
 // VNNI-LABEL: func.func @k_quants
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_k
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q5_k
 // PACKW-LABEL: func.func @k_quants
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q4_k
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q5_k
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16>} {{.*}}q6_k
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}q4_k
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}q5_k
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}q6_k
 func.func @k_quants(%x: tensor<?x256xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>) {
   %w1 = llama.weight "w1" : !llama.weight<32x256xq4_k>
   %w2 = llama.weight "w2" : !llama.weight<32x256xq5_k>

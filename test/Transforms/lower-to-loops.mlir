@@ -6,6 +6,7 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx gpu-warps=true tensor-cores=true" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUTC
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACK
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACKW
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx512vnni int-dot=true token-block=4 packed-weights=true prefetch=0" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=PACKW0
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=amx int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=AMX
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true packed-weights=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=AVX2T
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-flatten-parallel-loops -llama-lower-kernel-matmul -llama-lower-kernel-attention -verify-diagnostics | FileCheck %s --check-prefix=RK
@@ -1259,18 +1260,25 @@ func.func @packed_f16_prefill(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
 // in the rows16 layout (the weight table says so; llama-compile writes the
 // bytes) and viewed as tiles x groups x 288 bytes. Even a decode step takes
 // the tiles, reading them in place: no stack buffers, a software prefetch
-// of the group 16 ahead (past the tile's end, in the next tile, clamped to
-// the last tile: here 2 groups a tile, so tile + 8, group 0), one 64-byte load per 4-quant
+// of the group 128 ahead (the avx512vnni row's 36 KiB; past the tile's end,
+// in the next tile, clamped to the last tile: here 2 groups a tile, so
+// tile + 64, group 0), one 64-byte load per 4-quant
 // step (low nibbles, then high nibbles shifted down), the 16 rows' f16
 // scales converted as one vector.
 // negative_: "e", a Q8_0 table that llama.embedding reads too, keeps the
 // GGUF layout and the row kernel.
+// negative_ (prefetch=0): no software prefetch at all.
+// PACKW0-LABEL: func.func @prepacked
+// PACKW0-NOT: memref.prefetch
+// PACKW0: llama.dot4_acc avx512vnni
+// PACKW0-NOT: memref.prefetch
+// PACKW0: return
 // PACKW: llama.weight_table = [{layout = "rows16", name = "wp", ne = [64, 32], type = 2 : i64}, {name = "e", ne = [64, 32], type = 8 : i64}]
 // PACKW-LABEL: func.func @prepacked
 // PACKW: memref.view %{{.*}} : memref<?xi8> to memref<2x2x288xi8>
 // PACKW: scf.parallel
 // PACKW-NOT: memref.alloca
-// PACKW: %[[A:.*]] = arith.addi %{{.*}}, %c16{{.*}} : index
+// PACKW: %[[A:.*]] = arith.addi %{{.*}}, %c128{{.*}} : index
 // PACKW: %[[TD:.*]] = arith.divui %[[A]], %c2{{.*}} : index
 // PACKW: %[[TA:.*]] = arith.addi %{{.*}}, %[[TD]] : index
 // PACKW: %[[T:.*]] = arith.minui %[[TA]], %{{.*}} : index

@@ -22,6 +22,11 @@
 
 namespace mlir::llama {
 
+/// The tile loops' prefetch distance of most rows: 16 Q4_0 groups of a
+/// tile (16 x 288 bytes), measured best on the Xeon with AMX (a 7B shape's
+/// decode) and on the Zen 3 (AVX2).
+inline constexpr int64_t kDefaultTilePrefetch = 16 * 288;
+
 /// A row of the CPU kernel table.
 struct CPUKernelTarget {
   /// llama-configure-kernels{target=NAME}.
@@ -44,6 +49,9 @@ struct CPUKernelTarget {
   /// With tiles: the token blocks of the integer tiles and of the f16/bf16
   /// (float) tiles, which keep 16 sums per token and weight in registers.
   int64_t intTileTokens = 0, floatTileTokens = 0;
+  /// With weights packed at compile time: bytes ahead of its loads that a
+  /// tile loop prefetches into L2 (the configuration's `prefetch`).
+  int64_t prefetch = kDefaultTilePrefetch;
   /// Cache rows per online-softmax step of the GQA attention (kv_block).
   int64_t kvBlock = 16;
 };
@@ -72,6 +80,9 @@ struct CPUKernelOptions {
   int64_t tokenBlock = 0;
   /// Nonzero: this attention cache-row block instead of the row's.
   int64_t kvBlock = 0;
+  /// At least 0: this tile prefetch distance (bytes; 0: none) instead of
+  /// the row's.
+  int64_t prefetch = -1;
   /// The weights of ops in 16-row tiles read in the rows16 layout packed at
   /// compile time, where all their uses can (selectPrepackedWeights).
   bool packedWeights = false;

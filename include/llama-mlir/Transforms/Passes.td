@@ -76,7 +76,9 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
     * `layout = rows16` (`packed-weights`): on the tiled ops all of whose
       quantized, F16 or BF16 weights are used only by tiled ops of one kind
       of tile (an op takes the layout for all its weights or none, to a
-      fixed point); llama-compile then writes PROGRAM.weights.
+      fixed point); llama-compile then writes PROGRAM.weights. Such ops
+      also get the row's `prefetch` distance (36864 bytes on `avx512vnni`,
+      4608 on the others); the `prefetch` option overrides it.
     * `nvptx`: `dot = scalar`, `block_threads`, `dispatch = threads` (a
       thread per row) or `warps` (`gpu-warps`: a warp per row, with
       `token_block` where the weights have 8-element units or blocks of at
@@ -99,6 +101,10 @@ def LlamaConfigureKernelsPass : Pass<"llama-configure-kernels", "ModuleOp"> {
     Option<"kvBlock", "kv-block", "int64_t", /*default=*/"0",
            "CPU: cache rows per online-softmax step of the GQA attention "
            "(0: the row's)">,
+    Option<"prefetch", "prefetch", "int64_t", /*default=*/"-1",
+           "CPU, with packed-weights: bytes ahead of its loads that a tile "
+           "loop prefetches (a multiple of 64, at most 1 MiB; 0: none; "
+           "-1: the row's)">,
     Option<"packedWeights", "packed-weights", "bool", /*default=*/"false",
            "CPU rows with 16-row tiles: read the tiled ops' weights in the "
            "rows16 layout packed at compile time where they can">,

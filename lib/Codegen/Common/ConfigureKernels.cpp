@@ -52,10 +52,18 @@ struct LlamaConfigureKernelsPass
           << static_cast<int64_t>(kvBlock);
       return signalPassFailure();
     }
+    if (prefetch < -1 || prefetch > (1 << 20) ||
+        (prefetch > 0 && prefetch % 64 != 0)) {
+      module.emitError("llama-configure-kernels: prefetch must be -1 or a "
+                       "multiple of 64 in 0..1048576, got ")
+          << static_cast<int64_t>(prefetch);
+      return signalPassFailure();
+    }
     if (target == "nvptx") {
-      if (intDot || packedWeights || kvBlock) {
-        module.emitError("llama-configure-kernels: int-dot, kv-block and "
-                         "packed-weights are CPU options (target=nvptx)");
+      if (intDot || packedWeights || kvBlock || prefetch >= 0) {
+        module.emitError("llama-configure-kernels: int-dot, kv-block, "
+                         "prefetch and packed-weights are CPU options "
+                         "(target=nvptx)");
         return signalPassFailure();
       }
       GPUKernelOptions o;
@@ -87,6 +95,7 @@ struct LlamaConfigureKernelsPass
     o.intDot = intDot;
     o.tokenBlock = tokenBlock;
     o.kvBlock = kvBlock;
+    o.prefetch = prefetch;
     o.packedWeights = packedWeights;
     if (failed(configureCPUKernels(module, *t, o)))
       return signalPassFailure();

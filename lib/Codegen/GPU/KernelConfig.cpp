@@ -27,8 +27,8 @@ static KernelConfigAttr gpuConfig(Operation *op, const GPUKernelOptions &o) {
       op->getContext(),
       o.warps ? KernelDispatch::Warps : KernelDispatch::Threads,
       KernelDot::Scalar, IntDotISA::None, blocked ? o.tokenBlock : 1,
-      /*tileRows=*/0, WeightLayout::GGUF, /*kvBlock=*/1, o.blockThreads,
-      o.warps && o.tensorCores && !ws.empty(),
+      /*tileRows=*/0, WeightLayout::GGUF, /*prefetch=*/0, /*kvBlock=*/1,
+      o.blockThreads, o.warps && o.tensorCores && !ws.empty(),
       o.warps && o.rowNorms && !ws.empty(), /*distribute=*/nullptr);
 }
 

@@ -203,7 +203,8 @@ LogicalResult lowerKernelMatmul(KernelMatmulOp op) {
     emitPackedRowTile(
         b, loc, packedDotKind(config.getIntDot()),
         config.getDot() == KernelDot::AMX, ws, k, x, r0, seq,
-        config.getTokenBlock(), [&](Value s, ArrayRef<Value> ys) {
+        config.getTokenBlock(), config.getPrefetch(),
+        [&](Value s, ArrayRef<Value> ys) {
           if (epilogue == TileEpilogue::RoPE) {
             // y * cos + swap(y) * (-sin | sin), lane by lane: exactly
             // (a cos - b sin, b cos + a sin) of the pair (a, b).

@@ -34,13 +34,14 @@ void distributeTokens(Operation *op) {
   SmallVector<int64_t> sizes(tiled.getLoopIteratorTypes().size(), 0);
   sizes[0] = 1;
   MLIRContext *ctx = op->getContext();
-  op->setAttr(KernelConfigAttr::kAttrName,
-              KernelConfigAttr::get(
-                  ctx, KernelDispatch::Threads, KernelDot::Vector,
-                  IntDotISA::None, /*tokenBlock=*/1, /*tileRows=*/0,
-                  WeightLayout::GGUF, /*kvBlock=*/1, /*blockThreads=*/0,
-                  /*tensorCores=*/false, /*rowNorms=*/false,
-                  DenseI64ArrayAttr::get(ctx, sizes)));
+  op->setAttr(
+      KernelConfigAttr::kAttrName,
+      KernelConfigAttr::get(ctx, KernelDispatch::Threads, KernelDot::Vector,
+                            IntDotISA::None, /*tokenBlock=*/1, /*tileRows=*/0,
+                            WeightLayout::GGUF, /*prefetch=*/0, /*kvBlock=*/1,
+                            /*blockThreads=*/0,
+                            /*tensorCores=*/false, /*rowNorms=*/false,
+                            DenseI64ArrayAttr::get(ctx, sizes)));
 }
 
 void parallelBlocks(Emitter &e, Value n, int64_t threads,

@@ -309,7 +309,7 @@ Value rowMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
         op->getContext(), c.getDispatch(),
         c.getDot() == KernelDot::AMX ? KernelDot::Vector : c.getDot(),
         c.getIntDot(), /*tokenBlock=*/1, /*tileRows=*/0, WeightLayout::GGUF,
-        c.getKvBlock(), c.getBlockThreads(), c.getTensorCores(),
+        /*prefetch=*/0, c.getKvBlock(), c.getBlockThreads(), c.getTensorCores(),
         c.getRowNorms(), /*distribute=*/nullptr);
   PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, {}, {}};
   p.gamma = x.gamma;

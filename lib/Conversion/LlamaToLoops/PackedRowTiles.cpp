@@ -64,12 +64,7 @@ SmallVector<Value> tiles::finishTileDots(TileBuilder &e, ValueRange results,
   return ys;
 }
 
-/// How far ahead of the group being multiplied a prepacked tile's loop asks
-/// the cache for its bytes: 16 Q4_0 groups (measured best on a 7B shape),
-/// the same distance in bytes for the other layouts.
-constexpr int64_t kPrefetchBytes = 16 * 288;
-
-/// Software prefetch, at group g of `groups`, of the unit kPrefetchBytes
+/// Software prefetch, at group g of `groups`, of the unit e.prefetch bytes
 /// ahead of g's in each prepacked tile (`views`: memref<tiles x units x
 /// bytes x i8> and the tile's index), past the tile's end in the next tile
 /// (a thread's tiles are consecutive; clamped to the last tile): every
@@ -80,6 +75,8 @@ constexpr int64_t kPrefetchBytes = 16 * 288;
 void tiles::prefetchAhead(TileBuilder &e,
                           ArrayRef<std::pair<Value, Value>> views, Value g,
                           int64_t groups) {
+  if (!e.prefetch)
+    return;
   OpBuilder &b = e.b;
   for (auto [view, index] : views) {
     auto mt = cast<MemRefType>(view.getType());
@@ -88,7 +85,7 @@ void tiles::prefetchAhead(TileBuilder &e,
     int64_t share = (lines + per - 1) / per;
     Value unit =
         per == 1 ? g : Value(arith::DivUIOp::create(b, e.loc, g, e.idx(per)));
-    Value ahead = e.add(unit, (kPrefetchBytes + bytes - 1) / bytes);
+    Value ahead = e.add(unit, (e.prefetch + bytes - 1) / bytes);
     // Past the tile's last unit: the next tile's first units (a thread's
     // tiles are consecutive), clamped to the last tile.
     Value last =
@@ -278,9 +275,9 @@ static std::optional<int64_t> staticCount(Value seq) {
 void mlir::llama::emitPackedRowTile(
     OpBuilder &b, Location loc, IntDotKind kind, bool amx,
     ArrayRef<const WeightView *> ws, int64_t k, const PackedActivations &x,
-    Value r0, Value seq, int64_t tokenBlock,
+    Value r0, Value seq, int64_t tokenBlock, int64_t prefetch,
     function_ref<void(Value s, ArrayRef<Value> ys)> store) {
-  TileBuilder e{b, loc};
+  TileBuilder e{b, loc, prefetch};
   // Integer tiles with quantized activations, otherwise f16/bf16 tiles.
   SmallVector<PackedTile> tiles;
   SmallVector<FloatTile> floatTiles;

@@ -69,17 +69,18 @@ inline int64_t tileTokens(int64_t tokenBlock) {
 /// a time (the weights one after the other, each with the whole block; a
 /// single token takes them side by side): calls store(s, ys) with ys[i] the
 /// vector<16xf32> of the 16 dot products of ws[i] (times the token's norm
-/// scale). With `amx`, integer tiles multiply blocks of 16 tokens in AMX tile
-/// registers (AMXTiles.cpp) and the rest as above; both sum the same exact
-/// int32 block dot products and scale them with the same f32 operations. The
-/// packed tile lives in stack buffers (memref.alloca) of the enclosing
-/// allocation scope, per weight 16 K bytes of quants and 2 K of scales (4 K
-/// with mins): 144 KiB for two weights of K = 4096; f16/bf16 tiles hold f32, 64
-/// K bytes.
+/// scale). Prepacked tiles are prefetched `prefetch` bytes ahead of their
+/// loads (0: not at all). With `amx`, integer tiles multiply blocks of 16
+/// tokens in AMX tile registers (AMXTiles.cpp) and the rest as above; both sum
+/// the same exact int32 block dot products and scale them with the same f32
+/// operations. The packed tile lives in stack buffers (memref.alloca) of the
+/// enclosing allocation scope, per weight 16 K bytes of quants and 2 K of
+/// scales (4 K with mins): 144 KiB for two weights of K = 4096; f16/bf16 tiles
+/// hold f32, 64 K bytes.
 void emitPackedRowTile(OpBuilder &b, Location loc, IntDotKind kind, bool amx,
                        ArrayRef<const WeightView *> ws, int64_t k,
                        const PackedActivations &x, Value r0, Value seq,
-                       int64_t tokenBlock,
+                       int64_t tokenBlock, int64_t prefetch,
                        function_ref<void(Value s, ArrayRef<Value> ys)> store);
 
 } // namespace mlir::llama

@@ -23,6 +23,9 @@ namespace mlir::llama::tiles {
 struct TileBuilder {
   OpBuilder &b;
   Location loc;
+  /// The configuration's `prefetch`: bytes ahead of its loads that a loop
+  /// over prepacked tiles prefetches (prefetchAhead); 0: none.
+  int64_t prefetch = 0;
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value a, int64_t c) {
@@ -149,7 +152,8 @@ SmallVector<Value> amxTileDots(TileBuilder &e, const AMXTile &tile, int64_t k,
                                const PackedActivations &x, Value s0);
 
 /// Software prefetch, at group g of `groups`, for each prepacked tile
-/// (`views`: memref<tiles x units x bytes x i8> and the tile's index).
+/// (`views`: memref<tiles x units x bytes x i8> and the tile's index),
+/// e.prefetch bytes ahead; nothing where that is 0.
 void prefetchAhead(TileBuilder &e, ArrayRef<std::pair<Value, Value>> views,
                    Value g, int64_t groups);
 

@@ -156,6 +156,36 @@ func.func @kernel_config_c3_layout(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
 
 // -----
 
+// kernel_config_c3_prefetch_layout
+func.func @kernel_config_c3_prefetch_layout(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{prefetch needs layout = rows16}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, prefetch = 4608>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c3_prefetch_multiple
+func.func @kernel_config_c3_prefetch_multiple(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{prefetch must be a multiple of 64 in 0..1048576, got 100}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = 100>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
+// kernel_config_c3_prefetch_range
+func.func @kernel_config_c3_prefetch_range(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{prefetch must be a multiple of 64 in 0..1048576, got -64}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = -64>} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
+  return %y : tensor<1x32xf32>
+}
+
+// -----
+
 // kernel_config_c4_block_threads
 func.func @kernel_config_c4_block_threads(%x: tensor<1x64xf32>) -> tensor<1x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>

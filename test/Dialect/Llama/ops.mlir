@@ -233,12 +233,12 @@ module attributes {llama.hparams = #llama.hparams<dim = 64, hidden_dim = 172, n_
 // Kernel configurations: parameters at their defaults are not printed (so
 // the second spells out int_dot = none and layout = gguf for nothing).
 // CHECK-LABEL: func.func @kernel_configs
-// CHECK: {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>}
+// CHECK: {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = 36864>}
 // CHECK: {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable>}
 // CHECK: {llama.kernel_config = #llama.kernel_config<dispatch = warps, dot = scalar, token_block = 4, block_threads = 256, tensor_cores = true, row_norms = true>}
 func.func @kernel_configs(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>) {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>
-  %a = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  %a = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = 36864>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
   %b = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalable, int_dot = none, layout = gguf>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
   %c = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = warps, dot = scalar, token_block = 4, block_threads = 256, tensor_cores = true, row_norms = true>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
   return %a, %b, %c : tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>

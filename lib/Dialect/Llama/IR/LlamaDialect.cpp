@@ -86,12 +86,14 @@ LogicalResult HParamsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-// kernel_config_c1..c6 (LlamaAttrs.td).
-LogicalResult KernelConfigAttr::verify(
-    function_ref<InFlightDiagnostic()> emitError, KernelDispatch dispatch,
-    KernelDot dot, IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
-    WeightLayout layout, int64_t kvBlock, int64_t blockThreads,
-    bool tensorCores, bool rowNorms, DenseI64ArrayAttr distribute) {
+// kernel_config_c1..c7 (LlamaAttrs.td).
+LogicalResult
+KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         KernelDispatch dispatch, KernelDot dot,
+                         IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
+                         WeightLayout layout, int64_t prefetch, int64_t kvBlock,
+                         int64_t blockThreads, bool tensorCores, bool rowNorms,
+                         DenseI64ArrayAttr distribute) {
   if (tokenBlock < 1 || tokenBlock > 32)
     return emitError() << "token_block must be in 1..32, got " << tokenBlock;
   if (tileRows != 0 && tileRows != 16)
@@ -106,6 +108,12 @@ LogicalResult KernelConfigAttr::verify(
                           "int_dot = avx512vnni";
   if (layout == WeightLayout::Rows16 && tileRows != 16)
     return emitError() << "layout = rows16 needs tile_rows = 16";
+  if (prefetch < 0 || prefetch > (1 << 20) || prefetch % 64 != 0)
+    return emitError() << "prefetch must be a multiple of 64 in 0..1048576, "
+                          "got "
+                       << prefetch;
+  if (prefetch && layout != WeightLayout::Rows16)
+    return emitError() << "prefetch needs layout = rows16";
   if (blockThreads != 0 &&
       (blockThreads < 32 || blockThreads > 1024 || blockThreads % 32 != 0))
     return emitError() << "block_threads must be 0 or a multiple of 32 in "

@@ -88,6 +88,10 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
       row by row.
     * `layout`: `gguf` (the file's blocks) or `rows16` (the weights packed
       at compile time for the 16-row tiles, PackedWeights.h).
+    * `prefetch`: with `rows16`, how many bytes ahead of the group a tile
+      loop multiplies it asks for the packed weights to be brought into L2
+      (`memref.prefetch`, locality 2; the distance carries on into the
+      thread's next tile); 0: none, the hardware prefetchers alone.
     * `kv_block`: CPU GQA attention (`llama.kernel_attention`): cache rows
       per online-softmax step, whose scores are computed before one max,
       one vector exp and one rescale per head; 1: row by row.
@@ -110,7 +114,8 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
     (C2) `tile_rows = 16` needs `dispatch = threads`, `dot = vector` or
          `amx`; `dot = amx` needs `tile_rows = 16` and
          `int_dot = avx512vnni`;
-    (C3) `layout = rows16` needs `tile_rows = 16`;
+    (C3) `layout = rows16` needs `tile_rows = 16`; `prefetch` is a
+         multiple of 64 in 0..1048576, nonzero only with `layout = rows16`;
     (C4) `warps`, `block_threads`, `tensor_cores` and `row_norms` are GPU
          choices: `block_threads` is 0 or a multiple of 32 in 32..1024, and
          nonzero exactly when `dot = scalar` (GPU code);
@@ -128,7 +133,7 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
     ```mlir
     %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<
         dispatch = threads, dot = vector, int_dot = avx512vnni,
-        token_block = 8, tile_rows = 16, layout = rows16>}
+        token_block = 8, tile_rows = 16, layout = rows16, prefetch = 36864>}
         : (tensor<?x2048xf32>, !llama.weight<2048x2048xq4_0>)
         -> tensor<?x2048xf32>
     ```
@@ -142,6 +147,7 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
     DefaultValuedParameter<"int64_t", "0">:$tile_rows,
     Llama_DefaultEnumParameter<Llama_WeightLayout,
                                "::mlir::llama::WeightLayout::GGUF">:$layout,
+    DefaultValuedParameter<"int64_t", "0">:$prefetch,
     DefaultValuedParameter<"int64_t", "1">:$kv_block,
     DefaultValuedParameter<"int64_t", "0">:$block_threads,
     DefaultValuedParameter<"bool", "false">:$tensor_cores,
