@@ -19,6 +19,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
@@ -69,6 +70,14 @@ struct Emitter {
     auto m = cast<MemRefType>(buffer.getType());
     return toTensor(buffer,
                     RankedTensorType::get(m.getShape(), m.getElementType()));
+  }
+  /// A new f32 tensor with the rows of `like` (a [seq, ...] tensor) and the
+  /// shape `[seq] + inner`.
+  Value emptyRows(Value like, ArrayRef<int64_t> inner) {
+    SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, like, 0)};
+    for (int64_t d : inner)
+      sizes.push_back(b.getIndexAttr(d));
+    return tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
   }
   /// The operand `input` as a buffer, its row count, and a new buffer for
   /// the result of type `t` (whose only dynamic dimension is the first).

@@ -163,9 +163,7 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
     // op over (tokens, k).
     MLIRContext *ctx = b.getContext();
     Value tokens = op.getTokens();
-    SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, e.loc, tokens, 0),
-                                    b.getIndexAttr(rt.getDimSize(1))};
-    Value init = tensor::EmptyOp::create(b, e.loc, sizes, rt.getElementType());
+    Value init = e.emptyRows(tokens, {rt.getDimSize(1)});
     AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
     auto gather = linalg::GenericOp::create(
         b, e.loc, TypeRange{rt}, ValueRange{tokens}, ValueRange{init},

@@ -11,7 +11,6 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <algorithm>
 
@@ -44,15 +43,6 @@ static Value sumOfSquares(Emitter &e, Value x, Value s, Value lo, int64_t dim,
       step);
 }
 
-/// A new f32 tensor with the rows of `like` (a [seq, ...] tensor) and the
-/// shape `[seq] + inner`.
-static Value emptyRows(Emitter &e, Value like, ArrayRef<int64_t> inner) {
-  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(e.b, e.loc, like, 0)};
-  for (int64_t d : inner)
-    sizes.push_back(e.b.getIndexAttr(d));
-  return tensor::EmptyOp::create(e.b, e.loc, sizes, e.b.getF32Type());
-}
-
 /// 1/sqrt(mean_k(xt[s, k]^2) + eps) for every row s of the [seq, dim] f32
 /// tensor `xt`, as two linalg.generic ops: the sum of squares (tokens
 /// parallel; k reduced in order from 0 into a zero-filled tensor) and
@@ -64,7 +54,7 @@ static linalg::GenericOp rowScaleOps(Emitter &e, Value xt, int64_t dim,
   OpBuilder &b = e.b;
   MLIRContext *ctx = b.getContext();
   Value zero = linalg::FillOp::create(b, e.loc, ValueRange{e.f32(0)},
-                                      ValueRange{emptyRows(e, xt, {})})
+                                      ValueRange{e.emptyRows(xt, {})})
                    .getResult(0);
   AffineMap rowsK = b.getMultiDimIdentityMap(2);
   AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
@@ -262,7 +252,7 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
     AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
     auto norm = linalg::GenericOp::create(
         b, e.loc, TypeRange{rt}, ValueRange{xt, scaleOp.getResult(0)},
-        ValueRange{emptyRows(e, xt, {dim})},
+        ValueRange{e.emptyRows(xt, {dim})},
         ArrayRef<AffineMap>{rowsK, rows, rowsK},
         {utils::IteratorType::parallel, utils::IteratorType::parallel},
         [&](OpBuilder &nb, Location l, ValueRange a) {
