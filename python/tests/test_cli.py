@@ -137,3 +137,17 @@ def test_thread_count_does_not_change_the_text(stories):
     args = ["-p", "Once upon a time", "-n", "40", "-s", "9"]
     outs = {run(exe, gguf, *args, "-t", str(t)).stdout for t in (1, 2, 3)}
     assert len(outs) == 1
+
+
+def test_thread_count_and_split_do_not_change_the_logits(stories, tmp_path):
+    """The pool hands out chunks of each loop as threads come free, so the
+    split differs from run to run: every row's logits must not."""
+    gguf, exe, _ = stories
+    args = ["-p", "Once upon a time, there was a", "-n", "16", "--temp", "0"]
+    files = set()
+    for i, t in enumerate((1, 2, 2, 2, 3, 3)):
+        out = tmp_path / f"l{i}.f32"
+        r = run(exe, gguf, *args, "-t", str(t), "--logits-out", str(out))
+        assert r.returncode == 0, r.stderr
+        files.add(out.read_bytes())
+    assert len(files) == 1

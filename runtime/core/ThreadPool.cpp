@@ -1,12 +1,14 @@
 //===- ThreadPool.cpp - The thread pool the generated code uses -*- C++ -*-===//
 //
 // Implements ThreadPool.h with std::thread, one generation counter that
-// announces work, and one counter of finished shares.
+// announces work, one cursor from which the threads take chunks of the
+// range, and one counter of threads that found the range used up.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/core/ThreadPool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -73,7 +75,7 @@ public:
     // starts running only after the first loop was announced.
     uint64_t start = generation_.load(std::memory_order_acquire);
     for (int i = 1; i < n; ++i)
-      workers_.emplace_back([this, i, start] { work(i, start); });
+      workers_.emplace_back([this, start] { work(start); });
   }
 
   int threads() const { return nThreads_; }
@@ -88,29 +90,44 @@ public:
     }
     fn_ = fn;
     ctx_ = ctx;
-    lb_ = lb;
     ub_ = ub;
+    next_.store(lb, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mu_);
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
-    share(0);
+    share();
     spinUntil(
         [&] { return done_.load(std::memory_order_acquire) == nThreads_ - 1; },
         std::chrono::microseconds(1000), std::chrono::microseconds(0));
   }
 
 private:
-  void share(int i) {
-    int64_t n = ub_ - lb_, t = nThreads_;
-    int64_t lo = lb_ + n * i / t, hi = lb_ + n * (i + 1) / t;
-    if (lo < hi)
-      fn_(ctx_, lo, hi);
+  /// Runs chunks of the range until none is left. Guided self-scheduling:
+  /// each chunk is 1/(2 x threads) of what is left, so the first chunks are
+  /// long contiguous streams of rows (what the hardware prefetchers and the
+  /// tiles' software prefetch want) and the last ones are single iterations
+  /// that even out a thread slowed by the machine (another process, an
+  /// interrupt, a slower core): with one fixed share per thread, the others
+  /// waited for it at every loop.
+  void share() {
+    int64_t t2 = 2 * static_cast<int64_t>(nThreads_);
+    int64_t lo = next_.load(std::memory_order_relaxed);
+    for (;;) {
+      int64_t left = ub_ - lo;
+      if (left <= 0)
+        return;
+      int64_t n = std::max<int64_t>(1, left / t2);
+      if (!next_.compare_exchange_weak(lo, lo + n, std::memory_order_relaxed))
+        continue;
+      fn_(ctx_, lo, lo + n);
+      lo = next_.load(std::memory_order_relaxed);
+    }
   }
 
-  void work(int i, uint64_t seen) {
+  void work(uint64_t seen) {
     for (;;) {
       // Spin for a while (the next loop usually comes within microseconds),
       // then sleep until told.
@@ -126,7 +143,7 @@ private:
       seen = generation_.load(std::memory_order_acquire);
       if (stop_)
         return;
-      share(i);
+      share();
       done_.fetch_add(1, std::memory_order_acq_rel);
     }
   }
@@ -140,7 +157,8 @@ private:
   bool stop_ = false;
   llama_rt_loop_fn fn_ = nullptr;
   void *ctx_ = nullptr;
-  int64_t lb_ = 0, ub_ = 0;
+  std::atomic<int64_t> next_{0};
+  int64_t ub_ = 0;
 };
 
 Pool &pool() {

@@ -1,9 +1,9 @@
 //===- ThreadPool.h - The thread pool the generated code uses ---*- C++ -*-===//
 //
 // The generated code hands each parallel loop (the rows of every matmul) to
-// llama_rt_parallel_for, which splits the iteration range into one
-// contiguous share per thread, runs the shares on a persistent pool (the
-// calling thread takes the first), and returns when all are done. Workers
+// llama_rt_parallel_for, which runs the iteration range on a persistent pool
+// (the calling thread among them) in contiguous chunks that the threads take
+// as they come free, long ones first, and returns when all are done. Workers
 // spin briefly between loops and then sleep, so a decode step pays no thread
 // start-up and no system call per loop while work keeps coming.
 //

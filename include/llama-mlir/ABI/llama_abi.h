@@ -190,8 +190,8 @@ struct llama_abi_weights_entry {
 
 /*===-- Thread pool --------------------------------------------------------===*
  * Every parallel loop of CPU code is outlined into a body and handed to the
- * pool, which runs [lb, ub) in one contiguous share per thread and returns
- * when all are done.
+ * pool, which runs [lb, ub) as calls of the body on contiguous chunks (any
+ * split: the iterations are independent) and returns when all are done.
  */
 #define LLAMA_RT_PARALLEL_FOR "llama_rt_parallel_for"
 typedef void (*llama_rt_loop_fn)(void *ctx, int64_t lo, int64_t hi);

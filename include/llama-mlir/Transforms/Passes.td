@@ -537,7 +537,7 @@ def LlamaMaterializeParallelPass
       struct and calls `llama_rt_parallel_for(@body_thunk, %ctx, %lb, %ub)`.
 
     The runtime (runtime/core/ThreadPool.cpp) runs the thunk on each thread
-    for a contiguous share of `[lb, ub)` and returns when all are done.
+    for contiguous chunks of `[lb, ub)` and returns when all are done.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
