@@ -20,12 +20,15 @@ JOBS="${JOBS:-$(nproc)}"
 export BUILD_DIR JOBS
 
 # ctest shows a test's output only when it fails: print pytest's own
-# summary line (with its skip count) and each skip's reason (pytest -rs).
+# summary line (with its skip count), each skip's reason (pytest -rs) and
+# the slowest tests (pytest --durations).
 report_skips() { # BUILD_DIR
   local log="$1/Testing/Temporary/LastTest.log" line
   line=$(grep -Eo '[0-9]+ (passed|failed|skipped)[^=]* in [0-9.]+s' "$log" | tail -1 || true)
   echo "== pytest inside ctest: ${line:-no summary found}"
   grep -E '^SKIPPED' "$log" | sed 's/^/   /' || true
+  echo "== slowest pytest tests"
+  grep -E '^[0-9.]+s (setup|call|teardown) ' "$log" | head -15 | sed 's/^/   /' || true
 }
 
 t0=$(date +%s)
