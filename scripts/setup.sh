@@ -17,8 +17,9 @@ PKGS=(
   libclang-rt-22-dev
   # Build system and tests.
   cmake ninja-build libgtest-dev ccache
-  # numpy reference model and its pytest suite (Debian python, not pyenv).
-  python3 python3-numpy python3-pytest
+  # numpy reference model and its pytest suite (Debian python, not pyenv);
+  # xdist runs the suite on every core.
+  python3 python3-numpy python3-pytest python3-pytest-xdist
   # AArch64 targets: the runtime is cross-built with clang-22 against
   # Debian's arm64 libc/libstdc++, and the produced programs are tested
   # under user-mode QEMU (also used to run x86 programs on a CPU model
