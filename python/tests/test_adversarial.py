@@ -43,6 +43,11 @@ from test_compiled import compile_model, gen, sanitized_build, tool
 # 4 GiB, a RoPE-scaled file accepted by a program compiled without it).
 XFAIL = {}
 
+# One xdist worker runs this module (--dist loadgroup): its `results`
+# fixture runs the whole campaign on every core, once per worker that takes
+# a test of the module, and two at once took each case three times longer.
+pytestmark = pytest.mark.xdist_group("adversarial")
+
 TIMEOUT_S = 30
 AS_LIMIT_KIB = 4 << 20  # 4 GiB
 SANITIZED = sanitized_build()

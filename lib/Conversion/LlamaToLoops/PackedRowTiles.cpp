@@ -67,7 +67,7 @@ SmallVector<Value> tiles::finishTileDots(TileBuilder &e, ValueRange results,
 /// Software prefetch, at group g of `groups`, of the unit e.prefetch bytes
 /// ahead of g's in each prepacked tile (`views`: memref<tiles x units x
 /// bytes x i8> and the tile's index), past the tile's end in the next tile
-/// (a thread's tiles are consecutive; clamped to the last tile): every
+/// (a chunk's tiles are consecutive; clamped to the last tile): every
 /// 64-byte line of it, or, where a unit has several groups (Q4_K), the
 /// group's share of its lines. The hardware prefetchers alone leave the
 /// tile loops of 7B-sized weights waiting on their loads; stopping at each
@@ -86,7 +86,7 @@ void tiles::prefetchAhead(TileBuilder &e,
     Value unit =
         per == 1 ? g : Value(arith::DivUIOp::create(b, e.loc, g, e.idx(per)));
     Value ahead = e.add(unit, (e.prefetch + bytes - 1) / bytes);
-    // Past the tile's last unit: the next tile's first units (a thread's
+    // Past the tile's last unit: the next tile's first units (a chunk's
     // tiles are consecutive), clamped to the last tile.
     Value last =
         mt.isDynamicDim(0)

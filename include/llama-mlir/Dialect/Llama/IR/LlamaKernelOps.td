@@ -192,9 +192,10 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
 
     With `outside_in`, iteration i of the token dimension computes token
     i / 2 for even i and tokens - 1 - i / 2 for odd i: a causal token's
-    cost grows with its position, and the thread pool gives each thread a
-    contiguous range of tasks, so that in token order the last threads
-    would do most of a prefill's work. Such a token dimension can only be
+    cost grows with its position, and the thread pool hands out
+    contiguous chunks of the tasks, the first ones long, so that in token
+    order the thread that took the last chunk would do most of a prefill's
+    work. Such a token dimension can only be
     tiled by 1 or taken whole; KV heads by static sizes that divide
     n_kv_heads.
 
