@@ -22,7 +22,7 @@ export BUILD_DIR JOBS
 # ctest shows a test's output only when it fails: print pytest's own
 # summary line (with its skip count), each skip's reason (pytest -rs) and
 # the slowest tests (pytest --durations).
-report_skips() { # BUILD_DIR
+report_pytest() { # BUILD_DIR
   local log="$1/Testing/Temporary/LastTest.log" line
   line=$(grep -Eo '[0-9]+ (passed|failed|skipped)[^=]* in [0-9.]+s' "$log" | tail -1 || true)
   echo "== pytest inside ctest: ${line:-no summary found}"
@@ -42,7 +42,7 @@ if [ "${LLAMA_MLIR_QUICK:-0}" != 1 ]; then
   (cd "$ASAN_BUILD_DIR" &&
    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j"$JOBS")
-  report_skips "$ASAN_BUILD_DIR"
+  report_pytest "$ASAN_BUILD_DIR"
   t2=$(date +%s)
   echo "== tier 2: fuzzing the GGUF reader, a program's model check, prompts"
   "$ROOT/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}"
@@ -55,7 +55,7 @@ cd "$BUILD_DIR"
 status=0
 # (pipefail: the status is ctest's.)
 ctest --output-on-failure -j"$JOBS" | tee ctest.out || status=$?
-report_skips "$BUILD_DIR"
+report_pytest "$BUILD_DIR"
 # ctest's summary last: the run's closing line.
 grep -E '^[0-9]+% tests passed' ctest.out | tail -1 || true
 exit "$status"

@@ -71,6 +71,12 @@ struct Emitter {
     return toTensor(buffer,
                     RankedTensorType::get(m.getShape(), m.getElementType()));
   }
+  /// (d0, d1) -> (d0): the row of a [seq, k] iteration, the indexing map of
+  /// per-row operands (norm scales, token ids) in the structured row ops.
+  AffineMap rowsMap() {
+    return AffineMap::get(2, 0, {getAffineDimExpr(0, b.getContext())},
+                          b.getContext());
+  }
   /// A new f32 tensor with the rows of `like` (a [seq, ...] tensor) and the
   /// shape `[seq] + inner`.
   Value emptyRows(Value like, ArrayRef<int64_t> inner) {

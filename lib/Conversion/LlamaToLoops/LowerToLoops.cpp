@@ -161,10 +161,9 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
   if (!kernels.gpu) {
     // A gather: out[s, k] = table[tokens[s], k], decoded, as a structured
     // op over (tokens, k).
-    MLIRContext *ctx = b.getContext();
     Value tokens = op.getTokens();
     Value init = e.emptyRows(tokens, {rt.getDimSize(1)});
-    AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+    AffineMap rows = e.rowsMap();
     auto gather = linalg::GenericOp::create(
         b, e.loc, TypeRange{rt}, ValueRange{tokens}, ValueRange{init},
         ArrayRef<AffineMap>{rows, b.getMultiDimIdentityMap(2)},

@@ -52,12 +52,11 @@ static Value sumOfSquares(Emitter &e, Value x, Value s, Value lo, int64_t dim,
 static linalg::GenericOp rowScaleOps(Emitter &e, Value xt, int64_t dim,
                                      FloatAttr eps) {
   OpBuilder &b = e.b;
-  MLIRContext *ctx = b.getContext();
   Value zero = linalg::FillOp::create(b, e.loc, ValueRange{e.f32(0)},
                                       ValueRange{e.emptyRows(xt, {})})
                    .getResult(0);
   AffineMap rowsK = b.getMultiDimIdentityMap(2);
-  AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  AffineMap rows = e.rowsMap();
   auto sum = linalg::GenericOp::create(
       b, e.loc, TypeRange{zero.getType()}, ValueRange{xt}, ValueRange{zero},
       ArrayRef<AffineMap>{rowsK, rows},
@@ -247,9 +246,8 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
     Value xt = op.getInput();
     linalg::GenericOp scaleOp = rowScaleOps(e, xt, dim, eps);
     distributeTokens(scaleOp);
-    MLIRContext *ctx = b.getContext();
     AffineMap rowsK = b.getMultiDimIdentityMap(2);
-    AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+    AffineMap rows = e.rowsMap();
     auto norm = linalg::GenericOp::create(
         b, e.loc, TypeRange{rt}, ValueRange{xt, scaleOp.getResult(0)},
         ValueRange{e.emptyRows(xt, {dim})},

@@ -195,9 +195,8 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
     cost grows with its position, and the thread pool hands out
     contiguous chunks of the tasks, the first ones long, so that in token
     order the thread that took the last chunk would do most of a prefill's
-    work. Such a token dimension can only be
-    tiled by 1 or taken whole; KV heads by static sizes that divide
-    n_kv_heads.
+    work. Such a token dimension can only be tiled by 1 or taken whole; KV
+    heads by static sizes that divide n_kv_heads.
 
     The configuration's `kv_block` B is the cache rows of one
     online-softmax step of a task: with B > 1 a head's B scores are one
