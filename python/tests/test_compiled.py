@@ -73,6 +73,9 @@ def assert_logits_close(got, want, tol, int_tol=None):
     int_dot_tolerance of the same tokens) the median position within `tol`
     and each within its own int_tol."""
     want = np.asarray(want)
+    if want.ndim == 1 and np.ndim(int_tol) == 1:
+        # One row per position of int_tol (--logits-out files are flat).
+        want = want.reshape(len(int_tol), -1)
     err = np.abs(np.asarray(got).reshape(want.shape) - want)
     per_pos = err.reshape(-1, want.shape[-1]).max(axis=1)
     if int_tol is not None:
