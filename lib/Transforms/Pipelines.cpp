@@ -104,6 +104,11 @@ static bool buildLoopsStages(OpPassManager &pm, const LoopsStages &opts) {
   pm.addPass(createLlamaTileKernelsPass());
   if (opts.stopAfterLlamaLowering)
     return false;
+  //    The structured ops configured with vector sizes (CPU norms and RoPE
+  //    tables) become vector code, tile by tile, with upstream tiling and
+  //    the linalg vectorizer.
+  if (opts.cpu)
+    pm.addPass(createLlamaVectorizeStructuredPass());
   //    GPU warp sums (gpu.subgroup_reduce) become xor-shuffle butterflies:
   //    the buffer deallocation cannot reason about an op without memory
   //    effects, and the NVVM lowering and the emulator then add alike.

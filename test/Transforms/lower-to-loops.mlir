@@ -1660,17 +1660,22 @@ func.func @packed_qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (tensor<?
 // the body. The norm is the scales' fill, sum of squares and scale (in
 // place of the sums) and then x * scale * gamma over (tokens, k). In a
 // prefill (a dynamic token count) the gather, the scale and the product
-// carry `distribute`: one token per parallel task.
+// carry `distribute`: one token per parallel task. The sum of squares and
+// the product, whose bodies only compute, carry `vector_sizes`: 16 lanes
+// along k (the f32 gamma is an operand); the gather, whose body reads the
+// table's bytes, does not.
 // CHECK-LABEL: func.func @structured_embedding_and_norm
 // CHECK: %[[E:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%{{.*}} : tensor<?xi32>) outs(%{{.*}} : tensor<?x64xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>}
 // CHECK: arith.index_cast
 // CHECK: linalg.index 1
 // CHECK: arith.sitofp
 // CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?xf32>)
-// CHECK: %[[SS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[E]] : tensor<?x64xf32>) outs(%[[Z]] : tensor<?xf32>)
+// CHECK: %[[SS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[E]] : tensor<?x64xf32>) outs(%[[Z]] : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, vector_sizes = [1, 16]>}
 // CHECK: %[[SC:.*]] = linalg.generic {{.*}}iterator_types = ["parallel"]} outs(%[[SS]] : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>}
 // CHECK: math.sqrt
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[E]], %[[SC]] : tensor<?x64xf32>, tensor<?xf32>) outs(%{{.*}} : tensor<?x64xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>}
+// CHECK: %[[GV:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1]] : memref<1x64xf32> into memref<64xf32>
+// CHECK: %[[G:.*]] = bufferization.to_tensor %[[GV]] restrict : memref<64xf32> to tensor<64xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[E]], %[[SC]], %[[G]] : tensor<?x64xf32>, tensor<?xf32>, tensor<64xf32>) outs(%{{.*}} : tensor<?x64xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0], vector_sizes = [1, 16]>}
 // CHECK-NOT: scf.for
 // CHECK: return
 // After tiling and bufferization each is a parallel loop over tokens,
@@ -1689,7 +1694,7 @@ func.func @packed_qkv_rope(%x: tensor<?x64xf32>, %p: tensor<?xi32>) -> (tensor<?
 // RK: linalg.generic {{.*}}outs(%[[S]] : memref<1xf32, {{.*}}>)
 // RK: scf.parallel
 // RK-NOT: memref.alloc
-// RK: linalg.generic {{.*}}ins(%{{.*}}, %{{.*}} : memref<1x64xf32, {{.*}}>, memref<1xf32, {{.*}}>) outs(%{{.*}} : memref<1x64xf32, {{.*}}>)
+// RK: linalg.generic {{.*}}ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<1x64xf32, {{.*}}>, memref<1xf32, {{.*}}>, memref<64xf32>) outs(%{{.*}} : memref<1x64xf32, {{.*}}>)
 // RK: return
 func.func @structured_embedding_and_norm(%t: tensor<?xi32>) -> tensor<?x64xf32> {
   %e = llama.weight "e" : !llama.weight<32x64xq8_0>

@@ -32,8 +32,9 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
       prefill's RMSNorm scales, normalized rows and embedding rows) by
       those sizes, with the upstream tile-and-fuse
       (`scf::tileConsumerAndFuseProducersUsingSCF`): each structured
-      producer without a configuration of its own (the `linalg.fill` and
-      sum of squares ahead of the scales) is computed in each iteration,
+      producer that its own configuration does not distribute (the
+      `linalg.fill` and sum of squares ahead of the scales) is computed in
+      each iteration,
       for its slice, and erased where nothing else reads it whole.
     Each iteration holds `tensor.extract_slice`s of the destination and the
     per-token operands, subviews of the weights' rows or of the cache
@@ -52,6 +53,56 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def LlamaVectorizeStructuredPass : Pass<"llama-vectorize-structured"> {
+  let summary = "Tile the structured ops configured with vector_sizes to "
+                "those sizes and vectorize each tile with the upstream "
+                "linalg vectorizer";
+  let description = [{
+    Each `linalg` op on tensors whose `llama.kernel_config` has
+    `vector_sizes` (on CPUs, the RMSNorm scales, normalized rows and RoPE
+    rotation tables of `llama-lower-to-loops`) is tiled with the upstream
+    `scf::tileUsingSCF` into `scf.for` loops, first its parallel loops to
+    their sizes, then its reduction loops with the partial-reduction
+    strategy: one partial sum per vector lane, carried through the loop,
+    and a final `linalg.reduce` of the lanes after it. A loop whose static
+    extent equals its size is not tiled. Each tile, the partial sums'
+    `linalg.fill` and the final reduction, all of static shapes now, are
+    vectorized with `linalg::vectorize` (transfer reads and writes,
+    element-wise vector arithmetic, `vector.multi_reduction`), the vector
+    transfers of the partial sums are hoisted out of their loop (which then
+    carries the vectors), and the unit dimensions of the vectors are
+    dropped, so that a tile is one-dimensional vector code:
+
+        %ss = linalg.generic {iterator_types = ["parallel", "reduction"]}
+                ins(%x : tensor<1x2048xf32>) outs(%z : tensor<1xf32>)
+                {llama.kernel_config = #llama.kernel_config<..., vector_sizes = [1, 16]>}
+      becomes
+        %p = scf.for %k = %c0 to %c2048 step %c16 iter_args(%acc = %zeros)
+               -> (vector<16xf32>) {
+          %v = vector.transfer_read %x[%c0, %k] ... : tensor<1x2048xf32>, vector<16xf32>
+          %m = arith.mulf %v, %v : vector<16xf32>
+          scf.yield (arith.addf %acc, %m)
+        }
+        %s = vector.multi_reduction <add>, %p, %z0 [0] : vector<16xf32> to f32
+
+    Lane j of the partial sums adds the elements j, j + 16, ... in order,
+    and the lanes are added last: the same for any thread count.
+
+    A size that does not divide its loop's static extent, a size other than
+    1 along a dynamic extent (run it after `llama-tile-kernels`, which
+    makes a prefill's token loop a task's single token), an op on buffers
+    or one the vectorizer does not take (a body that reads memory) is an
+    error. Ops without `vector_sizes` are left alone.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -197,15 +197,20 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
       shared/docs/GGUF.md (one rounding per operation, as the reference).
     * On CPUs the RMSNorm row scales (of the prologues and of
       `llama.rms_norm`) are structured ops on tensors: a `linalg.fill`, a
-      `linalg.generic` sum of squares (k reduced in order from 0) and an
-      element-wise `linalg.generic` for `1/sqrt(ss/dim + eps)` in place of
-      the sums; `llama.rms_norm` then one generic `x * scale * gamma` over
-      (tokens, k) and `llama.embedding` one gather generic over (tokens, k)
-      that decodes `table[tokens[s], k]` in its body. In a prefill (a
-      dynamic token count) the scale, product and gather ops get a
-      `llama.kernel_config` with `distribute` (one token per parallel task)
-      for `llama-tile-kernels`; a decode step's stay whole. On GPUs these
-      ops are `scf` nests, a block of threads per token for the norms.
+      `linalg.generic` sum of squares over k and an element-wise
+      `linalg.generic` for `1/sqrt(ss/dim + eps)` in place of the sums;
+      `llama.rms_norm` then one generic `x * scale * gamma` over (tokens,
+      k), an f32 gamma an operand, and `llama.embedding` one gather generic
+      over (tokens, k) that decodes `table[tokens[s], k]` in its body. In a
+      prefill (a dynamic token count) the scale, product and gather ops get
+      a `llama.kernel_config` with `distribute` (one token per parallel
+      task) for `llama-tile-kernels`; a decode step's stay whole. Where the
+      model op's configuration has vector dots, the sum of squares, the
+      product (with an f32 gamma) and `qkv_rope`'s rotation table also get
+      `vector_sizes` (16 f32 lanes along the innermost loop, fewer where 16
+      does not divide it) for `llama-vectorize-structured`; the gather,
+      whose body reads the table's bytes, does not. On GPUs these ops are
+      `scf` nests, a block of threads per token for the norms.
     * `llama.attention` stores the step's keys and values into the cache at
       `positions`, then computes, per token and query head, the scaled
       scores against cache rows `0..pos`, a max-subtracted softmax, and the

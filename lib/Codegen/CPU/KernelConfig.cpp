@@ -133,7 +133,8 @@ static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
                                  isa, block, tiles, WeightLayout::GGUF,
                                  /*prefetch=*/0, kvBlock,
                                  /*blockThreads=*/0, /*tensorCores=*/false,
-                                 /*rowNorms=*/false, /*distribute=*/nullptr);
+                                 /*rowNorms=*/false, /*distribute=*/nullptr,
+                                 /*vectorSizes=*/nullptr);
   };
   if (isa<GQAAttentionOp>(op))
     return make(IntDotISA::None, 1, 0, o.kvBlock ? o.kvBlock : t.kvBlock);
@@ -255,7 +256,7 @@ LogicalResult mlir::llama::configureCPUKernels(ModuleOp module,
                     WeightLayout::Rows16,
                     o.prefetch >= 0 ? o.prefetch : t.prefetch, c.getKvBlock(),
                     c.getBlockThreads(), c.getTensorCores(), c.getRowNorms(),
-                    c.getDistribute()));
+                    c.getDistribute(), c.getVectorSizes()));
   });
   return success();
 }

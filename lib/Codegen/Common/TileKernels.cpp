@@ -49,13 +49,14 @@ SmallVector<int64_t> tileSizesOf(Operation *op) {
 }
 
 /// Whether a tiled op takes its producer `op` into each task: a structured
-/// op without a configuration of its own (a fill, a sum that the configured
-/// op finishes) that nothing reads but the ops of `chain` (the tiled op
-/// and the producers already taken) and the slices, sizes and loop
-/// destination (shared_outs) the tiling took of it.
+/// op not distributed by a configuration of its own (a fill, a sum that the
+/// configured op finishes) that nothing reads but the ops of `chain` (the
+/// tiled op and the producers already taken) and the slices, sizes and
+/// loop destination (shared_outs) the tiling took of it.
 bool fusesIn(Operation *op, const llvm::SmallPtrSetImpl<Operation *> &chain) {
-  return isa<linalg::LinalgOp>(op) &&
-         !op->hasAttr(KernelConfigAttr::kAttrName) &&
+  auto config =
+      op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName);
+  return isa<linalg::LinalgOp>(op) && !(config && config.getDistribute()) &&
          llvm::all_of(op->getUsers(), [&](Operation *user) {
            return chain.contains(user) ||
                   isa<tensor::ExtractSliceOp, tensor::DimOp, scf::ForallOp>(

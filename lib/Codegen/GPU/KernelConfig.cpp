@@ -29,7 +29,8 @@ static KernelConfigAttr gpuConfig(Operation *op, const GPUKernelOptions &o) {
       KernelDot::Scalar, IntDotISA::None, blocked ? o.tokenBlock : 1,
       /*tileRows=*/0, WeightLayout::GGUF, /*prefetch=*/0, /*kvBlock=*/1,
       o.blockThreads, o.warps && o.tensorCores && !ws.empty(),
-      o.warps && o.rowNorms && !ws.empty(), /*distribute=*/nullptr);
+      o.warps && o.rowNorms && !ws.empty(), /*distribute=*/nullptr,
+      /*vectorSizes=*/nullptr);
 }
 
 LogicalResult mlir::llama::configureGPUKernels(ModuleOp module,

@@ -229,11 +229,23 @@ using UnitUse = function_ref<SmallVector<Value>(
 /// for i in [0, n) in parallel (the runtime's thread pool splits the range).
 void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body);
 
-/// Configures the structured op `op`, whose first loop runs over tokens,
-/// to take one token per parallel task (`distribute = [1, 0, ...]`, which
-/// llama-tile-kernels reads) where the token count is dynamic (a prefill);
-/// a decode step's single token stays in the calling thread.
-void distributeTokens(Operation *op);
+/// f32 lanes of the vectors of the structured ops (configureStructured), as
+/// many as the matmuls' vector<16xf32> partial sums.
+constexpr int64_t kStructuredLanes = 16;
+
+/// Configures the linalg op `op`, whose first loop runs over tokens:
+/// * where `distribute` and the token count is dynamic (a prefill), one
+///   token per parallel task (`distribute = [1, 0, ...]`, which
+///   llama-tile-kernels reads); a decode step's single token stays in the
+///   calling thread;
+/// * where `vectorize` (the kernels are vector ones and the body has no
+///   memory access: the vectorizer takes only tensor operands), vector tiles
+///   of kStructuredLanes f32 lanes along the innermost loop, or the largest
+///   power of two below that divides its extent, and 1 along the others
+///   (`vector_sizes`, which llama-vectorize-structured reads); none where
+///   that is 1 lane.
+/// An op given neither keeps no configuration.
+void configureStructured(Operation *op, bool vectorize, bool distribute = true);
 
 /// A buffer of `blocks` blocks of `tokens` tokens, each block laid out as
 /// `inner` (its elements: `tokens` times a token's), viewed as

@@ -8,6 +8,7 @@
 
 #include "Lowering.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Matchers.h"
 
@@ -27,21 +28,34 @@ void parallelFor(Emitter &e, Value n, function_ref<void(Value)> body) {
   body(par.getInductionVars()[0]);
 }
 
-void distributeTokens(Operation *op) {
-  auto tiled = cast<TilingInterface>(op);
-  if (!cast<ShapedType>(op->getResult(0).getType()).isDynamicDim(0))
-    return;
-  SmallVector<int64_t> sizes(tiled.getLoopIteratorTypes().size(), 0);
-  sizes[0] = 1;
+void configureStructured(Operation *op, bool vectorize, bool distribute) {
+  auto linalgOp = cast<linalg::LinalgOp>(op);
+  SmallVector<int64_t> extents = linalgOp.getStaticLoopRanges();
   MLIRContext *ctx = op->getContext();
+  DenseI64ArrayAttr tasks, vectors;
+  if (distribute && ShapedType::isDynamic(extents.front())) {
+    SmallVector<int64_t> sizes(extents.size(), 0);
+    sizes[0] = 1;
+    tasks = DenseI64ArrayAttr::get(ctx, sizes);
+  }
+  int64_t inner = extents.back();
+  int64_t lanes = kStructuredLanes;
+  while (lanes > 1 && (ShapedType::isDynamic(inner) || inner % lanes != 0))
+    lanes /= 2;
+  if (vectorize && lanes > 1) {
+    SmallVector<int64_t> sizes(extents.size(), 1);
+    sizes.back() = lanes;
+    vectors = DenseI64ArrayAttr::get(ctx, sizes);
+  }
+  if (!tasks && !vectors)
+    return;
   op->setAttr(
       KernelConfigAttr::kAttrName,
       KernelConfigAttr::get(ctx, KernelDispatch::Threads, KernelDot::Vector,
                             IntDotISA::None, /*tokenBlock=*/1, /*tileRows=*/0,
                             WeightLayout::GGUF, /*prefetch=*/0, /*kvBlock=*/1,
-                            /*blockThreads=*/0,
-                            /*tensorCores=*/false, /*rowNorms=*/false,
-                            DenseI64ArrayAttr::get(ctx, sizes)));
+                            /*blockThreads=*/0, /*tensorCores=*/false,
+                            /*rowNorms=*/false, tasks, vectors));
 }
 
 void parallelBlocks(Emitter &e, Value n, int64_t threads,

@@ -175,7 +175,8 @@ LogicalResult FunctionLowering::lowerEmbedding(EmbeddingOp op) {
           Value k = linalg::IndexOp::create(nb, l, 1);
           linalg::YieldOp::create(nb, l, ValueRange{be.weightAt(w, row, k)});
         });
-    distributeTokens(gather);
+    // Scalar: the body reads the weight's buffer.
+    configureStructured(gather, /*vectorize=*/false);
     op.getResult().replaceAllUsesWith(gather.getResult(0));
     op.erase();
     return success();

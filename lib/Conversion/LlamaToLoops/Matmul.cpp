@@ -310,7 +310,7 @@ Value rowMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
         c.getDot() == KernelDot::AMX ? KernelDot::Vector : c.getDot(),
         c.getIntDot(), /*tokenBlock=*/1, /*tileRows=*/0, WeightLayout::GGUF,
         /*prefetch=*/0, c.getKvBlock(), c.getBlockThreads(), c.getTensorCores(),
-        c.getRowNorms(), /*distribute=*/nullptr);
+        c.getRowNorms(), /*distribute=*/nullptr, /*vectorSizes=*/nullptr);
   PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, {}, {}};
   p.gamma = x.gamma;
   return matmulOp(e, ws, config, p, e.tensorOf(x.x), init, epilogue, accumulate,

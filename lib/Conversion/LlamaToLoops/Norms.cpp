@@ -45,12 +45,13 @@ static Value sumOfSquares(Emitter &e, Value x, Value s, Value lo, int64_t dim,
 
 /// 1/sqrt(mean_k(xt[s, k]^2) + eps) for every row s of the [seq, dim] f32
 /// tensor `xt`, as two linalg.generic ops: the sum of squares (tokens
-/// parallel; k reduced in order from 0 into a zero-filled tensor) and
+/// parallel; k reduced into a zero-filled tensor: in vector tiles where
+/// `vectorize`, one partial sum per lane, else in order from 0) and
 /// scaleOfSumSquares element-wise in place of the sums (so that a task of
 /// llama-tile-kernels writes all three into its token's element of one
-/// buffer). Returns the scale op.
+/// buffer), distributed over a prefill's tokens. Returns the scale op.
 static linalg::GenericOp rowScaleOps(Emitter &e, Value xt, int64_t dim,
-                                     FloatAttr eps) {
+                                     FloatAttr eps, bool vectorize) {
   OpBuilder &b = e.b;
   Value zero = linalg::FillOp::create(b, e.loc, ValueRange{e.f32(0)},
                                       ValueRange{e.emptyRows(xt, {})})
@@ -66,7 +67,8 @@ static linalg::GenericOp rowScaleOps(Emitter &e, Value xt, int64_t dim,
         linalg::YieldOp::create(
             nb, l, ValueRange{arith::AddFOp::create(nb, l, a[1], sq)});
       });
-  return linalg::GenericOp::create(
+  configureStructured(sum, vectorize, /*distribute=*/false);
+  auto scale = linalg::GenericOp::create(
       b, e.loc, TypeRange{zero.getType()}, ValueRange{}, sum.getResult(0),
       ArrayRef<AffineMap>{b.getMultiDimIdentityMap(1)},
       {utils::IteratorType::parallel},
@@ -75,6 +77,8 @@ static linalg::GenericOp rowScaleOps(Emitter &e, Value xt, int64_t dim,
         linalg::YieldOp::create(
             nb, l, ValueRange{scaleOfSumSquares(be, a[0], dim, eps)});
       });
+  configureStructured(scale, vectorize);
+  return scale;
 }
 
 /// f32 elements a thread of a norm's block takes per unit (one 16-byte
@@ -165,8 +169,8 @@ Value rowScales(Emitter &e, const Kernels &kernels, Value x, Value seq,
                 int64_t dim, FloatAttr eps) {
   OpBuilder &b = e.b;
   if (!kernels.gpu) {
-    linalg::GenericOp scaleOp = rowScaleOps(e, e.tensorOf(x), dim, eps);
-    distributeTokens(scaleOp);
+    linalg::GenericOp scaleOp =
+        rowScaleOps(e, e.tensorOf(x), dim, eps, kernels.vectorize);
     return e.buffer(scaleOp.getResult(0));
   }
   Value scales = memref::AllocOp::create(
@@ -244,24 +248,38 @@ LogicalResult FunctionLowering::lowerRMSNorm(RMSNormOp op) {
     // scales'. Each is distributed on its own: a task of the second that
     // computed its token's scale would need a buffer of its own for it.
     Value xt = op.getInput();
-    linalg::GenericOp scaleOp = rowScaleOps(e, xt, dim, eps);
-    distributeTokens(scaleOp);
+    linalg::GenericOp scaleOp = rowScaleOps(e, xt, dim, eps, kernels.vectorize);
     AffineMap rowsK = b.getMultiDimIdentityMap(2);
     AffineMap rows = e.rowsMap();
+    // An f32 weight (as norm weights are in the files llama.cpp writes) is
+    // an operand, which the vectorizer takes; another format is decoded
+    // element by element in the body.
+    SmallVector<Value> ins{xt, scaleOp.getResult(0)};
+    SmallVector<AffineMap> maps{rowsK, rows};
+    bool gammaIn = w.type == GGMLType::F32 && !w.prepacked;
+    if (gammaIn) {
+      Value row = memref::CollapseShapeOp::create(
+          b, e.loc, w.view, ArrayRef<ReassociationIndices>{{0, 1}});
+      ins.push_back(bufferization::ToTensorOp::create(
+          b, e.loc, RankedTensorType::get({dim}, b.getF32Type()), row,
+          /*restrict=*/true, /*writable=*/false));
+      maps.push_back(
+          AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, b.getContext()));
+    }
+    maps.push_back(rowsK);
     auto norm = linalg::GenericOp::create(
-        b, e.loc, TypeRange{rt}, ValueRange{xt, scaleOp.getResult(0)},
-        ValueRange{e.emptyRows(xt, {dim})},
-        ArrayRef<AffineMap>{rowsK, rows, rowsK},
+        b, e.loc, TypeRange{rt}, ins, ValueRange{e.emptyRows(xt, {dim})}, maps,
         {utils::IteratorType::parallel, utils::IteratorType::parallel},
         [&](OpBuilder &nb, Location l, ValueRange a) {
           Emitter be{nb, l};
-          Value k = linalg::IndexOp::create(nb, l, 1);
+          Value g = gammaIn ? a[2]
+                            : be.weightAt(w, be.idx(0),
+                                          linalg::IndexOp::create(nb, l, 1));
           Value y = arith::MulFOp::create(
-              nb, l, arith::MulFOp::create(nb, l, a[0], a[1]),
-              be.weightAt(w, be.idx(0), k));
+              nb, l, arith::MulFOp::create(nb, l, a[0], a[1]), g);
           linalg::YieldOp::create(nb, l, ValueRange{y});
         });
-    distributeTokens(norm);
+    configureStructured(norm, kernels.vectorize && gammaIn);
     op.getResult().replaceAllUsesWith(norm.getResult(0));
     op.erase();
     return success();

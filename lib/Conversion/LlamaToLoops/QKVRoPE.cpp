@@ -70,10 +70,11 @@ static Operation *soleAttentionUser(QKVRoPEOp op) {
 /// t = pos * exp(i * freqScale): (cos t, -sin t) for even d, (cos t, sin t)
 /// for odd d, (1, 0) where d >= n_rot. The angle is rounded as the GPU
 /// kernels' (storePair below) and llama.rope's. In a prefill the tokens
-/// are distributed, one per task (distributeTokens).
+/// are distributed, one per task, and where `vectorize` each row is
+/// computed in vectors (configureStructured).
 static Value rotationTable(Emitter &e, Value positions, Value seq,
                            int64_t width, int64_t hd, int64_t nRot,
-                           double freqScale) {
+                           double freqScale, bool vectorize) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
@@ -118,7 +119,7 @@ static Value rotationTable(Emitter &e, Value positions, Value seq,
             ValueRange{arith::SelectOp::create(nb, l, first, cosOr1, sinOr0)});
       });
   // A prefill's tokens' rows on every thread.
-  distributeTokens(table);
+  configureStructured(table, vectorize);
   return table.getResult(0);
 }
 
@@ -161,7 +162,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     if (nRot > 0)
       table = rotationTable(e, op.getPositions(), seq,
                             *tiles ? std::lcm(hd, kPackedRows) : hd, hd, nRot,
-                            freqScale);
+                            freqScale, kernels.vectorize);
     auto project = [&](const WeightView &w, RankedTensorType t, bool rope) {
       auto flat = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1) * hd},
                                         t.getElementType());

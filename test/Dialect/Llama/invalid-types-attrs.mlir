@@ -328,3 +328,49 @@ func.func @kernel_config_attribute_kind(%x: tensor<1x64xf32>) -> tensor<1x32xf32
   %y = llama.matmul %x, %w {llama.kernel_config = "avx512"} : (tensor<1x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<1x32xf32>
   return %y : tensor<1x32xf32>
 }
+
+// -----
+
+// kernel_config_c8_vector_sizes_positive
+func.func @kernel_config_c8_vector_sizes_positive(%x: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{vector_sizes must all be >= 1, got [0, 16]}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<1x16xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, vector_sizes = [0, 16]>} {
+  ^bb0(%o: f32):
+    linalg.yield %o : f32
+  } -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+// kernel_config_c8_vector_sizes_gpu
+func.func @kernel_config_c8_vector_sizes_gpu(%x: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{vector_sizes is a CPU choice (block_threads = 0)}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<1x16xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128, vector_sizes = [1, 16]>} {
+  ^bb0(%o: f32):
+    linalg.yield %o : f32
+  } -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+// kernel_config_c8_vector_sizes_loops
+func.func @kernel_config_c8_vector_sizes_loops(%x: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'linalg.generic' op vector_sizes has 1 sizes for 2 loops}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<1x16xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, vector_sizes = [16]>} {
+  ^bb0(%o: f32):
+    linalg.yield %o : f32
+  } -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+// kernel_config_c8_vector_sizes_llama_op
+func.func @kernel_config_c8_vector_sizes_llama_op(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{'llama.matmul' op vector_sizes configures linalg ops (the upstream vectorizer takes those)}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, vector_sizes = [1, 16]>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}

@@ -86,14 +86,13 @@ LogicalResult HParamsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-// kernel_config_c1..c7 (LlamaAttrs.td).
-LogicalResult
-KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                         KernelDispatch dispatch, KernelDot dot,
-                         IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
-                         WeightLayout layout, int64_t prefetch, int64_t kvBlock,
-                         int64_t blockThreads, bool tensorCores, bool rowNorms,
-                         DenseI64ArrayAttr distribute) {
+// kernel_config_c1..c8 (LlamaAttrs.td).
+LogicalResult KernelConfigAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, KernelDispatch dispatch,
+    KernelDot dot, IntDotISA intDot, int64_t tokenBlock, int64_t tileRows,
+    WeightLayout layout, int64_t prefetch, int64_t kvBlock,
+    int64_t blockThreads, bool tensorCores, bool rowNorms,
+    DenseI64ArrayAttr distribute, DenseI64ArrayAttr vectorSizes) {
   if (tokenBlock < 1 || tokenBlock > 32)
     return emitError() << "token_block must be in 1..32, got " << tokenBlock;
   if (tileRows != 0 && tileRows != 16)
@@ -143,6 +142,14 @@ KernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                             "one > 0, got ["
                          << sizes << "]";
   }
+  if (vectorSizes) {
+    ArrayRef<int64_t> sizes = vectorSizes.asArrayRef();
+    if (sizes.empty() || llvm::any_of(sizes, [](int64_t s) { return s < 1; }))
+      return emitError() << "vector_sizes must all be >= 1, got [" << sizes
+                         << "]";
+    if (blockThreads != 0)
+      return emitError() << "vector_sizes is a CPU choice (block_threads = 0)";
+  }
   return success();
 }
 
@@ -168,6 +175,17 @@ LogicalResult LlamaDialect::verifyOperationAttribute(Operation *op,
     size_t loops = tileable.getLoopIteratorTypes().size();
     if (distribute.size() != static_cast<int64_t>(loops))
       return op->emitOpError() << "distribute has " << distribute.size()
+                               << " sizes for " << loops << " loops";
+  }
+  if (DenseI64ArrayAttr sizes = config.getVectorSizes()) {
+    auto tileable = dyn_cast<TilingInterface>(op);
+    if (!tileable || op->getName().getDialectNamespace() != "linalg")
+      return op->emitOpError()
+             << "vector_sizes configures linalg ops (the upstream vectorizer "
+                "takes those)";
+    size_t loops = tileable.getLoopIteratorTypes().size();
+    if (sizes.size() != static_cast<int64_t>(loops))
+      return op->emitOpError() << "vector_sizes has " << sizes.size()
                                << " sizes for " << loops << " loops";
   }
   return success();

@@ -107,6 +107,15 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
       ops are distributed by their own rule (`tile_rows` row tiles, one
       token and KV head) and take none. On such a structured op,
       `dispatch` and `dot` say no more than its body does.
+    * `vector_sizes` (structured ops only, CPUs): the vector tile of each
+      loop of the op's iteration space. `llama-vectorize-structured` tiles
+      the op to these sizes with scf.for (a reduction loop into one partial
+      sum per vector lane, which a final reduction adds up) and turns each
+      tile into vector ops with the upstream linalg vectorizer; absent:
+      scalar loops. `llama-lower-to-loops` writes 16 lanes of f32 along the
+      innermost loop (the largest power of two up to 16 that divides its
+      extent) and 1 along the others for an op of a model op configured
+      `dot = vector` or `scalable`.
 
     Constraints:
     (C1) `token_block` in 1..32 (the AVX-512 float tiles take 24); `tile_rows`
@@ -126,7 +135,10 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
     (C7) `distribute` needs `dispatch = threads`, has no negative size
          and at least one that is not 0; on an op, it needs a
          TilingInterface op outside the llama dialect with one size per
-         loop.
+         loop;
+    (C8) `vector_sizes` are all >= 1 and need a CPU configuration
+         (`block_threads = 0`); on an op, it needs a `linalg` op with
+         one size per loop.
 
     Example (a Q4_0 matmul on AVX-512 VNNI, weights packed at compile
     time; parameters at their default values are not printed):
@@ -152,7 +164,8 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
     DefaultValuedParameter<"int64_t", "0">:$block_threads,
     DefaultValuedParameter<"bool", "false">:$tensor_cores,
     DefaultValuedParameter<"bool", "false">:$row_norms,
-    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$distribute);
+    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$distribute,
+    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$vector_sizes);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
