@@ -157,11 +157,12 @@ def has_avx512_vnni():
 @pytest.mark.parametrize("typ", ["f16", "bf16"])
 def test_float_tiles_match_the_reference(tmp_path, typ):
     """AVX-512 float tiles (16 F16/BF16 rows at a time, token_block 24): a
-    53-token prompt makes two blocks of 24 tokens (gate and up each take a
-    whole block, one after the other), read from the prefill's element-major copy
-    of the activations, and 5 tokens left over that read x in place, times
-    the norm weight as they load it. Both against the numpy reference; where
-    the CPU lacks AVX-512 VNNI the program is only compiled."""
+    53-token prompt makes two blocks of 24 tokens (a plain matmul's tile
+    takes the whole block; gate and up side by side take each half of it),
+    read from the prefill's element-major copy of the activations, and 5
+    tokens left over that read x in place, times the norm weight as they
+    load it. Both against the numpy reference; where the CPU lacks AVX-512
+    VNNI the program is only compiled."""
     gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,
                "--layers", "2", "--kv-heads", "2")
     exe = compile_model(gguf, str(tmp_path / "m"), "--target=avx512-vnni")

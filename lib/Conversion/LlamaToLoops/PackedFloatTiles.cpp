@@ -82,7 +82,8 @@ static Value floatTileColumn(TileBuilder &e, const FloatTile &t, Value kk,
 SmallVector<Value> tiles::floatTileDots(TileBuilder &e,
                                         ArrayRef<FloatTile> tiles, int64_t k,
                                         const PackedActivations &x,
-                                        ArrayRef<Value> toks) {
+                                        ArrayRef<Value> toks,
+                                        std::optional<int64_t> inBlock) {
   OpBuilder &b = e.b;
   // Prepacked tiles: a group of 32 elements per iteration, in steps of 4
   // (an unrolled group outgrows the decoded-instruction cache).
@@ -92,11 +93,14 @@ SmallVector<Value> tiles::floatTileDots(TileBuilder &e,
   auto f32x16 = VectorType::get({kPackedRows}, b.getF32Type());
   SmallVector<Value> inits(tiles.size() * nt,
                            e.splat(f32x16, b.getF32FloatAttr(0)));
-  // A full block of tokens reads them from xf (element-major), others x.
-  bool blocked = x.xf && nt == x.xfTokens;
+  // Tokens of a full block read them from xf (element-major), others x.
+  if (!inBlock && x.xf && nt == x.xfTokens)
+    inBlock = 0;
+  bool blocked = x.xf && inBlock;
   Value sb = blocked ? Value(arith::DivUIOp::create(b, e.loc, toks.front(),
                                                     e.idx(x.xfTokens)))
                      : Value();
+  int64_t t0 = blocked ? *inBlock : 0;
   SmallVector<std::pair<Value, Value>> views; // the prepacked tiles'
   for (const FloatTile &t : tiles)
     if (t.packed)
@@ -113,7 +117,8 @@ SmallVector<Value> tiles::floatTileDots(TileBuilder &e,
       for (auto [t, s] : llvm::enumerate(toks)) {
         Value xs =
             blocked ? memref::LoadOp::create(
-                          b, e.loc, x.xf, ValueRange{sb, kk, e.idx(int64_t(t))})
+                          b, e.loc, x.xf,
+                          ValueRange{sb, kk, e.idx(t0 + int64_t(t))})
                     : memref::LoadOp::create(b, e.loc, x.x, ValueRange{s, kk});
         if (!blocked && x.gamma)
           xs = arith::MulFOp::create(

@@ -272,6 +272,10 @@ static std::optional<int64_t> staticCount(Value seq) {
   return std::nullopt;
 }
 
+/// The token blocks from which two float tiles go side by side, each with
+/// half of the block (emitPackedRowTile).
+static constexpr int64_t kSideBySideTokens = 16;
+
 void mlir::llama::emitPackedRowTile(
     OpBuilder &b, Location loc, IntDotKind kind, bool amx,
     ArrayRef<const WeightView *> ws, int64_t k, const PackedActivations &x,
@@ -293,29 +297,45 @@ void mlir::llama::emitPackedRowTile(
   }
   int64_t nw = ws.size();
   auto emit = [&](ArrayRef<Value> toks) {
-    // A decode step (one token) takes the weights' tiles side by side; a
-    // block of tokens takes them one after the other, each with the whole
-    // block: its sums fill the registers for one tile, and two tiles side
-    // by side with half the block each would also keep both tiles'
-    // operands (and spilled on AVX2).
-    SmallVector<Value> ys;
-    auto dots = [&](ArrayRef<PackedTile> its, ArrayRef<FloatTile> fts) {
-      SmallVector<Value> part = x.xq ? tileDots(e, kind, its, k, x, toks)
-                                     : floatTileDots(e, fts, k, x, toks);
-      ys.append(part.begin(), part.end());
+    // A decode step (one token) takes the weights' tiles side by side. A
+    // block of integer tiles' tokens takes them one after the other, each
+    // with the whole block: its sums fill the registers for one tile, and
+    // two tiles side by side with half the block each would also keep both
+    // tiles' operands (and spilled on AVX2). Two float tiles (SwiGLU's) go
+    // side by side with each half of a block of kSideBySideTokens or more
+    // (AVX-512's 24: 2 x 12 sums, two tiles' weights and a broadcast in 32
+    // registers; AVX2's and NEON's 6 would spill): as many sums, and one
+    // broadcast of a token's element serves both tiles' FMAs (one per FMA
+    // bound the float tiles by the loads, not the FMAs).
+    int64_t nt = toks.size();
+    SmallVector<Value> ys(nw * nt);
+    auto dots = [&](ArrayRef<PackedTile> its, ArrayRef<FloatTile> fts,
+                    int64_t first, int64_t count, int64_t w0) {
+      ArrayRef<Value> some = toks.slice(first, count);
+      SmallVector<Value> part =
+          x.xq ? tileDots(e, kind, its, k, x, some)
+               : floatTileDots(e, fts, k, x, some,
+                               nt == x.xfTokens ? std::optional(first)
+                                                : std::nullopt);
+      for (int64_t i = 0; i < int64_t(its.size() + fts.size()); ++i)
+        for (int64_t t = 0; t < count; ++t)
+          ys[(w0 + i) * nt + first + t] = part[i * count + t];
     };
-    if (toks.size() == 1)
-      dots(tiles, floatTiles);
+    if (nt == 1)
+      dots(tiles, floatTiles, 0, 1, 0);
     else if (x.xq)
-      for (const PackedTile &t : tiles)
-        dots({t}, {});
+      for (auto [i, t] : llvm::enumerate(tiles))
+        dots({t}, {}, 0, nt, i);
+    else if (floatTiles.size() == 2 && nt % 2 == 0 && nt >= kSideBySideTokens)
+      for (int64_t half : {int64_t(0), nt / 2})
+        dots({}, floatTiles, half, nt / 2, 0);
     else
-      for (const FloatTile &t : floatTiles)
-        dots({}, {t});
+      for (auto [i, t] : llvm::enumerate(floatTiles))
+        dots({}, {t}, 0, nt, i);
     for (auto [t, s] : llvm::enumerate(toks)) {
       SmallVector<Value> per;
       for (int64_t i = 0; i < nw; ++i)
-        per.push_back(ys[i * toks.size() + t]);
+        per.push_back(ys[i * nt + t]);
       store(s, per);
     }
   };

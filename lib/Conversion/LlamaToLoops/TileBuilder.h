@@ -18,6 +18,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <optional>
+
 namespace mlir::llama::tiles {
 
 struct TileBuilder {
@@ -175,10 +177,13 @@ struct FloatTile {
 Value packFloatTile(TileBuilder &e, const WeightView &w, int64_t k, Value r0);
 
 /// The 16-row dot products of every float tile with tokens `toks`, one
-/// vector<16xf32> per (tile, token), tile-major.
+/// vector<16xf32> per (tile, token), tile-major. `inBlock`: toks are
+/// consecutive tokens of one block of xf from its token `inBlock` on (read
+/// from xf); none: a whole block of xf where toks has its size, else x.
 SmallVector<Value> floatTileDots(TileBuilder &e, ArrayRef<FloatTile> tiles,
                                  int64_t k, const PackedActivations &x,
-                                 ArrayRef<Value> toks);
+                                 ArrayRef<Value> toks,
+                                 std::optional<int64_t> inBlock = {});
 
 } // namespace mlir::llama::tiles
 
