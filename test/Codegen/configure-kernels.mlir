@@ -76,19 +76,21 @@
 
 // AVX-512 without VNNI takes the AVX2 dot instructions in the same tiles,
 // 4 tokens per block (24 for float tiles) in 32 registers, 8 in the row
-// kernel.
+// kernel. A float tile block of 24 takes two tiles side by side: a matmul
+// of one float weight (32 rows here) gets tasks of two tiles.
 // AVX512-LABEL: func.func @configs
 // AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx2, token_block = 4, tile_rows = 16>} {{.*}}q4_0
-// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16>} {{.*}}f16
+// AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, distribute = [0, 32]>} {{.*}}f16
 // AVX512: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 
 // AVX-512 VNNI has 16-row tiles for Q4_0 and Q6_K (integer) and F16
 // (float), not for 24 rows. Float tiles need no registers to decode: 24
-// tokens per block.
+// tokens per block, and tasks of two tiles (AVX512 above). The avx2 row's
+// float blocks of 6 keep tasks of one tile (AVX2 above).
 // VNNI-LABEL: func.func @configs
 // VNNI: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q4_0
-// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16>} {{.*}}f16
+// VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, distribute = [0, 32]>} {{.*}}f16
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q6_k
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 // VNNI: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
@@ -102,7 +104,7 @@
 // PF8K: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 8192>} {{.*}}q4_0
 // PACKW-LABEL: func.func @configs
 // PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}q4_0
-// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864>} {{.*}}f16
+// PACKW: llama.matmul {{.*}}tile_rows = 16, layout = rows16, prefetch = 36864, distribute = [0, 32]>} {{.*}}f16
 // PACKW: llama.matmul {{.*}}<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0
 
 // With AMX the integer tiles multiply in tile registers (dot = amx); the
@@ -110,7 +112,7 @@
 // AMX-LABEL: func.func @configs
 // AMX: llama.embedding {{.*}}<dispatch = threads, dot = vector>}
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = 4608>} {{.*}}q4_0
-// AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, layout = rows16, prefetch = 4608>} {{.*}}f16
+// AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, layout = rows16, prefetch = 4608, distribute = [0, 32]>} {{.*}}f16
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16, layout = rows16, prefetch = 4608>} {{.*}}q6_k
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = vector, token_block = 8>} {{.*}}f32
 // AMX: llama.matmul {{.*}}<dispatch = threads, dot = amx, int_dot = avx512vnni, token_block = 8, tile_rows = 16>} {{.*}}q8_0

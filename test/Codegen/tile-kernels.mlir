@@ -22,6 +22,23 @@ func.func @tile_rows(%w: memref<64x36xi8>, %xq: tensor<?x64xi8>, %xd: tensor<?x2
 
 // -----
 
+// The configuration's `distribute` sets the task: [0, 32] (the CPU table's
+// choice for float tiles of one weight on AVX-512) takes two row tiles per
+// iteration, 64 rows in 2, the weight's rows16 view from tile 2 i on.
+// CHECK-LABEL: func.func @distribute_kernel_matmul
+// CHECK: scf.forall (%[[I:.*]]) in (2) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: %[[R0:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: %[[TILE:.*]] = arith.divui %[[R0]], %c16
+// CHECK: memref.subview %{{.*}}[%[[TILE]], 0, 0] [%{{.*}}, 2, 1024] [1, 1, 1] : memref<4x2x1024xi8>
+// CHECK: %[[T:.*]] = tensor.extract_slice %[[O]][0, %[[R0]]] [%{{.*}}, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+// CHECK: llama.kernel_matmul none {{.*}}outs(%[[T]] : tensor<?x32xf32>) {{.*}}distribute = [0, 32]>{{.*}} -> tensor<?x32xf32>
+func.func @distribute_kernel_matmul(%w: memref<4x2x1024xi8>, %x: tensor<?x64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = llama.kernel_matmul none weights(%w : memref<4x2x1024xi8>) x(%x : tensor<?x64xf32>) outs(%init : tensor<?x64xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, layout = rows16, distribute = [0, 32]>} -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
 // Weights prepacked at compile time (layout = rows16) are viewed as
 // [tiles, groups, bytes]: a row tile views each from its tile on, gate
 // and up side by side; the residual accumulation of a decode step keeps its one

@@ -41,6 +41,35 @@ func.func @tiles_swiglu_rows16(%g: memref<2x2x288xi8>, %u: memref<2x2x288xi8>, %
 
 // -----
 
+// A task of two row tiles of one F16 weight (distribute = [0, 32]) with
+// blocks of 24 tokens: the two tiles side by side, each half of a block at
+// a time (12 tokens x 2 tiles = 24 sums), one load of each tile's 16
+// weights per element, stores of rows 0-15 and 16-31 per token.
+// negative_: blocks of 6 tokens (AVX2's) keep one tile at a time (a loop
+// over the task's two tiles).
+// CHECK-LABEL: func.func @float_tile_pairs
+// CHECK: %[[R1:.*]] = arith.addi %[[R0:.*]], %c16{{.*}} : index
+// CHECK: %[[T0:.*]] = arith.divui %[[R0]], %c16
+// CHECK: %[[T1:.*]] = arith.divui %[[R1]], %c16
+// CHECK-NOT: step %c16
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c32{{.*}} step %c4{{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.load %{{.*}}[%[[T0]], %{{.*}}, %{{.*}}] : memref<2x2x1024xi8>, vector<32xi8>
+// CHECK: vector.load %{{.*}}[%[[T1]], %{{.*}}, %{{.*}}] : memref<2x2x1024xi8>, vector<32xi8>
+// CHECK: vector.store %[[Y:.*]]#0, %{{.*}}[%{{.*}}, %[[R0]]] : memref<?x32xf32>, vector<16xf32>
+// CHECK: vector.store %[[Y]]#12, %{{.*}}[%{{.*}}, %[[R1]]] : memref<?x32xf32>, vector<16xf32>
+// CHECK-LABEL: func.func @negative_float_tile_pairs_small_block
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c32{{.*}} step %c16
+func.func @float_tile_pairs(%w: memref<2x2x1024xi8>, %x: memref<?x64xf32>, %xf: memref<?x64x24xf32>, %out: memref<?x32xf32>) {
+  llama.kernel_matmul none weights(%w : memref<2x2x1024xi8>) x(%x : memref<?x64xf32>) xf(%xf : memref<?x64x24xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, layout = rows16, distribute = [0, 32]>}
+  return
+}
+func.func @negative_float_tile_pairs_small_block(%w: memref<2x2x1024xi8>, %x: memref<?x64xf32>, %xf: memref<?x64x6xf32>, %out: memref<?x32xf32>) {
+  llama.kernel_matmul none weights(%w : memref<2x2x1024xi8>) x(%x : memref<?x64xf32>) xf(%xf : memref<?x64x6xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16, layout = rows16, distribute = [0, 32]>}
+  return
+}
+
+// -----
+
 // Each tile's steps promise their format's largest stored quant: Q5_0's
 // quants + 16 take 5 bits (lhs_max = 31); Q8_0's, + 128, take 8 and are
 // flipped back to signed on AVX2 (lhs_signed, no lhs_max).

@@ -21,6 +21,12 @@ constexpr int64_t kDotLanes = 16;
 constexpr int64_t kIntDotBlock = 32;
 /// Rows per packed tile: one int32 (or f32) lane of a 512-bit vector each.
 constexpr int64_t kPackedRows = 16;
+/// The float tiles' token blocks from which two tiles go side by side, each
+/// with half of the block (AVX-512's 24 tokens: 2 x 12 sums, two tiles'
+/// weights and a broadcast in 32 registers; AVX2's and NEON's 6 would
+/// spill): SwiGLU's gate and up, and the two row tiles of a task of 32
+/// rows (`distribute = [0, 32]`, the CPU table's choice for such blocks).
+constexpr int64_t kSideBySideTokens = 16;
 /// Elements of the units a GPU warp's lane takes (a piece of an f32/f16/bf16
 /// row, a part of a quantized block).
 constexpr int64_t kWarpPiece = 8;

@@ -20,10 +20,12 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
     The configured kernel ops on tensors are tiled with the upstream
     `scf::tileUsingSCF`, loops of type `scf.forall` (normalized: from 0 by
     1), so each iteration is one parallel task:
-    * `llama.kernel_matmul` by its row step: tile sizes `[0, step]` (all
-      tokens; `step` = the configuration's `tile_rows` for packed tiles, 1
-      row for row kernels, 2 for their RoPE pairs), a one-dimensional
-      forall over the row tiles;
+    * `llama.kernel_matmul` by its configuration's `distribute`
+      ([tokens, rows], e.g. `[0, 32]`: two packed tiles per task), else by
+      its row step: tile sizes `[0, step]` (all tokens; `step` = the
+      configuration's `tile_rows` for packed tiles, 1 row for row kernels,
+      2 for their RoPE pairs), a one-dimensional forall over the row
+      tiles;
     * `llama.kernel_attention` by `[1, 1]`: a two-dimensional forall over
       (tokens, KV heads), each iteration one token (in outside-in order
       where the op has `outside_in`) and the query heads of one KV head.

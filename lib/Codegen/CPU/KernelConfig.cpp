@@ -124,7 +124,7 @@ StringRef mlir::llama::manifestIntDotName(IntDotISA isa) {
 static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
                                   const CPUKernelOptions &o) {
   auto make = [&](IntDotISA isa, int64_t block, int64_t tiles,
-                  int64_t kvBlock = 1) {
+                  int64_t kvBlock = 1, DenseI64ArrayAttr distribute = {}) {
     // AMX multiplies integer tiles only; everything else is `vector`.
     KernelDot dot = t.dot;
     if (dot == KernelDot::AMX && (!tiles || isa == IntDotISA::None))
@@ -133,7 +133,7 @@ static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
                                  isa, block, tiles, WeightLayout::GGUF,
                                  /*prefetch=*/0, kvBlock,
                                  /*blockThreads=*/0, /*tensorCores=*/false,
-                                 /*rowNorms=*/false, /*distribute=*/nullptr,
+                                 /*rowNorms=*/false, distribute,
                                  /*vectorSizes=*/nullptr);
   };
   if (isa<GQAAttentionOp>(op))
@@ -165,8 +165,15 @@ static KernelConfigAttr cpuConfig(Operation *op, const CPUKernelTarget &t,
                   : !tiles     ? t.tokenBlock
                   : quantize   ? t.intTileTokens
                                : t.floatTileTokens;
+  // Float tiles of one weight in blocks that take two tiles side by side:
+  // tasks of two tiles (32 rows), which the kernel multiplies as a pair.
+  DenseI64ArrayAttr pairs;
+  if (tiles && !quantize && ws.size() == 1 &&
+      rows(ws[0]) % (2 * kPackedRows) == 0 && block >= kSideBySideTokens)
+    pairs = DenseI64ArrayAttr::get(op->getContext(), {0, 2 * kPackedRows});
   return make(quantize ? t.intDot : IntDotISA::None,
-              tiles || blocked ? block : 1, tiles ? kPackedRows : 0);
+              tiles || blocked ? block : 1, tiles ? kPackedRows : 0,
+              /*kvBlock=*/1, pairs);
 }
 
 /// The weights read in the rows16 layout, by name: Q8_0, Q4_0, F16 and BF16

@@ -33,13 +33,17 @@ using namespace mlir::llama;
 namespace {
 
 /// The tile sizes of a configured op, one per dimension of its iteration
-/// space (0: untiled), or none for other ops: all tokens and the row step
-/// of llama.kernel_matmul (its tile_rows, or 1 or 2 rows for row kernels);
-/// one token and one KV head of llama.kernel_attention; the configuration's
-/// `distribute` of a structured op.
+/// space (0: untiled), or none for other ops: llama.kernel_matmul's
+/// `distribute`, else all tokens and its row step (its tile_rows, or 1 or 2
+/// rows for row kernels); one token and one KV head of
+/// llama.kernel_attention; the configuration's `distribute` of a
+/// structured op.
 SmallVector<int64_t> tileSizesOf(Operation *op) {
-  if (auto m = dyn_cast<KernelMatmulOp>(op))
+  if (auto m = dyn_cast<KernelMatmulOp>(op)) {
+    if (DenseI64ArrayAttr sizes = m.getKernelConfig().getDistribute())
+      return llvm::to_vector(sizes.asArrayRef());
     return {0, m.getRowStep()};
+  }
   if (isa<KernelAttentionOp>(op))
     return {1, 1};
   if (auto c = op->getAttrOfType<KernelConfigAttr>(KernelConfigAttr::kAttrName))

@@ -196,13 +196,26 @@ LogicalResult lowerKernelMatmul(KernelMatmulOp op) {
   SmallVector<int64_t> swapPairs;
   for (int64_t i = 0; i < kPackedRows; ++i)
     swapPairs.push_back(i ^ 1);
+  // A task of whole pairs of row tiles of one float weight (the CPU table's
+  // `distribute = [0, 32]`) with token blocks of kSideBySideTokens or more
+  // multiplies each pair side by side (emitPackedRowTile): the block's
+  // broadcasts serve both tiles.
+  bool pairs = ws.size() == 1 && !x.xq && epilogue == TileEpilogue::None &&
+               n % (2 * kPackedRows) == 0 &&
+               config.getTokenBlock() >= kSideBySideTokens;
   auto tile = [&](Value r0) {
     Value col;
     if (rot)
       col = width == n ? r0 : arith::RemUIOp::create(b, loc, r0, e.idx(width));
+    SmallVector<const WeightView *> tws(ws);
+    SmallVector<Value> r0s(ws.size(), r0);
+    if (pairs) {
+      tws.push_back(ws.front());
+      r0s.push_back(arith::AddIOp::create(b, loc, r0, e.idx(kPackedRows)));
+    }
     emitPackedRowTile(
         b, loc, packedDotKind(config.getIntDot()),
-        config.getDot() == KernelDot::AMX, ws, k, x, r0, seq,
+        config.getDot() == KernelDot::AMX, tws, k, x, r0s, seq,
         config.getTokenBlock(), config.getPrefetch(),
         [&](Value s, ArrayRef<Value> ys) {
           if (epilogue == TileEpilogue::RoPE) {
@@ -221,13 +234,15 @@ LogicalResult lowerKernelMatmul(KernelMatmulOp op) {
             return;
           }
           if (epilogue == TileEpilogue::None) {
-            Value y = ys[0];
-            if (accumulate)
-              y = arith::AddFOp::create(
-                  b, loc,
-                  vector::LoadOp::create(b, loc, vt, out, ValueRange{s, r0}),
-                  y);
-            vector::StoreOp::create(b, loc, y, out, ValueRange{s, r0});
+            for (auto [tileY, at] : llvm::zip_equal(ys, r0s)) {
+              Value y = tileY;
+              if (accumulate)
+                y = arith::AddFOp::create(
+                    b, loc,
+                    vector::LoadOp::create(b, loc, vt, out, ValueRange{s, at}),
+                    y);
+              vector::StoreOp::create(b, loc, y, out, ValueRange{s, at});
+            }
             return;
           }
           // silu(g) * u on the 16 lanes.
@@ -235,7 +250,7 @@ LogicalResult lowerKernelMatmul(KernelMatmulOp op) {
                                   ValueRange{s, r0});
         });
   };
-  forEachStep(e, n, kPackedRows, tile);
+  forEachStep(e, n, pairs ? 2 * kPackedRows : kPackedRows, tile);
   op->erase();
   return success();
 }

@@ -272,20 +272,16 @@ static std::optional<int64_t> staticCount(Value seq) {
   return std::nullopt;
 }
 
-/// The token blocks from which two float tiles go side by side, each with
-/// half of the block (emitPackedRowTile).
-static constexpr int64_t kSideBySideTokens = 16;
-
 void mlir::llama::emitPackedRowTile(
     OpBuilder &b, Location loc, IntDotKind kind, bool amx,
     ArrayRef<const WeightView *> ws, int64_t k, const PackedActivations &x,
-    Value r0, Value seq, int64_t tokenBlock, int64_t prefetch,
+    ArrayRef<Value> r0s, Value seq, int64_t tokenBlock, int64_t prefetch,
     function_ref<void(Value s, ArrayRef<Value> ys)> store) {
   TileBuilder e{b, loc, prefetch};
   // Integer tiles with quantized activations, otherwise f16/bf16 tiles.
   SmallVector<PackedTile> tiles;
   SmallVector<FloatTile> floatTiles;
-  for (const WeightView *w : ws) {
+  for (auto [w, r0] : llvm::zip_equal(ws, r0s)) {
     if (x.xq)
       tiles.push_back(w->prepacked ? prepackedTile(e, *w, r0)
                                    : packTile(e, *w, k, r0));
@@ -301,12 +297,11 @@ void mlir::llama::emitPackedRowTile(
     // block of integer tiles' tokens takes them one after the other, each
     // with the whole block: its sums fill the registers for one tile, and
     // two tiles side by side with half the block each would also keep both
-    // tiles' operands (and spilled on AVX2). Two float tiles (SwiGLU's) go
-    // side by side with each half of a block of kSideBySideTokens or more
-    // (AVX-512's 24: 2 x 12 sums, two tiles' weights and a broadcast in 32
-    // registers; AVX2's and NEON's 6 would spill): as many sums, and one
-    // broadcast of a token's element serves both tiles' FMAs (one per FMA
-    // bound the float tiles by the loads, not the FMAs).
+    // tiles' operands (and spilled on AVX2). Two float tiles (SwiGLU's, or
+    // two row tiles of one weight) go side by side with each half of a
+    // block of kSideBySideTokens or more: as many sums, and one broadcast
+    // of a token's element serves both tiles' FMAs (one per FMA bound the
+    // float tiles by the loads, not the FMAs).
     int64_t nt = toks.size();
     SmallVector<Value> ys(nw * nt);
     auto dots = [&](ArrayRef<PackedTile> its, ArrayRef<FloatTile> fts,

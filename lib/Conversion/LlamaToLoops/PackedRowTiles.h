@@ -62,12 +62,14 @@ inline int64_t tileTokens(int64_t tokenBlock) {
   return std::max<int64_t>(1, tokenBlock);
 }
 
-/// Rows [r0, r0 + 16) of each weight of `ws` (all n x k; canPackRows with
+/// Rows [r0s[i], r0s[i] + 16) of each weight ws[i] (all n x k; canPackRows with
 /// quantized activations, canPackFloatRows without; read in place where
 /// the weight is prepacked, otherwise packed first),
 /// multiplied with every token s in [0, seq) of `x`, `tokenBlock` tokens at
-/// a time (the weights one after the other, each with the whole block; a
-/// single token takes them side by side): calls store(s, ys) with ys[i] the
+/// a time (integer tiles one after the other, each with the whole block; two
+/// float tiles side by side, each with half of a block of
+/// kSideBySideTokens or more; a single token takes them all side by side):
+/// calls store(s, ys) with ys[i] the
 /// vector<16xf32> of the 16 dot products of ws[i] (times the token's norm
 /// scale). Prepacked tiles are prefetched `prefetch` bytes ahead of their
 /// loads (0: not at all). With `amx`, integer tiles multiply blocks of 16
@@ -79,8 +81,8 @@ inline int64_t tileTokens(int64_t tokenBlock) {
 /// hold f32, 64 K bytes.
 void emitPackedRowTile(OpBuilder &b, Location loc, IntDotKind kind, bool amx,
                        ArrayRef<const WeightView *> ws, int64_t k,
-                       const PackedActivations &x, Value r0, Value seq,
-                       int64_t tokenBlock, int64_t prefetch,
+                       const PackedActivations &x, ArrayRef<Value> r0s,
+                       Value seq, int64_t tokenBlock, int64_t prefetch,
                        function_ref<void(Value s, ArrayRef<Value> ys)> store);
 
 } // namespace mlir::llama

@@ -261,6 +261,22 @@ func.func @kernel_matmul_c7_xf_k(%g: memref<32x64xi16>, %x: memref<?x64xf32>, %x
 
 // -----
 
+func.func @kernel_matmul_c8_distribute_rows(%g: memref<48x64xi16>, %x: memref<?x64xf32>, %out: memref<?x48xf32>) {
+  // expected-error @+1 {{'llama.kernel_matmul' op distribute must be [tokens, rows] with rows a multiple of the row step 16 that divides N = 48 and tokens 0, or 1 without xt and xf; got [0, 32]}}
+  llama.kernel_matmul none weights(%g : memref<48x64xi16>) x(%x : memref<?x64xf32>) outs(%out : memref<?x48xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 24, tile_rows = 16, distribute = [0, 32]>}
+  return
+}
+
+// -----
+
+func.func @kernel_matmul_c8_distribute_blocked_tokens(%g: memref<32x64xi16>, %x: memref<?x64xf32>, %xf: memref<?x64x6xf32>, %out: memref<?x32xf32>) {
+  // expected-error @+1 {{'llama.kernel_matmul' op distribute must be [tokens, rows] with rows a multiple of the row step 16 that divides N = 32 and tokens 0, or 1 without xt and xf; got [1, 16]}}
+  llama.kernel_matmul none weights(%g : memref<32x64xi16>) x(%x : memref<?x64xf32>) xf(%xf : memref<?x64x6xf32>) outs(%out : memref<?x32xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, token_block = 6, tile_rows = 16, distribute = [1, 16]>}
+  return
+}
+
+// -----
+
 func.func @kernel_matmul_c6_mixed_buffers(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %init: memref<1x16xf32>) {
   // expected-error @+1 {{'llama.kernel_matmul' op the activations must be buffers exactly when init is one}}
   llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) outs(%init : memref<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector>}

@@ -303,10 +303,30 @@ func.func @kernel_config_c7_distribute_loops(%x: tensor<?x4xf32>) -> tensor<?x4x
 // -----
 
 // kernel_config_c7_distribute_llama_op
-func.func @kernel_config_c7_distribute_llama_op(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+func.func @kernel_config_c7_distribute_llama_op(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %w = llama.weight "w" : !llama.weight<64xf32>
+  // expected-error @+1 {{'llama.rms_norm' op distribute configures structured ops outside the llama dialect and the matmuls}}
+  %y = llama.rms_norm %x, %w {epsilon = 1.0e-05 : f32, llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>} : (tensor<?x64xf32>, !llama.weight<64xf32>) -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// kernel_config_c7_distribute_matmul_rows
+func.func @kernel_config_c7_distribute_matmul_rows(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
   %w = llama.weight "w" : !llama.weight<32x64xq4_0>
-  // expected-error @+1 {{'llama.matmul' op distribute configures structured ops outside the llama dialect}}
-  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1, 0]>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  // expected-error @+1 {{'llama.matmul' op distribute of a matmul is [tokens, rows] with tokens 0 or 1 and rows a positive multiple of 16, got [0, 8]}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx512vnni, token_block = 8, tile_rows = 16, distribute = [0, 8]>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// kernel_config_c7_distribute_matmul_sizes
+func.func @kernel_config_c7_distribute_matmul_sizes(%x: tensor<?x64xf32>) -> tensor<?x32xf32> {
+  %w = llama.weight "w" : !llama.weight<32x64xq4_0>
+  // expected-error @+1 {{'llama.matmul' op distribute of a matmul is [tokens, rows] with tokens 0 or 1 and rows a positive multiple of 1, got [2, 4]}}
+  %y = llama.matmul %x, %w {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [2, 4]>} : (tensor<?x64xf32>, !llama.weight<32x64xq4_0>) -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
 

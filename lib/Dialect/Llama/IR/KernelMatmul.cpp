@@ -111,6 +111,17 @@ LogicalResult KernelMatmulOp::verify() {
   } else if (!getResult().empty()) {
     return emitOpError("a buffer init takes no result");
   }
+  // (C8)
+  if (DenseI64ArrayAttr distribute = getKernelConfig().getDistribute()) {
+    ArrayRef<int64_t> sizes = distribute.asArrayRef();
+    if (sizes.size() != 2 || sizes[1] <= 0 || sizes[1] % step != 0 ||
+        init.getDimSize(1) % sizes[1] != 0 || sizes[0] > 1 ||
+        (sizes[0] == 1 && (getXt() || getXf())))
+      return emitOpError("distribute must be [tokens, rows] with rows a "
+                         "multiple of the row step ")
+             << step << " that divides N = " << init.getDimSize(1)
+             << " and tokens 0, or 1 without xt and xf; got [" << sizes << "]";
+  }
   // (C5)
   bool rope = getEpilogue() == TileEpilogue::RoPE;
   if (rope != bool(getRotation()))

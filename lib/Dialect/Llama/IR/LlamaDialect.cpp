@@ -166,11 +166,25 @@ LogicalResult LlamaDialect::verifyOperationAttribute(Operation *op,
     return op->emitOpError() << "kv_block > 1 configures a "
                                 "llama.gqa_attention only";
   if (DenseI64ArrayAttr distribute = config.getDistribute()) {
+    // The matmuls that become llama.kernel_matmul on CPUs carry it to
+    // their kernel ops: [tokens, rows] per task (KernelMatmulOp's C8).
+    if (isa<MatmulOp, MatmulSwiGLUOp, QKVRoPEOp>(op)) {
+      ArrayRef<int64_t> sizes = distribute.asArrayRef();
+      int64_t step = std::max<int64_t>(1, config.getTileRows());
+      if (sizes.size() != 2 || sizes[0] > 1 || sizes[1] <= 0 ||
+          sizes[1] % step != 0)
+        return op->emitOpError()
+               << "distribute of a matmul is [tokens, rows] with tokens 0 "
+                  "or 1 and rows a positive multiple of "
+               << step << ", got [" << sizes << "]";
+      return success();
+    }
     auto tileable = dyn_cast<TilingInterface>(op);
     if (!tileable || isa<LlamaDialect>(op->getDialect()))
       return op->emitOpError()
              << "distribute configures structured ops outside the llama "
-                "dialect (the llama kernel ops are distributed by their "
+                "dialect and the matmuls (llama.matmul, matmul_swiglu, "
+                "qkv_rope; the other llama ops are distributed by their "
                 "own rule)";
     size_t loops = tileable.getLoopIteratorTypes().size();
     if (distribute.size() != static_cast<int64_t>(loops))

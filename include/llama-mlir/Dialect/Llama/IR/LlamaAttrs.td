@@ -99,14 +99,20 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
       parallel loops), `tensor_cores` (prefill GEMMs on nvgpu.mma.sync),
       `row_norms` (in a decode step, quantized rows' warps compute their
       RMSNorm scale themselves).
-    * `distribute` (structured ops only: the `linalg` ops that
-      `llama-lower-to-loops` writes, such as a prefill's RMSNorm scales and
-      embedding rows): the tile size of each loop of the op's iteration
-      space that `llama-tile-kernels` distributes over the thread pool
-      (0: not distributed); absent: not distributed. The `llama` kernel
-      ops are distributed by their own rule (`tile_rows` row tiles, one
-      token and KV head) and take none. On such a structured op,
-      `dispatch` and `dot` say no more than its body does.
+    * `distribute`: the tile size of each loop of an op's iteration space
+      that `llama-tile-kernels` distributes over the thread pool (0: not
+      distributed). On the structured ops that `llama-lower-to-loops`
+      writes (a prefill's RMSNorm scales and embedding rows) one size per
+      loop; absent: not distributed; on such an op `dispatch` and `dot`
+      say no more than its body does. On `llama.matmul`,
+      `llama.matmul_swiglu` and `llama.qkv_rope` (carried to their
+      `llama.kernel_matmul`s) [tokens, rows] per task; absent: all tokens
+      and the row step (`tile_rows`, or the row kernels' 1 or 2 rows). The
+      CPU table gives a matmul of one float weight in tiles whose token
+      block has 16 tokens or more `[0, 32]`: two tiles per task, which the
+      kernel multiplies side by side. The other `llama` ops are
+      distributed by their own rule (one token and KV head of an
+      attention) and take none.
     * `vector_sizes` (structured ops only, CPUs): the vector tile of each
       loop of the op's iteration space. `llama-vectorize-structured` tiles
       the op to these sizes with scf.for (a reduction loop into one partial
@@ -135,7 +141,8 @@ def Llama_KernelConfigAttr : AttrDef<Llama_Dialect, "KernelConfig"> {
     (C7) `distribute` needs `dispatch = threads`, has no negative size
          and at least one that is not 0; on an op, it needs a
          TilingInterface op outside the llama dialect with one size per
-         loop;
+         loop, or a matmul (above) with [tokens, rows]: tokens 0 or 1,
+         rows a positive multiple of `tile_rows` (where not 0);
     (C8) `vector_sizes` are all >= 1 and need a CPU configuration
          (`block_threads = 0`); on an op, it needs a `linalg` op with
          one size per loop.

@@ -77,8 +77,10 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
     and a buffer after it (then the op has no result and writes `init`).
 
     The iteration space is (tokens, rows), both parallel
-    (`TilingInterface`): `llama-tile-kernels` tiles the rows by the row
-    step into an `scf.forall`, and a tile slices `init` and the per-token
+    (`TilingInterface`): `llama-tile-kernels` tiles it by the
+    configuration's `distribute` ([tokens, rows] per task), by default all
+    tokens and the row step, into an `scf.forall`, and a tile slices `init`
+    and the per-token
     operands and views each weight from the tile's first row to its end
     (the op reads a weight's first N rows; the packed tiles' software
     prefetch reaches into the next tile). On buffers,
@@ -104,7 +106,10 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
          same for both); the activations are buffers exactly when `init`
          is one;
     (C7) `xf` is f32 [blocks, K, T] with the K of `x` and T the
-         configuration's `token_block` (the blocks the tiles read from it).
+         configuration's `token_block` (the blocks the tiles read from it);
+    (C8) the configuration's `distribute`, where given, is [tokens, rows]:
+         rows a positive multiple of the row step that divides N, tokens
+         0 (all) or, without `xt` and `xf` (tokens in blocks), 1.
 
     Example (a Q4_0 decode step on AVX-512 VNNI, with its residual add):
     ```mlir
