@@ -94,8 +94,6 @@ SmallVector<Value> tiles::floatTileDots(TileBuilder &e,
   SmallVector<Value> inits(tiles.size() * nt,
                            e.splat(f32x16, b.getF32FloatAttr(0)));
   // Tokens of a full block read them from xf (element-major), others x.
-  if (!inBlock && x.xf && nt == x.xfTokens)
-    inBlock = 0;
   bool blocked = x.xf && inBlock;
   Value sb = blocked ? Value(arith::DivUIOp::create(b, e.loc, toks.front(),
                                                     e.idx(x.xfTokens)))

@@ -179,11 +179,11 @@ Value packFloatTile(TileBuilder &e, const WeightView &w, int64_t k, Value r0);
 /// The 16-row dot products of every float tile with tokens `toks`, one
 /// vector<16xf32> per (tile, token), tile-major. `inBlock`: toks are
 /// consecutive tokens of one block of xf from its token `inBlock` on (read
-/// from xf); none: a whole block of xf where toks has its size, else x.
+/// from xf); none: tokens read from x.
 SmallVector<Value> floatTileDots(TileBuilder &e, ArrayRef<FloatTile> tiles,
                                  int64_t k, const PackedActivations &x,
                                  ArrayRef<Value> toks,
-                                 std::optional<int64_t> inBlock = {});
+                                 std::optional<int64_t> inBlock);
 
 } // namespace mlir::llama::tiles
 
