@@ -8,7 +8,9 @@ gqa_attention or fused_projections (matmul with an RMSNorm prologue, qkv_rope wi
 without one). Weights are real GGUF
 tensors (written by `llama-gguf gen` in every type), embedded in the test
 module as a byte constant that plays the mapped file; the op function gets
-the runtime ABI from llama-lower-to-loops and @main calls it. The result is
+the runtime ABI from llama-lower-to-loops and @main calls it (the many
+cases of the integer-dot matmuls and of the fused ops in one module per
+weight type: Batch). The result is
 printed with printMemrefF32 (6 significant digits) and compared with
 llama_ref.ops under |error| <= 2e-5 * max(1, |reference|).
 """
@@ -68,67 +70,125 @@ def ttype(shape, elt):
     return "tensor<" + "x".join(map(str, shape)) + f"x{elt}>"
 
 
-def run(op_src, args, out_shape, offsets=(0,),
-        lower=("--llama-to-loops-pipeline",), dynamic=False):
-    """Lowers `op_src` (func @op), calls it from @main with `args` (a list of
-    (shape, elt, data) globals; the first is the weight file bytes, holding
-    the weights at `offsets` in the order the op function names them) and
-    returns the printed result. `dynamic`: @op takes every argument and
-    result with a dynamic first dimension (a token count)."""
+LOWER = ("--llama-to-loops-pipeline",)
+
+
+def lower_all(srcs, lower=LOWER):
+    """Each of `srcs` (a module with func @op) lowered by `lower`, in one
+    llama-opt run (attributes printed in place: lower_case puts the cases in
+    one module, where aliases of two cases would clash)."""
+    sep = "// -----"
+    out = sh(LLAMA_OPT, *lower, "--split-input-file",
+             "--mlir-print-local-scope", input=f"\n{sep}\n".join(srcs)).split(sep)
+    assert len(out) == len(srcs), out[-1][-2000:]
+    return out
+
+
+def lower_case(i, lowered, args, out_shape, offsets=(0,), dynamic=False):
+    """Case `i` of a test module, from `lowered` (the lowered func @op): the
+    function as @op<i>, its arguments as globals @g<i>_<k> (the first
+    is the weight file bytes, holding the weights at `offsets` in the order
+    the op function names them) and the lines of @main that call it and
+    print its result. `dynamic`: @op takes every argument and result with a
+    dynamic first dimension (a token count)."""
     def dyn(shape, elt):
         return mtype(("?",) + tuple(shape[1:]), elt)
-    lowered = sh(LLAMA_OPT, *lower, input=op_src)
-    body = lowered.rstrip()
-    assert body.endswith("}")
-    glob, call = [], []
+    head, inner = lowered.strip().split("\n", 1)
+    assert head.startswith("module") and inner.endswith("}"), lowered[:200]
+    func = re.sub(r"@op\b", f"@op{i}", inner[:-1])
+    p = f"%s{i}_"
+    glob, main = [], []
     for k, (shape, elt, data) in enumerate(args):
-        glob.append(f'memref.global "private" constant @g{k} : '
+        glob.append(f'memref.global "private" constant @g{i}_{k} : '
                     f'{mtype(shape, elt)} = {dense(data, elt)} {{alignment = 64}}')
-    main = ["func.func private @printMemrefF32(memref<*xf32>)",
-            "func.func @main() {",
-            "  %c0 = arith.constant 0 : index",
-            "  %z = arith.constant 0 : i64",
-            f"  %f = memref.get_global @g0 : {mtype(args[0][0], 'i8')}",
-            f"  %fd = memref.cast %f : {mtype(args[0][0], 'i8')} to memref<?xi8>",
-            f"  %o = memref.alloc() : memref<{len(offsets)}xi64>"]
-    for i, off in enumerate(offsets):
-        main += [f"  %oi{i} = arith.constant {i} : index",
-                 f"  %ov{i} = arith.constant {off} : i64",
-                 f"  memref.store %ov{i}, %o[%oi{i}] : memref<{len(offsets)}xi64>"]
-    main += [f"  %od = memref.cast %o : memref<{len(offsets)}xi64> to memref<?xi64>"]
-    operands, types = ["%fd", "%od"], ["memref<?xi8>", "memref<?xi64>"]
+    main += [f"  {p}f = memref.get_global @g{i}_0 : {mtype(args[0][0], 'i8')}",
+             f"  {p}fd = memref.cast {p}f : {mtype(args[0][0], 'i8')} to memref<?xi8>",
+             f"  {p}o = memref.alloc() : memref<{len(offsets)}xi64>"]
+    for j, off in enumerate(offsets):
+        main += [f"  {p}oi{j} = arith.constant {j} : index",
+                 f"  {p}ov{j} = arith.constant {off} : i64",
+                 f"  memref.store {p}ov{j}, {p}o[{p}oi{j}] : memref<{len(offsets)}xi64>"]
+    main += [f"  {p}od = memref.cast {p}o : memref<{len(offsets)}xi64> to memref<?xi64>"]
+    operands, types = [f"{p}fd", f"{p}od"], ["memref<?xi8>", "memref<?xi64>"]
     for k, (shape, elt, _) in enumerate(args[1:], start=1):
-        main.append(f"  %a{k} = memref.get_global @g{k} : {mtype(shape, elt)}")
-        operands.append(f"%a{k}")
+        main.append(f"  {p}a{k} = memref.get_global @g{i}_{k} : {mtype(shape, elt)}")
+        operands.append(f"{p}a{k}")
         types.append(mtype(shape, elt))
         if dynamic:
-            main.append(f"  %ad{k} = memref.cast %a{k} : {mtype(shape, elt)} to {dyn(shape, elt)}")
-            operands[-1], types[-1] = f"%ad{k}", dyn(shape, elt)
+            main.append(f"  {p}ad{k} = memref.cast {p}a{k} : {mtype(shape, elt)} to {dyn(shape, elt)}")
+            operands[-1], types[-1] = f"{p}ad{k}", dyn(shape, elt)
     for k, (shape, elt) in enumerate(out_shape):
-        main.append(f"  %r{k} = memref.alloc() : {mtype(shape, elt)}")
+        main.append(f"  {p}r{k} = memref.alloc() : {mtype(shape, elt)}")
         if elt in ("f32", "f16"):
-            zero = "0.0"
-            main.append(f"  %zr{k} = arith.constant {zero} : {elt}")
-            main.append(f"  linalg.fill ins(%zr{k} : {elt}) outs(%r{k} : {mtype(shape, elt)})")
-        operands.append(f"%r{k}")
+            main.append(f"  {p}zr{k} = arith.constant 0.0 : {elt}")
+            main.append(f"  linalg.fill ins({p}zr{k} : {elt}) outs({p}r{k} : {mtype(shape, elt)})")
+        operands.append(f"{p}r{k}")
         types.append(mtype(shape, elt))
         if dynamic:
-            main.append(f"  %rd{k} = memref.cast %r{k} : {mtype(shape, elt)} to {dyn(shape, elt)}")
-            operands[-1], types[-1] = f"%rd{k}", dyn(shape, elt)
-    main.append(f"  call @op({', '.join(operands)}) : ({', '.join(types)}) -> ()")
+            main.append(f"  {p}rd{k} = memref.cast {p}r{k} : {mtype(shape, elt)} to {dyn(shape, elt)}")
+            operands[-1], types[-1] = f"{p}rd{k}", dyn(shape, elt)
+    main.append(f"  call @op{i}({', '.join(operands)}) : ({', '.join(types)}) -> ()")
     shape, elt = out_shape[-1]
-    main.append(f"  %u = memref.cast %r{len(out_shape) - 1} : {mtype(shape, elt)} to memref<*xf32>")
-    main.append("  call @printMemrefF32(%u) : (memref<*xf32>) -> ()")
-    main += ["  return", "}"]
-    src = body[:-1] + "\n".join(glob + main) + "\n}\n"
+    main.append(f"  {p}u = memref.cast {p}r{len(out_shape) - 1} : {mtype(shape, elt)} to memref<*xf32>")
+    main.append(f"  call @printMemrefF32({p}u) : (memref<*xf32>) -> ()")
+    return head, func, glob, main
+
+
+def execute(cases):
+    """Runs the cases of lower_case in one module: one serial CPU pipeline
+    and one mlir-runner for all of them (each start of either costs about
+    as much as a small case). Returns each case's printed result."""
+    src = [cases[0][0]]
+    for _, func, glob, _ in cases:
+        src += [func] + glob
+    src += ["func.func private @printMemrefF32(memref<*xf32>)",
+            "func.func @main() {"]
+    for *_, main in cases:
+        src += main
+    src += ["  return", "}", "}"]
     path = os.path.join(TMP, "case.mlir")
-    open(path, "w").write(src)
+    open(path, "w").write("\n".join(src) + "\n")
     llvm = sh(LLAMA_OPT, path, "--llama-cpu-pipeline-serial")
     out = sh(RUNNER, "-e", "main", "-entry-point-result=void",
              f"-shared-libs={LIBS}", input=llvm)
-    data = out.split("data =", 1)[1]
-    return np.array([float(v) for v in re.findall(
-        r"[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)", data)])
+    printed = out.split("data =")[1:]
+    assert len(printed) == len(cases), out[-2000:]
+    return [np.array([float(v) for v in re.findall(
+        r"[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)",
+        data.split("Unranked Memref", 1)[0])]) for data in printed]
+
+
+def run(op_src, args, out_shape, offsets=(0,), lower=LOWER, dynamic=False):
+    """The printed result of `op_src` (func @op) lowered by `lower` and
+    called as lower_case says."""
+    lowered = lower_all([op_src], lower)[0]
+    return execute([lower_case(0, lowered, args, out_shape, offsets,
+                                dynamic)])[0]
+
+
+class Batch:
+    """Cases lowered by one pipeline and checked together: add each with the
+    result it must give, then check() lowers them in one llama-opt run,
+    executes them in one module and compares each."""
+
+    def __init__(self, lower=LOWER):
+        self.lower, self.cases = lower, []
+
+    def add(self, name, want, op_src, args, out_shape, offsets=(0,),
+            dynamic=False):
+        self.cases.append((name, want, op_src, args, out_shape, offsets,
+                           dynamic))
+
+    def check(self):
+        if not self.cases:
+            return True
+        lowered = lower_all([c[2] for c in self.cases], self.lower)
+        got = execute([lower_case(i, low, *c[3:])
+                       for i, (low, c) in enumerate(zip(lowered, self.cases))])
+        ok = True
+        for (name, want, *_), g in zip(self.cases, got):
+            ok &= compare(name, g, want)
+        return ok
 
 
 def compare(name, got, want):
@@ -240,6 +300,7 @@ def matmul_int8_cases():
     if cpu_has("avx512_vnni", "avx512vl"):
         kinds.append("avx512vnni")
     for typ in INT_DOT_TYPES:
+        batch = Batch(CONFIGURED)
         for kind in kinds:
             for seq in (1, 3):
                 f = model(typ, 512 if typ.endswith("_k") else 96, 40)
@@ -263,11 +324,11 @@ def matmul_int8_cases():
                     raw = rows.reshape(raw.shape)
                     w = read_back_q8_0(rows, n, k)
                     x[-1, 32:64] = np.where(np.arange(32) % 2, 50.0, -50.0)
-                got = run(src, [(raw.shape, "i8", raw.view(np.int8)),
-                                ((seq, k), "f32", x)], [((seq, n), "f32")],
-                          lower=CONFIGURED)
-                ok &= compare(f"matmul int8 {typ} {kind} seq={seq}", got,
-                              ops.matmul_int8(x, w))
+                batch.add(f"matmul int8 {typ} {kind} seq={seq}",
+                          ops.matmul_int8(x, w), src,
+                          [(raw.shape, "i8", raw.view(np.int8)),
+                           ((seq, k), "f32", x)], [((seq, n), "f32")])
+        ok &= batch.check()
     return ok & packed_rows_cases(kinds)
 
 
@@ -278,6 +339,7 @@ def packed_rows_cases(kinds):
     scales per group of 32)."""
     ok = True
     for typ in INT_DOT_TYPES:
+        batch = Batch(CONFIGURED)
         for kind in kinds:
             f = model(typ, 512 if typ.endswith("_k") else 96, 48)
             t = f.tensors["blk.0.ffn_gate.weight"]            # [48, K]
@@ -301,11 +363,12 @@ def packed_rows_cases(kinds):
                        f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
                        f"  %y = llama.matmul %x, %w {configured(kind, tile_rows=16)} : (tensor<?x{k}xf32>, !llama.weight<{n}x{k}x{typ}>) -> tensor<?x{n}xf32>\n"
                        f"  return %y : tensor<?x{n}xf32>\n}}\n")
-                got = run(src, [(raw.shape, "i8", raw.view(np.int8)),
-                                ((seq, k), "f32", x)], [((seq, n), "f32")],
-                          lower=CONFIGURED, dynamic=True)
-                ok &= compare(f"matmul int8 packed {typ} {kind} seq={seq}",
-                              got, ops.matmul_int8(x, w))
+                batch.add(f"matmul int8 packed {typ} {kind} seq={seq}",
+                          ops.matmul_int8(x, w), src,
+                          [(raw.shape, "i8", raw.view(np.int8)),
+                           ((seq, k), "f32", x)], [((seq, n), "f32")],
+                          dynamic=True)
+        ok &= batch.check()
     return ok & prepacked_cases(kinds)
 
 
@@ -317,6 +380,7 @@ def prepacked_cases(kinds):
     ok = True
     for typ in INT_DOT_TYPES + ("f16", "bf16"):
         float_rows = typ in ("f16", "bf16")
+        batch = Batch(CONFIGURED)
         for kind in [k for k in kinds
                      if not (float_rows and k != "generic")]:
             f = model(typ, 512 if typ.endswith("_k") else 96, 48)
@@ -341,14 +405,13 @@ def prepacked_cases(kinds):
                        f'  %w = llama.weight "{t.name}" : !llama.weight<{n}x{k}x{typ}>\n'
                        f"  %y = llama.matmul %x, %w {config} : ({xt}, !llama.weight<{n}x{k}x{typ}>) -> {yt}\n"
                        f"  return %y : {yt}\n}}\n")
-                got = run(src, [(blob.shape, "i8", blob),
-                                ((seq, k), "f32", x)], [((seq, n), "f32")],
-                          lower=CONFIGURED, dynamic=dynamic)
                 want = (ops.matmul(x.astype(np.float64), w) if float_rows
                         else ops.matmul_int8(x, w))
-                ok &= compare(f"matmul prepacked {typ} {kind} seq={seq} "
-                              f"{'prefill' if dynamic else 'decode'}",
-                              got, want)
+                batch.add(f"matmul prepacked {typ} {kind} seq={seq} "
+                          f"{'prefill' if dynamic else 'decode'}", want, src,
+                          [(blob.shape, "i8", blob), ((seq, k), "f32", x)],
+                          [((seq, n), "f32")], dynamic=dynamic)
+        ok &= batch.check()
     return ok
 
 
@@ -462,6 +525,8 @@ def fused_projection_cases():
     for typ, how in (("f32", {}), ("q8_0", {}), ("q4_k", {}), ("q6_k", {}),
                      ("f16", {}), ("f16", packed)):
         label = typ + (" packed" if how else "")
+        batch = Batch(how.get("lower", LOWER))
+        dynamic = how.get("dynamic", False)
         k = BLOCK.get(typ, 32) * (1 if typ in ("q4_k", "q6_k") else 2)
         f = model(typ, k, 64, heads=k // 16)     # head_dim 16
         wq_t = f.tensors["blk.0.attn_q.weight"]   # [k, k]
@@ -482,10 +547,10 @@ def fused_projection_cases():
                f"  return %y : {xt}\n}}\n")
         if how:
             src = src.replace(xt, ttype(("?", k), "f32"))
-        got = run(src, [(raw.shape, "i8", raw), ((seq, k), "f32", x)],
-                  [((seq, k), "f32")], offs, **how)
         xn = ops.rms_norm(x.astype(np.float64), g, eps)
-        ok &= compare(f"matmul norm(g) {label} K={k}", got, ops.matmul(xn, wq))
+        batch.add(f"matmul norm(g) {label} K={k}", ops.matmul(xn, wq), src,
+                  [(raw.shape, "i8", raw), ((seq, k), "f32", x)],
+                  [((seq, k), "f32")], offs, dynamic)
         # qkv_rope: wq [k, k], wk = wv = the first k/2 rows of another
         # weight; n_rot 8 of head_dim 16 (a partial rotation).
         hd, nh, nkv, n_rot, theta = 16, k // 16, k // 32, 8, 10000.0
@@ -520,11 +585,12 @@ def fused_projection_cases():
                 if how:
                     for t in (xt, pt, qt3, kt3):
                         src = src.replace(t, t.replace(f"<{seq}x", "<?x"))
-                got = run(src, [(raw.shape, "i8", raw), ((seq, k), "f32", x),
-                                ((seq,), "i32", pos)], [(shape, "f32")], offs,
-                          **how)
-                ok &= compare(f"qkv_rope {name} {label} K={k} norm={norm}",
-                              got, want[which])
+                batch.add(f"qkv_rope {name} {label} K={k} norm={norm}",
+                          want[which], src,
+                          [(raw.shape, "i8", raw), ((seq, k), "f32", x),
+                           ((seq,), "i32", pos)], [(shape, "f32")], offs,
+                          dynamic)
+        ok &= batch.check()
     return ok
 
 
