@@ -238,6 +238,55 @@ func.func @distribute_structured(%x: tensor<?x8xf32>) -> tensor<?xf32> {
 
 // -----
 
+// Two norms' sums from one fill (CSE merges their identical fills): the
+// fill goes into each consumer, so each scale's tasks fill, sum and scale
+// their own element and nothing is left computed whole.
+// CHECK-LABEL: func.func @distribute_structured_shared_fill
+// CHECK-NOT: linalg.
+// CHECK: scf.forall
+// CHECK: linalg.fill
+// CHECK: "reduction"
+// CHECK: distribute = [1]
+// CHECK: scf.forall
+// CHECK: linalg.fill
+// CHECK: "reduction"
+// CHECK: distribute = [1]
+// CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @distribute_structured_shared_fill(%x: tensor<?x8xf32>, %x2: tensor<?x8xf32>) -> (tensor<?xf32>, tensor<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%n) : tensor<?xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<?x8xf32>) outs(%z : tensor<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %m = arith.mulf %a, %a : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<?xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%s : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>} {
+  ^bb0(%o: f32):
+    %q = math.sqrt %o : f32
+    linalg.yield %q : f32
+  } -> tensor<?xf32>
+  %s2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x2 : tensor<?x8xf32>) outs(%z : tensor<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %m = arith.mulf %a, %a : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<?xf32>
+  %y2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%s2 : tensor<?xf32>) attrs = {llama.kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, distribute = [1]>} {
+  ^bb0(%o: f32):
+    %q = math.sqrt %o : f32
+    linalg.yield %q : f32
+  } -> tensor<?xf32>
+  return %y, %y2 : tensor<?xf32>, tensor<?xf32>
+}
+
+// -----
+
 // negative_: a producer that something else reads whole (here the
 // function's second result) stays whole, ahead of the loop, and is not
 // computed again in the tasks; a structured op without `distribute` is

@@ -37,7 +37,10 @@ def LlamaTileKernelsPass : Pass<"llama-tile-kernels"> {
       producer that its own configuration does not distribute (the
       `linalg.fill` and sum of squares ahead of the scales) is computed in
       each iteration,
-      for its slice, and erased where nothing else reads it whole.
+      for its slice, and erased where nothing else reads it whole. A
+      `linalg.fill` on tensors with several uses (CSE merges the identical
+      fills of two norms) is first copied once per use, so that each
+      consumer takes its own.
     Each iteration holds `tensor.extract_slice`s of the destination and the
     per-token operands, subviews of the weights' rows or of the cache
     layer's columns, the op on them and a `tensor.parallel_insert_slice` of

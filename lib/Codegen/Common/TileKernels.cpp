@@ -144,7 +144,29 @@ LogicalResult checkDistribution(Operation *op, ArrayRef<int64_t> sizes) {
 
 struct LlamaTileKernelsPass
     : llama::impl::LlamaTileKernelsPassBase<LlamaTileKernelsPass> {
+  /// One fill on tensors per use: CSE merges the identical fills of two
+  /// norms' sums into one, which neither tiled sum could then take into its
+  /// tasks (fusesIn), and bufferization would copy for the second.
+  void unshareFills(RewriterBase &rewriter) {
+    SmallVector<linalg::FillOp> shared;
+    getOperation()->walk([&](linalg::FillOp fill) {
+      if (fill.hasPureTensorSemantics() && !fill->getResult(0).hasOneUse())
+        shared.push_back(fill);
+    });
+    for (linalg::FillOp fill : shared) {
+      rewriter.setInsertionPointAfter(fill);
+      SmallVector<OpOperand *> uses = llvm::map_to_vector(
+          fill->getResult(0).getUses(), [](OpOperand &u) { return &u; });
+      for (OpOperand *use : llvm::drop_begin(uses))
+        rewriter.modifyOpInPlace(use->getOwner(), [&] {
+          use->set(rewriter.clone(*fill)->getResult(0));
+        });
+    }
+  }
+
   void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    unshareFills(rewriter);
     SmallVector<std::pair<TilingInterface, SmallVector<int64_t>>> ops;
     getOperation()->walk([&](TilingInterface op) {
       SmallVector<int64_t> sizes = tileSizesOf(op);
@@ -153,7 +175,6 @@ struct LlamaTileKernelsPass
         return;
       ops.push_back({op, sizes});
     });
-    IRRewriter rewriter(&getContext());
     for (auto &[op, sizes] : ops) {
       if (failed(checkDistribution(op, sizes)))
         return signalPassFailure();
