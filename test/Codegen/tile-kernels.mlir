@@ -104,6 +104,19 @@ func.func @tile_row_kernels(%w: memref<3x68xi8>, %x: tensor<1x64xf32>, %init: te
 
 // -----
 
+// A GPU configuration of thread kernels (a thread per row: dot = scalar,
+// block_threads) tiles the same way; the GPU pipeline maps the loop to
+// blocks and threads.
+// CHECK-LABEL: func.func @tile_row_kernels_gpu_threads
+// CHECK: scf.forall (%{{.*}}) in (64) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<?x64xf32>)
+// CHECK: llama.kernel_matmul none weights(%{{.*}} : memref<?x64xf32, strided<[64, 1], offset: ?>>) x(%{{.*}} : tensor<?x64xf32>) outs(%{{.*}} : tensor<?x1xf32>) {accumulate, kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>, weight_types = ["f32"]} -> tensor<?x1xf32>
+func.func @tile_row_kernels_gpu_threads(%w: memref<64x64xf32>, %x: tensor<?x64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = llama.kernel_matmul none weights(%w : memref<64x64xf32>) x(%x : tensor<?x64xf32>) outs(%init : tensor<?x64xf32>) {accumulate, weight_types = ["f32"], kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>} -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
 // Row kernels with the rope epilogue take a RoPE pair per task: 32 rows in
 // 16 tiles of 2, each with the table's 2 columns [r0 mod 8, + 2) (a head of
 // 8 features).

@@ -1,9 +1,10 @@
 //===- Matmul.cpp - llama.matmul and llama.matmul_swiglu --------*- C++ -*-===//
 //
 // llama.matmul and llama.matmul_swiglu: the activation prologue (RMSNorm,
-// int8 quantization), then on CPUs the structured llama.kernel_matmul
+// int8 quantization), then the structured llama.kernel_matmul on CPUs
 // (packed row tiles or row kernels, as the op's kernel configuration
-// says), on GPUs the shared-memory GEMM or the row loops.
+// says) and in GPU thread kernels (row kernels), in GPU warp kernels the
+// shared-memory GEMM or a warp per row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -373,8 +374,9 @@ LogicalResult FunctionLowering::lowerMatmul(MatmulOp op) {
                      residualTensor ? residualTensor : e.toTensor(newOut(), rt),
                      TileEpilogue::None, bool(residualTensor)));
   }
-  if (kernels.cpu())
-    // Row by row on CPUs: the structured op with the row kernels.
+  if (!kernels.gpu)
+    // Row by row on CPUs and in GPU thread kernels (a thread per row): the
+    // structured op with the row kernels.
     return replace(
         rowMatmul(e, op, {&w}, x,
                   residualTensor ? residualTensor : e.toTensor(newOut(), rt),
@@ -466,8 +468,9 @@ LogicalResult FunctionLowering::lowerMatmulSwiGLU(MatmulSwiGLUOp op) {
     op->erase();
     return success();
   }
-  if (kernels.cpu()) {
-    // Row by row on CPUs: the structured op with the row kernels.
+  if (!kernels.gpu) {
+    // Row by row on CPUs and in GPU thread kernels: the structured op with
+    // the row kernels.
     op.getResult().replaceAllUsesWith(
         rowMatmul(e, op, {&wg, &wu}, x, e.toTensor(out, rt),
                   TileEpilogue::SwiGLU, /*accumulate=*/false));

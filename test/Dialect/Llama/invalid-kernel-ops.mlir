@@ -174,8 +174,8 @@ func.func @kernel_matmul_c3_result(%w: memref<16x64xi16>, %x: memref<1x64xf32>, 
 // -----
 
 func.func @kernel_matmul_c4_gpu_config(%w: memref<16x64xi16>, %x: tensor<1x64xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.kernel_matmul' op kernel_config must be a CPU configuration (block_threads = 0)}}
-  %y = llama.kernel_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>} -> tensor<1x16xf32>
+  // expected-error @+1 {{'llama.kernel_matmul' op kernel_config must be a CPU configuration (block_threads = 0) or a GPU one of row kernels (dispatch = threads, tile_rows = 0)}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x64xi16>) x(%x : tensor<1x64xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["f16"], kernel_config = #llama.kernel_config<dispatch = warps, dot = scalar, block_threads = 128>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 

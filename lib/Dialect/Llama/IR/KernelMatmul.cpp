@@ -40,9 +40,12 @@ LogicalResult KernelMatmulOp::verify() {
     return emitOpError("accumulate needs epilogue none");
   // (C4): tile_rows is 16 or 0 (the attribute's own C1).
   int64_t tileRows = getKernelConfig().getTileRows();
-  if (getKernelConfig().getBlockThreads() != 0)
+  if (getKernelConfig().getBlockThreads() != 0 &&
+      (getKernelConfig().getDispatch() != KernelDispatch::Threads ||
+       tileRows != 0))
     return emitOpError("kernel_config must be a CPU configuration "
-                       "(block_threads = 0)");
+                       "(block_threads = 0) or a GPU one of row kernels "
+                       "(dispatch = threads, tile_rows = 0)");
   int64_t step = getRowStep();
   // (C2)
   if (tileRows == 0) {

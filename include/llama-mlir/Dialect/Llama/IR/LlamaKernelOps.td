@@ -34,7 +34,8 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
   let description = [{
     The structured form of the CPU matmuls: `llama-lower-to-loops` writes it
     for `llama.matmul`, `llama.matmul_swiglu` and `llama.qkv_rope` after
-    their activation prologue. With one weight `W` (N x K) and
+    their activation prologue (on GPUs for the thread kernels' `matmul`
+    and `matmul_swiglu`: row kernels with scalar code, a task per row). With one weight `W` (N x K) and
     `epilogue = none`:
 
         init[s, n] = (accumulate ? init[s, n] : 0) + r[s] * sum_k W[n, k] x[s, k]
@@ -97,7 +98,8 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
     (C3) `init` is f32 [tokens, N] with N a multiple of the row step; a
          tensor `init` has the result of its type, a buffer none;
     (C4) the configuration is a CPU one (`block_threads = 0`; its
-         `tile_rows` is 16 or 0);
+         `tile_rows` is 16 or 0) or a GPU one of thread kernels
+         (`dispatch = threads`, `tile_rows = 0`);
     (C5) `rotation` is given exactly with `epilogue = rope`: f32
          [tokens, 2, W] (the tokens of `init`), W a static positive
          multiple of the row step that divides N; a buffer exactly when
