@@ -227,10 +227,9 @@ void mlir::llama::buildLlamaGPUPipeline(OpPassManager &pm,
   // 9. Every parallel loop becomes a kernel: flattened to one dimension,
   //    tiled by the block size, the tile loop mapped to blocks and the loop
   //    inside to threads, then outlined; all kernels go into one gpu.module.
-  if (opts.warpKernels)
-    pm.addNestedPass<func::FuncOp>(createLlamaFlattenParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createLlamaFlattenParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass(
-      {opts.threadsPerBlock}, /*noMinMaxBounds=*/opts.warpKernels));
+      {opts.threadsPerBlock}, /*noMinMaxBounds=*/true));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());

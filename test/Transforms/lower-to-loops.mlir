@@ -12,6 +12,7 @@
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-flatten-parallel-loops -llama-lower-kernel-matmul -llama-lower-kernel-attention -verify-diagnostics | FileCheck %s --check-prefix=RK
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=avx2 int-dot=true" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=INTRK
 // RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=sve" -llama-lower-to-loops -llama-tile-kernels -convert-elementwise-to-linalg -one-shot-bufferize -canonicalize -scf-forall-to-parallel -llama-lower-kernel-matmul -verify-diagnostics | FileCheck %s --check-prefix=SVERK
+// RUN: llama-opt %s -split-input-file -llama-configure-kernels="target=nvptx" -llama-lower-to-loops -verify-diagnostics | FileCheck %s --check-prefix=GPUT
 // RUN: not llama-opt %s -split-input-file -llama-lower-to-loops 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 // NOCONFIG: error: 'llama.matmul' op needs a llama.kernel_config (run llama-configure-kernels first)
 
@@ -251,6 +252,15 @@ func.func @scalar_dot_for_odd_rows(%x: tensor<1x37xf32>) -> tensor<1x3xf32> {
 // epilogue. After tiling (ROWS) each task is a pair of rows: both rows'
 // dot products, then (a cos - b sin, b cos + a sin) from the pair's two
 // columns of the table.
+// GPU thread kernels (the GPU table without warps) take the same three
+// row-kernel ops with their scalar configuration.
+// GPUT-LABEL: func.func @qkv_rope
+// GPUT: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x8xf32>)
+// GPUT: llama.kernel_matmul rope weights(%{{.*}} : memref<64x68xi8>) {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>
+// GPUT: llama.kernel_matmul rope weights(%{{.*}} : memref<16x68xi8>)
+// GPUT: llama.kernel_matmul none weights(%{{.*}} : memref<16x68xi8>)
+// GPUT-NOT: memref.store
+// GPUT: return
 // CHECK-LABEL: func.func @qkv_rope
 // CHECK: %[[G:.*]] = memref.view %{{.*}} : memref<?xi8> to memref<1x64xf32>
 // CHECK: %[[GC:.*]] = memref.collapse_shape %[[G]] {{\[\[}}0, 1]] : memref<1x64xf32> into memref<64xf32>
@@ -542,6 +552,12 @@ func.func @negative_qkv_keys_used_twice(%x: tensor<1x64xf32>, %p: tensor<1xi32>,
 // the layer's cache views, with the CPU configuration (its kv_block the
 // blocks of cache rows below) and the default scale 1/sqrt(8); a decode
 // step keeps its one token in order.
+// GPU thread kernels: the cache append as a parallel loop (a kernel:
+// the cache stays device memory), then the same structured op.
+// GPUT-LABEL: func.func @gqa_attention
+// GPUT: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}, %{{.*}}) to (%{{.*}}, %c2{{.*}}, %c8{{.*}})
+// GPUT: memref.store
+// GPUT: llama.kernel_attention q(%{{.*}} : tensor<1x8x8xf32>) {{.*}}kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>
 // CHECK-LABEL: func.func @gqa_attention
 // CHECK: memref.store
 // CHECK: %[[KC:.*]] = memref.subview %{{.*}}[0, 0, 0, 0] [1, 16, 2, 8]

@@ -189,13 +189,15 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
       `llama.weight_table` lists the weights in index order (name, ggml type,
       GGUF shape) for the runtime to bind and check.
     * `llama.matmul`, `llama.matmul_swiglu` and `llama.qkv_rope` on CPUs
-      become their activation prologue (RMSNorm row scales, int8
-      quantization) and `llama.kernel_matmul` on tensors (below); on GPUs
+      and in GPU thread kernels (`dispatch = threads`) become their
+      activation prologue (RMSNorm row scales, int8 quantization) and
+      `llama.kernel_matmul` on tensors (below); in GPU warp kernels
       `scf` nests that dequantize each weight element in the inner loop (no
       dequantized copy of a weight is ever made), for f32, f16, bf16, q8_0,
       q4_0, q4_1, q5_0, q5_1, q4_k, q5_k and q6_k, with the formulas of
       shared/docs/GGUF.md (one rounding per operation, as the reference).
-    * On CPUs the RMSNorm row scales (of the prologues and of
+    * On CPUs and in GPU thread kernels the RMSNorm row scales (of the
+      prologues and of
       `llama.rms_norm`) are structured ops on tensors: a `linalg.fill`, a
       `linalg.generic` sum of squares over k and an element-wise
       `linalg.generic` for `1/sqrt(ss/dim + eps)` in place of the sums;
@@ -209,17 +211,18 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
       product (with an f32 gamma) and `qkv_rope`'s rotation table also get
       `vector_sizes` (16 f32 lanes along the innermost loop, fewer where 16
       does not divide it) for `llama-vectorize-structured`; the gather,
-      whose body reads the table's bytes, does not. On GPUs these ops are
-      `scf` nests, a block of threads per token for the norms.
+      whose body reads the table's bytes, does not. In GPU warp kernels
+      these ops are `scf` nests, a block of threads per token for the
+      norms.
     * `llama.attention` stores the step's keys and values into the cache at
       `positions`, then computes, per token and query head, the scaled
       scores against cache rows `0..pos`, a max-subtracted softmax, and the
       weighted sum of the value rows of KV head `h / kv_mul`.
-    * `llama.gqa_attention` stores them likewise, then on CPUs becomes a
-      `llama.kernel_attention` on tensors over the layer's cache views
-      (`outside_in` in a prefill), which `llama-tile-kernels` and
-      `llama-lower-kernel-attention` take from there; on GPUs a warp (or,
-      with thread kernels, a thread) per (token, KV head) task with an
+    * `llama.gqa_attention` stores them likewise, then on CPUs and in GPU
+      thread kernels becomes a `llama.kernel_attention` on tensors over the
+      layer's cache views (`outside_in` in a prefill), which
+      `llama-tile-kernels` and `llama-lower-kernel-attention` take from
+      there; in GPU warp kernels a warp per (token, KV head) task with an
       online softmax.
 
     Each op's operands are read through `bufferization.to_buffer` and its
@@ -232,8 +235,8 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     per block of 32 and `llama.int8_dot`, or f32), `token_block` the prefill
     register block, `tile_rows = 16` the packed 16-row tiles (PackedRowTiles.h,
     `llama.dot4_acc`; with `dot = amx` blocks of 16 tokens multiply in
-    `amx.tile_muli`), `tile_rows = 0` on CPUs the row kernels
-    (RowDots.cpp). Either way `llama.matmul` and `llama.matmul_swiglu`
+    `amx.tile_muli`), `tile_rows = 0` on CPUs and in GPU thread kernels
+    the row kernels (RowDots.cpp). Either way `llama.matmul` and `llama.matmul_swiglu`
     write their activation prologue and then a `llama.kernel_matmul` on
     tensors with the configuration (without tiles in a decode step whose
     weights are not prepacked); `llama.qkv_rope` its prologue, a rotation
@@ -252,9 +255,9 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     (`llama-lower-to-linalg`); every model-level op configured; functions
     with `!llama.kv_cache` or weights.
     Output IR: `scf`, `memref`, `arith`, `math`, `bufferization` and tensor
-    ops, `llama.kernel_matmul`, `llama.kernel_attention` (CPU matmuls and
-    attention), `linalg.fill` and `linalg.generic` (CPU norms and
-    embedding; RoPE tables).
+    ops, `llama.kernel_matmul`, `llama.kernel_attention` (matmuls and
+    attention on CPUs and in GPU thread kernels), `linalg.fill` and
+    `linalg.generic` (their norms and embedding; RoPE tables).
   }];
   let dependentDialects = [
     "::mlir::amx::AMXDialect",

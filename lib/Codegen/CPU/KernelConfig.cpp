@@ -17,12 +17,11 @@
 using namespace mlir;
 using namespace mlir::llama;
 
-/// The avx512vnni row's prefetch distance: 128 Q4_0 groups, 36 KiB. On the
-/// Zen 5 (1 MiB of L2 per core, where decode reads 60-75 GB/s) 16 groups
-/// left TinyLlama's Q4_0 decode waiting on its loads: 64-128 decoded it
-/// 15-30 % faster, 256 no faster, 512 slower (a Llama-2-7B shape's decode
-/// ran alike at 16 and 128). The Xeon with AMX (the `amx` row) keeps
-/// kDefaultTilePrefetch, measured there.
+/// The avx512vnni row's prefetch distance: 128 Q4_0 groups (36 KiB), for
+/// a core with 1 MiB of L2 (Zen 5): a shorter distance leaves a decode
+/// step's tile loops waiting on their loads, a much longer one evicts lines
+/// before the loop reaches them. The `amx` row (a Xeon) keeps
+/// kDefaultTilePrefetch.
 static constexpr int64_t kZen5TilePrefetch = 128 * 288;
 
 const std::vector<CPUKernelTarget> &mlir::llama::cpuKernelTable() {

@@ -4,7 +4,8 @@
 // causal GQA attention with an online softmax over the KV cache, a task per
 // token and KV head: on CPUs the structured llama.kernel_attention (tiled
 // by llama-tile-kernels, each task written by llama-lower-kernel-attention
-// with attendKVHead), on GPUs a warp per task or a thread per task.
+// with attendKVHead) on CPUs and in GPU thread kernels, a warp per task in
+// GPU warp kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -101,21 +102,15 @@ LogicalResult FunctionLowering::lowerAttention(AttentionOp op) {
 
 /// Task `i` of GQA attention: its token s = i / n_kv_heads, KV head
 /// g = i % n_kv_heads, and the cache rows it attends to, [0, pos[s] + 1).
-/// With `seq` (prefills of the GPU thread kernels), the tokens are taken
-/// outside-in, as llama.kernel_attention's `outside_in` takes them on CPUs:
-/// 0, seq - 1, 1, seq - 2, ... (a causal token's cost grows with its
-/// position).
 struct AttentionTask {
   Value s, g, end;
 };
 
-static AttentionTask attentionTask(Emitter &e, Value i, int64_t nkv, Value pos,
-                                   Value seq = Value()) {
+static AttentionTask attentionTask(Emitter &e, Value i, int64_t nkv,
+                                   Value pos) {
   OpBuilder &b = e.b;
   Value s = arith::DivUIOp::create(b, e.loc, i, e.idx(nkv));
   Value g = arith::RemUIOp::create(b, e.loc, i, e.idx(nkv));
-  if (seq)
-    s = KernelAttentionOp::outsideInToken(b, e.loc, s, seq);
   Value p = arith::IndexCastOp::create(
       b, e.loc, b.getIndexType(),
       memref::LoadOp::create(b, e.loc, pos, ValueRange{s}));
@@ -542,11 +537,11 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   Value kc = cacheLayer(b, loc, caches.lookup(op.getCache()).first, layer),
         vc = cacheLayer(b, loc, caches.lookup(op.getCache()).second, layer);
   auto rt = cast<RankedTensorType>(op.getType());
-  if (kernels.cpu()) {
-    // The structured op over the cache layer, which llama-tile-kernels
-    // tiles into one task per (token, KV head) and
-    // llama-lower-kernel-attention writes as the online softmax; a
-    // prefill's tokens outside-in, the cache rows in blocks of the
+  if (!kernels.gpu) {
+    // On CPUs and in GPU thread kernels the structured op over the cache
+    // layer, which llama-tile-kernels tiles into one task per (token, KV
+    // head) and llama-lower-kernel-attention writes as the online softmax;
+    // a prefill's tokens outside-in, the cache rows in blocks of the
     // configuration's kv_block.
     Value seq = tensor::DimOp::create(b, loc, op.getQuery(), 0);
     Value init = e.toTensor(
@@ -565,27 +560,14 @@ LogicalResult FunctionLowering::lowerGQAAttention(GQAAttentionOp op) {
   Value q = e.buffer(op.getQuery()), pos = e.buffer(op.getPositions());
   Value seq = e.dim(q, 0);
   Value out = e.alloc(rt, rt.isDynamicDim(0) ? ValueRange{seq} : ValueRange{});
-  if (kernels.gpu) {
-    // Decode (a static number of tokens): about 1024 warps in all, no
-    // more runs per task than cache rows.
-    auto qt = cast<MemRefType>(q.getType());
-    int64_t ctx = cast<MemRefType>(kc.getType()).getDimSize(0);
-    int64_t chunks = 1;
-    if (!qt.isDynamicDim(0) && !ShapedType::isDynamic(ctx))
-      chunks = std::clamp<int64_t>(1024 / (qt.getDimSize(0) * nkv), 1, ctx);
-    warpGQAAttention(e, op, q, pos, kc, vc, out, chunks);
-    e.replaceWithBuffer(op, out, rt);
-    return success();
-  }
-  // GPU thread kernels: a thread per (token, KV head), i = s * n_kv_heads + g.
-  Value tasks = arith::MulIOp::create(b, loc, seq, e.idx(nkv));
-  parallelFor(e, tasks, [&](Value i) {
-    AttentionTask task = attentionTask(
-        e, i, nkv, pos,
-        cast<MemRefType>(q.getType()).isDynamicDim(0) ? seq : Value());
-    attendKVHead(e, q, kc, vc, out, task.s, task.g, task.end,
-                 op.getScaleOrDefault(), op.getKVMul());
-  });
+  // GPU warp kernels. Decode (a static number of tokens): about 1024 warps
+  // in all, no more runs per task than cache rows.
+  auto qt = cast<MemRefType>(q.getType());
+  int64_t ctx = cast<MemRefType>(kc.getType()).getDimSize(0);
+  int64_t chunks = 1;
+  if (!qt.isDynamicDim(0) && !ShapedType::isDynamic(ctx))
+    chunks = std::clamp<int64_t>(1024 / (qt.getDimSize(0) * nkv), 1, ctx);
+  warpGQAAttention(e, op, q, pos, kc, vc, out, chunks);
   e.replaceWithBuffer(op, out, rt);
   return success();
 }

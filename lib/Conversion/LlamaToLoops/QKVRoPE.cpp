@@ -142,11 +142,11 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
   Value seq = e.dim(x.x, 0);
   double freqScale = ropeFreqScale(op.getTheta().convertToFloat(), nRot);
 
-  // On CPUs three llama.kernel_matmul, Q and K rotated in their epilogue
-  // by one table of the tokens' angles: in tiles of 16 rows (the table's
-  // width lcm(head_dim, 16), so that a tile reads 16 consecutive columns)
-  // or row by row (a head's width). The attention appends the keys and
-  // values to its cache.
+  // On CPUs and in GPU thread kernels three llama.kernel_matmul, Q and K
+  // rotated in their epilogue by one table of the tokens' angles: in tiles
+  // of 16 rows (the table's width lcm(head_dim, 16), so that a tile reads
+  // 16 consecutive columns) or row by row (a head's width). The attention
+  // appends the keys and values to its cache.
   FailureOr<bool> tiles =
       takesTiles(op, {&wq, &wk, &wv}, kernels.tileRows == kPackedRows,
                  Kernels::packable({&wq}, nq, k, x) &&
@@ -154,7 +154,7 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
                  qt.isDynamicDim(0));
   if (failed(tiles))
     return failure();
-  if (*tiles || kernels.cpu()) {
+  if (*tiles || !kernels.gpu) {
     PackedActivations px;
     if (*tiles)
       px = packedActivations(e, x, tileTokens(kernels.tokenBlock));
@@ -187,7 +187,8 @@ LogicalResult FunctionLowering::lowerQKVRoPE(QKVRoPEOp op) {
     return success();
   }
 
-  // GPUs: kernels whose keys and values go straight into the KV cache.
+  // GPU warp kernels: kernels whose keys and values go straight into the
+  // KV cache.
   Value pos = e.buffer(op.getPositions());
   auto dyn = [&](RankedTensorType t) {
     return t.isDynamicDim(0) ? SmallVector<Value>{seq} : SmallVector<Value>{};
@@ -354,7 +355,9 @@ LogicalResult FunctionLowering::appendToCache(Operation *op, Value key,
   Value k = e.buffer(key), v = e.buffer(value), pos = e.buffer(positions);
   auto kt = cast<MemRefType>(k.getType());
   int64_t nkv = kt.getDimSize(1), hd = kt.getDimSize(2);
-  forAll(e, kernels.gpu, {e.dim(k, 0), e.idx(nkv), e.idx(hd)},
+  // A parallel loop on GPUs (a kernel: the cache stays device memory), a
+  // serial one on CPUs (a few KiB per token, less than a task's dispatch).
+  forAll(e, !kernels.cpu(), {e.dim(k, 0), e.idx(nkv), e.idx(hd)},
          [&](ArrayRef<Value> iv) {
            Value s = iv[0], g = iv[1], d = iv[2];
            Value p = arith::IndexCastOp::create(

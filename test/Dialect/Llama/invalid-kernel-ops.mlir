@@ -414,8 +414,8 @@ func.func @kernel_attention_c2_values_type(%q: tensor<4x8x8xf32>, %p: tensor<4xi
 // -----
 
 func.func @kernel_attention_c4_gpu_config(%q: tensor<4x8x8xf32>, %p: tensor<4xi32>, %k: memref<16x2x8xf32>, %init: tensor<4x8x8xf32>) -> tensor<4x8x8xf32> {
-  // expected-error @+1 {{'llama.kernel_attention' op kernel_config must be a CPU configuration (block_threads = 0)}}
-  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = threads, dot = scalar, block_threads = 128>} -> tensor<4x8x8xf32>
+  // expected-error @+1 {{'llama.kernel_attention' op kernel_config must be a CPU configuration (block_threads = 0) or a GPU one of thread kernels (dispatch = threads)}}
+  %o = llama.kernel_attention q(%q : tensor<4x8x8xf32>) positions(%p : tensor<4xi32>) cache(%k, %k : memref<16x2x8xf32>, memref<16x2x8xf32>) outs(%init : tensor<4x8x8xf32>) {scale = 0.5 : f32, kernel_config = #llama.kernel_config<dispatch = warps, dot = scalar, block_threads = 128>} -> tensor<4x8x8xf32>
   return %o : tensor<4x8x8xf32>
 }
 

@@ -69,9 +69,11 @@ LogicalResult KernelAttentionOp::verify() {
                        "query's tokens, got ")
            << p;
   // (C4)
-  if (getKernelConfig().getBlockThreads() != 0)
+  if (getKernelConfig().getBlockThreads() != 0 &&
+      getKernelConfig().getDispatch() != KernelDispatch::Threads)
     return emitOpError("kernel_config must be a CPU configuration "
-                       "(block_threads = 0)");
+                       "(block_threads = 0) or a GPU one of thread kernels "
+                       "(dispatch = threads)");
   // (C5)
   bool buffers = isa<MemRefType>(init);
   if (isa<MemRefType>(q) != buffers || isa<MemRefType>(p) != buffers)

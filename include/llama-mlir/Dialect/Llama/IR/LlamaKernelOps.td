@@ -34,8 +34,8 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
   let description = [{
     The structured form of the CPU matmuls: `llama-lower-to-loops` writes it
     for `llama.matmul`, `llama.matmul_swiglu` and `llama.qkv_rope` after
-    their activation prologue (on GPUs for the thread kernels' `matmul`
-    and `matmul_swiglu`: row kernels with scalar code, a task per row). With one weight `W` (N x K) and
+    their activation prologue (on GPUs for the thread kernels: row kernels
+    with scalar code, a task per row). With one weight `W` (N x K) and
     `epilogue = none`:
 
         init[s, n] = (accumulate ? init[s, n] : 0) + r[s] * sum_k W[n, k] x[s, k]
@@ -178,8 +178,8 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
         "getAliasingValues", "bufferize"]>]> {
   let summary = "configured, tileable causal GQA attention over a cache layer";
   let description = [{
-    The structured form of the CPU's `llama.gqa_attention` after its keys
-    and values are in the cache: `llama-lower-to-loops` writes the cache
+    The structured form of the CPU's (and the GPU thread kernels')
+    `llama.gqa_attention` after its keys and values are in the cache: `llama-lower-to-loops` writes the cache
     append, then this op, which only reads the cache layer (`keys`,
     `values`: [n_ctx, n_kv_heads, head_dim], f32 or f16, views of the
     runtime's cache). With kv_mul = n_heads / n_kv_heads and g(h) =
@@ -223,7 +223,8 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
          static divisor of n_heads and head_dim that of `query`;
     (C3) `positions` is i32 or i64 [tokens];
     (C4) the configuration is a CPU one (`block_threads = 0`; the kernel
-         is the same for every `dot`);
+         is the same for every `dot`) or a GPU one of thread kernels
+         (`dispatch = threads`);
     (C5) `query` and `positions` are buffers exactly when `init` is one; a
          tensor `init` has one result of its type, a buffer none;
     (C6) `scale` is finite and positive.
