@@ -236,10 +236,11 @@ def LlamaLowerToLoopsPass : Pass<"llama-lower-to-loops", "ModuleOp"> {
     register block, `tile_rows = 16` the packed 16-row tiles (PackedRowTiles.h,
     `llama.dot4_acc`; with `dot = amx` blocks of 16 tokens multiply in
     `amx.tile_muli`), `tile_rows = 0` on CPUs and in GPU thread kernels
-    the row kernels (RowDots.cpp). Either way `llama.matmul` and `llama.matmul_swiglu`
-    write their activation prologue and then a `llama.kernel_matmul` on
-    tensors with the configuration (without tiles in a decode step whose
-    weights are not prepacked); `llama.qkv_rope` its prologue, a rotation
+    the row kernels (RowDots.cpp). Either way `llama.matmul` and
+    `llama.matmul_swiglu` write their activation prologue and then a
+    `llama.kernel_matmul` on tensors with the configuration (without
+    tiles in a decode step whose weights are not prepacked);
+    `llama.qkv_rope` its prologue, a rotation
     table (`linalg.generic`) and three, Q and K with `epilogue = rope`, its
     keys and values then appended to the cache by the attention;
     `llama-tile-kernels` and `llama-lower-kernel-matmul` take them from

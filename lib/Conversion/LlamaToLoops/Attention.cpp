@@ -2,10 +2,10 @@
 //
 // The attention kernels: the unfused attention (a score row per head), and
 // causal GQA attention with an online softmax over the KV cache, a task per
-// token and KV head: on CPUs the structured llama.kernel_attention (tiled
-// by llama-tile-kernels, each task written by llama-lower-kernel-attention
-// with attendKVHead) on CPUs and in GPU thread kernels, a warp per task in
-// GPU warp kernels.
+// token and KV head: on CPUs and in GPU thread kernels the structured
+// llama.kernel_attention (tiled by llama-tile-kernels, each task written by
+// llama-lower-kernel-attention with attendKVHead), in GPU warp kernels a
+// warp per task.
 //
 //===----------------------------------------------------------------------===//
 

@@ -179,11 +179,12 @@ def Llama_KernelAttentionOp : Llama_Op<"kernel_attention", [
   let summary = "configured, tileable causal GQA attention over a cache layer";
   let description = [{
     The structured form of the CPU's (and the GPU thread kernels')
-    `llama.gqa_attention` after its keys and values are in the cache: `llama-lower-to-loops` writes the cache
-    append, then this op, which only reads the cache layer (`keys`,
-    `values`: [n_ctx, n_kv_heads, head_dim], f32 or f16, views of the
-    runtime's cache). With kv_mul = n_heads / n_kv_heads and g(h) =
-    h / kv_mul, for every token s and query head h:
+    `llama.gqa_attention` after its keys and values are in the cache:
+    `llama-lower-to-loops` writes the cache append, then this op, which
+    only reads the cache layer (`keys`, `values`: [n_ctx, n_kv_heads,
+    head_dim], f32 or f16, views of the runtime's cache). With kv_mul =
+    n_heads / n_kv_heads and g(h) = h / kv_mul, for every token s and
+    query head h:
 
         x_t = scale * dot(query[s, h, :], keys[t, g(h), :])
               for 0 <= t <= positions[s]
