@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   printGGUFInfo(*view, /*json=*/(size & 1) != 0, /*validate=*/true, out, err);
   std::vector<float> row;
   for (const GGUFTensor &t : view->tensors()) {
-    if (t.ne[0] > (1u << 16))
+    if (t.ne[0] > (1u << 16) || !isDecodedGGMLType(t.type))
       continue;
     row.resize(t.ne[0]);
     dequantizeRow(t.type, t.data, row.data(), static_cast<int64_t>(t.ne[0]));

@@ -119,7 +119,9 @@ bool printGGUFInfo(const GGUFView &f, bool json, bool validate,
       out << (first ? "\n" : ",\n") << "    {\"name\": " << jsonString(t.name)
           << ", \"shape\": " << t.shapeString() << ", \"type\": \""
           << getGGMLTypeTraits(t.type).name << "\", \"offset\": " << t.offset
-          << ", \"bytes\": " << t.nbytes << "}";
+          << ", \"bytes\": " << t.nbytes
+          << ", \"decoded\": " << (isDecodedGGMLType(t.type) ? "true" : "false")
+          << "}";
       first = false;
     }
     out << "\n  ],\n  \"type_histogram\": {";
@@ -172,11 +174,11 @@ bool printGGUFInfo(const GGUFView &f, bool json, bool validate,
     }
     out << "\ntensors:\n";
     char line[256];
-    std::snprintf(line, sizeof(line), "  %-28s %-22s %-5s %12s %12s\n", "name",
+    std::snprintf(line, sizeof(line), "  %-28s %-22s %-7s %12s %12s\n", "name",
                   "shape (ne)", "type", "offset", "bytes");
     out << line;
     for (const GGUFTensor &t : f.tensors()) {
-      std::snprintf(line, sizeof(line), "  %-28.*s %-22s %-5s %12llu %12llu\n",
+      std::snprintf(line, sizeof(line), "  %-28.*s %-22s %-7s %12llu %12llu\n",
                     static_cast<int>(t.name.size()), t.name.data(),
                     t.shapeString().c_str(), getGGMLTypeTraits(t.type).name,
                     static_cast<unsigned long long>(t.offset),
@@ -187,6 +189,11 @@ bool printGGUFInfo(const GGUFView &f, bool json, bool validate,
     for (auto &[name, h] : hist)
       out << " " << name << " x" << h.first << " (" << h.second << " bytes)";
     out << "\nparameters: " << params << " (" << bytes << " bytes of tensors)\n";
+    std::string undecoded = undecodedTensorSummary(f);
+    if (!undecoded.empty())
+      out << "types llama-mlir does not decode (llama-compile refuses a model "
+             "whose weights use them): "
+          << undecoded << "\n";
     if (validate && hp) {
       out << "\nllama hyperparameters: dim " << hp->dim << ", hidden_dim "
           << hp->hiddenDim << ", n_layers " << hp->nLayers << ", n_heads "

@@ -63,7 +63,9 @@ private:
     std::optional<GGMLType> type =
         symbolizeGGMLType(static_cast<uint32_t>(t->type));
     if (!type) {
-      error = file.name() + ": tensor '" + name + "' has an unsupported type";
+      error = file.name() + ": tensor '" + name + "': ggml_type " +
+              llamart::ggmlTypeLabel(t->type) +
+              " is not supported by llama-mlir yet";
       return failure();
     }
     auto wt = WeightType::get(ctx, shape, *type);
@@ -239,6 +241,18 @@ OwningOpRef<ModuleOp> mlir::llama::importGGUF(MLIRContext *ctx,
             "'; the produced program's tokenizer is SentencePiece ('llama') "
             "only (gpt2/BPE vocabularies, as in Llama 3, are not supported "
             "yet)";
+    return nullptr;
+  }
+  // Every weight's type at once: a Q3_K_M file names its Q3_K tensors in
+  // one line, not the first of them.
+  std::vector<std::string> names;
+  for (const llamart::ExpectedTensor &t : llamart::llamaTensorLayout(*hp))
+    names.push_back(t.name);
+  std::string undecoded = llamart::undecodedTensorSummary(file, &names);
+  if (!undecoded.empty()) {
+    error = file.name() + ": weights of types llama-mlir cannot compile " +
+            "yet: " + undecoded + "; it compiles " +
+            llamart::decodedGGMLTypeNames();
     return nullptr;
   }
   if (options.contextLength < 0 || options.contextLength > (1 << 20)) {

@@ -16,7 +16,7 @@ from gguf_edit import *  # noqa: F401,F403 (the writer's types and helpers)
 class Case:
     name: str
     build: Callable            # GGUF (a private copy of the base) -> bytes
-    level: str                 # "format" | "model" | "bind" | "odd"
+    level: str                 # "format" | "model" | "type" | "bind" | "odd"
     why: str = ""              # why a tool may accept it (bind, odd)
     mention: tuple = ()        # a rejection names one of these
     tensor: str = "blk.0.attn_q.weight"  # what `llama-gguf dequant` reads
@@ -37,6 +37,9 @@ class Case:
         if self.level == "model":
             return {"dequant": "dequant reads one tensor of a well-formed "
                                "GGUF file and does not validate the model"}
+        if self.level == "type":
+            return {"info": "a valid GGUF file: info describes it and names "
+                            "the tensors llama-mlir does not decode"}
         if self.level == "bind":
             return {t: self.why for t in self.tools()
                     if t not in ("run", "run_text")}

@@ -14,6 +14,10 @@ file's bytes, and what the tools may do with it:
                   info`, `llama-compile` and the compiled program must reject
                   it; `llama-gguf dequant` (which reads one tensor and does not
                   validate the model) may accept it;
+  level "type"    a valid Llama model whose weights use a type of the GGUF
+                  format that llama-mlir does not decode: `llama-gguf info`
+                  must describe it (it names those tensors), every other
+                  tool must reject it;
   level "bind"    a valid Llama model that is not the one the program was
                   compiled for: the program must reject it, the other tools
                   may accept it;

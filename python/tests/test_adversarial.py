@@ -257,6 +257,11 @@ def test_hostile_file(results, env, case_name, tool_name):
     r = results[(case_name, tool_name)]
     exe = env[2]
     check_not_crashed(r)
+    if case.level == "type" and tool_name == "info":
+        # A valid file: described, its undecoded tensors named by type.
+        assert r.rc == 0 and case.mention[0] in r.stdout, \
+            f"info must describe the file and name {case.mention[0]!r}\n" \
+            f"{r.describe()}"
     if r.rc == 0:
         acceptable = case.acceptable()
         assert tool_name in acceptable, \
@@ -286,7 +291,7 @@ def test_cases_are_many_distinct_and_differ_from_the_base(env):
         assert data not in seen, f"{name} is the same file as {seen.get(data)}"
         seen[data] = name
     for c in H.CASES:
-        assert c.level in ("format", "model", "bind", "odd"), c.name
+        assert c.level in ("format", "model", "type", "bind", "odd"), c.name
         if c.level in ("bind", "odd"):
             assert c.why, f"{c.name}: an acceptable case needs a reason"
         assert set(XFAIL.get(c.name, {})) <= set(c.tools()), c.name

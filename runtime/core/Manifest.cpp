@@ -71,9 +71,9 @@ static std::string shapeStr(const std::vector<uint64_t> &ne) {
   return s + "]";
 }
 
-static const char *typeName(uint32_t id) {
-  const GGMLTypeTraits *t = lookupGGMLType(id);
-  return t ? t->name : "?";
+static std::string typeName(uint32_t id) {
+  const GGMLTypeTraits *t = lookupKnownGGMLType(id);
+  return t ? ggmlTypeLabel(t->type) : "ggml_type " + std::to_string(id);
 }
 
 Error bindWeights(const Manifest &m, const GGUFView &file,

@@ -157,6 +157,35 @@ std::string printable(std::string_view s) {
   return out;
 }
 
+std::string undecodedTensorSummary(const GGUFView &f,
+                                   const std::vector<std::string> *names) {
+  // type id -> (count, first tensor), in the order the types first appear.
+  std::vector<std::pair<GGMLType, std::pair<uint64_t, std::string_view>>> uses;
+  auto note = [&](const GGUFTensor &t) {
+    if (isDecodedGGMLType(t.type))
+      return;
+    for (auto &u : uses)
+      if (u.first == t.type) {
+        u.second.first++;
+        return;
+      }
+    uses.push_back({t.type, {1, t.name}});
+  };
+  if (names) {
+    for (const std::string &n : *names)
+      if (const GGUFTensor *t = f.findTensor(n))
+        note(*t);
+  } else {
+    for (const GGUFTensor &t : f.tensors())
+      note(t);
+  }
+  std::string s;
+  for (auto &[type, use] : uses)
+    s += (s.empty() ? "" : ", ") + ggmlTypeLabel(type) + " x" +
+         std::to_string(use.first) + " (first '" + printable(use.second) + "')";
+  return s;
+}
+
 //===----------------------------------------------------------------------===//
 // GGUFView
 //===----------------------------------------------------------------------===//

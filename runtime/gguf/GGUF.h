@@ -121,6 +121,14 @@ private:
   friend class GGUFParser;
 };
 
+/// The tensors of `f` whose types llama-mlir does not decode (only those
+/// named in `names`, where given), in one line per type group:
+/// "q3_k (11) x40 (first 'blk.0.attn_q.weight'), q2_k (10) x17 (first ...)";
+/// empty when there are none.
+std::string
+undecodedTensorSummary(const GGUFView &f,
+                       const std::vector<std::string> *names = nullptr);
+
 /// A GGUF file mapped read-only into memory, and its parsed view.
 class GGUFFile {
 public:

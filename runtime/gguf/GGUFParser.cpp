@@ -358,13 +358,14 @@ Error GGUFParser::run() {
     uint32_t type = 0;
     if (Error e = read(&type, "ggml_type"))
       return e;
-    const GGMLTypeTraits *traits = lookupGGMLType(type);
+    // Any type of the format is read (its geometry sizes the tensor);
+    // whoever decodes a tensor checks that it can (isDecodedGGMLType).
+    const GGMLTypeTraits *traits = lookupKnownGGMLType(type);
     if (!traits)
       return fail(ErrorCode::BadTensorInfo, at,
                   "ggml_type " + std::to_string(type) +
-                      " is unknown or unsupported; expected one of f32(0) "
-                      "f16(1) q4_0(2) q4_1(3) q5_0(6) q5_1(7) q8_0(8) "
-                      "q4_k(12) q5_k(13) q6_k(14) bf16(30)");
+                      " is not a type of the GGUF format (ids 0..3, 6..30, "
+                      "34, 35)");
     ti.type = traits->type;
     if (ti.ne[0] % traits->blockSize != 0)
       return fail(ErrorCode::BadTensorInfo, at,

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace llamart {
 
@@ -246,6 +247,11 @@ void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n) {
       }
     }
     return;
+  default:
+    // Not a decoded type: the contract (Quant.h) rules it out; NaN rather
+    // than unwritten floats if a caller misses it.
+    std::fill(dst, dst + n, std::numeric_limits<float>::quiet_NaN());
+    return;
   }
 }
 
@@ -433,6 +439,11 @@ void quantizeRow(GGMLType type, const float *src, uint8_t *dst, int64_t n) {
       break;
     case GGMLType::Q6_K:
       quantizeQ6_K(x, y);
+      break;
+    default:
+      // Not a decoded type: the contract (Quant.h) rules it out; zeros
+      // rather than uninitialized bytes if a caller misses it.
+      std::memset(y, 0, t.bytesPerBlock);
       break;
     }
   }

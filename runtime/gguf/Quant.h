@@ -24,7 +24,8 @@ uint16_t floatToFp16(float f); ///< round to nearest even
 float bf16ToFloat(uint16_t h);
 uint16_t floatToBf16(float f); ///< round to nearest even
 
-/// Dequantizes `n` elements (a multiple of the block size) from `src`.
+/// Dequantizes `n` elements (a multiple of the block size) from `src`; the
+/// type must be one llama-mlir decodes (isDecodedGGMLType).
 void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n);
 
 /// Q4_K / Q5_K: the six-bit scale and min of sub-block j (< 8) from the
@@ -32,7 +33,8 @@ void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n);
 void kScaleMin(const uint8_t *s, int j, uint8_t *sc, uint8_t *m);
 
 /// Quantizes `n` elements (a multiple of the block size) into `dst`, which
-/// must hold ggmlRowBytes(type, n) bytes.
+/// must hold ggmlRowBytes(type, n) bytes; the type must be one llama-mlir
+/// decodes (isDecodedGGMLType).
 void quantizeRow(GGMLType type, const float *src, uint8_t *dst, int64_t n);
 
 } // namespace llamart

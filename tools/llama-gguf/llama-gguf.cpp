@@ -220,6 +220,13 @@ int cmdDequant(std::vector<std::string> args) {
               << "'\n";
     return 1;
   }
+  if (!isDecodedGGMLType(t->type)) {
+    std::cerr << "llama-gguf: " << path << ": tensor '" << printable(tensor)
+              << "' is " << ggmlTypeLabel(t->type)
+              << ", a type llama-gguf cannot decode yet (it decodes "
+              << decodedGGMLTypeNames() << ")\n";
+    return 1;
+  }
   if (Error e = checkNotInput("-o", out, path)) {
     std::cerr << "llama-gguf: dequant: " << e.message() << "\n";
     return 2;

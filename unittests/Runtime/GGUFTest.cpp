@@ -545,4 +545,33 @@ TEST(GGUF, TiedOutputIsRecognised) {
   EXPECT_EQ(hp->kvMul(), 2);
 }
 
+TEST(GGUF, TypesOfTheFormatItDoesNotDecodeAreReadAndNamed) {
+  // A tensor of every undecoded type, sized by its block geometry.
+  GGUFWriter w;
+  for (const GGMLTypeTraits &t : kUndecodedGGMLTypes)
+    w.addTensorBytes(
+        std::string("t.") + t.name, {256, 2}, t.type,
+        std::vector<uint8_t>(2 * 256 / t.blockSize * t.bytesPerBlock));
+  w.addTensorBytes("t.f32", {4}, GGMLType::F32, std::vector<uint8_t>(16));
+  std::vector<uint8_t> bytes = w.toBytes();
+  Expected<GGUFView> v = parse(bytes);
+  ASSERT_TRUE(v.ok()) << v.error().message();
+  const GGUFTensor *q3 = v->findTensor("t.q3_k");
+  ASSERT_NE(q3, nullptr);
+  EXPECT_EQ(q3->type, GGMLType::Q3_K);
+  EXPECT_EQ(q3->nbytes, 2u * 110);
+  EXPECT_FALSE(isDecodedGGMLType(q3->type));
+  EXPECT_TRUE(isDecodedGGMLType(v->findTensor("t.f32")->type));
+  std::string all = undecodedTensorSummary(*v);
+  EXPECT_NE(all.find("q3_k (11) x1 (first 't.q3_k')"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("iq2_xxs (16) x1"), std::string::npos) << all;
+  EXPECT_EQ(all.find("f32"), std::string::npos) << all;
+  std::vector<std::string> some = {"t.f32", "t.iq4_xs", "absent"};
+  EXPECT_EQ(undecodedTensorSummary(*v, &some),
+            "iq4_xs (23) x1 (first 't.iq4_xs')");
+  std::vector<std::string> none = {"t.f32"};
+  EXPECT_EQ(undecodedTensorSummary(*v, &none), "");
+}
+
 } // namespace

@@ -28,11 +28,16 @@ extern "C" {
 #endif
 
 /*===-- GGML element types -------------------------------------------------===*
- * The `ggml_type` ids of GGUF tensors this project supports. The dialect's
- * GGMLType enum and the runtime's llamart::GGMLType use these values
- * (static_asserts on both sides).
+ * The `ggml_type` ids a GGUF tensor may carry (the GGUF format's list; ids 4,
+ * 5 and 31..33, 36..38 are retired and invalid in files). The compiler and
+ * the runtime decode the first group; the second is known by its block
+ * geometry only, so that a file holding such tensors is still read and
+ * described, and its tensors of those types named when they are refused.
+ * The dialect's GGMLType enum and the runtime's llamart::GGMLType use these
+ * values (static_asserts on both sides).
  */
 enum llama_abi_ggml_type {
+  /* Decoded. */
   LLAMA_GGML_TYPE_F32 = 0,
   LLAMA_GGML_TYPE_F16 = 1,
   LLAMA_GGML_TYPE_Q4_0 = 2,
@@ -43,7 +48,28 @@ enum llama_abi_ggml_type {
   LLAMA_GGML_TYPE_Q4_K = 12,
   LLAMA_GGML_TYPE_Q5_K = 13,
   LLAMA_GGML_TYPE_Q6_K = 14,
-  LLAMA_GGML_TYPE_BF16 = 30
+  LLAMA_GGML_TYPE_BF16 = 30,
+  /* Known, not decoded. */
+  LLAMA_GGML_TYPE_Q8_1 = 9,
+  LLAMA_GGML_TYPE_Q2_K = 10,
+  LLAMA_GGML_TYPE_Q3_K = 11,
+  LLAMA_GGML_TYPE_Q8_K = 15,
+  LLAMA_GGML_TYPE_IQ2_XXS = 16,
+  LLAMA_GGML_TYPE_IQ2_XS = 17,
+  LLAMA_GGML_TYPE_IQ3_XXS = 18,
+  LLAMA_GGML_TYPE_IQ1_S = 19,
+  LLAMA_GGML_TYPE_IQ4_NL = 20,
+  LLAMA_GGML_TYPE_IQ3_S = 21,
+  LLAMA_GGML_TYPE_IQ2_S = 22,
+  LLAMA_GGML_TYPE_IQ4_XS = 23,
+  LLAMA_GGML_TYPE_I8 = 24,
+  LLAMA_GGML_TYPE_I16 = 25,
+  LLAMA_GGML_TYPE_I32 = 26,
+  LLAMA_GGML_TYPE_I64 = 27,
+  LLAMA_GGML_TYPE_F64 = 28,
+  LLAMA_GGML_TYPE_IQ1_M = 29,
+  LLAMA_GGML_TYPE_TQ1_0 = 34,
+  LLAMA_GGML_TYPE_TQ2_0 = 35
 };
 
 /*===-- Entry points -------------------------------------------------------===*
