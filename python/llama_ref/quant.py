@@ -107,6 +107,29 @@ def _q5_k(b):
     return _k_quant(b, five=True)
 
 
+def _q3_k(b):
+    """hmask[32], qs[64], scales[12], d: element e = 128h + 32j + l is bits
+    2j of qs[32h + l], minus 4 where bit 4h + j of hmask[l] is clear; the
+    6-bit scale of sub-block e // 16 (minus 32) times d."""
+    hm, qs, s = b[:, 0:32], b[:, 32:96], b[:, 96:108].astype(np.int32)
+    d = _f16(b, 108)
+    i = np.arange(16)
+    low = np.where(i < 8, s[:, i % 8] & 0xF, s[:, i % 8] >> 4)
+    high = (s[:, 8 + i % 4] >> (2 * (i // 4))) & 3
+    sc = (low | high << 4) - 32
+    out = np.empty((b.shape[0], 256), F32)
+    for h in range(2):
+        for j in range(4):
+            q = ((qs[:, 32 * h:32 * h + 32] >> (2 * j)) & 3).astype(np.int32)
+            q = q - np.where((hm >> (4 * h + j)) & 1, 0, 4)
+            for g in range(2):
+                e0 = 128 * h + 32 * j + 16 * g
+                dl = d * sc[:, e0 // 16].astype(F32)
+                out[:, e0:e0 + 16] = dl[:, None] * \
+                    q[:, 16 * g:16 * g + 16].astype(F32)
+    return out
+
+
 def _q6_k(b):
     ql, qh = b[:, 0:128], b[:, 128:192]
     sc = b[:, 192:208].view(np.int8).astype(F32)
@@ -145,7 +168,8 @@ def dequantize(raw, ggml_type, shape):
         return bits.view(F32).reshape(shape)
     b, _ = _blocks(raw, ggml_type)
     fn = {"q4_0": _q4_0, "q4_1": _q4_1, "q5_0": _q5_0, "q5_1": _q5_1,
-          "q8_0": _q8_0, "q4_k": _q4_k, "q5_k": _q5_k, "q6_k": _q6_k}[name]
+          "q8_0": _q8_0, "q3_k": _q3_k, "q4_k": _q4_k, "q5_k": _q5_k,
+          "q6_k": _q6_k}[name]
     return fn(b).reshape(shape)
 
 

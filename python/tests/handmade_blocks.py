@@ -19,10 +19,11 @@ GAMMA = 1.0 / 32   # output_norm weight
 TYPES = {
     "f16": (1, 1, 2), "bf16": (30, 1, 2), "q8_0": (8, 32, 34),
     "q4_0": (2, 32, 18), "q4_1": (3, 32, 20), "q5_0": (6, 32, 22),
-    "q5_1": (7, 32, 24), "q4_k": (12, 256, 144), "q5_k": (13, 256, 176),
-    "q6_k": (14, 256, 210),
+    "q5_1": (7, 32, 24), "q3_k": (11, 256, 110), "q4_k": (12, 256, 144),
+    "q5_k": (13, 256, 176), "q6_k": (14, 256, 210),
 }
-INT_DOT = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k")
+INT_DOT = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q3_k", "q4_k", "q5_k",
+           "q6_k")
 SANITIZED_TYPES = ("q4_k", "q5_1")  # compiled in the ASan+UBSan build
 MATMUL_RTOL = 2.0 ** -19   # int8 path (float paths: measured bit-exact)
 FLOAT_RTOL = 2.0 ** -22    # float paths: an rsqrt an ulp off at most
@@ -229,10 +230,48 @@ def dec_q6_k(raw):
     return v, np.abs(v), {"q": q, "sc": sc}
 
 
+def q3k_scales(s):
+    """The 16 six-bit scales (0..63; the scale is the value - 32) of a Q3_K
+    block's 12 bytes s: scale t's low 4 bits are nibble t // 8 of s[t % 8],
+    its high 2 bits are bits 2 (t // 4) of s[8 + t % 4]."""
+    s = np.asarray(s, np.int64)
+    t = np.arange(16)
+    low = (s[..., t % 8] >> (4 * (t // 8))) & 0xF
+    high = (s[..., 8 + t % 4] >> (2 * (t // 4))) & 3
+    return low | high << 4
+
+
+def pack_q3k_scales(v):
+    """12 bytes holding the 16 six-bit values v, the inverse of q3k_scales."""
+    s = np.zeros(v.shape[:-1] + (12,), np.int64)
+    for t in range(16):
+        s[..., t % 8] |= (v[..., t] & 0xF) << (4 * (t // 8))
+        s[..., 8 + t % 4] |= (v[..., t] >> 4) << (2 * (t // 4))
+    return s
+
+
+def dec_q3_k(raw):
+    # u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d (last). Element i:
+    # h = i / 128, j = (i % 128) / 32, l = i % 32: its low 2 bits are bits
+    # 2j of qs[32h + l], its third bit bit 4h + j of hmask[l]; the stored
+    # u = low | third << 2 is q + 4 (the format subtracts 4 where the hmask
+    # bit is clear); sub-block i / 16 has scale sc - 32.
+    # x = d·(sc - 32)·(u - 4).
+    b, i = _blocks(raw, "q3_k")
+    h, j, l = i // 128, (i % 128) // 32, i % 32
+    low = (b[:, 32 + 32 * h + l] >> (2 * j)) & 3
+    third = (b[:, l] >> (4 * h + j)) & 1
+    u = low | third << 2
+    sc = q3k_scales(b[:, 96:108])
+    d = half_value(get_half(b, 108))[:, None]
+    v = d * (sc[:, i // 16] - 32) * (u - 4)
+    return v, np.abs(v), {"q": u, "sc": sc}
+
+
 DECODERS = {
     "f16": dec_f16, "bf16": dec_bf16, "q8_0": dec_q8_0, "q4_0": dec_q4_0,
     "q4_1": dec_q4_1, "q5_0": dec_q5_0, "q5_1": dec_q5_1, "q4_k": dec_q4_k,
-    "q5_k": dec_q5_k, "q6_k": dec_q6_k,
+    "q5_k": dec_q5_k, "q6_k": dec_q6_k, "q3_k": dec_q3_k,
 }
 
 
@@ -260,7 +299,7 @@ def pack_k_scales(sc, mn):
 
 
 QMAX = {"q8_0": 256, "q4_0": 16, "q4_1": 16, "q5_0": 32, "q5_1": 32,
-        "q4_k": 16, "q5_k": 32, "q6_k": 64}
+        "q3_k": 8, "q4_k": 16, "q5_k": 32, "q6_k": 64}
 
 
 def coverage_quants(rng, nb, n, qmax):
@@ -298,6 +337,10 @@ def put_quants(typ, raw, q):
         h, p, l = i // 128, (i % 128) // 32, i % 32
         put(64 * h + 32 * (p % 2) + l, 4 * (p // 2), q & 0xF)
         put(128 + 32 * h + l, 2 * p, q >> 4)
+    elif typ == "q3_k":
+        h, j, l = i // 128, (i % 128) // 32, i % 32
+        put(32 + 32 * h + l, 2 * j, q & 3)
+        put(l, 4 * h + j, q >> 2)
 
 
 def _exact_rows(typ, raw, redraw, rng):
@@ -368,6 +411,13 @@ def handmade(typ, seed, narrow=False):
             dm = get_half(r, 2)
             dm[bad] = near_halves(g, get_half(r, 0)[bad])
             put_half(r, 2, dm)
+    elif typ == "q3_k":
+        put_half(raw, 108, d)
+        # The 16 six-bit scales of block b: (b + 4 pi(t)) mod 64, as for
+        # the K-quants' scales and mins above.
+        b = np.arange(nb)
+        perms = np.stack([rng.permutation(16) for _ in range(nb // 64 + 1)])
+        raw[:, 96:108] = pack_q3k_scales((b[:, None] + 4 * perms[b // 64]) % 64)
     elif typ == "q6_k":
         put_half(raw, 208, d)
         # scales[b, t] = (b + 16 t) mod 256 as int8: distinct in a block,
@@ -394,6 +444,16 @@ def one_hot_rows(typ, value):
     blk, at = r // n, r % n
     d = half_bits(value / 4)
     rows = raw[r, blk]  # the block of each row holding its non-zero
+    if typ == "q3_k":
+        # d = value / 4, every scale 2 (stored 34), q = 0 (stored 4: hmask
+        # bits set, qs 0) everywhere but at `at`: q = 2 (stored 6).
+        put_half(rows, 108, np.full(DIM, d))
+        rows[:, 96:108] = pack_q3k_scales(np.full((DIM, 16), 34, np.int64))
+        rows[:, 0:32] = 0xFF
+        h, j, l = at // 128, (at % 128) // 32, at % 32
+        rows[r, 32 + 32 * h + l] |= 2 << (2 * j)
+        raw[r, blk] = rows
+        return raw.astype(np.uint8).ravel()
     if typ == "q6_k":
         put_half(rows, 208, np.full(DIM, d))
         rows[:, 192:208] = 1

@@ -49,9 +49,9 @@ import pytest
 import gguf_edit as ge
 from handmade_blocks import (
     DECODERS, DIM, EPS, FLOAT_RTOL, GAMMA, GATHER_RTOL, INT_DOT, MATMUL_RTOL,
-    ONE_HOT, QMAX, SANITIZED_TYPES, TINY, TYPES, VOCAB, dec_q5_0, dec_q5_k,
-    dec_q6_k, decode, get_half, half_value, handmade, k_scales, one_hot_rows,
-    pack_k_scales,
+    ONE_HOT, QMAX, SANITIZED_TYPES, TINY, TYPES, VOCAB, dec_q3_k, dec_q5_0,
+    dec_q5_k, dec_q6_k, decode, get_half, half_value, handmade, k_scales,
+    one_hot_rows, pack_k_scales, pack_q3k_scales, q3k_scales,
 )
 from llama_ref.gguf import read_gguf
 from test_compiled import compile_model, gen, light_in_sanitized_build, tool
@@ -132,6 +132,24 @@ def test_k_scales_match_a_hand_decoded_table():
     assert np.array_equal(pack_k_scales(sc, mn)[0], s)
 
 
+def test_q3k_scales_match_a_hand_decoded_table():
+    # s0..s7 low | high nibbles, s8..s11 four 2-bit fields (bits 1-0 for
+    # scales 0-3, 3-2 for 4-7, 5-4 for 8-11, 7-6 for 12-15, of s[8 + t % 4]):
+    # scale t = nibble (t // 8) of s[t % 8] | field << 4.
+    s = [0x21, 0x43, 0x65, 0x87, 0xA9, 0xCB, 0xED, 0x0F,
+         0b11_10_01_00, 0b00_01_10_11, 0b01_01_01_01, 0b10_00_11_00]
+    v = q3k_scales(np.array([s]))[0].tolist()
+    # t < 8: low nibbles 1, 3, 5, 7, 9, B, D, F; fields of s8..s11 for
+    # t = 0..3: 0, 3, 1, 0; t = 4..7: 1, 2, 1, 3
+    assert v[:8] == [1, 3 | 3 << 4, 5 | 1 << 4, 7, 9 | 1 << 4, 11 | 2 << 4,
+                     13 | 1 << 4, 15 | 3 << 4]
+    # t >= 8: high nibbles 2, 4, 6, 8, A, C, E, 0; t = 8..11: fields 2, 1,
+    # 1, 0 (bits 5-4); t = 12..15: 3, 0, 1, 2 (bits 7-6)
+    assert v[8:] == [2 | 2 << 4, 4 | 1 << 4, 6 | 1 << 4, 8, 10 | 3 << 4, 12,
+                     14 | 1 << 4, 0 | 2 << 4]
+    assert np.array_equal(pack_q3k_scales(np.array([v]))[0], s)
+
+
 def test_element_formulas_match_hand_decoded_elements():
     """A few elements of literal blocks, decoded by hand from the layouts."""
     # Q5_0: d = 0.5 (0x3800); qh = 0x00020001: bit 0 (element 0) and bit 17
@@ -171,6 +189,23 @@ def test_element_formulas_match_hand_decoded_elements():
     v, _, _ = dec_q5_k(np.frombuffer(bytes(blk), np.uint8))
     assert v[0, 70] == 2 * 3 * 25 - 0.5 * 5
     assert v[0, 102] == 2 * 0 * 2 - 0.5 * 0  # sub-block 3: sc = m = 0
+    # Q3_K: d = 0.5 (0x3800). Element 165: h 1, j 1, l 5: low bits 3-2 of
+    # qs[32 + 32 + 5], third bit = bit 5 of hmask[5]; sub-block 10, whose
+    # scale is the high nibble of s[2] | bits 5-4 of s[10] << 4.
+    # Element 3: h 0, j 0, l 3: bits 1-0 of qs[32 + 3], bit 0 of hmask[3]
+    # (clear: minus 4); sub-block 0: low nibble of s[0] | bits 1-0 of s[8].
+    blk = bytearray(110)
+    blk[32 + 32 + 5] = 0b0000_10_00  # element 165: low bits 2
+    blk[5] = 1 << 5                  # element 165: third bit set -> q = 2
+    blk[96 + 2] = 0x70               # scale 10: low 7
+    blk[96 + 10] = 0b10 << 4         # scale 10: high 2 -> 39, minus 32 = 7
+    blk[32 + 3] = 0b01               # element 3: low 1, bit clear -> q = -3
+    blk[96 + 0] = 0x0C               # scale 0: low 12, high 0 -> 12 - 32
+    blk[108:110] = (0x3800).to_bytes(2, "little")
+    v, _, _ = dec_q3_k(np.frombuffer(bytes(blk), np.uint8))
+    assert v[0, 165] == 0.5 * 7 * 2
+    assert v[0, 3] == 0.5 * -20 * -3
+    assert v[0, 4] == 0.5 * -20 * -4  # all fields 0: q = -4
 
 
 def _mutants(typ):
@@ -222,12 +257,24 @@ def _mutants(typ):
                 r[:, qh + k] = (u >> (8 * k)) & 0xFF
             return r
         out["qh bit order reversed"] = reversed_qh
+    if typ == "q3_k":
+        out["qs halves swapped"] = swap_bytes(32, 64, 32)
+        out["hmask bits inverted"] = lambda r: np.concatenate(
+            [r[:, :32] ^ 0xFF, r[:, 32:]], 1)
+        out["scale nibbles swapped"] = nib_swap(96, 104)
+
+        def high_fields(r):  # bits 1-0 and 7-6 of s[8..11] swapped
+            r = r.copy()
+            s = r[:, 104:108]
+            r[:, 104:108] = (s & 0x3C) | ((s & 3) << 6) | (s >> 6)
+            return r
+        out["scales' high-bit fields swapped"] = high_fields
     if typ == "q6_k":
         out["ql halves swapped"] = swap_bytes(0, 32, 32)
         out["scale pairs swapped"] = lambda r: np.concatenate(
             [r[:, :192], r[:, 192:208].reshape(-1, 8, 2)[:, :, ::-1]
              .reshape(-1, 16), r[:, 208:]], 1)
-    d_at = 208 if typ == "q6_k" else 0
+    d_at = {"q6_k": 208, "q3_k": 108}.get(typ, 0)
     out["d read big-endian"] = swap_bytes(d_at, d_at + 1, 1)
     return out
 
@@ -270,8 +317,12 @@ def test_expectations_are_exact_and_every_bit_matters(typ):
             for t in range(16):
                 assert np.unique(f["sc"][:, t]).size == 256
             assert all(np.unique(r).size == 16 for r in f["sc"])
+        if typ == "q3_k":
+            for t in range(16):
+                assert np.unique(f["sc"][:, t]).size == 64
+            assert all(np.unique(r).size == 16 for r in f["sc"])
         d = half_value(get_half(blocks.astype(np.int64),
-                                208 if typ == "q6_k" else 0))
+                                {"q6_k": 208, "q3_k": 108}.get(typ, 0)))
         assert (d < 0).any() and (d > 0).any() and \
             (np.abs(d) < 2.0 ** -14).any() and (np.abs(d) == 65504).any()
 

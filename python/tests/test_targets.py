@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 
 from conftest import require_models
-from test_compiled import (assert_logits_close, compile_model, gen,
-                           int_tol_if_used, light_in_sanitized_build,
-                           sanitized_build, tool)
+from llama_ref.model import Model, greedy
+from test_compiled import (TOL, assert_logits_close, compile_model, gen,
+                           has_avx512_vnni, int_tol_if_used,
+                           light_in_sanitized_build, sanitized_build, tool)
 
 QEMU_ARM = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 QEMU_X86 = shutil.which("qemu-x86_64-static") or shutil.which("qemu-x86_64")
@@ -297,3 +298,30 @@ def test_every_int_dot_form_agrees(tmp_path):
             assert ids == ids0, t
             assert_logits_close(logits, l0.reshape(len(PROMPT) + 5, -1), 1e-5,
                                 True)
+
+
+def test_q3_k_on_every_cpu_target(tmp_path):
+    """Q3_K weights (row kernels: no packed tiles yet) through every CPU
+    target's integer dot products (the generic one on x86-64, AVX2, AVX-512
+    VNNI where the CPU has it, NEON without and with SDOT, SVE under QEMU),
+    each against the numpy reference: the same tokens, logits within the
+    tolerance of the activations' int8 rounding."""
+    light_in_sanitized_build("Q3_K on every CPU target")
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q3_k",
+               "--layers", "2", "--kv-heads", "2")
+    prompt = [1] + [20 + 7 * i for i in range(18)]
+    ref_ids, ref = greedy(Model(gguf), prompt, 4)
+    runs = [("x86-64", []), ("avx2", [])]
+    if has_avx512_vnni():
+        runs.append(("avx512-vnni", []))
+    if QEMU_ARM:
+        runs += [("neon", [QEMU_ARM, "-cpu", "max,sve=off"]),
+                 ("neon-dotprod", [QEMU_ARM, "-cpu", "max,sve=off"]),
+                 ("sve", [QEMU_ARM, "-cpu", "max,sve256=on"])]
+    for target, wrap in runs:
+        exe = compile_model(gguf, str(tmp_path / target), f"--target={target}")
+        ids, logits = run([*wrap, exe], gguf, prompt, 4,
+                          str(tmp_path / f"{target}.logits"))
+        assert ids == ref_ids, target
+        assert_logits_close(logits, ref, TOL,
+                            int_tol_if_used(gguf, prompt + ids[:-1]))

@@ -133,6 +133,12 @@ float signedAbsMax(const float *x, int n) {
 // Dequantization
 //===----------------------------------------------------------------------===//
 
+int q3kScale(const uint8_t *s, int i) {
+  int low = i < 8 ? s[i] & 0xF : s[i - 8] >> 4;
+  int high = (s[8 + i % 4] >> (2 * (i / 4))) & 3;
+  return low | high << 4;
+}
+
 void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n) {
   switch (type) {
   case GGMLType::F32:
@@ -244,6 +250,22 @@ void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n) {
           y[l + 64] = d * static_cast<float>(s[g + 4]) * static_cast<float>(q3);
           y[l + 96] = d * static_cast<float>(s[g + 6]) * static_cast<float>(q4);
         }
+      }
+    }
+    return;
+  case GGMLType::Q3_K:
+    // hmask[32], qs[64], scales[12], d (f16). Element e = 128 h + 32 j + l:
+    // bits 2j of qs[32 h + l], minus 4 where bit 4h + j of hmask[l] is
+    // clear; sub-block e / 16 has the 6-bit scale q3kScale - 32.
+    for (int64_t b = 0; b < n / 256; ++b, src += 110, dst += 256) {
+      float d = loadF16(src + 108);
+      for (int e = 0; e < 256; ++e) {
+        int h = e / 128, j = (e % 128) / 32, l = e % 32;
+        int q = (src[32 + 32 * h + l] >> (2 * j)) & 3;
+        if (!((src[l] >> (4 * h + j)) & 1))
+          q -= 4;
+        float dl = d * static_cast<float>(q3kScale(src + 96, e / 16) - 32);
+        dst[e] = dl * static_cast<float>(q);
       }
     }
     return;
@@ -399,6 +421,33 @@ static void quantizeQ6_K(const float *x, uint8_t *y) {
   }
 }
 
+/// Q3_K: per sub-block of 16 a signed scale with the largest magnitude at
+/// -4 (as Q6_K does at -32), the scales as 6-bit multiples of d.
+static void quantizeQ3_K(const float *x, uint8_t *y) {
+  float scale[16], amaxScale = 0;
+  for (int j = 0; j < 16; ++j) {
+    scale[j] = signedAbsMax(x + 16 * j, 16) / -4.0f;
+    amaxScale = std::max(amaxScale, std::fabs(scale[j]));
+  }
+  float d = amaxScale / 31.0f;
+  std::memset(y, 0, 108);
+  storeF16(y + 108, d);
+  d = fp16ToFloat(floatToFp16(d));
+  for (int j = 0; j < 16; ++j) {
+    int sc = d > 0 ? clampInt(roundInt(scale[j] / d), -32, 31) : 0;
+    int v = sc + 32;
+    y[96 + j % 8] |= static_cast<uint8_t>((v & 0xF) << (j < 8 ? 0 : 4));
+    y[104 + j % 4] |= static_cast<uint8_t>((v >> 4) << (2 * (j / 4)));
+    float s = d * static_cast<float>(sc), is = s != 0 ? 1.0f / s : 0.0f;
+    for (int l = 0; l < 16; ++l) {
+      int e = 16 * j + l, h = e / 128, k = (e % 128) / 32, r = e % 32;
+      int u = clampInt(roundInt(x[e] * is), -4, 3) + 4;
+      y[32 + 32 * h + r] |= static_cast<uint8_t>((u & 3) << (2 * k));
+      y[r] |= static_cast<uint8_t>((u >> 2) << (4 * h + k));
+    }
+  }
+}
+
 void quantizeRow(GGMLType type, const float *src, uint8_t *dst, int64_t n) {
   const GGMLTypeTraits &t = getGGMLTypeTraits(type);
   for (int64_t b = 0; b < n / t.blockSize; ++b) {
@@ -439,6 +488,9 @@ void quantizeRow(GGMLType type, const float *src, uint8_t *dst, int64_t n) {
       break;
     case GGMLType::Q6_K:
       quantizeQ6_K(x, y);
+      break;
+    case GGMLType::Q3_K:
+      quantizeQ3_K(x, y);
       break;
     default:
       // Not a decoded type: the contract (Quant.h) rules it out; zeros

@@ -32,6 +32,11 @@ void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n);
 /// block's 12 scale bytes `s`.
 void kScaleMin(const uint8_t *s, int j, uint8_t *sc, uint8_t *m);
 
+/// Q3_K: the 6-bit scale (0..63, 32 meaning 0) of sub-block i (< 16) from
+/// the block's 12 scale bytes `s`: the low 4 bits are nibble i / 8 of
+/// s[i % 8], the high 2 bits are bits 2 (i / 4) of s[8 + i % 4].
+int q3kScale(const uint8_t *s, int i);
+
 /// Quantizes `n` elements (a multiple of the block size) into `dst`, which
 /// must hold ggmlRowBytes(type, n) bytes; the type must be one llama-mlir
 /// decodes (isDecodedGGMLType).

@@ -556,14 +556,14 @@ TEST(GGUF, TypesOfTheFormatItDoesNotDecodeAreReadAndNamed) {
   std::vector<uint8_t> bytes = w.toBytes();
   Expected<GGUFView> v = parse(bytes);
   ASSERT_TRUE(v.ok()) << v.error().message();
-  const GGUFTensor *q3 = v->findTensor("t.q3_k");
-  ASSERT_NE(q3, nullptr);
-  EXPECT_EQ(q3->type, GGMLType::Q3_K);
-  EXPECT_EQ(q3->nbytes, 2u * 110);
-  EXPECT_FALSE(isDecodedGGMLType(q3->type));
+  const GGUFTensor *q2 = v->findTensor("t.q2_k");
+  ASSERT_NE(q2, nullptr);
+  EXPECT_EQ(q2->type, GGMLType::Q2_K);
+  EXPECT_EQ(q2->nbytes, 2u * 84);
+  EXPECT_FALSE(isDecodedGGMLType(q2->type));
   EXPECT_TRUE(isDecodedGGMLType(v->findTensor("t.f32")->type));
   std::string all = undecodedTensorSummary(*v);
-  EXPECT_NE(all.find("q3_k (11) x1 (first 't.q3_k')"), std::string::npos)
+  EXPECT_NE(all.find("q2_k (10) x1 (first 't.q2_k')"), std::string::npos)
       << all;
   EXPECT_NE(all.find("iq2_xxs (16) x1"), std::string::npos) << all;
   EXPECT_EQ(all.find("f32"), std::string::npos) << all;

@@ -65,7 +65,9 @@ struct Bound {
   /// formats: q8_0 half a step of amax/127; q4_0/q5_0 one step of amax/8 and
   /// amax/16 at the clamped end; q4_1/q5_1 half a step of range/15 and
   /// range/31 (range <= 2 amax); K-quants add the 6-bit quantization of the
-  /// sub-block scale and min; q6_k one step of amax/32 at the clamped end.
+  /// sub-block scale and min; q6_k one step of amax/32 at the clamped end;
+  /// q3_k one step of amax/4 at the clamped end plus |q| <= 4 times half a
+  /// step of the 6-bit scales (amax/4/31).
   double maxErr;
   double rmsErr; ///< RMS error / RMS of the data, for N(0,1) data
 };
@@ -111,6 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Bound{GGMLType::Q5_0, 1.0 / 16 + 1.0 / 1024, 0.06},
                       Bound{GGMLType::Q4_1, 1.0 / 15 + 1.0 / 512, 0.09},
                       Bound{GGMLType::Q5_1, 1.0 / 31 + 1.0 / 512, 0.045},
+                      Bound{GGMLType::Q3_K, 1.0 / 4 + 1.0 / 62 + 1.0 / 1024,
+                            0.2},
                       Bound{GGMLType::Q4_K, 0.12, 0.12},
                       Bound{GGMLType::Q5_K, 0.06, 0.06},
                       Bound{GGMLType::Q6_K, 1.0 / 32 + 1.0 / 127, 0.03}),

@@ -34,6 +34,7 @@ int64_t mlir::llama::dotBlockParts(GGMLType type) {
   case GGMLType::Q5_1:
   case GGMLType::Q8_0:
     return 4;
+  case GGMLType::Q3_K:
   case GGMLType::Q4_K:
   case GGMLType::Q5_K:
   case GGMLType::Q6_K:
@@ -61,6 +62,7 @@ bool mlir::llama::hasIntDot(GGMLType type) {
   case GGMLType::Q4_1:
   case GGMLType::Q5_0:
   case GGMLType::Q5_1:
+  case GGMLType::Q3_K:
   case GGMLType::Q4_K:
   case GGMLType::Q5_K:
   case GGMLType::Q6_K:
@@ -80,6 +82,8 @@ int64_t mlir::llama::maxStoredQuant(GGMLType type) {
   case GGMLType::Q5_1:
   case GGMLType::Q5_K:
     return 31;
+  case GGMLType::Q3_K:
+    return 7;
   case GGMLType::Q6_K:
     return 63;
   case GGMLType::Q8_0:
@@ -95,7 +99,8 @@ bool mlir::llama::canIntDot(GGMLType type, int64_t k) {
 }
 
 bool mlir::llama::canPackRows(GGMLType type, int64_t k) {
-  return canIntDot(type, k);
+  // Q3_K has no rows16 layout (PackedWeights.h) yet: row kernels.
+  return type != GGMLType::Q3_K && canIntDot(type, k);
 }
 
 bool mlir::llama::canPackFloatRows(GGMLType type, int64_t k) {

@@ -210,6 +210,55 @@ struct Q6_KDecoder : BlockDecoder {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Q3_K: hmask[32], qs[64], 12 bytes of sixteen 6-bit scales, d (f16).
+// Element e = 128 h + 32 j + l: bits 2j of qs[32 h + l], minus 4 where bit
+// 4h + j of hmask[l] is clear (q in -4..3); sub-block i = e / 16 has the
+// scale sc_i - 32, sc_i's low 4 bits nibble i / 8 of s[i % 8], its high 2
+// bits bits 2 (i / 4) of s[8 + i % 4]. w = d (sc - 32) q.
+//===----------------------------------------------------------------------===//
+
+struct Q3_KDecoder : BlockDecoder {
+  Q3_KDecoder() : BlockDecoder(16, 32, false) {}
+  std::pair<Value, Value> scales(BlockBytes &k) const override {
+    OpBuilder &b = k.b;
+    Location loc = k.loc;
+    Lanes l{b, loc};
+    Value s = k.bytes(96, 12);
+    auto pick = [&](ArrayRef<int64_t> idx) -> Value {
+      return vector::ShuffleOp::create(b, loc, s, s, idx);
+    };
+    auto join = [&](Value x, Value y) -> Value {
+      auto iota = llvm::to_vector(llvm::seq<int64_t>(0, 2 * Lanes::width(x)));
+      return vector::ShuffleOp::create(b, loc, x, y, iota);
+    };
+    Value lowBytes = pick({0, 1, 2, 3, 4, 5, 6, 7});
+    Value low = join(l.andc(lowBytes, 0xF), l.shr(lowBytes, k.idx(4)));
+    Value highBytes = pick({8, 9, 10, 11});
+    SmallVector<Value> highs;
+    for (int64_t g = 0; g < 4; ++g)
+      highs.push_back(l.andc(l.shr(highBytes, k.idx(2 * g)), 3));
+    Value high = join(join(highs[0], highs[1]), join(highs[2], highs[3]));
+    Value sc = l.subc(l.orr(low, l.shl(high, 4)), 32);
+    auto f32v16 = VectorType::get({16}, b.getF32Type());
+    return {arith::MulFOp::create(
+                b, loc, arith::SIToFPOp::create(b, loc, f32v16, sc),
+                vector::BroadcastOp::create(b, loc, f32v16, k.f16At(108))),
+            nullptr};
+  }
+  Value quants(BlockBytes &k, Value first, int64_t n,
+               IntegerType lane) const override {
+    Lanes l{k.b, k.loc};
+    Value h = k.divc(first, 128), r = k.remc(first, 128);
+    Value j = k.divc(r, 32), l0 = k.remc(r, 32);
+    Value qs = k.bytes(k.addc(k.add(k.mulc(h, 32), l0), 32), n, lane);
+    Value low = l.andc(l.shr(qs, k.mulc(j, 2)), 3);
+    Value hm = k.bytes(l0, n, lane);
+    Value bit = l.andc(l.shr(hm, k.add(k.mulc(h, 4), j)), 1);
+    return l.subc(l.orr(low, l.shl(bit, 2)), 4);
+  }
+};
+
 } // namespace
 
 const BlockDecoder &mlir::llama::dequant::getBlockDecoder(GGMLType type) {
@@ -218,7 +267,10 @@ const BlockDecoder &mlir::llama::dequant::getBlockDecoder(GGMLType type) {
       q5_0(false, true), q5_1(true, true);
   static const KQuantDecoder q4_k(false), q5_k(true);
   static const Q6_KDecoder q6_k;
+  static const Q3_KDecoder q3_k;
   switch (type) {
+  case GGMLType::Q3_K:
+    return q3_k;
   case GGMLType::Q8_0:
     return q8_0;
   case GGMLType::Q4_0:

@@ -110,8 +110,8 @@ func.func @kernel_matmul_c1_types(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %x
 // -----
 
 func.func @kernel_matmul_c1_unknown_type(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.kernel_matmul' op unknown GGML type 'q3_k' in weight_types}}
-  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q3_k"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+  // expected-error @+1 {{'llama.kernel_matmul' op unknown GGML type 'q2_k' in weight_types}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q2_k"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 

@@ -31,9 +31,11 @@ from llama_ref.packed import pack_rows16  # noqa: E402
 
 FAMILY, LLAMA_OPT, LLAMA_GGUF, RUNNER, LIBS, TMP = sys.argv[1:7]
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-         "q4_k", "q5_k", "q6_k"]
+         "q3_k", "q4_k", "q5_k", "q6_k"]
 BLOCK = {"q8_0": 32, "q4_0": 32, "q4_1": 32, "q5_0": 32, "q5_1": 32,
-         "q4_k": 256, "q5_k": 256, "q6_k": 256}
+         "q3_k": 256, "q4_k": 256, "q5_k": 256, "q6_k": 256}
+# The integer-dot types with packed 16-row tiles (Q3_K has row kernels only).
+TILE_TYPES = tuple(t for t in INT_DOT_TYPES if t != "q3_k")
 rng = np.random.default_rng(5)
 
 
@@ -338,7 +340,7 @@ def packed_rows_cases(kinds):
     rows, token counts below, at and past a 4-token block (Q6_K with two
     scales per group of 32)."""
     ok = True
-    for typ in INT_DOT_TYPES:
+    for typ in TILE_TYPES:
         batch = Batch(CONFIGURED)
         for kind in kinds:
             f = model(typ, 512 if typ.endswith("_k") else 96, 48)
@@ -378,7 +380,7 @@ def prepacked_cases(kinds):
     llama_ref.packed from the layout's definition: decode steps (one
     static token) and prefills take the same tiles, read in place."""
     ok = True
-    for typ in INT_DOT_TYPES + ("f16", "bf16"):
+    for typ in TILE_TYPES + ("f16", "bf16"):
         float_rows = typ in ("f16", "bf16")
         batch = Batch(CONFIGURED)
         for kind in [k for k in kinds
