@@ -60,6 +60,7 @@ GGMLType fallback(GGMLType t, uint64_t rowLength) {
   if (rowLength % getGGMLTypeTraits(t).blockSize == 0)
     return t;
   switch (t) {
+  case GGMLType::Q2_K:
   case GGMLType::Q3_K:
     t = GGMLType::Q4_0;
     break;

@@ -69,8 +69,8 @@ class HParams:
 
 # The weight types the compiled programs multiply with int8 activations
 # (llama-compile --int-dot=auto; lib/Codegen/Common/Formats.cpp hasIntDot).
-INT_DOT_TYPES = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q3_k", "q4_k",
-                 "q5_k", "q6_k")
+INT_DOT_TYPES = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k",
+                 "q4_k", "q5_k", "q6_k")
 
 
 class Model:

@@ -107,6 +107,26 @@ def _q5_k(b):
     return _k_quant(b, five=True)
 
 
+def _q2_k(b):
+    """scales[16] (scale | min << 4), qs[64], d, dmin: element
+    e = 128h + 32j + l is bits 2j of qs[32h + l]; x = d·sc·q − dmin·m of
+    sub-block e // 16."""
+    s, qs = b[:, 0:16], b[:, 16:80]
+    d, dmin = _f16(b, 80), _f16(b, 82)
+    out = np.empty((b.shape[0], 256), F32)
+    for h in range(2):
+        for j in range(4):
+            q = ((qs[:, 32 * h:32 * h + 32] >> (2 * j)) & 3).astype(F32)
+            for g in range(2):
+                e0 = 128 * h + 32 * j + 16 * g
+                t = e0 // 16
+                d1 = d * (s[:, t] & 0xF).astype(F32)
+                m1 = dmin * (s[:, t] >> 4).astype(F32)
+                out[:, e0:e0 + 16] = d1[:, None] * q[:, 16 * g:16 * g + 16] \
+                    - m1[:, None]
+    return out
+
+
 def _q3_k(b):
     """hmask[32], qs[64], scales[12], d: element e = 128h + 32j + l is bits
     2j of qs[32h + l], minus 4 where bit 4h + j of hmask[l] is clear; the
@@ -168,7 +188,7 @@ def dequantize(raw, ggml_type, shape):
         return bits.view(F32).reshape(shape)
     b, _ = _blocks(raw, ggml_type)
     fn = {"q4_0": _q4_0, "q4_1": _q4_1, "q5_0": _q5_0, "q5_1": _q5_1,
-          "q8_0": _q8_0, "q3_k": _q3_k, "q4_k": _q4_k, "q5_k": _q5_k,
+          "q8_0": _q8_0, "q2_k": _q2_k, "q3_k": _q3_k, "q4_k": _q4_k, "q5_k": _q5_k,
           "q6_k": _q6_k}[name]
     return fn(b).reshape(shape)
 

@@ -19,11 +19,12 @@ GAMMA = 1.0 / 32   # output_norm weight
 TYPES = {
     "f16": (1, 1, 2), "bf16": (30, 1, 2), "q8_0": (8, 32, 34),
     "q4_0": (2, 32, 18), "q4_1": (3, 32, 20), "q5_0": (6, 32, 22),
-    "q5_1": (7, 32, 24), "q3_k": (11, 256, 110), "q4_k": (12, 256, 144),
+    "q5_1": (7, 32, 24), "q2_k": (10, 256, 84), "q3_k": (11, 256, 110),
+    "q4_k": (12, 256, 144),
     "q5_k": (13, 256, 176), "q6_k": (14, 256, 210),
 }
-INT_DOT = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q3_k", "q4_k", "q5_k",
-           "q6_k")
+INT_DOT = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k",
+           "q5_k", "q6_k")
 SANITIZED_TYPES = ("q4_k", "q5_1")  # compiled in the ASan+UBSan build
 MATMUL_RTOL = 2.0 ** -19   # int8 path (float paths: measured bit-exact)
 FLOAT_RTOL = 2.0 ** -22    # float paths: an rsqrt an ulp off at most
@@ -230,6 +231,21 @@ def dec_q6_k(raw):
     return v, np.abs(v), {"q": q, "sc": sc}
 
 
+def dec_q2_k(raw):
+    # u8 scales[16] (scale: low nibble, min: high nibble); u8 qs[64];
+    # f16 d; f16 dmin. Element i: h = i / 128, j = (i % 128) / 32,
+    # l = i % 32: q = bits 2j of qs[32h + l]; sub-block i / 16.
+    # x = d·sc·q − dmin·m.
+    b, i = _blocks(raw, "q2_k")
+    h, j, l = i // 128, (i % 128) // 32, i % 32
+    q = (b[:, 16 + 32 * h + l] >> (2 * j)) & 3
+    sc, mn = b[:, 0:16] & 0xF, b[:, 0:16] >> 4
+    d = half_value(get_half(b, 80))[:, None]
+    dmin = half_value(get_half(b, 82))[:, None]
+    t1, t2 = d * sc[:, i // 16] * q, dmin * mn[:, i // 16]
+    return t1 - t2, np.abs(t1) + np.abs(t2), {"q": q, "sc": sc, "mins": mn}
+
+
 def q3k_scales(s):
     """The 16 six-bit scales (0..63; the scale is the value - 32) of a Q3_K
     block's 12 bytes s: scale t's low 4 bits are nibble t // 8 of s[t % 8],
@@ -271,7 +287,7 @@ def dec_q3_k(raw):
 DECODERS = {
     "f16": dec_f16, "bf16": dec_bf16, "q8_0": dec_q8_0, "q4_0": dec_q4_0,
     "q4_1": dec_q4_1, "q5_0": dec_q5_0, "q5_1": dec_q5_1, "q4_k": dec_q4_k,
-    "q5_k": dec_q5_k, "q6_k": dec_q6_k, "q3_k": dec_q3_k,
+    "q5_k": dec_q5_k, "q6_k": dec_q6_k, "q3_k": dec_q3_k, "q2_k": dec_q2_k,
 }
 
 
@@ -299,7 +315,7 @@ def pack_k_scales(sc, mn):
 
 
 QMAX = {"q8_0": 256, "q4_0": 16, "q4_1": 16, "q5_0": 32, "q5_1": 32,
-        "q3_k": 8, "q4_k": 16, "q5_k": 32, "q6_k": 64}
+        "q2_k": 4, "q3_k": 8, "q4_k": 16, "q5_k": 32, "q6_k": 64}
 
 
 def coverage_quants(rng, nb, n, qmax):
@@ -337,6 +353,9 @@ def put_quants(typ, raw, q):
         h, p, l = i // 128, (i % 128) // 32, i % 32
         put(64 * h + 32 * (p % 2) + l, 4 * (p // 2), q & 0xF)
         put(128 + 32 * h + l, 2 * p, q >> 4)
+    elif typ == "q2_k":
+        h, j, l = i // 128, (i % 128) // 32, i % 32
+        put(16 + 32 * h + l, 2 * j, q)
     elif typ == "q3_k":
         h, j, l = i // 128, (i % 128) // 32, i % 32
         put(32 + 32 * h + l, 2 * j, q & 3)
@@ -411,6 +430,24 @@ def handmade(typ, seed, narrow=False):
             dm = get_half(r, 2)
             dm[bad] = near_halves(g, get_half(r, 0)[bad])
             put_half(r, 2, dm)
+    elif typ == "q2_k":
+        put_half(raw, 80, d)
+        put_half(raw, 82, near_halves(rng, d))
+        # Scales and mins of block b: (b + pi(t)) mod 16 and (b + pi'(t))
+        # mod 16, pi and pi' permutations drawn per run of 16 blocks: in a
+        # block all distinct; at each position every value once per run.
+        b = np.arange(nb)
+        runs = nb // 16 + 1
+        ps = np.stack([rng.permutation(16) for _ in range(runs)])
+        pm = np.stack([rng.permutation(16) for _ in range(runs)])
+        sc = (b[:, None] + ps[b // 16]) % 16
+        mn = (b[:, None] + pm[b // 16]) % 16
+        raw[:, 0:16] = sc | mn << 4
+
+        def redraw(r, bad, g):
+            dm = get_half(r, 82)
+            dm[bad] = near_halves(g, get_half(r, 80)[bad])
+            put_half(r, 82, dm)
     elif typ == "q3_k":
         put_half(raw, 108, d)
         # The 16 six-bit scales of block b: (b + 4 pi(t)) mod 64, as for
@@ -444,6 +481,15 @@ def one_hot_rows(typ, value):
     blk, at = r // n, r % n
     d = half_bits(value / 4)
     rows = raw[r, blk]  # the block of each row holding its non-zero
+    if typ == "q2_k":
+        # d = value / 4, every scale 2 and min 0, q = 0 everywhere but at
+        # `at`: q = 2.
+        put_half(rows, 80, np.full(DIM, d))
+        rows[:, 0:16] = 2
+        h, j, l = at // 128, (at % 128) // 32, at % 32
+        rows[r, 16 + 32 * h + l] |= 2 << (2 * j)
+        raw[r, blk] = rows
+        return raw.astype(np.uint8).ravel()
     if typ == "q3_k":
         # d = value / 4, every scale 2 (stored 34), q = 0 (stored 4: hmask
         # bits set, qs 0) everywhere but at `at`: q = 2 (stored 6).

@@ -65,7 +65,7 @@ SANITIZED_COMPILE = {
     "embedding_length_0", "head_count_kv_3", "rms_epsilon_nan",
     "rope_scaling_linear_x4", "tokens_empty_consistent",
     "nested_array_depth_100000", "duplicate_key_with_newline",
-    "tensor_offset_past_end", "dims_overflow_2p32_x_2p32", "ggml_type_q2_k",
+    "tensor_offset_past_end", "dims_overflow_2p32_x_2p32", "ggml_type_iq4_xs",
     "attn_q_wrong_shape", "missing_output_weight", "attn_q_as_f16",
     "alignment_1_misaligned_data", "output_weight_nan", "block_count_2",
     "tokenizer_model_gpt2",

@@ -134,7 +134,7 @@ def check_against_reference(gguf, exe, prompt=(1, 259, 262, 270, 280), n=6,
 
 
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-         "q3_k", "q4_k", "q5_k", "q6_k", "q4_k_m"]
+         "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q4_k_m"]
 
 
 @pytest.mark.parametrize("typ", TYPES)

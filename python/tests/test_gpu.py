@@ -46,7 +46,7 @@ def have_driver():
 
 # The types of docs/GPU.md's support table; tiny preset = GQA 8:4 heads.
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-         "q3_k", "q4_k", "q5_k", "q6_k", "q4_k_m"]
+         "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q4_k_m"]
 
 
 def need_ptxas():

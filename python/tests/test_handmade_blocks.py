@@ -49,7 +49,8 @@ import pytest
 import gguf_edit as ge
 from handmade_blocks import (
     DECODERS, DIM, EPS, FLOAT_RTOL, GAMMA, GATHER_RTOL, INT_DOT, MATMUL_RTOL,
-    ONE_HOT, QMAX, SANITIZED_TYPES, TINY, TYPES, VOCAB, dec_q3_k, dec_q5_0,
+    ONE_HOT, QMAX, SANITIZED_TYPES, TINY, TYPES, VOCAB, dec_q2_k, dec_q3_k,
+    dec_q5_0,
     dec_q5_k, dec_q6_k, decode, get_half, half_value, handmade, k_scales,
     one_hot_rows, pack_k_scales, pack_q3k_scales, q3k_scales,
 )
@@ -206,6 +207,17 @@ def test_element_formulas_match_hand_decoded_elements():
     assert v[0, 165] == 0.5 * 7 * 2
     assert v[0, 3] == 0.5 * -20 * -3
     assert v[0, 4] == 0.5 * -20 * -4  # all fields 0: q = -4
+    # Q2_K: d = 2 (0x4000), dmin = 0.25 (0x3400). Element 200: h 1, j 2,
+    # l 8: bits 5-4 of qs[32 + 8]; sub-block 12: scales[12] = m 3 | sc 5.
+    blk = bytearray(84)
+    blk[16 + 32 + 8] = 0b00_11_00_00  # element 200: q = 3
+    blk[12] = 0x35
+    blk[80:82], blk[82:84] = (0x4000).to_bytes(2, "little"), \
+        (0x3400).to_bytes(2, "little")
+    v, _, _ = dec_q2_k(np.frombuffer(bytes(blk), np.uint8))
+    assert v[0, 200] == 2 * 5 * 3 - 0.25 * 3
+    assert v[0, 192] == 2 * 5 * 0 - 0.25 * 3  # sub-block 12, q = 0
+    assert v[0, 72] == 0  # h 0, j 2, l 8: qs[8] (zero), sub-block 4: 0
 
 
 def _mutants(typ):
@@ -257,6 +269,10 @@ def _mutants(typ):
                 r[:, qh + k] = (u >> (8 * k)) & 0xFF
             return r
         out["qh bit order reversed"] = reversed_qh
+    if typ == "q2_k":
+        out["scale/min nibbles swapped"] = nib_swap(0, 16)
+        out["d and dmin swapped"] = swap_bytes(80, 82, 2)
+        out["qs halves swapped"] = swap_bytes(16, 48, 32)
     if typ == "q3_k":
         out["qs halves swapped"] = swap_bytes(32, 64, 32)
         out["hmask bits inverted"] = lambda r: np.concatenate(
@@ -274,7 +290,7 @@ def _mutants(typ):
         out["scale pairs swapped"] = lambda r: np.concatenate(
             [r[:, :192], r[:, 192:208].reshape(-1, 8, 2)[:, :, ::-1]
              .reshape(-1, 16), r[:, 208:]], 1)
-    d_at = {"q6_k": 208, "q3_k": 108}.get(typ, 0)
+    d_at = {"q6_k": 208, "q3_k": 108, "q2_k": 80}.get(typ, 0)
     out["d read big-endian"] = swap_bytes(d_at, d_at + 1, 1)
     return out
 
@@ -321,8 +337,15 @@ def test_expectations_are_exact_and_every_bit_matters(typ):
             for t in range(16):
                 assert np.unique(f["sc"][:, t]).size == 64
             assert all(np.unique(r).size == 16 for r in f["sc"])
+        if typ == "q2_k":
+            for t in range(16):
+                assert np.unique(f["sc"][:, t]).size == 16
+                assert np.unique(f["mins"][:, t]).size == 16
+            assert all(np.unique(r).size == 16 for r in f["sc"])
+            assert all(np.unique(r).size == 16 for r in f["mins"])
         d = half_value(get_half(blocks.astype(np.int64),
-                                {"q6_k": 208, "q3_k": 108}.get(typ, 0)))
+                                {"q6_k": 208, "q3_k": 108,
+                                 "q2_k": 80}.get(typ, 0)))
         assert (d < 0).any() and (d > 0).any() and \
             (np.abs(d) < 2.0 ** -14).any() and (np.abs(d) == 65504).any()
 

@@ -300,14 +300,16 @@ def test_every_int_dot_form_agrees(tmp_path):
                                 True)
 
 
-def test_q3_k_on_every_cpu_target(tmp_path):
-    """Q3_K weights (row kernels: no packed tiles yet) through every CPU
-    target's integer dot products (the generic one on x86-64, AVX2, AVX-512
-    VNNI where the CPU has it, NEON without and with SDOT, SVE under QEMU),
-    each against the numpy reference: the same tokens, logits within the
-    tolerance of the activations' int8 rounding."""
-    light_in_sanitized_build("Q3_K on every CPU target")
-    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", "q3_k",
+@pytest.mark.parametrize("typ", ["q2_k", "q3_k"])
+def test_row_kernel_types_on_every_cpu_target(tmp_path, typ):
+    """Q2_K and Q3_K weights (row kernels: no packed tiles yet; Q2_K with a
+    min per 16 elements) through every CPU target's integer dot products
+    (the generic one on x86-64, AVX2, AVX-512 VNNI where the CPU has it,
+    NEON without and with SDOT, SVE under QEMU), each against the numpy
+    reference: the same tokens, logits within the tolerance of the
+    activations' int8 rounding."""
+    light_in_sanitized_build(f"{typ} on every CPU target")
+    gguf = gen(str(tmp_path / "m.gguf"), "--preset", "tiny", "--type", typ,
                "--layers", "2", "--kv-heads", "2")
     prompt = [1] + [20 + 7 * i for i in range(18)]
     ref_ids, ref = greedy(Model(gguf), prompt, 4)

@@ -76,6 +76,7 @@ inline constexpr GGMLTypeTraits kGGMLTypes[] = {
     {GGMLType::Q4_1, "q4_1", 32, 20, true},
     {GGMLType::Q5_0, "q5_0", 32, 22, true},
     {GGMLType::Q5_1, "q5_1", 32, 24, true},
+    {GGMLType::Q2_K, "q2_k", 256, 84, true},
     {GGMLType::Q3_K, "q3_k", 256, 110, true},
     {GGMLType::Q4_K, "q4_k", 256, 144, true},
     {GGMLType::Q5_K, "q5_k", 256, 176, true},
@@ -85,13 +86,11 @@ inline constexpr GGMLTypeTraits kGGMLTypes[] = {
 inline constexpr unsigned kNumGGMLTypes =
     sizeof(kGGMLTypes) / sizeof(kGGMLTypes[0]);
 
-/// The other types of the GGUF format: a file may hold them (Q2_K of the
-/// Q2_K mixes, the i-quants, the ternary TQ
-/// types, plain integers), llama-mlir does not decode them. Q8_1 and Q8_K
-/// are llama.cpp's activation formats, valid in a file though not written.
+/// The other types of the GGUF format: a file may hold them (the i-quants, the
+/// ternary TQ types, plain integers), llama-mlir does not decode them. Q8_1 and
+/// Q8_K are llama.cpp's activation formats, valid in a file though not written.
 inline constexpr GGMLTypeTraits kUndecodedGGMLTypes[] = {
     {GGMLType::Q8_1, "q8_1", 32, 36, true},
-    {GGMLType::Q2_K, "q2_k", 256, 84, true},
     {GGMLType::Q8_K, "q8_k", 256, 292, true},
     {GGMLType::IQ2_XXS, "iq2_xxs", 256, 66, true},
     {GGMLType::IQ2_XS, "iq2_xs", 256, 74, true},

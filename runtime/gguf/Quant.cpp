@@ -253,6 +253,21 @@ void dequantizeRow(GGMLType type, const uint8_t *src, float *dst, int64_t n) {
       }
     }
     return;
+  case GGMLType::Q2_K:
+    // scales[16] (scale | min << 4), qs[64], d, dmin (f16). Element
+    // e = 128 h + 32 j + l: bits 2j of qs[32 h + l]; sub-block e / 16.
+    for (int64_t b = 0; b < n / 256; ++b, src += 84, dst += 256) {
+      float d = loadF16(src + 80), dmin = loadF16(src + 82);
+      for (int e = 0; e < 256; ++e) {
+        int h = e / 128, j = (e % 128) / 32, l = e % 32;
+        int q = (src[16 + 32 * h + l] >> (2 * j)) & 3;
+        uint8_t sc = src[e / 16];
+        float dl = d * static_cast<float>(sc & 0xF);
+        float ml = dmin * static_cast<float>(sc >> 4);
+        dst[e] = dl * static_cast<float>(q) - ml;
+      }
+    }
+    return;
   case GGMLType::Q3_K:
     // hmask[32], qs[64], scales[12], d (f16). Element e = 128 h + 32 j + l:
     // bits 2j of qs[32 h + l], minus 4 where bit 4h + j of hmask[l] is
@@ -421,6 +436,43 @@ static void quantizeQ6_K(const float *x, uint8_t *y) {
   }
 }
 
+/// Q2_K: per sub-block of 16 the range [min(x, 0), max(x)] in 3 steps,
+/// the 4-bit scales and mins as multiples of d and dmin (the scale rounded
+/// up, so that the range stays representable).
+static void quantizeQ2_K(const float *x, uint8_t *y) {
+  float scale[16], minv[16], maxScale = 0, maxMin = 0;
+  for (int j = 0; j < 16; ++j) {
+    float mn = 0, mx = 0;
+    for (int l = 0; l < 16; ++l) {
+      mn = std::min(mn, x[16 * j + l]);
+      mx = std::max(mx, x[16 * j + l]);
+    }
+    scale[j] = (mx - mn) / 3.0f;
+    minv[j] = -mn;
+    maxScale = std::max(maxScale, scale[j]);
+    maxMin = std::max(maxMin, minv[j]);
+  }
+  float d = maxScale / 15.0f, dmin = maxMin / 15.0f;
+  std::memset(y, 0, 80);
+  storeF16(y + 80, d);
+  storeF16(y + 82, dmin);
+  d = fp16ToFloat(floatToFp16(d));
+  dmin = fp16ToFloat(floatToFp16(dmin));
+  for (int j = 0; j < 16; ++j) {
+    int sc =
+        d > 0 ? clampInt(static_cast<int>(std::ceil(scale[j] / d)), 0, 15) : 0;
+    int mq = dmin > 0 ? clampInt(roundInt(minv[j] / dmin), 0, 15) : 0;
+    y[j] = static_cast<uint8_t>(sc | mq << 4);
+    float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(mq);
+    float id = d1 > 0 ? 1.0f / d1 : 0.0f;
+    for (int l = 0; l < 16; ++l) {
+      int e = 16 * j + l, h = e / 128, k = (e % 128) / 32, r = e % 32;
+      int q = clampInt(roundInt((x[e] + m1) * id), 0, 3);
+      y[16 + 32 * h + r] |= static_cast<uint8_t>(q << (2 * k));
+    }
+  }
+}
+
 /// Q3_K: per sub-block of 16 a signed scale with the largest magnitude at
 /// -4 (as Q6_K does at -32), the scales as 6-bit multiples of d.
 static void quantizeQ3_K(const float *x, uint8_t *y) {
@@ -488,6 +540,9 @@ void quantizeRow(GGMLType type, const float *src, uint8_t *dst, int64_t n) {
       break;
     case GGMLType::Q6_K:
       quantizeQ6_K(x, y);
+      break;
+    case GGMLType::Q2_K:
+      quantizeQ2_K(x, y);
       break;
     case GGMLType::Q3_K:
       quantizeQ3_K(x, y);

@@ -28,6 +28,7 @@ TEST(GGMLType, BlockBytesMatchTheStructLayouts) {
       {GGMLType::Q4_1, 32, 2 * f16 + 16},             // d, m, qs[16]
       {GGMLType::Q5_0, 32, f16 + 4 + 16},             // d, qh[4], qs[16]
       {GGMLType::Q5_1, 32, 2 * f16 + 4 + 16},         // d, m, qh, qs
+      {GGMLType::Q2_K, 256, 16 + 64 + 2 * f16},       // sc, qs, d, dmin
       {GGMLType::Q3_K, 256, 32 + 64 + 12 + f16},      // hmask, qs, sc, d
       {GGMLType::Q4_K, 256, 2 * f16 + 12 + 128},      // d, dmin, sc, qs
       {GGMLType::Q5_K, 256, 2 * f16 + 12 + 32 + 128}, // + qh[32]
@@ -50,14 +51,13 @@ TEST(GGMLType, UndecodedTypesHaveTheFormatsGeometry) {
     GGMLType type;
     uint32_t id, block, bytes;
   } table[] = {
-      {GGMLType::Q8_1, 9, 32, 2 * f16 + 32},                  // d, s, qs
-      {GGMLType::Q2_K, 10, qk, qk / 16 + qk / 4 + 2 * f16},   // sc, qs, d, dmin
-      {GGMLType::Q8_K, 15, qk, 4 + qk + qk / 16 * 2},         // d, qs, bsums
-      {GGMLType::IQ2_XXS, 16, qk, f16 + qk / 8 * 2},          // d, qs
-      {GGMLType::IQ2_XS, 17, qk, f16 + qk / 8 * 2 + qk / 32}, // + scales
-      {GGMLType::IQ3_XXS, 18, qk, f16 + 3 * qk / 8},          // d, qs
-      {GGMLType::IQ1_S, 19, qk, f16 + qk / 8 + qk / 16},      // d, qs, qh
-      {GGMLType::IQ4_NL, 20, 32, f16 + 16},                   // d, qs
+      {GGMLType::Q8_1, 9, 32, 2 * f16 + 32},                   // d, s, qs
+      {GGMLType::Q8_K, 15, qk, 4 + qk + qk / 16 * 2},          // d, qs, bsums
+      {GGMLType::IQ2_XXS, 16, qk, f16 + qk / 8 * 2},           // d, qs
+      {GGMLType::IQ2_XS, 17, qk, f16 + qk / 8 * 2 + qk / 32},  // + scales
+      {GGMLType::IQ3_XXS, 18, qk, f16 + 3 * qk / 8},           // d, qs
+      {GGMLType::IQ1_S, 19, qk, f16 + qk / 8 + qk / 16},       // d, qs, qh
+      {GGMLType::IQ4_NL, 20, 32, f16 + 16},                    // d, qs
       {GGMLType::IQ3_S, 21, qk, f16 + 13 * qk / 32 + qk / 64}, // + scales
       {GGMLType::IQ2_S, 22, qk, f16 + qk / 4 + qk / 16},       // d, qs, qh, sc
       {GGMLType::IQ4_XS, 23, qk, f16 + 2 + qk / 64 + qk / 2},  // d, sh, sl, qs
@@ -87,14 +87,15 @@ TEST(GGMLType, UndecodedTypesHaveTheFormatsGeometry) {
   for (uint32_t id : {4u, 5u, 31u, 32u, 33u, 36u, 37u, 38u, 39u, 0xFFFFFFFFu})
     EXPECT_EQ(lookupKnownGGMLType(id), nullptr) << id;
   // Names parse for the decoded types only (--type of llama-gguf gen).
-  EXPECT_FALSE(parseGGMLTypeName("q2_k").has_value());
+  EXPECT_FALSE(parseGGMLTypeName("iq4_xs").has_value());
 }
 
 TEST(GGMLType, LookupByIdAndName) {
   EXPECT_EQ(lookupGGMLType(12)->type, GGMLType::Q4_K);
   EXPECT_EQ(lookupGGMLType(4), nullptr); // retired Q4_2
-  EXPECT_EQ(lookupGGMLType(10), nullptr); // Q2_K: not decoded
+  EXPECT_EQ(lookupGGMLType(10)->type, GGMLType::Q2_K);
   EXPECT_EQ(lookupGGMLType(11)->type, GGMLType::Q3_K);
+  EXPECT_EQ(lookupGGMLType(16), nullptr); // IQ2_XXS: not decoded
   EXPECT_EQ(lookupGGMLType(0xFFFFFFFFu), nullptr);
   EXPECT_EQ(parseGGMLTypeName("q6_k"), GGMLType::Q6_K);
   EXPECT_FALSE(parseGGMLTypeName("Q6_K").has_value());

@@ -556,14 +556,14 @@ TEST(GGUF, TypesOfTheFormatItDoesNotDecodeAreReadAndNamed) {
   std::vector<uint8_t> bytes = w.toBytes();
   Expected<GGUFView> v = parse(bytes);
   ASSERT_TRUE(v.ok()) << v.error().message();
-  const GGUFTensor *q2 = v->findTensor("t.q2_k");
-  ASSERT_NE(q2, nullptr);
-  EXPECT_EQ(q2->type, GGMLType::Q2_K);
-  EXPECT_EQ(q2->nbytes, 2u * 84);
-  EXPECT_FALSE(isDecodedGGMLType(q2->type));
+  const GGUFTensor *iq = v->findTensor("t.iq4_xs");
+  ASSERT_NE(iq, nullptr);
+  EXPECT_EQ(iq->type, GGMLType::IQ4_XS);
+  EXPECT_EQ(iq->nbytes, 2u * 136);
+  EXPECT_FALSE(isDecodedGGMLType(iq->type));
   EXPECT_TRUE(isDecodedGGMLType(v->findTensor("t.f32")->type));
   std::string all = undecodedTensorSummary(*v);
-  EXPECT_NE(all.find("q2_k (10) x1 (first 't.q2_k')"), std::string::npos)
+  EXPECT_NE(all.find("iq4_xs (23) x1 (first 't.iq4_xs')"), std::string::npos)
       << all;
   EXPECT_NE(all.find("iq2_xxs (16) x1"), std::string::npos) << all;
   EXPECT_EQ(all.find("f32"), std::string::npos) << all;

@@ -67,7 +67,9 @@ struct Bound {
   /// range/31 (range <= 2 amax); K-quants add the 6-bit quantization of the
   /// sub-block scale and min; q6_k one step of amax/32 at the clamped end;
   /// q3_k one step of amax/4 at the clamped end plus |q| <= 4 times half a
-  /// step of the 6-bit scales (amax/4/31).
+  /// step of the 6-bit scales (amax/4/31); q2_k half a step of range/3
+  /// (range <= 2 amax), the scale rounded up by at most d = 2 amax/3/15 and
+  /// the min off by half a step of dmin = amax/15.
   double maxErr;
   double rmsErr; ///< RMS error / RMS of the data, for N(0,1) data
 };
@@ -105,19 +107,19 @@ TEST_P(RoundTrip, StaysWithinTheFormatsBound) {
 
 INSTANTIATE_TEST_SUITE_P(
     Types, RoundTrip,
-    ::testing::Values(Bound{GGMLType::F32, 0.0, 0.0},
-                      Bound{GGMLType::F16, 1.0 / 2048, 1.0 / 2048},
-                      Bound{GGMLType::BF16, 1.0 / 256, 1.0 / 256},
-                      Bound{GGMLType::Q8_0, 0.5 / 127 + 1.0 / 2048, 0.01},
-                      Bound{GGMLType::Q4_0, 1.0 / 8 + 1.0 / 1024, 0.12},
-                      Bound{GGMLType::Q5_0, 1.0 / 16 + 1.0 / 1024, 0.06},
-                      Bound{GGMLType::Q4_1, 1.0 / 15 + 1.0 / 512, 0.09},
-                      Bound{GGMLType::Q5_1, 1.0 / 31 + 1.0 / 512, 0.045},
-                      Bound{GGMLType::Q3_K, 1.0 / 4 + 1.0 / 62 + 1.0 / 1024,
-                            0.2},
-                      Bound{GGMLType::Q4_K, 0.12, 0.12},
-                      Bound{GGMLType::Q5_K, 0.06, 0.06},
-                      Bound{GGMLType::Q6_K, 1.0 / 32 + 1.0 / 127, 0.03}),
+    ::testing::Values(
+        Bound{GGMLType::F32, 0.0, 0.0},
+        Bound{GGMLType::F16, 1.0 / 2048, 1.0 / 2048},
+        Bound{GGMLType::BF16, 1.0 / 256, 1.0 / 256},
+        Bound{GGMLType::Q8_0, 0.5 / 127 + 1.0 / 2048, 0.01},
+        Bound{GGMLType::Q4_0, 1.0 / 8 + 1.0 / 1024, 0.12},
+        Bound{GGMLType::Q5_0, 1.0 / 16 + 1.0 / 1024, 0.06},
+        Bound{GGMLType::Q4_1, 1.0 / 15 + 1.0 / 512, 0.09},
+        Bound{GGMLType::Q5_1, 1.0 / 31 + 1.0 / 512, 0.045},
+        Bound{GGMLType::Q2_K, 1.0 / 3 + 1.0 / 45 + 1.0 / 30 + 1.0 / 1024, 0.4},
+        Bound{GGMLType::Q3_K, 1.0 / 4 + 1.0 / 62 + 1.0 / 1024, 0.2},
+        Bound{GGMLType::Q4_K, 0.12, 0.12}, Bound{GGMLType::Q5_K, 0.06, 0.06},
+        Bound{GGMLType::Q6_K, 1.0 / 32 + 1.0 / 127, 0.03}),
     [](const auto &info) {
       return std::string(getGGMLTypeTraits(info.param.type).name);
     });

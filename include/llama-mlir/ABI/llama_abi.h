@@ -45,6 +45,7 @@ enum llama_abi_ggml_type {
   LLAMA_GGML_TYPE_Q5_0 = 6,
   LLAMA_GGML_TYPE_Q5_1 = 7,
   LLAMA_GGML_TYPE_Q8_0 = 8,
+  LLAMA_GGML_TYPE_Q2_K = 10,
   LLAMA_GGML_TYPE_Q3_K = 11,
   LLAMA_GGML_TYPE_Q4_K = 12,
   LLAMA_GGML_TYPE_Q5_K = 13,
@@ -52,7 +53,6 @@ enum llama_abi_ggml_type {
   LLAMA_GGML_TYPE_BF16 = 30,
   /* Known, not decoded. */
   LLAMA_GGML_TYPE_Q8_1 = 9,
-  LLAMA_GGML_TYPE_Q2_K = 10,
   LLAMA_GGML_TYPE_Q8_K = 15,
   LLAMA_GGML_TYPE_IQ2_XXS = 16,
   LLAMA_GGML_TYPE_IQ2_XS = 17,

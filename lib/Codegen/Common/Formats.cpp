@@ -34,6 +34,7 @@ int64_t mlir::llama::dotBlockParts(GGMLType type) {
   case GGMLType::Q5_1:
   case GGMLType::Q8_0:
     return 4;
+  case GGMLType::Q2_K:
   case GGMLType::Q3_K:
   case GGMLType::Q4_K:
   case GGMLType::Q5_K:
@@ -62,6 +63,7 @@ bool mlir::llama::hasIntDot(GGMLType type) {
   case GGMLType::Q4_1:
   case GGMLType::Q5_0:
   case GGMLType::Q5_1:
+  case GGMLType::Q2_K:
   case GGMLType::Q3_K:
   case GGMLType::Q4_K:
   case GGMLType::Q5_K:
@@ -82,6 +84,8 @@ int64_t mlir::llama::maxStoredQuant(GGMLType type) {
   case GGMLType::Q5_1:
   case GGMLType::Q5_K:
     return 31;
+  case GGMLType::Q2_K:
+    return 3;
   case GGMLType::Q3_K:
     return 7;
   case GGMLType::Q6_K:
@@ -99,8 +103,9 @@ bool mlir::llama::canIntDot(GGMLType type, int64_t k) {
 }
 
 bool mlir::llama::canPackRows(GGMLType type, int64_t k) {
-  // Q3_K has no rows16 layout (PackedWeights.h) yet: row kernels.
-  return type != GGMLType::Q3_K && canIntDot(type, k);
+  // Q2_K and Q3_K have no rows16 layout (PackedWeights.h) yet: row
+  // kernels.
+  return type != GGMLType::Q2_K && type != GGMLType::Q3_K && canIntDot(type, k);
 }
 
 bool mlir::llama::canPackFloatRows(GGMLType type, int64_t k) {

@@ -211,6 +211,38 @@ struct Q6_KDecoder : BlockDecoder {
 };
 
 //===----------------------------------------------------------------------===//
+// Q2_K: 16 bytes of (scale | min << 4), qs[64], d, dmin (f16). Element
+// e = 128 h + 32 j + l: bits 2j of qs[32 h + l] (q in 0..3); sub-block
+// e / 16. w = d sc q - dmin m.
+//===----------------------------------------------------------------------===//
+
+struct Q2_KDecoder : BlockDecoder {
+  Q2_KDecoder() : BlockDecoder(16, 32, true) {}
+  std::pair<Value, Value> scales(BlockBytes &k) const override {
+    OpBuilder &b = k.b;
+    Location loc = k.loc;
+    Lanes l{b, loc};
+    Value s = k.bytes(0, 16);
+    auto f32v16 = VectorType::get({16}, b.getF32Type());
+    auto scaled = [&](Value v, Value f) -> Value {
+      return arith::MulFOp::create(
+          b, loc, arith::UIToFPOp::create(b, loc, f32v16, v),
+          vector::BroadcastOp::create(b, loc, f32v16, f));
+    };
+    return {scaled(l.andc(s, 0xF), k.f16At(80)),
+            scaled(l.shr(s, k.idx(4)), k.f16At(82))};
+  }
+  Value quants(BlockBytes &k, Value first, int64_t n,
+               IntegerType lane) const override {
+    Lanes l{k.b, k.loc};
+    Value h = k.divc(first, 128), r = k.remc(first, 128);
+    Value j = k.divc(r, 32), l0 = k.remc(r, 32);
+    Value qs = k.bytes(k.addc(k.add(k.mulc(h, 32), l0), 16), n, lane);
+    return l.andc(l.shr(qs, k.mulc(j, 2)), 3);
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Q3_K: hmask[32], qs[64], 12 bytes of sixteen 6-bit scales, d (f16).
 // Element e = 128 h + 32 j + l: bits 2j of qs[32 h + l], minus 4 where bit
 // 4h + j of hmask[l] is clear (q in -4..3); sub-block i = e / 16 has the
@@ -268,7 +300,10 @@ const BlockDecoder &mlir::llama::dequant::getBlockDecoder(GGMLType type) {
   static const KQuantDecoder q4_k(false), q5_k(true);
   static const Q6_KDecoder q6_k;
   static const Q3_KDecoder q3_k;
+  static const Q2_KDecoder q2_k;
   switch (type) {
+  case GGMLType::Q2_K:
+    return q2_k;
   case GGMLType::Q3_K:
     return q3_k;
   case GGMLType::Q8_0:

@@ -121,18 +121,26 @@ IntDotKind int8DotKind(IntDotISA isa);
 /// with lane(i) = i / 4 (the lanes of llama.int8_dot), so that
 ///   sum_i w[i] x[i] = sum_lanes(laneScale * int8_dot(q, xq)) * dx
 ///                     - minCoef * sum_i xq[i] * dx
-/// for activations x = dx * xq.
+/// for activations x = dx * xq. A group with a min per 16-element
+/// sub-block (Q2_K) has minCoef for elements 0..15 and minCoefHigh for
+/// 16..31: the min term is (minCoef * xl + minCoefHigh * (xs - xl)) * dx,
+/// xl the sum of the group's first 16 activation quants.
 struct Int8Group {
   int64_t offset;      // first element of the group in the block
   Value q;             // vector<32xi8>
   Value laneScale;     // vector<8xf32>
   Value minCoef;       // f32, or null when the type has no min
+  Value minCoefHigh;   // f32, or null unless two mins per group
   bool nonneg = false; // q in [0, 127] (llama.int8_dot lhs_nonneg)
 };
 
-/// Whether the groups of `type` have a min (minCoef): Q4_1, Q5_1, Q4_K,
-/// Q5_K; false for the unquantized types.
+/// Whether the groups of `type` have a min (minCoef): Q4_1, Q5_1, Q2_K,
+/// Q4_K, Q5_K; false for the unquantized types.
 bool int8GroupsHaveMin(GGMLType type);
+
+/// Whether a 32-element group of `type` has two mins, one per 16-element
+/// sub-block (Q2_K: minCoefHigh); false for the unquantized types.
+bool int8GroupsHaveTwoMins(GGMLType type);
 
 /// Whether a 32-element group of `type` has two scales, one per 16-element
 /// sub-block (Q6_K: laneScale lanes 0..3 and 4..7 differ); false for the

@@ -17,6 +17,10 @@ bool mlir::llama::int8GroupsHaveMin(GGMLType type) {
   return !isUnquantized(type) && dequant::getBlockDecoder(type).hasMin;
 }
 
+bool mlir::llama::int8GroupsHaveTwoMins(GGMLType type) {
+  return int8GroupsHaveMin(type) && int8GroupsHaveTwoScales(type);
+}
+
 bool mlir::llama::int8GroupsHaveTwoScales(GGMLType type) {
   return !isUnquantized(type) &&
          dequant::getBlockDecoder(type).subBlock < kIntDotBlock;
@@ -49,9 +53,13 @@ SmallVector<Int8Group> mlir::llama::emitBlockInt8Groups(OpBuilder &b,
     Value minCoef =
         mins ? Value(vector::ExtractOp::create(b, loc, mins, e / d.subBlock))
              : Value();
+    Value minCoefHigh =
+        mins && d.subBlock < kIntDotBlock
+            ? Value(vector::ExtractOp::create(b, loc, mins, e / d.subBlock + 1))
+            : Value();
     groups.push_back({e,
                       emitQuants(k, d, k.idx(e), kIntDotBlock, b.getI8Type()),
-                      laneScale, minCoef, /*nonneg=*/d.hasMin});
+                      laneScale, minCoef, minCoefHigh, /*nonneg=*/d.hasMin});
   }
   return groups;
 }

@@ -79,6 +79,7 @@ LogicalResult lowerRowKernels(KernelMatmulOp op) {
   x.xq = op.getXq();
   x.xd = op.getXd();
   x.xs = op.getXs();
+  x.xl = op.getXl();
   bool blocked =
       outType.isDynamicDim(0) && llvm::all_of(ws, [&](const WeightView &w) {
         return kernels.blocksTokens(w, k);

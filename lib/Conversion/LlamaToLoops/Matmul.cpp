@@ -96,11 +96,12 @@ Activation FunctionLowering::activation(Emitter &e, Value input, Value norm,
   int64_t dim = cast<MemRefType>(a.x.getType()).getDimSize(1);
   if (norm)
     normPrologue(e, a, norm, eps, rows);
-  // Q6_K tiles subtract the quants' bias per 16-element sub-block.
-  bool halfSums =
-      kernels.tileRows && llvm::any_of(rows, [](const WeightView *w) {
-        return int8GroupsHaveTwoScales(w->type);
-      });
+  // Q6_K tiles subtract the quants' bias per 16-element sub-block, Q2_K
+  // rows their mins.
+  bool halfSums = llvm::any_of(rows, [&](const WeightView *w) {
+    return kernels.tileRows ? int8GroupsHaveTwoScales(w->type)
+                            : int8GroupsHaveTwoMins(w->type);
+  });
   if (quantize && kernels.intDot != IntDotISA::None && dim % kIntDotBlock == 0)
     quantizeActivations(e, a, dim, halfSums,
                         kernels.amx && kernels.tileRows == kPackedRows);
@@ -312,7 +313,7 @@ Value rowMatmul(Emitter &e, Operation *op, ArrayRef<const WeightView *> ws,
         c.getIntDot(), /*tokenBlock=*/1, /*tileRows=*/0, WeightLayout::GGUF,
         /*prefetch=*/0, c.getKvBlock(), c.getBlockThreads(), c.getTensorCores(),
         c.getRowNorms(), /*distribute=*/nullptr, /*vectorSizes=*/nullptr);
-  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, {}, {}};
+  PackedActivations p{x.xq, x.xd, x.xs, x.scales, x.x, x.xl, {}};
   p.gamma = x.gamma;
   return matmulOp(e, ws, config, p, e.tensorOf(x.x), init, epilogue, accumulate,
                   rotation);

@@ -339,12 +339,26 @@ static SmallVector<Value> intRowDots(Emitter &e, IntDotISA isa,
               next[a] =
                   vector::FMAOp::create(b, e.loc, accType, f, scale, next[a]);
               if (grp.minCoef) {
-                // minCoef * dx * sum(xq)
+                // minCoef * dx * sum(xq); with two mins (minCoef * xl +
+                // minCoefHigh * (xs - xl)) * dx.
                 Value xs =
                     memref::LoadOp::create(b, e.loc, x.xs, ValueRange{s, gi});
-                Value term = arith::MulFOp::create(
-                    b, e.loc, grp.minCoef,
-                    arith::MulFOp::create(b, e.loc, dx, xs));
+                Value term;
+                if (grp.minCoefHigh) {
+                  Value xl =
+                      memref::LoadOp::create(b, e.loc, x.xl, ValueRange{s, gi});
+                  Value both = arith::AddFOp::create(
+                      b, e.loc,
+                      arith::MulFOp::create(b, e.loc, grp.minCoef, xl),
+                      arith::MulFOp::create(
+                          b, e.loc, grp.minCoefHigh,
+                          arith::SubFOp::create(b, e.loc, xs, xl)));
+                  term = arith::MulFOp::create(b, e.loc, both, dx);
+                } else {
+                  term = arith::MulFOp::create(
+                      b, e.loc, grp.minCoef,
+                      arith::MulFOp::create(b, e.loc, dx, xs));
+                }
                 next[nacc + a] =
                     arith::AddFOp::create(b, e.loc, next[nacc + a], term);
               }

@@ -110,8 +110,8 @@ func.func @kernel_matmul_c1_types(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %x
 // -----
 
 func.func @kernel_matmul_c1_unknown_type(%w: memref<16x36xi8>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.kernel_matmul' op unknown GGML type 'q2_k' in weight_types}}
-  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q2_k"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
+  // expected-error @+1 {{'llama.kernel_matmul' op unknown GGML type 'iq4_xs' in weight_types}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x36xi8>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["iq4_xs"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = generic, tile_rows = 16>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 
@@ -198,8 +198,24 @@ func.func @kernel_matmul_c2_rows_partial_quants(%w: memref<16x68xi8>, %x: tensor
 // -----
 
 func.func @kernel_matmul_c2_rows_tile_operands(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xq: tensor<1x64xi8>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
-  // expected-error @+1 {{'llama.kernel_matmul' op xl, xt and xf belong to packed row tiles}}
-  %y = llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) xl(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
+  // expected-error @+1 {{'llama.kernel_matmul' op xt and xf belong to packed row tiles}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xq(%xq : tensor<1x64xi8>) xd(%xd : tensor<1x2xf32>) xs(%xd : tensor<1x2xf32>) xf(%x : tensor<1x64xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @kernel_matmul_c2_rows_xl_without_xq(%w: memref<16x68xi8>, %x: tensor<1x64xf32>, %xd: tensor<1x2xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op row kernels take xl only with xq}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x68xi8>) x(%x : tensor<1x64xf32>) xl(%xd : tensor<1x2xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q8_0"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
+// -----
+
+func.func @kernel_matmul_c2_rows_q2_k_without_xl(%w: memref<16x84xi8>, %x: tensor<1x256xf32>, %xq: tensor<1x256xi8>, %xd: tensor<1x8xf32>, %init: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  // expected-error @+1 {{'llama.kernel_matmul' op row kernels of q2_k weights with xq need xl}}
+  %y = llama.kernel_matmul none weights(%w : memref<16x84xi8>) x(%x : tensor<1x256xf32>) xq(%xq : tensor<1x256xi8>) xd(%xd : tensor<1x8xf32>) xs(%xd : tensor<1x8xf32>) outs(%init : tensor<1x16xf32>) {weight_types = ["q2_k"], kernel_config = #llama.kernel_config<dispatch = threads, dot = vector, int_dot = avx2>} -> tensor<1x16xf32>
   return %y : tensor<1x16xf32>
 }
 

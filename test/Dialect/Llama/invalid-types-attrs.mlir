@@ -36,8 +36,8 @@ func.func @weight_type_c3_partial_superblock(%w: !llama.weight<2x288xq6_k>)
 
 // -----
 
-// expected-error @+1 {{unknown GGML element type 'q2_k'; expected one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q3_k, q4_k, q5_k, q6_k}}
-func.func @weight_type_unknown_element(%w: !llama.weight<2x256xq2_k>)
+// expected-error @+1 {{unknown GGML element type 'iq4_xs'; expected one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k}}
+func.func @weight_type_unknown_element(%w: !llama.weight<2x256xiq4_xs>)
 
 // -----
 

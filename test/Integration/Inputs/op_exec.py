@@ -31,11 +31,12 @@ from llama_ref.packed import pack_rows16  # noqa: E402
 
 FAMILY, LLAMA_OPT, LLAMA_GGUF, RUNNER, LIBS, TMP = sys.argv[1:7]
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-         "q3_k", "q4_k", "q5_k", "q6_k"]
+         "q2_k", "q3_k", "q4_k", "q5_k", "q6_k"]
 BLOCK = {"q8_0": 32, "q4_0": 32, "q4_1": 32, "q5_0": 32, "q5_1": 32,
-         "q3_k": 256, "q4_k": 256, "q5_k": 256, "q6_k": 256}
-# The integer-dot types with packed 16-row tiles (Q3_K has row kernels only).
-TILE_TYPES = tuple(t for t in INT_DOT_TYPES if t != "q3_k")
+         "q2_k": 256, "q3_k": 256, "q4_k": 256, "q5_k": 256, "q6_k": 256}
+# The integer-dot types with packed 16-row tiles (Q2_K and Q3_K have row
+# kernels only).
+TILE_TYPES = tuple(t for t in INT_DOT_TYPES if t not in ("q2_k", "q3_k"))
 rng = np.random.default_rng(5)
 
 

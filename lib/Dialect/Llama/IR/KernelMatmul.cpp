@@ -53,8 +53,19 @@ LogicalResult KernelMatmulOp::verify() {
       return emitOpError("row kernels need x");
     if (bool(getXq()) != bool(getXd()) || bool(getXq()) != bool(getXs()))
       return emitOpError("row kernels take xq, xd and xs together or none");
-    if (getXl() || getXt() || getXf())
-      return emitOpError("xl, xt and xf belong to packed row tiles");
+    if (getXt() || getXf())
+      return emitOpError("xt and xf belong to packed row tiles");
+    if (getXl() && !getXq())
+      return emitOpError("row kernels take xl only with xq");
+    // Q2_K's groups have a min per 16 elements: their correction needs the
+    // sum of each block's first 16 activation quants.
+    bool twoMins = llvm::any_of(getWeightTypes(), [](Attribute a) {
+      auto s = dyn_cast<StringAttr>(a);
+      return s && s.getValue() == stringifyGGMLType(GGMLType::Q2_K);
+    });
+    if (getXq() && twoMins && !getXl())
+      return emitOpError("row kernels of q2_k weights with xq need xl (the "
+                         "sums of each block's first 16 quants)");
   } else if (getXq()) {
     if (!getXd() || !getXs())
       return emitOpError("integer tiles (xq) need xd and xs");

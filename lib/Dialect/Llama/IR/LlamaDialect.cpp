@@ -230,6 +230,7 @@ LLAMA_CHECK_GGML_ID(Q5_0)
 LLAMA_CHECK_GGML_ID(Q5_1)
 LLAMA_CHECK_GGML_ID(Q8_0)
 LLAMA_CHECK_GGML_ID(Q4_K)
+LLAMA_CHECK_GGML_ID(Q2_K)
 LLAMA_CHECK_GGML_ID(Q3_K)
 LLAMA_CHECK_GGML_ID(Q5_K)
 LLAMA_CHECK_GGML_ID(Q6_K)
@@ -266,7 +267,7 @@ Type WeightType::parse(AsmParser &parser) {
     parser.emitError(typeLoc)
         << "unknown GGML element type '" << keyword
         << "'; expected one of f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, "
-           "q3_k, q4_k, q5_k, q6_k";
+           "q2_k, q3_k, q4_k, q5_k, q6_k";
     return {};
   }
   if (parser.parseGreater())

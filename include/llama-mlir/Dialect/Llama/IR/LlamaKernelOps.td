@@ -94,7 +94,9 @@ def Llama_KernelMatmulOp : Llama_Op<"kernel_matmul", [
     (C2) integer tiles (`xq` given) have `xd` and `xs` and no `x`, `xf` or
          `gamma`; float tiles have `x` and none of `xq`, `xd`, `xs`, `xl`,
          `xt`; row kernels have `x`, `xq` with `xd` and `xs` or none of
-         them, and no `xl`, `xt` or `xf`;
+         them, `xl` only with `xq` (and always with `xq` for `q2_k`
+         weights, whose groups have a min per 16 elements), and no `xt`
+         or `xf`;
     (C3) `init` is f32 [tokens, N] with N a multiple of the row step; a
          tensor `init` has the result of its type, a buffer none;
     (C4) the configuration is a CPU one (`block_threads = 0`; its

@@ -26,6 +26,7 @@ def Llama_GGMLType : I32EnumAttr<"GGMLType", "GGUF tensor element type", [
     I32EnumAttrCase<"Q5_0", 6, "q5_0">,
     I32EnumAttrCase<"Q5_1", 7, "q5_1">,
     I32EnumAttrCase<"Q8_0", 8, "q8_0">,
+    I32EnumAttrCase<"Q2_K", 10, "q2_k">,
     I32EnumAttrCase<"Q3_K", 11, "q3_k">,
     I32EnumAttrCase<"Q4_K", 12, "q4_k">,
     I32EnumAttrCase<"Q5_K", 13, "q5_k">,
