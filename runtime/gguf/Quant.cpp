@@ -403,14 +403,22 @@ static void quantizeK(const float *x, uint8_t *y, int bits) {
     }
 }
 
-/// Q6_K: 16 sub-blocks of 16 with signed 8-bit scales, x = d * sc * (q - 32).
-static void quantizeQ6_K(const float *x, uint8_t *y) {
-  float scale[16], amaxScale = 0;
+/// The signed scale of each of the 16 sub-blocks of 16 elements that puts
+/// its element of largest magnitude at the quant -`levels` (Q6_K: 32,
+/// Q3_K: 4); returns the largest scale magnitude.
+static float subBlockScales(const float *x, float levels, float scale[16]) {
+  float amaxScale = 0;
   for (int j = 0; j < 16; ++j) {
-    scale[j] = signedAbsMax(x + 16 * j, 16) / -32.0f;
+    scale[j] = signedAbsMax(x + 16 * j, 16) / -levels;
     amaxScale = std::max(amaxScale, std::fabs(scale[j]));
   }
-  float d = amaxScale / 127.0f;
+  return amaxScale;
+}
+
+/// Q6_K: 16 sub-blocks of 16 with signed 8-bit scales, x = d * sc * (q - 32).
+static void quantizeQ6_K(const float *x, uint8_t *y) {
+  float scale[16];
+  float d = subBlockScales(x, 32.0f, scale) / 127.0f;
   storeF16(y + 208, d);
   d = fp16ToFloat(floatToFp16(d));
   int8_t *sc = reinterpret_cast<int8_t *>(y + 192);
@@ -476,12 +484,8 @@ static void quantizeQ2_K(const float *x, uint8_t *y) {
 /// Q3_K: per sub-block of 16 a signed scale with the largest magnitude at
 /// -4 (as Q6_K does at -32), the scales as 6-bit multiples of d.
 static void quantizeQ3_K(const float *x, uint8_t *y) {
-  float scale[16], amaxScale = 0;
-  for (int j = 0; j < 16; ++j) {
-    scale[j] = signedAbsMax(x + 16 * j, 16) / -4.0f;
-    amaxScale = std::max(amaxScale, std::fabs(scale[j]));
-  }
-  float d = amaxScale / 31.0f;
+  float scale[16];
+  float d = subBlockScales(x, 4.0f, scale) / 31.0f;
   std::memset(y, 0, 108);
   storeF16(y + 108, d);
   d = fp16ToFloat(floatToFp16(d));

@@ -24,6 +24,28 @@ Value oneLane(BlockBytes &k, Value v) {
                                      VectorType::get({1}, k.b.getF32Type()), v);
 }
 
+/// The low 2 bits of elements first .. first + n - 1 of Q2_K and Q3_K,
+/// whose qs[64] start at byte `qsOff`: element e = 128 h + 32 j + l is bits
+/// 2j of qs[32 h + l].
+Value twoBitQuants(BlockBytes &k, Value first, int64_t n, IntegerType lane,
+                   int64_t qsOff) {
+  Lanes l{k.b, k.loc};
+  Value h = k.divc(first, 128), r = k.remc(first, 128);
+  Value j = k.divc(r, 32), l0 = k.remc(r, 32);
+  Value qs = k.bytes(k.addc(k.add(k.mulc(h, 32), l0), qsOff), n, lane);
+  return l.andc(l.shr(qs, k.mulc(j, 2)), 3);
+}
+
+/// The integer lanes `v` (unsigned or signed) as f32, times the scalar `f`:
+/// a K-quant's sub-block scales (or mins) times d (or dmin).
+Value timesScalar(BlockBytes &k, Value v, Value f, bool isSigned) {
+  auto t = VectorType::get({Lanes::width(v)}, k.b.getF32Type());
+  Value fv = isSigned ? Value(arith::SIToFPOp::create(k.b, k.loc, t, v))
+                      : Value(arith::UIToFPOp::create(k.b, k.loc, t, v));
+  return arith::MulFOp::create(k.b, k.loc, fv,
+                               vector::BroadcastOp::create(k.b, k.loc, t, f));
+}
+
 //===----------------------------------------------------------------------===//
 // Q8_0: d (f16), 32 int8 quants. w = d q.
 //===----------------------------------------------------------------------===//
@@ -157,13 +179,8 @@ struct KQuantDecoder : BlockDecoder {
                                 l.orr(l.andc(a, 0xF), l.shl(shr(hiSc, 6), 4)));
     Value m = arith::SelectOp::create(b, loc, lowMask, l.andc(c, 63),
                                       l.orr(shr(c, 4), l.shl(shr(hiM, 6), 4)));
-    auto f32v8 = VectorType::get({8}, b.getF32Type());
-    auto scaled = [&](Value v, Value f) -> Value {
-      return arith::MulFOp::create(
-          b, loc, arith::UIToFPOp::create(b, loc, f32v8, v),
-          vector::BroadcastOp::create(b, loc, f32v8, f));
-    };
-    return {scaled(sc, k.f16At(0)), scaled(m, k.f16At(2))};
+    return {timesScalar(k, sc, k.f16At(0), /*isSigned=*/false),
+            timesScalar(k, m, k.f16At(2), false)};
   }
   Value quants(BlockBytes &k, Value first, int64_t n,
                IntegerType lane) const override {
@@ -189,11 +206,7 @@ struct KQuantDecoder : BlockDecoder {
 struct Q6_KDecoder : BlockDecoder {
   Q6_KDecoder() : BlockDecoder(16, 32, false) {}
   std::pair<Value, Value> scales(BlockBytes &k) const override {
-    auto f32v16 = VectorType::get({16}, k.b.getF32Type());
-    Value sc = k.bytes(192, 16);
-    return {arith::MulFOp::create(
-                k.b, k.loc, arith::SIToFPOp::create(k.b, k.loc, f32v16, sc),
-                vector::BroadcastOp::create(k.b, k.loc, f32v16, k.f16At(208))),
+    return {timesScalar(k, k.bytes(192, 16), k.f16At(208), /*isSigned=*/true),
             nullptr};
   }
   Value quants(BlockBytes &k, Value first, int64_t n,
@@ -219,26 +232,14 @@ struct Q6_KDecoder : BlockDecoder {
 struct Q2_KDecoder : BlockDecoder {
   Q2_KDecoder() : BlockDecoder(16, 32, true) {}
   std::pair<Value, Value> scales(BlockBytes &k) const override {
-    OpBuilder &b = k.b;
-    Location loc = k.loc;
-    Lanes l{b, loc};
+    Lanes l{k.b, k.loc};
     Value s = k.bytes(0, 16);
-    auto f32v16 = VectorType::get({16}, b.getF32Type());
-    auto scaled = [&](Value v, Value f) -> Value {
-      return arith::MulFOp::create(
-          b, loc, arith::UIToFPOp::create(b, loc, f32v16, v),
-          vector::BroadcastOp::create(b, loc, f32v16, f));
-    };
-    return {scaled(l.andc(s, 0xF), k.f16At(80)),
-            scaled(l.shr(s, k.idx(4)), k.f16At(82))};
+    return {timesScalar(k, l.andc(s, 0xF), k.f16At(80), /*isSigned=*/false),
+            timesScalar(k, l.shr(s, k.idx(4)), k.f16At(82), false)};
   }
   Value quants(BlockBytes &k, Value first, int64_t n,
                IntegerType lane) const override {
-    Lanes l{k.b, k.loc};
-    Value h = k.divc(first, 128), r = k.remc(first, 128);
-    Value j = k.divc(r, 32), l0 = k.remc(r, 32);
-    Value qs = k.bytes(k.addc(k.add(k.mulc(h, 32), l0), 16), n, lane);
-    return l.andc(l.shr(qs, k.mulc(j, 2)), 3);
+    return twoBitQuants(k, first, n, lane, 16);
   }
 };
 
@@ -272,19 +273,14 @@ struct Q3_KDecoder : BlockDecoder {
       highs.push_back(l.andc(l.shr(highBytes, k.idx(2 * g)), 3));
     Value high = join(join(highs[0], highs[1]), join(highs[2], highs[3]));
     Value sc = l.subc(l.orr(low, l.shl(high, 4)), 32);
-    auto f32v16 = VectorType::get({16}, b.getF32Type());
-    return {arith::MulFOp::create(
-                b, loc, arith::SIToFPOp::create(b, loc, f32v16, sc),
-                vector::BroadcastOp::create(b, loc, f32v16, k.f16At(108))),
-            nullptr};
+    return {timesScalar(k, sc, k.f16At(108), /*isSigned=*/true), nullptr};
   }
   Value quants(BlockBytes &k, Value first, int64_t n,
                IntegerType lane) const override {
     Lanes l{k.b, k.loc};
+    Value low = twoBitQuants(k, first, n, lane, 32);
     Value h = k.divc(first, 128), r = k.remc(first, 128);
     Value j = k.divc(r, 32), l0 = k.remc(r, 32);
-    Value qs = k.bytes(k.addc(k.add(k.mulc(h, 32), l0), 32), n, lane);
-    Value low = l.andc(l.shr(qs, k.mulc(j, 2)), 3);
     Value hm = k.bytes(l0, n, lane);
     Value bit = l.andc(l.shr(hm, k.add(k.mulc(h, 4), j)), 1);
     return l.subc(l.orr(low, l.shl(bit, 2)), 4);
